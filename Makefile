@@ -1,0 +1,37 @@
+# PGXS build of the pgmig extension: make, make install, make installcheck.
+# The client is built by CMake (CMakeLists.txt); scripts/test-all runs everything.
+
+EXTENSION = pgmig
+MODULE_big = pgmig
+EXTVERSION = $(shell sed -n "s/^default_version = '\(.*\)'/\1/p" extension/pgmig.control)
+
+CXX_SRCS = $(wildcard extension/*.cpp extension/pg/*.cpp extension/common/*.cpp)
+OBJS = $(CXX_SRCS:.cpp=.o)
+
+DATA = $(wildcard extension/pgmig--*.sql)
+# PGXS looks for the control file in the top folder; point it at extension/.
+EXTRA_CLEAN = pgmig.control
+
+TESTS = $(sort $(wildcard sql/*.sql))
+REGRESS = $(patsubst sql/%.sql,%,$(TESTS))
+REGRESS_OPTS = --inputdir=. --load-extension=plpgsql
+
+PG_CONFIG ?= pg_config
+PG_CXXFLAGS = -std=c++20 -Wall -Wextra -Wno-unused-parameter -Wno-missing-field-initializers \
+              -Wno-register -Iextension -fno-omit-frame-pointer
+# PGXS links shared libraries with gcc, which does not pull in the C++ runtime.
+SHLIB_LINK = -lstdc++ -lcrypto -lfmt
+
+# Bitcode for JIT inlining is turned off on purpose: PGXS compiles .bc files with clang and
+# BITCODE_CXXFLAGS, which do not carry PG_CXXFLAGS (-std=c++20), clang is not otherwise a
+# dependency, and inlining an extension's C++ into JIT-compiled expressions buys nothing here.
+# `override` because Makefile.global, included below, sets with_llvm = yes.
+override with_llvm = no
+
+PGXS := $(shell $(PG_CONFIG) --pgxs)
+include $(PGXS)
+
+pgmig.control: extension/pgmig.control
+	cp $< $@
+
+all: pgmig.control

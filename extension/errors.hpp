@@ -1,0 +1,57 @@
+// pgmig's own error kinds: one SQLSTATE each (listed in docs/errors.md), raised as pgmig::Error.
+#pragma once
+
+#include <exception>
+#include <string>
+#include <utility>
+
+namespace pgmig {
+
+// The same packing as PostgreSQL's MAKE_SQLSTATE, without pulling PostgreSQL headers in here.
+constexpr int make_sqlstate(const char (&s)[6]) {
+    int code = 0;
+    for (int i = 0; i < 5; ++i) code += ((s[i] - '0') & 0x3F) << (6 * i);
+    return code;
+}
+
+namespace sqlstate {
+// Class PM is pgmig's. Keep this list, docs/errors.md and sql/errors.sql in step.
+inline constexpr int invalid_version = make_sqlstate("PM001");
+inline constexpr int checksum_mismatch = make_sqlstate("PM002");
+inline constexpr int version_conflict = make_sqlstate("PM003");
+inline constexpr int isolation_not_supported = make_sqlstate("PM004");
+inline constexpr int unknown_version = make_sqlstate("PM005");
+inline constexpr int transaction_control = make_sqlstate("PM006");
+inline constexpr int invalid_argument = make_sqlstate("PM007");
+// Standard codes used as they are.
+inline constexpr int internal_error = make_sqlstate("XX000");
+inline constexpr int out_of_memory = make_sqlstate("53200");
+}  // namespace sqlstate
+
+// A user-facing error: what failed (message), the facts (detail), what to do next (hint).
+// When a PostgreSQL error is the cause, its SQLSTATE is kept and its fields are carried along.
+class Error : public std::exception {
+public:
+    Error(int sqlstate, std::string message, std::string detail = {}, std::string hint = {})
+        : sqlstate_(sqlstate), message_(std::move(message)), detail_(std::move(detail)), hint_(std::move(hint)) {}
+
+    const char* what() const noexcept override { return message_.c_str(); }
+    int sqlstate() const noexcept { return sqlstate_; }
+    const std::string& message() const noexcept { return message_; }
+    const std::string& detail() const noexcept { return detail_; }
+    const std::string& hint() const noexcept { return hint_; }
+    const std::string& context() const noexcept { return context_; }
+    Error& with_context(std::string context) {
+        context_ = std::move(context);
+        return *this;
+    }
+
+private:
+    int sqlstate_;
+    std::string message_;
+    std::string detail_;
+    std::string hint_;
+    std::string context_;
+};
+
+}  // namespace pgmig

@@ -1,0 +1,130 @@
+// SPI, subtransaction and memory-context owners (see spi.hpp).
+#include "pg/spi.hpp"
+
+extern "C" {
+#include "access/xact.h"
+#include "utils/builtins.h"
+#include "utils/lsyscache.h"
+#include "utils/memutils.h"
+#include "utils/resowner.h"
+}
+
+#include <fmt/format.h>
+
+namespace pgmig::pg {
+
+Spi::Spi() {
+    const int rc = call([] { return SPI_connect(); });
+    if (rc != SPI_OK_CONNECT) {
+        throw Error(sqlstate::internal_error, fmt::format("pgmig could not connect to SPI: {}", SPI_result_code_string(rc)));
+    }
+}
+
+// SPI_finish reports a misuse through its return code, never by raising; nothing to check here.
+Spi::~Spi() { SPI_finish(); }
+
+Rows Spi::query(const char* sql, const std::vector<Param>& params, int expected, bool read_only) {
+    const int nargs = static_cast<int>(params.size());
+    // Built in the SPI procedure context, which SPI_finish frees.
+    auto* types = static_cast<Oid*>(call([nargs] { return palloc0(sizeof(Oid) * (nargs + 1)); }));
+    auto* values = static_cast<Datum*>(call([nargs] { return palloc0(sizeof(Datum) * (nargs + 1)); }));
+    auto* nulls = static_cast<char*>(call([nargs] { return palloc0(nargs + 1); }));
+    for (int i = 0; i < nargs; ++i) {
+        const Param& p = params[static_cast<size_t>(i)];
+        types[i] = p.type;
+        nulls[i] = p.value ? ' ' : 'n';
+        if (!p.value) continue;
+        const char* text = p.value->c_str();
+        const Oid type = p.type;
+        values[i] = call([text, type] {
+            Oid input = InvalidOid;
+            Oid ioparam = InvalidOid;
+            getTypeInputInfo(type, &input, &ioparam);
+            return OidInputFunctionCall(input, const_cast<char*>(text), ioparam, -1);
+        });
+    }
+    const int rc =
+        call([&] { return SPI_execute_with_args(sql, nargs, types, values, nulls, read_only, 0); });
+    if (rc != expected) {
+        throw Error(sqlstate::internal_error,
+                    fmt::format("pgmig internal query returned {} instead of {}", SPI_result_code_string(rc),
+                                SPI_result_code_string(expected)),
+                    sql);
+    }
+    Rows out;
+    out.processed = SPI_processed;
+    if (SPI_tuptable == nullptr) return out;
+    const TupleDesc desc = SPI_tuptable->tupdesc;
+    out.rows.reserve(SPI_processed);
+    for (uint64 r = 0; r < SPI_processed; ++r) {
+        const HeapTuple tuple = SPI_tuptable->vals[r];
+        std::vector<std::optional<std::string>> row;
+        row.reserve(static_cast<size_t>(desc->natts));
+        for (int c = 1; c <= desc->natts; ++c) {
+            const char* v = call([tuple, desc, c] { return SPI_getvalue(tuple, desc, c); });
+            if (v == nullptr) {
+                row.emplace_back(std::nullopt);
+            } else {
+                row.emplace_back(std::string(v));
+            }
+        }
+        out.rows.push_back(std::move(row));
+    }
+    call([] { SPI_freetuptable(SPI_tuptable); });
+    return out;
+}
+
+uint64 Spi::execute(const std::string& sql) {
+    const char* text = sql.c_str();
+    const int rc = call([text] { return SPI_execute(text, false, 0); });
+    if (rc < 0) {
+        throw Error(sqlstate::internal_error, fmt::format("statement could not be run through SPI: {}",
+                                                          SPI_result_code_string(rc)));
+    }
+    const uint64 processed = SPI_processed;
+    call([] { SPI_freetuptable(SPI_tuptable); });
+    return processed;
+}
+
+Subtransaction::Subtransaction() : context_(CurrentMemoryContext), owner_(CurrentResourceOwner) {
+    call([] { BeginInternalSubTransaction(nullptr); });
+    MemoryContextSwitchTo(context_);
+}
+
+void Subtransaction::commit() {
+    open_ = false;
+    call([] { ReleaseCurrentSubTransaction(); });
+    MemoryContextSwitchTo(context_);
+    CurrentResourceOwner = owner_;
+}
+
+void Subtransaction::rollback() {
+    open_ = false;
+    call([] { RollbackAndReleaseCurrentSubTransaction(); });
+    MemoryContextSwitchTo(context_);
+    CurrentResourceOwner = owner_;
+}
+
+Subtransaction::~Subtransaction() {
+    if (!open_) return;
+    // Rolling back may itself raise (it practically never does); a destructor must not throw, so
+    // an error here is left for the enclosing transaction's abort to clean up.
+    try {
+        rollback();
+    } catch (...) {  // NOLINT(bugprone-empty-catch): nothing more can be done from a destructor
+    }
+}
+
+MemoryScope::MemoryScope(const char* name) : context_(nullptr), previous_(CurrentMemoryContext) {
+    // AllocSetContextCreateInternal: the macro insists on a literal name, which a parameter is not.
+    MemoryContext parent = previous_;
+    context_ = call([name, parent] { return AllocSetContextCreateInternal(parent, name, ALLOCSET_DEFAULT_SIZES); });
+    MemoryContextSwitchTo(context_);
+}
+
+MemoryScope::~MemoryScope() {
+    MemoryContextSwitchTo(previous_);
+    MemoryContextDelete(context_);
+}
+
+}  // namespace pgmig::pg

@@ -1,0 +1,75 @@
+// SPI, subtransactions and memory contexts for C++: RAII owners whose destructors never raise.
+#pragma once
+
+extern "C" {
+#include "postgres.h"
+#include "executor/spi.h"
+}
+
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "pg/boundary.hpp"
+
+namespace pgmig::pg {
+
+// A query parameter: its type OID and its text form (nullopt = SQL NULL). Values are passed in
+// text form and converted by the type's input function, so C++ never builds Datums by hand.
+struct Param {
+    Oid type;
+    std::optional<std::string> value;
+};
+
+// Rows copied out of SPI into C++ strings (nullopt = SQL NULL), so they survive SPI_finish.
+struct Rows {
+    std::vector<std::vector<std::optional<std::string>>> rows;
+    uint64 processed = 0;
+};
+
+// One SPI connection for the lifetime of the object.
+class Spi {
+public:
+    Spi();
+    ~Spi();
+    Spi(const Spi&) = delete;
+    Spi& operator=(const Spi&) = delete;
+
+    // Runs a parameterised internal statement; `expected` is the SPI_OK_* code it must return.
+    Rows query(const char* sql, const std::vector<Param>& params, int expected, bool read_only = false);
+    // Runs a migration's statement text as it stands; returns the number of rows it processed.
+    uint64 execute(const std::string& sql);
+};
+
+// An internal subtransaction: commit() releases it; leaving the scope without commit(), or an
+// exception, rolls it back. Memory context and resource owner are restored either way.
+class Subtransaction {
+public:
+    Subtransaction();
+    ~Subtransaction();
+    Subtransaction(const Subtransaction&) = delete;
+    Subtransaction& operator=(const Subtransaction&) = delete;
+    void commit();
+    void rollback();
+
+private:
+    MemoryContext context_;
+    ResourceOwner owner_;
+    bool open_ = true;
+};
+
+// A child memory context of the current one, made current for the object's lifetime.
+class MemoryScope {
+public:
+    explicit MemoryScope(const char* name);
+    ~MemoryScope();
+    MemoryScope(const MemoryScope&) = delete;
+    MemoryScope& operator=(const MemoryScope&) = delete;
+    MemoryContext context() const { return context_; }
+
+private:
+    MemoryContext context_;
+    MemoryContext previous_;
+};
+
+}  // namespace pgmig::pg

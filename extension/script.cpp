@@ -1,0 +1,98 @@
+// Cutting migration scripts into statements with the server's own grammar (raw_parser).
+#include "script.hpp"
+
+extern "C" {
+#include "postgres.h"
+#include "nodes/parsenodes.h"
+#include "parser/parser.h"
+}
+
+#include <algorithm>
+
+#include "pg/boundary.hpp"
+
+namespace pgmig {
+
+namespace {
+
+// raw_parser's stmt_location may point at whitespace or comments before the first token.
+size_t skip_blanks_and_comments(const std::string& s, size_t pos, size_t end) {
+    while (pos < end) {
+        const char c = s[pos];
+        if (c == ' ' || c == '\t' || c == '\n' || c == '\r' || c == '\f' || c == '\v') {
+            ++pos;
+        } else if (c == '-' && pos + 1 < end && s[pos + 1] == '-') {
+            const size_t nl = s.find('\n', pos);
+            pos = nl == std::string::npos ? end : nl + 1;
+        } else if (c == '/' && pos + 1 < end && s[pos + 1] == '*') {
+            int depth = 1;  // PostgreSQL's block comments nest
+            pos += 2;
+            while (pos < end && depth > 0) {
+                if (s.compare(pos, 2, "/*") == 0) {
+                    ++depth;
+                    pos += 2;
+                } else if (s.compare(pos, 2, "*/") == 0) {
+                    --depth;
+                    pos += 2;
+                } else {
+                    ++pos;
+                }
+            }
+        } else {
+            break;
+        }
+    }
+    return std::min(pos, end);
+}
+
+struct RawSpan {
+    int location;
+    int length;
+    bool transaction_control;
+};
+
+}  // namespace
+
+int line_at_byte(const std::string& text, size_t offset) {
+    offset = std::min(offset, text.size());
+    return 1 + static_cast<int>(std::count(text.begin(), text.begin() + static_cast<std::ptrdiff_t>(offset), '\n'));
+}
+
+size_t byte_of_char_position(const std::string& text, size_t start_byte, int char_position) {
+    size_t pos = start_byte;
+    for (int chars = 1; chars < char_position && pos < text.size(); ++chars) {
+        ++pos;  // skip UTF-8 continuation bytes (10xxxxxx) to land on the next character
+        while (pos < text.size() && (static_cast<unsigned char>(text[pos]) & 0xC0) == 0x80) ++pos;
+    }
+    return std::min(pos, text.size());
+}
+
+std::vector<Statement> split_script(const std::string& script) {
+    const char* source = script.c_str();
+    List* parsed = pg::call([source] { return raw_parser(source, RAW_PARSE_DEFAULT); });
+
+    std::vector<RawSpan> spans;
+    spans.reserve(static_cast<size_t>(list_length(parsed)));
+    ListCell* cell = nullptr;
+    foreach (cell, parsed) {
+        const auto* raw = static_cast<RawStmt*>(lfirst(cell));
+        spans.push_back(RawSpan{raw->stmt_location, raw->stmt_len, IsA(raw->stmt, TransactionStmt)});
+    }
+
+    std::vector<Statement> statements;
+    statements.reserve(spans.size());
+    for (const RawSpan& span : spans) {
+        const size_t begin = span.location < 0 ? 0 : static_cast<size_t>(span.location);
+        const size_t end = span.length == 0 ? script.size() : std::min(script.size(), begin + static_cast<size_t>(span.length));
+        const size_t first = skip_blanks_and_comments(script, begin, end);
+        Statement st;
+        st.text = script.substr(first, end - first);
+        st.start_offset = static_cast<int>(first);
+        st.line = line_at_byte(script, first);
+        st.transaction_control = span.transaction_control;
+        statements.push_back(std::move(st));
+    }
+    return statements;
+}
+
+}  // namespace pgmig
