@@ -139,12 +139,14 @@ void run_statement(pg::Spi& spi, const Pending& m, const Statement& st) {
     try {
         spi.execute(st.text);
     } catch (const pg::PgError& e) {
-        int line = st.line;
+        std::string detail;
         if (e.internalpos() > 0 && e.internalquery() == st.text) {
             const size_t byte = byte_of_char_position(st.text, 0, e.internalpos());
-            line = st.line + line_at_byte(st.text, byte) - 1;
+            detail = fmt::format("error at line {} of the up script, in the statement starting at line {}: {}",
+                                 st.line + line_at_byte(st.text, byte) - 1, st.line, quote_statement(st.text));
+        } else {
+            detail = fmt::format("statement at line {} of the up script: {}", st.line, quote_statement(st.text));
         }
-        std::string detail = fmt::format("statement at line {} of the up script: {}", line, quote_statement(st.text));
         if (!e.detail().empty()) detail += "\n" + e.detail();
         std::string hint = e.hint().empty() ? std::string() : e.hint() + "\n";
         hint += "the transaction is rolled back and no migration of this call is applied; fix the migration, "
@@ -190,6 +192,10 @@ PGMIG_FUNCTION(migrate_register) {
     }
 
     check_version(version);
+    if (options && options->front() != '{') {
+        throw Error(sqlstate::invalid_argument, fmt::format("options of migration {} must be a JSON object", version),
+                    fmt::format("got: {}", *options), R"(pass options such as '{"transactional": false}' or '{}')");
+    }
     if (name.empty() || name.size() > 200 || name.find_first_of("\n\r") != std::string::npos) {
         throw Error(sqlstate::invalid_argument, fmt::format("invalid name for migration {}", version),
                     "a name is 1 to 200 characters on one line", "give the migration a short descriptive name");
