@@ -23,6 +23,10 @@ inline constexpr int isolation_not_supported = make_sqlstate("PM004");
 inline constexpr int unknown_version = make_sqlstate("PM005");
 inline constexpr int transaction_control = make_sqlstate("PM006");
 inline constexpr int invalid_argument = make_sqlstate("PM007");
+inline constexpr int ledger_tampered = make_sqlstate("PM008");
+inline constexpr int out_of_order = make_sqlstate("PM009");
+inline constexpr int needs_no_transaction = make_sqlstate("PM010");
+inline constexpr int no_down_script = make_sqlstate("PM011");
 // Standard codes used as they are.
 inline constexpr int internal_error = make_sqlstate("XX000");
 inline constexpr int out_of_memory = make_sqlstate("53200");

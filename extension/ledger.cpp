@@ -1,34 +1,35 @@
-// The migration ledger: migrate_register, migrate_apply and the checksum function migrate_status uses.
+// The SQL API of the ledger: register, apply, rollback, repair, baseline and the progress calls the
+// client makes for non-transactional migrations.
 extern "C" {
 #include "postgres.h"
 #include "access/xact.h"
 #include "catalog/pg_type_d.h"
 #include "funcapi.h"
-#include "miscadmin.h"
 #include "utils/builtins.h"
+#include "utils/jsonb.h"
 #include "utils/timestamp.h"
 #include "utils/tuplestore.h"
 }
 
 #include <fmt/format.h>
 
+#include <algorithm>
+#include <functional>
 #include <optional>
 #include <string>
 #include <vector>
 
 #include "common/checksum.hpp"
 #include "common/version.hpp"
+#include "ledger_store.hpp"
 #include "pg/boundary.hpp"
 #include "pg/spi.hpp"
+#include "runner.hpp"
 #include "script.hpp"
+#include "settings.hpp"
 
 namespace pgmig {
 namespace {
-
-// Key of the transaction-level advisory lock that serialises appliers in one database: the
-// bytes of "pgmig". The client takes the same key at session level for non-transactional work.
-constexpr int64 kLedgerLockKey = 0x70676d6967;
-constexpr size_t kStatementShown = 400;  // bytes of a failing statement quoted in an error
 
 std::optional<std::string> text_arg(FunctionCallInfo fcinfo, int n) {
     if (PG_ARGISNULL(n)) return std::nullopt;
@@ -50,16 +51,6 @@ Datum text_datum(const std::string& s) {
     return pg::call([p] { return CStringGetTextDatum(p); });
 }
 
-std::string hex_bytea(const std::string& bytes) {
-    std::string out = "\\x";
-    static constexpr char hex[] = "0123456789abcdef";
-    for (const unsigned char c : bytes) {
-        out.push_back(hex[c >> 4]);
-        out.push_back(hex[c & 0x0f]);
-    }
-    return out;
-}
-
 void check_version(const std::string& version) {
     if (auto problem = common::version_problem(version)) {
         throw Error(sqlstate::invalid_version, fmt::format("invalid migration version \"{}\": {}", version, *problem),
@@ -67,110 +58,102 @@ void check_version(const std::string& version) {
     }
 }
 
-std::string quote_statement(const std::string& text) {
-    if (text.size() <= kStatementShown) return text;
-    size_t cut = kStatementShown;  // do not cut a UTF-8 character in half
-    while (cut > 0 && (static_cast<unsigned char>(text[cut]) & 0xC0) == 0x80) --cut;
-    return text.substr(0, cut) + "...";
-}
-
-std::string seconds_interval(TimestampTz from, TimestampTz to) {
-    return fmt::format("{:.6f} seconds", static_cast<double>(to - from) / 1e6);
-}
-
-void take_ledger_lock(pg::Spi& spi) {
-    spi.query("SELECT pg_catalog.pg_advisory_xact_lock($1)", {{INT8OID, std::to_string(kLedgerLockKey)}},
-              SPI_OK_SELECT);
-}
-
-struct Pending {
-    std::string version_key;  // bytea in its text form
-    std::string version;
-    std::string name;
-    std::string up_sql;
-    std::string checksum;
-};
-
-struct Applied {
-    std::string version;
-    std::string name;
-    std::string action;
-    std::string duration;
-};
-
-// Parses every pending script before anything runs: a syntax error anywhere stops the whole
-// call with nothing executed, and names the migration, line and column.
-std::vector<std::vector<Statement>> parse_all(const std::vector<Pending>& pending) {
-    std::vector<std::vector<Statement>> out;
-    out.reserve(pending.size());
-    for (const Pending& m : pending) {
-        try {
-            out.push_back(split_script(m.up_sql));
-        } catch (const pg::PgError& e) {
-            std::string where;
-            if (e.cursorpos() > 0) {
-                const size_t byte = byte_of_char_position(m.up_sql, 0, e.cursorpos());
-                const int line = line_at_byte(m.up_sql, byte);
-                const size_t line_start = m.up_sql.rfind('\n', byte == 0 ? 0 : byte - 1);
-                const size_t from = (line_start == std::string::npos || byte == 0) ? 0 : line_start + 1;
-                where = fmt::format(" at line {}, column {}", line, byte - from + 1);
-            }
-            throw Error(e.sqlstate(),
-                        fmt::format("migration {} \"{}\" has a syntax error{}: {}", m.version, m.name, where,
-                                    e.message()),
-                        e.detail(), "fix the up script and register the migration again; nothing was applied");
-        }
-        for (const Statement& st : out.back()) {
-            if (st.transaction_control) {
-                throw Error(sqlstate::transaction_control,
-                            fmt::format("migration {} \"{}\" contains transaction control at line {}: {}", m.version,
-                                        m.name, st.line, quote_statement(st.text)),
-                            "migrate_apply() runs every migration inside the caller's transaction, each in its own "
-                            "subtransaction",
-                            "remove BEGIN/COMMIT/ROLLBACK/SAVEPOINT from the migration; nothing was applied");
-            }
-        }
-    }
-    return out;
-}
-
-// Runs one statement of a migration; a PostgreSQL error is rethrown naming migration and line.
-void run_statement(pg::Spi& spi, const Pending& m, const Statement& st) {
-    try {
-        spi.execute(st.text);
-    } catch (const pg::PgError& e) {
-        std::string detail;
-        if (e.internalpos() > 0 && e.internalquery() == st.text) {
-            const size_t byte = byte_of_char_position(st.text, 0, e.internalpos());
-            detail = fmt::format("error at line {} of the up script, in the statement starting at line {}: {}",
-                                 st.line + line_at_byte(st.text, byte) - 1, st.line, quote_statement(st.text));
-        } else {
-            detail = fmt::format("statement at line {} of the up script: {}", st.line, quote_statement(st.text));
-        }
-        if (!e.detail().empty()) detail += "\n" + e.detail();
-        std::string hint = e.hint().empty() ? std::string() : e.hint() + "\n";
-        hint += "the transaction is rolled back and no migration of this call is applied; fix the migration, "
-                "register it again and rerun migrate_apply()";
-        throw Error(e.sqlstate(), fmt::format("migration {} \"{}\" failed: {}", m.version, m.name, e.message()),
-                    std::move(detail), std::move(hint))
-            .with_context(e.context());
+void refuse_snapshot_isolation(const char* function) {
+    if (IsolationUsesXactSnapshot()) {
+        throw Error(sqlstate::isolation_not_supported,
+                    fmt::format("{}() cannot run in a REPEATABLE READ or SERIALIZABLE transaction", function),
+                    "its snapshot was taken before the ledger lock, so it could miss migrations applied meanwhile",
+                    fmt::format("call {}() in a READ COMMITTED transaction (the default)", function));
     }
 }
 
-void return_rows(FunctionCallInfo fcinfo, const std::vector<Applied>& rows) {
+void refuse_tampered(LedgerStore& store) {
+    const std::vector<std::string> bad = store.tampered();
+    if (bad.empty()) return;
+    std::string list;
+    for (size_t i = 0; i < bad.size() && i < 10; ++i) list += (i ? ", " : "") + bad[i];
+    if (bad.size() > 10) list += fmt::format(" and {} more", bad.size() - 10);
+    throw Error(sqlstate::ledger_tampered,
+                fmt::format("the ledger was changed outside pgmig: the stored scripts of {} no longer match the "
+                            "checksums they were applied with",
+                            list),
+                "SELECT * FROM migrate_verify() lists every problem",
+                "find out who changed the ledger; if the stored text is the truth, accept it with "
+                "migrate_repair(version, reason => '...')");
+}
+
+void return_rows(FunctionCallInfo fcinfo, const std::vector<RunResult>& rows) {
     // Filled at the end, from C++ data: the tuplestore lives in the caller's per-query context.
     pg::call([fcinfo] { InitMaterializedSRF(fcinfo, 0); });
     auto* rsinfo = reinterpret_cast<ReturnSetInfo*>(fcinfo->resultinfo);
     TupleDesc desc = rsinfo->setDesc;
     Tuplestorestate* store = rsinfo->setResult;
     AttInMetadata* meta = pg::call([desc] { return TupleDescGetAttInMetadata(desc); });
-    for (const Applied& r : rows) {
-        const char* values[] = {r.version.c_str(), r.name.c_str(), r.action.c_str(), r.duration.c_str()};
+    for (const RunResult& r : rows) {
+        const char* values[] = {r.version.empty() ? nullptr : r.version.c_str(), r.name.c_str(), r.action.c_str(),
+                                r.duration.c_str()};
         pg::call([meta, store, &values] {
             HeapTuple tuple = BuildTupleFromCStrings(meta, const_cast<char**>(values));
             tuplestore_puttuple(store, tuple);
         });
     }
+}
+
+std::string key_of(const std::string& version) {
+    check_version(version);
+    return versioned_key(version);
+}
+
+// The registered versioned migration `version`, or PM005.
+Migration registered(LedgerStore& store, const std::string& version) {
+    auto m = store.find(key_of(version));
+    if (!m || !m->version) {
+        throw Error(sqlstate::unknown_version, fmt::format("version {} is not registered", version), {},
+                    "see SELECT * FROM migrate_status() for the registered versions");
+    }
+    return *m;
+}
+
+// The migrations migrate_apply would run, in order: pending versioned ones up to `target`, then
+// (without a target) the repeatable ones whose script changed since they last ran.
+std::vector<Migration> apply_plan(const std::vector<Migration>& all, const std::optional<std::string>& target_key) {
+    std::string newest_applied;
+    for (const Migration& m : all) {
+        if (m.version && m.applied) newest_applied = std::max(newest_applied, m.key);
+    }
+    std::vector<Migration> plan;
+    std::vector<std::string> out_of_order;
+    for (const Migration& m : all) {
+        if (!m.version || m.applied) continue;
+        if (target_key && m.key > *target_key) continue;
+        if (m.key < newest_applied) out_of_order.push_back(*m.version);
+        plan.push_back(m);
+    }
+    if (!out_of_order.empty() && settings::out_of_order() == settings::OutOfOrder::error) {
+        std::string list;
+        for (const auto& v : out_of_order) list += (list.empty() ? "" : ", ") + v;
+        throw Error(sqlstate::out_of_order,
+                    fmt::format("pending migrations older than the newest applied one: {}", list),
+                    "they were probably merged from another branch after newer migrations had been applied",
+                    "check that they do not conflict with the newer ones, then SET pgmig.out_of_order = allow for "
+                    "this run (or give them new versions)");
+    }
+    if (!target_key) {
+        for (const Migration& m : all) {
+            if (!m.version && m.applied_checksum != m.checksum) plan.push_back(m);
+        }
+    }
+    for (const Migration& m : plan) {
+        if (!m.options.transactional) {
+            throw Error(sqlstate::needs_no_transaction,
+                        fmt::format("{} is non-transactional and cannot run inside migrate_apply()", m.label()),
+                        m.nontx_progress ? fmt::format("an earlier run stopped after statement {}", *m.nontx_progress)
+                                         : std::string(),
+                        "apply it with the client (pgmig apply), which runs it statement by statement outside a "
+                        "transaction; or apply up to the version before it with migrate_apply(target => ...)");
+        }
+    }
+    return plan;
 }
 
 }  // namespace
@@ -180,149 +163,220 @@ using namespace pgmig;
 
 // migrate_register(version, name, up_sql, down_sql DEFAULT NULL, options jsonb DEFAULT '{}') -> checksum
 PGMIG_FUNCTION(migrate_register) {
-    const std::string version = required_text_arg(fcinfo, 0, "version");
+    const std::optional<std::string> version = text_arg(fcinfo, 0);
     const std::string name = required_text_arg(fcinfo, 1, "name");
     const std::string up_sql = required_text_arg(fcinfo, 2, "up script");
     const std::optional<std::string> down_sql = text_arg(fcinfo, 3);
-    std::optional<std::string> options;
+    std::string options_json = "{}";
     if (!PG_ARGISNULL(4)) {
-        options = pg::call([fcinfo] {
-            return DatumGetCString(DirectFunctionCall1(jsonb_out, PG_GETARG_DATUM(4)));
-        });
+        options_json = pg::call([fcinfo] { return DatumGetCString(DirectFunctionCall1(jsonb_out, PG_GETARG_DATUM(4))); });
     }
 
-    check_version(version);
-    if (options && options->front() != '{') {
-        throw Error(sqlstate::invalid_argument, fmt::format("options of migration {} must be a JSON object", version),
-                    fmt::format("got: {}", *options), R"(pass options such as '{"transactional": false}' or '{}')");
+    Migration m;
+    m.version = version;
+    m.name = name;
+    m.options_json = options_json;
+    m.options = parse_options(options_json, version ? fmt::format("migration {}", *version) : "migration \"" + name + "\"");
+    if (m.options.repeatable == version.has_value()) {
+        throw Error(sqlstate::invalid_argument,
+                    version ? fmt::format("migration {} \"{}\" has a version but is marked repeatable", *version, name)
+                            : fmt::format("migration \"{}\" has no version", name),
+                    {},
+                    "versioned migrations need a version; repeatable ones have none: "
+                    "migrate_register(NULL, name, up_sql, options => '{\"repeatable\": true}')");
     }
+    if (version) check_version(*version);
     if (name.empty() || name.size() > 200 || name.find_first_of("\n\r") != std::string::npos) {
-        throw Error(sqlstate::invalid_argument, fmt::format("invalid name for migration {}", version),
+        throw Error(sqlstate::invalid_argument, fmt::format("invalid name for {}", version ? "migration " + *version : "a repeatable migration"),
                     "a name is 1 to 200 characters on one line", "give the migration a short descriptive name");
     }
     const std::string normalized = common::normalize_script(up_sql);
     if (normalized.find_first_not_of(" \t\n") == std::string::npos) {
-        throw Error(sqlstate::invalid_argument, fmt::format("migration {} \"{}\" has an empty up script", version, name),
-                    {}, "a migration must change something; write its statements in up_sql");
+        throw Error(sqlstate::invalid_argument, fmt::format("{} has an empty up script", m.label()), {},
+                    "a migration must change something; write its statements in up_sql");
     }
-    const std::string checksum = common::sha256_hex(normalized);
-    const std::string key = hex_bytea(common::version_sort_key(version));
+    m.up_sql = up_sql;
+    m.down_sql = down_sql;
+    m.checksum = common::sha256_hex(normalized);
+    m.key = version ? versioned_key(*version) : repeatable_key(name);
 
     pg::Spi spi;
-    take_ledger_lock(spi);
-    const pg::Rows existing = spi.query(
-        "SELECT version, name, checksum, applied_at IS NOT NULL FROM pgmig.migrations WHERE version_key = $1 "
-        "FOR UPDATE",
-        {{BYTEAOID, key}}, SPI_OK_SELECT);
-
-    if (existing.rows.empty()) {
-        spi.query(
-            "INSERT INTO pgmig.migrations (version, version_key, name, up_sql, down_sql, options, checksum) "
-            "VALUES ($1, $2, $3, $4, $5, coalesce($6, '{}'), $7)",
-            {{TEXTOID, version},
-             {BYTEAOID, key},
-             {TEXTOID, name},
-             {TEXTOID, up_sql},
-             {TEXTOID, down_sql},
-             {JSONBOID, options},
-             {TEXTOID, checksum}},
-            SPI_OK_INSERT);
-    } else {
-        const auto& row = existing.rows.front();
-        const std::string& old_version = *row[0];
-        const std::string& old_name = *row[1];
-        const std::string& old_checksum = *row[2];
-        const bool applied = *row[3] == "t";
-        if (applied && old_name != name) {
+    LedgerStore store(spi, current_caller());
+    store.lock();
+    const std::optional<Migration> old = store.find(m.key);
+    if (!old) {
+        store.insert(m);
+        return text_datum(m.checksum);
+    }
+    const bool same_definition = old->name == name && old->up_sql == up_sql && old->down_sql == down_sql &&
+                                 old->options_json == options_json;
+    if (old->version && old->applied) {
+        m.version = old->version;  // an applied version keeps its spelling ("001" stays "001")
+        if (old->name != name) {
             throw Error(sqlstate::version_conflict,
-                        fmt::format("version {} is already applied as \"{}\", not \"{}\"", old_version, old_name, name),
+                        fmt::format("version {} is already applied as \"{}\", not \"{}\"", *old->version, old->name,
+                                    name),
                         {}, "give the new migration a version of its own");
         }
-        if (applied && old_checksum != checksum) {
-            throw Error(sqlstate::checksum_mismatch,
-                        fmt::format("migration {} \"{}\" is already applied and its up script has changed", version,
-                                    name),
-                        fmt::format("applied checksum: {}\nnew checksum:     {}", old_checksum, checksum),
-                        "do not edit applied migrations: write a new migration for the change");
+        if (old->checksum != m.checksum) {
+            if (!same_statements(old->up_sql, up_sql)) {
+                throw Error(sqlstate::checksum_mismatch,
+                            fmt::format("{} is already applied and its up script has changed", m.label()),
+                            fmt::format("applied checksum: {}\nnew checksum:     {}\nthe statements differ, not only "
+                                        "whitespace, comments or line endings",
+                                        old->checksum, m.checksum),
+                            "do not edit applied migrations: write a new migration for the change, or, if the new "
+                            "text is what was really applied, accept it with migrate_repair(version, up_sql, reason)");
+            }
+            store.update_definition(m, true);
+            store.record(HistoryEntry{m.version, name, "cosmetic_edit", std::nullopt, 1, m.checksum, old->checksum,
+                                      std::nullopt, std::nullopt, "only whitespace, comments or line endings changed"});
+            const std::string note = fmt::format("{}: recorded as a cosmetic edit (same statements)", m.label());
+            const char* text = note.c_str();
+            pg::call([text] { ereport(NOTICE, (errmsg_internal("%s", text))); });
+            return text_datum(m.checksum);
         }
-        // A pending migration may still be edited; an applied one keeps its up script, but its
-        // down script (not part of the checksum) may be corrected.
-        spi.query(
-            "UPDATE pgmig.migrations SET version = $2, name = $3, up_sql = $4, down_sql = $5, "
-            "options = coalesce($6, '{}'), checksum = $7 "
-            "WHERE version_key = $1 AND (version, name, up_sql, down_sql, options, checksum) IS DISTINCT FROM "
-            "($2, $3, $4, $5, coalesce($6, '{}'), $7)",
-            {{BYTEAOID, key},
-             {TEXTOID, applied ? old_version : version},
-             {TEXTOID, name},
-             {TEXTOID, up_sql},
-             {TEXTOID, down_sql},
-             {JSONBOID, options},
-             {TEXTOID, checksum}},
-            SPI_OK_UPDATE);
     }
-    return text_datum(checksum);
+    if (!same_definition || old->version != m.version) {
+        // A pending migration may still be edited; an applied one only in its down script and
+        // options; a repeatable one runs again when its checksum changed.
+        store.update_definition(m, old->version.has_value() && old->applied);
+    }
+    return text_datum(m.checksum);
 }
 
 // migrate_apply(target DEFAULT NULL, dry_run DEFAULT false) -> SETOF (version, name, action, duration)
 PGMIG_FUNCTION(migrate_apply) {
     const std::optional<std::string> target = text_arg(fcinfo, 0);
     const bool dry_run = !PG_ARGISNULL(1) && PG_GETARG_BOOL(1);
-
-    if (IsolationUsesXactSnapshot()) {
-        throw Error(sqlstate::isolation_not_supported,
-                    "migrate_apply() cannot run in a REPEATABLE READ or SERIALIZABLE transaction",
-                    "its snapshot was taken before the ledger lock, so it could miss migrations applied meanwhile",
-                    "call migrate_apply() in a READ COMMITTED transaction (the default)");
-    }
+    refuse_snapshot_isolation("migrate_apply");
     if (target) check_version(*target);
 
-    std::vector<Applied> results;
+    std::vector<RunResult> results;
     {
         pg::Spi spi;
-        take_ledger_lock(spi);
-        // Read after the lock: in READ COMMITTED this statement sees every apply committed before.
-        if (target) {
-            const pg::Rows found =
-                spi.query("SELECT 1 FROM pgmig.migrations WHERE version_key = $1",
-                          {{BYTEAOID, hex_bytea(common::version_sort_key(*target))}}, SPI_OK_SELECT);
-            if (found.rows.empty()) {
-                throw Error(sqlstate::unknown_version, fmt::format("target version {} is not registered", *target), {},
-                            "see SELECT * FROM migrate_status() for the registered versions");
-            }
-        }
-        const pg::Rows pending_rows = spi.query(
-            "SELECT version_key, version, name, up_sql, checksum FROM pgmig.migrations "
-            "WHERE applied_at IS NULL AND ($1::bytea IS NULL OR version_key <= $1) ORDER BY version_key",
-            {{BYTEAOID, target ? std::optional(hex_bytea(common::version_sort_key(*target))) : std::nullopt}},
-            SPI_OK_SELECT);
-        std::vector<Pending> pending;
-        pending.reserve(pending_rows.rows.size());
-        for (const auto& row : pending_rows.rows) pending.push_back(Pending{*row[0], *row[1], *row[2], *row[3], *row[4]});
+        LedgerStore store(spi, current_caller());
+        store.lock();  // everything below reads the ledger after the lock, in fresh snapshots
+        refuse_tampered(store);
+        std::optional<std::string> target_key;
+        if (target) target_key = registered(store, *target).key;
+        const std::vector<Migration> plan = apply_plan(store.load_all(), target_key);
+        const auto scripts = parse_plan(plan, Direction::up);
+        results = run_plan(store, spi, plan, scripts, Direction::up, dry_run);
+    }
+    return_rows(fcinfo, results);
+    return static_cast<Datum>(0);
+}
 
-        const std::vector<std::vector<Statement>> scripts = parse_all(pending);
+namespace pgmig {
+namespace {
 
-        // A dry run wraps everything in one more subtransaction that is always rolled back.
-        std::optional<pg::Subtransaction> rehearsal;
-        if (dry_run) rehearsal.emplace();
-        for (size_t i = 0; i < pending.size(); ++i) {
-            const Pending& m = pending[i];
-            const TimestampTz started = GetCurrentTimestamp();
-            pg::Subtransaction sub;
-            for (const Statement& st : scripts[i]) run_statement(spi, m, st);
-            const TimestampTz finished = GetCurrentTimestamp();
-            const std::string duration = seconds_interval(started, finished);
-            if (!dry_run) {
-                spi.query(
-                    "UPDATE pgmig.migrations SET applied_at = pg_catalog.clock_timestamp(), "
-                    "applied_by = SESSION_USER, applied_checksum = checksum, duration = $2::interval "
-                    "WHERE version_key = $1",
-                    {{BYTEAOID, m.version_key}, {TEXTOID, duration}}, SPI_OK_UPDATE);
-            }
-            sub.commit();
-            results.push_back(Applied{m.version, m.name, dry_run ? "dry_run" : "applied", duration});
+// Rolls back the applied versioned migrations chosen by `choose` (given them newest first).
+std::vector<RunResult> rollback(const std::function<size_t(const std::vector<Migration>&)>& choose) {
+    pg::Spi spi;
+    LedgerStore store(spi, current_caller());
+    store.lock();
+    refuse_tampered(store);
+    std::vector<Migration> applied;
+    for (Migration& m : store.load_all()) {
+        if (m.version && m.applied) applied.push_back(std::move(m));
+    }
+    std::reverse(applied.begin(), applied.end());
+    applied.resize(choose(applied));
+    std::vector<std::string> missing;
+    for (const Migration& m : applied) {
+        if (!m.down_sql || common::normalize_script(*m.down_sql).find_first_not_of(" \t\n") == std::string::npos) {
+            missing.push_back(*m.version);
         }
-        if (rehearsal) rehearsal->rollback();
+    }
+    if (!missing.empty()) {
+        std::string list;
+        for (const auto& v : missing) list += (list.empty() ? "" : ", ") + v;
+        throw Error(sqlstate::no_down_script, fmt::format("cannot roll back: no down script for {}", list),
+                    "nothing was rolled back",
+                    "register the migration again with a down script (the -- pgmig:down section), or roll back "
+                    "fewer steps");
+    }
+    for (const Migration& m : applied) {
+        if (!m.options.transactional) {
+            throw Error(sqlstate::needs_no_transaction,
+                        fmt::format("{} is non-transactional; its down script cannot run in a transaction", m.label()),
+                        "nothing was rolled back", "roll it back with the client: pgmig rollback");
+        }
+    }
+    const auto scripts = parse_plan(applied, Direction::down);
+    return run_plan(store, spi, applied, scripts, Direction::down, false);
+}
+
+}  // namespace
+}  // namespace pgmig
+
+// migrate_rollback(steps DEFAULT 1) -> SETOF (version, name, action, duration)
+PGMIG_FUNCTION(migrate_rollback) {
+    const int steps = PG_ARGISNULL(0) ? 1 : PG_GETARG_INT32(0);
+    refuse_snapshot_isolation("migrate_rollback");
+    if (steps < 1) {
+        throw Error(sqlstate::invalid_argument, fmt::format("steps must be 1 or more, not {}", steps), {},
+                    "to roll back everything, use migrate_rollback_to('0')");
+    }
+    const std::vector<RunResult> results = rollback([steps](const std::vector<Migration>& newest_first) {
+        return std::min(newest_first.size(), static_cast<size_t>(steps));
+    });
+    return_rows(fcinfo, results);
+    return static_cast<Datum>(0);
+}
+
+// migrate_rollback_to(version) -> rolls back every applied migration newer than `version`.
+PGMIG_FUNCTION(migrate_rollback_to) {
+    const std::string version = required_text_arg(fcinfo, 0, "version");
+    refuse_snapshot_isolation("migrate_rollback_to");
+    const std::string key = key_of(version);
+    const std::vector<RunResult> results = rollback([&key](const std::vector<Migration>& newest_first) {
+        size_t n = 0;
+        while (n < newest_first.size() && newest_first[n].key > key) ++n;
+        return n;
+    });
+    return_rows(fcinfo, results);
+    return static_cast<Datum>(0);
+}
+
+// migrate_repair(version, up_sql DEFAULT NULL, reason DEFAULT NULL) -> the accepted checksum
+PGMIG_FUNCTION(migrate_repair) {
+    const std::string version = required_text_arg(fcinfo, 0, "version");
+    const std::optional<std::string> new_text = text_arg(fcinfo, 1);
+    const std::optional<std::string> reason = text_arg(fcinfo, 2);
+    pg::Spi spi;
+    LedgerStore store(spi, current_caller());
+    store.lock();
+    Migration m = registered(store, version);
+    const std::string previous = m.applied_checksum.value_or(m.checksum);
+    if (new_text) m.up_sql = *new_text;
+    m.checksum = common::script_checksum(m.up_sql);
+    store.update_definition(m, m.applied);
+    store.record(HistoryEntry{m.version, m.name, "repair", std::nullopt, 1, m.checksum, previous, std::nullopt,
+                              std::nullopt, reason});
+    return text_datum(m.checksum);
+}
+
+// migrate_baseline(version) -> marks every registered migration up to `version` as applied,
+// without running it: for a database that already has that schema.
+PGMIG_FUNCTION(migrate_baseline) {
+    const std::string version = required_text_arg(fcinfo, 0, "version");
+    refuse_snapshot_isolation("migrate_baseline");
+    std::vector<RunResult> results;
+    {
+        pg::Spi spi;
+        LedgerStore store(spi, current_caller());
+        store.lock();
+        const std::string key = registered(store, version).key;
+        for (const Migration& m : store.load_all()) {
+            if (!m.version || m.applied || m.key > key) continue;
+            const std::string zero = interval_text(0);
+            store.mark_applied(m, zero);
+            store.record(HistoryEntry{m.version, m.name, "baseline", zero, 1, m.checksum, std::nullopt, std::nullopt,
+                                      std::nullopt, std::nullopt});
+            results.push_back(RunResult{*m.version, m.name, "baselined", zero});
+        }
     }
     return_rows(fcinfo, results);
     return static_cast<Datum>(0);
@@ -332,4 +386,11 @@ PGMIG_FUNCTION(migrate_apply) {
 PGMIG_FUNCTION(pgmig_script_checksum) {
     const std::string text = *text_arg(fcinfo, 0);  // declared STRICT
     return text_datum(common::script_checksum(text));
+}
+
+// pgmig.same_statements(a, b) -> whether two scripts differ only cosmetically.
+PGMIG_FUNCTION(pgmig_same_statements) {
+    const std::string a = *text_arg(fcinfo, 0);  // declared STRICT
+    const std::string b = *text_arg(fcinfo, 1);
+    return BoolGetDatum(same_statements(a, b));
 }

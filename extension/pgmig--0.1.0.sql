@@ -1,12 +1,29 @@
 -- pgmig 0.1.0: the migration ledger (schema pgmig) and its SQL API (in the extension's schema).
 \echo Use "CREATE EXTENSION pgmig" to load this file. \quit
 
+-- Roles are cluster-wide and outlive the extension: create them once, keep them on DROP EXTENSION.
+DO $roles$
+BEGIN
+    IF NOT EXISTS (SELECT 1 FROM pg_catalog.pg_roles WHERE rolname = 'pgmig_reader') THEN
+        CREATE ROLE pgmig_reader NOLOGIN;
+    END IF;
+    IF NOT EXISTS (SELECT 1 FROM pg_catalog.pg_roles WHERE rolname = 'pgmig_admin') THEN
+        CREATE ROLE pgmig_admin NOLOGIN;
+    END IF;
+END
+$roles$;
+COMMENT ON ROLE pgmig_reader IS 'pgmig: may read the ledger, its history and status';
+COMMENT ON ROLE pgmig_admin IS 'pgmig: may register, apply, roll back, repair and baseline migrations';
+GRANT pgmig_reader TO pgmig_admin;
+
 CREATE SCHEMA pgmig;
 COMMENT ON SCHEMA pgmig IS 'pgmig ledger: written only through the migrate_* functions';
+GRANT USAGE ON SCHEMA pgmig TO pgmig_reader;
 
 CREATE TABLE pgmig.migrations (
-    version          text        NOT NULL,
-    -- natural order of versions as bytes (see docs/sql-api.md); unique, so "1" and "001" collide
+    version          text,        -- NULL for a repeatable migration
+    -- natural order of versions as bytes (see docs/reference.md); unique, so "1" and "001"
+    -- collide; repeatable migrations have 0xff || name and sort after every version
     version_key      bytea       NOT NULL,
     name             text        NOT NULL,
     up_sql           text        NOT NULL,
@@ -14,23 +31,55 @@ CREATE TABLE pgmig.migrations (
     options          jsonb       NOT NULL DEFAULT '{}',
     checksum         text        NOT NULL,
     registered_at    timestamptz NOT NULL DEFAULT pg_catalog.clock_timestamp(),
-    registered_by    name        NOT NULL DEFAULT SESSION_USER,
+    registered_by    name        NOT NULL,
     applied_at       timestamptz,
     applied_by       name,
     applied_checksum text,
     duration         interval,
+    nontx_progress   integer,     -- statements done by an unfinished non-transactional run
     CONSTRAINT migrations_pkey PRIMARY KEY (version_key),
     CONSTRAINT migrations_options_object CHECK (pg_catalog.jsonb_typeof(options) = 'object'),
     CONSTRAINT migrations_applied_complete CHECK ((applied_at IS NULL) = (applied_checksum IS NULL))
 );
-COMMENT ON TABLE pgmig.migrations IS 'one row per registered migration; applied_at is set when it was applied';
-REVOKE ALL ON pgmig.migrations FROM PUBLIC;
+COMMENT ON TABLE pgmig.migrations IS 'one row per registered migration; applied_at is set once it is applied';
+
+-- Append-only, and free of foreign keys so a row never waits on (or blocks) the ledger.
+CREATE TABLE pgmig.history (
+    id                bigint      GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+    version           text,
+    name              text        NOT NULL,
+    action            text        NOT NULL CHECK (action IN ('apply', 'rollback', 'repair', 'baseline',
+                                      'cosmetic_edit', 'retry', 'failed', 'nontx_start', 'nontx_progress')),
+    at                timestamptz NOT NULL DEFAULT pg_catalog.clock_timestamp(),
+    duration          interval,
+    attempt           integer     NOT NULL DEFAULT 1,
+    session_user_name name        NOT NULL DEFAULT SESSION_USER,
+    current_user_name name        NOT NULL,
+    application_name  text        DEFAULT pg_catalog.current_setting('application_name'),
+    client_addr       inet        DEFAULT pg_catalog.inet_client_addr(),
+    backend_pid       integer     NOT NULL DEFAULT pg_catalog.pg_backend_pid(),
+    checksum          text,
+    previous_checksum text,
+    sqlstate          text,
+    message           text,
+    reason            text
+);
+COMMENT ON TABLE pgmig.history IS 'one row per apply, rollback, repair, baseline, cosmetic edit and retry';
+
+REVOKE ALL ON pgmig.migrations, pgmig.history FROM PUBLIC;
+GRANT SELECT ON pgmig.migrations, pgmig.history TO pgmig_reader;
 
 CREATE FUNCTION pgmig.script_checksum(script text) RETURNS text
     AS 'MODULE_PATHNAME', 'pgmig_script_checksum'
     LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
 COMMENT ON FUNCTION pgmig.script_checksum(text) IS
     'SHA-256 of a script after normalising line endings, trailing whitespace and trailing blank lines';
+
+CREATE FUNCTION pgmig.same_statements(a text, b text) RETURNS boolean
+    AS 'MODULE_PATHNAME', 'pgmig_same_statements'
+    LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
+COMMENT ON FUNCTION pgmig.same_statements(text, text) IS
+    'true when two scripts parse to the same statements (they differ only in whitespace, comments, case)';
 
 CREATE FUNCTION migrate_register(version text, name text, up_sql text, down_sql text DEFAULT NULL,
                                  options jsonb DEFAULT '{}') RETURNS text
@@ -46,24 +95,106 @@ CREATE FUNCTION migrate_apply(target text DEFAULT NULL, dry_run boolean DEFAULT 
 COMMENT ON FUNCTION migrate_apply(text, boolean) IS
     'applies pending migrations in version order, all or nothing, under the ledger lock';
 
+CREATE FUNCTION migrate_rollback(steps integer DEFAULT 1)
+    RETURNS TABLE (version text, name text, action text, duration interval)
+    AS 'MODULE_PATHNAME', 'migrate_rollback'
+    LANGUAGE C VOLATILE;
+COMMENT ON FUNCTION migrate_rollback(integer) IS
+    'runs the down scripts of the newest applied migrations, newest first, all or nothing';
+
+CREATE FUNCTION migrate_rollback_to(version text)
+    RETURNS TABLE (version text, name text, action text, duration interval)
+    AS 'MODULE_PATHNAME', 'migrate_rollback_to'
+    LANGUAGE C VOLATILE;
+COMMENT ON FUNCTION migrate_rollback_to(text) IS
+    'rolls back every applied migration newer than version (''0'' rolls back all), all or nothing';
+
+CREATE FUNCTION migrate_repair(version text, up_sql text DEFAULT NULL, reason text DEFAULT NULL)
+    RETURNS text
+    AS 'MODULE_PATHNAME', 'migrate_repair'
+    LANGUAGE C VOLATILE;
+COMMENT ON FUNCTION migrate_repair(text, text, text) IS
+    'accepts the given (or the stored) up script as the truth for a migration, recorded with who and why';
+
+CREATE FUNCTION migrate_baseline(version text)
+    RETURNS TABLE (version text, name text, action text, duration interval)
+    AS 'MODULE_PATHNAME', 'migrate_baseline'
+    LANGUAGE C VOLATILE;
+COMMENT ON FUNCTION migrate_baseline(text) IS
+    'marks the registered migrations up to version as applied without running them';
+
 CREATE FUNCTION migrate_status()
     RETURNS TABLE (version text, name text, state text, checksum text, registered_at timestamptz,
-                   applied_at timestamptz, applied_by name, duration interval)
+                   applied_at timestamptz, applied_by name, duration interval, kind text)
     LANGUAGE sql STABLE
     SET search_path = pg_catalog, pg_temp
     AS $$
+    WITH newest AS (   -- bytea has no max()
+        SELECT (SELECT version_key FROM pgmig.migrations WHERE version IS NOT NULL AND applied_at IS NOT NULL
+                 ORDER BY version_key DESC LIMIT 1) AS key
+    )
     SELECT m.version, m.name,
-           CASE WHEN m.applied_at IS NULL THEN 'pending'
-                WHEN m.applied_checksum <> m.checksum
-                  OR pgmig.script_checksum(m.up_sql) <> m.checksum THEN 'checksum_mismatch'
-                ELSE 'applied' END,
-           m.checksum, m.registered_at, m.applied_at, m.applied_by, m.duration
-      FROM pgmig.migrations m
+           CASE WHEN pgmig.script_checksum(m.up_sql) <> m.checksum
+                  OR (m.version IS NOT NULL AND m.applied_checksum <> m.checksum) THEN 'checksum_mismatch'
+                WHEN m.nontx_progress IS NOT NULL THEN 'in_progress'
+                WHEN m.version IS NULL THEN
+                     CASE WHEN m.applied_checksum IS NOT DISTINCT FROM m.checksum THEN 'applied' ELSE 'pending' END
+                WHEN m.applied_at IS NOT NULL THEN 'applied'
+                WHEN m.version_key < newest.key THEN 'out_of_order'
+                ELSE 'pending' END,
+           m.checksum, m.registered_at, m.applied_at, m.applied_by, m.duration,
+           CASE WHEN m.version IS NULL THEN 'repeatable' ELSE 'versioned' END
+      FROM pgmig.migrations m CROSS JOIN newest
      ORDER BY m.version_key
     $$;
-COMMENT ON FUNCTION migrate_status() IS 'every registered migration with its state, who applied it, when, how long';
+COMMENT ON FUNCTION migrate_status() IS
+    'every registered migration with its state (pending, applied, out_of_order, in_progress, checksum_mismatch)';
 
--- Until roles arrive (pgmig_admin, pgmig_reader), the API is for superusers only.
-REVOKE ALL ON FUNCTION migrate_register(text, text, text, text, jsonb) FROM PUBLIC;
-REVOKE ALL ON FUNCTION migrate_apply(text, boolean) FROM PUBLIC;
-REVOKE ALL ON FUNCTION migrate_status() FROM PUBLIC;
+CREATE FUNCTION migrate_verify()
+    RETURNS TABLE (version text, name text, problem text, detail text)
+    LANGUAGE sql STABLE
+    SET search_path = pg_catalog, pg_temp
+    AS $$
+    WITH last_truth AS (   -- the checksum history last recorded as applied, per version
+        SELECT DISTINCT ON (h.version) h.version, h.checksum
+          FROM pgmig.history h
+         WHERE h.action IN ('apply', 'baseline', 'repair', 'cosmetic_edit', 'rollback') AND h.version IS NOT NULL
+         ORDER BY h.version, h.id DESC
+    ), problems AS (
+        SELECT m.version_key, m.version, m.name, 'script_changed' AS problem,
+               format('the stored up script hashes to %s, not to its checksum %s: the ledger row was edited',
+                      pgmig.script_checksum(m.up_sql), m.checksum) AS detail
+          FROM pgmig.migrations m
+         WHERE pgmig.script_checksum(m.up_sql) <> m.checksum
+        UNION ALL
+        SELECT m.version_key, m.version, m.name, 'checksum_changed',
+               format('applied with checksum %s, registered now with %s', m.applied_checksum, m.checksum)
+          FROM pgmig.migrations m
+         WHERE m.version IS NOT NULL AND m.applied_checksum <> m.checksum
+        UNION ALL
+        SELECT m.version_key, m.version, m.name, 'history_mismatch',
+               CASE WHEN t.version IS NULL THEN 'applied, but pgmig.history has no record of it'
+                    ELSE format('history last recorded checksum %s, the ledger says %s', t.checksum,
+                                m.applied_checksum) END
+          FROM pgmig.migrations m LEFT JOIN last_truth t ON t.version = m.version
+         WHERE m.version IS NOT NULL AND m.applied_at IS NOT NULL
+           AND t.checksum IS DISTINCT FROM m.applied_checksum
+        UNION ALL
+        SELECT m.version_key, m.version, m.name, 'interrupted',
+               format('a non-transactional run stopped after statement %s; run pgmig apply to resume',
+                      m.nontx_progress)
+          FROM pgmig.migrations m
+         WHERE m.nontx_progress IS NOT NULL
+    )
+    SELECT version, name, problem, detail FROM problems ORDER BY version_key, problem
+    $$;
+COMMENT ON FUNCTION migrate_verify() IS
+    'integrity problems of the ledger: edited rows, checksum mismatches, history gaps; no rows = healthy';
+
+REVOKE ALL ON FUNCTION migrate_register(text, text, text, text, jsonb), migrate_apply(text, boolean),
+    migrate_rollback(integer), migrate_rollback_to(text), migrate_repair(text, text, text),
+    migrate_baseline(text), migrate_status(), migrate_verify() FROM PUBLIC;
+GRANT EXECUTE ON FUNCTION migrate_register(text, text, text, text, jsonb), migrate_apply(text, boolean),
+    migrate_rollback(integer), migrate_rollback_to(text), migrate_repair(text, text, text),
+    migrate_baseline(text) TO pgmig_admin;
+GRANT EXECUTE ON FUNCTION migrate_status(), migrate_verify() TO pgmig_reader;

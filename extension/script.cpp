@@ -49,7 +49,49 @@ struct RawSpan {
     int location;
     int length;
     bool transaction_control;
+    const char* needs_no_transaction;
 };
+
+bool has_option(List* options, const char* name) {
+    ListCell* cell = nullptr;
+    foreach (cell, options) {
+        const auto* opt = static_cast<DefElem*>(lfirst(cell));
+        if (strcmp(opt->defname, name) == 0) return true;
+    }
+    return false;
+}
+
+// The statements PostgreSQL 15 refuses inside a transaction block (PreventInTransactionBlock).
+const char* needs_no_transaction(Node* stmt) {
+    switch (nodeTag(stmt)) {
+        case T_IndexStmt:
+            return castNode(IndexStmt, stmt)->concurrent ? "CREATE INDEX CONCURRENTLY" : nullptr;
+        case T_DropStmt:
+            return castNode(DropStmt, stmt)->concurrent ? "DROP INDEX CONCURRENTLY" : nullptr;
+        case T_ReindexStmt:
+            return has_option(castNode(ReindexStmt, stmt)->params, "concurrently") ? "REINDEX CONCURRENTLY" : nullptr;
+        case T_VacuumStmt:
+            return castNode(VacuumStmt, stmt)->is_vacuumcmd ? "VACUUM" : nullptr;
+        case T_ClusterStmt:
+            return castNode(ClusterStmt, stmt)->relation == nullptr ? "CLUSTER without a table" : nullptr;
+        case T_CreatedbStmt:
+            return "CREATE DATABASE";
+        case T_DropdbStmt:
+            return "DROP DATABASE";
+        case T_CreateTableSpaceStmt:
+            return "CREATE TABLESPACE";
+        case T_DropTableSpaceStmt:
+            return "DROP TABLESPACE";
+        case T_AlterSystemStmt:
+            return "ALTER SYSTEM";
+        case T_CreateSubscriptionStmt:
+            return "CREATE SUBSCRIPTION";
+        case T_DropSubscriptionStmt:
+            return "DROP SUBSCRIPTION";
+        default:
+            return nullptr;
+    }
+}
 
 }  // namespace
 
@@ -76,7 +118,8 @@ std::vector<Statement> split_script(const std::string& script) {
     ListCell* cell = nullptr;
     foreach (cell, parsed) {
         const auto* raw = static_cast<RawStmt*>(lfirst(cell));
-        spans.push_back(RawSpan{raw->stmt_location, raw->stmt_len, IsA(raw->stmt, TransactionStmt)});
+        spans.push_back(RawSpan{raw->stmt_location, raw->stmt_len, IsA(raw->stmt, TransactionStmt),
+                                needs_no_transaction(raw->stmt)});
     }
 
     std::vector<Statement> statements;
@@ -90,9 +133,33 @@ std::vector<Statement> split_script(const std::string& script) {
         st.start_offset = static_cast<int>(first);
         st.line = line_at_byte(script, first);
         st.transaction_control = span.transaction_control;
+        if (span.needs_no_transaction != nullptr) st.needs_no_transaction = span.needs_no_transaction;
         statements.push_back(std::move(st));
     }
     return statements;
+}
+
+bool same_statements(const std::string& a, const std::string& b) {
+    List* left = nullptr;
+    List* right = nullptr;
+    try {
+        const char* a_text = a.c_str();
+        const char* b_text = b.c_str();
+        left = pg::call([a_text] { return raw_parser(a_text, RAW_PARSE_DEFAULT); });
+        right = pg::call([b_text] { return raw_parser(b_text, RAW_PARSE_DEFAULT); });
+    } catch (const pg::PgError&) {
+        return false;  // a script that does not parse is not the same as one that does
+    }
+    if (list_length(left) != list_length(right)) return false;
+    // Compare RawStmt->stmt, not the RawStmt: equal() compares stmt_len, which whitespace changes.
+    return pg::call([left, right] {
+        ListCell* l = nullptr;
+        ListCell* r = nullptr;
+        forboth(l, left, r, right) {
+            if (!equal(lfirst_node(RawStmt, l)->stmt, lfirst_node(RawStmt, r)->stmt)) return false;
+        }
+        return true;
+    });
 }
 
 }  // namespace pgmig

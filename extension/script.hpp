@@ -11,11 +11,19 @@ struct Statement {
     int line = 1;          // 1-based line of its first token in the script
     int start_offset = 0;  // byte offset of `text` in the script
     bool transaction_control = false;  // BEGIN, COMMIT, SAVEPOINT...: never allowed in a migration
+    // Why it cannot run inside a transaction block (CREATE INDEX CONCURRENTLY, VACUUM, ...), or
+    // empty when it can.
+    std::string needs_no_transaction;
 };
 
 // Parses `script` with raw_parser. A syntax error is thrown as pg::PgError whose cursorpos is a
 // 1-based character position in `script`.
 std::vector<Statement> split_script(const std::string& script);
+
+// True when both scripts parse to the same statements (PostgreSQL's equal() on the raw parse
+// trees, which ignores token locations): they differ only in whitespace, comments, line endings
+// or keyword case. False when they differ or either does not parse.
+bool same_statements(const std::string& a, const std::string& b);
 
 // 1-based line number of a byte offset, and of a 1-based character position, in `text`.
 int line_at_byte(const std::string& text, size_t offset);

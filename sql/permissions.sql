@@ -1,16 +1,61 @@
--- The ledger is not for everyone: ordinary roles can neither use the API nor touch the tables.
+-- Who may do what: ordinary roles nothing; pgmig_reader reads; pgmig_admin applies and rolls
+-- back, but even an admin cannot write the ledger tables directly.
 CREATE EXTENSION pgmig;
 \set SHOW_CONTEXT never
 CREATE ROLE regress_pgmig_user LOGIN;
-GRANT CREATE ON SCHEMA public TO regress_pgmig_user;
+CREATE ROLE regress_pgmig_reader LOGIN IN ROLE pgmig_reader;
+CREATE ROLE regress_pgmig_admin LOGIN IN ROLE pgmig_admin;
+GRANT CREATE ON SCHEMA public TO regress_pgmig_user, regress_pgmig_admin;
+DO $$ BEGIN EXECUTE format('GRANT CREATE ON DATABASE %I TO regress_pgmig_admin', current_database()); END $$;
+
+-- An ordinary role.
 SET ROLE regress_pgmig_user;
 SELECT migrate_register('1', 'sneaky', 'CREATE TABLE sneaky (id int);');
 SELECT * FROM migrate_apply();
 SELECT * FROM migrate_status();
 SELECT count(*) FROM pgmig.migrations;
-INSERT INTO pgmig.migrations (version, version_key, name, up_sql, checksum) VALUES ('1', '\x0131', 'x', 'y', 'z');
+INSERT INTO pgmig.migrations (version, version_key, name, up_sql, checksum, registered_by)
+    VALUES ('1', '\x0131', 'x', 'y', 'z', 'me');
 RESET ROLE;
+
+-- An admin: registers, applies (the migration runs as the admin), rolls back.
+SET ROLE regress_pgmig_admin;
+SELECT migrate_register('1', 'notes', 'CREATE TABLE notes (id int);', 'DROP TABLE notes;') IS NOT NULL AS registered;
+SELECT version, action FROM migrate_apply();
+SELECT tableowner FROM pg_tables WHERE tablename = 'notes';
+SELECT version, state, applied_by FROM migrate_status();
+SELECT version, action, current_user_name, session_user_name FROM pgmig.history;
+-- ... but cannot write the ledger or its history directly.
+UPDATE pgmig.migrations SET applied_at = NULL;
+DELETE FROM pgmig.history;
+-- ... nor borrow the ledger owner's rights: the ledger writes run as the owner with search_path
+-- pinned, so an operator planted first in the admin's search_path is never called by them.
+CREATE SCHEMA regress_evil;
+CREATE FUNCTION regress_evil.byteaeq(bytea, bytea) RETURNS boolean LANGUAGE plpgsql AS $$
+BEGIN
+    IF current_user <> 'regress_pgmig_admin' THEN
+        RAISE NOTICE 'planted code ran as %', current_user;
+    END IF;
+    RETURN $1 OPERATOR(pg_catalog.=) $2;
+END $$;
+CREATE OPERATOR regress_evil.= (LEFTARG = bytea, RIGHTARG = bytea, FUNCTION = regress_evil.byteaeq);
+SET search_path = regress_evil, pg_catalog, public;
+SELECT version, action FROM migrate_rollback();
+RESET search_path;
+DROP SCHEMA regress_evil CASCADE;
+RESET ROLE;
+
+-- A reader: status, verify and the tables, read-only.
+SET ROLE regress_pgmig_reader;
+SELECT version, state FROM migrate_status();
+SELECT count(*) AS problems FROM migrate_verify();
+SELECT count(*) AS history_rows FROM pgmig.history;
+SELECT * FROM migrate_apply();
+DELETE FROM pgmig.history;
+RESET ROLE;
+
 SELECT count(*) AS registered FROM pgmig.migrations;
-REVOKE CREATE ON SCHEMA public FROM regress_pgmig_user;
-DROP ROLE regress_pgmig_user;
+REVOKE CREATE ON SCHEMA public FROM regress_pgmig_user, regress_pgmig_admin;
+DO $$ BEGIN EXECUTE format('REVOKE CREATE ON DATABASE %I FROM regress_pgmig_admin', current_database()); END $$;
 DROP EXTENSION pgmig;
+DROP ROLE regress_pgmig_user, regress_pgmig_reader, regress_pgmig_admin;

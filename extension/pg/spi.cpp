@@ -23,7 +23,7 @@ Spi::Spi() {
 // SPI_finish reports a misuse through its return code, never by raising; nothing to check here.
 Spi::~Spi() { SPI_finish(); }
 
-Rows Spi::query(const char* sql, const std::vector<Param>& params, int expected, bool read_only) {
+Rows Spi::query(const char* sql, const std::vector<Param>& params, int expected) {
     const int nargs = static_cast<int>(params.size());
     // Built in the SPI procedure context, which SPI_finish frees.
     auto* types = static_cast<Oid*>(call([nargs] { return palloc0(sizeof(Oid) * (nargs + 1)); }));
@@ -44,7 +44,7 @@ Rows Spi::query(const char* sql, const std::vector<Param>& params, int expected,
         });
     }
     const int rc =
-        call([&] { return SPI_execute_with_args(sql, nargs, types, values, nulls, read_only, 0); });
+        call([&] { return SPI_execute_with_args(sql, nargs, types, values, nulls, false, 0); });
     if (rc != expected) {
         throw Error(sqlstate::internal_error,
                     fmt::format("pgmig internal query returned {} instead of {}", SPI_result_code_string(rc),

@@ -36,7 +36,9 @@ public:
     Spi& operator=(const Spi&) = delete;
 
     // Runs a parameterised internal statement; `expected` is the SPI_OK_* code it must return.
-    Rows query(const char* sql, const std::vector<Param>& params, int expected, bool read_only = false);
+    // Never read-only: in READ COMMITTED every statement takes a fresh snapshot, so what was
+    // committed before a lock was granted is seen after it.
+    Rows query(const char* sql, const std::vector<Param>& params, int expected);
     // Runs a migration's statement text as it stands; returns the number of rows it processed.
     uint64 execute(const std::string& sql);
 };

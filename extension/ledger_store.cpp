@@ -1,0 +1,208 @@
+// The ledger tables: loading rows, writing them as the ledger owner, appending history.
+#include "ledger_store.hpp"
+
+extern "C" {
+#include "postgres.h"
+#include "catalog/pg_type_d.h"
+#include "miscadmin.h"
+#include "utils/guc.h"
+}
+
+#include <fmt/format.h>
+
+#include "common/version.hpp"
+
+namespace pgmig {
+
+namespace {
+
+std::string bytea_text(const std::string& bytes) {
+    static constexpr char hex[] = "0123456789abcdef";
+    std::string out = "\\x";
+    for (const unsigned char c : bytes) {
+        out.push_back(hex[c >> 4]);
+        out.push_back(hex[c & 0x0f]);
+    }
+    return out;
+}
+
+constexpr const char* kColumns =
+    "version_key, version, name, up_sql, down_sql, options::text, checksum, applied_at IS NOT NULL, "
+    "applied_checksum, nontx_progress";
+
+}  // namespace
+
+std::string versioned_key(const std::string& version) { return bytea_text(common::version_sort_key(version)); }
+std::string repeatable_key(const std::string& name) { return bytea_text("\xff" + name); }
+
+std::string Migration::label() const {
+    return version ? fmt::format("migration {} \"{}\"", *version, name)
+                   : fmt::format("repeatable migration \"{}\"", name);
+}
+
+Caller current_caller() {
+    const Oid user = GetUserId();
+    const char* name = pg::call([user] { return GetUserNameFromId(user, false); });
+    return Caller{name};
+}
+
+AsLedgerOwner::AsLedgerOwner(Oid owner) : saved_user_(InvalidOid), saved_context_(0), guc_level_(0) {
+    GetUserIdAndSecContext(&saved_user_, &saved_context_);
+    guc_level_ = NewGUCNestLevel();
+    SetUserIdAndSecContext(owner, saved_context_ | SECURITY_LOCAL_USERID_CHANGE);
+    pg::call([] {
+        set_config_option("search_path", "pg_catalog, pg_temp", PGC_USERSET, PGC_S_SESSION, GUC_ACTION_SAVE, true, 0,
+                          false);
+    });
+}
+
+AsLedgerOwner::~AsLedgerOwner() {
+    // Restoring a saved search_path never raises in practice; if it did, the transaction is
+    // failing anyway and its abort restores both the GUC and the user.
+    try {
+        const int level = guc_level_;
+        pg::call([level] { AtEOXact_GUC(true, level); });
+    } catch (...) {  // NOLINT(bugprone-empty-catch): a destructor must not throw
+    }
+    SetUserIdAndSecContext(saved_user_, saved_context_);
+}
+
+LedgerStore::LedgerStore(pg::Spi& spi, Caller caller) : spi_(spi), caller_(std::move(caller)), owner_(InvalidOid) {
+    // The ledger belongs to whoever created the extension (a superuser: see the control file).
+    const pg::Rows rows = spi_.query("SELECT extowner FROM pg_catalog.pg_extension WHERE extname = 'pgmig'", {},
+                                     SPI_OK_SELECT);
+    owner_ = static_cast<Oid>(std::stoul(*rows.rows.at(0).at(0)));
+}
+
+void LedgerStore::lock() {
+    spi_.query("SELECT pg_catalog.pg_advisory_xact_lock($1)", {{INT8OID, std::to_string(kLedgerLockKey)}},
+               SPI_OK_SELECT);
+}
+
+Migration LedgerStore::from_row(const std::vector<std::optional<std::string>>& row) {
+    Migration m;
+    m.key = *row[0];
+    m.version = row[1];
+    m.name = *row[2];
+    m.up_sql = *row[3];
+    m.down_sql = row[4];
+    m.checksum = *row[6];
+    m.applied = *row[7] == "t";
+    m.applied_checksum = row[8];
+    if (row[9]) m.nontx_progress = std::stoi(*row[9]);
+    m.options_json = *row[5];
+    m.options = parse_options(m.options_json, m.label());
+    return m;
+}
+
+std::vector<Migration> LedgerStore::load_all() {
+    const pg::Rows rows =
+        spi_.query(fmt::format("SELECT {} FROM pgmig.migrations ORDER BY version_key", kColumns).c_str(), {},
+                   SPI_OK_SELECT);
+    std::vector<Migration> out;
+    out.reserve(rows.rows.size());
+    for (const auto& row : rows.rows) out.push_back(from_row(row));
+    return out;
+}
+
+std::optional<Migration> LedgerStore::find(const std::string& key) {
+    const pg::Rows rows = spi_.query(
+        // No FOR UPDATE: every writer of the ledger holds the advisory lock already.
+        fmt::format("SELECT {} FROM pgmig.migrations WHERE version_key = $1", kColumns).c_str(),
+        {{BYTEAOID, key}}, SPI_OK_SELECT);
+    if (rows.rows.empty()) return std::nullopt;
+    return from_row(rows.rows.front());
+}
+
+std::vector<std::string> LedgerStore::tampered() {
+    const pg::Rows rows = spi_.query(
+        "SELECT coalesce(version, name) FROM pgmig.migrations WHERE applied_at IS NOT NULL "
+        "AND (pgmig.script_checksum(up_sql) <> checksum "
+        // a repeatable migration's applied checksum lags behind until it runs again
+        "OR (version IS NOT NULL AND applied_checksum IS DISTINCT FROM checksum)) "
+        "ORDER BY version_key",
+        {}, SPI_OK_SELECT);
+    std::vector<std::string> out;
+    for (const auto& row : rows.rows) out.push_back(*row[0]);
+    return out;
+}
+
+void LedgerStore::insert(const Migration& m) {
+    AsLedgerOwner owner(owner_);
+    spi_.query(
+        "INSERT INTO pgmig.migrations (version_key, version, name, up_sql, down_sql, options, checksum, "
+        "registered_by) VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
+        {{BYTEAOID, m.key},
+         {TEXTOID, m.version},
+         {TEXTOID, m.name},
+         {TEXTOID, m.up_sql},
+         {TEXTOID, m.down_sql},
+         {JSONBOID, m.options_json},
+         {TEXTOID, m.checksum},
+         {NAMEOID, caller_.current_user}},
+        SPI_OK_INSERT);
+}
+
+void LedgerStore::update_definition(const Migration& m, bool accept_as_applied) {
+    AsLedgerOwner owner(owner_);
+    spi_.query(
+        "UPDATE pgmig.migrations SET version = $2, name = $3, up_sql = $4, down_sql = $5, options = $6, "
+        "checksum = $7, applied_checksum = CASE WHEN $9 THEN $7 ELSE applied_checksum END, "
+        "registered_at = pg_catalog.clock_timestamp(), registered_by = $8 "
+        "WHERE version_key = $1",
+        {{BYTEAOID, m.key},
+         {TEXTOID, m.version},
+         {TEXTOID, m.name},
+         {TEXTOID, m.up_sql},
+         {TEXTOID, m.down_sql},
+         {JSONBOID, m.options_json},
+         {TEXTOID, m.checksum},
+         {NAMEOID, caller_.current_user},
+         {BOOLOID, std::string(accept_as_applied ? "t" : "f")}},
+        SPI_OK_UPDATE);
+}
+
+void LedgerStore::mark_applied(const Migration& m, const std::string& duration) {
+    AsLedgerOwner owner(owner_);
+    spi_.query(
+        "UPDATE pgmig.migrations SET applied_at = pg_catalog.clock_timestamp(), applied_by = $2, "
+        "applied_checksum = checksum, duration = $3::interval, nontx_progress = NULL WHERE version_key = $1",
+        {{BYTEAOID, m.key}, {NAMEOID, caller_.current_user}, {TEXTOID, duration}}, SPI_OK_UPDATE);
+}
+
+void LedgerStore::mark_unapplied(const Migration& m) {
+    AsLedgerOwner owner(owner_);
+    spi_.query(
+        "UPDATE pgmig.migrations SET applied_at = NULL, applied_by = NULL, applied_checksum = NULL, "
+        "duration = NULL, nontx_progress = NULL WHERE version_key = $1",
+        {{BYTEAOID, m.key}}, SPI_OK_UPDATE);
+}
+
+void LedgerStore::set_nontx_progress(const Migration& m, std::optional<int> done) {
+    AsLedgerOwner owner(owner_);
+    spi_.query("UPDATE pgmig.migrations SET nontx_progress = $2 WHERE version_key = $1",
+               {{BYTEAOID, m.key}, {INT4OID, done ? std::optional(std::to_string(*done)) : std::nullopt}},
+               SPI_OK_UPDATE);
+}
+
+void LedgerStore::record(const HistoryEntry& e) {
+    AsLedgerOwner owner(owner_);
+    spi_.query(
+        "INSERT INTO pgmig.history (version, name, action, duration, attempt, current_user_name, checksum, "
+        "previous_checksum, sqlstate, message, reason) "
+        "VALUES ($1, $2, $3, $4::interval, $5, $6, $7, $8, $9, $10, $11)",
+        {{TEXTOID, e.version},
+         {TEXTOID, e.name},
+         {TEXTOID, e.action},
+         {TEXTOID, e.duration},
+         {INT4OID, std::to_string(e.attempt)},
+         {NAMEOID, caller_.current_user},
+         {TEXTOID, e.checksum},
+         {TEXTOID, e.previous_checksum},
+         {TEXTOID, e.sqlstate},
+         {TEXTOID, e.message},
+         {TEXTOID, e.reason}},
+        SPI_OK_INSERT);
+}
+
+}  // namespace pgmig

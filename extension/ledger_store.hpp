@@ -1,0 +1,103 @@
+// Reading and writing the ledger tables (pgmig.migrations, pgmig.history), shared by the SQL
+// functions of ledger.cpp and the runner. Writes happen as the ledger's owner: ordinary roles,
+// pgmig_admin included, can read the tables but never write them.
+#pragma once
+
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "options.hpp"
+#include "pg/spi.hpp"
+
+namespace pgmig {
+
+// Key of the advisory lock that serialises ledger writers in one database: the bytes of "pgmig".
+// migrate_* take it at transaction level; the client takes it at session level.
+inline constexpr long long kLedgerLockKey = 0x70676d6967;
+
+struct Migration {
+    std::string key;                     // version_key (bytea) in its text form
+    std::optional<std::string> version;  // none for a repeatable migration
+    std::string name;
+    std::string up_sql;
+    std::optional<std::string> down_sql;
+    MigrationOptions options;
+    std::string options_json = "{}";  // as stored (jsonb text)
+    std::string checksum;
+    bool applied = false;
+    std::optional<std::string> applied_checksum;
+    std::optional<int> nontx_progress;  // statements done of an interrupted non-transactional run
+
+    // "migration 3 \"orders\"" or "repeatable migration \"views\"", for messages.
+    std::string label() const;
+};
+
+// Who is calling, captured before any switch of user: what history rows record.
+struct Caller {
+    std::string current_user;
+};
+Caller current_caller();
+
+struct HistoryEntry {
+    std::optional<std::string> version;
+    std::string name;
+    std::string action;  // apply, rollback, repair, baseline, cosmetic_edit, retry, failed, nontx_progress
+    std::optional<std::string> duration;  // interval text
+    int attempt = 1;
+    std::optional<std::string> checksum;
+    std::optional<std::string> previous_checksum;
+    std::optional<std::string> sqlstate;
+    std::optional<std::string> message;
+    std::optional<std::string> reason;
+};
+
+// While alive: the current user is the ledger's owner, with search_path pinned to
+// pg_catalog, pg_temp so no object of the caller's can be picked up with the owner's rights.
+class AsLedgerOwner {
+public:
+    explicit AsLedgerOwner(Oid owner);
+    ~AsLedgerOwner();
+    AsLedgerOwner(const AsLedgerOwner&) = delete;
+    AsLedgerOwner& operator=(const AsLedgerOwner&) = delete;
+
+private:
+    Oid saved_user_;
+    int saved_context_;
+    int guc_level_;
+};
+
+class LedgerStore {
+public:
+    LedgerStore(pg::Spi& spi, Caller caller);
+
+    void lock();                                         // the transaction-level advisory lock
+    std::vector<Migration> load_all();                   // in version order; repeatables last
+    std::optional<Migration> find(const std::string& key);
+    // Applied migrations whose stored text, checksum and applied checksum disagree.
+    std::vector<std::string> tampered();
+
+    void insert(const Migration& m);
+    // Stores m's definition; with `accept_as_applied`, its checksum also becomes the applied one
+    // (a cosmetic edit or a repair of an applied migration).
+    void update_definition(const Migration& m, bool accept_as_applied);
+    void mark_applied(const Migration& m, const std::string& duration);
+    void mark_unapplied(const Migration& m);
+    void set_nontx_progress(const Migration& m, std::optional<int> done);
+    void record(const HistoryEntry& e);
+
+    const Caller& caller() const { return caller_; }
+
+private:
+    Migration from_row(const std::vector<std::optional<std::string>>& row);
+    pg::Spi& spi_;
+    Caller caller_;
+    Oid owner_;  // of the extension, hence of the ledger tables
+};
+
+// The key of a migration: version_sort_key of its version, or 0xff + name for a repeatable one
+// (no version group is 255 digits long, so no versioned key starts with 0xff), as bytea text.
+std::string versioned_key(const std::string& version);
+std::string repeatable_key(const std::string& name);
+
+}  // namespace pgmig

@@ -1,0 +1,253 @@
+// The migration runner used by migrate_apply, migrate_rollback and migrate_rollback_to.
+#include "runner.hpp"
+
+extern "C" {
+#include "postgres.h"
+#include "catalog/pg_type_d.h"
+#include "miscadmin.h"
+#include "pgstat.h"
+#include "storage/latch.h"
+#include "utils/errcodes.h"
+#include "utils/guc.h"
+#include "utils/timeout.h"
+#include "utils/timestamp.h"
+}
+
+#include <fmt/format.h>
+
+#include <algorithm>
+#include <optional>
+
+#include "settings.hpp"
+
+namespace pgmig {
+
+namespace {
+
+constexpr size_t kStatementShown = 400;  // bytes of a failing statement quoted in an error
+
+std::string quote_statement(const std::string& text) {
+    if (text.size() <= kStatementShown) return text;
+    size_t cut = kStatementShown;  // do not cut a UTF-8 character in half
+    while (cut > 0 && (static_cast<unsigned char>(text[cut]) & 0xC0) == 0x80) --cut;
+    return text.substr(0, cut) + "...";
+}
+
+const char* script_name(Direction d) { return d == Direction::up ? "up" : "down"; }
+
+const std::string& script_of(const Migration& m, Direction d) {
+    return d == Direction::up ? m.up_sql : *m.down_sql;  // down scripts are checked before running
+}
+
+// lock_timeout (a GUC, read at every lock wait) and the statement timer (armed per top-level
+// statement, so a SET inside a function would do nothing) for one migration; both restored after.
+class MigrationLimits {
+public:
+    MigrationLimits(int lock_timeout_ms, int statement_timeout_ms) {
+        guc_level_ = NewGUCNestLevel();
+        const std::string value = std::to_string(lock_timeout_ms);
+        const char* text = value.c_str();
+        pg::call([text] {
+            set_config_option("lock_timeout", text, PGC_USERSET, PGC_S_SESSION, GUC_ACTION_SAVE, true, 0, false);
+        });
+        if (statement_timeout_ms > 0) {
+            timer_was_active_ = get_timeout_active(STATEMENT_TIMEOUT);
+            timer_finish_ = timer_was_active_ ? get_timeout_finish_time(STATEMENT_TIMEOUT) : 0;
+            const TimestampTz deadline = TimestampTzPlusMilliseconds(GetCurrentTimestamp(), statement_timeout_ms);
+            if (!timer_was_active_ || deadline < timer_finish_) {  // the caller's own limit still applies
+                timer_changed_ = true;
+                pg::call([deadline] { enable_timeout_at(STATEMENT_TIMEOUT, deadline); });
+            }
+        }
+    }
+    ~MigrationLimits() {
+        try {
+            if (timer_changed_) {
+                const bool was_active = timer_was_active_;
+                const TimestampTz finish = timer_finish_;
+                pg::call([was_active, finish] {
+                    if (was_active) {
+                        enable_timeout_at(STATEMENT_TIMEOUT, finish);
+                    } else {
+                        disable_timeout(STATEMENT_TIMEOUT, false);
+                    }
+                });
+            }
+            const int level = guc_level_;
+            pg::call([level] { AtEOXact_GUC(true, level); });
+        } catch (...) {  // NOLINT(bugprone-empty-catch): the failing transaction's abort restores both
+        }
+    }
+    MigrationLimits(const MigrationLimits&) = delete;
+    MigrationLimits& operator=(const MigrationLimits&) = delete;
+
+private:
+    int guc_level_ = 0;
+    bool timer_was_active_ = false;
+    bool timer_changed_ = false;
+    TimestampTz timer_finish_ = 0;
+};
+
+// Runs one statement; a PostgreSQL error is rethrown naming the migration, the line and the statement.
+void run_statement(pg::Spi& spi, const Migration& m, Direction d, const Statement& st) {
+    try {
+        spi.execute(st.text);
+    } catch (const pg::PgError& e) {
+        std::string detail;
+        if (e.internalpos() > 0 && e.internalquery() == st.text) {
+            const size_t byte = byte_of_char_position(st.text, 0, e.internalpos());
+            detail = fmt::format("error at line {} of the {} script, in the statement starting at line {}: {}",
+                                 st.line + line_at_byte(st.text, byte) - 1, script_name(d), st.line,
+                                 quote_statement(st.text));
+        } else {
+            detail = fmt::format("statement at line {} of the {} script: {}", st.line, script_name(d),
+                                 quote_statement(st.text));
+        }
+        if (!e.detail().empty()) detail += "\n" + e.detail();
+        std::string hint = e.hint().empty() ? std::string() : e.hint() + "\n";
+        hint += "the transaction is rolled back and nothing of this call took effect; fix the migration, register "
+                "it again and retry";
+        throw Error(e.sqlstate(),
+                    fmt::format("{} failed{}: {}", m.label(), d == Direction::down ? " to roll back" : "",
+                                e.message()),
+                    std::move(detail), std::move(hint))
+            .with_context(e.context());
+    }
+}
+
+// True when this transaction holds no lock on a user relation outside the ledger: then a
+// migration can wait and retry without keeping anybody else waiting on us.
+bool holds_no_user_locks(pg::Spi& spi) {
+    const pg::Rows rows = spi.query(
+        "SELECT count(*) FROM pg_catalog.pg_locks l "
+        "WHERE l.pid = pg_catalog.pg_backend_pid() AND l.locktype = 'relation' AND l.relation >= 16384 "
+        "AND l.database = (SELECT oid FROM pg_catalog.pg_database WHERE datname = pg_catalog.current_database()) "
+        "AND NOT EXISTS (SELECT 1 FROM pg_catalog.pg_class c JOIN pg_catalog.pg_namespace n "
+        "ON n.oid = c.relnamespace WHERE c.oid = l.relation AND n.nspname = 'pgmig')",
+        {}, SPI_OK_SELECT);
+    return *rows.rows.at(0).at(0) == "0";
+}
+
+// Waits on the latch, so that cancellation and postmaster death are noticed at once.
+void backoff(int ms) {
+    const TimestampTz until = TimestampTzPlusMilliseconds(GetCurrentTimestamp(), ms);
+    for (;;) {
+        const long left = TimestampDifferenceMilliseconds(GetCurrentTimestamp(), until);
+        if (left <= 0) break;
+        pg::call([left] {
+            (void)WaitLatch(MyLatch, WL_LATCH_SET | WL_TIMEOUT | WL_EXIT_ON_PM_DEATH, left, PG_WAIT_EXTENSION);
+            ResetLatch(MyLatch);
+            CHECK_FOR_INTERRUPTS();
+        });
+    }
+}
+
+void notice(const std::string& message) {
+    const char* text = message.c_str();
+    pg::call([text] { ereport(NOTICE, (errmsg_internal("%s", text))); });
+}
+
+}  // namespace
+
+std::string interval_text(long long microseconds) {
+    return fmt::format("{:.6f} seconds", static_cast<double>(microseconds) / 1e6);
+}
+
+std::vector<std::vector<Statement>> parse_plan(const std::vector<Migration>& plan, Direction direction) {
+    std::vector<std::vector<Statement>> out;
+    out.reserve(plan.size());
+    for (const Migration& m : plan) {
+        const std::string& script = script_of(m, direction);
+        try {
+            out.push_back(split_script(script));
+        } catch (const pg::PgError& e) {
+            std::string where;
+            if (e.cursorpos() > 0) {
+                const size_t byte = byte_of_char_position(script, 0, e.cursorpos());
+                const size_t line_start = byte == 0 ? std::string::npos : script.rfind('\n', byte - 1);
+                const size_t from = line_start == std::string::npos ? 0 : line_start + 1;
+                where = fmt::format(" at line {}, column {}", line_at_byte(script, byte), byte - from + 1);
+            }
+            throw Error(e.sqlstate(),
+                        fmt::format("{} has a syntax error in its {} script{}: {}", m.label(), script_name(direction),
+                                    where, e.message()),
+                        e.detail(), "fix the script and register the migration again; nothing was run");
+        }
+        for (const Statement& st : out.back()) {
+            if (st.transaction_control) {
+                throw Error(sqlstate::transaction_control,
+                            fmt::format("{} contains transaction control at line {} of its {} script: {}", m.label(),
+                                        st.line, script_name(direction), quote_statement(st.text)),
+                            "pgmig runs every migration inside the caller's transaction, each in its own "
+                            "subtransaction",
+                            "remove BEGIN/COMMIT/ROLLBACK/SAVEPOINT from the migration; nothing was run");
+            }
+            if (!st.needs_no_transaction.empty() && m.options.transactional) {
+                throw Error(sqlstate::needs_no_transaction,
+                            fmt::format("{} uses {} at line {} of its {} script, which cannot run inside a "
+                                        "transaction",
+                                        m.label(), st.needs_no_transaction, st.line, script_name(direction)),
+                            quote_statement(st.text),
+                            "mark the migration non-transactional (-- pgmig:no-transaction in the file, or the "
+                            "option {\"transactional\": false}) and apply it with the client: pgmig apply");
+            }
+        }
+    }
+    return out;
+}
+
+std::vector<RunResult> run_plan(LedgerStore& store, pg::Spi& spi, const std::vector<Migration>& plan,
+                                const std::vector<std::vector<Statement>>& scripts, Direction direction,
+                                bool rehearse) {
+    std::vector<RunResult> results;
+    results.reserve(plan.size());
+    std::optional<pg::Subtransaction> rehearsal;
+    if (rehearse) rehearsal.emplace();
+    for (size_t i = 0; i < plan.size(); ++i) {
+        const Migration& m = plan[i];
+        const int lock_timeout = m.options.lock_timeout_ms.value_or(settings::lock_timeout_ms());
+        const int statement_timeout = m.options.statement_timeout_ms.value_or(settings::statement_timeout_ms());
+        const int retries = m.options.retries.value_or(settings::retries());
+        const TimestampTz started = GetCurrentTimestamp();
+        for (int attempt = 1;; ++attempt) {
+            try {
+                MigrationLimits limits(lock_timeout, statement_timeout);
+                pg::Subtransaction sub;
+                for (const Statement& st : scripts[i]) run_statement(spi, m, direction, st);
+                sub.commit();
+                break;
+            } catch (const Error& e) {
+                // The attempt's subtransaction is rolled back here, and its locks released.
+                if (e.sqlstate() != make_sqlstate("55P03") || attempt > retries) throw;
+                if (!holds_no_user_locks(spi)) {
+                    throw Error(e.sqlstate(), e.message(), e.detail(),
+                                fmt::format("this transaction already holds locks (earlier migrations or "
+                                            "statements), so waiting here would block others: retry the whole "
+                                            "transaction later (pgmig apply does, up to {} times)",
+                                            retries));
+                }
+                const int wait = std::min(settings::retry_backoff_ms() << std::min(attempt - 1, 16), 600000);
+                notice(fmt::format("{}: lock timeout after {} ms on attempt {} of {}; retrying in {} ms", m.label(),
+                                   lock_timeout, attempt, retries + 1, wait));
+                store.record(HistoryEntry{m.version, m.name, "retry", std::nullopt, attempt, m.checksum,
+                                          std::nullopt, "55P03", e.message(), std::nullopt});
+                backoff(wait);
+            }
+        }
+        const std::string duration = interval_text(GetCurrentTimestamp() - started);
+        if (direction == Direction::up) {
+            store.mark_applied(m, duration);
+        } else {
+            store.mark_unapplied(m);
+        }
+        store.record(HistoryEntry{m.version, m.name, direction == Direction::up ? "apply" : "rollback", duration, 1,
+                                  m.checksum, std::nullopt, std::nullopt, std::nullopt, std::nullopt});
+        results.push_back(RunResult{m.version.value_or(""), m.name,
+                                    rehearse ? "dry_run" : (direction == Direction::up ? "applied" : "rolled_back"),
+                                    duration});
+    }
+    if (rehearsal) rehearsal->rollback();
+    return results;
+}
+
+}  // namespace pgmig

@@ -1,0 +1,35 @@
+// Running migration scripts: statement by statement, each migration in its own subtransaction,
+// under its lock and statement timeouts, retried after a lock timeout when that holds no locks.
+#pragma once
+
+#include <string>
+#include <vector>
+
+#include "ledger_store.hpp"
+#include "script.hpp"
+
+namespace pgmig {
+
+struct RunResult {
+    std::string version;  // empty for a repeatable migration
+    std::string name;
+    std::string action;
+    std::string duration;  // interval text
+};
+
+enum class Direction { up, down };
+
+// Parses the scripts of `plan` before anything runs; refuses transaction control and statements
+// that cannot run in a transaction block, naming migration, line and statement.
+std::vector<std::vector<Statement>> parse_plan(const std::vector<Migration>& plan, Direction direction);
+
+// Runs each migration of `plan` (already parsed by parse_plan) and records it in the ledger;
+// with `rehearse`, everything is rolled back at the end and the ledger is left as it was.
+std::vector<RunResult> run_plan(LedgerStore& store, pg::Spi& spi, const std::vector<Migration>& plan,
+                                const std::vector<std::vector<Statement>>& scripts, Direction direction,
+                                bool rehearse);
+
+// Interval text for a duration in microseconds.
+std::string interval_text(long long microseconds);
+
+}  // namespace pgmig

@@ -1,0 +1,16 @@
+// pgmig.* GUCs: policy knobs read by the ledger (defined in _PG_init).
+#pragma once
+
+namespace pgmig::settings {
+
+enum class OutOfOrder { error = 0, allow = 1 };
+
+void define();  // called once from _PG_init
+
+OutOfOrder out_of_order();
+int lock_timeout_ms();       // for each migration's statements; 0 = wait forever
+int statement_timeout_ms();  // for each migration as a whole; 0 = none
+int retries();               // extra attempts after a lock timeout
+int retry_backoff_ms();      // first backoff; doubles on every attempt
+
+}  // namespace pgmig::settings
