@@ -123,6 +123,32 @@ CREATE FUNCTION migrate_baseline(version text)
 COMMENT ON FUNCTION migrate_baseline(text) IS
     'marks the registered migrations up to version as applied without running them';
 
+-- Non-transactional migrations: the client runs them statement by statement, on a connection
+-- that holds the session-level ledger lock, and records progress after every statement.
+CREATE FUNCTION pgmig.split_statements(script text)
+    RETURNS TABLE (n integer, line integer, statement text, needs_no_transaction text)
+    AS 'MODULE_PATHNAME', 'pgmig_split_statements'
+    LANGUAGE C IMMUTABLE STRICT;
+COMMENT ON FUNCTION pgmig.split_statements(text) IS
+    'the statements of a script as PostgreSQL parses them, with their lines';
+
+CREATE FUNCTION migrate_nontx_begin(version text) RETURNS integer
+    AS 'MODULE_PATHNAME', 'migrate_nontx_begin' LANGUAGE C VOLATILE;
+COMMENT ON FUNCTION migrate_nontx_begin(text) IS
+    'starts (or resumes) a non-transactional migration; returns the statements already done';
+CREATE FUNCTION migrate_nontx_progress(version text, done integer) RETURNS void
+    AS 'MODULE_PATHNAME', 'migrate_nontx_progress' LANGUAGE C VOLATILE;
+COMMENT ON FUNCTION migrate_nontx_progress(text, integer) IS
+    'records that the first done statements of a non-transactional migration are complete';
+CREATE FUNCTION migrate_nontx_finish(version text, duration interval, direction text DEFAULT 'up') RETURNS void
+    AS 'MODULE_PATHNAME', 'migrate_nontx_finish' LANGUAGE C VOLATILE;
+COMMENT ON FUNCTION migrate_nontx_finish(text, interval, text) IS
+    'marks a non-transactional migration applied (direction up) or rolled back (down)';
+CREATE FUNCTION migrate_nontx_failed(version text, statement integer, sqlstate text, message text) RETURNS void
+    AS 'MODULE_PATHNAME', 'migrate_nontx_failed' LANGUAGE C VOLATILE;
+COMMENT ON FUNCTION migrate_nontx_failed(text, integer, text, text) IS
+    'records in the history that a statement of a non-transactional migration failed';
+
 CREATE FUNCTION migrate_status()
     RETURNS TABLE (version text, name text, state text, checksum text, registered_at timestamptz,
                    applied_at timestamptz, applied_by name, duration interval, kind text)
@@ -193,8 +219,12 @@ COMMENT ON FUNCTION migrate_verify() IS
 
 REVOKE ALL ON FUNCTION migrate_register(text, text, text, text, jsonb), migrate_apply(text, boolean),
     migrate_rollback(integer), migrate_rollback_to(text), migrate_repair(text, text, text),
-    migrate_baseline(text), migrate_status(), migrate_verify() FROM PUBLIC;
+    migrate_baseline(text), migrate_status(), migrate_verify(), pgmig.split_statements(text),
+    migrate_nontx_begin(text), migrate_nontx_progress(text, integer), migrate_nontx_finish(text, interval, text),
+    migrate_nontx_failed(text, integer, text, text) FROM PUBLIC;
 GRANT EXECUTE ON FUNCTION migrate_register(text, text, text, text, jsonb), migrate_apply(text, boolean),
     migrate_rollback(integer), migrate_rollback_to(text), migrate_repair(text, text, text),
-    migrate_baseline(text) TO pgmig_admin;
+    migrate_baseline(text), pgmig.split_statements(text), migrate_nontx_begin(text),
+    migrate_nontx_progress(text, integer), migrate_nontx_finish(text, interval, text),
+    migrate_nontx_failed(text, integer, text, text) TO pgmig_admin;
 GRANT EXECUTE ON FUNCTION migrate_status(), migrate_verify() TO pgmig_reader;

@@ -1,0 +1,176 @@
+// The calls the client makes to run a non-transactional migration statement by statement:
+// split (with the server's parser), begin, progress after each statement, finish or failed.
+// Progress is committed after every statement, so a crash is reported precisely and resumed.
+extern "C" {
+#include "postgres.h"
+#include "catalog/pg_type_d.h"
+#include "funcapi.h"
+#include "utils/builtins.h"
+#include "utils/tuplestore.h"
+}
+
+#include <fmt/format.h>
+
+#include <optional>
+#include <string>
+
+#include "common/version.hpp"
+#include "ledger_store.hpp"
+#include "pg/boundary.hpp"
+#include "pg/spi.hpp"
+#include "runner.hpp"
+#include "script.hpp"
+
+namespace pgmig {
+namespace {
+
+std::string arg_text(FunctionCallInfo fcinfo, int n, const char* what) {
+    if (PG_ARGISNULL(n)) {
+        throw Error(sqlstate::invalid_argument, fmt::format("{} must not be NULL", what), {},
+                    fmt::format("pass the {}", what));
+    }
+    const char* s = pg::call([fcinfo, n] { return text_to_cstring(PG_GETARG_TEXT_PP(n)); });
+    return s;
+}
+
+// The client takes the session-level ledger lock before it begins and keeps it to the end. Checked
+// before this call takes the transaction-level lock on the same key, which pg_locks cannot tell apart.
+void require_session_lock(pg::Spi& spi, const std::string& version) {
+    const pg::Rows held = spi.query(
+        "SELECT count(*) FROM pg_catalog.pg_locks WHERE locktype = 'advisory' AND pid = pg_catalog.pg_backend_pid() "
+        "AND classid = $1 AND objid = $2 AND objsubid = 1 AND granted",
+        {{OIDOID, std::to_string(static_cast<unsigned long long>(kLedgerLockKey) >> 32)},
+         {OIDOID, std::to_string(static_cast<unsigned long long>(kLedgerLockKey) & 0xffffffffULL)}},
+        SPI_OK_SELECT);
+    if (*held.rows.at(0).at(0) == "0") {
+        throw Error(sqlstate::lock_not_held,
+                    fmt::format("non-transactional migration {} needs the session-level ledger lock", version),
+                    fmt::format("take it first on this connection: SELECT pg_advisory_lock({})", kLedgerLockKey),
+                    "apply non-transactional migrations with the client: pgmig apply");
+    }
+}
+
+// The registered non-transactional migration `version`.
+Migration nontx_migration(LedgerStore& store, const std::string& version) {
+    if (auto problem = common::version_problem(version)) {
+        throw Error(sqlstate::invalid_version, fmt::format("invalid migration version \"{}\": {}", version, *problem));
+    }
+    auto m = store.find(versioned_key(version));
+    if (!m || !m->version) {
+        throw Error(sqlstate::unknown_version, fmt::format("version {} is not registered", version), {},
+                    "register it first with migrate_register");
+    }
+    if (m->options.transactional) {
+        throw Error(sqlstate::invalid_argument, fmt::format("{} is transactional", m->label()), {},
+                    "apply it with migrate_apply()");
+    }
+    return *m;
+}
+
+}  // namespace
+}  // namespace pgmig
+
+using namespace pgmig;
+
+// pgmig.split_statements(script) -> (n, line, statement, needs_no_transaction)
+PGMIG_FUNCTION(pgmig_split_statements) {
+    const std::string script = arg_text(fcinfo, 0, "script");
+    const std::vector<Statement> statements = split_script(script);
+    pg::call([fcinfo] { InitMaterializedSRF(fcinfo, 0); });
+    auto* rsinfo = reinterpret_cast<ReturnSetInfo*>(fcinfo->resultinfo);
+    TupleDesc desc = rsinfo->setDesc;
+    Tuplestorestate* store = rsinfo->setResult;
+    AttInMetadata* meta = pg::call([desc] { return TupleDescGetAttInMetadata(desc); });
+    for (size_t i = 0; i < statements.size(); ++i) {
+        const std::string n = std::to_string(i + 1);
+        const std::string line = std::to_string(statements[i].line);
+        const char* values[] = {n.c_str(), line.c_str(), statements[i].text.c_str(),
+                                statements[i].needs_no_transaction.empty()
+                                    ? nullptr
+                                    : statements[i].needs_no_transaction.c_str()};
+        pg::call([meta, store, &values] {
+            tuplestore_puttuple(store, BuildTupleFromCStrings(meta, const_cast<char**>(values)));
+        });
+    }
+    return static_cast<Datum>(0);
+}
+
+// migrate_nontx_begin(version) -> statements already done by an earlier, interrupted run
+PGMIG_FUNCTION(migrate_nontx_begin) {
+    const std::string version = arg_text(fcinfo, 0, "version");
+    int done = 0;
+    {
+        pg::Spi spi;
+        require_session_lock(spi, version);
+        LedgerStore store(spi, current_caller());
+        store.lock();
+        const Migration m = nontx_migration(store, version);
+        if (m.applied) {
+            throw Error(sqlstate::invalid_argument, fmt::format("{} is already applied", m.label()), {},
+                        "nothing to do; see migrate_status()");
+        }
+        done = m.nontx_progress.value_or(0);
+        store.set_nontx_progress(m, done);
+        store.record(HistoryEntry{m.version, m.name, "nontx_start", std::nullopt, 1, m.checksum, std::nullopt,
+                                  std::nullopt, std::nullopt,
+                                  done > 0 ? std::optional(fmt::format("resuming after statement {}", done))
+                                           : std::nullopt});
+    }
+    PG_RETURN_INT32(done);
+}
+
+// migrate_nontx_progress(version, done) -> records that statements 1..done are complete
+PGMIG_FUNCTION(migrate_nontx_progress) {
+    const std::string version = arg_text(fcinfo, 0, "version");
+    const int done = PG_ARGISNULL(1) ? 0 : PG_GETARG_INT32(1);
+    pg::Spi spi;
+    require_session_lock(spi, version);
+    LedgerStore store(spi, current_caller());
+    store.lock();
+    const Migration m = nontx_migration(store, version);
+    store.set_nontx_progress(m, done);
+    store.record(HistoryEntry{m.version, m.name, "nontx_progress", std::nullopt, 1, m.checksum, std::nullopt,
+                              std::nullopt, std::nullopt, fmt::format("statement {} done", done)});
+    PG_RETURN_VOID();
+}
+
+// migrate_nontx_finish(version, duration, direction DEFAULT 'up') -> marks it applied (or rolled back)
+PGMIG_FUNCTION(migrate_nontx_finish) {
+    const std::string version = arg_text(fcinfo, 0, "version");
+    if (PG_ARGISNULL(1)) throw Error(sqlstate::invalid_argument, "duration must not be NULL");
+    const std::string duration =
+        pg::call([fcinfo] { return DatumGetCString(DirectFunctionCall1(interval_out, PG_GETARG_DATUM(1))); });
+    const std::string direction = PG_ARGISNULL(2) ? "up" : arg_text(fcinfo, 2, "direction");
+    if (direction != "up" && direction != "down") {
+        throw Error(sqlstate::invalid_argument, fmt::format("direction must be up or down, not \"{}\"", direction));
+    }
+    pg::Spi spi;
+    require_session_lock(spi, version);
+    LedgerStore store(spi, current_caller());
+    store.lock();
+    const Migration m = nontx_migration(store, version);
+    if (direction == "up") {
+        store.mark_applied(m, duration);
+    } else {
+        store.mark_unapplied(m);
+    }
+    store.record(HistoryEntry{m.version, m.name, direction == "up" ? "apply" : "rollback", duration, 1, m.checksum,
+                              std::nullopt, std::nullopt, std::nullopt, std::nullopt});
+    PG_RETURN_VOID();
+}
+
+// migrate_nontx_failed(version, statement, sqlstate, message) -> records a failed statement
+PGMIG_FUNCTION(migrate_nontx_failed) {
+    const std::string version = arg_text(fcinfo, 0, "version");
+    const int statement = PG_ARGISNULL(1) ? 0 : PG_GETARG_INT32(1);
+    const std::string state = arg_text(fcinfo, 2, "sqlstate");
+    const std::string message = arg_text(fcinfo, 3, "message");
+    pg::Spi spi;
+    require_session_lock(spi, version);
+    LedgerStore store(spi, current_caller());
+    store.lock();
+    const Migration m = nontx_migration(store, version);
+    store.record(HistoryEntry{m.version, m.name, "failed", std::nullopt, 1, m.checksum, std::nullopt, state, message,
+                              fmt::format("statement {} failed", statement)});
+    PG_RETURN_VOID();
+}

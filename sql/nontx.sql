@@ -1,0 +1,43 @@
+-- Non-transactional migrations: the calls the client makes, and resuming after an interruption.
+CREATE EXTENSION pgmig;
+\set SHOW_CONTEXT never
+
+-- The client asks the server to split a script, with lines and what needs no transaction.
+SELECT * FROM pgmig.split_statements(E'-- build the index without blocking writes\nCREATE INDEX CONCURRENTLY t_a_idx ON t (a);\n\nANALYZE t;\nVACUUM t;');
+
+CREATE TABLE t (a int, b int);
+SELECT migrate_register('1', 'two_indexes',
+    E'CREATE INDEX CONCURRENTLY IF NOT EXISTS t_a_idx ON t (a);\nCREATE INDEX CONCURRENTLY IF NOT EXISTS t_b_idx ON t (b);',
+    E'DROP INDEX CONCURRENTLY IF EXISTS t_b_idx;\nDROP INDEX CONCURRENTLY IF EXISTS t_a_idx;',
+    '{"transactional": false}') IS NOT NULL AS registered;
+
+-- Without the session-level ledger lock, nothing starts (PM012).
+SELECT migrate_nontx_begin('1');
+\echo :LAST_ERROR_SQLSTATE
+
+SELECT pg_advisory_lock(482771560807) IS NOT NULL AS locked;
+SELECT migrate_nontx_begin('1') AS already_done;
+CREATE INDEX CONCURRENTLY IF NOT EXISTS t_a_idx ON t (a);
+SELECT migrate_nontx_progress('1', 1);
+-- ... the client dies here. The ledger says exactly where it stopped.
+SELECT version, state FROM migrate_status();
+SELECT version, problem, detail FROM migrate_verify();
+-- A new run resumes after statement 1.
+SELECT migrate_nontx_begin('1') AS already_done;
+CREATE INDEX CONCURRENTLY IF NOT EXISTS t_b_idx ON t (b);
+SELECT migrate_nontx_progress('1', 2);
+SELECT migrate_nontx_finish('1', '0.5 seconds');
+SELECT pg_advisory_unlock(482771560807);
+SELECT version, state FROM migrate_status();
+SELECT count(*) AS problems FROM migrate_verify();
+SELECT action, reason FROM pgmig.history ORDER BY id;
+
+-- Only for non-transactional migrations.
+SELECT migrate_register('2', 'plain', 'CREATE TABLE plain (id int);') IS NOT NULL AS registered;
+SELECT pg_advisory_lock(482771560807) IS NOT NULL AS locked;
+SELECT migrate_nontx_begin('2');
+SELECT migrate_nontx_begin('1');
+SELECT pg_advisory_unlock(482771560807);
+
+DROP EXTENSION pgmig;
+DROP TABLE t;
