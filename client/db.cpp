@@ -1,0 +1,125 @@
+// RAII wrappers over libpq and the connection rules of the client.
+#include "client/db.hpp"
+
+#include "client/errors.hpp"
+
+#include <fmt/core.h>
+
+namespace pgmig::client {
+
+namespace {
+std::string field(const PGresult* res, int code) {
+    const char* value = PQresultErrorField(res, code);
+    return value ? std::string(value) : std::string();
+}
+}  // namespace
+
+bool Result::ok() const {
+    const ExecStatusType status = PQresultStatus(res_.get());
+    return status == PGRES_COMMAND_OK || status == PGRES_TUPLES_OK;
+}
+
+std::string Result::get(int row, int col) const {
+    if (is_null(row, col)) return {};
+    return std::string(PQgetvalue(res_.get(), row, col), static_cast<std::size_t>(PQgetlength(res_.get(), row, col)));
+}
+
+std::optional<std::string> Result::get_opt(int row, int col) const {
+    if (is_null(row, col)) return std::nullopt;
+    return get(row, col);
+}
+
+int Result::column(const char* name) const {
+    const int col = PQfnumber(res_.get(), name);
+    if (col < 0) throw Error(ErrorKind::internal, fmt::format("the server's result has no column {}", name));
+    return col;
+}
+
+ServerError Result::error() const {
+    ServerError e;
+    const PGresult* res = res_.get();
+    if (res == nullptr) {
+        e.message = "no result from the server (out of memory or the connection broke)";
+        return e;
+    }
+    e.sqlstate = field(res, PG_DIAG_SQLSTATE);
+    e.message = field(res, PG_DIAG_MESSAGE_PRIMARY);
+    e.detail = field(res, PG_DIAG_MESSAGE_DETAIL);
+    e.hint = field(res, PG_DIAG_MESSAGE_HINT);
+    if (e.message.empty()) e.message = one_line(PQresultErrorMessage(res));
+    if (e.message.empty()) e.message = "the statement failed without a message";
+    return e;
+}
+
+std::string describe_target(const PGconn* conn) {
+    auto text = [](const char* value) { return value && *value ? std::string(value) : std::string("(default)"); };
+    // PQhost etc. read the connection's options, so they also describe a connection that failed.
+    return fmt::format("host={} port={} dbname={} user={}", text(PQhost(conn)), text(PQport(conn)), text(PQdb(conn)),
+                       text(PQuser(conn)));
+}
+
+Connection Connection::open(const std::string& conninfo) {
+    // Parse first: libpq's parse errors may quote the string (and with it a password), so they are not shown.
+    char* parse_error = nullptr;
+    PQconninfoOption* options = PQconninfoParse(conninfo.c_str(), &parse_error);
+    if (options == nullptr) {
+        if (parse_error) PQfreemem(parse_error);
+        throw Error(ErrorKind::connect, "cannot parse the connection string", "given with -d/--dbname",
+                    "use key=value pairs (host=... dbname=...) or a postgresql:// URI");
+    }
+    PQconninfoFree(options);
+
+    const char* keywords[] = {"dbname", "fallback_application_name", nullptr};
+    const char* values[] = {conninfo.c_str(), "pgmig", nullptr};
+    // expand_dbname=1: the dbname value may be a whole connection string or URI, as with psql -d.
+    Connection conn(PQconnectdbParams(keywords, values, 1));
+    if (!conn.conn_) throw Error(ErrorKind::connect, "cannot connect", "libpq is out of memory");
+    if (PQstatus(conn.raw()) != CONNECTION_OK) {
+        throw Error(ErrorKind::connect, fmt::format("cannot connect: {}", one_line(PQerrorMessage(conn.raw()))),
+                    fmt::format("to {}", describe_target(conn.raw())),
+                    "check -d/--dbname or the PG* environment variables, and that the server is running");
+    }
+    return conn;
+}
+
+std::string Connection::target() const { return describe_target(conn_.get()); }
+
+Result Connection::exec(const std::string& sql) const { return Result(PQexec(conn_.get(), sql.c_str())); }
+
+Result Connection::exec_params(const std::string& sql, const std::vector<std::optional<std::string>>& params) const {
+    std::vector<const char*> values;
+    values.reserve(params.size());
+    for (const auto& p : params) values.push_back(p ? p->c_str() : nullptr);
+    return Result(PQexecParams(conn_.get(), sql.c_str(), static_cast<int>(values.size()), nullptr, values.data(),
+                               nullptr, nullptr, 0));
+}
+
+std::optional<std::string> installed_extension_version(const Connection& conn) {
+    Result res = conn.exec("SELECT extversion FROM pg_catalog.pg_extension WHERE extname = 'pgmig'");
+    if (!res.ok()) {
+        const ServerError e = res.error();
+        throw Error(ErrorKind::internal, fmt::format("cannot read pg_extension: {}", e.message),
+                    fmt::format("in {}", conn.target()));
+    }
+    if (res.rows() == 0) return std::nullopt;
+    return res.get(0, 0);
+}
+
+void require_extension(const Connection& conn) {
+    const auto version = installed_extension_version(conn);
+    if (!version) {
+        throw Error(ErrorKind::extension, "the pgmig extension is not installed in this database",
+                    fmt::format("in {}", conn.target()),
+                    "run CREATE EXTENSION pgmig; in it as a superuser (and `make install` first if PostgreSQL "
+                    "does not have the extension's files)");
+    }
+    if (*version != PGMIG_VERSION) {
+        throw Error(ErrorKind::extension,
+                    fmt::format("the database has pgmig extension {} but this client is {}", *version, PGMIG_VERSION),
+                    fmt::format("in {}", conn.target()),
+                    fmt::format("run ALTER EXTENSION pgmig UPDATE TO '{}'; or use a pgmig client of version {}",
+                                PGMIG_VERSION, *version));
+    }
+}
+
+}  // namespace pgmig::client

@@ -1,0 +1,73 @@
+// libpq behind RAII: a connection, a result, server errors as data, and a password-free description of the target.
+#pragma once
+
+#include <libpq-fe.h>
+
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+namespace pgmig::client {
+
+struct PGconnDeleter {
+    void operator()(PGconn* conn) const noexcept { PQfinish(conn); }
+};
+struct PGresultDeleter {
+    void operator()(PGresult* res) const noexcept { PQclear(res); }
+};
+
+// What the server said when a statement failed.
+struct ServerError {
+    std::string sqlstate;  // e.g. "PM002"; empty when the connection itself broke
+    std::string message;   // the primary message
+    std::string detail;
+    std::string hint;
+};
+
+class Result {
+  public:
+    explicit Result(PGresult* res) : res_(res) {}
+    bool ok() const;  // PGRES_COMMAND_OK or PGRES_TUPLES_OK
+    int rows() const { return PQntuples(res_.get()); }
+    bool is_null(int row, int col) const { return PQgetisnull(res_.get(), row, col) != 0; }
+    std::string get(int row, int col) const;  // "" for NULL
+    std::optional<std::string> get_opt(int row, int col) const;
+    int column(const char* name) const;  // throws Error(internal) when the column is missing
+    ServerError error() const;
+    PGresult* raw() const { return res_.get(); }
+
+  private:
+    std::unique_ptr<PGresult, PGresultDeleter> res_;
+};
+
+class Connection {
+  public:
+    // PQconnectdb(conninfo) with fallback_application_name=pgmig; an empty conninfo means the
+    // libpq environment (PG* variables, pg_service.conf, ~/.pgpass). Throws Error(connect).
+    static Connection open(const std::string& conninfo);
+
+    // "host=... port=... dbname=... user=..." for messages: never the password.
+    std::string target() const;
+
+    // Runs a statement; a failure is returned, not thrown (the caller knows what it means).
+    Result exec(const std::string& sql) const;
+    Result exec_params(const std::string& sql, const std::vector<std::optional<std::string>>& params) const;
+
+    PGconn* raw() const { return conn_.get(); }
+
+  private:
+    explicit Connection(PGconn* conn) : conn_(conn) {}
+    std::unique_ptr<PGconn, PGconnDeleter> conn_;
+};
+
+// "host=... port=... dbname=... user=..." from a (possibly failed) connection, without the password.
+std::string describe_target(const PGconn* conn);
+
+// The pgmig extension's installed version in the connected database; nullopt when it is not installed.
+std::optional<std::string> installed_extension_version(const Connection& conn);
+
+// Throws Error(extension) unless the extension is installed with the client's version.
+void require_extension(const Connection& conn);
+
+}  // namespace pgmig::client

@@ -1,0 +1,53 @@
+// The error table's helpers and the one-line error format.
+#include "client/errors.hpp"
+
+#include <fmt/core.h>
+
+#include <cstdio>
+
+namespace pgmig::client {
+
+int exit_code(ErrorKind kind) {
+    for (const auto& info : kErrorKinds) {
+        if (info.kind == kind) return info.exit_code;
+    }
+    return 1;
+}
+
+std::string exit_codes_help() {
+    std::string out = "Exit codes:\n";
+    out += fmt::format("  {}  success\n", kExitOk);
+    for (const auto& info : kErrorKinds) out += fmt::format("  {}  {}\n", info.exit_code, info.meaning);
+    return out;
+}
+
+std::string one_line(std::string_view text) {
+    std::string out;
+    bool space = false;
+    for (char c : text) {
+        if (c == ' ' || c == '\t' || c == '\n' || c == '\r' || c == '\f' || c == '\v') {
+            space = !out.empty();
+        } else {
+            if (space) out.push_back(' ');
+            space = false;
+            out.push_back(c);
+        }
+    }
+    return out;
+}
+
+std::string Error::format_line() const {
+    std::string out = one_line(what_failed_);
+    if (!where_.empty()) out += ", " + one_line(where_);
+    if (!next_step_.empty()) out += "; " + one_line(next_step_);
+    return out;
+}
+
+int report(const Error& error) {
+    std::fflush(stdout);
+    std::fprintf(stderr, "pgmig: error: %s\n", error.line().c_str());
+    if (!error.hint().empty()) std::fprintf(stderr, "hint: %s\n", one_line(error.hint()).c_str());
+    return error.exit_code();
+}
+
+}  // namespace pgmig::client

@@ -1,0 +1,89 @@
+// The client's error kinds and their exit codes: the one table (documented in docs/) and the one error line format.
+#pragma once
+
+#include <array>
+#include <exception>
+#include <string>
+#include <string_view>
+#include <utility>
+
+namespace pgmig::client {
+
+enum class ErrorKind {
+    internal,          // a bug or an unexpected failure of the client itself
+    usage,             // bad command line (CLI11)
+    input,             // bad migration files or other user input
+    connect,           // cannot connect to the database
+    migration_failed,  // the server raised an error while registering or applying migrations
+    ledger_conflict,   // the ledger disagrees with the files (PM002: an applied migration was changed)
+    local_cluster,     // pgmig local could not do its work
+    extension,         // the pgmig extension is missing from the database or has another version
+};
+
+struct ErrorKindInfo {
+    ErrorKind kind;
+    int exit_code;
+    std::string_view meaning;
+};
+
+inline constexpr int kExitOk = 0;
+
+// Keep in step with docs/ (exit codes are a contract with scripts and CI).
+inline constexpr std::array<ErrorKindInfo, 8> kErrorKinds{{
+    {ErrorKind::internal, 1, "internal error"},
+    {ErrorKind::usage, 2, "usage error (bad command line)"},
+    {ErrorKind::input, 3, "bad migration files or input"},
+    {ErrorKind::connect, 4, "cannot connect to the database"},
+    {ErrorKind::migration_failed, 5, "a migration failed (nothing was applied)"},
+    {ErrorKind::ledger_conflict, 6, "ledger conflict (an applied migration was changed)"},
+    {ErrorKind::local_cluster, 7, "local cluster error"},
+    {ErrorKind::extension, 8, "the pgmig extension is missing or has another version"},
+}};
+
+int exit_code(ErrorKind kind);
+
+// "Exit codes:" block for the --help footer, generated from kErrorKinds.
+std::string exit_codes_help();
+
+// A failure reported to the user as one line:
+//   pgmig: error: <what failed>, <where>; <what to do next>
+// optionally followed by "hint: ..." (the server's hint, for server errors).
+class Error : public std::exception {
+  public:
+    Error(ErrorKind kind, std::string what_failed, std::string where = {}, std::string next_step = {},
+          std::string hint = {})
+        : kind_(kind),
+          what_failed_(std::move(what_failed)),
+          where_(std::move(where)),
+          next_step_(std::move(next_step)),
+          hint_(std::move(hint)),
+          line_(format_line()) {}
+
+    const char* what() const noexcept override { return line_.c_str(); }
+    ErrorKind kind() const noexcept { return kind_; }
+    int exit_code() const { return client::exit_code(kind_); }
+    const std::string& what_failed() const noexcept { return what_failed_; }
+    const std::string& where() const noexcept { return where_; }
+    const std::string& next_step() const noexcept { return next_step_; }
+    const std::string& hint() const noexcept { return hint_; }
+    // The error line without the "pgmig: error: " prefix.
+    const std::string& line() const noexcept { return line_; }
+
+  private:
+    std::string format_line() const;
+
+    ErrorKind kind_;
+    std::string what_failed_;
+    std::string where_;
+    std::string next_step_;
+    std::string hint_;
+    std::string line_;
+};
+
+// Text on one line: every run of whitespace (newlines included) becomes one space, ends trimmed.
+std::string one_line(std::string_view text);
+
+// Prints the error to stderr and returns its exit code.
+int report(const Error& error);
+
+}  // namespace pgmig::client
