@@ -36,7 +36,7 @@ inline constexpr int out_of_memory = make_sqlstate("53200");
 // A user-facing error: what failed (message), the facts (detail), what to do next (hint).
 // When a PostgreSQL error is the cause, its SQLSTATE is kept and its fields are carried along.
 class Error : public std::exception {
-public:
+  public:
     Error(int sqlstate, std::string message, std::string detail = {}, std::string hint = {})
         : sqlstate_(sqlstate), message_(std::move(message)), detail_(std::move(detail)), hint_(std::move(hint)) {}
 
@@ -51,7 +51,7 @@ public:
         return *this;
     }
 
-private:
+  private:
     int sqlstate_;
     std::string message_;
     std::string detail_;

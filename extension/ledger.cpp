@@ -169,14 +169,16 @@ PGMIG_FUNCTION(migrate_register) {
     const std::optional<std::string> down_sql = text_arg(fcinfo, 3);
     std::string options_json = "{}";
     if (!PG_ARGISNULL(4)) {
-        options_json = pg::call([fcinfo] { return DatumGetCString(DirectFunctionCall1(jsonb_out, PG_GETARG_DATUM(4))); });
+        options_json =
+            pg::call([fcinfo] { return DatumGetCString(DirectFunctionCall1(jsonb_out, PG_GETARG_DATUM(4))); });
     }
 
     Migration m;
     m.version = version;
     m.name = name;
     m.options_json = options_json;
-    m.options = parse_options(options_json, version ? fmt::format("migration {}", *version) : "migration \"" + name + "\"");
+    m.options =
+        parse_options(options_json, version ? fmt::format("migration {}", *version) : "migration \"" + name + "\"");
     if (m.options.repeatable == version.has_value()) {
         throw Error(sqlstate::invalid_argument,
                     version ? fmt::format("migration {} \"{}\" has a version but is marked repeatable", *version, name)
@@ -187,7 +189,8 @@ PGMIG_FUNCTION(migrate_register) {
     }
     if (version) check_version(*version);
     if (name.empty() || name.size() > 200 || name.find_first_of("\n\r") != std::string::npos) {
-        throw Error(sqlstate::invalid_argument, fmt::format("invalid name for {}", version ? "migration " + *version : "a repeatable migration"),
+        throw Error(sqlstate::invalid_argument,
+                    fmt::format("invalid name for {}", version ? "migration " + *version : "a repeatable migration"),
                     "a name is 1 to 200 characters on one line", "give the migration a short descriptive name");
     }
     const std::string normalized = common::normalize_script(up_sql);
@@ -208,15 +211,15 @@ PGMIG_FUNCTION(migrate_register) {
         store.insert(m);
         return text_datum(m.checksum);
     }
-    const bool same_definition = old->name == name && old->up_sql == up_sql && old->down_sql == down_sql &&
-                                 old->options_json == options_json;
+    const bool same_definition =
+        old->name == name && old->up_sql == up_sql && old->down_sql == down_sql && old->options_json == options_json;
     if (old->version && old->applied) {
         m.version = old->version;  // an applied version keeps its spelling ("001" stays "001")
         if (old->name != name) {
-            throw Error(sqlstate::version_conflict,
-                        fmt::format("version {} is already applied as \"{}\", not \"{}\"", *old->version, old->name,
-                                    name),
-                        {}, "give the new migration a version of its own");
+            throw Error(
+                sqlstate::version_conflict,
+                fmt::format("version {} is already applied as \"{}\", not \"{}\"", *old->version, old->name, name), {},
+                "give the new migration a version of its own");
         }
         if (old->checksum != m.checksum) {
             if (!same_statements(old->up_sql, up_sql)) {

@@ -69,8 +69,8 @@ AsLedgerOwner::~AsLedgerOwner() {
 
 LedgerStore::LedgerStore(pg::Spi& spi, Caller caller) : spi_(spi), caller_(std::move(caller)), owner_(InvalidOid) {
     // The ledger belongs to whoever created the extension (a superuser: see the control file).
-    const pg::Rows rows = spi_.query("SELECT extowner FROM pg_catalog.pg_extension WHERE extname = 'pgmig'", {},
-                                     SPI_OK_SELECT);
+    const pg::Rows rows =
+        spi_.query("SELECT extowner FROM pg_catalog.pg_extension WHERE extname = 'pgmig'", {}, SPI_OK_SELECT);
     owner_ = static_cast<Oid>(std::stoul(*rows.rows.at(0).at(0)));
 }
 
@@ -96,9 +96,8 @@ Migration LedgerStore::from_row(const std::vector<std::optional<std::string>>& r
 }
 
 std::vector<Migration> LedgerStore::load_all() {
-    const pg::Rows rows =
-        spi_.query(fmt::format("SELECT {} FROM pgmig.migrations ORDER BY version_key", kColumns).c_str(), {},
-                   SPI_OK_SELECT);
+    const pg::Rows rows = spi_.query(
+        fmt::format("SELECT {} FROM pgmig.migrations ORDER BY version_key", kColumns).c_str(), {}, SPI_OK_SELECT);
     std::vector<Migration> out;
     out.reserve(rows.rows.size());
     for (const auto& row : rows.rows) out.push_back(from_row(row));
@@ -108,8 +107,8 @@ std::vector<Migration> LedgerStore::load_all() {
 std::optional<Migration> LedgerStore::find(const std::string& key) {
     const pg::Rows rows = spi_.query(
         // No FOR UPDATE: every writer of the ledger holds the advisory lock already.
-        fmt::format("SELECT {} FROM pgmig.migrations WHERE version_key = $1", kColumns).c_str(),
-        {{BYTEAOID, key}}, SPI_OK_SELECT);
+        fmt::format("SELECT {} FROM pgmig.migrations WHERE version_key = $1", kColumns).c_str(), {{BYTEAOID, key}},
+        SPI_OK_SELECT);
     if (rows.rows.empty()) return std::nullopt;
     return from_row(rows.rows.front());
 }

@@ -55,24 +55,24 @@ struct HistoryEntry {
 // While alive: the current user is the ledger's owner, with search_path pinned to
 // pg_catalog, pg_temp so no object of the caller's can be picked up with the owner's rights.
 class AsLedgerOwner {
-public:
+  public:
     explicit AsLedgerOwner(Oid owner);
     ~AsLedgerOwner();
     AsLedgerOwner(const AsLedgerOwner&) = delete;
     AsLedgerOwner& operator=(const AsLedgerOwner&) = delete;
 
-private:
+  private:
     Oid saved_user_;
     int saved_context_;
     int guc_level_;
 };
 
 class LedgerStore {
-public:
+  public:
     LedgerStore(pg::Spi& spi, Caller caller);
 
-    void lock();                                         // the transaction-level advisory lock
-    std::vector<Migration> load_all();                   // in version order; repeatables last
+    void lock();                        // the transaction-level advisory lock
+    std::vector<Migration> load_all();  // in version order; repeatables last
     std::optional<Migration> find(const std::string& key);
     // Applied migrations whose stored text, checksum and applied checksum disagree.
     std::vector<std::string> tampered();
@@ -88,7 +88,7 @@ public:
 
     const Caller& caller() const { return caller_; }
 
-private:
+  private:
     Migration from_row(const std::vector<std::optional<std::string>>& row);
     pg::Spi& spi_;
     Caller caller_;

@@ -84,10 +84,9 @@ PGMIG_FUNCTION(pgmig_split_statements) {
     for (size_t i = 0; i < statements.size(); ++i) {
         const std::string n = std::to_string(i + 1);
         const std::string line = std::to_string(statements[i].line);
-        const char* values[] = {n.c_str(), line.c_str(), statements[i].text.c_str(),
-                                statements[i].needs_no_transaction.empty()
-                                    ? nullptr
-                                    : statements[i].needs_no_transaction.c_str()};
+        const char* values[] = {
+            n.c_str(), line.c_str(), statements[i].text.c_str(),
+            statements[i].needs_no_transaction.empty() ? nullptr : statements[i].needs_no_transaction.c_str()};
         pg::call([meta, store, &values] {
             tuplestore_puttuple(store, BuildTupleFromCStrings(meta, const_cast<char**>(values)));
         });
@@ -111,10 +110,9 @@ PGMIG_FUNCTION(migrate_nontx_begin) {
         }
         done = m.nontx_progress.value_or(0);
         store.set_nontx_progress(m, done);
-        store.record(HistoryEntry{m.version, m.name, "nontx_start", std::nullopt, 1, m.checksum, std::nullopt,
-                                  std::nullopt, std::nullopt,
-                                  done > 0 ? std::optional(fmt::format("resuming after statement {}", done))
-                                           : std::nullopt});
+        store.record(HistoryEntry{
+            m.version, m.name, "nontx_start", std::nullopt, 1, m.checksum, std::nullopt, std::nullopt, std::nullopt,
+            done > 0 ? std::optional(fmt::format("resuming after statement {}", done)) : std::nullopt});
     }
     PG_RETURN_INT32(done);
 }

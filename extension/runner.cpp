@@ -42,7 +42,7 @@ const std::string& script_of(const Migration& m, Direction d) {
 // lock_timeout (a GUC, read at every lock wait) and the statement timer (armed per top-level
 // statement, so a SET inside a function would do nothing) for one migration; both restored after.
 class MigrationLimits {
-public:
+  public:
     MigrationLimits(int lock_timeout_ms, int statement_timeout_ms) {
         guc_level_ = NewGUCNestLevel();
         const std::string value = std::to_string(lock_timeout_ms);
@@ -81,7 +81,7 @@ public:
     MigrationLimits(const MigrationLimits&) = delete;
     MigrationLimits& operator=(const MigrationLimits&) = delete;
 
-private:
+  private:
     int guc_level_ = 0;
     bool timer_was_active_ = false;
     bool timer_changed_ = false;
@@ -105,11 +105,11 @@ void run_statement(pg::Spi& spi, const Migration& m, Direction d, const Statemen
         }
         if (!e.detail().empty()) detail += "\n" + e.detail();
         std::string hint = e.hint().empty() ? std::string() : e.hint() + "\n";
-        hint += "the transaction is rolled back and nothing of this call took effect; fix the migration, register "
-                "it again and retry";
+        hint +=
+            "the transaction is rolled back and nothing of this call took effect; fix the migration, register "
+            "it again and retry";
         throw Error(e.sqlstate(),
-                    fmt::format("{} failed{}: {}", m.label(), d == Direction::down ? " to roll back" : "",
-                                e.message()),
+                    fmt::format("{} failed{}: {}", m.label(), d == Direction::down ? " to roll back" : "", e.message()),
                     std::move(detail), std::move(hint))
             .with_context(e.context());
     }
@@ -229,8 +229,8 @@ std::vector<RunResult> run_plan(LedgerStore& store, pg::Spi& spi, const std::vec
                 const int wait = std::min(settings::retry_backoff_ms() << std::min(attempt - 1, 16), 600000);
                 notice(fmt::format("{}: lock timeout after {} ms on attempt {} of {}; retrying in {} ms", m.label(),
                                    lock_timeout, attempt, retries + 1, wait));
-                store.record(HistoryEntry{m.version, m.name, "retry", std::nullopt, attempt, m.checksum,
-                                          std::nullopt, "55P03", e.message(), std::nullopt});
+                store.record(HistoryEntry{m.version, m.name, "retry", std::nullopt, attempt, m.checksum, std::nullopt,
+                                          "55P03", e.message(), std::nullopt});
                 backoff(wait);
             }
         }

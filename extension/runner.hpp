@@ -26,8 +26,7 @@ std::vector<std::vector<Statement>> parse_plan(const std::vector<Migration>& pla
 // Runs each migration of `plan` (already parsed by parse_plan) and records it in the ledger;
 // with `rehearse`, everything is rolled back at the end and the ledger is left as it was.
 std::vector<RunResult> run_plan(LedgerStore& store, pg::Spi& spi, const std::vector<Migration>& plan,
-                                const std::vector<std::vector<Statement>>& scripts, Direction direction,
-                                bool rehearse);
+                                const std::vector<std::vector<Statement>>& scripts, Direction direction, bool rehearse);
 
 // Interval text for a duration in microseconds.
 std::string interval_text(long long microseconds);

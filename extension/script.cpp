@@ -126,7 +126,8 @@ std::vector<Statement> split_script(const std::string& script) {
     statements.reserve(spans.size());
     for (const RawSpan& span : spans) {
         const size_t begin = span.location < 0 ? 0 : static_cast<size_t>(span.location);
-        const size_t end = span.length == 0 ? script.size() : std::min(script.size(), begin + static_cast<size_t>(span.length));
+        const size_t end =
+            span.length == 0 ? script.size() : std::min(script.size(), begin + static_cast<size_t>(span.length));
         const size_t first = skip_blanks_and_comments(script, begin, end);
         Statement st;
         st.text = script.substr(first, end - first);

@@ -26,25 +26,22 @@ const struct config_enum_entry kOutOfOrderOptions[] = {
 }  // namespace
 
 void define() {
-    DefineCustomEnumVariable("pgmig.out_of_order",
-                             "What migrate_apply() does with a pending migration older than the newest applied one.",
-                             "error refuses to apply anything; allow applies it, in version order.", &g_out_of_order,
-                             static_cast<int>(OutOfOrder::error), kOutOfOrderOptions, PGC_USERSET, 0, nullptr,
-                             nullptr, nullptr);
+    DefineCustomEnumVariable(
+        "pgmig.out_of_order", "What migrate_apply() does with a pending migration older than the newest applied one.",
+        "error refuses to apply anything; allow applies it, in version order.", &g_out_of_order,
+        static_cast<int>(OutOfOrder::error), kOutOfOrderOptions, PGC_USERSET, 0, nullptr, nullptr, nullptr);
     DefineCustomIntVariable("pgmig.lock_timeout",
                             "lock_timeout for the statements of a migration unless its options say otherwise.",
                             "Short, so that DDL never queues behind a long transaction while blocking everyone else. "
                             "0 waits forever.",
                             &g_lock_timeout_ms, 5000, 0, INT_MAX, PGC_USERSET, GUC_UNIT_MS, nullptr, nullptr, nullptr);
-    DefineCustomIntVariable("pgmig.statement_timeout",
-                            "Time limit for one migration unless its options say otherwise; 0 means none.", nullptr,
-                            &g_statement_timeout_ms, 0, 0, INT_MAX, PGC_USERSET, GUC_UNIT_MS, nullptr, nullptr,
-                            nullptr);
+    DefineCustomIntVariable(
+        "pgmig.statement_timeout", "Time limit for one migration unless its options say otherwise; 0 means none.",
+        nullptr, &g_statement_timeout_ms, 0, 0, INT_MAX, PGC_USERSET, GUC_UNIT_MS, nullptr, nullptr, nullptr);
     DefineCustomIntVariable("pgmig.retries", "Attempts after the first when a migration hits its lock timeout.",
                             nullptr, &g_retries, 3, 0, 100, PGC_USERSET, 0, nullptr, nullptr, nullptr);
     DefineCustomIntVariable("pgmig.retry_backoff", "Wait before the first retry; it doubles on every retry.", nullptr,
-                            &g_retry_backoff_ms, 1000, 0, 600000, PGC_USERSET, GUC_UNIT_MS, nullptr, nullptr,
-                            nullptr);
+                            &g_retry_backoff_ms, 1000, 0, 600000, PGC_USERSET, GUC_UNIT_MS, nullptr, nullptr, nullptr);
     MarkGUCPrefixReserved("pgmig");
 }
 

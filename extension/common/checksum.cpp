@@ -15,8 +15,8 @@ std::string normalize_script(std::string_view text) {
     std::size_t line_start = 0;  // index in out where the current line begins
     auto end_line = [&out, &line_start]() {
         std::size_t keep = out.size();
-        while (keep > line_start && (out[keep - 1] == ' ' || out[keep - 1] == '\t' ||
-                                     out[keep - 1] == '\f' || out[keep - 1] == '\v')) {
+        while (keep > line_start &&
+               (out[keep - 1] == ' ' || out[keep - 1] == '\t' || out[keep - 1] == '\f' || out[keep - 1] == '\v')) {
             --keep;
         }
         out.resize(keep);

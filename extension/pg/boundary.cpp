@@ -56,13 +56,13 @@ PendingError pending_from(const Error& e) noexcept {
 }
 
 [[noreturn]] void raise(const PendingError& p) {
-    ereport(ERROR, (errcode(p.sqlstate), errmsg_internal("%s", p.message),
-                    p.detail != nullptr ? errdetail_internal("%s", p.detail) : 0,
-                    p.hint != nullptr ? errhint("%s", p.hint) : 0,
-                    p.context != nullptr ? errcontext_msg("%s", p.context) : 0,
-                    p.cursorpos > 0 ? errposition(p.cursorpos) : 0,
-                    p.internalquery != nullptr ? internalerrquery(p.internalquery) : 0,
-                    p.internalpos > 0 ? internalerrposition(p.internalpos) : 0));
+    ereport(
+        ERROR,
+        (errcode(p.sqlstate), errmsg_internal("%s", p.message),
+         p.detail != nullptr ? errdetail_internal("%s", p.detail) : 0, p.hint != nullptr ? errhint("%s", p.hint) : 0,
+         p.context != nullptr ? errcontext_msg("%s", p.context) : 0, p.cursorpos > 0 ? errposition(p.cursorpos) : 0,
+         p.internalquery != nullptr ? internalerrquery(p.internalquery) : 0,
+         p.internalpos > 0 ? internalerrposition(p.internalpos) : 0));
     pg_unreachable();
 }
 
@@ -93,15 +93,27 @@ Datum invoke(Datum (*body)(FunctionCallInfo), FunctionCallInfo fcinfo) {
     } catch (const Error& e) {
         pending = pending_from(e);
     } catch (const std::bad_alloc&) {
-        pending = PendingError{sqlstate::out_of_memory, "pgmig: out of memory", nullptr, nullptr, nullptr, nullptr, 0, 0};
+        pending =
+            PendingError{sqlstate::out_of_memory, "pgmig: out of memory", nullptr, nullptr, nullptr, nullptr, 0, 0};
     } catch (const std::exception& e) {
         const char* message = copy_out("pgmig internal error: ", e.what());
-        pending = PendingError{sqlstate::internal_error, message != nullptr ? message : "pgmig internal error",
-                               nullptr, "this is a bug in pgmig; please report it with the statement that caused it",
-                               nullptr, nullptr, 0, 0};
+        pending = PendingError{sqlstate::internal_error,
+                               message != nullptr ? message : "pgmig internal error",
+                               nullptr,
+                               "this is a bug in pgmig; please report it with the statement that caused it",
+                               nullptr,
+                               nullptr,
+                               0,
+                               0};
     } catch (...) {
-        pending = PendingError{sqlstate::internal_error, "pgmig internal error: unknown exception", nullptr, nullptr,
-                               nullptr, nullptr, 0, 0};
+        pending = PendingError{sqlstate::internal_error,
+                               "pgmig internal error: unknown exception",
+                               nullptr,
+                               nullptr,
+                               nullptr,
+                               nullptr,
+                               0,
+                               0};
     }
     // Every C++ object of the body and every exception object is gone here.
     raise(pending);

@@ -18,13 +18,13 @@ namespace pgmig::pg {
 // A PostgreSQL error caught by call(): its fields copied into C++ strings, so the exception owns
 // plain C++ data and outlives any memory context. ErrorData is freed once copied.
 class PgError : public Error {
-public:
+  public:
     explicit PgError(ErrorData* edata);
     int cursorpos() const noexcept { return cursorpos_; }
     int internalpos() const noexcept { return internalpos_; }
     const std::string& internalquery() const noexcept { return internalquery_; }
 
-private:
+  private:
     int cursorpos_ = 0;
     int internalpos_ = 0;
     std::string internalquery_;
@@ -71,10 +71,10 @@ Datum invoke(Datum (*body)(FunctionCallInfo), FunctionCallInfo fcinfo);
 
 // Declares a SQL-callable function `name`: a one-line extern "C" wrapper around the C++ body
 // that follows the macro, e.g. PGMIG_FUNCTION(migrate_status) { ... return ...; }
-#define PGMIG_FUNCTION(name)                                                                \
-    static Datum name##_body(PG_FUNCTION_ARGS);                                             \
-    extern "C" {                                                                            \
-    PG_FUNCTION_INFO_V1(name);                                                              \
-    Datum name(PG_FUNCTION_ARGS) { return pgmig::pg::invoke(name##_body, fcinfo); }         \
-    }                                                                                       \
+#define PGMIG_FUNCTION(name)                                                        \
+    static Datum name##_body(PG_FUNCTION_ARGS);                                     \
+    extern "C" {                                                                    \
+    PG_FUNCTION_INFO_V1(name);                                                      \
+    Datum name(PG_FUNCTION_ARGS) { return pgmig::pg::invoke(name##_body, fcinfo); } \
+    }                                                                               \
     static Datum name##_body(PG_FUNCTION_ARGS)

@@ -16,7 +16,8 @@ namespace pgmig::pg {
 Spi::Spi() {
     const int rc = call([] { return SPI_connect(); });
     if (rc != SPI_OK_CONNECT) {
-        throw Error(sqlstate::internal_error, fmt::format("pgmig could not connect to SPI: {}", SPI_result_code_string(rc)));
+        throw Error(sqlstate::internal_error,
+                    fmt::format("pgmig could not connect to SPI: {}", SPI_result_code_string(rc)));
     }
 }
 
@@ -43,8 +44,7 @@ Rows Spi::query(const char* sql, const std::vector<Param>& params, int expected)
             return OidInputFunctionCall(input, const_cast<char*>(text), ioparam, -1);
         });
     }
-    const int rc =
-        call([&] { return SPI_execute_with_args(sql, nargs, types, values, nulls, false, 0); });
+    const int rc = call([&] { return SPI_execute_with_args(sql, nargs, types, values, nulls, false, 0); });
     if (rc != expected) {
         throw Error(sqlstate::internal_error,
                     fmt::format("pgmig internal query returned {} instead of {}", SPI_result_code_string(rc),
@@ -78,8 +78,8 @@ uint64 Spi::execute(const std::string& sql) {
     const char* text = sql.c_str();
     const int rc = call([text] { return SPI_execute(text, false, 0); });
     if (rc < 0) {
-        throw Error(sqlstate::internal_error, fmt::format("statement could not be run through SPI: {}",
-                                                          SPI_result_code_string(rc)));
+        throw Error(sqlstate::internal_error,
+                    fmt::format("statement could not be run through SPI: {}", SPI_result_code_string(rc)));
     }
     const uint64 processed = SPI_processed;
     call([] { SPI_freetuptable(SPI_tuptable); });

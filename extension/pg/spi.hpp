@@ -29,7 +29,7 @@ struct Rows {
 
 // One SPI connection for the lifetime of the object.
 class Spi {
-public:
+  public:
     Spi();
     ~Spi();
     Spi(const Spi&) = delete;
@@ -46,7 +46,7 @@ public:
 // An internal subtransaction: commit() releases it; leaving the scope without commit(), or an
 // exception, rolls it back. Memory context and resource owner are restored either way.
 class Subtransaction {
-public:
+  public:
     Subtransaction();
     ~Subtransaction();
     Subtransaction(const Subtransaction&) = delete;
@@ -54,7 +54,7 @@ public:
     void commit();
     void rollback();
 
-private:
+  private:
     MemoryContext context_;
     ResourceOwner owner_;
     bool open_ = true;
@@ -62,14 +62,14 @@ private:
 
 // A child memory context of the current one, made current for the object's lifetime.
 class MemoryScope {
-public:
+  public:
     explicit MemoryScope(const char* name);
     ~MemoryScope();
     MemoryScope(const MemoryScope&) = delete;
     MemoryScope& operator=(const MemoryScope&) = delete;
     MemoryContext context() const { return context_; }
 
-private:
+  private:
     MemoryContext context_;
     MemoryContext previous_;
 };
