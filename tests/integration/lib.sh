@@ -1,0 +1,84 @@
+# The integration-test harness, sourced by run.sh: setup checks, a work folder removed on exit,
+# pass/fail counters and helpers to run pgmig, query databases and write migration files.
+
+root=$(cd "$(dirname "$0")/../.." && pwd)
+bin=${PGMIG_BIN:-build/pgmig}
+case "$bin" in /*) ;; *) bin="$PWD/$bin" ;; esac
+if [ ! -x "$bin" ]; then
+    echo "FAIL: setup: $bin is not built (cmake -S . -B build && cmake --build build)"
+    echo "integration: 0 passed, 1 failed"
+    exit 1
+fi
+if [ -z "${PGHOST:-}" ] || [ -z "${PGPORT:-}" ]; then
+    echo "FAIL: setup: PGHOST and PGPORT must name a running cluster (see scripts/with-cluster)"
+    echo "integration: 0 passed, 1 failed"
+    exit 1
+fi
+export PGUSER=${PGUSER:-postgres}
+unset PGDATABASE PGPASSWORD
+
+passed=0
+failed=0
+databases=()
+# Under /tmp and world-readable, so that the postgres OS user (the server's, when we are root) can reach it.
+work=$(mktemp -d /tmp/pgmig-it.XXXXXX)
+chmod 755 "$work"
+cleanup() {
+    "$bin" local stop --dir "$work/cluster2" >/dev/null 2>&1 || true
+    for db in "${databases[@]}"; do psql -X -q -d postgres -c "DROP DATABASE IF EXISTS $db" >/dev/null 2>&1; done
+    rm -rf "$work"
+}
+trap cleanup EXIT
+
+pass() { passed=$((passed + 1)); echo "ok: $1"; }
+fail() { failed=$((failed + 1)); echo "FAIL: $1: $2"; }
+
+# run ARGS...: runs pgmig; sets $rc, $out (stdout), $err (stderr).
+run() {
+    "$bin" "$@" >"$work/out" 2>"$work/err"
+    rc=$?
+    out=$(cat "$work/out")
+    err=$(cat "$work/err")
+}
+
+# expect NAME CODE [TEXT_IN_OUTPUT...]: checks the last run's exit code and that stdout+stderr hold each text.
+expect() {
+    local name=$1 code=$2
+    shift 2
+    if [ "$rc" -ne "$code" ]; then
+        fail "$name" "exit code $rc, expected $code (stderr: $(head -c 300 <<<"$err"))"
+        return 1
+    fi
+    local text
+    for text in "$@"; do
+        if ! grep -qF -- "$text" <<<"$out$err"; then
+            fail "$name" "output lacks '$text' (stdout: $(head -c 300 <<<"$out") stderr: $(head -c 300 <<<"$err"))"
+            return 1
+        fi
+    done
+    pass "$name"
+}
+
+sql() { psql -X -A -t -q -v ON_ERROR_STOP=1 -d "$1" -c "$2" 2>&1; }
+
+db="" db_to="" dbbad="" dbfail="" dbnoext=""  # set by newdb
+# newdb VAR [noext]: creates a fresh database (with the extension unless "noext") and stores its name in VAR.
+newdb() {
+    local name="pgmig_it_$$_$((${#databases[@]} + 1))"
+    printf -v "$1" "%s" "$name"
+    databases+=("$name")
+    psql -X -q -d postgres -c "CREATE DATABASE $name" >/dev/null || { fail "setup" "cannot create database $name"; return 1; }
+    if [ "${2:-}" != noext ]; then
+        sql "$name" "CREATE EXTENSION pgmig" >/dev/null ||
+            { fail "setup" "CREATE EXTENSION pgmig failed in $name (is the extension installed? make install)"; return 1; }
+    fi
+}
+
+# mig DIR FILE UP [DOWN]: writes a migration file.
+mig() {
+    mkdir -p "$1"
+    { echo "-- written by the integration tests"; echo "-- pgmig:up"; echo "$3"
+      if [ -n "${4:-}" ]; then echo "-- pgmig:down"; echo "$4"; fi; } >"$1/$2"
+}
+
+ledger_count() { sql "$1" "SELECT count(*) FROM pgmig.migrations"; }
