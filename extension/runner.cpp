@@ -108,10 +108,11 @@ void run_statement(pg::Spi& spi, const Migration& m, Direction d, const Statemen
         hint +=
             "the transaction is rolled back and nothing of this call took effect; fix the migration, register "
             "it again and retry";
-        throw Error(e.sqlstate(),
+        Error error(e.sqlstate(),
                     fmt::format("{} failed{}: {}", m.label(), d == Direction::down ? " to roll back" : "", e.message()),
-                    std::move(detail), std::move(hint))
-            .with_context(e.context());
+                    std::move(detail), std::move(hint));
+        error.with_context(e.context());
+        throw error;
     }
 }
 

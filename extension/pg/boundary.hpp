@@ -50,6 +50,7 @@ auto call(Fn&& fn) -> std::invoke_result_t<Fn&> {
         PG_CATCH();
         { failed = true; }
         PG_END_TRY();
+        // cppcheck-suppress missingReturn ; throw_pg_error is [[noreturn]]
         if (failed) throw_pg_error(caller_context);
     } else {
         // volatile: assigned between sigsetjmp and a possible longjmp (read only when none happened).
