@@ -28,6 +28,8 @@ inline constexpr int out_of_order = make_sqlstate("PM009");
 inline constexpr int needs_no_transaction = make_sqlstate("PM010");
 inline constexpr int no_down_script = make_sqlstate("PM011");
 inline constexpr int lock_not_held = make_sqlstate("PM012");
+inline constexpr int out_of_band_blocked = make_sqlstate("PM013");
+inline constexpr int audit_immutable = make_sqlstate("PM014");
 // Standard codes used as they are.
 inline constexpr int internal_error = make_sqlstate("XX000");
 inline constexpr int out_of_memory = make_sqlstate("53200");

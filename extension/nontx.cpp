@@ -14,6 +14,7 @@ extern "C" {
 #include <optional>
 #include <string>
 
+#include "audit.hpp"
 #include "common/version.hpp"
 #include "ledger_store.hpp"
 #include "pg/boundary.hpp"
@@ -109,6 +110,7 @@ PGMIG_FUNCTION(migrate_nontx_begin) {
                         "nothing to do; see migrate_status()");
         }
         done = m.nontx_progress.value_or(0);
+        audit::set_nontx_migration(version.c_str());  // this session's DDL belongs to it from now on
         store.set_nontx_progress(m, done);
         store.record(HistoryEntry{
             m.version, m.name, "nontx_start", std::nullopt, 1, m.checksum, std::nullopt, std::nullopt, std::nullopt,
@@ -147,6 +149,7 @@ PGMIG_FUNCTION(migrate_nontx_finish) {
     LedgerStore store(spi, current_caller());
     store.lock();
     const Migration m = nontx_migration(store, version);
+    audit::set_nontx_migration(nullptr);
     if (direction == "up") {
         store.mark_applied(m, duration);
     } else {
@@ -168,6 +171,7 @@ PGMIG_FUNCTION(migrate_nontx_failed) {
     LedgerStore store(spi, current_caller());
     store.lock();
     const Migration m = nontx_migration(store, version);
+    audit::set_nontx_migration(nullptr);
     store.record(HistoryEntry{m.version, m.name, "failed", std::nullopt, 1, m.checksum, std::nullopt, state, message,
                               fmt::format("statement {} failed", statement)});
     PG_RETURN_VOID();

@@ -66,8 +66,57 @@ CREATE TABLE pgmig.history (
 );
 COMMENT ON TABLE pgmig.history IS 'one row per apply, rollback, repair, baseline, cosmetic edit and retry';
 
-REVOKE ALL ON pgmig.migrations, pgmig.history FROM PUBLIC;
-GRANT SELECT ON pgmig.migrations, pgmig.history TO pgmig_reader;
+-- The DDL audit trail: rows are inserted unchained by the event triggers (so concurrent DDL never
+-- waits on a chain head) and sealed into a SHA-256 chain later by migrate_audit_verify().
+CREATE TABLE pgmig.ddl_audit (
+    id                bigint      GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+    at                timestamptz NOT NULL DEFAULT pg_catalog.clock_timestamp(),
+    txid              xid8        NOT NULL DEFAULT pg_catalog.pg_current_xact_id(),
+    backend_pid       integer     NOT NULL DEFAULT pg_catalog.pg_backend_pid(),
+    session_user_name name        NOT NULL DEFAULT SESSION_USER,
+    current_user_name name        NOT NULL,
+    application_name  text        DEFAULT pg_catalog.current_setting('application_name'),
+    client_addr       inet        DEFAULT pg_catalog.inet_client_addr(),
+    event             text        NOT NULL,
+    command_tag       text        NOT NULL,
+    object_type       text,
+    schema_name       text,
+    object_identity   text,
+    table_rewrite     boolean     NOT NULL DEFAULT false,
+    statement         text,       -- redacted; NULL when it could not be isolated (DDL in a function)
+    migration_version text,       -- NULL: out of band
+    policy            text        NOT NULL,  -- 'migration', or the out-of-band policy in force
+    chain_seq         bigint      UNIQUE,    -- position in the hash chain, once sealed
+    row_hash          text                   -- SHA-256 of the previous row_hash and this row
+);
+COMMENT ON TABLE pgmig.ddl_audit IS 'one row per object affected by DDL, whoever ran it; append-only, hash-chained';
+
+CREATE FUNCTION pgmig.audit_row_text(a pgmig.ddl_audit) RETURNS text
+    LANGUAGE sql STABLE
+    SET search_path = pg_catalog, pg_temp
+    AS $$
+    SELECT format('%s|%s|%s|%s|%L|%L|%L|%L|%L|%L|%L|%L|%L|%s|%L|%L|%L',
+                  a.id, extract(epoch FROM a.at), a.txid, a.backend_pid, a.session_user_name,
+                  a.current_user_name, a.application_name, host(a.client_addr), a.event, a.command_tag,
+                  a.object_type, a.schema_name, a.object_identity, a.table_rewrite, a.statement,
+                  a.migration_version, a.policy)
+    $$;
+COMMENT ON FUNCTION pgmig.audit_row_text(pgmig.ddl_audit) IS 'the canonical text of an audit row that its hash seals';
+
+CREATE FUNCTION pgmig.redact(statement text) RETURNS text
+    AS 'MODULE_PATHNAME', 'pgmig_redact' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
+COMMENT ON FUNCTION pgmig.redact(text) IS
+    'the statement with passwords and connection strings replaced, found from the parse tree';
+
+CREATE FUNCTION pgmig.audit_guard() RETURNS trigger
+    AS 'MODULE_PATHNAME', 'pgmig_audit_guard' LANGUAGE C;
+CREATE TRIGGER ddl_audit_immutable BEFORE UPDATE OR DELETE ON pgmig.ddl_audit
+    FOR EACH ROW EXECUTE FUNCTION pgmig.audit_guard();
+CREATE TRIGGER ddl_audit_no_truncate BEFORE TRUNCATE ON pgmig.ddl_audit
+    FOR EACH STATEMENT EXECUTE FUNCTION pgmig.audit_guard();
+
+REVOKE ALL ON pgmig.migrations, pgmig.history, pgmig.ddl_audit FROM PUBLIC;
+GRANT SELECT ON pgmig.migrations, pgmig.history, pgmig.ddl_audit TO pgmig_reader;
 
 CREATE FUNCTION pgmig.script_checksum(script text) RETURNS text
     AS 'MODULE_PATHNAME', 'pgmig_script_checksum'
@@ -217,14 +266,35 @@ CREATE FUNCTION migrate_verify()
 COMMENT ON FUNCTION migrate_verify() IS
     'integrity problems of the ledger: edited rows, checksum mismatches, history gaps; no rows = healthy';
 
+CREATE FUNCTION migrate_audit_verify()
+    RETURNS TABLE (checked bigint, sealed bigint, first_broken_id bigint, problem text, chain_head text)
+    AS 'MODULE_PATHNAME', 'migrate_audit_verify' LANGUAGE C VOLATILE;
+COMMENT ON FUNCTION migrate_audit_verify() IS
+    'seals new audit rows into the hash chain and reports the first broken link; keep chain_head outside the database';
+
 REVOKE ALL ON FUNCTION migrate_register(text, text, text, text, jsonb), migrate_apply(text, boolean),
     migrate_rollback(integer), migrate_rollback_to(text), migrate_repair(text, text, text),
     migrate_baseline(text), migrate_status(), migrate_verify(), pgmig.split_statements(text),
     migrate_nontx_begin(text), migrate_nontx_progress(text, integer), migrate_nontx_finish(text, interval, text),
-    migrate_nontx_failed(text, integer, text, text) FROM PUBLIC;
+    migrate_nontx_failed(text, integer, text, text), migrate_audit_verify(), pgmig.audit_row_text(pgmig.ddl_audit)
+    FROM PUBLIC;
 GRANT EXECUTE ON FUNCTION migrate_register(text, text, text, text, jsonb), migrate_apply(text, boolean),
     migrate_rollback(integer), migrate_rollback_to(text), migrate_repair(text, text, text),
     migrate_baseline(text), pgmig.split_statements(text), migrate_nontx_begin(text),
     migrate_nontx_progress(text, integer), migrate_nontx_finish(text, interval, text),
     migrate_nontx_failed(text, integer, text, text) TO pgmig_admin;
-GRANT EXECUTE ON FUNCTION migrate_status(), migrate_verify() TO pgmig_reader;
+GRANT EXECUTE ON FUNCTION migrate_status(), migrate_verify(), migrate_audit_verify(),
+    pgmig.audit_row_text(pgmig.ddl_audit) TO pgmig_reader;
+
+-- Admins may relax the out-of-band policy for their session (an emergency escape that every
+-- statement it lets through records in pgmig.ddl_audit.policy).
+GRANT SET ON PARAMETER pgmig.out_of_band TO pgmig_admin;
+
+-- Last, so that nothing above is audited or blocked while the extension is being created.
+CREATE FUNCTION pgmig.audit_event() RETURNS event_trigger
+    AS 'MODULE_PATHNAME', 'pgmig_audit_event' LANGUAGE C;
+COMMENT ON FUNCTION pgmig.audit_event() IS 'pgmig''s event triggers: out-of-band policy and the DDL audit trail';
+CREATE EVENT TRIGGER pgmig_ddl_start ON ddl_command_start EXECUTE FUNCTION pgmig.audit_event();
+CREATE EVENT TRIGGER pgmig_ddl_end ON ddl_command_end EXECUTE FUNCTION pgmig.audit_event();
+CREATE EVENT TRIGGER pgmig_sql_drop ON sql_drop EXECUTE FUNCTION pgmig.audit_event();
+CREATE EVENT TRIGGER pgmig_table_rewrite ON table_rewrite EXECUTE FUNCTION pgmig.audit_event();

@@ -18,6 +18,8 @@ extern "C" {
 #include <algorithm>
 #include <optional>
 
+#include "audit.hpp"
+#include "redact.hpp"
 #include "settings.hpp"
 
 namespace pgmig {
@@ -26,7 +28,9 @@ namespace {
 
 constexpr size_t kStatementShown = 400;  // bytes of a failing statement quoted in an error
 
-std::string quote_statement(const std::string& text) {
+// A statement as quoted in messages: secrets redacted, long ones cut.
+std::string quote_statement(const std::string& statement) {
+    const std::string text = redact_statement(statement);
     if (text.size() <= kStatementShown) return text;
     size_t cut = kStatementShown;  // do not cut a UTF-8 character in half
     while (cut > 0 && (static_cast<unsigned char>(text[cut]) & 0xC0) == 0x80) --cut;
@@ -91,6 +95,8 @@ class MigrationLimits {
 // Runs one statement; a PostgreSQL error is rethrown naming the migration, the line and the statement.
 void run_statement(pg::Spi& spi, const Migration& m, Direction d, const Statement& st) {
     try {
+        const std::string& owner = m.version ? *m.version : m.name;
+        const audit::InMigration in_migration(owner.c_str(), st.text.c_str());  // for the audit trail
         spi.execute(st.text);
     } catch (const pg::PgError& e) {
         std::string detail;

@@ -109,7 +109,7 @@ size_t byte_of_char_position(const std::string& text, size_t start_byte, int cha
     return std::min(pos, text.size());
 }
 
-std::vector<Statement> split_script(const std::string& script) {
+std::vector<Statement> split_script(const std::string& script, std::vector<Node*>* nodes) {
     const char* source = script.c_str();
     List* parsed = pg::call([source] { return raw_parser(source, RAW_PARSE_DEFAULT); });
 
@@ -120,6 +120,7 @@ std::vector<Statement> split_script(const std::string& script) {
         const auto* raw = static_cast<RawStmt*>(lfirst(cell));
         spans.push_back(RawSpan{raw->stmt_location, raw->stmt_len, IsA(raw->stmt, TransactionStmt),
                                 needs_no_transaction(raw->stmt)});
+        if (nodes != nullptr) nodes->push_back(raw->stmt);
     }
 
     std::vector<Statement> statements;

@@ -4,6 +4,8 @@
 #include <string>
 #include <vector>
 
+struct Node;  // PostgreSQL's parse-tree node
+
 namespace pgmig {
 
 struct Statement {
@@ -18,7 +20,8 @@ struct Statement {
 
 // Parses `script` with raw_parser. A syntax error is thrown as pg::PgError whose cursorpos is a
 // 1-based character position in `script`.
-std::vector<Statement> split_script(const std::string& script);
+// With `nodes`, also the raw parse tree of each statement (in the current memory context).
+std::vector<Statement> split_script(const std::string& script, std::vector<Node*>* nodes = nullptr);
 
 // True when both scripts parse to the same statements (PostgreSQL's equal() on the raw parse
 // trees, which ignores token locations): they differ only in whitespace, comments, line endings

@@ -12,6 +12,7 @@ namespace pgmig::settings {
 namespace {
 
 int g_out_of_order = static_cast<int>(OutOfOrder::error);
+int g_out_of_band = static_cast<int>(OutOfBand::log);
 int g_lock_timeout_ms = 5000;
 int g_statement_timeout_ms = 0;
 int g_retries = 3;
@@ -20,6 +21,13 @@ int g_retry_backoff_ms = 1000;
 const struct config_enum_entry kOutOfOrderOptions[] = {
     {"error", static_cast<int>(OutOfOrder::error), false},
     {"allow", static_cast<int>(OutOfOrder::allow), false},
+    {nullptr, 0, false},
+};
+
+const struct config_enum_entry kOutOfBandOptions[] = {
+    {"log", static_cast<int>(OutOfBand::log), false},
+    {"warn", static_cast<int>(OutOfBand::warn), false},
+    {"block", static_cast<int>(OutOfBand::block), false},
     {nullptr, 0, false},
 };
 
@@ -42,10 +50,23 @@ void define() {
                             nullptr, &g_retries, 3, 0, 100, PGC_USERSET, 0, nullptr, nullptr, nullptr);
     DefineCustomIntVariable("pgmig.retry_backoff", "Wait before the first retry; it doubles on every retry.", nullptr,
                             &g_retry_backoff_ms, 1000, 0, 600000, PGC_USERSET, GUC_UNIT_MS, nullptr, nullptr, nullptr);
+    // PGC_SUSET: only superusers, and roles granted SET on it (pgmig_admin), may relax it.
+    DefineCustomEnumVariable("pgmig.out_of_band", "What happens to DDL run outside migrate_apply() and migrate_rollback().",
+                             "log records it; warn also warns the session; block refuses it for roles that are not "
+                             "pgmig_admin.",
+                             &g_out_of_band, static_cast<int>(OutOfBand::log), kOutOfBandOptions, PGC_SUSET, 0,
+                             nullptr, nullptr, nullptr);
     MarkGUCPrefixReserved("pgmig");
 }
 
 OutOfOrder out_of_order() { return static_cast<OutOfOrder>(g_out_of_order); }
+OutOfBand out_of_band() { return static_cast<OutOfBand>(g_out_of_band); }
+const char* out_of_band_name(OutOfBand policy) {
+    for (const auto& entry : kOutOfBandOptions) {
+        if (entry.name != nullptr && entry.val == static_cast<int>(policy)) return entry.name;
+    }
+    return "log";
+}
 int lock_timeout_ms() { return g_lock_timeout_ms; }
 int statement_timeout_ms() { return g_statement_timeout_ms; }
 int retries() { return g_retries; }

@@ -4,10 +4,13 @@
 namespace pgmig::settings {
 
 enum class OutOfOrder { error = 0, allow = 1 };
+enum class OutOfBand { log = 0, warn = 1, block = 2 };
 
 void define();  // called once from _PG_init
 
 OutOfOrder out_of_order();
+OutOfBand out_of_band();
+const char* out_of_band_name(OutOfBand policy);
 int lock_timeout_ms();       // for each migration's statements; 0 = wait forever
 int statement_timeout_ms();  // for each migration as a whole; 0 = none
 int retries();               // extra attempts after a lock timeout

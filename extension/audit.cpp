@@ -1,0 +1,409 @@
+// The DDL audit trail: event triggers written in C++ (policy at ddl_command_start; one row per
+// affected object at ddl_command_end, sql_drop and table_rewrite), the guard that keeps audit rows
+// immutable, and the hash chain that seals them after commit.
+extern "C" {
+#include "postgres.h"
+#include "catalog/namespace.h"
+#include "catalog/pg_class.h"
+#include "catalog/pg_type_d.h"
+#include "commands/event_trigger.h"
+#include "commands/extension.h"
+#include "commands/trigger.h"
+#include "funcapi.h"
+#include "miscadmin.h"
+#include "nodes/parsenodes.h"
+#include "tcop/tcopprot.h"
+#include "tcop/utility.h"
+#include "utils/acl.h"
+#include "utils/builtins.h"
+#include "utils/guc.h"
+#include "utils/lsyscache.h"
+#include "utils/tuplestore.h"
+}
+
+#include <fmt/format.h>
+#include <nlohmann/json.hpp>
+
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "audit.hpp"
+#include "common/checksum.hpp"
+#include "ledger_store.hpp"
+#include "pg/boundary.hpp"
+#include "pg/spi.hpp"
+#include "redact.hpp"
+#include "script.hpp"
+#include "settings.hpp"
+
+namespace pgmig::audit {
+namespace {
+
+// Backend-local state: plain pointers and a char array, so nothing runs at library load.
+const char* g_version = nullptr;
+const char* g_statement = nullptr;
+char g_nontx_version[256] = "";
+bool g_sealing = false;  // set while migrate_audit_verify seals rows, which the guard then allows
+
+// Key of the advisory lock that serialises sealing: the ledger's key + 1.
+constexpr long long kSealLockKey = kLedgerLockKey + 1;
+constexpr size_t kNotifyObjectMax = 1000;  // NOTIFY payloads stay small: an id and a summary
+
+const char* current_migration() {
+    if (g_version != nullptr) return g_version;
+    return g_nontx_version[0] != '\0' ? g_nontx_version : nullptr;
+}
+
+bool is_pgmig_extension_drop(Node* parsetree) {
+    if (parsetree == nullptr || !IsA(parsetree, DropStmt)) return false;
+    const auto* drop = castNode(DropStmt, parsetree);
+    if (drop->removeType != OBJECT_EXTENSION) return false;
+    ListCell* cell = nullptr;
+    foreach (cell, drop->objects) {
+        if (strcmp(strVal(lfirst(cell)), "pgmig") == 0) return true;
+    }
+    return false;
+}
+
+// Temporary objects are the session's own business: never blocked, whatever the policy.
+bool creates_or_drops_temporary(Node* stmt) {
+    switch (nodeTag(stmt)) {
+        case T_CreateStmt:
+            return castNode(CreateStmt, stmt)->relation->relpersistence == RELPERSISTENCE_TEMP;
+        case T_ViewStmt:
+            return castNode(ViewStmt, stmt)->view->relpersistence == RELPERSISTENCE_TEMP;
+        case T_CreateSeqStmt:
+            return castNode(CreateSeqStmt, stmt)->sequence->relpersistence == RELPERSISTENCE_TEMP;
+        case T_CreateTableAsStmt:
+            return castNode(CreateTableAsStmt, stmt)->into->rel->relpersistence == RELPERSISTENCE_TEMP;
+        case T_DropStmt: {
+            const auto* drop = castNode(DropStmt, stmt);
+            if (drop->removeType != OBJECT_TABLE && drop->removeType != OBJECT_VIEW &&
+                drop->removeType != OBJECT_SEQUENCE && drop->removeType != OBJECT_INDEX) {
+                return false;
+            }
+            ListCell* cell = nullptr;
+            foreach (cell, drop->objects) {
+                const Oid rel = RangeVarGetRelid(makeRangeVarFromNameList(castNode(List, lfirst(cell))), NoLock, true);
+                if (!OidIsValid(rel) || get_rel_persistence(rel) != RELPERSISTENCE_TEMP) return false;
+            }
+            return true;
+        }
+        default:
+            return false;
+    }
+}
+
+// The text of the statement that fired the trigger, redacted; none when it cannot be isolated
+// (DDL inside a function or DO block: the client's query string holds the outer statement).
+std::optional<std::string> isolate_statement(const EventTriggerData* trig) {
+    if (g_statement != nullptr) return redact_statement(g_statement);
+    if (debug_query_string == nullptr) return std::nullopt;
+    const std::string query = debug_query_string;
+    std::vector<Node*> nodes;
+    std::vector<Statement> statements;
+    try {
+        statements = split_script(query, &nodes);
+    } catch (const pg::PgError&) {
+        return std::nullopt;  // raw parsing holds no resources: nothing to roll back
+    }
+    Node* fired = trig->parsetree;
+    const CommandTag tag = trig->tag;
+    std::optional<size_t> by_tag;
+    int tag_matches = 0;
+    for (size_t i = 0; i < nodes.size(); ++i) {
+        Node* node = nodes[i];
+        if (pg::call([node, fired] { return fired != nullptr && equal(node, fired); })) {
+            return redact_statement(statements[i].text);
+        }
+        if (pg::call([node] { return CreateCommandTag(node); }) == tag) {
+            by_tag = i;
+            ++tag_matches;
+        }
+    }
+    if (tag_matches == 1) return redact_statement(statements[*by_tag].text);
+    return std::nullopt;
+}
+
+// The policy in force for this session, saying when it overrides the configured one (an
+// emergency escape such as SET pgmig.out_of_band = log is recorded with every statement it lets by).
+std::string policy_text(bool admin) {
+    const settings::OutOfBand policy = settings::out_of_band();
+    std::string text = settings::out_of_band_name(policy);
+    const char* reset = pg::call([] { return GetConfigOptionResetString("pgmig.out_of_band"); });
+    if (reset != nullptr && text != reset) text += fmt::format(" (overrides {})", reset);
+    if (admin && policy == settings::OutOfBand::block) text += " (pgmig_admin)";
+    return text;
+}
+
+bool caller_is_admin() {
+    return pg::call([] {
+        if (superuser()) return true;
+        const Oid admin = get_role_oid("pgmig_admin", true);
+        return OidIsValid(admin) && has_privs_of_role(GetUserId(), admin);
+    });
+}
+
+const char* hint_ship_as_migration =
+    "ship the change as a migration: pgmig new NAME, write it, then pgmig apply (or "
+    "SELECT migrate_register(...); SELECT * FROM migrate_apply();)";
+
+void on_command_start(EventTriggerData* trig) {
+    if (current_migration() != nullptr) return;
+    const settings::OutOfBand policy = settings::out_of_band();
+    if (policy == settings::OutOfBand::log) return;
+    Node* stmt = trig->parsetree;
+    if (pg::call([stmt] { return creates_or_drops_temporary(stmt); })) return;
+    const char* tag = GetCommandTagName(trig->tag);
+    if (policy == settings::OutOfBand::block && !caller_is_admin()) {
+        throw Error(sqlstate::out_of_band_blocked, fmt::format("{} outside a migration is blocked in this database", tag),
+                    "pgmig.out_of_band = block: schema changes go through migrations", hint_ship_as_migration);
+    }
+    const std::string message =
+        fmt::format("{} outside a migration: recorded in pgmig.ddl_audit as out-of-band DDL", tag);
+    const char* text = message.c_str();
+    pg::call([text] { ereport(WARNING, (errmsg_internal("%s", text), errhint("%s", hint_ship_as_migration))); });
+}
+
+// The object rows of this event, as the SELECT part of the INSERT into pgmig.ddl_audit.
+const char* objects_query(const char* event) {
+    if (strcmp(event, "ddl_command_end") == 0) {
+        return "SELECT c.object_type, c.schema_name, c.object_identity, false "
+               "FROM pg_catalog.pg_event_trigger_ddl_commands() c";
+    }
+    if (strcmp(event, "sql_drop") == 0) {
+        return "SELECT d.object_type, d.schema_name, d.object_identity, false "
+               "FROM pg_catalog.pg_event_trigger_dropped_objects() d WHERE d.original OR d.normal";
+    }
+    return "SELECT o.type, o.schema, o.identity, true FROM pg_catalog.pg_identify_object("
+           "'pg_catalog.pg_class'::pg_catalog.regclass, pg_catalog.pg_event_trigger_table_rewrite_oid(), 0) o";
+}
+
+Oid ledger_owner(pg::Spi& spi) {
+    static Oid cached_extension = InvalidOid;  // trivially typed: no constructor runs at load
+    static Oid cached_owner = InvalidOid;
+    const Oid ext = pg::call([] { return get_extension_oid("pgmig", true); });
+    if (ext != cached_extension) {
+        const pg::Rows rows =
+            spi.query("SELECT extowner FROM pg_catalog.pg_extension WHERE oid = $1", {{OIDOID, std::to_string(ext)}},
+                      SPI_OK_SELECT);
+        if (rows.rows.empty()) throw Error(sqlstate::internal_error, "the pgmig extension is not installed");
+        cached_owner = static_cast<Oid>(std::stoul(*rows.rows[0][0]));
+        cached_extension = ext;
+    }
+    return cached_owner;
+}
+
+void record(EventTriggerData* trig) {
+    const std::optional<std::string> statement = isolate_statement(trig);
+    const char* migration = current_migration();
+    const bool admin = caller_is_admin();
+    const std::string policy = migration != nullptr ? "migration" : policy_text(admin);
+    const char* tag = GetCommandTagName(trig->tag);
+    const Caller caller = current_caller();
+
+    pg::Spi spi;
+    const Oid owner = ledger_owner(spi);
+    pg::Rows inserted;
+    {
+        AsLedgerOwner as_owner(owner);
+        const std::string sql = fmt::format(
+            "WITH objects(object_type, schema_name, object_identity, rewrite) AS ({}), "
+            "all_rows AS (SELECT * FROM objects UNION ALL "
+            "  SELECT NULL, NULL, NULL, false WHERE NOT EXISTS (SELECT 1 FROM objects)) "
+            "INSERT INTO pgmig.ddl_audit (event, command_tag, object_type, schema_name, object_identity, "
+            "  table_rewrite, statement, migration_version, current_user_name, policy) "
+            "SELECT $1, $2, object_type, schema_name, object_identity, rewrite, $3, $4, $5, $6 FROM all_rows "
+            "RETURNING id, coalesce(object_identity, '')",
+            objects_query(trig->event));
+        inserted = spi.query(sql.c_str(),
+                             {{TEXTOID, std::string(trig->event)},
+                              {TEXTOID, std::string(tag)},
+                              {TEXTOID, statement},
+                              {TEXTOID, migration != nullptr ? std::optional<std::string>(migration) : std::nullopt},
+                              {NAMEOID, caller.current_user},
+                              {TEXTOID, policy}},
+                             SPI_OK_INSERT_RETURNING);
+    }
+    if (migration != nullptr || inserted.rows.empty()) return;
+    // Drift is announced when it happens. A full notification queue would fail the commit, so
+    // above half full the notification is skipped (the audit row is what counts).
+    const pg::Rows usage = spi.query("SELECT pg_catalog.pg_notification_queue_usage() < 0.5", {}, SPI_OK_SELECT);
+    if (*usage.rows.at(0).at(0) != "t") return;
+    std::string object = *inserted.rows.front()[1];
+    if (object.size() > kNotifyObjectMax) object.resize(kNotifyObjectMax);
+    const nlohmann::json payload = {{"audit_id", std::stoll(*inserted.rows.front()[0])},
+                                    {"command", tag},
+                                    {"object", object},
+                                    {"objects", inserted.rows.size()},
+                                    {"user", caller.current_user}};
+    spi.query("SELECT pg_catalog.pg_notify('pgmig_drift', $1)",
+              {{TEXTOID, payload.dump(-1, ' ', true, nlohmann::json::error_handler_t::replace)}}, SPI_OK_SELECT);
+}
+
+}  // namespace
+
+InMigration::InMigration(const char* version, const char* statement)
+    : saved_version_(g_version), saved_statement_(g_statement) {
+    g_version = version;
+    g_statement = statement;
+}
+
+InMigration::~InMigration() {
+    g_version = saved_version_;
+    g_statement = saved_statement_;
+}
+
+void set_nontx_migration(const char* version) {
+    if (version == nullptr) {
+        g_nontx_version[0] = '\0';
+    } else {
+        strlcpy(g_nontx_version, version, sizeof(g_nontx_version));
+    }
+}
+
+}  // namespace pgmig::audit
+
+using namespace pgmig;
+
+// pgmig.audit_event(): the event trigger function for every event pgmig listens to.
+PGMIG_FUNCTION(pgmig_audit_event) {
+    if (!CALLED_AS_EVENT_TRIGGER(fcinfo)) {
+        throw Error(sqlstate::invalid_argument, "pgmig.audit_event() is an event trigger function",
+                    "it is called by PostgreSQL for DDL, not from SQL");
+    }
+    auto* trig = reinterpret_cast<EventTriggerData*>(fcinfo->context);
+    // Extension scripts (pgmig's own included) and DROP EXTENSION pgmig are not audited: the
+    // first are part of CREATE/ALTER EXTENSION, which is audited itself; the second removes the trail.
+    if (creating_extension || audit::is_pgmig_extension_drop(trig->parsetree)) return static_cast<Datum>(0);
+    if (strcmp(trig->event, "ddl_command_start") == 0) {
+        audit::on_command_start(trig);  // may refuse the statement: that error is the policy's
+        return static_cast<Datum>(0);
+    }
+    // Recording must never break DDL: in its own subtransaction, and a failure becomes a WARNING.
+    std::optional<std::string> failure;
+    try {
+        pg::Subtransaction sub;
+        audit::record(trig);
+        sub.commit();
+    } catch (const Error& e) {
+        failure = e.message();
+    }
+    if (failure) {
+        const std::string message =
+            fmt::format("pgmig could not record {} in pgmig.ddl_audit: {}", GetCommandTagName(trig->tag), *failure);
+        const char* text = message.c_str();
+        pg::call([text] {
+            ereport(WARNING, (errmsg_internal("%s", text), errhint("the statement itself was not affected")));
+        });
+    }
+    return static_cast<Datum>(0);
+}
+
+// pgmig.audit_guard(): BEFORE UPDATE OR DELETE OR TRUNCATE on pgmig.ddl_audit. Rows are immutable
+// for everyone, the table's owner and its grantees included; only sealing may fill in the chain.
+PGMIG_FUNCTION(pgmig_audit_guard) {
+    if (!CALLED_AS_TRIGGER(fcinfo)) throw Error(sqlstate::invalid_argument, "pgmig.audit_guard() is a trigger");
+    auto* trig = reinterpret_cast<TriggerData*>(fcinfo->context);
+    if (audit::g_sealing && TRIGGER_FIRED_BY_UPDATE(trig->tg_event)) return PointerGetDatum(trig->tg_newtuple);
+    throw Error(sqlstate::audit_immutable, "pgmig.ddl_audit rows cannot be changed or deleted",
+                "the audit trail is append-only and sealed into a hash chain",
+                "nothing to do: pgmig writes it; read it with SELECT");
+}
+
+namespace pgmig::audit {
+namespace {
+
+struct SealResult {
+    long long sealed = 0;
+    long long checked = 0;
+    std::optional<long long> first_broken;
+    std::string problem;
+    std::string head;
+};
+
+// Seals the rows committed since the last seal into the chain (in id order among them), then
+// walks the whole chain and reports its first broken link.
+SealResult seal_and_verify() {
+    SealResult result;
+    pg::Spi spi;
+    const Oid owner = ledger_owner(spi);
+    AsLedgerOwner as_owner(owner);
+    spi.query("SELECT pg_catalog.pg_advisory_xact_lock($1)", {{INT8OID, std::to_string(kSealLockKey)}}, SPI_OK_SELECT);
+
+    const pg::Rows chain = spi.query(
+        "SELECT id, chain_seq, row_hash, pgmig.audit_row_text(a) FROM pgmig.ddl_audit a "
+        "WHERE chain_seq IS NOT NULL ORDER BY chain_seq",
+        {}, SPI_OK_SELECT);
+    std::string previous;
+    long long seq = 0;
+    for (const auto& row : chain.rows) {
+        ++seq;
+        const std::string expected = common::sha256_hex(previous + "\n" + row[3].value_or(""));
+        ++result.checked;
+        if (!result.first_broken) {
+            if (std::stoll(*row[1]) != seq) {
+                result.first_broken = std::stoll(*row[0]);
+                result.problem = fmt::format("chain position {} expected, found {}: rows were deleted or reordered",
+                                             seq, *row[1]);
+            } else if (row[2].value_or("") != expected) {
+                result.first_broken = std::stoll(*row[0]);
+                result.problem = "the row's content does not match its sealed hash: it was edited";
+            }
+        }
+        previous = row[2].value_or("");
+        seq = std::stoll(*row[1]);
+    }
+
+    const pg::Rows unsealed = spi.query(
+        "SELECT id, pgmig.audit_row_text(a) FROM pgmig.ddl_audit a WHERE chain_seq IS NULL ORDER BY id", {},
+        SPI_OK_SELECT);
+    std::string ids = "{", seqs = "{", hashes = "{";
+    for (const auto& row : unsealed.rows) {
+        previous = common::sha256_hex(previous + "\n" + row[1].value_or(""));
+        ++seq;
+        const char* sep = result.sealed == 0 ? "" : ",";
+        ids += sep + *row[0];
+        seqs += sep + std::to_string(seq);
+        hashes += sep + previous;
+        ++result.sealed;
+    }
+    if (result.sealed > 0) {
+        g_sealing = true;
+        try {
+            spi.query(
+                "UPDATE pgmig.ddl_audit a SET chain_seq = s.seq, row_hash = s.hash "
+                "FROM unnest($1::bigint[], $2::bigint[], $3::text[]) AS s(id, seq, hash) WHERE a.id = s.id",
+                {{TEXTOID, ids + "}"}, {TEXTOID, seqs + "}"}, {TEXTOID, hashes + "}"}}, SPI_OK_UPDATE);
+        } catch (...) {
+            g_sealing = false;
+            throw;
+        }
+        g_sealing = false;
+    }
+    result.head = previous;
+    return result;
+}
+
+}  // namespace
+}  // namespace pgmig::audit
+
+// migrate_audit_verify() -> (checked, sealed, first_broken_id, problem, chain_head)
+PGMIG_FUNCTION(migrate_audit_verify) {
+    const audit::SealResult r = audit::seal_and_verify();
+    pg::call([fcinfo] { InitMaterializedSRF(fcinfo, 0); });
+    auto* rsinfo = reinterpret_cast<ReturnSetInfo*>(fcinfo->resultinfo);
+    TupleDesc desc = rsinfo->setDesc;
+    Tuplestorestate* store = rsinfo->setResult;
+    AttInMetadata* meta = pg::call([desc] { return TupleDescGetAttInMetadata(desc); });
+    const std::string checked = std::to_string(r.checked);
+    const std::string sealed = std::to_string(r.sealed);
+    const std::string broken = r.first_broken ? std::to_string(*r.first_broken) : std::string();
+    const char* values[] = {checked.c_str(), sealed.c_str(), r.first_broken ? broken.c_str() : nullptr,
+                            r.first_broken ? r.problem.c_str() : nullptr, r.head.empty() ? nullptr : r.head.c_str()};
+    pg::call([meta, store, &values] {
+        tuplestore_puttuple(store, BuildTupleFromCStrings(meta, const_cast<char**>(values)));
+    });
+    return static_cast<Datum>(0);
+}
