@@ -1,10 +1,11 @@
-// The migration file grammar (see migration_files.hpp) and the folder rules.
+// The migration file grammar (see migration_files.hpp): file names, sections, directives and the folder rules.
 #include "client/migration_files.hpp"
 
 #include "common/version.hpp"
 
 #include <algorithm>
 #include <fstream>
+#include <map>
 #include <sstream>
 #include <system_error>
 
@@ -24,7 +25,7 @@ bool is_name_char(char c) {
     return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '_' || c == '-';
 }
 
-// "-- pgmig:key value" -> key, value. The caller has checked it is a comment line.
+// "-- pgmig:key value" -> key, value. False for any other line.
 bool parse_directive(std::string_view line, std::string& key, std::string& value) {
     std::string_view s = trim(line);
     if (!s.starts_with("--")) return false;
@@ -38,7 +39,7 @@ bool parse_directive(std::string_view line, std::string& key, std::string& value
     return true;
 }
 
-// A section is empty when it holds nothing but whitespace and `--` comment lines: it would run nothing.
+// A script is empty when it holds nothing but whitespace and `--` comment lines: it would run nothing.
 bool has_statements(std::string_view text) {
     std::size_t pos = 0;
     while (pos < text.size()) {
@@ -51,7 +52,110 @@ bool has_statements(std::string_view text) {
     return false;
 }
 
+// Calls f(line_without_ending, line_number) for every line of text.
+template <typename F>
+void for_each_line(std::string_view text, F&& f) {
+    std::size_t pos = 0;
+    int line_no = 0;
+    while (pos < text.size()) {
+        std::size_t nl = text.find('\n', pos);
+        const std::size_t end = nl == std::string_view::npos ? text.size() : nl + 1;
+        f(text.substr(pos, end - pos), ++line_no);
+        pos = end;
+    }
+}
+
+const char* const kSectionsAdvice = "name it <version>_<name>.sql, e.g. 2_add_orders.sql";
+
+void check_name(const std::string& file, std::string_view n, const std::string& advice) {
+    if (n.empty()) throw MigrationFileError(file, "the name after the version is empty", advice);
+    if (!is_valid_name(n)) {
+        throw MigrationFileError(
+            file, "bad name '" + std::string(n) + "': only letters, digits, '_' and '-' are allowed", advice);
+    }
+}
+
+// Flyway: V1__x, V1_1__x (version 1.1), V1.1__x, U..., R__x.
+FileName classify_flyway(const std::string& file, std::string_view stem) {
+    const std::string advice = "Flyway names are V<version>__<name>.sql, U<version>__<name>.sql or R__<name>.sql";
+    FileName f;
+    f.format = FileFormat::flyway;
+    const char prefix = stem.front();
+    const std::size_t sep = stem.find("__");
+    std::string_view v = stem.substr(1, sep - 1);
+    std::string_view n = stem.substr(sep + 2);
+    if (prefix == 'R') {
+        if (!v.empty()) throw MigrationFileError(file, "a repeatable migration has no version", advice);
+        f.kind = MigrationKind::repeatable;
+    } else {
+        std::string version(v);
+        std::replace(version.begin(), version.end(), '_', '.');
+        if (auto problem = common::version_problem(version)) {
+            throw MigrationFileError(file, "bad version '" + std::string(v) + "': " + *problem, advice);
+        }
+        f.version = version;
+        f.down = prefix == 'U';
+    }
+    check_name(file, n, advice);
+    f.name = std::string(n);
+    return f;
+}
+
+void append_directive(std::vector<Directive>& out, std::string_view raw, int line_no) {
+    std::string key;
+    std::string value;
+    std::string section;
+    if (!is_section_marker(raw, section) && parse_directive(raw, key, value)) out.push_back({key, value, line_no});
+}
+
+// A down-only file must not carry directives: they describe the migration, so they belong with its up script.
+void refuse_directives(const std::string& file, std::string_view content) {
+    for_each_line(content, [&](std::string_view raw, int line_no) {
+        std::string key;
+        std::string value;
+        if (parse_directive(raw, key, value)) {
+            throw MigrationFileError(
+                file, "directive -- pgmig:" + key + " in a down script (line " + std::to_string(line_no) + ")",
+                "put directives in the up script");
+        }
+    });
+}
+
+std::vector<std::string> comma_list(const std::string& file, const Directive& d) {
+    std::vector<std::string> items;
+    std::string_view rest = d.value;
+    while (true) {
+        const std::size_t comma = rest.find(',');
+        std::string_view item = trim(rest.substr(0, comma));
+        if (item.empty() || item.find_first_of(" \t") != std::string_view::npos) {
+            throw MigrationFileError(file,
+                                     "-- pgmig:" + d.key + " (line " + std::to_string(d.line) +
+                                         ") needs a comma-separated list without blanks or spaces",
+                                     "e.g. -- pgmig:" + d.key + (d.key == "allow" ? " drop-table" : " ISSUE-12"));
+        }
+        items.emplace_back(item);
+        if (comma == std::string_view::npos) break;
+        rest = rest.substr(comma + 1);
+    }
+    return items;
+}
+
+std::string read_file(const std::filesystem::path& path) {
+    std::ifstream in(path, std::ios::binary);
+    if (!in) throw MigrationFileError(path.string(), "cannot open the file");
+    std::ostringstream content;
+    content << in.rdbuf();
+    if (in.bad()) throw MigrationFileError(path.string(), "cannot read the file");
+    return content.str();
+}
+
 }  // namespace
+
+bool MigrationFile::has_down() const { return down_sql && has_statements(*down_sql); }
+
+bool is_valid_name(std::string_view name) {
+    return !name.empty() && std::all_of(name.begin(), name.end(), is_name_char);
+}
 
 bool is_section_marker(std::string_view line, std::string& section) {
     std::string_view s = trim(line);  // ^\s* ... \s*$ (trim also removes the CR of a CRLF line)
@@ -71,50 +175,144 @@ bool is_section_marker(std::string_view line, std::string& section) {
 
 void parse_file_name(std::string_view file_name, std::string& version, std::string& name) {
     const std::string file(file_name);
-    const std::string expected = "name it <version>_<name>.sql, e.g. 2_add_orders.sql";
     if (!file_name.ends_with(".sql")) throw MigrationFileError(file, "not a .sql file");
     std::string_view stem = file_name.substr(0, file_name.size() - 4);
     const std::size_t underscore = stem.find('_');
     if (underscore == std::string_view::npos) {
-        throw MigrationFileError(file, "the file name has no '_' between version and name", expected);
+        throw MigrationFileError(file, "the file name has no '_' between version and name", kSectionsAdvice);
     }
     std::string_view v = stem.substr(0, underscore);
     std::string_view n = stem.substr(underscore + 1);
     if (auto problem = common::version_problem(v)) {
-        throw MigrationFileError(file, "bad version '" + std::string(v) + "': " + *problem, expected);
+        throw MigrationFileError(file, "bad version '" + std::string(v) + "': " + *problem, kSectionsAdvice);
     }
-    if (n.empty()) throw MigrationFileError(file, "the name after the version is empty", expected);
-    for (char c : n) {
-        if (!is_name_char(c)) {
-            throw MigrationFileError(
-                file, "bad name '" + std::string(n) + "': only letters, digits, '_' and '-' are allowed", expected);
-        }
-    }
+    check_name(file, n, kSectionsAdvice);
     version = std::string(v);
     name = std::string(n);
+}
+
+FileName classify_file_name(std::string_view file_name) {
+    const std::string file(file_name);
+    if (!file_name.ends_with(".sql")) throw MigrationFileError(file, "not a .sql file");
+    const std::string_view stem = file_name.substr(0, file_name.size() - 4);
+    const bool flyway_prefix = !stem.empty() && (stem.front() == 'V' || stem.front() == 'U' || stem.front() == 'R');
+    if (flyway_prefix && stem.find("__") != std::string_view::npos) return classify_flyway(file, stem);
+
+    FileName f;
+    std::string plain = file;
+    if (stem.ends_with(".up") || stem.ends_with(".down")) {
+        f.format = FileFormat::up_down;
+        f.down = stem.ends_with(".down");
+        plain = std::string(stem.substr(0, stem.rfind('.'))) + ".sql";
+    }
+    try {
+        parse_file_name(plain, f.version, f.name);
+    } catch (const MigrationFileError& e) {
+        std::string advice = e.advice();
+        if (flyway_prefix) advice += ", or V<version>__<name>.sql (two underscores) for Flyway";
+        throw MigrationFileError(file, e.reason(), advice);
+    }
+    return f;
+}
+
+nlohmann::json directive_options(const std::string& file, const std::vector<Directive>& directives) {
+    nlohmann::json options = nlohmann::json::object();
+    std::map<std::string, int> seen;  // single-valued directives -> the line that set them
+    for (const auto& d : directives) {
+        const std::string at = " (line " + std::to_string(d.line) + ")";
+        auto once = [&](const char* json_key) {
+            if (auto it = seen.find(d.key); it != seen.end()) {
+                throw MigrationFileError(file, "-- pgmig:" + d.key + at + " repeats line " + std::to_string(it->second),
+                                         "keep one");
+            }
+            seen[d.key] = d.line;
+            (void)json_key;
+        };
+        auto needs_value = [&](const char* example) {
+            if (d.value.empty()) {
+                throw MigrationFileError(file, "-- pgmig:" + d.key + at + " needs a value",
+                                         std::string("e.g. -- pgmig:") + d.key + " " + example);
+            }
+        };
+        if (d.key == "no-transaction") {
+            once("transactional");
+            if (!d.value.empty()) {
+                throw MigrationFileError(file, "-- pgmig:no-transaction" + at + " takes no value",
+                                         "write it alone on its line");
+            }
+            options["transactional"] = false;
+        } else if (d.key == "allow" || d.key == "refs") {
+            nlohmann::json& list = options[d.key];
+            if (list.is_null()) list = nlohmann::json::array();
+            for (auto& item : comma_list(file, d)) list.push_back(std::move(item));
+        } else if (d.key == "lock-timeout" || d.key == "statement-timeout") {
+            once(d.key.c_str());
+            needs_value("5s");
+            // The server checks the value (ms, s or min) when the migration is registered.
+            options[d.key == "lock-timeout" ? "lock_timeout" : "statement_timeout"] = d.value;
+        } else if (d.key == "retries") {
+            once("retries");
+            needs_value("3");
+            const bool digits = d.value.size() <= 3 && std::all_of(d.value.begin(), d.value.end(),
+                                                                   [](char c) { return c >= '0' && c <= '9'; });
+            const int n = digits ? std::stoi(d.value) : -1;
+            if (n < 0 || n > 100) {
+                throw MigrationFileError(
+                    file, "-- pgmig:retries" + at + " needs a number from 0 to 100, not '" + d.value + "'");
+            }
+            options["retries"] = n;
+        } else {
+            throw MigrationFileError(file, "unknown directive -- pgmig:" + d.key + at,
+                                     "known: no-transaction, allow RULE[,RULE], refs ID, lock-timeout 5s, "
+                                     "statement-timeout 1min, retries N (and the up/down section markers)");
+        }
+    }
+    return options;
 }
 
 MigrationFile parse_migration_file(std::string_view file_name, std::string_view content) {
     MigrationFile m;
     m.file_name = std::string(file_name);
     m.path = m.file_name;
-    parse_file_name(file_name, m.version, m.name);
+    const FileName fn = classify_file_name(file_name);
+    if (fn.down) {
+        throw MigrationFileError(m.file_name, "a down script without its up script",
+                                 "load the folder, which pairs them");
+    }
+    m.format = fn.format;
+    m.kind = fn.kind;
+    m.version = fn.version;
+    m.name = fn.name;
+
+    if (m.format != FileFormat::sections) {
+        // The whole file is the up script; directives may stand on any comment line of it.
+        for_each_line(content, [&](std::string_view raw, int line_no) {
+            std::string section;
+            if (is_section_marker(raw, section)) {
+                throw MigrationFileError(m.file_name,
+                                         "-- pgmig:" + section + " marker (line " + std::to_string(line_no) +
+                                             ") in a file that is all up script",
+                                         "remove it (this format keeps the down script in its own file)");
+            }
+            append_directive(m.directives, raw, line_no);
+        });
+        if (!has_statements(content)) {
+            throw MigrationFileError(m.file_name, "the file is empty", "put the migration's SQL in it");
+        }
+        m.up_sql = std::string(content);
+        if (m.repeatable()) m.options["repeatable"] = true;
+        nlohmann::json from_directives = directive_options(m.file_name, m.directives);
+        m.options.update(from_directives);
+        return m;
+    }
 
     enum class Where { preamble, up, down } where = Where::preamble;
     bool in_block_comment = false;  // a /* ... */ comment in the preamble
     bool seen_down = false;
-    int line_no = 0;
     std::string up;
     std::string down;
-    std::size_t pos = 0;
-    while (pos < content.size()) {
-        std::size_t nl = content.find('\n', pos);
-        const std::size_t end = nl == std::string_view::npos ? content.size() : nl + 1;
-        std::string_view raw = content.substr(pos, end - pos);  // with its line ending
-        pos = end;
-        ++line_no;
+    for_each_line(content, [&](std::string_view raw, int line_no) {
         const std::string at_line = " (line " + std::to_string(line_no) + ")";
-
         std::string section;
         if (is_section_marker(raw, section)) {
             if (section == "up") {
@@ -125,6 +323,7 @@ MigrationFile parse_migration_file(std::string_view file_name, std::string_view 
                 if (in_block_comment)
                     throw MigrationFileError(m.file_name, "unterminated /* comment before -- pgmig:up");
                 where = Where::up;
+                m.up_first_line = line_no + 1;
             } else {
                 if (where == Where::preamble) {
                     throw MigrationFileError(m.file_name, "-- pgmig:down" + at_line + " comes before -- pgmig:up");
@@ -136,16 +335,25 @@ MigrationFile parse_migration_file(std::string_view file_name, std::string_view 
                 seen_down = true;
                 where = Where::down;
             }
-            continue;
+            return;
         }
 
         switch (where) {
             case Where::up:
+                append_directive(m.directives, raw, line_no);
                 up.append(raw);
                 break;
-            case Where::down:
+            case Where::down: {
+                std::string key;
+                std::string value;
+                if (parse_directive(raw, key, value)) {
+                    throw MigrationFileError(m.file_name,
+                                             "directive -- pgmig:" + key + at_line + " in the down section",
+                                             "put directives before -- pgmig:up or in the up section");
+                }
                 down.append(raw);
                 break;
+            }
             case Where::preamble: {
                 std::string_view line = trim(raw);
                 // Block comments may span lines; anything else but blank lines and comments is a mistake.
@@ -162,9 +370,7 @@ MigrationFile parse_migration_file(std::string_view file_name, std::string_view 
                         in_block_comment = true;
                         line.remove_prefix(2);
                     } else if (line.starts_with("--")) {
-                        std::string key;
-                        std::string value;
-                        if (parse_directive(line, key, value)) m.directives.push_back({key, value, line_no});
+                        append_directive(m.directives, line, line_no);
                         line = {};
                     } else {
                         throw MigrationFileError(m.file_name, "statements before -- pgmig:up" + at_line,
@@ -174,7 +380,7 @@ MigrationFile parse_migration_file(std::string_view file_name, std::string_view 
                 break;
             }
         }
-    }
+    });
     if (where == Where::preamble) {
         throw MigrationFileError(m.file_name, "no -- pgmig:up section",
                                  "start the migration's SQL with a -- pgmig:up line");
@@ -183,6 +389,7 @@ MigrationFile parse_migration_file(std::string_view file_name, std::string_view 
         throw MigrationFileError(m.file_name, "the -- pgmig:up section is empty", "put the migration's SQL in it");
     m.up_sql = std::move(up);
     if (seen_down) m.down_sql = std::move(down);
+    m.options = directive_options(m.file_name, m.directives);
     return m;
 }
 
@@ -206,15 +413,23 @@ std::vector<MigrationFile> load_migration_dir(const std::filesystem::path& dir) 
     std::sort(files.begin(), files.end());  // a stable order, so that the first error reported is predictable
 
     std::vector<MigrationFile> migrations;
-    migrations.reserve(files.size());
+    struct Down {
+        fs::path path;
+        FileName name;
+        std::string content;
+    };
+    std::vector<Down> downs;
     for (const auto& path : files) {
-        std::ifstream in(path, std::ios::binary);
-        if (!in) throw MigrationFileError(path.string(), "cannot open the file");
-        std::ostringstream content;
-        content << in.rdbuf();
-        if (in.bad()) throw MigrationFileError(path.string(), "cannot read the file");
+        const std::string file_name = path.filename().string();
         try {
-            MigrationFile m = parse_migration_file(path.filename().string(), content.str());
+            const FileName fn = classify_file_name(file_name);
+            std::string content = read_file(path);
+            if (fn.down) {
+                refuse_directives(file_name, content);
+                downs.push_back({path, fn, std::move(content)});
+                continue;
+            }
+            MigrationFile m = parse_migration_file(file_name, content);
             m.path = path;
             migrations.push_back(std::move(m));
         } catch (const MigrationFileError& e) {
@@ -222,26 +437,53 @@ std::vector<MigrationFile> load_migration_dir(const std::filesystem::path& dir) 
         }
     }
 
-    std::vector<std::string> keys;
-    std::vector<std::size_t> order(migrations.size());
-    for (std::size_t i = 0; i < order.size(); ++i) order[i] = i;
-    keys.reserve(migrations.size());
-    for (const auto& m : migrations) keys.push_back(common::version_sort_key(m.version));
-    std::stable_sort(order.begin(), order.end(), [&keys](std::size_t a, std::size_t b) { return keys[a] < keys[b]; });
-    for (std::size_t i = 1; i < order.size(); ++i) {
-        if (keys[order[i]] == keys[order[i - 1]]) {
-            const MigrationFile& a = migrations[order[i - 1]];
-            const MigrationFile& b = migrations[order[i]];
-            throw MigrationFileError(b.path.string(),
-                                     "version " + b.version + " is also used by " + a.path.string() + " (versions " +
-                                         a.version + " and " + b.version + " are the same)",
-                                     "give one of them another version");
+    // Versioned first in version order, then repeatable ones by name; equal versions are a mistake.
+    auto key = [](const MigrationFile& m) {
+        return m.repeatable() ? std::string(1, '\xff') + m.name : common::version_sort_key(m.version);
+    };
+    std::stable_sort(migrations.begin(), migrations.end(),
+                     [&key](const MigrationFile& a, const MigrationFile& b) { return key(a) < key(b); });
+    for (std::size_t i = 1; i < migrations.size(); ++i) {
+        const MigrationFile& a = migrations[i - 1];
+        const MigrationFile& b = migrations[i];
+        if (key(a) != key(b)) continue;
+        if (b.repeatable()) {
+            throw MigrationFileError(b.path.string(), "repeatable migration " + b.name + " is also " + a.path.string(),
+                                     "give one of them another name");
         }
+        throw MigrationFileError(b.path.string(),
+                                 "version " + b.version + " is also used by " + a.path.string() + " (versions " +
+                                     a.version + " and " + b.version + " are the same)",
+                                 "give one of them another version");
     }
-    std::vector<MigrationFile> sorted;
-    sorted.reserve(migrations.size());
-    for (std::size_t i : order) sorted.push_back(std::move(migrations[i]));
-    return sorted;
+
+    // Pair each separate down script with the up script of its version and format.
+    for (auto& d : downs) {
+        const std::string d_key = common::version_sort_key(d.name.version);
+        auto up = std::find_if(migrations.begin(), migrations.end(), [&](const MigrationFile& m) {
+            return !m.repeatable() && common::version_sort_key(m.version) == d_key;
+        });
+        const char* expected =
+            d.name.format == FileFormat::flyway ? "V<version>__<name>.sql" : "<version>_<name>.up.sql";
+        if (up == migrations.end() || up->format != d.name.format) {
+            throw MigrationFileError(d.path.string(),
+                                     "a down script for version " + d.name.version + " without its up script",
+                                     std::string("add the ") + expected + " file, or remove this one");
+        }
+        if (up->down_path) {
+            throw MigrationFileError(
+                d.path.string(),
+                "a second down script for version " + d.name.version + " (also " + up->down_path->string() + ")",
+                "keep one");
+        }
+        if (d.name.format == FileFormat::up_down && d.name.name != up->name) {
+            throw MigrationFileError(d.path.string(), "its name differs from its up script " + up->path.string(),
+                                     "name both <version>_<name>.up.sql / .down.sql with the same name");
+        }
+        up->down_path = d.path;
+        up->down_sql = std::move(d.content);
+    }
+    return migrations;
 }
 
 }  // namespace pgmig::client

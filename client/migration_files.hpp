@@ -1,6 +1,9 @@
-// Reads a migrations folder: `<version>_<name>.sql` files with `-- pgmig:up` / `-- pgmig:down` sections.
+// Reads a migrations folder in every supported layout: `<version>_<name>.sql` with `-- pgmig:up` /
+// `-- pgmig:down` sections, Flyway names (V/U/R) and `.up.sql` / `.down.sql` pairs, plus directives.
 // Pure C++ (no libpq), so that every rule is unit-tested.
 #pragma once
+
+#include <nlohmann/json.hpp>
 
 #include <filesystem>
 #include <optional>
@@ -11,8 +14,8 @@
 
 namespace pgmig::client {
 
-// A `-- pgmig:<key> [value]` line before `-- pgmig:up` (e.g. no-transaction, allow <rule>, refs <issue>).
-// Parsed and kept for later use; nothing acts on them yet.
+// A `-- pgmig:<key> [value]` comment line before or inside the up script (no-transaction, allow RULE,
+// refs ID, lock-timeout 5s, statement-timeout 1min, retries N). They become the migration's options.
 struct Directive {
     std::string key;
     std::string value;  // the rest of the line, trimmed; empty when there is none
@@ -21,17 +24,34 @@ struct Directive {
     bool operator==(const Directive&) const = default;
 };
 
-struct MigrationFile {
-    std::filesystem::path path;           // as found in the folder
-    std::string file_name;                // e.g. "2_add_orders.sql"
-    std::string version;                  // as written, e.g. "002"
-    std::string name;                     // e.g. "add_orders"
-    std::string up_sql;                   // text between the up marker and the down marker (or the end)
-    std::optional<std::string> down_sql;  // text after the down marker; nullopt without one
-    std::vector<Directive> directives;
+enum class FileFormat {
+    sections,  // <version>_<name>.sql with -- pgmig:up / -- pgmig:down
+    flyway,    // V<version>__<name>.sql (+ U<version>__<name>.sql), R__<name>.sql
+    up_down,   // <version>_<name>.up.sql (+ <version>_<name>.down.sql)
+};
 
-    // "2_add_orders", the way the client names a migration in its output.
-    std::string label() const { return version + "_" + name; }
+enum class MigrationKind { versioned, repeatable };
+
+struct MigrationFile {
+    std::filesystem::path path;                      // the file holding the up script, as found in the folder
+    std::optional<std::filesystem::path> down_path;  // U file or .down.sql, when the down script is separate
+    std::string file_name;                           // e.g. "2_add_orders.sql"
+    FileFormat format = FileFormat::sections;
+    MigrationKind kind = MigrationKind::versioned;
+    std::string version;                  // as written ('_' of Flyway names turned into '.'); empty for repeatable
+    std::string name;                     // e.g. "add_orders"
+    std::string up_sql;                   // the up script
+    int up_first_line = 1;                // line of the file where up_sql starts (for messages)
+    std::optional<std::string> down_sql;  // the down script; nullopt without one
+    std::vector<Directive> directives;
+    nlohmann::json options = nlohmann::json::object();  // migrate_register's options, from the directives
+
+    bool repeatable() const { return kind == MigrationKind::repeatable; }
+    bool transactional() const { return !options.contains("transactional") || options["transactional"].get<bool>(); }
+    // A down script that would run something (an empty or comment-only one counts as none).
+    bool has_down() const;
+    // "2_add_orders" (versioned) or "R__views" (repeatable), the way the client names a migration.
+    std::string label() const { return repeatable() ? "R__" + name : version + "_" + name; }
 };
 
 // A bad input: which file (or folder) and why. `file` is a path as the user can find it.
@@ -52,15 +72,36 @@ class MigrationFileError : public std::runtime_error {
     std::string advice_;
 };
 
+// What a file name says: its format, whether it holds an up or a down script, version and name.
+struct FileName {
+    FileFormat format = FileFormat::sections;
+    MigrationKind kind = MigrationKind::versioned;
+    bool down = false;  // U<version>__x.sql or .down.sql
+    std::string version;
+    std::string name;
+};
+
+// Classifies a `.sql` file name; throws MigrationFileError on a name that fits no format.
+FileName classify_file_name(std::string_view file_name);
+
 // Splits "<version>_<name>.sql" into version and name; throws MigrationFileError on a bad name.
 void parse_file_name(std::string_view file_name, std::string& version, std::string& name);
 
-// Parses one file's content (file_name is used for the version, the name and in errors).
+// Letters, digits, '_' and '-', at least one: the names migrations may have.
+bool is_valid_name(std::string_view name);
+
+// Parses one file's content by its name's format (file_name is used for version, name and errors).
+// A down-only file (U..., .down.sql) is refused here; load_migration_dir pairs those.
 MigrationFile parse_migration_file(std::string_view file_name, std::string_view content);
 
+// The options JSON that directives stand for; throws MigrationFileError (naming file and line) on an
+// unknown directive or a bad value.
+nlohmann::json directive_options(const std::string& file, const std::vector<Directive>& directives);
+
 // Reads every `*.sql` file directly in `dir` (other files, hidden files and subfolders are ignored),
-// checks every rule, and returns the migrations in version order. The first problem found throws
-// MigrationFileError, before anything else happens, so bad input never reaches a database.
+// checks every rule, pairs separate down scripts with their up scripts, and returns the versioned
+// migrations in version order followed by the repeatable ones by name. The first problem found
+// throws MigrationFileError, before anything else happens, so bad input never reaches a database.
 std::vector<MigrationFile> load_migration_dir(const std::filesystem::path& dir);
 
 // True for a `-- pgmig:up` / `-- pgmig:down` marker line; sets `section` to "up" or "down".

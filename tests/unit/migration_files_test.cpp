@@ -107,7 +107,7 @@ TEST(MigrationFile, DownSectionCaptured) {
     EXPECT_EQ(m.up_sql, "CREATE TABLE t();\n");
 }
 
-TEST(MigrationFile, DirectivesBeforeUpCaptured) {
+TEST(MigrationFile, DirectivesBeforeAndInsideUpCaptured) {
     const auto m = parse_migration_file("1_a.sql",
                                         "-- A comment\n"
                                         "-- pgmig:no-transaction\n"
@@ -116,16 +116,101 @@ TEST(MigrationFile, DirectivesBeforeUpCaptured) {
                                         "\n"
                                         "-- pgmig:refs ISSUE-12\n"
                                         "-- pgmig:up\n"
-                                        "-- pgmig:allow inside-the-section\n"
+                                        "-- pgmig:allow inside-the-section,other\n"
                                         "CREATE INDEX CONCURRENTLY i ON t (a);\n");
-    ASSERT_EQ(m.directives.size(), 3u);
+    ASSERT_EQ(m.directives.size(), 4u);
     EXPECT_EQ(m.directives[0], (Directive{"no-transaction", "", 2}));
     EXPECT_EQ(m.directives[1], (Directive{"allow", "drop-table", 3}));
     EXPECT_EQ(m.directives[2], (Directive{"refs", "ISSUE-12", 7}));
+    EXPECT_EQ(m.directives[3], (Directive{"allow", "inside-the-section,other", 9}));
     // Directive lines inside a section stay part of its text.
-    EXPECT_EQ(m.up_sql, "-- pgmig:allow inside-the-section\nCREATE INDEX CONCURRENTLY i ON t (a);\n");
+    EXPECT_EQ(m.up_sql, "-- pgmig:allow inside-the-section,other\nCREATE INDEX CONCURRENTLY i ON t (a);\n");
+    EXPECT_EQ(m.up_first_line, 9);
+    EXPECT_EQ(m.options, nlohmann::json::parse(
+                             R"({"transactional": false, "allow": ["drop-table", "inside-the-section", "other"],
+                                 "refs": ["ISSUE-12"]})"));
+    EXPECT_FALSE(m.transactional());
 }
 
+TEST(MigrationFile, EveryDirectiveBecomesAnOption) {
+    const auto m = parse_migration_file("1_a.sql",
+                                        "-- pgmig:lock-timeout 5s\n"
+                                        "-- pgmig:statement-timeout 1min\n"
+                                        "-- pgmig:retries 0\n"
+                                        "-- pgmig:up\nSELECT 1;\n");
+    EXPECT_EQ(m.options, nlohmann::json::parse(R"({"lock_timeout": "5s", "statement_timeout": "1min", "retries": 0})"));
+    EXPECT_TRUE(m.transactional());
+    EXPECT_EQ(parse_migration_file("2_b.sql", "-- pgmig:up\nSELECT 1;\n").options, nlohmann::json::object());
+}
+
+TEST(MigrationFile, BadDirectivesNameFileAndLine) {
+    const std::pair<const char*, const char*> cases[] = {
+        {"-- pgmig:up\n-- pgmig:no-transation\nSELECT 1;\n", "unknown directive -- pgmig:no-transation (line 2)"},
+        {"-- pgmig:frobnicate\n-- pgmig:up\nSELECT 1;\n", "unknown directive -- pgmig:frobnicate (line 1)"},
+        {"-- pgmig:retries many\n-- pgmig:up\nSELECT 1;\n", "-- pgmig:retries (line 1) needs a number"},
+        {"-- pgmig:retries 101\n-- pgmig:up\nSELECT 1;\n", "from 0 to 100"},
+        {"-- pgmig:lock-timeout\n-- pgmig:up\nSELECT 1;\n", "needs a value"},
+        {"-- pgmig:no-transaction yes\n-- pgmig:up\nSELECT 1;\n", "takes no value"},
+        {"-- pgmig:retries 1\n-- pgmig:up\n-- pgmig:retries 2\nSELECT 1;\n", "(line 3) repeats line 1"},
+        {"-- pgmig:allow a,,b\n-- pgmig:up\nSELECT 1;\n", "comma-separated list"},
+        {"-- pgmig:up\nSELECT 1;\n-- pgmig:down\n-- pgmig:retries 2\nSELECT 2;\n", "in the down section"},
+    };
+    for (const auto& [content, expected] : cases) {
+        try {
+            parse_migration_file("7_x.sql", content);
+            ADD_FAILURE() << "accepted: " << content;
+        } catch (const MigrationFileError& e) {
+            EXPECT_EQ(e.file(), "7_x.sql");
+            EXPECT_TRUE(contains(e.reason(), expected)) << e.reason();
+        }
+    }
+}
+
+TEST(MigrationFile, FlywayNames) {
+    FileName f = classify_file_name("V1_1__add_orders.sql");
+    EXPECT_EQ(f.format, FileFormat::flyway);
+    EXPECT_EQ(f.version, "1.1");
+    EXPECT_EQ(f.name, "add_orders");
+    EXPECT_FALSE(f.down);
+    f = classify_file_name("V2.5__x.sql");
+    EXPECT_EQ(f.version, "2.5");
+    f = classify_file_name("U3__undo_it.sql");
+    EXPECT_TRUE(f.down);
+    EXPECT_EQ(f.version, "3");
+    f = classify_file_name("R__views.sql");
+    EXPECT_EQ(f.kind, MigrationKind::repeatable);
+    EXPECT_EQ(f.name, "views");
+    f = classify_file_name("4_x.up.sql");
+    EXPECT_EQ(f.format, FileFormat::up_down);
+    EXPECT_EQ(f.version, "4");
+    EXPECT_EQ(f.name, "x");
+    EXPECT_FALSE(f.down);
+    EXPECT_TRUE(classify_file_name("4_x.down.sql").down);
+    for (const char* bad : {"V__x.sql", "Vx__y.sql", "V1__.sql", "R1__x.sql", "V1__a b.sql", "V1_x.sql", "x.up.sql"}) {
+        EXPECT_THROW(classify_file_name(bad), MigrationFileError) << bad;
+    }
+}
+
+TEST(MigrationFile, FlywayFileIsAllUpScript) {
+    const auto m =
+        parse_migration_file("V1_1__add.sql", "-- pgmig:no-transaction\nCREATE INDEX CONCURRENTLY i ON t (a);\n");
+    EXPECT_EQ(m.version, "1.1");
+    EXPECT_EQ(m.label(), "1.1_add");
+    EXPECT_EQ(m.up_sql, "-- pgmig:no-transaction\nCREATE INDEX CONCURRENTLY i ON t (a);\n");
+    EXPECT_EQ(m.up_first_line, 1);
+    EXPECT_FALSE(m.down_sql.has_value());
+    EXPECT_EQ(m.options, nlohmann::json::parse(R"({"transactional": false})"));
+    EXPECT_THROW(parse_migration_file("V2__x.sql", "-- pgmig:up\nSELECT 1;\n"), MigrationFileError);
+    EXPECT_THROW(parse_migration_file("V2__x.sql", "-- only a comment\n"), MigrationFileError);
+}
+
+TEST(MigrationFile, RepeatableHasNoVersionAndTheOption) {
+    const auto m = parse_migration_file("R__views.sql", "CREATE OR REPLACE VIEW v AS SELECT 1;\n");
+    EXPECT_TRUE(m.repeatable());
+    EXPECT_EQ(m.version, "");
+    EXPECT_EQ(m.label(), "R__views");
+    EXPECT_EQ(m.options, nlohmann::json::parse(R"({"repeatable": true})"));
+}
 TEST(MigrationFile, MissingUp) {
     try {
         parse_migration_file("1_a.sql", "-- just a comment\n\n");
@@ -245,4 +330,67 @@ TEST(MigrationFolder, NoSuchFolder) {
         EXPECT_EQ(e.file(), "/nonexistent/pgmig/migrations");
         EXPECT_EQ(e.reason(), "no such folder");
     }
+}
+
+TEST_F(MigrationDir, FlywayAndUpDownPairsAndRepeatables) {
+    write("V1__create.sql", "CREATE TABLE a (id int);\n");
+    write("U1__create.sql", "DROP TABLE a;\n");
+    write("V1_1__more.sql", "CREATE TABLE b (id int);\n");
+    write("2_c.up.sql", "CREATE TABLE c (id int);\n");
+    write("2_c.down.sql", "DROP TABLE c;\n");
+    write("R__views.sql", "CREATE OR REPLACE VIEW v AS SELECT 1;\n");
+    write("3_d.sql", kGood);
+    const auto ms = load_migration_dir(dir_);
+    ASSERT_EQ(ms.size(), 5u);
+    EXPECT_EQ(ms[0].label(), "1_create");
+    ASSERT_TRUE(ms[0].down_sql.has_value());
+    EXPECT_EQ(*ms[0].down_sql, "DROP TABLE a;\n");
+    EXPECT_EQ(ms[0].down_path, dir_ / "U1__create.sql");
+    EXPECT_EQ(ms[1].label(), "1.1_more");
+    EXPECT_FALSE(ms[1].has_down());
+    EXPECT_EQ(ms[2].label(), "2_c");
+    EXPECT_EQ(*ms[2].down_sql, "DROP TABLE c;\n");
+    EXPECT_EQ(ms[3].label(), "3_d");
+    EXPECT_EQ(ms[4].label(), "R__views");  // repeatable ones last
+}
+
+TEST_F(MigrationDir, DuplicateAcrossFormatsNamesBothFiles) {
+    write("V1__a.sql", "SELECT 1;\n");
+    write("1_b.sql", kGood);
+    const std::string text = load_error().what();
+    EXPECT_TRUE(contains(text, "V1__a.sql")) << text;
+    EXPECT_TRUE(contains(text, "1_b.sql")) << text;
+}
+
+TEST_F(MigrationDir, DuplicateFlywayDottedAndUnderscored) {
+    write("V1_1__a.sql", "SELECT 1;\n");
+    write("V1.1__b.sql", "SELECT 1;\n");
+    const std::string text = load_error().what();
+    EXPECT_TRUE(contains(text, "V1_1__a.sql") && contains(text, "V1.1__b.sql")) << text;
+}
+
+TEST_F(MigrationDir, DownWithoutUpIsRefused) {
+    write("U5__x.sql", "DROP TABLE x;\n");
+    auto e = load_error();
+    EXPECT_EQ(e.file(), (dir_ / "U5__x.sql").string());
+    EXPECT_TRUE(contains(e.reason(), "without its up script")) << e.reason();
+}
+
+TEST_F(MigrationDir, UpDownNamesMustMatch) {
+    write("6_x.up.sql", "SELECT 1;\n");
+    write("6_y.down.sql", "SELECT 2;\n");
+    EXPECT_TRUE(contains(load_error().reason(), "name differs")) << load_error().reason();
+}
+
+TEST_F(MigrationDir, DirectiveInSeparateDownFileIsRefused) {
+    write("V7__x.sql", "SELECT 1;\n");
+    write("U7__x.sql", "-- pgmig:no-transaction\nSELECT 2;\n");
+    EXPECT_TRUE(contains(load_error().reason(), "in a down script (line 1)"));
+}
+
+TEST_F(MigrationDir, UnknownDirectiveNamesFileAndLine) {
+    write("V8__x.sql", "SELECT 1;\n-- pgmig:no-transactions\nSELECT 2;\n");
+    const auto e = load_error();
+    EXPECT_EQ(e.file(), (dir_ / "V8__x.sql").string());
+    EXPECT_TRUE(contains(e.reason(), "unknown directive -- pgmig:no-transactions (line 2)")) << e.reason();
 }
