@@ -94,6 +94,29 @@ Result Connection::exec_params(const std::string& sql, const std::vector<std::op
                                nullptr, nullptr, 0));
 }
 
+Transaction::Transaction(const Connection& conn, Mode mode) : conn_(conn) {
+    // An explicit level: a default_transaction_isolation of REPEATABLE READ would make the ledger refuse (PM004).
+    Result res = conn_.exec(mode == Mode::read_only ? "BEGIN ISOLATION LEVEL READ COMMITTED READ ONLY"
+                                                    : "BEGIN ISOLATION LEVEL READ COMMITTED");
+    if (!res.ok()) {
+        throw Error(ErrorKind::connect, fmt::format("cannot begin a transaction: {}", res.error().message),
+                    fmt::format("in {}", conn_.target()), "check the connection and run the command again");
+    }
+    open_ = true;
+}
+
+Transaction::~Transaction() { rollback(); }
+
+Result Transaction::commit() {
+    open_ = false;
+    return conn_.exec("COMMIT");
+}
+
+void Transaction::rollback() {
+    if (open_) conn_.exec("ROLLBACK");
+    open_ = false;
+}
+
 std::optional<std::string> installed_extension_version(const Connection& conn) {
     Result res = conn.exec("SELECT extversion FROM pg_catalog.pg_extension WHERE extname = 'pgmig'");
     if (!res.ok()) {

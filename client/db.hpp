@@ -61,6 +61,24 @@ class Connection {
     std::unique_ptr<PGconn, PGconnDeleter> conn_;
 };
 
+// A transaction on a connection: BEGIN on construction (READ COMMITTED, which the ledger functions need,
+// or READ ONLY), ROLLBACK on destruction unless commit() succeeded.
+class Transaction {
+  public:
+    enum class Mode { read_write, read_only };
+    explicit Transaction(const Connection& conn, Mode mode = Mode::read_write);
+    ~Transaction();
+    Transaction(const Transaction&) = delete;
+    Transaction& operator=(const Transaction&) = delete;
+    // COMMIT; a failure is returned (the transaction is over either way).
+    Result commit();
+    void rollback();
+
+  private:
+    const Connection& conn_;
+    bool open_ = false;
+};
+
 // "host=... port=... dbname=... user=..." from a (possibly failed) connection, without the password.
 std::string describe_target(const PGconn* conn);
 

@@ -14,6 +14,18 @@ int exit_code(ErrorKind kind) {
     return 1;
 }
 
+ErrorKind kind_for_sqlstate(std::string_view sqlstate) {
+    if (sqlstate == "PM001" || sqlstate == "PM005" || sqlstate == "PM006" || sqlstate == "PM007" || sqlstate == "PM010")
+        return ErrorKind::input;
+    if (sqlstate == "PM002" || sqlstate == "PM003") return ErrorKind::ledger_conflict;
+    if (sqlstate == "PM008") return ErrorKind::ledger_tampered;
+    if (sqlstate == "PM009") return ErrorKind::out_of_order;
+    if (sqlstate == "PM011") return ErrorKind::rollback_refused;
+    // PM004 (isolation level) and PM012 (session lock) cannot happen with the client's own calls: a bug.
+    if (sqlstate == "PM004" || sqlstate == "PM012") return ErrorKind::internal;
+    return ErrorKind::migration_failed;
+}
+
 std::string exit_codes_help() {
     std::string out = "Exit codes:\n";
     out += fmt::format("  {}  success\n", kExitOk);

@@ -18,6 +18,10 @@ enum class ErrorKind {
     ledger_conflict,   // the ledger disagrees with the files (PM002: an applied migration was changed)
     local_cluster,     // pgmig local could not do its work
     extension,         // the pgmig extension is missing from the database or has another version
+    validation,        // pgmig validate found problems
+    ledger_tampered,   // PM008: the ledger was edited outside pgmig
+    out_of_order,      // PM009: pending migrations older than the newest applied one
+    rollback_refused,  // PM011 (no down script) or a non-transactional migration in a rollback
 };
 
 struct ErrorKindInfo {
@@ -29,7 +33,7 @@ struct ErrorKindInfo {
 inline constexpr int kExitOk = 0;
 
 // Keep in step with docs/ (exit codes are a contract with scripts and CI).
-inline constexpr std::array<ErrorKindInfo, 8> kErrorKinds{{
+inline constexpr std::array<ErrorKindInfo, 12> kErrorKinds{{
     {ErrorKind::internal, 1, "internal error"},
     {ErrorKind::usage, 2, "usage error (bad command line)"},
     {ErrorKind::input, 3, "bad migration files or input"},
@@ -38,9 +42,17 @@ inline constexpr std::array<ErrorKindInfo, 8> kErrorKinds{{
     {ErrorKind::ledger_conflict, 6, "ledger conflict (an applied migration was changed)"},
     {ErrorKind::local_cluster, 7, "local cluster error"},
     {ErrorKind::extension, 8, "the pgmig extension is missing or has another version"},
+    {ErrorKind::validation, 9, "pgmig validate found problems"},
+    {ErrorKind::ledger_tampered, 10, "the ledger was edited outside pgmig (PM008)"},
+    {ErrorKind::out_of_order, 11, "pending migrations older than the newest applied one (PM009)"},
+    {ErrorKind::rollback_refused, 12, "rollback refused: no down script, or a non-transactional migration"},
 }};
 
 int exit_code(ErrorKind kind);
+
+// The error kind of a SQLSTATE raised by the server (class PM for pgmig's own errors); anything else is
+// a migration's own failure (migration_failed).
+ErrorKind kind_for_sqlstate(std::string_view sqlstate);
 
 // "Exit codes:" block for the --help footer, generated from kErrorKinds.
 std::string exit_codes_help();

@@ -27,18 +27,72 @@ int run(int argc, char** argv) {
 
     std::function<int()> action;  // what the chosen command runs
 
+    const char* const dir_help =
+        "Migrations folder (default: `migrations` of ./pgmig.toml, else migrations): <version>_<name>.sql with "
+        "sections, Flyway V/U/R files, or .up.sql/.down.sql pairs";
+
+    InitOptions init;
+    auto* init_cmd = app.add_subcommand("init", "Create pgmig.toml and an empty migrations/ folder");
+    init_cmd->add_option("DIR", init.dir, "Project folder")->capture_default_str();
+    init_cmd->callback([&] { action = [&] { return run_init(init); }; });
+
+    NewOptions new_opts;
+    auto* new_cmd = app.add_subcommand(
+        "new", "Write <UTC timestamp YYYYMMDDHHMMSS>_<NAME>.sql from an idempotent template; print its path");
+    new_cmd->add_option("NAME", new_opts.name, "Name: letters, digits, '_' and '-'")->required();
+    new_cmd->add_option("--dir", new_opts.dir, dir_help);
+    new_cmd->callback([&] { action = [&] { return run_new(new_opts); }; });
+
     StatusOptions status;
     auto* status_cmd = app.add_subcommand("status", "Show the migrations the database knows and their state");
     status_cmd->add_flag("--json", status.json, "Print a JSON array instead of a table");
-    status_cmd->add_option("--dir", status.dir, "Migrations folder (reserved: comparing files comes later)");
+    status_cmd->add_option("--dir", status.dir, dir_help + std::string("; also shows files not registered yet"));
     status_cmd->callback([&] { action = [&] { return run_status(global, status); }; });
 
+    ValidateOptions validate;
+    auto* validate_cmd =
+        app.add_subcommand("validate",
+                           "Check the files against the ledger without changing anything (checksums, missing files and "
+                           "down scripts, duplicates, out-of-order, migrate_verify())");
+    validate_cmd->add_option("--dir", validate.dir, dir_help);
+    validate_cmd->add_flag("--json", validate.json, "Print the findings as JSON");
+    validate_cmd->add_flag("--offline", validate.offline, "Check the files only; no database");
+    validate_cmd->callback([&] { action = [&] { return run_validate(global, validate); }; });
+
     ApplyOptions apply;
-    auto* apply_cmd =
-        app.add_subcommand("apply", "Register the migration files and apply the pending ones, all or nothing");
-    apply_cmd->add_option("--dir", apply.dir, "Migrations folder: <version>_<name>.sql files")->capture_default_str();
+    auto* apply_cmd = app.add_subcommand(
+        "apply", "Register the migration files and apply the pending ones (non-transactional ones resumably)");
+    apply_cmd->add_option("--dir", apply.dir, dir_help);
     apply_cmd->add_option("--to", apply.to, "Apply up to this version (inclusive); default: all");
+    apply_cmd->add_option("--retries", apply.retries, "Retries of a whole transaction after a lock timeout (55P03)")
+        ->capture_default_str();
+    apply_cmd->add_option("--retry-wait", apply.retry_wait, "Wait before the first retry (500ms, 1s, 1min); doubles")
+        ->capture_default_str();
     apply_cmd->callback([&] { action = [&] { return run_apply(global, apply); }; });
+
+    RollbackOptions rollback;
+    auto* rollback_cmd =
+        app.add_subcommand("rollback", "Run the down scripts of the newest migrations, all or nothing");
+    auto* steps_opt =
+        rollback_cmd->add_option("--steps", rollback.steps, "How many migrations to roll back")->capture_default_str();
+    rollback_cmd->add_option("--to", rollback.to, "Roll back every migration newer than this version (0: all)")
+        ->excludes(steps_opt);
+    rollback_cmd->callback([&] { action = [&] { return run_rollback(global, rollback); }; });
+
+    BaselineOptions baseline;
+    auto* baseline_cmd =
+        app.add_subcommand("baseline", "Register the files and mark those up to VERSION applied without running them");
+    baseline_cmd->add_option("VERSION", baseline.version, "Version the existing database is at")->required();
+    baseline_cmd->add_option("--dir", baseline.dir, dir_help);
+    baseline_cmd->callback([&] { action = [&] { return run_baseline(global, baseline); }; });
+
+    RepairOptions repair;
+    auto* repair_cmd =
+        app.add_subcommand("repair", "Accept the file's up script of VERSION as the truth (new checksum, recorded)");
+    repair_cmd->add_option("VERSION", repair.version, "Version to repair")->required();
+    repair_cmd->add_option("--dir", repair.dir, dir_help);
+    repair_cmd->add_option("--reason", repair.reason, "Why (kept in pgmig.history)");
+    repair_cmd->callback([&] { action = [&] { return run_repair(global, repair); }; });
 
     LocalOptions local;
     auto* local_cmd = app.add_subcommand("local", "A throwaway PostgreSQL cluster on a unix socket, for development");

@@ -1,48 +1,329 @@
-// pgmig apply: reads the migrations folder, registers every file and applies what is pending, in one transaction.
+// pgmig apply: registers every migration file and applies what is pending. Transactional migrations go
+// through migrate_apply() (whole transaction retried on a lock timeout); non-transactional ones run
+// statement by statement on this connection under the session-level ledger lock, resumable.
 #include "client/commands/commands.hpp"
+#include "client/config.hpp"
 #include "client/db.hpp"
 #include "client/errors.hpp"
 #include "client/migration_files.hpp"
+#include "client/project.hpp"
+#include "client/sql_names.hpp"
 
 #include "common/version.hpp"
 
 #include <fmt/core.h>
 
+#include <chrono>
+#include <functional>
+#include <thread>
 #include <vector>
 
 namespace pgmig::client {
 
 namespace {
 
-bool is_ledger_conflict(const std::string& sqlstate) {
-    // PM002: an applied migration's content changed; PM003: a version is taken by another migration.
-    return sqlstate == "PM002" || sqlstate == "PM003";
+using Clock = std::chrono::steady_clock;
+constexpr const char* kLedgerLockKey = "482771560807";
+
+long long ms_since(Clock::time_point start) {
+    return std::chrono::duration_cast<std::chrono::milliseconds>(Clock::now() - start).count();
 }
 
-[[noreturn]] void fail(const Connection& conn, const ServerError& e, const std::string& where) {
-    conn.exec("ROLLBACK");
-    const std::string what = e.sqlstate.empty() ? e.message : fmt::format("{} (SQLSTATE {})", e.message, e.sqlstate);
-    if (is_ledger_conflict(e.sqlstate)) {
-        throw Error(ErrorKind::ledger_conflict, what, where,
-                    "nothing was applied; restore the applied migration's file as it was and add a new migration "
-                    "for the change",
-                    e.hint);
+// A server refusal inside a transactional step: the retry loop decides whether to try again.
+struct StepFailure {
+    ServerError error;
+    std::string where;
+};
+
+struct PlanItem {
+    std::string version, name, state;
+    bool transactional = true;
+    const MigrationFile* file = nullptr;
+};
+
+class Applier {
+  public:
+    Applier(const Connection& conn, const ApplyOptions& options, std::string dir, std::vector<MigrationFile> files)
+        : conn_(conn), options_(options), dir_(std::move(dir)), files_(std::move(files)) {}
+
+    int run();
+
+  private:
+    // Runs step inside one transaction, retrying the whole transaction on SQLSTATE 55P03.
+    void in_transaction(const std::function<void()>& step);
+    void apply_up_to(const std::optional<std::string>& target);
+    void check_target();
+    std::vector<PlanItem> read_plan();
+    void run_nontransactional(const PlanItem& item);
+    void drop_invalid_index(const std::string& statement, int n, const MigrationFile& file);
+    const MigrationFile* file_of(const std::string& version) const { return find_versioned(files_, version); }
+    std::string label_of(const std::optional<std::string>& version, const std::string& name) const {
+        return version ? *version + "_" + name : "R__" + name;
     }
-    if (e.sqlstate == "PM001" || e.sqlstate == "PM007") {
-        throw Error(ErrorKind::input, what, where, "nothing was applied; fix the migration file", e.hint);
+
+    const Connection& conn_;
+    const ApplyOptions& options_;
+    std::string dir_;
+    std::vector<MigrationFile> files_;
+    int applied_ = 0;
+    std::vector<std::string> lines_;  // "applied ..." lines of the current transaction, printed once it commits
+};
+
+void Applier::check_target() {
+    Result res = conn_.exec("SELECT version FROM migrate_status() WHERE kind = 'versioned'");
+    if (!res.ok()) throw StepFailure{res.error(), "reading migrate_status()"};
+    for (int i = 0; i < res.rows(); ++i) {
+        if (common::compare_versions(res.get(i, 0), options_.to) == 0) return;
     }
-    throw Error(ErrorKind::migration_failed, what, where,
-                "nothing was applied (rolled back); fix the migration and run pgmig apply again", e.hint);
+    throw Error(ErrorKind::input, fmt::format("target version {} is not a registered migration", options_.to),
+                fmt::format("in --to (files in {})", dir_), "see pgmig status for the versions; nothing was applied");
 }
 
-void exec_or_fail(const Connection& conn, const std::string& sql, const std::string& where) {
-    Result res = conn.exec(sql);
-    if (!res.ok()) fail(conn, res.error(), where);
+void Applier::in_transaction(const std::function<void()>& step) {
+    long long wait_ms = options_.retry_wait_ms;
+    for (int attempt = 1;; ++attempt) {
+        StepFailure failure;
+        {
+            Transaction tx(conn_);
+            lines_.clear();
+            try {
+                step();
+                Result res = tx.commit();
+                if (res.ok()) {
+                    for (const auto& line : lines_) fmt::print("{}\n", line);
+                    std::fflush(stdout);
+                    applied_ += static_cast<int>(lines_.size());
+                    return;
+                }
+                failure = {res.error(), fmt::format("committing, in {}", conn_.target())};
+            } catch (StepFailure& f) {
+                failure = std::move(f);
+            }
+        }  // rolled back here unless committed
+        const bool lock_timeout = failure.error.sqlstate == "55P03";
+        if (lock_timeout && attempt <= options_.retries) {
+            fmt::print("lock timeout (attempt {} of {}): {}; retrying the whole transaction in {} ms\n", attempt,
+                       options_.retries + 1, one_line(failure.error.message), wait_ms);
+            std::fflush(stdout);
+            std::this_thread::sleep_for(std::chrono::milliseconds(wait_ms));
+            wait_ms *= 2;
+            continue;
+        }
+        std::string next =
+            "nothing of this transaction was applied (rolled back); fix the cause and run pgmig apply again";
+        if (lock_timeout) {
+            next = fmt::format(
+                "gave up after {} attempts, nothing of this transaction was applied; find the session holding the "
+                "lock (pg_locks, pg_stat_activity) or raise --retries/--retry-wait",
+                attempt);
+        }
+        throw_server_error(failure.error, failure.where, next);
+    }
+}
+
+void Applier::apply_up_to(const std::optional<std::string>& target) {
+    Result res = conn_.exec_params(
+        "SELECT version, name, action, round(extract(epoch FROM duration) * 1000)::bigint AS ms "
+        "FROM migrate_apply($1)",
+        {target});
+    if (!res.ok()) throw StepFailure{res.error(), fmt::format("applying migrations from {}", dir_)};
+    for (int i = 0; i < res.rows(); ++i) {
+        const std::string ms = res.is_null(i, 3) ? std::string("?") : res.get(i, 3);
+        lines_.push_back(fmt::format("{} {} ({} ms)", res.get(i, 2), label_of(res.get_opt(i, 0), res.get(i, 1)), ms));
+    }
+}
+
+// The pending versioned migrations up to --to, in version order, with whether each is transactional.
+std::vector<PlanItem> Applier::read_plan() {
+    Result res = conn_.exec(
+        "SELECT s.version, s.name, s.state, coalesce((m.options->>'transactional')::boolean, true) "
+        "  FROM migrate_status() WITH ORDINALITY AS s "
+        "  JOIN pgmig.migrations m ON m.version = s.version "
+        " WHERE s.kind = 'versioned' AND s.state IN ('pending', 'out_of_order', 'in_progress') "
+        " ORDER BY s.ordinality");
+    if (!res.ok()) throw StepFailure{res.error(), "reading the plan from migrate_status()"};
+    std::vector<PlanItem> plan;
+    for (int i = 0; i < res.rows(); ++i) {
+        PlanItem item{res.get(i, 0), res.get(i, 1), res.get(i, 2), res.get(i, 3) == "t", nullptr};
+        if (!options_.to.empty() && common::compare_versions(item.version, options_.to) > 0) continue;
+        item.file = file_of(item.version);
+        plan.push_back(std::move(item));
+    }
+    return plan;
+}
+
+void Applier::drop_invalid_index(const std::string& statement, int n, const MigrationFile& file) {
+    const auto target = concurrent_index_target(statement);
+    if (!target) return;
+    Result res = conn_.exec_params(
+        "SELECT format('%I.%I', ns.nspname, c.relname) FROM pg_catalog.pg_index i "
+        "  JOIN pg_catalog.pg_class c ON c.oid = i.indexrelid "
+        "  JOIN pg_catalog.pg_namespace ns ON ns.oid = c.relnamespace "
+        " WHERE i.indrelid = to_regclass($1) AND c.relname = $2 AND NOT i.indisvalid",
+        {target->table, target->index});
+    if (!res.ok() || res.rows() == 0) return;
+    const std::string index = res.get(0, 0);
+    fmt::print(
+        "dropping invalid index {} left by an earlier failed run of statement {} of {}, before building it "
+        "again\n",
+        index, n, file.label());
+    std::fflush(stdout);
+    Result drop = conn_.exec("DROP INDEX CONCURRENTLY IF EXISTS " + index);
+    if (!drop.ok()) {
+        throw_server_error(drop.error(), fmt::format("dropping invalid index {} (from {})", index, file.path.string()),
+                           "drop it by hand, then run pgmig apply again");
+    }
+}
+
+void Applier::run_nontransactional(const PlanItem& item) {
+    const MigrationFile& file = *item.file;
+    const std::string where_file = fmt::format("in {} (version {})", file.path.string(), file.version);
+    auto call = [&](const std::string& sql, const std::vector<std::optional<std::string>>& params) {
+        Result res = conn_.exec_params(sql, params);
+        if (!res.ok()) throw_server_error(res.error(), where_file, "run pgmig apply again to resume");
+        return res;
+    };
+    const auto start = Clock::now();
+    const bool resumed = item.state == "in_progress";
+    Result begin = call("SELECT migrate_nontx_begin($1)", {item.version});
+    const int done = std::stoi(begin.get(0, 0));
+    Result stmts =
+        call("SELECT n, line, statement, needs_no_transaction FROM pgmig.split_statements($1)", {file.up_sql});
+    if (done > 0) {
+        fmt::print("resuming {} after statement {} of {}\n", file.label(), done, stmts.rows());
+    }
+    // The migration's lock timeout (else pgmig.lock_timeout) bounds each statement's waits, as in migrate_apply().
+    const std::string lock_timeout =
+        file.options.contains("lock_timeout") ? file.options["lock_timeout"].get<std::string>() : std::string();
+    call("SELECT set_config('lock_timeout', coalesce($1, current_setting('pgmig.lock_timeout', true), '5s'), false)",
+         {lock_timeout.empty() ? std::nullopt : std::optional(lock_timeout)});
+    for (int i = 0; i < stmts.rows(); ++i) {
+        const int n = std::stoi(stmts.get(i, 0));
+        if (n <= done) continue;
+        const int line = file.up_first_line + std::stoi(stmts.get(i, 1)) - 1;
+        const std::string statement = stmts.get(i, 2);
+        if (resumed && stmts.get(i, 3) == "CREATE INDEX CONCURRENTLY") drop_invalid_index(statement, n, file);
+        Result res = conn_.exec(statement);  // one statement per PQexec: no implicit transaction block
+        if (!res.ok()) {
+            const ServerError e = res.error();
+            conn_.exec_params("SELECT migrate_nontx_failed($1, $2::int, $3, $4)",
+                              {item.version, std::to_string(n), e.sqlstate.empty() ? "XX000" : e.sqlstate, e.message});
+            conn_.exec("RESET lock_timeout");
+            const std::string what =
+                fmt::format("statement {} of non-transactional migration {} failed: {}{}", n, file.label(), e.message,
+                            e.sqlstate.empty() ? "" : " (SQLSTATE " + e.sqlstate + ")");
+            std::string next = n == 1 ? std::string("nothing of it is done")
+                                      : fmt::format("statements 1 to {} are done and stay", n - 1);
+            next += fmt::format("; fix the cause and run pgmig apply again: it resumes at statement {}", n);
+            throw Error(ErrorKind::migration_failed, what, fmt::format("{} line {}", where_file, line), next, e.hint);
+        }
+        call("SELECT migrate_nontx_progress($1, $2::int)", {item.version, std::to_string(n)});
+    }
+    conn_.exec("RESET lock_timeout");
+    const long long ms = ms_since(start);
+    call("SELECT migrate_nontx_finish($1, $2::interval)", {item.version, interval_ms(ms)});
+    fmt::print("applied {} ({} ms, non-transactional)\n", file.label(), ms);
+    std::fflush(stdout);
+    ++applied_;
+}
+
+int Applier::run() {
+    const bool any_nontx =
+        std::any_of(files_.begin(), files_.end(), [](const MigrationFile& m) { return !m.transactional(); });
+    if (any_nontx) {
+        // Held for the whole run: the non-transactional steps need it, and no other applier may interleave.
+        Result lock = conn_.exec_params("SELECT pg_advisory_lock($1::bigint)", {std::string(kLedgerLockKey)});
+        if (!lock.ok()) throw_server_error(lock.error(), "taking the ledger lock", "nothing was applied");
+    }
+
+    // First transaction: register everything, then apply up to the first non-transactional migration.
+    std::vector<PlanItem> plan;
+    std::size_t next = 0;
+    in_transaction([&] {
+        register_files(conn_, files_);  // a refusal throws Error: not retried
+        if (!options_.to.empty()) check_target();
+        plan = read_plan();
+        for (const auto& item : plan) {
+            if (!item.transactional && item.file == nullptr) {
+                throw Error(ErrorKind::input,
+                            fmt::format("non-transactional migration {} is pending but has no file", item.version),
+                            "in " + dir_, "restore its file; pgmig runs non-transactional migrations from files");
+            }
+        }
+        next = 0;
+        while (next < plan.size() && plan[next].transactional) ++next;
+        if (next == plan.size()) {
+            std::optional<std::string> target;
+            if (!options_.to.empty()) target = options_.to;
+            apply_up_to(target);
+        } else if (next > 0) {
+            apply_up_to(plan[next - 1].version);
+        }
+    });
+
+    // Then alternate: a non-transactional migration on its own, the transactional ones up to the next.
+    if (next < plan.size()) {
+        if (std::any_of(plan.begin(), plan.end(), [](const PlanItem& p) { return p.state == "out_of_order"; })) {
+            Result policy = conn_.exec("SELECT current_setting('pgmig.out_of_order', true)");
+            if (!policy.ok() || policy.get(0, 0) != "allow") {
+                throw Error(
+                    ErrorKind::out_of_order,
+                    "pending migrations older than the newest applied one, among non-transactional ones", "in " + dir_,
+                    "check them, then SET pgmig.out_of_order = allow (PGOPTIONS='-c pgmig.out_of_order=allow')");
+            }
+        }
+        while (next < plan.size()) {
+            run_nontransactional(plan[next]);
+            std::size_t end = next + 1;
+            while (end < plan.size() && plan[end].transactional) ++end;
+            std::optional<std::string> target;
+            if (end < plan.size()) {
+                if (end > next + 1) target = plan[end - 1].version;
+            } else if (!options_.to.empty()) {
+                target = options_.to;
+            }
+            // Without a target, migrate_apply() also runs the repeatable migrations, last.
+            if (target || end == plan.size()) in_transaction([&] { apply_up_to(target); });
+            next = end;
+        }
+    }
+    if (any_nontx) conn_.exec_params("SELECT pg_advisory_unlock($1::bigint)", {std::string(kLedgerLockKey)});
+
+    // Where the database stands now, from the ledger itself.
+    Result state = conn_.exec(
+        "SELECT (SELECT s.version FROM migrate_status() WITH ORDINALITY AS s "
+        "         WHERE s.kind = 'versioned' AND s.state <> 'pending' ORDER BY s.ordinality DESC LIMIT 1), "
+        "       (SELECT count(*) FROM migrate_status() AS s WHERE s.state IN ('pending', 'out_of_order', "
+        "'in_progress'))");
+    std::string at = "no version";
+    long long pending = 0;
+    if (state.ok() && state.rows() == 1) {
+        if (!state.is_null(0, 0)) at = "version " + state.get(0, 0);
+        pending = std::stoll(state.get(0, 1));
+    }
+    const std::string head = applied_ == 0 ? std::string("nothing to apply") : fmt::format("{} applied", applied_);
+    if (pending == 0) {
+        fmt::print("{}, database up to date at {}\n", head, at);
+    } else {
+        fmt::print("{}, database at {}, {} pending\n", head, at, pending);
+    }
+    return kExitOk;
 }
 
 }  // namespace
 
-int run_apply(const GlobalOptions& global, const ApplyOptions& options) {
+int run_apply(const GlobalOptions& global, const ApplyOptions& options_given) {
+    ApplyOptions options = options_given;
+    const auto wait = parse_duration_ms(options.retry_wait);
+    if (!wait || *wait <= 0) {
+        throw Error(ErrorKind::usage, fmt::format("bad --retry-wait '{}'", options.retry_wait), "on the command line",
+                    "give a duration such as 500ms, 1s or 1min");
+    }
+    options.retry_wait_ms = *wait;
+    if (options.retries < 0 || options.retries > 100) {
+        throw Error(ErrorKind::usage, fmt::format("bad --retries {}", options.retries), "on the command line",
+                    "give a number from 0 to 100");
+    }
     if (!options.to.empty()) {
         if (auto problem = common::version_problem(options.to)) {
             throw Error(ErrorKind::input, fmt::format("bad target version '{}': {}", options.to, *problem), "in --to",
@@ -50,65 +331,13 @@ int run_apply(const GlobalOptions& global, const ApplyOptions& options) {
         }
     }
     // All input is checked before any connection is made: bad files never reach a database.
-    std::vector<MigrationFile> files;
-    try {
-        files = load_migration_dir(options.dir);
-    } catch (const MigrationFileError& e) {
-        const std::string advice = e.advice().empty() ? std::string("fix it") : e.advice();
-        throw Error(ErrorKind::input, e.reason(), "in " + e.file(), advice + "; nothing was applied");
-    }
-    if (files.empty()) {
-        throw Error(ErrorKind::input, "no migration files (<version>_<name>.sql)", "in " + options.dir,
-                    "add one (e.g. 1_create_table.sql with a -- pgmig:up section) or pass --dir");
-    }
+    const std::string dir = resolve_migrations_dir(options.dir);
+    std::vector<MigrationFile> files = load_files(dir, "nothing was applied");
 
     Connection conn = Connection::open(global.dbname);
     require_extension(conn);
-    const std::string where_db = fmt::format("in {}", conn.target());
-
-    exec_or_fail(conn, "BEGIN", where_db);
-    for (const auto& m : files) {
-        std::optional<std::string> down;
-        if (m.down_sql && m.down_sql->find_first_not_of(" \t\r\n") != std::string::npos) down = m.down_sql;
-        Result res = conn.exec_params("SELECT migrate_register($1, $2, $3, $4)", {m.version, m.name, m.up_sql, down});
-        if (!res.ok()) fail(conn, res.error(), fmt::format("registering {} ({})", m.label(), m.path.string()));
-    }
-
-    std::optional<std::string> target;
-    if (!options.to.empty()) target = options.to;
-    Result applied = conn.exec_params(
-        "SELECT version, name, action, round(extract(epoch FROM duration) * 1000)::bigint AS ms "
-        "FROM migrate_apply($1)",
-        {target});
-    if (!applied.ok()) fail(conn, applied.error(), fmt::format("applying migrations from {}", options.dir));
-    exec_or_fail(conn, "COMMIT", where_db);
-
-    int count = 0;
-    for (int i = 0; i < applied.rows(); ++i) {
-        const std::string label = applied.get(i, 0) + "_" + applied.get(i, 1);
-        const std::string ms = applied.is_null(i, 3) ? std::string("?") : applied.get(i, 3);
-        fmt::print("{} {} ({} ms)\n", applied.get(i, 2), label, ms);
-        ++count;
-    }
-
-    // Where the database stands now, from the ledger itself.
-    Result state = conn.exec(
-        "SELECT (SELECT s.version FROM migrate_status() WITH ORDINALITY AS s "
-        "         WHERE s.state <> 'pending' ORDER BY s.ordinality DESC LIMIT 1), "
-        "       (SELECT count(*) FROM migrate_status() AS s WHERE s.state = 'pending')");
-    std::string at = "no version";
-    long long pending = 0;
-    if (state.ok() && state.rows() == 1) {
-        if (!state.is_null(0, 0)) at = "version " + state.get(0, 0);
-        pending = std::stoll(state.get(0, 1));
-    }
-    const std::string head = count == 0 ? std::string("nothing to apply") : fmt::format("{} applied", count);
-    if (pending == 0) {
-        fmt::print("{}, database up to date at {}\n", head, at);
-    } else {
-        fmt::print("{}, database at {}, {} pending\n", head, at, pending);
-    }
-    return kExitOk;
+    Applier applier(conn, options, dir, std::move(files));
+    return applier.run();
 }
 
 }  // namespace pgmig::client

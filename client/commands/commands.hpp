@@ -9,14 +9,50 @@ struct GlobalOptions {
     std::string dbname;  // -d/--dbname: connection string or URI; empty = libpq environment
 };
 
+// dir (every command that reads files): empty = the `migrations` of ./pgmig.toml, else "migrations".
+
+struct InitOptions {
+    std::string dir = ".";  // project folder: pgmig.toml and migrations/ go there
+};
+
+struct NewOptions {
+    std::string name;
+    std::string dir;
+};
+
 struct StatusOptions {
     bool json = false;
-    std::string dir;  // reserved: comparing the folder with the ledger comes later
+    std::string dir;
+};
+
+struct ValidateOptions {
+    std::string dir;
+    bool json = false;
+    bool offline = false;  // files only, no database
 };
 
 struct ApplyOptions {
-    std::string dir = "migrations";
-    std::string to;  // target version; empty = all
+    std::string dir;
+    std::string to;   // target version; empty = all
+    int retries = 3;  // whole-transaction attempts after a lock timeout (SQLSTATE 55P03)
+    std::string retry_wait = "1s";
+    long long retry_wait_ms = 1000;  // parsed from retry_wait; doubles after each attempt
+};
+
+struct RollbackOptions {
+    int steps = 1;
+    std::string to;  // roll back every migration newer than this version (0 = all)
+};
+
+struct BaselineOptions {
+    std::string version;
+    std::string dir;
+};
+
+struct RepairOptions {
+    std::string version;
+    std::string dir;
+    std::string reason;
 };
 
 struct LocalOptions {
@@ -24,8 +60,14 @@ struct LocalOptions {
 };
 
 // Each returns an exit code or throws client::Error.
+int run_init(const InitOptions& options);
+int run_new(const NewOptions& options);
 int run_status(const GlobalOptions& global, const StatusOptions& options);
+int run_validate(const GlobalOptions& global, const ValidateOptions& options);
 int run_apply(const GlobalOptions& global, const ApplyOptions& options);
+int run_rollback(const GlobalOptions& global, const RollbackOptions& options);
+int run_baseline(const GlobalOptions& global, const BaselineOptions& options);
+int run_repair(const GlobalOptions& global, const RepairOptions& options);
 int run_local_start(const LocalOptions& options);
 int run_local_stop(const LocalOptions& options);
 int run_local_status(const LocalOptions& options);

@@ -1,7 +1,12 @@
-// pgmig status: the ledger of the database (migrate_status()) as a table or as JSON.
+// pgmig status: the ledger of the database (migrate_status()) as a table or as JSON, compared with the
+// migrations folder when there is one (files not registered yet, applied migrations whose file is gone).
 #include "client/commands/commands.hpp"
+#include "client/config.hpp"
 #include "client/db.hpp"
 #include "client/errors.hpp"
+#include "client/project.hpp"
+
+#include "common/version.hpp"
 
 #include <fmt/core.h>
 #include <nlohmann/json.hpp>
@@ -17,7 +22,9 @@ namespace pgmig::client {
 namespace {
 
 struct Row {
-    std::string version, name, state, checksum, registered_at, applied_by;
+    std::string version, name, state, checksum, registered_at, applied_by, kind;
+    std::optional<std::string> file;  // the file in the folder; nullopt without one (or without a folder)
+    bool registered = true;
     std::optional<std::string> applied_at, applied_at_short;
     std::optional<long long> duration_ms;
 };
@@ -29,7 +36,7 @@ std::vector<Row> read_status(const Connection& conn) {
         "       to_json(applied_at) #>> '{}' AS applied_at, "
         "       to_char(applied_at, 'YYYY-MM-DD HH24:MI:SS') AS applied_at_short, "
         "       applied_by, "
-        "       round(extract(epoch FROM duration) * 1000)::bigint AS duration_ms "
+        "       round(extract(epoch FROM duration) * 1000)::bigint AS duration_ms, kind "
         "  FROM migrate_status()");
     if (!res.ok()) {
         const ServerError e = res.error();
@@ -49,6 +56,7 @@ std::vector<Row> read_status(const Connection& conn) {
         r.applied_at_short = res.get_opt(i, res.column("applied_at_short"));
         r.applied_by = res.get(i, res.column("applied_by"));
         if (auto ms = res.get_opt(i, res.column("duration_ms"))) r.duration_ms = std::stoll(*ms);
+        r.kind = res.get(i, res.column("kind"));
         rows.push_back(std::move(r));
     }
     return rows;
@@ -58,11 +66,14 @@ void print_json(const std::vector<Row>& rows) {
     nlohmann::json out = nlohmann::json::array();
     for (const auto& r : rows) {
         nlohmann::json o;
-        o["version"] = r.version;
+        o["version"] = r.kind == "repeatable" ? nlohmann::json(nullptr) : nlohmann::json(r.version);
+        o["kind"] = r.kind;
+        o["registered"] = r.registered;
+        o["file"] = r.file ? nlohmann::json(*r.file) : nlohmann::json(nullptr);
         o["name"] = r.name;
         o["state"] = r.state;
-        o["checksum"] = r.checksum;
-        o["registered_at"] = r.registered_at;
+        o["checksum"] = r.registered ? nlohmann::json(r.checksum) : nlohmann::json(nullptr);
+        o["registered_at"] = r.registered ? nlohmann::json(r.registered_at) : nlohmann::json(nullptr);
         o["applied_at"] = r.applied_at ? nlohmann::json(*r.applied_at) : nlohmann::json(nullptr);
         o["applied_by"] = r.applied_at ? nlohmann::json(r.applied_by) : nlohmann::json(nullptr);
         o["duration_ms"] = r.duration_ms ? nlohmann::json(*r.duration_ms) : nlohmann::json(nullptr);
@@ -71,40 +82,83 @@ void print_json(const std::vector<Row>& rows) {
     fmt::print("{}\n", out.dump(2));
 }
 
-void print_table(const std::vector<Row>& rows) {
-    const std::array<std::string, 5> header{"version", "name", "state", "applied_at", "duration"};
-    std::vector<std::array<std::string, 5>> cells;
+constexpr std::size_t kColumns = 7;
+
+void print_table(const std::vector<Row>& rows, bool with_files) {
+    const std::array<std::string, kColumns> header{"version", "name",       "kind",    "state",
+                                                   "file",    "applied_at", "duration"};
+    std::vector<std::array<std::string, kColumns>> cells;
     cells.reserve(rows.size());
     for (const auto& r : rows) {
-        cells.push_back({r.version, r.name, r.state, r.applied_at_short.value_or("-"),
+        cells.push_back({r.kind == "repeatable" ? std::string("R") : r.version, r.name, r.kind, r.state,
+                         r.file.value_or(with_files ? "missing file" : "-"), r.applied_at_short.value_or("-"),
                          r.duration_ms ? fmt::format("{} ms", *r.duration_ms) : std::string("-")});
     }
-    std::array<std::size_t, 5> width{};
-    for (std::size_t c = 0; c < 5; ++c) {
+    std::array<std::size_t, kColumns> width{};
+    for (std::size_t c = 0; c < kColumns; ++c) {
         width[c] = header[c].size();
         for (const auto& row : cells) width[c] = std::max(width[c], row[c].size());
     }
-    auto print_row = [&width](const std::array<std::string, 5>& row) {
+    auto print_row = [&width](const std::array<std::string, kColumns>& row) {
         std::string line;
-        for (std::size_t c = 0; c < 5; ++c) {
-            line += c == 4 ? fmt::format("{:>{}}", row[c], width[c]) : fmt::format("{:<{}}  ", row[c], width[c]);
+        for (std::size_t c = 0; c < kColumns; ++c) {
+            line +=
+                c == kColumns - 1 ? fmt::format("{:>{}}", row[c], width[c]) : fmt::format("{:<{}}  ", row[c], width[c]);
         }
         while (!line.empty() && line.back() == ' ') line.pop_back();
         fmt::print("{}\n", line);
     };
     print_row(header);
-    std::array<std::string, 5> rule;
-    for (std::size_t c = 0; c < 5; ++c) rule[c] = std::string(width[c], '-');
+    std::array<std::string, kColumns> rule;
+    for (std::size_t c = 0; c < kColumns; ++c) rule[c] = std::string(width[c], '-');
     print_row(rule);
     for (const auto& row : cells) print_row(row);
+}
+
+// Adds the folder's view: which row has which file, files not registered yet (as pending rows).
+void merge_files(std::vector<Row>& rows, const std::vector<MigrationFile>& files) {
+    for (const auto& f : files) {
+        bool found = false;
+        for (auto& r : rows) {
+            const bool same = f.repeatable()
+                                  ? r.kind == "repeatable" && r.name == f.name
+                                  : r.kind == "versioned" && common::compare_versions(r.version, f.version) == 0;
+            if (same) {
+                r.file = f.path.filename().string();
+                found = true;
+            }
+        }
+        if (found) continue;
+        Row r;
+        r.version = f.version;
+        r.name = f.name;
+        r.kind = f.repeatable() ? "repeatable" : "versioned";
+        r.state = "pending (not registered)";
+        r.file = f.path.filename().string();
+        r.registered = false;
+        rows.push_back(std::move(r));
+    }
+    // Version order, repeatable ones last (as migrate_status() sorts).
+    auto key = [](const Row& r) {
+        return r.kind == "repeatable" ? std::string(1, '\xff') + r.name : common::version_sort_key(r.version);
+    };
+    std::stable_sort(rows.begin(), rows.end(), [&key](const Row& a, const Row& b) { return key(a) < key(b); });
 }
 
 }  // namespace
 
 int run_status(const GlobalOptions& global, const StatusOptions& options) {
+    // The folder is optional here: --dir must exist, the default is used only when it does.
+    const std::string dir = resolve_migrations_dir(options.dir);
+    std::error_code ec;
+    const bool with_files = !options.dir.empty() || std::filesystem::is_directory(dir, ec);
+    std::vector<MigrationFile> files;
+    if (with_files) files = load_files(dir, "fix the file, or run pgmig status --dir ELSEWHERE", true);
+
     Connection conn = Connection::open(global.dbname);
     require_extension(conn);
-    const std::vector<Row> rows = read_status(conn);
+    std::vector<Row> rows = read_status(conn);
+    if (with_files) merge_files(rows, files);
     if (options.json) {
         print_json(rows);
         return kExitOk;
@@ -112,10 +166,14 @@ int run_status(const GlobalOptions& global, const StatusOptions& options) {
     if (rows.empty()) {
         fmt::print("no migrations registered in {}\n", conn.target());
     } else {
-        print_table(rows);
+        print_table(rows, with_files);
     }
+    // Applied (or in progress) migrations whose file is gone: repair and rollback need it, validate reports it.
     std::map<std::string, int> count;
-    for (const auto& r : rows) ++count[r.state];
+    for (const auto& r : rows) {
+        ++count[r.state];
+        if (with_files && r.registered && !r.file) ++count["missing file"];
+    }
     std::string summary = fmt::format("{} applied, {} pending", count["applied"], count["pending"]);
     for (const auto& [state, n] : count) {
         if (state != "applied" && state != "pending") summary += fmt::format(", {} {}", n, state);

@@ -16,6 +16,24 @@ TEST(ErrorTable, ExitCodesAreTheDocumentedOnes) {
     EXPECT_EQ(exit_code(ErrorKind::ledger_conflict), 6);
     EXPECT_EQ(exit_code(ErrorKind::local_cluster), 7);
     EXPECT_EQ(exit_code(ErrorKind::extension), 8);
+    EXPECT_EQ(exit_code(ErrorKind::validation), 9);
+    EXPECT_EQ(exit_code(ErrorKind::ledger_tampered), 10);
+    EXPECT_EQ(exit_code(ErrorKind::out_of_order), 11);
+    EXPECT_EQ(exit_code(ErrorKind::rollback_refused), 12);
+}
+
+TEST(ErrorTable, ServerSqlstatesMapToKinds) {
+    EXPECT_EQ(kind_for_sqlstate("PM001"), ErrorKind::input);
+    EXPECT_EQ(kind_for_sqlstate("PM007"), ErrorKind::input);
+    EXPECT_EQ(kind_for_sqlstate("PM005"), ErrorKind::input);
+    EXPECT_EQ(kind_for_sqlstate("PM002"), ErrorKind::ledger_conflict);
+    EXPECT_EQ(kind_for_sqlstate("PM003"), ErrorKind::ledger_conflict);
+    EXPECT_EQ(kind_for_sqlstate("PM008"), ErrorKind::ledger_tampered);
+    EXPECT_EQ(kind_for_sqlstate("PM009"), ErrorKind::out_of_order);
+    EXPECT_EQ(kind_for_sqlstate("PM011"), ErrorKind::rollback_refused);
+    EXPECT_EQ(kind_for_sqlstate("PM012"), ErrorKind::internal);
+    EXPECT_EQ(kind_for_sqlstate("55P03"), ErrorKind::migration_failed);
+    EXPECT_EQ(kind_for_sqlstate("42P01"), ErrorKind::migration_failed);
 }
 
 TEST(ErrorTable, CodesAreUniqueAndNotZero) {
