@@ -1,0 +1,58 @@
+# The audit trail with real sessions: a DDL corpus whose every outcome must be the same with and
+# without pgmig, and NOTIFY pgmig_drift received by a listener. Sourced by run.sh (see lib.sh).
+
+# --- the DDL corpus: pgmig changes no statement's outcome ----------------------------------------
+newdb db_plain noext
+newdb db_audited
+corpus="$root/tests/corpus/ddl.sql"
+psql -X -v ON_ERROR_STOP=0 -d "$db_plain" -f "$corpus" >"$work/corpus_plain" 2>&1
+psql -X -v ON_ERROR_STOP=0 -d "$db_audited" -f "$corpus" >"$work/corpus_audited" 2>&1
+statements=$(grep -cE '^[A-Z]' "$corpus")
+if ! grep -q "corpus done" "$work/corpus_plain"; then
+    fail "DDL corpus" "the corpus did not run to its end: $(tail -c 300 "$work/corpus_plain")"
+elif diff -u "$work/corpus_plain" "$work/corpus_audited" >"$work/corpus_diff"; then
+    pass "DDL corpus: $statements statements give the same output with pgmig's triggers active"
+else
+    fail "DDL corpus" "outcomes differ: $(head -c 800 "$work/corpus_diff")"
+fi
+audited=$(sql "$db_audited" "SELECT count(DISTINCT command_tag) FROM pgmig.ddl_audit")
+secret=$(sql "$db_audited" "SELECT count(*) FROM pgmig.ddl_audit WHERE statement LIKE '%corpus-pw%'")
+if [ "$audited" -ge 30 ] && [ "$secret" = 0 ]; then
+    pass "DDL corpus: $audited kinds of command recorded, the user mapping's password in none"
+else
+    fail "DDL corpus: recorded" "kinds=$audited rows_with_password=$secret"
+fi
+
+# --- NOTIFY pgmig_drift reaches a listener, with a small JSON payload ----------------------------
+newdb db_notify
+# The listener waits (bounded) for one notification; psql prints it after the next command.
+{ echo "LISTEN pgmig_drift;"; sleep 2; echo "SELECT 1;"; } |
+    timeout 20 psql -X -q -d "$db_notify" >"$work/listener" 2>&1 &
+listener=$!
+sleep 0.5
+sql "$db_notify" "CREATE TABLE drifted (id int)" >/dev/null
+wait "$listener"
+payload=$(sed -n 's/.*Asynchronous notification "pgmig_drift" with payload "\(.*\)" received.*/\1/p' "$work/listener")
+if [ -n "$payload" ] && python3 -c '
+import json, sys
+p = json.loads(sys.argv[1])
+assert p["command"] == "CREATE TABLE" and p["object"] == "public.drifted" and p["user"] == "postgres", p
+assert isinstance(p["audit_id"], int) and p["objects"] == 1, p
+' "$payload"; then
+    pass "NOTIFY pgmig_drift: $payload"
+else
+    fail "NOTIFY pgmig_drift" "listener saw: $(head -c 300 "$work/listener")"
+fi
+# In-migration DDL is not drift: no notification.
+sql "$db_notify" "SELECT migrate_register('1', 'm', 'CREATE TABLE planned (id int);')" >/dev/null
+{ echo "LISTEN pgmig_drift;"; sleep 2; echo "SELECT 1;"; } |
+    timeout 20 psql -X -q -d "$db_notify" >"$work/listener" 2>&1 &
+listener=$!
+sleep 0.5
+sql "$db_notify" "SELECT count(*) FROM migrate_apply()" >/dev/null
+wait "$listener"
+if ! grep -q "Asynchronous notification" "$work/listener"; then
+    pass "no NOTIFY for DDL run by a migration"
+else
+    fail "no NOTIFY for DDL run by a migration" "$(head -c 300 "$work/listener")"
+fi
