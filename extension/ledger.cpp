@@ -211,6 +211,17 @@ PGMIG_FUNCTION(migrate_register) {
         store.insert(m);
         return text_datum(m.checksum);
     }
+    // Never overwrite a row that was edited behind pgmig's back: registering the file's text
+    // would silently heal what migrate_verify() reports. Repair is the explicit way.
+    const bool tampered = common::script_checksum(old->up_sql) != old->checksum ||
+                          (old->version && old->applied && old->applied_checksum != old->checksum);
+    if (tampered) {
+        throw Error(sqlstate::ledger_tampered, fmt::format("the ledger row of {} was changed outside pgmig", old->label()),
+                    "its stored up script no longer matches the checksum it was registered or applied with; "
+                    "SELECT * FROM migrate_verify() shows the details",
+                    "find out who changed it; then accept the right text with migrate_repair(version, up_sql, "
+                    "reason) (pgmig repair VERSION --reason ...)");
+    }
     const bool same_definition =
         old->name == name && old->up_sql == up_sql && old->down_sql == down_sql && old->options_json == options_json;
     if (old->version && old->applied) {

@@ -38,6 +38,12 @@ SELECT version, state FROM migrate_status();
 SELECT * FROM migrate_apply();
 \echo :LAST_ERROR_SQLSTATE
 SELECT to_regclass('next_one') AS next_one;
+-- Registering the original text again does not silently heal the edited row (PM008 too).
+SELECT migrate_register('1', 'accounts',
+    E'-- accounts of the shop\r\ncreate table accounts (id bigint primary key,  /* the login */ email text not null);\r\n',
+    'DROP TABLE accounts;');
+\echo :LAST_ERROR_SQLSTATE
+SELECT version, problem FROM migrate_verify();
 
 -- Editing script and checksum together is caught by the applied checksum and the history.
 UPDATE pgmig.migrations SET checksum = pgmig.script_checksum(up_sql) WHERE version = '1';
