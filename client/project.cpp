@@ -63,22 +63,6 @@ const MigrationFile* find_versioned(const std::vector<MigrationFile>& files, con
     return nullptr;
 }
 
-std::optional<long long> parse_duration_ms(std::string_view text) {
-    std::size_t i = 0;
-    long long value = 0;
-    while (i < text.size() && text[i] >= '0' && text[i] <= '9') {
-        value = value * 10 + (text[i] - '0');
-        if (value > 1'000'000'000) return std::nullopt;
-        ++i;
-    }
-    if (i == 0) return std::nullopt;
-    const std::string_view unit = text.substr(i);
-    if (unit.empty() || unit == "ms") return value;
-    if (unit == "s") return value * 1000;
-    if (unit == "min") return value * 60'000;
-    return std::nullopt;
-}
-
 std::string interval_ms(long long ms) { return fmt::format("{} milliseconds", ms); }
 
 }  // namespace pgmig::client

@@ -27,7 +27,6 @@ void register_files(const Connection& conn, const std::vector<MigrationFile>& fi
 const MigrationFile* find_versioned(const std::vector<MigrationFile>& files, const std::string& version);
 
 // "500ms", "1s", "2min" or a plain number of milliseconds (the rule of the extension's duration options).
-std::optional<long long> parse_duration_ms(std::string_view text);
 
 // Milliseconds as a PostgreSQL interval literal.
 std::string interval_ms(long long ms);

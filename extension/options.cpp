@@ -4,9 +4,9 @@
 #include <fmt/format.h>
 #include <nlohmann/json.hpp>
 
-#include <cctype>
 #include <climits>
 
+#include "common/duration.hpp"
 #include "errors.hpp"
 
 namespace pgmig {
@@ -38,7 +38,7 @@ int duration_option(const nlohmann::json& v, const std::string& key, const std::
     if (v.is_number_integer() && v.get<long long>() >= 0 && v.get<long long>() <= INT_MAX) {
         ms = static_cast<int>(v.get<long long>());
     } else if (v.is_string()) {
-        ms = parse_duration_ms(v.get<std::string>());
+        ms = common::parse_duration_ms(v.get<std::string>());
     }
     if (!ms) {
         bad_option(where, fmt::format("\"{}\" must be milliseconds (a number) or a duration such as \"5s\"", key));
@@ -47,34 +47,6 @@ int duration_option(const nlohmann::json& v, const std::string& key, const std::
 }
 
 }  // namespace
-
-std::optional<int> parse_duration_ms(const std::string& text) {
-    size_t i = 0;
-    while (i < text.size() && std::isspace(static_cast<unsigned char>(text[i]))) ++i;
-    const size_t digits_start = i;
-    long long value = 0;
-    while (i < text.size() && std::isdigit(static_cast<unsigned char>(text[i]))) {
-        value = value * 10 + (text[i] - '0');
-        if (value > INT_MAX) return std::nullopt;
-        ++i;
-    }
-    if (i == digits_start) return std::nullopt;
-    while (i < text.size() && std::isspace(static_cast<unsigned char>(text[i]))) ++i;
-    std::string unit = text.substr(i);
-    while (!unit.empty() && std::isspace(static_cast<unsigned char>(unit.back()))) unit.pop_back();
-    long long factor = 0;
-    if (unit.empty() || unit == "ms") {
-        factor = 1;
-    } else if (unit == "s") {
-        factor = 1000;
-    } else if (unit == "min") {
-        factor = 60000;
-    } else {
-        return std::nullopt;
-    }
-    if (value * factor > INT_MAX) return std::nullopt;
-    return static_cast<int>(value * factor);
-}
 
 MigrationOptions parse_options(const std::string& json_text, const std::string& where) {
     const nlohmann::json doc = nlohmann::json::parse(json_text, nullptr, false);

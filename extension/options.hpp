@@ -21,7 +21,4 @@ struct MigrationOptions {
 // `where` names the migration in messages.
 MigrationOptions parse_options(const std::string& json_text, const std::string& where);
 
-// Parses a duration: a number of milliseconds, or a string such as "500ms", "5s", "2min".
-std::optional<int> parse_duration_ms(const std::string& text);
-
 }  // namespace pgmig

@@ -9,6 +9,7 @@
 #include "client/project.hpp"
 #include "client/sql_names.hpp"
 
+#include "common/duration.hpp"
 #include "common/version.hpp"
 
 #include <fmt/core.h>
@@ -314,7 +315,7 @@ int Applier::run() {
 
 int run_apply(const GlobalOptions& global, const ApplyOptions& options_given) {
     ApplyOptions options = options_given;
-    const auto wait = parse_duration_ms(options.retry_wait);
+    const auto wait = common::parse_duration_ms(options.retry_wait);
     if (!wait || *wait <= 0) {
         throw Error(ErrorKind::usage, fmt::format("bad --retry-wait '{}'", options.retry_wait), "on the command line",
                     "give a duration such as 500ms, 1s or 1min");

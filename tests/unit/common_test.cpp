@@ -1,5 +1,6 @@
 // Unit tests of extension/common (checksum rule and version order) as the client uses them.
 #include "common/checksum.hpp"
+#include "common/duration.hpp"
 #include "common/version.hpp"
 
 #include <gtest/gtest.h>
@@ -98,4 +99,17 @@ TEST(VersionProblem, BadVersions) {
     EXPECT_TRUE(version_problem(std::string(201, '1')).has_value());
     EXPECT_TRUE(version_problem(std::string(256, '1')).has_value());
     EXPECT_FALSE(version_problem(std::string(200, '1')).has_value());
+}
+
+TEST(Duration, Units) {
+    using pgmig::common::parse_duration_ms;
+    EXPECT_EQ(parse_duration_ms("500ms"), 500);
+    EXPECT_EQ(parse_duration_ms("250"), 250);
+    EXPECT_EQ(parse_duration_ms("2s"), 2000);
+    EXPECT_EQ(parse_duration_ms(" 2 s "), 2000);
+    EXPECT_EQ(parse_duration_ms("1min"), 60000);
+    EXPECT_EQ(parse_duration_ms("2147483647ms"), 2147483647);
+    for (const char* bad : {"", "s", "1h", "-1s", "1.5s", "2147483648", "36000000min", "soon"}) {
+        EXPECT_FALSE(parse_duration_ms(bad)) << bad;
+    }
 }

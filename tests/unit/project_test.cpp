@@ -1,17 +1,9 @@
-// Unit tests of client/project: durations and finding a file by version.
+// Unit tests of client/project: finding a file by version.
 #include "client/project.hpp"
 
 #include <gtest/gtest.h>
 
 using namespace pgmig::client;
-
-TEST(Duration, Units) {
-    EXPECT_EQ(parse_duration_ms("500ms"), 500);
-    EXPECT_EQ(parse_duration_ms("250"), 250);
-    EXPECT_EQ(parse_duration_ms("2s"), 2000);
-    EXPECT_EQ(parse_duration_ms("1min"), 60000);
-    for (const char* bad : {"", "s", "1h", "-1s", "1.5s", " 1s"}) EXPECT_FALSE(parse_duration_ms(bad)) << bad;
-}
 
 TEST(FindVersioned, NaturalEquality) {
     std::vector<MigrationFile> files(2);
