@@ -157,7 +157,8 @@ void on_command_start(EventTriggerData* trig) {
     if (pg::call([stmt] { return creates_or_drops_temporary(stmt); })) return;
     const char* tag = GetCommandTagName(trig->tag);
     if (policy == settings::OutOfBand::block && !caller_is_admin()) {
-        throw Error(sqlstate::out_of_band_blocked, fmt::format("{} outside a migration is blocked in this database", tag),
+        throw Error(sqlstate::out_of_band_blocked,
+                    fmt::format("{} outside a migration is blocked in this database", tag),
                     "pgmig.out_of_band = block: schema changes go through migrations", hint_ship_as_migration);
     }
     const std::string message =
@@ -185,9 +186,8 @@ Oid ledger_owner(pg::Spi& spi) {
     static Oid cached_owner = InvalidOid;
     const Oid ext = pg::call([] { return get_extension_oid("pgmig", true); });
     if (ext != cached_extension) {
-        const pg::Rows rows =
-            spi.query("SELECT extowner FROM pg_catalog.pg_extension WHERE oid = $1", {{OIDOID, std::to_string(ext)}},
-                      SPI_OK_SELECT);
+        const pg::Rows rows = spi.query("SELECT extowner FROM pg_catalog.pg_extension WHERE oid = $1",
+                                        {{OIDOID, std::to_string(ext)}}, SPI_OK_SELECT);
         if (rows.rows.empty()) throw Error(sqlstate::internal_error, "the pgmig extension is not installed");
         cached_owner = static_cast<Oid>(std::stoul(*rows.rows[0][0]));
         cached_extension = ext;
@@ -345,8 +345,8 @@ SealResult seal_and_verify() {
         if (!result.first_broken) {
             if (std::stoll(*row[1]) != seq) {
                 result.first_broken = std::stoll(*row[0]);
-                result.problem = fmt::format("chain position {} expected, found {}: rows were deleted or reordered",
-                                             seq, *row[1]);
+                result.problem =
+                    fmt::format("chain position {} expected, found {}: rows were deleted or reordered", seq, *row[1]);
             } else if (row[2].value_or("") != expected) {
                 result.first_broken = std::stoll(*row[0]);
                 result.problem = "the row's content does not match its sealed hash: it was edited";
@@ -356,9 +356,9 @@ SealResult seal_and_verify() {
         seq = std::stoll(*row[1]);
     }
 
-    const pg::Rows unsealed = spi.query(
-        "SELECT id, pgmig.audit_row_text(a) FROM pgmig.ddl_audit a WHERE chain_seq IS NULL ORDER BY id", {},
-        SPI_OK_SELECT);
+    const pg::Rows unsealed =
+        spi.query("SELECT id, pgmig.audit_row_text(a) FROM pgmig.ddl_audit a WHERE chain_seq IS NULL ORDER BY id", {},
+                  SPI_OK_SELECT);
     std::string ids = "{", seqs = "{", hashes = "{";
     for (const auto& row : unsealed.rows) {
         previous = common::sha256_hex(previous + "\n" + row[1].value_or(""));

@@ -7,13 +7,13 @@ namespace pgmig::audit {
 // text (the event triggers cannot see it otherwise: the client's query is SELECT migrate_apply()).
 // Both strings must outlive the object.
 class InMigration {
-public:
+  public:
     InMigration(const char* version, const char* statement);
     ~InMigration();
     InMigration(const InMigration&) = delete;
     InMigration& operator=(const InMigration&) = delete;
 
-private:
+  private:
     const char* saved_version_;
     const char* saved_statement_;
 };

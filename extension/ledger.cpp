@@ -208,7 +208,7 @@ PGMIG_FUNCTION(migrate_register) {
     store.lock();
     const std::optional<Migration> old = store.find(m.key);
     if (!old) {
-        store.insert(m);
+        store.save(m, false);
         return text_datum(m.checksum);
     }
     // Never overwrite a row that was edited behind pgmig's back: registering the file's text
@@ -216,7 +216,8 @@ PGMIG_FUNCTION(migrate_register) {
     const bool tampered = common::script_checksum(old->up_sql) != old->checksum ||
                           (old->version && old->applied && old->applied_checksum != old->checksum);
     if (tampered) {
-        throw Error(sqlstate::ledger_tampered, fmt::format("the ledger row of {} was changed outside pgmig", old->label()),
+        throw Error(sqlstate::ledger_tampered,
+                    fmt::format("the ledger row of {} was changed outside pgmig", old->label()),
                     "its stored up script no longer matches the checksum it was registered or applied with; "
                     "SELECT * FROM migrate_verify() shows the details",
                     "find out who changed it; then accept the right text with migrate_repair(version, up_sql, "
@@ -242,7 +243,7 @@ PGMIG_FUNCTION(migrate_register) {
                             "do not edit applied migrations: write a new migration for the change, or, if the new "
                             "text is what was really applied, accept it with migrate_repair(version, up_sql, reason)");
             }
-            store.update_definition(m, true);
+            store.save(m, true);
             store.record(HistoryEntry{m.version, name, "cosmetic_edit", std::nullopt, 1, m.checksum, old->checksum,
                                       std::nullopt, std::nullopt, "only whitespace, comments or line endings changed"});
             const std::string note = fmt::format("{}: recorded as a cosmetic edit (same statements)", m.label());
@@ -254,7 +255,7 @@ PGMIG_FUNCTION(migrate_register) {
     if (!same_definition || old->version != m.version) {
         // A pending migration may still be edited; an applied one only in its down script and
         // options; a repeatable one runs again when its checksum changed.
-        store.update_definition(m, old->version.has_value() && old->applied);
+        store.save(m, old->version.has_value() && old->applied);
     }
     return text_datum(m.checksum);
 }
@@ -366,7 +367,7 @@ PGMIG_FUNCTION(migrate_repair) {
     const std::string previous = m.applied_checksum.value_or(m.checksum);
     if (new_text) m.up_sql = *new_text;
     m.checksum = common::script_checksum(m.up_sql);
-    store.update_definition(m, m.applied);
+    store.save(m, m.applied);
     store.record(HistoryEntry{m.version, m.name, "repair", std::nullopt, 1, m.checksum, previous, std::nullopt,
                               std::nullopt, reason});
     return text_datum(m.checksum);

@@ -126,29 +126,16 @@ std::vector<std::string> LedgerStore::tampered() {
     return out;
 }
 
-void LedgerStore::insert(const Migration& m) {
+void LedgerStore::save(const Migration& m, bool accept_as_applied) {
     AsLedgerOwner owner(owner_);
     spi_.query(
-        "INSERT INTO pgmig.migrations (version_key, version, name, up_sql, down_sql, options, checksum, "
-        "registered_by) VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
-        {{BYTEAOID, m.key},
-         {TEXTOID, m.version},
-         {TEXTOID, m.name},
-         {TEXTOID, m.up_sql},
-         {TEXTOID, m.down_sql},
-         {JSONBOID, m.options_json},
-         {TEXTOID, m.checksum},
-         {NAMEOID, caller_.current_user}},
-        SPI_OK_INSERT);
-}
-
-void LedgerStore::update_definition(const Migration& m, bool accept_as_applied) {
-    AsLedgerOwner owner(owner_);
-    spi_.query(
-        "UPDATE pgmig.migrations SET version = $2, name = $3, up_sql = $4, down_sql = $5, options = $6, "
-        "checksum = $7, applied_checksum = CASE WHEN $9 THEN $7 ELSE applied_checksum END, "
-        "registered_at = pg_catalog.clock_timestamp(), registered_by = $8 "
-        "WHERE version_key = $1",
+        "INSERT INTO pgmig.migrations AS m (version_key, version, name, up_sql, down_sql, options, checksum, "
+        "registered_by) VALUES ($1, $2, $3, $4, $5, $6, $7, $8) "
+        "ON CONFLICT (version_key) DO UPDATE SET version = EXCLUDED.version, name = EXCLUDED.name, "
+        "up_sql = EXCLUDED.up_sql, down_sql = EXCLUDED.down_sql, options = EXCLUDED.options, "
+        "checksum = EXCLUDED.checksum, "
+        "applied_checksum = CASE WHEN $9 THEN EXCLUDED.checksum ELSE m.applied_checksum END, "
+        "registered_at = pg_catalog.clock_timestamp(), registered_by = EXCLUDED.registered_by",
         {{BYTEAOID, m.key},
          {TEXTOID, m.version},
          {TEXTOID, m.name},
@@ -158,7 +145,7 @@ void LedgerStore::update_definition(const Migration& m, bool accept_as_applied) 
          {TEXTOID, m.checksum},
          {NAMEOID, caller_.current_user},
          {BOOLOID, std::string(accept_as_applied ? "t" : "f")}},
-        SPI_OK_UPDATE);
+        SPI_OK_INSERT);
 }
 
 void LedgerStore::mark_applied(const Migration& m, const std::string& duration) {

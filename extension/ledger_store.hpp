@@ -77,10 +77,9 @@ class LedgerStore {
     // Applied migrations whose stored text, checksum and applied checksum disagree.
     std::vector<std::string> tampered();
 
-    void insert(const Migration& m);
-    // Stores m's definition; with `accept_as_applied`, its checksum also becomes the applied one
-    // (a cosmetic edit or a repair of an applied migration).
-    void update_definition(const Migration& m, bool accept_as_applied);
+    // Stores m's definition, new or replacing the registered one; with `accept_as_applied`, its
+    // checksum also becomes the applied one (a cosmetic edit or a repair of an applied migration).
+    void save(const Migration& m, bool accept_as_applied);
     void mark_applied(const Migration& m, const std::string& duration);
     void mark_unapplied(const Migration& m);
     void set_nontx_progress(const Migration& m, std::optional<int> done);

@@ -68,6 +68,18 @@ Migration nontx_migration(LedgerStore& store, const std::string& version) {
     return *m;
 }
 
+// Every call on a non-transactional migration: this session holds the session-level lock, the
+// ledger lock is taken, and `fn(store, migration)` runs.
+template <typename Fn>
+void with_nontx_migration(const std::string& version, Fn&& fn) {
+    pg::Spi spi;
+    require_session_lock(spi, version);
+    LedgerStore store(spi, current_caller());
+    store.lock();
+    const Migration m = nontx_migration(store, version);
+    fn(store, m);
+}
+
 }  // namespace
 }  // namespace pgmig
 
@@ -99,12 +111,7 @@ PGMIG_FUNCTION(pgmig_split_statements) {
 PGMIG_FUNCTION(migrate_nontx_begin) {
     const std::string version = arg_text(fcinfo, 0, "version");
     int done = 0;
-    {
-        pg::Spi spi;
-        require_session_lock(spi, version);
-        LedgerStore store(spi, current_caller());
-        store.lock();
-        const Migration m = nontx_migration(store, version);
+    with_nontx_migration(version, [&](LedgerStore& store, const Migration& m) {
         if (m.applied) {
             throw Error(sqlstate::invalid_argument, fmt::format("{} is already applied", m.label()), {},
                         "nothing to do; see migrate_status()");
@@ -115,7 +122,7 @@ PGMIG_FUNCTION(migrate_nontx_begin) {
         store.record(HistoryEntry{
             m.version, m.name, "nontx_start", std::nullopt, 1, m.checksum, std::nullopt, std::nullopt, std::nullopt,
             done > 0 ? std::optional(fmt::format("resuming after statement {}", done)) : std::nullopt});
-    }
+    });
     PG_RETURN_INT32(done);
 }
 
@@ -123,14 +130,11 @@ PGMIG_FUNCTION(migrate_nontx_begin) {
 PGMIG_FUNCTION(migrate_nontx_progress) {
     const std::string version = arg_text(fcinfo, 0, "version");
     const int done = PG_ARGISNULL(1) ? 0 : PG_GETARG_INT32(1);
-    pg::Spi spi;
-    require_session_lock(spi, version);
-    LedgerStore store(spi, current_caller());
-    store.lock();
-    const Migration m = nontx_migration(store, version);
-    store.set_nontx_progress(m, done);
-    store.record(HistoryEntry{m.version, m.name, "nontx_progress", std::nullopt, 1, m.checksum, std::nullopt,
-                              std::nullopt, std::nullopt, fmt::format("statement {} done", done)});
+    with_nontx_migration(version, [done](LedgerStore& store, const Migration& m) {
+        store.set_nontx_progress(m, done);
+        store.record(HistoryEntry{m.version, m.name, "nontx_progress", std::nullopt, 1, m.checksum, std::nullopt,
+                                  std::nullopt, std::nullopt, fmt::format("statement {} done", done)});
+    });
     PG_RETURN_VOID();
 }
 
@@ -144,19 +148,16 @@ PGMIG_FUNCTION(migrate_nontx_finish) {
     if (direction != "up" && direction != "down") {
         throw Error(sqlstate::invalid_argument, fmt::format("direction must be up or down, not \"{}\"", direction));
     }
-    pg::Spi spi;
-    require_session_lock(spi, version);
-    LedgerStore store(spi, current_caller());
-    store.lock();
-    const Migration m = nontx_migration(store, version);
-    audit::set_nontx_migration(nullptr);
-    if (direction == "up") {
-        store.mark_applied(m, duration);
-    } else {
-        store.mark_unapplied(m);
-    }
-    store.record(HistoryEntry{m.version, m.name, direction == "up" ? "apply" : "rollback", duration, 1, m.checksum,
-                              std::nullopt, std::nullopt, std::nullopt, std::nullopt});
+    with_nontx_migration(version, [&](LedgerStore& store, const Migration& m) {
+        audit::set_nontx_migration(nullptr);
+        if (direction == "up") {
+            store.mark_applied(m, duration);
+        } else {
+            store.mark_unapplied(m);
+        }
+        store.record(HistoryEntry{m.version, m.name, direction == "up" ? "apply" : "rollback", duration, 1, m.checksum,
+                                  std::nullopt, std::nullopt, std::nullopt, std::nullopt});
+    });
     PG_RETURN_VOID();
 }
 
@@ -166,13 +167,10 @@ PGMIG_FUNCTION(migrate_nontx_failed) {
     const int statement = PG_ARGISNULL(1) ? 0 : PG_GETARG_INT32(1);
     const std::string state = arg_text(fcinfo, 2, "sqlstate");
     const std::string message = arg_text(fcinfo, 3, "message");
-    pg::Spi spi;
-    require_session_lock(spi, version);
-    LedgerStore store(spi, current_caller());
-    store.lock();
-    const Migration m = nontx_migration(store, version);
-    audit::set_nontx_migration(nullptr);
-    store.record(HistoryEntry{m.version, m.name, "failed", std::nullopt, 1, m.checksum, std::nullopt, state, message,
-                              fmt::format("statement {} failed", statement)});
+    with_nontx_migration(version, [&](LedgerStore& store, const Migration& m) {
+        audit::set_nontx_migration(nullptr);
+        store.record(HistoryEntry{m.version, m.name, "failed", std::nullopt, 1, m.checksum, std::nullopt, state,
+                                  message, fmt::format("statement {} failed", statement)});
+    });
     PG_RETURN_VOID();
 }

@@ -76,9 +76,9 @@ void literal_after(const std::string& text, const std::vector<Token>& tokens, in
 }
 
 bool is_secret_option(const DefElem* opt) {
-    return opt->defname != nullptr && (pg_strcasecmp(opt->defname, "password") == 0 ||
-                                       pg_strcasecmp(opt->defname, "passfile") == 0 ||
-                                       pg_strcasecmp(opt->defname, "sslpassword") == 0);
+    return opt->defname != nullptr &&
+           (pg_strcasecmp(opt->defname, "password") == 0 || pg_strcasecmp(opt->defname, "passfile") == 0 ||
+            pg_strcasecmp(opt->defname, "sslpassword") == 0);
 }
 
 void secret_options(List* options, const std::string& text, const std::vector<Token>& tokens, Ranges& out) {
@@ -143,9 +143,8 @@ std::string redact_statement(const std::string& statement) {
         } else if (IsA(stmt, CreateSubscriptionStmt) || IsA(stmt, AlterSubscriptionStmt)) {
             // The connection string has no location of its own: it is the literal after CONNECTION.
             const int from = lfirst_node(RawStmt, cell)->stmt_location;
-            const auto end = std::find_if(tokens.begin(), tokens.end(), [from](const Token& t) {
-                return t.start >= from && t.kind == CONNECTION;
-            });
+            const auto end = std::find_if(tokens.begin(), tokens.end(),
+                                          [from](const Token& t) { return t.start >= from && t.kind == CONNECTION; });
             if (end != tokens.end()) literal_after(statement, tokens, end->start + 1, 0, ranges);
             if (IsA(stmt, CreateSubscriptionStmt)) {
                 secret_options(castNode(CreateSubscriptionStmt, stmt)->options, statement, tokens, ranges);

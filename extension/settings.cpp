@@ -51,11 +51,11 @@ void define() {
     DefineCustomIntVariable("pgmig.retry_backoff", "Wait before the first retry; it doubles on every retry.", nullptr,
                             &g_retry_backoff_ms, 1000, 0, 600000, PGC_USERSET, GUC_UNIT_MS, nullptr, nullptr, nullptr);
     // PGC_SUSET: only superusers, and roles granted SET on it (pgmig_admin), may relax it.
-    DefineCustomEnumVariable("pgmig.out_of_band", "What happens to DDL run outside migrate_apply() and migrate_rollback().",
-                             "log records it; warn also warns the session; block refuses it for roles that are not "
-                             "pgmig_admin.",
-                             &g_out_of_band, static_cast<int>(OutOfBand::log), kOutOfBandOptions, PGC_SUSET, 0,
-                             nullptr, nullptr, nullptr);
+    DefineCustomEnumVariable(
+        "pgmig.out_of_band", "What happens to DDL run outside migrate_apply() and migrate_rollback().",
+        "log records it; warn also warns the session; block refuses it for roles that are not "
+        "pgmig_admin.",
+        &g_out_of_band, static_cast<int>(OutOfBand::log), kOutOfBandOptions, PGC_SUSET, 0, nullptr, nullptr, nullptr);
     MarkGUCPrefixReserved("pgmig");
 }
 
