@@ -193,11 +193,17 @@ void Applier::run_nontransactional(const PlanItem& item) {
     if (done > 0) {
         fmt::print("resuming {} after statement {} of {}\n", file.label(), done, stmts.rows());
     }
-    // The migration's lock timeout (else pgmig.lock_timeout) bounds each statement's waits, as in migrate_apply().
-    const std::string lock_timeout =
-        file.options.contains("lock_timeout") ? file.options["lock_timeout"].get<std::string>() : std::string();
-    call("SELECT set_config('lock_timeout', coalesce($1, current_setting('pgmig.lock_timeout', true), '5s'), false)",
-         {lock_timeout.empty() ? std::nullopt : std::optional(lock_timeout)});
+    // The migration's timeouts (else pgmig.lock_timeout / pgmig.statement_timeout) bound each statement, as
+    // in migrate_apply(). Here every statement is top-level, so plain settings work.
+    const auto set_timeout = [&](const char* setting, const char* fallback) {
+        const std::string value =
+            file.options.contains(setting) ? file.options[setting].get<std::string>() : std::string();
+        call(fmt::format("SELECT set_config('{0}', coalesce($1, current_setting('pgmig.{0}', true), '{1}'), false)",
+                         setting, fallback),
+             {value.empty() ? std::nullopt : std::optional(value)});
+    };
+    set_timeout("lock_timeout", "5s");
+    set_timeout("statement_timeout", "0");
     for (int i = 0; i < stmts.rows(); ++i) {
         const int n = std::stoi(stmts.get(i, 0));
         if (n <= done) continue;
@@ -209,7 +215,7 @@ void Applier::run_nontransactional(const PlanItem& item) {
             const ServerError e = res.error();
             conn_.exec_params("SELECT migrate_nontx_failed($1, $2::int, $3, $4)",
                               {item.version, std::to_string(n), e.sqlstate.empty() ? "XX000" : e.sqlstate, e.message});
-            conn_.exec("RESET lock_timeout");
+            conn_.exec("RESET lock_timeout; RESET statement_timeout");
             const std::string what =
                 fmt::format("statement {} of non-transactional migration {} failed: {}{}", n, file.label(), e.message,
                             e.sqlstate.empty() ? "" : " (SQLSTATE " + e.sqlstate + ")");
@@ -220,7 +226,7 @@ void Applier::run_nontransactional(const PlanItem& item) {
         }
         call("SELECT migrate_nontx_progress($1, $2::int)", {item.version, std::to_string(n)});
     }
-    conn_.exec("RESET lock_timeout");
+    conn_.exec("RESET lock_timeout; RESET statement_timeout");
     const long long ms = ms_since(start);
     call("SELECT migrate_nontx_finish($1, $2::interval)", {item.version, interval_ms(ms)});
     fmt::print("applied {} ({} ms, non-transactional)\n", file.label(), ms);

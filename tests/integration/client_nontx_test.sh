@@ -70,3 +70,18 @@ wait "$holder" 2>/dev/null
 if [ "$(sql "$dbl" "SELECT count(*) FROM information_schema.columns WHERE table_name = 'lt' AND column_name = 'note'")" = 1 ]; then pass "applied after retries"; else fail "applied after retries" "column missing"; fi
 run apply --dir "$ld" --retry-wait soon -d "dbname=$dbl"
 expect "bad --retry-wait is a usage error" 2 "bad --retry-wait"
+
+# --- a non-transactional migration's statement timeout bounds each of its statements ------------
+newdb dbst
+sd="$work/nontx_timeout"
+mkdir -p "$sd"
+printf '%s\n' "-- pgmig:no-transaction" "-- pgmig:statement-timeout 200ms" "-- pgmig:up" \
+    "CREATE TABLE IF NOT EXISTS st (id int);" "SELECT pg_sleep(3);" >"$sd/1_slow.sql"
+run apply --dir "$sd" -d "dbname=$dbst"
+expect "non-transactional statement timeout" 5 "statement 2 of non-transactional migration" "57014"
+if [ "$(sql "$dbst" "SELECT to_regclass('st') IS NOT NULL")" = t ] &&
+    [ "$(sql "$dbst" "SELECT state FROM migrate_status()")" = in_progress ]; then
+    pass "after the statement timeout, statement 1 stays done and the migration is in progress"
+else
+    fail "after the statement timeout" "$(sql "$dbst" "SELECT state FROM migrate_status()")"
+fi
