@@ -86,6 +86,7 @@ class LedgerStore {
     void record(const HistoryEntry& e);
 
     const Caller& caller() const { return caller_; }
+    Oid owner() const { return owner_; }
 
   private:
     Migration from_row(const std::vector<std::optional<std::string>>& row);

@@ -19,6 +19,7 @@ extern "C" {
 #include <optional>
 
 #include "audit.hpp"
+#include "failure_record.hpp"
 #include "redact.hpp"
 #include "settings.hpp"
 
@@ -149,6 +150,11 @@ void backoff(int ms) {
     }
 }
 
+// The caller's address, for records written by someone else on its behalf.
+std::optional<std::string> client_addr(pg::Spi& spi) {
+    return spi.query("SELECT pg_catalog.host(pg_catalog.inet_client_addr())", {}, SPI_OK_SELECT).rows.at(0).at(0);
+}
+
 void notice(const std::string& message) {
     const char* text = message.c_str();
     pg::call([text] { ereport(NOTICE, (errmsg_internal("%s", text))); });
@@ -225,8 +231,14 @@ std::vector<RunResult> run_plan(LedgerStore& store, pg::Spi& spi, const std::vec
                 break;
             } catch (const Error& e) {
                 // The attempt's subtransaction is rolled back here, and its locks released.
-                if (e.sqlstate() != make_sqlstate("55P03") || attempt > retries) throw;
+                const bool retry = e.sqlstate() == make_sqlstate("55P03") && attempt <= retries;
+                if (!retry) {
+                    // The caller's transaction is about to abort: a worker keeps the record.
+                    if (!rehearse) record_failure_after_rollback(store, m, e.sqlstate(), e.message(), client_addr(spi));
+                    throw;
+                }
                 if (!holds_no_user_locks(spi)) {
+                    record_failure_after_rollback(store, m, e.sqlstate(), e.message(), client_addr(spi));
                     throw Error(e.sqlstate(), e.message(), e.detail(),
                                 fmt::format("this transaction already holds locks (earlier migrations or "
                                             "statements), so waiting here would block others: retry the whole "

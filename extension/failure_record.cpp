@@ -1,0 +1,159 @@
+// The failure recorder: a dynamic background worker and what the failing backend hands it.
+extern "C" {
+#include "postgres.h"
+#include "access/xact.h"
+#include "catalog/pg_type_d.h"
+#include "executor/spi.h"
+#include "fmgr.h"
+#include "miscadmin.h"
+#include "postmaster/bgworker.h"
+#include "storage/dsm.h"
+#include "utils/builtins.h"
+#include "utils/guc.h"
+#include "utils/snapmgr.h"
+#include "utils/timestamp.h"
+
+PGDLLEXPORT void pgmig_failure_worker(Datum arg);
+}
+
+#include <fmt/format.h>
+#include <nlohmann/json.hpp>
+
+#include "failure_record.hpp"
+#include "ledger_store.hpp"
+#include "pg/boundary.hpp"
+
+namespace pgmig {
+namespace {
+
+// What bgw_extra carries next to the DSM handle in bgw_main_arg.
+struct WorkerTarget {
+    Oid database;
+    Oid role;
+};
+static_assert(sizeof(WorkerTarget) <= BGW_EXTRALEN);
+
+// The last failure handed over, so that the same failure repeated inside one transaction (a
+// retry loop in PL/pgSQL, say) is recorded once rather than starting a worker each time.
+TimestampTz g_last_transaction = 0;
+char g_last_failure[300] = "";
+
+bool already_recorded(const std::string& key) {
+    const TimestampTz transaction = GetCurrentTransactionStartTimestamp();
+    if (transaction == g_last_transaction && key == g_last_failure) return true;
+    g_last_transaction = transaction;
+    strlcpy(g_last_failure, key.c_str(), sizeof(g_last_failure));
+    return false;
+}
+
+std::string setting(const char* name) {
+    const char* value = pg::call([name] { return GetConfigOption(name, true, false); });
+    return value != nullptr ? value : "";
+}
+
+}  // namespace
+
+void record_failure_after_rollback(const LedgerStore& store, const Migration& m, int sqlstate,
+                                   const std::string& message, const std::optional<std::string>& client_addr) {
+    try {
+        const char* state = pg::call([sqlstate] { return unpack_sql_state(sqlstate); });
+        if (already_recorded(fmt::format("{}|{}|{}", m.version.value_or(""), m.name, state))) return;
+        nlohmann::json record = {{"version", m.version ? nlohmann::json(*m.version) : nlohmann::json(nullptr)},
+                                 {"name", m.name},
+                                 {"action", "failed"},
+                                 {"checksum", m.checksum},
+                                 {"sqlstate", std::string(state)},
+                                 {"message", message},
+                                 {"current_user_name", store.caller().current_user},
+                                 {"application_name", setting("application_name")},
+                                 {"backend_pid", MyProcPid}};
+        const Oid session_user = GetSessionUserId();
+        record["session_user_name"] =
+            std::string(pg::call([session_user] { return GetUserNameFromId(session_user, false); }));
+        if (client_addr) record["client_addr"] = *client_addr;
+        const std::string text = record.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
+        const WorkerTarget target{MyDatabaseId, store.owner()};
+        const char* bytes = text.c_str();
+        const size_t size = text.size() + 1;
+        const bool started = pg::call([bytes, size, target] {
+            // Pinned: the segment outlives this backend's mapping, so nobody waits for the worker.
+            dsm_segment* seg = dsm_create(size, 0);
+            memcpy(dsm_segment_address(seg), bytes, size);
+            dsm_pin_segment(seg);
+            const dsm_handle handle = dsm_segment_handle(seg);
+            BackgroundWorker worker;
+            memset(&worker, 0, sizeof(worker));
+            worker.bgw_flags = BGWORKER_SHMEM_ACCESS | BGWORKER_BACKEND_DATABASE_CONNECTION;
+            worker.bgw_start_time = BgWorkerStart_RecoveryFinished;
+            worker.bgw_restart_time = BGW_NEVER_RESTART;
+            strlcpy(worker.bgw_library_name, "pgmig", BGW_MAXLEN);
+            strlcpy(worker.bgw_function_name, "pgmig_failure_worker", BGW_MAXLEN);
+            strlcpy(worker.bgw_name, "pgmig failure recorder", BGW_MAXLEN);
+            strlcpy(worker.bgw_type, "pgmig failure recorder", BGW_MAXLEN);
+            worker.bgw_main_arg = UInt32GetDatum(handle);
+            memcpy(worker.bgw_extra, &target, sizeof(target));
+            const bool ok = RegisterDynamicBackgroundWorker(&worker, nullptr);
+            if (!ok) dsm_unpin_segment(handle);
+            dsm_detach(seg);
+            return ok;
+        });
+        if (!started) {
+            pg::call([] {
+                ereport(WARNING, (errmsg("pgmig could not start a worker to record the failed attempt in pgmig.history"),
+                                  errhint("raise max_worker_processes; the failure itself is reported as an error")));
+            });
+        }
+    } catch (const Error& e) {
+        const std::string note = fmt::format("pgmig could not record the failed attempt: {}", e.message());
+        const char* text = note.c_str();
+        try {
+            pg::call([text] { ereport(WARNING, (errmsg_internal("%s", text))); });
+        } catch (...) {  // NOLINT(bugprone-empty-catch): recording a failure must never hide the failure
+        }
+    }
+}
+
+}  // namespace pgmig
+
+// The worker: no C++ object is alive while it calls PostgreSQL, so an error simply ends it
+// (PostgreSQL logs it) after the segment was released.
+extern "C" void pgmig_failure_worker(Datum arg) {
+    const dsm_handle handle = DatumGetUInt32(arg);
+    pgmig::WorkerTarget target;
+    memcpy(&target, MyBgworkerEntry->bgw_extra, sizeof(target));
+    BackgroundWorkerUnblockSignals();
+    BackgroundWorkerInitializeConnectionByOid(target.database, target.role, 0);
+
+    dsm_segment* seg = dsm_attach(handle);
+    if (seg == nullptr) {
+        ereport(LOG, (errmsg("pgmig failure recorder: the failure record is gone")));
+        return;
+    }
+    char* record = pstrdup(static_cast<const char*>(dsm_segment_address(seg)));
+    dsm_detach(seg);
+    dsm_unpin_segment(handle);
+
+    SetCurrentStatementStartTimestamp();
+    StartTransactionCommand();
+    SPI_connect();
+    PushActiveSnapshot(GetTransactionSnapshot());
+    Oid types[1] = {TEXTOID};
+    Datum values[1] = {CStringGetTextDatum(record)};
+    const int rc = SPI_execute_with_args(
+        "INSERT INTO pgmig.history (version, name, action, checksum, sqlstate, message, session_user_name, "
+        "current_user_name, application_name, client_addr, backend_pid, reason) "
+        "SELECT r.version, r.name, r.action, r.checksum, r.sqlstate, r.message, r.session_user_name, "
+        "r.current_user_name, r.application_name, r.client_addr, r.backend_pid, "
+        "'recorded after the failing transaction rolled back' "
+        "FROM pg_catalog.jsonb_to_record($1::pg_catalog.jsonb) AS r(version text, name text, action text, "
+        "checksum text, sqlstate text, message text, session_user_name name, current_user_name name, "
+        "application_name text, client_addr inet, backend_pid integer)",
+        1, types, values, nullptr, false, 0);
+    if (rc != SPI_OK_INSERT) {
+        ereport(LOG, (errmsg("pgmig failure recorder: inserting into pgmig.history returned %s",
+                             SPI_result_code_string(rc))));
+    }
+    SPI_finish();
+    PopActiveSnapshot();
+    CommitTransactionCommand();
+}
