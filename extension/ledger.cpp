@@ -278,6 +278,7 @@ PGMIG_FUNCTION(migrate_apply) {
         const std::vector<Migration> plan = apply_plan(store.load_all(), target_key);
         const auto scripts = parse_plan(plan, Direction::up);
         results = run_plan(store, spi, plan, scripts, Direction::up, dry_run);
+        if (!dry_run && !results.empty()) store.save_snapshot("migrate_apply");
     }
     return_rows(fcinfo, results);
     return static_cast<Datum>(0);
@@ -320,7 +321,9 @@ std::vector<RunResult> rollback(const std::function<size_t(const std::vector<Mig
         }
     }
     const auto scripts = parse_plan(applied, Direction::down);
-    return run_plan(store, spi, applied, scripts, Direction::down, false);
+    std::vector<RunResult> results = run_plan(store, spi, applied, scripts, Direction::down, false);
+    if (!results.empty()) store.save_snapshot("migrate_rollback");
+    return results;
 }
 
 }  // namespace
@@ -392,6 +395,7 @@ PGMIG_FUNCTION(migrate_baseline) {
                                       std::nullopt, std::nullopt});
             results.push_back(RunResult{*m.version, m.name, "baselined", zero});
         }
+        if (!results.empty()) store.save_snapshot("migrate_baseline");
     }
     return_rows(fcinfo, results);
     return static_cast<Datum>(0);

@@ -171,6 +171,17 @@ void LedgerStore::set_nontx_progress(const Migration& m, std::optional<int> done
                SPI_OK_UPDATE);
 }
 
+void LedgerStore::save_snapshot(const std::string& reason) {
+    AsLedgerOwner owner(owner_);
+    spi_.query(
+        "WITH s AS (SELECT coalesce(pg_catalog.jsonb_object_agg(object_key, description), '{}') AS snapshot "
+        "FROM pgmig.snapshot_objects()) "
+        "INSERT INTO pgmig.snapshots (reason, fingerprint, snapshot) "
+        "SELECT $1, pg_catalog.encode(pg_catalog.sha256(pg_catalog.convert_to(snapshot::text, 'UTF8')), 'hex'), "
+        "snapshot FROM s",
+        {{TEXTOID, reason}}, SPI_OK_INSERT);
+}
+
 void LedgerStore::record(const HistoryEntry& e) {
     AsLedgerOwner owner(owner_);
     spi_.query(

@@ -84,6 +84,8 @@ class LedgerStore {
     void mark_unapplied(const Migration& m);
     void set_nontx_progress(const Migration& m, std::optional<int> done);
     void record(const HistoryEntry& e);
+    // Stores the live schema's snapshot as the one the ledger now expects (migrate_drift's baseline).
+    void save_snapshot(const std::string& reason);
 
     const Caller& caller() const { return caller_; }
     Oid owner() const { return owner_; }

@@ -157,6 +157,7 @@ PGMIG_FUNCTION(migrate_nontx_finish) {
         }
         store.record(HistoryEntry{m.version, m.name, direction == "up" ? "apply" : "rollback", duration, 1, m.checksum,
                                   std::nullopt, std::nullopt, std::nullopt, std::nullopt});
+        store.save_snapshot(direction == "up" ? "non-transactional apply" : "non-transactional rollback");
     });
     PG_RETURN_VOID();
 }

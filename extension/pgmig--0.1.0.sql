@@ -117,6 +117,7 @@ CREATE TRIGGER ddl_audit_no_truncate BEFORE TRUNCATE ON pgmig.ddl_audit
 
 REVOKE ALL ON pgmig.migrations, pgmig.history, pgmig.ddl_audit FROM PUBLIC;
 GRANT SELECT ON pgmig.migrations, pgmig.history, pgmig.ddl_audit TO pgmig_reader;
+-- (pgmig.snapshots, created below, gets the same grants there)
 
 CREATE FUNCTION pgmig.script_checksum(script text) RETURNS text
     AS 'MODULE_PATHNAME', 'pgmig_script_checksum'
@@ -272,6 +273,246 @@ CREATE FUNCTION migrate_audit_verify()
 COMMENT ON FUNCTION migrate_audit_verify() IS
     'seals new audit rows into the hash chain and reports the first broken link; keep chain_head outside the database';
 
+
+-- ACL entries as sorted text, the owner written OWNER and the default ACL spelled out, so that
+-- the same privileges compare equal whoever owns the object and however they were reached.
+CREATE FUNCTION pgmig.acl_entries(acl aclitem[], owner oid, objtype "char") RETURNS jsonb
+    LANGUAGE sql STABLE
+    SET search_path = pg_catalog, pg_temp
+    AS $$
+    SELECT coalesce(jsonb_agg(entry ORDER BY entry), '[]'::jsonb)
+      FROM (SELECT CASE WHEN x.grantee = owner THEN 'OWNER' WHEN x.grantee = 0 THEN 'PUBLIC'
+                        ELSE x.grantee::regrole::text END
+                   || ':' || x.privilege_type || CASE WHEN x.is_grantable THEN ' WITH GRANT OPTION' ELSE '' END
+                   || CASE WHEN x.grantor <> owner THEN ' BY ' || x.grantor::regrole::text ELSE '' END AS entry
+              FROM aclexplode(coalesce(acl, acldefault(objtype, owner))) x) e
+    $$;
+
+-- Catalog snapshots: a canonical jsonb description of the user schema. Keys are
+-- "<type> <identity>" from pg_identify_object (the same identities the audit trail records);
+-- the GUCs that change catalog text are pinned by the SET clauses; owners are left out (the same
+-- schema built by another role is the same schema) and ACL entries for the owner say OWNER.
+CREATE FUNCTION pgmig.snapshot_objects()
+    RETURNS TABLE (object_key text, object_type text, identity text, description jsonb)
+    LANGUAGE sql STABLE
+    SET search_path = pg_catalog, pg_temp
+    SET "DateStyle" = 'ISO, YMD'
+    SET "IntervalStyle" = 'postgres'
+    SET "TimeZone" = 'UTC'
+    SET extra_float_digits = 1
+    SET quote_all_identifiers = off
+    AS $$
+    WITH user_ns AS (
+        SELECT n.oid, n.nspname FROM pg_namespace n
+         WHERE n.nspname NOT IN ('pg_catalog', 'information_schema', 'pg_toast', 'pgmig')
+           AND n.nspname NOT LIKE 'pg\_temp\_%' AND n.nspname NOT LIKE 'pg\_toast\_temp\_%'
+           AND NOT EXISTS (SELECT 1 FROM pg_depend d WHERE d.classid = 'pg_namespace'::regclass
+                           AND d.objid = n.oid AND d.deptype = 'e')
+    ),
+    -- objects that belong to an extension are the extension's business
+    ext_member AS (
+        SELECT classid, objid FROM pg_depend WHERE deptype = 'e'
+    ),
+    rels AS (
+        SELECT c.oid, c.relname, c.relkind, c.relnamespace, c.relowner, c.relacl, c.relpersistence,
+               c.relrowsecurity, c.relforcerowsecurity, c.reloptions, c.relispartition
+          FROM pg_class c JOIN user_ns n ON n.oid = c.relnamespace
+         WHERE c.relkind IN ('r', 'p', 'v', 'm', 'S', 'f', 'i', 'I', 'c')
+           AND NOT EXISTS (SELECT 1 FROM ext_member e WHERE e.classid = 'pg_class'::regclass AND e.objid = c.oid)
+    ),
+    objects AS (
+        -- schemas
+        SELECT 'pg_namespace'::regclass AS classid, n.oid AS objid,
+               jsonb_build_object('acl', pgmig.acl_entries(nn.nspacl, nn.nspowner, 'n'),
+                                  'comment', obj_description(n.oid, 'pg_namespace')) AS description
+          FROM user_ns n JOIN pg_namespace nn ON nn.oid = n.oid
+         WHERE n.nspname <> 'public'
+        UNION ALL
+        -- tables, partitioned and foreign tables, views, materialized views, sequences
+        SELECT 'pg_class'::regclass, r.oid,
+               jsonb_strip_nulls(jsonb_build_object(
+                   'kind', r.relkind,
+                   'persistence', r.relpersistence,
+                   'columns', (SELECT jsonb_agg(jsonb_strip_nulls(jsonb_build_object(
+                                   'name', a.attname,
+                                   'type', format_type(a.atttypid, a.atttypmod),
+                                   'not_null', a.attnotnull,
+                                   'default', CASE WHEN a.attgenerated = '' THEN pg_get_expr(ad.adbin, ad.adrelid) END,
+                                   'generated', CASE WHEN a.attgenerated <> '' THEN pg_get_expr(ad.adbin, ad.adrelid) END,
+                                   'identity', NULLIF(a.attidentity, ''),
+                                   'collation', CASE WHEN a.attcollation <> 0 AND a.attcollation <> t.typcollation
+                                                     THEN (SELECT collname FROM pg_collation WHERE oid = a.attcollation) END,
+                                   'comment', col_description(r.oid, a.attnum),
+                                   'acl', CASE WHEN a.attacl IS NOT NULL THEN pgmig.acl_entries(a.attacl, r.relowner, 'c') END))
+                                   ORDER BY a.attnum)
+                                 FROM pg_attribute a
+                                 JOIN pg_type t ON t.oid = a.atttypid
+                                 LEFT JOIN pg_attrdef ad ON ad.adrelid = a.attrelid AND ad.adnum = a.attnum
+                                WHERE a.attrelid = r.oid AND a.attnum > 0 AND NOT a.attisdropped
+                                  AND r.relkind IN ('r', 'p', 'f', 'v', 'm', 'c')),
+                   'constraints', (SELECT jsonb_object_agg(co.conname, pg_get_constraintdef(co.oid, true))
+                                     FROM pg_constraint co WHERE co.conrelid = r.oid),
+                   'definition', CASE WHEN r.relkind IN ('v', 'm') THEN pg_get_viewdef(r.oid, true)
+                                      WHEN r.relkind IN ('i', 'I') THEN pg_get_indexdef(r.oid) END,
+                   'partition_key', CASE WHEN r.relkind = 'p' THEN pg_get_partkeydef(r.oid) END,
+                   'partition_of', CASE WHEN r.relispartition THEN
+                       (SELECT jsonb_build_array(i.inhparent::regclass::text, pg_get_expr(c2.relpartbound, c2.oid))
+                          FROM pg_inherits i JOIN pg_class c2 ON c2.oid = i.inhrelid WHERE i.inhrelid = r.oid) END,
+                   'inherits', CASE WHEN NOT r.relispartition THEN
+                       (SELECT jsonb_agg(i.inhparent::regclass::text ORDER BY i.inhseqno)
+                          FROM pg_inherits i WHERE i.inhrelid = r.oid) END,
+                   'row_security', NULLIF(r.relrowsecurity, false),
+                   'force_row_security', NULLIF(r.relforcerowsecurity, false),
+                   'options', (SELECT jsonb_agg(o ORDER BY o) FROM unnest(r.reloptions) o),
+                   'sequence', (SELECT jsonb_build_object('type', format_type(s.seqtypid, NULL), 'start', s.seqstart,
+                                       'increment', s.seqincrement, 'min', s.seqmin, 'max', s.seqmax,
+                                       'cache', s.seqcache, 'cycle', s.seqcycle,
+                                       'owned_by', (SELECT d.refobjid::regclass::text || '.' || a.attname
+                                                      FROM pg_depend d JOIN pg_attribute a
+                                                        ON a.attrelid = d.refobjid AND a.attnum = d.refobjsubid
+                                                     WHERE d.classid = 'pg_class'::regclass AND d.objid = r.oid
+                                                       AND d.refclassid = 'pg_class'::regclass
+                                                       AND d.deptype IN ('a', 'i') LIMIT 1))
+                                  FROM pg_sequence s WHERE s.seqrelid = r.oid),
+                   'acl', CASE WHEN r.relkind NOT IN ('i', 'I', 'c')
+                               THEN pgmig.acl_entries(r.relacl, r.relowner, (CASE WHEN r.relkind = 'S' THEN 's' ELSE 'r' END)::"char") END,
+                   'comment', obj_description(r.oid, 'pg_class')))
+          FROM rels r
+        UNION ALL
+        -- functions and procedures
+        SELECT 'pg_proc'::regclass, p.oid,
+               jsonb_strip_nulls(jsonb_build_object(
+                   'definition', CASE WHEN p.prokind <> 'a' THEN pg_get_functiondef(p.oid) END,
+                   'aggregate', CASE WHEN p.prokind = 'a' THEN pg_get_function_arguments(p.oid) END,
+                   'acl', pgmig.acl_entries(p.proacl, p.proowner, 'f'),
+                   'comment', obj_description(p.oid, 'pg_proc')))
+          FROM pg_proc p JOIN user_ns n ON n.oid = p.pronamespace
+         WHERE NOT EXISTS (SELECT 1 FROM ext_member e WHERE e.classid = 'pg_proc'::regclass AND e.objid = p.oid)
+        UNION ALL
+        -- triggers (not the internal ones of foreign keys)
+        SELECT 'pg_trigger'::regclass, tg.oid,
+               jsonb_build_object('definition', pg_get_triggerdef(tg.oid, true), 'enabled', tg.tgenabled)
+          FROM pg_trigger tg JOIN rels r ON r.oid = tg.tgrelid
+         WHERE NOT tg.tgisinternal
+        UNION ALL
+        -- types: enums, domains, ranges (composite types are their pg_class rows)
+        SELECT 'pg_type'::regclass, t.oid,
+               jsonb_strip_nulls(jsonb_build_object(
+                   'kind', t.typtype,
+                   'labels', CASE WHEN t.typtype = 'e' THEN
+                       (SELECT jsonb_agg(e.enumlabel ORDER BY e.enumsortorder) FROM pg_enum e WHERE e.enumtypid = t.oid) END,
+                   'base', CASE WHEN t.typtype = 'd' THEN format_type(t.typbasetype, t.typtypmod) END,
+                   'not_null', CASE WHEN t.typtype = 'd' THEN t.typnotnull END,
+                   'default', t.typdefault,
+                   'constraints', CASE WHEN t.typtype = 'd' THEN
+                       (SELECT jsonb_object_agg(co.conname, pg_get_constraintdef(co.oid, true))
+                          FROM pg_constraint co WHERE co.contypid = t.oid) END,
+                   'subtype', CASE WHEN t.typtype = 'r' THEN
+                       (SELECT format_type(rg.rngsubtype, NULL) FROM pg_range rg WHERE rg.rngtypid = t.oid) END,
+                   'acl', pgmig.acl_entries(t.typacl, t.typowner, 'T'),
+                   'comment', obj_description(t.oid, 'pg_type')))
+          FROM pg_type t JOIN user_ns n ON n.oid = t.typnamespace
+         WHERE t.typtype IN ('e', 'd', 'r')
+           AND NOT EXISTS (SELECT 1 FROM ext_member e WHERE e.classid = 'pg_type'::regclass AND e.objid = t.oid)
+        UNION ALL
+        -- row-level security policies
+        SELECT 'pg_policy'::regclass, po.oid,
+               jsonb_strip_nulls(jsonb_build_object(
+                   'command', po.polcmd, 'permissive', po.polpermissive,
+                   'roles', (SELECT jsonb_agg(CASE WHEN ro = 0 THEN 'PUBLIC' ELSE ro::regrole::text END ORDER BY 1)
+                               FROM unnest(po.polroles) ro),
+                   'using', pg_get_expr(po.polqual, po.polrelid),
+                   'check', pg_get_expr(po.polwithcheck, po.polrelid)))
+          FROM pg_policy po JOIN rels r ON r.oid = po.polrelid
+        UNION ALL
+        -- extensions and their versions (pgmig itself excluded)
+        SELECT 'pg_extension'::regclass, x.oid, jsonb_build_object('version', x.extversion)
+          FROM pg_extension x WHERE x.extname NOT IN ('plpgsql', 'pgmig')
+    )
+    SELECT i.type || ' ' || i.identity, i.type, i.identity, o.description
+      FROM objects o, LATERAL pg_identify_object(o.classid, o.objid, 0) i
+    $$;
+COMMENT ON FUNCTION pgmig.snapshot_objects() IS 'the objects of the user schema, canonically described, one row each';
+
+CREATE FUNCTION migrate_snapshot() RETURNS jsonb
+    LANGUAGE sql STABLE
+    SET search_path = pg_catalog, pg_temp
+    AS $$ SELECT coalesce(jsonb_object_agg(object_key, description), '{}'::jsonb) FROM pgmig.snapshot_objects() $$;
+COMMENT ON FUNCTION migrate_snapshot() IS
+    'canonical jsonb description of the user schema: the same schema gives the same document';
+
+CREATE FUNCTION migrate_fingerprint() RETURNS text
+    LANGUAGE sql STABLE
+    SET search_path = pg_catalog, pg_temp
+    AS $$
+    SELECT encode(sha256(convert_to(coalesce(jsonb_object_agg(object_key, description), '{}'::jsonb)::text, 'UTF8')),
+                  'hex')
+      FROM pgmig.snapshot_objects()
+    $$;
+COMMENT ON FUNCTION migrate_fingerprint() IS 'SHA-256 of migrate_snapshot()';
+
+CREATE FUNCTION migrate_fingerprint_objects() RETURNS TABLE (object_type text, identity text, fingerprint text)
+    LANGUAGE sql STABLE
+    SET search_path = pg_catalog, pg_temp
+    AS $$
+    SELECT object_type, identity, encode(sha256(convert_to(description::text, 'UTF8')), 'hex')
+      FROM pgmig.snapshot_objects() ORDER BY object_key
+    $$;
+COMMENT ON FUNCTION migrate_fingerprint_objects() IS 'the fingerprint of each object, to locate a difference';
+
+-- The schema the ledger expects: the snapshot taken after each apply, rollback and baseline.
+CREATE TABLE pgmig.snapshots (
+    id          bigint      GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+    taken_at    timestamptz NOT NULL DEFAULT pg_catalog.clock_timestamp(),
+    reason      text        NOT NULL,
+    fingerprint text        NOT NULL,
+    snapshot    jsonb       NOT NULL
+);
+COMMENT ON TABLE pgmig.snapshots IS 'the schema as pgmig left it after each apply, rollback and baseline';
+INSERT INTO pgmig.snapshots (reason, fingerprint, snapshot)
+    SELECT 'CREATE EXTENSION', encode(sha256(convert_to(s::text, 'UTF8')), 'hex'), s
+      FROM (SELECT coalesce(jsonb_object_agg(object_key, description), '{}'::jsonb) AS s
+              FROM pgmig.snapshot_objects()) snapshot;
+
+CREATE FUNCTION migrate_drift()
+    RETURNS TABLE (object_type text, identity text, change text, detail text, changed_at timestamptz,
+                   changed_by name, statement text, audit_id bigint)
+    LANGUAGE sql STABLE
+    SET search_path = pg_catalog, pg_temp
+    AS $$
+    WITH expected AS (
+        SELECT id, taken_at, snapshot FROM pgmig.snapshots ORDER BY id DESC LIMIT 1
+    ), live AS (
+        SELECT object_key, object_type, identity, description FROM pgmig.snapshot_objects()
+    ), base AS (
+        SELECT e.key AS object_key, e.value AS description
+          FROM expected x, jsonb_each(x.snapshot) e
+    ), diff AS (
+        SELECT coalesce(l.object_key, b.object_key) AS object_key,
+               CASE WHEN b.object_key IS NULL THEN 'added' WHEN l.object_key IS NULL THEN 'removed'
+                    ELSE 'changed' END AS change,
+               (SELECT string_agg(k, ', ' ORDER BY k)
+                  FROM (SELECT key AS k FROM jsonb_each(coalesce(l.description, '{}'))
+                        UNION SELECT key FROM jsonb_each(coalesce(b.description, '{}'))) keys
+                 WHERE l.description -> k IS DISTINCT FROM b.description -> k) AS detail
+          FROM live l FULL JOIN base b ON b.object_key = l.object_key
+         WHERE l.description IS DISTINCT FROM b.description
+    )
+    SELECT split_part(d.object_key, ' ', 1) AS object_type,
+           substr(d.object_key, length(split_part(d.object_key, ' ', 1)) + 2) AS identity,
+           d.change, d.detail, a.at, a.current_user_name, a.statement, a.id
+      FROM diff d
+      LEFT JOIN LATERAL (
+          SELECT au.id, au.at, au.current_user_name, au.statement
+            FROM pgmig.ddl_audit au, expected x
+           WHERE au.at > x.taken_at AND au.migration_version IS NULL
+             AND au.object_identity = substr(d.object_key, length(split_part(d.object_key, ' ', 1)) + 2)
+           ORDER BY au.id DESC LIMIT 1) a ON true
+     ORDER BY d.object_key
+    $$;
+COMMENT ON FUNCTION migrate_drift() IS
+    'differences between the live schema and the one the ledger expects, with who changed it, when and how';
+
 REVOKE ALL ON FUNCTION migrate_register(text, text, text, text, jsonb), migrate_apply(text, boolean),
     migrate_rollback(integer), migrate_rollback_to(text), migrate_repair(text, text, text),
     migrate_baseline(text), migrate_status(), migrate_verify(), pgmig.split_statements(text),
@@ -285,6 +526,8 @@ GRANT EXECUTE ON FUNCTION migrate_register(text, text, text, text, jsonb), migra
     migrate_nontx_failed(text, integer, text, text) TO pgmig_admin;
 GRANT EXECUTE ON FUNCTION migrate_status(), migrate_verify(), migrate_audit_verify(),
     pgmig.audit_row_text(pgmig.ddl_audit) TO pgmig_reader;
+REVOKE ALL ON pgmig.snapshots FROM PUBLIC;
+GRANT SELECT ON pgmig.snapshots TO pgmig_reader;
 
 -- Admins may relax the out-of-band policy for their session (an emergency escape that every
 -- statement it lets through records in pgmig.ddl_audit.policy).
