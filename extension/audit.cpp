@@ -43,6 +43,7 @@ namespace {
 // Backend-local state: plain pointers and a char array, so nothing runs at library load.
 const char* g_version = nullptr;
 const char* g_statement = nullptr;
+int g_statement_kind = 0;
 char g_nontx_version[256] = "";
 bool g_sealing = false;  // set while migrate_audit_verify seals rows, which the guard then allows
 
@@ -98,7 +99,15 @@ bool creates_or_drops_temporary(Node* stmt) {
 // The text of the statement that fired the trigger, redacted; none when it cannot be isolated
 // (DDL inside a function or DO block: the client's query string holds the outer statement).
 std::optional<std::string> isolate_statement(const EventTriggerData* trig) {
-    if (g_statement != nullptr) return redact_statement(g_statement);
+    if (g_statement != nullptr) {
+        if (trig->parsetree != nullptr && static_cast<int>(nodeTag(trig->parsetree)) == g_statement_kind) {
+            return kind_may_hold_secret(trig->parsetree) ? redact_statement(g_statement) : std::string(g_statement);
+        }
+        // DDL nested in the migration's statement (a DO block, a function it calls): the text is the
+        // outer statement, whose secrets the parse tree cannot locate.
+        const std::string text = g_statement;
+        return mentions_secret(text) ? std::string(kRedacted) : text;
+    }
     if (debug_query_string == nullptr) return std::nullopt;
     const std::string query = debug_query_string;
     std::vector<Node*> nodes;
@@ -115,14 +124,17 @@ std::optional<std::string> isolate_statement(const EventTriggerData* trig) {
     for (size_t i = 0; i < nodes.size(); ++i) {
         Node* node = nodes[i];
         if (pg::call([node, fired] { return fired != nullptr && equal(node, fired); })) {
-            return redact_statement(statements[i].text);
+            return kind_may_hold_secret(node) ? redact_statement(statements[i].text) : statements[i].text;
         }
         if (pg::call([node] { return CreateCommandTag(node); }) == tag) {
             by_tag = i;
             ++tag_matches;
         }
     }
-    if (tag_matches == 1) return redact_statement(statements[*by_tag].text);
+    if (tag_matches == 1) {
+        return kind_may_hold_secret(nodes[*by_tag]) ? redact_statement(statements[*by_tag].text)
+                                                    : statements[*by_tag].text;
+    }
     return std::nullopt;
 }
 
@@ -181,21 +193,37 @@ const char* objects_query(const char* event) {
            "'pg_catalog.pg_class'::pg_catalog.regclass, pg_catalog.pg_event_trigger_table_rewrite_oid(), 0) o";
 }
 
-Oid ledger_owner(pg::Spi& spi) {
-    static Oid cached_extension = InvalidOid;  // trivially typed: no constructor runs at load
+// The ledger's owner, cached per backend and keyed by the OID of the trigger function that is
+// running: a re-created extension has a new one, so the cache can never outlive its extension.
+Oid ledger_owner(pg::Spi& spi, Oid trigger_function) {
+    static Oid cached_function = InvalidOid;  // trivially typed: nothing runs at library load
     static Oid cached_owner = InvalidOid;
-    const Oid ext = pg::call([] { return get_extension_oid("pgmig", true); });
-    if (ext != cached_extension) {
-        const pg::Rows rows = spi.query("SELECT extowner FROM pg_catalog.pg_extension WHERE oid = $1",
-                                        {{OIDOID, std::to_string(ext)}}, SPI_OK_SELECT);
+    if (trigger_function != cached_function || !OidIsValid(cached_owner)) {
+        const pg::Rows rows =
+            spi.query("SELECT e.extowner FROM pg_catalog.pg_extension e WHERE e.extname = 'pgmig'", {}, SPI_OK_SELECT);
         if (rows.rows.empty()) throw Error(sqlstate::internal_error, "the pgmig extension is not installed");
         cached_owner = static_cast<Oid>(std::stoul(*rows.rows[0][0]));
-        cached_extension = ext;
+        cached_function = trigger_function;
     }
     return cached_owner;
 }
 
-void record(EventTriggerData* trig) {
+// Plans of the hot path, prepared once per backend: per event kind, one that records its objects and
+// one for a command without objects; and the notification.
+SPIPlanPtr g_insert_plans[3] = {nullptr, nullptr, nullptr};
+SPIPlanPtr g_bare_insert_plan = nullptr;
+SPIPlanPtr g_notify_plan = nullptr;
+
+int event_index(const char* event) {
+    if (strcmp(event, "ddl_command_end") == 0) return 0;
+    return strcmp(event, "sql_drop") == 0 ? 1 : 2;
+}
+
+void record(EventTriggerData* trig, Oid trigger_function) {
+    // A DROP's objects are the sql_drop rows; its ddl_command_end reports none of its own.
+    if (strcmp(trig->event, "ddl_command_end") == 0 && trig->parsetree != nullptr && IsA(trig->parsetree, DropStmt)) {
+        return;
+    }
     const std::optional<std::string> statement = isolate_statement(trig);
     const char* migration = current_migration();
     const bool admin = caller_is_admin();
@@ -204,55 +232,62 @@ void record(EventTriggerData* trig) {
     const Caller caller = current_caller();
 
     pg::Spi spi;
-    const Oid owner = ledger_owner(spi);
+    const Oid owner = ledger_owner(spi, trigger_function);
+    const std::vector<pg::Param> params = {
+        {TEXTOID, std::string(trig->event)},
+        {TEXTOID, std::string(tag)},
+        {TEXTOID, statement},
+        {TEXTOID, migration != nullptr ? std::optional<std::string>(migration) : std::nullopt},
+        {NAMEOID, caller.current_user},
+        {TEXTOID, policy}};
     pg::Rows inserted;
     {
         AsLedgerOwner as_owner(owner);
         const std::string sql = fmt::format(
-            "WITH objects(object_type, schema_name, object_identity, rewrite) AS ({}), "
-            "all_rows AS (SELECT * FROM objects UNION ALL "
-            "  SELECT NULL, NULL, NULL, false WHERE NOT EXISTS (SELECT 1 FROM objects)) "
             "INSERT INTO pgmig.ddl_audit (event, command_tag, object_type, schema_name, object_identity, "
-            "  table_rewrite, statement, migration_version, current_user_name, policy) "
-            "SELECT $1, $2, object_type, schema_name, object_identity, rewrite, $3, $4, $5, $6 FROM all_rows "
-            "RETURNING id, coalesce(object_identity, '')",
+            "table_rewrite, statement, migration_version, current_user_name, policy) "
+            "SELECT $1, $2, o.*, $3, $4, $5, $6 FROM ({}) o RETURNING id, object_identity",
             objects_query(trig->event));
-        inserted = spi.query(sql.c_str(),
-                             {{TEXTOID, std::string(trig->event)},
-                              {TEXTOID, std::string(tag)},
-                              {TEXTOID, statement},
-                              {TEXTOID, migration != nullptr ? std::optional<std::string>(migration) : std::nullopt},
-                              {NAMEOID, caller.current_user},
-                              {TEXTOID, policy}},
-                             SPI_OK_INSERT_RETURNING);
+        inserted =
+            spi.query_prepared(g_insert_plans[event_index(trig->event)], sql.c_str(), params, SPI_OK_INSERT_RETURNING);
+        if (inserted.rows.empty()) {  // a command that names no object (rare): one row for the command
+            inserted = spi.query_prepared(
+                g_bare_insert_plan,
+                "INSERT INTO pgmig.ddl_audit (event, command_tag, statement, migration_version, current_user_name, "
+                "policy) VALUES ($1, $2, $3, $4, $5, $6) RETURNING id, object_identity",
+                params, SPI_OK_INSERT_RETURNING);
+        }
     }
-    if (migration != nullptr || inserted.rows.empty()) return;
+    if (migration != nullptr || inserted.rows.empty() || !settings::notify_drift()) return;
     // Drift is announced when it happens. A full notification queue would fail the commit, so
     // above half full the notification is skipped (the audit row is what counts).
-    const pg::Rows usage = spi.query("SELECT pg_catalog.pg_notification_queue_usage() < 0.5", {}, SPI_OK_SELECT);
-    if (*usage.rows.at(0).at(0) != "t") return;
-    std::string object = *inserted.rows.front()[1];
+    std::string object = inserted.rows.front()[1].value_or("");
     if (object.size() > kNotifyObjectMax) object.resize(kNotifyObjectMax);
     const nlohmann::json payload = {{"audit_id", std::stoll(*inserted.rows.front()[0])},
                                     {"command", tag},
                                     {"object", object},
                                     {"objects", inserted.rows.size()},
                                     {"user", caller.current_user}};
-    spi.query("SELECT pg_catalog.pg_notify('pgmig_drift', $1)",
-              {{TEXTOID, payload.dump(-1, ' ', true, nlohmann::json::error_handler_t::replace)}}, SPI_OK_SELECT);
+    spi.query_prepared(g_notify_plan,
+                       "SELECT CASE WHEN pg_catalog.pg_notification_queue_usage() < 0.5 "
+                       "THEN pg_catalog.pg_notify('pgmig_drift', $1) END",
+                       {{TEXTOID, payload.dump(-1, ' ', true, nlohmann::json::error_handler_t::replace)}},
+                       SPI_OK_SELECT);
 }
 
 }  // namespace
 
-InMigration::InMigration(const char* version, const char* statement)
-    : saved_version_(g_version), saved_statement_(g_statement) {
+InMigration::InMigration(const char* version, const char* statement, int kind)
+    : saved_version_(g_version), saved_statement_(g_statement), saved_kind_(g_statement_kind) {
     g_version = version;
     g_statement = statement;
+    g_statement_kind = kind;
 }
 
 InMigration::~InMigration() {
     g_version = saved_version_;
     g_statement = saved_statement_;
+    g_statement_kind = saved_kind_;
 }
 
 void set_nontx_migration(const char* version) {
@@ -285,7 +320,7 @@ PGMIG_FUNCTION(pgmig_audit_event) {
     std::optional<std::string> failure;
     try {
         pg::Subtransaction sub;
-        audit::record(trig);
+        audit::record(trig, fcinfo->flinfo->fn_oid);
         sub.commit();
     } catch (const Error& e) {
         failure = e.message();
@@ -328,7 +363,7 @@ struct SealResult {
 SealResult seal_and_verify() {
     SealResult result;
     pg::Spi spi;
-    const Oid owner = ledger_owner(spi);
+    const Oid owner = ledger_owner(spi, InvalidOid);
     AsLedgerOwner as_owner(owner);
     spi.query("SELECT pg_catalog.pg_advisory_xact_lock($1)", {{INT8OID, std::to_string(kSealLockKey)}}, SPI_OK_SELECT);
 

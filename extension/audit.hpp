@@ -8,7 +8,8 @@ namespace pgmig::audit {
 // Both strings must outlive the object.
 class InMigration {
   public:
-    InMigration(const char* version, const char* statement);
+    // `kind` is the NodeTag of the statement's raw parse tree.
+    InMigration(const char* version, const char* statement, int kind);
     ~InMigration();
     InMigration(const InMigration&) = delete;
     InMigration& operator=(const InMigration&) = delete;
@@ -16,6 +17,7 @@ class InMigration {
   private:
     const char* saved_version_;
     const char* saved_statement_;
+    int saved_kind_;
 };
 
 // Non-transactional migrations run top-level statements from the client: between

@@ -99,8 +99,9 @@ void record_failure_after_rollback(const LedgerStore& store, const Migration& m,
         });
         if (!started) {
             pg::call([] {
-                ereport(WARNING, (errmsg("pgmig could not start a worker to record the failed attempt in pgmig.history"),
-                                  errhint("raise max_worker_processes; the failure itself is reported as an error")));
+                ereport(WARNING,
+                        (errmsg("pgmig could not start a worker to record the failed attempt in pgmig.history"),
+                         errhint("raise max_worker_processes; the failure itself is reported as an error")));
             });
         }
     } catch (const Error& e) {

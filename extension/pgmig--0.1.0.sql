@@ -86,7 +86,7 @@ CREATE TABLE pgmig.ddl_audit (
     statement         text,       -- redacted; NULL when it could not be isolated (DDL in a function)
     migration_version text,       -- NULL: out of band
     policy            text        NOT NULL,  -- 'migration', or the out-of-band policy in force
-    chain_seq         bigint      UNIQUE,    -- position in the hash chain, once sealed
+    chain_seq         bigint,                -- position in the hash chain, once sealed
     row_hash          text                   -- SHA-256 of the previous row_hash and this row
 );
 COMMENT ON TABLE pgmig.ddl_audit IS 'one row per object affected by DDL, whoever ran it; append-only, hash-chained';

@@ -111,16 +111,35 @@ List* fdw_options(Node* stmt) {
     }
 }
 
-// Could this text carry a secret? Used only when it does not parse, so nothing can be located.
-bool may_carry_secret(const std::string& text) {
+}  // namespace
+
+bool kind_may_hold_secret(const Node* stmt) {
+    if (stmt == nullptr) return true;
+    switch (nodeTag(stmt)) {
+        case T_CreateRoleStmt:
+        case T_AlterRoleStmt:
+        case T_CreateUserMappingStmt:
+        case T_AlterUserMappingStmt:
+        case T_CreateForeignServerStmt:
+        case T_AlterForeignServerStmt:
+        case T_CreateFdwStmt:
+        case T_AlterFdwStmt:
+        case T_CreateForeignTableStmt:
+        case T_CreateSubscriptionStmt:
+        case T_AlterSubscriptionStmt:
+            return true;
+        default:
+            return false;
+    }
+}
+
+bool mentions_secret(const std::string& text) {
     std::string lower(text.size(), ' ');
     std::transform(text.begin(), text.end(), lower.begin(),
                    [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
     return lower.find("password") != std::string::npos || lower.find("connection") != std::string::npos ||
            lower.find("passfile") != std::string::npos;
 }
-
-}  // namespace
 
 std::string redact_statement(const std::string& statement) {
     List* parsed = nullptr;
@@ -129,7 +148,7 @@ std::string redact_statement(const std::string& statement) {
         parsed = pg::call([source] { return raw_parser(source, RAW_PARSE_DEFAULT); });
     } catch (const pg::PgError&) {
         // Raw parsing holds no locks or buffers: the caught error needs no subtransaction.
-        return may_carry_secret(statement) ? std::string(kRedacted) : statement;
+        return mentions_secret(statement) ? std::string(kRedacted) : statement;
     }
     const std::vector<Token> tokens = tokens_of(statement);
     Ranges ranges;

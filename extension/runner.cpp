@@ -97,7 +97,7 @@ class MigrationLimits {
 void run_statement(pg::Spi& spi, const Migration& m, Direction d, const Statement& st) {
     try {
         const std::string& owner = m.version ? *m.version : m.name;
-        const audit::InMigration in_migration(owner.c_str(), st.text.c_str());  // for the audit trail
+        const audit::InMigration in_migration(owner.c_str(), st.text.c_str(), st.kind);  // for the audit trail
         spi.execute(st.text);
     } catch (const pg::PgError& e) {
         std::string detail;

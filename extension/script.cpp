@@ -48,6 +48,7 @@ size_t skip_blanks_and_comments(const std::string& s, size_t pos, size_t end) {
 struct RawSpan {
     int location;
     int length;
+    int kind;
     bool transaction_control;
     const char* needs_no_transaction;
 };
@@ -118,8 +119,8 @@ std::vector<Statement> split_script(const std::string& script, std::vector<Node*
     ListCell* cell = nullptr;
     foreach (cell, parsed) {
         const auto* raw = static_cast<RawStmt*>(lfirst(cell));
-        spans.push_back(RawSpan{raw->stmt_location, raw->stmt_len, IsA(raw->stmt, TransactionStmt),
-                                needs_no_transaction(raw->stmt)});
+        spans.push_back(RawSpan{raw->stmt_location, raw->stmt_len, static_cast<int>(nodeTag(raw->stmt)),
+                                IsA(raw->stmt, TransactionStmt), needs_no_transaction(raw->stmt)});
         if (nodes != nullptr) nodes->push_back(raw->stmt);
     }
 
@@ -135,6 +136,7 @@ std::vector<Statement> split_script(const std::string& script, std::vector<Node*
         st.start_offset = static_cast<int>(first);
         st.line = line_at_byte(script, first);
         st.transaction_control = span.transaction_control;
+        st.kind = span.kind;
         if (span.needs_no_transaction != nullptr) st.needs_no_transaction = span.needs_no_transaction;
         statements.push_back(std::move(st));
     }

@@ -13,6 +13,7 @@ struct Statement {
     int line = 1;                      // 1-based line of its first token in the script
     int start_offset = 0;              // byte offset of `text` in the script
     bool transaction_control = false;  // BEGIN, COMMIT, SAVEPOINT...: never allowed in a migration
+    int kind = 0;                      // NodeTag of its raw parse tree
     // Why it cannot run inside a transaction block (CREATE INDEX CONCURRENTLY, VACUUM, ...), or
     // empty when it can.
     std::string needs_no_transaction;

@@ -13,6 +13,7 @@ namespace {
 
 int g_out_of_order = static_cast<int>(OutOfOrder::error);
 int g_out_of_band = static_cast<int>(OutOfBand::log);
+bool g_notify_drift = true;
 int g_lock_timeout_ms = 5000;
 int g_statement_timeout_ms = 0;
 int g_retries = 3;
@@ -56,11 +57,17 @@ void define() {
         "log records it; warn also warns the session; block refuses it for roles that are not "
         "pgmig_admin.",
         &g_out_of_band, static_cast<int>(OutOfBand::log), kOutOfBandOptions, PGC_SUSET, 0, nullptr, nullptr, nullptr);
+    // PGC_SUSET: a session must not be able to silence the alerts its own DDL raises.
+    DefineCustomBoolVariable("pgmig.notify_drift", "Send NOTIFY pgmig_drift for every out-of-band DDL statement.",
+                             "Each notification is written to the notification queue at commit; turn it off where "
+                             "out-of-band DDL is frequent and nobody listens.",
+                             &g_notify_drift, true, PGC_SUSET, 0, nullptr, nullptr, nullptr);
     MarkGUCPrefixReserved("pgmig");
 }
 
 OutOfOrder out_of_order() { return static_cast<OutOfOrder>(g_out_of_order); }
 OutOfBand out_of_band() { return static_cast<OutOfBand>(g_out_of_band); }
+bool notify_drift() { return g_notify_drift; }
 const char* out_of_band_name(OutOfBand policy) {
     for (const auto& entry : kOutOfBandOptions) {
         if (entry.name != nullptr && entry.val == static_cast<int>(policy)) return entry.name;

@@ -10,6 +10,7 @@ void define();  // called once from _PG_init
 
 OutOfOrder out_of_order();
 OutOfBand out_of_band();
+bool notify_drift();  // NOTIFY pgmig_drift for out-of-band DDL
 const char* out_of_band_name(OutOfBand policy);
 int lock_timeout_ms();       // for each migration's statements; 0 = wait forever
 int statement_timeout_ms();  // for each migration as a whole; 0 = none

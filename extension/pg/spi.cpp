@@ -24,27 +24,68 @@ Spi::Spi() {
 // SPI_finish reports a misuse through its return code, never by raising; nothing to check here.
 Spi::~Spi() { SPI_finish(); }
 
-Rows Spi::query(const char* sql, const std::vector<Param>& params, int expected) {
+namespace {
+
+// Parameters as SPI wants them, built in the SPI procedure context (freed by SPI_finish).
+struct SpiArgs {
+    int nargs;
+    Oid* types;
+    Datum* values;
+    char* nulls;
+};
+
+SpiArgs spi_args(const std::vector<Param>& params) {
     const int nargs = static_cast<int>(params.size());
-    // Built in the SPI procedure context, which SPI_finish frees.
-    auto* types = static_cast<Oid*>(call([nargs] { return palloc0(sizeof(Oid) * (nargs + 1)); }));
-    auto* values = static_cast<Datum*>(call([nargs] { return palloc0(sizeof(Datum) * (nargs + 1)); }));
-    auto* nulls = static_cast<char*>(call([nargs] { return palloc0(nargs + 1); }));
+    SpiArgs a{nargs, nullptr, nullptr, nullptr};
+    a.types = static_cast<Oid*>(call([nargs] { return palloc0(sizeof(Oid) * (nargs + 1)); }));
+    a.values = static_cast<Datum*>(call([nargs] { return palloc0(sizeof(Datum) * (nargs + 1)); }));
+    a.nulls = static_cast<char*>(call([nargs] { return palloc0(nargs + 1); }));
     for (int i = 0; i < nargs; ++i) {
         const Param& p = params[static_cast<size_t>(i)];
-        types[i] = p.type;
-        nulls[i] = p.value ? ' ' : 'n';
+        a.types[i] = p.type;
+        a.nulls[i] = p.value ? ' ' : 'n';
         if (!p.value) continue;
         const char* text = p.value->c_str();
         const Oid type = p.type;
-        values[i] = call([text, type] {
+        a.values[i] = call([text, type] {
             Oid input = InvalidOid;
             Oid ioparam = InvalidOid;
             getTypeInputInfo(type, &input, &ioparam);
             return OidInputFunctionCall(input, const_cast<char*>(text), ioparam, -1);
         });
     }
-    const int rc = call([&] { return SPI_execute_with_args(sql, nargs, types, values, nulls, false, 0); });
+    return a;
+}
+
+}  // namespace
+
+Rows Spi::query(const char* sql, const std::vector<Param>& params, int expected) {
+    const SpiArgs a = spi_args(params);
+    const int rc = call([&] { return SPI_execute_with_args(sql, a.nargs, a.types, a.values, a.nulls, false, 0); });
+    return collect(rc, expected, sql);
+}
+
+Rows Spi::query_prepared(SPIPlanPtr& plan, const char* sql, const std::vector<Param>& params, int expected) {
+    const SpiArgs a = spi_args(params);
+    if (plan == nullptr) {
+        // Kept for the life of the backend; PostgreSQL's plan cache revalidates it after DDL.
+        plan = call([&] {
+            SPIPlanPtr prepared = SPI_prepare(sql, a.nargs, a.types);
+            if (prepared != nullptr) SPI_keepplan(prepared);
+            return prepared;
+        });
+        if (plan == nullptr) {
+            throw Error(
+                sqlstate::internal_error,
+                fmt::format("pgmig could not prepare an internal query: {}", SPI_result_code_string(SPI_result)), sql);
+        }
+    }
+    SPIPlanPtr p = plan;
+    const int rc = call([&] { return SPI_execute_plan(p, a.values, a.nulls, false, 0); });
+    return collect(rc, expected, sql);
+}
+
+Rows Spi::collect(int rc, int expected, const char* sql) {
     if (rc != expected) {
         throw Error(sqlstate::internal_error,
                     fmt::format("pgmig internal query returned {} instead of {}", SPI_result_code_string(rc),

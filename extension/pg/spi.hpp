@@ -39,8 +39,14 @@ class Spi {
     // Never read-only: in READ COMMITTED every statement takes a fresh snapshot, so what was
     // committed before a lock was granted is seen after it.
     Rows query(const char* sql, const std::vector<Param>& params, int expected);
+    // The same with a plan prepared at the first call and kept in `plan` (a static of the caller),
+    // for statements on hot paths such as the event triggers.
+    Rows query_prepared(SPIPlanPtr& plan, const char* sql, const std::vector<Param>& params, int expected);
     // Runs a migration's statement text as it stands; returns the number of rows it processed.
     uint64 execute(const std::string& sql);
+
+  private:
+    static Rows collect(int rc, int expected, const char* sql);  // checks rc, copies SPI_tuptable out
 };
 
 // An internal subtransaction: commit() releases it; leaving the scope without commit(), or an
