@@ -3,9 +3,13 @@
 
 #include "client/errors.hpp"
 
+#include "common/checksum.hpp"
 #include "common/version.hpp"
 
 #include <fmt/core.h>
+#include <nlohmann/json.hpp>
+
+#include <map>
 
 namespace pgmig::client {
 
@@ -40,10 +44,63 @@ void throw_server_error(const ServerError& e, const std::string& where, const st
     throw Error(kind, what, where, next, hint);
 }
 
+namespace {
+
+// What the ledger holds of a migration, enough to tell whether registering a file would change it.
+struct Registered {
+    std::string name;
+    std::string checksum;
+    std::optional<std::string> down_hash;
+    nlohmann::json options;
+};
+
+std::string ledger_key(const std::optional<std::string>& version, const std::string& name) {
+    return version ? common::version_sort_key(*version) : "\xff" + name;  // as the extension keys them
+}
+
+// The ledger's migrations by key; empty when the caller may not read the ledger (then every file
+// is registered, which is always correct, only slower).
+std::map<std::string, Registered> registered_migrations(const Connection& conn) {
+    std::map<std::string, Registered> out;
+    Result res = conn.exec_params(
+        "SELECT version, name, checksum, encode(sha256(convert_to(down_sql, 'UTF8')), 'hex'), options::text "
+        "FROM pgmig.migrations",
+        {});
+    if (!res.ok()) {
+        conn.exec("ROLLBACK TO SAVEPOINT pgmig_read_ledger");
+        return out;
+    }
+    for (int i = 0; i < res.rows(); ++i) {
+        const std::optional<std::string> options = res.get_opt(i, 4);
+        out[ledger_key(res.get_opt(i, 0), res.get(i, 1))] =
+            Registered{res.get(i, 1), res.get(i, 2), res.get_opt(i, 3),
+                       nlohmann::json::parse(options.value_or("{}"), nullptr, false)};
+    }
+    return out;
+}
+
+bool unchanged(const Registered& r, const MigrationFile& m) {
+    const std::optional<std::string> down_hash =
+        m.has_down() ? std::optional(common::sha256_hex(*m.down_sql)) : std::nullopt;
+    // The same checksum means the same normalised text: what is stored may differ only in line
+    // endings or trailing blanks, which registering would not change either.
+    return r.name == m.name && r.checksum == common::script_checksum(m.up_sql) && r.down_hash == down_hash &&
+           r.options == m.options;
+}
+
+}  // namespace
+
 void register_files(const Connection& conn, const std::vector<MigrationFile>& files) {
+    // One read of the ledger instead of a round trip per unchanged file: a no-op apply of a long
+    // history then costs one query, not one per migration.
+    conn.exec("SAVEPOINT pgmig_read_ledger");
+    const std::map<std::string, Registered> known = registered_migrations(conn);
+    conn.exec("RELEASE SAVEPOINT pgmig_read_ledger");
     for (const auto& m : files) {
         std::optional<std::string> version;
         if (!m.repeatable()) version = m.version;
+        const auto it = known.find(ledger_key(version, m.name));
+        if (it != known.end() && unchanged(it->second, m)) continue;
         std::optional<std::string> down;
         if (m.has_down()) down = m.down_sql;
         Result res = conn.exec_params("SELECT migrate_register($1, $2, $3, $4, $5::jsonb)",
