@@ -280,12 +280,15 @@ CREATE FUNCTION pgmig.acl_entries(acl aclitem[], owner oid, objtype "char") RETU
     LANGUAGE sql STABLE
     SET search_path = pg_catalog, pg_temp
     AS $$
-    SELECT coalesce(jsonb_agg(entry ORDER BY entry), '[]'::jsonb)
-      FROM (SELECT CASE WHEN x.grantee = owner THEN 'OWNER' WHEN x.grantee = 0 THEN 'PUBLIC'
-                        ELSE x.grantee::regrole::text END
-                   || ':' || x.privilege_type || CASE WHEN x.is_grantable THEN ' WITH GRANT OPTION' ELSE '' END
-                   || CASE WHEN x.grantor <> owner THEN ' BY ' || x.grantor::regrole::text ELSE '' END AS entry
-              FROM aclexplode(coalesce(acl, acldefault(objtype, owner))) x) e
+    SELECT CASE WHEN acl IS NULL OR acl = acldefault(objtype, owner) THEN NULL  -- the default: nothing to say
+           ELSE (SELECT coalesce(jsonb_agg(entry ORDER BY entry), '[]'::jsonb)
+                   FROM (SELECT CASE WHEN x.grantee = owner THEN 'OWNER' WHEN x.grantee = 0 THEN 'PUBLIC'
+                                     ELSE x.grantee::regrole::text END
+                                || ':' || x.privilege_type
+                                || CASE WHEN x.is_grantable THEN ' WITH GRANT OPTION' ELSE '' END
+                                || CASE WHEN x.grantor <> owner THEN ' BY ' || x.grantor::regrole::text ELSE '' END
+                                AS entry
+                           FROM aclexplode(acl) x) e) END
     $$;
 
 -- Catalog snapshots: a canonical jsonb description of the user schema. Keys are
@@ -323,8 +326,9 @@ CREATE FUNCTION pgmig.snapshot_objects()
     objects AS (
         -- schemas
         SELECT 'pg_namespace'::regclass AS classid, n.oid AS objid,
-               jsonb_build_object('acl', pgmig.acl_entries(nn.nspacl, nn.nspowner, 'n'),
-                                  'comment', obj_description(n.oid, 'pg_namespace')) AS description
+               jsonb_build_object('acl', CASE WHEN nn.nspacl IS NOT NULL THEN pgmig.acl_entries(nn.nspacl, nn.nspowner, 'n') END,
+                                  'comment', (SELECT d.description FROM pg_description d WHERE d.objoid = n.oid
+                                                AND d.classoid = 'pg_namespace'::regclass AND d.objsubid = 0)) AS description
           FROM user_ns n JOIN pg_namespace nn ON nn.oid = n.oid
          WHERE n.nspname <> 'public'
         UNION ALL
@@ -342,7 +346,8 @@ CREATE FUNCTION pgmig.snapshot_objects()
                                    'identity', NULLIF(a.attidentity, ''),
                                    'collation', CASE WHEN a.attcollation <> 0 AND a.attcollation <> t.typcollation
                                                      THEN (SELECT collname FROM pg_collation WHERE oid = a.attcollation) END,
-                                   'comment', col_description(r.oid, a.attnum),
+                                   'comment', (SELECT d.description FROM pg_description d WHERE d.objoid = r.oid
+                                                   AND d.classoid = 'pg_class'::regclass AND d.objsubid = a.attnum),
                                    'acl', CASE WHEN a.attacl IS NOT NULL THEN pgmig.acl_entries(a.attacl, r.relowner, 'c') END))
                                    ORDER BY a.attnum)
                                  FROM pg_attribute a
@@ -375,8 +380,9 @@ CREATE FUNCTION pgmig.snapshot_objects()
                                                        AND d.deptype IN ('a', 'i') LIMIT 1))
                                   FROM pg_sequence s WHERE s.seqrelid = r.oid),
                    'acl', CASE WHEN r.relkind NOT IN ('i', 'I', 'c')
-                               THEN pgmig.acl_entries(r.relacl, r.relowner, (CASE WHEN r.relkind = 'S' THEN 's' ELSE 'r' END)::"char") END,
-                   'comment', obj_description(r.oid, 'pg_class')))
+                               THEN CASE WHEN r.relacl IS NOT NULL THEN pgmig.acl_entries(r.relacl, r.relowner, (CASE WHEN r.relkind = 'S' THEN 's' ELSE 'r' END)::"char") END END,
+                   'comment', (SELECT d.description FROM pg_description d WHERE d.objoid = r.oid
+                                AND d.classoid = 'pg_class'::regclass AND d.objsubid = 0)))
           FROM rels r
         UNION ALL
         -- functions and procedures
@@ -384,8 +390,9 @@ CREATE FUNCTION pgmig.snapshot_objects()
                jsonb_strip_nulls(jsonb_build_object(
                    'definition', CASE WHEN p.prokind <> 'a' THEN pg_get_functiondef(p.oid) END,
                    'aggregate', CASE WHEN p.prokind = 'a' THEN pg_get_function_arguments(p.oid) END,
-                   'acl', pgmig.acl_entries(p.proacl, p.proowner, 'f'),
-                   'comment', obj_description(p.oid, 'pg_proc')))
+                   'acl', CASE WHEN p.proacl IS NOT NULL THEN pgmig.acl_entries(p.proacl, p.proowner, 'f') END,
+                   'comment', (SELECT d.description FROM pg_description d WHERE d.objoid = p.oid
+                                AND d.classoid = 'pg_proc'::regclass AND d.objsubid = 0)))
           FROM pg_proc p JOIN user_ns n ON n.oid = p.pronamespace
          WHERE NOT EXISTS (SELECT 1 FROM ext_member e WHERE e.classid = 'pg_proc'::regclass AND e.objid = p.oid)
         UNION ALL
@@ -409,8 +416,9 @@ CREATE FUNCTION pgmig.snapshot_objects()
                           FROM pg_constraint co WHERE co.contypid = t.oid) END,
                    'subtype', CASE WHEN t.typtype = 'r' THEN
                        (SELECT format_type(rg.rngsubtype, NULL) FROM pg_range rg WHERE rg.rngtypid = t.oid) END,
-                   'acl', pgmig.acl_entries(t.typacl, t.typowner, 'T'),
-                   'comment', obj_description(t.oid, 'pg_type')))
+                   'acl', CASE WHEN t.typacl IS NOT NULL THEN pgmig.acl_entries(t.typacl, t.typowner, 'T') END,
+                   'comment', (SELECT d.description FROM pg_description d WHERE d.objoid = t.oid
+                                AND d.classoid = 'pg_type'::regclass AND d.objsubid = 0)))
           FROM pg_type t JOIN user_ns n ON n.oid = t.typnamespace
          WHERE t.typtype IN ('e', 'd', 'r')
            AND NOT EXISTS (SELECT 1 FROM ext_member e WHERE e.classid = 'pg_type'::regclass AND e.objid = t.oid)
@@ -497,17 +505,16 @@ CREATE FUNCTION migrate_drift()
                  WHERE l.description -> k IS DISTINCT FROM b.description -> k) AS detail
           FROM live l FULL JOIN base b ON b.object_key = l.object_key
          WHERE l.description IS DISTINCT FROM b.description
+    ), explained AS (   -- the latest out-of-band audit row of each object changed since the snapshot
+        SELECT DISTINCT ON (au.object_identity) au.object_identity, au.id, au.at, au.current_user_name, au.statement
+          FROM pgmig.ddl_audit au, expected x
+         WHERE au.at > x.taken_at AND au.migration_version IS NULL AND au.object_identity IS NOT NULL
+         ORDER BY au.object_identity, au.id DESC
     )
-    SELECT split_part(d.object_key, ' ', 1) AS object_type,
-           substr(d.object_key, length(split_part(d.object_key, ' ', 1)) + 2) AS identity,
-           d.change, d.detail, a.at, a.current_user_name, a.statement, a.id
-      FROM diff d
-      LEFT JOIN LATERAL (
-          SELECT au.id, au.at, au.current_user_name, au.statement
-            FROM pgmig.ddl_audit au, expected x
-           WHERE au.at > x.taken_at AND au.migration_version IS NULL
-             AND au.object_identity = substr(d.object_key, length(split_part(d.object_key, ' ', 1)) + 2)
-           ORDER BY au.id DESC LIMIT 1) a ON true
+    SELECT split_part(d.object_key, ' ', 1) AS object_type, d.identity, d.change, d.detail,
+           a.at, a.current_user_name, a.statement, a.id
+      FROM (SELECT diff.*, substr(object_key, length(split_part(object_key, ' ', 1)) + 2) AS identity FROM diff) d
+      LEFT JOIN explained a ON a.object_identity = d.identity
      ORDER BY d.object_key
     $$;
 COMMENT ON FUNCTION migrate_drift() IS
