@@ -158,7 +158,7 @@ check_tables() { # DB: the workload really ran
 quiet_server() { q -c CHECKPOINT >/dev/null; } # so no run pays for the previous run's checkpoint
 
 # ---------------------------------------------------------------- 1-3: apply 1,000 into an empty database
-TOOLS=(floor migrate_apply pgmig_apply)
+TOOLS=(floor floor_audited migrate_apply pgmig_apply)
 [[ $PEERS == 1 ]] && TOOLS+=(sqitch node_pg_migrate)
 
 run_tool() { # TOOL ROUND
@@ -168,6 +168,11 @@ run_tool() { # TOOL ROUND
         fresh_db "$db"
         quiet_server
         timed floor psql -X -q -1 -v ON_ERROR_STOP=1 -d "$db" -f "$W/all.sql"
+        ;;
+    floor_audited) # the same psql run into a database where pgmig audits every DDL statement
+        fresh_db "$db" pgmig
+        quiet_server
+        timed floor_audited psql -X -q -1 -v ON_ERROR_STOP=1 -d "$db" -f "$W/all.sql"
         ;;
     migrate_apply)
         fresh_db "$db" pgmig
@@ -297,6 +302,9 @@ printf '%-44s %10s %8s %10s %6s  %-13s\n' "-------------------------------------
 row "floor: psql -X -q -1 -f all.sql" floor floor - - "(the floor)"
 row "1. SELECT migrate_apply() (registered)" migrate_apply floor 1.05 -
 row "2. pgmig apply --dir (register + apply)" pgmig_apply floor 1.10 -
+row "   psql -1 -f into a database with pgmig" floor_audited floor - - "(what auditing every DDL costs)"
+row "1'. migrate_apply() vs that" migrate_apply floor_audited 1.05 - "(the ledger's own overhead)"
+row "2'. pgmig apply vs that" pgmig_apply floor_audited 1.10 - "(the ledger's own overhead)"
 if [[ $PEERS == 1 ]]; then
     row "3. sqitch deploy" sqitch floor - - "(measured by others: 5.0x)"
     row "3. node-pg-migrate up" node_pg_migrate floor - - "(measured by others: 1.28x)"
