@@ -23,15 +23,20 @@ else
     fail "DDL corpus: recorded" "kinds=$audited rows_with_password=$secret"
 fi
 
+# listen_while DB SQL: runs SQL while another session listens on pgmig_drift (bounded); what the
+# listener printed is in $work/listener (psql prints notifications after its next command).
+listen_while() {
+    { echo "LISTEN pgmig_drift;"; sleep 2; echo "SELECT 1;"; } |
+        timeout 20 psql -X -q -d "$1" >"$work/listener" 2>&1 &
+    local listener=$!
+    sleep 0.5
+    sql "$1" "$2" >/dev/null
+    wait "$listener"
+}
+
 # --- NOTIFY pgmig_drift reaches a listener, with a small JSON payload ----------------------------
 newdb db_notify
-# The listener waits (bounded) for one notification; psql prints it after the next command.
-{ echo "LISTEN pgmig_drift;"; sleep 2; echo "SELECT 1;"; } |
-    timeout 20 psql -X -q -d "$db_notify" >"$work/listener" 2>&1 &
-listener=$!
-sleep 0.5
-sql "$db_notify" "CREATE TABLE drifted (id int)" >/dev/null
-wait "$listener"
+listen_while "$db_notify" "CREATE TABLE drifted (id int)"
 payload=$(sed -n 's/.*Asynchronous notification "pgmig_drift" with payload "\(.*\)" received.*/\1/p' "$work/listener")
 if [ -n "$payload" ] && python3 -c '
 import json, sys
@@ -45,12 +50,7 @@ else
 fi
 # In-migration DDL is not drift: no notification.
 sql "$db_notify" "SELECT migrate_register('1', 'm', 'CREATE TABLE planned (id int);')" >/dev/null
-{ echo "LISTEN pgmig_drift;"; sleep 2; echo "SELECT 1;"; } |
-    timeout 20 psql -X -q -d "$db_notify" >"$work/listener" 2>&1 &
-listener=$!
-sleep 0.5
-sql "$db_notify" "SELECT count(*) FROM migrate_apply()" >/dev/null
-wait "$listener"
+listen_while "$db_notify" "SELECT count(*) FROM migrate_apply()"
 if ! grep -q "Asynchronous notification" "$work/listener"; then
     pass "no NOTIFY for DDL run by a migration"
 else

@@ -18,6 +18,16 @@ wait_for() {
     return 1
 }
 
+# hold_busy DB SECONDS TEST: another session locks table busy for SECONDS; returns once it holds
+# the lock (sets $holder).
+hold_busy() {
+    psql_bg "$1" "BEGIN; LOCK TABLE busy IN ACCESS SHARE MODE; SELECT pg_sleep($2); COMMIT;" "$work/holder_$RANDOM"
+    holder=$bg_pid
+    wait_for "$1" "SELECT EXISTS (SELECT 1 FROM pg_locks l JOIN pg_class c ON c.oid = l.relation
+                   WHERE c.relname = 'busy' AND l.granted AND l.pid <> pg_backend_pid())" ||
+        fail "$3" "the holder never took its lock"
+}
+
 # end_holders DB: ends the sessions that sleep while holding locks in DB (killing psql alone would
 # leave its backend sleeping, locks held), then reaps the background psql.
 end_holders() {
@@ -80,11 +90,7 @@ newdb dbl
 sql "$dbl" "CREATE TABLE busy (id int);
             SELECT migrate_register('1', 'alter_busy', 'ALTER TABLE busy ADD COLUMN note text;', NULL,
                                     '{\"lock_timeout\": \"100ms\", \"retries\": 2}');" >/dev/null
-psql_bg "$dbl" "BEGIN; LOCK TABLE busy IN ACCESS SHARE MODE; SELECT pg_sleep(8); COMMIT;" "$work/holder"
-holder=$bg_pid
-wait_for "$dbl" "SELECT EXISTS (SELECT 1 FROM pg_locks l JOIN pg_class c ON c.oid = l.relation
-                 WHERE c.relname = 'busy' AND l.granted AND l.pid <> pg_backend_pid())" ||
-    fail "lock retry" "the holder never took its lock"
+hold_busy "$dbl" 8 "lock retry"
 PGOPTIONS="-c pgmig.retry_backoff=100ms" psql -X -q -d "$dbl" -c "SELECT * FROM migrate_apply()" \
     >"$work/retry_out" 2>"$work/retry_err"
 rc_l=$?
@@ -99,11 +105,7 @@ fi
 end_holders "$dbl"
 
 # --- ... and success when the lock goes away while the migration waits between attempts -------
-psql_bg "$dbl" "BEGIN; LOCK TABLE busy IN ACCESS SHARE MODE; SELECT pg_sleep(0.6); COMMIT;" "$work/holder2"
-holder=$bg_pid
-wait_for "$dbl" "SELECT EXISTS (SELECT 1 FROM pg_locks l JOIN pg_class c ON c.oid = l.relation
-                 WHERE c.relname = 'busy' AND l.granted AND l.pid <> pg_backend_pid())" ||
-    fail "lock retry, then success" "the holder never took its lock"
+hold_busy "$dbl" 0.6 "lock retry, then success"
 sql "$dbl" "SELECT migrate_register('1', 'alter_busy', 'ALTER TABLE busy ADD COLUMN note text;', NULL,
                                     '{\"lock_timeout\": \"100ms\", \"retries\": 5}')" >/dev/null
 PGOPTIONS="-c pgmig.retry_backoff=200ms" psql -X -q -d "$dbl" -c "SELECT version, action FROM migrate_apply()" \
@@ -124,11 +126,7 @@ sql "$dbh" "CREATE TABLE busy (id int);
             SELECT migrate_register('1', 'first', 'CREATE TABLE first_one (id int);');
             SELECT migrate_register('2', 'alter_busy', 'ALTER TABLE busy ADD COLUMN note text;', NULL,
                                     '{\"lock_timeout\": \"100ms\", \"retries\": 5}');" >/dev/null
-psql_bg "$dbh" "BEGIN; LOCK TABLE busy IN ACCESS SHARE MODE; SELECT pg_sleep(5); COMMIT;" "$work/holder3"
-holder=$bg_pid
-wait_for "$dbh" "SELECT EXISTS (SELECT 1 FROM pg_locks l JOIN pg_class c ON c.oid = l.relation
-                 WHERE c.relname = 'busy' AND l.granted AND l.pid <> pg_backend_pid())" ||
-    fail "no retry while holding locks" "the holder never took its lock"
+hold_busy "$dbh" 5 "no retry while holding locks"
 psql -X -q -d "$dbh" -c "SELECT * FROM migrate_apply()" >"$work/retry_out" 2>"$work/retry_err"
 rc_l=$?
 if [ "$rc_l" -ne 0 ] && ! grep -q "retrying in" "$work/retry_err" && grep -q "already holds locks" "$work/retry_err"; then
