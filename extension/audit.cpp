@@ -161,13 +161,12 @@ const char* hint_ship_as_migration =
     "ship the change as a migration: pgmig new NAME, write it, then pgmig apply (or "
     "SELECT migrate_register(...); SELECT * FROM migrate_apply();)";
 
-void on_command_start(EventTriggerData* trig) {
+void check_out_of_band(Node* stmt, CommandTag command_tag) {
     if (current_migration() != nullptr) return;
     const settings::OutOfBand policy = settings::out_of_band();
     if (policy == settings::OutOfBand::log) return;
-    Node* stmt = trig->parsetree;
     if (pg::call([stmt] { return creates_or_drops_temporary(stmt); })) return;
-    const char* tag = GetCommandTagName(trig->tag);
+    const char* tag = GetCommandTagName(command_tag);
     if (policy == settings::OutOfBand::block && !caller_is_admin()) {
         throw Error(sqlstate::out_of_band_blocked,
                     fmt::format("{} outside a migration is blocked in this database", tag),
@@ -298,6 +297,158 @@ void set_nontx_migration(const char* version) {
     }
 }
 
+const char* shared_object_type(const Node* stmt) {
+    if (stmt == nullptr) return nullptr;
+    switch (nodeTag(stmt)) {
+        case T_CreateRoleStmt:
+        case T_AlterRoleStmt:
+        case T_AlterRoleSetStmt:
+        case T_DropRoleStmt:
+        case T_GrantRoleStmt:
+            return "role";
+        case T_CreatedbStmt:
+        case T_AlterDatabaseStmt:
+        case T_AlterDatabaseSetStmt:
+        case T_AlterDatabaseRefreshCollStmt:
+        case T_DropdbStmt:
+            return "database";
+        case T_CreateTableSpaceStmt:
+        case T_DropTableSpaceStmt:
+        case T_AlterTableSpaceOptionsStmt:
+            return "tablespace";
+        case T_RenameStmt: {
+            const ObjectType type = castNode(RenameStmt, const_cast<Node*>(stmt))->renameType;
+            if (type == OBJECT_ROLE) return "role";
+            if (type == OBJECT_DATABASE) return "database";
+            return type == OBJECT_TABLESPACE ? "tablespace" : nullptr;
+        }
+        default:
+            return nullptr;
+    }
+}
+
+namespace {
+
+std::string role_name(const RoleSpec* spec) {
+    return spec != nullptr && spec->rolename != nullptr ? spec->rolename : "CURRENT_USER";
+}
+
+std::string role_names(List* roles) {
+    std::string out;
+    ListCell* cell = nullptr;
+    foreach (cell, roles) {
+        if (!out.empty()) out += ", ";
+        out += role_name(static_cast<RoleSpec*>(lfirst(cell)));
+    }
+    return out;
+}
+
+// The name(s) the statement is about, as written.
+std::string shared_object_identity(Node* stmt) {
+    switch (nodeTag(stmt)) {
+        case T_CreateRoleStmt:
+            return castNode(CreateRoleStmt, stmt)->role;
+        case T_AlterRoleStmt:
+            return role_name(castNode(AlterRoleStmt, stmt)->role);
+        case T_AlterRoleSetStmt:
+            return castNode(AlterRoleSetStmt, stmt)->role != nullptr ? role_name(castNode(AlterRoleSetStmt, stmt)->role)
+                                                                     : "ALL";
+        case T_DropRoleStmt:
+            return role_names(castNode(DropRoleStmt, stmt)->roles);
+        case T_GrantRoleStmt: {
+            std::string out;
+            ListCell* cell = nullptr;
+            foreach (cell, castNode(GrantRoleStmt, stmt)->granted_roles) {
+                if (!out.empty()) out += ", ";
+                out += castNode(AccessPriv, lfirst(cell))->priv_name;
+            }
+            return out;
+        }
+        case T_CreatedbStmt:
+            return castNode(CreatedbStmt, stmt)->dbname;
+        case T_AlterDatabaseStmt:
+            return castNode(AlterDatabaseStmt, stmt)->dbname;
+        case T_AlterDatabaseSetStmt:
+            return castNode(AlterDatabaseSetStmt, stmt)->dbname;
+        case T_AlterDatabaseRefreshCollStmt:
+            return castNode(AlterDatabaseRefreshCollStmt, stmt)->dbname;
+        case T_DropdbStmt:
+            return castNode(DropdbStmt, stmt)->dbname;
+        case T_CreateTableSpaceStmt:
+            return castNode(CreateTableSpaceStmt, stmt)->tablespacename;
+        case T_DropTableSpaceStmt:
+            return castNode(DropTableSpaceStmt, stmt)->tablespacename;
+        case T_AlterTableSpaceOptionsStmt:
+            return castNode(AlterTableSpaceOptionsStmt, stmt)->tablespacename;
+        case T_RenameStmt:
+            return std::string(castNode(RenameStmt, stmt)->subname) + " -> " + castNode(RenameStmt, stmt)->newname;
+        default:
+            return {};
+    }
+}
+
+SPIPlanPtr g_shared_insert_plan = nullptr;
+
+void record_shared(Node* stmt, CommandTag command_tag, const char* query, int location, int length) {
+    const std::string text = statement_slice(query != nullptr ? query : "", location, length);
+    const std::string statement = kind_may_hold_secret(stmt) ? redact_statement(text) : text;
+    const char* migration = current_migration();
+    const std::string policy = migration != nullptr ? "migration" : policy_text(caller_is_admin());
+    const Caller caller = current_caller();
+    const std::string identity = shared_object_identity(stmt);
+    pg::Spi spi;
+    const Oid owner = ledger_owner(spi, InvalidOid);
+    AsLedgerOwner as_owner(owner);
+    spi.query_prepared(g_shared_insert_plan,
+                       "INSERT INTO pgmig.ddl_audit (event, command_tag, object_type, object_identity, statement, "
+                       "migration_version, current_user_name, policy) VALUES ('utility', $1, $2, $3, $4, $5, $6, $7)",
+                       {{TEXTOID, std::string(GetCommandTagName(command_tag))},
+                        {TEXTOID, std::string(shared_object_type(stmt))},
+                        {TEXTOID, identity.empty() ? std::nullopt : std::optional(identity)},
+                        {TEXTOID, statement},
+                        {TEXTOID, migration != nullptr ? std::optional<std::string>(migration) : std::nullopt},
+                        {NAMEOID, caller.current_user},
+                        {TEXTOID, policy}},
+                       SPI_OK_INSERT);
+}
+
+// pgmig is installed in this database, and this is not an extension script (pgmig's own creates
+// its roles).
+bool auditing_here() {
+    return !creating_extension && pg::call([] { return OidIsValid(get_extension_oid("pgmig", true)); });
+}
+
+}  // namespace
+
+void before_shared_ddl(Node* stmt, int command_tag) {
+    if (!auditing_here()) return;
+    check_out_of_band(stmt, static_cast<CommandTag>(command_tag));
+}
+
+void after_shared_ddl(Node* stmt, int command_tag, const char* query, int location, int length) {
+    std::optional<std::string> failure;
+    try {
+        if (!auditing_here()) return;
+        pg::Subtransaction sub;
+        record_shared(stmt, static_cast<CommandTag>(command_tag), query, location, length);
+        sub.commit();
+    } catch (const Error& e) {
+        failure = e.message();
+    } catch (const std::exception& e) {
+        failure = e.what();
+    }
+    if (!failure) return;
+    const std::string message = fmt::format("pgmig could not record {} in pgmig.ddl_audit: {}",
+                                            GetCommandTagName(static_cast<CommandTag>(command_tag)), *failure);
+    const char* text = message.c_str();
+    try {
+        pg::call([text] {
+            ereport(WARNING, (errmsg_internal("%s", text), errhint("the statement itself was not affected")));
+        });
+    } catch (...) {  // NOLINT(bugprone-empty-catch): recording must never break the statement
+    }
+}
+
 }  // namespace pgmig::audit
 
 using namespace pgmig;
@@ -313,7 +464,7 @@ PGMIG_FUNCTION(pgmig_audit_event) {
     // first are part of CREATE/ALTER EXTENSION, which is audited itself; the second removes the trail.
     if (creating_extension || audit::is_pgmig_extension_drop(trig->parsetree)) return static_cast<Datum>(0);
     if (strcmp(trig->event, "ddl_command_start") == 0) {
-        audit::on_command_start(trig);  // may refuse the statement: that error is the policy's
+        audit::check_out_of_band(trig->parsetree, trig->tag);  // may refuse the statement: the policy's error
         return static_cast<Datum>(0);
     }
     // Recording must never break DDL: in its own subtransaction, and a failure becomes a WARNING.

@@ -1,6 +1,8 @@
 // The DDL audit trail: what the event triggers record, and which migration a statement belongs to.
 #pragma once
 
+struct Node;  // PostgreSQL's parse-tree node
+
 namespace pgmig::audit {
 
 // While alive, DDL in this backend belongs to migration `version`, and `statement` is its exact
@@ -23,5 +25,16 @@ class InMigration {
 // Non-transactional migrations run top-level statements from the client: between
 // migrate_nontx_begin and migrate_nontx_finish/failed, DDL of this backend belongs to `version`.
 void set_nontx_migration(const char* version);  // nullptr ends it
+
+// DDL on shared objects (roles, databases, tablespaces), which fires no event trigger: seen by
+// pgmig's ProcessUtility hook where the library is loaded. Null when `stmt` is not such DDL, else
+// the object type recorded ("role", "database", "tablespace").
+const char* shared_object_type(const Node* stmt);
+
+// Before it runs: the out-of-band policy (may refuse it by throwing Error).
+void before_shared_ddl(Node* stmt, int command_tag);
+// After it ran: one audit row, statement cut from the query string and redacted. Never throws:
+// a failure to record becomes a WARNING.
+void after_shared_ddl(Node* stmt, int command_tag, const char* query, int location, int length);
 
 }  // namespace pgmig::audit

@@ -73,14 +73,14 @@ AsLedgerOwner::~AsLedgerOwner() {
 
 LedgerStore::LedgerStore(pg::Spi& spi, Caller caller) : spi_(spi), caller_(std::move(caller)), owner_(InvalidOid) {
     // The ledger belongs to whoever created the extension (a superuser: see the control file).
-    const pg::Rows rows =
-        spi_.query_prepared(g_plans[0], "SELECT extowner FROM pg_catalog.pg_extension WHERE extname = 'pgmig'", {}, SPI_OK_SELECT);
+    const pg::Rows rows = spi_.query_prepared(
+        g_plans[0], "SELECT extowner FROM pg_catalog.pg_extension WHERE extname = 'pgmig'", {}, SPI_OK_SELECT);
     owner_ = static_cast<Oid>(std::stoul(*rows.rows.at(0).at(0)));
 }
 
 void LedgerStore::lock() {
-    spi_.query_prepared(g_plans[1], "SELECT pg_catalog.pg_advisory_xact_lock($1)", {{INT8OID, std::to_string(kLedgerLockKey)}},
-               SPI_OK_SELECT);
+    spi_.query_prepared(g_plans[1], "SELECT pg_catalog.pg_advisory_xact_lock($1)",
+                        {{INT8OID, std::to_string(kLedgerLockKey)}}, SPI_OK_SELECT);
 }
 
 Migration LedgerStore::from_row(const std::vector<std::optional<std::string>>& row) {
@@ -100,8 +100,9 @@ Migration LedgerStore::from_row(const std::vector<std::optional<std::string>>& r
 }
 
 std::vector<Migration> LedgerStore::load_all() {
-    const pg::Rows rows = spi_.query_prepared(g_plans[2], 
-        fmt::format("SELECT {} FROM pgmig.migrations ORDER BY version_key", kColumns).c_str(), {}, SPI_OK_SELECT);
+    const pg::Rows rows = spi_.query_prepared(
+        g_plans[2], fmt::format("SELECT {} FROM pgmig.migrations ORDER BY version_key", kColumns).c_str(), {},
+        SPI_OK_SELECT);
     std::vector<Migration> out;
     out.reserve(rows.rows.size());
     for (const auto& row : rows.rows) out.push_back(from_row(row));
@@ -109,22 +110,24 @@ std::vector<Migration> LedgerStore::load_all() {
 }
 
 std::optional<Migration> LedgerStore::find(const std::string& key) {
-    const pg::Rows rows = spi_.query_prepared(g_plans[3], 
-        // No FOR UPDATE: every writer of the ledger holds the advisory lock already.
-        fmt::format("SELECT {} FROM pgmig.migrations WHERE version_key = $1", kColumns).c_str(), {{BYTEAOID, key}},
-        SPI_OK_SELECT);
+    const pg::Rows rows =
+        spi_.query_prepared(g_plans[3],
+                            // No FOR UPDATE: every writer of the ledger holds the advisory lock already.
+                            fmt::format("SELECT {} FROM pgmig.migrations WHERE version_key = $1", kColumns).c_str(),
+                            {{BYTEAOID, key}}, SPI_OK_SELECT);
     if (rows.rows.empty()) return std::nullopt;
     return from_row(rows.rows.front());
 }
 
 std::vector<std::string> LedgerStore::tampered() {
-    const pg::Rows rows = spi_.query_prepared(g_plans[4], 
-        "SELECT coalesce(version, name) FROM pgmig.migrations WHERE applied_at IS NOT NULL "
-        "AND (pgmig.script_checksum(up_sql) <> checksum "
-        // a repeatable migration's applied checksum lags behind until it runs again
-        "OR (version IS NOT NULL AND applied_checksum IS DISTINCT FROM checksum)) "
-        "ORDER BY version_key",
-        {}, SPI_OK_SELECT);
+    const pg::Rows rows =
+        spi_.query_prepared(g_plans[4],
+                            "SELECT coalesce(version, name) FROM pgmig.migrations WHERE applied_at IS NOT NULL "
+                            "AND (pgmig.script_checksum(up_sql) <> checksum "
+                            // a repeatable migration's applied checksum lags behind until it runs again
+                            "OR (version IS NOT NULL AND applied_checksum IS DISTINCT FROM checksum)) "
+                            "ORDER BY version_key",
+                            {}, SPI_OK_SELECT);
     std::vector<std::string> out;
     for (const auto& row : rows.rows) out.push_back(*row[0]);
     return out;
@@ -132,7 +135,8 @@ std::vector<std::string> LedgerStore::tampered() {
 
 void LedgerStore::save(const Migration& m, bool accept_as_applied) {
     AsLedgerOwner owner(owner_);
-    spi_.query_prepared(g_plans[5], 
+    spi_.query_prepared(
+        g_plans[5],
         "INSERT INTO pgmig.migrations AS m (version_key, version, name, up_sql, down_sql, options, checksum, "
         "registered_by) VALUES ($1, $2, $3, $4, $5, $6, $7, $8) "
         "ON CONFLICT (version_key) DO UPDATE SET version = EXCLUDED.version, name = EXCLUDED.name, "
@@ -154,7 +158,8 @@ void LedgerStore::save(const Migration& m, bool accept_as_applied) {
 
 void LedgerStore::mark_applied(const Migration& m, const std::string& duration) {
     AsLedgerOwner owner(owner_);
-    spi_.query_prepared(g_plans[6], 
+    spi_.query_prepared(
+        g_plans[6],
         "UPDATE pgmig.migrations SET applied_at = pg_catalog.clock_timestamp(), applied_by = $2, "
         "applied_checksum = checksum, duration = $3::interval, nontx_progress = NULL WHERE version_key = $1",
         {{BYTEAOID, m.key}, {NAMEOID, caller_.current_user}, {TEXTOID, duration}}, SPI_OK_UPDATE);
@@ -162,22 +167,23 @@ void LedgerStore::mark_applied(const Migration& m, const std::string& duration) 
 
 void LedgerStore::mark_unapplied(const Migration& m) {
     AsLedgerOwner owner(owner_);
-    spi_.query_prepared(g_plans[7], 
-        "UPDATE pgmig.migrations SET applied_at = NULL, applied_by = NULL, applied_checksum = NULL, "
-        "duration = NULL, nontx_progress = NULL WHERE version_key = $1",
-        {{BYTEAOID, m.key}}, SPI_OK_UPDATE);
+    spi_.query_prepared(g_plans[7],
+                        "UPDATE pgmig.migrations SET applied_at = NULL, applied_by = NULL, applied_checksum = NULL, "
+                        "duration = NULL, nontx_progress = NULL WHERE version_key = $1",
+                        {{BYTEAOID, m.key}}, SPI_OK_UPDATE);
 }
 
 void LedgerStore::set_nontx_progress(const Migration& m, std::optional<int> done) {
     AsLedgerOwner owner(owner_);
     spi_.query_prepared(g_plans[8], "UPDATE pgmig.migrations SET nontx_progress = $2 WHERE version_key = $1",
-               {{BYTEAOID, m.key}, {INT4OID, done ? std::optional(std::to_string(*done)) : std::nullopt}},
-               SPI_OK_UPDATE);
+                        {{BYTEAOID, m.key}, {INT4OID, done ? std::optional(std::to_string(*done)) : std::nullopt}},
+                        SPI_OK_UPDATE);
 }
 
 void LedgerStore::save_snapshot(const std::string& reason) {
     AsLedgerOwner owner(owner_);
-    spi_.query_prepared(g_plans[9], 
+    spi_.query_prepared(
+        g_plans[9],
         "WITH s AS (SELECT coalesce(pg_catalog.jsonb_object_agg(object_key, description), '{}') AS snapshot "
         "FROM pgmig.snapshot_objects()) "
         "INSERT INTO pgmig.snapshots (reason, fingerprint, snapshot) "
@@ -188,7 +194,8 @@ void LedgerStore::save_snapshot(const std::string& reason) {
 
 void LedgerStore::record(const HistoryEntry& e) {
     AsLedgerOwner owner(owner_);
-    spi_.query_prepared(g_plans[10], 
+    spi_.query_prepared(
+        g_plans[10],
         "INSERT INTO pgmig.history (version, name, action, duration, attempt, current_user_name, checksum, "
         "previous_checksum, sqlstate, message, reason) "
         "VALUES ($1, $2, $3, $4::interval, $5, $6, $7, $8, $9, $10, $11)",

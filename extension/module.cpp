@@ -1,5 +1,5 @@
-// The module's identity for PostgreSQL: the magic block and _PG_init, which only defines the
-// pgmig.* settings; everything else happens lazily in the functions.
+// The module's identity for PostgreSQL: the magic block and _PG_init, which defines the pgmig.*
+// settings and installs the utility hook; everything else happens lazily in the functions.
 extern "C" {
 #include "postgres.h"
 #include "fmgr.h"
@@ -7,10 +7,15 @@ extern "C" {
 PG_MODULE_MAGIC;
 
 void _PG_init(void);
+void pgmig_install_utility_hook(void);
 }
 
 #include "settings.hpp"
 
 // _PG_init runs while the library loads, before any wrapper exists: DefineCustom*Variable raises
-// only on programming errors, and nothing C++ is alive here.
-extern "C" void _PG_init(void) { pgmig::settings::define(); }
+// only on programming errors, and nothing C++ is alive here. The utility hook audits DDL on shared
+// objects in every session that loads the library (preload it to cover all sessions).
+extern "C" void _PG_init(void) {
+    pgmig::settings::define();
+    pgmig_install_utility_hook();
+}

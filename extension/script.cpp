@@ -96,6 +96,20 @@ const char* needs_no_transaction(Node* stmt) {
 
 }  // namespace
 
+namespace {
+// [first token, end) of the statement at [location, location + length) (length 0: to the end).
+std::pair<size_t, size_t> statement_bounds(const std::string& query, int location, int length) {
+    const size_t begin = location < 0 ? 0 : std::min(query.size(), static_cast<size_t>(location));
+    const size_t end = length <= 0 ? query.size() : std::min(query.size(), begin + static_cast<size_t>(length));
+    return {skip_blanks_and_comments(query, begin, end), end};
+}
+}  // namespace
+
+std::string statement_slice(const std::string& query, int location, int length) {
+    const auto [first, end] = statement_bounds(query, location, length);
+    return query.substr(first, end - first);
+}
+
 int line_at_byte(const std::string& text, size_t offset) {
     offset = std::min(offset, text.size());
     return 1 + static_cast<int>(std::count(text.begin(), text.begin() + static_cast<std::ptrdiff_t>(offset), '\n'));
@@ -127,10 +141,7 @@ std::vector<Statement> split_script(const std::string& script, std::vector<Node*
     std::vector<Statement> statements;
     statements.reserve(spans.size());
     for (const RawSpan& span : spans) {
-        const size_t begin = span.location < 0 ? 0 : static_cast<size_t>(span.location);
-        const size_t end =
-            span.length == 0 ? script.size() : std::min(script.size(), begin + static_cast<size_t>(span.length));
-        const size_t first = skip_blanks_and_comments(script, begin, end);
+        const auto [first, end] = statement_bounds(script, span.location, span.length);
         Statement st;
         st.text = script.substr(first, end - first);
         st.start_offset = static_cast<int>(first);

@@ -29,6 +29,10 @@ std::vector<Statement> split_script(const std::string& script, std::vector<Node*
 // or keyword case. False when they differ or either does not parse.
 bool same_statements(const std::string& a, const std::string& b);
 
+// The statement at [location, location + length) of a query string (length 0: to the end), from
+// its first token: what PlannedStmt's stmt_location/stmt_len and RawStmt's describe.
+std::string statement_slice(const std::string& query, int location, int length);
+
 // 1-based line number of a byte offset, and of a 1-based character position, in `text`.
 int line_at_byte(const std::string& text, size_t offset);
 size_t byte_of_char_position(const std::string& text, size_t start_byte, int char_position);

@@ -86,10 +86,14 @@ void throw_pg_error(MemoryContext caller_context) {
     throw error;
 }
 
-Datum invoke(Datum (*body)(FunctionCallInfo), FunctionCallInfo fcinfo) {
-    PendingError pending{};
+namespace {
+// The one place where C++ exceptions are caught at the boundary: returns normally, or fills
+// `pending` and returns false.
+template <typename Fn>
+bool catch_all(Fn&& fn, PendingError& pending) {
     try {
-        return body(fcinfo);
+        fn();
+        return true;
     } catch (const Error& e) {
         pending = pending_from(e);
     } catch (const std::bad_alloc&) {
@@ -115,7 +119,21 @@ Datum invoke(Datum (*body)(FunctionCallInfo), FunctionCallInfo fcinfo) {
                                0,
                                0};
     }
+    return false;
+}
+}  // namespace
+
+Datum invoke(Datum (*body)(FunctionCallInfo), FunctionCallInfo fcinfo) {
+    PendingError pending{};
+    Datum result = 0;
+    if (catch_all([&] { result = body(fcinfo); }, pending)) return result;
     // Every C++ object of the body and every exception object is gone here.
+    raise(pending);
+}
+
+void invoke_void(void (*fn)(void*), void* arg) {
+    PendingError pending{};
+    if (catch_all([&] { fn(arg); }, pending)) return;
     raise(pending);
 }
 

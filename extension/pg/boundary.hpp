@@ -68,6 +68,10 @@ auto call(Fn&& fn) -> std::invoke_result_t<Fn&> {
 // Calls `body` and turns any C++ exception into ereport(ERROR) once the C++ frames are gone.
 Datum invoke(Datum (*body)(FunctionCallInfo), FunctionCallInfo fcinfo);
 
+// The same for hooks: calls fn(arg); a C++ exception becomes ereport(ERROR). Plain pointers only,
+// so that nothing with a destructor lives in the caller's frame when the error is raised.
+void invoke_void(void (*fn)(void*), void* arg);
+
 }  // namespace pgmig::pg
 
 // Declares a SQL-callable function `name`: a one-line extern "C" wrapper around the C++ body

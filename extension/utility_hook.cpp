@@ -1,0 +1,59 @@
+// pgmig's ProcessUtility hook: DDL on roles, databases and tablespaces fires no event trigger, so
+// the hook applies the out-of-band policy and records it. It runs wherever the library is loaded:
+// set session_preload_libraries (or shared_preload_libraries) to 'pgmig' for every session.
+extern "C" {
+#include "postgres.h"
+#include "tcop/utility.h"
+
+void pgmig_install_utility_hook(void);
+}
+
+#include "audit.hpp"
+#include "pg/boundary.hpp"
+
+namespace {
+
+ProcessUtility_hook_type g_previous_hook = nullptr;
+
+// Handed to the guarded callbacks by pointer: trivially destructible, nothing to unwind.
+struct UtilityCall {
+    Node* stmt;
+    int tag;
+    const char* query;
+    int location;
+    int length;
+};
+
+void before(void* arg) {
+    const auto* call = static_cast<UtilityCall*>(arg);
+    pgmig::audit::before_shared_ddl(call->stmt, call->tag);
+}
+
+void after(void* arg) {
+    const auto* call = static_cast<UtilityCall*>(arg);
+    pgmig::audit::after_shared_ddl(call->stmt, call->tag, call->query, call->location, call->length);
+}
+
+// No C++ object lives in this frame: the statement itself may raise, and its error longjmps
+// straight through.
+void pgmig_process_utility(PlannedStmt* pstmt, const char* query, bool read_only_tree, ProcessUtilityContext context,
+                           ParamListInfo params, QueryEnvironment* query_env, DestReceiver* dest, QueryCompletion* qc) {
+    Node* stmt = pstmt->utilityStmt;
+    const bool shared = pgmig::audit::shared_object_type(stmt) != nullptr;
+    UtilityCall call{stmt, shared ? static_cast<int>(CreateCommandTag(stmt)) : 0, query, pstmt->stmt_location,
+                     pstmt->stmt_len};
+    if (shared) pgmig::pg::invoke_void(before, &call);
+    if (g_previous_hook != nullptr) {
+        g_previous_hook(pstmt, query, read_only_tree, context, params, query_env, dest, qc);
+    } else {
+        standard_ProcessUtility(pstmt, query, read_only_tree, context, params, query_env, dest, qc);
+    }
+    if (shared) pgmig::pg::invoke_void(after, &call);
+}
+
+}  // namespace
+
+extern "C" void pgmig_install_utility_hook(void) {
+    g_previous_hook = ProcessUtility_hook;
+    ProcessUtility_hook = pgmig_process_utility;
+}
