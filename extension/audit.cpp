@@ -44,6 +44,8 @@ namespace {
 const char* g_version = nullptr;
 const char* g_statement = nullptr;
 int g_statement_kind = 0;
+// Set by the ProcessUtility hook for the statement being executed (see UtilitySpan).
+UtilitySpan g_utility = {nullptr, nullptr, 0, 0};
 char g_nontx_version[256] = "";
 bool g_sealing = false;  // set while migrate_audit_verify seals rows, which the guard then allows
 
@@ -107,6 +109,11 @@ std::optional<std::string> isolate_statement(const EventTriggerData* trig) {
         // outer statement, whose secrets the parse tree cannot locate.
         const std::string text = g_statement;
         return mentions_secret(text) ? std::string(kRedacted) : text;
+    }
+    if (trig->parsetree != nullptr && trig->parsetree == g_utility.stmt && g_utility.query != nullptr) {
+        // The hook saw this very statement: its span in its query string is exact, no parse needed.
+        const std::string text = statement_slice(g_utility.query, g_utility.location, g_utility.length);
+        return kind_may_hold_secret(trig->parsetree) ? redact_statement(text) : text;
     }
     if (debug_query_string == nullptr) return std::nullopt;
     const std::string query = debug_query_string;
@@ -288,6 +295,14 @@ InMigration::~InMigration() {
     g_statement = saved_statement_;
     g_statement_kind = saved_kind_;
 }
+
+UtilitySpan enter_utility(const UtilitySpan& current) noexcept {
+    const UtilitySpan saved = g_utility;
+    g_utility = current;
+    return saved;
+}
+
+void leave_utility(const UtilitySpan& saved) noexcept { g_utility = saved; }
 
 void set_nontx_migration(const char* version) {
     if (version == nullptr) {

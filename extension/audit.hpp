@@ -26,6 +26,21 @@ class InMigration {
 // migrate_nontx_begin and migrate_nontx_finish/failed, DDL of this backend belongs to `version`.
 void set_nontx_migration(const char* version);  // nullptr ends it
 
+// The utility statement PostgreSQL is executing, as the ProcessUtility hook saw it: its node, the
+// query string it came from and its span. The event triggers take the statement's text from it
+// when the event is about that very node, instead of parsing the query string again. Plain data
+// and functions: the hook's frame must hold nothing with a destructor. If an error skips
+// leave_utility, the stale value is harmless: it is only used for the very node an event fires for,
+// and the hook sets it afresh for every statement.
+struct UtilitySpan {
+    const Node* stmt;
+    const char* query;
+    int location;
+    int length;
+};
+UtilitySpan enter_utility(const UtilitySpan& current) noexcept;  // returns what to restore
+void leave_utility(const UtilitySpan& saved) noexcept;
+
 // DDL on shared objects (roles, databases, tablespaces), which fires no event trigger: seen by
 // pgmig's ProcessUtility hook where the library is loaded. Null when `stmt` is not such DDL, else
 // the object type recorded ("role", "database", "tablespace").

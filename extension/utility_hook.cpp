@@ -1,5 +1,6 @@
 // pgmig's ProcessUtility hook: DDL on roles, databases and tablespaces fires no event trigger, so
-// the hook applies the out-of-band policy and records it. It runs wherever the library is loaded:
+// the hook applies the out-of-band policy and records it; for all other DDL it tells the event
+// triggers which statement of the query string is running. It runs wherever the library is loaded:
 // set session_preload_libraries (or shared_preload_libraries) to 'pgmig' for every session.
 extern "C" {
 #include "postgres.h"
@@ -43,11 +44,14 @@ void pgmig_process_utility(PlannedStmt* pstmt, const char* query, bool read_only
     UtilityCall call{stmt, shared ? static_cast<int>(CreateCommandTag(stmt)) : 0, query, pstmt->stmt_location,
                      pstmt->stmt_len};
     if (shared) pgmig::pg::invoke_void(before, &call);
+    const pgmig::audit::UtilitySpan saved =
+        pgmig::audit::enter_utility({stmt, query, pstmt->stmt_location, pstmt->stmt_len});
     if (g_previous_hook != nullptr) {
         g_previous_hook(pstmt, query, read_only_tree, context, params, query_env, dest, qc);
     } else {
         standard_ProcessUtility(pstmt, query, read_only_tree, context, params, query_env, dest, qc);
     }
+    pgmig::audit::leave_utility(saved);
     if (shared) pgmig::pg::invoke_void(after, &call);
 }
 
