@@ -94,6 +94,15 @@ int run(int argc, char** argv) {
     repair_cmd->add_option("--reason", repair.reason, "Why (kept in pgmig.history)");
     repair_cmd->callback([&] { action = [&] { return run_repair(global, repair); }; });
 
+    AuditVerifyOptions audit_verify;
+    auto* audit_cmd = app.add_subcommand("audit", "The database's DDL audit trail");
+    audit_cmd->require_subcommand(1);
+    auto* audit_verify_cmd = audit_cmd->add_subcommand(
+        "verify", "Check the audit hash chain and anchor its head outside the database (a rewritten chain is caught)");
+    audit_verify_cmd->add_option("--anchor", audit_verify.anchor, "Anchor file (JSON lines, appended to)")
+        ->capture_default_str();
+    audit_verify_cmd->callback([&] { action = [&] { return run_audit_verify(global, audit_verify); }; });
+
     LocalOptions local;
     auto* local_cmd = app.add_subcommand("local", "A throwaway PostgreSQL cluster on a unix socket, for development");
     local_cmd->require_subcommand(1);

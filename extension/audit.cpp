@@ -522,6 +522,7 @@ struct SealResult {
     std::optional<long long> first_broken;
     std::string problem;
     std::string head;
+    long long head_position = 0;  // chain_seq of the head
 };
 
 // Seals the rows committed since the last seal into the chain (in id order among them), then
@@ -584,13 +585,14 @@ SealResult seal_and_verify() {
         g_sealing = false;
     }
     result.head = previous;
+    result.head_position = seq;
     return result;
 }
 
 }  // namespace
 }  // namespace pgmig::audit
 
-// migrate_audit_verify() -> (checked, sealed, first_broken_id, problem, chain_head)
+// migrate_audit_verify() -> (checked, sealed, first_broken_id, problem, chain_head, head_position)
 PGMIG_FUNCTION(migrate_audit_verify) {
     const audit::SealResult r = audit::seal_and_verify();
     pg::call([fcinfo] { InitMaterializedSRF(fcinfo, 0); });
@@ -601,8 +603,13 @@ PGMIG_FUNCTION(migrate_audit_verify) {
     const std::string checked = std::to_string(r.checked);
     const std::string sealed = std::to_string(r.sealed);
     const std::string broken = r.first_broken ? std::to_string(*r.first_broken) : std::string();
-    const char* values[] = {checked.c_str(), sealed.c_str(), r.first_broken ? broken.c_str() : nullptr,
-                            r.first_broken ? r.problem.c_str() : nullptr, r.head.empty() ? nullptr : r.head.c_str()};
+    const std::string position = std::to_string(r.head_position);
+    const char* values[] = {checked.c_str(),
+                            sealed.c_str(),
+                            r.first_broken ? broken.c_str() : nullptr,
+                            r.first_broken ? r.problem.c_str() : nullptr,
+                            r.head.empty() ? nullptr : r.head.c_str(),
+                            r.head.empty() ? nullptr : position.c_str()};
     pg::call([meta, store, &values] {
         tuplestore_puttuple(store, BuildTupleFromCStrings(meta, const_cast<char**>(values)));
     });

@@ -268,7 +268,8 @@ COMMENT ON FUNCTION migrate_verify() IS
     'integrity problems of the ledger: edited rows, checksum mismatches, history gaps; no rows = healthy';
 
 CREATE FUNCTION migrate_audit_verify()
-    RETURNS TABLE (checked bigint, sealed bigint, first_broken_id bigint, problem text, chain_head text)
+    RETURNS TABLE (checked bigint, sealed bigint, first_broken_id bigint, problem text, chain_head text,
+                   head_position bigint)
     AS 'MODULE_PATHNAME', 'migrate_audit_verify' LANGUAGE C VOLATILE;
 COMMENT ON FUNCTION migrate_audit_verify() IS
     'seals new audit rows into the hash chain and reports the first broken link; keep chain_head outside the database';

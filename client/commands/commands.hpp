@@ -55,6 +55,10 @@ struct RepairOptions {
     std::string reason;
 };
 
+struct AuditVerifyOptions {
+    std::string anchor = "logs/audit-chain.jsonl";  // where chain heads are anchored, outside the database
+};
+
 struct LocalOptions {
     std::string dir = ".pgmig/local";
 };
@@ -68,6 +72,7 @@ int run_apply(const GlobalOptions& global, const ApplyOptions& options);
 int run_rollback(const GlobalOptions& global, const RollbackOptions& options);
 int run_baseline(const GlobalOptions& global, const BaselineOptions& options);
 int run_repair(const GlobalOptions& global, const RepairOptions& options);
+int run_audit_verify(const GlobalOptions& global, const AuditVerifyOptions& options);
 int run_local_start(const LocalOptions& options);
 int run_local_stop(const LocalOptions& options);
 int run_local_status(const LocalOptions& options);

@@ -56,3 +56,41 @@ if ! grep -q "Asynchronous notification" "$work/listener"; then
 else
     fail "no NOTIFY for DDL run by a migration" "$(head -c 300 "$work/listener")"
 fi
+
+# --- the chain head anchored outside the database catches a recomputed chain --------------------
+newdb db_anchor
+anchor="$work/anchors/audit-chain.jsonl"
+sql "$db_anchor" "CREATE TABLE a1 (id int); CREATE TABLE a2 (id int)" >/dev/null
+run audit verify --anchor "$anchor" -d "dbname=$db_anchor"
+expect "audit verify: intact, head anchored" 0 "audit chain intact" "anchored in $anchor"
+sql "$db_anchor" "CREATE TABLE a3 (id int)" >/dev/null
+run audit verify --anchor "$anchor" -d "dbname=$db_anchor"
+expect "audit verify: new rows sealed and anchored" 0 "1 sealed now"
+if [ "$(wc -l <"$anchor")" = 2 ] && python3 -c '
+import json, sys
+lines = [json.loads(l) for l in open(sys.argv[1])]
+assert all(set(l) == {"database", "position", "head", "at"} and len(l["head"]) == 64 for l in lines), lines
+assert lines[1]["position"] > lines[0]["position"], lines
+' "$anchor"; then pass "anchor file: one JSON line per new head, nothing but positions and hashes"
+else fail "anchor file" "$(cat "$anchor")"; fi
+
+# A superuser edits a sealed row: the database's own check finds it.
+sql "$db_anchor" "ALTER TABLE pgmig.ddl_audit DISABLE TRIGGER ddl_audit_immutable;
+                  UPDATE pgmig.ddl_audit SET statement = 'CREATE TABLE nothing_to_see (id int)'
+                   WHERE object_identity = 'public.a2';" >/dev/null
+run audit verify --anchor "$anchor" -d "dbname=$db_anchor"
+expect "audit verify: an edited row breaks the chain (exit 13)" 13 "the audit chain is broken at row"
+# ... and recomputes every hash after it, so the database's own check passes again:
+sql "$db_anchor" "DO \$\$
+DECLARE prev text := ''; r record;
+BEGIN
+    FOR r IN SELECT a.id, pgmig.audit_row_text(a) AS t FROM pgmig.ddl_audit a WHERE chain_seq IS NOT NULL ORDER BY chain_seq LOOP
+        prev := encode(sha256(convert_to(prev || E'\n' || r.t, 'UTF8')), 'hex');
+        UPDATE pgmig.ddl_audit SET row_hash = prev WHERE id = r.id;
+    END LOOP;
+END \$\$;" >/dev/null
+if [ "$(sql "$db_anchor" "SELECT first_broken_id IS NULL FROM migrate_audit_verify()")" = t ]; then
+    pass "a recomputed chain looks intact from inside the database"
+else fail "recomputed chain" "migrate_audit_verify still reports a break"; fi
+run audit verify --anchor "$anchor" -d "dbname=$db_anchor"
+expect "audit verify: the anchor catches the rewritten chain (exit 13)" 13 "the audit chain was rewritten"

@@ -1,0 +1,122 @@
+// pgmig audit verify: checks the database's audit hash chain and anchors its head outside the
+// database, so that a chain recomputed by someone with superuser rights is caught next time.
+#include "client/commands/commands.hpp"
+#include "client/db.hpp"
+#include "client/errors.hpp"
+#include "client/project.hpp"
+
+#include <fmt/core.h>
+#include <nlohmann/json.hpp>
+
+#include <chrono>
+#include <ctime>
+#include <filesystem>
+#include <fstream>
+#include <optional>
+
+namespace pgmig::client {
+
+namespace {
+
+struct Anchor {
+    long long position = 0;
+    std::string head;
+    std::string at;
+};
+
+// The last anchor recorded for `database` in the anchor file (JSON lines), if any.
+std::optional<Anchor> last_anchor(const std::string& path, const std::string& database) {
+    std::ifstream in(path);
+    std::optional<Anchor> last;
+    std::string line;
+    int number = 0;
+    while (std::getline(in, line)) {
+        ++number;
+        if (line.empty()) continue;
+        const nlohmann::json j = nlohmann::json::parse(line, nullptr, false);
+        if (j.is_discarded() || !j.is_object() || !j.contains("database") || !j.contains("position") ||
+            !j.contains("head")) {
+            throw Error(ErrorKind::input, "unreadable anchor line", fmt::format("in {} line {}", path, number),
+                        "restore the anchor file from its backup; pgmig only ever appends to it");
+        }
+        if (j["database"] != database) continue;
+        last = Anchor{j["position"].get<long long>(), j["head"].get<std::string>(), j.value("at", "")};
+    }
+    return last;
+}
+
+std::string utc_now() {
+    const std::time_t now = std::chrono::system_clock::to_time_t(std::chrono::system_clock::now());
+    std::tm tm{};
+    gmtime_r(&now, &tm);
+    char buf[32];
+    std::strftime(buf, sizeof buf, "%Y-%m-%dT%H:%M:%SZ", &tm);
+    return buf;
+}
+
+}  // namespace
+
+int run_audit_verify(const GlobalOptions& global, const AuditVerifyOptions& options) {
+    Connection conn = Connection::open(global.dbname);
+    require_extension(conn);
+    // A database is named by its cluster's system identifier and its own name, never by a
+    // connection string (which may hold a password).
+    Result who = conn.exec_params(
+        "SELECT (SELECT system_identifier FROM pg_control_system())::text || '/' || current_database()", {});
+    if (!who.ok()) throw_server_error(who.error(), fmt::format("identifying {}", conn.target()), "nothing was checked");
+    const std::string database = who.get(0, 0);
+
+    Result res = conn.exec_params(
+        "SELECT checked, sealed, first_broken_id, problem, chain_head, head_position FROM migrate_audit_verify()", {});
+    if (!res.ok())
+        throw_server_error(res.error(), fmt::format("verifying the audit chain of {}", conn.target()),
+                           "nothing was anchored");
+    const std::string where = fmt::format("audit chain of {}", conn.target());
+    if (!res.is_null(0, 2)) {
+        throw Error(ErrorKind::audit_broken,
+                    fmt::format("the audit chain is broken at row {}: {}", res.get(0, 2), res.get(0, 3)), where,
+                    "find out who changed pgmig.ddl_audit (superusers can); the rows before it are intact");
+    }
+
+    const std::optional<Anchor> anchor = last_anchor(options.anchor, database);
+    if (anchor) {
+        Result link = conn.exec_params("SELECT row_hash FROM pgmig.ddl_audit WHERE chain_seq = $1::bigint",
+                                       {std::to_string(anchor->position)});
+        if (!link.ok()) throw_server_error(link.error(), where, "nothing was anchored");
+        const std::optional<std::string> now = link.rows() == 0 ? std::nullopt : link.get_opt(0, 0);
+        if (now != anchor->head) {
+            throw Error(ErrorKind::audit_broken,
+                        fmt::format("the audit chain was rewritten: position {} anchored {} as {} is now {}",
+                                    anchor->position, anchor->at.empty() ? "earlier" : "at " + anchor->at,
+                                    anchor->head.substr(0, 16), now ? now->substr(0, 16) : std::string("gone")),
+                        where + " against " + options.anchor,
+                        "the chain inside the database was recomputed after an edit: compare pgmig.ddl_audit "
+                        "with a backup; the anchor file says what it was");
+        }
+    }
+
+    const long long checked = std::stoll(res.get(0, 0));
+    const long long sealed = std::stoll(res.get(0, 1));
+    if (res.is_null(0, 4)) {
+        fmt::print("audit chain of {} is empty: nothing to anchor\n", conn.target());
+        return kExitOk;
+    }
+    const long long position = std::stoll(res.get(0, 5));
+    if (!anchor || anchor->position != position) {
+        const std::filesystem::path path(options.anchor);
+        if (path.has_parent_path()) std::filesystem::create_directories(path.parent_path());
+        std::ofstream out(options.anchor, std::ios::app);
+        const nlohmann::json line = {
+            {"database", database}, {"position", position}, {"head", res.get(0, 4)}, {"at", utc_now()}};
+        out << line.dump() << '\n';
+        if (!out) {
+            throw Error(ErrorKind::input, "cannot append to the anchor file", options.anchor,
+                        "check the folder's permissions, or pass --anchor FILE");
+        }
+    }
+    fmt::print("audit chain intact: {} rows checked, {} sealed now; head at position {} anchored in {}\n", checked,
+               sealed, position, options.anchor);
+    return kExitOk;
+}
+
+}  // namespace pgmig::client
