@@ -305,6 +305,8 @@ CREATE FUNCTION pgmig.snapshot_objects()
     SET "TimeZone" = 'UTC'
     SET extra_float_digits = 1
     SET quote_all_identifiers = off
+    -- one pass over the catalog: JIT compilation would cost more than it saves, on every call
+    SET jit = off
     AS $$
     WITH user_ns AS (
         SELECT n.oid, n.nspname FROM pg_namespace n
@@ -338,7 +340,8 @@ CREATE FUNCTION pgmig.snapshot_objects()
                jsonb_strip_nulls(jsonb_build_object(
                    'kind', r.relkind,
                    'persistence', r.relpersistence,
-                   'columns', (SELECT jsonb_agg(jsonb_strip_nulls(jsonb_build_object(
+                   'columns', CASE WHEN r.relkind IN ('r', 'p', 'f', 'v', 'm', 'c') THEN
+                              (SELECT jsonb_agg(jsonb_strip_nulls(jsonb_build_object(
                                    'name', a.attname,
                                    'type', format_type(a.atttypid, a.atttypmod),
                                    'not_null', a.attnotnull,
@@ -354,23 +357,25 @@ CREATE FUNCTION pgmig.snapshot_objects()
                                  FROM pg_attribute a
                                  JOIN pg_type t ON t.oid = a.atttypid
                                  LEFT JOIN pg_attrdef ad ON ad.adrelid = a.attrelid AND ad.adnum = a.attnum
-                                WHERE a.attrelid = r.oid AND a.attnum > 0 AND NOT a.attisdropped
-                                  AND r.relkind IN ('r', 'p', 'f', 'v', 'm', 'c')),
-                   'constraints', (SELECT jsonb_object_agg(co.conname, pg_get_constraintdef(co.oid, true))
-                                     FROM pg_constraint co WHERE co.conrelid = r.oid),
+                                WHERE a.attrelid = r.oid AND a.attnum > 0 AND NOT a.attisdropped) END,
+                   -- (subqueries guarded by relkind: most relations are indexes, which have none of these)
+                   'constraints', CASE WHEN r.relkind IN ('r', 'p', 'f') THEN
+                       (SELECT jsonb_object_agg(co.conname, pg_get_constraintdef(co.oid, true))
+                          FROM pg_constraint co WHERE co.conrelid = r.oid) END,
                    'definition', CASE WHEN r.relkind IN ('v', 'm') THEN pg_get_viewdef(r.oid, true)
                                       WHEN r.relkind IN ('i', 'I') THEN pg_get_indexdef(r.oid) END,
                    'partition_key', CASE WHEN r.relkind = 'p' THEN pg_get_partkeydef(r.oid) END,
                    'partition_of', CASE WHEN r.relispartition THEN
                        (SELECT jsonb_build_array(i.inhparent::regclass::text, pg_get_expr(c2.relpartbound, c2.oid))
                           FROM pg_inherits i JOIN pg_class c2 ON c2.oid = i.inhrelid WHERE i.inhrelid = r.oid) END,
-                   'inherits', CASE WHEN NOT r.relispartition THEN
+                   'inherits', CASE WHEN NOT r.relispartition AND r.relkind IN ('r', 'p', 'f') THEN
                        (SELECT jsonb_agg(i.inhparent::regclass::text ORDER BY i.inhseqno)
                           FROM pg_inherits i WHERE i.inhrelid = r.oid) END,
                    'row_security', NULLIF(r.relrowsecurity, false),
                    'force_row_security', NULLIF(r.relforcerowsecurity, false),
-                   'options', (SELECT jsonb_agg(o ORDER BY o) FROM unnest(r.reloptions) o),
-                   'sequence', (SELECT jsonb_build_object('type', format_type(s.seqtypid, NULL), 'start', s.seqstart,
+                   'options', CASE WHEN r.reloptions IS NOT NULL THEN
+                       (SELECT jsonb_agg(o ORDER BY o) FROM unnest(r.reloptions) o) END,
+                   'sequence', CASE WHEN r.relkind = 'S' THEN (SELECT jsonb_build_object('type', format_type(s.seqtypid, NULL), 'start', s.seqstart,
                                        'increment', s.seqincrement, 'min', s.seqmin, 'max', s.seqmax,
                                        'cache', s.seqcache, 'cycle', s.seqcycle,
                                        'owned_by', (SELECT d.refobjid::regclass::text || '.' || a.attname
@@ -379,7 +384,7 @@ CREATE FUNCTION pgmig.snapshot_objects()
                                                      WHERE d.classid = 'pg_class'::regclass AND d.objid = r.oid
                                                        AND d.refclassid = 'pg_class'::regclass
                                                        AND d.deptype IN ('a', 'i') LIMIT 1))
-                                  FROM pg_sequence s WHERE s.seqrelid = r.oid),
+                                  FROM pg_sequence s WHERE s.seqrelid = r.oid) END,
                    'acl', CASE WHEN r.relkind NOT IN ('i', 'I', 'c')
                                THEN CASE WHEN r.relacl IS NOT NULL THEN pgmig.acl_entries(r.relacl, r.relowner, (CASE WHEN r.relkind = 'S' THEN 's' ELSE 'r' END)::"char") END END,
                    'comment', (SELECT d.description FROM pg_description d WHERE d.objoid = r.oid
@@ -488,6 +493,7 @@ CREATE FUNCTION migrate_drift()
                    changed_by name, statement text, audit_id bigint)
     LANGUAGE sql STABLE
     SET search_path = pg_catalog, pg_temp
+    SET jit = off
     AS $$
     WITH expected AS (
         SELECT id, taken_at, snapshot FROM pgmig.snapshots ORDER BY id DESC LIMIT 1
