@@ -170,7 +170,7 @@ measure_big() { # LABEL SQL
     wait "$client"
     local ms
     ms=$(grep -m1 '^Time:' "$TMP/big_out" | awk '{print $2}')
-    printf '%-48s %10.0f ms   backend peak memory %6.0f MB\n' "$1" "$ms" "$(echo "$hwm / 1024" | bc -l)"
+    printf '%-48s %10.0f ms   backend peak memory %6.0f MB\n' "$1" "$ms" "$(echo "${hwm:-0} / 1024" | bc -l)"
     rm -f "$pidfile"
 }
 echo "on $TABLES tables ($(q -d bench_big -c 'SELECT count(*) FROM pgmig.snapshot_objects()') objects):"

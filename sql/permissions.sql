@@ -16,6 +16,7 @@ SELECT * FROM migrate_status();
 SELECT count(*) FROM pgmig.migrations;
 INSERT INTO pgmig.migrations (version, version_key, name, up_sql, checksum, registered_by)
     VALUES ('1', '\x0131', 'x', 'y', 'z', 'me');
+SELECT count(*) FROM pgmig.ddl_audit;
 RESET ROLE;
 
 -- An admin: registers, applies (the migration runs as the admin), rolls back.
@@ -25,9 +26,11 @@ SELECT version, action FROM migrate_apply();
 SELECT tableowner FROM pg_tables WHERE tablename = 'notes';
 SELECT version, state, applied_by FROM migrate_status();
 SELECT version, action, current_user_name, session_user_name FROM pgmig.history;
--- ... but cannot write the ledger or its history directly.
+-- ... but cannot write the ledger, its history or the audit trail directly.
 UPDATE pgmig.migrations SET applied_at = NULL;
 DELETE FROM pgmig.history;
+UPDATE pgmig.ddl_audit SET statement = NULL;
+INSERT INTO pgmig.ddl_audit (event, command_tag, current_user_name, policy) VALUES ('forged', 'x', 'me', 'log');
 -- ... nor borrow the ledger owner's rights: the ledger writes run as the owner with search_path
 -- pinned, so an operator planted first in the admin's search_path is never called by them.
 CREATE SCHEMA regress_evil;
@@ -50,8 +53,10 @@ SET ROLE regress_pgmig_reader;
 SELECT version, state FROM migrate_status();
 SELECT count(*) AS problems FROM migrate_verify();
 SELECT count(*) AS history_rows FROM pgmig.history;
+SELECT count(*) > 0 AS can_read_audit FROM pgmig.ddl_audit;
 SELECT * FROM migrate_apply();
 DELETE FROM pgmig.history;
+DELETE FROM pgmig.ddl_audit;
 RESET ROLE;
 
 SELECT count(*) AS registered FROM pgmig.migrations;
