@@ -70,7 +70,8 @@ Rows Spi::query_prepared(SPIPlanPtr& plan, const char* sql, const std::vector<Pa
     if (plan == nullptr) {
         // Kept for the life of the backend; PostgreSQL's plan cache revalidates it after DDL.
         plan = call([&] {
-            SPIPlanPtr prepared = SPI_prepare(sql, a.nargs, a.types);
+            // Generic plans: these are keyed lookups and inserts, never worth planning per call.
+            SPIPlanPtr prepared = SPI_prepare_cursor(sql, a.nargs, a.types, CURSOR_OPT_GENERIC_PLAN);
             if (prepared != nullptr) SPI_keepplan(prepared);
             return prepared;
         });

@@ -1,0 +1,61 @@
+#!/usr/bin/env bash
+# Instructions, not seconds: the audit workload (CYCLES x create table / add column / create index /
+# drop table, one statement at a time) run against a server under valgrind --tool=callgrind, in a
+# database without audit, one with pgmig (NOTIFY off) and one with a bare PL/pgSQL event trigger.
+# Callgrind counts are repeatable where wall and CPU time are not. Prints each backend's total
+# instructions (connection start included) and the ratio to no audit.
+#   usage: bench/audit-instructions.sh        CYCLES=100 by default (about 2 minutes)
+set -euo pipefail
+CYCLES=${CYCLES:-100}
+BENCH=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
+BIN=${PGBIN:-/usr/lib/postgresql/15/bin}
+say() { printf '%s\n' "$*" >&2; }
+die() { say "audit-instructions.sh: $*"; exit 1; }
+command -v valgrind >/dev/null || die "valgrind not found (apt-get install valgrind)"
+as_pg=(); [[ $(id -u) == 0 ]] && as_pg=(runuser -u postgres --)
+
+TMP=$(mktemp -d /tmp/pgmig-cg.XXXXXX)
+chmod 755 "$TMP"
+[[ $(id -u) == 0 ]] && chown postgres "$TMP"
+PORT=$(python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
+export PGHOST=$TMP PGPORT=$PORT PGUSER=postgres
+stop() { "${as_pg[@]}" "$BIN/pg_ctl" -D "$TMP/data" -w -m fast stop >/dev/null 2>&1 || true; }
+trap 'stop; rm -rf "$TMP"' EXIT
+
+"${as_pg[@]}" "$BIN/initdb" -D "$TMP/data" -U postgres --auth=trust --no-sync >/dev/null
+opts=(-c listen_addresses= -c "unix_socket_directories=$TMP" -p "$PORT" -c jit=off)
+"${as_pg[@]}" "$BIN/pg_ctl" -D "$TMP/data" -l "$TMP/log" -o "${opts[*]}" -w start >/dev/null
+for db in none pgmig plpgsql; do psql -Xq -d postgres -c "CREATE DATABASE cg_$db"; done
+psql -Xq -d cg_pgmig -c "CREATE EXTENSION pgmig" -c "ALTER DATABASE cg_pgmig SET pgmig.notify_drift = off"
+# The same PL/pgSQL trigger as bench/audit.sh.
+sed -n '/^CREATE TABLE ddl_log/,/^CREATE EVENT TRIGGER log_drop/p' "$BENCH/audit.sh" | psql -Xq -d cg_plpgsql
+stop
+python3 - "$TMP/ddl.sql" "$CYCLES" <<'PY'
+import sys
+path, n = sys.argv[1], int(sys.argv[2])
+with open(path, "w") as f:
+    for i in range(n):
+        f.write(f"CREATE TABLE w{i} (id int PRIMARY KEY, v text);\nALTER TABLE w{i} ADD COLUMN x int;\n"
+                f"CREATE INDEX w{i}_v ON w{i} (v);\nDROP TABLE w{i};\n")
+PY
+
+say "starting the server under callgrind..."
+"${as_pg[@]}" valgrind --tool=callgrind --trace-children=yes --callgrind-out-file="$TMP/cg.%p" \
+    "$BIN/postgres" -D "$TMP/data" "${opts[@]}" >"$TMP/valgrind.log" 2>&1 &
+for _ in $(seq 1 180); do pg_isready -q && break; sleep 1; done
+pg_isready -q || die "the server did not start under valgrind (see $TMP/valgrind.log)"
+declare -A pid
+for db in none pgmig plpgsql; do
+    say "  $((CYCLES * 4)) statements in cg_$db..."
+    pid[$db]=$( (echo "SELECT pg_backend_pid();"; cat "$TMP/ddl.sql") | psql -X -A -t -q -v ON_ERROR_STOP=1 -d "cg_$db" | head -1)
+done
+stop
+sleep 2
+count() { awk '/^summary:/ {print $2; exit}' "$TMP/cg.$1"; }
+base=$(count "${pid[none]}")
+echo "instructions of the backend for $((CYCLES * 4)) DDL statements (callgrind):"
+for db in none pgmig plpgsql; do
+    n=$(count "${pid[$db]}")
+    printf '  %-10s %14s  %.3fx  (%s per statement over no audit)\n' "$db" "$n" "$(echo "$n / $base" | bc -l)" \
+        "$(( (n - base) / (CYCLES * 4) ))"
+done
