@@ -216,8 +216,9 @@ Oid ledger_owner(pg::Spi& spi, Oid trigger_function) {
 
 // Plans of the hot path, prepared once per backend: per event kind, one that records its objects and
 // one for a command without objects; and the notification.
-SPIPlanPtr g_insert_plans[3] = {nullptr, nullptr, nullptr};
-SPIPlanPtr g_bare_insert_plan = nullptr;
+// [event kind][with RETURNING, needed only for a notification]
+SPIPlanPtr g_insert_plans[3][2] = {};
+SPIPlanPtr g_bare_insert_plans[2] = {};
 SPIPlanPtr g_notify_plan = nullptr;
 
 int event_index(const char* event) {
@@ -246,25 +247,29 @@ void record(EventTriggerData* trig, Oid trigger_function) {
         {TEXTOID, migration != nullptr ? std::optional<std::string>(migration) : std::nullopt},
         {NAMEOID, caller.current_user},
         {TEXTOID, policy}};
+    // Drift is announced for out-of-band DDL; only then are the new rows read back.
+    const bool notify = migration == nullptr && settings::notify_drift();
+    const char* returning = notify ? " RETURNING id, object_identity" : "";
+    const int expected = notify ? SPI_OK_INSERT_RETURNING : SPI_OK_INSERT;
     pg::Rows inserted;
     {
         AsLedgerOwner as_owner(owner);
         const std::string sql = fmt::format(
             "INSERT INTO pgmig.ddl_audit (event, command_tag, object_type, schema_name, object_identity, "
             "table_rewrite, statement, migration_version, current_user_name, policy) "
-            "SELECT $1, $2, o.*, $3, $4, $5, $6 FROM ({}) o RETURNING id, object_identity",
-            objects_query(trig->event));
+            "SELECT $1, $2, o.*, $3, $4, $5, $6 FROM ({}) o{}",
+            objects_query(trig->event), returning);
         inserted =
-            spi.query_prepared(g_insert_plans[event_index(trig->event)], sql.c_str(), params, SPI_OK_INSERT_RETURNING);
-        if (inserted.rows.empty()) {  // a command that names no object (rare): one row for the command
-            inserted = spi.query_prepared(
-                g_bare_insert_plan,
+            spi.query_prepared(g_insert_plans[event_index(trig->event)][notify ? 1 : 0], sql.c_str(), params, expected);
+        if (inserted.processed == 0) {  // a command that names no object (rare): one row for the command
+            const std::string bare = fmt::format(
                 "INSERT INTO pgmig.ddl_audit (event, command_tag, statement, migration_version, current_user_name, "
-                "policy) VALUES ($1, $2, $3, $4, $5, $6) RETURNING id, object_identity",
-                params, SPI_OK_INSERT_RETURNING);
+                "policy) VALUES ($1, $2, $3, $4, $5, $6){}",
+                returning);
+            inserted = spi.query_prepared(g_bare_insert_plans[notify ? 1 : 0], bare.c_str(), params, expected);
         }
     }
-    if (migration != nullptr || inserted.rows.empty() || !settings::notify_drift()) return;
+    if (!notify || inserted.rows.empty()) return;
     // Drift is announced when it happens. A full notification queue would fail the commit, so
     // above half full the notification is skipped (the audit row is what counts).
     std::string object = inserted.rows.front()[1].value_or("");
