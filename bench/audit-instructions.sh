@@ -11,6 +11,8 @@ BENCH=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 BIN=${PGBIN:-/usr/lib/postgresql/15/bin}
 say() { printf '%s\n' "$*" >&2; }
 die() { say "audit-instructions.sh: $*"; exit 1; }
+# shellcheck source=bench/lib.sh
+. "$BENCH/lib.sh"
 command -v valgrind >/dev/null || die "valgrind not found (apt-get install valgrind)"
 as_pg=(); [[ $(id -u) == 0 ]] && as_pg=(runuser -u postgres --)
 
@@ -30,14 +32,7 @@ psql -Xq -d cg_pgmig -c "CREATE EXTENSION pgmig" -c "ALTER DATABASE cg_pgmig SET
 # The same PL/pgSQL trigger as bench/audit.sh.
 sed -n '/^CREATE TABLE ddl_log/,/^CREATE EVENT TRIGGER log_drop/p' "$BENCH/audit.sh" | psql -Xq -d cg_plpgsql
 stop
-python3 - "$TMP/ddl.sql" "$CYCLES" <<'PY'
-import sys
-path, n = sys.argv[1], int(sys.argv[2])
-with open(path, "w") as f:
-    for i in range(n):
-        f.write(f"CREATE TABLE w{i} (id int PRIMARY KEY, v text);\nALTER TABLE w{i} ADD COLUMN x int;\n"
-                f"CREATE INDEX w{i}_v ON w{i} (v);\nDROP TABLE w{i};\n")
-PY
+write_ddl_workload "$TMP/ddl.sql" "$CYCLES"
 
 say "starting the server under callgrind..."
 "${as_pg[@]}" valgrind --tool=callgrind --trace-children=yes --callgrind-out-file="$TMP/cg.%p" \

@@ -18,6 +18,8 @@ ROOT=$(dirname "$BENCH")
 PGMIG=${PGMIG:-$ROOT/build/pgmig}
 say() { printf '%s\n' "$*" >&2; }
 die() { say "audit.sh: $*"; exit 1; }
+# shellcheck source=bench/lib.sh
+. "$BENCH/lib.sh"
 [[ -x $PGMIG ]] || die "$PGMIG not found: build it first (cmake -S . -B build && cmake --build build -j2)"
 
 if [[ ! -f /usr/lib/postgresql/15/lib/pgaudit.so ]]; then
@@ -33,25 +35,19 @@ chmod 755 "$TMP"
 CLUSTER=$TMP/cluster
 cleanup() {
     local rc=$?
-    "$PGMIG" local stop --dir "$CLUSTER" >/dev/null 2>&1 || true
+    stop_cluster "$CLUSTER"
     rm -rf "$TMP"
     exit $rc
 }
 trap cleanup EXIT
 trap 'exit 130' INT TERM
 
-"$PGMIG" local start --dir "$CLUSTER" >"$TMP/log" 2>&1 || { cat "$TMP/log" >&2; die "pgmig local start failed"; }
-set -a
-eval "$("$PGMIG" local env --dir "$CLUSTER")"
-set +a
+start_cluster "$CLUSTER" "$TMP/log"
 export PGDATABASE=postgres PGAPPNAME=audit-bench
-q() { psql -X -q -A -t -v ON_ERROR_STOP=1 "$@"; }
 # pgaudit must be preloaded; it logs nothing unless a database asks (pgaudit.log defaults to none).
 q -c "ALTER SYSTEM SET shared_preload_libraries = 'pgaudit'" >/dev/null
-"$PGMIG" local stop --dir "$CLUSTER" >/dev/null && "$PGMIG" local start --dir "$CLUSTER" >/dev/null
-set -a
-eval "$("$PGMIG" local env --dir "$CLUSTER")"
-set +a
+stop_cluster "$CLUSTER"
+start_cluster "$CLUSTER" "$TMP/log"
 
 say "preparing the databases..."
 for db in none pgmig pgmig_quiet pgaudit plpgsql; do q -c "CREATE DATABASE bench_$db" >/dev/null; done
@@ -79,14 +75,7 @@ CREATE EVENT TRIGGER log_ddl ON ddl_command_end EXECUTE FUNCTION log_ddl();
 CREATE EVENT TRIGGER log_drop ON sql_drop EXECUTE FUNCTION log_drop();
 SQL
 
-python3 - "$TMP/ddl.sql" "$CYCLES" <<'PY'
-import sys
-path, n = sys.argv[1], int(sys.argv[2])
-with open(path, "w") as f:
-    for i in range(n):
-        f.write(f"CREATE TABLE w{i} (id int PRIMARY KEY, v text);\nALTER TABLE w{i} ADD COLUMN x int;\n"
-                f"CREATE INDEX w{i}_v ON w{i} (v);\nDROP TABLE w{i};\n")
-PY
+write_ddl_workload "$TMP/ddl.sql" "$CYCLES"
 
 # run DB: the workload in one session; prints "CPU_SECONDS WALL_SECONDS" for its backend.
 ticks=$(getconf CLK_TCK)

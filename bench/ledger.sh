@@ -33,6 +33,8 @@ NPM_BIN=$PEERS_DIR/node_modules/.bin
 
 say() { printf '%s\n' "$*" >&2; }
 die() { say "ledger.sh: $*"; exit 1; }
+# shellcheck source=bench/lib.sh
+. "$BENCH/lib.sh"
 
 for v in ROUNDS MIGRATIONS NOOP_RUNS STATUS_MIGRATIONS STATUS_RUNS; do
     [[ ${!v} =~ ^[1-9][0-9]*$ ]] || die "$v must be a positive integer, not '${!v}'"
@@ -72,21 +74,15 @@ mkdir -p "$W" "$RES"
 
 cleanup() {
     local rc=$?
-    "$PGMIG" local stop --dir "$CLUSTER" >/dev/null 2>&1 || true
+    stop_cluster "$CLUSTER"
     if [[ $KEEP == 1 ]]; then say "kept $TMP"; else rm -rf "$TMP"; fi
     exit $rc
 }
 trap cleanup EXIT
 trap 'exit 130' INT TERM
 
-"$PGMIG" local start --dir "$CLUSTER" >"$LOG" 2>&1 || { cat "$LOG" >&2; die "pgmig local start failed"; }
-set -a
-eval "$("$PGMIG" local env --dir "$CLUSTER")"
-set +a
+start_cluster "$CLUSTER" "$LOG"
 export PGDATABASE=postgres PGAPPNAME=ledger-bench
-
-q() { psql -X -q -A -t -v ON_ERROR_STOP=1 "$@"; }
-q -c "SELECT 1" >/dev/null || die "cannot connect to the throwaway cluster"
 
 # ---------------------------------------------------------------- workload
 say "generating $MIGRATIONS migrations in each tool's format..."
