@@ -9,7 +9,6 @@ extern "C" {
 #include "commands/event_trigger.h"
 #include "commands/extension.h"
 #include "commands/trigger.h"
-#include "funcapi.h"
 #include "miscadmin.h"
 #include "nodes/parsenodes.h"
 #include "tcop/tcopprot.h"
@@ -18,7 +17,6 @@ extern "C" {
 #include "utils/builtins.h"
 #include "utils/guc.h"
 #include "utils/lsyscache.h"
-#include "utils/tuplestore.h"
 }
 
 #include <fmt/format.h>
@@ -33,6 +31,7 @@ extern "C" {
 #include "ledger_store.hpp"
 #include "pg/boundary.hpp"
 #include "pg/spi.hpp"
+#include "pg/values.hpp"
 #include "redact.hpp"
 #include "script.hpp"
 #include "settings.hpp"
@@ -207,7 +206,11 @@ Oid ledger_owner(pg::Spi& spi, Oid trigger_function) {
     if (trigger_function != cached_function || !OidIsValid(cached_owner)) {
         const pg::Rows rows =
             spi.query("SELECT e.extowner FROM pg_catalog.pg_extension e WHERE e.extname = 'pgmig'", {}, SPI_OK_SELECT);
-        if (rows.rows.empty()) throw Error(sqlstate::internal_error, "the pgmig extension is not installed");
+        if (rows.rows.empty()) {
+            throw Error(sqlstate::internal_error,
+                        "pgmig's event trigger fired, but the pgmig extension is not installed", {},
+                        "drop the leftover event triggers: DROP EVENT TRIGGER pgmig_ddl_start, pgmig_ddl_end, ...");
+        }
         cached_owner = static_cast<Oid>(std::stoul(*rows.rows[0][0]));
         cached_function = trigger_function;
     }
@@ -600,23 +603,10 @@ SealResult seal_and_verify() {
 // migrate_audit_verify() -> (checked, sealed, first_broken_id, problem, chain_head, head_position)
 PGMIG_FUNCTION(migrate_audit_verify) {
     const audit::SealResult r = audit::seal_and_verify();
-    pg::call([fcinfo] { InitMaterializedSRF(fcinfo, 0); });
-    auto* rsinfo = reinterpret_cast<ReturnSetInfo*>(fcinfo->resultinfo);
-    TupleDesc desc = rsinfo->setDesc;
-    Tuplestorestate* store = rsinfo->setResult;
-    AttInMetadata* meta = pg::call([desc] { return TupleDescGetAttInMetadata(desc); });
-    const std::string checked = std::to_string(r.checked);
-    const std::string sealed = std::to_string(r.sealed);
-    const std::string broken = r.first_broken ? std::to_string(*r.first_broken) : std::string();
-    const std::string position = std::to_string(r.head_position);
-    const char* values[] = {checked.c_str(),
-                            sealed.c_str(),
-                            r.first_broken ? broken.c_str() : nullptr,
-                            r.first_broken ? r.problem.c_str() : nullptr,
-                            r.head.empty() ? nullptr : r.head.c_str(),
-                            r.head.empty() ? nullptr : position.c_str()};
-    pg::call([meta, store, &values] {
-        tuplestore_puttuple(store, BuildTupleFromCStrings(meta, const_cast<char**>(values)));
-    });
+    const auto opt = [](bool present, std::string value) { return present ? std::optional(value) : std::nullopt; };
+    pg::return_rows(fcinfo, {{std::to_string(r.checked), std::to_string(r.sealed),
+                              opt(r.first_broken.has_value(), std::to_string(r.first_broken.value_or(0))),
+                              opt(r.first_broken.has_value(), r.problem), opt(!r.head.empty(), r.head),
+                              opt(!r.head.empty(), std::to_string(r.head_position))}});
     return static_cast<Datum>(0);
 }

@@ -4,11 +4,9 @@ extern "C" {
 #include "postgres.h"
 #include "access/xact.h"
 #include "catalog/pg_type_d.h"
-#include "funcapi.h"
 #include "utils/builtins.h"
 #include "utils/jsonb.h"
 #include "utils/timestamp.h"
-#include "utils/tuplestore.h"
 }
 
 #include <fmt/format.h>
@@ -24,32 +22,13 @@ extern "C" {
 #include "ledger_store.hpp"
 #include "pg/boundary.hpp"
 #include "pg/spi.hpp"
+#include "pg/values.hpp"
 #include "runner.hpp"
 #include "script.hpp"
 #include "settings.hpp"
 
 namespace pgmig {
 namespace {
-
-std::optional<std::string> text_arg(FunctionCallInfo fcinfo, int n) {
-    if (PG_ARGISNULL(n)) return std::nullopt;
-    const char* s = pg::call([fcinfo, n] { return text_to_cstring(PG_GETARG_TEXT_PP(n)); });
-    return std::string(s);
-}
-
-std::string required_text_arg(FunctionCallInfo fcinfo, int n, const char* what) {
-    auto v = text_arg(fcinfo, n);
-    if (!v) {
-        throw Error(sqlstate::invalid_argument, fmt::format("{} must not be NULL", what), {},
-                    fmt::format("pass the {} as text", what));
-    }
-    return *v;
-}
-
-Datum text_datum(const std::string& s) {
-    const char* p = s.c_str();
-    return pg::call([p] { return CStringGetTextDatum(p); });
-}
 
 void check_version(const std::string& version) {
     if (auto problem = common::version_problem(version)) {
@@ -82,21 +61,14 @@ void refuse_tampered(LedgerStore& store) {
                 "migrate_repair(version, reason => '...')");
 }
 
-void return_rows(FunctionCallInfo fcinfo, const std::vector<RunResult>& rows) {
-    // Filled at the end, from C++ data: the tuplestore lives in the caller's per-query context.
-    pg::call([fcinfo] { InitMaterializedSRF(fcinfo, 0); });
-    auto* rsinfo = reinterpret_cast<ReturnSetInfo*>(fcinfo->resultinfo);
-    TupleDesc desc = rsinfo->setDesc;
-    Tuplestorestate* store = rsinfo->setResult;
-    AttInMetadata* meta = pg::call([desc] { return TupleDescGetAttInMetadata(desc); });
-    for (const RunResult& r : rows) {
-        const char* values[] = {r.version.empty() ? nullptr : r.version.c_str(), r.name.c_str(), r.action.c_str(),
-                                r.duration.c_str()};
-        pg::call([meta, store, &values] {
-            HeapTuple tuple = BuildTupleFromCStrings(meta, const_cast<char**>(values));
-            tuplestore_puttuple(store, tuple);
-        });
+// migrate_apply/rollback/baseline's result rows: (version, name, action, duration).
+void return_rows(FunctionCallInfo fcinfo, const std::vector<RunResult>& results) {
+    std::vector<pg::TextRow> rows;
+    rows.reserve(results.size());
+    for (const RunResult& r : results) {
+        rows.push_back({r.version.empty() ? std::nullopt : std::optional(r.version), r.name, r.action, r.duration});
     }
+    pg::return_rows(fcinfo, rows);
 }
 
 std::string key_of(const std::string& version) {
@@ -160,6 +132,9 @@ std::vector<Migration> apply_plan(const std::vector<Migration>& all, const std::
 }  // namespace pgmig
 
 using namespace pgmig;
+using pg::required_text_arg;
+using pg::text_arg;
+using pg::text_datum;
 
 // migrate_register(version, name, up_sql, down_sql DEFAULT NULL, options jsonb DEFAULT '{}') -> checksum
 PGMIG_FUNCTION(migrate_register) {

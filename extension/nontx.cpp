@@ -4,9 +4,7 @@
 extern "C" {
 #include "postgres.h"
 #include "catalog/pg_type_d.h"
-#include "funcapi.h"
 #include "utils/builtins.h"
-#include "utils/tuplestore.h"
 }
 
 #include <fmt/format.h>
@@ -19,20 +17,12 @@ extern "C" {
 #include "ledger_store.hpp"
 #include "pg/boundary.hpp"
 #include "pg/spi.hpp"
+#include "pg/values.hpp"
 #include "runner.hpp"
 #include "script.hpp"
 
 namespace pgmig {
 namespace {
-
-std::string arg_text(FunctionCallInfo fcinfo, int n, const char* what) {
-    if (PG_ARGISNULL(n)) {
-        throw Error(sqlstate::invalid_argument, fmt::format("{} must not be NULL", what), {},
-                    fmt::format("pass the {}", what));
-    }
-    const char* s = pg::call([fcinfo, n] { return text_to_cstring(PG_GETARG_TEXT_PP(n)); });
-    return s;
-}
 
 // The client takes the session-level ledger lock before it begins and keeps it to the end. Checked
 // before this call takes the transaction-level lock on the same key, which pg_locks cannot tell apart.
@@ -87,29 +77,22 @@ using namespace pgmig;
 
 // pgmig.split_statements(script) -> (n, line, statement, needs_no_transaction)
 PGMIG_FUNCTION(pgmig_split_statements) {
-    const std::string script = arg_text(fcinfo, 0, "script");
+    const std::string script = pg::required_text_arg(fcinfo, 0, "script");
     const std::vector<Statement> statements = split_script(script);
-    pg::call([fcinfo] { InitMaterializedSRF(fcinfo, 0); });
-    auto* rsinfo = reinterpret_cast<ReturnSetInfo*>(fcinfo->resultinfo);
-    TupleDesc desc = rsinfo->setDesc;
-    Tuplestorestate* store = rsinfo->setResult;
-    AttInMetadata* meta = pg::call([desc] { return TupleDescGetAttInMetadata(desc); });
+    std::vector<pg::TextRow> rows;
+    rows.reserve(statements.size());
     for (size_t i = 0; i < statements.size(); ++i) {
-        const std::string n = std::to_string(i + 1);
-        const std::string line = std::to_string(statements[i].line);
-        const char* values[] = {
-            n.c_str(), line.c_str(), statements[i].text.c_str(),
-            statements[i].needs_no_transaction.empty() ? nullptr : statements[i].needs_no_transaction.c_str()};
-        pg::call([meta, store, &values] {
-            tuplestore_puttuple(store, BuildTupleFromCStrings(meta, const_cast<char**>(values)));
-        });
+        const Statement& st = statements[i];
+        rows.push_back({std::to_string(i + 1), std::to_string(st.line), st.text,
+                        st.needs_no_transaction.empty() ? std::nullopt : std::optional(st.needs_no_transaction)});
     }
+    pg::return_rows(fcinfo, rows);
     return static_cast<Datum>(0);
 }
 
 // migrate_nontx_begin(version) -> statements already done by an earlier, interrupted run
 PGMIG_FUNCTION(migrate_nontx_begin) {
-    const std::string version = arg_text(fcinfo, 0, "version");
+    const std::string version = pg::required_text_arg(fcinfo, 0, "version");
     int done = 0;
     with_nontx_migration(version, [&](LedgerStore& store, const Migration& m) {
         if (m.applied) {
@@ -128,7 +111,7 @@ PGMIG_FUNCTION(migrate_nontx_begin) {
 
 // migrate_nontx_progress(version, done) -> records that statements 1..done are complete
 PGMIG_FUNCTION(migrate_nontx_progress) {
-    const std::string version = arg_text(fcinfo, 0, "version");
+    const std::string version = pg::required_text_arg(fcinfo, 0, "version");
     const int done = PG_ARGISNULL(1) ? 0 : PG_GETARG_INT32(1);
     with_nontx_migration(version, [done](LedgerStore& store, const Migration& m) {
         store.set_nontx_progress(m, done);
@@ -140,13 +123,17 @@ PGMIG_FUNCTION(migrate_nontx_progress) {
 
 // migrate_nontx_finish(version, duration, direction DEFAULT 'up') -> marks it applied (or rolled back)
 PGMIG_FUNCTION(migrate_nontx_finish) {
-    const std::string version = arg_text(fcinfo, 0, "version");
-    if (PG_ARGISNULL(1)) throw Error(sqlstate::invalid_argument, "duration must not be NULL");
-    const std::string duration =
-        pg::call([fcinfo] { return DatumGetCString(DirectFunctionCall1(interval_out, PG_GETARG_DATUM(1))); });
-    const std::string direction = PG_ARGISNULL(2) ? "up" : arg_text(fcinfo, 2, "direction");
+    const std::string version = pg::required_text_arg(fcinfo, 0, "version");
+    const std::optional<std::string> duration_text = pg::arg_as_text(fcinfo, 1);
+    if (!duration_text) {
+        throw Error(sqlstate::invalid_argument, "duration must not be NULL", {},
+                    "pass how long the migration took, e.g. '1.5 seconds'");
+    }
+    const std::string& duration = *duration_text;
+    const std::string direction = PG_ARGISNULL(2) ? "up" : pg::required_text_arg(fcinfo, 2, "direction");
     if (direction != "up" && direction != "down") {
-        throw Error(sqlstate::invalid_argument, fmt::format("direction must be up or down, not \"{}\"", direction));
+        throw Error(sqlstate::invalid_argument, fmt::format("direction must be up or down, not \"{}\"", direction), {},
+                    "pass 'up' after applying, 'down' after rolling back");
     }
     with_nontx_migration(version, [&](LedgerStore& store, const Migration& m) {
         audit::set_nontx_migration(nullptr);
@@ -164,10 +151,10 @@ PGMIG_FUNCTION(migrate_nontx_finish) {
 
 // migrate_nontx_failed(version, statement, sqlstate, message) -> records a failed statement
 PGMIG_FUNCTION(migrate_nontx_failed) {
-    const std::string version = arg_text(fcinfo, 0, "version");
+    const std::string version = pg::required_text_arg(fcinfo, 0, "version");
     const int statement = PG_ARGISNULL(1) ? 0 : PG_GETARG_INT32(1);
-    const std::string state = arg_text(fcinfo, 2, "sqlstate");
-    const std::string message = arg_text(fcinfo, 3, "message");
+    const std::string state = pg::required_text_arg(fcinfo, 2, "sqlstate");
+    const std::string message = pg::required_text_arg(fcinfo, 3, "message");
     with_nontx_migration(version, [&](LedgerStore& store, const Migration& m) {
         audit::set_nontx_migration(nullptr);
         store.record(HistoryEntry{m.version, m.name, "failed", std::nullopt, 1, m.checksum, std::nullopt, state,

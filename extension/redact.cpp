@@ -17,6 +17,7 @@ extern "C" {
 #include <vector>
 
 #include "pg/boundary.hpp"
+#include "pg/values.hpp"
 
 namespace pgmig {
 namespace {
@@ -190,8 +191,5 @@ std::string redact_statement(const std::string& statement) {
 
 // pgmig.redact(statement) -> the statement with its secrets replaced.
 PGMIG_FUNCTION(pgmig_redact) {
-    const char* statement = pgmig::pg::call([fcinfo] { return text_to_cstring(PG_GETARG_TEXT_PP(0)); });  // STRICT
-    const std::string redacted = pgmig::redact_statement(statement);
-    const char* out = redacted.c_str();
-    return pgmig::pg::call([out] { return CStringGetTextDatum(out); });
+    return pgmig::pg::text_datum(pgmig::redact_statement(*pgmig::pg::text_arg(fcinfo, 0)));  // declared STRICT
 }
