@@ -30,13 +30,6 @@ extern "C" {
 namespace pgmig {
 namespace {
 
-void check_version(const std::string& version) {
-    if (auto problem = common::version_problem(version)) {
-        throw Error(sqlstate::invalid_version, fmt::format("invalid migration version \"{}\": {}", version, *problem),
-                    {}, "a version is digits separated by dots, such as 3, 1.10 or 20240101120000");
-    }
-}
-
 void refuse_snapshot_isolation(const char* function) {
     if (IsolationUsesXactSnapshot()) {
         throw Error(sqlstate::isolation_not_supported,
@@ -77,14 +70,6 @@ std::string key_of(const std::string& version) {
 }
 
 // The registered versioned migration `version`, or PM005.
-Migration registered(LedgerStore& store, const std::string& version) {
-    auto m = store.find(key_of(version));
-    if (!m || !m->version) {
-        throw Error(sqlstate::unknown_version, fmt::format("version {} is not registered", version), {},
-                    "see SELECT * FROM migrate_status() for the registered versions");
-    }
-    return *m;
-}
 
 // The migrations migrate_apply would run, in order: pending versioned ones up to `target`, then
 // (without a target) the repeatable ones whose script changed since they last ran.
@@ -249,7 +234,7 @@ PGMIG_FUNCTION(migrate_apply) {
         store.lock();  // everything below reads the ledger after the lock, in fresh snapshots
         refuse_tampered(store);
         std::optional<std::string> target_key;
-        if (target) target_key = registered(store, *target).key;
+        if (target) target_key = store.registered(*target).key;
         const std::vector<Migration> plan = apply_plan(store.load_all(), target_key);
         const auto scripts = parse_plan(plan, Direction::up);
         results = run_plan(store, spi, plan, scripts, Direction::up, dry_run);
@@ -341,7 +326,7 @@ PGMIG_FUNCTION(migrate_repair) {
     pg::Spi spi;
     LedgerStore store(spi, current_caller());
     store.lock();
-    Migration m = registered(store, version);
+    Migration m = store.registered(version);
     const std::string previous = m.applied_checksum.value_or(m.checksum);
     if (new_text) m.up_sql = *new_text;
     m.checksum = common::script_checksum(m.up_sql);
@@ -361,7 +346,7 @@ PGMIG_FUNCTION(migrate_baseline) {
         pg::Spi spi;
         LedgerStore store(spi, current_caller());
         store.lock();
-        const std::string key = registered(store, version).key;
+        const std::string key = store.registered(version).key;
         for (const Migration& m : store.load_all()) {
             if (!m.version || m.applied || m.key > key) continue;
             const std::string zero = interval_text(0);

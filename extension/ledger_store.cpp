@@ -39,6 +39,13 @@ constexpr const char* kColumns =
 std::string versioned_key(const std::string& version) { return bytea_text(common::version_sort_key(version)); }
 std::string repeatable_key(const std::string& name) { return bytea_text("\xff" + name); }
 
+void check_version(const std::string& version) {
+    if (auto problem = common::version_problem(version)) {
+        throw Error(sqlstate::invalid_version, fmt::format("invalid migration version \"{}\": {}", version, *problem),
+                    {}, "a version is digits separated by dots, such as 3, 1.10 or 20240101120000");
+    }
+}
+
 std::string Migration::label() const {
     return version ? fmt::format("migration {} \"{}\"", *version, name)
                    : fmt::format("repeatable migration \"{}\"", name);
@@ -117,6 +124,16 @@ std::optional<Migration> LedgerStore::find(const std::string& key) {
                             {{BYTEAOID, key}}, SPI_OK_SELECT);
     if (rows.rows.empty()) return std::nullopt;
     return from_row(rows.rows.front());
+}
+
+Migration LedgerStore::registered(const std::string& version) {
+    check_version(version);
+    auto m = find(versioned_key(version));
+    if (!m || !m->version) {
+        throw Error(sqlstate::unknown_version, fmt::format("version {} is not registered", version), {},
+                    "see SELECT * FROM migrate_status() for the registered versions; migrate_register adds one");
+    }
+    return *m;
 }
 
 std::vector<std::string> LedgerStore::tampered() {

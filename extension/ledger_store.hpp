@@ -74,6 +74,8 @@ class LedgerStore {
     void lock();                        // the transaction-level advisory lock
     std::vector<Migration> load_all();  // in version order; repeatables last
     std::optional<Migration> find(const std::string& key);
+    // The registered versioned migration `version`; PM001 for a malformed version, PM005 if none.
+    Migration registered(const std::string& version);
     // Applied migrations whose stored text, checksum and applied checksum disagree.
     std::vector<std::string> tampered();
 
@@ -100,6 +102,9 @@ class LedgerStore {
 // The key of a migration: version_sort_key of its version, or 0xff + name for a repeatable one
 // (no version group is 255 digits long, so no versioned key starts with 0xff), as bytea text.
 std::string versioned_key(const std::string& version);
+
+// PM001 unless `version` is digits separated by dots.
+void check_version(const std::string& version);
 std::string repeatable_key(const std::string& name);
 
 }  // namespace pgmig

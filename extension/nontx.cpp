@@ -13,7 +13,6 @@ extern "C" {
 #include <string>
 
 #include "audit.hpp"
-#include "common/version.hpp"
 #include "ledger_store.hpp"
 #include "pg/boundary.hpp"
 #include "pg/spi.hpp"
@@ -43,19 +42,12 @@ void require_session_lock(pg::Spi& spi, const std::string& version) {
 
 // The registered non-transactional migration `version`.
 Migration nontx_migration(LedgerStore& store, const std::string& version) {
-    if (auto problem = common::version_problem(version)) {
-        throw Error(sqlstate::invalid_version, fmt::format("invalid migration version \"{}\": {}", version, *problem));
-    }
-    auto m = store.find(versioned_key(version));
-    if (!m || !m->version) {
-        throw Error(sqlstate::unknown_version, fmt::format("version {} is not registered", version), {},
-                    "register it first with migrate_register");
-    }
-    if (m->options.transactional) {
-        throw Error(sqlstate::invalid_argument, fmt::format("{} is transactional", m->label()), {},
+    Migration m = store.registered(version);
+    if (m.options.transactional) {
+        throw Error(sqlstate::invalid_argument, fmt::format("{} is transactional", m.label()), {},
                     "apply it with migrate_apply()");
     }
-    return *m;
+    return m;
 }
 
 // Every call on a non-transactional migration: this session holds the session-level lock, the
