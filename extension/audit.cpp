@@ -146,21 +146,21 @@ std::optional<std::string> isolate_statement(const EventTriggerData* trig) {
 
 // The policy in force for this session, saying when it overrides the configured one (an
 // emergency escape such as SET pgmig.out_of_band = log is recorded with every statement it lets by).
-std::string policy_text(bool admin) {
-    const settings::OutOfBand policy = settings::out_of_band();
-    std::string text = settings::out_of_band_name(policy);
-    const char* reset = pg::call([] { return GetConfigOptionResetString("pgmig.out_of_band"); });
-    if (reset != nullptr && text != reset) text += fmt::format(" (overrides {})", reset);
-    if (admin && policy == settings::OutOfBand::block) text += " (pgmig_admin)";
-    return text;
-}
-
 bool caller_is_admin() {
     return pg::call([] {
         if (superuser()) return true;
         const Oid admin = get_role_oid("pgmig_admin", true);
         return OidIsValid(admin) && has_privs_of_role(GetUserId(), admin);
     });
+}
+
+std::string policy_text() {
+    const settings::OutOfBand policy = settings::out_of_band();
+    std::string text = settings::out_of_band_name(policy);
+    const char* reset = pg::call([] { return GetConfigOptionResetString("pgmig.out_of_band"); });
+    if (reset != nullptr && text != reset) text += fmt::format(" (overrides {})", reset);
+    if (policy == settings::OutOfBand::block && caller_is_admin()) text += " (pgmig_admin)";
+    return text;
 }
 
 const char* hint_ship_as_migration =
@@ -236,8 +236,8 @@ void record(EventTriggerData* trig, Oid trigger_function) {
     }
     const std::optional<std::string> statement = isolate_statement(trig);
     const char* migration = current_migration();
-    const bool admin = caller_is_admin();
-    const std::string policy = migration != nullptr ? "migration" : policy_text(admin);
+    // In a migration nothing about the policy matters: no role lookup on that path.
+    const std::string policy = migration != nullptr ? "migration" : policy_text();
     const char* tag = GetCommandTagName(trig->tag);
     const Caller caller = current_caller();
 
@@ -416,7 +416,7 @@ void record_shared(Node* stmt, CommandTag command_tag, const char* query, int lo
     const std::string text = statement_slice(query != nullptr ? query : "", location, length);
     const std::string statement = kind_may_hold_secret(stmt) ? redact_statement(text) : text;
     const char* migration = current_migration();
-    const std::string policy = migration != nullptr ? "migration" : policy_text(caller_is_admin());
+    const std::string policy = migration != nullptr ? "migration" : policy_text();
     const Caller caller = current_caller();
     const std::string identity = shared_object_identity(stmt);
     pg::Spi spi;
