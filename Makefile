@@ -10,14 +10,16 @@ OBJS = $(CXX_SRCS:.cpp=.o)
 
 DATA = $(wildcard extension/pgmig--*.sql)
 # PGXS looks for the control file in the top folder; point it at extension/.
-EXTRA_CLEAN = pgmig.control
+EXTRA_CLEAN = pgmig.control $(OBJS:.o=.d)
 
 TESTS = $(sort $(wildcard sql/*.sql))
 REGRESS = $(patsubst sql/%.sql,%,$(TESTS))
 REGRESS_OPTS = --inputdir=. --load-extension=plpgsql
 
 PG_CONFIG ?= pg_config
-PG_CXXFLAGS = -std=c++20 -Wall -Wextra -Wno-unused-parameter -Wno-missing-field-initializers \
+# -MMD -MP: PGXS tracks no header dependencies, so without them an edited header leaves stale
+# objects built against its old layout.
+PG_CXXFLAGS = -MMD -MP -std=c++20 -Wall -Wextra -Wno-unused-parameter -Wno-missing-field-initializers \
               -Wno-register -Iextension -fno-omit-frame-pointer
 # PGXS links shared libraries with gcc, which does not pull in the C++ runtime.
 SHLIB_LINK = -lstdc++ -lcrypto -lfmt
@@ -30,6 +32,8 @@ override with_llvm = no
 
 PGXS := $(shell $(PG_CONFIG) --pgxs)
 include $(PGXS)
+
+-include $(OBJS:.o=.d)
 
 pgmig.control: extension/pgmig.control
 	cp $< $@

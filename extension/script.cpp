@@ -144,7 +144,6 @@ std::vector<Statement> split_script(const std::string& script, std::vector<Node*
         const auto [first, end] = statement_bounds(script, span.location, span.length);
         Statement st;
         st.text = script.substr(first, end - first);
-        st.start_offset = static_cast<int>(first);
         st.line = line_at_byte(script, first);
         st.transaction_control = span.transaction_control;
         st.kind = span.kind;

@@ -11,7 +11,6 @@ namespace pgmig {
 struct Statement {
     std::string text;                  // the statement as written (from its first token to its end)
     int line = 1;                      // 1-based line of its first token in the script
-    int start_offset = 0;              // byte offset of `text` in the script
     bool transaction_control = false;  // BEGIN, COMMIT, SAVEPOINT...: never allowed in a migration
     int kind = 0;                      // NodeTag of its raw parse tree
     // Why it cannot run inside a transaction block (CREATE INDEX CONCURRENTLY, VACUUM, ...), or

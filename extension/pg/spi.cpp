@@ -1,11 +1,10 @@
-// SPI, subtransaction and memory-context owners (see spi.hpp).
+// SPI and subtransaction owners (see spi.hpp).
 #include "pg/spi.hpp"
 
 extern "C" {
 #include "access/xact.h"
 #include "utils/builtins.h"
 #include "utils/lsyscache.h"
-#include "utils/memutils.h"
 #include "utils/resowner.h"
 }
 
@@ -155,18 +154,6 @@ Subtransaction::~Subtransaction() {
         rollback();
     } catch (...) {  // NOLINT(bugprone-empty-catch): nothing more can be done from a destructor
     }
-}
-
-MemoryScope::MemoryScope(const char* name) : context_(nullptr), previous_(CurrentMemoryContext) {
-    // AllocSetContextCreateInternal: the macro insists on a literal name, which a parameter is not.
-    MemoryContext parent = previous_;
-    context_ = call([name, parent] { return AllocSetContextCreateInternal(parent, name, ALLOCSET_DEFAULT_SIZES); });
-    MemoryContextSwitchTo(context_);
-}
-
-MemoryScope::~MemoryScope() {
-    MemoryContextSwitchTo(previous_);
-    MemoryContextDelete(context_);
 }
 
 }  // namespace pgmig::pg

@@ -1,4 +1,4 @@
-// SPI, subtransactions and memory contexts for C++: RAII owners whose destructors never raise.
+// SPI and subtransactions for C++: RAII owners whose destructors never raise.
 #pragma once
 
 extern "C" {
@@ -64,20 +64,6 @@ class Subtransaction {
     MemoryContext context_;
     ResourceOwner owner_;
     bool open_ = true;
-};
-
-// A child memory context of the current one, made current for the object's lifetime.
-class MemoryScope {
-  public:
-    explicit MemoryScope(const char* name);
-    ~MemoryScope();
-    MemoryScope(const MemoryScope&) = delete;
-    MemoryScope& operator=(const MemoryScope&) = delete;
-    MemoryContext context() const { return context_; }
-
-  private:
-    MemoryContext context_;
-    MemoryContext previous_;
 };
 
 }  // namespace pgmig::pg
