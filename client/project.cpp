@@ -9,6 +9,7 @@
 #include <fmt/core.h>
 #include <nlohmann/json.hpp>
 
+#include <ctime>
 #include <map>
 
 namespace pgmig::client {
@@ -121,5 +122,13 @@ const MigrationFile* find_versioned(const std::vector<MigrationFile>& files, con
 }
 
 std::string interval_ms(long long ms) { return fmt::format("{} milliseconds", ms); }
+
+std::string utc_now(const char* format) {
+    const std::time_t now = std::time(nullptr);
+    std::tm utc{};
+    gmtime_r(&now, &utc);
+    char buf[64];
+    return std::string(buf, std::strftime(buf, sizeof buf, format, &utc));
+}
 
 }  // namespace pgmig::client

@@ -31,4 +31,7 @@ const MigrationFile* find_versioned(const std::vector<MigrationFile>& files, con
 // Milliseconds as a PostgreSQL interval literal.
 std::string interval_ms(long long ms);
 
+// The current UTC time in a strftime `format` (e.g. "%Y-%m-%dT%H:%M:%SZ").
+std::string utc_now(const char* format);
+
 }  // namespace pgmig::client

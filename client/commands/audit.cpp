@@ -8,8 +8,6 @@
 #include <fmt/core.h>
 #include <nlohmann/json.hpp>
 
-#include <chrono>
-#include <ctime>
 #include <filesystem>
 #include <fstream>
 #include <optional>
@@ -43,15 +41,6 @@ std::optional<Anchor> last_anchor(const std::string& path, const std::string& da
         last = Anchor{j["position"].get<long long>(), j["head"].get<std::string>(), j.value("at", "")};
     }
     return last;
-}
-
-std::string utc_now() {
-    const std::time_t now = std::chrono::system_clock::to_time_t(std::chrono::system_clock::now());
-    std::tm tm{};
-    gmtime_r(&now, &tm);
-    char buf[32];
-    std::strftime(buf, sizeof buf, "%Y-%m-%dT%H:%M:%SZ", &tm);
-    return buf;
 }
 
 }  // namespace
@@ -106,8 +95,10 @@ int run_audit_verify(const GlobalOptions& global, const AuditVerifyOptions& opti
         const std::filesystem::path path(options.anchor);
         if (path.has_parent_path()) std::filesystem::create_directories(path.parent_path());
         std::ofstream out(options.anchor, std::ios::app);
-        const nlohmann::json line = {
-            {"database", database}, {"position", position}, {"head", res.get(0, 4)}, {"at", utc_now()}};
+        const nlohmann::json line = {{"database", database},
+                                     {"position", position},
+                                     {"head", res.get(0, 4)},
+                                     {"at", utc_now("%Y-%m-%dT%H:%M:%SZ")}};
         out << line.dump() << '\n';
         if (!out) {
             throw Error(ErrorKind::input, "cannot append to the anchor file", options.anchor,

@@ -29,15 +29,6 @@ void write_new_file(const fs::path& path, const std::string& content) {
     }
 }
 
-std::string utc_timestamp() {
-    const std::time_t now = std::time(nullptr);
-    std::tm utc{};
-    gmtime_r(&now, &utc);
-    char buf[16];
-    std::strftime(buf, sizeof buf, "%Y%m%d%H%M%S", &utc);
-    return buf;
-}
-
 }  // namespace
 
 int run_init(const InitOptions& options) {
@@ -81,7 +72,7 @@ int run_new(const NewOptions& options) {
             // not a migration file name: pgmig validate reports it
         }
     }
-    std::string version = utc_timestamp();
+    std::string version = utc_now("%Y%m%d%H%M%S");
     while (std::find(taken.begin(), taken.end(), common::version_sort_key(version)) != taken.end()) {
         version = std::to_string(std::stoll(version) + 1);
     }
