@@ -1,10 +1,12 @@
 #!/usr/bin/env bash
 # Instructions, not seconds: the audit workload (CYCLES x create table / add column / create index /
 # drop table, one statement at a time) run against a server under valgrind --tool=callgrind, in a
-# database without audit, one with pgmig (NOTIFY off) and one with a bare PL/pgSQL event trigger.
+# database without audit, one with pgmig (NOTIFY off), one with pgmig as installed (NOTIFY on) and one
+# with a bare PL/pgSQL event trigger.
 # Callgrind counts are repeatable where wall and CPU time are not. Prints each backend's total
 # instructions (connection start included) and the ratio to no audit.
 #   usage: bench/audit-instructions.sh        CYCLES=100 by default (about 2 minutes)
+#   KEEP=DIR copies each backend's callgrind file to DIR/<database>.cg, for callgrind_annotate.
 set -euo pipefail
 CYCLES=${CYCLES:-100}
 BENCH=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
@@ -27,8 +29,9 @@ trap 'stop; rm -rf "$TMP"' EXIT
 "${as_pg[@]}" "$BIN/initdb" -D "$TMP/data" -U postgres --auth=trust --no-sync >/dev/null
 opts=(-c listen_addresses= -c "unix_socket_directories=$TMP" -p "$PORT" -c jit=off)
 "${as_pg[@]}" "$BIN/pg_ctl" -D "$TMP/data" -l "$TMP/log" -o "${opts[*]}" -w start >/dev/null
-for db in none pgmig plpgsql; do psql -Xq -d postgres -c "CREATE DATABASE cg_$db"; done
+for db in none pgmig pgmig_notify plpgsql; do psql -Xq -d postgres -c "CREATE DATABASE cg_$db"; done
 psql -Xq -d cg_pgmig -c "CREATE EXTENSION pgmig" -c "ALTER DATABASE cg_pgmig SET pgmig.notify_drift = off"
+psql -Xq -d cg_pgmig_notify -c "CREATE EXTENSION pgmig"
 # The same PL/pgSQL trigger as bench/audit.sh.
 sed -n '/^CREATE TABLE ddl_log/,/^CREATE EVENT TRIGGER log_drop/p' "$BENCH/audit.sh" | psql -Xq -d cg_plpgsql
 stop
@@ -40,17 +43,21 @@ say "starting the server under callgrind..."
 for _ in $(seq 1 180); do pg_isready -q && break; sleep 1; done
 pg_isready -q || die "the server did not start under valgrind (see $TMP/valgrind.log)"
 declare -A pid
-for db in none pgmig plpgsql; do
+for db in none pgmig pgmig_notify plpgsql; do
     say "  $((CYCLES * 4)) statements in cg_$db..."
     pid[$db]=$( (echo "SELECT pg_backend_pid();"; cat "$TMP/ddl.sql") | psql -X -A -t -q -v ON_ERROR_STOP=1 -d "cg_$db" | head -1)
 done
 stop
 sleep 2
+if [[ -n ${KEEP:-} ]]; then
+    mkdir -p "$KEEP"
+    for db in none pgmig pgmig_notify plpgsql; do cp "$TMP/cg.${pid[$db]}" "$KEEP/$db.cg"; done
+fi
 count() { awk '/^summary:/ {print $2; exit}' "$TMP/cg.$1"; }
 base=$(count "${pid[none]}")
 echo "instructions of the backend for $((CYCLES * 4)) DDL statements (callgrind):"
-for db in none pgmig plpgsql; do
+for db in none pgmig pgmig_notify plpgsql; do
     n=$(count "${pid[$db]}")
-    printf '  %-10s %14s  %.3fx  (%s per statement over no audit)\n' "$db" "$n" "$(echo "$n / $base" | bc -l)" \
+    printf '  %-13s %14s  %.3fx  (%s per statement over no audit)\n' "$db" "$n" "$(echo "$n / $base" | bc -l)" \
         "$(( (n - base) / (CYCLES * 4) ))"
 done

@@ -27,6 +27,7 @@ extern "C" {
 #include <vector>
 
 #include "audit.hpp"
+#include "audit_writer.hpp"
 #include "common/checksum.hpp"
 #include "ledger_store.hpp"
 #include "pg/boundary.hpp"
@@ -50,7 +51,6 @@ bool g_sealing = false;  // set while migrate_audit_verify seals rows, which the
 
 // Key of the advisory lock that serialises sealing: the ledger's key + 1.
 constexpr long long kSealLockKey = kLedgerLockKey + 1;
-constexpr size_t kNotifyObjectMax = 1000;  // NOTIFY payloads stay small: an id and a summary
 
 const char* current_migration() {
     if (g_version != nullptr) return g_version;
@@ -184,52 +184,58 @@ void check_out_of_band(Node* stmt, CommandTag command_tag) {
     pg::call([text] { ereport(WARNING, (errmsg_internal("%s", text), errhint("%s", hint_ship_as_migration))); });
 }
 
-// The object rows of this event, as the SELECT part of the INSERT into pgmig.ddl_audit.
-const char* objects_query(const char* event) {
-    if (strcmp(event, "ddl_command_end") == 0) {
-        return "SELECT c.object_type, c.schema_name, c.object_identity, false "
-               "FROM pg_catalog.pg_event_trigger_ddl_commands() c";
+// Audit rows are written without the executor (audit_writer), which cannot compute index
+// expressions or predicates: such an index on pgmig.ddl_audit is refused before it exists.
+void check_audit_index(Node* stmt) {
+    if (stmt == nullptr || !IsA(stmt, IndexStmt)) return;
+    const auto* index = castNode(IndexStmt, stmt);
+    bool plain = index->whereClause == nullptr && index->excludeOpNames == NIL;
+    ListCell* cell = nullptr;
+    foreach (cell, index->indexParams) {
+        if (castNode(IndexElem, lfirst(cell))->expr != nullptr) plain = false;
     }
-    if (strcmp(event, "sql_drop") == 0) {
-        return "SELECT d.object_type, d.schema_name, d.object_identity, false "
-               "FROM pg_catalog.pg_event_trigger_dropped_objects() d WHERE d.original OR d.normal";
-    }
-    return "SELECT o.type, o.schema, o.identity, true FROM pg_catalog.pg_identify_object("
-           "'pg_catalog.pg_class'::pg_catalog.regclass, pg_catalog.pg_event_trigger_table_rewrite_oid(), 0) o";
+    if (plain) return;
+    const bool on_audit = pg::call([index] {
+        const Oid schema = get_namespace_oid("pgmig", true);
+        const Oid audit = OidIsValid(schema) ? get_relname_relid("ddl_audit", schema) : InvalidOid;
+        return OidIsValid(audit) && RangeVarGetRelid(index->relation, NoLock, true) == audit;
+    });
+    if (!on_audit) return;
+    throw Error(sqlstate::audit_index_unsupported,
+                "pgmig.ddl_audit can only have plain column indexes",
+                "pgmig writes audit rows straight into the table and its indexes, without the executor that "
+                "computes index expressions and predicates",
+                "index plain columns of pgmig.ddl_audit (e.g. CREATE INDEX ON pgmig.ddl_audit (at))");
 }
 
-// The ledger's owner, cached per backend and keyed by the OID of the trigger function that is
-// running: a re-created extension has a new one, so the cache can never outlive its extension.
-Oid ledger_owner(pg::Spi& spi, Oid trigger_function) {
-    static Oid cached_function = InvalidOid;  // trivially typed: nothing runs at library load
-    static Oid cached_owner = InvalidOid;
-    if (trigger_function != cached_function || !OidIsValid(cached_owner)) {
-        const pg::Rows rows =
-            spi.query("SELECT e.extowner FROM pg_catalog.pg_extension e WHERE e.extname = 'pgmig'", {}, SPI_OK_SELECT);
-        if (rows.rows.empty()) {
-            throw Error(sqlstate::internal_error,
-                        "pgmig's event trigger fired, but the pgmig extension is not installed", {},
-                        "drop the leftover event triggers: DROP EVENT TRIGGER pgmig_ddl_start, pgmig_ddl_end, ...");
-        }
-        cached_owner = static_cast<Oid>(std::stoul(*rows.rows[0][0]));
-        cached_function = trigger_function;
+// The ledger's owner, who seals the chain.
+Oid ledger_owner(pg::Spi& spi) {
+    const pg::Rows rows =
+        spi.query("SELECT e.extowner FROM pg_catalog.pg_extension e WHERE e.extname = 'pgmig'", {}, SPI_OK_SELECT);
+    if (rows.rows.empty()) {
+        throw Error(sqlstate::internal_error, "the pgmig extension is not installed in this database");
     }
-    return cached_owner;
+    return static_cast<Oid>(std::stoul(*rows.rows[0][0]));
 }
 
-// Plans of the hot path, prepared once per backend: per event kind, one that records its objects and
-// one for a command without objects; and the notification.
-// [event kind][with RETURNING, needed only for a notification]
-SPIPlanPtr g_insert_plans[3][2] = {};
-SPIPlanPtr g_bare_insert_plans[2] = {};
-SPIPlanPtr g_notify_plan = nullptr;
-
-int event_index(const char* event) {
-    if (strcmp(event, "ddl_command_end") == 0) return 0;
-    return strcmp(event, "sql_drop") == 0 ? 1 : 2;
+EventObjects event_objects(const char* event) {
+    if (strcmp(event, "ddl_command_end") == 0) return EventObjects::ddl_commands;
+    return strcmp(event, "sql_drop") == 0 ? EventObjects::dropped_objects : EventObjects::rewritten_table;
 }
 
-void record(EventTriggerData* trig, Oid trigger_function) {
+// Drift is announced when it happens, for out-of-band DDL: the first object and how many.
+void announce_drift(const Appended& appended, const char* tag, const std::string& user) {
+    const nlohmann::json payload = {{"audit_id", appended.first_id},
+                                    {"command", tag},
+                                    {"object", appended.first_identity},
+                                    {"objects", appended.count},
+                                    {"user", user}};
+    const std::string text = payload.dump(-1, ' ', true, nlohmann::json::error_handler_t::replace);
+    const char* p = text.c_str();
+    pg::call([p] { notify_drift(p); });
+}
+
+void record(EventTriggerData* trig) {
     // A DROP's objects are the sql_drop rows; its ddl_command_end reports none of its own.
     if (strcmp(trig->event, "ddl_command_end") == 0 && trig->parsetree != nullptr && IsA(trig->parsetree, DropStmt)) {
         return;
@@ -240,53 +246,15 @@ void record(EventTriggerData* trig, Oid trigger_function) {
     const std::string policy = migration != nullptr ? "migration" : policy_text();
     const char* tag = GetCommandTagName(trig->tag);
     const Caller caller = current_caller();
-
-    pg::Spi spi;
-    const Oid owner = ledger_owner(spi, trigger_function);
-    const std::vector<pg::Param> params = {
-        {TEXTOID, std::string(trig->event)},
-        {TEXTOID, std::string(tag)},
-        {TEXTOID, statement},
-        {TEXTOID, migration != nullptr ? std::optional<std::string>(migration) : std::nullopt},
-        {NAMEOID, caller.current_user},
-        {TEXTOID, policy}};
-    // Drift is announced for out-of-band DDL; only then are the new rows read back.
-    const bool notify = migration == nullptr && settings::notify_drift();
-    const char* returning = notify ? " RETURNING id, object_identity" : "";
-    const int expected = notify ? SPI_OK_INSERT_RETURNING : SPI_OK_INSERT;
-    pg::Rows inserted;
-    {
-        AsLedgerOwner as_owner(owner);
-        const std::string sql = fmt::format(
-            "INSERT INTO pgmig.ddl_audit (event, command_tag, object_type, schema_name, object_identity, "
-            "table_rewrite, statement, migration_version, current_user_name, policy) "
-            "SELECT $1, $2, o.*, $3, $4, $5, $6 FROM ({}) o{}",
-            objects_query(trig->event), returning);
-        inserted =
-            spi.query_prepared(g_insert_plans[event_index(trig->event)][notify ? 1 : 0], sql.c_str(), params, expected);
-        if (inserted.processed == 0) {  // a command that names no object (rare): one row for the command
-            const std::string bare = fmt::format(
-                "INSERT INTO pgmig.ddl_audit (event, command_tag, statement, migration_version, current_user_name, "
-                "policy) VALUES ($1, $2, $3, $4, $5, $6){}",
-                returning);
-            inserted = spi.query_prepared(g_bare_insert_plans[notify ? 1 : 0], bare.c_str(), params, expected);
-        }
-    }
-    if (!notify || inserted.rows.empty()) return;
-    // Drift is announced when it happens. A full notification queue would fail the commit, so
-    // above half full the notification is skipped (the audit row is what counts).
-    std::string object = inserted.rows.front()[1].value_or("");
-    if (object.size() > kNotifyObjectMax) object.resize(kNotifyObjectMax);
-    const nlohmann::json payload = {{"audit_id", std::stoll(*inserted.rows.front()[0])},
-                                    {"command", tag},
-                                    {"object", object},
-                                    {"objects", inserted.rows.size()},
-                                    {"user", caller.current_user}};
-    spi.query_prepared(g_notify_plan,
-                       "SELECT CASE WHEN pg_catalog.pg_notification_queue_usage() < 0.5 "
-                       "THEN pg_catalog.pg_notify('pgmig_drift', $1) END",
-                       {{TEXTOID, payload.dump(-1, ' ', true, nlohmann::json::error_handler_t::replace)}},
-                       SPI_OK_SELECT);
+    const RowValues row = {trig->event,
+                           tag,
+                           statement ? statement->c_str() : nullptr,
+                           migration,
+                           caller.current_user.c_str(),
+                           policy.c_str()};
+    const EventObjects objects = event_objects(trig->event);
+    const Appended appended = pg::call([&row, objects] { return append_event_rows(row, objects); });
+    if (migration == nullptr && settings::notify_drift()) announce_drift(appended, tag, caller.current_user);
 }
 
 }  // namespace
@@ -410,8 +378,6 @@ std::string shared_object_identity(Node* stmt) {
     }
 }
 
-SPIPlanPtr g_shared_insert_plan = nullptr;
-
 void record_shared(Node* stmt, CommandTag command_tag, const char* query, int location, int length) {
     const std::string text = statement_slice(query != nullptr ? query : "", location, length);
     const std::string statement = kind_may_hold_secret(stmt) ? redact_statement(text) : text;
@@ -419,20 +385,11 @@ void record_shared(Node* stmt, CommandTag command_tag, const char* query, int lo
     const std::string policy = migration != nullptr ? "migration" : policy_text();
     const Caller caller = current_caller();
     const std::string identity = shared_object_identity(stmt);
-    pg::Spi spi;
-    const Oid owner = ledger_owner(spi, InvalidOid);
-    AsLedgerOwner as_owner(owner);
-    spi.query_prepared(g_shared_insert_plan,
-                       "INSERT INTO pgmig.ddl_audit (event, command_tag, object_type, object_identity, statement, "
-                       "migration_version, current_user_name, policy) VALUES ('utility', $1, $2, $3, $4, $5, $6, $7)",
-                       {{TEXTOID, std::string(GetCommandTagName(command_tag))},
-                        {TEXTOID, std::string(shared_object_type(stmt))},
-                        {TEXTOID, identity.empty() ? std::nullopt : std::optional(identity)},
-                        {TEXTOID, statement},
-                        {TEXTOID, migration != nullptr ? std::optional<std::string>(migration) : std::nullopt},
-                        {NAMEOID, caller.current_user},
-                        {TEXTOID, policy}},
-                       SPI_OK_INSERT);
+    const RowValues row = {"utility",        GetCommandTagName(command_tag), statement.c_str(), migration,
+                           caller.current_user.c_str(), policy.c_str()};
+    const char* type = shared_object_type(stmt);
+    const char* object = identity.empty() ? nullptr : identity.c_str();
+    pg::call([&row, type, object] { return append_shared_row(row, type, object); });
 }
 
 // pgmig is installed in this database, and this is not an extension script (pgmig's own creates
@@ -487,6 +444,7 @@ PGMIG_FUNCTION(pgmig_audit_event) {
     // first are part of CREATE/ALTER EXTENSION, which is audited itself; the second removes the trail.
     if (creating_extension || audit::is_pgmig_extension_drop(trig->parsetree)) return static_cast<Datum>(0);
     if (strcmp(trig->event, "ddl_command_start") == 0) {
+        audit::check_audit_index(trig->parsetree);
         audit::check_out_of_band(trig->parsetree, trig->tag);  // may refuse the statement: the policy's error
         return static_cast<Datum>(0);
     }
@@ -494,7 +452,7 @@ PGMIG_FUNCTION(pgmig_audit_event) {
     std::optional<std::string> failure;
     try {
         pg::Subtransaction sub;
-        audit::record(trig, fcinfo->flinfo->fn_oid);
+        audit::record(trig);
         sub.commit();
     } catch (const Error& e) {
         failure = e.message();
@@ -538,7 +496,7 @@ struct SealResult {
 SealResult seal_and_verify() {
     SealResult result;
     pg::Spi spi;
-    const Oid owner = ledger_owner(spi, InvalidOid);
+    const Oid owner = ledger_owner(spi);
     AsLedgerOwner as_owner(owner);
     spi.query("SELECT pg_catalog.pg_advisory_xact_lock($1)", {{INT8OID, std::to_string(kSealLockKey)}}, SPI_OK_SELECT);
 

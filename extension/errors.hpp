@@ -15,7 +15,7 @@ constexpr int make_sqlstate(const char (&s)[6]) {
 }
 
 namespace sqlstate {
-// Class PM is pgmig's. Keep this list, docs/errors.md and sql/errors.sql in step.
+// Class PM is pgmig's. Keep this list and docs/errors.md in step.
 inline constexpr int invalid_version = make_sqlstate("PM001");
 inline constexpr int checksum_mismatch = make_sqlstate("PM002");
 inline constexpr int version_conflict = make_sqlstate("PM003");
@@ -30,6 +30,7 @@ inline constexpr int no_down_script = make_sqlstate("PM011");
 inline constexpr int lock_not_held = make_sqlstate("PM012");
 inline constexpr int out_of_band_blocked = make_sqlstate("PM013");
 inline constexpr int audit_immutable = make_sqlstate("PM014");
+inline constexpr int audit_index_unsupported = make_sqlstate("PM015");
 // Standard codes used as they are.
 inline constexpr int internal_error = make_sqlstate("XX000");
 inline constexpr int out_of_memory = make_sqlstate("53200");

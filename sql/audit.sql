@@ -49,6 +49,26 @@ SELECT command_tag, current_user_name, (SELECT application_name FROM pgmig.ddl_a
 DROP SEQUENCE who_seq;
 RESET application_name;
 
+-- The audit table takes plain column indexes only: rows are written without the executor.
+CREATE INDEX audit_at ON pgmig.ddl_audit (at);
+CREATE TABLE after_index (id int);
+SELECT count(*) AS recorded FROM audit WHERE object_identity = 'public.after_index';
+DROP TABLE after_index;
+DROP INDEX pgmig.audit_at;
+CREATE INDEX ON pgmig.ddl_audit (lower(object_identity));
+CREATE INDEX ON pgmig.ddl_audit (at) WHERE migration_version IS NULL;
+-- One made while the triggers were off: audit writes warn, DDL still succeeds.
+ALTER EVENT TRIGGER pgmig_ddl_start DISABLE;
+ALTER EVENT TRIGGER pgmig_ddl_end DISABLE;
+CREATE INDEX audit_bad ON pgmig.ddl_audit (lower(object_identity));
+ALTER EVENT TRIGGER pgmig_ddl_end ENABLE;
+ALTER EVENT TRIGGER pgmig_ddl_start ENABLE;
+CREATE TABLE unrecorded (id int);
+SELECT count(*) AS exists FROM pg_class WHERE relname = 'unrecorded';
+DROP INDEX pgmig.audit_bad;
+DROP TABLE unrecorded;
+SELECT count(*) AS drop_recorded FROM audit WHERE object_identity = 'public.unrecorded' AND command_tag = 'DROP TABLE';
+
 DROP VIEW audit;
 DROP EXTENSION pgmig;
 -- After DROP EXTENSION nothing of pgmig is left firing.

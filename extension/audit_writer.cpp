@@ -1,0 +1,300 @@
+// Audit rows written straight into pgmig.ddl_audit (see audit_writer.hpp). Everything here runs
+// under pg::call and holds no object with a destructor: PostgreSQL errors longjmp through it.
+extern "C" {
+#include "postgres.h"
+#include "access/htup_details.h"
+#include "access/table.h"
+#include "access/xact.h"
+#include "catalog/dependency.h"
+#include "catalog/indexing.h"
+#include "catalog/namespace.h"
+#include "catalog/objectaddress.h"
+#include "catalog/pg_class.h"
+#include "commands/async.h"
+#include "commands/sequence.h"
+#include "executor/executor.h"
+#include "executor/tuptable.h"
+#include "funcapi.h"
+#include "miscadmin.h"
+#include "utils/builtins.h"
+#include "utils/fmgroids.h"
+#include "utils/fmgrprotos.h"
+#include "utils/guc.h"
+#include "utils/lsyscache.h"
+#include "utils/memutils.h"
+#include "utils/rel.h"
+#include "utils/timestamp.h"
+#include "utils/tuplestore.h"
+#include "utils/xid8.h"
+}
+
+#include <cstring>
+
+#include "audit_writer.hpp"
+
+namespace pgmig::audit {
+namespace {
+
+enum Column {
+    kId,
+    kAt,
+    kTxid,
+    kBackendPid,
+    kSessionUser,
+    kCurrentUser,
+    kApplicationName,
+    kClientAddr,
+    kEvent,
+    kCommandTag,
+    kObjectType,
+    kSchemaName,
+    kObjectIdentity,
+    kTableRewrite,
+    kStatement,
+    kMigrationVersion,
+    kPolicy,
+    kColumnCount
+};
+constexpr const char* kColumnNames[kColumnCount] = {
+    "id",          "at",          "txid",        "backend_pid",     "session_user_name", "current_user_name",
+    "application_name", "client_addr", "event",  "command_tag",     "object_type",       "schema_name",
+    "object_identity",  "table_rewrite", "statement", "migration_version", "policy"};
+
+// The open table and one row's values. Columns are found by name, so the table's column order
+// does not matter; columns not listed here (the hash chain's) are NULL until sealing.
+struct Writer {
+    Relation rel;
+    CatalogIndexState indexes;
+    AttrNumber attno[kColumnCount];
+    Oid sequence;
+    Datum* values;
+    bool* nulls;
+};
+
+// The identity sequence of pgmig.ddl_audit.id, cached per backend by table OID: a re-created
+// extension has a new table, hence a new OID.
+Oid id_sequence(Oid table, AttrNumber id_attno) {
+    static Oid cached_table = InvalidOid;
+    static Oid cached_sequence = InvalidOid;
+    if (table != cached_table) {
+        cached_sequence = getIdentitySequence(table, id_attno, false);
+        cached_table = table;
+    }
+    return cached_sequence;
+}
+
+Datum name_datum(const char* s) {
+    Name name = static_cast<Name>(palloc0(NAMEDATALEN));
+    namestrcpy(name, s);
+    return NameGetDatum(name);
+}
+
+void set_text(Writer* w, Column column, const char* value) {
+    const AttrNumber a = w->attno[column];
+    w->nulls[a - 1] = value == nullptr;
+    w->values[a - 1] = value == nullptr ? static_cast<Datum>(0) : CStringGetTextDatum(value);
+}
+
+void set_datum(Writer* w, Column column, Datum value, bool isnull) {
+    const AttrNumber a = w->attno[column];
+    w->nulls[a - 1] = isnull;
+    w->values[a - 1] = value;
+}
+
+// Opens pgmig.ddl_audit and fills in what every row of this event shares.
+void open_writer(Writer* w, const RowValues& row) {
+    const Oid schema = get_namespace_oid("pgmig", false);
+    const Oid table = get_relname_relid("ddl_audit", schema);
+    if (!OidIsValid(table)) {
+        ereport(ERROR, (errcode(ERRCODE_UNDEFINED_TABLE), errmsg("table pgmig.ddl_audit does not exist"),
+                        errhint("reinstall the extension: DROP EXTENSION pgmig; CREATE EXTENSION pgmig")));
+    }
+    w->rel = table_open(table, RowExclusiveLock);
+    const TupleDesc desc = RelationGetDescr(w->rel);
+    for (int c = 0; c < kColumnCount; ++c) {
+        w->attno[c] = InvalidAttrNumber;
+        for (int i = 0; i < desc->natts; ++i) {
+            const Form_pg_attribute attr = TupleDescAttr(desc, i);
+            if (!attr->attisdropped && strcmp(NameStr(attr->attname), kColumnNames[c]) == 0) {
+                w->attno[c] = attr->attnum;
+                break;
+            }
+        }
+        if (w->attno[c] == InvalidAttrNumber) {
+            ereport(ERROR, (errcode(ERRCODE_UNDEFINED_COLUMN),
+                            errmsg("column %s of pgmig.ddl_audit does not exist", kColumnNames[c]),
+                            errhint("reinstall the extension: DROP EXTENSION pgmig; CREATE EXTENSION pgmig")));
+        }
+    }
+    w->indexes = CatalogOpenIndexes(w->rel);
+    // The indexes are maintained without an executor: only plain column indexes can be.
+    for (int i = 0; i < w->indexes->ri_NumIndices; ++i) {
+        const IndexInfo* info = w->indexes->ri_IndexRelationInfo[i];
+        if (info->ii_Expressions != NIL || info->ii_Predicate != NIL || info->ii_ExclusionOps != nullptr) {
+            ereport(ERROR,
+                    (errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
+                     errmsg("index %s on pgmig.ddl_audit has expressions, a predicate or exclusion constraints",
+                            RelationGetRelationName(w->indexes->ri_IndexRelationDescs[i])),
+                     errhint("pgmig writes audit rows without the executor: drop that index, or index plain "
+                             "columns only")));
+        }
+    }
+    w->sequence = id_sequence(table, w->attno[kId]);
+    w->values = static_cast<Datum*>(palloc0(sizeof(Datum) * desc->natts));
+    w->nulls = static_cast<bool*>(palloc(sizeof(bool) * desc->natts));
+    memset(w->nulls, true, sizeof(bool) * desc->natts);
+
+    set_datum(w, kTxid, FullTransactionIdGetDatum(GetTopFullTransactionId()), false);
+    set_datum(w, kBackendPid, Int32GetDatum(MyProcPid), false);
+    set_datum(w, kSessionUser, name_datum(GetUserNameFromId(GetSessionUserId(), false)), false);
+    set_datum(w, kCurrentUser, name_datum(row.current_user), false);
+    set_text(w, kApplicationName, application_name);
+    LOCAL_FCINFO(addr_call, 0);
+    InitFunctionCallInfoData(*addr_call, nullptr, 0, InvalidOid, nullptr, nullptr);
+    const Datum addr = inet_client_addr(addr_call);
+    set_datum(w, kClientAddr, addr, addr_call->isnull);
+    set_text(w, kEvent, row.event);
+    set_text(w, kCommandTag, row.command_tag);
+    set_text(w, kStatement, row.statement);
+    set_text(w, kMigrationVersion, row.migration_version);
+    set_text(w, kPolicy, row.policy);
+    set_datum(w, kTableRewrite, BoolGetDatum(false), false);
+}
+
+// Appends one row with the shared values and this object.
+void write_row(Writer* w, Appended* out, Datum type, bool type_null, Datum schema, bool schema_null,
+               Datum identity, bool identity_null) {
+    const int64 id = nextval_internal(w->sequence, false);
+    set_datum(w, kId, Int64GetDatum(id), false);
+    set_datum(w, kAt, TimestampTzGetDatum(GetCurrentTimestamp()), false);
+    set_datum(w, kObjectType, type, type_null);
+    set_datum(w, kSchemaName, schema, schema_null);
+    set_datum(w, kObjectIdentity, identity, identity_null);
+    const HeapTuple tuple = heap_form_tuple(RelationGetDescr(w->rel), w->values, w->nulls);
+    CatalogTupleInsertWithInfo(w->rel, tuple, w->indexes);
+    heap_freetuple(tuple);
+    if (out->count++ == 0) {
+        out->first_id = id;
+        if (!identity_null) strlcpy(out->first_identity, TextDatumGetCString(identity), sizeof(out->first_identity));
+    }
+}
+
+void close_writer(Writer* w) {
+    CatalogCloseIndexes(w->indexes);
+    table_close(w->rel, NoLock);  // the lock is kept until the transaction ends, as the executor does
+    CommandCounterIncrement();    // later statements of this transaction see the rows
+}
+
+// Rows for what a set-returning event trigger function reports, read from its tuplestore.
+// `columns` are the (1-based) positions of object_type, schema_name and object_identity in its
+// result; `keep` those of two booleans of which one must be true (0: keep every row).
+void write_srf_rows(Writer* w, Appended* out, Oid function, const int (&columns)[3], const int (&keep)[2]) {
+    FmgrInfo flinfo;
+    fmgr_info(function, &flinfo);
+    ExprContext* econtext = CreateStandaloneExprContext();
+    ReturnSetInfo rsinfo;
+    memset(&rsinfo, 0, sizeof(rsinfo));
+    rsinfo.type = T_ReturnSetInfo;
+    rsinfo.econtext = econtext;
+    rsinfo.allowedModes = SFRM_Materialize;
+    rsinfo.returnMode = SFRM_Materialize;
+    rsinfo.isDone = ExprSingleResult;
+    LOCAL_FCINFO(fcinfo, 0);
+    InitFunctionCallInfoData(*fcinfo, &flinfo, 0, InvalidOid, nullptr, reinterpret_cast<Node*>(&rsinfo));
+    (void)FunctionCallInvoke(fcinfo);
+    if (rsinfo.setResult != nullptr) {
+        TupleTableSlot* slot = MakeSingleTupleTableSlot(rsinfo.setDesc, &TTSOpsMinimalTuple);
+        while (tuplestore_gettupleslot(rsinfo.setResult, true, false, slot)) {
+            if (keep[0] != 0) {
+                bool n1 = false;
+                bool n2 = false;
+                const Datum k1 = slot_getattr(slot, keep[0], &n1);
+                const Datum k2 = slot_getattr(slot, keep[1], &n2);
+                if (!((!n1 && DatumGetBool(k1)) || (!n2 && DatumGetBool(k2)))) continue;
+            }
+            bool nulls[3];
+            Datum values[3];
+            for (int i = 0; i < 3; ++i) values[i] = slot_getattr(slot, columns[i], &nulls[i]);
+            write_row(w, out, values[0], nulls[0], values[1], nulls[1], values[2], nulls[2]);
+        }
+        ExecDropSingleTupleTableSlot(slot);
+        tuplestore_end(rsinfo.setResult);
+    }
+    FreeExprContext(econtext, true);
+}
+
+// The table a table_rewrite event is about.
+void write_rewritten_table(Writer* w, Appended* out) {
+    LOCAL_FCINFO(fcinfo, 0);
+    InitFunctionCallInfoData(*fcinfo, nullptr, 0, InvalidOid, nullptr, nullptr);
+    const Oid table = DatumGetObjectId(pg_event_trigger_table_rewrite_oid(fcinfo));
+    ObjectAddress address;
+    ObjectAddressSet(address, RelationRelationId, table);
+    const char* type = getObjectTypeDescription(&address, true);
+    const char* identity = getObjectIdentity(&address, true);
+    const char* schema = get_namespace_name(get_rel_namespace(table));
+    set_datum(w, kTableRewrite, BoolGetDatum(true), false);
+    write_row(w, out, type != nullptr ? CStringGetTextDatum(type) : 0, type == nullptr,
+              schema != nullptr ? CStringGetTextDatum(schema) : 0, schema == nullptr,
+              identity != nullptr ? CStringGetTextDatum(identity) : 0, identity == nullptr);
+}
+
+// Result columns of pg_event_trigger_ddl_commands() and pg_event_trigger_dropped_objects().
+constexpr int kDdlCommandColumns[3] = {5, 6, 7};  // object_type, schema_name, object_identity
+constexpr int kDroppedColumns[3] = {7, 8, 10};    // object_type, schema_name, object_identity
+constexpr int kKeepAll[2] = {0, 0};
+constexpr int kKeepOriginalOrNormal[2] = {4, 5};  // original, normal
+
+}  // namespace
+
+namespace {
+
+// Opens pgmig.ddl_audit, runs write(&writer, &appended) in a scratch memory context, closes it.
+// `write` must be trivially destructible, like everything else on this path.
+template <typename Fn>
+Appended with_writer(const RowValues& row, Fn write) {
+    Appended out;
+    MemoryContext scratch = AllocSetContextCreate(CurrentMemoryContext, "pgmig audit row", ALLOCSET_SMALL_SIZES);
+    MemoryContext previous = MemoryContextSwitchTo(scratch);
+    Writer w;
+    open_writer(&w, row);
+    write(&w, &out);
+    if (out.count == 0) write_row(&w, &out, 0, true, 0, true, 0, true);  // a command that names no object
+    close_writer(&w);
+    MemoryContextSwitchTo(previous);
+    MemoryContextDelete(scratch);
+    return out;
+}
+
+}  // namespace
+
+Appended append_event_rows(const RowValues& row, EventObjects objects) {
+    return with_writer(row, [objects](Writer* w, Appended* out) {
+        switch (objects) {
+            case EventObjects::ddl_commands:
+                write_srf_rows(w, out, F_PG_EVENT_TRIGGER_DDL_COMMANDS, kDdlCommandColumns, kKeepAll);
+                break;
+            case EventObjects::dropped_objects:
+                write_srf_rows(w, out, F_PG_EVENT_TRIGGER_DROPPED_OBJECTS, kDroppedColumns, kKeepOriginalOrNormal);
+                break;
+            case EventObjects::rewritten_table:
+                write_rewritten_table(w, out);
+                break;
+        }
+    });
+}
+
+Appended append_shared_row(const RowValues& row, const char* object_type, const char* object_identity) {
+    return with_writer(row, [object_type, object_identity](Writer* w, Appended* out) {
+        write_row(w, out, CStringGetTextDatum(object_type), false, 0, true,
+                  object_identity != nullptr ? CStringGetTextDatum(object_identity) : 0, object_identity == nullptr);
+    });
+}
+
+void notify_drift(const char* payload) {
+    LOCAL_FCINFO(fcinfo, 0);
+    InitFunctionCallInfoData(*fcinfo, nullptr, 0, InvalidOid, nullptr, nullptr);
+    if (DatumGetFloat8(pg_notification_queue_usage(fcinfo)) < 0.5) Async_Notify("pgmig_drift", payload);
+}
+
+}  // namespace pgmig::audit

@@ -1,0 +1,45 @@
+// Audit rows written straight into pgmig.ddl_audit's heap and indexes: no SQL, no planner, no
+// executor. The event triggers run for every DDL statement of every session, so the per-row cost is
+// what DDL pays for being audited (bench/audit-instructions.sh measures it).
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+
+namespace pgmig::audit {
+
+// What every row of one event has in common. Pointers to NUL-terminated strings; nullptr = NULL.
+// Trivially copyable: handed across the PostgreSQL boundary by value.
+struct RowValues {
+    const char* event;              // ddl_command_end, sql_drop, table_rewrite or utility
+    const char* command_tag;
+    const char* statement;          // redacted
+    const char* migration_version;  // nullptr: out of band
+    const char* current_user;
+    const char* policy;
+};
+
+constexpr size_t kIdentityMax = 1000;  // the first object's identity, cut to this for a notification
+
+struct Appended {
+    int64_t first_id = 0;
+    uint64_t count = 0;
+    char first_identity[kIdentityMax + 1] = "";
+};
+
+// Which objects an event trigger reports.
+enum class EventObjects { ddl_commands, dropped_objects, rewritten_table };
+
+// Appends one row per object the current event reports, or one row for the command when it reports
+// none. Must run inside an event trigger of that kind. Raises PostgreSQL errors (call it under
+// pg::call, inside a subtransaction).
+Appended append_event_rows(const RowValues& row, EventObjects objects);
+
+// Appends the one row of a command on a shared object (a role, a database, a tablespace).
+Appended append_shared_row(const RowValues& row, const char* object_type, const char* object_identity);
+
+// Sends NOTIFY pgmig_drift with `payload`, unless the notification queue is over half full: a full
+// queue would fail the commit, and the audit row is what counts.
+void notify_drift(const char* payload);
+
+}  // namespace pgmig::audit
