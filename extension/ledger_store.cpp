@@ -78,12 +78,18 @@ AsLedgerOwner::~AsLedgerOwner() {
     SetUserIdAndSecContext(saved_user_, saved_context_);
 }
 
-LedgerStore::LedgerStore(pg::Spi& spi, Caller caller) : spi_(spi), caller_(std::move(caller)), owner_(InvalidOid) {
-    // The ledger belongs to whoever created the extension (a superuser: see the control file).
-    const pg::Rows rows = spi_.query_prepared(
+Oid ledger_owner(pg::Spi& spi) {
+    const pg::Rows rows = spi.query_prepared(
         g_plans[0], "SELECT extowner FROM pg_catalog.pg_extension WHERE extname = 'pgmig'", {}, SPI_OK_SELECT);
-    owner_ = static_cast<Oid>(std::stoul(*rows.rows.at(0).at(0)));
+    if (rows.rows.empty()) {
+        throw Error(sqlstate::internal_error, "the pgmig extension is not installed in this database", {},
+                    "CREATE EXTENSION pgmig, or connect to the database that has it");
+    }
+    return static_cast<Oid>(std::stoul(*rows.rows[0][0]));
 }
+
+LedgerStore::LedgerStore(pg::Spi& spi, Caller caller)
+    : spi_(spi), caller_(std::move(caller)), owner_(ledger_owner(spi)) {}
 
 void LedgerStore::lock() {
     spi_.query_prepared(g_plans[1], "SELECT pg_catalog.pg_advisory_xact_lock($1)",

@@ -39,6 +39,9 @@ struct Caller {
 };
 Caller current_caller();
 
+// The ledger belongs to whoever created the extension (a superuser: see the control file).
+Oid ledger_owner(pg::Spi& spi);
+
 struct HistoryEntry {
     std::optional<std::string> version;
     std::string name;
