@@ -208,14 +208,17 @@ void check_audit_index(Node* stmt) {
                 "index plain columns of pgmig.ddl_audit (e.g. CREATE INDEX ON pgmig.ddl_audit (at))");
 }
 
-// The ledger's owner, who seals the chain.
-Oid ledger_owner(pg::Spi& spi) {
-    const pg::Rows rows =
-        spi.query("SELECT e.extowner FROM pg_catalog.pg_extension e WHERE e.extname = 'pgmig'", {}, SPI_OK_SELECT);
-    if (rows.rows.empty()) {
-        throw Error(sqlstate::internal_error, "the pgmig extension is not installed in this database");
-    }
-    return static_cast<Oid>(std::stoul(*rows.rows[0][0]));
+// Who ran a statement and under which policy: what every audit row of it shares.
+struct Origin {
+    const char* migration;  // nullptr: out of band
+    std::string policy;
+    Caller caller;
+};
+
+Origin statement_origin() {
+    const char* migration = current_migration();
+    // In a migration nothing about the policy matters: no role lookup on that path.
+    return {migration, migration != nullptr ? "migration" : policy_text(), current_caller()};
 }
 
 EventObjects event_objects(const char* event) {
@@ -241,20 +244,15 @@ void record(EventTriggerData* trig) {
         return;
     }
     const std::optional<std::string> statement = isolate_statement(trig);
-    const char* migration = current_migration();
-    // In a migration nothing about the policy matters: no role lookup on that path.
-    const std::string policy = migration != nullptr ? "migration" : policy_text();
+    const Origin origin = statement_origin();
     const char* tag = GetCommandTagName(trig->tag);
-    const Caller caller = current_caller();
-    const RowValues row = {trig->event,
-                           tag,
-                           statement ? statement->c_str() : nullptr,
-                           migration,
-                           caller.current_user.c_str(),
-                           policy.c_str()};
+    const RowValues row = {trig->event,      tag, statement ? statement->c_str() : nullptr, origin.migration,
+                           origin.caller.current_user.c_str(), origin.policy.c_str()};
     const EventObjects objects = event_objects(trig->event);
     const Appended appended = pg::call([&row, objects] { return append_event_rows(row, objects); });
-    if (migration == nullptr && settings::notify_drift()) announce_drift(appended, tag, caller.current_user);
+    if (origin.migration == nullptr && settings::notify_drift()) {
+        announce_drift(appended, tag, origin.caller.current_user);
+    }
 }
 
 }  // namespace
@@ -381,12 +379,10 @@ std::string shared_object_identity(Node* stmt) {
 void record_shared(Node* stmt, CommandTag command_tag, const char* query, int location, int length) {
     const std::string text = statement_slice(query != nullptr ? query : "", location, length);
     const std::string statement = kind_may_hold_secret(stmt) ? redact_statement(text) : text;
-    const char* migration = current_migration();
-    const std::string policy = migration != nullptr ? "migration" : policy_text();
-    const Caller caller = current_caller();
+    const Origin origin = statement_origin();
     const std::string identity = shared_object_identity(stmt);
-    const RowValues row = {"utility",        GetCommandTagName(command_tag), statement.c_str(), migration,
-                           caller.current_user.c_str(), policy.c_str()};
+    const RowValues row = {"utility",        GetCommandTagName(command_tag), statement.c_str(), origin.migration,
+                           origin.caller.current_user.c_str(), origin.policy.c_str()};
     const char* type = shared_object_type(stmt);
     const char* object = identity.empty() ? nullptr : identity.c_str();
     pg::call([&row, type, object] { return append_shared_row(row, type, object); });
@@ -398,6 +394,33 @@ bool auditing_here() {
     return !creating_extension && pg::call([] { return OidIsValid(get_extension_oid("pgmig", true)); });
 }
 
+// Runs record(arg) in its own subtransaction: recording must never break DDL, so a failure becomes
+// a WARNING that says what was not recorded and, when the cause has one, what to do about it.
+template <typename Fn>
+void record_or_warn(int command_tag, Fn&& record) {
+    std::optional<Error> failure;
+    try {
+        pg::Subtransaction sub;
+        record();
+        sub.commit();
+    } catch (const Error& e) {
+        failure = e;
+    } catch (const std::exception& e) {
+        failure = Error(sqlstate::internal_error, e.what());
+    }
+    if (!failure) return;
+    const std::string message = fmt::format("pgmig could not record {} in pgmig.ddl_audit: {}",
+                                            GetCommandTagName(static_cast<CommandTag>(command_tag)), failure->message());
+    const std::string hint = failure->hint().empty() ? "the statement itself was not affected"
+                                                     : "the statement itself was not affected; " + failure->hint();
+    const char* text = message.c_str();
+    const char* hint_text = hint.c_str();
+    try {
+        pg::call([text, hint_text] { ereport(WARNING, (errmsg_internal("%s", text), errhint("%s", hint_text))); });
+    } catch (...) {  // NOLINT(bugprone-empty-catch): recording must never break the statement
+    }
+}
+
 }  // namespace
 
 void before_shared_ddl(Node* stmt, int command_tag) {
@@ -406,27 +429,9 @@ void before_shared_ddl(Node* stmt, int command_tag) {
 }
 
 void after_shared_ddl(Node* stmt, int command_tag, const char* query, int location, int length) {
-    std::optional<std::string> failure;
-    try {
-        if (!auditing_here()) return;
-        pg::Subtransaction sub;
-        record_shared(stmt, static_cast<CommandTag>(command_tag), query, location, length);
-        sub.commit();
-    } catch (const Error& e) {
-        failure = e.message();
-    } catch (const std::exception& e) {
-        failure = e.what();
-    }
-    if (!failure) return;
-    const std::string message = fmt::format("pgmig could not record {} in pgmig.ddl_audit: {}",
-                                            GetCommandTagName(static_cast<CommandTag>(command_tag)), *failure);
-    const char* text = message.c_str();
-    try {
-        pg::call([text] {
-            ereport(WARNING, (errmsg_internal("%s", text), errhint("the statement itself was not affected")));
-        });
-    } catch (...) {  // NOLINT(bugprone-empty-catch): recording must never break the statement
-    }
+    record_or_warn(command_tag, [&] {
+        if (auditing_here()) record_shared(stmt, static_cast<CommandTag>(command_tag), query, location, length);
+    });
 }
 
 }  // namespace pgmig::audit
@@ -449,22 +454,7 @@ PGMIG_FUNCTION(pgmig_audit_event) {
         return static_cast<Datum>(0);
     }
     // Recording must never break DDL: in its own subtransaction, and a failure becomes a WARNING.
-    std::optional<std::string> failure;
-    try {
-        pg::Subtransaction sub;
-        audit::record(trig);
-        sub.commit();
-    } catch (const Error& e) {
-        failure = e.message();
-    }
-    if (failure) {
-        const std::string message =
-            fmt::format("pgmig could not record {} in pgmig.ddl_audit: {}", GetCommandTagName(trig->tag), *failure);
-        const char* text = message.c_str();
-        pg::call([text] {
-            ereport(WARNING, (errmsg_internal("%s", text), errhint("the statement itself was not affected")));
-        });
-    }
+    audit::record_or_warn(static_cast<int>(trig->tag), [trig] { audit::record(trig); });
     return static_cast<Datum>(0);
 }
 
