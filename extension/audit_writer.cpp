@@ -72,7 +72,8 @@ struct Writer {
 };
 
 // The identity sequence of pgmig.ddl_audit.id, cached per backend by table OID: a re-created
-// extension has a new table, hence a new OID.
+// extension has a new table, hence a new OID. The sequence itself cannot change under the same
+// table: it belongs to the extension, so PostgreSQL refuses to drop the identity.
 Oid id_sequence(Oid table, AttrNumber id_attno) {
     static Oid cached_table = InvalidOid;
     static Oid cached_sequence = InvalidOid;
