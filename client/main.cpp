@@ -53,10 +53,18 @@ int run(int argc, char** argv) {
     auto* validate_cmd =
         app.add_subcommand("validate",
                            "Check the files against the ledger without changing anything (checksums, missing files and "
-                           "down scripts, duplicates, out-of-order, migrate_verify())");
+                           "down scripts, duplicates, out-of-order, migrate_verify()), lint the pending migrations "
+                           "(migrate_lint) and check the data (migrate_check_integrity)");
     validate_cmd->add_option("--dir", validate.dir, dir_help);
-    validate_cmd->add_flag("--json", validate.json, "Print the findings as JSON");
-    validate_cmd->add_flag("--offline", validate.offline, "Check the files only; no database");
+    validate_cmd->add_flag("--json", validate.json, "Print the findings as JSON (same as --format=json)");
+    validate_cmd
+        ->add_option("--format", validate.format,
+                     "text, json, github (workflow commands: annotations on a pull request) or sarif (SARIF 2.1.0, "
+                     "for code scanning)")
+        ->check(CLI::IsMember({"text", "json", "github", "sarif"}))
+        ->capture_default_str();
+    validate_cmd->add_flag("--offline", validate.offline,
+                           "Check the files only; no database (so no ledger, lint or integrity checks)");
     validate_cmd->callback([&] { action = [&] { return run_validate(global, validate); }; });
 
     ApplyOptions apply;
@@ -68,6 +76,11 @@ int run(int argc, char** argv) {
         ->capture_default_str();
     apply_cmd->add_option("--retry-wait", apply.retry_wait, "Wait before the first retry (500ms, 1s, 1min); doubles")
         ->capture_default_str();
+    apply_cmd
+        ->add_flag("--check-integrity{report}", apply.check_integrity,
+                   "Run migrate_check_integrity() before and after and print what changed; "
+                   "--check-integrity=strict exits 18 when new problems of severity error appeared")
+        ->check(CLI::IsMember({"report", "strict"}));
     apply_cmd->callback([&] { action = [&] { return run_apply(global, apply); }; });
 
     RollbackOptions rollback;
@@ -124,6 +137,16 @@ int run(int argc, char** argv) {
         sub->fallthrough();  // --dir may come after start/stop/...
         sub->callback([&action, &local, run = lc.run] { action = [&local, run] { return run(local); }; });
     }
+
+    // ==== issue 5: data integrity + CI formats ====
+    CheckIntegrityOptions check_integrity;
+    auto* check_integrity_cmd = app.add_subcommand(
+        "check-integrity",
+        "Report data integrity problems (migrate_check_integrity): NOT VALID constraints and whether they would "
+        "validate, orphaned rows, invalid indexes, sequences behind their column, tables without a primary key; "
+        "reads the tables, changes nothing");
+    check_integrity_cmd->add_flag("--json", check_integrity.json, "Print the findings as JSON");
+    check_integrity_cmd->callback([&] { action = [&] { return run_check_integrity(global, check_integrity); }; });
 
     try {
         app.parse(argc, argv);

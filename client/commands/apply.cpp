@@ -5,6 +5,7 @@
 #include "client/config.hpp"
 #include "client/db.hpp"
 #include "client/errors.hpp"
+#include "client/integrity.hpp"
 #include "client/migration_files.hpp"
 #include "client/project.hpp"
 #include "client/sql_names.hpp"
@@ -317,6 +318,40 @@ int Applier::run() {
     return kExitOk;
 }
 
+// --check-integrity: what the apply changed in migrate_check_integrity()'s report. New problems are
+// reported; only with "strict" do new errors change the exit code (18), since the migrations are applied
+// by then either way.
+int report_integrity_change(const std::vector<IntegrityFinding>& before, const std::vector<IntegrityFinding>& after,
+                            bool strict, int rc) {
+    const IntegrityDiff diff = diff_integrity(before, after);
+    fmt::print("integrity: {} problems before, {} after: {} new, {} resolved, {} changed\n", before.size(),
+               after.size(), diff.added.size(), diff.resolved.size(), diff.changed.size());
+    for (const auto& f : diff.added) fmt::print("  new {}: {}\n", f.severity, integrity_line(f));
+    for (const auto& f : diff.resolved) fmt::print("  resolved: {}\n", integrity_line(f));
+    for (const auto& [old_f, new_f] : diff.changed) {
+        fmt::print("  changed ({} -> {}{}): {}\n", old_f.severity, new_f.severity,
+                   old_f.count != new_f.count
+                       ? fmt::format(", {} -> {} rows", old_f.count ? std::to_string(*old_f.count) : "?",
+                                     new_f.count ? std::to_string(*new_f.count) : "?")
+                       : std::string(),
+                   integrity_line(new_f));
+    }
+    const auto new_errors = std::count_if(diff.added.begin(), diff.added.end(),
+                                          [](const IntegrityFinding& f) { return f.severity == "error"; }) +
+                            std::count_if(diff.changed.begin(), diff.changed.end(), [](const auto& p) {
+                                return p.first.severity != "error" && p.second.severity == "error";
+                            });
+    std::fflush(stdout);
+    if (strict && new_errors > 0 && rc == kExitOk) {
+        std::fprintf(stderr,
+                     "pgmig: error: %ld new integrity problems after applying, in the database just migrated; the "
+                     "migrations stay applied: fix the data (see above) or roll back with pgmig rollback\n",
+                     static_cast<long>(new_errors));
+        return exit_code(ErrorKind::integrity_regressed);
+    }
+    return rc;
+}
+
 }  // namespace
 
 int run_apply(const GlobalOptions& global, const ApplyOptions& options_given) {
@@ -343,8 +378,15 @@ int run_apply(const GlobalOptions& global, const ApplyOptions& options_given) {
 
     Connection conn = Connection::open(global.dbname);
     require_extension(conn);
+    if (options.check_integrity.empty()) {
+        Applier applier(conn, options, dir, std::move(files));
+        return applier.run();
+    }
+    const auto before = read_integrity(conn, "checking integrity before applying (nothing was applied)");
     Applier applier(conn, options, dir, std::move(files));
-    return applier.run();
+    const int rc = applier.run();
+    const auto after = read_integrity(conn, "checking integrity after applying (the migrations stay applied)");
+    return report_integrity_change(before, after, options.check_integrity == "strict", rc);
 }
 
 }  // namespace pgmig::client

@@ -27,8 +27,9 @@ struct StatusOptions {
 
 struct ValidateOptions {
     std::string dir;
-    bool json = false;
-    bool offline = false;  // files only, no database
+    bool json = false;     // alias of format = "json"
+    std::string format = "text";  // text, json, github, sarif
+    bool offline = false;  // files only, no database (no lint, no integrity)
 };
 
 struct ApplyOptions {
@@ -37,6 +38,7 @@ struct ApplyOptions {
     int retries = 3;  // whole-transaction attempts after a lock timeout (SQLSTATE 55P03)
     std::string retry_wait = "1s";
     long long retry_wait_ms = 1000;  // parsed from retry_wait; doubles after each attempt
+    std::string check_integrity;     // "" = no check, "report" or "strict" (--check-integrity[=strict])
 };
 
 struct RollbackOptions {
@@ -62,6 +64,12 @@ struct AuditVerifyOptions {
 struct LocalOptions {
     std::string dir = ".pgmig/local";
 };
+
+// ==== issue 5: data integrity + CI formats ====
+struct CheckIntegrityOptions {
+    bool json = false;
+};
+int run_check_integrity(const GlobalOptions& global, const CheckIntegrityOptions& options);
 
 // Each returns an exit code or throws client::Error.
 int run_init(const InitOptions& options);

@@ -3,8 +3,10 @@
 #include "client/config.hpp"
 #include "client/db.hpp"
 #include "client/errors.hpp"
+#include "client/integrity.hpp"
 #include "client/migration_files.hpp"
 #include "client/project.hpp"
+#include "client/report_formats.hpp"
 
 #include "common/checksum.hpp"
 #include "common/version.hpp"
@@ -12,18 +14,27 @@
 #include <fmt/core.h>
 #include <nlohmann/json.hpp>
 
+#include <algorithm>
+#include <filesystem>
 #include <vector>
 
 namespace pgmig::client {
 
 namespace {
 
+// "lint found findings at or above the threshold": the lint's exit code (its ErrorKind comes with the lint;
+// until both are merged, validate names the number here).
+constexpr int kExitLintFindings = 14;
+
 struct Finding {
-    std::string severity;  // "error" or "warning"
+    std::string severity;  // "error" or "warning" ("note" for lint advice)
     std::string check;  // parse, changed, cosmetic_edit, missing_file, missing_down, out_of_order, or a verify problem
     std::string version;  // may be empty
     std::string file;     // may be empty
     std::string message;
+    std::string source = "files";  // files, ledger, lint, integrity
+    int line = 0;                  // 0: unknown
+    int col = 0;
 };
 
 struct LedgerRow {
@@ -33,19 +44,25 @@ struct LedgerRow {
 
 class Validator {
   public:
+    // Findings of the files and the ledger; lint and integrity ones are add()ed with their source.
     void error(std::string check, std::string version, std::string file, std::string message) {
-        findings_.push_back({"error", std::move(check), std::move(version), std::move(file), std::move(message)});
+        add({"error", std::move(check), std::move(version), std::move(file), std::move(message), source_});
     }
     void warning(std::string check, std::string version, std::string file, std::string message) {
-        findings_.push_back({"warning", std::move(check), std::move(version), std::move(file), std::move(message)});
+        add({"warning", std::move(check), std::move(version), std::move(file), std::move(message), source_});
     }
+    void add(Finding f) { findings_.push_back(std::move(f)); }
+    void set_source(std::string source) { source_ = std::move(source); }
     const std::vector<Finding>& findings() const { return findings_; }
-    bool has_errors() const {
-        return std::any_of(findings_.begin(), findings_.end(), [](const Finding& f) { return f.severity == "error"; });
+    long count(const std::vector<std::string>& sources, const std::string& severity) const {
+        return static_cast<long>(std::count_if(findings_.begin(), findings_.end(), [&](const Finding& f) {
+            return f.severity == severity && std::find(sources.begin(), sources.end(), f.source) != sources.end();
+        }));
     }
 
   private:
     std::vector<Finding> findings_;
+    std::string source_ = "files";
 };
 
 void check_files_alone(Validator& v, const std::vector<MigrationFile>& files) {
@@ -56,7 +73,12 @@ void check_files_alone(Validator& v, const std::vector<MigrationFile>& files) {
     }
 }
 
-void check_against_ledger(Validator& v, const Connection& conn, const std::vector<MigrationFile>& files) {
+// Compares the files with the ledger; returns the files that the next apply would run (versioned ones not
+// applied yet, repeatable ones new or changed): those are linted.
+std::vector<const MigrationFile*> check_against_ledger(Validator& v, const Connection& conn,
+                                                       const std::vector<MigrationFile>& files) {
+    v.set_source("ledger");
+    std::vector<const MigrationFile*> pending;
     Transaction tx(conn, Transaction::Mode::read_only);
     auto query = [&](const std::string& sql, const std::vector<std::optional<std::string>>& params) {
         Result res = conn.exec_params(sql, params);
@@ -98,6 +120,8 @@ void check_against_ledger(Validator& v, const Connection& conn, const std::vecto
         }
         const bool applied = row && row->state != "pending" && row->state != "out_of_order";
         if (row) row->matched = true;
+        if (f.repeatable() ? !row || row->checksum != common::script_checksum(f.up_sql) : !applied)
+            pending.push_back(&f);
         if (!f.repeatable() && !applied && !newest_applied.empty() &&
             common::compare_versions(f.version, newest_applied) < 0) {
             v.error("out_of_order", f.version, file,
@@ -140,11 +164,128 @@ void check_against_ledger(Validator& v, const Connection& conn, const std::vecto
                 fmt::format("{} (migrate_verify: {})", verify.get(i, 3), verify.get(i, 2)));
     }
     tx.rollback();
+    return pending;
+}
+
+// What happened to an optional part of the validation, for the summary and the JSON/SARIF output.
+struct PartStatus {
+    std::string status = "skipped (--offline)";  // "checked", "not available: ...", "skipped (--offline)"
+    int checked = 0;                              // migrations linted
+};
+
+// Lints each pending migration with migrate_lint() when this database has it (the lint is a separate part
+// of pgmig that may be missing from the installed extension), in a transaction rolled back afterwards.
+PartStatus lint_pending(Validator& v, const Connection& conn, const std::vector<const MigrationFile*>& pending) {
+    PartStatus part;
+    Result has = conn.exec("SELECT to_regprocedure('migrate_lint(text,jsonb)') IS NOT NULL");
+    if (!has.ok() || has.get(0, 0) != "t") {
+        part.status = "not available: this database's pgmig has no migrate_lint(text, jsonb)";
+        return part;
+    }
+    part.status = "checked";
+    Transaction tx(conn);
+    for (const MigrationFile* f : pending) {
+        nlohmann::json options = {{"transactional", f->transactional()}};
+        if (f->options.contains("allow")) options["allow"] = f->options["allow"];
+        conn.exec("SAVEPOINT pgmig_lint");
+        Result res = conn.exec_params(
+            "SELECT rule, severity, line, col, message, object FROM migrate_lint($1, $2::jsonb) WHERE NOT waived "
+            "ORDER BY line NULLS FIRST, col NULLS FIRST",
+            {f->up_sql, options.dump()});
+        const std::string file = f->path.string();
+        if (!res.ok()) {
+            const ServerError e = res.error();
+            conn.exec("ROLLBACK TO SAVEPOINT pgmig_lint");
+            v.add({"error", "lint-failed", f->version, file,
+                   fmt::format("migrate_lint failed on this file: {}{}; lint it alone with SELECT * FROM "
+                               "migrate_lint(...) to see why",
+                               one_line(e.message), e.sqlstate.empty() ? "" : " (SQLSTATE " + e.sqlstate + ")"),
+                   "lint"});
+            continue;
+        }
+        ++part.checked;
+        for (int i = 0; i < res.rows(); ++i) {
+            const std::string severity = res.get(i, 1);
+            Finding finding{severity == "advice" ? "note" : severity, res.get(i, 0), f->version, file,
+                            res.get(i, 4), "lint"};
+            if (!res.is_null(i, 5)) finding.message += " (" + res.get(i, 5) + ")";
+            // migrate_lint counts lines in the up script it was given; the file has lines before it.
+            if (!res.is_null(i, 2)) finding.line = f->up_first_line + std::stoi(res.get(i, 2)) - 1;
+            if (!res.is_null(i, 3)) finding.col = std::stoi(res.get(i, 3));
+            v.add(std::move(finding));
+        }
+    }
+    tx.rollback();
+    return part;
+}
+
+PartStatus check_integrity(Validator& v, const Connection& conn) {
+    Transaction tx(conn, Transaction::Mode::read_only);
+    for (const auto& f : read_integrity(conn, fmt::format("checking integrity, in {}", conn.target()))) {
+        Finding finding{f.severity, f.problem, "", "", f.object + ": " + one_line(f.detail), "integrity"};
+        v.add(std::move(finding));
+    }
+    tx.rollback();
+    PartStatus part;
+    part.status = "checked";
+    return part;
+}
+
+// The path as CI tools want it: relative to the working folder when the file is below it.
+std::string ci_path(const std::string& path) {
+    const std::filesystem::path p(path);
+    if (!p.is_absolute()) return p.lexically_normal().generic_string();
+    std::error_code ec;
+    const auto cwd = std::filesystem::current_path(ec);
+    if (ec) return path;
+    const auto rel = p.lexically_normal().lexically_relative(cwd);
+    if (rel.empty() || *rel.begin() == "..") return path;
+    return rel.generic_string();
+}
+
+std::vector<ReportItem> report_items(const std::vector<Finding>& findings) {
+    std::vector<ReportItem> items;
+    for (const auto& f : findings) {
+        ReportItem item{f.severity, f.check, f.message, f.file.empty() ? "" : ci_path(f.file), f.line, f.col};
+        if (f.source == "lint" || f.source == "integrity") item.rule = f.source + "/" + f.check;
+        if (f.file.empty() && !f.version.empty()) item.message = "version " + f.version + ": " + item.message;
+        items.push_back(std::move(item));
+    }
+    return items;
+}
+
+// Descriptions of the rules pgmig itself defines (lint rules are described by the lint).
+const std::vector<ReportRule>& known_rules() {
+    static const std::vector<ReportRule> rules{
+        {"parse", "A migration file that pgmig cannot read", "error"},
+        {"changed", "An applied migration whose up script changed", "error"},
+        {"cosmetic_edit", "An applied migration edited only cosmetically", "warning"},
+        {"missing_file", "An applied migration without its file", "error"},
+        {"missing_down", "A migration without a down script", "warning"},
+        {"out_of_order", "A pending migration older than the newest applied one", "error"},
+        {"renamed", "A version the ledger knows under another name", "error"},
+        {"lint/lint-failed", "migrate_lint could not lint a migration", "error"},
+        {"integrity/not-valid-constraint", "A NOT VALID constraint, and whether it would validate now", "error"},
+        {"integrity/fk-orphans", "Rows whose foreign key references nothing", "error"},
+        {"integrity/invalid-index", "An invalid index left by a failed concurrent build", "error"},
+        {"integrity/sequence-behind", "A sequence behind the maximum of its column", "error"},
+        {"integrity/table-without-primary-key", "A table without a primary key", "warning"},
+        {"integrity/not-checked", "An integrity check the role could not make", "warning"},
+    };
+    return rules;
 }
 
 }  // namespace
 
 int run_validate(const GlobalOptions& global, const ValidateOptions& options) {
+    std::string format = options.format;
+    if (options.json) {
+        if (format != "text" && format != "json") {
+            throw Error(ErrorKind::usage, fmt::format("--json and --format={} contradict each other", format),
+                        "on the command line", "give one of them");
+        }
+        format = "json";
+    }
     const std::string dir = resolve_migrations_dir(options.dir);
     Validator v;
     std::vector<MigrationFile> files;
@@ -157,50 +298,105 @@ int run_validate(const GlobalOptions& global, const ValidateOptions& options) {
     }
     if (files_ok) check_files_alone(v, files);
     std::string target = "files only (--offline)";
+    PartStatus lint;
+    PartStatus integrity;
     if (!options.offline) {
         Connection conn = Connection::open(global.dbname);
         require_extension(conn);
         target = conn.target();
         // With unreadable files, the ledger comparison would report every applied migration as missing.
-        if (files_ok) check_against_ledger(v, conn, files);
+        if (files_ok) {
+            const auto pending = check_against_ledger(v, conn, files);
+            lint = lint_pending(v, conn, pending);
+        } else {
+            lint.status = "skipped (the files do not parse)";
+        }
+        integrity = check_integrity(v, conn);
+    }
+
+    const std::vector<std::string> files_ledger{"files", "ledger"};
+    const long errors = v.count(files_ledger, "error");
+    const long warnings = v.count(files_ledger, "warning");
+    const long lint_errors = v.count({"lint"}, "error");
+    const long integrity_errors = v.count({"integrity"}, "error");
+    // Precedence (docs/errors.md): the files and ledger first (nothing else is trustworthy without them),
+    // then the lint of the pending migrations (the change under review), then the data.
+    int code = kExitOk;
+    if (errors > 0) {
+        code = exit_code(ErrorKind::validation);
+    } else if (lint_errors > 0) {
+        code = kExitLintFindings;
+    } else if (integrity_errors > 0) {
+        code = exit_code(ErrorKind::integrity);
     }
 
     const auto& findings = v.findings();
-    const auto errors =
-        std::count_if(findings.begin(), findings.end(), [](const Finding& f) { return f.severity == "error"; });
-    const auto warnings = static_cast<long>(findings.size()) - errors;
-    if (options.json) {
+    if (format == "json") {
         nlohmann::json out;
-        out["ok"] = !v.has_errors();
+        out["ok"] = code == kExitOk;
+        out["exit_code"] = code;
         out["dir"] = dir;
         out["files"] = files.size();
         out["offline"] = options.offline;
+        out["lint"] = {{"status", lint.status}, {"migrations", lint.checked}};
+        out["integrity"] = {{"status", integrity.status}};
         out["findings"] = nlohmann::json::array();
         for (const auto& f : findings) {
             out["findings"].push_back(
                 {{"severity", f.severity},
+                 {"source", f.source},
                  {"check", f.check},
                  {"version", f.version.empty() ? nlohmann::json(nullptr) : nlohmann::json(f.version)},
                  {"file", f.file.empty() ? nlohmann::json(nullptr) : nlohmann::json(f.file)},
+                 {"line", f.line > 0 ? nlohmann::json(f.line) : nlohmann::json(nullptr)},
+                 {"col", f.col > 0 ? nlohmann::json(f.col) : nlohmann::json(nullptr)},
                  {"message", f.message}});
         }
         fmt::print("{}\n", out.dump(2));
+    } else if (format == "sarif") {
+        nlohmann::json out = format_sarif(report_items(findings), known_rules(), PGMIG_VERSION);
+        out["runs"][0]["properties"] = {{"lint", lint.status}, {"integrity", integrity.status}, {"exitCode", code}};
+        fmt::print("{}\n", out.dump(2));
+    } else if (format == "github") {
+        fmt::print("{}", format_github(report_items(findings)));
+        fmt::print("pgmig validate: {} files in {}: {} problems, {} warnings; lint: {} ({} problems); integrity: {} "
+                   "({} problems)\n",
+                   files.size(), dir, errors, warnings, lint.status, lint_errors, integrity.status, integrity_errors);
     } else {
         for (const auto& f : findings) {
-            const std::string where = !f.file.empty() ? f.file : (f.version.empty() ? dir : "version " + f.version);
-            fmt::print("{}: {}: {} [{}]\n", f.severity, where, f.message, f.check);
+            std::string where = !f.file.empty() ? f.file : (f.version.empty() ? dir : "version " + f.version);
+            if (!f.file.empty() && f.line > 0) where += fmt::format(":{}", f.line);
+            if (!f.file.empty() && f.line > 0 && f.col > 0) where += fmt::format(":{}", f.col);
+            if (f.source == "integrity") where = f.check;
+            const std::string tag = f.source == "lint" || f.source == "integrity" ? f.source + " " + f.check : f.check;
+            fmt::print("{}: {}: {} [{}]\n", f.severity, where, f.message, tag);
+        }
+        if (lint.status == "checked") {
+            fmt::print("lint: {} pending migrations checked: {} problems, {} warnings\n", lint.checked, lint_errors,
+                       v.count({"lint"}, "warning"));
+        } else {
+            fmt::print("lint: {}\n", lint.status);
+        }
+        if (integrity.status == "checked") {
+            fmt::print("integrity: {} problems, {} warnings\n", integrity_errors, v.count({"integrity"}, "warning"));
+        } else {
+            fmt::print("integrity: {}\n", integrity.status);
         }
         fmt::print("{} files in {} checked against {}: {} problems, {} warnings\n", files.size(), dir, target, errors,
                    warnings);
     }
-    if (v.has_errors()) {
+    if (code != kExitOk) {
+        std::vector<std::string> parts;
+        if (errors > 0) parts.push_back(fmt::format("{} problems in the files or the ledger", errors));
+        if (lint_errors > 0) parts.push_back(fmt::format("{} lint errors in pending migrations", lint_errors));
+        if (integrity_errors > 0) parts.push_back(fmt::format("{} integrity problems in the data", integrity_errors));
+        std::string what;
+        for (const auto& p : parts) what += (what.empty() ? "" : ", ") + p;
         std::fflush(stdout);
-        std::fprintf(stderr,
-                     "pgmig: error: validation found %ld problems, in %s; fix them (see above), nothing was changed\n",
-                     static_cast<long>(errors), dir.c_str());
-        return exit_code(ErrorKind::validation);
+        std::fprintf(stderr, "pgmig: error: validation found %s, in %s; fix them (see above), nothing was changed\n",
+                     what.c_str(), dir.c_str());
     }
-    return kExitOk;
+    return code;
 }
 
 }  // namespace pgmig::client

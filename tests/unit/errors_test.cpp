@@ -20,6 +20,8 @@ TEST(ErrorTable, ExitCodesAreTheDocumentedOnes) {
     EXPECT_EQ(exit_code(ErrorKind::ledger_tampered), 10);
     EXPECT_EQ(exit_code(ErrorKind::out_of_order), 11);
     EXPECT_EQ(exit_code(ErrorKind::rollback_refused), 12);
+    EXPECT_EQ(exit_code(ErrorKind::integrity), 17);
+    EXPECT_EQ(exit_code(ErrorKind::integrity_regressed), 18);
 }
 
 TEST(ErrorTable, ServerSqlstatesMapToKinds) {
