@@ -80,7 +80,12 @@ ALTER TABLE notes ADD COLUMN id int GENERATED ALWAYS AS IDENTITY PRIMARY KEY;
 DROP TABLE events;
 
 -- Objects of extensions and of pgmig itself are not the user's: nothing reported for them.
+CREATE TABLE extension_member (x int);
+ALTER EXTENSION pgmig ADD TABLE extension_member;
 SELECT count(*) AS problems FROM migrate_check_integrity();
+ALTER EXTENSION pgmig DROP TABLE extension_member;
+SELECT problem, object FROM migrate_check_integrity();
+DROP TABLE extension_member;
 
 -- A reader sees only what it may read: a table it cannot SELECT is reported as not checked.
 CREATE ROLE regress_integrity_reader;
