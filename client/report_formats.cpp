@@ -97,7 +97,7 @@ std::string sarif_uri(std::string_view path) {
 }
 
 nlohmann::json format_sarif(const std::vector<ReportItem>& items, const std::vector<ReportRule>& rules,
-                            std::string_view tool_version) {
+                            std::string_view tool_version, std::string_view anchor) {
     using nlohmann::json;
     // Every rule a result names, in first-use order, so that ruleIndex points at it.
     std::vector<std::string> used;
@@ -124,7 +124,10 @@ nlohmann::json format_sarif(const std::vector<ReportItem>& items, const std::vec
                        {"ruleIndex", index.at(item.rule)},
                        {"level", sarif_level(item.level)},
                        {"message", {{"text", item.message}}}};
-        if (!item.file.empty()) {
+        if (item.file.empty() && !anchor.empty()) {
+            result["locations"] =
+                json::array({{{"physicalLocation", {{"artifactLocation", {{"uri", sarif_uri(anchor)}}}}}}});
+        } else if (!item.file.empty()) {
             json physical = {{"artifactLocation", {{"uri", sarif_uri(item.file)}}}};
             if (item.line > 0) {
                 json region = {{"startLine", item.line}};

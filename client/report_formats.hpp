@@ -39,8 +39,10 @@ std::string format_github(const std::vector<ReportItem>& items);
 std::string sarif_uri(std::string_view path);
 
 // A SARIF 2.1.0 log with one run of tool "pgmig" (version given), its rules (each used rule, with a
-// description from `rules` when known) and one result per item.
+// description from `rules` when known) and one result per item. An item without a file (a finding of the
+// database) is located at `anchor` (a file, no region) when one is given: GitHub code scanning rejects a
+// whole log in which any result has no location.
 nlohmann::json format_sarif(const std::vector<ReportItem>& items, const std::vector<ReportRule>& rules,
-                            std::string_view tool_version);
+                            std::string_view tool_version, std::string_view anchor = {});
 
 }  // namespace pgmig::client

@@ -354,7 +354,13 @@ int run_validate(const GlobalOptions& global, const ValidateOptions& options) {
         }
         fmt::print("{}\n", out.dump(2));
     } else if (format == "sarif") {
-        nlohmann::json out = format_sarif(report_items(findings), known_rules(), PGMIG_VERSION);
+        // Findings of the database are anchored to the newest migration file (the state the migrations
+        // lead to), else to the folder: code scanning refuses results without a location.
+        std::string anchor = ci_path(dir);
+        for (const auto& f : files) {
+            if (!f.repeatable()) anchor = ci_path(f.path.string());  // versioned ones come in version order
+        }
+        nlohmann::json out = format_sarif(report_items(findings), known_rules(), PGMIG_VERSION, anchor);
         out["runs"][0]["properties"] = {{"lint", lint.status}, {"integrity", integrity.status}, {"exitCode", code}};
         fmt::print("{}\n", out.dump(2));
     } else if (format == "github") {

@@ -74,6 +74,16 @@ TEST(Sarif, LogHasTheRequiredShape) {
     EXPECT_FALSE(results[3].contains("locations"));  // a database finding has no file
 }
 
+TEST(Sarif, DatabaseFindingsAreAnchoredWhenAnAnchorIsGiven) {
+    const std::vector<ReportItem> items{{"error", "integrity/fk-orphans", "1 orphan", "", 0, 0},
+                                        {"warning", "missing_down", "no down", "migrations/2_b.sql", 0, 0}};
+    const auto log = format_sarif(items, {}, "0.1.0", "migrations/3_c.sql");
+    const auto& results = log["runs"][0]["results"];
+    EXPECT_EQ(results[0]["locations"][0]["physicalLocation"]["artifactLocation"]["uri"], "migrations/3_c.sql");
+    EXPECT_FALSE(results[0]["locations"][0]["physicalLocation"].contains("region"));
+    EXPECT_EQ(results[1]["locations"][0]["physicalLocation"]["artifactLocation"]["uri"], "migrations/2_b.sql");
+}
+
 TEST(Sarif, EmptyRunIsStillALog) {
     const auto log = format_sarif({}, {}, "0.1.0");
     EXPECT_TRUE(log["runs"][0]["results"].is_array());
