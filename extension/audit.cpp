@@ -177,16 +177,17 @@ void check_out_of_band(Node* stmt, CommandTag command_tag) {
     // Only under warn/block: the same lint rules as migrations (never on the default log path).
     const std::vector<lint::Finding> findings = lint::lint_statement(stmt, debug_query_string);
     std::string lint_detail;
-    bool lint_error = false;
+    std::string lint_errors;  // what the migration will have to fix (or waive) too
     for (const lint::Finding& f : findings) {
         if (f.waived || f.severity == lint::Severity::advice) continue;
         lint_detail += "\nlint: " + lint::describe_out_of_band(f);
-        lint_error = lint_error || f.severity == lint::Severity::error;
+        if (f.severity == lint::Severity::error) lint_errors += "\nlint: " + lint::describe_out_of_band(f);
     }
+    const bool lint_error = !lint_errors.empty();
     if (policy == settings::OutOfBand::block && !caller_is_admin()) {
         throw Error(sqlstate::out_of_band_blocked,
                     fmt::format("{} outside a migration is blocked in this database", tag),
-                    "pgmig.out_of_band = block: schema changes go through migrations" + lint_detail,
+                    "pgmig.out_of_band = block: schema changes go through migrations" + lint_errors,
                     hint_ship_as_migration);
     }
     if (policy == settings::OutOfBand::block && lint_error) {

@@ -1055,7 +1055,9 @@ std::vector<Finding> lint_script(const std::string& sql, const Options& options)
         std::vector<Waiver> waivers;
         std::set<int> blank_lines;
         const size_t first = scan_gap(sql, prev_end, end, cursor, waivers, blank_lines);
-        const auto [line, col] = cursor.at(first);
+        const std::pair<int, int> position = cursor.at(first);
+        const int line = position.first;
+        const int col = position.second;
         std::vector<std::string> statement_waivers;
         for (const Waiver& w : waivers) {
             if (w.line == prev_end_line && !statement_findings.empty()) {
