@@ -88,3 +88,15 @@ sql "$db" "ALTER DATABASE $db SET pgmig.lint_block = error" >/dev/null
 run apply --dir "$lintdir" -d "dbname=$db"
 expect "apply blocked by pgmig.lint_block" 14 "PM017" "add-column-not-null-no-default"
 if [ "$(sql "$db" "SELECT to_regclass('audit_log') IS NULL")" = t ]; then pass "nothing ran"; else fail "nothing ran" "audit_log exists"; fi
+
+# A non-transactional migration is checked too, before its first statement.
+nontxdir="$work/lint/nontx"
+mkdir -p "$nontxdir"
+printf -- '-- pgmig:no-transaction\n-- pgmig:up\nVACUUM FULL accounts;\n' >"$nontxdir/1_vacuum.sql"
+chmod -R a+rX "$nontxdir"
+run apply --dir "$nontxdir" -d "dbname=$db"
+expect "non-transactional apply blocked by pgmig.lint_block" 14 "PM017" "vacuum-full"
+if [ "$(sql "$db" "SELECT count(*) FROM pgmig.migrations WHERE applied_at IS NOT NULL")" = 0 ]; then pass "the non-transactional migration is not applied"; else fail "the non-transactional migration is not applied" "applied"; fi
+printf -- '-- pgmig:no-transaction\n-- pgmig:up\n-- pgmig:allow vacuum-full\nVACUUM FULL accounts;\n' >"$nontxdir/1_vacuum.sql"
+run apply --dir "$nontxdir" -d "dbname=$db"
+expect "waived, it applies" 0 "applied 1_vacuum"
