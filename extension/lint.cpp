@@ -216,7 +216,7 @@ TypeChange type_change(Oid rel, const char* column, TypeName* type_name, bool ha
 // ---- text positions ----
 
 // Walks a text forward, keeping line and column (in characters) of a byte offset: positions are
-// asked in increasing order, so a 5,000-statement script is read once.
+// asked in increasing order, so a 5,000-statement script (even on one line) is read once.
 class Cursor {
   public:
     explicit Cursor(const std::string& text) : text_(text) {}
@@ -226,26 +226,25 @@ class Cursor {
         if (pos < pos_) {  // asked backwards: start again (rare)
             pos_ = 0;
             line_ = 1;
-            line_start_ = 0;
+            col_ = 1;
         }
         for (; pos_ < pos; ++pos_) {
-            if (text_[pos_] == '\n') {
+            const auto c = static_cast<unsigned char>(text_[pos_]);
+            if (c == '\n') {
                 ++line_;
-                line_start_ = pos_ + 1;
+                col_ = 1;
+            } else if ((c & 0xC0) != 0x80) {  // not a UTF-8 continuation byte: one more character
+                ++col_;
             }
         }
-        int col = 1;
-        for (size_t i = line_start_; i < pos; ++i) {
-            if ((static_cast<unsigned char>(text_[i]) & 0xC0) != 0x80) ++col;
-        }
-        return {line_, col};
+        return {line_, col_};
     }
 
   private:
     const std::string& text_;
     size_t pos_ = 0;
     int line_ = 1;
-    size_t line_start_ = 0;
+    int col_ = 1;
 };
 
 // A `-- pgmig:allow` comment found between statements.
