@@ -1111,6 +1111,7 @@ std::vector<Finding> lint_script(const std::string& sql, const Options& options)
 }
 
 std::vector<Finding> lint_statement(Node* stmt, const char* query) {
+    if (stmt == nullptr) return {};
     Options options;
     options.transactional = false;  // out of band: PostgreSQL itself refuses CONCURRENTLY in a block
     // The waivers: `-- pgmig:allow` comments anywhere in the client's query string.
