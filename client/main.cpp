@@ -116,6 +116,20 @@ int run(int argc, char** argv) {
         ->capture_default_str();
     audit_verify_cmd->callback([&] { action = [&] { return run_audit_verify(global, audit_verify); }; });
 
+    LintOptions lint;
+    auto* lint_cmd = app.add_subcommand(
+        "lint", "Lint migrations with the database's own parser and catalog (dangerous operations, table sizes)");
+    lint_cmd->add_option("FILES", lint.files,
+                         "Files to lint (migration files by their names; any other .sql as plain SQL); default: "
+                         "every migration of --dir, up and down scripts");
+    lint_cmd->add_option("--dir", lint.dir, dir_help);
+    lint_cmd->add_option("--allow", lint.allow, "Waive this rule in every script (repeatable)");
+    lint_cmd->add_option("--threshold", lint.threshold, "Exit 14 on unwaived findings of this severity or worse")
+        ->check(CLI::IsMember({"error", "warning", "advice"}))
+        ->capture_default_str();
+    lint_cmd->add_flag("--json", lint.json, "Print the findings as JSON");
+    lint_cmd->callback([&] { action = [&] { return run_lint(global, lint); }; });
+
     LocalOptions local;
     auto* local_cmd = app.add_subcommand("local", "A throwaway PostgreSQL cluster on a unix socket, for development");
     local_cmd->require_subcommand(1);

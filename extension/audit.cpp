@@ -30,6 +30,7 @@ extern "C" {
 #include "audit_writer.hpp"
 #include "common/checksum.hpp"
 #include "ledger_store.hpp"
+#include "lint.hpp"
 #include "pg/boundary.hpp"
 #include "pg/spi.hpp"
 #include "pg/values.hpp"
@@ -173,10 +174,38 @@ void check_out_of_band(Node* stmt, CommandTag command_tag) {
     if (policy == settings::OutOfBand::log) return;
     if (pg::call([stmt] { return creates_or_drops_temporary(stmt); })) return;
     const char* tag = GetCommandTagName(command_tag);
+    // Only under warn/block: the same lint rules as migrations (never on the default log path).
+    const std::vector<lint::Finding> findings = lint::lint_statement(stmt, debug_query_string);
+    std::string lint_detail;
+    std::string lint_errors;  // what the migration will have to fix (or waive) too
+    for (const lint::Finding& f : findings) {
+        if (f.waived || f.severity == lint::Severity::advice) continue;
+        lint_detail += "\nlint: " + lint::describe_out_of_band(f);
+        if (f.severity == lint::Severity::error) lint_errors += "\nlint: " + lint::describe_out_of_band(f);
+    }
+    const bool lint_error = !lint_errors.empty();
     if (policy == settings::OutOfBand::block && !caller_is_admin()) {
         throw Error(sqlstate::out_of_band_blocked,
                     fmt::format("{} outside a migration is blocked in this database", tag),
-                    "pgmig.out_of_band = block: schema changes go through migrations", hint_ship_as_migration);
+                    "pgmig.out_of_band = block: schema changes go through migrations" + lint_errors,
+                    hint_ship_as_migration);
+    }
+    if (policy == settings::OutOfBand::block && lint_error) {
+        throw Error(sqlstate::lint_out_of_band,
+                    fmt::format("{} outside a migration has lint errors and is refused (pgmig.out_of_band = block)",
+                                tag),
+                    lint_detail.substr(1),
+                    "do it the safe way each finding says; or, once reviewed, waive it with a comment "
+                    "-- pgmig:allow RULE in the same query, or ship it as a migration");
+    }
+    for (const lint::Finding& f : findings) {
+        if (f.waived || f.severity == lint::Severity::advice) continue;
+        const std::string message = fmt::format("{} outside a migration: {}", tag, lint::describe_out_of_band(f));
+        const char* text = message.c_str();
+        pg::call([text] {
+            ereport(WARNING, (errmsg_internal("%s", text),
+                              errhint("waive a reviewed finding with a comment -- pgmig:allow RULE in the query")));
+        });
     }
     const std::string message =
         fmt::format("{} outside a migration: recorded in pgmig.ddl_audit as out-of-band DDL", tag);

@@ -31,6 +31,9 @@ inline constexpr int lock_not_held = make_sqlstate("PM012");
 inline constexpr int out_of_band_blocked = make_sqlstate("PM013");
 inline constexpr int audit_immutable = make_sqlstate("PM014");
 inline constexpr int audit_index_unsupported = make_sqlstate("PM015");
+inline constexpr int lint_invalid_waiver = make_sqlstate("PM016");  // unknown rule id, bad lint options
+inline constexpr int lint_blocked = make_sqlstate("PM017");         // migrate_apply refused by pgmig.lint_block
+inline constexpr int lint_out_of_band = make_sqlstate("PM018");     // out-of-band DDL refused by its lint findings
 // Standard codes used as they are.
 inline constexpr int internal_error = make_sqlstate("XX000");
 inline constexpr int out_of_memory = make_sqlstate("53200");

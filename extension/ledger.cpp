@@ -20,6 +20,7 @@ extern "C" {
 #include "common/checksum.hpp"
 #include "common/version.hpp"
 #include "ledger_store.hpp"
+#include "lint.hpp"
 #include "pg/boundary.hpp"
 #include "pg/spi.hpp"
 #include "pg/values.hpp"
@@ -237,6 +238,7 @@ PGMIG_FUNCTION(migrate_apply) {
         if (target) target_key = store.registered(*target).key;
         const std::vector<Migration> plan = apply_plan(store.load_all(), target_key);
         const auto scripts = parse_plan(plan, Direction::up);
+        if (!dry_run) lint::check_plan(plan);  // pgmig.lint_block: refuse before anything runs
         results = run_plan(store, spi, plan, scripts, Direction::up, dry_run);
         if (!dry_run && !results.empty()) store.save_snapshot("migrate_apply");
     }

@@ -14,6 +14,7 @@ extern "C" {
 
 #include "audit.hpp"
 #include "ledger_store.hpp"
+#include "lint.hpp"
 #include "pg/boundary.hpp"
 #include "pg/spi.hpp"
 #include "pg/values.hpp"
@@ -92,6 +93,7 @@ PGMIG_FUNCTION(migrate_nontx_begin) {
                         "nothing to do; see migrate_status()");
         }
         done = m.nontx_progress.value_or(0);
+        if (done == 0) lint::check_plan({m});  // pgmig.lint_block, before its first statement
         audit::set_nontx_migration(version.c_str());  // this session's DDL belongs to it from now on
         store.set_nontx_progress(m, done);
         store.record(HistoryEntry{

@@ -18,6 +18,7 @@ int g_lock_timeout_ms = 5000;
 int g_statement_timeout_ms = 0;
 int g_retries = 3;
 int g_retry_backoff_ms = 1000;
+int g_lint_block = static_cast<int>(LintBlock::off);
 
 const struct config_enum_entry kOutOfOrderOptions[] = {
     {"error", static_cast<int>(OutOfOrder::error), false},
@@ -29,6 +30,13 @@ const struct config_enum_entry kOutOfBandOptions[] = {
     {"log", static_cast<int>(OutOfBand::log), false},
     {"warn", static_cast<int>(OutOfBand::warn), false},
     {"block", static_cast<int>(OutOfBand::block), false},
+    {nullptr, 0, false},
+};
+
+const struct config_enum_entry kLintBlockOptions[] = {
+    {"off", static_cast<int>(LintBlock::off), false},
+    {"error", static_cast<int>(LintBlock::error), false},
+    {"warning", static_cast<int>(LintBlock::warning), false},
     {nullptr, 0, false},
 };
 
@@ -62,6 +70,14 @@ void define() {
                              "Each notification is written to the notification queue at commit; turn it off where "
                              "out-of-band DDL is frequent and nobody listens.",
                              &g_notify_drift, true, PGC_SUSET, 0, nullptr, nullptr, nullptr);
+    // PGC_SUSET like pgmig.out_of_band: set per database (ALTER DATABASE ... SET), relaxed only by
+    // superusers and pgmig_admin (GRANT SET in the install script).
+    DefineCustomEnumVariable("pgmig.lint_block",
+                             "Lint findings of this severity or worse block migrate_apply() unless waived.",
+                             "off checks nothing; error blocks on error findings (production); warning also on "
+                             "warnings.",
+                             &g_lint_block, static_cast<int>(LintBlock::off), kLintBlockOptions, PGC_SUSET, 0, nullptr,
+                             nullptr, nullptr);
     MarkGUCPrefixReserved("pgmig");
 }
 
@@ -78,5 +94,12 @@ int lock_timeout_ms() { return g_lock_timeout_ms; }
 int statement_timeout_ms() { return g_statement_timeout_ms; }
 int retries() { return g_retries; }
 int retry_backoff_ms() { return g_retry_backoff_ms; }
+LintBlock lint_block() { return static_cast<LintBlock>(g_lint_block); }
+const char* lint_block_name(LintBlock threshold) {
+    for (const auto& entry : kLintBlockOptions) {
+        if (entry.name != nullptr && entry.val == static_cast<int>(threshold)) return entry.name;
+    }
+    return "off";
+}
 
 }  // namespace pgmig::settings

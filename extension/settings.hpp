@@ -5,6 +5,7 @@ namespace pgmig::settings {
 
 enum class OutOfOrder { error = 0, allow = 1 };
 enum class OutOfBand { log = 0, warn = 1, block = 2 };
+enum class LintBlock { off = 0, error = 1, warning = 2 };
 
 void define();  // called once from _PG_init
 
@@ -16,5 +17,7 @@ int lock_timeout_ms();       // for each migration's statements; 0 = wait foreve
 int statement_timeout_ms();  // for each migration as a whole; 0 = none
 int retries();               // extra attempts after a lock timeout
 int retry_backoff_ms();      // first backoff; doubles on every attempt
+LintBlock lint_block();      // lint findings from this severity up block migrate_apply()
+const char* lint_block_name(LintBlock threshold);
 
 }  // namespace pgmig::settings

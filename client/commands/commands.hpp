@@ -2,6 +2,7 @@
 #pragma once
 
 #include <string>
+#include <vector>
 
 namespace pgmig::client {
 
@@ -61,6 +62,14 @@ struct AuditVerifyOptions {
     std::string anchor = "logs/audit-chain.jsonl";  // where chain heads are anchored, outside the database
 };
 
+struct LintOptions {
+    std::vector<std::string> files;  // empty: every migration of dir
+    std::string dir;
+    std::vector<std::string> allow;  // rules waived for every script
+    std::string threshold = "error";  // error | warning | advice: exit 14 from this severity up
+    bool json = false;
+};
+
 struct LocalOptions {
     std::string dir = ".pgmig/local";
 };
@@ -81,6 +90,7 @@ int run_rollback(const GlobalOptions& global, const RollbackOptions& options);
 int run_baseline(const GlobalOptions& global, const BaselineOptions& options);
 int run_repair(const GlobalOptions& global, const RepairOptions& options);
 int run_audit_verify(const GlobalOptions& global, const AuditVerifyOptions& options);
+int run_lint(const GlobalOptions& global, const LintOptions& options);
 int run_local_start(const LocalOptions& options);
 int run_local_stop(const LocalOptions& options);
 int run_local_status(const LocalOptions& options);

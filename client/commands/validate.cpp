@@ -22,10 +22,6 @@ namespace pgmig::client {
 
 namespace {
 
-// "lint found findings at or above the threshold": the lint's exit code (its ErrorKind comes with the lint;
-// until both are merged, validate names the number here).
-constexpr int kExitLintFindings = 14;
-
 struct Finding {
     std::string severity;  // "error" or "warning" ("note" for lint advice)
     std::string check;  // parse, changed, cosmetic_edit, missing_file, missing_down, out_of_order, or a verify problem
@@ -325,7 +321,7 @@ int run_validate(const GlobalOptions& global, const ValidateOptions& options) {
     if (errors > 0) {
         code = exit_code(ErrorKind::validation);
     } else if (lint_errors > 0) {
-        code = kExitLintFindings;
+        code = exit_code(ErrorKind::lint_failed);
     } else if (integrity_errors > 0) {
         code = exit_code(ErrorKind::integrity);
     }

@@ -90,44 +90,33 @@ assert log["runs"][0]["properties"]["exitCode"] == 17
 PY
 
 
-# A lint finding maps to the file's line: migrate_lint counts lines of the up script only.
-# TODO(lead, after merging the lint branch): the stand-in below follows the migrate_lint contract and is
-# only created when the real function is missing; with the real lint, this block checks it is called.
-vf_has_lint=$(sql "$vf_db" "SELECT to_regprocedure('migrate_lint(text,jsonb)') IS NOT NULL")
-if [ "$vf_has_lint" = f ]; then
-    sql "$vf_db" "CREATE FUNCTION migrate_lint(sql text, options jsonb DEFAULT '{}')
-        RETURNS TABLE (rule text, severity text, line integer, col integer, statement text, message text,
-                       object text, table_rows bigint, table_bytes bigint, waived boolean)
-        LANGUAGE sql AS \$\$
-        SELECT 'table-without-primary-key', 'error', 1, 14, sql, 'table notes has no primary key', 'notes',
-               NULL::bigint, NULL::bigint, false
-         WHERE sql LIKE '%CREATE TABLE notes%'
-        UNION ALL
-        SELECT 'waived-rule', 'error', 1, 1, sql, 'waived', NULL, NULL, NULL, true
-        \$\$" >/dev/null
-    vf_run validate --format=sarif -d "dbname=$vf_db"
-    sarif_valid "lint findings in SARIF with the file's line and column (exit 14 beats 17)" <<'PY'
+# A lint finding maps to the file's line: migrate_lint counts lines of the up script only. The pending
+# migration gets a second statement that the real lint rejects (a NOT NULL column without a default on
+# an existing table): file line 4, since the up script starts on line 3.
+cp "$vf_proj/migrations/2_notes.sql" "$work/vf_2_notes.sql"
+mig "$vf_proj/migrations" 2_notes.sql "CREATE TABLE notes (body text);
+ALTER TABLE orders ADD COLUMN note text NOT NULL;"
+vf_run validate --format=sarif -d "dbname=$vf_db"
+sarif_valid "lint findings in SARIF with the file's line and column (exit 14 beats 17)" <<'PY'
 results = log["runs"][0]["results"]
-lint = [r for r in results if r["ruleId"].startswith("lint/")]
-assert [r["ruleId"] for r in lint] == ["lint/table-without-primary-key"], lint
+lint = [r for r in results if r["ruleId"] == "lint/add-column-not-null-no-default"]
+assert len(lint) == 1 and lint[0]["level"] == "error", results
 region = lint[0]["locations"][0]["physicalLocation"]["region"]
-assert region == {"startLine": 3, "startColumn": 14}, region
+assert region == {"startLine": 4, "startColumn": 1}, region
+assert lint[0]["locations"][0]["physicalLocation"]["artifactLocation"]["uri"] == "migrations/2_notes.sql", lint
 assert log["runs"][0]["properties"]["lint"] == "checked"
 assert log["runs"][0]["properties"]["exitCode"] == 14
 PY
-    if [ "$rc" -eq 14 ]; then pass "lint errors exit 14 before integrity's 17"; else fail "lint errors exit 14" "rc=$rc"; fi
-    vf_run validate -d "dbname=$vf_db"
-    expect "text: lint line with file:line:col" 14 "error: migrations/2_notes.sql:3:14: table notes has no primary key (notes) [lint table-without-primary-key]" \
-        "lint: 1 pending migrations checked: 1 problems" "1 lint errors in pending migrations, 1 integrity problems"
-    sql "$vf_db" "DROP FUNCTION migrate_lint(text, jsonb)" >/dev/null
-else
-    vf_run validate --format=json -d "dbname=$vf_db"
-    if python3 -c 'import json, sys; d = json.load(sys.stdin); assert d["lint"] == {"status": "checked", "migrations": 1}, d' <<<"$out"; then
-        pass "the real migrate_lint lints the one pending migration"
-    else
-        fail "the real migrate_lint lints the one pending migration" "$(head -c 300 <<<"$out")"
-    fi
-fi
+if [ "$rc" -eq 14 ]; then pass "lint errors exit 14 before integrity's 17"; else fail "lint errors exit 14" "rc=$rc"; fi
+vf_run validate -d "dbname=$vf_db"
+expect "text: lint line with file:line:col" 14 "error: migrations/2_notes.sql:4:1: " \
+    "[lint add-column-not-null-no-default]" "1 lint errors in pending migrations, 1 integrity problems"
+# A waiver in the file is honoured by validate too.
+mig "$vf_proj/migrations" 2_notes.sql "CREATE TABLE notes (body text);
+ALTER TABLE orders ADD COLUMN note text NOT NULL; -- pgmig:allow add-column-not-null-no-default"
+vf_run validate -d "dbname=$vf_db"
+expect "a waived lint finding does not fail validate (integrity's 17 remains)" 17 "integrity"
+cp "$work/vf_2_notes.sql" "$vf_proj/migrations/2_notes.sql"
 
 # Precedence: a files/ledger problem (9) wins over integrity (17); all are still reported.
 cp "$vf_proj/migrations/1_shop.sql" "$work/vf_1_shop.sql"

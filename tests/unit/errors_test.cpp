@@ -67,3 +67,9 @@ TEST(OneLine, CollapsesWhitespace) {
     EXPECT_EQ(one_line("  a \n\t b\r\n"), "a b");
     EXPECT_EQ(one_line(""), "");
 }
+
+TEST(ErrorTable, LintHasItsOwnExitCode) {
+    EXPECT_EQ(exit_code(ErrorKind::lint_failed), 14);
+    EXPECT_EQ(kind_for_sqlstate("PM017"), ErrorKind::lint_failed);  // migrate_apply refused by pgmig.lint_block
+    EXPECT_EQ(kind_for_sqlstate("PM016"), ErrorKind::input);        // unknown rule in a waiver
+}
