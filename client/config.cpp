@@ -1,12 +1,268 @@
-// pgmig.toml through toml++: one known key, everything else refused by name.
+// pgmig.toml through toml++: every key known by name, everything else refused by name.
 #include "client/config.hpp"
 
 #include "client/errors.hpp"
 
 #include <fmt/core.h>
+#include <fmt/ranges.h>
 #include <toml++/toml.h>
 
+#include <algorithm>
+#include <cstdlib>
+#include <functional>
+#include <initializer_list>
+#include <string_view>
+
 namespace pgmig::client {
+
+namespace {
+
+// Reads one table's keys: each known key has a reader; any other key is an error naming the table.
+class TableReader {
+  public:
+    TableReader(const toml::table& table, std::string path, std::string where)
+        : table_(table), path_(std::move(path)), where_(std::move(where)) {}
+
+    using Handler = std::function<void(const toml::node&, const std::string& key_path)>;
+
+    void read(std::initializer_list<std::pair<std::string_view, Handler>> handlers) const {
+        for (const auto& [key, value] : table_) {
+            const auto it = std::find_if(handlers.begin(), handlers.end(),
+                                         [&](const auto& h) { return h.first == key.str(); });
+            if (it == handlers.end()) {
+                std::vector<std::string_view> known;
+                for (const auto& h : handlers) known.push_back(h.first);
+                throw Error(ErrorKind::input, fmt::format("unknown key '{}'", key_path(key.str())), where_,
+                            fmt::format("remove it; {} knows only: {}", path_.empty() ? "pgmig.toml" : "[" + path_ + "]",
+                                        fmt::join(known, ", ")));
+            }
+            it->second(value, key_path(key.str()));
+        }
+    }
+
+    std::string key_path(std::string_view key) const {
+        return path_.empty() ? std::string(key) : path_ + "." + std::string(key);
+    }
+
+  private:
+    const toml::table& table_;
+    std::string path_;
+    std::string where_;
+};
+
+[[noreturn]] void wrong_type(const std::string& key, const char* expected, const std::string& where,
+                             const std::string& example) {
+    throw Error(ErrorKind::input, fmt::format("key '{}' must be {}", key, expected), where,
+                fmt::format("write {} = {}", key.substr(key.rfind('.') + 1), example));
+}
+
+std::string get_string(const toml::node& node, const std::string& key, const std::string& where,
+                       bool allow_empty = false) {
+    const auto* text = node.as_string();
+    if (text == nullptr || (!allow_empty && text->get().empty())) {
+        wrong_type(key, allow_empty ? "a string" : "a non-empty string", where, "\"...\"");
+    }
+    return text->get();
+}
+
+std::string get_choice(const toml::node& node, const std::string& key, const std::string& where,
+                       std::initializer_list<std::string_view> choices) {
+    std::string value = get_string(node, key, where);
+    if (std::find(choices.begin(), choices.end(), value) == choices.end()) {
+        throw Error(ErrorKind::input, fmt::format("key '{}' is '{}'", key, value), where,
+                    fmt::format("use one of: {}", fmt::join(choices, ", ")));
+    }
+    return value;
+}
+
+bool get_bool(const toml::node& node, const std::string& key, const std::string& where) {
+    const auto* value = node.as_boolean();
+    if (value == nullptr) wrong_type(key, "true or false", where, "true");
+    return value->get();
+}
+
+long long get_int(const toml::node& node, const std::string& key, const std::string& where, long long min,
+                  long long max) {
+    const auto* value = node.as_integer();
+    if (value == nullptr || value->get() < min || value->get() > max) {
+        throw Error(ErrorKind::input, fmt::format("key '{}' must be a whole number from {} to {}", key, min, max),
+                    where, fmt::format("write {} = {}", key.substr(key.rfind('.') + 1), min));
+    }
+    return value->get();
+}
+
+// "500ms", "5s", "2min" or a whole number of milliseconds.
+long get_duration_ms(const toml::node& node, const std::string& key, const std::string& where) {
+    if (node.is_integer()) return static_cast<long>(get_int(node, key, where, 0, 86'400'000));
+    const std::string text = get_string(node, key, where);
+    static constexpr std::pair<std::string_view, long> units[] = {{"ms", 1}, {"s", 1000}, {"min", 60'000}};
+    for (const auto& [suffix, factor] : units) {
+        if (text.size() > suffix.size() && text.ends_with(suffix)) {
+            const std::string number = text.substr(0, text.size() - suffix.size());
+            if (std::all_of(number.begin(), number.end(), [](char c) { return c >= '0' && c <= '9'; }) &&
+                number.size() <= 8) {
+                // "5s" must not match "ms": the digits check refuses "5m" + "s".
+                return std::stol(number) * factor;
+            }
+        }
+    }
+    throw Error(ErrorKind::input, fmt::format("key '{}' is '{}', not a duration", key, text), where,
+                fmt::format("write {} = \"5s\" (ms, s or min)", key.substr(key.rfind('.') + 1)));
+}
+
+std::vector<std::string> get_strings(const toml::node& node, const std::string& key, const std::string& where) {
+    const auto* array = node.as_array();
+    std::vector<std::string> out;
+    if (array == nullptr) wrong_type(key, "an array of strings", where, "[\"...\"]");
+    for (const auto& item : *array) {
+        const auto* text = item.as_string();
+        if (text == nullptr || text->get().empty()) wrong_type(key, "an array of non-empty strings", where, "[\"...\"]");
+        out.push_back(text->get());
+    }
+    return out;
+}
+
+const toml::table& get_table(const toml::node& node, const std::string& key, const std::string& where) {
+    const auto* table = node.as_table();
+    if (table == nullptr) {
+        throw Error(ErrorKind::input, fmt::format("'{}' must be a table", key), where,
+                    fmt::format("write it as a section: [{}]", key));
+    }
+    return *table;
+}
+
+void check_env_name(const std::string& value, const std::string& key, const std::string& where) {
+    const bool ok = !value.empty() && std::all_of(value.begin(), value.end(), [](char c) {
+        return (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '_';
+    }) && !(value[0] >= '0' && value[0] <= '9');
+    if (!ok) {
+        throw Error(ErrorKind::input,
+                    fmt::format("key '{}' must name an environment variable (letters, digits, '_'), not hold a value",
+                                key),
+                    where, "secrets stay out of pgmig.toml: put the value in the environment and name the variable");
+    }
+}
+
+void read_backup(const toml::table& table, const std::string& path, const std::string& where, BackupSettings& out) {
+    TableReader(table, path, where)
+        .read({
+            {"dir", [&](const toml::node& n, const std::string& k) { out.dir = get_string(n, k, where); }},
+            {"keep", [&](const toml::node& n, const std::string& k) { out.keep = static_cast<int>(get_int(n, k, where, 0, 100000)); }},
+            {"key_file", [&](const toml::node& n, const std::string& k) { out.key_file = get_string(n, k, where); }},
+            {"key_env",
+             [&](const toml::node& n, const std::string& k) {
+                 out.key_env = get_string(n, k, where);
+                 check_env_name(out.key_env, k, where);
+             }},
+        });
+}
+
+AlertTarget read_alert(const std::string& name, const toml::table& table, const std::string& where) {
+    const std::string path = "alerts." + name;
+    AlertTarget alert;
+    alert.name = name;
+    bool has_type = false;
+    auto env_name = [&](std::string& field) {
+        return [&field, &where](const toml::node& n, const std::string& k) {
+            field = get_string(n, k, where);
+            check_env_name(field, k, where);
+        };
+    };
+    TableReader(table, path, where)
+        .read({
+            {"type",
+             [&](const toml::node& n, const std::string& k) {
+                 has_type = true;
+                 alert.kind = get_choice(n, k, where, {"webhook", "email"}) == "email" ? AlertTarget::Kind::email
+                                                                                     : AlertTarget::Kind::webhook;
+             }},
+            {"url", [&](const toml::node& n, const std::string& k) { alert.url = get_string(n, k, where); }},
+            {"url_env", env_name(alert.url_env)},
+            {"secret_env", env_name(alert.secret_env)},
+            {"format", [&](const toml::node& n, const std::string& k) { alert.format = get_choice(n, k, where, {"json", "slack"}); }},
+            {"smtp", [&](const toml::node& n, const std::string& k) { alert.smtp = get_string(n, k, where); }},
+            {"from", [&](const toml::node& n, const std::string& k) { alert.from = get_string(n, k, where); }},
+            {"to", [&](const toml::node& n, const std::string& k) { alert.to = get_strings(n, k, where); }},
+            {"username", [&](const toml::node& n, const std::string& k) { alert.username = get_string(n, k, where); }},
+            {"password_env", env_name(alert.password_env)},
+            {"starttls",
+             [&](const toml::node& n, const std::string& k) {
+                 alert.starttls = get_choice(n, k, where, {"auto", "always", "never"});
+             }},
+            {"timeout", [&](const toml::node& n, const std::string& k) { alert.timeout_ms = get_duration_ms(n, k, where); }},
+            {"retries", [&](const toml::node& n, const std::string& k) { alert.retries = static_cast<int>(get_int(n, k, where, 0, 10)); }},
+            {"retry_wait", [&](const toml::node& n, const std::string& k) { alert.retry_wait_ms = get_duration_ms(n, k, where); }},
+            {"events",
+             [&](const toml::node& n, const std::string& k) {
+                 alert.events = get_strings(n, k, where);
+                 for (const auto& event : alert.events) {
+                     if (std::find_if(std::begin(kAlertEvents), std::end(kAlertEvents),
+                                      [&](const char* e) { return event == e; }) == std::end(kAlertEvents)) {
+                         throw Error(ErrorKind::input, fmt::format("key '{}' names unknown event '{}'", k, event),
+                                     where, fmt::format("use some of: {}", fmt::join(kAlertEvents, ", ")));
+                     }
+                 }
+             }},
+        });
+    const std::string next = fmt::format("see the alerts section of docs/operations.md");
+    if (!has_type) {
+        throw Error(ErrorKind::input, fmt::format("[{}] has no type", path), where,
+                    "write type = \"webhook\" or type = \"email\"");
+    }
+    if (alert.kind == AlertTarget::Kind::webhook && alert.url.empty() == alert.url_env.empty()) {
+        throw Error(ErrorKind::input, fmt::format("webhook [{}] needs exactly one of url and url_env", path), where,
+                    next);
+    }
+    if (alert.kind == AlertTarget::Kind::email && (alert.smtp.empty() || alert.from.empty() || alert.to.empty())) {
+        throw Error(ErrorKind::input, fmt::format("email [{}] needs smtp, from and to", path), where, next);
+    }
+    if (alert.kind == AlertTarget::Kind::email && !alert.smtp.starts_with("smtp://") &&
+        !alert.smtp.starts_with("smtps://")) {
+        throw Error(ErrorKind::input, fmt::format("key '{}.smtp' must start with smtp:// or smtps://", path), where,
+                    "write smtp = \"smtp://mail.example.com:587\"");
+    }
+    return alert;
+}
+
+Environment read_environment(const std::string& name, const toml::table& table, const BackupSettings& defaults,
+                             const std::string& where) {
+    const std::string path = "environments." + name;
+    Environment env;
+    env.name = name;
+    env.backup_settings = defaults;
+    TableReader(table, path, where)
+        .read({
+            {"dbname", [&](const toml::node& n, const std::string& k) { env.dbname = get_string(n, k, where); }},
+            {"dbname_env",
+             [&](const toml::node& n, const std::string& k) {
+                 env.dbname_env = get_string(n, k, where);
+                 check_env_name(env.dbname_env, k, where);
+             }},
+            {"backup", [&](const toml::node& n, const std::string& k) { env.backup = get_bool(n, k, where); }},
+            {"backup_dir", [&](const toml::node& n, const std::string& k) { env.backup_settings.dir = get_string(n, k, where); }},
+            {"backup_keep",
+             [&](const toml::node& n, const std::string& k) {
+                 env.backup_settings.keep = static_cast<int>(get_int(n, k, where, 0, 100000));
+             }},
+            {"backup_key_file",
+             [&](const toml::node& n, const std::string& k) { env.backup_settings.key_file = get_string(n, k, where); }},
+            {"backup_key_env",
+             [&](const toml::node& n, const std::string& k) {
+                 env.backup_settings.key_env = get_string(n, k, where);
+                 check_env_name(env.backup_settings.key_env, k, where);
+             }},
+            {"approval", [&](const toml::node& n, const std::string& k) { env.approval = get_bool(n, k, where); }},
+            {"lint", [&](const toml::node& n, const std::string& k) { env.lint = get_choice(n, k, where, {"off", "error", "warning"}); }},
+            {"alerts", [&](const toml::node& n, const std::string& k) { env.alerts = get_strings(n, k, where); }},
+        });
+    if (!env.dbname.empty() && !env.dbname_env.empty()) {
+        throw Error(ErrorKind::input, fmt::format("[{}] has both dbname and dbname_env", path), where,
+                    "keep one of them");
+    }
+    return env;
+}
+
+}  // namespace
 
 ProjectConfig load_config(const std::filesystem::path& file) {
     const std::string where = "in " + file.string();
@@ -20,27 +276,71 @@ ProjectConfig load_config(const std::filesystem::path& file) {
                     "fix it (TOML syntax: migrations = \"migrations\")");
     }
     ProjectConfig config;
-    for (const auto& [key, value] : table) {
-        if (key.str() == "migrations") {
-            const auto* text = value.as_string();
-            if (text == nullptr || text->get().empty()) {
-                throw Error(ErrorKind::input, "key 'migrations' must be a non-empty string (a folder)", where,
-                            "write migrations = \"migrations\"");
+    const toml::table* environments = nullptr;
+    TableReader(table, "", where)
+        .read({
+            {"migrations", [&](const toml::node& n, const std::string& k) { config.migrations = get_string(n, k, where); }},
+            {"audit_log", [&](const toml::node& n, const std::string& k) { config.audit_log = get_string(n, k, where, true); }},
+            {"backup", [&](const toml::node& n, const std::string& k) { read_backup(get_table(n, k, where), k, where, config.backup); }},
+            {"alerts",
+             [&](const toml::node& n, const std::string& k) {
+                 for (const auto& [name, target] : get_table(n, k, where)) {
+                     const std::string key = k + "." + std::string(name.str());
+                     config.alerts.emplace(std::string(name.str()),
+                                           read_alert(std::string(name.str()), get_table(target, key, where), where));
+                 }
+             }},
+            // Read after [backup], whatever the order in the file: environments inherit it.
+            {"environments", [&](const toml::node& n, const std::string& k) { environments = &get_table(n, k, where); }},
+        });
+    if (environments != nullptr) {
+        for (const auto& [name, env] : *environments) {
+            const std::string key = "environments." + std::string(name.str());
+            Environment e = read_environment(std::string(name.str()), get_table(env, key, where), config.backup, where);
+            for (const auto& alert : e.alerts) {
+                if (!config.alerts.contains(alert)) {
+                    throw Error(ErrorKind::input, fmt::format("[{}] names alert target '{}', which is not defined", key, alert),
+                                where, fmt::format("add an [alerts.{}] section or remove it from alerts", alert));
+                }
             }
-            config.migrations = text->get();
-        } else {
-            throw Error(ErrorKind::input, fmt::format("unknown key '{}'", key.str()), where,
-                        "remove it; pgmig.toml knows only: migrations");
+            config.environments.emplace(e.name, std::move(e));
         }
     }
     return config;
 }
 
+ProjectConfig load_project_config() {
+    std::error_code ec;
+    if (std::filesystem::exists(kConfigFile, ec)) return load_config(kConfigFile);
+    return {};
+}
+
 std::string resolve_migrations_dir(const std::string& dir_option) {
     if (!dir_option.empty()) return dir_option;
-    std::error_code ec;
-    if (std::filesystem::exists(kConfigFile, ec)) return load_config(kConfigFile).migrations;
-    return kDefaultMigrationsDir;
+    return load_project_config().migrations;
+}
+
+const Environment& find_environment(const ProjectConfig& config, const std::string& name) {
+    const auto it = config.environments.find(name);
+    if (it != config.environments.end()) return it->second;
+    std::vector<std::string> known;
+    for (const auto& [n, e] : config.environments) known.push_back(n);
+    throw Error(ErrorKind::input, fmt::format("no environment '{}'", name), "in ./pgmig.toml",
+                known.empty() ? std::string("define it in an [environments.") + name + "] section"
+                              : fmt::format("use one of: {} (or define [environments.{}])", fmt::join(known, ", "), name));
+}
+
+std::string environment_conninfo(const Environment& env) {
+    if (!env.dbname.empty()) return env.dbname;
+    if (!env.dbname_env.empty()) {
+        const char* value = std::getenv(env.dbname_env.c_str());
+        if (value != nullptr && *value != '\0') return value;
+        throw Error(ErrorKind::input,
+                    fmt::format("environment '{}': the variable {} (dbname_env) is not set", env.name, env.dbname_env),
+                    "in ./pgmig.toml", fmt::format("export {} with the connection string", env.dbname_env));
+    }
+    throw Error(ErrorKind::input, fmt::format("environment '{}' has no dbname or dbname_env", env.name),
+                "in ./pgmig.toml", "add dbname = \"host=... dbname=...\" (passwords belong in ~/.pgpass)");
 }
 
 }  // namespace pgmig::client

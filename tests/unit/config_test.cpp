@@ -66,3 +66,117 @@ TEST_F(ConfigDir, WrongTypeAndSyntaxErrors) {
         EXPECT_NE(e.line().find("line 1"), std::string::npos) << e.line();
     }
 }
+
+namespace {
+
+// The error line of loading a pgmig.toml, or "" when it loads.
+std::string load_error(const std::string& content) {
+    const fs::path file = fs::temp_directory_path() / "pgmig-config-test.toml";
+    std::ofstream(file) << content;
+    try {
+        load_config(file);
+        fs::remove(file);
+        return "";
+    } catch (const Error& e) {
+        fs::remove(file);
+        return e.line();
+    }
+}
+
+ProjectConfig load_text(const std::string& content) {
+    const fs::path file = fs::temp_directory_path() / "pgmig-config-test.toml";
+    std::ofstream(file) << content;
+    ProjectConfig config = load_config(file);
+    fs::remove(file);
+    return config;
+}
+
+}  // namespace
+
+TEST(Config, EnvironmentsInheritBackupAndNameAlerts) {
+    const ProjectConfig config = load_text(R"(
+audit_log = "log/audit.jsonl"
+[environments.production]
+dbname_env = "PROD_URL"
+backup = true
+approval = true
+lint = "error"
+alerts = ["ops"]
+backup_dir = "/var/backups/prod"
+backup_keep = 14
+[backup]
+dir = "bk"
+keep = 3
+key_env = "PGMIG_KEY"
+[environments.staging]
+dbname = "host=/tmp dbname=staging"
+[alerts.ops]
+type = "webhook"
+url = "http://127.0.0.1:9/hook"
+secret_env = "HOOK_SECRET"
+timeout = "2s"
+retries = 1
+events = ["deploy_failed", "drift_detected"]
+)");
+    EXPECT_EQ(config.audit_log, "log/audit.jsonl");
+    const Environment& prod = find_environment(config, "production");
+    EXPECT_TRUE(prod.backup);
+    EXPECT_TRUE(prod.approval);
+    EXPECT_EQ(prod.lint, "error");
+    EXPECT_EQ(prod.backup_settings.dir, "/var/backups/prod");
+    EXPECT_EQ(prod.backup_settings.keep, 14);
+    EXPECT_EQ(prod.backup_settings.key_env, "PGMIG_KEY");  // from [backup], written after the environment
+    const Environment& staging = find_environment(config, "staging");
+    EXPECT_FALSE(staging.backup);
+    EXPECT_EQ(staging.backup_settings.dir, "bk");
+    EXPECT_EQ(staging.backup_settings.keep, 3);
+    EXPECT_EQ(environment_conninfo(staging), "host=/tmp dbname=staging");
+    const AlertTarget& ops = config.alerts.at("ops");
+    EXPECT_EQ(ops.kind, AlertTarget::Kind::webhook);
+    EXPECT_EQ(ops.timeout_ms, 2000);
+    EXPECT_EQ(ops.retries, 1);
+    EXPECT_EQ(ops.events.size(), 2U);
+
+    ::setenv("PGMIG_CONFIG_TEST_URL", "dbname=prod", 1);
+    Environment env = prod;
+    env.dbname_env = "PGMIG_CONFIG_TEST_URL";
+    EXPECT_EQ(environment_conninfo(env), "dbname=prod");
+    ::unsetenv("PGMIG_CONFIG_TEST_URL");
+    EXPECT_THROW(environment_conninfo(env), Error);
+}
+
+TEST(Config, RefusesWhatItCannotUse) {
+    EXPECT_NE(load_error("[environments.prod]\nbackup = \"yes\"\n").find("key 'environments.prod.backup' must be true or false"),
+              std::string::npos);
+    EXPECT_NE(load_error("[environments.prod]\ncolour = 1\n").find("unknown key 'environments.prod.colour'"),
+              std::string::npos);
+    EXPECT_NE(load_error("[environments.prod]\nalerts = [\"nobody\"]\n").find("alert target 'nobody'"),
+              std::string::npos);
+    EXPECT_NE(load_error("[environments.prod]\nlint = \"strict\"\n").find("use one of: off, error, warning"),
+              std::string::npos);
+    // A secret written where the name of a variable belongs is refused, and not echoed in the reason.
+    const std::string secret = load_error("[backup]\nkey_env = \"s3cr3t-key!\"\n");
+    EXPECT_NE(secret.find("must name an environment variable"), std::string::npos) << secret;
+    EXPECT_EQ(secret.find("s3cr3t"), std::string::npos) << secret;
+    EXPECT_NE(load_error("[alerts.a]\nurl = \"http://x\"\n").find("has no type"), std::string::npos);
+    EXPECT_NE(load_error("[alerts.a]\ntype = \"email\"\nsmtp = \"smtp://h:25\"\n").find("needs smtp, from and to"),
+              std::string::npos);
+    EXPECT_NE(load_error("[alerts.a]\ntype = \"webhook\"\nurl = \"http://x\"\ntimeout = \"5 parsecs\"\n")
+                  .find("not a duration"),
+              std::string::npos);
+    EXPECT_NE(load_error("[alerts.a]\ntype = \"webhook\"\nurl = \"http://x\"\nevents = [\"lunch\"]\n")
+                  .find("unknown event 'lunch'"),
+              std::string::npos);
+    EXPECT_EQ(load_error("[alerts.a]\ntype = \"webhook\"\nurl = \"http://x\"\ntimeout = 1500\n"), "");
+}
+
+TEST(Config, FindEnvironmentListsTheKnownOnes) {
+    const ProjectConfig config = load_text("[environments.dev]\ndbname = \"dbname=dev\"\n");
+    try {
+        find_environment(config, "prod");
+        FAIL() << "found";
+    } catch (const Error& e) {
+        EXPECT_NE(e.line().find("no environment 'prod'"), std::string::npos) << e.line();
+        EXPECT_NE(e.line().find("use one of: dev"), std::string::npos) << e.line();
+    }
+}
