@@ -31,6 +31,9 @@ inline constexpr int lock_not_held = make_sqlstate("PM012");
 inline constexpr int out_of_band_blocked = make_sqlstate("PM013");
 inline constexpr int audit_immutable = make_sqlstate("PM014");
 inline constexpr int audit_index_unsupported = make_sqlstate("PM015");
+inline constexpr int test_applied = make_sqlstate("PM019");              // migrate_test of an applied migration
+inline constexpr int test_no_down_script = make_sqlstate("PM020");       // migrate_test without a down script
+inline constexpr int test_non_transactional = make_sqlstate("PM021");    // migrate_test cannot run it in a transaction
 // Standard codes used as they are.
 inline constexpr int internal_error = make_sqlstate("XX000");
 inline constexpr int out_of_memory = make_sqlstate("53200");

@@ -16,5 +16,6 @@ int lock_timeout_ms();       // for each migration's statements; 0 = wait foreve
 int statement_timeout_ms();  // for each migration as a whole; 0 = none
 int retries();               // extra attempts after a lock timeout
 int retry_backoff_ms();      // first backoff; doubles on every attempt
+int dry_run_lock_timeout_ms();  // lock_timeout of a dry run's statements (migrate_plan, dry_run => true)
 
 }  // namespace pgmig::settings
