@@ -21,6 +21,7 @@ ErrorKind kind_for_sqlstate(std::string_view sqlstate) {
     if (sqlstate == "PM008") return ErrorKind::ledger_tampered;
     if (sqlstate == "PM009") return ErrorKind::out_of_order;
     if (sqlstate == "PM011") return ErrorKind::rollback_refused;
+    if (sqlstate == "PM019" || sqlstate == "PM020" || sqlstate == "PM021") return ErrorKind::rehearsal_failed;
     // PM004 (isolation level) and PM012 (session lock) cannot happen with the client's own calls: a bug.
     if (sqlstate == "PM004" || sqlstate == "PM012") return ErrorKind::internal;
     return ErrorKind::migration_failed;

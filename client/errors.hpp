@@ -23,6 +23,8 @@ enum class ErrorKind {
     out_of_order,      // PM009: pending migrations older than the newest applied one
     rollback_refused,  // PM011 (no down script) or a non-transactional migration in a rollback
     audit_broken,      // the audit hash chain is broken, or was rewritten since it was anchored
+    rehearsal_failed,  // pgmig plan: a migration failed or would wait; pgmig test: a rollback test failed
+    scratch_database,  // pgmig test: the scratch database could not be created or filled, or the run was interrupted
 };
 
 struct ErrorKindInfo {
@@ -34,7 +36,7 @@ struct ErrorKindInfo {
 inline constexpr int kExitOk = 0;
 
 // Keep in step with docs/ (exit codes are a contract with scripts and CI).
-inline constexpr std::array<ErrorKindInfo, 13> kErrorKinds{{
+inline constexpr std::array<ErrorKindInfo, 15> kErrorKinds{{
     {ErrorKind::internal, 1, "internal error"},
     {ErrorKind::usage, 2, "usage error (bad command line)"},
     {ErrorKind::input, 3, "bad migration files or input"},
@@ -48,6 +50,8 @@ inline constexpr std::array<ErrorKindInfo, 13> kErrorKinds{{
     {ErrorKind::out_of_order, 11, "pending migrations older than the newest applied one (PM009)"},
     {ErrorKind::rollback_refused, 12, "rollback refused: no down script, or a non-transactional migration"},
     {ErrorKind::audit_broken, 13, "the audit chain is broken, or was rewritten since it was anchored"},
+    {ErrorKind::rehearsal_failed, 15, "pgmig plan: a migration failed or would wait; pgmig test: a rollback test failed"},
+    {ErrorKind::scratch_database, 16, "pgmig test: the scratch database could not be created or filled, or interrupted"},
 }};
 
 int exit_code(ErrorKind kind);

@@ -63,6 +63,19 @@ struct LocalOptions {
     std::string dir = ".pgmig/local";
 };
 
+struct PlanOptions {
+    std::string dir;
+    std::string to;  // rehearse up to this version; empty = all
+    bool json = false;
+};
+
+struct TestOptions {
+    std::string dir;
+    bool from_empty = false;  // test every migration from an empty database, not from the target's schema
+    bool keep = false;        // keep the scratch database
+    bool json = false;
+};
+
 // Each returns an exit code or throws client::Error.
 int run_init(const InitOptions& options);
 int run_new(const NewOptions& options);
@@ -78,5 +91,7 @@ int run_local_stop(const LocalOptions& options);
 int run_local_status(const LocalOptions& options);
 int run_local_url(const LocalOptions& options);
 int run_local_env(const LocalOptions& options);
+int run_plan(const GlobalOptions& global, const PlanOptions& options);
+int run_test(const GlobalOptions& global, const TestOptions& options);
 
 }  // namespace pgmig::client
