@@ -64,9 +64,10 @@ int count_statements(const std::string& script) {
 // What a lock timeout was waiting for: locks other sessions hold on relations the statement names.
 std::string lock_holders(pg::Spi& spi, const std::string& statement) {
     const pg::Rows rows = spi.query(
-        "SELECT pg_catalog.string_agg(DISTINCT pg_catalog.format('%s (%s held by pid %s)', "
-        "           l.relation::pg_catalog.regclass, l.mode, l.pid), ', ') "
+        "SELECT pg_catalog.string_agg(DISTINCT pg_catalog.format('%I.%I (%s held by pid %s)', "
+        "           n.nspname, c.relname, l.mode, l.pid), ', ') "
         "  FROM pg_catalog.pg_locks l JOIN pg_catalog.pg_class c ON c.oid = l.relation "
+        "  JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace "
         " WHERE l.locktype = 'relation' AND l.granted AND l.pid <> pg_catalog.pg_backend_pid() "
         "   AND l.database = (SELECT oid FROM pg_catalog.pg_database WHERE datname = pg_catalog.current_database()) "
         "   AND pg_catalog.strpos(pg_catalog.lower($1), pg_catalog.lower(c.relname::text)) > 0",
@@ -152,6 +153,8 @@ std::vector<DryRunReport> dry_run(pg::Spi& spi, const std::vector<Migration>& pl
             for (current = 0; current < script.size(); ++current) run_statement(spi, m, Direction::up, script[current]);
             sub.commit();
         } catch (const Error& e) {  // the migration's subtransaction is rolled back: its locks are gone
+            // A cancel (or the statement timer) ends the whole call: the user asked to stop.
+            if (e.sqlstate() == make_sqlstate("57014")) throw;
             r.duration = interval_text(GetCurrentTimestamp() - started);
             const Statement& st = script.at(std::min(current, script.size() - 1));
             if (e.sqlstate() == make_sqlstate("55P03")) {

@@ -63,6 +63,8 @@ std::optional<std::string> run_script(pg::Spi& spi, const Migration& m, Directio
         sub.commit();
         return std::nullopt;
     } catch (const Error& e) {
+        // A cancel (or the statement timer) ends the whole call: the user asked to stop.
+        if (e.sqlstate() == make_sqlstate("57014")) throw;
         std::string text = e.message();
         if (!e.detail().empty()) text += " (" + e.detail() + ")";
         return text;

@@ -197,6 +197,15 @@ void copy_schema(const Connection& target, const std::string& scratch) {
     }
 }
 
+// A connection to the target's server in its maintenance database (postgres, else template1).
+Connection admin_connection(const Connection& target) {
+    try {
+        return Connection::open(conninfo_for(target, "postgres", true));
+    } catch (const Error&) {
+        return Connection::open(conninfo_for(target, "template1", true));
+    }
+}
+
 struct Outcome {
     std::string version, name;
     std::string note;  // "no down script", "non-transactional", "not applied: ..."
@@ -295,8 +304,11 @@ int run_test(const GlobalOptions& global, const TestOptions& options) {
     const std::string name = fmt::format("pgmig_test_{}_{}", getpid(), static_cast<long long>(std::time(nullptr)));
     std::vector<Outcome> outcomes;
     {
-        const Cancellable cancel_target(target);
-        ScratchDatabase scratch(target, name, options.keep);
+        // CREATE/DROP DATABASE from a maintenance database, not the target: on the target's own
+        // connection they would be recorded in its audit trail (pgmig's utility hook), changing it.
+        Connection admin = admin_connection(target);
+        const Cancellable cancel_admin(admin);
+        ScratchDatabase scratch(admin, name, options.keep);
         if (!options.from_empty) copy_schema(target, name);
         Connection conn = Connection::open(conninfo_for(target, name, true));
         const Cancellable cancel_scratch(conn);
@@ -372,6 +384,7 @@ int run_test(const GlobalOptions& global, const TestOptions& options) {
                 o.note = fmt::format("could not be applied: {}", one_line(e.message));
                 stopped = o.version;
             }
+            check_interrupted();
             o.ms = std::chrono::duration_cast<std::chrono::milliseconds>(Clock::now() - start).count();
             outcomes.push_back(std::move(o));
         }
