@@ -44,7 +44,7 @@ std::string lint_of(pg::Spi& spi, const std::string& function, const Migration& 
             "SELECT coalesce(pg_catalog.jsonb_agg(pg_catalog.to_jsonb(l)), '[]')::text "
             "FROM {}($1, pg_catalog.jsonb_build_object('transactional', $2::boolean)) l",
             function);
-        const std::string out = one_value(spi.query(
+        std::string out = one_value(spi.query(
             sql.c_str(), {{TEXTOID, m.up_sql}, {BOOLOID, m.options.transactional ? "true" : "false"}}, SPI_OK_SELECT));
         sub.commit();
         return out;

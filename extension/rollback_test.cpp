@@ -36,20 +36,22 @@ struct Check {
     std::optional<std::string> differing;  // jsonb text of pgmig.object_diff
 };
 
-std::string object_map(pg::Spi& spi) {
-    return spi.query("SELECT pgmig.object_map()::text", {}, SPI_OK_SELECT).rows.at(0).at(0).value_or("{}");
-}
+// The schema at one moment: pgmig.object_map() and its fingerprint (the same SHA-256 as
+// migrate_fingerprint()), from one read of pgmig.snapshot_objects().
+struct Schema {
+    std::string map;  // jsonb text
+    std::string fingerprint;
+};
 
-// The same SHA-256 as migrate_fingerprint(), of an object map.
-std::string fingerprint(pg::Spi& spi, const std::string& map) {
-    return spi
-        .query("SELECT pg_catalog.encode(pg_catalog.sha256(pg_catalog.convert_to(coalesce("
-               "pg_catalog.jsonb_object_agg(key, value -> 'description'), '{}')::text, 'UTF8')), 'hex') "
-               "FROM pg_catalog.jsonb_each($1::jsonb)",
-               {{JSONBOID, map}}, SPI_OK_SELECT)
-        .rows.at(0)
-        .at(0)
-        .value_or("");
+Schema schema_now(pg::Spi& spi) {
+    const pg::Rows rows = spi.query(
+        "WITH o AS MATERIALIZED (SELECT object_key, object_type, identity, description FROM pgmig.snapshot_objects()) "
+        "SELECT (SELECT coalesce(pg_catalog.jsonb_object_agg(object_key, pg_catalog.jsonb_build_object("
+        "            'type', object_type, 'identity', identity, 'description', description)), '{}') FROM o)::text, "
+        "       (SELECT pg_catalog.encode(pg_catalog.sha256(pg_catalog.convert_to(coalesce("
+        "            pg_catalog.jsonb_object_agg(object_key, description), '{}')::text, 'UTF8')), 'hex') FROM o)",
+        {}, SPI_OK_SELECT);
+    return {rows.rows.at(0).at(0).value_or("{}"), rows.rows.at(0).at(1).value_or("")};
 }
 
 // Runs one script of m in its own subtransaction under m's timeouts; its error message, or none.
@@ -72,11 +74,13 @@ std::optional<std::string> run_script(pg::Spi& spi, const Migration& m, Directio
 }
 
 // Compares the schema `now` with `expected`; `what` names the moment ("after down", ...), `than` the reference.
-Check compare(pg::Spi& spi, int step, const char* name, const std::string& expected, const std::string& now,
+Check compare(pg::Spi& spi, int step, const char* name, const Schema& expected_schema, const Schema& now_schema,
               const char* what, const char* than, const char* extra_word, const char* missing_word) {
     Check c{step, name, true, {}, std::nullopt};
-    const std::string fp_expected = fingerprint(spi, expected);
-    const std::string fp_now = fingerprint(spi, now);
+    const std::string& fp_expected = expected_schema.fingerprint;
+    const std::string& fp_now = now_schema.fingerprint;
+    const std::string& expected = expected_schema.map;
+    const std::string& now = now_schema.map;
     if (fp_expected == fp_now) {
         c.detail = fmt::format("fingerprint {} {} equals {} ", fp_now.substr(0, 12), what, than);
         c.detail.pop_back();
@@ -171,7 +175,7 @@ std::vector<Check> test_migration(pg::Spi& spi, LedgerStore& store, const std::s
             return checks;
         }
     }
-    const std::string a = object_map(spi);
+    const Schema a = schema_now(spi);
     if (auto failure = run_script(spi, m, Direction::up)) {
         checks.push_back({1, kNames[0], false, *failure, std::nullopt});
         skip_rest(2, kNames + 1, 4, "not run: up failed");
@@ -179,7 +183,7 @@ std::vector<Check> test_migration(pg::Spi& spi, LedgerStore& store, const std::s
         return checks;
     }
     checks.push_back({1, kNames[0], true, "up ran", std::nullopt});
-    const std::string b = object_map(spi);
+    const Schema b = schema_now(spi);
     if (auto failure = run_script(spi, m, Direction::down)) {
         checks.push_back({2, kNames[1], false, *failure, std::nullopt});
         skip_rest(3, kNames + 2, 3, "not run: down failed");
@@ -187,7 +191,7 @@ std::vector<Check> test_migration(pg::Spi& spi, LedgerStore& store, const std::s
         return checks;
     }
     checks.push_back({2, kNames[1], true, "down ran", std::nullopt});
-    const std::string c = object_map(spi);
+    const Schema c = schema_now(spi);
     checks.push_back(compare(spi, 3, kNames[2], a, c, "after down", "before up", "left behind by down",
                              "missing after down"));
     if (auto failure = run_script(spi, m, Direction::up)) {
@@ -197,7 +201,7 @@ std::vector<Check> test_migration(pg::Spi& spi, LedgerStore& store, const std::s
         return checks;
     }
     checks.push_back({4, kNames[3], true, "up ran again", std::nullopt});
-    const std::string d = object_map(spi);
+    const Schema d = schema_now(spi);
     checks.push_back(compare(spi, 5, kNames[4], b, d, "after up again", "after the first up",
                              "only after up again", "missing after up again"));
     everything.rollback();

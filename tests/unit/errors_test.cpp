@@ -65,3 +65,12 @@ TEST(OneLine, CollapsesWhitespace) {
     EXPECT_EQ(one_line("  a \n\t b\r\n"), "a b");
     EXPECT_EQ(one_line(""), "");
 }
+
+// issue 5: dry run and rollback tests.
+TEST(ErrorTable, RehearsalCodes) {
+    EXPECT_EQ(exit_code(ErrorKind::rehearsal_failed), 15);
+    EXPECT_EQ(exit_code(ErrorKind::scratch_database), 16);
+    EXPECT_EQ(kind_for_sqlstate("PM019"), ErrorKind::rehearsal_failed);
+    EXPECT_EQ(kind_for_sqlstate("PM020"), ErrorKind::rehearsal_failed);
+    EXPECT_EQ(kind_for_sqlstate("PM021"), ErrorKind::rehearsal_failed);
+}
