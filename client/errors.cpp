@@ -23,6 +23,7 @@ ErrorKind kind_for_sqlstate(std::string_view sqlstate) {
     if (sqlstate == "PM011") return ErrorKind::rollback_refused;
     if (sqlstate == "PM016") return ErrorKind::input;  // unknown lint rule in a waiver
     if (sqlstate == "PM017") return ErrorKind::lint_failed;
+    if (sqlstate == "PM019" || sqlstate == "PM020" || sqlstate == "PM021") return ErrorKind::rehearsal_failed;
     // PM004 (isolation level) and PM012 (session lock) cannot happen with the client's own calls: a bug.
     if (sqlstate == "PM004" || sqlstate == "PM012") return ErrorKind::internal;
     return ErrorKind::migration_failed;

@@ -24,6 +24,8 @@ enum class ErrorKind {
     rollback_refused,  // PM011 (no down script) or a non-transactional migration in a rollback
     audit_broken,      // the audit hash chain is broken, or was rewritten since it was anchored
     lint_failed,       // lint found findings at or above the threshold (pgmig lint; PM017 from migrate_apply)
+    rehearsal_failed,  // pgmig plan: a migration failed or would wait; pgmig test: a rollback test failed
+    scratch_database,  // pgmig test: the scratch database could not be created or filled, or the run was interrupted
     integrity,         // migrate_check_integrity() found problems of severity error (check-integrity, validate)
     integrity_regressed,  // apply --check-integrity=strict: applied, but new integrity problems appeared
 };
@@ -37,7 +39,7 @@ struct ErrorKindInfo {
 inline constexpr int kExitOk = 0;
 
 // Keep in step with docs/ (exit codes are a contract with scripts and CI).
-inline constexpr std::array<ErrorKindInfo, 16> kErrorKinds{{
+inline constexpr std::array<ErrorKindInfo, 18> kErrorKinds{{
     {ErrorKind::internal, 1, "internal error"},
     {ErrorKind::usage, 2, "usage error (bad command line)"},
     {ErrorKind::input, 3, "bad migration files or input"},
@@ -52,6 +54,8 @@ inline constexpr std::array<ErrorKindInfo, 16> kErrorKinds{{
     {ErrorKind::rollback_refused, 12, "rollback refused: no down script, or a non-transactional migration"},
     {ErrorKind::audit_broken, 13, "the audit chain is broken, or was rewritten since it was anchored"},
     {ErrorKind::lint_failed, 14, "lint found findings at or above the threshold (PM017: pgmig.lint_block)"},
+    {ErrorKind::rehearsal_failed, 15, "pgmig plan: a migration failed or would wait; pgmig test: a rollback test failed"},
+    {ErrorKind::scratch_database, 16, "pgmig test: the scratch database could not be created or filled, or interrupted"},
     {ErrorKind::integrity, 17, "the data has integrity problems (migrate_check_integrity errors)"},
     {ErrorKind::integrity_regressed, 18, "applied, but new integrity problems appeared (--check-integrity=strict)"},
 }};

@@ -161,6 +161,25 @@ int run(int argc, char** argv) {
         "reads the tables, changes nothing");
     check_integrity_cmd->add_flag("--json", check_integrity.json, "Print the findings as JSON");
     check_integrity_cmd->callback([&] { action = [&] { return run_check_integrity(global, check_integrity); }; });
+    // ==== issue 5: dry run and rollback tests ====
+    PlanOptions plan;
+    auto* plan_cmd = app.add_subcommand(
+        "plan", "Dry run: rehearse the pending migrations in a transaction that is rolled back; show locks, "
+                "rewrites, rows, catalog diff and lint of each. Nothing persists, not even registration");
+    plan_cmd->add_option("--dir", plan.dir, dir_help);
+    plan_cmd->add_option("--to", plan.to, "Rehearse up to this version (inclusive); default: all");
+    plan_cmd->add_flag("--json", plan.json, "Print the report as JSON");
+    plan_cmd->callback([&] { action = [&] { return run_plan(global, plan); }; });
+
+    TestOptions test;
+    auto* test_cmd = app.add_subcommand(
+        "test", "Rollback tests on a scratch database copied from the target's schema (never the target): for each "
+                "pending migration up, down, up again, each compared by fingerprint; then apply it");
+    test_cmd->add_option("--dir", test.dir, dir_help);
+    test_cmd->add_flag("--from-empty", test.from_empty, "Start from an empty database and test every migration");
+    test_cmd->add_flag("--keep", test.keep, "Keep the scratch database (pgmig_test_...) instead of dropping it");
+    test_cmd->add_flag("--json", test.json, "Print the results as JSON");
+    test_cmd->callback([&] { action = [&] { return run_test(global, test); }; });
 
     try {
         app.parse(argc, argv);

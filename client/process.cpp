@@ -1,6 +1,8 @@
 // fork/exec with a user switch and output capture; the access check done as the target user.
 #include "client/process.hpp"
 
+#include "client/errors.hpp"
+
 #include <fcntl.h>
 #include <grp.h>
 #include <pwd.h>
@@ -8,8 +10,10 @@
 #include <unistd.h>
 
 #include <cerrno>
+#include <cstdlib>
 #include <cstring>
 #include <filesystem>
+#include <sstream>
 
 namespace pgmig::client {
 
@@ -147,6 +151,24 @@ std::optional<std::string> first_unreachable_folder(const std::string& path, con
     if (code == 0) return std::nullopt;
     if (bad.empty()) return std::string("(cannot switch to OS user " + user.name + ")");
     return bad;
+}
+
+std::filesystem::path pg_bindir() {
+    if (const char* env = std::getenv("PGMIG_PG_BINDIR"); env && *env) return env;
+    if (const char* path = std::getenv("PATH")) {
+        std::stringstream ss(path);
+        for (std::string dir; std::getline(ss, dir, ':');) {
+            if (dir.empty()) continue;
+            const std::filesystem::path candidate = std::filesystem::path(dir) / "pg_config";
+            if (access(candidate.c_str(), X_OK) == 0) {
+                ProcessResult r = run_process({candidate.string(), "--bindir"}, {}, std::nullopt);
+                std::string out = one_line(r.output);
+                if (r.exit_code == 0 && !out.empty()) return out;
+                break;
+            }
+        }
+    }
+    return "/usr/lib/postgresql/15/bin";  // PostgreSQL 15's Debian folder
 }
 
 }  // namespace pgmig::client

@@ -1,8 +1,9 @@
-// Child processes for pgmig local: run a program (optionally as another OS user) and capture its output.
+// Child processes (pgmig local, pgmig test): run a program (optionally as another OS user) and capture its output.
 #pragma once
 
 #include <sys/types.h>
 
+#include <filesystem>
 #include <optional>
 #include <string>
 #include <vector>
@@ -34,5 +35,9 @@ ProcessResult run_process(const std::vector<std::string>& argv, const std::strin
 // Checked in a child process that switches to the user, so the kernel's own access rules apply
 // (ACLs and supplementary groups included).
 std::optional<std::string> first_unreachable_folder(const std::string& path, const OsUser& user);
+
+// Where the PostgreSQL programs (initdb, pg_ctl, pg_dump, psql) are: $PGMIG_PG_BINDIR, else
+// `pg_config --bindir` of the first pg_config on PATH, else PostgreSQL 15's Debian folder.
+std::filesystem::path pg_bindir();
 
 }  // namespace pgmig::client

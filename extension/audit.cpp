@@ -49,6 +49,7 @@ int g_statement_kind = 0;
 UtilitySpan g_utility = {nullptr, nullptr, 0, 0};
 char g_nontx_version[256] = "";
 bool g_sealing = false;  // set while migrate_audit_verify seals rows, which the guard then allows
+bool g_rehearsal = false;  // set while a dry run or a rollback test runs (see Rehearsal)
 
 // Key of the advisory lock that serialises sealing: the ledger's key + 1.
 constexpr long long kSealLockKey = kLedgerLockKey + 1;
@@ -268,6 +269,8 @@ void announce_drift(const Appended& appended, const char* tag, const std::string
 }
 
 void record(EventTriggerData* trig) {
+    // A rehearsal is always rolled back: its rows would vanish, but their ids would leave gaps.
+    if (g_rehearsal && g_version != nullptr) return;
     // A DROP's objects are the sql_drop rows; its ddl_command_end reports none of its own.
     if (strcmp(trig->event, "ddl_command_end") == 0 && trig->parsetree != nullptr && IsA(trig->parsetree, DropStmt)) {
         return;
@@ -298,6 +301,10 @@ InMigration::~InMigration() {
     g_statement = saved_statement_;
     g_statement_kind = saved_kind_;
 }
+
+Rehearsal::Rehearsal() : saved_(g_rehearsal) { g_rehearsal = true; }
+
+Rehearsal::~Rehearsal() { g_rehearsal = saved_; }
 
 UtilitySpan enter_utility(const UtilitySpan& current) noexcept {
     const UtilitySpan saved = g_utility;

@@ -22,6 +22,20 @@ class InMigration {
     int saved_kind_;
 };
 
+// While alive, the DDL of migrations run in this backend writes no audit row: a dry run or a
+// rollback test is always rolled back, and the ids its rows took would leave gaps in the trail.
+// The out-of-band policy still applies to everything else.
+class Rehearsal {
+  public:
+    Rehearsal();
+    ~Rehearsal();
+    Rehearsal(const Rehearsal&) = delete;
+    Rehearsal& operator=(const Rehearsal&) = delete;
+
+  private:
+    bool saved_;
+};
+
 // Non-transactional migrations run top-level statements from the client: between
 // migrate_nontx_begin and migrate_nontx_finish/failed, DDL of this backend belongs to `version`.
 void set_nontx_migration(const char* version);  // nullptr ends it

@@ -34,6 +34,9 @@ inline constexpr int audit_index_unsupported = make_sqlstate("PM015");
 inline constexpr int lint_invalid_waiver = make_sqlstate("PM016");  // unknown rule id, bad lint options
 inline constexpr int lint_blocked = make_sqlstate("PM017");         // migrate_apply refused by pgmig.lint_block
 inline constexpr int lint_out_of_band = make_sqlstate("PM018");     // out-of-band DDL refused by its lint findings
+inline constexpr int test_applied = make_sqlstate("PM019");              // migrate_test of an applied migration
+inline constexpr int test_no_down_script = make_sqlstate("PM020");       // migrate_test without a down script
+inline constexpr int test_non_transactional = make_sqlstate("PM021");    // migrate_test cannot run it in a transaction
 // Standard codes used as they are.
 inline constexpr int internal_error = make_sqlstate("XX000");
 inline constexpr int out_of_memory = make_sqlstate("53200");

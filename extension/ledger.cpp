@@ -19,6 +19,7 @@ extern "C" {
 
 #include "common/checksum.hpp"
 #include "common/version.hpp"
+#include "dry_run.hpp"
 #include "ledger_store.hpp"
 #include "lint.hpp"
 #include "pg/boundary.hpp"
@@ -55,12 +56,14 @@ void refuse_tampered(LedgerStore& store) {
                 "migrate_repair(version, reason => '...')");
 }
 
-// migrate_apply/rollback/baseline's result rows: (version, name, action, duration).
-void return_rows(FunctionCallInfo fcinfo, const std::vector<RunResult>& results) {
+// migrate_apply/rollback/baseline's result rows: (version, name, action, duration), and for
+// migrate_apply a fifth column, report (NULL on real runs).
+void return_rows(FunctionCallInfo fcinfo, const std::vector<RunResult>& results, bool with_report = false) {
     std::vector<pg::TextRow> rows;
     rows.reserve(results.size());
     for (const RunResult& r : results) {
         rows.push_back({r.version.empty() ? std::nullopt : std::optional(r.version), r.name, r.action, r.duration});
+        if (with_report) rows.back().emplace_back(std::nullopt);
     }
     pg::return_rows(fcinfo, rows);
 }
@@ -74,7 +77,9 @@ std::string key_of(const std::string& version) {
 
 // The migrations migrate_apply would run, in order: pending versioned ones up to `target`, then
 // (without a target) the repeatable ones whose script changed since they last ran.
-std::vector<Migration> apply_plan(const std::vector<Migration>& all, const std::optional<std::string>& target_key) {
+// With `allow_nontransactional` (migrate_plan), non-transactional migrations stay in the plan.
+std::vector<Migration> apply_plan(const std::vector<Migration>& all, const std::optional<std::string>& target_key,
+                                  bool allow_nontransactional = false) {
     std::string newest_applied;
     for (const Migration& m : all) {
         if (m.version && m.applied) newest_applied = std::max(newest_applied, m.key);
@@ -102,7 +107,7 @@ std::vector<Migration> apply_plan(const std::vector<Migration>& all, const std::
         }
     }
     for (const Migration& m : plan) {
-        if (!m.options.transactional) {
+        if (!m.options.transactional && !allow_nontransactional) {
             throw Error(sqlstate::needs_no_transaction,
                         fmt::format("{} is non-transactional and cannot run inside migrate_apply()", m.label()),
                         m.nontx_progress ? fmt::format("an earlier run stopped after statement {}", *m.nontx_progress)
@@ -221,7 +226,9 @@ PGMIG_FUNCTION(migrate_register) {
     return text_datum(m.checksum);
 }
 
-// migrate_apply(target DEFAULT NULL, dry_run DEFAULT false) -> SETOF (version, name, action, duration)
+// migrate_apply(target DEFAULT NULL, dry_run DEFAULT false)
+//   -> SETOF (version, name, action, duration, report jsonb)
+// A dry run rehearses (dry_run.cpp) and reports; nothing of it persists.
 PGMIG_FUNCTION(migrate_apply) {
     const std::optional<std::string> target = text_arg(fcinfo, 0);
     const bool dry_run = !PG_ARGISNULL(1) && PG_GETARG_BOOL(1);
@@ -229,6 +236,7 @@ PGMIG_FUNCTION(migrate_apply) {
     if (target) check_version(*target);
 
     std::vector<RunResult> results;
+    std::vector<DryRunReport> reports;
     {
         pg::Spi spi;
         LedgerStore store(spi, current_caller());
@@ -237,12 +245,57 @@ PGMIG_FUNCTION(migrate_apply) {
         std::optional<std::string> target_key;
         if (target) target_key = store.registered(*target).key;
         const std::vector<Migration> plan = apply_plan(store.load_all(), target_key);
-        const auto scripts = parse_plan(plan, Direction::up);
-        if (!dry_run) lint::check_plan(plan);  // pgmig.lint_block: refuse before anything runs
-        results = run_plan(store, spi, plan, scripts, Direction::up, dry_run);
-        if (!dry_run && !results.empty()) store.save_snapshot("migrate_apply");
+        if (dry_run) {
+            reports = pgmig::dry_run(spi, plan);
+        } else {
+            const auto scripts = parse_plan(plan, Direction::up);
+            lint::check_plan(plan);  // pgmig.lint_block: refuse before anything runs
+            results = run_plan(store, spi, plan, scripts, Direction::up, false);
+            if (!results.empty()) store.save_snapshot("migrate_apply");
+        }
     }
-    return_rows(fcinfo, results);
+    if (!dry_run) {
+        return_rows(fcinfo, results, true);
+        return static_cast<Datum>(0);
+    }
+    // As a real run would: a migration's own failure is an error (the rehearsal is rolled back already).
+    for (const DryRunReport& r : reports) {
+        if (r.error) throw Error(*r.error);
+    }
+    std::vector<pg::TextRow> rows;
+    for (const DryRunReport& r : reports) {
+        rows.push_back({r.version, r.name, r.outcome == "ok" ? std::string("dry_run") : r.outcome, r.duration,
+                        r.report_json()});
+    }
+    pg::return_rows(fcinfo, rows);
+    return static_cast<Datum>(0);
+}
+
+// migrate_plan(target DEFAULT NULL) -> one row per pending migration: what applying it would do.
+PGMIG_FUNCTION(migrate_plan) {
+    const std::optional<std::string> target = text_arg(fcinfo, 0);
+    refuse_snapshot_isolation("migrate_plan");
+    if (target) check_version(*target);
+    std::vector<DryRunReport> reports;
+    {
+        pg::Spi spi;
+        LedgerStore store(spi, current_caller());
+        store.lock();
+        refuse_tampered(store);
+        std::optional<std::string> target_key;
+        if (target) target_key = store.registered(*target).key;
+        reports = pgmig::dry_run(spi, apply_plan(store.load_all(), target_key, true));
+    }
+    std::vector<pg::TextRow> rows;
+    rows.reserve(reports.size());
+    for (const DryRunReport& r : reports) {
+        rows.push_back({r.version, r.name, r.rehearsable ? "true" : "false", r.outcome,
+                        r.reason.empty() ? std::nullopt : std::optional(r.reason), std::to_string(r.statements),
+                        r.duration, r.locks, r.rewritten,
+                        r.outcome == "ok" ? std::optional(std::to_string(r.rows_touched)) : std::nullopt,
+                        r.catalog_diff, r.lint, "false"});
+    }
+    pg::return_rows(fcinfo, rows);
     return static_cast<Datum>(0);
 }
 

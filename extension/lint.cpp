@@ -1162,6 +1162,32 @@ std::string describe(const Finding& f) {
     return out;
 }
 
+Options options_for(const Migration& m) {
+    Options options;
+    options.allow = m.options.allow;
+    options.transactional = m.options.transactional;
+    options.lock_timeout_ms = m.options.lock_timeout_ms;
+    return options;
+}
+
+std::string findings_json(const std::vector<Finding>& findings) {
+    nlohmann::json out = nlohmann::json::array();
+    auto optional = [](const auto& value) { return value ? nlohmann::json(*value) : nlohmann::json(nullptr); };
+    for (const Finding& f : findings) {
+        out.push_back({{"rule", f.rule},
+                       {"severity", severity_name(f.severity)},
+                       {"line", f.line},
+                       {"col", f.col},
+                       {"statement", f.statement},
+                       {"message", f.message},
+                       {"object", optional(f.object)},
+                       {"table_rows", optional(f.table_rows)},
+                       {"table_bytes", optional(f.table_bytes)},
+                       {"waived", f.waived}});
+    }
+    return out.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
+}
+
 void check_plan(const std::vector<Migration>& plan) {
     const settings::LintBlock block = settings::lint_block();
     if (block == settings::LintBlock::off) return;
@@ -1171,11 +1197,7 @@ void check_plan(const std::vector<Migration>& plan) {
     std::string detail;
     int count = 0;
     for (const Migration& m : plan) {
-        Options options;
-        options.allow = m.options.allow;
-        options.transactional = m.options.transactional;
-        options.lock_timeout_ms = m.options.lock_timeout_ms;
-        for (const Finding& f : lint_script(m.up_sql, options)) {
+        for (const Finding& f : lint_script(m.up_sql, options_for(m))) {
             if (f.waived || f.severity < threshold) continue;
             if (count == 0) {
                 first_label = m.label();

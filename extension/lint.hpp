@@ -42,6 +42,9 @@ struct Options {
 // errors (PM016).
 Options parse_options(const std::string& json_text);
 
+// The options a registered migration is linted with: its own allow, transactional and lock_timeout.
+Options options_for(const Migration& m);
+
 // Lints a whole script. Never raises for a syntax error: that is a `syntax-error` finding.
 // `-- pgmig:allow RULE[, RULE]` comments naming an unknown rule raise PM016.
 std::vector<Finding> lint_script(const std::string& sql, const Options& options);
@@ -53,6 +56,9 @@ std::vector<Finding> lint_statement(Node* stmt, const char* query);
 // pgmig.lint_block for migrate_apply(): refuses (PM017) when a migration of `plan` has an unwaived
 // finding at or above the threshold. Does nothing when pgmig.lint_block = off.
 void check_plan(const std::vector<Migration>& plan);
+
+// The findings as a jsonb array text, the shape of migrate_lint's rows (for reports such as the dry run's).
+std::string findings_json(const std::vector<Finding>& findings);
 
 // One line per finding, for messages: "line 3: error [drop-table] ... (table t: 1000 rows, 8192 bytes)".
 std::string describe(const Finding& f);

@@ -44,54 +44,44 @@ const std::string& script_of(const Migration& m, Direction d) {
     return d == Direction::up ? m.up_sql : *m.down_sql;  // down scripts are checked before running
 }
 
-// lock_timeout (a GUC, read at every lock wait) and the statement timer (armed per top-level
-// statement, so a SET inside a function would do nothing) for one migration; both restored after.
-class MigrationLimits {
-  public:
-    MigrationLimits(int lock_timeout_ms, int statement_timeout_ms) {
-        guc_level_ = NewGUCNestLevel();
-        const std::string value = std::to_string(lock_timeout_ms);
-        const char* text = value.c_str();
-        pg::call([text] {
-            set_config_option("lock_timeout", text, PGC_USERSET, PGC_S_SESSION, GUC_ACTION_SAVE, true, 0, false);
-        });
-        if (statement_timeout_ms > 0) {
-            timer_was_active_ = get_timeout_active(STATEMENT_TIMEOUT);
-            timer_finish_ = timer_was_active_ ? get_timeout_finish_time(STATEMENT_TIMEOUT) : 0;
-            const TimestampTz deadline = TimestampTzPlusMilliseconds(GetCurrentTimestamp(), statement_timeout_ms);
-            if (!timer_was_active_ || deadline < timer_finish_) {  // the caller's own limit still applies
-                timer_changed_ = true;
-                pg::call([deadline] { enable_timeout_at(STATEMENT_TIMEOUT, deadline); });
-            }
-        }
-    }
-    ~MigrationLimits() {
-        try {
-            if (timer_changed_) {
-                const bool was_active = timer_was_active_;
-                const TimestampTz finish = timer_finish_;
-                pg::call([was_active, finish] {
-                    if (was_active) {
-                        enable_timeout_at(STATEMENT_TIMEOUT, finish);
-                    } else {
-                        disable_timeout(STATEMENT_TIMEOUT, false);
-                    }
-                });
-            }
-            const int level = guc_level_;
-            pg::call([level] { AtEOXact_GUC(true, level); });
-        } catch (...) {  // NOLINT(bugprone-empty-catch): the failing transaction's abort restores both
-        }
-    }
-    MigrationLimits(const MigrationLimits&) = delete;
-    MigrationLimits& operator=(const MigrationLimits&) = delete;
+}  // namespace
 
-  private:
-    int guc_level_ = 0;
-    bool timer_was_active_ = false;
-    bool timer_changed_ = false;
-    TimestampTz timer_finish_ = 0;
-};
+MigrationLimits::MigrationLimits(int lock_timeout_ms, int statement_timeout_ms) {
+    guc_level_ = NewGUCNestLevel();
+    const std::string value = std::to_string(lock_timeout_ms);
+    const char* text = value.c_str();
+    pg::call([text] {
+        set_config_option("lock_timeout", text, PGC_USERSET, PGC_S_SESSION, GUC_ACTION_SAVE, true, 0, false);
+    });
+    if (statement_timeout_ms > 0) {
+        timer_was_active_ = get_timeout_active(STATEMENT_TIMEOUT);
+        timer_finish_ = timer_was_active_ ? get_timeout_finish_time(STATEMENT_TIMEOUT) : 0;
+        const TimestampTz deadline = TimestampTzPlusMilliseconds(GetCurrentTimestamp(), statement_timeout_ms);
+        if (!timer_was_active_ || deadline < timer_finish_) {  // the caller's own limit still applies
+            timer_changed_ = true;
+            pg::call([deadline] { enable_timeout_at(STATEMENT_TIMEOUT, deadline); });
+        }
+    }
+}
+
+MigrationLimits::~MigrationLimits() {
+    try {
+        if (timer_changed_) {
+            const bool was_active = timer_was_active_;
+            const TimestampTz finish = timer_finish_;
+            pg::call([was_active, finish] {
+                if (was_active) {
+                    enable_timeout_at(STATEMENT_TIMEOUT, finish);
+                } else {
+                    disable_timeout(STATEMENT_TIMEOUT, false);
+                }
+            });
+        }
+        const int level = guc_level_;
+        pg::call([level] { AtEOXact_GUC(true, level); });
+    } catch (...) {  // NOLINT(bugprone-empty-catch): the failing transaction's abort restores both
+    }
+}
 
 // Runs one statement; a PostgreSQL error is rethrown naming the migration, the line and the statement.
 void run_statement(pg::Spi& spi, const Migration& m, Direction d, const Statement& st) {
@@ -122,6 +112,8 @@ void run_statement(pg::Spi& spi, const Migration& m, Direction d, const Statemen
         throw error;
     }
 }
+
+namespace {
 
 // True when this transaction holds no lock on a user relation outside the ledger: then a
 // migration can wait and retry without keeping anybody else waiting on us.

@@ -5,6 +5,11 @@
 #include <string>
 #include <vector>
 
+extern "C" {
+#include "postgres.h"
+#include "datatype/timestamp.h"
+}
+
 #include "ledger_store.hpp"
 #include "script.hpp"
 
@@ -27,6 +32,26 @@ std::vector<std::vector<Statement>> parse_plan(const std::vector<Migration>& pla
 // with `rehearse`, everything is rolled back at the end and the ledger is left as it was.
 std::vector<RunResult> run_plan(LedgerStore& store, pg::Spi& spi, const std::vector<Migration>& plan,
                                 const std::vector<std::vector<Statement>>& scripts, Direction direction, bool rehearse);
+
+// lock_timeout (a GUC, read at every lock wait) and the statement timer (armed per top-level
+// statement, so a SET inside a function would do nothing) for one migration; both restored after.
+class MigrationLimits {
+  public:
+    MigrationLimits(int lock_timeout_ms, int statement_timeout_ms);
+    ~MigrationLimits();
+    MigrationLimits(const MigrationLimits&) = delete;
+    MigrationLimits& operator=(const MigrationLimits&) = delete;
+
+  private:
+    int guc_level_ = 0;
+    bool timer_was_active_ = false;
+    bool timer_changed_ = false;
+    TimestampTz timer_finish_ = 0;
+};
+
+// Runs one statement of m's script; a PostgreSQL error is rethrown as Error naming the migration,
+// the line and the statement (the DDL it runs is audited as m's).
+void run_statement(pg::Spi& spi, const Migration& m, Direction direction, const Statement& st);
 
 // Interval text for a duration in microseconds.
 std::string interval_text(long long microseconds);

@@ -19,6 +19,7 @@ int g_statement_timeout_ms = 0;
 int g_retries = 3;
 int g_retry_backoff_ms = 1000;
 int g_lint_block = static_cast<int>(LintBlock::off);
+int g_dry_run_lock_timeout_ms = 2000;
 
 const struct config_enum_entry kOutOfOrderOptions[] = {
     {"error", static_cast<int>(OutOfOrder::error), false},
@@ -59,6 +60,12 @@ void define() {
                             nullptr, &g_retries, 3, 0, 100, PGC_USERSET, 0, nullptr, nullptr, nullptr);
     DefineCustomIntVariable("pgmig.retry_backoff", "Wait before the first retry; it doubles on every retry.", nullptr,
                             &g_retry_backoff_ms, 1000, 0, 600000, PGC_USERSET, GUC_UNIT_MS, nullptr, nullptr, nullptr);
+    DefineCustomIntVariable("pgmig.dry_run_lock_timeout",
+                            "lock_timeout for the statements of a dry run (migrate_plan, migrate_apply(dry_run => true)).",
+                            "A rehearsal must never queue behind other sessions: a migration that would wait longer "
+                            "is reported as waiting for that lock. 0 waits forever.",
+                            &g_dry_run_lock_timeout_ms, 2000, 0, INT_MAX, PGC_USERSET, GUC_UNIT_MS, nullptr, nullptr,
+                            nullptr);
     // PGC_SUSET: only superusers, and roles granted SET on it (pgmig_admin), may relax it.
     DefineCustomEnumVariable(
         "pgmig.out_of_band", "What happens to DDL run outside migrate_apply() and migrate_rollback().",
@@ -101,5 +108,6 @@ const char* lint_block_name(LintBlock threshold) {
     }
     return "off";
 }
+int dry_run_lock_timeout_ms() { return g_dry_run_lock_timeout_ms; }
 
 }  // namespace pgmig::settings

@@ -19,5 +19,6 @@ int retries();               // extra attempts after a lock timeout
 int retry_backoff_ms();      // first backoff; doubles on every attempt
 LintBlock lint_block();      // lint findings from this severity up block migrate_apply()
 const char* lint_block_name(LintBlock threshold);
+int dry_run_lock_timeout_ms();  // lock_timeout of a dry run's statements (migrate_plan, dry_run => true)
 
 }  // namespace pgmig::settings

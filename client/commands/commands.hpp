@@ -79,6 +79,18 @@ struct CheckIntegrityOptions {
     bool json = false;
 };
 int run_check_integrity(const GlobalOptions& global, const CheckIntegrityOptions& options);
+struct PlanOptions {
+    std::string dir;
+    std::string to;  // rehearse up to this version; empty = all
+    bool json = false;
+};
+
+struct TestOptions {
+    std::string dir;
+    bool from_empty = false;  // test every migration from an empty database, not from the target's schema
+    bool keep = false;        // keep the scratch database
+    bool json = false;
+};
 
 // Each returns an exit code or throws client::Error.
 int run_init(const InitOptions& options);
@@ -96,5 +108,7 @@ int run_local_stop(const LocalOptions& options);
 int run_local_status(const LocalOptions& options);
 int run_local_url(const LocalOptions& options);
 int run_local_env(const LocalOptions& options);
+int run_plan(const GlobalOptions& global, const PlanOptions& options);
+int run_test(const GlobalOptions& global, const TestOptions& options);
 
 }  // namespace pgmig::client

@@ -31,7 +31,6 @@ namespace fs = std::filesystem;
 
 constexpr const char* kDatabase = "pgmig";
 constexpr const char* kSuperuser = "postgres";
-constexpr const char* kDefaultBindir = "/usr/lib/postgresql/15/bin";
 
 struct Paths {
     fs::path dir, data, socket, log, port_file;
@@ -117,26 +116,6 @@ Running require_running(const Paths& p) {
                     not_running_hint(p));
     }
     return *r;
-}
-
-// Where initdb and pg_ctl are: $PGMIG_PG_BINDIR, else `pg_config --bindir` from PATH, else PostgreSQL 15's Debian
-// folder.
-fs::path pg_bindir() {
-    if (const char* env = std::getenv("PGMIG_PG_BINDIR"); env && *env) return env;
-    if (const char* path = std::getenv("PATH")) {
-        std::stringstream ss(path);
-        for (std::string dir; std::getline(ss, dir, ':');) {
-            if (dir.empty()) continue;
-            const fs::path candidate = fs::path(dir) / "pg_config";
-            if (access(candidate.c_str(), X_OK) == 0) {
-                ProcessResult r = run_process({candidate.string(), "--bindir"}, {}, std::nullopt);
-                std::string out = one_line(r.output);
-                if (r.exit_code == 0 && !out.empty()) return out;
-                break;
-            }
-        }
-    }
-    return kDefaultBindir;
 }
 
 fs::path program(const fs::path& bindir, const char* name) {

@@ -73,3 +73,12 @@ TEST(ErrorTable, LintHasItsOwnExitCode) {
     EXPECT_EQ(kind_for_sqlstate("PM017"), ErrorKind::lint_failed);  // migrate_apply refused by pgmig.lint_block
     EXPECT_EQ(kind_for_sqlstate("PM016"), ErrorKind::input);        // unknown rule in a waiver
 }
+
+// issue 5: dry run and rollback tests.
+TEST(ErrorTable, RehearsalCodes) {
+    EXPECT_EQ(exit_code(ErrorKind::rehearsal_failed), 15);
+    EXPECT_EQ(exit_code(ErrorKind::scratch_database), 16);
+    EXPECT_EQ(kind_for_sqlstate("PM019"), ErrorKind::rehearsal_failed);
+    EXPECT_EQ(kind_for_sqlstate("PM020"), ErrorKind::rehearsal_failed);
+    EXPECT_EQ(kind_for_sqlstate("PM021"), ErrorKind::rehearsal_failed);
+}

@@ -1,0 +1,176 @@
+// The dry-run engine behind migrate_plan() and migrate_apply(dry_run => true).
+extern "C" {
+#include "postgres.h"
+#include "catalog/pg_type_d.h"
+#include "utils/timestamp.h"
+}
+
+#include <fmt/format.h>
+#include <nlohmann/json.hpp>
+
+#include "dry_run.hpp"
+
+#include "audit.hpp"
+#include "lint.hpp"
+#include "runner.hpp"
+#include "script.hpp"
+#include "settings.hpp"
+
+namespace pgmig {
+namespace {
+
+using nlohmann::json;
+
+std::string one_value(const pg::Rows& rows) { return rows.rows.at(0).at(0).value_or(""); }
+
+// The lint findings of m's up script (jsonb array text), taken before it runs: table sizes are those it
+// would meet, and the migration's own waivers and options apply. A failing lint is reported in the
+// findings, not raised.
+std::string lint_of(const Migration& m) {
+    try {
+        pg::Subtransaction sub;
+        std::string out = lint::findings_json(lint::lint_script(m.up_sql, lint::options_for(m)));
+        sub.commit();
+        return out;
+    } catch (const pg::PgError& e) {
+        return json::array({{{"rule", "lint-failed"}, {"severity", "error"}, {"message", e.message()}}}).dump();
+    }
+}
+
+int count_statements(const std::string& script) {
+    try {
+        return static_cast<int>(split_script(script).size());
+    } catch (const pg::PgError&) {
+        return 0;
+    }
+}
+
+// What a lock timeout was waiting for: locks other sessions hold on relations the statement names.
+std::string lock_holders(pg::Spi& spi, const std::string& statement) {
+    const pg::Rows rows = spi.query(
+        "SELECT pg_catalog.string_agg(DISTINCT pg_catalog.format('%I.%I (%s held by pid %s)', "
+        "           n.nspname, c.relname, l.mode, l.pid), ', ') "
+        "  FROM pg_catalog.pg_locks l JOIN pg_catalog.pg_class c ON c.oid = l.relation "
+        "  JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace "
+        " WHERE l.locktype = 'relation' AND l.granted AND l.pid <> pg_catalog.pg_backend_pid() "
+        "   AND l.database = (SELECT oid FROM pg_catalog.pg_database WHERE datname = pg_catalog.current_database()) "
+        "   AND pg_catalog.strpos(pg_catalog.lower($1), pg_catalog.lower(c.relname::text)) > 0",
+        {{TEXTOID, statement}}, SPI_OK_SELECT);
+    return rows.rows.at(0).at(0).value_or("");
+}
+
+}  // namespace
+
+std::string DryRunReport::report_json() const {
+    auto parsed = [](const std::optional<std::string>& text) { return text ? json::parse(*text) : json(nullptr); };
+    json out = {{"version", version ? json(*version) : json(nullptr)},
+                {"name", name},
+                {"rehearsable", rehearsable},
+                {"outcome", outcome},
+                {"reason", reason.empty() ? json(nullptr) : json(reason)},
+                {"statements", statements},
+                {"duration", duration ? json(*duration) : json(nullptr)},
+                {"locks", parsed(locks)},
+                {"rewritten", parsed(rewritten)},
+                {"rows", parsed(rows)},
+                {"rows_touched", rows_touched},
+                {"catalog_diff", parsed(catalog_diff)},
+                {"lint", parsed(lint)},
+                {"persisted", false}};
+    return out.dump(-1, ' ', false, json::error_handler_t::replace);
+}
+
+std::vector<DryRunReport> dry_run(pg::Spi& spi, const std::vector<Migration>& plan) {
+    std::vector<DryRunReport> reports;
+    reports.reserve(plan.size());
+    const audit::Rehearsal quiet;   // no audit rows, not even rolled-back ones
+    pg::Subtransaction rehearsal;   // never committed: rolled back below, or by an exception
+    std::string stopped_by;         // the migration after which rehearsing would not be sound
+    for (const Migration& m : plan) {
+        DryRunReport r;
+        r.version = m.version;
+        r.name = m.name;
+        r.lint = lint_of(m);
+        if (!m.options.transactional) {
+            r.rehearsable = false;
+            r.outcome = "not_rehearsable";
+            r.statements = count_statements(m.up_sql);
+            r.reason =
+                "non-transactional (-- pgmig:no-transaction): its statements cannot run inside a transaction, so "
+                "it cannot be rehearsed and rolled back; the client runs it statement by statement";
+            if (stopped_by.empty()) stopped_by = m.label() + ", which cannot be rehearsed";
+            reports.push_back(std::move(r));
+            continue;
+        }
+        if (!stopped_by.empty()) {
+            r.outcome = "not_rehearsed";
+            r.statements = count_statements(m.up_sql);
+            r.reason = fmt::format("not rehearsed: it comes after {}; without that migration's changes its rehearsal "
+                                   "would not show what apply does",
+                                   stopped_by);
+            reports.push_back(std::move(r));
+            continue;
+        }
+        std::vector<Statement> script;
+        try {
+            script = parse_plan({m}, Direction::up).at(0);
+        } catch (const Error& e) {
+            r.outcome = "failed";
+            r.reason = e.message();
+            r.error = e;
+            stopped_by = m.label() + ", which failed";
+            reports.push_back(std::move(r));
+            continue;
+        }
+        r.statements = static_cast<int>(script.size());
+        const std::string before =
+            one_value(spi.query("SELECT pgmig.rehearsal_state()::text", {}, SPI_OK_SELECT));
+        const TimestampTz started = GetCurrentTimestamp();
+        size_t current = 0;
+        try {
+            const MigrationLimits limits(settings::dry_run_lock_timeout_ms(),
+                                         m.options.statement_timeout_ms.value_or(settings::statement_timeout_ms()));
+            pg::Subtransaction sub;
+            for (current = 0; current < script.size(); ++current) run_statement(spi, m, Direction::up, script[current]);
+            sub.commit();
+        } catch (const Error& e) {  // the migration's subtransaction is rolled back: its locks are gone
+            // A cancel (or the statement timer) ends the whole call: the user asked to stop.
+            if (e.sqlstate() == make_sqlstate("57014")) throw;
+            r.duration = interval_text(GetCurrentTimestamp() - started);
+            const Statement& st = script.at(std::min(current, script.size() - 1));
+            if (e.sqlstate() == make_sqlstate("55P03")) {
+                const std::string holders = lock_holders(spi, st.text);
+                r.outcome = "would_wait";
+                r.reason = fmt::format(
+                    "would wait for a lock{} at line {} of the up script (more than pgmig.dry_run_lock_timeout, {} "
+                    "ms): {}",
+                    holders.empty() ? " held by another session" : " on " + holders, st.line,
+                    settings::dry_run_lock_timeout_ms(), st.text);
+                stopped_by = m.label() + ", which would wait for a lock";
+            } else {
+                r.outcome = "failed";
+                r.reason = e.message() + (e.detail().empty() ? "" : " (" + e.detail() + ")");
+                r.error = e;
+                stopped_by = m.label() + ", which failed";
+            }
+            reports.push_back(std::move(r));
+            continue;
+        }
+        r.duration = interval_text(GetCurrentTimestamp() - started);
+        const json effects = json::parse(one_value(
+            spi.query("SELECT pgmig.rehearsal_effects($1::jsonb)::text", {{JSONBOID, before}}, SPI_OK_SELECT)));
+        r.locks = effects.at("locks").dump();
+        r.rewritten = effects.at("rewritten").dump();
+        r.catalog_diff = effects.at("catalog_diff").dump();
+        r.rows = effects.at("rows").dump();
+        const json& rows = effects.at("rows");
+        r.rows_touched = rows.at("inserted").get<long long>() + rows.at("updated").get<long long>() +
+                         rows.at("deleted").get<long long>();
+        r.outcome = "ok";
+        reports.push_back(std::move(r));
+    }
+    rehearsal.rollback();
+    return reports;
+}
+
+}  // namespace pgmig

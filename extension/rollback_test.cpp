@@ -1,0 +1,235 @@
+// migrate_test(version): the rollback test of one pending migration. up, down and up again inside a
+// subtransaction that is always rolled back, each compared with the schema it must reproduce.
+extern "C" {
+#include "postgres.h"
+#include "catalog/pg_type_d.h"
+}
+
+#include <fmt/format.h>
+
+#include <nlohmann/json.hpp>
+
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "audit.hpp"
+#include "common/checksum.hpp"
+#include "ledger_store.hpp"
+#include "pg/boundary.hpp"
+#include "pg/spi.hpp"
+#include "pg/values.hpp"
+#include "runner.hpp"
+#include "script.hpp"
+#include "settings.hpp"
+
+namespace pgmig {
+namespace {
+
+using nlohmann::json;
+
+struct Check {
+    int step;
+    std::string name;
+    std::optional<bool> passed;  // none: not run, because an earlier step failed
+    std::string detail;
+    std::optional<std::string> differing;  // jsonb text of pgmig.object_diff
+};
+
+// The schema at one moment: pgmig.object_map() and its fingerprint (the same SHA-256 as
+// migrate_fingerprint()), from one read of pgmig.snapshot_objects().
+struct Schema {
+    std::string map;  // jsonb text
+    std::string fingerprint;
+};
+
+Schema schema_now(pg::Spi& spi) {
+    const pg::Rows rows = spi.query(
+        "WITH o AS MATERIALIZED (SELECT object_key, object_type, identity, description FROM pgmig.snapshot_objects()) "
+        "SELECT (SELECT coalesce(pg_catalog.jsonb_object_agg(object_key, pg_catalog.jsonb_build_object("
+        "            'type', object_type, 'identity', identity, 'description', description)), '{}') FROM o)::text, "
+        "       (SELECT pg_catalog.encode(pg_catalog.sha256(pg_catalog.convert_to(coalesce("
+        "            pg_catalog.jsonb_object_agg(object_key, description), '{}')::text, 'UTF8')), 'hex') FROM o)",
+        {}, SPI_OK_SELECT);
+    return {rows.rows.at(0).at(0).value_or("{}"), rows.rows.at(0).at(1).value_or("")};
+}
+
+// Runs one script of m in its own subtransaction under m's timeouts; its error message, or none.
+std::optional<std::string> run_script(pg::Spi& spi, const Migration& m, Direction direction) {
+    try {
+        const std::vector<Statement> script = parse_plan({m}, direction).at(0);
+        const MigrationLimits limits(m.options.lock_timeout_ms.value_or(settings::lock_timeout_ms()),
+                                     m.options.statement_timeout_ms.value_or(settings::statement_timeout_ms()));
+        pg::Subtransaction sub;
+        for (const Statement& st : script) run_statement(spi, m, direction, st);
+        sub.commit();
+        return std::nullopt;
+    } catch (const Error& e) {
+        // A cancel (or the statement timer) ends the whole call: the user asked to stop.
+        if (e.sqlstate() == make_sqlstate("57014")) throw;
+        std::string text = e.message();
+        if (!e.detail().empty()) text += " (" + e.detail() + ")";
+        return text;
+    }
+}
+
+// Compares the schema `now` with `expected`; `what` names the moment ("after down", ...), `than` the reference.
+Check compare(pg::Spi& spi, int step, const char* name, const Schema& expected_schema, const Schema& now_schema,
+              const char* what, const char* than, const char* extra_word, const char* missing_word) {
+    Check c{step, name, true, {}, std::nullopt};
+    const std::string& fp_expected = expected_schema.fingerprint;
+    const std::string& fp_now = now_schema.fingerprint;
+    const std::string& expected = expected_schema.map;
+    const std::string& now = now_schema.map;
+    if (fp_expected == fp_now) {
+        c.detail = fmt::format("fingerprint {} {} equals {} ", fp_now.substr(0, 12), what, than);
+        c.detail.pop_back();
+        return c;
+    }
+    const std::string diff_text =
+        spi.query("SELECT pgmig.object_diff($1::jsonb, $2::jsonb)::text", {{JSONBOID, expected}, {JSONBOID, now}},
+                  SPI_OK_SELECT)
+            .rows.at(0)
+            .at(0)
+            .value_or("{}");
+    const json diff = json::parse(diff_text);
+    std::string objects;
+    auto add = [&objects](const json& o, const std::string& how) {
+        objects += (objects.empty() ? "" : "; ") + o.at("type").get<std::string>() + " " +
+                   o.at("identity").get<std::string>() + " " + how;
+    };
+    for (const json& o : diff.at("added")) add(o, extra_word);
+    for (const json& o : diff.at("removed")) add(o, missing_word);
+    for (const json& o : diff.at("changed")) {
+        std::string keys;
+        for (const json& k : o.at("keys")) keys += (keys.empty() ? "" : ", ") + k.get<std::string>();
+        add(o, "changed (" + keys + ")");
+    }
+    c.passed = false;
+    c.differing = diff_text;
+    c.detail = fmt::format("fingerprint {} {} differs from {} {}: {}", fp_now.substr(0, 12), what, than,
+                           fp_expected.substr(0, 12), objects);
+    return c;
+}
+
+std::vector<Check> test_migration(pg::Spi& spi, LedgerStore& store, const std::string& version) {
+    const Migration m = store.registered(version);  // PM001, PM005
+    if (m.applied) {
+        throw Error(sqlstate::test_applied, fmt::format("{} is already applied; migrate_test tests pending migrations",
+                                                        m.label()),
+                    "its up script would run on a schema that already contains its changes",
+                    "test it before applying it, e.g. on a scratch database: pgmig test (it builds one from this "
+                    "database's schema); or roll it back first");
+    }
+    if (!m.down_sql || common::normalize_script(*m.down_sql).find_first_not_of(" \t\n") == std::string::npos) {
+        throw Error(sqlstate::test_no_down_script, fmt::format("{} has no down script to test", m.label()),
+                    "migrate_test runs up, down and up again",
+                    "add a -- pgmig:down section to its file (or down_sql to migrate_register) and register it again");
+    }
+    // Older pending migrations are applied first, inside the same rolled-back subtransaction: the
+    // migration is written against the schema they produce, so testing it without them says nothing.
+    std::vector<Migration> before;
+    for (Migration& other : store.load_all()) {
+        if (other.version && !other.applied && other.key < m.key) before.push_back(std::move(other));
+    }
+    for (const Migration& x : before) {
+        if (x.options.transactional) continue;
+        throw Error(sqlstate::test_non_transactional,
+                    fmt::format("cannot test {}: the older pending {} is non-transactional", m.label(), x.label()),
+                    "migrate_test applies older pending migrations first, inside a subtransaction that is rolled "
+                    "back, and a non-transactional migration cannot run in a transaction",
+                    "apply the migrations up to it first (pgmig apply --to VERSION), or use pgmig test, which "
+                    "applies them on a scratch database");
+    }
+    if (!m.options.transactional) {
+        throw Error(sqlstate::test_non_transactional,
+                    fmt::format("cannot test {}: it is non-transactional", m.label()),
+                    "migrate_test runs up, down and up again inside a subtransaction that is rolled back, and its "
+                    "statements cannot run in a transaction",
+                    "test its down script by hand on a scratch database (pgmig local start)");
+    }
+
+    std::vector<Check> checks;
+    const audit::Rehearsal quiet;  // no audit rows
+    pg::Subtransaction everything;  // never committed
+    auto skip_rest = [&checks](int from, const char* const* names, int count, const std::string& why) {
+        for (int i = 0; i < count; ++i) checks.push_back({from + i, names[i], std::nullopt, why, std::nullopt});
+    };
+    static const char* const kNames[] = {"up", "down", "down_restores_schema", "up_again", "up_again_same_schema"};
+    if (!before.empty()) {
+        std::string list;
+        for (const Migration& x : before) list += (list.empty() ? "" : ", ") + *x.version;
+        Check c{0, "prerequisites", true, fmt::format("applied the older pending migrations first: {}", list),
+                std::nullopt};
+        for (const Migration& x : before) {
+            if (auto failure = run_script(spi, x, Direction::up)) {
+                c.passed = false;
+                c.detail = fmt::format("older pending {} failed: {}", x.label(), *failure);
+                break;
+            }
+        }
+        checks.push_back(c);
+        if (!*c.passed) {
+            skip_rest(1, kNames, 5, "not run: an older pending migration failed");
+            everything.rollback();
+            return checks;
+        }
+    }
+    const Schema a = schema_now(spi);
+    if (auto failure = run_script(spi, m, Direction::up)) {
+        checks.push_back({1, kNames[0], false, *failure, std::nullopt});
+        skip_rest(2, kNames + 1, 4, "not run: up failed");
+        everything.rollback();
+        return checks;
+    }
+    checks.push_back({1, kNames[0], true, "up ran", std::nullopt});
+    const Schema b = schema_now(spi);
+    if (auto failure = run_script(spi, m, Direction::down)) {
+        checks.push_back({2, kNames[1], false, *failure, std::nullopt});
+        skip_rest(3, kNames + 2, 3, "not run: down failed");
+        everything.rollback();
+        return checks;
+    }
+    checks.push_back({2, kNames[1], true, "down ran", std::nullopt});
+    const Schema c = schema_now(spi);
+    checks.push_back(compare(spi, 3, kNames[2], a, c, "after down", "before up", "left behind by down",
+                             "missing after down"));
+    if (auto failure = run_script(spi, m, Direction::up)) {
+        checks.push_back({4, kNames[3], false, *failure, std::nullopt});
+        skip_rest(5, kNames + 4, 1, "not run: up again failed");
+        everything.rollback();
+        return checks;
+    }
+    checks.push_back({4, kNames[3], true, "up ran again", std::nullopt});
+    const Schema d = schema_now(spi);
+    checks.push_back(compare(spi, 5, kNames[4], b, d, "after up again", "after the first up",
+                             "only after up again", "missing after up again"));
+    everything.rollback();
+    return checks;
+}
+
+}  // namespace
+}  // namespace pgmig
+
+using namespace pgmig;
+
+// migrate_test(version) -> SETOF (step, check_name, passed, detail, differing)
+PGMIG_FUNCTION(migrate_test) {
+    const std::string version = pg::required_text_arg(fcinfo, 0, "version");
+    std::vector<Check> checks;
+    {
+        pg::Spi spi;
+        LedgerStore store(spi, current_caller());
+        store.lock();  // the ledger read below cannot change under the test
+        checks = test_migration(spi, store, version);
+    }
+    std::vector<pg::TextRow> rows;
+    rows.reserve(checks.size());
+    for (const Check& c : checks) {
+        rows.push_back({std::to_string(c.step), c.name,
+                        c.passed ? std::optional(std::string(*c.passed ? "true" : "false")) : std::nullopt, c.detail,
+                        c.differing});
+    }
+    pg::return_rows(fcinfo, rows);
+    return static_cast<Datum>(0);
+}
