@@ -64,25 +64,7 @@ if [[ $PEERS == 1 ]]; then
 fi
 
 # ---------------------------------------------------------------- cluster
-TMP=$(mktemp -d /tmp/pgmig-ledger-bench.XXXXXX)
-chmod 755 "$TMP"
-CLUSTER=$TMP/cluster # created by pgmig local start (as root it belongs to the postgres user)
-W=$TMP/work
-RES=$TMP/results
-LOG=$TMP/last.log
-mkdir -p "$W" "$RES"
-
-cleanup() {
-    local rc=$?
-    stop_cluster "$CLUSTER"
-    if [[ $KEEP == 1 ]]; then say "kept $TMP"; else rm -rf "$TMP"; fi
-    exit $rc
-}
-trap cleanup EXIT
-trap 'exit 130' INT TERM
-
-start_cluster "$CLUSTER" "$LOG"
-export PGDATABASE=postgres PGAPPNAME=ledger-bench
+bench_cluster ledger-bench
 
 # ---------------------------------------------------------------- workload
 say "generating $MIGRATIONS migrations in each tool's format..."

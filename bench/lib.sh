@@ -21,6 +21,30 @@ start_cluster() {
 
 stop_cluster() { "$PGMIG" local stop --dir "$1" >/dev/null 2>&1 || true; }
 
+# bench_cluster NAME: a throwaway folder TMP=/tmp/pgmig-NAME.XXXXXX holding W (work files), RES (results)
+# and LOG, and a cluster in CLUSTER=TMP/cluster, started now; both go at exit, also on INT/TERM (KEEP=1
+# keeps the folder). Exports PGDATABASE=postgres and PGAPPNAME=NAME.
+bench_cluster() {
+    TMP=$(mktemp -d "/tmp/pgmig-$1.XXXXXX")
+    chmod 755 "$TMP"
+    CLUSTER=$TMP/cluster # created by pgmig local start (as root it belongs to the postgres user)
+    W=$TMP/work
+    RES=$TMP/results
+    LOG=$TMP/last.log
+    mkdir -p "$W" "$RES"
+    trap bench_cleanup EXIT
+    trap 'exit 130' INT TERM
+    start_cluster "$CLUSTER" "$LOG"
+    export PGDATABASE=postgres PGAPPNAME=$1
+}
+
+bench_cleanup() {
+    local rc=$?
+    stop_cluster "$CLUSTER"
+    if [[ ${KEEP:-0} == 1 ]]; then say "kept $TMP"; else rm -rf "$TMP"; fi
+    exit $rc
+}
+
 # write_ddl_workload FILE CYCLES: CYCLES x (create table, add column, create index, drop table),
 # one statement per line: the workload of the audit benchmarks.
 write_ddl_workload() {

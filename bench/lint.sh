@@ -52,17 +52,7 @@ else
 fi
 
 # ---------------------------------------------------------------- cluster and data
-TMP=$(mktemp -d /tmp/pgmig-lint-bench.XXXXXX)
-chmod 755 "$TMP"
-CLUSTER=$TMP/cluster
-cleanup() {
-    local rc=$?
-    stop_cluster "$CLUSTER"
-    if [[ $KEEP == 1 ]]; then say "kept $TMP"; else rm -rf "$TMP"; fi
-    exit $rc
-}
-trap cleanup EXIT
-start_cluster "$CLUSTER" "$TMP/cluster.log"
+bench_cluster lint-bench
 DB=lintbench
 q -d postgres -c "CREATE DATABASE $DB" >/dev/null
 q -d $DB -c "CREATE EXTENSION IF NOT EXISTS pgmig" >/dev/null

@@ -35,25 +35,7 @@ for c in psql createdb dropdb python3; do
     command -v "$c" >/dev/null || die "$c not found"
 done
 
-TMP=$(mktemp -d /tmp/pgmig-test-bench.XXXXXX)
-chmod 755 "$TMP"
-CLUSTER=$TMP/cluster
-W=$TMP/work
-RES=$TMP/results
-LOG=$TMP/last.log
-mkdir -p "$W" "$RES"
-
-cleanup() {
-    local rc=$?
-    stop_cluster "$CLUSTER"
-    if [[ $KEEP == 1 ]]; then say "kept $TMP"; else rm -rf "$TMP"; fi
-    exit $rc
-}
-trap cleanup EXIT
-trap 'exit 130' INT TERM
-
-start_cluster "$CLUSTER" "$LOG"
-export PGDATABASE=postgres PGAPPNAME=test-bench
+bench_cluster test-bench
 
 say "generating $MIGRATIONS migrations..."
 write_ledger_workload "$W" "$MIGRATIONS"

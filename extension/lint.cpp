@@ -305,19 +305,7 @@ size_t scan_gap(const std::string& s, size_t pos, size_t end, Cursor& cursor, st
             pos = nl;
         } else if (c == '/' && pos + 1 < end && s[pos + 1] == '*') {
             line_has_text = true;
-            int depth = 1;  // PostgreSQL's block comments nest
-            pos += 2;
-            while (pos < end && depth > 0) {
-                if (s.compare(pos, 2, "/*") == 0) {
-                    ++depth;
-                    pos += 2;
-                } else if (s.compare(pos, 2, "*/") == 0) {
-                    --depth;
-                    pos += 2;
-                } else {
-                    ++pos;
-                }
-            }
+            pos = skip_block_comment(s, pos, end);
         } else {
             break;
         }

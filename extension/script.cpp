@@ -13,6 +13,23 @@ extern "C" {
 
 namespace pgmig {
 
+size_t skip_block_comment(const std::string& s, size_t pos, size_t end) {
+    int depth = 1;  // PostgreSQL's block comments nest
+    pos += 2;
+    while (pos < end && depth > 0) {
+        if (s.compare(pos, 2, "/*") == 0) {
+            ++depth;
+            pos += 2;
+        } else if (s.compare(pos, 2, "*/") == 0) {
+            --depth;
+            pos += 2;
+        } else {
+            ++pos;
+        }
+    }
+    return std::min(pos, end);
+}
+
 namespace {
 
 // raw_parser's stmt_location may point at whitespace or comments before the first token.
@@ -25,19 +42,7 @@ size_t skip_blanks_and_comments(const std::string& s, size_t pos, size_t end) {
             const size_t nl = s.find('\n', pos);
             pos = nl == std::string::npos ? end : nl + 1;
         } else if (c == '/' && pos + 1 < end && s[pos + 1] == '*') {
-            int depth = 1;  // PostgreSQL's block comments nest
-            pos += 2;
-            while (pos < end && depth > 0) {
-                if (s.compare(pos, 2, "/*") == 0) {
-                    ++depth;
-                    pos += 2;
-                } else if (s.compare(pos, 2, "*/") == 0) {
-                    --depth;
-                    pos += 2;
-                } else {
-                    ++pos;
-                }
-            }
+            pos = skip_block_comment(s, pos, end);
         } else {
             break;
         }

@@ -32,6 +32,10 @@ bool same_statements(const std::string& a, const std::string& b);
 // its first token: what PlannedStmt's stmt_location/stmt_len and RawStmt's describe.
 std::string statement_slice(const std::string& query, int location, int length);
 
+// The position after the block comment that starts at `pos` ("/*"; they nest, as in PostgreSQL), at most
+// `end` for an unterminated one.
+size_t skip_block_comment(const std::string& s, size_t pos, size_t end);
+
 // 1-based line number of a byte offset, and of a 1-based character position, in `text`.
 int line_at_byte(const std::string& text, size_t offset);
 size_t byte_of_char_position(const std::string& text, size_t start_byte, int char_position);
