@@ -83,14 +83,20 @@ std::string DryRunReport::report_json() const {
 std::vector<DryRunReport> dry_run(pg::Spi& spi, const std::vector<Migration>& plan) {
     std::vector<DryRunReport> reports;
     reports.reserve(plan.size());
+    // Lint first, against the catalog as it is: what pgmig.lint_block judges in migrate_apply(), where a
+    // table an earlier migration of the same run creates is new (empty), not existing.
+    std::vector<std::string> lint;
+    lint.reserve(plan.size());
+    for (const Migration& m : plan) lint.push_back(lint_of(m));
     const audit::Rehearsal quiet;   // no audit rows, not even rolled-back ones
     pg::Subtransaction rehearsal;   // never committed: rolled back below, or by an exception
     std::string stopped_by;         // the migration after which rehearsing would not be sound
-    for (const Migration& m : plan) {
+    for (size_t i = 0; i < plan.size(); ++i) {
+        const Migration& m = plan[i];
         DryRunReport r;
         r.version = m.version;
         r.name = m.name;
-        r.lint = lint_of(m);
+        r.lint = std::move(lint[i]);
         if (!m.options.transactional) {
             r.rehearsable = false;
             r.outcome = "not_rehearsable";
