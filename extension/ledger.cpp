@@ -250,7 +250,7 @@ PGMIG_FUNCTION(migrate_apply) {
         } else {
             const auto scripts = parse_plan(plan, Direction::up);
             lint::check_plan(plan);  // pgmig.lint_block: refuse before anything runs
-            results = run_plan(store, spi, plan, scripts, Direction::up, false);
+            results = run_plan(store, spi, plan, scripts, Direction::up);
             if (!results.empty()) store.save_snapshot("migrate_apply");
         }
     }
@@ -336,7 +336,7 @@ std::vector<RunResult> rollback(const std::function<size_t(const std::vector<Mig
         }
     }
     const auto scripts = parse_plan(applied, Direction::down);
-    std::vector<RunResult> results = run_plan(store, spi, applied, scripts, Direction::down, false);
+    std::vector<RunResult> results = run_plan(store, spi, applied, scripts, Direction::down);
     if (!results.empty()) store.save_snapshot("migrate_rollback");
     return results;
 }

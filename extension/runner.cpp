@@ -202,12 +202,9 @@ std::vector<std::vector<Statement>> parse_plan(const std::vector<Migration>& pla
 }
 
 std::vector<RunResult> run_plan(LedgerStore& store, pg::Spi& spi, const std::vector<Migration>& plan,
-                                const std::vector<std::vector<Statement>>& scripts, Direction direction,
-                                bool rehearse) {
+                                const std::vector<std::vector<Statement>>& scripts, Direction direction) {
     std::vector<RunResult> results;
     results.reserve(plan.size());
-    std::optional<pg::Subtransaction> rehearsal;
-    if (rehearse) rehearsal.emplace();
     for (size_t i = 0; i < plan.size(); ++i) {
         const Migration& m = plan[i];
         const int lock_timeout = m.options.lock_timeout_ms.value_or(settings::lock_timeout_ms());
@@ -226,7 +223,7 @@ std::vector<RunResult> run_plan(LedgerStore& store, pg::Spi& spi, const std::vec
                 const bool retry = e.sqlstate() == make_sqlstate("55P03") && attempt <= retries;
                 if (!retry) {
                     // The caller's transaction is about to abort: a worker keeps the record.
-                    if (!rehearse) record_failure_after_rollback(store, m, e.sqlstate(), e.message(), client_addr(spi));
+                    record_failure_after_rollback(store, m, e.sqlstate(), e.message(), client_addr(spi));
                     throw;
                 }
                 if (!holds_no_user_locks(spi)) {
@@ -254,10 +251,9 @@ std::vector<RunResult> run_plan(LedgerStore& store, pg::Spi& spi, const std::vec
         store.record(HistoryEntry{m.version, m.name, direction == Direction::up ? "apply" : "rollback", duration, 1,
                                   m.checksum, std::nullopt, std::nullopt, std::nullopt, std::nullopt});
         results.push_back(RunResult{m.version.value_or(""), m.name,
-                                    rehearse ? "dry_run" : (direction == Direction::up ? "applied" : "rolled_back"),
+                                    direction == Direction::up ? "applied" : "rolled_back",
                                     duration});
     }
-    if (rehearsal) rehearsal->rollback();
     return results;
 }
 

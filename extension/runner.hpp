@@ -28,10 +28,10 @@ enum class Direction { up, down };
 // that cannot run in a transaction block, naming migration, line and statement.
 std::vector<std::vector<Statement>> parse_plan(const std::vector<Migration>& plan, Direction direction);
 
-// Runs each migration of `plan` (already parsed by parse_plan) and records it in the ledger;
-// with `rehearse`, everything is rolled back at the end and the ledger is left as it was.
+// Runs each migration of `plan` (already parsed by parse_plan) and records it in the ledger. Dry runs
+// do not come here: dry_run.cpp rehearses and reports.
 std::vector<RunResult> run_plan(LedgerStore& store, pg::Spi& spi, const std::vector<Migration>& plan,
-                                const std::vector<std::vector<Statement>>& scripts, Direction direction, bool rehearse);
+                                const std::vector<std::vector<Statement>>& scripts, Direction direction);
 
 // lock_timeout (a GUC, read at every lock wait) and the statement timer (armed per top-level
 // statement, so a SET inside a function would do nothing) for one migration; both restored after.
