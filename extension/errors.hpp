@@ -34,6 +34,10 @@ inline constexpr int audit_index_unsupported = make_sqlstate("PM015");
 inline constexpr int lint_invalid_waiver = make_sqlstate("PM016");  // unknown rule id, bad lint options
 inline constexpr int lint_blocked = make_sqlstate("PM017");         // migrate_apply refused by pgmig.lint_block
 inline constexpr int lint_out_of_band = make_sqlstate("PM018");     // out-of-band DDL refused by its lint findings
+// issue 6: approvals (raised by migrate_approve, PL/pgSQL in pgmig--0.1.0.sql; listed here so the codes stay taken)
+inline constexpr int approval_unknown_version = make_sqlstate("PM024");  // no migration with this version
+inline constexpr int approval_already_applied = make_sqlstate("PM025");  // only pending migrations are approved
+inline constexpr int approval_not_reviewed = make_sqlstate("PM026");     // registered script is not the reviewed one
 // Standard codes used as they are.
 inline constexpr int internal_error = make_sqlstate("XX000");
 inline constexpr int out_of_memory = make_sqlstate("53200");
