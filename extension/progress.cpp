@@ -35,8 +35,8 @@ void ProgressReport::report(const std::string& label, bool up, std::size_t migra
         shown = shown.substr(0, cut) + "...";
     }
     const std::string activity =
-        fmt::format("pgmig: {} ({} of {}, {}), statement {} of {} at line {}: {}", label, migration, migrations,
-                    up ? "up" : "down", statement, statements, line, shown);
+        fmt::format("pgmig {}: {} ({} of {}), statement {} of {} at line {}: {}", up ? "migrate_apply" : "migrate_rollback",
+                    label, migration, migrations, statement, statements, line, shown);
     pg::call([&] { pgstat_report_activity(STATE_RUNNING, activity.c_str()); });
     reported_ = true;
 }

@@ -1,6 +1,8 @@
 // Progress of a migration run, published in pg_stat_activity.query so that `pgmig monitor` (another
-// session) sees which migration and statement run: "pgmig: migration 3 "orders" (2 of 5, up), statement 4 of
-// 7 at line 12: ALTER TABLE orders ...". The statement is its first line, cut, with secrets redacted (the
+// session) sees which migration and statement run: "pgmig migrate_apply: migration 3 "orders" (2 of 5),
+// statement 4 of 7 at line 12: ALTER TABLE orders ..." (the function's name stays in the text, so that
+// looking for '%migrate_apply%' in pg_stat_activity still finds the run). The statement is its first line,
+// cut, with secrets redacted (the
 // ledger cannot serve it: a first apply registers the migration in the same, uncommitted transaction).
 #pragma once
 
