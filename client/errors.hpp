@@ -26,6 +26,9 @@ enum class ErrorKind {
     lint_failed,       // lint found findings at or above the threshold (pgmig lint; PM017 from migrate_apply)
     integrity,         // migrate_check_integrity() found problems of severity error (check-integrity, validate)
     integrity_regressed,  // apply --check-integrity=strict: applied, but new integrity problems appeared
+    // ==== issue 6: approvals ====
+    approval_missing,   // a pending migration is not approved by a role other than the deployer (four-eyes)
+    approval_refused,   // PM025 (already applied) or PM026 (not the reviewed script): nothing was approved
 };
 
 struct ErrorKindInfo {
@@ -37,7 +40,7 @@ struct ErrorKindInfo {
 inline constexpr int kExitOk = 0;
 
 // Keep in step with docs/ (exit codes are a contract with scripts and CI).
-inline constexpr std::array<ErrorKindInfo, 16> kErrorKinds{{
+inline constexpr std::array<ErrorKindInfo, 18> kErrorKinds{{
     {ErrorKind::internal, 1, "internal error"},
     {ErrorKind::usage, 2, "usage error (bad command line)"},
     {ErrorKind::input, 3, "bad migration files or input"},
@@ -54,9 +57,14 @@ inline constexpr std::array<ErrorKindInfo, 16> kErrorKinds{{
     {ErrorKind::lint_failed, 14, "lint found findings at or above the threshold (PM017: pgmig.lint_block)"},
     {ErrorKind::integrity, 17, "the data has integrity problems (migrate_check_integrity errors)"},
     {ErrorKind::integrity_regressed, 18, "applied, but new integrity problems appeared (--check-integrity=strict)"},
+    {ErrorKind::approval_missing, 28, "a pending migration is not approved by a role other than the deployer"},
+    {ErrorKind::approval_refused, 29, "approval refused: already applied (PM025) or not the reviewed script (PM026)"},
 }};
 
 int exit_code(ErrorKind kind);
+
+// A short name of the kind for machine-readable output (the audit log): "input", "approval_missing"...
+std::string_view kind_name(ErrorKind kind);
 
 // The error kind of a SQLSTATE raised by the server (class PM for pgmig's own errors); anything else is
 // a migration's own failure (migration_failed).
