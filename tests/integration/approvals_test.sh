@@ -207,8 +207,57 @@ else
     fail "apply on a terminal shows the progress line" "script(1) is missing (bsdutils)"
 fi
 
+# An index build: CREATE INDEX CONCURRENTLY (a non-transactional migration) waits for a writer's open
+# transaction before it builds; that phase of pg_stat_progress_create_index is deterministic.
+{ echo "-- pgmig:no-transaction"; echo "-- pgmig:up"
+  echo "CREATE INDEX CONCURRENTLY accounts_note ON accounts (note);"
+  echo "-- pgmig:down"; echo "DROP INDEX CONCURRENTLY accounts_note;"; } >"$aproj/migrations/5_note_index.sql"
+mkfifo "$work/writer.in"
+PGAPPNAME=it_writer psql -X -q -d "$dba" <"$work/writer.in" >/dev/null 2>&1 &
+writer_psql=$!
+exec 8>"$work/writer.in"
+echo "BEGIN; INSERT INTO accounts (id) VALUES (1);" >&8
+for _ in $(seq 50); do
+    [ "$(sql "$dba" "SELECT state FROM pg_stat_activity WHERE application_name = 'it_writer'")" = "idle in transaction" ] && break
+    sleep 0.1
+done
+writer_pid=$(sql "$dba" "SELECT pid FROM pg_stat_activity WHERE application_name = 'it_writer'")
+"$bin" apply -d "$as_alice" >"$work/apply5.out" 2>"$work/apply5.err" &
+apply_pid=$!
+seen=""
+for _ in $(seq 100); do
+    run monitor --once --json -d "$as_alice"
+    if [ "$rc" -eq 0 ] && grep -q "waiting for writers before build" <<<"$out"; then seen=1; break; fi
+    sleep 0.1
+done
+cat >"$work/index_check.py" <<'PY'
+import json, sys
+d = json.load(sys.stdin)
+s = [x for x in d["sessions"] if x["index_build"]]
+assert len(s) == 1, d
+s = s[0]
+m = s["migration"]
+assert m["version"] == "5" and m["transactional"] is False and m["statement"] == 1, m
+assert s["statement"].startswith("CREATE INDEX CONCURRENTLY accounts_note ON accounts"), s["statement"]
+ix = s["index_build"]
+assert ix["phase"] == "waiting for writers before build" and ix["relation"] == "accounts", ix
+assert ix["index"] == "accounts_note", ix
+assert [b["pid"] for b in s["blockers"]] == [int(sys.argv[1])], s["blockers"]
+assert s["lock_waits"] and s["lock_waits"][0]["locktype"] == "virtualxid", s["lock_waits"]
+PY
+if [ -n "$seen" ] && python3 "$work/index_check.py" "$writer_pid" <<<"$out"; then pass "monitor --json: index build phase of a non-transactional migration"; else fail "monitor --json: index build phase of a non-transactional migration" "rc=$rc $(head -c 800 <<<"$out$err")"; fi
+run monitor --once -d "$as_alice"
+expect "monitor (text): index build" 0 "migration 5 \"note_index\", statement 1 [non-transactional]" \
+    "index accounts_note waiting for writers before build" "blocked by pid $writer_pid"
+echo "COMMIT;" >&8
+exec 8>&-
+wait "$writer_psql"
+wait "$apply_pid"
+apply_rc=$?
+if [ "$apply_rc" -eq 0 ] && grep -q "applied 5_note_index" "$work/apply5.out"; then pass "the index build went on once the writer committed"; else fail "the index build went on once the writer committed" "rc=$apply_rc $(cat "$work/apply5.out" "$work/apply5.err")"; fi
+
 # --- no secret anywhere -----------------------------------------------------------------------------
-if grep -rqF -- "$secret" "$aproj" "$work/out" "$work/err" "$work/apply.out" "$work/apply.err" "$work/tty.out"; then
+if grep -rqF -- "$secret" "$aproj" "$work/out" "$work/err" "$work/apply.out" "$work/apply.err" "$work/tty.out" "$work/apply5.out" "$work/apply5.err"; then
     fail "approvals/audit/monitor: the password appears in no output, log or file" "$(grep -rlF -- "$secret" "$aproj" "$work" | head -3)"
 else
     pass "approvals/audit/monitor: the password appears in no output, log or file"
