@@ -17,6 +17,8 @@ namespace {
 
 // The ledger lock (extension/ledger_store.hpp kLedgerLockKey = 0x70676d6967) as pg_locks shows a bigint
 // advisory key: classid = high 32 bits, objid = low 32 bits, objsubid = 1.
+// pgmig.redact() replaces secrets it can find from the parse tree; text where it finds none although a
+// secret-bearing keyword is there (a DO block, a function body, unparsable text) is withheld whole.
 constexpr const char* kSampleQuery = R"SQL(
 WITH ledger_lock AS (
     SELECT l.pid, l.granted FROM pg_catalog.pg_locks l
@@ -35,7 +37,7 @@ WITH ledger_lock AS (
            regexp_match(t.query, '^pgmig (migrate_apply|migrate_rollback): ((?:repeatable )?migration (?:(\S+) )?"([^"]*)") \((\d+) of (\d+)\), statement (\d+) of (\d+) at line (\d+): (.*)$') AS m
       FROM targets t
 ), positioned AS (
-    SELECT t.*, p.m,
+    SELECT t.*, p.m, pgmig.redact(coalesce(t.query, '')) AS redacted,
            (SELECT g FROM pgmig.migrations g
              WHERE p.m IS NULL AND g.nontx_progress IS NOT NULL AND t.pid IN (SELECT pid FROM ledger_lock WHERE granted)
              ORDER BY g.version_key LIMIT 1) AS nontx
@@ -63,7 +65,9 @@ SELECT json_build_object(
         END,
     'statement', CASE WHEN s.m IS NOT NULL THEN s.m[10]   -- first line, redacted by the runner
                       WHEN s.query LIKE 'pgmig migrate\_%' THEN NULL
-                      ELSE split_part(btrim(pgmig.redact(coalesce(s.query, '')), E' \t\r\n'), E'\n', 1) END,
+                      ELSE CASE WHEN s.redacted = coalesce(s.query, '') AND s.query ~* '(password|connection|passfile)'
+                           THEN '(statement withheld: it may hold a secret)'
+                           ELSE split_part(btrim(s.redacted, E' \t\r\n'), E'\n', 1) END END,
     'lock_waits', coalesce((
         SELECT json_agg(json_build_object(
                    'locktype', l.locktype,
@@ -74,10 +78,14 @@ SELECT json_build_object(
     'blockers', coalesce((
         SELECT json_agg(json_build_object(
                    'pid', b.pid, 'role', b.usename, 'state', b.state, 'application_name', b.application_name,
-                   'statement', split_part(btrim(pgmig.redact(coalesce(b.query, '')), E' \t\r\n'), E'\n', 1),
+                   'statement', CASE WHEN x.redacted = coalesce(b.query, '') AND b.query ~* '(password|connection|passfile)'
+                           THEN '(statement withheld: it may hold a secret)'
+                           ELSE split_part(btrim(x.redacted, E' \t\r\n'), E'\n', 1) END,
                    'xact_elapsed_ms', round(extract(epoch FROM clock_timestamp() - b.xact_start) * 1000)::bigint)
                    ORDER BY b.pid)
-          FROM pg_catalog.pg_stat_activity b WHERE b.pid = ANY (pg_catalog.pg_blocking_pids(s.pid))), '[]'::json),
+          FROM pg_catalog.pg_stat_activity b
+               CROSS JOIN LATERAL (SELECT pgmig.redact(coalesce(b.query, '')) AS redacted) x
+         WHERE b.pid = ANY (pg_catalog.pg_blocking_pids(s.pid))), '[]'::json),
     'index_build', (
         SELECT json_build_object(
                    'index', nullif(c.index_relid, 0)::regclass::text, 'relation', c.relid::regclass::text,

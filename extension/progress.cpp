@@ -17,6 +17,7 @@ namespace pgmig {
 
 namespace {
 constexpr std::size_t kShown = 200;  // bytes of the statement's first line published
+constexpr const char* kWithheld = "(statement withheld: it may hold a secret)";
 }  // namespace
 
 void ProgressReport::report(const std::string& label, bool up, std::size_t migration, std::size_t migrations,
@@ -24,9 +25,15 @@ void ProgressReport::report(const std::string& label, bool up, std::size_t migra
     std::string shown;
     try {
         // Only statements that mention a secret-bearing keyword are parsed again (the hot path stays cheap).
-        shown = mentions_secret(text) ? redact_statement(text) : text;
+        // When redaction changes nothing although a keyword is there (a DO block, a function body, a
+        // statement that does not parse), the secret cannot be isolated: withhold the statement.
+        shown = text;
+        if (mentions_secret(text)) {
+            shown = redact_statement(text);
+            if (shown == text) shown = kWithheld;
+        }
     } catch (...) {
-        shown = "(statement withheld)";
+        shown = kWithheld;
     }
     shown = shown.substr(0, shown.find('\n'));
     if (shown.size() > kShown) {
