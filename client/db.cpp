@@ -1,5 +1,6 @@
 // RAII wrappers over libpq and the connection rules of the client.
 #include "client/db.hpp"
+#include "client/audit_log.hpp"
 
 #include "client/errors.hpp"
 
@@ -79,6 +80,7 @@ Connection Connection::open(const std::string& conninfo) {
                     fmt::format("to {}", describe_target(conn.raw())),
                     "check -d/--dbname or the PG* environment variables, and that the server is running");
     }
+    audit_note_connection(describe_target(conn.raw()), PQuser(conn.raw()));
     return conn;
 }
 

@@ -14,6 +14,32 @@ int exit_code(ErrorKind kind) {
     return 1;
 }
 
+std::string_view kind_name(ErrorKind kind) {
+    switch (kind) {
+        case ErrorKind::internal: return "internal";
+        case ErrorKind::usage: return "usage";
+        case ErrorKind::input: return "input";
+        case ErrorKind::connect: return "connect";
+        case ErrorKind::migration_failed: return "migration_failed";
+        case ErrorKind::ledger_conflict: return "ledger_conflict";
+        case ErrorKind::local_cluster: return "local_cluster";
+        case ErrorKind::extension: return "extension";
+        case ErrorKind::validation: return "validation";
+        case ErrorKind::ledger_tampered: return "ledger_tampered";
+        case ErrorKind::out_of_order: return "out_of_order";
+        case ErrorKind::rollback_refused: return "rollback_refused";
+        case ErrorKind::audit_broken: return "audit_broken";
+        case ErrorKind::lint_failed: return "lint_failed";
+        case ErrorKind::rehearsal_failed: return "rehearsal_failed";
+        case ErrorKind::scratch_database: return "scratch_database";
+        case ErrorKind::integrity: return "integrity";
+        case ErrorKind::integrity_regressed: return "integrity_regressed";
+        case ErrorKind::approval_missing: return "approval_missing";
+        case ErrorKind::approval_refused: return "approval_refused";
+    }
+    return "internal";
+}
+
 ErrorKind kind_for_sqlstate(std::string_view sqlstate) {
     if (sqlstate == "PM001" || sqlstate == "PM005" || sqlstate == "PM006" || sqlstate == "PM007" || sqlstate == "PM010")
         return ErrorKind::input;
@@ -24,6 +50,8 @@ ErrorKind kind_for_sqlstate(std::string_view sqlstate) {
     if (sqlstate == "PM016") return ErrorKind::input;  // unknown lint rule in a waiver
     if (sqlstate == "PM017") return ErrorKind::lint_failed;
     if (sqlstate == "PM019" || sqlstate == "PM020" || sqlstate == "PM021") return ErrorKind::rehearsal_failed;
+    if (sqlstate == "PM024") return ErrorKind::input;  // approval of an unknown version
+    if (sqlstate == "PM025" || sqlstate == "PM026") return ErrorKind::approval_refused;
     // PM004 (isolation level) and PM012 (session lock) cannot happen with the client's own calls: a bug.
     if (sqlstate == "PM004" || sqlstate == "PM012") return ErrorKind::internal;
     return ErrorKind::migration_failed;

@@ -28,6 +28,9 @@ enum class ErrorKind {
     scratch_database,  // pgmig test: the scratch database could not be created or filled, or the run was interrupted
     integrity,         // migrate_check_integrity() found problems of severity error (check-integrity, validate)
     integrity_regressed,  // apply --check-integrity=strict: applied, but new integrity problems appeared
+    // ==== issue 6: approvals ====
+    approval_missing,   // a pending migration is not approved by a role other than the deployer (four-eyes)
+    approval_refused,   // PM025 (already applied) or PM026 (not the reviewed script): nothing was approved
 };
 
 struct ErrorKindInfo {
@@ -39,7 +42,7 @@ struct ErrorKindInfo {
 inline constexpr int kExitOk = 0;
 
 // Keep in step with docs/ (exit codes are a contract with scripts and CI).
-inline constexpr std::array<ErrorKindInfo, 18> kErrorKinds{{
+inline constexpr std::array<ErrorKindInfo, 20> kErrorKinds{{
     {ErrorKind::internal, 1, "internal error"},
     {ErrorKind::usage, 2, "usage error (bad command line)"},
     {ErrorKind::input, 3, "bad migration files or input"},
@@ -58,9 +61,14 @@ inline constexpr std::array<ErrorKindInfo, 18> kErrorKinds{{
     {ErrorKind::scratch_database, 16, "pgmig test: the scratch database could not be created or filled, or interrupted"},
     {ErrorKind::integrity, 17, "the data has integrity problems (migrate_check_integrity errors)"},
     {ErrorKind::integrity_regressed, 18, "applied, but new integrity problems appeared (--check-integrity=strict)"},
+    {ErrorKind::approval_missing, 28, "a pending migration is not approved by a role other than the deployer"},
+    {ErrorKind::approval_refused, 29, "approval refused: already applied (PM025) or not the reviewed script (PM026)"},
 }};
 
 int exit_code(ErrorKind kind);
+
+// A short name of the kind for machine-readable output (the audit log): "input", "approval_missing"...
+std::string_view kind_name(ErrorKind kind);
 
 // The error kind of a SQLSTATE raised by the server (class PM for pgmig's own errors); anything else is
 // a migration's own failure (migration_failed).

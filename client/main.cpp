@@ -1,4 +1,5 @@
 // pgmig's command line: the one place that declares every command and option (the --help text comes from here).
+#include "client/audit_log.hpp"
 #include "client/commands/commands.hpp"
 #include "client/errors.hpp"
 
@@ -13,7 +14,34 @@ using namespace pgmig::client;
 
 namespace {
 
-int run(int argc, char** argv) {
+// What the audit log records about how the command ended (set where the error is reported).
+struct Outcome {
+    std::string kind;
+    std::string message;
+    bool log = true;  // false for --help and --version, which do nothing worth auditing
+};
+
+int fail(Outcome& outcome, const Error& e) {
+    outcome.kind = std::string(kind_name(e.kind()));
+    outcome.message = e.line();
+    return report(e);
+}
+
+// The chosen subcommand path, e.g. "audit verify".
+std::string command_path(CLI::App& app) {
+    std::string path;
+    CLI::App* current = &app;
+    for (;;) {
+        const auto subs = current->get_subcommands();
+        if (subs.empty()) break;
+        current = subs.front();
+        if (!path.empty()) path += ' ';
+        path += current->get_name();
+    }
+    return path;
+}
+
+int run(int argc, char** argv, Outcome& outcome) {
     CLI::App app{"pgmig: PostgreSQL schema migrations, applied and audited inside the database", "pgmig"};
     app.set_version_flag("--version", "pgmig " PGMIG_VERSION, "Print the version and exit");
     app.require_subcommand(1);
@@ -69,7 +97,8 @@ int run(int argc, char** argv) {
 
     ApplyOptions apply;
     auto* apply_cmd = app.add_subcommand(
-        "apply", "Register the migration files and apply the pending ones (non-transactional ones resumably)");
+        "apply", "Register the migration files and apply the pending ones (non-transactional ones resumably); on a "
+                 "terminal, a progress line shows the migration, statement, lock waits and index builds");
     apply_cmd->add_option("--dir", apply.dir, dir_help);
     apply_cmd->add_option("--to", apply.to, "Apply up to this version (inclusive); default: all");
     apply_cmd->add_option("--retries", apply.retries, "Retries of a whole transaction after a lock timeout (55P03)")
@@ -108,7 +137,8 @@ int run(int argc, char** argv) {
     repair_cmd->callback([&] { action = [&] { return run_repair(global, repair); }; });
 
     AuditVerifyOptions audit_verify;
-    auto* audit_cmd = app.add_subcommand("audit", "The database's DDL audit trail");
+    auto* audit_cmd = app.add_subcommand(
+        "audit", "The database's DDL audit trail and migration history side by side (pgmig audit verify: the chain)");
     audit_cmd->require_subcommand(1);
     auto* audit_verify_cmd = audit_cmd->add_subcommand(
         "verify", "Check the audit hash chain and anchor its head outside the database (a rewritten chain is caught)");
@@ -181,13 +211,61 @@ int run(int argc, char** argv) {
     test_cmd->add_flag("--json", test.json, "Print the results as JSON");
     test_cmd->callback([&] { action = [&] { return run_test(global, test); }; });
 
+    // ==== issue 6: approvals, audit log, monitor ====
+    const char* const env_help =
+        "Environment of pgmig.toml ([environments.NAME]): its connection, unless -d is given (-d wins)";
+    ApproveOptions approve;
+    auto* approve_cmd = app.add_subcommand(
+        "approve",
+        "Approve pending migrations for an environment (four-eyes): registers the files when the role may, then "
+        "records the approving role (session user), the time and the checksum of each file's up script");
+    approve_cmd->add_option("VERSION", approve.versions, "Versions to approve")->required();
+    approve_cmd->add_option("--env", approve.env, std::string(env_help) + "; also the name the approval is for")
+        ->required();
+    approve_cmd->add_option("--dir", approve.dir, dir_help);
+    approve_cmd->callback([&] { action = [&] { return run_approve(global, approve); }; });
+
+    ApprovalsOptions approvals;
+    auto* approvals_cmd = app.add_subcommand(
+        "approvals", "Show whether every pending migration is approved for an environment by a role other than the "
+                     "deployer; exit 28 when one is not");
+    approvals_cmd->add_option("--env", approvals.env, std::string(env_help) + "; also the name approvals are for")
+        ->required();
+    approvals_cmd->add_option("--deployer", approvals.deployer, "Check for this deploying role (default: yours)");
+    approvals_cmd->add_flag("--json", approvals.json, "Print JSON instead of a table");
+    approvals_cmd->callback([&] { action = [&] { return run_approvals(global, approvals); }; });
+
+    // `pgmig audit` alone shows the trail; `pgmig audit verify` checks the chain (declared above).
+    AuditShowOptions audit_show;
+    audit_cmd->require_subcommand(0, 1);
+    audit_cmd->add_option("--since", audit_show.since,
+                          "Only events since this long ago (30min, 2h, 7d) or since this timestamp");
+    audit_cmd->add_flag("--json", audit_show.json, "Print JSON (ddl_audit and history, and the merged events)");
+    audit_cmd->add_option("--env", audit_show.env, env_help);
+    audit_cmd->callback([&] {
+        if (!action) action = [&] { return run_audit_show(global, audit_show); };
+    });
+
+    MonitorOptions monitor;
+    auto* monitor_cmd = app.add_subcommand(
+        "monitor", "Show a migration run in progress (started anywhere): migration k of n, the statement, elapsed "
+                   "time, lock waits and who blocks them, index build progress");
+    monitor_cmd->add_option("--env", monitor.env, env_help);
+    monitor_cmd->add_flag("--once", monitor.once, "Print the state once and exit (default: refresh until Ctrl-C)");
+    monitor_cmd->add_flag("--json", monitor.json, "Print JSON (implies --once)");
+    monitor_cmd->add_option("--interval", monitor.interval_s, "Seconds between refreshes")->capture_default_str();
+    monitor_cmd->callback([&] { action = [&] { return run_monitor(global, monitor); }; });
+
     try {
         app.parse(argc, argv);
     } catch (const CLI::CallForHelp& e) {
+        outcome.log = false;
         return app.exit(e);
     } catch (const CLI::CallForAllHelp& e) {
+        outcome.log = false;
         return app.exit(e);
     } catch (const CLI::CallForVersion& e) {
+        outcome.log = false;
         return app.exit(e);
     } catch (const CLI::ParseError& e) {
         // CLI11 reports an unknown command as "A subcommand is required"; name the word instead.
@@ -196,20 +274,40 @@ int run(int argc, char** argv) {
             for (const auto* sub : app.get_subcommands([](CLI::App*) { return true; }))
                 known |= sub->check_name(argv[1]);
             if (!known) {
-                return report(Error(ErrorKind::usage, fmt::format("unknown command '{}'", argv[1]),
+                return fail(outcome, Error(ErrorKind::usage, fmt::format("unknown command '{}'", argv[1]),
                                     "on the command line", "see pgmig --help for the commands"));
             }
         }
-        return report(Error(ErrorKind::usage, one_line(e.what()), "on the command line", "see pgmig --help"));
+        return fail(outcome, Error(ErrorKind::usage, one_line(e.what()), "on the command line", "see pgmig --help"));
     }
 
+    audit_context().command = command_path(app);
     try {
         return action ? action()
-                      : report(Error(ErrorKind::usage, "no command given", "on the command line", "see pgmig --help"));
+                      : fail(outcome,
+                             Error(ErrorKind::usage, "no command given", "on the command line", "see pgmig --help"));
     } catch (const Error& e) {
-        return report(e);
+        return fail(outcome, e);
     } catch (const std::exception& e) {
-        return report(Error(ErrorKind::internal, e.what(), "inside pgmig", "please report this as a bug"));
+        return fail(outcome, Error(ErrorKind::internal, e.what(), "inside pgmig", "please report this as a bug"));
+    }
+}
+
+// Appends the command's line to the audit log; a log that cannot be written is only a warning.
+void write_audit_log(int exit_code, const Outcome& outcome) {
+    if (!outcome.log) return;
+    try {
+        const std::string path = audit_log_path();
+        const std::string problem =
+            append_audit_line(path, audit_record(audit_context(), exit_code, outcome.kind, outcome.message));
+        if (!problem.empty()) {
+            std::fprintf(stderr,
+                         "pgmig: warning: the audit log was not written: %s; check the folder's permissions, or "
+                         "set audit_log in pgmig.toml (or PGMIG_AUDIT_LOG)\n",
+                         problem.c_str());
+        }
+    } catch (const std::exception& e) {
+        std::fprintf(stderr, "pgmig: warning: the audit log was not written: %s\n", e.what());
     }
 }
 
@@ -217,7 +315,11 @@ int run(int argc, char** argv) {
 
 int main(int argc, char** argv) {
     try {
-        return run(argc, argv);
+        audit_context().arguments = redact_arguments(argc, argv);
+        Outcome outcome;
+        const int code = run(argc, argv, outcome);
+        write_audit_log(code, outcome);
+        return code;
     } catch (...) {
         // Only reachable when declaring the command line itself fails: a bug.
         std::fputs("pgmig: error: internal error while setting up the command line, in pgmig; please report this\n",

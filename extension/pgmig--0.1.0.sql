@@ -957,6 +957,130 @@ REVOKE ALL ON FUNCTION migrate_plan(text), migrate_test(text), pgmig.rehearsal_s
 GRANT EXECUTE ON FUNCTION migrate_plan(text), migrate_test(text), pgmig.rehearsal_state(),
     pgmig.rehearsal_effects(jsonb) TO pgmig_admin;
 
+-- ==== issue 6: approvals ====
+-- Four-eyes approvals: a role approves the exact checksum of a registered, pending migration for an
+-- environment; a deploy needs, for every pending migration, an approval of its current checksum by a
+-- role other than the deployer. Approvals are recorded by session_user (the role that logged in),
+-- never current_user, so neither SECURITY DEFINER code nor SET ROLE lets anyone approve as someone else.
+-- Rows are written only by migrate_approve() (SECURITY DEFINER) and never changed: an approval of an
+-- old checksum simply stops counting once the script changes.
+DO $approver$
+BEGIN
+    IF NOT EXISTS (SELECT 1 FROM pg_catalog.pg_roles WHERE rolname = 'pgmig_approver') THEN
+        CREATE ROLE pgmig_approver NOLOGIN;
+    END IF;
+END
+$approver$;
+COMMENT ON ROLE pgmig_approver IS 'pgmig: may approve pending migrations for an environment (four-eyes)';
+GRANT pgmig_reader TO pgmig_approver;
+
+CREATE TABLE pgmig.approvals (
+    id                bigint      GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+    version           text        NOT NULL,
+    name              text        NOT NULL,
+    checksum          text        NOT NULL,   -- the up script's checksum the approver approved
+    environment       text        NOT NULL CHECK (environment <> ''),
+    approved_by       name        NOT NULL DEFAULT SESSION_USER,
+    approved_at       timestamptz NOT NULL DEFAULT pg_catalog.clock_timestamp(),
+    application_name  text        DEFAULT pg_catalog.current_setting('application_name'),
+    client_addr       inet        DEFAULT pg_catalog.inet_client_addr()
+);
+COMMENT ON TABLE pgmig.approvals IS 'one row per approval of a migration''s checksum for an environment; append-only';
+CREATE INDEX approvals_environment_version ON pgmig.approvals (environment, version);
+REVOKE ALL ON pgmig.approvals FROM PUBLIC;
+GRANT SELECT ON pgmig.approvals TO pgmig_reader;
+
+CREATE FUNCTION migrate_approve(version text, environment text, expected_checksum text DEFAULT NULL)
+    RETURNS TABLE (approved_version text, approved_name text, approved_checksum text, approved_for text,
+                   approved_by name, approved_at timestamptz)
+    LANGUAGE plpgsql VOLATILE SECURITY DEFINER
+    SET search_path = pg_catalog, pg_temp
+    AS $$
+DECLARE
+    m pgmig.migrations;
+BEGIN
+    IF $2 IS NULL OR $2 = '' THEN
+        RAISE EXCEPTION 'cannot approve migration %: no environment given', $1
+            USING ERRCODE = 'PM007', HINT = 'name the environment the approval is for, e.g. production';
+    END IF;
+    SELECT * INTO m FROM pgmig.migrations mm WHERE mm.version = $1;
+    IF NOT FOUND THEN
+        RAISE EXCEPTION 'cannot approve migration %: no migration with this version is registered', $1
+            USING ERRCODE = 'PM024',
+                  HINT = 'check the version (migrate_status()); a pgmig_admin registers the files '
+                         '(pgmig approve does so when the approving role may)';
+    END IF;
+    IF m.applied_at IS NOT NULL THEN
+        RAISE EXCEPTION 'cannot approve migration % "%": it is applied already (by %)', m.version, m.name,
+                        m.applied_by
+            USING ERRCODE = 'PM025', HINT = 'only pending migrations need approval; see migrate_status()';
+    END IF;
+    IF pgmig.script_checksum(m.up_sql) <> m.checksum THEN
+        RAISE EXCEPTION 'cannot approve migration % "%": its stored up script does not match its checksum',
+                        m.version, m.name
+            USING ERRCODE = 'PM008', HINT = 'the ledger row was edited outside pgmig: see migrate_verify()';
+    END IF;
+    IF $3 IS NOT NULL AND $3 <> m.checksum THEN
+        RAISE EXCEPTION 'cannot approve migration % "%": the registered script is not the one reviewed',
+                        m.version, m.name
+            USING ERRCODE = 'PM026',
+                  DETAIL = format('registered checksum %s, reviewed checksum %s', left(m.checksum, 12), left($3, 12)),
+                  HINT = 'review the registered script (pgmig.migrations.up_sql), or have the file you reviewed '
+                         'registered, then approve again';
+    END IF;
+    RETURN QUERY
+        INSERT INTO pgmig.approvals AS a (version, name, checksum, environment, approved_by)
+        VALUES (m.version, m.name, m.checksum, $2, SESSION_USER)
+        RETURNING a.version, a.name, a.checksum, a.environment, a.approved_by, a.approved_at;
+END
+$$;
+COMMENT ON FUNCTION migrate_approve(text, text, text) IS
+    'records that session_user approves the registered checksum of a pending migration for an environment';
+
+CREATE FUNCTION migrate_approval_check(environment text, deployer name DEFAULT SESSION_USER)
+    RETURNS TABLE (version text, name text, checksum text, status text, approvers text[], detail text)
+    LANGUAGE sql STABLE
+    SET search_path = pg_catalog, pg_temp
+    AS $$
+    WITH judged AS (
+        SELECT m.version_key, m.version, m.name, m.checksum,
+               ARRAY(SELECT DISTINCT a.approved_by::text FROM pgmig.approvals a
+                      WHERE a.environment = $1 AND a.version = m.version AND a.checksum = m.checksum
+                        AND a.approved_by <> $2 ORDER BY 1) AS others,
+               EXISTS (SELECT 1 FROM pgmig.approvals a
+                        WHERE a.environment = $1 AND a.version = m.version AND a.checksum = m.checksum
+                          AND a.approved_by = $2) AS by_deployer,
+               (SELECT a.checksum FROM pgmig.approvals a
+                 WHERE a.environment = $1 AND a.version = m.version AND a.checksum <> m.checksum
+                 ORDER BY a.id DESC LIMIT 1) AS stale_checksum
+          FROM pgmig.migrations m
+         WHERE m.version IS NOT NULL AND m.applied_at IS NULL
+    )
+    SELECT j.version, j.name, j.checksum,
+           CASE WHEN cardinality(j.others) > 0 THEN 'approved'
+                WHEN j.by_deployer THEN 'self_approved'
+                WHEN j.stale_checksum IS NOT NULL THEN 'checksum_changed'
+                ELSE 'missing' END,
+           j.others,
+           CASE WHEN cardinality(j.others) > 0
+                     THEN format('approved for %s by %s', $1, array_to_string(j.others, ', '))
+                WHEN j.by_deployer
+                     THEN format('approved for %s only by %s, who deploys: a role other than %s must approve it',
+                                 $1, $2, $2)
+                WHEN j.stale_checksum IS NOT NULL
+                     THEN format('approved for %s with checksum %s, but the script changed since (now %s): '
+                                 'it must be approved again', $1, left(j.stale_checksum, 12), left(j.checksum, 12))
+                ELSE format('no approval for %s', $1) END
+      FROM judged j
+     ORDER BY j.version_key
+    $$;
+COMMENT ON FUNCTION migrate_approval_check(text, name) IS
+    'every pending migration with whether a role other than the deployer approved its current checksum';
+
+REVOKE ALL ON FUNCTION migrate_approve(text, text, text), migrate_approval_check(text, name) FROM PUBLIC;
+GRANT EXECUTE ON FUNCTION migrate_approve(text, text, text) TO pgmig_approver;
+GRANT EXECUTE ON FUNCTION migrate_approval_check(text, name) TO pgmig_reader;
+
 -- Last, so that nothing above is audited or blocked while the extension is being created.
 CREATE FUNCTION pgmig.audit_event() RETURNS event_trigger
     AS 'MODULE_PATHNAME', 'pgmig_audit_event' LANGUAGE C;

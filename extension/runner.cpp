@@ -20,6 +20,7 @@ extern "C" {
 
 #include "audit.hpp"
 #include "failure_record.hpp"
+#include "progress.hpp"
 #include "redact.hpp"
 #include "settings.hpp"
 
@@ -205,6 +206,7 @@ std::vector<RunResult> run_plan(LedgerStore& store, pg::Spi& spi, const std::vec
                                 const std::vector<std::vector<Statement>>& scripts, Direction direction) {
     std::vector<RunResult> results;
     results.reserve(plan.size());
+    ProgressReport progress;  // issue 6: what pgmig monitor shows
     for (size_t i = 0; i < plan.size(); ++i) {
         const Migration& m = plan[i];
         const int lock_timeout = m.options.lock_timeout_ms.value_or(settings::lock_timeout_ms());
@@ -215,7 +217,11 @@ std::vector<RunResult> run_plan(LedgerStore& store, pg::Spi& spi, const std::vec
             try {
                 MigrationLimits limits(lock_timeout, statement_timeout);
                 pg::Subtransaction sub;
-                for (const Statement& st : scripts[i]) run_statement(spi, m, direction, st);
+                for (size_t k = 0; k < scripts[i].size(); ++k) {
+                    progress.report(m.label(), direction == Direction::up, i + 1, plan.size(), k + 1,
+                                    scripts[i].size(), scripts[i][k].line, scripts[i][k].text);
+                    run_statement(spi, m, direction, scripts[i][k]);
+                }
                 sub.commit();
                 break;
             } catch (const Error& e) {

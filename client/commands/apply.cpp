@@ -7,6 +7,8 @@
 #include "client/errors.hpp"
 #include "client/integrity.hpp"
 #include "client/migration_files.hpp"
+#include "client/monitor.hpp"
+#include "client/audit_log.hpp"
 #include "client/project.hpp"
 #include "client/sql_names.hpp"
 
@@ -69,6 +71,7 @@ class Applier {
     std::vector<MigrationFile> files_;
     int applied_ = 0;
     std::vector<std::string> lines_;  // "applied ..." lines of the current transaction, printed once it commits
+    std::vector<std::string> versions_;  // versions of those lines, for the audit log once it commits
 };
 
 void Applier::check_target() {
@@ -88,6 +91,7 @@ void Applier::in_transaction(const std::function<void()>& step) {
         {
             Transaction tx(conn_);
             lines_.clear();
+            versions_.clear();
             try {
                 step();
                 Result res = tx.commit();
@@ -95,6 +99,7 @@ void Applier::in_transaction(const std::function<void()>& step) {
                     for (const auto& line : lines_) fmt::print("{}\n", line);
                     std::fflush(stdout);
                     applied_ += static_cast<int>(lines_.size());
+                    for (const auto& v : versions_) audit_note_version(v);  // issue 6: committed, so logged
                     return;
                 }
                 failure = {res.error(), fmt::format("committing, in {}", conn_.target())};
@@ -132,6 +137,7 @@ void Applier::apply_up_to(const std::optional<std::string>& target) {
     for (int i = 0; i < res.rows(); ++i) {
         const std::string ms = res.is_null(i, 3) ? std::string("?") : res.get(i, 3);
         lines_.push_back(fmt::format("{} {} ({} ms)", res.get(i, 2), label_of(res.get_opt(i, 0), res.get(i, 1)), ms));
+        if (!res.is_null(i, 0)) versions_.push_back(res.get(i, 0));
     }
 }
 
@@ -230,6 +236,7 @@ void Applier::run_nontransactional(const PlanItem& item) {
     conn_.exec("RESET lock_timeout; RESET statement_timeout");
     const long long ms = ms_since(start);
     call("SELECT migrate_nontx_finish($1, $2::interval)", {item.version, interval_ms(ms)});
+    audit_note_version(item.version);
     fmt::print("applied {} ({} ms, non-transactional)\n", file.label(), ms);
     std::fflush(stdout);
     ++applied_;
@@ -378,13 +385,20 @@ int run_apply(const GlobalOptions& global, const ApplyOptions& options_given) {
 
     Connection conn = Connection::open(global.dbname);
     require_extension(conn);
+    // issue 6: on a terminal, a second connection shows the progress of this connection's backend.
+    const auto run_with_progress = [&](Applier& applier) {
+        LiveProgress live(global.dbname, PQbackendPID(conn.raw()));
+        const int rc = applier.run();
+        live.stop();
+        return rc;
+    };
     if (options.check_integrity.empty()) {
         Applier applier(conn, options, dir, std::move(files));
-        return applier.run();
+        return run_with_progress(applier);
     }
     const auto before = read_integrity(conn, "checking integrity before applying (nothing was applied)");
     Applier applier(conn, options, dir, std::move(files));
-    const int rc = applier.run();
+    const int rc = run_with_progress(applier);
     const auto after = read_integrity(conn, "checking integrity after applying (the migrations stay applied)");
     return report_integrity_change(before, after, options.check_integrity == "strict", rc);
 }

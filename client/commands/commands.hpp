@@ -92,6 +92,41 @@ struct TestOptions {
     bool json = false;
 };
 
+// ==== issue 6: approvals, audit, monitor ====
+// The connection string of a command with --env: -d wins; else the environment's (pgmig.toml); else "" (the
+// libpq environment). Notes the environment in the audit log.
+std::string connection_for(const GlobalOptions& global, const std::string& env);
+
+struct ApproveOptions {
+    std::vector<std::string> versions;
+    std::string env;  // required: the environment the approval is for
+    std::string dir;
+};
+int run_approve(const GlobalOptions& global, const ApproveOptions& options);
+
+struct ApprovalsOptions {
+    std::string env;       // required
+    std::string deployer;  // check for this role; empty = the connecting role
+    bool json = false;
+};
+// Exit 28 when a pending migration is not approved by a role other than the deployer.
+int run_approvals(const GlobalOptions& global, const ApprovalsOptions& options);
+
+struct AuditShowOptions {
+    std::string env;
+    std::string since;  // a duration (30min, 2h, 7d) or a timestamp; empty = everything
+    bool json = false;
+};
+int run_audit_show(const GlobalOptions& global, const AuditShowOptions& options);
+
+struct MonitorOptions {
+    std::string env;
+    bool once = false;
+    bool json = false;
+    double interval_s = 0.5;
+};
+int run_monitor(const GlobalOptions& global, const MonitorOptions& options);
+
 // Each returns an exit code or throws client::Error.
 int run_init(const InitOptions& options);
 int run_new(const NewOptions& options);

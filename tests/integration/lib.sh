@@ -29,6 +29,9 @@ cleanup() {
     rm -rf "$work"
 }
 trap cleanup EXIT
+# The client's audit log of every command the tests run goes here, not into the checkout (approvals_test.sh
+# also greps it for the suite's passwords).
+export PGMIG_AUDIT_LOG="$work/migration-audit.log"
 
 pass() { passed=$((passed + 1)); echo "ok: $1"; }
 fail() { failed=$((failed + 1)); echo "FAIL: $1: $2"; }

@@ -1,0 +1,275 @@
+# Issue 6 items 8-10: four-eyes approvals (pgmig approve / approvals), the client's audit log file,
+# pgmig audit (DDL audit and history side by side) and live monitoring (pgmig monitor).
+# Sourced by run.sh (see lib.sh for the helpers).
+
+secret="Ap9r0val-S3cret-$$"   # in every connection string below; must never appear in any output or file
+alice="it_alice_$$" bob="it_bob_$$"
+# alice also watches other roles' sessions in pgmig monitor: pg_read_all_stats.
+psql -X -q -d postgres -c "CREATE ROLE $alice LOGIN IN ROLE pgmig_admin, pgmig_approver, pg_read_all_stats" >/dev/null
+psql -X -q -d postgres -c "CREATE ROLE $bob LOGIN IN ROLE pgmig_approver" >/dev/null
+drop_roles() { psql -X -q -d postgres -c "DROP ROLE IF EXISTS $alice, $bob" >/dev/null 2>&1; }
+
+newdb dba
+sql "$dba" "GRANT CREATE ON SCHEMA public TO $alice" >/dev/null
+aproj="$work/approvals"
+mkdir -p "$aproj"
+mig "$aproj/migrations" 1_accounts.sql "CREATE TABLE accounts (id int);" "DROP TABLE accounts;"
+mig "$aproj/migrations" 2_orders.sql "CREATE TABLE orders (id int);" "DROP TABLE orders;"
+cat >"$aproj/pgmig.toml" <<EOF
+audit_log = "logs/audit.log"
+[environments.production]
+dbname_env = "IT_PRODUCTION_URL"
+approval = true
+EOF
+as_alice="host=$PGHOST port=$PGPORT dbname=$dba user=$alice password=$secret"
+as_bob="postgresql://$bob:$secret@/$dba?host=$PGHOST&port=$PGPORT"
+alog="$aproj/logs/audit.log"
+saved_audit_log=${PGMIG_AUDIT_LOG-unset}
+unset PGMIG_AUDIT_LOG   # this test reads pgmig.toml's audit_log
+cd "$aproj" || exit 1
+export IT_PRODUCTION_URL="$as_alice"
+
+# --- approvals: nothing approved, self-approval, another role's approval ----------------------------
+run approvals --env production
+expect "approvals: nothing registered yet is nothing to approve" 0 "no pending migrations"
+psql -X -q -d "$dba" -U "$alice" -c "SELECT migrate_register('1', 'accounts', 'CREATE TABLE accounts (id int);', 'DROP TABLE accounts;')" >/dev/null
+run approvals --env production
+expect "approvals: a pending migration without approval exits 28" 28 "1 of 1 pending migration is not approved" \
+    "migration 1 \"accounts\"" "no approval" "pgmig approve 1 --env production" "other than $alice"
+
+run approve 1 2 --env production
+expect "approve 1 2 as alice (registers the files first)" 0 "approved 1 \"accounts\" for production (checksum " \
+    "approved 2 \"orders\" for production" "as $alice"
+run approvals --env production
+expect "approvals: deployer alice approved them herself: refused (exit 28)" 28 "self_approved" \
+    "approved only by the deployer" "pgmig approve 2 --env production" "as a role other than $alice"
+run approvals --env production --json
+if [ "$rc" -eq 28 ] && python3 -c '
+import json, sys
+d = json.load(sys.stdin)
+assert d["environment"] == "production" and d["approved"] is False, d
+assert [m["status"] for m in d["migrations"]] == ["self_approved", "self_approved"], d
+assert all(len(m["checksum"]) == 64 and m["approvers"] == [] for m in d["migrations"]), d
+' <<<"$out"; then pass "approvals --json: self_approved"; else fail "approvals --json: self_approved" "rc=$rc $(head -c 400 <<<"$out$err")"; fi
+# bob deploys: alice's approvals count for him (-d wins over the environment's connection).
+run approvals --env production -d "$as_bob"
+expect "approvals: deployer bob, approved by alice: ok" 0 "approved for production by $alice"
+# bob approves too: now alice may deploy.
+run approve 1 2 --env production -d "$as_bob"
+expect "approve as bob (no right to register: approves the registered scripts)" 0 "as $bob"
+run approvals --env production
+expect "approvals: deployer alice, approved by bob: ok" 0 "approved for production by $bob"
+run approvals --env staging -d "$as_alice"
+expect "approvals are per environment" 28 "no approval for staging"
+
+# The file changes after the approval: bob's approval is of another script; he cannot approve the new file
+# (he may not register it), alice registers it and the old approvals stop counting.
+mig "$aproj/migrations" 2_orders.sql "CREATE TABLE orders (id bigint);" "DROP TABLE orders;"
+run approve 2 --env production -d "$as_bob"
+expect "approve of a file that is not the registered script exits 29 (PM026)" 29 "not the one reviewed" \
+    "nothing was approved"
+psql -X -q -d "$dba" -U "$alice" -c "SELECT migrate_register('2', 'orders', 'CREATE TABLE orders (id bigint);', 'DROP TABLE orders;')" >/dev/null
+run approvals --env production
+expect "approvals: changed script needs a new approval" 28 "checksum_changed" "its script changed after it was approved"
+run apply --to 1 -d "$as_alice"
+expect "apply 1" 0 "applied 1_accounts"
+run approve 1 --env production -d "$as_bob"
+expect "approve of an applied migration exits 29 (PM025)" 29 "applied already"
+run approve 7 --env production
+expect "approve of a version without a file exits 3" 3 "no migration file has version 7"
+run approve 1 --env nosuch
+expect "approve with an unknown environment exits 3" 3 "nosuch"
+
+# --- the client's audit log -----------------------------------------------------------------------
+if [ -f "$alog" ] && python3 - "$alog" "$alice" "$bob" <<'PY'; then pass "audit log: one line per command with its fields"; else fail "audit log: one line per command with its fields" "$(tail -n 3 "$alog" 2>&1)"; fi
+import json, sys
+lines = [json.loads(l) for l in open(sys.argv[1])]
+alice, bob = sys.argv[2], sys.argv[3]
+assert len(lines) == 15, len(lines)
+for l in lines:
+    for k in ("time", "os_user", "db_role", "environment", "command", "arguments", "versions", "outcome", "duration_ms"):
+        assert k in l, (k, l)
+    assert l["time"].endswith("Z") and "T" in l["time"], l
+approve = [l for l in lines if l["command"] == "approve"]
+assert approve[0]["versions"] == ["1", "2"] and approve[0]["db_role"] == alice, approve[0]
+assert approve[0]["environment"] == "production" and approve[0]["outcome"] == {"status": "ok", "exit_code": 0}, approve[0]
+assert approve[1]["db_role"] == bob and "<conninfo>" in approve[1]["arguments"], approve[1]
+refused = [l for l in lines if l["outcome"]["exit_code"] == 28]
+assert refused and refused[0]["command"] == "approvals" and refused[0]["outcome"]["status"] == "error", refused
+failed = [l for l in lines if l["outcome"]["exit_code"] == 29]
+assert failed[0]["outcome"]["kind"] == "approval_refused" and "not the one reviewed" in failed[0]["outcome"]["message"], failed
+apply = [l for l in lines if l["command"] == "apply"]
+assert apply[0]["versions"] == ["1"], apply
+assert all(l["target"] is None or "password" not in l["target"] for l in lines)
+PY
+if [ "$(stat -c %a "$alog")" = 640 ]; then pass "audit log: mode 0640"; else fail "audit log: mode 0640" "$(stat -c %a "$alog")"; fi
+run status -d "dbname=$dba password=$secret" --bogus-flag
+expect "a usage error is logged too" 2
+if [ "$(tail -n 1 "$alog" | python3 -c 'import json,sys; l=json.load(sys.stdin); print(l["outcome"]["kind"], l["outcome"]["exit_code"], l["arguments"][2])')" = "usage 2 <conninfo>" ]; then
+    pass "audit log: usage error line, conninfo masked"
+else
+    fail "audit log: usage error line, conninfo masked" "$(tail -n 1 "$alog")"
+fi
+PGMIG_AUDIT_LOG="/proc/pgmig-cannot-write/audit.log" run status -d "$as_alice"
+expect "an unwritable audit log is a warning, not a failure" 0 "warning: the audit log was not written"
+PGMIG_AUDIT_LOG="" run status -d "$as_alice"
+lines_before=$(wc -l <"$alog")
+PGMIG_AUDIT_LOG="" run status -d "$as_alice"
+if [ "$rc" -eq 0 ] && [ "$(wc -l <"$alog")" = "$lines_before" ] && [ -z "$err" ]; then pass "PGMIG_AUDIT_LOG= turns the log off"; else fail "PGMIG_AUDIT_LOG= turns the log off" "rc=$rc $err"; fi
+
+# --- pgmig audit: DDL audit and history side by side ------------------------------------------------
+sql "$dba" "CREATE TABLE sneaky (id int)" >/dev/null
+run audit -d "$as_alice"
+expect "pgmig audit: merged trail" 0 "TIME (UTC)" "migration" "apply" "CREATE TABLE" "public.accounts" "public.sneaky" "[OUT OF BAND]"
+if grep "public.accounts" <<<"$out" | grep -q "OUT OF BAND"; then fail "pgmig audit: migration DDL is not out of band" "$out"; else pass "pgmig audit: migration DDL is not out of band"; fi
+run audit --json --since 1h -d "$as_alice"
+if [ "$rc" -eq 0 ] && python3 -c '
+import json, sys
+d = json.load(sys.stdin)
+assert any(e["object"] == "public.sneaky" and e["out_of_band"] for e in d["ddl_audit"]), d["ddl_audit"]
+assert any(e["what"] == "apply" and e["version"] == "1" for e in d["history"]), d["history"]
+assert len(d["events"]) == len(d["ddl_audit"]) + len(d["history"])
+ats = [e["at"] for e in d["events"]]
+assert ats == sorted(ats), ats
+' <<<"$out"; then pass "pgmig audit --json --since 1h"; else fail "pgmig audit --json --since 1h" "rc=$rc $(head -c 300 <<<"$out$err")"; fi
+run audit --since "2999-01-01 00:00:00+00" -d "$as_alice"
+expect "pgmig audit --since a future timestamp: nothing" 0 "no audit events since"
+run audit --since yesterdayish -d "$as_alice"
+expect "pgmig audit --since garbage is a usage error" 2 "neither a duration nor a timestamp"
+run audit verify --anchor "$aproj/anchor.jsonl" -d "$as_alice"
+expect "pgmig audit verify still works" 0 "audit chain intact"
+
+# --- pgmig monitor: a migration waiting on a lock held by another session ---------------------------
+run monitor --once -d "$as_alice"
+expect "monitor: nothing running" 0 "no migration running"
+mig "$aproj/migrations" 3_orders_note.sql "ALTER TABLE accounts ADD COLUMN note text;" "ALTER TABLE accounts DROP COLUMN note;"
+sql "$dba" "GRANT SELECT ON accounts TO $bob" >/dev/null
+# The blocker: a session idle in a transaction that holds a lock on accounts.
+mkfifo "$work/blocker.in"
+PGAPPNAME=it_blocker psql -X -q -d "$dba" <"$work/blocker.in" >/dev/null 2>&1 &
+blocker_psql=$!
+exec 7>"$work/blocker.in"
+# Its last statement holds the test's secret where redaction cannot isolate it (a DO block): withheld.
+echo "BEGIN; LOCK TABLE accounts IN ACCESS SHARE MODE; DO \$\$ BEGIN PERFORM 'ALTER ROLE x PASSWORD ''$secret'''; END \$\$;" >&7
+for _ in $(seq 50); do
+    [ "$(sql "$dba" "SELECT count(*) FROM pg_locks l JOIN pg_stat_activity a USING (pid) WHERE a.application_name = 'it_blocker' AND l.relation = 'accounts'::regclass")" = 1 ] && break
+    sleep 0.1
+done
+blocker_pid=$(sql "$dba" "SELECT pid FROM pg_stat_activity WHERE application_name = 'it_blocker'")
+PGOPTIONS="-c pgmig.lock_timeout=60s" "$bin" apply -d "$as_alice" >"$work/apply.out" 2>"$work/apply.err" &
+apply_pid=$!
+seen=""
+for _ in $(seq 100); do
+    run monitor --once --json -d "$as_alice"
+    # pg_stat_activity and pg_locks are read a moment apart: wait until both show migration 3 waiting.
+    if [ "$rc" -eq 0 ] && grep -q AccessExclusiveLock <<<"$out" && grep -q '"version": "3"' <<<"$out"; then seen=1; break; fi
+    sleep 0.1
+done
+cat >"$work/monitor_check.py" <<'PY'
+import json, sys
+d = json.load(sys.stdin)
+s = [x for x in d["sessions"] if x["migration"]]
+assert len(s) == 1, d
+s = s[0]
+m = s["migration"]
+assert m["version"] == "3" and m["index"] == 2 and m["count"] == 2 and m["statement"] == 1 and m["statements"] == 1, m
+assert m["direction"] == "up" and m["transactional"] is True, m
+assert s["statement"].startswith("ALTER TABLE accounts ADD COLUMN note"), s["statement"]
+assert s["lock_waits"] == [{"locktype": "relation", "relation": "accounts", "mode": "AccessExclusiveLock"}], s["lock_waits"]
+assert [b["pid"] for b in s["blockers"]] == [int(sys.argv[1])], s["blockers"]
+assert s["blockers"][0]["state"] == "idle in transaction", s["blockers"]
+assert s["blockers"][0]["statement"] == "(statement withheld: it may hold a secret)", s["blockers"]
+assert s["wait_event_type"] == "Lock" and s["elapsed_ms"] >= 0, s
+PY
+if [ -n "$seen" ] && python3 "$work/monitor_check.py" "$blocker_pid" <<<"$out"; then pass "monitor --json: the waiting migration, its lock and its blocker"; else fail "monitor --json: the waiting migration, its lock and its blocker" "rc=$rc $(head -c 600 <<<"$out$err")"; fi
+run monitor --once -d "$as_alice"
+expect "monitor (text): migration, lock and blocker" 0 "migration 3 \"orders_note\" 2/2, statement 1/1 (line 1)" \
+    "waiting for AccessExclusiveLock on accounts" "blocked by pid $blocker_pid" "idle in transaction"
+echo "COMMIT;" >&7
+exec 7>&-
+wait "$blocker_psql"
+wait "$apply_pid"
+apply_rc=$?
+if [ "$apply_rc" -eq 0 ] && grep -q "applied 3_orders_note" "$work/apply.out" && ! grep -q $'\r' "$work/apply.out"; then
+    pass "apply waited for the lock, then applied; no progress line when stdout is not a terminal"
+else
+    fail "apply waited for the lock, then applied" "rc=$apply_rc $(cat "$work/apply.out" "$work/apply.err")"
+fi
+run monitor --once --json -d "$as_alice"
+if [ "$rc" -eq 0 ] && python3 -c 'import json,sys; assert json.load(sys.stdin)["sessions"] == []' <<<"$out"; then pass "monitor --json: nothing running after the run"; else fail "monitor --json: nothing running after the run" "$out"; fi
+# On a terminal (script(1) gives apply a pty), apply draws its progress line with \r and clears it.
+mig "$aproj/migrations" 4_slow.sql "SELECT pg_sleep(1.5);" ""
+if command -v script >/dev/null; then
+    script -qec "$bin apply -d '$as_alice'" /dev/null >"$work/tty.out" 2>&1
+    if grep -q "migration 4 \"slow\" 1/1, statement 1/1" "$work/tty.out" && grep -q "applied 4_slow" "$work/tty.out"; then
+        pass "apply on a terminal shows the progress line"
+    else
+        fail "apply on a terminal shows the progress line" "$(head -c 400 "$work/tty.out" | tr '\r\033' '<^')"
+    fi
+else
+    fail "apply on a terminal shows the progress line" "script(1) is missing (bsdutils)"
+fi
+
+# An index build: CREATE INDEX CONCURRENTLY (a non-transactional migration) waits for a writer's open
+# transaction before it builds; that phase of pg_stat_progress_create_index is deterministic.
+{ echo "-- pgmig:no-transaction"; echo "-- pgmig:up"
+  echo "CREATE INDEX CONCURRENTLY accounts_note ON accounts (note);"
+  echo "-- pgmig:down"; echo "DROP INDEX CONCURRENTLY accounts_note;"; } >"$aproj/migrations/5_note_index.sql"
+mkfifo "$work/writer.in"
+PGAPPNAME=it_writer psql -X -q -d "$dba" <"$work/writer.in" >/dev/null 2>&1 &
+writer_psql=$!
+exec 8>"$work/writer.in"
+echo "BEGIN; INSERT INTO accounts (id) VALUES (1);" >&8
+for _ in $(seq 50); do
+    [ "$(sql "$dba" "SELECT state FROM pg_stat_activity WHERE application_name = 'it_writer'")" = "idle in transaction" ] && break
+    sleep 0.1
+done
+writer_pid=$(sql "$dba" "SELECT pid FROM pg_stat_activity WHERE application_name = 'it_writer'")
+"$bin" apply -d "$as_alice" >"$work/apply5.out" 2>"$work/apply5.err" &
+apply_pid=$!
+seen=""
+for _ in $(seq 100); do
+    run monitor --once --json -d "$as_alice"
+    if [ "$rc" -eq 0 ] && grep -q "waiting for writers before build" <<<"$out"; then seen=1; break; fi
+    sleep 0.1
+done
+cat >"$work/index_check.py" <<'PY'
+import json, sys
+d = json.load(sys.stdin)
+s = [x for x in d["sessions"] if x["index_build"]]
+assert len(s) == 1, d
+s = s[0]
+m = s["migration"]
+assert m["version"] == "5" and m["transactional"] is False and m["statement"] == 1, m
+assert s["statement"].startswith("CREATE INDEX CONCURRENTLY accounts_note ON accounts"), s["statement"]
+ix = s["index_build"]
+assert ix["phase"] == "waiting for writers before build" and ix["relation"] == "accounts", ix
+assert ix["index"] == "accounts_note", ix
+assert [b["pid"] for b in s["blockers"]] == [int(sys.argv[1])], s["blockers"]
+assert s["lock_waits"] and s["lock_waits"][0]["locktype"] == "virtualxid", s["lock_waits"]
+PY
+if [ -n "$seen" ] && python3 "$work/index_check.py" "$writer_pid" <<<"$out"; then pass "monitor --json: index build phase of a non-transactional migration"; else fail "monitor --json: index build phase of a non-transactional migration" "rc=$rc $(head -c 800 <<<"$out$err")"; fi
+run monitor --once -d "$as_alice"
+expect "monitor (text): index build" 0 "migration 5 \"note_index\", statement 1 [non-transactional]" \
+    "index accounts_note waiting for writers before build" "blocked by pid $writer_pid"
+echo "COMMIT;" >&8
+exec 8>&-
+wait "$writer_psql"
+wait "$apply_pid"
+apply_rc=$?
+if [ "$apply_rc" -eq 0 ] && grep -q "applied 5_note_index" "$work/apply5.out"; then pass "the index build went on once the writer committed"; else fail "the index build went on once the writer committed" "rc=$apply_rc $(cat "$work/apply5.out" "$work/apply5.err")"; fi
+
+# --- no secret anywhere -----------------------------------------------------------------------------
+if grep -rqF -- "$secret" "$aproj" "$work/out" "$work/err" "$work/apply.out" "$work/apply.err" "$work/tty.out" "$work/apply5.out" "$work/apply5.err"; then
+    fail "approvals/audit/monitor: the password appears in no output, log or file" "$(grep -rlF -- "$secret" "$aproj" "$work" | head -3)"
+else
+    pass "approvals/audit/monitor: the password appears in no output, log or file"
+fi
+if [ "$(sql "$dba" "SELECT count(*) FROM pgmig.approvals a WHERE a::text LIKE '%$secret%'")" = 0 ]; then pass "approvals rows hold no secret"; else fail "approvals rows hold no secret" "found"; fi
+
+cd "$root" || exit 1
+unset IT_PRODUCTION_URL
+if [ "$saved_audit_log" != unset ]; then export PGMIG_AUDIT_LOG="$saved_audit_log"; fi
+sql "$dba" "DROP OWNED BY $alice, $bob" >/dev/null 2>&1
+psql -X -q -d postgres -c "DROP DATABASE IF EXISTS $dba" >/dev/null 2>&1
+drop_roles
