@@ -199,13 +199,23 @@ Attempt post_webhook(const AlertTarget& target, const std::string& url, const st
     curl_easy_setopt(curl.get(), CURLOPT_WRITEDATA, &response);
 
     const CURLcode code = curl_easy_perform(curl.get());
-    if (code != CURLE_OK) return {false, retryable_curl_code(code), curl_reason(code, error_buffer, url)};
+    if (code != CURLE_OK) {
+        std::string reason = curl_reason(code, error_buffer, url);
+        if (code == CURLE_OPERATION_TIMEDOUT) {
+            reason += fmt::format(" (timeout {}ms); check that the receiver is up and answers in time", target.timeout_ms);
+        } else if (code == CURLE_COULDNT_CONNECT || code == CURLE_COULDNT_RESOLVE_HOST) {
+            reason += "; check the URL's host and port and that the receiver is up";
+        }
+        return {false, retryable_curl_code(code), reason};
+    }
     long status = 0;
     curl_easy_getinfo(curl.get(), CURLINFO_RESPONSE_CODE, &status);
     if (status >= 200 && status < 300) return {true, false, {}};
     std::string reason = fmt::format("HTTP status {}", status);
     const std::string said = truncated(one_line(response), 200);
     if (!said.empty()) reason += fmt::format(" ({})", said);
+    if (status == 401 || status == 403) reason += "; check the signing key (secret_env) the receiver expects";
+    else if (status == 404) reason += "; check the URL";
     return {false, retryable_http_status(status), reason};
 }
 
@@ -240,6 +250,13 @@ Attempt send_mail(const AlertTarget& target, const std::string& message, const s
     curl_easy_getinfo(curl.get(), CURLINFO_RESPONSE_CODE, &reply);
     std::string reason = curl_reason(code, error_buffer, {});
     if (reply > 0) reason += fmt::format(" (server reply {})", reply);
+    if (code == CURLE_LOGIN_DENIED) {
+        reason += fmt::format("; check username and the password in {}", target.password_env);
+    } else if (code == CURLE_USE_SSL_FAILED) {
+        reason += "; the server offers no STARTTLS: use smtps:// if it speaks TLS, or starttls = \"auto\" on a trusted network";
+    } else if (code == CURLE_COULDNT_CONNECT || code == CURLE_COULDNT_RESOLVE_HOST || code == CURLE_OPERATION_TIMEDOUT) {
+        reason += "; check the smtp URL's host and port and that the server is up";
+    }
     // A temporary SMTP refusal (4xx) or a broken connection is worth another attempt; a refused login, a
     // permanent refusal (5xx) or a missing STARTTLS is not.
     bool retry = retryable_curl_code(code) || (reply >= 400 && reply < 500);
