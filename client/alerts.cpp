@@ -381,7 +381,7 @@ std::string hmac_sha256_hex(std::string_view key, std::string_view data) {
         throw Error(ErrorKind::internal, "HMAC-SHA256 failed", "signing an alert", "please report this as a bug");
     }
     std::string hex;
-    hex.reserve(2 * length);
+    hex.reserve(2 * static_cast<size_t>(length));
     for (unsigned int i = 0; i < length; ++i) hex += fmt::format("{:02x}", digest[i]);
     return hex;
 }
@@ -558,8 +558,7 @@ AlertDatabase alert_database_from_conninfo(const std::string& conninfo) {
         for (PQconninfoOption* o = options; o->keyword != nullptr; ++o) {
             if (o->val == nullptr || o->val[0] == '\0') continue;
             const std::string key = o->keyword;
-            if (key == "host") db.host = o->val;
-            else if (key == "hostaddr" && db.host.empty()) db.host = o->val;
+            if (key == "host" || (key == "hostaddr" && db.host.empty())) db.host = o->val;
             else if (key == "port") db.port = o->val;
             else if (key == "dbname") db.dbname = o->val;
             else if (key == "user") db.user = o->val;
@@ -590,6 +589,7 @@ std::vector<Delivery> send_alerts(const ProjectConfig& config, const std::vector
                                   const AlertEvent& event, bool quiet) {
     require_alert_targets(config, targets);
     std::vector<const AlertTarget*> chosen;
+    chosen.reserve(targets.size());
     for (const auto& name : targets) chosen.push_back(&config.alerts.at(name));
     ensure_curl_initialised();
     std::vector<Delivery> out;
