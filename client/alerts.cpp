@@ -611,6 +611,11 @@ std::vector<Delivery> send_alerts(const ProjectConfig& config, const std::vector
     return out;
 }
 
+AlertDatabase alert_database_from_connection(const PGconn* conn) {
+    auto text = [](const char* value) { return value != nullptr ? std::string(value) : std::string(); };
+    return {text(PQhost(conn)), text(PQport(conn)), text(PQdb(conn)), text(PQuser(conn))};
+}
+
 std::vector<Delivery> send_alerts(const ProjectConfig& config, const Environment& env, const AlertEvent& event,
                                   bool quiet) {
     return send_alerts(config, env.alerts, event, quiet);

@@ -4,6 +4,7 @@
 
 #include "client/config.hpp"
 
+#include <libpq-fe.h>
 #include <nlohmann/json.hpp>
 
 #include <chrono>
@@ -74,6 +75,9 @@ bool all_delivered(const std::vector<Delivery>& deliveries);
 // The database of a connection string (host, port, dbname, user; libpq's PG* variables fill what it lacks).
 // Never the password. An unparsable string gives an empty AlertDatabase (the string is not echoed).
 AlertDatabase alert_database_from_conninfo(const std::string& conninfo);
+
+// The database of an open (or failed) libpq connection: host, port, dbname, user as libpq resolved them.
+AlertDatabase alert_database_from_connection(const PGconn* conn);
 
 // ---- building blocks, exposed for unit tests --------------------------------------------------------------
 

@@ -78,11 +78,6 @@ void print_deliveries(const std::vector<Delivery>& deliveries, const std::string
     }
 }
 
-AlertDatabase database_of(const Connection& conn) {
-    auto text = [](const char* value) { return value != nullptr ? std::string(value) : std::string(); };
-    return {text(PQhost(conn.raw())), text(PQport(conn.raw())), text(PQdb(conn.raw())), text(PQuser(conn.raw()))};
-}
-
 // LISTEN, then the newest audit id (where catching up after a reconnect starts). Returns nullopt, with the
 // reason in `error`, when the connection cannot do it.
 std::optional<long long> start_listening(const Connection& conn, std::string& error) {
@@ -219,7 +214,7 @@ int run_watch(const GlobalOptions& global, const WatchOptions& options) {
         AlertEvent event;
         event.event = "drift_detected";
         event.environment = env != nullptr ? env->name : std::string();
-        event.database = database_of(*conn);
+        event.database = alert_database_from_connection(conn->raw());
         event.drift = std::move(drift);
         event.extra = {{"source", source}};
         for (const auto& object : event.drift) fmt::print("drift: {}\n", drift_line(object));
