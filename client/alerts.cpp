@@ -205,6 +205,8 @@ Attempt post_webhook(const AlertTarget& target, const std::string& url, const st
             reason += fmt::format(" (timeout {}ms); check that the receiver is up and answers in time", target.timeout_ms);
         } else if (code == CURLE_COULDNT_CONNECT || code == CURLE_COULDNT_RESOLVE_HOST) {
             reason += "; check the URL's host and port and that the receiver is up";
+        } else if (code == CURLE_PEER_FAILED_VERIFICATION) {
+            reason += "; the receiver's certificate is not trusted by the system's CA store (or names another host)";
         }
         return {false, retryable_curl_code(code), reason};
     }
@@ -256,6 +258,8 @@ Attempt send_mail(const AlertTarget& target, const std::string& message, const s
         reason += "; the server offers no STARTTLS: use smtps:// if it speaks TLS, or starttls = \"auto\" on a trusted network";
     } else if (code == CURLE_COULDNT_CONNECT || code == CURLE_COULDNT_RESOLVE_HOST || code == CURLE_OPERATION_TIMEDOUT) {
         reason += "; check the smtp URL's host and port and that the server is up";
+    } else if (code == CURLE_PEER_FAILED_VERIFICATION) {
+        reason += "; the server's certificate is not trusted by the system's CA store (or names another host)";
     }
     // A temporary SMTP refusal (4xx) or a broken connection is worth another attempt; a refused login, a
     // permanent refusal (5xx) or a missing STARTTLS is not.

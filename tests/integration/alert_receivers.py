@@ -4,8 +4,9 @@ HMAC signature, and an SMTP sink (with optional AUTH PLAIN/LOGIN) that records e
 
   alert_receivers.py http --mode ok|fail:N|hang|status:CODE --record FILE --port-file FILE
       (the HMAC key comes from the environment variable RECEIVER_SECRET; unset: signatures are not required)
-  alert_receivers.py smtp --record FILE --port-file FILE [--user NAME]
-      (with --user, AUTH is required and the password comes from RECEIVER_SMTP_PASSWORD)
+  alert_receivers.py smtp --record FILE --port-file FILE [--user NAME] [--tls-cert CERT --tls-key KEY]
+      (with --user, AUTH is required and the password comes from RECEIVER_SMTP_PASSWORD; with --tls-cert,
+      STARTTLS is offered and every STARTTLS command is recorded)
 
 Each request or message is one JSON line in FILE. Secrets are never written to FILE.
 """
@@ -16,6 +17,7 @@ import hashlib
 import hmac
 import json
 import os
+import ssl
 import sys
 import threading
 import time
@@ -87,7 +89,7 @@ def run_smtp(args):
         def send(line):
             writer.write((line + "\r\n").encode())
 
-        session = {"auth_user": None, "auth_ok": False, "mail_from": None, "rcpt": [], "tls_offered": False}
+        session = {"auth_user": None, "auth_ok": False, "mail_from": None, "rcpt": [], "tls": False}
 
         def check(user, pw):
             ok = args.user is not None and user == args.user and pw == password
@@ -106,6 +108,8 @@ def run_smtp(args):
             if verb in ("EHLO", "HELO"):
                 if verb == "EHLO":
                     lines = ["250-localhost"]
+                    if args.tls_cert and not session["tls"]:
+                        lines.append("250-STARTTLS")
                     if args.user:
                         lines.append("250-AUTH PLAIN LOGIN")
                     lines.append("250 8BITMIME")
@@ -113,6 +117,19 @@ def run_smtp(args):
                         send(ln)
                 else:
                     send("250 localhost")
+            elif verb == "STARTTLS" and args.tls_cert:
+                record(args.record, {"starttls": True})
+                send("220 ready to start TLS")
+                await writer.drain()
+                context = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
+                context.load_cert_chain(args.tls_cert, args.tls_key)
+                try:
+                    await writer.start_tls(context)
+                except (ssl.SSLError, ConnectionError, OSError) as e:
+                    record(args.record, {"tls_failed": str(e)[:200]})
+                    break
+                session["tls"] = True
+                continue
             elif verb == "AUTH":
                 parts = line.split(" ")
                 mech = parts[1].upper() if len(parts) > 1 else ""
@@ -161,7 +178,7 @@ def run_smtp(args):
                     if d in (".\r\n", ".\n", ""):
                         break
                     data.append(d[1:] if d.startswith("..") else d)
-                record(args.record, {"mail_from": session["mail_from"], "rcpt": session["rcpt"],
+                record(args.record, {"mail_from": session["mail_from"], "rcpt": session["rcpt"], "tls": session["tls"],
                                      "auth_user": session["auth_user"], "auth_ok": session["auth_ok"],
                                      "data": "".join(data)})
                 send("250 queued")
@@ -195,6 +212,8 @@ def main():
     p.add_argument("--record", required=True)
     p.add_argument("--port-file", required=True)
     p.add_argument("--user")
+    p.add_argument("--tls-cert")
+    p.add_argument("--tls-key")
     args = p.parse_args()
     if args.kind == "http":
         run_http(args)

@@ -34,6 +34,10 @@ receiver reject http --mode status:400
 RECEIVER_SECRET=$alert_secret receiver drift http --mode ok
 RECEIVER_SMTP_PASSWORD=$smtp_password receiver mail smtp --user pgmig-test
 receiver mailopen smtp
+# A sink that offers STARTTLS with a certificate no CA store trusts.
+openssl req -x509 -newkey rsa:2048 -nodes -keyout "$alerts_dir/tls.key" -out "$alerts_dir/tls.crt" -days 1 \
+    -subj /CN=127.0.0.1 >/dev/null 2>&1
+receiver mailstarttls smtp --tls-cert "$alerts_dir/tls.crt" --tls-key "$alerts_dir/tls.key"
 if [ -n "$port_hook" ] && [ -n "$port_mail" ] && [ -n "$port_mailopen" ] && [ -n "$port_drift" ]; then
     pass "alerts: receivers started"
 else
@@ -131,6 +135,15 @@ smtp = "smtp://127.0.0.1:$port_mailopen"
 from = "pgmig@example.com"
 to = ["dba@example.com"]
 starttls = "always"
+retries = 2
+retry_wait = "100ms"
+
+[alerts.mailstarttls]
+type = "email"
+smtp = "smtp://127.0.0.1:$port_mailstarttls"
+from = "pgmig@example.com"
+to = ["dba@example.com"]
+starttls = "auto"
 retries = 2
 retry_wait = "100ms"
 
@@ -235,6 +248,12 @@ run alert test --target mailtls
 alerts_log
 expect "starttls=always without STARTTLS offered: not sent, not retried" 25 "alert 'mailtls' not delivered after 1 attempt" "STARTTLS not supported" "use smtps://"
 if [ "$(lines mailopen)" = "$before" ]; then pass "starttls=always: no cleartext message"; else fail "starttls=always: no cleartext message" "a message was sent"; fi
+run alert test --target mailstarttls
+alerts_log
+expect "starttls=auto: upgrades when offered; an untrusted certificate fails, not retried" 25 \
+    "alert 'mailstarttls' not delivered after 1 attempt" "certificate"
+check=$(python3 -c "import json,sys; rs=[json.loads(l) for l in open(sys.argv[1])]; print(rs[0].get('starttls') is True and not any('data' in r for r in rs))" "$alerts_dir/mailstarttls.jsonl" 2>&1)
+if [ "$check" = True ]; then pass "starttls=auto: STARTTLS sent, no message in clear"; else fail "starttls=auto: STARTTLS sent, no message in clear" "$check $(cat "$alerts_dir/mailstarttls.jsonl")"; fi
 run alert test --target mailbadpw
 alerts_log
 expect "wrong SMTP password: refused, not retried" 25 "alert 'mailbadpw' not delivered after 1 attempt" "Login denied" "check username and the password in IT_SMTP_BADPW"
