@@ -34,6 +34,7 @@ std::string_view kind_name(ErrorKind kind) {
         case ErrorKind::scratch_database: return "scratch_database";
         case ErrorKind::integrity: return "integrity";
         case ErrorKind::integrity_regressed: return "integrity_regressed";
+        case ErrorKind::alert_failed: return "alert_failed";
         case ErrorKind::approval_missing: return "approval_missing";
         case ErrorKind::approval_refused: return "approval_refused";
     }

@@ -28,6 +28,7 @@ enum class ErrorKind {
     scratch_database,  // pgmig test: the scratch database could not be created or filled, or the run was interrupted
     integrity,         // migrate_check_integrity() found problems of severity error (check-integrity, validate)
     integrity_regressed,  // apply --check-integrity=strict: applied, but new integrity problems appeared
+    alert_failed,      // an alert could not be delivered (pgmig alert test, pgmig watch)
     // ==== issue 6: approvals ====
     approval_missing,   // a pending migration is not approved by a role other than the deployer (four-eyes)
     approval_refused,   // PM025 (already applied) or PM026 (not the reviewed script): nothing was approved
@@ -42,7 +43,7 @@ struct ErrorKindInfo {
 inline constexpr int kExitOk = 0;
 
 // Keep in step with docs/ (exit codes are a contract with scripts and CI).
-inline constexpr std::array<ErrorKindInfo, 20> kErrorKinds{{
+inline constexpr std::array<ErrorKindInfo, 21> kErrorKinds{{
     {ErrorKind::internal, 1, "internal error"},
     {ErrorKind::usage, 2, "usage error (bad command line)"},
     {ErrorKind::input, 3, "bad migration files or input"},
@@ -61,6 +62,7 @@ inline constexpr std::array<ErrorKindInfo, 20> kErrorKinds{{
     {ErrorKind::scratch_database, 16, "pgmig test: the scratch database could not be created or filled, or interrupted"},
     {ErrorKind::integrity, 17, "the data has integrity problems (migrate_check_integrity errors)"},
     {ErrorKind::integrity_regressed, 18, "applied, but new integrity problems appeared (--check-integrity=strict)"},
+    {ErrorKind::alert_failed, 25, "an alert could not be delivered (pgmig alert test, pgmig watch)"},
     {ErrorKind::approval_missing, 28, "a pending migration is not approved by a role other than the deployer"},
     {ErrorKind::approval_refused, 29, "approval refused: already applied (PM025) or not the reviewed script (PM026)"},
 }};

@@ -1,6 +1,7 @@
 // pgmig's command line: the one place that declares every command and option (the --help text comes from here).
 #include "client/audit_log.hpp"
 #include "client/commands/commands.hpp"
+#include "client/config.hpp"
 #include "client/errors.hpp"
 
 #include <CLI/CLI.hpp>
@@ -255,6 +256,40 @@ int run(int argc, char** argv, Outcome& outcome) {
     monitor_cmd->add_flag("--json", monitor.json, "Print JSON (implies --once)");
     monitor_cmd->add_option("--interval", monitor.interval_s, "Seconds between refreshes")->capture_default_str();
     monitor_cmd->callback([&] { action = [&] { return run_monitor(global, monitor); }; });
+
+    // ==== issue 6: alerts + watch ====
+    const char* const alert_env_help =
+        "Environment of pgmig.toml: its alert targets, and its database (-d wins over the environment's dbname)";
+    const char* const target_help =
+        "Alert target ([alerts.NAME] of pgmig.toml; repeatable); default: the environment's alerts, else every target";
+    AlertTestOptions alert_test;
+    auto* alert_cmd = app.add_subcommand("alert", "Alerts (webhooks, email) of pgmig.toml");
+    alert_cmd->require_subcommand(1);
+    auto* alert_test_cmd = alert_cmd->add_subcommand(
+        "test", "Send a test alert to the targets and say which were delivered (exit 25 when any was not)");
+    alert_test_cmd->add_option("--env", alert_test.env, alert_env_help);
+    alert_test_cmd->add_option("--target", alert_test.targets, target_help);
+    std::vector<std::string> alert_event_names{"test"};
+    for (const char* e : kAlertEvents) alert_event_names.emplace_back(e);
+    alert_test_cmd
+        ->add_option("--event", alert_test.event,
+                     "Event to send: test (goes to every target) or a real event's name, which goes only to the "
+                     "targets that subscribe to it")
+        ->check(CLI::IsMember(alert_event_names))
+        ->capture_default_str();
+    alert_test_cmd->add_flag("--json", alert_test.json, "Print the deliveries as JSON");
+    alert_test_cmd->callback([&] { action = [&] { return run_alert_test(global, alert_test); }; });
+
+    WatchOptions watch;
+    auto* watch_cmd = app.add_subcommand(
+        "watch",
+        "LISTEN pgmig_drift and send a drift_detected alert at once for each out-of-band DDL; reconnects with "
+        "backoff (and catches up on DDL missed meanwhile); stops on SIGINT/SIGTERM");
+    watch_cmd->add_option("--env", watch.env, alert_env_help);
+    watch_cmd->add_option("--target", watch.targets, target_help);
+    watch_cmd->add_flag("--once", watch.once, "Exit after the first drift alert");
+    watch_cmd->add_option("--timeout", watch.timeout, "Stop watching after this long (30s, 5min); default: never");
+    watch_cmd->callback([&] { action = [&] { return run_watch(global, watch); }; });
 
     try {
         app.parse(argc, argv);

@@ -127,6 +127,23 @@ struct MonitorOptions {
 };
 int run_monitor(const GlobalOptions& global, const MonitorOptions& options);
 
+// ==== issue 6: alerts + watch ====
+struct AlertTestOptions {
+    std::string env;                   // --env: the environment's alerts (and its database, described)
+    std::vector<std::string> targets;  // --target (repeatable): these targets instead
+    std::string event = "test";        // "test" (every target) or one of kAlertEvents (subscribers only)
+    bool json = false;
+};
+int run_alert_test(const GlobalOptions& global, const AlertTestOptions& options);
+
+struct WatchOptions {
+    std::string env;
+    std::vector<std::string> targets;
+    bool once = false;    // exit after the first drift alert
+    std::string timeout;  // stop watching after this long ("" = until SIGINT/SIGTERM)
+};
+int run_watch(const GlobalOptions& global, const WatchOptions& options);
+
 // Each returns an exit code or throws client::Error.
 int run_init(const InitOptions& options);
 int run_new(const NewOptions& options);
