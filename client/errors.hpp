@@ -26,6 +26,13 @@ enum class ErrorKind {
     lint_failed,       // lint found findings at or above the threshold (pgmig lint; PM017 from migrate_apply)
     integrity,         // migrate_check_integrity() found problems of severity error (check-integrity, validate)
     integrity_regressed,  // apply --check-integrity=strict: applied, but new integrity problems appeared
+    // ==== issue 6: backups ====
+    backup_failed,      // a backup or restore could not be done (no key, pg_dump/pg_restore failed, cannot write)
+    backup_wrong_key,   // the backup was encrypted with another key
+    backup_corrupted,   // a backup failed authentication, its checksum, or pg_restore --list
+    backup_truncated,   // a backup ends before its final chunk
+    backup_manifest,    // a backup's manifest is missing or invalid
+    restore_mismatch,   // the restored database's fingerprint differs from the manifest's
 };
 
 struct ErrorKindInfo {
@@ -37,7 +44,7 @@ struct ErrorKindInfo {
 inline constexpr int kExitOk = 0;
 
 // Keep in step with docs/ (exit codes are a contract with scripts and CI).
-inline constexpr std::array<ErrorKindInfo, 16> kErrorKinds{{
+inline constexpr std::array<ErrorKindInfo, 22> kErrorKinds{{
     {ErrorKind::internal, 1, "internal error"},
     {ErrorKind::usage, 2, "usage error (bad command line)"},
     {ErrorKind::input, 3, "bad migration files or input"},
@@ -54,6 +61,12 @@ inline constexpr std::array<ErrorKindInfo, 16> kErrorKinds{{
     {ErrorKind::lint_failed, 14, "lint found findings at or above the threshold (PM017: pgmig.lint_block)"},
     {ErrorKind::integrity, 17, "the data has integrity problems (migrate_check_integrity errors)"},
     {ErrorKind::integrity_regressed, 18, "applied, but new integrity problems appeared (--check-integrity=strict)"},
+    {ErrorKind::backup_failed, 19, "a backup or restore could not be done (key, pg_dump, pg_restore, files)"},
+    {ErrorKind::backup_wrong_key, 20, "the backup was encrypted with another key"},
+    {ErrorKind::backup_corrupted, 21, "the backup is corrupted (authentication, checksum or pg_restore --list failed)"},
+    {ErrorKind::backup_truncated, 22, "the backup is truncated"},
+    {ErrorKind::backup_manifest, 23, "the backup's manifest is missing or invalid"},
+    {ErrorKind::restore_mismatch, 24, "the restored database's fingerprint differs from the backup's"},
 }};
 
 int exit_code(ErrorKind kind);
