@@ -134,6 +134,15 @@ bk_run restore "$bk_file" --to "$bk_new" -d "dbname=postgres password=$bk_passwo
 expect "restore into a new database" 0 "restored" "fingerprint $bk_fp equals"
 if [ "$(sql "$bk_new" "SELECT migrate_fingerprint()")" = "$bk_fp" ] && [ "$(sql "$bk_new" "SELECT count(*) FROM items")" = 5000 ]
 then pass "restored database: same fingerprint, same rows"; else fail "restored database: same fingerprint, same rows" "$(sql "$bk_new" "SELECT count(*) FROM items")"; fi
+bk_ledger=$(sql "$db" "SELECT string_agg(version || ':' || state, ',') FROM migrate_status()")
+if [ "$(sql "$bk_new" "SELECT string_agg(version || ':' || state, ',') FROM migrate_status()")" = "$bk_ledger" ] &&
+    [ "$(sql "$bk_new" "SELECT count(*) FROM pgmig.history")" = "$(sql "$db" "SELECT count(*) FROM pgmig.history")" ]
+then pass "restored database: the same ledger and history"; else fail "restored database: the same ledger and history" "$(sql "$bk_new" "SELECT string_agg(version || ':' || state, ',') FROM migrate_status()") vs $bk_ledger"; fi
+bk_run status -d "dbname=$bk_new"
+expect "status of the restored database works" 0
+sql "$bk_new" "INSERT INTO pgmig.history (name, action, current_user_name) VALUES ('x', 'repair', 'x')" >/dev/null &&
+    pass "restored history's identity continues after the restored rows" ||
+    fail "restored history's identity continues after the restored rows" "insert failed"
 bk_run restore "$bk_file" --to "$bk_new" -d "dbname=postgres"
 expect "restore refuses an existing database" 19 "already exists"
 # A manifest whose fingerprint is not the backup's: exit 24 (sha256 still matches, so it restores).
