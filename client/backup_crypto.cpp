@@ -223,7 +223,7 @@ Encryptor::Encryptor(const KeyMaterial& key, Sink sink, std::uint32_t chunk_size
     }
     std::memcpy(h + 20, salt, 16);
     const std::string& id = key.key_id();
-    std::memcpy(h + 36, id.data(), std::min<std::size_t>(16, id.size()));
+    std::copy_n(id.begin(), std::min<std::size_t>(16, id.size()), h + 36);
     put_u32(h + 52, chunk_size);
     s.key = key.derive(h[9], h[10], get_u32(h + 12), get_u32(h + 16), salt);
     key_check(s.key, h + 56);
