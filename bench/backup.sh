@@ -51,13 +51,15 @@ q -d postgres -c "CREATE DATABASE bench"
 q -d bench -c "CREATE EXTENSION pgmig"
 # About 100 bytes per row on disk (tuple, md5 text, numbers): 10,000 rows per MB, over 4 tables.
 rows=$((SIZE_MB * 10000 / 4))
+loaders=()
 for t in 1 2 3 4; do
     q -d bench -c "CREATE UNLOGGED TABLE t$t (id bigint, name text, n int, at timestamptz);
-        INSERT INTO t$t SELECT g, md5((g * $t)::text), (g * 7919) % 100000, '2026-01-01'::timestamptz + g * interval '1 s'
+        INSERT INTO t$t SELECT g, md5((g * $t)::text), ((g::bigint * 7919) % 100000)::int, '2026-01-01'::timestamptz + g * interval '1 s'
           FROM generate_series(1, $rows) g;
         ALTER TABLE t$t SET LOGGED; ALTER TABLE t$t ADD PRIMARY KEY (id);" &
+    loaders+=($!)
 done
-wait
+for pid in "${loaders[@]}"; do wait "$pid" || die "loading the tables failed"; done
 q -d bench -c "VACUUM ANALYZE" -c "CHECKPOINT"
 db_bytes=$(q -d bench -c "SELECT pg_database_size('bench')")
 say "database size: $((db_bytes / 1048576)) MiB"
@@ -75,7 +77,7 @@ for ((r = 1; r <= ROUNDS; r++)); do
     order=(pgmig pg_dump)
     (( r % 2 == 0 )) && order=(pg_dump pgmig)
     for which in "${order[@]}"; do
-        rm -rf "$TMP/out"/* "$TMP/plain.dump"
+        if [[ $which == pgmig ]]; then rm -rf "$TMP/out"/*; else rm -f "$TMP/plain.dump"; fi
         sync
         t0=$(now)
         if [[ $which == pgmig ]]; then

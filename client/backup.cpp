@@ -544,7 +544,8 @@ BackupInfo take_backup(const std::string& conninfo, const std::string& env_name,
     read_end.reset();  // pg_dump gets EPIPE if we stopped early
     const int rc = wait_child(pid);
     conn.exec("COMMIT");
-    if (rc != 0) {
+    // Our own write failure first: it made pg_dump fail too (EPIPE once we stopped reading).
+    if (write_error.empty() && rc != 0) {
         remove_partial();
         throw Error(ErrorKind::backup_failed,
                     fmt::format("pg_dump failed (exit code {}): {}", rc, scrub(read_fd_from_start(err.fd), split.password)),

@@ -213,6 +213,15 @@ if grep -q "PGPASSWORD set" "$work/bk-dump-args" && grep -q "argv: -Fc --snapsho
     ! grep -qF -- "$bk_password" "$work/bk-dump-args"
 then pass "pg_dump gets the password in PGPASSWORD, not in argv"; else fail "pg_dump gets the password in PGPASSWORD, not in argv" "$(sed "s/$bk_password/<PASSWORD>/g" "$work/bk-dump-args")"; fi
 
+# pg_dump failing after some output: exit 19 with pg_dump's message, no partial file, no manifest.
+bk_failbin="$work/bk-failbin"
+mkdir -p "$bk_failbin"
+printf '#!/bin/sh\nprintf "PGDMP some bytes"\necho "pg_dump: error: simulated failure half-way" >&2\nexit 1\n' >"$bk_failbin/pg_dump"
+chmod +x "$bk_failbin/pg_dump"
+PGMIG_PG_BINDIR="$bk_failbin" bk_run backup -d "$bk_conn" --key-file "$bk_proj/backup.key" --out "$work/dumpfail"
+expect "pg_dump failing: exit 19 with its message" 19 "pg_dump failed (exit code 1): pg_dump: error: simulated failure half-way" "no backup was written"
+if [ -z "$(find "$work/dumpfail" -type f 2>/dev/null)" ]; then pass "a failed pg_dump leaves no file"; else fail "a failed pg_dump leaves no file" "$(find "$work/dumpfail" -type f)"; fi
+
 # No secret anywhere: outputs, backups and manifests, the audit log, the server's log.
 if [ -f "$(dirname "$PGHOST")/server.log" ]; then pass "the server log is there to be searched"; else fail "the server log is there to be searched" "$(dirname "$PGHOST")/server.log"; fi
 bk_leaks=""
