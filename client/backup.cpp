@@ -150,7 +150,7 @@ std::string scrub(std::string text, const std::string& password) {
         }
     }
     text = one_line(text);
-    if (text.size() > 1000) text = text.substr(0, 1000) + "...";
+    if (text.size() > 1000) text.replace(1000, std::string::npos, "...");
     return text;
 }
 
@@ -177,8 +177,8 @@ SplitConninfo split_conninfo(const std::string& conninfo, const std::optional<st
     if (options == nullptr) {
         std::string message = errmsg ? one_line(errmsg) : "out of memory";
         PQfreemem(errmsg);
-        throw Error(ErrorKind::input, "the connection string is invalid: " + message, "in -d or the environment's dbname",
-                    "fix it (see libpq's connection strings)");
+        throw Error(ErrorKind::input, "the connection string is invalid: " + message,
+                    "in -d or the environment's dbname", "fix it (see libpq's connection strings)");
     }
     for (PQconninfoOption* o = options; o->keyword != nullptr; ++o) {
         const std::string key = o->keyword;
@@ -276,7 +276,8 @@ DatabaseFacts database_facts(const Connection& conn, const std::string& where) {
     f.extension = installed_extension_version(conn).has_value();
     if (f.extension) {
         Result fp = conn.exec("SELECT migrate_fingerprint()");
-        if (!fp.ok()) throw Error(ErrorKind::backup_failed, "migrate_fingerprint() failed: " + fp.error().message, where);
+        if (!fp.ok())
+            throw Error(ErrorKind::backup_failed, "migrate_fingerprint() failed: " + fp.error().message, where);
         f.fingerprint = fp.get(0, 0);
         Result lv = conn.exec(
             "SELECT s.version FROM migrate_status() WITH ORDINALITY AS s "
@@ -293,16 +294,16 @@ Error container_error(const ContainerError& e, const fs::path& file) {
     using K = ContainerError::Kind;
     const std::string where = "in " + file.string();
     switch (e.kind()) {
-    case K::wrong_key:
-        return {ErrorKind::backup_wrong_key, fmt::format("wrong key: {}", e.what()), where,
-                "give the key it was taken with (--key-file, PGMIG_BACKUP_KEY_FILE, or pgmig.toml)"};
-    case K::truncated:
-        return {ErrorKind::backup_truncated, fmt::format("the backup is truncated: {}", e.what()), where,
-                "it is incomplete: use another backup"};
-    case K::not_a_backup:
-    case K::unsupported:
-    case K::corrupted:
-        break;
+        case K::wrong_key:
+            return {ErrorKind::backup_wrong_key, fmt::format("wrong key: {}", e.what()), where,
+                    "give the key it was taken with (--key-file, PGMIG_BACKUP_KEY_FILE, or pgmig.toml)"};
+        case K::truncated:
+            return {ErrorKind::backup_truncated, fmt::format("the backup is truncated: {}", e.what()), where,
+                    "it is incomplete: use another backup"};
+        case K::not_a_backup:
+        case K::unsupported:
+        case K::corrupted:
+            break;
     }
     return {ErrorKind::backup_corrupted, fmt::format("the backup is corrupted: {}", e.what()), where,
             "do not restore it: use another backup"};
@@ -329,8 +330,9 @@ StreamResult decrypt_file(const fs::path& file, const KeyMaterial& key, int out)
         r.plain += size;
         if (out >= 0 && !r.pipe_closed && !write_all(out, data, size)) {
             if (errno != EPIPE) {
-                throw Error(ErrorKind::backup_failed, fmt::format("cannot write to pg_restore: {}", std::strerror(errno)),
-                            "in " + file.string(), "see pg_restore's message");
+                throw Error(ErrorKind::backup_failed,
+                            fmt::format("cannot write to pg_restore: {}", std::strerror(errno)), "in " + file.string(),
+                            "see pg_restore's message");
             }
             r.pipe_closed = true;
         }
@@ -341,7 +343,8 @@ StreamResult decrypt_file(const fs::path& file, const KeyMaterial& key, int out)
             const ssize_t n = read(in.fd, buf.data(), buf.size());
             if (n < 0) {
                 if (errno == EINTR) continue;
-                throw Error(ErrorKind::backup_failed, fmt::format("cannot read {}: {}", file.string(), std::strerror(errno)),
+                throw Error(ErrorKind::backup_failed,
+                            fmt::format("cannot read {}: {}", file.string(), std::strerror(errno)),
                             "reading the backup", "check the file");
             }
             if (n == 0) break;
@@ -359,8 +362,10 @@ StreamResult decrypt_file(const fs::path& file, const KeyMaterial& key, int out)
 
 std::optional<std::string> manifest_problem(const nlohmann::json& m) {
     if (!m.is_object()) return "it is not a JSON object";
-    if (!m.contains("format") || m["format"] != kBackupFormat) return fmt::format("\"format\" is not \"{}\"", kBackupFormat);
-    for (const char* key : {"database", "environment", "server_version", "sha256", "created_at", "pgmig_version", "key_id"}) {
+    if (!m.contains("format") || m["format"] != kBackupFormat)
+        return fmt::format("\"format\" is not \"{}\"", kBackupFormat);
+    for (const char* key :
+         {"database", "environment", "server_version", "sha256", "created_at", "pgmig_version", "key_id"}) {
         if (!m.contains(key) || !m[key].is_string()) return fmt::format("\"{}\" is missing or not a string", key);
     }
     for (const char* key : {"ledger_version", "fingerprint"}) {
@@ -439,7 +444,8 @@ fs::path pg_program(const char* name) {
     for (const auto& c : candidates) {
         if (access(c.c_str(), X_OK) == 0) return c;
     }
-    throw Error(ErrorKind::backup_failed, fmt::format("{} not found", name), "in PGMIG_PG_BINDIR, PATH or /usr/lib/postgresql/15/bin",
+    throw Error(ErrorKind::backup_failed, fmt::format("{} not found", name),
+                "in PGMIG_PG_BINDIR, PATH or /usr/lib/postgresql/15/bin",
                 "install the PostgreSQL client programs or set PGMIG_PG_BINDIR to their folder");
 }
 
@@ -465,7 +471,8 @@ BackupInfo take_backup(const std::string& conninfo, const std::string& env_name,
     Result begin = conn.exec("BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY");
     if (!begin.ok()) throw Error(ErrorKind::backup_failed, "cannot begin: " + begin.error().message, where);
     Result snap = conn.exec("SELECT pg_export_snapshot()");
-    if (!snap.ok()) throw Error(ErrorKind::backup_failed, "pg_export_snapshot() failed: " + snap.error().message, where);
+    if (!snap.ok())
+        throw Error(ErrorKind::backup_failed, "pg_export_snapshot() failed: " + snap.error().message, where);
     const std::string snapshot = snap.get(0, 0);
     const DatabaseFacts facts = database_facts(conn, where);
 
@@ -487,8 +494,9 @@ BackupInfo take_backup(const std::string& conninfo, const std::string& env_name,
 
     Fd out(open(partial.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600));
     if (out.fd < 0) {
-        throw Error(ErrorKind::backup_failed, fmt::format("cannot create {}: {}", partial.string(), std::strerror(errno)),
-                    "for the backup", "check the folder's space and permissions");
+        throw Error(ErrorKind::backup_failed,
+                    fmt::format("cannot create {}: {}", partial.string(), std::strerror(errno)), "for the backup",
+                    "check the folder's space and permissions");
     }
     auto remove_partial = [&] {
         std::error_code rm;
@@ -517,15 +525,18 @@ BackupInfo take_backup(const std::string& conninfo, const std::string& env_name,
     std::string write_error;
     std::uint32_t chunk_size = backup_crypto::kDefaultChunkSize;
     try {
-        backup_crypto::Encryptor enc(key, [&](const unsigned char* data, std::size_t n) {
-            if (!write_error.empty()) return;
-            if (!write_all(out.fd, data, n)) {
-                write_error = std::strerror(errno);
-                return;
-            }
-            sha.update(data, n);
-            size += n;
-        }, chunk_size);
+        backup_crypto::Encryptor enc(
+            key,
+            [&](const unsigned char* data, std::size_t n) {
+                if (!write_error.empty()) return;
+                if (!write_all(out.fd, data, n)) {
+                    write_error = std::strerror(errno);
+                    return;
+                }
+                sha.update(data, n);
+                size += n;
+            },
+            chunk_size);
         std::vector<unsigned char> buf(kReadSize);
         for (;;) {
             const ssize_t n = read(read_end.fd, buf.data(), buf.size());
@@ -547,9 +558,10 @@ BackupInfo take_backup(const std::string& conninfo, const std::string& env_name,
     // Our own write failure first: it made pg_dump fail too (EPIPE once we stopped reading).
     if (write_error.empty() && rc != 0) {
         remove_partial();
-        throw Error(ErrorKind::backup_failed,
-                    fmt::format("pg_dump failed (exit code {}): {}", rc, scrub(read_fd_from_start(err.fd), split.password)),
-                    where, "fix what pg_dump says; no backup was written");
+        throw Error(
+            ErrorKind::backup_failed,
+            fmt::format("pg_dump failed (exit code {}): {}", rc, scrub(read_fd_from_start(err.fd), split.password)),
+            where, "fix what pg_dump says; no backup was written");
     }
     if (!write_error.empty() || fsync(out.fd) != 0) {
         if (write_error.empty()) write_error = std::strerror(errno);
@@ -685,7 +697,8 @@ VerifyResult verify_backup(const fs::path& backup, const KeyMaterial& key) {
         }
         const fs::path pg_restore = pg_program("pg_restore");
         int pipe_fds[2];
-        if (pipe2(pipe_fds, O_CLOEXEC) != 0) throw Error(ErrorKind::backup_failed, "cannot create a pipe", "for pg_restore");
+        if (pipe2(pipe_fds, O_CLOEXEC) != 0)
+            throw Error(ErrorKind::backup_failed, "cannot create a pipe", "for pg_restore");
         Fd read_end(pipe_fds[0]);
         Fd write_end(pipe_fds[1]);
         Fd list_out(temp_fd());
@@ -748,7 +761,8 @@ RestoreResult restore_backup(const fs::path& backup, const std::string& conninfo
     Connection conn = Connection::open(conninfo);
     const std::string where = "on " + conn.target();
     Result exists = conn.exec_params("SELECT 1 FROM pg_database WHERE datname = $1", {dbname});
-    if (!exists.ok()) throw Error(ErrorKind::backup_failed, "cannot look up the database: " + exists.error().message, where);
+    if (!exists.ok())
+        throw Error(ErrorKind::backup_failed, "cannot look up the database: " + exists.error().message, where);
     if (exists.rows() > 0) {
         throw Error(ErrorKind::backup_failed, fmt::format("database {} already exists", dbname), where,
                     "restore only into a new database: choose another name with --to");
@@ -759,13 +773,15 @@ RestoreResult restore_backup(const fs::path& backup, const std::string& conninfo
     PQfreemem(ident);
     Result created = conn.exec("CREATE DATABASE " + quoted + " TEMPLATE template0");
     if (!created.ok()) {
-        throw Error(ErrorKind::backup_failed, fmt::format("CREATE DATABASE {} failed: {}", dbname, created.error().message),
-                    where, "check the role's CREATEDB privilege");
+        throw Error(ErrorKind::backup_failed,
+                    fmt::format("CREATE DATABASE {} failed: {}", dbname, created.error().message), where,
+                    "check the role's CREATEDB privilege");
     }
 
     const SplitConninfo split = split_conninfo(conninfo, dbname);
     int pipe_fds[2];
-    if (pipe2(pipe_fds, O_CLOEXEC) != 0) throw Error(ErrorKind::backup_failed, "cannot create a pipe", "for pg_restore");
+    if (pipe2(pipe_fds, O_CLOEXEC) != 0)
+        throw Error(ErrorKind::backup_failed, "cannot create a pipe", "for pg_restore");
     Fd read_end(pipe_fds[0]);
     Fd write_end(pipe_fds[1]);
     Fd err(temp_fd());
@@ -774,7 +790,8 @@ RestoreResult restore_backup(const fs::path& backup, const std::string& conninfo
                             read_end.fd, devnull.fd, err.fd);
     read_end.reset();
     if (pid < 0) throw Error(ErrorKind::backup_failed, "cannot start pg_restore", where);
-    const std::string next = fmt::format("database {} is left as it is: look at it, then DROP DATABASE {}", dbname, quoted);
+    const std::string next =
+        fmt::format("database {} is left as it is: look at it, then DROP DATABASE {}", dbname, quoted);
     try {
         decrypt_file(backup, key, write_end.fd);
     } catch (const Error& e) {
@@ -785,9 +802,10 @@ RestoreResult restore_backup(const fs::path& backup, const std::string& conninfo
     write_end.reset();
     const int rc = wait_child(pid);
     if (rc != 0) {
-        throw Error(ErrorKind::backup_failed,
-                    fmt::format("pg_restore failed (exit code {}): {}", rc, scrub(read_fd_from_start(err.fd), split.password)),
-                    fmt::format("restoring {} into {}", backup.filename().string(), dbname), next);
+        throw Error(
+            ErrorKind::backup_failed,
+            fmt::format("pg_restore failed (exit code {}): {}", rc, scrub(read_fd_from_start(err.fd), split.password)),
+            fmt::format("restoring {} into {}", backup.filename().string(), dbname), next);
     }
 
     std::string restored_conninfo = split.conninfo;  // conninfo with dbname replaced, and its password
@@ -795,7 +813,9 @@ RestoreResult restore_backup(const fs::path& backup, const std::string& conninfo
     Connection restored = Connection::open(restored_conninfo);
     if (installed_extension_version(restored)) {
         Result fp = restored.exec("SELECT migrate_fingerprint()");
-        if (!fp.ok()) throw Error(ErrorKind::backup_failed, "migrate_fingerprint() failed: " + fp.error().message, "in " + dbname);
+        if (!fp.ok())
+            throw Error(ErrorKind::backup_failed, "migrate_fingerprint() failed: " + fp.error().message,
+                        "in " + dbname);
         result.fingerprint = fp.get(0, 0);
     }
     result.seconds = seconds_since(start);

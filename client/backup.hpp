@@ -39,9 +39,9 @@ std::filesystem::path backup_folder(const BackupSettings& settings, const std::s
                                     const std::string& out_dir = {});
 
 struct BackupInfo {
-    std::filesystem::path path;     // the .pgmig-backup file
-    nlohmann::json manifest;        // what its manifest holds
-    double seconds = 0;             // how long the backup took
+    std::filesystem::path path;                  // the .pgmig-backup file
+    nlohmann::json manifest;                     // what its manifest holds
+    double seconds = 0;                          // how long the backup took
     std::vector<std::filesystem::path> removed;  // older backups deleted by retention (keep)
 };
 

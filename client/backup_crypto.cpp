@@ -51,8 +51,8 @@ Key scrypt(const std::string& passphrase, const unsigned char* salt, std::size_t
     Key key{};
     const std::uint64_t n = std::uint64_t{1} << log2n;
     const std::uint64_t maxmem = 256 * n * r * p + (std::uint64_t{64} << 20);
-    if (EVP_PBE_scrypt(passphrase.data(), passphrase.size(), salt, salt_len, n, r, p, maxmem, key.data(),
-                       key.size()) != 1) {
+    if (EVP_PBE_scrypt(passphrase.data(), passphrase.size(), salt, salt_len, n, r, p, maxmem, key.data(), key.size()) !=
+        1) {
         throw std::runtime_error("scrypt key derivation failed (out of memory?)");
     }
     return key;
@@ -410,8 +410,8 @@ void Decryptor::finish() {
         throw ContainerError(K::truncated, "the file ends inside the header");
     }
     if (!s.final_seen) {
-        throw ContainerError(K::truncated, "the file ends after " + std::to_string(s.index) +
-                                               " chunks without the final chunk");
+        throw ContainerError(K::truncated,
+                             "the file ends after " + std::to_string(s.index) + " chunks without the final chunk");
     }
 }
 

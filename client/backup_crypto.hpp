@@ -48,8 +48,7 @@ class KeyMaterial {
     // with the fixed salt "pgmig-backup-key-id", so the id is stable and costs a brute force the scrypt.
     const std::string& key_id() const;
     // The AES key for a header's KDF parameters (the key itself, or scrypt(passphrase, salt)).
-    Key derive(std::uint8_t kdf, std::uint8_t log2n, std::uint32_t r, std::uint32_t p,
-               const unsigned char* salt) const;
+    Key derive(std::uint8_t kdf, std::uint8_t log2n, std::uint32_t r, std::uint32_t p, const unsigned char* salt) const;
     const std::string& secret() const { return secret_; }  // for the derivation only; never print it
 
   private:

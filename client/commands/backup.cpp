@@ -39,7 +39,9 @@ Target resolve_target(const GlobalOptions& global, const std::string& env_name, 
 
 std::string json_text(const nlohmann::json& v) { return v.is_string() ? v.get<std::string>() : "-"; }
 
-std::string mib(std::uint64_t bytes) { return fmt::format("{:.1f} MiB", static_cast<double>(bytes) / (1024.0 * 1024.0)); }
+std::string mib(std::uint64_t bytes) {
+    return fmt::format("{:.1f} MiB", static_cast<double>(bytes) / (1024.0 * 1024.0));
+}
 
 }  // namespace
 
@@ -53,7 +55,8 @@ int run_backup(const GlobalOptions& global, const BackupOptions& options) {
     std::printf("  database %s, ledger version %s, fingerprint %s, key id %s\n", json_text(m["database"]).c_str(),
                 json_text(m["ledger_version"]).c_str(), json_text(m["fingerprint"]).c_str(),
                 json_text(m["key_id"]).c_str());
-    for (const auto& removed : info.removed) std::printf("removed by retention (keep = %d): %s\n", t.settings.keep, removed.string().c_str());
+    for (const auto& removed : info.removed)
+        std::printf("removed by retention (keep = %d): %s\n", t.settings.keep, removed.string().c_str());
     return kExitOk;
 }
 
@@ -67,7 +70,8 @@ int run_backup_list(const BackupListOptions& options) {
             out.push_back({{"path", e.path.string()},
                            {"file_size", e.file_size},
                            {"manifest", e.manifest ? *e.manifest : nlohmann::json()},
-                           {"manifest_problem", e.manifest_problem.empty() ? nlohmann::json() : nlohmann::json(e.manifest_problem)}});
+                           {"manifest_problem",
+                            e.manifest_problem.empty() ? nlohmann::json() : nlohmann::json(e.manifest_problem)}});
         }
         std::printf("%s\n", out.dump(2).c_str());
         return kExitOk;

@@ -22,7 +22,8 @@ Bytes plaintext(std::size_t size) {
 
 Bytes encrypt(const KeyMaterial& key, const Bytes& plain, std::uint32_t chunk_size, std::size_t write_size = 1000) {
     Bytes out;
-    Encryptor enc(key, [&](const unsigned char* d, std::size_t n) { out.insert(out.end(), d, d + n); }, chunk_size);
+    Encryptor enc(
+        key, [&](const unsigned char* d, std::size_t n) { out.insert(out.end(), d, d + n); }, chunk_size);
     for (std::size_t at = 0; at < plain.size(); at += write_size) {
         enc.write(plain.data() + at, std::min(write_size, plain.size() - at));
     }
@@ -87,7 +88,8 @@ TEST(BackupKey, PassphraseKeyIdIsStableAndDiffersFromOthers) {
 
 TEST(BackupContainer, RoundTripAcrossChunkSizes) {
     const auto key = KeyMaterial::from_file_contents(kHexKey);
-    for (std::size_t size : {std::size_t{0}, std::size_t{1}, std::size_t{4096}, std::size_t{4097}, std::size_t{50000}}) {
+    for (std::size_t size :
+         {std::size_t{0}, std::size_t{1}, std::size_t{4096}, std::size_t{4097}, std::size_t{50000}}) {
         const Bytes plain = plaintext(size);
         const Bytes enc = encrypt(key, plain, 4096);
         EXPECT_EQ(decrypt(key, enc), plain) << size;
@@ -138,8 +140,8 @@ TEST(BackupContainer, FlippedByteAnywhereIsCorruption) {
 TEST(BackupContainer, TruncationIsToldApart) {
     const auto key = KeyMaterial::from_file_contents(kHexKey);
     const Bytes enc = encrypt(key, plaintext(10000), 4096);
-    for (std::size_t keep : {std::size_t{50}, kHeaderSize, kHeaderSize + 5, chunk_offset(enc, 1), chunk_offset(enc, 2),
-                             enc.size() - 1}) {
+    for (std::size_t keep :
+         {std::size_t{50}, kHeaderSize, kHeaderSize + 5, chunk_offset(enc, 1), chunk_offset(enc, 2), enc.size() - 1}) {
         const Bytes cut(enc.begin(), enc.begin() + static_cast<std::ptrdiff_t>(keep));
         EXPECT_EQ(failure(key, cut), ContainerError::Kind::truncated) << "kept " << keep;
     }
@@ -150,8 +152,10 @@ TEST(BackupContainer, ReorderedDroppedOrAppendedChunksAreCaught) {
     const Bytes enc = encrypt(key, plaintext(3 * 4096 + 10), 4096);
     const std::size_t c0 = chunk_offset(enc, 0), c1 = chunk_offset(enc, 1), c2 = chunk_offset(enc, 2);
     Bytes swapped(enc.begin(), enc.begin() + static_cast<std::ptrdiff_t>(c0));
-    swapped.insert(swapped.end(), enc.begin() + static_cast<std::ptrdiff_t>(c1), enc.begin() + static_cast<std::ptrdiff_t>(c2));
-    swapped.insert(swapped.end(), enc.begin() + static_cast<std::ptrdiff_t>(c0), enc.begin() + static_cast<std::ptrdiff_t>(c1));
+    swapped.insert(swapped.end(), enc.begin() + static_cast<std::ptrdiff_t>(c1),
+                   enc.begin() + static_cast<std::ptrdiff_t>(c2));
+    swapped.insert(swapped.end(), enc.begin() + static_cast<std::ptrdiff_t>(c0),
+                   enc.begin() + static_cast<std::ptrdiff_t>(c1));
     swapped.insert(swapped.end(), enc.begin() + static_cast<std::ptrdiff_t>(c2), enc.end());
     ASSERT_EQ(swapped.size(), enc.size());
     EXPECT_EQ(failure(key, swapped), ContainerError::Kind::corrupted);
