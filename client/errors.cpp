@@ -34,6 +34,12 @@ std::string_view kind_name(ErrorKind kind) {
         case ErrorKind::scratch_database: return "scratch_database";
         case ErrorKind::integrity: return "integrity";
         case ErrorKind::integrity_regressed: return "integrity_regressed";
+        case ErrorKind::backup_failed: return "backup_failed";
+        case ErrorKind::backup_wrong_key: return "backup_wrong_key";
+        case ErrorKind::backup_corrupted: return "backup_corrupted";
+        case ErrorKind::backup_truncated: return "backup_truncated";
+        case ErrorKind::backup_manifest: return "backup_manifest";
+        case ErrorKind::restore_mismatch: return "restore_mismatch";
         case ErrorKind::alert_failed: return "alert_failed";
         case ErrorKind::approval_missing: return "approval_missing";
         case ErrorKind::approval_refused: return "approval_refused";

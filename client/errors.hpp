@@ -28,6 +28,13 @@ enum class ErrorKind {
     scratch_database,  // pgmig test: the scratch database could not be created or filled, or the run was interrupted
     integrity,         // migrate_check_integrity() found problems of severity error (check-integrity, validate)
     integrity_regressed,  // apply --check-integrity=strict: applied, but new integrity problems appeared
+    // ==== issue 6: backups ====
+    backup_failed,      // a backup or restore could not be done (no key, pg_dump/pg_restore failed, cannot write)
+    backup_wrong_key,   // the backup was encrypted with another key
+    backup_corrupted,   // a backup failed authentication, its checksum, or pg_restore --list
+    backup_truncated,   // a backup ends before its final chunk
+    backup_manifest,    // a backup's manifest is missing or invalid
+    restore_mismatch,   // the restored database's fingerprint differs from the manifest's
     alert_failed,      // an alert could not be delivered (pgmig alert test, pgmig watch)
     // ==== issue 6: approvals ====
     approval_missing,   // a pending migration is not approved by a role other than the deployer (four-eyes)
@@ -43,7 +50,7 @@ struct ErrorKindInfo {
 inline constexpr int kExitOk = 0;
 
 // Keep in step with docs/ (exit codes are a contract with scripts and CI).
-inline constexpr std::array<ErrorKindInfo, 21> kErrorKinds{{
+inline constexpr std::array<ErrorKindInfo, 27> kErrorKinds{{
     {ErrorKind::internal, 1, "internal error"},
     {ErrorKind::usage, 2, "usage error (bad command line)"},
     {ErrorKind::input, 3, "bad migration files or input"},
@@ -62,6 +69,12 @@ inline constexpr std::array<ErrorKindInfo, 21> kErrorKinds{{
     {ErrorKind::scratch_database, 16, "pgmig test: the scratch database could not be created or filled, or interrupted"},
     {ErrorKind::integrity, 17, "the data has integrity problems (migrate_check_integrity errors)"},
     {ErrorKind::integrity_regressed, 18, "applied, but new integrity problems appeared (--check-integrity=strict)"},
+    {ErrorKind::backup_failed, 19, "a backup or restore could not be done (key, pg_dump, pg_restore, files)"},
+    {ErrorKind::backup_wrong_key, 20, "the backup was encrypted with another key"},
+    {ErrorKind::backup_corrupted, 21, "the backup is corrupted (authentication, checksum or pg_restore --list failed)"},
+    {ErrorKind::backup_truncated, 22, "the backup is truncated"},
+    {ErrorKind::backup_manifest, 23, "the backup's manifest is missing or invalid"},
+    {ErrorKind::restore_mismatch, 24, "the restored database's fingerprint differs from the backup's"},
     {ErrorKind::alert_failed, 25, "an alert could not be delivered (pgmig alert test, pgmig watch)"},
     {ErrorKind::approval_missing, 28, "a pending migration is not approved by a role other than the deployer"},
     {ErrorKind::approval_refused, 29, "approval refused: already applied (PM025) or not the reviewed script (PM026)"},

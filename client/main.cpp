@@ -291,6 +291,48 @@ int run(int argc, char** argv, Outcome& outcome) {
     watch_cmd->add_option("--timeout", watch.timeout, "Stop watching after this long (30s, 5min); default: never");
     watch_cmd->callback([&] { action = [&] { return run_watch(global, watch); }; });
 
+    // ==== issue 6: backups ====
+    const char* const key_help =
+        "Backup key file: 32 raw bytes or 64 hex digits are the AES-256 key, anything else a passphrase (scrypt); "
+        "default: $PGMIG_BACKUP_KEY_FILE, else key_file, else key_env of pgmig.toml";
+    const char* const backup_env_help = "Environment of pgmig.toml: its database (-d wins) and backup settings";
+    BackupOptions backup;
+    auto* backup_cmd = app.add_subcommand(
+        "backup",
+        "Take an encrypted backup (pg_dump -Fc, AES-256-GCM) into <dir>/<env>/<UTC time>_<db>.pgmig-backup with a "
+        "manifest beside it, then delete the oldest beyond keep; or list/verify backups");
+    backup_cmd->add_option("--env", backup.env, backup_env_help);
+    backup_cmd->add_option("--out", backup.out, "Backups folder instead of dir of pgmig.toml (default: backups)");
+    backup_cmd->add_option("--key-file", backup.key_file, key_help);
+    backup_cmd->callback([&] {
+        if (backup_cmd->get_subcommands().empty()) action = [&] { return run_backup(global, backup); };
+    });
+    BackupListOptions backup_list;
+    auto* backup_list_cmd = backup_cmd->add_subcommand("list", "List an environment's backups, newest first, with their manifests");
+    backup_list_cmd->add_option("--env", backup_list.env, "Environment (default: the folder `default`)");
+    backup_list_cmd->add_option("--out", backup_list.out, "Backups folder instead of dir of pgmig.toml");
+    backup_list_cmd->add_flag("--json", backup_list.json, "Print JSON");
+    backup_list_cmd->callback([&] { action = [&] { return run_backup_list(backup_list); }; });
+    BackupVerifyOptions backup_verify;
+    auto* backup_verify_cmd = backup_cmd->add_subcommand(
+        "verify", "Check backups: manifest, size and SHA-256, decryption with the key, pg_restore --list; exit 20 wrong "
+                  "key, 21 corrupted, 22 truncated, 23 manifest missing or invalid");
+    backup_verify_cmd->add_option("FILES", backup_verify.files, "Backup files (.pgmig-backup)")->required();
+    backup_verify_cmd->add_option("--env", backup_verify.env, "Environment whose key settings apply");
+    backup_verify_cmd->add_option("--key-file", backup_verify.key_file, key_help);
+    backup_verify_cmd->add_flag("--json", backup_verify.json, "Print JSON (one object per backup)");
+    backup_verify_cmd->callback([&] { action = [&] { return run_backup_verify(backup_verify); }; });
+
+    RestoreOptions restore;
+    auto* restore_cmd = app.add_subcommand(
+        "restore", "Restore a backup into a NEW database (refuses an existing one) and check that its fingerprint "
+                   "equals the manifest's (exit 24 if not)");
+    restore_cmd->add_option("FILE", restore.file, "Backup file (.pgmig-backup)")->required();
+    restore_cmd->add_option("--to", restore.to, "Name of the database to create")->required();
+    restore_cmd->add_option("--env", restore.env, backup_env_help);
+    restore_cmd->add_option("--key-file", restore.key_file, key_help);
+    restore_cmd->callback([&] { action = [&] { return run_restore(global, restore); }; });
+
     try {
         app.parse(argc, argv);
     } catch (const CLI::CallForHelp& e) {

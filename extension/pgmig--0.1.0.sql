@@ -1081,6 +1081,16 @@ REVOKE ALL ON FUNCTION migrate_approve(text, text, text), migrate_approval_check
 GRANT EXECUTE ON FUNCTION migrate_approve(text, text, text) TO pgmig_approver;
 GRANT EXECUTE ON FUNCTION migrate_approval_check(text, name) TO pgmig_reader;
 
+-- ==== issue 6: backups ====
+-- pg_dump (and so pgmig backup) includes the ledger, its history and the schema snapshots, so that a restored
+-- database knows which migrations it has. The DDL audit trail is not included: a restore's own DDL is audited
+-- in the new database, whose chain starts afresh. The CREATE EXTENSION snapshot is made by the extension itself.
+SELECT pg_catalog.pg_extension_config_dump('pgmig.migrations', '');
+SELECT pg_catalog.pg_extension_config_dump('pgmig.history', '');
+SELECT pg_catalog.pg_extension_config_dump('pgmig.history_id_seq', '');
+SELECT pg_catalog.pg_extension_config_dump('pgmig.snapshots', $$WHERE reason <> 'CREATE EXTENSION'$$);
+SELECT pg_catalog.pg_extension_config_dump('pgmig.snapshots_id_seq', '');
+
 -- Last, so that nothing above is audited or blocked while the extension is being created.
 CREATE FUNCTION pgmig.audit_event() RETURNS event_trigger
     AS 'MODULE_PATHNAME', 'pgmig_audit_event' LANGUAGE C;

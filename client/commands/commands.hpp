@@ -144,6 +144,34 @@ struct WatchOptions {
 };
 int run_watch(const GlobalOptions& global, const WatchOptions& options);
 
+// ==== issue 6: backups ====
+struct BackupOptions {
+    std::string env;       // --env NAME: its connection (unless -d) and backup settings; "" = [backup], folder "default"
+    std::string out;       // --out DIR: instead of the settings' dir
+    std::string key_file;  // --key-file
+};
+struct BackupListOptions {
+    std::string env;
+    std::string out;
+    bool json = false;
+};
+struct BackupVerifyOptions {
+    std::vector<std::string> files;
+    std::string env;  // for the key settings only
+    std::string key_file;
+    bool json = false;
+};
+struct RestoreOptions {
+    std::string file;
+    std::string to;   // the new database
+    std::string env;  // its server (unless -d) and key settings
+    std::string key_file;
+};
+int run_backup(const GlobalOptions& global, const BackupOptions& options);
+int run_backup_list(const BackupListOptions& options);
+int run_backup_verify(const BackupVerifyOptions& options);
+int run_restore(const GlobalOptions& global, const RestoreOptions& options);
+
 // Each returns an exit code or throws client::Error.
 int run_init(const InitOptions& options);
 int run_new(const NewOptions& options);
