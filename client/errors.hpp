@@ -26,6 +26,8 @@ enum class ErrorKind {
     lint_failed,       // lint found findings at or above the threshold (pgmig lint; PM017 from migrate_apply)
     integrity,         // migrate_check_integrity() found problems of severity error (check-integrity, validate)
     integrity_regressed,  // apply --check-integrity=strict: applied, but new integrity problems appeared
+    health_failed,        // pgmig health: a check failed (drift, ledger problems, extension, audit chain...)
+    health_warnings,      // pgmig health: no check failed, but some warned (pending migrations, old backup...)
 };
 
 struct ErrorKindInfo {
@@ -37,7 +39,7 @@ struct ErrorKindInfo {
 inline constexpr int kExitOk = 0;
 
 // Keep in step with docs/ (exit codes are a contract with scripts and CI).
-inline constexpr std::array<ErrorKindInfo, 16> kErrorKinds{{
+inline constexpr std::array<ErrorKindInfo, 18> kErrorKinds{{
     {ErrorKind::internal, 1, "internal error"},
     {ErrorKind::usage, 2, "usage error (bad command line)"},
     {ErrorKind::input, 3, "bad migration files or input"},
@@ -54,6 +56,8 @@ inline constexpr std::array<ErrorKindInfo, 16> kErrorKinds{{
     {ErrorKind::lint_failed, 14, "lint found findings at or above the threshold (PM017: pgmig.lint_block)"},
     {ErrorKind::integrity, 17, "the data has integrity problems (migrate_check_integrity errors)"},
     {ErrorKind::integrity_regressed, 18, "applied, but new integrity problems appeared (--check-integrity=strict)"},
+    {ErrorKind::health_failed, 26, "pgmig health: a check failed"},
+    {ErrorKind::health_warnings, 27, "pgmig health: no check failed, but some warned (0 with --warn-ok)"},
 }};
 
 int exit_code(ErrorKind kind);
