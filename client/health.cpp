@@ -27,6 +27,7 @@ namespace pgmig::client {
 namespace {
 
 using Clock = std::chrono::steady_clock;
+constexpr long long kGraceMs = 500;  // the client-side deadline's margin over statement_timeout
 
 double ms_since(Clock::time_point start) {
     return std::chrono::duration<double, std::milli>(Clock::now() - start).count();
@@ -67,7 +68,9 @@ class Session {
             out.result.emplace(nullptr);
             return out;
         }
-        if (!wait(Clock::now() + std::chrono::milliseconds(timeout_ms_))) {
+        // The server's own timeouts come first (their errors say what waited); this deadline, half a second
+        // later, is for a server that does not answer at all.
+        if (!wait(Clock::now() + std::chrono::milliseconds(timeout_ms_ + kGraceMs))) {
             cancel();
             // Give the server a moment to acknowledge the cancel; if it does not, the connection is unusable.
             if (!wait(Clock::now() + std::chrono::seconds(1))) broken_ = true;
@@ -125,7 +128,7 @@ class Session {
 };
 
 std::string failure(const Outcome& out, long long timeout_ms) {
-    if (!out.result) return fmt::format("timed out after {} (cancelled)", format_age(timeout_ms));
+    if (!out.result) return fmt::format("no answer within {} (cancelled)", format_age(timeout_ms + kGraceMs));
     const ServerError e = out.result->error();
     return e.sqlstate.empty() ? e.message : fmt::format("{} (SQLSTATE {})", e.message, e.sqlstate);
 }
