@@ -80,8 +80,8 @@ class Session {
         // The first failing result wins (a multi-statement string stops there); else the last one.
         PGresult* keep = nullptr;
         while (PGresult* res = PQgetResult(conn)) {
-            const bool keep_failed = keep != nullptr && PQresultStatus(keep) != PGRES_COMMAND_OK &&
-                                     PQresultStatus(keep) != PGRES_TUPLES_OK;
+            const bool keep_failed =
+                keep != nullptr && PQresultStatus(keep) != PGRES_COMMAND_OK && PQresultStatus(keep) != PGRES_TUPLES_OK;
             if (keep_failed) {
                 PQclear(res);
                 continue;
@@ -287,10 +287,8 @@ class Runner {
         }
         const auto start = Clock::now();
         std::vector<MigrationFile> files;
-        if (!options_.dir.empty())
-            files = load_files(options_.dir, "fix the file, or point --dir elsewhere", true);
-        Outcome out = session_->exec(
-            fmt::format("SELECT version, name, state, kind FROM {}", fn("migrate_status()")));
+        if (!options_.dir.empty()) files = load_files(options_.dir, "fix the file, or point --dir elsewhere", true);
+        Outcome out = session_->exec(fmt::format("SELECT version, name, state, kind FROM {}", fn("migrate_status()")));
         if (!out.ok()) {
             add("pending_migrations", HealthStatus::fail,
                 "migrate_status() failed: " + failure(out, options_.timeout_ms), start);
@@ -308,9 +306,9 @@ class Runner {
             const bool repeatable = res.get(i, 3) == "repeatable";
             (repeatable ? registered_repeatables : registered_versions).push_back(repeatable ? name : version);
             if (state == "pending" || state == "out_of_order" || state == "in_progress") {
-                pending.push_back(repeatable ? fmt::format("R {}", name)
-                                             : fmt::format("{}_{}{}", version, name,
-                                                           state == "pending" ? "" : " (" + state + ")"));
+                pending.push_back(
+                    repeatable ? fmt::format("R {}", name)
+                               : fmt::format("{}_{}{}", version, name, state == "pending" ? "" : " (" + state + ")"));
             }
         }
         std::size_t unregistered = 0;
@@ -319,9 +317,8 @@ class Runner {
                 f.repeatable()
                     ? std::find(registered_repeatables.begin(), registered_repeatables.end(), f.name) !=
                           registered_repeatables.end()
-                    : std::any_of(registered_versions.begin(), registered_versions.end(), [&f](const std::string& v) {
-                          return common::compare_versions(v, f.version) == 0;
-                      });
+                    : std::any_of(registered_versions.begin(), registered_versions.end(),
+                                  [&f](const std::string& v) { return common::compare_versions(v, f.version) == 0; });
             if (!known) {
                 pending.push_back(f.file_name + " (not registered)");
                 ++unregistered;
@@ -334,7 +331,8 @@ class Runner {
                 start);
             return;
         }
-        report_.not_ready.push_back(fmt::format("{} pending migration{}", pending.size(), pending.size() == 1 ? "" : "s"));
+        report_.not_ready.push_back(
+            fmt::format("{} pending migration{}", pending.size(), pending.size() == 1 ? "" : "s"));
         add("pending_migrations", HealthStatus::warn,
             fmt::format("{} pending: {}; apply them with pgmig apply", pending.size(), list_some(pending)), start);
     }
@@ -356,6 +354,7 @@ class Runner {
             return;
         }
         std::vector<std::string> problems;
+        problems.reserve(static_cast<std::size_t>(res.rows()));
         for (int i = 0; i < res.rows(); ++i)
             problems.push_back(fmt::format("{} \"{}\": {}", res.get(i, 0), res.get(i, 1), res.get(i, 2)));
         add("checksums", HealthStatus::fail,
@@ -383,17 +382,19 @@ class Runner {
             return;
         }
         std::vector<std::string> objects;
+        objects.reserve(static_cast<std::size_t>(res.rows()));
         for (int i = 0; i < res.rows(); ++i) {
             const auto by = res.get_opt(i, 3);
             objects.push_back(fmt::format("{} {} {}{}", res.get(i, 0), res.get(i, 1), res.get(i, 2),
                                           by ? " by " + *by : std::string()));
         }
-        report_.not_ready.push_back(fmt::format("drift: {} object{} changed out of band", res.rows(),
-                                                res.rows() == 1 ? "" : "s"));
+        report_.not_ready.push_back(
+            fmt::format("drift: {} object{} changed out of band", res.rows(), res.rows() == 1 ? "" : "s"));
         add("drift", HealthStatus::fail,
-            fmt::format("{} object{} differ{} from the ledger's schema: {}; ship the change as a migration or revert it "
-                        "(SELECT * FROM migrate_drift())",
-                        res.rows(), res.rows() == 1 ? "" : "s", res.rows() == 1 ? "s" : "", list_some(objects)),
+            fmt::format(
+                "{} object{} differ{} from the ledger's schema: {}; ship the change as a migration or revert it "
+                "(SELECT * FROM migrate_drift())",
+                res.rows(), res.rows() == 1 ? "" : "s", res.rows() == 1 ? "s" : "", list_some(objects)),
             start);
     }
 
@@ -425,15 +426,15 @@ class Runner {
         if (skipped("blocking_locks", false)) return;
         const auto start = Clock::now();
         // Only pids, roles and times: a query's text may hold secrets.
-        Outcome out = session_->exec(fmt::format(
-            "SELECT l.pid, coalesce(a.usename::text, '?'), "
-            "       round(extract(epoch FROM now() - min(l.waitstart)) * 1000)::bigint, "
-            "       array_to_string(pg_catalog.pg_blocking_pids(l.pid), ',') "
-            "  FROM pg_catalog.pg_locks l JOIN pg_catalog.pg_stat_activity a ON a.pid = l.pid "
-            " WHERE NOT l.granted AND l.waitstart < now() - interval '{} milliseconds' "
-            "   AND a.datname = current_database() "
-            " GROUP BY l.pid, a.usename ORDER BY 3 DESC",
-            options_.lock_wait_ms));
+        Outcome out = session_->exec(
+            fmt::format("SELECT l.pid, coalesce(a.usename::text, '?'), "
+                        "       round(extract(epoch FROM now() - min(l.waitstart)) * 1000)::bigint, "
+                        "       array_to_string(pg_catalog.pg_blocking_pids(l.pid), ',') "
+                        "  FROM pg_catalog.pg_locks l JOIN pg_catalog.pg_stat_activity a ON a.pid = l.pid "
+                        " WHERE NOT l.granted AND l.waitstart < now() - interval '{} milliseconds' "
+                        "   AND a.datname = current_database() "
+                        " GROUP BY l.pid, a.usename ORDER BY 3 DESC",
+                        options_.lock_wait_ms));
         if (!out.ok()) {
             add("blocking_locks", HealthStatus::fail, "cannot read pg_locks: " + failure(out, options_.timeout_ms),
                 start);
@@ -446,6 +447,7 @@ class Runner {
             return;
         }
         std::vector<std::string> waits;
+        waits.reserve(static_cast<std::size_t>(res.rows()));
         for (int i = 0; i < res.rows(); ++i) {
             waits.push_back(fmt::format("pid {} ({}) waiting {} blocked by {}", res.get(i, 0), res.get(i, 1),
                                         format_age(std::stoll(res.get(i, 2))),
@@ -461,13 +463,13 @@ class Runner {
     void long_transactions() {
         if (skipped("long_transactions", false)) return;
         const auto start = Clock::now();
-        Outcome out = session_->exec(fmt::format(
-            "SELECT pid, coalesce(usename::text, '?'), coalesce(state, '?'), "
-            "       round(extract(epoch FROM now() - xact_start) * 1000)::bigint "
-            "  FROM pg_catalog.pg_stat_activity "
-            " WHERE xact_start < now() - interval '{} milliseconds' AND datname = current_database() "
-            "   AND pid <> pg_catalog.pg_backend_pid() ORDER BY xact_start",
-            options_.long_transaction_ms));
+        Outcome out = session_->exec(
+            fmt::format("SELECT pid, coalesce(usename::text, '?'), coalesce(state, '?'), "
+                        "       round(extract(epoch FROM now() - xact_start) * 1000)::bigint "
+                        "  FROM pg_catalog.pg_stat_activity "
+                        " WHERE xact_start < now() - interval '{} milliseconds' AND datname = current_database() "
+                        "   AND pid <> pg_catalog.pg_backend_pid() ORDER BY xact_start",
+                        options_.long_transaction_ms));
         if (!out.ok()) {
             add("long_transactions", HealthStatus::fail,
                 "cannot read pg_stat_activity: " + failure(out, options_.timeout_ms), start);
@@ -480,6 +482,7 @@ class Runner {
             return;
         }
         std::vector<std::string> txs;
+        txs.reserve(static_cast<std::size_t>(res.rows()));
         for (int i = 0; i < res.rows(); ++i) {
             txs.push_back(fmt::format("pid {} ({}, {}) open {}", res.get(i, 0), res.get(i, 1), res.get(i, 2),
                                       format_age(std::stoll(res.get(i, 3)))));
@@ -587,10 +590,10 @@ class Runner {
         }
         const bool old = age_ms > options_.backup_max_age_ms;
         add("last_backup", old || !unreadable.empty() ? HealthStatus::warn : HealthStatus::ok,
-            fmt::format("newest {} ({} ago){}{}", file, format_age(std::max(0LL, age_ms)),
-                        old ? fmt::format(", older than {}: run pgmig backup", format_age(options_.backup_max_age_ms))
-                            : "",
-                        bad),
+            fmt::format(
+                "newest {} ({} ago){}{}", file, format_age(std::max(0LL, age_ms)),
+                old ? fmt::format(", older than {}: run pgmig backup", format_age(options_.backup_max_age_ms)) : "",
+                bad),
             start);
     }
 
@@ -613,9 +616,12 @@ class Runner {
 
 const char* to_string(HealthStatus status) {
     switch (status) {
-        case HealthStatus::ok: return "ok";
-        case HealthStatus::warn: return "warn";
-        case HealthStatus::fail: return "fail";
+        case HealthStatus::ok:
+            return "ok";
+        case HealthStatus::warn:
+            return "warn";
+        case HealthStatus::fail:
+            return "fail";
     }
     return "fail";
 }
@@ -681,12 +687,18 @@ std::optional<long long> parse_health_duration(std::string_view text) {
     std::string_view unit(end, static_cast<std::size_t>(text.data() + text.size() - end));
     while (!unit.empty() && unit.front() == ' ') unit.remove_prefix(1);
     long long factor = 0;
-    if (unit.empty() || unit == "ms") factor = 1;
-    else if (unit == "s") factor = 1000;
-    else if (unit == "min") factor = 60LL * 1000;
-    else if (unit == "h") factor = 3600LL * 1000;
-    else if (unit == "d") factor = 24LL * 3600 * 1000;
-    else return std::nullopt;
+    if (unit.empty() || unit == "ms")
+        factor = 1;
+    else if (unit == "s")
+        factor = 1000;
+    else if (unit == "min")
+        factor = 60LL * 1000;
+    else if (unit == "h")
+        factor = 3600LL * 1000;
+    else if (unit == "d")
+        factor = 24LL * 3600 * 1000;
+    else
+        return std::nullopt;
     if (number > (1LL << 50) / factor) return std::nullopt;  // absurd; also keeps the product in range
     return number * factor;
 }

@@ -18,32 +18,32 @@ enum class HealthStatus { ok, warn, fail };
 const char* to_string(HealthStatus status);
 
 struct HealthOptions {
-    std::string dir;                        // migrations folder: files not registered yet count as pending; "" = ledger only
-    std::string environment = "default";    // the environment's name (names the backup folder <backup_dir>/<env>)
-    std::string backup_dir;                 // root of the backups; "" = no last_backup check
-    bool backup_required = false;           // no backup at all is a warning (else ok)
-    long long backup_max_age_ms = 26LL * 3600 * 1000;   // older newest backup: warning
-    long long long_transaction_ms = 5LL * 60 * 1000;    // open transactions older than this: warning
-    long long lock_wait_ms = 10LL * 1000;               // sessions waiting for a lock longer than this: warning
-    long long replication_lag_ms = 60LL * 1000;         // standby replay lag above this: warning
-    long long timeout_ms = 5000;            // bound of the connection attempt and of every check's query
-    bool readiness_only = false;            // only connection, extension, pending_migrations, drift
+    std::string dir;  // migrations folder: files not registered yet count as pending; "" = ledger only
+    std::string environment = "default";  // the environment's name (names the backup folder <backup_dir>/<env>)
+    std::string backup_dir;               // root of the backups; "" = no last_backup check
+    bool backup_required = false;         // no backup at all is a warning (else ok)
+    long long backup_max_age_ms = 26LL * 3600 * 1000;  // older newest backup: warning
+    long long long_transaction_ms = 5LL * 60 * 1000;   // open transactions older than this: warning
+    long long lock_wait_ms = 10LL * 1000;              // sessions waiting for a lock longer than this: warning
+    long long replication_lag_ms = 60LL * 1000;        // standby replay lag above this: warning
+    long long timeout_ms = 5000;                       // bound of the connection attempt and of every check's query
+    bool readiness_only = false;                       // only connection, extension, pending_migrations, drift
 };
 
 struct HealthCheck {
-    std::string name;    // connection, server_version, extension, pending_migrations, checksums, drift,
-                         // audit_chain, blocking_locks, long_transactions, replication, last_backup
+    std::string name;  // connection, server_version, extension, pending_migrations, checksums, drift,
+                       // audit_chain, blocking_locks, long_transactions, replication, last_backup
     HealthStatus status = HealthStatus::ok;
     std::string detail;  // one line for a human; never a password, never a query's text
     double duration_ms = 0;
 };
 
 struct HealthReport {
-    std::string target;       // "host=... port=... dbname=... user=..." (never the password)
+    std::string target;  // "host=... port=... dbname=... user=..." (never the password)
     std::string environment;
-    std::string checked_at;   // ISO-8601 UTC
+    std::string checked_at;  // ISO-8601 UTC
     double duration_ms = 0;
-    bool reachable = false;   // the connection check passed
+    bool reachable = false;  // the connection check passed
     std::vector<HealthCheck> checks;
     HealthStatus status = HealthStatus::ok;  // the worst of the checks
     // Ready for traffic: reachable, no pending migrations, no drift (and the checks of those could run).

@@ -124,7 +124,8 @@ Listen parse_listen(const std::string& text) {
     if (colon == std::string::npos || colon == 0 || colon + 1 == text.size()) throw bad;
     Listen l;
     l.host = text.substr(0, colon);
-    if (l.host.size() > 2 && l.host.front() == '[' && l.host.back() == ']') l.host = l.host.substr(1, l.host.size() - 2);
+    if (l.host.size() > 2 && l.host.front() == '[' && l.host.back() == ']')
+        l.host = l.host.substr(1, l.host.size() - 2);
     const std::string port = text.substr(colon + 1);
     if (port.size() > 5 || !std::all_of(port.begin(), port.end(), [](char c) { return c >= '0' && c <= '9'; }))
         throw bad;
@@ -278,9 +279,10 @@ int serve(const Setup& setup, const HealthCommandOptions& cmd) {
     });
 
     const std::string shown_host = listen.host.find(':') != std::string::npos ? "[" + listen.host + "]" : listen.host;
-    fmt::print("pgmig health: serving http://{}:{} (/health, /health/live, /health/ready) for {}, {}; SIGINT or "
-               "SIGTERM stops\n",
-               shown_host, port, first.target, first.ready ? "ready now" : "not ready now");
+    fmt::print(
+        "pgmig health: serving http://{}:{} (/health, /health/live, /health/ready) for {}, {}; SIGINT or "
+        "SIGTERM stops\n",
+        shown_host, port, first.target, first.ready ? "ready now" : "not ready now");
     std::fflush(stdout);
 
     const bool ok = server.listen_after_bind();

@@ -31,7 +31,7 @@ TEST(HealthAge, ReadableAtEachScale) {
     EXPECT_EQ(format_age(1500), "1.5s");
     EXPECT_EQ(format_age(200000), "3min 20s");
     EXPECT_EQ(format_age(26LL * 3600 * 1000), "1d 2h");
-    EXPECT_EQ(format_age(3600LL * 1000 + 5 * 60000), "1h 5min");
+    EXPECT_EQ(format_age(3600LL * 1000 + 5LL * 60000), "1h 5min");
     EXPECT_EQ(format_age(48LL * 3600 * 1000), "2d");
 }
 
