@@ -247,6 +247,9 @@ int serve(const Setup& setup, const HealthCommandOptions& cmd) {
                        {"paths", {"/health", "/health/live", "/health/ready"}}});
         }
     });
+    // Headers and body go out in separate writes: without TCP_NODELAY, Nagle and the client's delayed ACK
+    // add about 40 ms to every answer on a kept-alive connection.
+    server.set_tcp_nodelay(true);
     // SO_REUSEADDR only: httplib's default SO_REUSEPORT would let a second server share a port in use.
     server.set_socket_options([](int sock) {
         int yes = 1;
