@@ -242,7 +242,8 @@ class Runner {
         }
         const int num = std::stoi(out.result->get(0, 0));
         const std::string version = out.result->get(0, 1);
-        const std::string role = out.result->get(0, 2) == "t" ? " (a standby)" : "";
+        in_recovery_ = out.result->get(0, 2) == "t";
+        const std::string role = in_recovery_ ? " (a standby)" : "";
         if (num / 10000 == 15) {
             add("server_version", HealthStatus::ok, fmt::format("PostgreSQL {}{}", version, role), start);
         } else {
@@ -401,6 +402,11 @@ class Runner {
     void audit_chain() {
         if (skipped("audit_chain", true)) return;
         const auto start = Clock::now();
+        if (in_recovery_) {
+            // migrate_audit_verify() seals new rows: a write, which a standby refuses. The chain is the primary's.
+            add("audit_chain", HealthStatus::ok, "not checked on a standby (read-only); check the primary", start);
+            return;
+        }
         Outcome out = session_->exec(
             fmt::format("SELECT checked, sealed, first_broken_id, problem FROM {}", fn("migrate_audit_verify()")));
         if (!out.ok() || out.result->rows() < 1) {
@@ -498,6 +504,10 @@ class Runner {
     void replication() {
         if (skipped("replication", false)) return;
         const auto start = Clock::now();
+        if (in_recovery_) {
+            standby_replay(start);
+            return;
+        }
         Outcome out = session_->exec(
             "SELECT coalesce(nullif(application_name, ''), 'pid ' || pid), coalesce(state, '?'), "
             "       round(extract(epoch FROM replay_lag) * 1000)::bigint "
@@ -531,6 +541,32 @@ class Runner {
         add("replication", HealthStatus::warn,
             fmt::format("{} of {} standbys not streaming or behind by more than {}: {}", lagging.size(), res.rows(),
                         format_age(options_.replication_lag_ms), list_some(lagging)),
+            start);
+    }
+
+    // On a standby: how far behind its primary it replays (the time since the last replayed commit is a
+    // lag only while the receive position is ahead of the replay position; an idle primary sends nothing).
+    void standby_replay(Clock::time_point start) {
+        Outcome out = session_->exec(
+            "SELECT round(extract(epoch FROM now() - pg_catalog.pg_last_xact_replay_timestamp()) * 1000)::bigint, "
+            "       coalesce(pg_catalog.pg_last_wal_receive_lsn() > pg_catalog.pg_last_wal_replay_lsn(), false), "
+            "       EXISTS (SELECT FROM pg_catalog.pg_stat_wal_receiver WHERE status = 'streaming')");
+        if (!out.ok() || out.result->rows() != 1) {
+            add("replication", HealthStatus::fail,
+                "cannot read the replay position: " + failure(out, options_.timeout_ms), start);
+            return;
+        }
+        const auto since = out.result->get_opt(0, 0);
+        const bool behind = out.result->get(0, 1) == "t";
+        const bool streaming = out.result->get(0, 2) == "t";
+        const std::string last = since ? format_age(std::max(0LL, std::stoll(*since))) + " ago" : std::string("never");
+        const bool lagging = behind && since && std::stoll(*since) > options_.replication_lag_ms;
+        add("replication", !streaming || lagging ? HealthStatus::warn : HealthStatus::ok,
+            fmt::format("this server is a standby, {} from its primary; last replayed commit {}{}",
+                        streaming ? "streaming" : "NOT streaming", last,
+                        lagging  ? fmt::format(", behind by more than {}", format_age(options_.replication_lag_ms))
+                        : behind ? " (replaying)"
+                                 : " (caught up)"),
             start);
     }
 
@@ -608,7 +644,8 @@ class Runner {
     const HealthOptions& options_;
     const std::string& conninfo_;
     std::unique_ptr<Session> session_;
-    std::string schema_;  // the extension's schema, quoted; empty when the extension is not usable
+    bool in_recovery_ = false;  // the server is a standby
+    std::string schema_;        // the extension's schema, quoted; empty when the extension is not usable
     HealthReport report_;
 };
 

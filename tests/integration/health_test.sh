@@ -128,6 +128,43 @@ wait "$holder" "$waiter" "$holder2" 2>/dev/null
 sql "$db" "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = '$db' AND pid <> pg_backend_pid()" >/dev/null
 sql "$db" "DROP TABLE health_locked" >/dev/null
 
+# --- a real standby: the primary lists it, the standby reports its own replay -----------------------------
+hbindir=${PGMIG_PG_BINDIR:-/usr/lib/postgresql/15/bin}
+as_pg=()
+[ "$(id -u)" = 0 ] && as_pg=(runuser -u postgres --)
+sb="$work/standby"
+mkdir -p "$sb/sock"
+[ "$(id -u)" = 0 ] && chown -R postgres "$sb"
+sport=$(python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
+if "${as_pg[@]}" "$hbindir/pg_basebackup" -h "$PGHOST" -p "$PGPORT" -U "$PGUSER" -D "$sb/data" -R -X stream \
+        >"$work/standby.log" 2>&1 &&
+    "${as_pg[@]}" "$hbindir/pg_ctl" -D "$sb/data" -l "$sb/log" -w \
+        -o "-p $sport -k $sb/sock -c listen_addresses=''" start >>"$work/standby.log" 2>&1; then
+    for _ in $(seq 1 50); do
+        [ "$(sql "$db" "SELECT count(*) FROM pg_stat_replication WHERE state = 'streaming'")" = 1 ] && break
+        sleep 0.1
+    done
+    hrun health -d "dbname=$db"
+    expect "health: the primary lists its streaming standby" 0 "1 standby: walreceiver streaming lag"
+    hrun health -d "host=$sb/sock port=$sport dbname=$db"
+    expect "health on the standby: streaming, caught up; audit chain left to the primary" 0 \
+        "PostgreSQL 15" "(a standby)" "this server is a standby, streaming from its primary" "(caught up)" \
+        "not checked on a standby"
+    # Replay paused while the primary commits: the standby falls behind.
+    psql -X -q -h "$sb/sock" -p "$sport" -d "$db" -c "SELECT pg_wal_replay_pause()" >/dev/null
+    sql postgres "CREATE TABLE IF NOT EXISTS health_wal (i int); INSERT INTO health_wal VALUES (1)" >/dev/null
+    sleep 1.5
+    sql postgres "INSERT INTO health_wal VALUES (2)" >/dev/null
+    sleep 0.3
+    hrun health -d "host=$sb/sock port=$sport dbname=$db" --replication-lag 1s
+    expect "health on a standby that replays late warns (27)" 27 "behind by more than 1s"
+    psql -X -q -h "$sb/sock" -p "$sport" -d "$db" -c "SELECT pg_wal_replay_resume()" >/dev/null
+    "${as_pg[@]}" "$hbindir/pg_ctl" -D "$sb/data" -m immediate -w stop >>"$work/standby.log" 2>&1
+    sql postgres "DROP TABLE IF EXISTS health_wal" >/dev/null
+else
+    fail "health: set up a standby" "$(tail -5 "$work/standby.log")"
+fi
+
 # --- backups of an environment (pgmig.toml), per the backup contract ---------------------------------------
 cat >"$hproj/pgmig.toml" <<EOF
 [environments.prod]
