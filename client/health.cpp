@@ -135,6 +135,12 @@ std::string failure(const Outcome& out, long long timeout_ms) {
 
 bool permission_denied(const Outcome& out) { return out.result && out.result->error().sqlstate == "42501"; }
 
+// A failed call of a pgmig function: the server's error, and what to grant when it is a permission.
+std::string call_failed(const char* function, const Outcome& out, long long timeout_ms) {
+    return fmt::format("{} failed: {}{}", function, failure(out, timeout_ms),
+                       permission_denied(out) ? "; grant pgmig_reader to the role health connects as" : "");
+}
+
 // "a, b, c and 2 more".
 std::string list_some(const std::vector<std::string>& items, std::size_t max = 5) {
     std::string out;
@@ -291,8 +297,8 @@ class Runner {
         if (!options_.dir.empty()) files = load_files(options_.dir, "fix the file, or point --dir elsewhere", true);
         Outcome out = session_->exec(fmt::format("SELECT version, name, state, kind FROM {}", fn("migrate_status()")));
         if (!out.ok()) {
-            add("pending_migrations", HealthStatus::fail,
-                "migrate_status() failed: " + failure(out, options_.timeout_ms), start);
+            add("pending_migrations", HealthStatus::fail, call_failed("migrate_status()", out, options_.timeout_ms),
+                start);
             report_.not_ready.emplace_back("pending migrations unknown");
             return;
         }
@@ -344,9 +350,7 @@ class Runner {
         Outcome out = session_->exec(fmt::format("SELECT version, name, problem FROM {}", fn("migrate_verify()")));
         if (!out.ok()) {
             add("checksums", permission_denied(out) ? HealthStatus::warn : HealthStatus::fail,
-                "migrate_verify() failed: " + failure(out, options_.timeout_ms) +
-                    (permission_denied(out) ? "; grant pgmig_reader to the health role" : ""),
-                start);
+                call_failed("migrate_verify()", out, options_.timeout_ms), start);
             return;
         }
         const Result& res = *out.result;
@@ -373,7 +377,7 @@ class Runner {
         Outcome out = session_->exec(
             fmt::format("SELECT object_type, identity, change, changed_by FROM {}", fn("migrate_drift()")));
         if (!out.ok()) {
-            add("drift", HealthStatus::fail, "migrate_drift() failed: " + failure(out, options_.timeout_ms), start);
+            add("drift", HealthStatus::fail, call_failed("migrate_drift()", out, options_.timeout_ms), start);
             report_.not_ready.emplace_back("drift unknown");
             return;
         }
@@ -411,9 +415,7 @@ class Runner {
             fmt::format("SELECT checked, sealed, first_broken_id, problem FROM {}", fn("migrate_audit_verify()")));
         if (!out.ok() || out.result->rows() < 1) {
             add("audit_chain", permission_denied(out) ? HealthStatus::warn : HealthStatus::fail,
-                "migrate_audit_verify() failed: " + failure(out, options_.timeout_ms) +
-                    (permission_denied(out) ? "; grant pgmig_reader to the health role" : ""),
-                start);
+                call_failed("migrate_audit_verify()", out, options_.timeout_ms), start);
             return;
         }
         const Result& res = *out.result;

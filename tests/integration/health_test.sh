@@ -68,6 +68,14 @@ newdb dbbad
 sql "$dbbad" "UPDATE pg_extension SET extversion = '0.0.1' WHERE extname = 'pgmig'" >/dev/null
 hrun health -d "dbname=$dbbad"
 expect "health: another extension version (26)" 26 "extension 0.0.1 but client" "ALTER EXTENSION pgmig UPDATE TO"
+# Roles: pgmig_reader is enough; a role without it is told what to grant.
+sql "$db" "CREATE ROLE health_reader_$$ LOGIN IN ROLE pgmig_reader; CREATE ROLE health_nobody_$$ LOGIN" >/dev/null
+hrun health -d "dbname=$db user=health_reader_$$"
+expect "health as a pgmig_reader role is healthy" 0 "overall: ok"
+hrun health -d "dbname=$db user=health_nobody_$$"
+expect "health as a role without pgmig_reader says what to grant (26)" 26 \
+    "permission denied for function migrate_status (SQLSTATE 42501); grant pgmig_reader"
+sql "$db" "DROP ROLE health_reader_$$; DROP ROLE health_nobody_$$" >/dev/null
 # Cannot connect: exit 4, the report still printed.
 hrun health -d "dbname=pgmig_no_such_db_$$ password=$health_secret"
 expect "health: unreachable (4)" 4 "cannot connect" "not run: cannot connect" "dbname=pgmig_no_such_db_$$"
