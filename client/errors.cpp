@@ -41,6 +41,8 @@ std::string_view kind_name(ErrorKind kind) {
         case ErrorKind::backup_manifest: return "backup_manifest";
         case ErrorKind::restore_mismatch: return "restore_mismatch";
         case ErrorKind::alert_failed: return "alert_failed";
+        case ErrorKind::health_failed: return "health_failed";
+        case ErrorKind::health_warnings: return "health_warnings";
         case ErrorKind::approval_missing: return "approval_missing";
         case ErrorKind::approval_refused: return "approval_refused";
     }

@@ -36,6 +36,8 @@ enum class ErrorKind {
     backup_manifest,    // a backup's manifest is missing or invalid
     restore_mismatch,   // the restored database's fingerprint differs from the manifest's
     alert_failed,      // an alert could not be delivered (pgmig alert test, pgmig watch)
+    health_failed,        // pgmig health: a check failed (drift, ledger problems, extension, audit chain...)
+    health_warnings,      // pgmig health: no check failed, but some warned (pending migrations, old backup...)
     // ==== issue 6: approvals ====
     approval_missing,   // a pending migration is not approved by a role other than the deployer (four-eyes)
     approval_refused,   // PM025 (already applied) or PM026 (not the reviewed script): nothing was approved
@@ -50,7 +52,7 @@ struct ErrorKindInfo {
 inline constexpr int kExitOk = 0;
 
 // Keep in step with docs/ (exit codes are a contract with scripts and CI).
-inline constexpr std::array<ErrorKindInfo, 27> kErrorKinds{{
+inline constexpr std::array<ErrorKindInfo, 29> kErrorKinds{{
     {ErrorKind::internal, 1, "internal error"},
     {ErrorKind::usage, 2, "usage error (bad command line)"},
     {ErrorKind::input, 3, "bad migration files or input"},
@@ -76,6 +78,8 @@ inline constexpr std::array<ErrorKindInfo, 27> kErrorKinds{{
     {ErrorKind::backup_manifest, 23, "the backup's manifest is missing or invalid"},
     {ErrorKind::restore_mismatch, 24, "the restored database's fingerprint differs from the backup's"},
     {ErrorKind::alert_failed, 25, "an alert could not be delivered (pgmig alert test, pgmig watch)"},
+    {ErrorKind::health_failed, 26, "pgmig health: a check failed"},
+    {ErrorKind::health_warnings, 27, "pgmig health: no check failed, but some warned (0 with --warn-ok)"},
     {ErrorKind::approval_missing, 28, "a pending migration is not approved by a role other than the deployer"},
     {ErrorKind::approval_refused, 29, "approval refused: already applied (PM025) or not the reviewed script (PM026)"},
 }};

@@ -333,6 +333,37 @@ int run(int argc, char** argv, Outcome& outcome) {
     restore_cmd->add_option("--key-file", restore.key_file, key_help);
     restore_cmd->callback([&] { action = [&] { return run_restore(global, restore); }; });
 
+    // ==== issue 6: health ====
+    HealthCommandOptions health;
+    auto* health_cmd = app.add_subcommand(
+        "health",
+        "Check the database: connection and latency, server version, extension version, pending migrations, "
+        "checksums, drift, audit chain, blocking locks, long transactions, replication lag, last backup; exit 0 "
+        "healthy, 26 a check failed, 27 only warnings, 4 cannot connect. With --serve, answer HTTP instead");
+    health_cmd->add_option("--env", health.env, "Environment of pgmig.toml: its connection (-d wins) and backups");
+    health_cmd->add_option("--dir", health.dir,
+                           dir_help + std::string("; files not registered yet count as pending (default: the "
+                                                  "folder when it exists, else registered migrations only)"));
+    health_cmd->add_flag("--json", health.json, "Print the report as JSON");
+    health_cmd->add_flag("--warn-ok", health.warn_ok, "Exit 0 instead of 27 when checks only warn");
+    health_cmd->add_option("--serve", health.serve,
+                           "Serve GET /health (all checks; 503 when one fails), /health/live (200 while running) and "
+                           "/health/ready (200 iff reachable, nothing pending, no drift; else 503) on ADDR:PORT "
+                           "(port 0: any free one)");
+    health_cmd->add_option("--cache", health.cache, "--serve: reuse a report this long (e.g. 1s); 0: check per request")
+        ->capture_default_str();
+    health_cmd->add_option("--long-transaction", health.long_transaction, "Warn about transactions open longer")
+        ->capture_default_str();
+    health_cmd->add_option("--lock-wait", health.lock_wait, "Warn about sessions waiting for a lock longer")
+        ->capture_default_str();
+    health_cmd->add_option("--replication-lag", health.replication_lag, "Warn about standbys replaying later")
+        ->capture_default_str();
+    health_cmd->add_option("--backup-max-age", health.backup_max_age, "Warn when the newest backup is older")
+        ->capture_default_str();
+    health_cmd->add_option("--timeout", health.timeout, "Bound of the connection and of each check's query")
+        ->capture_default_str();
+    health_cmd->callback([&] { action = [&] { return run_health(global, health); }; });
+
     try {
         app.parse(argc, argv);
     } catch (const CLI::CallForHelp& e) {

@@ -172,6 +172,22 @@ int run_backup_list(const BackupListOptions& options);
 int run_backup_verify(const BackupVerifyOptions& options);
 int run_restore(const GlobalOptions& global, const RestoreOptions& options);
 
+// ==== issue 6: health ====
+struct HealthCommandOptions {
+    std::string env;                          // --env NAME of pgmig.toml (-d wins for the connection)
+    std::string dir;                          // migrations folder; files not registered yet count as pending
+    bool json = false;
+    bool warn_ok = false;                     // warnings exit 0 instead of 27
+    std::string serve;                        // ADDR:PORT: serve /health, /health/live, /health/ready instead
+    std::string cache = "0";                  // --serve: reuse a report this long (0 = fresh checks per request)
+    std::string long_transaction = "5min";
+    std::string lock_wait = "10s";
+    std::string replication_lag = "1min";
+    std::string backup_max_age = "26h";
+    std::string timeout = "5s";               // per check query, and the connection attempt
+};
+int run_health(const GlobalOptions& global, const HealthCommandOptions& options);
+
 // Each returns an exit code or throws client::Error.
 int run_init(const InitOptions& options);
 int run_new(const NewOptions& options);

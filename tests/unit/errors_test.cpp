@@ -22,6 +22,8 @@ TEST(ErrorTable, ExitCodesAreTheDocumentedOnes) {
     EXPECT_EQ(exit_code(ErrorKind::rollback_refused), 12);
     EXPECT_EQ(exit_code(ErrorKind::integrity), 17);
     EXPECT_EQ(exit_code(ErrorKind::integrity_regressed), 18);
+    EXPECT_EQ(exit_code(ErrorKind::health_failed), 26);
+    EXPECT_EQ(exit_code(ErrorKind::health_warnings), 27);
 }
 
 TEST(ErrorTable, ServerSqlstatesMapToKinds) {
