@@ -121,7 +121,7 @@ start_server() {  # ARGS...: sets $server and $port
     server=$!
     port=""
     for _ in $(seq 1 100); do
-        port=$(sed -n 's|.*serving http://127.0.0.1:\([0-9]*\) .*|\1|p' "$TMP/serve.out")
+        port=$(sed -n 's|.*serving http://127.0.0.1:\([0-9]*\) .*|\1|p' "$TMP/serve.out" 2>/dev/null)
         [[ -n $port ]] && return
         sleep 0.1
     done

@@ -275,9 +275,10 @@ int serve(const Setup& setup, const HealthCommandOptions& cmd) {
     }
 
     std::atomic<int> stopped_by{0};
-    std::thread waiter([&server, &signals, &stopped_by] {
+    std::atomic<bool> waking{false};  // the waiter is woken by us, not by an operator's signal
+    std::thread waiter([&server, &signals, &stopped_by, &waking] {
         int sig = 0;
-        if (sigwait(&signals, &sig) == 0) stopped_by = sig;
+        if (sigwait(&signals, &sig) == 0 && !waking) stopped_by = sig;
         server.stop();
     });
 
@@ -289,7 +290,10 @@ int serve(const Setup& setup, const HealthCommandOptions& cmd) {
     std::fflush(stdout);
 
     const bool ok = server.listen_after_bind();
-    if (stopped_by == 0) kill(getpid(), SIGTERM);  // wake the waiter (the signal is blocked, sigwait takes it)
+    if (stopped_by == 0) {
+        waking = true;
+        kill(getpid(), SIGTERM);  // wake the waiter (the signal is blocked everywhere: sigwait takes it)
+    }
     waiter.join();
     pthread_sigmask(SIG_UNBLOCK, &signals, nullptr);
     if (stopped_by != 0) {

@@ -222,7 +222,7 @@ expect "health --serve: no port is a usage error" 2 "is not ADDR:PORT"
 server=$!
 port=""
 for _ in $(seq 1 50); do
-    port=$(sed -n 's|.*serving http://127.0.0.1:\([0-9]*\) .*|\1|p' "$work/serve.out")
+    port=$(sed -n 's|.*serving http://127.0.0.1:\([0-9]*\) .*|\1|p' "$work/serve.out" 2>/dev/null)
     [ -n "$port" ] && break
     sleep 0.1
 done
@@ -306,7 +306,7 @@ fi
 server3=$!
 port=""
 for _ in $(seq 1 50); do
-    port=$(sed -n 's|.*serving http://127.0.0.1:\([0-9]*\) .*|\1|p' "$work/serve3.out")
+    port=$(sed -n 's|.*serving http://127.0.0.1:\([0-9]*\) .*|\1|p' "$work/serve3.out" 2>/dev/null)
     [ -n "$port" ] && break
     sleep 0.1
 done
