@@ -45,6 +45,7 @@ std::string_view kind_name(ErrorKind kind) {
         case ErrorKind::health_warnings: return "health_warnings";
         case ErrorKind::approval_missing: return "approval_missing";
         case ErrorKind::approval_refused: return "approval_refused";
+        case ErrorKind::postflight_failed: return "postflight_failed";
     }
     return "internal";
 }

@@ -41,6 +41,7 @@ enum class ErrorKind {
     // ==== issue 6: approvals ====
     approval_missing,   // a pending migration is not approved by a role other than the deployer (four-eyes)
     approval_refused,   // PM025 (already applied) or PM026 (not the reviewed script): nothing was approved
+    postflight_failed,  // pgmig deploy: applied, but the post-flight health or drift check failed
 };
 
 struct ErrorKindInfo {
@@ -52,7 +53,7 @@ struct ErrorKindInfo {
 inline constexpr int kExitOk = 0;
 
 // Keep in step with docs/ (exit codes are a contract with scripts and CI).
-inline constexpr std::array<ErrorKindInfo, 29> kErrorKinds{{
+inline constexpr std::array<ErrorKindInfo, 30> kErrorKinds{{
     {ErrorKind::internal, 1, "internal error"},
     {ErrorKind::usage, 2, "usage error (bad command line)"},
     {ErrorKind::input, 3, "bad migration files or input"},
@@ -82,6 +83,7 @@ inline constexpr std::array<ErrorKindInfo, 29> kErrorKinds{{
     {ErrorKind::health_warnings, 27, "pgmig health: no check failed, but some warned (0 with --warn-ok)"},
     {ErrorKind::approval_missing, 28, "a pending migration is not approved by a role other than the deployer"},
     {ErrorKind::approval_refused, 29, "approval refused: already applied (PM025) or not the reviewed script (PM026)"},
+    {ErrorKind::postflight_failed, 30, "deploy: applied, but the post-flight health or drift check failed"},
 }};
 
 int exit_code(ErrorKind kind);

@@ -92,6 +92,11 @@ int run(int argc, char** argv, Outcome& outcome) {
                      "for code scanning)")
         ->check(CLI::IsMember({"text", "json", "github", "sarif"}))
         ->capture_default_str();
+    validate_cmd
+        ->add_option("--lint-threshold", validate.lint_threshold,
+                     "Lint findings that fail validate (exit 14): error, warning (and errors), or off (reported only)")
+        ->check(CLI::IsMember({"error", "warning", "off"}))
+        ->capture_default_str();
     validate_cmd->add_flag("--offline", validate.offline,
                            "Check the files only; no database (so no ledger, lint or integrity checks)");
     validate_cmd->callback([&] { action = [&] { return run_validate(global, validate); }; });
@@ -225,6 +230,19 @@ int run(int argc, char** argv, Outcome& outcome) {
         ->required();
     approve_cmd->add_option("--dir", approve.dir, dir_help);
     approve_cmd->callback([&] { action = [&] { return run_approve(global, approve); }; });
+
+    DeployOptions deploy;
+    auto* deploy_cmd = app.add_subcommand(
+        "deploy",
+        "Deploy to an environment: pre-flight health, validate (lint at the environment's threshold), approvals "
+        "(when required), encrypted backup (when required), apply, post-flight health and drift; alerts at start "
+        "and end. Stops at the first failed step, leaving the database as it was");
+    deploy_cmd->add_option("--env", deploy.env, env_help)->required();
+    deploy_cmd->add_option("--dir", deploy.dir, dir_help);
+    deploy_cmd->add_option("--to", deploy.to, "Deploy up to this version (inclusive); default: all");
+    deploy_cmd->add_option("--key-file", deploy.key_file,
+                           "Backup key file (else $PGMIG_BACKUP_KEY_FILE, else the environment's key in pgmig.toml)");
+    deploy_cmd->callback([&] { action = [&] { return run_deploy(global, deploy); }; });
 
     ApprovalsOptions approvals;
     auto* approvals_cmd = app.add_subcommand(

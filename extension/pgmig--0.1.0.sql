@@ -49,7 +49,8 @@ CREATE TABLE pgmig.history (
     version           text,
     name              text        NOT NULL,
     action            text        NOT NULL CHECK (action IN ('apply', 'rollback', 'repair', 'baseline',
-                                      'cosmetic_edit', 'retry', 'failed', 'nontx_start', 'nontx_progress')),
+                                      'cosmetic_edit', 'retry', 'failed', 'nontx_start', 'nontx_progress',
+                                      'deploy')),
     at                timestamptz NOT NULL DEFAULT pg_catalog.clock_timestamp(),
     duration          interval,
     attempt           integer     NOT NULL DEFAULT 1,
@@ -64,7 +65,7 @@ CREATE TABLE pgmig.history (
     message           text,
     reason            text
 );
-COMMENT ON TABLE pgmig.history IS 'one row per apply, rollback, repair, baseline, cosmetic edit and retry';
+COMMENT ON TABLE pgmig.history IS 'one row per apply, rollback, repair, baseline, cosmetic edit, retry and deploy step';
 
 -- The DDL audit trail: rows are inserted unchained by the event triggers (so concurrent DDL never
 -- waits on a chain head) and sealed into a SHA-256 chain later by migrate_audit_verify().
@@ -1090,6 +1091,32 @@ SELECT pg_catalog.pg_extension_config_dump('pgmig.history', '');
 SELECT pg_catalog.pg_extension_config_dump('pgmig.history_id_seq', '');
 SELECT pg_catalog.pg_extension_config_dump('pgmig.snapshots', $$WHERE reason <> 'CREATE EXTENSION'$$);
 SELECT pg_catalog.pg_extension_config_dump('pgmig.snapshots_id_seq', '');
+-- ==== issue 6: deploy steps in the history ====
+-- pgmig deploy records its steps beside the migrations' own rows: the backup it took (file, time, size)
+-- and how the deploy ended. name is 'deploy <environment>', reason the step, message what happened.
+CREATE FUNCTION migrate_record_deploy(environment text, step text, message text, duration interval DEFAULT NULL)
+    RETURNS bigint
+    LANGUAGE plpgsql VOLATILE SECURITY DEFINER
+    SET search_path = pg_catalog, pg_temp
+    AS $$
+DECLARE
+    new_id bigint;
+BEGIN
+    IF coalesce($1, '') = '' OR $2 NOT IN ('backup', 'succeeded', 'failed') THEN
+        RAISE EXCEPTION 'cannot record deploy step % for environment %', coalesce($2, 'NULL'), coalesce($1, 'NULL')
+            USING ERRCODE = 'PM007', HINT = 'step is backup, succeeded or failed; environment is not empty';
+    END IF;
+    INSERT INTO pgmig.history (name, action, duration, current_user_name, message, reason)
+    -- current_user here is the function's owner (SECURITY DEFINER): the deployer is the session's role.
+    VALUES ('deploy ' || $1, 'deploy', $4, session_user, $3, $2)
+    RETURNING id INTO new_id;
+    RETURN new_id;
+END
+$$;
+COMMENT ON FUNCTION migrate_record_deploy(text, text, text, interval) IS
+    'pgmig deploy: records a step (backup, succeeded, failed) of a deploy to an environment in pgmig.history';
+REVOKE ALL ON FUNCTION migrate_record_deploy(text, text, text, interval) FROM PUBLIC;
+GRANT EXECUTE ON FUNCTION migrate_record_deploy(text, text, text, interval) TO pgmig_admin;
 
 -- Last, so that nothing above is audited or blocked while the extension is being created.
 CREATE FUNCTION pgmig.audit_event() RETURNS event_trigger

@@ -31,6 +31,7 @@ struct ValidateOptions {
     bool json = false;     // alias of format = "json"
     std::string format = "text";  // text, json, github, sarif
     bool offline = false;  // files only, no database (no lint, no integrity)
+    std::string lint_threshold = "error";  // lint findings that fail validate (exit 14): error | warning | off
 };
 
 struct ApplyOptions {
@@ -171,6 +172,14 @@ int run_backup(const GlobalOptions& global, const BackupOptions& options);
 int run_backup_list(const BackupListOptions& options);
 int run_backup_verify(const BackupVerifyOptions& options);
 int run_restore(const GlobalOptions& global, const RestoreOptions& options);
+// ==== issue 6: deploy ====
+struct DeployOptions {
+    std::string env;       // the environment of pgmig.toml (required)
+    std::string dir;
+    std::string to;        // apply up to this version; empty = all
+    std::string key_file;  // the backup key (else $PGMIG_BACKUP_KEY_FILE, else pgmig.toml)
+};
+int run_deploy(const GlobalOptions& global, const DeployOptions& options);
 
 // ==== issue 6: health ====
 struct HealthCommandOptions {

@@ -314,13 +314,17 @@ int run_validate(const GlobalOptions& global, const ValidateOptions& options) {
     const long errors = v.count(files_ledger, "error");
     const long warnings = v.count(files_ledger, "warning");
     const long lint_errors = v.count({"lint"}, "error");
+    // Lint findings that fail validate: errors (the default), errors and warnings, or none (lint reported only).
+    const long lint_blocking = options.lint_threshold == "off" ? 0
+                               : options.lint_threshold == "warning" ? lint_errors + v.count({"lint"}, "warning")
+                                                                     : lint_errors;
     const long integrity_errors = v.count({"integrity"}, "error");
     // Precedence (docs/errors.md): the files and ledger first (nothing else is trustworthy without them),
     // then the lint of the pending migrations (the change under review), then the data.
     int code = kExitOk;
     if (errors > 0) {
         code = exit_code(ErrorKind::validation);
-    } else if (lint_errors > 0) {
+    } else if (lint_blocking > 0) {
         code = exit_code(ErrorKind::lint_failed);
     } else if (integrity_errors > 0) {
         code = exit_code(ErrorKind::integrity);
