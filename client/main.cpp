@@ -125,6 +125,9 @@ int run(int argc, char** argv, Outcome& outcome) {
         rollback_cmd->add_option("--steps", rollback.steps, "How many migrations to roll back")->capture_default_str();
     rollback_cmd->add_option("--to", rollback.to, "Roll back every migration newer than this version (0: all)")
         ->excludes(steps_opt);
+    rollback_cmd->add_option("--env", rollback.env,
+                             "Environment of pgmig.toml: its connection (unless -d is given) and its alert targets, "
+                             "which get a rollback alert (done or failed)");
     rollback_cmd->callback([&] { action = [&] { return run_rollback(global, rollback); }; });
 
     BaselineOptions baseline;

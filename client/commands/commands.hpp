@@ -46,6 +46,7 @@ struct ApplyOptions {
 struct RollbackOptions {
     int steps = 1;
     std::string to;  // roll back every migration newer than this version (0 = all)
+    std::string env;  // --env: the environment's connection (unless -d) and its alert targets (event rollback)
 };
 
 struct BaselineOptions {

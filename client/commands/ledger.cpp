@@ -1,4 +1,6 @@
 // pgmig rollback, baseline and repair: the ledger operations that run no up script of the files.
+#include "client/alerts.hpp"
+#include "client/audit_log.hpp"
 #include "client/commands/commands.hpp"
 #include "client/config.hpp"
 #include "client/db.hpp"
@@ -8,6 +10,8 @@
 #include "common/version.hpp"
 
 #include <fmt/core.h>
+
+#include <chrono>
 
 namespace pgmig::client {
 
@@ -32,12 +36,52 @@ std::string label(const Result& res, int row) {
 
 }  // namespace
 
+namespace {
+
+// With --env: the environment's alert targets hear of every rollback, done or failed.
+void alert_rollback(const std::string& env_name, const std::string& conninfo, const std::vector<std::string>& versions,
+                    std::chrono::steady_clock::time_point started, const std::string& error) {
+    if (env_name.empty()) return;
+    const ProjectConfig config = load_project_config();
+    const Environment& env = find_environment(config, env_name);
+    if (env.alerts.empty()) return;
+    AlertEvent event;
+    event.event = "rollback";
+    event.environment = env.name;
+    event.database = alert_database_from_conninfo(conninfo);
+    event.versions = versions;
+    event.duration_s = std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
+    event.error = error;
+    send_alerts(config, env, event);  // a failed delivery is warned about, never fails the rollback
+}
+
+std::vector<std::string> rollback(const GlobalOptions& global, const RollbackOptions& options);
+
+}  // namespace
+
 int run_rollback(const GlobalOptions& global, const RollbackOptions& options) {
     if (!options.to.empty()) check_version(options.to, "in --to");
     if (options.to.empty() && options.steps < 1) {
         throw Error(ErrorKind::usage, fmt::format("bad --steps {}", options.steps), "on the command line",
                     "give 1 or more");
     }
+    GlobalOptions target = global;
+    target.dbname = connection_for(global, options.env);
+    const auto started = std::chrono::steady_clock::now();
+    std::vector<std::string> versions;
+    try {
+        versions = rollback(target, options);
+    } catch (const Error& e) {
+        alert_rollback(options.env, target.dbname, versions, started, e.what_failed());
+        throw;
+    }
+    alert_rollback(options.env, target.dbname, versions, started, "");
+    return kExitOk;
+}
+
+namespace {
+
+std::vector<std::string> rollback(const GlobalOptions& global, const RollbackOptions& options) {
     Connection conn = connect(global);
     Transaction tx(conn);
     const std::string columns = "version, name, action, round(extract(epoch FROM duration) * 1000)::bigint";
@@ -61,12 +105,17 @@ int run_rollback(const GlobalOptions& global, const RollbackOptions& options) {
     }
     Result commit = tx.commit();
     if (!commit.ok()) throw_server_error(commit.error(), "committing the rollback", "nothing was rolled back");
+    std::vector<std::string> versions;
     for (int i = 0; i < res.rows(); ++i) {
         fmt::print("rolled back {} ({} ms)\n", label(res, i), res.is_null(i, 3) ? "?" : res.get(i, 3));
+        versions.push_back(res.get(i, 0));
+        audit_note_version(res.get(i, 0));
     }
     fmt::print("{} rolled back\n", res.rows());
-    return kExitOk;
+    return versions;
 }
+
+}  // namespace
 
 int run_baseline(const GlobalOptions& global, const BaselineOptions& options) {
     check_version(options.version, "in VERSION");

@@ -137,6 +137,17 @@ else
     fail "failed deploy alert" "$(tail -c 600 "$dp_dir/hook.jsonl")"
 fi
 
+# --- a rollback in an environment is alerted ---------------------------------------------------------------
+: >"$dp_dir/hook.jsonl"
+dp_run rollback --env production
+expect "rollback --env production" 0 "rolled back 2_notes"
+if [ "$(dp_events)" = "rollback" ] &&
+    python3 -c 'import json,sys; r=[json.loads(l) for l in open(sys.argv[1])][-1]["body"]; assert r["versions"] == ["2"] and not r["error"], r' "$dp_dir/hook.jsonl"; then
+    pass "a rollback alert names the rolled-back version"
+else
+    fail "rollback alert" "$(tail -c 600 "$dp_dir/hook.jsonl")"
+fi
+
 # --- unknown environment, and no secret anywhere ----------------------------------------------------------
 dp_run deploy --env staging
 expect "an unknown environment names the known ones" 3 "no environment 'staging'" "development, production"
