@@ -72,6 +72,7 @@ class Deploy {
           env_(find_environment(config_, options.env)),
           conninfo_(connection_for(global, options.env)),
           dir_(resolve_migrations_dir(options.dir)) {
+        target_.dbname = conninfo_;
         event_base_.environment = env_.name;
         event_base_.database = alert_database_from_conninfo(conninfo_);
         require_alert_targets(config_, env_.alerts);
@@ -94,6 +95,7 @@ class Deploy {
     ProjectConfig config_;
     const Environment& env_;
     std::string conninfo_;
+    GlobalOptions target_;  // what validate and apply connect to: the environment's database
     std::string dir_;
     AlertEvent event_base_;
     std::vector<std::string> pending_;
@@ -130,11 +132,25 @@ void Deploy::fail(int step, const char* what, const Error& cause) {
     record("failed", error, seconds_since(started_));
     alert("deploy_failed", error);
     std::string next = cause.next_step();
-    if (backup_ && step == 5) {
-        next += fmt::format(
-            "; if a non-transactional migration stopped halfway, the backup taken before it is {} (restore with: "
-            "pgmig restore {} --to {}_restored, see docs/operations.md)",
-            backup_->path.string(), backup_->path.string(), event_base_.database.dbname);
+    if (step == 5 && conn_) {
+        // Transactional migrations were rolled back; a non-transactional one may have stopped halfway.
+        std::vector<std::string> halfway;
+        try {
+            halfway = versions_in_state(*conn_, "after the failed apply", {"in_progress"});
+        } catch (const Error&) {
+            // The connection may be gone: say what is known.
+        }
+        if (!halfway.empty()) {
+            next += fmt::format("; non-transactional migration {} stopped halfway: run pgmig apply again to resume it",
+                                fmt::join(halfway, ", "));
+            if (backup_) {
+                next += fmt::format(", or restore the backup taken before it (runbook: pgmig restore {} --to "
+                                    "{}_restored, check it, then switch to it; see docs/operations.md)",
+                                    backup_->path.string(), event_base_.database.dbname);
+            }
+        } else {
+            next += "; the failed transaction was rolled back, so the schema is as it was before the deploy";
+        }
     }
     throw Error(cause.kind(), fmt::format("deploy to {} stopped at step {}/{} ({}): {}", env_.name, step, kSteps,
                                           what, cause.what_failed()),
@@ -171,12 +187,10 @@ int Deploy::run() {
 
     // 2. Validate: files, ledger, lint at the environment's threshold, integrity (reported, not blocking).
     {
-        GlobalOptions global;
-        global.dbname = conninfo_;
         ValidateOptions v;
         v.dir = dir_;
         v.lint_threshold = env_.lint;
-        const int rc = run_validate(global, v);
+        const int rc = run_validate(target_, v);
         if (rc == exit_code(ErrorKind::validation) || rc == exit_code(ErrorKind::lint_failed)) {
             const bool lint = rc == exit_code(ErrorKind::lint_failed);
             fail(2, "validate",
@@ -251,12 +265,10 @@ int Deploy::run() {
     // 5. Apply: transactional migrations all or nothing, non-transactional ones resumably by the client.
     step_line(5, "apply", fmt::format("{} migrations", pending_.size()));
     try {
-        GlobalOptions global;
-        global.dbname = conninfo_;
         ApplyOptions a;
         a.dir = dir_;
         a.to = options_.to;
-        const int rc = run_apply(global, a);
+        const int rc = run_apply(target_, a);
         if (rc != kExitOk) {
             fail(5, "apply", Error(ErrorKind::migration_failed, fmt::format("pgmig apply ended with exit code {}", rc),
                                    where, "see its output above"));

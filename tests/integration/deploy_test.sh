@@ -128,7 +128,7 @@ dp_run -d "dbname=$dp_db user=$dp_role password=$dp_password" approve 3 --env pr
 fp1=$(dp_fp)
 : >"$dp_dir/hook.jsonl"
 dp_run deploy --env production
-expect "a failing migration stops the deploy (exit 5)" 5 "stopped at step 5/6 (apply)" "no_such_table"
+expect "a failing migration stops the deploy (exit 5)" 5 "stopped at step 5/6 (apply)" "no_such_table" "the schema is as it was before the deploy"
 if [ "$(dp_fp)" = "$fp1" ]; then pass "failed deploy: schema fingerprint unchanged"; else fail "failed deploy: schema unchanged" "changed"; fi
 if [ "$(dp_events)" = "deploy_started,deploy_failed" ] &&
     python3 -c 'import json,sys; r=[json.loads(l) for l in open(sys.argv[1])][-1]["body"]; assert "step 5/6 (apply)" in r["error"] and r["versions"] == ["3"], r' "$dp_dir/hook.jsonl"; then
@@ -136,6 +136,16 @@ if [ "$(dp_events)" = "deploy_started,deploy_failed" ] &&
 else
     fail "failed deploy alert" "$(tail -c 600 "$dp_dir/hook.jsonl")"
 fi
+
+# --- a non-transactional migration that stops halfway: the error says how to resume -------------------
+dp_nt="$dp_dir/nontx"
+mkdir -p "$dp_nt"
+cp "$dp_proj/migrations/1_accounts.sql" "$dp_proj/migrations/2_notes.sql" "$dp_nt/"
+printf '%s\n' "-- pgmig:no-transaction" "-- pgmig:up" "CREATE INDEX CONCURRENTLY IF NOT EXISTS notes_body ON notes (body);" \
+    "CREATE INDEX CONCURRENTLY IF NOT EXISTS nothing_x ON no_such_table (x);" >"$dp_nt/3_indexes.sql"
+dp_run deploy --env development --dir "$dp_nt"
+expect "a non-transactional migration stopped halfway: the deploy says how to resume" 5 \
+    "stopped at step 5/6 (apply)" "non-transactional migration 3 stopped halfway: run pgmig apply again to resume it"
 
 # --- a rollback in an environment is alerted ---------------------------------------------------------------
 : >"$dp_dir/hook.jsonl"
