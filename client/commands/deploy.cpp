@@ -86,6 +86,7 @@ class Deploy {
     void alert(const char* event, const std::string& error = {});
     void record(const char* step, const std::string& message, std::optional<double> seconds = std::nullopt);
     HealthReport health();
+    [[noreturn]] void backup_failed(const Error& cause);
     void step_line(int step, const char* what, const std::string& outcome) const {
         fmt::print("[{}/{}] {}: {}\n", step, kSteps, what, outcome);
         std::fflush(stdout);
@@ -155,6 +156,15 @@ void Deploy::fail(int step, const char* what, const Error& cause) {
     throw Error(cause.kind(), fmt::format("deploy to {} stopped at step {}/{} ({}): {}", env_.name, step, kSteps,
                                           what, cause.what_failed()),
                 cause.where(), next, cause.hint());
+}
+
+void Deploy::backup_failed(const Error& cause) {
+    AlertEvent b = event_base_;
+    b.event = "backup_failed";
+    b.versions = pending_;
+    b.error = cause.what_failed();
+    if (!env_.alerts.empty()) send_alerts(config_, env_, b);
+    fail(4, "backup", cause);
 }
 
 HealthReport Deploy::health() {
@@ -246,12 +256,12 @@ int Deploy::run() {
         try {
             backup_ = take_backup(conninfo_, env_.name, env_.backup_settings, KeyOptions{options_.key_file});
         } catch (const Error& e) {
-            AlertEvent b = event_base_;
-            b.event = "backup_failed";
-            b.versions = pending_;
-            b.error = e.what_failed();
-            if (!env_.alerts.empty()) send_alerts(config_, env_, b);
-            fail(4, "backup", e);
+            backup_failed(e);
+        } catch (const std::exception& e) {
+            // Anything else (a file system error, say) is a failed backup too: alerted, recorded, reported.
+            backup_failed(Error(ErrorKind::backup_failed, fmt::format("the backup failed: {}", e.what()),
+                                "backing up " + env_.name,
+                                "fix the cause (the backup folder, the key); nothing was applied"));
         }
         const std::string message = fmt::format("backup {} taken at {} ({} bytes)", backup_->path.filename().string(),
                                                 backup_->manifest.value("created_at", std::string("?")),
@@ -275,6 +285,8 @@ int Deploy::run() {
         }
     } catch (const Error& e) {
         fail(5, "apply", e);
+    } catch (const std::exception& e) {
+        fail(5, "apply", Error(ErrorKind::internal, e.what(), where, "please report this as a bug"));
     }
     const std::vector<std::string> still_pending = versions_in_state(*conn_, where, {"pending", "in_progress"});
 

@@ -126,6 +126,17 @@ mig "$dp_proj/migrations" 3_broken.sql "ALTER TABLE accounts ADD COLUMN age int;
 dp_run deploy --env production   # registers 3, refused for want of approval
 dp_run -d "dbname=$dp_db user=$dp_role password=$dp_password" approve 3 --env production
 fp1=$(dp_fp)
+# Without its key the backup fails, and so does the deploy, before anything is applied.
+mv "$dp_proj/backup.key" "$dp_dir/backup.key.away"
+: >"$dp_dir/hook.jsonl"
+dp_run deploy --env production
+expect "a backup that cannot be taken stops the deploy (exit 19)" 19 "stopped at step 4/6 (backup)"
+if [ "$(dp_events)" = "deploy_started,backup_failed,deploy_failed" ] && [ "$(dp_fp)" = "$fp1" ]; then
+    pass "failed backup: alerted (backup_failed, deploy_failed), schema unchanged"
+else
+    fail "failed backup alerts" "$(dp_events)"
+fi
+mv "$dp_dir/backup.key.away" "$dp_proj/backup.key"
 : >"$dp_dir/hook.jsonl"
 dp_run deploy --env production
 expect "a failing migration stops the deploy (exit 5)" 5 "stopped at step 5/6 (apply)" "no_such_table" "the schema is as it was before the deploy"
