@@ -21,6 +21,7 @@
 #include <filesystem>
 #include <fstream>
 #include <memory>
+#include <thread>
 
 namespace pgmig::client {
 
@@ -113,9 +114,14 @@ class Session {
     void cancel() {
         PGcancel* cancel = PQgetCancel(conn_.get());
         if (cancel == nullptr) return;
-        char errbuf[256];
-        PQcancel(cancel, errbuf, sizeof errbuf);
-        PQfreeCancel(cancel);
+        // PQcancel opens a connection of its own and, before libpq 17, ignores connect_timeout: against a
+        // server that has stopped answering it could block for minutes. It is sent from its own thread; the
+        // caller waits only its own second (exec) and then treats the connection as broken.
+        std::thread([cancel] {
+            char errbuf[256];
+            PQcancel(cancel, errbuf, sizeof errbuf);
+            PQfreeCancel(cancel);
+        }).detach();
     }
     void drain() {
         if (broken_) return;

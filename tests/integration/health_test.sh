@@ -317,6 +317,48 @@ if [ -n "$first_at" ] && [ "$first_at" = "$second_at" ]; then pass "serve --cach
 kill -TERM "$server3"
 wait "$server3"
 
+# --- a server that stops answering mid-check: health still ends -------------------------------------------
+# The health backend waits for a lock, then it and the postmaster are stopped (SIGSTOP): the query never
+# answers and a cancel request is never served. Health must give up on its own deadline (its cancel is
+# sent from a thread of its own) instead of hanging until the server comes back.
+exec 7> >(psql -X -q -d "$db" >/dev/null 2>&1)
+hs_locker=$!
+echo "BEGIN; LOCK TABLE pgmig.migrations IN ACCESS EXCLUSIVE MODE;" >&7
+for _ in $(seq 50); do
+    [ "$(sql "$db" "SELECT count(*) FROM pg_locks l JOIN pg_class c ON c.oid = l.relation WHERE c.relname = 'migrations' AND l.granted AND l.mode = 'AccessExclusiveLock'")" = 1 ] && break
+    sleep 0.1
+done
+"$bin" health --timeout 3s -d "dbname=$db" >"$work/hs.out" 2>&1 &
+hs_health=$!
+hs_backend=""
+for _ in $(seq 100); do
+    hs_backend=$(sql "$db" "SELECT a.pid FROM pg_stat_activity a JOIN pg_locks l ON l.pid = a.pid AND NOT l.granted WHERE a.application_name LIKE 'pgmig%'" | head -1)
+    [ -n "$hs_backend" ] && break
+    sleep 0.05
+done
+hs_postmaster=$(ps -o ppid= -p "$hs_backend" 2>/dev/null | tr -d ' ')
+if [ -n "$hs_backend" ] && [ -n "$hs_postmaster" ]; then
+    kill -STOP "$hs_backend" "$hs_postmaster"
+    hs_ended=""
+    for _ in $(seq 200); do  # up to 20 s with the server stopped
+        if ! kill -0 "$hs_health" 2>/dev/null; then hs_ended=1; break; fi
+        sleep 0.1
+    done
+    kill -CONT "$hs_postmaster" "$hs_backend"
+    wait "$hs_health"
+    hs_rc=$?
+    if [ -n "$hs_ended" ] && [ "$hs_rc" -eq 26 ] && grep -q "no answer within" "$work/hs.out"; then
+        pass "health gives up on a server that stopped answering (exit 26) while the server is still stopped"
+    else
+        fail "health gives up on a stopped server" "ended=${hs_ended:-no} rc=$hs_rc $(head -c 400 "$work/hs.out")"
+    fi
+else
+    kill "$hs_health" 2>/dev/null
+    fail "health gives up on a stopped server" "the health backend was not seen waiting for the lock"
+fi
+echo "COMMIT;" >&7
+exec 7>&-
+
 # --- the password never appears -----------------------------------------------------------------------
 if grep -qF -- "$health_secret" "$health_seen"; then
     fail "health: the password never appears" "$(grep -F -- "$health_secret" "$health_seen" | head -3)"
