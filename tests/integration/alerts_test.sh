@@ -293,6 +293,22 @@ expect "watch --once: drift alert sent" 0 "drift: CREATE TABLE public.oob_watch"
 check=$(last drift "r['signature_ok'] and r['body']['event']=='drift_detected' and r['body']['environment']=='staging' and r['body']['database']['dbname']=='$alerts_db' and r['body']['drift'][0]['object']=='public.oob_watch' and r['body']['drift'][0]['command']=='CREATE TABLE' and r['body']['extra']['source']=='notify'")
 if [ "$check" = True ]; then pass "watch: signed drift_detected with the drift object"; else fail "watch: signed drift_detected with the drift object" "$check"; fi
 
+# A NOTIFY pgmig_drift anyone can send is only a wake-up: a forged payload (with a huge audit_id) sends no
+# alert and does not make the watcher skip the real out-of-band DDL that follows.
+if watch_start --env staging --target drift --once --timeout 30s; then
+    sql "$alerts_db" "NOTIFY pgmig_drift, '{\"audit_id\": 999999999, \"command\": \"DROP TABLE\", \"object\": \"public.forged\"}'" >/dev/null
+    sleep 1
+    sql "$alerts_db" "CREATE TABLE oob_after_forge (id int)" >/dev/null
+    watch_wait
+    expect "watch: forged NOTIFY ignored, real drift still alerted" 0 "drift: CREATE TABLE public.oob_after_forge" \
+        "stopped watching (--once): 1 drift alert sent, 0 delivery failures"
+    if grep -q "forged" "$alerts_dir/watch.out"; then fail "watch: forged NOTIFY sends no alert" "$out"; else pass "watch: forged NOTIFY sends no alert"; fi
+    check=$(last drift "[o['object'] for o in r['body']['drift']]==['public.oob_after_forge']")
+    if [ "$check" = True ]; then pass "watch: alert made from pgmig.ddl_audit rows only"; else fail "watch: alert made from pgmig.ddl_audit rows only" "$check"; fi
+else
+    fail "watch listens (forged NOTIFY case)" "$(cat "$alerts_dir/watch.err")"
+fi
+
 # The connection drops; DDL meanwhile is caught up from pgmig.ddl_audit after the reconnect.
 if watch_start -d "dbname=$alerts_db" --target drift --once --timeout 40s; then
     sql "$alerts_db" "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = '$alerts_db' AND application_name = 'pgmig' AND pid <> pg_backend_pid()" >/dev/null
