@@ -228,9 +228,12 @@ Attempt send_mail(const AlertTarget& target, const std::string& message, const s
     set_common(curl.get(), target, error_buffer);
     curl_easy_setopt(curl.get(), CURLOPT_PROTOCOLS_STR, "smtp,smtps");
     curl_easy_setopt(curl.get(), CURLOPT_URL, target.smtp.c_str());
-    const long use_ssl = target.starttls == "always" ? static_cast<long>(CURLUSESSL_ALL)
-                         : target.starttls == "never" ? static_cast<long>(CURLUSESSL_NONE)
-                                                      : static_cast<long>(CURLUSESSL_TRY);
+    // With AUTH, "auto" means TLS or nothing: the password never goes out in clear because a server (or
+    // someone in between stripping STARTTLS) did not offer it. Only an explicit "never" allows that.
+    const bool auth = !target.username.empty();
+    const long use_ssl = target.starttls == "never"                ? static_cast<long>(CURLUSESSL_NONE)
+                         : target.starttls == "always" || auth ? static_cast<long>(CURLUSESSL_ALL)
+                                                                 : static_cast<long>(CURLUSESSL_TRY);
     curl_easy_setopt(curl.get(), CURLOPT_USE_SSL, use_ssl);
     if (!target.username.empty()) {
         curl_easy_setopt(curl.get(), CURLOPT_USERNAME, target.username.c_str());
@@ -255,7 +258,10 @@ Attempt send_mail(const AlertTarget& target, const std::string& message, const s
     if (code == CURLE_LOGIN_DENIED) {
         reason += fmt::format("; check username and the password in {}", target.password_env);
     } else if (code == CURLE_USE_SSL_FAILED) {
-        reason += "; the server offers no STARTTLS: use smtps:// if it speaks TLS, or starttls = \"auto\" on a trusted network";
+        reason += auth ? "; the server offers no STARTTLS and the password is never sent in clear: use smtps:// if it "
+                         "speaks TLS, or starttls = \"never\" on a trusted network"
+                       : "; the server offers no STARTTLS: use smtps:// if it speaks TLS, or starttls = \"auto\" on a "
+                         "trusted network";
     } else if (code == CURLE_COULDNT_CONNECT || code == CURLE_COULDNT_RESOLVE_HOST || code == CURLE_OPERATION_TIMEDOUT) {
         reason += "; check the smtp URL's host and port and that the server is up";
     } else if (code == CURLE_PEER_FAILED_VERIFICATION) {

@@ -120,7 +120,18 @@ from = "pgmig@example.com"
 to = ["dba@example.com", "ops@example.com"]
 username = "pgmig-test"
 password_env = "IT_SMTP_PASSWORD"
+starttls = "never"
 timeout = "3s"
+
+[alerts.mailauthauto]
+type = "email"
+smtp = "smtp://127.0.0.1:$port_mail"
+from = "pgmig@example.com"
+to = ["dba@example.com"]
+username = "pgmig-test"
+password_env = "IT_SMTP_PASSWORD"
+retries = 2
+retry_wait = "100ms"
 
 [alerts.mailopen]
 type = "email"
@@ -154,6 +165,7 @@ from = "pgmig@example.com"
 to = ["dba@example.com"]
 username = "pgmig-test"
 password_env = "IT_SMTP_BADPW"
+starttls = "never"
 retries = 2
 retry_wait = "100ms"
 EOF
@@ -254,6 +266,12 @@ expect "starttls=auto: upgrades when offered; an untrusted certificate fails, no
     "alert 'mailstarttls' not delivered after 1 attempt" "certificate"
 check=$(python3 -c "import json,sys; rs=[json.loads(l) for l in open(sys.argv[1])]; print(rs[0].get('starttls') is True and not any('data' in r for r in rs))" "$alerts_dir/mailstarttls.jsonl" 2>&1)
 if [ "$check" = True ]; then pass "starttls=auto: STARTTLS sent, no message in clear"; else fail "starttls=auto: STARTTLS sent, no message in clear" "$check $(cat "$alerts_dir/mailstarttls.jsonl")"; fi
+before=$(lines mail)
+run alert test --target mailauthauto
+alerts_log
+expect "AUTH with default starttls and no STARTTLS offered: not sent, not retried" 25 \
+    "alert 'mailauthauto' not delivered after 1 attempt" "STARTTLS not supported" "never sent in clear" "starttls = \"never\""
+if [ "$(lines mail)" = "$before" ]; then pass "AUTH without TLS: no password or message in clear"; else fail "AUTH without TLS: no password or message in clear" "$(tail -1 "$alerts_dir/mail.jsonl")"; fi
 run alert test --target mailbadpw
 alerts_log
 expect "wrong SMTP password: refused, not retried" 25 "alert 'mailbadpw' not delivered after 1 attempt" "Login denied" "check username and the password in IT_SMTP_BADPW"
