@@ -140,11 +140,36 @@ struct Attempt {
 // A reason from libcurl, with anything of the URL removed (a Slack URL's path is its secret).
 std::string curl_reason(CURLcode code, const char* buffer, const std::string& url) {
     std::string reason = buffer != nullptr && buffer[0] != '\0' ? std::string(buffer) : curl_easy_strerror(code);
-    if (!url.empty()) {
-        for (size_t at = reason.find(url); at != std::string::npos; at = reason.find(url)) reason.replace(at, url.size(), "<url>");
-    }
-    return one_line(reason);
+    return one_line(without_url(std::move(reason), url));
 }
+
+}  // namespace
+
+std::string without_url(std::string text, const std::string& url) {
+    if (url.empty()) return text;
+    // Longest first, so that a shorter part never leaves pieces of a longer one behind.
+    std::vector<std::string> parts{url};
+    const size_t scheme = url.find("://");
+    const size_t path = url.find('/', scheme == std::string::npos ? 0 : scheme + 3);
+    const size_t query = url.find('?');
+    const size_t fragment = url.find('#');
+    if (path != std::string::npos) {
+        parts.push_back(url.substr(path, fragment == std::string::npos ? std::string::npos : fragment - path));
+        if (query != std::string::npos && query > path) parts.push_back(url.substr(path, query - path));
+    }
+    if (query != std::string::npos) {
+        parts.push_back(url.substr(query + 1, fragment == std::string::npos ? std::string::npos : fragment - query - 1));
+    }
+    for (const std::string& part : parts) {
+        if (part.size() < 2) continue;  // "/" alone is no secret, and would mangle the text
+        for (size_t at = text.find(part); at != std::string::npos; at = text.find(part, at + 5)) {
+            text.replace(at, part.size(), "<url>");
+        }
+    }
+    return text;
+}
+
+namespace {
 
 bool retryable_curl_code(CURLcode code) {
     switch (code) {
@@ -214,7 +239,8 @@ Attempt post_webhook(const AlertTarget& target, const std::string& url, const st
     curl_easy_getinfo(curl.get(), CURLINFO_RESPONSE_CODE, &status);
     if (status >= 200 && status < 300) return {true, false, {}};
     std::string reason = fmt::format("HTTP status {}", status);
-    const std::string said = truncated(one_line(response), 200);
+    // Without the URL first, then cut: a cut must not leave half of the secret path behind.
+    const std::string said = truncated(one_line(without_url(response, url)), 200);
     if (!said.empty()) reason += fmt::format(" ({})", said);
     if (status == 401 || status == 403) reason += "; check the signing key (secret_env) the receiver expects";
     else if (status == 404) reason += "; check the URL";
