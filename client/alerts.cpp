@@ -140,11 +140,36 @@ struct Attempt {
 // A reason from libcurl, with anything of the URL removed (a Slack URL's path is its secret).
 std::string curl_reason(CURLcode code, const char* buffer, const std::string& url) {
     std::string reason = buffer != nullptr && buffer[0] != '\0' ? std::string(buffer) : curl_easy_strerror(code);
-    if (!url.empty()) {
-        for (size_t at = reason.find(url); at != std::string::npos; at = reason.find(url)) reason.replace(at, url.size(), "<url>");
-    }
-    return one_line(reason);
+    return one_line(without_url(std::move(reason), url));
 }
+
+}  // namespace
+
+std::string without_url(std::string text, const std::string& url) {
+    if (url.empty()) return text;
+    // Longest first, so that a shorter part never leaves pieces of a longer one behind.
+    std::vector<std::string> parts{url};
+    const size_t scheme = url.find("://");
+    const size_t path = url.find('/', scheme == std::string::npos ? 0 : scheme + 3);
+    const size_t query = url.find('?');
+    const size_t fragment = url.find('#');
+    if (path != std::string::npos) {
+        parts.push_back(url.substr(path, fragment == std::string::npos ? std::string::npos : fragment - path));
+        if (query != std::string::npos && query > path) parts.push_back(url.substr(path, query - path));
+    }
+    if (query != std::string::npos) {
+        parts.push_back(url.substr(query + 1, fragment == std::string::npos ? std::string::npos : fragment - query - 1));
+    }
+    for (const std::string& part : parts) {
+        if (part.size() < 2) continue;  // "/" alone is no secret, and would mangle the text
+        for (size_t at = text.find(part); at != std::string::npos; at = text.find(part, at + 5)) {
+            text.replace(at, part.size(), "<url>");
+        }
+    }
+    return text;
+}
+
+namespace {
 
 bool retryable_curl_code(CURLcode code) {
     switch (code) {
@@ -214,7 +239,8 @@ Attempt post_webhook(const AlertTarget& target, const std::string& url, const st
     curl_easy_getinfo(curl.get(), CURLINFO_RESPONSE_CODE, &status);
     if (status >= 200 && status < 300) return {true, false, {}};
     std::string reason = fmt::format("HTTP status {}", status);
-    const std::string said = truncated(one_line(response), 200);
+    // Without the URL first, then cut: a cut must not leave half of the secret path behind.
+    const std::string said = truncated(one_line(without_url(response, url)), 200);
     if (!said.empty()) reason += fmt::format(" ({})", said);
     if (status == 401 || status == 403) reason += "; check the signing key (secret_env) the receiver expects";
     else if (status == 404) reason += "; check the URL";
@@ -228,9 +254,12 @@ Attempt send_mail(const AlertTarget& target, const std::string& message, const s
     set_common(curl.get(), target, error_buffer);
     curl_easy_setopt(curl.get(), CURLOPT_PROTOCOLS_STR, "smtp,smtps");
     curl_easy_setopt(curl.get(), CURLOPT_URL, target.smtp.c_str());
-    const long use_ssl = target.starttls == "always" ? static_cast<long>(CURLUSESSL_ALL)
-                         : target.starttls == "never" ? static_cast<long>(CURLUSESSL_NONE)
-                                                      : static_cast<long>(CURLUSESSL_TRY);
+    // With AUTH, "auto" means TLS or nothing: the password never goes out in clear because a server (or
+    // someone in between stripping STARTTLS) did not offer it. Only an explicit "never" allows that.
+    const bool auth = !target.username.empty();
+    const long use_ssl = target.starttls == "never"                ? static_cast<long>(CURLUSESSL_NONE)
+                         : target.starttls == "always" || auth ? static_cast<long>(CURLUSESSL_ALL)
+                                                                 : static_cast<long>(CURLUSESSL_TRY);
     curl_easy_setopt(curl.get(), CURLOPT_USE_SSL, use_ssl);
     if (!target.username.empty()) {
         curl_easy_setopt(curl.get(), CURLOPT_USERNAME, target.username.c_str());
@@ -255,7 +284,10 @@ Attempt send_mail(const AlertTarget& target, const std::string& message, const s
     if (code == CURLE_LOGIN_DENIED) {
         reason += fmt::format("; check username and the password in {}", target.password_env);
     } else if (code == CURLE_USE_SSL_FAILED) {
-        reason += "; the server offers no STARTTLS: use smtps:// if it speaks TLS, or starttls = \"auto\" on a trusted network";
+        reason += auth ? "; the server offers no STARTTLS and the password is never sent in clear: use smtps:// if it "
+                         "speaks TLS, or starttls = \"never\" on a trusted network"
+                       : "; the server offers no STARTTLS: use smtps:// if it speaks TLS, or starttls = \"auto\" on a "
+                         "trusted network";
     } else if (code == CURLE_COULDNT_CONNECT || code == CURLE_COULDNT_RESOLVE_HOST || code == CURLE_OPERATION_TIMEDOUT) {
         reason += "; check the smtp URL's host and port and that the server is up";
     } else if (code == CURLE_PEER_FAILED_VERIFICATION) {

@@ -107,6 +107,10 @@ bool retryable_http_status(long status);
 // An RFC 5322 message (CRLF line ends): Date, From, To, Subject, Message-ID, MIME headers, a text body.
 std::string email_message(const AlertTarget& target, const AlertEvent& event, const std::string& message_id);
 
+// `text` with `url`, its path (with and without the query) and its query replaced by "<url>": a webhook URL's
+// path or query is often its secret (Slack), and a receiver's error page or libcurl may echo it.
+std::string without_url(std::string text, const std::string& url);
+
 // "2026-11-24T16:05:00Z"
 std::string iso8601_utc(std::chrono::system_clock::time_point time);
 

@@ -64,6 +64,14 @@ std::vector<std::string> redact_arguments(int argc, const char* const* argv) {
     return out;
 }
 
+std::string redact_message(const std::string& message) {
+    // Same shapes as redact_arguments: a URI's user:secret@, and (ssl)password=value, quoted or not.
+    static const std::regex uri(R"((://[^/@\s:]*:)[^@\s]*@)");
+    static const std::regex pair(R"(((?:ssl)?password)\s*=\s*('(?:[^'\\]|\\.)*'?|\S*))", std::regex::icase);
+    std::string out = std::regex_replace(message, uri, "$1<redacted>@");
+    return std::regex_replace(out, pair, "$1=<redacted>");
+}
+
 std::string audit_log_path() {
     if (const char* env = std::getenv("PGMIG_AUDIT_LOG")) return env;
     try {
@@ -107,7 +115,8 @@ nlohmann::json audit_record(const AuditContext& context, int exit_code, const st
     const auto elapsed = std::chrono::steady_clock::now() - context.started;
     nlohmann::json outcome = {{"status", exit_code == 0 ? "ok" : "error"}, {"exit_code", exit_code}};
     if (!error_kind.empty()) outcome["kind"] = error_kind;
-    if (!error_message.empty()) outcome["message"] = error_message;
+    // An error can quote an argument (a CLI11 usage error): masked like the arguments are.
+    if (!error_message.empty()) outcome["message"] = redact_message(error_message);
     return {{"time", utc_iso_now()},
             {"os_user", os_user()},
             {"db_role", optional_json(context.db_role)},

@@ -39,6 +39,10 @@ void audit_note_version(const std::string& version);
 // holds a password (password=, a URI with user:secret@) replaced by "<redacted>".
 std::vector<std::string> redact_arguments(int argc, const char* const* argv);
 
+// `message` with the secrets masked: a URI's user:secret@ becomes user:<redacted>@, and password=... or
+// sslpassword=... (quoted or not) becomes password=<redacted>. For error messages, which may quote an argument.
+std::string redact_message(const std::string& message);
+
 // The file the log goes to: PGMIG_AUDIT_LOG when set (even to "", which turns it off), else pgmig.toml's
 // audit_log (read without failing: a broken pgmig.toml leaves the default), relative to the current folder.
 std::string audit_log_path();

@@ -189,7 +189,17 @@ AlertTarget read_alert(const std::string& name, const toml::table& table, const 
              [&](const toml::node& n, const std::string& k) {
                  alert.starttls = get_choice(n, k, where, {"auto", "always", "never"});
              }},
-            {"timeout", [&](const toml::node& n, const std::string& k) { alert.timeout_ms = get_duration_ms(n, k, where); }},
+            {"timeout",
+             [&](const toml::node& n, const std::string& k) {
+                 alert.timeout_ms = get_duration_ms(n, k, where);
+                 // libcurl reads 0 as "no timeout": an attempt must stay bounded.
+                 if (alert.timeout_ms < 100) {
+                     throw Error(ErrorKind::input,
+                                 fmt::format("key '{}' is {}ms; an alert attempt needs a timeout of at least 100ms",
+                                             k, alert.timeout_ms),
+                                 where, "write timeout = \"5s\" (the default), or any duration from 100ms");
+                 }
+             }},
             {"retries", [&](const toml::node& n, const std::string& k) { alert.retries = static_cast<int>(get_int(n, k, where, 0, 10)); }},
             {"retry_wait", [&](const toml::node& n, const std::string& k) { alert.retry_wait_ms = get_duration_ms(n, k, where); }},
             {"events",

@@ -94,24 +94,33 @@ std::optional<long long> start_listening(const Connection& conn, std::string& er
     return std::stoll(newest.get(0, 0));
 }
 
-// Out-of-band audit rows after `after` (DDL that happened while the connection was down).
-std::optional<nlohmann::json> missed_drift(const Connection& conn, long long after, std::string& error) {
-    Result rows = conn.exec_params(
-        "SELECT id, command_tag, object_identity, current_user_name FROM pgmig.ddl_audit "
-        "WHERE id > $1::bigint AND migration_version IS NULL ORDER BY id LIMIT 1000",
-        {std::to_string(after)});
-    if (!rows.ok()) {
-        error = rows.error().message;
-        return std::nullopt;
-    }
+// The out-of-band audit rows after `last_id`, all of them (read 1000 at a time), in id order. On success
+// `last_id` moves past every row read, migration rows included; on failure it stays, so the next read retries.
+// Only these rows make an alert: a NOTIFY pgmig_drift is just a wake-up, since any role may send one.
+std::optional<nlohmann::json> drift_after(const Connection& conn, long long& last_id, std::string& error) {
+    constexpr int kPage = 1000;
+    long long after = last_id;
     nlohmann::json out = nlohmann::json::array();
-    for (int i = 0; i < rows.rows(); ++i) {
-        nlohmann::json object = {{"audit_id", std::stoll(rows.get(i, 0))},
-                                 {"command", rows.get(i, 1)},
-                                 {"object", rows.is_null(i, 2) ? nlohmann::json(nullptr) : nlohmann::json(rows.get(i, 2))},
-                                 {"user", rows.get(i, 3)}};
-        out.push_back(object);
+    for (;;) {
+        Result rows = conn.exec_params(
+            "SELECT id, command_tag, object_identity, current_user_name, migration_version IS NULL "
+            "FROM pgmig.ddl_audit WHERE id > $1::bigint ORDER BY id LIMIT " + std::to_string(kPage),
+            {std::to_string(after)});
+        if (!rows.ok()) {
+            error = rows.error().message;
+            return std::nullopt;
+        }
+        for (int i = 0; i < rows.rows(); ++i) {
+            after = std::stoll(rows.get(i, 0));
+            if (rows.get(i, 4) != "t") continue;  // written by a migration: not drift
+            out.push_back({{"audit_id", after},
+                           {"command", rows.get(i, 1)},
+                           {"object", rows.is_null(i, 2) ? nlohmann::json(nullptr) : nlohmann::json(rows.get(i, 2))},
+                           {"user", rows.get(i, 3)}});
+        }
+        if (rows.rows() < kPage) break;
     }
+    last_id = after;
     return out;
 }
 
@@ -243,20 +252,17 @@ int run_watch(const GlobalOptions& global, const WatchOptions& options) {
                 conn.reset();
                 continue;
             }
-            const long long before = *last_id;
-            std::optional<long long> newest = start_listening(*conn, why);
-            if (!newest) {
+            if (!start_listening(*conn, why)) {
                 conn.reset();
                 continue;
             }
-            std::optional<nlohmann::json> missed = missed_drift(*conn, before, why);
+            std::optional<nlohmann::json> missed = drift_after(*conn, *last_id, why);
             if (!missed) {
                 conn.reset();
                 continue;
             }
             fmt::print(stderr, "pgmig: note: reconnected to {}; listening again\n", target);
             backoff_ms = 1000;
-            last_id = std::max(before, *newest);
             if (!missed->empty()) {
                 ++notifications;
                 alert(std::move(*missed), "catch-up after reconnect");
@@ -273,16 +279,20 @@ int run_watch(const GlobalOptions& global, const WatchOptions& options) {
             conn.reset();
             continue;
         }
-        nlohmann::json drift = nlohmann::json::array();
+        // The payload is not trusted (any role may NOTIFY pgmig_drift): a notification only says "read
+        // pgmig.ddl_audit now", and the alert is made from the out-of-band rows found there.
+        bool woken = false;
         while (PGnotify* n = PQnotifies(conn->raw())) {
-            nlohmann::json object = nlohmann::json::parse(n->extra, nullptr, false);
-            if (object.is_discarded() || !object.is_object()) object = {{"payload", std::string(n->extra)}};
-            if (object.contains("audit_id") && object["audit_id"].is_number_integer()) {
-                last_id = std::max(*last_id, object["audit_id"].get<long long>());
-            }
-            drift.push_back(std::move(object));
+            woken = true;
             PQfreemem(n);
         }
+        if (!woken) continue;
+        std::optional<nlohmann::json> found = drift_after(*conn, *last_id, why);
+        if (!found) {
+            conn.reset();  // reconnect; the catch-up reads from the same last_id
+            continue;
+        }
+        nlohmann::json drift = std::move(*found);
         if (!drift.empty()) {
             ++notifications;
             alert(std::move(drift), "notify");

@@ -120,7 +120,18 @@ from = "pgmig@example.com"
 to = ["dba@example.com", "ops@example.com"]
 username = "pgmig-test"
 password_env = "IT_SMTP_PASSWORD"
+starttls = "never"
 timeout = "3s"
+
+[alerts.mailauthauto]
+type = "email"
+smtp = "smtp://127.0.0.1:$port_mail"
+from = "pgmig@example.com"
+to = ["dba@example.com"]
+username = "pgmig-test"
+password_env = "IT_SMTP_PASSWORD"
+retries = 2
+retry_wait = "100ms"
 
 [alerts.mailopen]
 type = "email"
@@ -154,6 +165,7 @@ from = "pgmig@example.com"
 to = ["dba@example.com"]
 username = "pgmig-test"
 password_env = "IT_SMTP_BADPW"
+starttls = "never"
 retries = 2
 retry_wait = "100ms"
 EOF
@@ -254,6 +266,12 @@ expect "starttls=auto: upgrades when offered; an untrusted certificate fails, no
     "alert 'mailstarttls' not delivered after 1 attempt" "certificate"
 check=$(python3 -c "import json,sys; rs=[json.loads(l) for l in open(sys.argv[1])]; print(rs[0].get('starttls') is True and not any('data' in r for r in rs))" "$alerts_dir/mailstarttls.jsonl" 2>&1)
 if [ "$check" = True ]; then pass "starttls=auto: STARTTLS sent, no message in clear"; else fail "starttls=auto: STARTTLS sent, no message in clear" "$check $(cat "$alerts_dir/mailstarttls.jsonl")"; fi
+before=$(lines mail)
+run alert test --target mailauthauto
+alerts_log
+expect "AUTH with default starttls and no STARTTLS offered: not sent, not retried" 25 \
+    "alert 'mailauthauto' not delivered after 1 attempt" "STARTTLS not supported" "never sent in clear" "starttls = \"never\""
+if [ "$(lines mail)" = "$before" ]; then pass "AUTH without TLS: no password or message in clear"; else fail "AUTH without TLS: no password or message in clear" "$(tail -1 "$alerts_dir/mail.jsonl")"; fi
 run alert test --target mailbadpw
 alerts_log
 expect "wrong SMTP password: refused, not retried" 25 "alert 'mailbadpw' not delivered after 1 attempt" "Login denied" "check username and the password in IT_SMTP_BADPW"
@@ -292,6 +310,22 @@ expect "watch --once: drift alert sent" 0 "drift: CREATE TABLE public.oob_watch"
     "stopped watching (--once): 1 drift alert sent, 0 delivery failures"
 check=$(last drift "r['signature_ok'] and r['body']['event']=='drift_detected' and r['body']['environment']=='staging' and r['body']['database']['dbname']=='$alerts_db' and r['body']['drift'][0]['object']=='public.oob_watch' and r['body']['drift'][0]['command']=='CREATE TABLE' and r['body']['extra']['source']=='notify'")
 if [ "$check" = True ]; then pass "watch: signed drift_detected with the drift object"; else fail "watch: signed drift_detected with the drift object" "$check"; fi
+
+# A NOTIFY pgmig_drift anyone can send is only a wake-up: a forged payload (with a huge audit_id) sends no
+# alert and does not make the watcher skip the real out-of-band DDL that follows.
+if watch_start --env staging --target drift --once --timeout 30s; then
+    sql "$alerts_db" "NOTIFY pgmig_drift, '{\"audit_id\": 999999999, \"command\": \"DROP TABLE\", \"object\": \"public.forged\"}'" >/dev/null
+    sleep 1
+    sql "$alerts_db" "CREATE TABLE oob_after_forge (id int)" >/dev/null
+    watch_wait
+    expect "watch: forged NOTIFY ignored, real drift still alerted" 0 "drift: CREATE TABLE public.oob_after_forge" \
+        "stopped watching (--once): 1 drift alert sent, 0 delivery failures"
+    if grep -q "forged" "$alerts_dir/watch.out"; then fail "watch: forged NOTIFY sends no alert" "$out"; else pass "watch: forged NOTIFY sends no alert"; fi
+    check=$(last drift "[o['object'] for o in r['body']['drift']]==['public.oob_after_forge']")
+    if [ "$check" = True ]; then pass "watch: alert made from pgmig.ddl_audit rows only"; else fail "watch: alert made from pgmig.ddl_audit rows only" "$check"; fi
+else
+    fail "watch listens (forged NOTIFY case)" "$(cat "$alerts_dir/watch.err")"
+fi
 
 # The connection drops; DDL meanwhile is caught up from pgmig.ddl_audit after the reconnect.
 if watch_start -d "dbname=$alerts_db" --target drift --once --timeout 40s; then

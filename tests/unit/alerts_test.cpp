@@ -211,3 +211,16 @@ TEST(AlertDelivery, SkippedTargetsCountAsFine) {
     EXPECT_TRUE(all_delivered(out));
     EXPECT_EQ(deliveries_json(out)[0]["skipped"], true);
 }
+
+TEST(AlertRedaction, WithoutUrlRemovesUrlPathAndQuery) {
+    const std::string url = "https://hooks.example.com/services/T0/B1/SeCrEt?token=abc123#x";
+    EXPECT_EQ(without_url("posting to " + url + " failed", url), "posting to <url> failed");
+    EXPECT_EQ(without_url("no route for /services/T0/B1/SeCrEt?token=abc123", url), "no route for <url>");
+    EXPECT_EQ(without_url("<h1>Not Found: /services/T0/B1/SeCrEt</h1>", url), "<h1>Not Found: <url></h1>");
+    EXPECT_EQ(without_url("{\"error\":\"bad token=abc123\"}", url), "{\"error\":\"bad <url>\"}");
+    const std::string body = "a /services/T0/B1/SeCrEt b /services/T0/B1/SeCrEt c";
+    const std::string out = without_url(body, url);
+    EXPECT_EQ(out.find("SeCrEt"), std::string::npos) << out;
+    EXPECT_EQ(without_url("nothing of it here / at all", url), "nothing of it here / at all");
+    EXPECT_EQ(without_url("text", ""), "text");
+}

@@ -36,6 +36,19 @@ TEST(AuditLog, ArgumentsThatLookLikeSecretsAreMasked) {
               (std::vector<std::string>{"approve", "3", "--env", "production"}));
 }
 
+TEST(AuditLog, OutcomeMessageIsRedacted) {
+    // A CLI11 usage error quotes the argument it did not expect.
+    const auto record = audit_record(AuditContext{}, 2, "usage",
+                                     "The following argument was not expected: postgresql://u:hunter2@h/db");
+    const std::string message = record["outcome"]["message"];
+    EXPECT_EQ(message, "The following argument was not expected: postgresql://u:<redacted>@h/db");
+    EXPECT_EQ(redact_message("bad host=h password=hunter2 sslpassword='s3 \\'cr' port=5"),
+              "bad host=h password=<redacted> sslpassword=<redacted> port=5");
+    EXPECT_EQ(redact_message("PASSWORD = hunter2 and postgres://a:b/c@d/e"), "PASSWORD=<redacted> and postgres://a:<redacted>@d/e");
+    EXPECT_EQ(redact_message("migration 3 failed: relation \"x\" does not exist"),
+              "migration 3 failed: relation \"x\" does not exist");
+}
+
 TEST(AuditLog, RecordHasEveryField) {
     AuditContext c;
     c.command = "approve";

@@ -168,6 +168,14 @@ TEST(Config, RefusesWhatItCannotUse) {
                   .find("unknown event 'lunch'"),
               std::string::npos);
     EXPECT_EQ(load_error("[alerts.a]\ntype = \"webhook\"\nurl = \"http://x\"\ntimeout = 1500\n"), "");
+    // libcurl reads a timeout of 0 as none: an alert timeout is at least 100ms.
+    for (const char* zero : {"0", "\"0ms\"", "\"0s\"", "99"}) {
+        const std::string error =
+            load_error(std::string("[alerts.a]\ntype = \"webhook\"\nurl = \"http://x\"\ntimeout = ") + zero + "\n");
+        EXPECT_NE(error.find("key 'alerts.a.timeout'"), std::string::npos) << zero << ": " << error;
+        EXPECT_NE(error.find("at least 100ms"), std::string::npos) << zero << ": " << error;
+    }
+    EXPECT_EQ(load_error("[alerts.a]\ntype = \"webhook\"\nurl = \"http://x\"\ntimeout = \"100ms\"\n"), "");
 }
 
 TEST(Config, FindEnvironmentListsTheKnownOnes) {
