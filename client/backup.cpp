@@ -493,7 +493,15 @@ BackupInfo take_backup(const std::string& conninfo, const std::string& env_name,
     for (int attempt = 0;; ++attempt) {
         now = std::time(nullptr);
         path = folder / (utc_stamp(now, "%Y%m%dT%H%M%SZ") + "_" + safe_name(facts.database) + kBackupSuffix);
-        if (!fs::exists(path) && !fs::exists(path.string() + ".partial")) break;
+        std::error_code ec1;
+        std::error_code ec2;
+        const bool taken = fs::exists(path, ec1) || fs::exists(path.string() + ".partial", ec2);
+        if (ec1 || ec2) {
+            throw Error(ErrorKind::backup_failed,
+                        fmt::format("cannot check whether {} exists: {}", path.string(), (ec1 ? ec1 : ec2).message()),
+                        "in " + folder.string(), "check the folder and its permissions");
+        }
+        if (!taken) break;
         if (attempt > 30) {
             throw Error(ErrorKind::backup_failed, fmt::format("{} exists", path.string()), "in " + folder.string(),
                         "remove the stale file");
@@ -649,11 +657,29 @@ nlohmann::json read_manifest(const fs::path& backup) {
 
 std::vector<BackupEntry> list_backups(const fs::path& folder) {
     std::vector<BackupEntry> out;
+    // error_code overloads throughout: a folder or entry that cannot be read is a backup error naming it,
+    // not a filesystem_error escaping as an internal error.
+    auto unreadable = [&](const fs::path& what, const std::error_code& ec) {
+        return Error(ErrorKind::backup_failed, fmt::format("cannot read {}: {}", what.string(), ec.message()),
+                     "in the backup folder " + folder.string(), "check the folder, its entries and their permissions");
+    };
     std::error_code ec;
-    if (!fs::is_directory(folder, ec)) return out;
-    for (const auto& entry : fs::directory_iterator(folder, ec)) {
+    const fs::file_status st = fs::status(folder, ec);
+    if (st.type() == fs::file_type::not_found) return out;
+    if (ec) throw unreadable(folder, ec);
+    if (st.type() != fs::file_type::directory) {
+        throw Error(ErrorKind::backup_failed, fmt::format("{} is not a folder", folder.string()), "for the backups",
+                    "give the backup folder (--out, backup_dir or dir of pgmig.toml)");
+    }
+    fs::directory_iterator it(folder, ec);
+    for (; !ec && it != fs::directory_iterator(); it.increment(ec)) {
+        const fs::directory_entry& entry = *it;
         const std::string name = entry.path().filename().string();
-        if (!entry.is_regular_file() || !std::regex_match(name, backup_name_re())) continue;
+        if (!std::regex_match(name, backup_name_re())) continue;
+        std::error_code entry_ec;
+        const bool regular = entry.is_regular_file(entry_ec);
+        if (entry_ec) throw unreadable(entry.path(), entry_ec);
+        if (!regular) continue;
         BackupEntry e;
         e.path = entry.path();
         e.file_size = entry.file_size(ec);
@@ -664,6 +690,7 @@ std::vector<BackupEntry> list_backups(const fs::path& folder) {
         }
         out.push_back(std::move(e));
     }
+    if (ec) throw unreadable(folder, ec);
     std::sort(out.begin(), out.end(), [](const BackupEntry& a, const BackupEntry& b) {
         return a.path.filename().string() > b.path.filename().string();
     });
