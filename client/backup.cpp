@@ -366,6 +366,15 @@ StreamResult decrypt_file(const fs::path& file, const KeyMaterial& key, int out)
         dec.finish();
     } catch (const ContainerError& e) {
         throw container_error(e, file);
+    } catch (const Error&) {
+        throw;
+    } catch (const std::exception& e) {
+        // Anything else from the decryption (scrypt out of memory, an OpenSSL failure) is still this file's
+        // error: restore must wait for pg_restore and name the left database, verify must go on to the next.
+        throw Error(ErrorKind::backup_corrupted, fmt::format("the backup could not be decrypted: {}", e.what()),
+                    "in " + file.string(),
+                    "check the memory available to pgmig (scrypt needs 32 MiB) and try again; if it recurs, the "
+                    "file is damaged: use another backup");
     }
     r.sha256 = sha.hex();
     return r;

@@ -195,6 +195,14 @@ export BK_PASSPHRASE="not-$bk_pass"
 bk_run backup verify --env vault "$bk_vfile"
 expect "verify with another passphrase (exit 20)" 20 "wrong key"
 export BK_PASSPHRASE="$bk_pass"
+# A failure inside the decryption other than damage (here scrypt out of memory under ulimit -v) is that
+# file's error (exit 21), not an internal one, and verify goes on to the next file.
+bk_oom_out=$(cd "$bk_proj" && (ulimit -v 50000; "$bin" backup verify --env vault "$bk_vfile" "$work/not-a-backup.pgmig-backup") 2>&1; echo "rc=$?")
+if grep -q "could not be decrypted" <<<"$bk_oom_out" && grep -q "FAILED $work/not-a-backup.pgmig-backup" <<<"$bk_oom_out" &&
+    grep -q "rc=21" <<<"$bk_oom_out" && ! grep -q "report this as a bug" <<<"$bk_oom_out"
+then pass "verify: a decryption failure (scrypt out of memory) is the file's error, the next file is checked"
+else fail "verify: a decryption failure (scrypt out of memory) is the file's error, the next file is checked" "$bk_oom_out"; fi
+printf '%s\n' "$bk_oom_out" >>"$bk_all_output"
 PGMIG_BACKUP_KEY_FILE="$bk_proj/backup.key" bk_run backup verify --env vault "$bk_vfile"
 expect "PGMIG_BACKUP_KEY_FILE wins over key_env (exit 20: a raw key for a passphrase backup)" 20 "wrong key"
 unset BK_PASSPHRASE
