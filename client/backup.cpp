@@ -825,10 +825,10 @@ void restore_into(const fs::path& backup, const nlohmann::json& manifest, const 
     const int rc = wait_child(pid);
     const auto recorded = manifest["size"].get<std::uint64_t>();
     if (stream.bytes != recorded || stream.sha256 != manifest["sha256"].get<std::string>()) {
-        throw Error(ErrorKind::backup_corrupted,
-                    fmt::format("the backup does not match its manifest (size {} vs {}, or SHA-256)", stream.bytes,
-                                recorded),
-                    "in " + backup.string(), "the file or its manifest was changed: use another backup");
+        throw Error(
+            ErrorKind::backup_corrupted,
+            fmt::format("the backup does not match its manifest (size {} vs {}, or SHA-256)", stream.bytes, recorded),
+            "in " + backup.string(), "the file or its manifest was changed: use another backup");
     }
     if (rc != 0) {
         throw Error(

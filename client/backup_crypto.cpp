@@ -54,8 +54,8 @@ Key scrypt(const std::string& passphrase, const unsigned char* salt, std::size_t
     // what pgmig writes, so a damaged or forged header cannot make us spend gigabytes or minutes.
     if (log2n != kScryptLog2N || r != kScryptR || p != kScryptP) {
         throw ContainerError(ContainerError::Kind::corrupted,
-                             "the header's scrypt parameters (N = 2^" + std::to_string(log2n) + ", r = " +
-                                 std::to_string(r) + ", p = " + std::to_string(p) +
+                             "the header's scrypt parameters (N = 2^" + std::to_string(log2n) +
+                                 ", r = " + std::to_string(r) + ", p = " + std::to_string(p) +
                                  ") are not the ones pgmig writes: the header is damaged or forged");
     }
     Key key{};

@@ -219,11 +219,12 @@ TEST(BackupContainer, ScryptParametersOtherThanPgmigsAreRefusedAsCorrupted) {
         Sha256 sha;  // a consistent header checksum, as a forger would write
         sha.update(bad.data(), 72);
         const std::string hex = sha.hex();
-        for (std::size_t i = 0; i < 32; ++i) bad[72 + i] = static_cast<unsigned char>(std::stoi(hex.substr(2 * i, 2), nullptr, 16));
+        for (std::size_t i = 0; i < 32; ++i)
+            bad[72 + i] = static_cast<unsigned char>(std::stoi(hex.substr(2 * i, 2), nullptr, 16));
         return bad;
     };
     EXPECT_EQ(decrypt(pass, with(15, 8, 1)), plaintext(100));  // pgmig's own parameters, checksum recomputed
-    EXPECT_EQ(failure(pass, with(22, 8, 1)), ContainerError::Kind::corrupted);   // 4 GiB of memory
+    EXPECT_EQ(failure(pass, with(22, 8, 1)), ContainerError::Kind::corrupted);  // 4 GiB of memory
     EXPECT_EQ(failure(pass, with(15, 32, 1)), ContainerError::Kind::corrupted);
     EXPECT_EQ(failure(pass, with(15, 8, 16)), ContainerError::Kind::corrupted);  // 16 times the CPU
 }
