@@ -188,6 +188,17 @@ SplitConninfo split_conninfo(const std::string& conninfo, const std::optional<st
             out.password = o->val;
             continue;
         }
+        if (key == "sslpassword" && o->val[0] != '\0') {
+            // pg_dump/pg_restore take the connection string on their command line (visible in ps), and libpq
+            // has no environment variable for it: refuse rather than expose it.
+            PQconninfoFree(options);
+            throw Error(ErrorKind::backup_failed,
+                        "the connection string has sslpassword, which pg_dump/pg_restore would get on their command "
+                        "line (visible to every user in ps)",
+                        "in -d or the environment's dbname",
+                        "use a client key without a passphrase, or put sslpassword in a service file "
+                        "(service=NAME, see PGSERVICEFILE)");
+        }
         if (!out.conninfo.empty()) out.conninfo += ' ';
         out.conninfo += key + "=" + quote_conn_value(o->val);
     }
@@ -355,6 +366,15 @@ StreamResult decrypt_file(const fs::path& file, const KeyMaterial& key, int out)
         dec.finish();
     } catch (const ContainerError& e) {
         throw container_error(e, file);
+    } catch (const Error&) {
+        throw;
+    } catch (const std::exception& e) {
+        // Anything else from the decryption (scrypt out of memory, an OpenSSL failure) is still this file's
+        // error: restore must wait for pg_restore and name the left database, verify must go on to the next.
+        throw Error(ErrorKind::backup_corrupted, fmt::format("the backup could not be decrypted: {}", e.what()),
+                    "in " + file.string(),
+                    "check the memory available to pgmig (scrypt needs 32 MiB) and try again; if it recurs, the "
+                    "file is damaged: use another backup");
     }
     r.sha256 = sha.hex();
     return r;
@@ -482,7 +502,15 @@ BackupInfo take_backup(const std::string& conninfo, const std::string& env_name,
     for (int attempt = 0;; ++attempt) {
         now = std::time(nullptr);
         path = folder / (utc_stamp(now, "%Y%m%dT%H%M%SZ") + "_" + safe_name(facts.database) + kBackupSuffix);
-        if (!fs::exists(path) && !fs::exists(path.string() + ".partial")) break;
+        std::error_code ec1;
+        std::error_code ec2;
+        const bool taken = fs::exists(path, ec1) || fs::exists(path.string() + ".partial", ec2);
+        if (ec1 || ec2) {
+            throw Error(ErrorKind::backup_failed,
+                        fmt::format("cannot check whether {} exists: {}", path.string(), (ec1 ? ec1 : ec2).message()),
+                        "in " + folder.string(), "check the folder and its permissions");
+        }
+        if (!taken) break;
         if (attempt > 30) {
             throw Error(ErrorKind::backup_failed, fmt::format("{} exists", path.string()), "in " + folder.string(),
                         "remove the stale file");
@@ -638,11 +666,29 @@ nlohmann::json read_manifest(const fs::path& backup) {
 
 std::vector<BackupEntry> list_backups(const fs::path& folder) {
     std::vector<BackupEntry> out;
+    // error_code overloads throughout: a folder or entry that cannot be read is a backup error naming it,
+    // not a filesystem_error escaping as an internal error.
+    auto unreadable = [&](const fs::path& what, const std::error_code& ec) {
+        return Error(ErrorKind::backup_failed, fmt::format("cannot read {}: {}", what.string(), ec.message()),
+                     "in the backup folder " + folder.string(), "check the folder, its entries and their permissions");
+    };
     std::error_code ec;
-    if (!fs::is_directory(folder, ec)) return out;
-    for (const auto& entry : fs::directory_iterator(folder, ec)) {
+    const fs::file_status st = fs::status(folder, ec);
+    if (st.type() == fs::file_type::not_found) return out;
+    if (ec) throw unreadable(folder, ec);
+    if (st.type() != fs::file_type::directory) {
+        throw Error(ErrorKind::backup_failed, fmt::format("{} is not a folder", folder.string()), "for the backups",
+                    "give the backup folder (--out, backup_dir or dir of pgmig.toml)");
+    }
+    fs::directory_iterator it(folder, ec);
+    for (; !ec && it != fs::directory_iterator(); it.increment(ec)) {
+        const fs::directory_entry& entry = *it;
         const std::string name = entry.path().filename().string();
-        if (!entry.is_regular_file() || !std::regex_match(name, backup_name_re())) continue;
+        if (!std::regex_match(name, backup_name_re())) continue;
+        std::error_code entry_ec;
+        const bool regular = entry.is_regular_file(entry_ec);
+        if (entry_ec) throw unreadable(entry.path(), entry_ec);
+        if (!regular) continue;
         BackupEntry e;
         e.path = entry.path();
         e.file_size = entry.file_size(ec);
@@ -653,6 +699,7 @@ std::vector<BackupEntry> list_backups(const fs::path& folder) {
         }
         out.push_back(std::move(e));
     }
+    if (ec) throw unreadable(folder, ec);
     std::sort(out.begin(), out.end(), [](const BackupEntry& a, const BackupEntry& b) {
         return a.path.filename().string() > b.path.filename().string();
     });
@@ -749,6 +796,69 @@ VerifyResult verify_backup(const fs::path& backup, const KeyMaterial& key) {
 
 // ---- restore ----
 
+namespace {
+
+// pg_restore into the new database, the file checked against its manifest, the fingerprints compared.
+void restore_into(const fs::path& backup, const nlohmann::json& manifest, const SplitConninfo& split,
+                  const std::string& dbname, const KeyMaterial& key, const fs::path& pg_restore,
+                  RestoreResult& result) {
+    int pipe_fds[2];
+    if (pipe2(pipe_fds, O_CLOEXEC) != 0)
+        throw Error(ErrorKind::backup_failed, "cannot create a pipe", "for pg_restore");
+    Fd read_end(pipe_fds[0]);
+    Fd write_end(pipe_fds[1]);
+    Fd err(temp_fd());
+    const Fd devnull(open("/dev/null", O_WRONLY | O_CLOEXEC));
+    const pid_t pid = spawn({pg_restore.string(), "--exit-on-error", "--dbname=" + split.conninfo}, password_env(split),
+                            read_end.fd, devnull.fd, err.fd);
+    read_end.reset();
+    if (pid < 0) throw Error(ErrorKind::backup_failed, "cannot start pg_restore", "restoring into " + dbname);
+    StreamResult stream;
+    try {
+        stream = decrypt_file(backup, key, write_end.fd);
+    } catch (...) {
+        write_end.reset();
+        wait_child(pid);
+        throw;
+    }
+    write_end.reset();
+    const int rc = wait_child(pid);
+    const auto recorded = manifest["size"].get<std::uint64_t>();
+    if (stream.bytes != recorded || stream.sha256 != manifest["sha256"].get<std::string>()) {
+        throw Error(
+            ErrorKind::backup_corrupted,
+            fmt::format("the backup does not match its manifest (size {} vs {}, or SHA-256)", stream.bytes, recorded),
+            "in " + backup.string(), "the file or its manifest was changed: use another backup");
+    }
+    if (rc != 0) {
+        throw Error(
+            ErrorKind::backup_failed,
+            fmt::format("pg_restore failed (exit code {}): {}", rc, scrub(read_fd_from_start(err.fd), split.password)),
+            fmt::format("restoring {} into {}", backup.filename().string(), dbname), "see pg_restore's message");
+    }
+
+    std::string restored_conninfo = split.conninfo;  // conninfo with dbname replaced, and its password
+    if (!split.password.empty()) restored_conninfo += " password=" + quote_conn_value(split.password);
+    Connection restored = Connection::open(restored_conninfo);
+    if (installed_extension_version(restored)) {
+        Result fp = restored.exec("SELECT migrate_fingerprint()");
+        if (!fp.ok())
+            throw Error(ErrorKind::backup_failed, "migrate_fingerprint() failed: " + fp.error().message,
+                        "in " + dbname);
+        result.fingerprint = fp.get(0, 0);
+    }
+    if (result.fingerprint != result.manifest_fingerprint) {
+        throw Error(ErrorKind::restore_mismatch,
+                    fmt::format("the restored database's fingerprint {} differs from the backup's {}",
+                                result.fingerprint.value_or("(no extension)"),
+                                result.manifest_fingerprint.value_or("(no extension)")),
+                    fmt::format("in {} restored from {}", dbname, backup.filename().string()),
+                    "compare them with migrate_fingerprint_objects()");
+    }
+}
+
+}  // namespace
+
 RestoreResult restore_backup(const fs::path& backup, const std::string& conninfo, const std::string& dbname,
                              const KeyMaterial& key) {
     const auto start = std::chrono::steady_clock::now();
@@ -771,6 +881,7 @@ RestoreResult restore_backup(const fs::path& backup, const std::string& conninfo
     if (ident == nullptr) throw Error(ErrorKind::input, "bad database name", "in --to", "use another name");
     const std::string quoted = ident;
     PQfreemem(ident);
+    const SplitConninfo split = split_conninfo(conninfo, dbname);  // refuses what it cannot pass safely, first
     Result created = conn.exec("CREATE DATABASE " + quoted + " TEMPLATE template0");
     if (!created.ok()) {
         throw Error(ErrorKind::backup_failed,
@@ -778,55 +889,18 @@ RestoreResult restore_backup(const fs::path& backup, const std::string& conninfo
                     "check the role's CREATEDB privilege");
     }
 
-    const SplitConninfo split = split_conninfo(conninfo, dbname);
-    int pipe_fds[2];
-    if (pipe2(pipe_fds, O_CLOEXEC) != 0)
-        throw Error(ErrorKind::backup_failed, "cannot create a pipe", "for pg_restore");
-    Fd read_end(pipe_fds[0]);
-    Fd write_end(pipe_fds[1]);
-    Fd err(temp_fd());
-    const Fd devnull(open("/dev/null", O_WRONLY | O_CLOEXEC));
-    const pid_t pid = spawn({pg_restore.string(), "--exit-on-error", "--dbname=" + split.conninfo}, password_env(split),
-                            read_end.fd, devnull.fd, err.fd);
-    read_end.reset();
-    if (pid < 0) throw Error(ErrorKind::backup_failed, "cannot start pg_restore", where);
+    // From here on the new database exists: every failure says it is left and how to drop it.
     const std::string next =
         fmt::format("database {} is left as it is: look at it, then DROP DATABASE {}", dbname, quoted);
     try {
-        decrypt_file(backup, key, write_end.fd);
+        restore_into(backup, manifest, split, dbname, key, pg_restore, result);
     } catch (const Error& e) {
-        write_end.reset();
-        wait_child(pid);
-        throw Error(e.kind(), e.what_failed(), e.where(), e.next_step() + "; " + next);
-    }
-    write_end.reset();
-    const int rc = wait_child(pid);
-    if (rc != 0) {
-        throw Error(
-            ErrorKind::backup_failed,
-            fmt::format("pg_restore failed (exit code {}): {}", rc, scrub(read_fd_from_start(err.fd), split.password)),
-            fmt::format("restoring {} into {}", backup.filename().string(), dbname), next);
-    }
-
-    std::string restored_conninfo = split.conninfo;  // conninfo with dbname replaced, and its password
-    if (!split.password.empty()) restored_conninfo += " password=" + quote_conn_value(split.password);
-    Connection restored = Connection::open(restored_conninfo);
-    if (installed_extension_version(restored)) {
-        Result fp = restored.exec("SELECT migrate_fingerprint()");
-        if (!fp.ok())
-            throw Error(ErrorKind::backup_failed, "migrate_fingerprint() failed: " + fp.error().message,
-                        "in " + dbname);
-        result.fingerprint = fp.get(0, 0);
+        throw Error(e.kind(), e.what_failed(), e.where(), e.next_step().empty() ? next : e.next_step() + "; " + next);
+    } catch (const std::exception& e) {
+        throw Error(ErrorKind::backup_failed, fmt::format("restoring failed: {}", e.what()),
+                    fmt::format("restoring {} into {}", backup.filename().string(), dbname), next);
     }
     result.seconds = seconds_since(start);
-    if (result.fingerprint != result.manifest_fingerprint) {
-        throw Error(ErrorKind::restore_mismatch,
-                    fmt::format("the restored database's fingerprint {} differs from the backup's {}",
-                                result.fingerprint.value_or("(no extension)"),
-                                result.manifest_fingerprint.value_or("(no extension)")),
-                    fmt::format("in {} restored from {}", dbname, backup.filename().string()),
-                    "compare them with migrate_fingerprint_objects(); " + next);
-    }
     return result;
 }
 

@@ -5,6 +5,7 @@
 #include <openssl/evp.h>
 #include <openssl/hmac.h>
 #include <openssl/kdf.h>
+#include <openssl/params.h>
 #include <openssl/rand.h>
 
 #include <algorithm>
@@ -16,7 +17,11 @@ namespace pgmig::client::backup_crypto {
 namespace {
 
 constexpr char kMagic[8] = {'P', 'G', 'M', 'I', 'G', 'B', 'K', '1'};
-constexpr std::uint8_t kVersion = 1;
+// Version 2: a random 16-byte salt in every header, and a raw key goes through HKDF-SHA256(key, salt), so
+// every file has its own AES key (chunks cannot be moved between files; the nonce budget is per file).
+// Version 1 (raw keys used as they are, zero salt) is still read.
+constexpr std::uint8_t kVersion = 2;
+constexpr std::uint8_t kVersionLegacy = 1;
 constexpr std::uint8_t kKdfRaw = 0;
 constexpr std::uint8_t kKdfScrypt = 1;
 constexpr std::size_t kHeaderBodySize = 72;  // before the header's own SHA-256
@@ -45,8 +50,13 @@ void sha256(const unsigned char* data, std::size_t size, unsigned char out[32]) 
 
 Key scrypt(const std::string& passphrase, const unsigned char* salt, std::size_t salt_len, std::uint8_t log2n,
            std::uint32_t r, std::uint32_t p) {
-    if (log2n < 10 || log2n > 22 || r == 0 || r > 32 || p == 0 || p > 16) {
-        throw ContainerError(ContainerError::Kind::unsupported, "scrypt parameters out of range");
+    // The parameters come from the header, which is not authenticated before the key is derived: accept only
+    // what pgmig writes, so a damaged or forged header cannot make us spend gigabytes or minutes.
+    if (log2n != kScryptLog2N || r != kScryptR || p != kScryptP) {
+        throw ContainerError(ContainerError::Kind::corrupted,
+                             "the header's scrypt parameters (N = 2^" + std::to_string(log2n) +
+                                 ", r = " + std::to_string(r) + ", p = " + std::to_string(p) +
+                                 ") are not the ones pgmig writes: the header is damaged or forged");
     }
     Key key{};
     const std::uint64_t n = std::uint64_t{1} << log2n;
@@ -55,6 +65,28 @@ Key scrypt(const std::string& passphrase, const unsigned char* salt, std::size_t
         1) {
         throw std::runtime_error("scrypt key derivation failed (out of memory?)");
     }
+    return key;
+}
+
+Key hkdf_sha256(const std::string& ikm, const unsigned char* salt, std::size_t salt_len) {
+    static constexpr char info[] = "pgmig-backup-file-key";
+    EVP_KDF* kdf = EVP_KDF_fetch(nullptr, "HKDF", nullptr);
+    if (kdf == nullptr) throw std::runtime_error("HKDF is not available in OpenSSL");
+    EVP_KDF_CTX* ctx = EVP_KDF_CTX_new(kdf);
+    EVP_KDF_free(kdf);
+    if (ctx == nullptr) throw std::runtime_error("EVP_KDF_CTX_new failed");
+    char digest[] = "SHA256";
+    OSSL_PARAM params[] = {
+        OSSL_PARAM_construct_utf8_string("digest", digest, 0),
+        OSSL_PARAM_construct_octet_string("key", const_cast<char*>(ikm.data()), ikm.size()),
+        OSSL_PARAM_construct_octet_string("salt", const_cast<unsigned char*>(salt), salt_len),
+        OSSL_PARAM_construct_octet_string("info", const_cast<char*>(info), sizeof info - 1),
+        OSSL_PARAM_construct_end(),
+    };
+    Key key{};
+    const int rc = EVP_KDF_derive(ctx, key.data(), key.size(), params);
+    EVP_KDF_CTX_free(ctx);
+    if (rc != 1) throw std::runtime_error("HKDF-SHA256 key derivation failed");
     return key;
 }
 
@@ -135,7 +167,10 @@ KeyMaterial KeyMaterial::from_file_contents(std::string contents) {
         OPENSSL_cleanse(contents.data(), contents.size());
         return KeyMaterial(std::move(raw), false);
     }
-    if (contents.size() == kKeySize) {
+    // 32 bytes are a raw key only when they are not all printable ASCII: a 32-character passphrase (without a
+    // newline) must still go through scrypt.
+    if (contents.size() == kKeySize &&
+        !std::all_of(contents.begin(), contents.end(), [](char c) { return c >= 0x20 && c <= 0x7e; })) {
         OPENSSL_cleanse(trimmed.data(), trimmed.size());
         return KeyMaterial(std::move(contents), false);
     }
@@ -150,12 +185,13 @@ KeyMaterial KeyMaterial::from_passphrase(std::string passphrase) {
 }
 
 Key KeyMaterial::derive(std::uint8_t kdf, std::uint8_t log2n, std::uint32_t r, std::uint32_t p,
-                        const unsigned char* salt) const {
+                        const unsigned char* salt, bool per_file_raw_key) const {
     if (kdf == kKdfRaw) {
         if (passphrase_) {
             throw ContainerError(ContainerError::Kind::wrong_key,
                                  "the backup was encrypted with a raw key, but a passphrase was given");
         }
+        if (per_file_raw_key) return hkdf_sha256(secret_, salt, 16);
         Key key{};
         std::memcpy(key.data(), secret_.data(), kKeySize);
         return key;
@@ -212,8 +248,8 @@ Encryptor::Encryptor(const KeyMaterial& key, Sink sink, std::uint32_t chunk_size
     std::memcpy(h, kMagic, 8);
     h[8] = kVersion;
     unsigned char salt[16]{};
+    if (RAND_bytes(salt, sizeof salt) != 1) throw std::runtime_error("RAND_bytes failed");
     if (key.is_passphrase()) {
-        if (RAND_bytes(salt, sizeof salt) != 1) throw std::runtime_error("RAND_bytes failed");
         h[9] = kKdfScrypt;
         h[10] = kScryptLog2N;
         put_u32(h + 12, kScryptR);
@@ -225,7 +261,7 @@ Encryptor::Encryptor(const KeyMaterial& key, Sink sink, std::uint32_t chunk_size
     const std::string& id = key.key_id();
     std::copy_n(id.begin(), std::min<std::size_t>(16, id.size()), h + 36);
     put_u32(h + 52, chunk_size);
-    s.key = key.derive(h[9], h[10], get_u32(h + 12), get_u32(h + 16), salt);
+    s.key = key.derive(h[9], h[10], get_u32(h + 12), get_u32(h + 16), salt, true);
     key_check(s.key, h + 56);
     sha256(h, kHeaderBodySize, h + kHeaderBodySize);
     if (EVP_EncryptInit_ex(s.cipher.ctx, EVP_aes_256_gcm(), nullptr, s.key.data(), nullptr) != 1) {
@@ -338,7 +374,7 @@ void Decryptor::feed(const unsigned char* data, std::size_t size) {
         if (std::memcmp(digest, h + kHeaderBodySize, 32) != 0) {
             throw ContainerError(K::corrupted, "the header is damaged (its checksum does not match)");
         }
-        if (h[8] != kVersion) {
+        if (h[8] != kVersion && h[8] != kVersionLegacy) {
             throw ContainerError(K::unsupported, "container version " + std::to_string(h[8]) + " is not supported");
         }
         std::memcpy(s.header, h, kHeaderSize);
@@ -352,7 +388,7 @@ void Decryptor::feed(const unsigned char* data, std::size_t size) {
             throw ContainerError(K::wrong_key, "the backup was encrypted with key id " + id +
                                                    ", the given key has key id " + s.material->key_id());
         }
-        s.key = s.material->derive(h[9], h[10], get_u32(h + 12), get_u32(h + 16), h + 20);
+        s.key = s.material->derive(h[9], h[10], get_u32(h + 12), get_u32(h + 16), h + 20, h[8] != kVersionLegacy);
         unsigned char check[16];
         key_check(s.key, check);
         if (CRYPTO_memcmp(check, h + 56, 16) != 0) {

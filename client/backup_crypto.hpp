@@ -3,10 +3,13 @@
 // passphrase through scrypt) and its key id. Pure logic, no I/O of its own: bytes in, bytes out via a sink.
 //
 // Layout (integers big-endian):
-//   header (104 bytes): "PGMIGBK1" | version u8 (1) | kdf u8 (0 raw key, 1 scrypt) | log2(N) u8 | 0 u8 |
-//                       r u32 | p u32 | salt[16] | key id[16] (ASCII hex) | chunk size u32 |
+//   header (104 bytes): "PGMIGBK1" | version u8 (2; 1 is still read) | kdf u8 (0 raw key, 1 scrypt) |
+//                       log2(N) u8 | 0 u8 | r u32 | p u32 | salt[16] (random, in every file) |
+//                       key id[16] (ASCII hex) | chunk size u32 |
 //                       key check[16] = HMAC-SHA256(key, "pgmig-backup-key-check")[0..16] |
 //                       SHA-256 of the 72 bytes before (tells a damaged header from a wrong key)
+//   AES key: raw key: HKDF-SHA256(key, salt, "pgmig-backup-file-key") (version 1: the key itself);
+//            passphrase: scrypt(passphrase, salt) with N = 2^15, r = 8, p = 1 only.
 //   chunks: nonce[12] | flags u8 (1 = final) | length u32 | ciphertext[length] | tag[16]
 //           AAD = header | chunk index u64 | flags | length
 // The last chunk has the final flag (it may be empty): a file that ends before it is truncated.
@@ -37,8 +40,9 @@ inline constexpr std::uint32_t kScryptP = 1;
 
 using Key = std::array<unsigned char, kKeySize>;
 
-// What a key source holds: exactly 32 raw bytes or 64 hex digits (a trailing newline allowed) are the key;
-// anything else is a passphrase (one trailing newline removed).
+// What a key source holds: 64 hex digits (a trailing newline allowed), or exactly 32 bytes that are not all
+// printable ASCII, are the key; anything else (a 32-character passphrase too) is a passphrase (one trailing
+// newline removed).
 class KeyMaterial {
   public:
     static KeyMaterial from_file_contents(std::string contents);
@@ -47,8 +51,11 @@ class KeyMaterial {
     // First 16 hex digits of SHA-256("pgmig-backup-key-id" || key); for a passphrase the key is its scrypt
     // with the fixed salt "pgmig-backup-key-id", so the id is stable and costs a brute force the scrypt.
     const std::string& key_id() const;
-    // The AES key for a header's KDF parameters (the key itself, or scrypt(passphrase, salt)).
-    Key derive(std::uint8_t kdf, std::uint8_t log2n, std::uint32_t r, std::uint32_t p, const unsigned char* salt) const;
+    // The AES key for a header's KDF parameters: HKDF-SHA256(key, salt) for a raw key (the key itself in a
+    // version 1 file, per_file_raw_key false), or scrypt(passphrase, salt) with only pgmig's own parameters
+    // (others are a corrupted header).
+    Key derive(std::uint8_t kdf, std::uint8_t log2n, std::uint32_t r, std::uint32_t p, const unsigned char* salt,
+               bool per_file_raw_key) const;
     const std::string& secret() const { return secret_; }  // for the derivation only; never print it
 
   private:

@@ -152,7 +152,16 @@ m = json.load(open(sys.argv[1])); m["fingerprint"] = "0" * 64; json.dump(m, open
 PY
 databases+=("${db}_mismatch")
 bk_run restore "$bk_file" --to "${db}_mismatch" -d "dbname=postgres"
-expect "restore: fingerprint mismatch (exit 24)" 24 "differs from the backup's"
+expect "restore: fingerprint mismatch (exit 24)" 24 "differs from the backup's" "database ${db}_mismatch is left as it is" "DROP DATABASE"
+cp "$work/bk-good.manifest" "$bk_manifest"
+# A manifest whose SHA-256 is not the file's: restore checks it before saying restored (exit 21).
+python3 - "$bk_manifest" <<'PY'
+import json, sys
+m = json.load(open(sys.argv[1])); m["sha256"] = "0" * 64; json.dump(m, open(sys.argv[1], "w"))
+PY
+databases+=("${db}_badsha")
+bk_run restore "$bk_file" --to "${db}_badsha" -d "dbname=postgres"
+expect "restore: a file that does not match its manifest's SHA-256 (exit 21)" 21 "does not match its manifest" "database ${db}_badsha is left as it is" "DROP DATABASE"
 cp "$work/bk-good.manifest" "$bk_manifest"
 
 # Retention: keep = 2 of environment staging (connection from dbname_env), after 3 backups.
@@ -186,6 +195,14 @@ export BK_PASSPHRASE="not-$bk_pass"
 bk_run backup verify --env vault "$bk_vfile"
 expect "verify with another passphrase (exit 20)" 20 "wrong key"
 export BK_PASSPHRASE="$bk_pass"
+# A failure inside the decryption other than damage (here scrypt out of memory under ulimit -v) is that
+# file's error (exit 21), not an internal one, and verify goes on to the next file.
+bk_oom_out=$(cd "$bk_proj" && (ulimit -v 50000; "$bin" backup verify --env vault "$bk_vfile" "$work/not-a-backup.pgmig-backup") 2>&1; echo "rc=$?")
+if grep -q "could not be decrypted" <<<"$bk_oom_out" && grep -q "FAILED $work/not-a-backup.pgmig-backup" <<<"$bk_oom_out" &&
+    grep -q "rc=21" <<<"$bk_oom_out" && ! grep -q "report this as a bug" <<<"$bk_oom_out"
+then pass "verify: a decryption failure (scrypt out of memory) is the file's error, the next file is checked"
+else fail "verify: a decryption failure (scrypt out of memory) is the file's error, the next file is checked" "$bk_oom_out"; fi
+printf '%s\n' "$bk_oom_out" >>"$bk_all_output"
 PGMIG_BACKUP_KEY_FILE="$bk_proj/backup.key" bk_run backup verify --env vault "$bk_vfile"
 expect "PGMIG_BACKUP_KEY_FILE wins over key_env (exit 20: a raw key for a passphrase backup)" 20 "wrong key"
 unset BK_PASSPHRASE
@@ -212,6 +229,14 @@ expect "backup through the pg_dump wrapper" 0 "backup written"
 if grep -q "PGPASSWORD set" "$work/bk-dump-args" && grep -q "argv: -Fc --snapshot=" "$work/bk-dump-args" &&
     ! grep -qF -- "$bk_password" "$work/bk-dump-args"
 then pass "pg_dump gets the password in PGPASSWORD, not in argv"; else fail "pg_dump gets the password in PGPASSWORD, not in argv" "$(sed "s/$bk_password/<PASSWORD>/g" "$work/bk-dump-args")"; fi
+# sslpassword has no environment variable: refused (exit 19) before pg_dump/pg_restore could get it in argv.
+bk_sslpw="sslpw-$RANDOM-SeCrEt-$$"
+PGMIG_PG_BINDIR="$bk_bindir" bk_run backup -d "$bk_conn sslpassword=$bk_sslpw" --key-file "$bk_proj/backup.key" --out "$work/wrapped-ssl"
+expect "backup with sslpassword is refused (exit 19)" 19 "sslpassword" "service file"
+bk_run restore "$bk_file" --to "${db}_sslpw" --key-file "$bk_proj/backup.key" -d "dbname=postgres sslpassword=$bk_sslpw"
+expect "restore with sslpassword is refused (exit 19)" 19 "sslpassword"
+if ! grep -qF -- "$bk_sslpw" "$work/bk-dump-args" && [ "$(sql postgres "SELECT count(*) FROM pg_database WHERE datname = '${db}_sslpw'")" = 0 ]
+then pass "sslpassword never reaches pg_dump's argv; restore creates no database"; else fail "sslpassword never reaches pg_dump's argv; restore creates no database" "$(sed "s/$bk_sslpw/<SSLPASSWORD>/g" "$work/bk-dump-args")"; fi
 
 # pg_dump failing after some output: exit 19 with pg_dump's message, no partial file, no manifest.
 bk_failbin="$work/bk-failbin"
@@ -225,7 +250,7 @@ if [ -z "$(find "$work/dumpfail" -type f 2>/dev/null)" ]; then pass "a failed pg
 # No secret anywhere: outputs, backups and manifests, the audit log, the server's log.
 if [ -f "$(dirname "$PGHOST")/server.log" ]; then pass "the server log is there to be searched"; else fail "the server log is there to be searched" "$(dirname "$PGHOST")/server.log"; fi
 bk_leaks=""
-for secret in "$bk_key" "$bk_pass" "$bk_password"; do
+for secret in "$bk_key" "$bk_pass" "$bk_password" "$bk_sslpw"; do
     grep -rlF -- "$secret" "$bk_all_output" "$bk_proj/backups" "$bk_proj/logs" "$work/wrapped" 2>/dev/null && bk_leaks+=" ${secret:0:6}..."
     grep -lF -- "$secret" "$(dirname "$PGHOST")/server.log" 2>/dev/null && bk_leaks+=" (server log)"
 done

@@ -175,13 +175,68 @@ TEST(BackupContainer, HeaderOfAnotherBackupDoesNotFit) {
     const Bytes b = encrypt(key, plaintext(5000), 4096);
     Bytes mixed(b.begin(), b.begin() + static_cast<std::ptrdiff_t>(kHeaderSize));  // same key, same fields
     mixed.insert(mixed.end(), a.begin() + static_cast<std::ptrdiff_t>(kHeaderSize), a.end());
-    EXPECT_EQ(decrypt(key, mixed), plaintext(5000));  // raw-key headers are identical: nothing to tell apart
+    EXPECT_EQ(failure(key, mixed), ContainerError::Kind::corrupted);  // another salt, another per-file key
     const auto pass = KeyMaterial::from_passphrase("pw one");
     const Bytes pa = encrypt(pass, plaintext(5000), 4096);
     const Bytes pb = encrypt(pass, plaintext(5000), 4096);  // another salt, another key
     Bytes pmixed(pb.begin(), pb.begin() + static_cast<std::ptrdiff_t>(kHeaderSize));
     pmixed.insert(pmixed.end(), pa.begin() + static_cast<std::ptrdiff_t>(kHeaderSize), pa.end());
     EXPECT_EQ(failure(pass, pmixed), ContainerError::Kind::corrupted);
+}
+
+TEST(BackupContainer, RawKeyHeadersDifferPerFile) {
+    const auto key = KeyMaterial::from_file_contents(kHexKey);
+    const Bytes a = encrypt(key, plaintext(100), 4096);
+    const Bytes b = encrypt(key, plaintext(100), 4096);
+    const Bytes salt_a(a.begin() + 20, a.begin() + 36), salt_b(b.begin() + 20, b.begin() + 36);
+    EXPECT_NE(salt_a, Bytes(16, 0));
+    EXPECT_NE(salt_a, salt_b);
+}
+
+TEST(BackupContainer, ChunkOfAnotherRawKeyBackupIsCaught) {
+    const auto key = KeyMaterial::from_file_contents(kHexKey);
+    const Bytes a = encrypt(key, plaintext(3 * 4096), 4096);
+    const Bytes b = encrypt(key, plaintext(3 * 4096), 4096);
+    // chunk 1 of b put in place of chunk 1 of a: same key, same index, same length
+    const std::size_t a1 = chunk_offset(a, 1), a2 = chunk_offset(a, 2);
+    const std::size_t b1 = chunk_offset(b, 1), b2 = chunk_offset(b, 2);
+    ASSERT_EQ(a2 - a1, b2 - b1);
+    Bytes spliced = a;
+    std::copy(b.begin() + static_cast<std::ptrdiff_t>(b1), b.begin() + static_cast<std::ptrdiff_t>(b2),
+              spliced.begin() + static_cast<std::ptrdiff_t>(a1));
+    ASSERT_NE(spliced, a);
+    EXPECT_EQ(failure(key, spliced), ContainerError::Kind::corrupted);
+}
+
+TEST(BackupContainer, ScryptParametersOtherThanPgmigsAreRefusedAsCorrupted) {
+    const auto pass = KeyMaterial::from_passphrase("correct horse battery staple");
+    const Bytes enc = encrypt(pass, plaintext(100), 4096);
+    auto with = [&](std::uint8_t log2n, std::uint8_t r_low, std::uint8_t p_low) {
+        Bytes bad = enc;
+        bad[10] = log2n;
+        bad[15] = r_low;
+        bad[19] = p_low;
+        Sha256 sha;  // a consistent header checksum, as a forger would write
+        sha.update(bad.data(), 72);
+        const std::string hex = sha.hex();
+        for (std::size_t i = 0; i < 32; ++i)
+            bad[72 + i] = static_cast<unsigned char>(std::stoi(hex.substr(2 * i, 2), nullptr, 16));
+        return bad;
+    };
+    EXPECT_EQ(decrypt(pass, with(15, 8, 1)), plaintext(100));  // pgmig's own parameters, checksum recomputed
+    EXPECT_EQ(failure(pass, with(22, 8, 1)), ContainerError::Kind::corrupted);  // 4 GiB of memory
+    EXPECT_EQ(failure(pass, with(15, 32, 1)), ContainerError::Kind::corrupted);
+    EXPECT_EQ(failure(pass, with(15, 8, 16)), ContainerError::Kind::corrupted);  // 16 times the CPU
+}
+
+TEST(BackupKey, ThirtyTwoPrintableCharactersAreAPassphrase) {
+    const std::string pw = "abcdefghijklmnopqrstuvwxyz012345";
+    ASSERT_EQ(pw.size(), 32U);
+    EXPECT_TRUE(KeyMaterial::from_file_contents(pw).is_passphrase());
+    EXPECT_EQ(KeyMaterial::from_file_contents(pw).key_id(), KeyMaterial::from_passphrase(pw).key_id());
+    std::string binary = pw;
+    binary[5] = '\x01';
+    EXPECT_FALSE(KeyMaterial::from_file_contents(binary).is_passphrase());
 }
 
 TEST(Sha256, KnownDigest) {

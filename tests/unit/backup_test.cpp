@@ -161,3 +161,30 @@ TEST(BackupFolder, ListNewestFirstAndRetentionOnlyTouchesValidBackups) {
     EXPECT_TRUE(fs::exists(dir.path() / "20261124T130000Z_app.pgmig-backup.partial"));
     EXPECT_EQ(list_backups(dir.path()).size(), 3U);
 }
+
+TEST(BackupFolder, UnreadableFolderOrEntryIsABackupErrorNamingIt) {
+    TempDir dir;
+    const fs::path loop = dir.path() / "loop";
+    fs::create_symlink(loop, loop);  // stat fails with ELOOP, also for root
+    try {
+        list_backups(loop);
+        ADD_FAILURE() << "listing a folder that cannot be read succeeded";
+    } catch (const Error& e) {
+        EXPECT_EQ(e.kind(), ErrorKind::backup_failed);
+        EXPECT_NE(e.what_failed().find(loop.string()), std::string::npos) << e.what_failed();
+    }
+    EXPECT_THROW(apply_retention(loop, 2), Error);
+
+    const fs::path folder = dir.path() / "env";
+    fs::create_directories(folder);
+    const fs::path entry = folder / "20260101T000000Z_db.pgmig-backup";
+    fs::create_symlink(entry, entry);
+    try {
+        list_backups(folder);
+        ADD_FAILURE() << "listing a folder with an unreadable entry succeeded";
+    } catch (const Error& e) {
+        EXPECT_EQ(e.kind(), ErrorKind::backup_failed);
+        EXPECT_NE(e.what_failed().find(entry.string()), std::string::npos) << e.what_failed();
+        EXPECT_NE(e.where().find(folder.string()), std::string::npos) << e.where();
+    }
+}
