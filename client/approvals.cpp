@@ -24,11 +24,11 @@ std::vector<ApprovalItem> ApprovalCheck::missing() const {
 }
 
 std::string ApprovalCheck::describe() const {
-    const std::vector<ApprovalItem> todo = missing();
-    if (todo.empty()) return {};
-    std::string out = fmt::format("{} of {} pending migration{} not approved for {} (deployer {}):", todo.size(),
+    const std::vector<ApprovalItem> unapproved = missing();
+    if (unapproved.empty()) return {};
+    std::string out = fmt::format("{} of {} pending migration{} not approved for {} (deployer {}):", unapproved.size(),
                                   items.size(), items.size() == 1 ? " is" : "s are", environment, deployer);
-    for (const auto& item : todo) {
+    for (const auto& item : unapproved) {
         const char* why = item.status == "self_approved"      ? "approved only by the deployer"
                           : item.status == "checksum_changed" ? "its script changed after it was approved"
                                                               : "no approval";

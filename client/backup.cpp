@@ -380,6 +380,48 @@ StreamResult decrypt_file(const fs::path& file, const KeyMaterial& key, int out)
     return r;
 }
 
+struct PipedRestore {
+    StreamResult stream;
+    int exit_code = 0;  // pg_restore's
+};
+
+// Decrypts `backup` into the stdin of `pg_restore ARGS` (its stdout and stderr to the given fds) and waits
+// for it, also when the decryption fails. `what` names the purpose in errors.
+PipedRestore decrypt_into_pg_restore(const fs::path& backup, const KeyMaterial& key, const fs::path& pg_restore,
+                                     std::vector<std::string> args, const std::vector<std::string>& env, int out_fd,
+                                     int err_fd, const std::string& what) {
+    int pipe_fds[2];
+    if (pipe2(pipe_fds, O_CLOEXEC) != 0) throw Error(ErrorKind::backup_failed, "cannot create a pipe", what);
+    Fd read_end(pipe_fds[0]);
+    Fd write_end(pipe_fds[1]);
+    args.insert(args.begin(), pg_restore.string());
+    const pid_t pid = spawn(args, env, read_end.fd, out_fd, err_fd);
+    read_end.reset();
+    if (pid < 0) throw Error(ErrorKind::backup_failed, "cannot start " + pg_restore.string(), what);
+    PipedRestore out;
+    try {
+        out.stream = decrypt_file(backup, key, write_end.fd);
+    } catch (...) {
+        write_end.reset();
+        wait_child(pid);
+        throw;
+    }
+    write_end.reset();
+    out.exit_code = wait_child(pid);
+    return out;
+}
+
+// The file's size and SHA-256 as its manifest records them, or Error(backup_corrupted).
+void check_against_manifest(const StreamResult& stream, const nlohmann::json& manifest, const fs::path& backup) {
+    const auto recorded = manifest["size"].get<std::uint64_t>();
+    if (stream.bytes != recorded || stream.sha256 != manifest["sha256"].get<std::string>()) {
+        throw Error(
+            ErrorKind::backup_corrupted,
+            fmt::format("the backup does not match its manifest (size {} vs {}, or SHA-256)", stream.bytes, recorded),
+            "in " + backup.string(), "the file or its manifest was changed: use another backup");
+    }
+}
+
 std::optional<std::string> manifest_problem(const nlohmann::json& m) {
     if (!m.is_object()) return "it is not a JSON object";
     if (!m.contains("format") || m["format"] != kBackupFormat)
@@ -742,39 +784,14 @@ VerifyResult verify_backup(const fs::path& backup, const KeyMaterial& key) {
             throw Error(ErrorKind::backup_failed, fmt::format("{} does not exist", backup.string()), "for verify",
                         "give the path of a .pgmig-backup file (see pgmig backup list)");
         }
-        const fs::path pg_restore = pg_program("pg_restore");
-        int pipe_fds[2];
-        if (pipe2(pipe_fds, O_CLOEXEC) != 0)
-            throw Error(ErrorKind::backup_failed, "cannot create a pipe", "for pg_restore");
-        Fd read_end(pipe_fds[0]);
-        Fd write_end(pipe_fds[1]);
         Fd list_out(temp_fd());
         Fd err(temp_fd());
-        const pid_t pid = spawn({pg_restore.string(), "--list"}, {}, read_end.fd, list_out.fd, err.fd);
-        read_end.reset();
-        if (pid < 0) throw Error(ErrorKind::backup_failed, "cannot start pg_restore", "for verify");
-        StreamResult stream;
-        try {
-            stream = decrypt_file(backup, key, write_end.fd);
-        } catch (...) {
-            write_end.reset();
-            wait_child(pid);
-            throw;
-        }
-        write_end.reset();
-        const int rc = wait_child(pid);
+        const auto [stream, rc] = decrypt_into_pg_restore(backup, key, pg_program("pg_restore"), {"--list"}, {},
+                                                          list_out.fd, err.fd, "verifying " + backup.string());
         result.bytes = stream.bytes;
         result.plain_bytes = stream.plain;
         const std::string where = "in " + backup.string();
-        if (manifest) {
-            const auto recorded = (*manifest)["size"].get<std::uint64_t>();
-            if (stream.bytes != recorded || stream.sha256 != (*manifest)["sha256"].get<std::string>()) {
-                throw Error(ErrorKind::backup_corrupted,
-                            fmt::format("the backup does not match its manifest (size {} vs {}, or SHA-256)",
-                                        stream.bytes, recorded),
-                            where, "the file or its manifest was changed: use another backup");
-            }
-        }
+        if (manifest) check_against_manifest(stream, *manifest, backup);
         if (rc != 0) {
             throw Error(ErrorKind::backup_corrupted,
                         fmt::format("pg_restore --list rejects the archive (exit code {}): {}", rc,
@@ -802,34 +819,12 @@ namespace {
 void restore_into(const fs::path& backup, const nlohmann::json& manifest, const SplitConninfo& split,
                   const std::string& dbname, const KeyMaterial& key, const fs::path& pg_restore,
                   RestoreResult& result) {
-    int pipe_fds[2];
-    if (pipe2(pipe_fds, O_CLOEXEC) != 0)
-        throw Error(ErrorKind::backup_failed, "cannot create a pipe", "for pg_restore");
-    Fd read_end(pipe_fds[0]);
-    Fd write_end(pipe_fds[1]);
     Fd err(temp_fd());
     const Fd devnull(open("/dev/null", O_WRONLY | O_CLOEXEC));
-    const pid_t pid = spawn({pg_restore.string(), "--exit-on-error", "--dbname=" + split.conninfo}, password_env(split),
-                            read_end.fd, devnull.fd, err.fd);
-    read_end.reset();
-    if (pid < 0) throw Error(ErrorKind::backup_failed, "cannot start pg_restore", "restoring into " + dbname);
-    StreamResult stream;
-    try {
-        stream = decrypt_file(backup, key, write_end.fd);
-    } catch (...) {
-        write_end.reset();
-        wait_child(pid);
-        throw;
-    }
-    write_end.reset();
-    const int rc = wait_child(pid);
-    const auto recorded = manifest["size"].get<std::uint64_t>();
-    if (stream.bytes != recorded || stream.sha256 != manifest["sha256"].get<std::string>()) {
-        throw Error(
-            ErrorKind::backup_corrupted,
-            fmt::format("the backup does not match its manifest (size {} vs {}, or SHA-256)", stream.bytes, recorded),
-            "in " + backup.string(), "the file or its manifest was changed: use another backup");
-    }
+    const auto [stream, rc] =
+        decrypt_into_pg_restore(backup, key, pg_restore, {"--exit-on-error", "--dbname=" + split.conninfo},
+                                password_env(split), devnull.fd, err.fd, "restoring into " + dbname);
+    check_against_manifest(stream, manifest, backup);
     if (rc != 0) {
         throw Error(
             ErrorKind::backup_failed,
