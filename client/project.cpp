@@ -131,4 +131,12 @@ std::string utc_now(const char* format) {
     return std::string(buf, std::strftime(buf, sizeof buf, format, &utc));
 }
 
+nlohmann::json lint_options(const MigrationFile& f) {
+    nlohmann::json o = nlohmann::json::object();
+    o["transactional"] = f.transactional();
+    if (f.options.contains("allow")) o["allow"] = f.options["allow"];
+    if (f.options.contains("lock_timeout")) o["lock_timeout"] = f.options["lock_timeout"];
+    return o;
+}
+
 }  // namespace pgmig::client

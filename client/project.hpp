@@ -5,6 +5,8 @@
 #include "client/db.hpp"
 #include "client/migration_files.hpp"
 
+#include <nlohmann/json.hpp>
+
 #include <optional>
 #include <string>
 #include <string_view>
@@ -30,6 +32,10 @@ const MigrationFile* find_versioned(const std::vector<MigrationFile>& files, con
 
 // Milliseconds as a PostgreSQL interval literal.
 std::string interval_ms(long long ms);
+
+// The options migrate_lint takes for a migration's up script, from its file: transactional, allow and
+// lock_timeout (what migrate_apply's lint gate uses for the registered migration).
+nlohmann::json lint_options(const MigrationFile& f);
 
 // The current UTC time in a strftime `format` (e.g. "%Y-%m-%dT%H:%M:%SZ").
 std::string utc_now(const char* format);

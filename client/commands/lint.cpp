@@ -64,15 +64,6 @@ int line_of(const std::string& content, const std::string& part) {
     return 1 + static_cast<int>(std::count(content.begin(), content.begin() + static_cast<std::ptrdiff_t>(at), '\n'));
 }
 
-// The options migrate_lint takes, from a migration's options: allow, transactional, lock_timeout.
-nlohmann::json lint_options(const MigrationFile& f) {
-    nlohmann::json o = nlohmann::json::object();
-    o["transactional"] = f.transactional();
-    if (f.options.contains("allow")) o["allow"] = f.options["allow"];
-    if (f.options.contains("lock_timeout")) o["lock_timeout"] = f.options["lock_timeout"];
-    return o;
-}
-
 void add_migration(std::vector<Script>& scripts, const MigrationFile& f, const std::string& content,
                    const std::optional<std::string>& down_content) {
     scripts.push_back({f.path.string(), "up", f.up_sql, f.up_first_line, lint_options(f)});

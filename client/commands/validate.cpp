@@ -181,8 +181,7 @@ PartStatus lint_pending(Validator& v, const Connection& conn, const std::vector<
     part.status = "checked";
     Transaction tx(conn);
     for (const MigrationFile* f : pending) {
-        nlohmann::json options = {{"transactional", f->transactional()}};
-        if (f->options.contains("allow")) options["allow"] = f->options["allow"];
+        const nlohmann::json options = lint_options(*f);
         conn.exec("SAVEPOINT pgmig_lint");
         Result res = conn.exec_params(
             "SELECT rule, severity, line, col, message, object FROM migrate_lint($1, $2::jsonb) WHERE NOT waived "

@@ -118,6 +118,13 @@ vf_run validate -d "dbname=$vf_db"
 expect "a waived lint finding does not fail validate (integrity's 17 remains)" 17 "integrity"
 cp "$work/vf_2_notes.sql" "$vf_proj/migrations/2_notes.sql"
 
+# validate lints with the file's own options, as migrate_apply's gate does: lock-timeout 0 turns the
+# protection off, so an ALTER of an existing table is missing a lock_timeout.
+printf '%s\n' "-- pgmig:lock-timeout 0" "-- pgmig:up" "ALTER TABLE orders ADD COLUMN memo text;" >"$vf_proj/migrations/2_notes.sql"
+vf_run validate -d "dbname=$vf_db"
+expect "validate lints with the file's lock-timeout option" 17 "missing-lock-timeout"
+cp "$work/vf_2_notes.sql" "$vf_proj/migrations/2_notes.sql"
+
 # Precedence: a files/ledger problem (9) wins over integrity (17); all are still reported.
 cp "$vf_proj/migrations/1_shop.sql" "$work/vf_1_shop.sql"
 mig "$vf_proj/migrations" 1_shop.sql "CREATE TABLE customers (id bigserial PRIMARY KEY);" "DROP TABLE customers;"
