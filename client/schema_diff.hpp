@@ -1,0 +1,78 @@
+// The desired-state diff engine: compares two canonical snapshots (migrate_snapshot() documents,
+// the same ones drift detection uses) and writes the DDL that turns the first schema into the
+// second, with the reverse (down) DDL, in dependency order. It reads no catalog of its own.
+//
+// Contract shared by `pgmig diff`, `generate`, `sync` and `drift --fix` (issue 7).
+#pragma once
+
+#include <nlohmann/json.hpp>
+
+#include <string>
+#include <vector>
+
+namespace pgmig::schema_diff {
+
+// A rename the user confirmed (--rename OLD=NEW or the terminal prompt).
+// kind "table": from/to are "schema.table"; kind "column": from/to are "schema.table.column".
+struct Rename {
+    std::string kind;
+    std::string from;
+    std::string to;
+};
+
+struct Options {
+    bool allow_destructive = false;  // emit destructive up steps instead of withholding them
+    std::vector<Rename> renames;     // confirmed renames; other probable renames are reported, never guessed
+    bool no_renames = false;         // the user said there are no renames: probable ones are drop + add
+    bool safe_forms = true;          // CONCURRENTLY / NOT VALID + VALIDATE on existing tables (post phase)
+};
+
+// main: the transactional migration; post: the separate `-- pgmig:no-transaction` migration that
+// runs after it (CREATE INDEX CONCURRENTLY on existing tables, VALIDATE CONSTRAINT, ...).
+enum class Phase { main, post };
+
+struct Statement {
+    std::string sql;      // one SQL statement ending in ';' (may start with '-- pgmig:allow RULE' lines)
+    std::string subject;  // what it changes: "table public.t", "column public.t.c", "index public.i", ...
+    Phase phase = Phase::main;
+    bool destructive = false;  // drops data or may fail on existing data
+};
+
+// A destructive up step that was not emitted (no --allow-destructive), with the SQL it would be.
+struct Withheld {
+    std::string subject;
+    std::string reason;
+    std::string sql;
+};
+
+// A dropped and an added object that look like one renamed; not in Options::renames.
+struct ProbableRename {
+    std::string kind;  // "table" | "column"
+    std::string from;
+    std::string to;
+    std::string reason;
+};
+
+struct Migration {
+    std::vector<Statement> up;
+    std::vector<Statement> down;
+};
+
+struct Result {
+    Migration main;                              // transactional
+    Migration post;                              // non-transactional, runs after main; may be empty
+    std::vector<Withheld> withheld;              // destructive up steps not emitted
+    std::vector<ProbableRename> probable_renames;  // unresolved: asked on a terminal, else reported
+    std::vector<std::string> unsupported;        // objects it cannot write DDL for, named with the reason
+    [[nodiscard]] bool empty() const { return main.up.empty() && post.up.empty(); }
+};
+
+// Turn `from` into `to`. Both are migrate_snapshot() documents of the same major version.
+// main.down / post.down undo exactly what main.up / post.up do (withheld steps are not undone);
+// rollback runs post.down first, then main.down.
+Result diff(const nlohmann::json& from, const nlohmann::json& to, const Options& options);
+
+// SQL text of statements, one per paragraph, in order.
+std::string render(const std::vector<Statement>& statements);
+
+}  // namespace pgmig::schema_diff
