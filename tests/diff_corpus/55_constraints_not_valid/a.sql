@@ -1,3 +1,3 @@
--- 55_inheritance_check_not_valid: schema A
+-- 55_constraints_not_valid: schema A
 CREATE TABLE parents (id bigint PRIMARY KEY);
 CREATE TABLE kids (id bigint PRIMARY KEY, parent_id bigint, age int);

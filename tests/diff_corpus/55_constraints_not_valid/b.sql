@@ -1,4 +1,4 @@
--- 55_inheritance_check_not_valid: schema B
+-- 55_constraints_not_valid: schema B
 CREATE TABLE parents (id bigint PRIMARY KEY);
 CREATE TABLE kids (id bigint PRIMARY KEY, parent_id bigint, age int);
 ALTER TABLE kids ADD CONSTRAINT kids_age CHECK (age >= 0) NOT VALID;
