@@ -175,7 +175,7 @@ rt_report() {  # NAME REASON|"" SUFFIX
 for pair_dir in "$corpus"/[0-9][0-9]_*/; do
     pair=$(basename "$pair_dir")
     if [ -n "${PGMIG_CORPUS:-}" ] && [[ ",$PGMIG_CORPUS," != *",$pair,"* ]]; then continue; fi
-    args=()
+    args=() why="" why2=""
     if [ -f "$pair_dir/args" ]; then read -r -a args <"$pair_dir/args"; fi
     rev=()
     while read -r a; do [ -n "$a" ] && rev+=("$a"); done < <(rt_swap "${args[@]}")
