@@ -60,6 +60,10 @@ struct Step {
     std::string allow_rule;  // lint rule a destructive step trips (its -- pgmig:allow line)
     std::string reason;      // why it is destructive
     bool withhold_always = false;  // a probable rename's drop: withheld whatever allow_destructive says
+    // removal of a type, sequence, function or extension: the name columns would use it by; the
+    // removal is withheld too when a withheld drop keeps a column that uses it
+    std::string removes;
+    std::vector<std::string> uses;  // a dropped column's (or table's) types and defaults
 };
 
 const std::unordered_set<std::string>& reserved_words() {
@@ -547,6 +551,10 @@ private:
             Step m = mirror(std::move(s));
             if (m.up.size() == 1 && m.up[0].rfind("DROP TABLE", 0) == 0) {
                 m.destructive = true;
+                for (const auto& c : field(t, "columns")) {
+                    m.uses.push_back(str(c, "type"));
+                    m.uses.push_back(str(c, "default"));
+                }
                 m.allow_rule = "drop-table";
                 m.reason = probable_rename ? "probably renamed (see probable renames): pass --rename or --no-rename"
                                            : "drops the table and its data";
@@ -706,6 +714,7 @@ void Engine::diff_columns(const std::string& identity, const json& a, const json
         if (!str(*c, "comment").empty())
             s.down.push_back("COMMENT ON COLUMN " + identity + "." + qi(n) + " IS " + literal(str(*c, "comment")) + ";");
         s.destructive = true;
+        s.uses = {str(*c, "type"), str(*c, "default")};
         s.allow_rule = "drop-column";
         bool probable = probable_drop.count(n) != 0;
         s.withhold_always = probable;
@@ -1470,9 +1479,11 @@ void Engine::diff_sequences() {
                     // released before any column goes (dropping the column would drop the sequence)
                     o = mirror(std::move(o));
                     o.bucket = b_drop_function_changed;
+                    o.removes = ident;
                 }
                 add(std::move(o));
             }
+            if (mirrored) s.removes = ident;
             add(mirrored ? mirror(std::move(s)) : std::move(s));
         };
         if (a == nullptr) {
@@ -1593,6 +1604,7 @@ void Engine::diff_functions() {
             Step s;
             s.bucket = 100 - b_function;
             s.subject = key;
+            s.removes = ident.substr(0, ident.find('('));
             s.up.push_back(drop);
             s.down.push_back(rtrim_semicolon(def) + ";");
             if (!str(*a, "comment").empty())
@@ -1754,6 +1766,7 @@ void Engine::diff_types() {
                 if (!str(d, "comment").empty())
                     s.up.push_back("COMMENT ON " + what + " " + ident + " IS " + literal(str(d, "comment")) + ";");
                 append_acl_restore(s.up, what, ident, d);
+                s.removes = ident;
                 add(mirror(std::move(s)));
             }
             continue;
@@ -2001,6 +2014,7 @@ void Engine::diff_schemas_extensions() {
         } else if (b == nullptr) {
             s.up.push_back(create(*a));
             s.down.push_back("DROP EXTENSION " + ident + ";");
+            s.removes = "extension";  // which types it brings is not in the snapshot: any kept column may use it
             add(mirror(std::move(s)));
         } else {
             s.up.push_back("ALTER EXTENSION " + ident + " UPDATE TO " + literal(str(*b, "version")) + ";");
@@ -2033,9 +2047,33 @@ void Engine::finish() {
         if (x.bucket != y.bucket) return x.bucket < y.bucket;
         return x.sub < y.sub;
     });
+    // what withheld drops keep: their columns' types and defaults
+    std::vector<std::string> kept_uses;
+    for (const auto& s : steps_)
+        if (s.destructive && (s.withhold_always || !options_.allow_destructive))
+            for (const auto& u : s.uses)
+                if (!u.empty()) kept_uses.push_back(u);
+    std::set<std::string> still_used;  // subjects whose removal waits for the withheld drops
+    for (const auto& s : steps_) {
+        if (s.removes.empty() || kept_uses.empty()) continue;
+        bool used = s.removes == "extension" ||
+                    std::any_of(kept_uses.begin(), kept_uses.end(),
+                                [&](const std::string& u) { return u.find(s.removes) != std::string::npos; });
+        if (used) still_used.insert(s.subject);
+    }
+    std::set<std::string> reported;
     std::vector<const Step*> emitted;
     for (const auto& s : steps_) {
         if (s.up.empty() && s.down.empty()) continue;
+        if (!s.removes.empty() && still_used.count(s.subject) != 0) {
+            if (reported.insert(s.subject).second) {
+                std::string sql;
+                for (const auto& u : s.up) sql += (sql.empty() ? "" : "\n") + u;
+                result_.withheld.push_back(
+                    {s.subject, "still used by a column or table whose drop is withheld; it goes with them", sql});
+            }
+            continue;
+        }
         if (s.destructive && (s.withhold_always || !options_.allow_destructive)) {
             std::string sql;
             for (const auto& u : s.up) sql += (sql.empty() ? "" : "\n") + u;
