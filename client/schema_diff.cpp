@@ -307,6 +307,7 @@ private:
     // "'label'::type" of enum values this diff adds: PostgreSQL refuses to use them in the transaction
     // that added them, so statements that do go to the post phase
     std::vector<std::string> new_enum_literals_;
+    std::vector<std::string> recreated_types_;  // enums recreated now or in down: functions over them follow
 
     bool uses_new_enum_value(const std::string& sql) const {
         return std::any_of(new_enum_literals_.begin(), new_enum_literals_.end(),
@@ -1597,7 +1598,12 @@ void Engine::diff_functions() {
         const json* a = from_.get(key);
         const json* b = to_.get(key);
         if ((a != nullptr && is_internal(*a)) || (b != nullptr && is_internal(*b))) continue;
-        if (a != nullptr && b != nullptr && *a == *b) continue;
+        // a function whose signature names a recreated enum is dropped and created around it
+        bool over_recreated = a != nullptr && b != nullptr &&
+                              std::any_of(recreated_types_.begin(), recreated_types_.end(), [&](const std::string& t) {
+                                  return function_header(str(*a, "definition")).find(t) != std::string::npos;
+                              });
+        if (a != nullptr && b != nullptr && *a == *b && !over_recreated) continue;
         const auto key_parts = split_key(key);
         const std::string& type = key_parts.first;
         const std::string& ident = key_parts.second;
@@ -1659,8 +1665,8 @@ void Engine::diff_functions() {
         }
         std::string da = str(*a, "definition");
         std::string db = str(*b, "definition");
-        if (da != db) {
-            if (returns_line(da) != returns_line(db)) {
+        if (da != db || over_recreated) {
+            if (returns_line(da) != returns_line(db) || over_recreated) {
                 Step d;
                 d.bucket = b_drop_function_changed;
                 d.subject = key;
@@ -1671,7 +1677,7 @@ void Engine::diff_functions() {
                 append_acl_restore(d.down, what, ident, *a);
                 add(std::move(d));
                 Step c;
-                c.bucket = bucket_for(db);
+                c.bucket = over_recreated ? static_cast<int>(b_function_late) : bucket_for(db);
                 c.subject = key;
                 c.up.push_back(rtrim_semicolon(db) + ";");
                 c.down.push_back(drop);
@@ -1831,6 +1837,12 @@ void Engine::diff_types() {
             for (const auto& l : lb)
                 if (i < la.size() && la[i] == l) ++i;
             bool only_added = i == la.size();
+            if (la != lb) {
+                recreated_types_.push_back(ident);
+                // the type is recreated (now or in down): views over its columns must not stand in the way
+                for (const auto& u : from_users[ident]) changed_tables_.insert(u.first);
+                for (const auto& u : to_users[ident]) changed_tables_.insert(u.first);
+            }
             if (only_added && la != lb) {
                 Step s;
                 s.bucket = b_type_alter;
@@ -2387,6 +2399,19 @@ void Engine::apply_renames() {
             }
             if (key.rfind("sequence ", 0) == 0 && str(field(d, "sequence"), "owned_by") == c.table + "." + c.from)
                 d["sequence"]["owned_by"] = c.table + "." + c.to;
+            // triggers (UPDATE OF col, WHEN) and policies of the table name the column too
+            const std::string on_table = " on " + c.table;
+            if ((key.rfind("trigger ", 0) == 0 || key.rfind("policy ", 0) == 0) && key.size() > on_table.size() &&
+                key.compare(key.size() - on_table.size(), on_table.size(), on_table) == 0) {
+                if (d.contains("definition")) {
+                    std::string def = str(d, "definition");
+                    auto on = def.find(" ON ");
+                    if (on != std::string::npos)
+                        d["definition"] = replace_word(def.substr(0, on), qi(c.from), qi(c.to)) + def.substr(on);
+                }
+                for (const char* k : {"using", "check"})
+                    if (d.contains(k)) d[k] = replace_word(str(d, k), qi(c.from), qi(c.to));
+            }
         }
         changed_tables_.insert(c.table);
     }
