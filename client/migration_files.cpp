@@ -121,7 +121,34 @@ void refuse_directives(const std::string& file, std::string_view content) {
     });
 }
 
+// The rules of `-- pgmig:allow` as the extension's lint reads a waiver (docs/reference.md, Waivers): separated
+// by commas or blanks, and a further "--" starts a free reason.
+std::vector<std::string> allow_rules(const std::string& file, const Directive& d) {
+    std::string_view rest = d.value;
+    if (const std::size_t reason = rest.find("--"); reason != std::string_view::npos) rest = rest.substr(0, reason);
+    std::vector<std::string> items;
+    std::string item;
+    for (const char c : rest) {
+        if (c == ',' || c == ' ' || c == '\t') {
+            if (!item.empty()) items.push_back(std::move(item));
+            item.clear();
+        } else {
+            item += c;
+        }
+    }
+    if (!item.empty()) items.push_back(std::move(item));
+    const std::string_view listed = trim(rest);
+    if (items.empty() || listed.starts_with(',') || listed.ends_with(',') || listed.find(",,") != std::string_view::npos) {
+        throw MigrationFileError(file,
+                                 "-- pgmig:allow (line " + std::to_string(d.line) +
+                                     ") needs a list of rules separated by commas or spaces",
+                                 "e.g. -- pgmig:allow drop-table -- reason");
+    }
+    return items;
+}
+
 std::vector<std::string> comma_list(const std::string& file, const Directive& d) {
+    if (d.key == "allow") return allow_rules(file, d);
     std::vector<std::string> items;
     std::string_view rest = d.value;
     while (true) {
