@@ -236,6 +236,33 @@ run diff -d "dbname=$ddiff" --shadow-db it_shadow_left
 expect "a leftover shadow of pgmig is reused" 0
 check "and dropped" "$(shadows)" "0"
 
+# --shadow-server / shadow_server: the shadow lives on another server (here a second local cluster).
+c2="$work/cluster2"
+run local start --dir "$c2"
+expect "a second cluster for the shadow" 0
+c2url=$("$bin" local url --dir "$c2")
+c2port=$(psql -X -A -t -d "$c2url" -c "SHOW port")
+other="$dc/other_server_schema"
+mkdir -p "$other" && chmod 755 "$other"
+cat >"$other/01_where.sql" <<SQL
+DO \$\$ BEGIN
+    IF current_setting('port') <> '$c2port' THEN
+        RAISE EXCEPTION 'the shadow runs on port %', current_setting('port');
+    END IF;
+END \$\$;
+SQL
+run diff --schema "$other" -d "dbname=$ddiff" --shadow-server "$c2url" --allow-destructive
+expect "--shadow-server makes the shadow there" 0
+run diff --schema "$other" -d "dbname=$ddiff" --allow-destructive
+expect "without it the shadow is on the target's server (so the check can fail)" 34 "the shadow runs on port $PGPORT"
+printf '[environments.dev]\ndbname = "dbname=%s"\nshadow_server = "%s"\n' "$ddiff" "$c2url" >"$dc/pgmig.toml"
+run diff --schema "$other" --env dev --allow-destructive
+expect "shadow_server of the environment is honoured" 0
+rm -f "$dc/pgmig.toml"
+check "no shadow left on the other server" \
+    "$(psql -X -A -t -d "$c2url" -c "SELECT count(*) FROM pg_database WHERE datname LIKE 'pgmig\_shadow\_%'")" "0"
+"$bin" local stop --dir "$c2" >/dev/null 2>&1
+
 # SIGTERM while a schema file runs: the query is cancelled and the shadow dropped.
 slow="$dc/slow_schema"
 mkdir -p "$slow" && chmod 755 "$slow"
