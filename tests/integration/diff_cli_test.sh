@@ -81,6 +81,8 @@ else
     fail "the generated file has its header, up and down sections" "$(cat "$gen" 2>&1 | head -c 400)"
 fi
 check "generate does not change the target" "$(fingerprint "$ddiff")" "$before"
+run lint "$gen" -d "dbname=$ddiff"
+expect "the generated migration passes pgmig lint" 0
 run apply --dir "$dc/migrations" -d "dbname=$ddiff"
 expect "apply the generated migration" 0 "applied 2_add_orders"
 check "after apply the target has the desired fingerprint" "$(fingerprint "$ddiff")" "$(fingerprint "$dwant")"
@@ -110,6 +112,8 @@ if [ -f "$conc" ] && [ "$(head -1 "$conc")" = "-- pgmig:no-transaction" ] && gre
 else
     fail "the concurrently file starts with -- pgmig:no-transaction" "$(head -c 300 "$conc" 2>&1)"
 fi
+run lint "$conc" -d "dbname=$ddiff"
+expect "the generated concurrently migration passes pgmig lint" 0
 run apply --dir "$dc/migrations" -d "dbname=$ddiff"
 expect "apply the concurrently migration" 0 "applied 3_index_orders"
 check "the index is built and valid" \
