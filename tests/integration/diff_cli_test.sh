@@ -193,6 +193,24 @@ fi
 run diff --schema "$rs" -d "dbname=$dren" --rename "people.name"
 expect "a malformed --rename is a usage error" 2 "bad --rename"
 
+# --- objects the engine cannot write DDL for: named, exit 36; generate writes nothing ----------------
+uns="$dc/unsupported_schema"
+mkdir -p "$uns" && chmod 755 "$uns"
+cp "$rs/people.sql" "$uns/"
+echo "CREATE AGGREGATE it_sum(int) (sfunc = int4pl, stype = int);" >"$uns/agg.sql"
+run diff --schema "$uns" -d "dbname=$dren" --no-rename --allow-destructive
+expect "an unsupported object exits 36 and is named" 36 "unsupported:" "it_sum" "cannot write DDL"
+run generate unsupported --dir "$dc/unsmig" --schema "$uns" -d "dbname=$dren" --no-rename --allow-destructive
+expect "generate with an unsupported object exits 36" 36 "nothing was written"
+if [ -z "$(ls "$dc/unsmig" 2>/dev/null)" ]; then pass "exit 36 writes no file"; else fail "exit 36 writes no file" "$(ls "$dc/unsmig")"; fi
+run generate as_json --json --dir "$dc/jsonmig" --schema "$rs" -d "dbname=$dren" --rename public.people.name=full_name
+if [ "$rc" -eq 0 ] && python3 -c '
+import json, os, sys
+d = json.load(sys.stdin)
+assert len(d["files"]) == 1 and d["files"][0].endswith("_as_json.sql") and os.path.exists(d["files"][0]), d
+assert d["differences"] is True and d["main"]["up"], d
+' <<<"$out"; then pass "generate --json names the files"; else fail "generate --json names the files" "rc=$rc $(head -c 400 <<<"$out$err")"; fi
+
 # --- schema file errors: file and line, exit 34, shadow dropped -------------------------------------
 bad="$dc/bad_schema"
 mkdir -p "$bad/views" && chmod -R 755 "$bad"
