@@ -353,6 +353,17 @@ expect "apply the fix" 0 "undo_nickname"
 check "after the fix migrate_drift() is empty" "$(sql "$dsync" "SELECT count(*) FROM migrate_drift()")" "0"
 check "after the fix the fingerprint is the expected one" "$(fingerprint "$dsync")" "$expected"
 
+# A non-superuser with pgmig_reader may report drift and write --fix (it reads pgmig.snapshots).
+sql postgres "DROP ROLE IF EXISTS it_drift_reader; CREATE ROLE it_drift_reader LOGIN IN ROLE pgmig_reader" >/dev/null
+sql "$dsync" "ALTER TABLE customers ADD COLUMN reader_sees text" >/dev/null
+run drift -d "dbname=$dsync user=it_drift_reader"
+expect "pgmig_reader may read the drift" 0 "reader_sees"
+run drift -d "dbname=$dsync user=it_drift_reader" --fix reader_fix --allow-destructive
+expect "pgmig_reader may write drift --fix" 0 "reader_fix.sql"
+rm -f "$sp"/migrations/*_reader_fix.sql
+sql "$dsync" "ALTER TABLE customers DROP COLUMN reader_sees" >/dev/null
+sql postgres "DROP ROLE it_drift_reader" >/dev/null
+
 sql "$dsync" "CREATE TABLE hotfix (id int PRIMARY KEY)" >/dev/null
 run drift -d "dbname=$dsync" --adopt record_hotfix
 expect "drift --adopt writes and records" 0 "record_hotfix.sql" "adopted"
