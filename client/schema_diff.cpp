@@ -20,7 +20,8 @@ using json = nlohmann::json;
 // mirror (100 - bucket) so that what was created last is dropped first.
 enum Bucket : int {
     b_set_guc = 1,
-    b_drop_view = 10,
+    b_drop_view = 8,   // (indexes of dropped materialized views: 7)
+    b_rename = 10,     // after the views over renamed objects are gone, before anything names the new names
     b_drop_trigger = 11,
     b_drop_policy = 12,
     b_drop_fk = 13,
@@ -260,11 +261,13 @@ std::string relation_key(const Snapshot& s, const std::string& identity) {
 class Engine {
 public:
     Engine(const json& from, const json& to, const Options& options)
-        : from_(index_snapshot(from)), to_(index_snapshot(to)), options_(options) {}
+        : from_src_(&from), from_(index_snapshot(from)), to_(index_snapshot(to)), options_(options) {}
 
     Result run();
 
 private:
+    const json* from_src_;
+    json from_doc_;  // `from` with the confirmed renames applied (only when there are some)
     Snapshot from_;
     Snapshot to_;
     const Options& options_;
@@ -623,6 +626,7 @@ private:
     void diff_columns(const std::string& identity, const json& a, const json& b,
                       const std::map<std::string, std::string>& col_renames);
 
+    void apply_renames();
     void diff_tables();
     void diff_constraints();
     void diff_indexes();
@@ -871,31 +875,8 @@ void Engine::diff_columns(const std::string& identity, const json& a, const json
 }
 
 void Engine::diff_tables() {
-    // confirmed table renames
-    for (const auto& r : options_.renames) {
-        if (r.kind != "table") continue;
-        auto qualify = [](const std::string& n) { return n.find('.') == std::string::npos ? "public." + n : n; };
-        std::string f = qualify(r.from);
-        std::string t = qualify(r.to);
-        if (from_.get("table " + f) != nullptr && to_.get("table " + t) != nullptr && to_.get("table " + f) == nullptr &&
-            from_.get("table " + t) == nullptr)
-            table_renames_[f] = t;
-    }
-    // column renames by table (to identity)
+    // confirmed renames were applied to `from` by apply_renames()
     std::map<std::string, std::map<std::string, std::string>> col_renames;
-    for (const auto& r : options_.renames) {
-        if (r.kind != "column") continue;
-        auto split = [](const std::string& n) {
-            auto d = n.rfind('.');
-            std::string rel = d == std::string::npos ? "" : n.substr(0, d);
-            if (rel.find('.') == std::string::npos) rel = "public." + rel;
-            return std::make_pair(rel, d == std::string::npos ? n : n.substr(d + 1));
-        };
-        auto [frel, fcol] = split(r.from);
-        auto [trel, tcol] = split(r.to);
-        col_renames[trel][fcol] = tcol;
-    }
-
     std::set<std::string> added;
     std::set<std::string> dropped;
     for (const auto& [key, d] : to_.objects) {
@@ -1422,10 +1403,56 @@ void Engine::diff_sequences() {
     for (const auto& key : keys) {
         const json* a = from_.get(key);
         const json* b = to_.get(key);
-        if (a != nullptr && is_identity_sequence(from_, *a)) a = nullptr;
-        if (b != nullptr && is_identity_sequence(to_, *b)) b = nullptr;
-        if (a == nullptr && b == nullptr) continue;
         std::string ident = split_key(key).second;
+        bool a_identity = a != nullptr && is_identity_sequence(from_, *a);
+        bool b_identity = b != nullptr && is_identity_sequence(to_, *b);
+        if (a_identity || b_identity) {
+            // the column creates and drops it: only its options, grants and comment are ours
+            auto non_default = [](const json& d) {
+                const json& q = field(d, "sequence");
+                std::string t = str(q, "type");
+                std::string max = t == "smallint" ? "32767" : t == "integer" ? "2147483647" : "9223372036854775807";
+                auto is = [&](const char* k, const std::string& v) { return field(q, k).is_number() && field(q, k).dump() == v; };
+                return !(is("start", "1") && is("increment", "1") && is("min", "1") && is("max", max) && is("cache", "1") &&
+                         !flag(q, "cycle"));
+            };
+            if (a_identity && b_identity) {
+                json qa = field(*a, "sequence");
+                json qb = field(*b, "sequence");
+                qa.erase("owned_by");
+                qb.erase("owned_by");
+                if (qa != qb) {
+                    Step s;
+                    s.bucket = b_owned_by + 1;
+                    s.subject = key;
+                    s.up.push_back("ALTER SEQUENCE " + ident + sequence_options(qb) + ";");
+                    s.down.push_back("ALTER SEQUENCE " + ident + sequence_options(qa) + ";");
+                    add(std::move(s));
+                }
+                comment_steps("SEQUENCE", ident, a, b, key);
+                acl_steps("SEQUENCE", ident, a, b, key);
+            } else if (b_identity) {
+                if (non_default(*b)) {
+                    Step s;
+                    s.bucket = b_owned_by + 1;
+                    s.subject = key;
+                    s.up.push_back("ALTER SEQUENCE " + ident + sequence_options(field(*b, "sequence")) + ";");
+                    add(std::move(s));
+                }
+                comment_steps("SEQUENCE", ident, nullptr, b, key);
+                acl_steps("SEQUENCE", ident, nullptr, b, key);
+            } else {
+                Step s;
+                s.bucket = 100 - (b_owned_by + 1);
+                s.subject = key;
+                if (non_default(*a)) s.down.push_back("ALTER SEQUENCE " + ident + sequence_options(field(*a, "sequence")) + ";");
+                if (!str(*a, "comment").empty())
+                    s.down.push_back("COMMENT ON SEQUENCE " + ident + " IS " + literal(str(*a, "comment")) + ";");
+                append_acl_restore(s.down, "SEQUENCE", ident, *a);
+                add(std::move(s));
+            }
+            continue;
+        }
         auto create = [&](const json& d, bool mirrored) {
             const json& q = field(d, "sequence");
             Step s;
@@ -1439,7 +1466,12 @@ void Engine::diff_sequences() {
                 o.subject = key;
                 o.up.push_back(owned_by_sql(ident, str(q, "owned_by")));
                 o.down.push_back(owned_by_sql(ident, ""));
-                add(mirrored ? mirror(std::move(o)) : std::move(o));
+                if (mirrored) {
+                    // released before any column goes (dropping the column would drop the sequence)
+                    o = mirror(std::move(o));
+                    o.bucket = b_drop_function_changed;
+                }
+                add(std::move(o));
             }
             add(mirrored ? mirror(std::move(s)) : std::move(s));
         };
@@ -1471,7 +1503,7 @@ void Engine::diff_sequences() {
         }
         if (str(qa, "owned_by") != str(qb, "owned_by")) {
             Step s;
-            s.bucket = b_owned_by;
+            s.bucket = str(qb, "owned_by").empty() ? b_drop_function_changed : b_owned_by;
             s.subject = key;
             s.up.push_back(owned_by_sql(ident, str(qb, "owned_by")));
             s.down.push_back(owned_by_sql(ident, str(qa, "owned_by")));
@@ -2042,6 +2074,7 @@ void Engine::finish() {
 }
 
 Result Engine::run() {
+    apply_renames();
     diff_schemas_extensions();
     diff_types();
     diff_tables();
@@ -2054,6 +2087,217 @@ Result Engine::run() {
     report_unsupported();
     finish();
     return std::move(result_);
+}
+
+
+// Replace the identifier `from` by `to` where it stands as a whole word (not inside another name).
+std::string replace_word(const std::string& text, const std::string& from, const std::string& to) {
+    if (from.empty()) return text;
+    auto ident_char = [](char c) { return std::isalnum(static_cast<unsigned char>(c)) != 0 || c == '_' || c == '$'; };
+    std::string out;
+    size_t i = 0;
+    while (i < text.size()) {
+        auto p = text.find(from, i);
+        if (p == std::string::npos) break;
+        bool left = p == 0 || !ident_char(text[p - 1]);
+        bool right = p + from.size() >= text.size() || !ident_char(text[p + from.size()]);
+        out += text.substr(i, p - i);
+        out += (left && right) ? to : from;
+        i = p + from.size();
+    }
+    return out + text.substr(i);
+}
+
+std::string last_part(const std::string& identity) {
+    auto d = identity.rfind('.');
+    return d == std::string::npos ? identity : identity.substr(d + 1);
+}
+
+std::string schema_part(const std::string& identity) {
+    auto d = identity.rfind('.');
+    return d == std::string::npos ? std::string() : identity.substr(0, d);
+}
+
+void Engine::apply_renames() {
+    auto qualify = [](const std::string& n) { return n.find('.') == std::string::npos ? "public." + n : n; };
+    std::vector<std::pair<std::string, std::string>> tables;
+    for (const auto& r : options_.renames) {
+        if (r.kind != "table") continue;
+        std::string f = qualify(r.from);
+        std::string t = qualify(r.to);
+        if (from_.get("table " + f) != nullptr && to_.get("table " + t) != nullptr && to_.get("table " + f) == nullptr &&
+            from_.get("table " + t) == nullptr)
+            tables.emplace_back(f, t);
+    }
+    struct ColumnRename {
+        std::string table;  // as named in `to`
+        std::string from;
+        std::string to;
+    };
+    std::vector<ColumnRename> columns;
+    for (const auto& r : options_.renames) {
+        if (r.kind != "column") continue;
+        auto d = r.from.rfind('.');
+        if (d == std::string::npos) continue;
+        std::string rel = qualify(r.from.substr(0, d));
+        for (const auto& [f, t] : tables)
+            if (f == rel) rel = t;
+        columns.push_back({rel, r.from.substr(d + 1), last_part(r.to)});
+    }
+    if (tables.empty() && columns.empty()) return;
+    from_doc_ = *from_src_;
+    int order = 0;
+    auto step = [&](const std::string& subject, const std::string& up, const std::string& down) {
+        Step s;
+        s.bucket = b_rename;
+        s.sub = order++;
+        s.subject = subject;
+        s.up.push_back(up);
+        s.down.push_back(down);
+        add(std::move(s));
+    };
+    auto rename_key = [&](const std::string& a, const std::string& b) {
+        if (!from_doc_.contains(a) || a == b) return;
+        from_doc_[b] = from_doc_[a];
+        from_doc_.erase(a);
+    };
+    for (const auto& [f, t] : tables) {
+        std::string fbase = last_part(f);
+        std::string tbase = last_part(t);
+        std::string fschema = schema_part(f);
+        std::string tschema = schema_part(t);
+        std::string up = "ALTER TABLE " + f + " RENAME TO " + tbase + ";";
+        std::string down = "ALTER TABLE " + fschema + "." + tbase + " RENAME TO " + fbase + ";";
+        if (fschema != tschema) {
+            up += "\nALTER TABLE " + fschema + "." + tbase + " SET SCHEMA " + tschema + ";";
+            down = "ALTER TABLE " + t + " SET SCHEMA " + fschema + ";\n" + down;
+        }
+        step("table " + t, up, down);
+        rename_key("table " + f, "table " + t);
+        std::vector<std::string> keys;
+        for (auto it = from_doc_.begin(); it != from_doc_.end(); ++it) keys.push_back(it.key());
+        const std::string suffix = " on " + f;
+        // names PostgreSQL derived from the table's name follow it when `to` has the derived new name
+        auto derived = [&](const std::string& name) -> std::string {
+            if (name.rfind(fbase + "_", 0) != 0) return {};
+            return tbase + name.substr(fbase.size());
+        };
+        for (const auto& key : keys) {
+            auto [type, ident] = split_key(key);
+            if ((type == "trigger" || type == "policy") && ident.size() > suffix.size() &&
+                ident.compare(ident.size() - suffix.size(), suffix.size(), suffix) == 0) {
+                json& d = from_doc_[key];
+                if (d.contains("definition")) d["definition"] = replace_word(str(d, "definition"), f, t);
+                rename_key(key, type + " " + ident.substr(0, ident.size() - suffix.size()) + " on " + t);
+                continue;
+            }
+            json& d = from_doc_[key];
+            if (type == "index" && index_table(str(d, "definition")) == f) {
+                std::string def = str(d, "definition");
+                def = replace_word(def, f, t);
+                std::string iname = last_part(ident);
+                std::string nname = derived(iname);
+                std::string nkey = "index " + tschema + "." + nname;
+                if (!nname.empty() && to_.get(nkey) != nullptr && !from_doc_.contains(nkey)) {
+                    step(nkey, "ALTER INDEX " + tschema + "." + iname + " RENAME TO " + nname + ";",
+                         "ALTER INDEX " + tschema + "." + nname + " RENAME TO " + iname + ";");
+                    def = replace_word(def, iname, nname);
+                    if (!str(d, "constraint").empty()) {
+                        json& tc = from_doc_["table " + t]["constraints"];
+                        if (tc.contains(iname)) {
+                            tc[nname] = tc[iname];
+                            tc.erase(iname);
+                        }
+                        d["constraint"] = nname;
+                    }
+                    d["definition"] = def;
+                    rename_key(key, nkey);
+                } else {
+                    d["definition"] = def;
+                }
+                continue;
+            }
+            if (type == "sequence") {
+                json& q = d["sequence"];
+                std::string owned = str(q, "owned_by");
+                if (owned.rfind(f + ".", 0) != 0) continue;
+                q["owned_by"] = t + owned.substr(f.size());
+                std::string sname = last_part(ident);
+                std::string nname = derived(sname);
+                std::string nkey = "sequence " + tschema + "." + nname;
+                if (!nname.empty() && to_.get(nkey) != nullptr && !from_doc_.contains(nkey)) {
+                    step(nkey, "ALTER SEQUENCE " + ident + " RENAME TO " + nname + ";",
+                         "ALTER SEQUENCE " + tschema + "." + nname + " RENAME TO " + sname + ";");
+                    json& cols = from_doc_["table " + t]["columns"];
+                    for (auto& c : cols)
+                        if (c.contains("default"))
+                            c["default"] = replace_word(c["default"].get<std::string>(), ident, tschema + "." + nname);
+                    rename_key(key, nkey);
+                }
+                continue;
+            }
+            if (type == "table" && d.contains("constraints") && d["constraints"].is_object())
+                for (auto& [cn, cdef] : d["constraints"].items())
+                    if (cdef.get<std::string>().find("REFERENCES " + f + "(") != std::string::npos)
+                        cdef = replace_word(cdef.get<std::string>(), f, t);
+            if ((type == "view" || type == "materialized view") && d.contains("depends_on"))
+                for (auto& dep : d["depends_on"])
+                    if (dep.get<std::string>() == "table " + f) dep = "table " + t;
+        }
+        // other constraints named after the table (CHECK, FOREIGN KEY)
+        json& tbl = from_doc_["table " + t];
+        const json* to_tbl = to_.get("table " + t);
+        if (tbl.contains("constraints") && to_tbl != nullptr) {
+            std::vector<std::string> names;
+            for (auto it = tbl["constraints"].begin(); it != tbl["constraints"].end(); ++it) names.push_back(it.key());
+            for (const auto& cn : names) {
+                std::string nn = derived(cn);
+                const json& tcons = field(*to_tbl, "constraints");
+                if (nn.empty() || !tcons.is_object() || !tcons.contains(nn) || tbl["constraints"].contains(nn)) continue;
+                if (to_.get("index " + tschema + "." + nn) != nullptr) continue;  // index-backed: renamed above
+                step("constraint " + nn + " on " + t,
+                     "ALTER TABLE " + t + " RENAME CONSTRAINT " + qi(cn) + " TO " + qi(nn) + ";",
+                     "ALTER TABLE " + t + " RENAME CONSTRAINT " + qi(nn) + " TO " + qi(cn) + ";");
+                tbl["constraints"][nn] = tbl["constraints"][cn];
+                tbl["constraints"].erase(cn);
+            }
+        }
+    }
+    for (const auto& c : columns) {
+        if (!from_doc_.contains("table " + c.table)) continue;
+        json& tbl = from_doc_["table " + c.table];
+        const json* to_tbl = to_.get("table " + c.table);
+        if (to_tbl == nullptr) continue;
+        bool has_from = false;
+        bool clash = false;
+        for (const auto& col : tbl["columns"]) {
+            if (str(col, "name") == c.from) has_from = true;
+            if (str(col, "name") == c.to) clash = true;
+        }
+        bool in_to = false;
+        for (const auto& col : field(*to_tbl, "columns"))
+            if (str(col, "name") == c.to) in_to = true;
+        if (!has_from || clash || !in_to) continue;
+        step("column " + c.table + "." + c.to,
+             "ALTER TABLE " + c.table + " RENAME COLUMN " + qi(c.from) + " TO " + qi(c.to) + ";",
+             "ALTER TABLE " + c.table + " RENAME COLUMN " + qi(c.to) + " TO " + qi(c.from) + ";");
+        for (auto& col : tbl["columns"])
+            if (str(col, "name") == c.from) col["name"] = c.to;
+        if (tbl.contains("constraints") && tbl["constraints"].is_object())
+            for (auto& [cn, cdef] : tbl["constraints"].items()) cdef = replace_word(cdef.get<std::string>(), qi(c.from), qi(c.to));
+        for (auto& [key, d] : from_doc_.items()) {
+            if (key.rfind("index ", 0) == 0 && index_table(str(d, "definition")) == c.table) {
+                std::string def = str(d, "definition");
+                auto using_pos = def.find(" USING ");
+                if (using_pos != std::string::npos)
+                    d["definition"] = def.substr(0, using_pos) + replace_word(def.substr(using_pos), qi(c.from), qi(c.to));
+            }
+            if (key.rfind("sequence ", 0) == 0 && str(field(d, "sequence"), "owned_by") == c.table + "." + c.from)
+                d["sequence"]["owned_by"] = c.table + "." + c.to;
+        }
+        changed_tables_.insert(c.table);
+    }
+    from_ = index_snapshot(from_doc_);
 }
 
 }  // namespace

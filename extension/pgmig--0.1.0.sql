@@ -282,7 +282,10 @@ CREATE FUNCTION pgmig.acl_entries(acl aclitem[], owner oid, objtype "char") RETU
     LANGUAGE sql STABLE
     SET search_path = pg_catalog, pg_temp
     AS $$
-    SELECT CASE WHEN acl IS NULL OR acl = acldefault(objtype, owner) THEN NULL  -- the default: nothing to say
+    -- the default, in whatever order GRANT and REVOKE left the items: nothing to say
+    SELECT CASE WHEN acl IS NULL
+                  OR (SELECT array_agg(a::text ORDER BY a::text) FROM unnest(acl) a)
+                     = (SELECT array_agg(a::text ORDER BY a::text) FROM unnest(acldefault(objtype, owner)) a) THEN NULL
            ELSE (SELECT coalesce(jsonb_agg(entry ORDER BY entry), '[]'::jsonb)
                    FROM (SELECT CASE WHEN x.grantee = owner THEN 'OWNER' WHEN x.grantee = 0 THEN 'PUBLIC'
                                      ELSE x.grantee::regrole::text END
