@@ -109,11 +109,12 @@ void append_directive(std::vector<Directive>& out, std::string_view raw, int lin
 }
 
 // A down-only file must not carry directives: they describe the migration, so they belong with its up script.
+// Waivers (-- pgmig:allow) are the exception: the lint of the down script reads them there.
 void refuse_directives(const std::string& file, std::string_view content) {
     for_each_line(content, [&](std::string_view raw, int line_no) {
         std::string key;
         std::string value;
-        if (parse_directive(raw, key, value)) {
+        if (parse_directive(raw, key, value) && key != "allow") {
             throw MigrationFileError(
                 file, "directive -- pgmig:" + key + " in a down script (line " + std::to_string(line_no) + ")",
                 "put directives in the up script");
@@ -373,7 +374,8 @@ MigrationFile parse_migration_file(std::string_view file_name, std::string_view 
             case Where::down: {
                 std::string key;
                 std::string value;
-                if (parse_directive(raw, key, value)) {
+                // A waiver is read by the lint of the script it is in: the down script may have its own.
+                if (parse_directive(raw, key, value) && key != "allow") {
                     throw MigrationFileError(m.file_name,
                                              "directive -- pgmig:" + key + at_line + " in the down section",
                                              "put directives before -- pgmig:up or in the up section");

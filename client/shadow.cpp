@@ -69,7 +69,10 @@ void InterruptGuard::watch(const Connection* conn) {
 bool InterruptGuard::interrupted() { return g_interrupted != 0; }
 
 void InterruptGuard::check(const std::string& where) {
-    if (g_interrupted) throw Error(ErrorKind::schema_load_failed, "interrupted", where, kNext);
+    if (g_interrupted) {
+        throw Error(ErrorKind::schema_load_failed, "interrupted (SIGINT/SIGTERM)", where,
+                    "nothing was changed or written; a shadow database, if one was made, is dropped");
+    }
 }
 
 std::vector<SchemaFile> read_schema_folder(const std::string& dir) {

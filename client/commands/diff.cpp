@@ -278,6 +278,7 @@ Written generate(const Connection& target, const DiffOptions& diff, const std::s
     const json from = fetch_snapshot(target, "the target");
     const Desired desired = desired_snapshot(target, diff);
     out = compute(from, desired.snapshot, diff.allow_destructive, {diff.renames, diff.no_rename}, true);
+    InterruptGuard::check("before writing the migration (nothing was written)");
     check_renames(out, diff.allow_destructive);
     if (!out.unsupported.empty()) throw_unsupported(out, "nothing was written");
     if (out.empty()) return {};
@@ -307,6 +308,7 @@ int run_diff(const GlobalOptions& global, const DiffOptions& options) {
     const Desired desired = desired_snapshot(target, options);
     const sd::Result result =
         compute(from, desired.snapshot, options.allow_destructive, {options.renames, options.no_rename}, true);
+    InterruptGuard::check("comparing the schemas");
     check_renames(result, options.allow_destructive);
     if (options.json) {
         json report = result_json(result);
@@ -474,6 +476,7 @@ int run_drift(const GlobalOptions& global, const DriftOptions& options) {
     const RenameChoice choice{options.renames, options.no_rename};
     const sd::Result result = adopt ? compute(expected, live, true, choice, false)
                                     : compute(live, expected, options.allow_destructive, choice, true);
+    InterruptGuard::check("comparing the schemas (nothing was written)");
     check_renames(result, adopt || options.allow_destructive);
     if (!result.unsupported.empty()) throw_unsupported(result, "nothing was written");
     if (result.empty()) {

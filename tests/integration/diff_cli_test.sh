@@ -81,6 +81,8 @@ else
     fail "the generated file has its header, up and down sections" "$(cat "$gen" 2>&1 | head -c 400)"
 fi
 check "generate does not change the target" "$(fingerprint "$ddiff")" "$before"
+run lint "$gen" -d "dbname=$ddiff"
+expect "the generated migration passes pgmig lint" 0
 run apply --dir "$dc/migrations" -d "dbname=$ddiff"
 expect "apply the generated migration" 0 "applied 2_add_orders"
 check "after apply the target has the desired fingerprint" "$(fingerprint "$ddiff")" "$(fingerprint "$dwant")"
@@ -110,6 +112,8 @@ if [ -f "$conc" ] && [ "$(head -1 "$conc")" = "-- pgmig:no-transaction" ] && gre
 else
     fail "the concurrently file starts with -- pgmig:no-transaction" "$(head -c 300 "$conc" 2>&1)"
 fi
+run lint "$conc" -d "dbname=$ddiff"
+expect "the generated concurrently migration passes pgmig lint" 0
 run apply --dir "$dc/migrations" -d "dbname=$ddiff"
 expect "apply the concurrently migration" 0 "applied 3_index_orders"
 check "the index is built and valid" \
@@ -188,6 +192,24 @@ else
 fi
 run diff --schema "$rs" -d "dbname=$dren" --rename "people.name"
 expect "a malformed --rename is a usage error" 2 "bad --rename"
+
+# --- objects the engine cannot write DDL for: named, exit 36; generate writes nothing ----------------
+uns="$dc/unsupported_schema"
+mkdir -p "$uns" && chmod 755 "$uns"
+cp "$rs/people.sql" "$uns/"
+echo "CREATE AGGREGATE it_sum(int) (sfunc = int4pl, stype = int);" >"$uns/agg.sql"
+run diff --schema "$uns" -d "dbname=$dren" --no-rename --allow-destructive
+expect "an unsupported object exits 36 and is named" 36 "unsupported:" "it_sum" "cannot write DDL"
+run generate unsupported --dir "$dc/unsmig" --schema "$uns" -d "dbname=$dren" --no-rename --allow-destructive
+expect "generate with an unsupported object exits 36" 36 "nothing was written"
+if [ -z "$(ls "$dc/unsmig" 2>/dev/null)" ]; then pass "exit 36 writes no file"; else fail "exit 36 writes no file" "$(ls "$dc/unsmig")"; fi
+run generate as_json --json --dir "$dc/jsonmig" --schema "$rs" -d "dbname=$dren" --rename public.people.name=full_name
+if [ "$rc" -eq 0 ] && python3 -c '
+import json, os, sys
+d = json.load(sys.stdin)
+assert len(d["files"]) == 1 and d["files"][0].endswith("_as_json.sql") and os.path.exists(d["files"][0]), d
+assert d["differences"] is True and d["main"]["up"], d
+' <<<"$out"; then pass "generate --json names the files"; else fail "generate --json names the files" "rc=$rc $(head -c 400 <<<"$out$err")"; fi
 
 # --- schema file errors: file and line, exit 34, shadow dropped -------------------------------------
 bad="$dc/bad_schema"
@@ -330,6 +352,17 @@ run apply -d "dbname=$dsync"
 expect "apply the fix" 0 "undo_nickname"
 check "after the fix migrate_drift() is empty" "$(sql "$dsync" "SELECT count(*) FROM migrate_drift()")" "0"
 check "after the fix the fingerprint is the expected one" "$(fingerprint "$dsync")" "$expected"
+
+# A non-superuser with pgmig_reader may report drift and write --fix (it reads pgmig.snapshots).
+sql postgres "DROP ROLE IF EXISTS it_drift_reader; CREATE ROLE it_drift_reader LOGIN IN ROLE pgmig_reader" >/dev/null
+sql "$dsync" "ALTER TABLE customers ADD COLUMN reader_sees text" >/dev/null
+run drift -d "dbname=$dsync user=it_drift_reader"
+expect "pgmig_reader may read the drift" 0 "reader_sees"
+run drift -d "dbname=$dsync user=it_drift_reader" --fix reader_fix --allow-destructive
+expect "pgmig_reader may write drift --fix" 0 "reader_fix.sql"
+rm -f "$sp"/migrations/*_reader_fix.sql
+sql "$dsync" "ALTER TABLE customers DROP COLUMN reader_sees" >/dev/null
+sql postgres "DROP ROLE it_drift_reader" >/dev/null
 
 sql "$dsync" "CREATE TABLE hotfix (id int PRIMARY KEY)" >/dev/null
 run drift -d "dbname=$dsync" --adopt record_hotfix

@@ -144,6 +144,16 @@ TEST(MigrationFile, AllowTakesTheWaiverGrammar) {
                              R"({"allow": ["drop-column", "rename-column", "drop-table", "alter-column-type"]})"));
 }
 
+// A waiver in the down section belongs to the down script's lint: kept as its text, not a migration option.
+TEST(MigrationFile, DownSectionKeepsItsWaivers) {
+    const auto m = parse_migration_file("1_a.sql",
+                                        "-- pgmig:up\nCREATE TABLE t (id int);\n"
+                                        "-- pgmig:down\n-- pgmig:allow drop-table -- generated\nDROP TABLE t;\n");
+    ASSERT_TRUE(m.down_sql.has_value());
+    EXPECT_EQ(*m.down_sql, "-- pgmig:allow drop-table -- generated\nDROP TABLE t;\n");
+    EXPECT_EQ(m.options, nlohmann::json::object());
+}
+
 TEST(MigrationFile, EveryDirectiveBecomesAnOption) {
     const auto m = parse_migration_file("1_a.sql",
                                         "-- pgmig:lock-timeout 5s\n"
