@@ -226,6 +226,26 @@ if [[ -z $migra_note ]]; then
 fi
 dropdb --if-exists diff_check >/dev/null 2>&1 || true
 
+# The server side of pgmig's work: one backend taking migrate_snapshot() of A (what `diff --to` asks of
+# each database), its peak RSS from /proc (VmHWM: includes the shared buffers it touched). As root the
+# server runs as postgres, but /proc is readable.
+# Also the time of that call (psql \timing, a fresh session) and the snapshot's size as text.
+backend=$(q -d diff_a <<'SQL' 2>/dev/null || true
+SELECT pg_backend_pid() AS pid \gset
+\timing on
+SELECT length(migrate_snapshot()::text) AS bytes \gset
+\timing off
+\setenv BACKEND_PID :pid
+\! awk '/^VmHWM/ { print "VmHWM", $2 }' /proc/$BACKEND_PID/status
+\echo BYTES :bytes
+SQL
+)
+backend_kib=$(awk '/^VmHWM/ { print $2 }' <<<"$backend")
+backend_mib="?"
+[[ $backend_kib =~ ^[0-9]+$ ]] && backend_mib=$((backend_kib / 1024))
+snapshot_ms=$(sed -n 's/^Time: \([0-9.]*\) ms.*/\1/p' <<<"$backend")
+snapshot_kib=$(awk '/^BYTES/ { printf "%d", $2 / 1024 }' <<<"$backend")
+
 # ---------------------------------------------------------------- report
 summary() {  # KEY -> "median min max medianRSS_MiB"
     python3 - "$RES/$1" <<'PY'
@@ -265,4 +285,6 @@ correctness (each output applied with psql to a copy of A)
   pgmig --schema:  $verdict_schema (same SQL as --to: $same_output)
 REPORT
 [[ -z $migra_note ]] && echo "  migra:           $verdict_migra"
-echo "peak RSS is the client's (pgmig or node); the snapshots are built in the server backends, not counted here"
+echo "peak RSS is the client's (pgmig or node); pgmig's snapshots are built in the server: one backend taking"
+echo "migrate_snapshot() of A peaked at $backend_mib MiB (VmHWM, shared buffers it touched included); that call"
+echo "took ${snapshot_ms:-?} ms in a fresh session for ${snapshot_kib:-?} KiB of JSON (pgmig diff --to takes two)"

@@ -94,7 +94,7 @@ inline constexpr std::array<ErrorKindInfo, 36> kErrorKinds{{
     {ErrorKind::diff_found, 31, "diff/drift --exit-code: there are differences"},
     {ErrorKind::destructive_withheld, 32, "destructive steps withheld (pass --allow-destructive); the rest was written"},
     {ErrorKind::rename_unresolved, 33, "a probable rename is unresolved: pass --rename OLD=NEW or --no-rename"},
-    {ErrorKind::schema_load_failed, 34, "the schema folder could not be loaded into the shadow database"},
+    {ErrorKind::schema_load_failed, 34, "the desired schema could not be loaded (shadow database or a schema file failed)"},
     {ErrorKind::sync_refused, 35, "sync refused: the environment requires approval (use generate + deploy)"},
     {ErrorKind::diff_unsupported, 36, "the diff met objects it cannot write DDL for"},
 }};

@@ -96,6 +96,7 @@ rt_direction() {
     while read -r f; do [ -n "$f" ] && new+=("$f"); done < <(comm -13 <(sort <<<"$before") <(sort <<<"$after"))
     if [ "$fp_from" = "$fp_to" ]; then
         if [ ${#new[@]} -ne 0 ]; then echo "identical schemas, but generate wrote ${new[*]}"; return 1; fi
+        if ! grep -q "nothing to do" <<<"$err"; then echo "identical schemas, but generate does not say 'nothing to do': $err"; return 1; fi
         return 0
     fi
     if [ ${#new[@]} -eq 0 ]; then echo "the schemas differ, but generate wrote no file (stdout: $(head -c 300 <<<"$out"))"; return 1; fi
