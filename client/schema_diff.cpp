@@ -16,6 +16,26 @@ namespace {
 
 using json = nlohmann::json;
 
+// SQL text built by appending in place: a chain of std::string + allocates a temporary per step.
+class Sql {
+public:
+    explicit Sql(std::string text) : text_(std::move(text)) {}
+    Sql&& operator+(std::string_view more) && {
+        text_.append(more);
+        return std::move(*this);
+    }
+    Sql&& operator+(char c) && {
+        text_.push_back(c);
+        return std::move(*this);
+    }
+    operator std::string() && { return std::move(text_); }  // NOLINT(google-explicit-constructor)
+
+private:
+    std::string text_;
+};
+
+Sql S(std::string text) { return Sql(std::move(text)); }
+
 // Buckets: the order in which the up steps run. Creations ascend; removals of whole objects are the
 // mirror (100 - bucket) so that what was created last is dropped first.
 enum Bucket : int {
@@ -60,6 +80,10 @@ struct Step {
     std::string allow_rule;  // lint rule a destructive step trips (its -- pgmig:allow line)
     std::string reason;      // why it is destructive
     bool withhold_always = false;  // a probable rename's drop: withheld whatever allow_destructive says
+    // removal of a type, sequence, function or extension: the name columns would use it by; the
+    // removal is withheld too when a withheld drop keeps a column that uses it
+    std::string removes;
+    std::vector<std::string> uses;  // a dropped column's (or table's) types and defaults
 };
 
 const std::unordered_set<std::string>& reserved_words() {
@@ -494,7 +518,7 @@ private:
                 Step c;
                 c.bucket = b_constraint;
                 c.subject = "constraint " + it.key() + " on " + identity;
-                c.up.push_back("ALTER TABLE " + identity + " ADD CONSTRAINT " + qi(it.key()) + " " + def + ";");
+                c.up.push_back(S("ALTER TABLE ") + identity + " ADD CONSTRAINT " + qi(it.key()) + " " + def + ";");
                 c.down.push_back("ALTER TABLE " + identity + " DROP CONSTRAINT " + qi(it.key()) + ";");
                 out.push_back(std::move(c));
             }
@@ -529,8 +553,8 @@ private:
         for (const auto& [name, c] : tc) {
             auto f = fc.find(name);
             const json* fcol = f == fc.end() ? nullptr : f->second;
-            comment_steps("COLUMN", identity + "." + qi(name), fcol, c, "column " + identity + "." + name);
-            acl_steps("TABLE", identity, fcol, c, "column " + identity + "." + name, name);
+            comment_steps("COLUMN", S(identity) + "." + qi(name), fcol, c, S("column ") + identity + "." + name);
+            acl_steps("TABLE", identity, fcol, c, S("column ") + identity + "." + name, name);
         }
         (void)what;
     }
@@ -547,6 +571,10 @@ private:
             Step m = mirror(std::move(s));
             if (m.up.size() == 1 && m.up[0].rfind("DROP TABLE", 0) == 0) {
                 m.destructive = true;
+                for (const auto& c : field(t, "columns")) {
+                    m.uses.push_back(str(c, "type"));
+                    m.uses.push_back(str(c, "default"));
+                }
                 m.allow_rule = "drop-table";
                 m.reason = probable_rename ? "probably renamed (see probable renames): pass --rename or --no-rename"
                                            : "drops the table and its data";
@@ -574,7 +602,7 @@ private:
         for (const auto& e : def)
             if (want.count(e) == 0) {
                 auto colon = e.find(':');
-                out.push_back("REVOKE " + e.substr(colon + 1) + " ON " + what + " " + name + " FROM " +
+                out.push_back(S("REVOKE ") + e.substr(colon + 1) + " ON " + what + " " + name + " FROM " +
                               grantee_sql(e.substr(0, colon)) + ";");
             }
         for (const auto& e : want)
@@ -583,7 +611,7 @@ private:
                 std::string priv = e.substr(colon + 1);
                 bool wg = priv.find(" WITH GRANT OPTION") != std::string::npos;
                 if (wg) priv = priv.substr(0, priv.find(" WITH GRANT OPTION"));
-                out.push_back("GRANT " + priv + " ON " + what + " " + name + " TO " + grantee_sql(e.substr(0, colon)) +
+                out.push_back(S("GRANT ") + priv + " ON " + what + " " + name + " TO " + grantee_sql(e.substr(0, colon)) +
                               (wg ? " WITH GRANT OPTION" : "") + ";");
             }
     }
@@ -684,8 +712,8 @@ void Engine::diff_columns(const std::string& identity, const json& a, const json
                 std::string m = str(*bcols[i], "name");
                 if (apos.count(m) == 0 && renamed_to.count(m) == 0 && str(*bcols[i], "type") == str(*acols[i], "type")) {
                     probable_drop.insert(n);
-                    result_.probable_renames.push_back({"column", identity + "." + n, identity + "." + m,
-                                                        "in " + identity + ", column " + n + " is dropped and " + m +
+                    result_.probable_renames.push_back({"column", S(identity) + "." + n, S(identity) + "." + m,
+                                                        S("in ") + identity + ", column " + n + " is dropped and " + m +
                                                             " added with the same type (" + str(*acols[i], "type") +
                                                             ") at the same position"});
                 }
@@ -706,6 +734,7 @@ void Engine::diff_columns(const std::string& identity, const json& a, const json
         if (!str(*c, "comment").empty())
             s.down.push_back("COMMENT ON COLUMN " + identity + "." + qi(n) + " IS " + literal(str(*c, "comment")) + ";");
         s.destructive = true;
+        s.uses = {str(*c, "type"), str(*c, "default")};
         s.allow_rule = "drop-column";
         bool probable = probable_drop.count(n) != 0;
         s.withhold_always = probable;
@@ -725,13 +754,13 @@ void Engine::diff_columns(const std::string& identity, const json& a, const json
         s.sub = 2;
         s.subject = subject_prefix + n;
         std::string def = column_def(*c, !needs_safe_nn);
-        std::string sql = "ALTER TABLE " + identity + " ADD COLUMN " + def + ";";
+        std::string sql = S("ALTER TABLE ") + identity + " ADD COLUMN " + def + ";";
         bool volatile_default = !str(*c, "identity").empty() || !str(*c, "generated").empty() ||
                                 str(*c, "default").find("nextval(") != std::string::npos ||
                                 str(*c, "default").find('(') != std::string::npos;
-        if (volatile_default) sql = "-- pgmig:allow add-column-volatile-default -- generated by pgmig diff\n" + sql;
+        if (volatile_default) sql = S("-- pgmig diff: no safe form for this step here\n-- pgmig:allow add-column-volatile-default\n") + sql;
         if (nn && !needs_safe_nn && str(*c, "default").empty() && str(*c, "generated").empty())
-            sql = "-- pgmig:allow add-column-not-null-no-default -- generated by pgmig diff\n" + sql;
+            sql = S("-- pgmig diff: no safe form for this step here\n-- pgmig:allow add-column-not-null-no-default\n") + sql;
         s.up.push_back(sql);
         s.down.push_back("ALTER TABLE " + identity + " DROP COLUMN " + qi(n) + ";");
         if (uses_new_enum_value(sql)) s.phase = Phase::post;
@@ -757,14 +786,14 @@ void Engine::diff_columns(const std::string& identity, const json& a, const json
             Step s;
             s.bucket = b_column;
             s.subject = subject;
-            s.up.push_back("-- pgmig:allow drop-column -- a generated column is recomputed\nALTER TABLE " + identity +
+            s.up.push_back("-- pgmig diff: a generated column is recomputed\n-- pgmig:allow drop-column\nALTER TABLE " + identity +
                            " DROP COLUMN " + qi(n) + ";");
-            s.up.push_back("-- pgmig:allow add-column-volatile-default -- generated by pgmig diff\nALTER TABLE " +
+            s.up.push_back("-- pgmig diff: no safe form for this step here\n-- pgmig:allow add-column-volatile-default\nALTER TABLE " +
                            identity + " ADD COLUMN " + column_def(*c) + ";");
             s.down.push_back("ALTER TABLE " + identity + " DROP COLUMN " + qi(n) + ";");
             s.down.push_back("ALTER TABLE " + identity + " ADD COLUMN " + column_def(o) + ";");
             add(std::move(s));
-            result_.unsupported.push_back("column " + identity + "." + n +
+            result_.unsupported.push_back(S("column ") + identity + "." + n +
                                           ": its generation expression changes, so it is dropped and added again "
                                           "(it moves to the end of the table)");
             continue;
@@ -808,16 +837,16 @@ void Engine::diff_columns(const std::string& identity, const json& a, const json
                 using_n = " USING " + qi(n) + "::text::" + ntype;
                 using_o = " USING " + qi(n) + "::text::" + otype;
             }
-            s.up.push_back("-- pgmig:allow alter-column-type -- generated by pgmig diff\nALTER TABLE " + col +
+            s.up.push_back(S("-- pgmig diff: no safe form for this step here\n-- pgmig:allow alter-column-type\nALTER TABLE ") + col +
                            " TYPE " + ntype + coll_n + using_n + ";");
-            if (!ndef.empty()) s.up.push_back("ALTER TABLE " + col + " SET DEFAULT " + ndef + ";");
+            if (!ndef.empty()) s.up.push_back(S("ALTER TABLE ") + col + " SET DEFAULT " + ndef + ";");
             if (!ndef.empty()) s.down.push_back("ALTER TABLE " + col + " DROP DEFAULT;");
-            s.down.push_back("ALTER TABLE " + col + " TYPE " + otype + coll_o + using_o + ";");
-            if (!odef.empty()) s.down.push_back("ALTER TABLE " + col + " SET DEFAULT " + odef + ";");
+            s.down.push_back(S("ALTER TABLE ") + col + " TYPE " + otype + coll_o + using_o + ";");
+            if (!odef.empty()) s.down.push_back(S("ALTER TABLE ") + col + " SET DEFAULT " + odef + ";");
             if (!widening) {
                 s.destructive = true;
                 s.allow_rule = "alter-column-type";
-                s.reason = "changes the type from " + otype + " to " + ntype + ", which may lose data or fail";
+                s.reason = S("changes the type from ") + otype + " to " + ntype + ", which may lose data or fail";
             }
             add(std::move(s));
         } else if (odef != ndef) {
@@ -867,6 +896,7 @@ void Engine::diff_columns(const std::string& identity, const json& a, const json
         if (std::find(expected.begin(), expected.end(), n) == expected.end()) expected.push_back(n);
     }
     std::vector<std::string> wanted;
+    wanted.reserve(bcols.size());
     for (const json* c : bcols) wanted.push_back(str(*c, "name"));
     if (expected != wanted && probable_drop.empty())
         result_.unsupported.push_back("table " + identity +
@@ -880,7 +910,9 @@ void Engine::diff_tables() {
     std::set<std::string> added;
     std::set<std::string> dropped;
     for (const auto& [key, d] : to_.objects) {
-        auto [type, ident] = split_key(key);
+        const auto key_parts = split_key(key);
+        const std::string& type = key_parts.first;
+        const std::string& ident = key_parts.second;
         if (type != "table" && type != "foreign table") continue;
         if (from_.get(key) == nullptr) {
             bool via_rename = std::any_of(table_renames_.begin(), table_renames_.end(),
@@ -889,7 +921,9 @@ void Engine::diff_tables() {
         }
     }
     for (const auto& [key, d] : from_.objects) {
-        auto [type, ident] = split_key(key);
+        const auto key_parts = split_key(key);
+        const std::string& type = key_parts.first;
+        const std::string& ident = key_parts.second;
         if (type != "table" && type != "foreign table") continue;
         if (to_.get(key) == nullptr && table_renames_.count(ident) == 0) dropped.insert(ident);
     }
@@ -926,10 +960,10 @@ void Engine::diff_tables() {
         std::string old_name = fdot == std::string::npos ? f : f.substr(fdot + 1);
         std::string tschema = dot == std::string::npos ? "" : t.substr(0, dot);
         std::string fschema = fdot == std::string::npos ? "" : f.substr(0, fdot);
-        s.up.push_back("ALTER TABLE " + f + " RENAME TO " + new_name + ";");
-        if (tschema != fschema) s.up.push_back("ALTER TABLE " + fschema + "." + new_name + " SET SCHEMA " + tschema + ";");
-        if (tschema != fschema) s.down.push_back("ALTER TABLE " + t + " SET SCHEMA " + fschema + ";");
-        s.down.push_back("ALTER TABLE " + fschema + "." + new_name + " RENAME TO " + old_name + ";");
+        s.up.push_back(S("ALTER TABLE ") + f + " RENAME TO " + new_name + ";");
+        if (tschema != fschema) s.up.push_back(S("ALTER TABLE ") + fschema + "." + new_name + " SET SCHEMA " + tschema + ";");
+        if (tschema != fschema) s.down.push_back(S("ALTER TABLE ") + t + " SET SCHEMA " + fschema + ";");
+        s.down.push_back(S("ALTER TABLE ") + fschema + "." + new_name + " RENAME TO " + old_name + ";");
         add(std::move(s));
     }
     for (const auto& ident : added) {
@@ -952,12 +986,16 @@ void Engine::diff_tables() {
     // tables in both (or renamed)
     std::vector<std::pair<std::string, std::string>> both;  // from identity, to identity
     for (const auto& [key, d] : to_.objects) {
-        auto [type, ident] = split_key(key);
+        const auto key_parts = split_key(key);
+        const std::string& type = key_parts.first;
+        const std::string& ident = key_parts.second;
         if (type != "table") continue;
         if (from_.get(key) != nullptr) both.emplace_back(ident, ident);
     }
     for (const auto& [f, t] : table_renames_) both.emplace_back(f, t);
-    for (const auto& [fi, ti] : both) {
+    for (const auto& fi_ti : both) {
+        const std::string& fi = fi_ti.first;
+        const std::string& ti = fi_ti.second;
         const json& a = *from_.get("table " + fi);
         const json& b = *to_.get("table " + ti);
         if (a == b && fi == ti) continue;
@@ -1009,9 +1047,9 @@ void Engine::diff_tables() {
             if (flag(a, key) == flag(b, key)) return;
             Step s;
             s.bucket = b_rls;
-            s.subject = "table " + ti;
-            s.up.push_back("ALTER TABLE " + ti + (flag(b, key) ? on : off));
-            s.down.push_back("ALTER TABLE " + ti + (flag(a, key) ? on : off));
+            s.subject = S("table ") + ti;
+            s.up.push_back(S("ALTER TABLE ") + ti + (flag(b, key) ? on : off));
+            s.down.push_back(S("ALTER TABLE ") + ti + (flag(a, key) ? on : off));
             add(std::move(s));
         };
         rls("row_security", " ENABLE ROW LEVEL SECURITY;", " DISABLE ROW LEVEL SECURITY;");
@@ -1042,12 +1080,16 @@ void Engine::diff_constraints() {
     std::map<std::string, std::string> to_from;  // to identity -> from identity ("" when new)
     std::set<std::string> dropped_tables;
     for (const auto& [key, d] : to_.objects) {
-        auto [type, ident] = split_key(key);
+        const auto key_parts = split_key(key);
+        const std::string& type = key_parts.first;
+        const std::string& ident = key_parts.second;
         if (type == "table") to_from[ident] = from_.get(key) != nullptr ? ident : "";
     }
     for (const auto& [f, t] : table_renames_) to_from[t] = f;
     for (const auto& [key, d] : from_.objects) {
-        auto [type, ident] = split_key(key);
+        const auto key_parts = split_key(key);
+        const std::string& type = key_parts.first;
+        const std::string& ident = key_parts.second;
         if (type == "table" && to_.get(key) == nullptr && table_renames_.count(ident) == 0 &&
             kept_tables_.count(ident) == 0)
             dropped_tables.insert(ident);
@@ -1092,7 +1134,7 @@ void Engine::diff_constraints() {
             std::string drop_sql = "ALTER TABLE " + ti + " DROP CONSTRAINT " + qi(name) + ";";
             Step s;
             s.bucket = fk ? b_fk : b_constraint;
-            s.subject = "constraint " + name + " on " + ti;
+            s.subject = S("constraint ") + name + " on " + ti;
             s.down.push_back(drop_sql);
             bool not_valid_form = (fk || def.rfind("CHECK", 0) == 0) && def.find("NOT VALID") == std::string::npos;
             bool unique_form = def.rfind("PRIMARY KEY (", 0) == 0 || def.rfind("UNIQUE (", 0) == 0;
@@ -1100,9 +1142,9 @@ void Engine::diff_constraints() {
             if (!existing || !options_.safe_forms) {
                 s.up.push_back(add_sql + def + ";");
                 if (existing && not_valid_form)
-                    s.up.back() = "-- pgmig:allow add-constraint-not-valid-missing -- generated by pgmig diff\n" + s.up.back();
+                    s.up.back() = "-- pgmig diff: no safe form for this step here\n-- pgmig:allow add-constraint-not-valid-missing\n" + s.up.back();
                 if (existing && unique_form)
-                    s.up.back() = "-- pgmig:allow add-unique-without-index -- generated by pgmig diff\n" + s.up.back();
+                    s.up.back() = "-- pgmig diff: no safe form for this step here\n-- pgmig:allow add-unique-without-index\n" + s.up.back();
                 add(std::move(s));
             } else if (not_valid_form && !partitioned) {
                 s.up.push_back(add_sql + def + " NOT VALID;");
@@ -1110,7 +1152,7 @@ void Engine::diff_constraints() {
                 Step v;
                 v.bucket = fk ? b_fk : b_constraint;
                 v.phase = Phase::post;
-                v.subject = "constraint " + name + " on " + ti;
+                v.subject = S("constraint ") + name + " on " + ti;
                 v.up.push_back("ALTER TABLE " + ti + " VALIDATE CONSTRAINT " + qi(name) + ";");
                 add(std::move(v));
             } else if (unique_form && !partitioned && to_.get(constraint_index_key(ti, name)) != nullptr) {
@@ -1131,7 +1173,7 @@ void Engine::diff_constraints() {
                                     : unique_form  ? "add-unique-without-index"
                                                    : "";
                 if (!allow.empty())
-                    s.up.back() = "-- pgmig:allow " + allow + " -- generated by pgmig diff\n" + s.up.back();
+                    s.up.back() = "-- pgmig diff: no safe form for this step here\n-- pgmig:allow " + allow + "\n" + s.up.back();
                 add(std::move(s));
             }
         }
@@ -1214,12 +1256,12 @@ void Engine::diff_indexes() {
                 s.bucket = b_index;
                 s.up.push_back(create_sql(def, false));
                 if (!table_new)
-                    s.up.back() = "-- pgmig:allow create-index-not-concurrently -- generated by pgmig diff\n" + s.up.back();
+                    s.up.back() = "-- pgmig diff: no safe form for this step here\n-- pgmig:allow create-index-not-concurrently\n" + s.up.back();
                 s.down.push_back("DROP INDEX " + ident + ";");
             } else if (str(*b, "kind") == "I") {
                 s.bucket = b_index;
-                s.up.push_back("-- pgmig:allow create-index-not-concurrently -- partitioned tables cannot build "
-                               "indexes concurrently\n" +
+                s.up.push_back("-- pgmig diff: partitioned tables cannot build indexes concurrently\n"
+                               "-- pgmig:allow create-index-not-concurrently\n" +
                                create_sql(def, false));
                 s.down.push_back("DROP INDEX " + ident + ";");
             } else {
@@ -1242,7 +1284,7 @@ void Engine::diff_views() {
     std::set<std::string> invalid = invalidated_;
     for (const auto& fi : changed_tables_) invalid.insert("table " + fi);
     for (const auto& [key, d] : from_.objects) {
-        auto [type, ident] = split_key(key);
+        const std::string type = split_key(key).first;
         if ((type == "table" || is_view(key)) && to_.get(key) == nullptr) invalid.insert(key);
         if (is_view(key) && to_.get(key) != nullptr && *to_.get(key) != *d) {
             // only a comment or grant change: no rebuild
@@ -1306,7 +1348,9 @@ void Engine::diff_views() {
         return r;
     };
     auto view_sql = [](const std::string& key, const json& d) {
-        auto [type, ident] = split_key(key);
+        const auto key_parts = split_key(key);
+        const std::string& type = key_parts.first;
+        const std::string& ident = key_parts.second;
         std::string sql = type == "view" ? "CREATE VIEW " + ident : "CREATE MATERIALIZED VIEW " + ident;
         const json& opts = field(d, "options");
         if (opts.is_array() && !opts.empty()) {
@@ -1317,11 +1361,15 @@ void Engine::diff_views() {
         return sql + " AS\n" + rtrim_semicolon(str(d, "definition")) + ";";
     };
     auto drop_sql = [](const std::string& key) {
-        auto [type, ident] = split_key(key);
+        const auto key_parts = split_key(key);
+        const std::string& type = key_parts.first;
+        const std::string& ident = key_parts.second;
         return (type == "view" ? "DROP VIEW " : "DROP MATERIALIZED VIEW ") + ident + ";";
     };
     auto extras = [&](const std::string& key, const json& d, std::vector<std::string>& out) {
-        auto [type, ident] = split_key(key);
+        const auto key_parts = split_key(key);
+        const std::string& type = key_parts.first;
+        const std::string& ident = key_parts.second;
         std::string what = type == "view" ? "VIEW" : "MATERIALIZED VIEW";
         if (!str(d, "comment").empty()) out.push_back("COMMENT ON " + what + " " + ident + " IS " + literal(str(d, "comment")) + ";");
         const json& cols = field(d, "columns");
@@ -1356,7 +1404,9 @@ void Engine::diff_views() {
     // comment and grant changes of views kept as they are
     for (const auto& [key, d] : to_.objects) {
         if (!is_view(key) || create.count(key) != 0 || from_.get(key) == nullptr) continue;
-        auto [type, ident] = split_key(key);
+        const auto key_parts = split_key(key);
+        const std::string& type = key_parts.first;
+        const std::string& ident = key_parts.second;
         std::string what = type == "view" ? "VIEW" : "MATERIALIZED VIEW";
         comment_steps(what, ident, from_.get(key), d, key);
         acl_steps("TABLE", ident, from_.get(key), d, key);
@@ -1470,9 +1520,11 @@ void Engine::diff_sequences() {
                     // released before any column goes (dropping the column would drop the sequence)
                     o = mirror(std::move(o));
                     o.bucket = b_drop_function_changed;
+                    o.removes = ident;
                 }
                 add(std::move(o));
             }
+            if (mirrored) s.removes = ident;
             add(mirrored ? mirror(std::move(s)) : std::move(s));
         };
         if (a == nullptr) {
@@ -1546,7 +1598,9 @@ void Engine::diff_functions() {
         const json* b = to_.get(key);
         if ((a != nullptr && is_internal(*a)) || (b != nullptr && is_internal(*b))) continue;
         if (a != nullptr && b != nullptr && *a == *b) continue;
-        auto [type, ident] = split_key(key);
+        const auto key_parts = split_key(key);
+        const std::string& type = key_parts.first;
+        const std::string& ident = key_parts.second;
         if (type == "aggregate" || (b != nullptr && !field(*b, "aggregate").is_null()) ||
             (a != nullptr && !field(*a, "aggregate").is_null())) {
             result_.unsupported.push_back(key + ": pgmig diff does not write aggregates (" +
@@ -1575,7 +1629,7 @@ void Engine::diff_functions() {
             }
             return static_cast<int>(b_function);
         };
-        std::string drop = "DROP " + what + " " + ident + ";";
+        std::string drop = S("DROP ") + what + " " + ident + ";";
         if (a == nullptr) {
             std::string def = str(*b, "definition");
             Step s;
@@ -1593,10 +1647,11 @@ void Engine::diff_functions() {
             Step s;
             s.bucket = 100 - b_function;
             s.subject = key;
+            s.removes = ident.substr(0, ident.find('('));
             s.up.push_back(drop);
             s.down.push_back(rtrim_semicolon(def) + ";");
             if (!str(*a, "comment").empty())
-                s.down.push_back("COMMENT ON " + what + " " + ident + " IS " + literal(str(*a, "comment")) + ";");
+                s.down.push_back(S("COMMENT ON ") + what + " " + ident + " IS " + literal(str(*a, "comment")) + ";");
             append_acl_restore(s.down, what, ident, *a);
             add(std::move(s));
             invalidated_.insert(key);
@@ -1612,7 +1667,7 @@ void Engine::diff_functions() {
                 d.up.push_back(drop);
                 d.down.push_back(rtrim_semicolon(da) + ";");
                 if (!str(*a, "comment").empty())
-                    d.down.push_back("COMMENT ON " + what + " " + ident + " IS " + literal(str(*a, "comment")) + ";");
+                    d.down.push_back(S("COMMENT ON ") + what + " " + ident + " IS " + literal(str(*a, "comment")) + ";");
                 append_acl_restore(d.down, what, ident, *a);
                 add(std::move(d));
                 Step c;
@@ -1662,7 +1717,9 @@ void Engine::diff_types() {
     auto users_of = [](const Snapshot& snap) {
         Users users;
         for (const auto& [key, d] : snap.objects) {
-            auto [type, ident] = split_key(key);
+            const auto key_parts = split_key(key);
+        const std::string& type = key_parts.first;
+        const std::string& ident = key_parts.second;
             if (type != "table") continue;
             for (const auto& c : field(*d, "columns"))
                 if (!flag(c, "inherited")) {
@@ -1689,7 +1746,7 @@ void Engine::diff_types() {
             std::string col = "ALTER TABLE " + table + " ALTER COLUMN " + qi(str(*c, "name"));
             bool array = str(*c, "type").back() == ']';
             if (!str(*c, "default").empty()) out.push_back(col + " DROP DEFAULT;");
-            out.push_back("-- pgmig:allow alter-column-type -- the enum is recreated\n" + col + " TYPE " + ident +
+            out.push_back(S("-- pgmig diff: the enum is recreated\n-- pgmig:allow alter-column-type\n") + col + " TYPE " + ident +
                           (array ? "[]" : "") + " USING " + qi(str(*c, "name")) + (array ? "::text[]::" : "::text::") +
                           ident + (array ? "[]" : "") + ";");
             // a default naming a value the type loses is not restored (the column's own diff sets the new one)
@@ -1698,7 +1755,7 @@ void Engine::diff_types() {
                 return std::find(labels.begin(), labels.end(), l) == labels.end() &&
                        def.find(literal(l) + "::" + ident) != std::string::npos;
             });
-            if (!def.empty() && !gone) out.push_back(col + " SET DEFAULT " + def + ";");
+            if (!def.empty() && !gone) out.push_back(S(col) + " SET DEFAULT " + def + ";");
         }
         out.push_back("DROP TYPE " + schema + "." + tmp + ";");
         return out;
@@ -1707,15 +1764,17 @@ void Engine::diff_types() {
         const json* a = from_.get(key);
         const json* b = to_.get(key);
         if (a != nullptr && b != nullptr && *a == *b) continue;
-        auto [type, ident] = split_key(key);
+        const auto key_parts = split_key(key);
+        const std::string& type = key_parts.first;
+        const std::string& ident = key_parts.second;
         bool composite = type == "composite type";
         std::string kind = composite ? "c" : str(b != nullptr ? *b : *a, "kind");
         std::string what = kind == "d" ? "DOMAIN" : "TYPE";
         auto create_sql = [&](const json& d) -> std::vector<std::string> {
             if (kind == "e") return {enum_sql(ident, labels_of(d))};
-            if (kind == "r") return {"CREATE TYPE " + ident + " AS RANGE (SUBTYPE = " + str(d, "subtype") + ");"};
+            if (kind == "r") return {S("CREATE TYPE ") + ident + " AS RANGE (SUBTYPE = " + str(d, "subtype") + ");"};
             if (kind == "c") {
-                std::string sql = "CREATE TYPE " + ident + " AS (";
+                std::string sql = S("CREATE TYPE ") + ident + " AS (";
                 bool first = true;
                 for (const auto& c : field(d, "columns")) {
                     sql += (first ? "" : ", ") + qi(str(c, "name")) + " " + str(c, "type");
@@ -1724,7 +1783,7 @@ void Engine::diff_types() {
                 }
                 return {sql + ");"};
             }
-            std::string sql = "CREATE DOMAIN " + ident + " AS " + str(d, "base");
+            std::string sql = S("CREATE DOMAIN ") + ident + " AS " + str(d, "base");
             if (!str(d, "default").empty()) sql += " DEFAULT " + str(d, "default");
             if (flag(d, "not_null")) sql += " NOT NULL";
             const json& cons = field(d, "constraints");
@@ -1735,7 +1794,7 @@ void Engine::diff_types() {
         };
         int sub = kind == "e" ? 0 : kind == "r" ? 1 : kind == "d" ? 2 : 3;
         if (kind != "e" && kind != "r" && kind != "c" && kind != "d") {
-            result_.unsupported.push_back(key + ": pgmig diff does not write types of kind " + kind);
+            result_.unsupported.push_back(S(key) + ": pgmig diff does not write types of kind " + kind);
             continue;
         }
         if (a == nullptr || b == nullptr) {
@@ -1745,15 +1804,16 @@ void Engine::diff_types() {
             s.sub = sub;
             s.subject = key;
             s.up = create_sql(d);
-            s.down.push_back("DROP " + what + " " + ident + ";");
+            s.down.push_back(S("DROP ") + what + " " + ident + ";");
             if (a == nullptr) {
                 add(std::move(s));
                 comment_steps(what, ident, nullptr, b, key);
                 acl_steps(what, ident, nullptr, b, key);
             } else {
                 if (!str(d, "comment").empty())
-                    s.up.push_back("COMMENT ON " + what + " " + ident + " IS " + literal(str(d, "comment")) + ";");
+                    s.up.push_back(S("COMMENT ON ") + what + " " + ident + " IS " + literal(str(d, "comment")) + ";");
                 append_acl_restore(s.up, what, ident, d);
+                s.removes = ident;
                 add(mirror(std::move(s)));
             }
             continue;
@@ -1833,11 +1893,11 @@ void Engine::diff_types() {
             for (const auto& [n, d] : ca)
                 if (cb.count(n) == 0 || cb[n] != d) {
                     s.up.push_back(dn + " DROP CONSTRAINT " + qi(n) + ";");
-                    s.down.push_back(dn + " ADD CONSTRAINT " + qi(n) + " " + d + ";");
+                    s.down.push_back(S(dn) + " ADD CONSTRAINT " + qi(n) + " " + d + ";");
                 }
             for (const auto& [n, d] : cb)
                 if (ca.count(n) == 0 || ca[n] != d) {
-                    s.up.push_back(dn + " ADD CONSTRAINT " + qi(n) + " " + d + ";");
+                    s.up.push_back(S(dn) + " ADD CONSTRAINT " + qi(n) + " " + d + ";");
                     s.down.insert(s.down.begin(), dn + " DROP CONSTRAINT " + qi(n) + ";");
                 }
             if (!s.up.empty()) add(std::move(s));
@@ -1909,21 +1969,25 @@ void Engine::diff_triggers_policies() {
         if (b != nullptr && flag(*b, "inherited")) b = nullptr;
         if (a == nullptr && b == nullptr) continue;
         if (a != nullptr && b != nullptr && *a == *b) continue;
-        auto [type, ident] = split_key(key);
-        auto [name, table] = split_on(ident);
+        const auto key_parts = split_key(key);
+        const std::string& type = key_parts.first;
+        const std::string& ident = key_parts.second;
+        const auto on_parts = split_on(ident);
+        const std::string& name = on_parts.first;
+        const std::string& table = on_parts.second;
         bool trigger = type == "trigger";
         auto create = [&](const json& d) {
             std::vector<std::string> out;
             if (trigger) {
                 out.push_back(str(d, "definition") + ";");
                 auto e = enable.find(str(d, "enabled"));
-                if (e != enable.end()) out.push_back("ALTER TABLE " + table + " " + e->second + " " + name + ";");
+                if (e != enable.end()) out.push_back(S("ALTER TABLE ") + table + " " + e->second + " " + name + ";");
             } else {
                 out.push_back(policy_sql(name, table, d));
             }
             return out;
         };
-        std::string drop = (trigger ? "DROP TRIGGER " : "DROP POLICY ") + name + " ON " + table + ";";
+        std::string drop = S(trigger ? "DROP TRIGGER " : "DROP POLICY ") + name + " ON " + table + ";";
         if (a != nullptr) {
             std::string rk = relation_key(from_, table);
             bool table_gone = to_.get(rk) == nullptr;
@@ -1959,7 +2023,9 @@ void Engine::diff_schemas_extensions() {
         const json* a = from_.get(key);
         const json* b = to_.get(key);
         if (a != nullptr && b != nullptr && *a == *b) continue;
-        auto [type, ident] = split_key(key);
+        const auto key_parts = split_key(key);
+        const std::string& type = key_parts.first;
+        const std::string& ident = key_parts.second;
         if (type == "schema") {
             if (a == nullptr || b == nullptr) {
                 Step s;
@@ -1989,7 +2055,7 @@ void Engine::diff_schemas_extensions() {
         }
         // extension
         auto create = [&](const json& d) {
-            return "CREATE EXTENSION IF NOT EXISTS " + ident + " VERSION " + literal(str(d, "version")) + ";";
+            return S("CREATE EXTENSION IF NOT EXISTS ") + ident + " VERSION " + literal(str(d, "version")) + ";";
         };
         Step s;
         s.bucket = b_extension;
@@ -2001,6 +2067,7 @@ void Engine::diff_schemas_extensions() {
         } else if (b == nullptr) {
             s.up.push_back(create(*a));
             s.down.push_back("DROP EXTENSION " + ident + ";");
+            s.removes = "extension";  // which types it brings is not in the snapshot: any kept column may use it
             add(mirror(std::move(s)));
         } else {
             s.up.push_back("ALTER EXTENSION " + ident + " UPDATE TO " + literal(str(*b, "version")) + ";");
@@ -2024,7 +2091,7 @@ void Engine::report_unsupported() {
         const json* a = from_.get(key);
         const json* b = to_.get(key);
         if (a != nullptr && b != nullptr && *a == *b) continue;
-        result_.unsupported.push_back(key + ": pgmig diff cannot write DDL for a " + type);
+        result_.unsupported.push_back(S(key) + ": pgmig diff cannot write DDL for a " + type);
     }
 }
 
@@ -2033,9 +2100,33 @@ void Engine::finish() {
         if (x.bucket != y.bucket) return x.bucket < y.bucket;
         return x.sub < y.sub;
     });
+    // what withheld drops keep: their columns' types and defaults
+    std::vector<std::string> kept_uses;
+    for (const auto& s : steps_)
+        if (s.destructive && (s.withhold_always || !options_.allow_destructive))
+            for (const auto& u : s.uses)
+                if (!u.empty()) kept_uses.push_back(u);
+    std::set<std::string> still_used;  // subjects whose removal waits for the withheld drops
+    for (const auto& s : steps_) {
+        if (s.removes.empty() || kept_uses.empty()) continue;
+        bool used = s.removes == "extension" ||
+                    std::any_of(kept_uses.begin(), kept_uses.end(),
+                                [&](const std::string& u) { return u.find(s.removes) != std::string::npos; });
+        if (used) still_used.insert(s.subject);
+    }
+    std::set<std::string> reported;
     std::vector<const Step*> emitted;
     for (const auto& s : steps_) {
         if (s.up.empty() && s.down.empty()) continue;
+        if (!s.removes.empty() && still_used.count(s.subject) != 0) {
+            if (reported.insert(s.subject).second) {
+                std::string sql;
+                for (const auto& u : s.up) sql += (sql.empty() ? "" : "\n") + u;
+                result_.withheld.push_back(
+                    {s.subject, "still used by a column or table whose drop is withheld; it goes with them", sql});
+            }
+            continue;
+        }
         if (s.destructive && (s.withhold_always || !options_.allow_destructive)) {
             std::string sql;
             for (const auto& u : s.up) sql += (sql.empty() ? "" : "\n") + u;
@@ -2050,7 +2141,7 @@ void Engine::finish() {
         for (size_t i = 0; i < s->up.size(); ++i) {
             std::string sql = s->up[i];
             if (i == 0 && s->destructive && !s->allow_rule.empty())
-                sql = "-- pgmig:allow " + s->allow_rule + " -- " + s->reason + "\n" + sql;
+                sql = S("-- pgmig diff: ") + s->reason + "\n-- pgmig:allow " + s->allow_rule + "\n" + sql;
             if (s->phase == Phase::main && sql.find("CREATE OR REPLACE FUNCTION") != std::string::npos) functions = true;
             if (s->phase == Phase::main && sql.find("CREATE OR REPLACE PROCEDURE") != std::string::npos) functions = true;
             m.up.push_back({sql, s->subject, s->phase, s->destructive});
@@ -2166,11 +2257,11 @@ void Engine::apply_renames() {
         std::string tbase = last_part(t);
         std::string fschema = schema_part(f);
         std::string tschema = schema_part(t);
-        std::string up = "ALTER TABLE " + f + " RENAME TO " + tbase + ";";
-        std::string down = "ALTER TABLE " + fschema + "." + tbase + " RENAME TO " + fbase + ";";
+        std::string up = S("ALTER TABLE ") + f + " RENAME TO " + tbase + ";";
+        std::string down = S("ALTER TABLE ") + fschema + "." + tbase + " RENAME TO " + fbase + ";";
         if (fschema != tschema) {
-            up += "\nALTER TABLE " + fschema + "." + tbase + " SET SCHEMA " + tschema + ";";
-            down = "ALTER TABLE " + t + " SET SCHEMA " + fschema + ";\n" + down;
+            up += S("\nALTER TABLE ") + fschema + "." + tbase + " SET SCHEMA " + tschema + ";";
+            down = S("ALTER TABLE ") + t + " SET SCHEMA " + fschema + ";\n" + down;
         }
         step("table " + t, up, down);
         rename_key("table " + f, "table " + t);
@@ -2183,12 +2274,14 @@ void Engine::apply_renames() {
             return tbase + name.substr(fbase.size());
         };
         for (const auto& key : keys) {
-            auto [type, ident] = split_key(key);
+            const auto key_parts = split_key(key);
+        const std::string& type = key_parts.first;
+        const std::string& ident = key_parts.second;
             if ((type == "trigger" || type == "policy") && ident.size() > suffix.size() &&
                 ident.compare(ident.size() - suffix.size(), suffix.size(), suffix) == 0) {
                 json& d = from_doc_[key];
                 if (d.contains("definition")) d["definition"] = replace_word(str(d, "definition"), f, t);
-                rename_key(key, type + " " + ident.substr(0, ident.size() - suffix.size()) + " on " + t);
+                rename_key(key, S(type) + " " + ident.substr(0, ident.size() - suffix.size()) + " on " + t);
                 continue;
             }
             json& d = from_doc_[key];
@@ -2197,10 +2290,10 @@ void Engine::apply_renames() {
                 def = replace_word(def, f, t);
                 std::string iname = last_part(ident);
                 std::string nname = derived(iname);
-                std::string nkey = "index " + tschema + "." + nname;
+                std::string nkey = S("index ") + tschema + "." + nname;
                 if (!nname.empty() && to_.get(nkey) != nullptr && !from_doc_.contains(nkey)) {
-                    step(nkey, "ALTER INDEX " + tschema + "." + iname + " RENAME TO " + nname + ";",
-                         "ALTER INDEX " + tschema + "." + nname + " RENAME TO " + iname + ";");
+                    step(nkey, S("ALTER INDEX ") + tschema + "." + iname + " RENAME TO " + nname + ";",
+                         S("ALTER INDEX ") + tschema + "." + nname + " RENAME TO " + iname + ";");
                     def = replace_word(def, iname, nname);
                     if (!str(d, "constraint").empty()) {
                         json& tc = from_doc_["table " + t]["constraints"];
@@ -2224,14 +2317,14 @@ void Engine::apply_renames() {
                 q["owned_by"] = t + owned.substr(f.size());
                 std::string sname = last_part(ident);
                 std::string nname = derived(sname);
-                std::string nkey = "sequence " + tschema + "." + nname;
+                std::string nkey = S("sequence ") + tschema + "." + nname;
                 if (!nname.empty() && to_.get(nkey) != nullptr && !from_doc_.contains(nkey)) {
-                    step(nkey, "ALTER SEQUENCE " + ident + " RENAME TO " + nname + ";",
-                         "ALTER SEQUENCE " + tschema + "." + nname + " RENAME TO " + sname + ";");
+                    step(nkey, S("ALTER SEQUENCE ") + ident + " RENAME TO " + nname + ";",
+                         S("ALTER SEQUENCE ") + tschema + "." + nname + " RENAME TO " + sname + ";");
                     json& cols = from_doc_["table " + t]["columns"];
                     for (auto& c : cols)
                         if (c.contains("default"))
-                            c["default"] = replace_word(c["default"].get<std::string>(), ident, tschema + "." + nname);
+                            c["default"] = replace_word(c["default"].get<std::string>(), ident, S(tschema) + "." + nname);
                     rename_key(key, nkey);
                 }
                 continue;
@@ -2254,8 +2347,8 @@ void Engine::apply_renames() {
                 std::string nn = derived(cn);
                 const json& tcons = field(*to_tbl, "constraints");
                 if (nn.empty() || !tcons.is_object() || !tcons.contains(nn) || tbl["constraints"].contains(nn)) continue;
-                if (to_.get("index " + tschema + "." + nn) != nullptr) continue;  // index-backed: renamed above
-                step("constraint " + nn + " on " + t,
+                if (to_.get(S("index ") + tschema + "." + nn) != nullptr) continue;  // index-backed: renamed above
+                step(S("constraint ") + nn + " on " + t,
                      "ALTER TABLE " + t + " RENAME CONSTRAINT " + qi(cn) + " TO " + qi(nn) + ";",
                      "ALTER TABLE " + t + " RENAME CONSTRAINT " + qi(nn) + " TO " + qi(cn) + ";");
                 tbl["constraints"][nn] = tbl["constraints"][cn];

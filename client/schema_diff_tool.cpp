@@ -40,7 +40,8 @@ bool write_file(const std::string& path, const std::string& text) {
 
 }  // namespace
 
-int main(int argc, char** argv) {
+namespace {
+int run(int argc, char** argv) {
     using namespace pgmig::schema_diff;
     std::vector<std::string> files;
     Options options;
@@ -91,4 +92,14 @@ int main(int argc, char** argv) {
         }
     }
     return 0;
+}
+}  // namespace
+
+int main(int argc, char** argv) {
+    try {
+        return run(argc, argv);
+    } catch (const std::exception& e) {
+        std::cerr << "pgmig_schema_diff: " << e.what() << "\n";
+        return 1;
+    }
 }

@@ -373,10 +373,7 @@ CREATE FUNCTION pgmig.snapshot_objects()
                        (SELECT jsonb_agg(co.conname ORDER BY co.conname)
                           FROM pg_constraint co WHERE co.conrelid = r.oid AND (NOT co.conislocal OR co.conparentid <> 0)) END,
                    -- an index that a PRIMARY KEY, UNIQUE or EXCLUDE constraint created (and drops)
-                   'constraint', CASE WHEN r.relkind IN ('i', 'I') THEN
-                       (SELECT co.conname FROM pg_constraint co
-                         WHERE co.conindid = r.oid AND co.contype IN ('p', 'u', 'x')
-                           AND co.conrelid = (SELECT x.indrelid FROM pg_index x WHERE x.indexrelid = r.oid)) END,
+                   'constraint', ci.conname,
                    -- the relations and functions a view reads: dependency order, and which views a change touches
                    'depends_on', CASE WHEN r.relkind IN ('v', 'm') THEN
                        (SELECT jsonb_agg(DISTINCT (SELECT i.type || ' ' || i.identity
@@ -414,6 +411,10 @@ CREATE FUNCTION pgmig.snapshot_objects()
                    'comment', (SELECT d.description FROM pg_description d WHERE d.objoid = r.oid
                                 AND d.classoid = 'pg_class'::regclass AND d.objsubid = 0)))
           FROM rels r
+          -- (pg_constraint has no index on conindid: one hash join instead of a scan per index)
+          LEFT JOIN (SELECT co.conindid, co.conname FROM pg_constraint co
+                      WHERE co.contype IN ('p', 'u', 'x') AND co.conindid <> 0) ci
+                 ON ci.conindid = r.oid AND r.relkind IN ('i', 'I')
         UNION ALL
         -- functions and procedures
         SELECT 'pg_proc'::regclass, p.oid,
