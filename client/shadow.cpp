@@ -171,9 +171,10 @@ ShadowDatabase::ShadowDatabase(const Connection& target, const ShadowSettingsRes
     try {
         admin_.emplace(settings.server.empty() ? maintenance_connection(target) : Connection::open(settings.server));
     } catch (const Error& e) {
-        throw Error(ErrorKind::schema_load_failed, fmt::format("cannot connect to the shadow's server: {}", e.what_failed()),
-                    e.where(), settings.server.empty() ? "the role needs to connect to database postgres or template1"
-                                                       : "check shadow_server / --shadow-server");
+        throw Error(ErrorKind::schema_load_failed,
+                    fmt::format("cannot connect to the shadow's server: {}", e.what_failed()), e.where(),
+                    settings.server.empty() ? "the role needs to connect to database postgres or template1"
+                                            : "check shadow_server / --shadow-server");
     }
     InterruptGuard::watch(&*admin_);
     // A database of that name: reused only when pgmig made it (a leftover of a killed run).
@@ -205,8 +206,8 @@ ShadowDatabase::ShadowDatabase(const Connection& target, const ShadowSettingsRes
     if (!res.ok()) {
         const ServerError e = res.error();
         InterruptGuard::check(creating);
-        throw Error(ErrorKind::schema_load_failed, fmt::format("cannot create the shadow database {}: {}", name_, e.message),
-                    "on " + server(),
+        throw Error(ErrorKind::schema_load_failed,
+                    fmt::format("cannot create the shadow database {}: {}", name_, e.message), "on " + server(),
                     e.sqlstate == "42501"
                         ? "pgmig diff needs a role with CREATEDB (and membership in the shadow_owner role), or "
                           "shadow_server pointing at a server where it has them (e.g. pgmig local)"
@@ -223,8 +224,8 @@ ShadowDatabase::ShadowDatabase(const Connection& target, const ShadowSettingsRes
     try {
         conn_.emplace(Connection::open(conninfo_with_database(*admin_, name_, true)));
     } catch (const Error& e) {
-        throw Error(ErrorKind::schema_load_failed, fmt::format("cannot connect to the shadow database: {}", e.what_failed()),
-                    e.where(), kNext);
+        throw Error(ErrorKind::schema_load_failed,
+                    fmt::format("cannot connect to the shadow database: {}", e.what_failed()), e.where(), kNext);
     }
     InterruptGuard::watch(&*conn_);
     Result ext = conn_->exec("CREATE EXTENSION pgmig");
@@ -262,8 +263,7 @@ void ShadowDatabase::drop() noexcept {
         }
         created_ = false;
     } catch (...) {
-        std::fprintf(stderr, "pgmig: warning: could not drop the shadow database %s; drop it by hand\n",
-                     name_.c_str());
+        std::fprintf(stderr, "pgmig: warning: could not drop the shadow database %s; drop it by hand\n", name_.c_str());
     }
 }
 
@@ -285,7 +285,8 @@ void ShadowDatabase::fail_file(const SchemaFile& file, const ServerError& error,
             conn_->exec("ROLLBACK");
         }
     }
-    const std::string where = line > 0 ? fmt::format("in {} line {}", file.name, line) : fmt::format("in {}", file.name);
+    const std::string where =
+        line > 0 ? fmt::format("in {} line {}", file.name, line) : fmt::format("in {}", file.name);
     std::string what = fmt::format("the schema file failed to load into the shadow database: {}", error.message);
     if (!error.sqlstate.empty()) what += fmt::format(" (SQLSTATE {})", error.sqlstate);
     std::string hint = error.hint;

@@ -59,9 +59,8 @@ Desired desired_snapshot(const Connection& target, const DiffOptions& options) {
     const std::vector<SchemaFile> files = read_schema_folder(dir);  // read before anything is created
     ShadowDatabase shadow(target, shadow_settings(options));
     json snapshot = shadow.load(files);
-    return {std::move(snapshot),
-            fmt::format("schema folder {} ({} file{}, loaded into a shadow database)", dir, files.size(),
-                        files.size() == 1 ? "" : "s")};
+    return {std::move(snapshot), fmt::format("schema folder {} ({} file{}, loaded into a shadow database)", dir,
+                                             files.size(), files.size() == 1 ? "" : "s")};
 }
 
 bool on_terminal() { return isatty(STDIN_FILENO) == 1 && isatty(STDERR_FILENO) == 1; }
@@ -211,7 +210,8 @@ void write_file(const fs::path& path, const std::string& text) {
     std::ofstream out(path, std::ios::binary | std::ios::trunc);
     out << text;
     out.close();
-    if (!out) throw Error(ErrorKind::input, "cannot write the file", "at " + path.string(), "check the folder's permissions");
+    if (!out)
+        throw Error(ErrorKind::input, "cannot write the file", "at " + path.string(), "check the folder's permissions");
 }
 
 struct Written {
@@ -318,8 +318,8 @@ int run_diff(const GlobalOptions& global, const DiffOptions& options) {
     } else {
         fmt::print("{}", diff_sql_text(result));
         if (result.empty()) {
-            std::fprintf(stderr, "pgmig: no differences: %s matches the desired schema (%s)\n",
-                         target.target().c_str(), desired.description.c_str());
+            std::fprintf(stderr, "pgmig: no differences: %s matches the desired schema (%s)\n", target.target().c_str(),
+                         desired.description.c_str());
         }
     }
     std::fflush(stdout);
@@ -352,7 +352,8 @@ int run_generate(const GlobalOptions& global, const GenerateOptions& options) {
     print_written(written, result, options.diff.json);
     std::fflush(stdout);
     list_withheld(result);
-    if (!result.withheld.empty()) throw_withheld(result, written.paths.empty() ? "nothing was written" : "from the files written");
+    if (!result.withheld.empty())
+        throw_withheld(result, written.paths.empty() ? "nothing was written" : "from the files written");
     return options.diff.exit_code && !result.empty() ? exit_code(ErrorKind::diff_found) : kExitOk;
 }
 
@@ -412,7 +413,8 @@ json expected_snapshot(const Connection& conn) {
                     "apply or baseline a migration first; nothing was written");
     }
     json snapshot = json::parse(res.get(0, 0), nullptr, false);
-    if (!snapshot.is_object()) throw Error(ErrorKind::internal, "pgmig.snapshots holds a snapshot that is not an object");
+    if (!snapshot.is_object())
+        throw Error(ErrorKind::internal, "pgmig.snapshots holds a snapshot that is not an object");
     return snapshot;
 }
 
@@ -424,13 +426,14 @@ int drift_report(const Connection& conn, const DriftOptions& options) {
     if (options.json) {
         json rows = json::array();
         for (int i = 0; i < res.rows(); ++i) {
-            rows.push_back({{"object_type", res.get(i, 0)},
-                            {"identity", res.get(i, 1)},
-                            {"change", res.get(i, 2)},
-                            {"detail", res.get(i, 3)},
-                            {"changed_at", res.is_null(i, 4) || res.get(i, 4).empty() ? json(nullptr) : json(res.get(i, 4))},
-                            {"changed_by", res.get(i, 5).empty() ? json(nullptr) : json(res.get(i, 5))},
-                            {"statement", res.get(i, 6).empty() ? json(nullptr) : json(res.get(i, 6))}});
+            rows.push_back(
+                {{"object_type", res.get(i, 0)},
+                 {"identity", res.get(i, 1)},
+                 {"change", res.get(i, 2)},
+                 {"detail", res.get(i, 3)},
+                 {"changed_at", res.is_null(i, 4) || res.get(i, 4).empty() ? json(nullptr) : json(res.get(i, 4))},
+                 {"changed_by", res.get(i, 5).empty() ? json(nullptr) : json(res.get(i, 5))},
+                 {"statement", res.get(i, 6).empty() ? json(nullptr) : json(res.get(i, 6))}});
         }
         fmt::print("{}\n", rows.dump(2));
     } else if (res.rows() == 0) {
@@ -485,10 +488,10 @@ int run_drift(const GlobalOptions& global, const DriftOptions& options) {
         if (!result.withheld.empty()) throw_withheld(result, "nothing was written");
         return kExitOk;
     }
-    const Provenance provenance{
-        command_line(command, name),
-        adopt ? "the live schema of the database (the drift, adopted)" : "the ledger's expected snapshot (pgmig.snapshots)",
-        conn.target(), utc_now("%Y-%m-%dT%H:%M:%SZ")};
+    const Provenance provenance{command_line(command, name),
+                                adopt ? "the live schema of the database (the drift, adopted)"
+                                      : "the ledger's expected snapshot (pgmig.snapshots)",
+                                conn.target(), utc_now("%Y-%m-%dT%H:%M:%SZ")};
     const Written written = write_migrations(dir, files, name, result, provenance);
     if (adopt) {
         // Register every file and mark the new ones applied without running them, in one transaction;
@@ -498,7 +501,8 @@ int run_drift(const GlobalOptions& global, const DriftOptions& options) {
             Transaction tx(conn);
             register_files(conn, all);
             Result res = conn.exec_params("SELECT count(*) FROM migrate_baseline($1)", {written.versions.back()});
-            if (!res.ok()) throw_server_error(res.error(), "marking the adopted migration applied", "nothing was adopted");
+            if (!res.ok())
+                throw_server_error(res.error(), "marking the adopted migration applied", "nothing was adopted");
             Result commit = tx.commit();
             if (!commit.ok()) throw_server_error(commit.error(), "committing the adoption", "nothing was adopted");
         } catch (...) {

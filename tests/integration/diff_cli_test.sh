@@ -329,6 +329,17 @@ mig "$sp/migrations" 99_pending.sql "SELECT 1;"
 run sync --env development
 expect "sync refuses while a migration is pending" 3 "pending: 99"
 rm -f "$sp/migrations/99_pending.sql"
+sql "$dsync" "CREATE TABLE extra_t (id int); INSERT INTO extra_t VALUES (7)" >/dev/null
+sql "$dsync" "ALTER TABLE customers ADD COLUMN IF NOT EXISTS note text" >/dev/null
+echo "CREATE TABLE audit_notes (id int);" >"$sp/schema/02_notes.sql"
+run sync --env development
+expect "sync applies the rest and exits 32 for withheld drops" 32 "withheld (destructive)" "extra_t" "applied"
+check "sync kept the withheld table and its rows" "$(sql "$dsync" "SELECT count(*) FROM extra_t")" "1"
+check "sync applied the rest" "$(sql "$dsync" "SELECT to_regclass('audit_notes') IS NOT NULL")" "t"
+rm -f "$sp/schema/02_notes.sql"
+run sync --env development --allow-destructive
+expect "sync --allow-destructive applies the drops" 0 "applied"
+check "the withheld objects are gone" "$(sql "$dsync" "SELECT to_regclass('extra_t') IS NULL AND to_regclass('audit_notes') IS NULL")" "t"
 
 # --- drift: report, --fix, --adopt -------------------------------------------------------------------
 expected=$(sql "$dsync" "SELECT fingerprint FROM pgmig.snapshots ORDER BY id DESC LIMIT 1")

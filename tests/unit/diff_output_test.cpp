@@ -84,9 +84,10 @@ TEST(MigrationFileText, ParsesBackAsAMigration) {
         {"ALTER TABLE public.t ADD COLUMN c integer;", "column public.t.c", sd::Phase::main, false}};
     const std::vector<sd::Statement> down{
         {"ALTER TABLE public.t DROP COLUMN c;", "column public.t.c", sd::Phase::main, true}};
-    const std::vector<sd::Withheld> withheld{{"column public.t.old", "drops data", "ALTER TABLE public.t DROP COLUMN old;"}};
-    const Provenance provenance{"pgmig generate add_c", "schema folder schema", "host=/tmp port=5432 dbname=app user=me",
-                                "2026-11-24T20:30:00Z"};
+    const std::vector<sd::Withheld> withheld{
+        {"column public.t.old", "drops data", "ALTER TABLE public.t DROP COLUMN old;"}};
+    const Provenance provenance{"pgmig generate add_c", "schema folder schema",
+                                "host=/tmp port=5432 dbname=app user=me", "2026-11-24T20:30:00Z"};
     const std::string text = migration_file_text(provenance, up, down, withheld, true);
     const MigrationFile file = parse_migration_file("12_add_c.sql", text);
     EXPECT_EQ(file.version, "12");
