@@ -18,7 +18,7 @@ if ! psql -X -q -v ON_ERROR_STOP=1 -d postgres -f "$corpus/roles.sql" >"$work/ro
     fail "diff roundtrip: setup" "cannot create the corpus roles: $(head -c 300 "$work/roles.out")"
 fi
 
-# rt_load DB FILE: the extension, then FILE run by psql, then FILE registered as migration 1 and marked
+# rt_load DB FILE MIGS: FILE run by psql (newdb made the extension), then registered as migration 1 in MIGS and marked
 # applied with `pgmig baseline`, so that the database has a ledger whose expected schema is FILE's.
 rt_load() {
     local db=$1 file=$2 migs=$3
