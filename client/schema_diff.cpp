@@ -36,6 +36,8 @@ private:
 
 Sql S(std::string text) { return Sql(std::move(text)); }
 
+std::string replace_word(const std::string& text, const std::string& from, const std::string& to);
+
 // Buckets: the order in which the up steps run. Creations ascend; removals of whole objects are the
 // mirror (100 - bucket) so that what was created last is dropped first.
 enum Bucket : int {
@@ -768,9 +770,52 @@ void Engine::diff_columns(const std::string& identity, const json& a, const json
         add(std::move(s));
         if (needs_safe_nn) safe_set_not_null(identity, n);
     }
+    // generated columns that read a column whose type changes: PostgreSQL refuses the type change
+    // while they exist, so they are dropped before and added (recomputed) after
+    std::set<std::string> regenerated;
+    {
+        std::vector<std::string> retyped;
+        for (const json* c : bcols) {
+            auto ap = apos.find(str(*c, "name"));
+            if (ap != apos.end() && str(*acols[ap->second], "type") != str(*c, "type")) retyped.push_back(str(*c, "name"));
+        }
+        for (const json* c : bcols) {
+            auto ap = apos.find(str(*c, "name"));
+            if (ap == apos.end() || retyped.empty()) continue;
+            const json& o = *acols[ap->second];
+            std::string expr = str(o, "generated");
+            if (expr.empty() || str(*c, "generated").empty()) continue;
+            bool reads = std::any_of(retyped.begin(), retyped.end(), [&](const std::string& r) {
+                return replace_word(expr, qi(r), "\x01") != expr;
+            });
+            if (!reads) continue;
+            std::string n = str(*c, "name");
+            regenerated.insert(n);
+            Step d;
+            d.bucket = b_column;
+            d.sub = -5;
+            d.subject = subject_prefix + n;
+            d.up.push_back(S("-- pgmig diff: a generated column over a retyped column is recomputed\n-- pgmig:allow "
+                             "drop-column\nALTER TABLE ") + identity + " DROP COLUMN " + qi(n) + ";");
+            d.down.push_back(S("ALTER TABLE ") + identity + " ADD COLUMN " + column_def(o) + ";");
+            add(std::move(d));
+            Step a2;
+            a2.bucket = b_column;
+            a2.sub = 10;
+            a2.subject = subject_prefix + n;
+            a2.up.push_back(S("-- pgmig diff: a generated column is recomputed\n-- pgmig:allow add-column-volatile-default\n"
+                              "ALTER TABLE ") + identity + " ADD COLUMN " + column_def(*c) + ";");
+            a2.down.push_back(S("ALTER TABLE ") + identity + " DROP COLUMN " + qi(n) + ";");
+            add(std::move(a2));
+            if (c != bcols.back())
+                result_.unsupported.push_back(S("column ") + identity + "." + n +
+                                              ": recomputed after a type change, it moves to the end of the table");
+        }
+    }
     // changed columns
     for (const json* c : bcols) {
         std::string n = str(*c, "name");
+        if (regenerated.count(n) != 0) continue;
         std::string old_name = n;
         for (const auto& [o, nn] : renamed)
             if (nn == n) old_name = o;
@@ -850,6 +895,23 @@ void Engine::diff_columns(const std::string& identity, const json& a, const json
                 s.reason = S("changes the type from ") + otype + " to " + ntype + ", which may lose data or fail";
             }
             add(std::move(s));
+        } else if (odef != ndef && odef.find('(') != std::string::npos) {
+            // the old default may call a function this diff drops or overloads: it goes first
+            Step e;
+            e.bucket = b_drop_index;
+            e.subject = subject;
+            e.up.push_back(S("ALTER TABLE ") + col + " DROP DEFAULT;");
+            e.down.push_back(S("ALTER TABLE ") + col + " SET DEFAULT " + odef + ";");
+            add(std::move(e));
+            if (!ndef.empty()) {
+                Step s;
+                s.bucket = b_column;
+                s.subject = subject;
+                s.up.push_back(S("ALTER TABLE ") + col + " SET DEFAULT " + ndef + ";");
+                s.down.push_back(S("ALTER TABLE ") + col + " DROP DEFAULT;");
+                if (uses_new_enum_value(ndef)) s.phase = Phase::post;
+                add(std::move(s));
+            }
         } else if (odef != ndef) {
             Step s;
             s.bucket = b_column;
@@ -1594,6 +1656,9 @@ void Engine::diff_functions() {
         if (is_fn(key) || key.rfind("aggregate ", 0) == 0) keys.insert(key);
     for (const auto& [key, d] : to_.objects)
         if (is_fn(key) || key.rfind("aggregate ", 0) == 0) keys.insert(key);
+    std::set<std::string> added_names;  // "function public.f" of functions only `to` has
+    for (const auto& key : keys)
+        if (from_.get(key) == nullptr) added_names.insert(key.substr(0, key.find('(')));
     for (const auto& key : keys) {
         const json* a = from_.get(key);
         const json* b = to_.get(key);
@@ -1651,7 +1716,10 @@ void Engine::diff_functions() {
         if (b == nullptr) {
             std::string def = str(*a, "definition");
             Step s;
-            s.bucket = 100 - b_function;
+            // replaced by an overload of the same name: gone before the new one exists (calls would be ambiguous)
+            s.bucket = added_names.count(type + " " + ident.substr(0, ident.find('('))) != 0
+                           ? static_cast<int>(b_drop_function_changed)
+                           : 100 - b_function;
             s.subject = key;
             s.removes = ident.substr(0, ident.find('('));
             s.up.push_back(drop);
