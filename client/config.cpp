@@ -11,6 +11,7 @@
 #include <cstdlib>
 #include <functional>
 #include <initializer_list>
+#include <regex>
 #include <string_view>
 
 namespace pgmig::client {
@@ -143,6 +144,15 @@ void check_env_name(const std::string& value, const std::string& key, const std:
     }
 }
 
+// shadow_server is a connection string kept in the project file: a password in it would be a secret there.
+void check_no_password(const std::string& conninfo, const std::string& key, const std::string& where) {
+    static const std::regex secret(R"(password\s*=|://[^/@\s]*:[^/@\s]*@)", std::regex::icase);
+    if (std::regex_search(conninfo, secret)) {
+        throw Error(ErrorKind::input, fmt::format("key '{}' holds a password", key), where,
+                    "secrets stay out of pgmig.toml: remove it and use ~/.pgpass or PGPASSFILE");
+    }
+}
+
 void read_backup(const toml::table& table, const std::string& path, const std::string& where, BackupSettings& out) {
     TableReader(table, path, where)
         .read({
@@ -235,11 +245,12 @@ AlertTarget read_alert(const std::string& name, const toml::table& table, const 
 }
 
 Environment read_environment(const std::string& name, const toml::table& table, const BackupSettings& defaults,
-                             const std::string& where) {
+                             const ShadowSettings& shadow_defaults, const std::string& where) {
     const std::string path = "environments." + name;
     Environment env;
     env.name = name;
     env.backup_settings = defaults;
+    env.shadow = shadow_defaults;
     TableReader(table, path, where)
         .read({
             {"dbname", [&](const toml::node& n, const std::string& k) { env.dbname = get_string(n, k, where); }},
@@ -264,6 +275,13 @@ Environment read_environment(const std::string& name, const toml::table& table, 
             {"approval", [&](const toml::node& n, const std::string& k) { env.approval = get_bool(n, k, where); }},
             {"lint", [&](const toml::node& n, const std::string& k) { env.lint = get_choice(n, k, where, {"off", "error", "warning"}); }},
             {"alerts", [&](const toml::node& n, const std::string& k) { env.alerts = get_strings(n, k, where); }},
+            {"shadow_db", [&](const toml::node& n, const std::string& k) { env.shadow.db = get_string(n, k, where); }},
+            {"shadow_owner", [&](const toml::node& n, const std::string& k) { env.shadow.owner = get_string(n, k, where); }},
+            {"shadow_server",
+             [&](const toml::node& n, const std::string& k) {
+                 env.shadow.server = get_string(n, k, where);
+                 check_no_password(env.shadow.server, k, where);
+             }},
         });
     if (!env.dbname.empty() && !env.dbname_env.empty()) {
         throw Error(ErrorKind::input, fmt::format("[{}] has both dbname and dbname_env", path), where,
@@ -290,6 +308,14 @@ ProjectConfig load_config(const std::filesystem::path& file) {
     TableReader(table, "", where)
         .read({
             {"migrations", [&](const toml::node& n, const std::string& k) { config.migrations = get_string(n, k, where); }},
+            {"schema", [&](const toml::node& n, const std::string& k) { config.schema = get_string(n, k, where); }},
+            {"shadow_db", [&](const toml::node& n, const std::string& k) { config.shadow.db = get_string(n, k, where); }},
+            {"shadow_owner", [&](const toml::node& n, const std::string& k) { config.shadow.owner = get_string(n, k, where); }},
+            {"shadow_server",
+             [&](const toml::node& n, const std::string& k) {
+                 config.shadow.server = get_string(n, k, where);
+                 check_no_password(config.shadow.server, k, where);
+             }},
             {"audit_log", [&](const toml::node& n, const std::string& k) { config.audit_log = get_string(n, k, where, true); }},
             {"backup", [&](const toml::node& n, const std::string& k) { read_backup(get_table(n, k, where), k, where, config.backup); }},
             {"alerts",
@@ -300,13 +326,14 @@ ProjectConfig load_config(const std::filesystem::path& file) {
                                            read_alert(std::string(name.str()), get_table(target, key, where), where));
                  }
              }},
-            // Read after [backup], whatever the order in the file: environments inherit it.
+            // Read after [backup] and shadow_*, whatever the order in the file: environments inherit them.
             {"environments", [&](const toml::node& n, const std::string& k) { environments = &get_table(n, k, where); }},
         });
     if (environments != nullptr) {
         for (const auto& [name, env] : *environments) {
             const std::string key = "environments." + std::string(name.str());
-            Environment e = read_environment(std::string(name.str()), get_table(env, key, where), config.backup, where);
+            Environment e = read_environment(std::string(name.str()), get_table(env, key, where), config.backup, config.shadow,
+                                            where);
             for (const auto& alert : e.alerts) {
                 if (!config.alerts.contains(alert)) {
                     throw Error(ErrorKind::input, fmt::format("[{}] names alert target '{}', which is not defined", key, alert),
@@ -328,6 +355,11 @@ ProjectConfig load_project_config() {
 std::string resolve_migrations_dir(const std::string& dir_option) {
     if (!dir_option.empty()) return dir_option;
     return load_project_config().migrations;
+}
+
+std::string resolve_schema_dir(const std::string& schema_option) {
+    if (!schema_option.empty()) return schema_option;
+    return load_project_config().schema;
 }
 
 const Environment& find_environment(const ProjectConfig& config, const std::string& name) {

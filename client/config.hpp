@@ -15,6 +15,16 @@ inline constexpr const char* kConfigFile = "pgmig.toml";
 inline constexpr const char* kDefaultMigrationsDir = "migrations";
 inline constexpr const char* kDefaultAuditLog = "logs/migration-audit.log";
 inline constexpr const char* kDefaultBackupDir = "backups";
+inline constexpr const char* kDefaultSchemaDir = "schema";
+
+// The shadow database of pgmig diff/generate/sync (top level, and per environment over it): where the
+// desired schema is loaded. Empty = the default (pgmig_shadow_<pid>_<random>, the connecting role, the
+// target's server).
+struct ShadowSettings {
+    std::string db;      // shadow_db: the shadow database's name
+    std::string owner;   // shadow_owner: the role that owns it (CREATE DATABASE ... OWNER)
+    std::string server;  // shadow_server: a connection string of another server to create it on (no password)
+};
 
 // [backup] (and an environment's backup_dir, backup_keep, backup_key_file, backup_key_env): where backups go, how many are kept, where the key is.
 struct BackupSettings {
@@ -64,10 +74,13 @@ struct Environment {
     std::string lint = "off";  // lint threshold for deploy: off | error | warning
     std::vector<std::string> alerts;  // names of [alerts.NAME] targets
     BackupSettings backup_settings;   // [backup] with this environment's backup_* keys over it
+    ShadowSettings shadow;            // the top-level shadow_* keys with this environment's over them
 };
 
 struct ProjectConfig {
     std::string migrations = kDefaultMigrationsDir;  // folder of the migration files
+    std::string schema = kDefaultSchemaDir;          // folder of the desired schema's .sql files (pgmig diff)
+    ShadowSettings shadow;                           // shadow_db, shadow_owner, shadow_server
     std::string audit_log = kDefaultAuditLog;        // the client's JSON-lines audit log ("" = off)
     BackupSettings backup;                           // [backup] defaults for every environment
     std::map<std::string, AlertTarget> alerts;
@@ -84,6 +97,10 @@ ProjectConfig load_project_config();
 // The migrations folder a command uses: --dir when given, else the `migrations` of ./pgmig.toml
 // when that file exists, else "migrations".
 std::string resolve_migrations_dir(const std::string& dir_option);
+
+// The desired schema's folder of pgmig diff/generate/sync: --schema when given, else the `schema` of
+// ./pgmig.toml when that file exists, else "schema".
+std::string resolve_schema_dir(const std::string& schema_option);
 
 // The environment NAME of the config; Error(input) listing the known names when there is none.
 const Environment& find_environment(const ProjectConfig& config, const std::string& name);

@@ -119,6 +119,33 @@ void Transaction::rollback() {
     open_ = false;
 }
 
+std::string quote_identifier(const std::string& name) {
+    std::string out = "\"";
+    for (char c : name) out += c == '"' ? std::string("\"\"") : std::string(1, c);
+    return out + "\"";
+}
+
+std::string conninfo_with_database(const Connection& conn, const std::string& dbname, bool with_password) {
+    auto quote = [](const std::string& v) {
+        std::string out = "'";
+        for (char c : v) {
+            if (c == '\'' || c == '\\') out += '\\';
+            out += c;
+        }
+        return out + "'";
+    };
+    std::string out;
+    PQconninfoOption* options = PQconninfo(conn.raw());
+    for (PQconninfoOption* o = options; o && o->keyword; ++o) {
+        if (o->val == nullptr || *o->val == '\0') continue;
+        const std::string key = o->keyword;
+        if (key == "dbname" || (key == "password" && !with_password)) continue;
+        out += key + "=" + quote(o->val) + " ";
+    }
+    PQconninfoFree(options);
+    return out + "dbname=" + quote(dbname);
+}
+
 std::optional<std::string> installed_extension_version(const Connection& conn) {
     Result res = conn.exec("SELECT extversion FROM pg_catalog.pg_extension WHERE extname = 'pgmig'");
     if (!res.ok()) {

@@ -82,6 +82,13 @@ class Transaction {
 // "host=... port=... dbname=... user=..." from a (possibly failed) connection, without the password.
 std::string describe_target(const PGconn* conn);
 
+// A SQL identifier in double quotes ("a""b"), for names pgmig puts into statements it writes itself.
+std::string quote_identifier(const std::string& name);
+
+// The connection parameters `conn` actually used, with another database: for a second connection to the
+// same server (the password only when `with_password`, never for a command line or a message).
+std::string conninfo_with_database(const Connection& conn, const std::string& dbname, bool with_password);
+
 // The pgmig extension's installed version in the connected database; nullopt when it is not installed.
 std::optional<std::string> installed_extension_version(const Connection& conn);
 

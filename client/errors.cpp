@@ -46,6 +46,12 @@ std::string_view kind_name(ErrorKind kind) {
         case ErrorKind::approval_missing: return "approval_missing";
         case ErrorKind::approval_refused: return "approval_refused";
         case ErrorKind::postflight_failed: return "postflight_failed";
+        case ErrorKind::diff_found: return "diff_found";
+        case ErrorKind::destructive_withheld: return "destructive_withheld";
+        case ErrorKind::rename_unresolved: return "rename_unresolved";
+        case ErrorKind::schema_load_failed: return "schema_load_failed";
+        case ErrorKind::sync_refused: return "sync_refused";
+        case ErrorKind::diff_unsupported: return "diff_unsupported";
     }
     return "internal";
 }

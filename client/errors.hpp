@@ -42,6 +42,13 @@ enum class ErrorKind {
     approval_missing,   // a pending migration is not approved by a role other than the deployer (four-eyes)
     approval_refused,   // PM025 (already applied) or PM026 (not the reviewed script): nothing was approved
     postflight_failed,  // pgmig deploy: applied, but the post-flight health or drift check failed
+    // ==== issue 7: desired-state diff ====
+    diff_found,            // pgmig diff/drift --exit-code: there are differences
+    destructive_withheld,  // destructive steps were withheld (no --allow-destructive); the rest was written
+    rename_unresolved,     // a probable rename without --rename/--no-rename, with --allow-destructive: refused
+    schema_load_failed,    // the shadow database could not be made, or a schema file failed to load into it
+    sync_refused,          // pgmig sync on an environment with approval = true
+    diff_unsupported,      // the diff met objects it cannot write DDL for
 };
 
 struct ErrorKindInfo {
@@ -53,7 +60,7 @@ struct ErrorKindInfo {
 inline constexpr int kExitOk = 0;
 
 // Keep in step with docs/ (exit codes are a contract with scripts and CI).
-inline constexpr std::array<ErrorKindInfo, 30> kErrorKinds{{
+inline constexpr std::array<ErrorKindInfo, 36> kErrorKinds{{
     {ErrorKind::internal, 1, "internal error"},
     {ErrorKind::usage, 2, "usage error (bad command line)"},
     {ErrorKind::input, 3, "bad migration files or input"},
@@ -84,6 +91,12 @@ inline constexpr std::array<ErrorKindInfo, 30> kErrorKinds{{
     {ErrorKind::approval_missing, 28, "a pending migration is not approved by a role other than the deployer"},
     {ErrorKind::approval_refused, 29, "approval refused: already applied (PM025) or not the reviewed script (PM026)"},
     {ErrorKind::postflight_failed, 30, "deploy: applied, but the post-flight health or drift check failed"},
+    {ErrorKind::diff_found, 31, "diff/drift --exit-code: there are differences"},
+    {ErrorKind::destructive_withheld, 32, "destructive steps withheld (pass --allow-destructive); the rest was written"},
+    {ErrorKind::rename_unresolved, 33, "a probable rename is unresolved: pass --rename OLD=NEW or --no-rename"},
+    {ErrorKind::schema_load_failed, 34, "the desired schema could not be loaded (shadow database or a schema file failed)"},
+    {ErrorKind::sync_refused, 35, "sync refused: the environment requires approval (use generate + deploy)"},
+    {ErrorKind::diff_unsupported, 36, "the diff met objects it cannot write DDL for"},
 }};
 
 int exit_code(ErrorKind kind);

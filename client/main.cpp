@@ -385,6 +385,87 @@ int run(int argc, char** argv, Outcome& outcome) {
         ->capture_default_str();
     health_cmd->callback([&] { action = [&] { return run_health(global, health); }; });
 
+    // ==== issue 7: desired-state diff ====
+    const auto add_diff_options = [&](CLI::App* cmd, DiffOptions& d) {
+        cmd->add_option("--env", d.env,
+                        "Environment of pgmig.toml: its connection (-d wins) and its shadow_db, shadow_owner, "
+                        "shadow_server");
+        cmd->add_option("--schema", d.schema,
+                        "Folder of the desired schema's .sql files, loaded in path order (subfolders too) into a "
+                        "shadow database (default: `schema` of ./pgmig.toml, else schema)");
+        cmd->add_option("--to", d.to,
+                        "Take the desired schema from this existing database instead (it needs CREATE EXTENSION "
+                        "pgmig); no shadow database");
+        cmd->add_flag("--allow-destructive", d.allow_destructive,
+                      "Include destructive steps (drop table/column, type narrowing, enum value removal); without "
+                      "it they are withheld, listed, and the exit code is 32");
+        auto* rename = cmd->add_option("--rename", d.renames,
+                                       "OLD=NEW: a table (schema.table) or a column (schema.table.column) was renamed; "
+                                       "schema may be omitted (public), NEW may be only the new name (repeatable)");
+        cmd->add_flag("--no-rename", d.no_rename,
+                      "The probable renames reported are not renames: drop the old and add the new")
+            ->excludes(rename);
+        cmd->add_option("--shadow-db", d.shadow_db,
+                        "Name of the shadow database (default: shadow_db of pgmig.toml, else "
+                        "pgmig_shadow_<pid>_<random>); an existing database is used only if pgmig made it");
+        cmd->add_option("--shadow-owner", d.shadow_owner, "Role that owns the shadow database (default: yours)");
+        cmd->add_option("--shadow-server", d.shadow_server,
+                        "Create the shadow database on this server (a connection string to its maintenance "
+                        "database, e.g. the pgmig local cluster's) instead of the target's");
+        cmd->add_flag("--json", d.json, "Print the statements, withheld steps and probable renames as JSON");
+        cmd->add_flag("--exit-code", d.exit_code, "Exit 31 when there are differences (0 when there are none)");
+    };
+    DiffOptions diff;
+    auto* diff_cmd = app.add_subcommand(
+        "diff", "Print the SQL that turns the database into the desired schema (the schema folder loaded into a "
+                "shadow database, which is always dropped; or --to): up SQL on stdout, the non-transactional post "
+                "part under a header comment; withheld steps and probable renames on stderr");
+    add_diff_options(diff_cmd, diff);
+    diff_cmd->callback([&] { action = [&] { return run_diff(global, diff); }; });
+
+    GenerateOptions generate;
+    auto* generate_cmd = app.add_subcommand(
+        "generate", "Write the diff as a new migration <next version>_<NAME>.sql (up and down sections), and "
+                    "<next+1>_<NAME>_concurrently.sql (-- pgmig:no-transaction) when indexes or constraints on "
+                    "existing tables need it; print the paths. Writes nothing when there is nothing to do");
+    generate_cmd->add_option("NAME", generate.name, "Name of the migration: letters, digits, '_' and '-'")->required();
+    generate_cmd->add_option("--dir", generate.dir, dir_help);
+    add_diff_options(generate_cmd, generate.diff);
+    generate_cmd->callback([&] { action = [&] { return run_generate(global, generate); }; });
+
+    SyncOptions sync;
+    auto* sync_cmd = app.add_subcommand(
+        "sync", "Generate and apply in one step, for development: refused (exit 35) for an environment with "
+                "approval = true, and when migrations are pending");
+    add_diff_options(sync_cmd, sync.diff);
+    sync_cmd->get_option("--env")->required();
+    sync_cmd->add_option("--name", sync.name, "Name of the generated migration")->capture_default_str();
+    sync_cmd->add_option("--dir", sync.dir, dir_help);
+    sync_cmd->callback([&] { action = [&] { return run_sync(global, sync); }; });
+
+    DriftOptions drift;
+    auto* drift_cmd = app.add_subcommand(
+        "drift", "Show how the schema differs from what the ledger expects (migrate_drift()); --fix NAME writes the "
+                 "migration that undoes the drift, --adopt NAME the one that records it (marked applied, not run)");
+    drift_cmd->add_option("--env", drift.env, env_help);
+    drift_cmd->add_flag("--json", drift.json, "Print the drifted objects as JSON");
+    drift_cmd->add_flag("--exit-code", drift.exit_code, "Exit 31 when there is drift");
+    auto* fix_opt = drift_cmd->add_option(
+        "--fix", drift.fix,
+        "Write migration NAME that brings the schema back to the ledger's expected snapshot (review, then pgmig apply)");
+    drift_cmd
+        ->add_option("--adopt", drift.adopt,
+                     "Write migration NAME whose up is the drift (expected -> live) and down undoes it, register it "
+                     "and mark it applied without running it; refused while migrations are pending")
+        ->excludes(fix_opt);
+    drift_cmd->add_option("--dir", drift.dir, dir_help);
+    drift_cmd->add_flag("--allow-destructive", drift.allow_destructive,
+                        "--fix: include destructive steps (otherwise withheld, exit 32)");
+    auto* drift_rename = drift_cmd->add_option("--rename", drift.renames,
+                                               "OLD=NEW: confirm a probable rename (as for pgmig diff; repeatable)");
+    drift_cmd->add_flag("--no-rename", drift.no_rename, "The probable renames are not renames")->excludes(drift_rename);
+    drift_cmd->callback([&] { action = [&] { return run_drift(global, drift); }; });
+
     try {
         app.parse(argc, argv);
     } catch (const CLI::CallForHelp& e) {

@@ -282,7 +282,10 @@ CREATE FUNCTION pgmig.acl_entries(acl aclitem[], owner oid, objtype "char") RETU
     LANGUAGE sql STABLE
     SET search_path = pg_catalog, pg_temp
     AS $$
-    SELECT CASE WHEN acl IS NULL OR acl = acldefault(objtype, owner) THEN NULL  -- the default: nothing to say
+    -- the default, in whatever order GRANT and REVOKE left the items: nothing to say
+    SELECT CASE WHEN acl IS NULL
+                  OR (SELECT array_agg(a::text ORDER BY a::text) FROM unnest(acl) a)
+                     = (SELECT array_agg(a::text ORDER BY a::text) FROM unnest(acldefault(objtype, owner)) a) THEN NULL
            ELSE (SELECT coalesce(jsonb_agg(entry ORDER BY entry), '[]'::jsonb)
                    FROM (SELECT CASE WHEN x.grantee = owner THEN 'OWNER' WHEN x.grantee = 0 THEN 'PUBLIC'
                                      ELSE x.grantee::regrole::text END
@@ -353,7 +356,9 @@ CREATE FUNCTION pgmig.snapshot_objects()
                                                      THEN (SELECT collname FROM pg_collation WHERE oid = a.attcollation) END,
                                    'comment', (SELECT d.description FROM pg_description d WHERE d.objoid = r.oid
                                                    AND d.classoid = 'pg_class'::regclass AND d.objsubid = a.attnum),
-                                   'acl', CASE WHEN a.attacl IS NOT NULL THEN pgmig.acl_entries(a.attacl, r.relowner, 'c') END))
+                                   'acl', CASE WHEN a.attacl IS NOT NULL THEN pgmig.acl_entries(a.attacl, r.relowner, 'c') END,
+                                   -- created by the parent (partition, inheritance child): the diff leaves it alone
+                                   'inherited', CASE WHEN NOT a.attislocal THEN true END))
                                    ORDER BY a.attnum)
                                  FROM pg_attribute a
                                  JOIN pg_type t ON t.oid = a.atttypid
@@ -363,6 +368,21 @@ CREATE FUNCTION pgmig.snapshot_objects()
                    'constraints', CASE WHEN r.relkind IN ('r', 'p', 'f') THEN
                        (SELECT jsonb_object_agg(co.conname, pg_get_constraintdef(co.oid, true))
                           FROM pg_constraint co WHERE co.conrelid = r.oid) END,
+                   -- the constraints the parent created (a partition's or child's copy)
+                   'inherited_constraints', CASE WHEN r.relkind IN ('r', 'p', 'f') THEN
+                       (SELECT jsonb_agg(co.conname ORDER BY co.conname)
+                          FROM pg_constraint co WHERE co.conrelid = r.oid AND (NOT co.conislocal OR co.conparentid <> 0)) END,
+                   -- an index that a PRIMARY KEY, UNIQUE or EXCLUDE constraint created (and drops)
+                   'constraint', ci.conname,
+                   -- the relations and functions a view reads: dependency order, and which views a change touches
+                   'depends_on', CASE WHEN r.relkind IN ('v', 'm') THEN
+                       (SELECT jsonb_agg(DISTINCT (SELECT i.type || ' ' || i.identity
+                                                     FROM pg_identify_object(d.refclassid, d.refobjid, 0) i))
+                          FROM pg_rewrite rw JOIN pg_depend d ON d.classid = 'pg_rewrite'::regclass AND d.objid = rw.oid
+                         WHERE rw.ev_class = r.oid AND d.refobjid <> r.oid
+                           AND (d.refclassid = 'pg_class'::regclass OR d.refclassid = 'pg_proc'::regclass
+                                AND NOT EXISTS (SELECT 1 FROM pg_proc p JOIN pg_namespace pn ON pn.oid = p.pronamespace
+                                                 WHERE p.oid = d.refobjid AND pn.nspname = 'pg_catalog'))) END,
                    'definition', CASE WHEN r.relkind IN ('v', 'm') THEN pg_get_viewdef(r.oid, true)
                                       WHEN r.relkind IN ('i', 'I') THEN pg_get_indexdef(r.oid) END,
                    'partition_key', CASE WHEN r.relkind = 'p' THEN pg_get_partkeydef(r.oid) END,
@@ -391,6 +411,10 @@ CREATE FUNCTION pgmig.snapshot_objects()
                    'comment', (SELECT d.description FROM pg_description d WHERE d.objoid = r.oid
                                 AND d.classoid = 'pg_class'::regclass AND d.objsubid = 0)))
           FROM rels r
+          -- (pg_constraint has no index on conindid: one hash join instead of a scan per index)
+          LEFT JOIN (SELECT co.conindid, co.conname FROM pg_constraint co
+                      WHERE co.contype IN ('p', 'u', 'x') AND co.conindid <> 0) ci
+                 ON ci.conindid = r.oid AND r.relkind IN ('i', 'I')
         UNION ALL
         -- functions and procedures
         SELECT 'pg_proc'::regclass, p.oid,
@@ -405,7 +429,9 @@ CREATE FUNCTION pgmig.snapshot_objects()
         UNION ALL
         -- triggers (not the internal ones of foreign keys)
         SELECT 'pg_trigger'::regclass, tg.oid,
-               jsonb_build_object('definition', pg_get_triggerdef(tg.oid, true), 'enabled', tg.tgenabled)
+               jsonb_strip_nulls(jsonb_build_object('definition', pg_get_triggerdef(tg.oid, true), 'enabled', tg.tgenabled,
+                                                    -- a partition's clone of its parent's trigger
+                                                    'inherited', CASE WHEN tg.tgparentid <> 0 THEN true END))
           FROM pg_trigger tg JOIN rels r ON r.oid = tg.tgrelid
          WHERE NOT tg.tgisinternal
         UNION ALL

@@ -198,6 +198,46 @@ struct HealthCommandOptions {
 };
 int run_health(const GlobalOptions& global, const HealthCommandOptions& options);
 
+// ==== issue 7: desired-state diff ====
+struct DiffOptions {
+    std::string env;                   // --env NAME: the connection (unless -d) and the environment's shadow_* keys
+    std::string schema;                // --schema DIR; empty = `schema` of pgmig.toml, else "schema"
+    std::string to;                    // --to CONNINFO: the desired schema is this database's, no shadow
+    bool allow_destructive = false;
+    std::vector<std::string> renames;  // --rename OLD=NEW (repeatable)
+    bool no_rename = false;            // --no-rename: probable renames are drop + add
+    std::string shadow_db;             // --shadow-db NAME (else shadow_db of pgmig.toml, else pgmig_shadow_<pid>_<random>)
+    std::string shadow_owner;          // --shadow-owner ROLE
+    std::string shadow_server;         // --shadow-server CONNINFO: create the shadow on this server
+    bool json = false;
+    bool exit_code = false;            // --exit-code: exit 31 when there are differences
+};
+struct GenerateOptions {
+    DiffOptions diff;
+    std::string name;  // the migration's name
+    std::string dir;   // migrations folder
+};
+struct SyncOptions {
+    DiffOptions diff;  // diff.env is required
+    std::string name = "sync";
+    std::string dir;
+};
+struct DriftOptions {
+    std::string env;
+    std::string dir;
+    bool json = false;
+    bool exit_code = false;  // report: exit 31 when there is drift
+    std::string fix;         // --fix NAME: write the migration back to the ledger's expected schema
+    std::string adopt;       // --adopt NAME: write the migration that records the drift, mark it applied
+    bool allow_destructive = false;
+    std::vector<std::string> renames;
+    bool no_rename = false;
+};
+int run_diff(const GlobalOptions& global, const DiffOptions& options);
+int run_generate(const GlobalOptions& global, const GenerateOptions& options);
+int run_sync(const GlobalOptions& global, const SyncOptions& options);
+int run_drift(const GlobalOptions& global, const DriftOptions& options);
+
 // Each returns an exit code or throws client::Error.
 int run_init(const InitOptions& options);
 int run_new(const NewOptions& options);

@@ -67,28 +67,9 @@ class Cancellable {
     PGcancel* cancel_;
 };
 
-std::string quote_conninfo_value(const std::string& v) {
-    std::string out = "'";
-    for (char c : v) {
-        if (c == '\'' || c == '\\') out += '\\';
-        out += c;
-    }
-    return out + "'";
-}
-
-// The connection parameters the target connection actually used, with another database (the
-// password included only when `with_password`: child processes get it through the environment).
+// The target's connection parameters with another database (see conninfo_with_database in db.hpp).
 std::string conninfo_for(const Connection& conn, const std::string& dbname, bool with_password) {
-    std::string out;
-    PQconninfoOption* options = PQconninfo(conn.raw());
-    for (PQconninfoOption* o = options; o && o->keyword; ++o) {
-        if (o->val == nullptr || *o->val == '\0') continue;
-        const std::string key = o->keyword;
-        if (key == "dbname" || (key == "password" && !with_password)) continue;
-        out += key + "=" + quote_conninfo_value(o->val) + " ";
-    }
-    PQconninfoFree(options);
-    return out + "dbname=" + quote_conninfo_value(dbname);
+    return conninfo_with_database(conn, dbname, with_password);
 }
 
 std::optional<std::string> password_of(const Connection& conn) {
@@ -101,11 +82,7 @@ std::optional<std::string> password_of(const Connection& conn) {
     return out;
 }
 
-std::string quote_ident(const std::string& name) {
-    std::string out = "\"";
-    for (char c : name) out += c == '"' ? std::string("\"\"") : std::string(1, c);
-    return out + "\"";
-}
+std::string quote_ident(const std::string& name) { return quote_identifier(name); }
 
 fs::path program(const char* name) {
     const fs::path p = pg_bindir() / name;

@@ -188,3 +188,34 @@ TEST(Config, FindEnvironmentListsTheKnownOnes) {
         EXPECT_NE(e.line().find("use one of: dev"), std::string::npos) << e.line();
     }
 }
+
+TEST_F(ConfigDir, SchemaFolderAndShadowSettings) {
+    EXPECT_EQ(resolve_schema_dir(""), "schema");
+    EXPECT_EQ(resolve_schema_dir("desired"), "desired");
+    write("schema = \"db/schema\"\nshadow_db = \"pgmig_shadow_ci\"\nshadow_owner = \"ci\"\n"
+          "[environments.dev]\ndbname = \"dbname=dev\"\nshadow_server = \"host=/tmp port=5499 dbname=postgres\"\n"
+          "[environments.prod]\ndbname = \"dbname=prod\"\nshadow_db = \"prod_shadow\"\n");
+    EXPECT_EQ(resolve_schema_dir(""), "db/schema");
+    const ProjectConfig config = load_project_config();
+    EXPECT_EQ(config.shadow.db, "pgmig_shadow_ci");
+    EXPECT_EQ(config.shadow.owner, "ci");
+    EXPECT_EQ(config.shadow.server, "");
+    // An environment inherits the top-level keys and overrides those it names.
+    const Environment& dev = find_environment(config, "dev");
+    EXPECT_EQ(dev.shadow.db, "pgmig_shadow_ci");
+    EXPECT_EQ(dev.shadow.owner, "ci");
+    EXPECT_EQ(dev.shadow.server, "host=/tmp port=5499 dbname=postgres");
+    EXPECT_EQ(find_environment(config, "prod").shadow.db, "prod_shadow");
+}
+
+TEST(Config, ShadowServerRefusesAPassword) {
+    for (const char* server : {"host=h password=s3cr3t dbname=postgres", "postgresql://u:s3cr3t@h/postgres"}) {
+        const std::string error = load_error(std::string("shadow_server = \"") + server + "\"\n");
+        EXPECT_NE(error.find("key 'shadow_server' holds a password"), std::string::npos) << error;
+        EXPECT_EQ(error.find("s3cr3t"), std::string::npos) << error;
+        const std::string in_env =
+            load_error(std::string("[environments.dev]\nshadow_server = \"") + server + "\"\n");
+        EXPECT_NE(in_env.find("environments.dev.shadow_server"), std::string::npos) << in_env;
+    }
+    EXPECT_NE(load_error("shadow_db = 3\n").find("key 'shadow_db' must be a non-empty string"), std::string::npos);
+}

@@ -24,6 +24,12 @@ TEST(ErrorTable, ExitCodesAreTheDocumentedOnes) {
     EXPECT_EQ(exit_code(ErrorKind::integrity_regressed), 18);
     EXPECT_EQ(exit_code(ErrorKind::health_failed), 26);
     EXPECT_EQ(exit_code(ErrorKind::health_warnings), 27);
+    EXPECT_EQ(exit_code(ErrorKind::diff_found), 31);
+    EXPECT_EQ(exit_code(ErrorKind::destructive_withheld), 32);
+    EXPECT_EQ(exit_code(ErrorKind::rename_unresolved), 33);
+    EXPECT_EQ(exit_code(ErrorKind::schema_load_failed), 34);
+    EXPECT_EQ(exit_code(ErrorKind::sync_refused), 35);
+    EXPECT_EQ(exit_code(ErrorKind::diff_unsupported), 36);
 }
 
 TEST(ErrorTable, ServerSqlstatesMapToKinds) {

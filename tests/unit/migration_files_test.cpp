@@ -132,6 +132,28 @@ TEST(MigrationFile, DirectivesBeforeAndInsideUpCaptured) {
     EXPECT_FALSE(m.transactional());
 }
 
+// The waiver grammar of the extension's lint (docs/reference.md, Waivers): commas or spaces, then "--" and a reason.
+TEST(MigrationFile, AllowTakesTheWaiverGrammar) {
+    const auto m = parse_migration_file("1_a.sql",
+                                        "-- pgmig:up\n"
+                                        "-- pgmig:allow drop-column -- nobody reads it since release 42\n"
+                                        "ALTER TABLE t DROP COLUMN c;\n"
+                                        "-- pgmig:allow rename-column, drop-table  alter-column-type\n"
+                                        "SELECT 1;\n");
+    EXPECT_EQ(m.options, nlohmann::json::parse(
+                             R"({"allow": ["drop-column", "rename-column", "drop-table", "alter-column-type"]})"));
+}
+
+// A waiver in the down section belongs to the down script's lint: kept as its text, not a migration option.
+TEST(MigrationFile, DownSectionKeepsItsWaivers) {
+    const auto m = parse_migration_file("1_a.sql",
+                                        "-- pgmig:up\nCREATE TABLE t (id int);\n"
+                                        "-- pgmig:down\n-- pgmig:allow drop-table -- generated\nDROP TABLE t;\n");
+    ASSERT_TRUE(m.down_sql.has_value());
+    EXPECT_EQ(*m.down_sql, "-- pgmig:allow drop-table -- generated\nDROP TABLE t;\n");
+    EXPECT_EQ(m.options, nlohmann::json::object());
+}
+
 TEST(MigrationFile, EveryDirectiveBecomesAnOption) {
     const auto m = parse_migration_file("1_a.sql",
                                         "-- pgmig:lock-timeout 5s\n"
@@ -152,7 +174,8 @@ TEST(MigrationFile, BadDirectivesNameFileAndLine) {
         {"-- pgmig:lock-timeout\n-- pgmig:up\nSELECT 1;\n", "needs a value"},
         {"-- pgmig:no-transaction yes\n-- pgmig:up\nSELECT 1;\n", "takes no value"},
         {"-- pgmig:retries 1\n-- pgmig:up\n-- pgmig:retries 2\nSELECT 1;\n", "(line 3) repeats line 1"},
-        {"-- pgmig:allow a,,b\n-- pgmig:up\nSELECT 1;\n", "comma-separated list"},
+        {"-- pgmig:allow a,,b\n-- pgmig:up\nSELECT 1;\n", "separated by commas or spaces"},
+        {"-- pgmig:allow -- only a reason\n-- pgmig:up\nSELECT 1;\n", "-- pgmig:allow (line 1) needs a list of rules"},
         {"-- pgmig:up\nSELECT 1;\n-- pgmig:down\n-- pgmig:retries 2\nSELECT 2;\n", "in the down section"},
     };
     for (const auto& [content, expected] : cases) {

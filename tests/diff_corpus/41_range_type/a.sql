@@ -1,0 +1,2 @@
+-- 41_range_type: schema A
+CREATE TABLE shifts (id bigint PRIMARY KEY, worker text);

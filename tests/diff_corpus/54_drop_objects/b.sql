@@ -1,0 +1,2 @@
+-- 54_drop_objects: schema B
+CREATE TABLE items (id bigint PRIMARY KEY, name text);

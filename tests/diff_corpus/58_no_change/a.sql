@@ -1,0 +1,3 @@
+-- 58_no_change: schema A
+CREATE TABLE same (id bigint PRIMARY KEY, v text);
+CREATE VIEW same_v AS SELECT v FROM same;

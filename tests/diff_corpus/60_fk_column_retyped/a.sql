@@ -1,0 +1,5 @@
+-- 60_fk_column_retyped: schema A
+CREATE TABLE teams (id int PRIMARY KEY, name text);
+CREATE TABLE players (id int PRIMARY KEY, team_id int REFERENCES teams, name text);
+CREATE INDEX players_team ON players (team_id);
+CREATE VIEW roster AS SELECT t.name AS team, p.name FROM players p JOIN teams t ON t.id = p.team_id;

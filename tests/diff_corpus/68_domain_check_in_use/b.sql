@@ -1,0 +1,5 @@
+-- 68_domain_check_in_use: schema B
+CREATE DOMAIN slug AS text CONSTRAINT slug_format CHECK (VALUE ~ '^[a-z0-9-]+$');
+CREATE TABLE pages (id bigint PRIMARY KEY, slug slug NOT NULL);
+CREATE TABLE tags (id bigint PRIMARY KEY, slug slug);
+CREATE FUNCTION find_page(s slug) RETURNS bigint LANGUAGE sql STABLE AS $$ SELECT id FROM pages WHERE slug = s $$;

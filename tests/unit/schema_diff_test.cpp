@@ -1,0 +1,328 @@
+// Unit tests of client/schema_diff: hand-written snapshots in, statements, order, safe forms, withheld
+// steps, renames and down out. (The round trip against a real server is tests/integration/diff_roundtrip_test.sh.)
+#include "client/schema_diff.hpp"
+
+#include <gtest/gtest.h>
+
+#include <string>
+
+namespace sd = pgmig::schema_diff;
+using nlohmann::json;
+
+namespace {
+
+json col(const std::string& name, const std::string& type, bool not_null = false) {
+    return {{"name", name}, {"type", type}, {"not_null", not_null}};
+}
+
+json table(json columns, json constraints = json::object()) {
+    json t = {{"kind", "r"}, {"persistence", "p"}, {"columns", std::move(columns)}};
+    if (!constraints.empty()) t["constraints"] = std::move(constraints);
+    return t;
+}
+
+json index(const std::string& def, const std::string& constraint = "") {
+    json i = {{"kind", "i"}, {"persistence", "p"}, {"definition", def}};
+    if (!constraint.empty()) i["constraint"] = constraint;
+    return i;
+}
+
+// Position of the first statement containing `needle` in `statements`, or -1.
+long find(const std::vector<sd::Statement>& statements, const std::string& needle) {
+    for (size_t i = 0; i < statements.size(); ++i)
+        if (statements[i].sql.find(needle) != std::string::npos) return static_cast<long>(i);
+    return -1;
+}
+
+sd::Options allow() {
+    sd::Options o;
+    o.allow_destructive = true;
+    return o;
+}
+
+}  // namespace
+
+TEST(SchemaDiff, IdenticalSnapshotsGiveNothing) {
+    json s = {{"table public.t", table({col("id", "integer", true)})}};
+    sd::Result r = sd::diff(s, s, {});
+    EXPECT_TRUE(r.empty());
+    EXPECT_TRUE(r.main.down.empty());
+    EXPECT_TRUE(r.withheld.empty());
+    EXPECT_TRUE(r.unsupported.empty());
+}
+
+TEST(SchemaDiff, NewTablesInDependencyOrderWithForeignKeysLast) {
+    json from = json::object();
+    json to = {
+        {"schema app", {{"acl", nullptr}, {"comment", nullptr}}},
+        {"type app.mood", {{"kind", "e"}, {"labels", {"ok", "bad"}}}},
+        {"table app.orders", table({col("id", "integer", true), col("customer", "integer"), col("m", "app.mood")},
+                                   {{"orders_pkey", "PRIMARY KEY (id)"},
+                                    {"orders_customer_fkey", "FOREIGN KEY (customer) REFERENCES app.customers(id)"}})},
+        {"index app.orders_pkey", index("CREATE UNIQUE INDEX orders_pkey ON app.orders USING btree (id)", "orders_pkey")},
+        {"table app.customers", table({col("id", "integer", true)}, {{"customers_pkey", "PRIMARY KEY (id)"}})},
+        {"index app.customers_pkey",
+         index("CREATE UNIQUE INDEX customers_pkey ON app.customers USING btree (id)", "customers_pkey")},
+        {"index app.orders_m", index("CREATE INDEX orders_m ON app.orders USING btree (m)")},
+    };
+    sd::Result r = sd::diff(from, to, {});
+    const auto& up = r.main.up;
+    long schema = find(up, "CREATE SCHEMA app;");
+    long type = find(up, "CREATE TYPE app.mood AS ENUM ('ok', 'bad');");
+    long orders = find(up, "CREATE TABLE app.orders");
+    long customers = find(up, "CREATE TABLE app.customers");
+    long fk = find(up, "ADD CONSTRAINT orders_customer_fkey FOREIGN KEY (customer) REFERENCES app.customers(id);");
+    long idx = find(up, "CREATE INDEX orders_m ON app.orders USING btree (m);");
+    ASSERT_GE(schema, 0);
+    EXPECT_LT(schema, type);
+    EXPECT_LT(type, orders);
+    EXPECT_LT(orders, fk);
+    EXPECT_LT(customers, fk);
+    EXPECT_GE(idx, 0);
+    // a new table's index is built in the main migration, the constraint's index is not built twice
+    EXPECT_TRUE(r.post.up.empty());
+    EXPECT_EQ(find(up, "CREATE UNIQUE INDEX orders_pkey"), -1);
+    EXPECT_NE(up[static_cast<size_t>(orders)].sql.find("CONSTRAINT orders_pkey PRIMARY KEY (id)"), std::string::npos);
+    // down undoes in reverse: the foreign key goes before the tables, the schema last
+    const auto& down = r.main.down;
+    EXPECT_LT(find(down, "DROP CONSTRAINT orders_customer_fkey"), find(down, "DROP TABLE app.customers;"));
+    EXPECT_LT(find(down, "DROP TABLE app.orders;"), find(down, "DROP TYPE app.mood;"));
+    EXPECT_EQ(find(down, "DROP SCHEMA app;"), static_cast<long>(down.size()) - 1);
+}
+
+TEST(SchemaDiff, PartitionsAfterTheirParentAndInheritedPartsLeftToIt) {
+    json parent = table({col("id", "integer", true), col("k", "integer", true)}, {{"p_pkey", "PRIMARY KEY (id, k)"}});
+    parent["kind"] = "p";
+    parent["partition_key"] = "RANGE (k)";
+    json part = table({col("id", "integer", true), col("k", "integer", true)}, {{"p1_pkey", "PRIMARY KEY (id, k)"}});
+    part["columns"][0]["inherited"] = true;
+    part["columns"][1]["inherited"] = true;
+    part["inherited_constraints"] = {"p1_pkey"};
+    part["partition_of"] = {"public.p", "FOR VALUES FROM (0) TO (10)"};
+    json to = {{"table public.p1", part}, {"table public.p", parent}};
+    sd::Result r = sd::diff(json::object(), to, {});
+    long p = find(r.main.up, "CREATE TABLE public.p (");
+    long p1 = find(r.main.up, "CREATE TABLE public.p1 PARTITION OF public.p FOR VALUES FROM (0) TO (10);");
+    ASSERT_GE(p, 0);
+    ASSERT_GE(p1, 0);
+    EXPECT_LT(p, p1);
+    EXPECT_NE(r.main.up[static_cast<size_t>(p)].sql.find(") PARTITION BY RANGE (k);"), std::string::npos);
+}
+
+TEST(SchemaDiff, DroppedColumnIsWithheldUnlessAllowed) {
+    json from = {{"table public.t", table({col("id", "integer", true), col("legacy", "text")})}};
+    json to = {{"table public.t", table({col("id", "integer", true)})}};
+    sd::Result r = sd::diff(from, to, {});
+    EXPECT_TRUE(r.empty());
+    ASSERT_EQ(r.withheld.size(), 1U);
+    EXPECT_EQ(r.withheld[0].subject, "column public.t.legacy");
+    EXPECT_EQ(r.withheld[0].sql, "ALTER TABLE public.t DROP COLUMN legacy;");
+    EXPECT_TRUE(r.main.down.empty());  // not undone either
+
+    sd::Result a = sd::diff(from, to, allow());
+    ASSERT_EQ(a.main.up.size(), 1U);
+    EXPECT_NE(a.main.up[0].sql.find("\n-- pgmig:allow drop-column\nALTER TABLE"), std::string::npos);
+    EXPECT_TRUE(a.main.up[0].destructive);
+    ASSERT_EQ(a.main.down.size(), 1U);
+    EXPECT_EQ(a.main.down[0].sql, "ALTER TABLE public.t ADD COLUMN legacy text;");
+}
+
+TEST(SchemaDiff, WideningIsNotDestructiveNarrowingIs) {
+    json from = {{"table public.t", table({col("n", "integer"), col("s", "character varying(20)")})}};
+    json to = {{"table public.t", table({col("n", "bigint"), col("s", "character varying(40)")})}};
+    sd::Result r = sd::diff(from, to, {});
+    EXPECT_TRUE(r.withheld.empty());
+    EXPECT_GE(find(r.main.up, "ALTER TABLE public.t ALTER COLUMN n TYPE bigint USING n::bigint;"), 0);
+    EXPECT_GE(find(r.main.down, "ALTER TABLE public.t ALTER COLUMN n TYPE integer USING n::integer;"), 0);
+    // the type change trips alter-column-type: waived for exactly that rule
+    EXPECT_NE(r.main.up[0].sql.find("\n-- pgmig:allow alter-column-type\nALTER TABLE"), std::string::npos);
+
+    sd::Result back = sd::diff(to, from, {});
+    EXPECT_TRUE(back.empty());
+    ASSERT_EQ(back.withheld.size(), 2U);
+    EXPECT_NE(back.withheld[0].reason.find("may lose data"), std::string::npos);
+}
+
+TEST(SchemaDiff, ProbableColumnRenameIsReportedAndItsDropWithheld) {
+    json from = {{"table public.users", table({col("id", "integer", true), col("name", "text")})}};
+    json to = {{"table public.users", table({col("id", "integer", true), col("full_name", "text")})}};
+    sd::Result r = sd::diff(from, to, allow());
+    ASSERT_EQ(r.probable_renames.size(), 1U);
+    EXPECT_EQ(r.probable_renames[0].kind, "column");
+    EXPECT_EQ(r.probable_renames[0].from, "public.users.name");
+    EXPECT_EQ(r.probable_renames[0].to, "public.users.full_name");
+    EXPECT_EQ(find(r.main.up, "DROP COLUMN name"), -1);  // even with allow_destructive
+    EXPECT_GE(find(r.main.up, "ADD COLUMN full_name text"), 0);
+    ASSERT_EQ(r.withheld.size(), 1U);
+
+    sd::Options confirmed = allow();
+    confirmed.renames.push_back({"column", "public.users.name", "public.users.full_name"});
+    sd::Result c = sd::diff(from, to, confirmed);
+    EXPECT_TRUE(c.probable_renames.empty());
+    ASSERT_EQ(c.main.up.size(), 1U);
+    EXPECT_EQ(c.main.up[0].sql, "ALTER TABLE public.users RENAME COLUMN name TO full_name;");
+    EXPECT_EQ(c.main.down[0].sql, "ALTER TABLE public.users RENAME COLUMN full_name TO name;");
+
+    sd::Options none = allow();
+    none.no_renames = true;
+    sd::Result n = sd::diff(from, to, none);
+    EXPECT_TRUE(n.probable_renames.empty());
+    EXPECT_GE(find(n.main.up, "DROP COLUMN name"), 0);
+}
+
+TEST(SchemaDiff, ProbableTableRenameAndConfirmedOne) {
+    json t = table({col("id", "integer", true)}, {{"customers_pkey", "PRIMARY KEY (id)"}});
+    json from = {{"table public.customers", t},
+                 {"index public.customers_pkey",
+                  index("CREATE UNIQUE INDEX customers_pkey ON public.customers USING btree (id)", "customers_pkey")}};
+    json t2 = table({col("id", "integer", true)}, {{"clients_pkey", "PRIMARY KEY (id)"}});
+    json to = {{"table public.clients", t2},
+               {"index public.clients_pkey",
+                index("CREATE UNIQUE INDEX clients_pkey ON public.clients USING btree (id)", "clients_pkey")}};
+    sd::Result r = sd::diff(from, to, allow());
+    ASSERT_EQ(r.probable_renames.size(), 1U);
+    EXPECT_EQ(r.probable_renames[0].kind, "table");
+    EXPECT_EQ(find(r.main.up, "DROP TABLE public.customers"), -1);
+
+    sd::Options o = allow();
+    o.renames.push_back({"table", "public.customers", "public.clients"});
+    sd::Result c = sd::diff(from, to, o);
+    ASSERT_EQ(c.main.up.size(), 2U);
+    EXPECT_EQ(c.main.up[0].sql, "ALTER TABLE public.customers RENAME TO clients;");
+    EXPECT_EQ(c.main.up[1].sql, "ALTER INDEX public.customers_pkey RENAME TO clients_pkey;");
+    EXPECT_EQ(c.main.down[1].sql, "ALTER TABLE public.clients RENAME TO customers;");
+}
+
+TEST(SchemaDiff, SafeFormsOnExistingTables) {
+    json from = {{"table public.t", table({col("id", "integer", true), col("a", "integer"), col("b", "integer")})}};
+    json to = {{"table public.t", table({col("id", "integer", true), col("a", "integer", true), col("b", "integer")},
+                                        {{"t_pkey", "PRIMARY KEY (id)"}, {"t_a_check", "CHECK (a > 0)"}})},
+               {"index public.t_pkey", index("CREATE UNIQUE INDEX t_pkey ON public.t USING btree (id)", "t_pkey")},
+               {"index public.t_b", index("CREATE INDEX t_b ON public.t USING btree (b)")}};
+    sd::Result r = sd::diff(from, to, {});
+    EXPECT_GE(find(r.main.up, "ALTER TABLE public.t ADD CONSTRAINT t_a_check CHECK (a > 0) NOT VALID;"), 0);
+    EXPECT_GE(find(r.main.up, "ADD CONSTRAINT a_not_null CHECK (a IS NOT NULL) NOT VALID;"), 0);
+    EXPECT_EQ(find(r.main.up, "CREATE INDEX"), -1);
+    EXPECT_GE(find(r.post.up, "ALTER TABLE public.t VALIDATE CONSTRAINT t_a_check;"), 0);
+    long v = find(r.post.up, "VALIDATE CONSTRAINT a_not_null;");
+    long nn = find(r.post.up, "ALTER COLUMN a SET NOT NULL;");
+    long dc = find(r.post.up, "DROP CONSTRAINT a_not_null;");
+    EXPECT_LT(v, nn);
+    EXPECT_LT(nn, dc);
+    EXPECT_GE(find(r.post.up, "CREATE INDEX CONCURRENTLY t_b ON public.t USING btree (b);"), 0);
+    long ui = find(r.post.up, "CREATE UNIQUE INDEX CONCURRENTLY t_pkey ON public.t USING btree (id);");
+    long pk = find(r.post.up, "ALTER TABLE public.t ADD CONSTRAINT t_pkey PRIMARY KEY USING INDEX t_pkey;");
+    ASSERT_GE(ui, 0);
+    EXPECT_LT(ui, pk);
+    EXPECT_GE(find(r.post.down, "DROP INDEX CONCURRENTLY IF EXISTS public.t_b;"), 0);
+    for (const auto& s : r.post.up) EXPECT_EQ(s.phase, sd::Phase::post);
+
+    sd::Options plain;
+    plain.safe_forms = false;
+    sd::Result p = sd::diff(from, to, plain);
+    EXPECT_TRUE(p.post.up.empty());
+    EXPECT_GE(find(p.main.up, "ALTER COLUMN a SET NOT NULL;"), 0);
+}
+
+TEST(SchemaDiff, EnumValuesAddedInOrderAndRemovalWithheld) {
+    json from = {{"type public.mood", {{"kind", "e"}, {"labels", {"ok", "bad"}}}},
+                 {"table public.t", table({{{"name", "m"}, {"type", "public.mood"}, {"not_null", false},
+                                            {"default", "'ok'::public.mood"}}})}};
+    json to = from;
+    to["type public.mood"]["labels"] = {"great", "ok", "meh", "bad"};
+    sd::Result r = sd::diff(from, to, {});
+    ASSERT_EQ(r.main.up.size(), 2U);
+    EXPECT_EQ(r.main.up[0].sql, "ALTER TYPE public.mood ADD VALUE 'great' BEFORE 'ok';");
+    EXPECT_EQ(r.main.up[1].sql, "ALTER TYPE public.mood ADD VALUE 'meh' AFTER 'ok';");
+    // down cannot remove a value: it recreates the type and converts the column
+    EXPECT_GE(find(r.main.down, "ALTER TYPE public.mood RENAME TO mood__pgmig_old;"), 0);
+    EXPECT_GE(find(r.main.down, "ALTER COLUMN m TYPE public.mood USING m::text::public.mood;"), 0);
+    EXPECT_GE(find(r.main.down, "DROP TYPE public.mood__pgmig_old;"), 0);
+
+    sd::Result back = sd::diff(to, from, {});
+    EXPECT_TRUE(back.empty());
+    ASSERT_EQ(back.withheld.size(), 1U);
+    EXPECT_NE(back.withheld[0].reason.find("removes enum value(s) great, meh"), std::string::npos);
+}
+
+TEST(SchemaDiff, ViewsOverARetypedColumnAreDroppedAndRecreatedAroundIt) {
+    json v = {{"kind", "v"},
+              {"persistence", "p"},
+              {"columns", {col("n", "integer")}},
+              {"definition", " SELECT t.n\n   FROM public.t;"},
+              {"depends_on", {"table public.t"}}};
+    json w = {{"kind", "v"},
+              {"persistence", "p"},
+              {"columns", {col("n", "integer")}},
+              {"definition", " SELECT v.n\n   FROM public.v;"},
+              {"depends_on", {"view public.v"}}};
+    json from = {{"table public.t", table({col("n", "integer")})}, {"view public.v", v}, {"view public.w", w}};
+    json to = from;
+    to["table public.t"]["columns"][0]["type"] = "bigint";
+    to["view public.v"]["columns"][0]["type"] = "bigint";
+    to["view public.w"]["columns"][0]["type"] = "bigint";
+    sd::Result r = sd::diff(from, to, {});
+    const auto& up = r.main.up;
+    long drop_w = find(up, "DROP VIEW public.w;");
+    long drop_v = find(up, "DROP VIEW public.v;");
+    long alter = find(up, "ALTER COLUMN n TYPE bigint");
+    long create_v = find(up, "CREATE VIEW public.v AS");
+    long create_w = find(up, "CREATE VIEW public.w AS");
+    ASSERT_GE(drop_w, 0);
+    EXPECT_LT(drop_w, drop_v);
+    EXPECT_LT(drop_v, alter);
+    EXPECT_LT(alter, create_v);
+    EXPECT_LT(create_v, create_w);
+    EXPECT_EQ(up[static_cast<size_t>(create_v)].sql, "CREATE VIEW public.v AS\n SELECT t.n\n   FROM public.t;");
+}
+
+TEST(SchemaDiff, ColumnOrderThatCannotBeReachedIsReported) {
+    json from = {{"table public.t", table({col("a", "integer"), col("c", "integer")})}};
+    json to = {{"table public.t", table({col("a", "integer"), col("b", "text"), col("c", "integer")})}};
+    sd::Result r = sd::diff(from, to, {});
+    EXPECT_GE(find(r.main.up, "ALTER TABLE public.t ADD COLUMN b text;"), 0);
+    ASSERT_EQ(r.unsupported.size(), 1U);
+    EXPECT_NE(r.unsupported[0].find("column order"), std::string::npos);
+}
+
+TEST(SchemaDiff, UnsupportedObjectsAreNamedNeverDropped) {
+    json from = {{"aggregate public.total(integer)", {{"aggregate", "integer"}}},
+                 {"event trigger audit", {{"definition", "x"}}}};
+    sd::Result r = sd::diff(from, json::object(), allow());
+    EXPECT_TRUE(r.empty());
+    ASSERT_EQ(r.unsupported.size(), 2U);
+    EXPECT_NE(r.unsupported[0].find("aggregate public.total(integer)"), std::string::npos);
+    EXPECT_NE(r.unsupported[1].find("event trigger audit"), std::string::npos);
+}
+
+TEST(SchemaDiff, FunctionsGrantsCommentsAndPolicies) {
+    const std::string f1 = "CREATE OR REPLACE FUNCTION public.f(x integer)\n RETURNS integer\n LANGUAGE sql\nAS $function$select x$function$\n";
+    const std::string f2 = "CREATE OR REPLACE FUNCTION public.f(x integer)\n RETURNS bigint\n LANGUAGE sql\nAS $function$select x$function$\n";
+    json t = table({col("id", "integer")});
+    json from = {{"function public.f(integer)", {{"definition", f1}}}, {"table public.t", t}};
+    json to = from;
+    to["function public.f(integer)"]["definition"] = f2;
+    to["table public.t"]["comment"] = "it's";
+    to["table public.t"]["acl"] = {"OWNER:DELETE",  "OWNER:INSERT",   "OWNER:REFERENCES", "OWNER:SELECT",
+                                   "OWNER:TRIGGER", "OWNER:TRUNCATE", "OWNER:UPDATE",     "reader:SELECT"};
+    to["policy p on public.t"] = {{"command", "r"}, {"permissive", true}, {"roles", {"reader"}}, {"using", "(id > 0)"}};
+    sd::Result r = sd::diff(from, to, {});
+    const auto& up = r.main.up;
+    EXPECT_EQ(up[0].sql, "SET LOCAL check_function_bodies = off;");
+    // a new return type: drop and create again
+    long drop = find(up, "DROP FUNCTION public.f(integer);");
+    long create = find(up, "RETURNS bigint");
+    ASSERT_GE(drop, 0);
+    EXPECT_LT(drop, create);
+    EXPECT_GE(find(up, "COMMENT ON TABLE public.t IS 'it''s';"), 0);
+    EXPECT_GE(find(up, "GRANT SELECT ON TABLE public.t TO reader;"), 0);
+    EXPECT_GE(find(up, "CREATE POLICY p ON public.t AS PERMISSIVE FOR SELECT TO reader USING ((id > 0));"), 0);
+    EXPECT_GE(find(r.main.down, "REVOKE SELECT ON TABLE public.t FROM reader;"), 0);
+    EXPECT_GE(find(r.main.down, "COMMENT ON TABLE public.t IS NULL;"), 0);
+}
+
+TEST(SchemaDiff, RenderSeparatesStatementsByABlankLine) {
+    std::vector<sd::Statement> s = {{"SELECT 1;", "x", sd::Phase::main, false}, {"SELECT 2;", "y", sd::Phase::main, false}};
+    EXPECT_EQ(sd::render(s), "SELECT 1;\n\nSELECT 2;\n");
+    EXPECT_EQ(sd::render({}), "");
+}
