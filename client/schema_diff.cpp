@@ -18,7 +18,7 @@ using json = nlohmann::json;
 
 // SQL text built by appending in place: a chain of std::string + allocates a temporary per step.
 class Sql {
-public:
+  public:
     explicit Sql(std::string text) : text_(std::move(text)) {}
     Sql&& operator+(std::string_view more) && {
         text_.append(more);
@@ -30,7 +30,7 @@ public:
     }
     operator std::string() && { return std::move(text_); }  // NOLINT(google-explicit-constructor)
 
-private:
+  private:
     std::string text_;
 };
 
@@ -42,8 +42,8 @@ std::string replace_word(const std::string& text, const std::string& from, const
 // mirror (100 - bucket) so that what was created last is dropped first.
 enum Bucket : int {
     b_set_guc = 1,
-    b_drop_view = 8,   // (indexes of dropped materialized views: 7)
-    b_rename = 10,     // after the views over renamed objects are gone, before anything names the new names
+    b_drop_view = 8,  // (indexes of dropped materialized views: 7)
+    b_rename = 10,    // after the views over renamed objects are gone, before anything names the new names
     b_drop_trigger = 11,
     b_drop_policy = 12,
     b_drop_fk = 13,
@@ -79,8 +79,8 @@ struct Step {
     std::string subject;
     Phase phase = Phase::main;
     bool destructive = false;
-    std::string allow_rule;  // lint rule a destructive step trips (its -- pgmig:allow line)
-    std::string reason;      // why it is destructive
+    std::string allow_rule;        // lint rule a destructive step trips (its -- pgmig:allow line)
+    std::string reason;            // why it is destructive
     bool withhold_always = false;  // a probable rename's drop: withheld whatever allow_destructive says
     // removal of a type, sequence, function or extension: the name columns would use it by; the
     // removal is withheld too when a withheld drop keeps a column that uses it
@@ -89,24 +89,165 @@ struct Step {
 };
 
 const std::unordered_set<std::string>& reserved_words() {
-    static const std::unordered_set<std::string> words = {
-        "all", "analyse", "analyze", "and", "any", "array", "as", "asc", "asymmetric", "authorization", "between",
-        "bigint", "binary", "bit", "boolean", "both", "case", "cast", "char", "character", "check", "coalesce",
-        "collate", "collation", "column", "concurrently", "constraint", "create", "cross", "current_catalog",
-        "current_date", "current_role", "current_schema", "current_time", "current_timestamp", "current_user",
-        "dec", "decimal", "default", "deferrable", "desc", "distinct", "do", "else", "end", "except", "exists",
-        "extract", "false", "fetch", "float", "for", "foreign", "freeze", "from", "full", "grant", "greatest",
-        "group", "grouping", "having", "ilike", "in", "initially", "inner", "inout", "int", "integer", "intersect",
-        "interval", "into", "is", "isnull", "join", "json_array", "json_arrayagg", "json_object",
-        "json_objectagg", "lateral", "leading", "least", "left", "like", "limit", "localtime", "localtimestamp",
-        "national", "natural", "nchar", "none", "normalize", "not", "notnull", "null", "nullif", "numeric",
-        "offset", "on", "only", "or", "order", "out", "outer", "overlaps", "overlay", "placing", "position",
-        "precision", "primary", "real", "references", "returning", "right", "row", "select", "session_user",
-        "setof", "similar", "smallint", "some", "substring", "symmetric", "system_user", "table", "tablesample",
-        "then", "time", "timestamp", "to", "trailing", "treat", "trim", "true", "union", "unique", "user",
-        "using", "values", "varchar", "variadic", "verbose", "when", "where", "window", "with", "xmlattributes",
-        "xmlconcat", "xmlelement", "xmlexists", "xmlforest", "xmlnamespaces", "xmlparse", "xmlpi", "xmlroot",
-        "xmlserialize", "xmltable", "inout", "nchar", "between"};
+    static const std::unordered_set<std::string> words = {"all",
+                                                          "analyse",
+                                                          "analyze",
+                                                          "and",
+                                                          "any",
+                                                          "array",
+                                                          "as",
+                                                          "asc",
+                                                          "asymmetric",
+                                                          "authorization",
+                                                          "between",
+                                                          "bigint",
+                                                          "binary",
+                                                          "bit",
+                                                          "boolean",
+                                                          "both",
+                                                          "case",
+                                                          "cast",
+                                                          "char",
+                                                          "character",
+                                                          "check",
+                                                          "coalesce",
+                                                          "collate",
+                                                          "collation",
+                                                          "column",
+                                                          "concurrently",
+                                                          "constraint",
+                                                          "create",
+                                                          "cross",
+                                                          "current_catalog",
+                                                          "current_date",
+                                                          "current_role",
+                                                          "current_schema",
+                                                          "current_time",
+                                                          "current_timestamp",
+                                                          "current_user",
+                                                          "dec",
+                                                          "decimal",
+                                                          "default",
+                                                          "deferrable",
+                                                          "desc",
+                                                          "distinct",
+                                                          "do",
+                                                          "else",
+                                                          "end",
+                                                          "except",
+                                                          "exists",
+                                                          "extract",
+                                                          "false",
+                                                          "fetch",
+                                                          "float",
+                                                          "for",
+                                                          "foreign",
+                                                          "freeze",
+                                                          "from",
+                                                          "full",
+                                                          "grant",
+                                                          "greatest",
+                                                          "group",
+                                                          "grouping",
+                                                          "having",
+                                                          "ilike",
+                                                          "in",
+                                                          "initially",
+                                                          "inner",
+                                                          "inout",
+                                                          "int",
+                                                          "integer",
+                                                          "intersect",
+                                                          "interval",
+                                                          "into",
+                                                          "is",
+                                                          "isnull",
+                                                          "join",
+                                                          "json_array",
+                                                          "json_arrayagg",
+                                                          "json_object",
+                                                          "json_objectagg",
+                                                          "lateral",
+                                                          "leading",
+                                                          "least",
+                                                          "left",
+                                                          "like",
+                                                          "limit",
+                                                          "localtime",
+                                                          "localtimestamp",
+                                                          "national",
+                                                          "natural",
+                                                          "nchar",
+                                                          "none",
+                                                          "normalize",
+                                                          "not",
+                                                          "notnull",
+                                                          "null",
+                                                          "nullif",
+                                                          "numeric",
+                                                          "offset",
+                                                          "on",
+                                                          "only",
+                                                          "or",
+                                                          "order",
+                                                          "out",
+                                                          "outer",
+                                                          "overlaps",
+                                                          "overlay",
+                                                          "placing",
+                                                          "position",
+                                                          "precision",
+                                                          "primary",
+                                                          "real",
+                                                          "references",
+                                                          "returning",
+                                                          "right",
+                                                          "row",
+                                                          "select",
+                                                          "session_user",
+                                                          "setof",
+                                                          "similar",
+                                                          "smallint",
+                                                          "some",
+                                                          "substring",
+                                                          "symmetric",
+                                                          "system_user",
+                                                          "table",
+                                                          "tablesample",
+                                                          "then",
+                                                          "time",
+                                                          "timestamp",
+                                                          "to",
+                                                          "trailing",
+                                                          "treat",
+                                                          "trim",
+                                                          "true",
+                                                          "union",
+                                                          "unique",
+                                                          "user",
+                                                          "using",
+                                                          "values",
+                                                          "varchar",
+                                                          "variadic",
+                                                          "verbose",
+                                                          "when",
+                                                          "where",
+                                                          "window",
+                                                          "with",
+                                                          "xmlattributes",
+                                                          "xmlconcat",
+                                                          "xmlelement",
+                                                          "xmlexists",
+                                                          "xmlforest",
+                                                          "xmlnamespaces",
+                                                          "xmlparse",
+                                                          "xmlpi",
+                                                          "xmlroot",
+                                                          "xmlserialize",
+                                                          "xmltable",
+                                                          "inout",
+                                                          "nchar",
+                                                          "between"};
     return words;
 }
 
@@ -158,8 +299,8 @@ std::string rtrim_semicolon(std::string s) {
 
 // "table public.t" -> ("table", "public.t"); type names may have spaces ("materialized view").
 std::pair<std::string, std::string> split_key(const std::string& key) {
-    static const char* const multi[] = {"materialized view ", "foreign table ", "composite type ",
-                                        "table constraint ", "domain constraint "};
+    static const char* const multi[] = {"materialized view ", "foreign table ", "composite type ", "table constraint ",
+                                        "domain constraint "};
     for (const char* m : multi) {
         std::string_view p(m);
         if (key.compare(0, p.size(), p) == 0) return {std::string(p.substr(0, p.size() - 1)), key.substr(p.size())};
@@ -285,13 +426,13 @@ std::string relation_key(const Snapshot& s, const std::string& identity) {
 }
 
 class Engine {
-public:
+  public:
     Engine(const json& from, const json& to, const Options& options)
         : from_src_(&from), from_(index_snapshot(from)), to_(index_snapshot(to)), options_(options) {}
 
     Result run();
 
-private:
+  private:
     const json* from_src_;
     json from_doc_;  // `from` with the confirmed renames applied (only when there are some)
     Snapshot from_;
@@ -299,13 +440,13 @@ private:
     const Options& options_;
     std::vector<Step> steps_;
     Result result_;
-    std::set<std::string> rebuilt_views_;  // keys of views dropped and recreated
-    std::set<std::string> renamed_tables_from_;  // from-keys consumed by a confirmed rename
+    std::set<std::string> rebuilt_views_;               // keys of views dropped and recreated
+    std::set<std::string> renamed_tables_from_;         // from-keys consumed by a confirmed rename
     std::map<std::string, std::string> table_renames_;  // from identity -> to identity
-    std::set<std::string> changed_tables_;  // identities whose columns change type or go away
+    std::set<std::string> changed_tables_;              // identities whose columns change type or go away
     std::map<std::string, int> depth_memo_;
-    std::set<std::string> kept_tables_;   // dropped in `to`, but the drop is withheld
-    std::set<std::string> invalidated_;   // keys of objects dropped and recreated (views over them too)
+    std::set<std::string> kept_tables_;  // dropped in `to`, but the drop is withheld
+    std::set<std::string> invalidated_;  // keys of objects dropped and recreated (views over them too)
     // "'label'::type" of enum values this diff adds: PostgreSQL refuses to use them in the transaction
     // that added them, so statements that do go to the post phase
     std::vector<std::string> new_enum_literals_;
@@ -459,8 +600,10 @@ private:
         bool from_has = from != nullptr && field(*from, "acl").is_array();
         bool to_has = to != nullptr && field(*to, "acl").is_array();
         if (!from_has && !to_has) return;
-        std::set<std::string> a = from_has ? acl_set(*from) : (column.empty() ? default_acl(what) : std::set<std::string>{});
-        std::set<std::string> b = to_has ? acl_set(*to) : (column.empty() ? default_acl(what) : std::set<std::string>{});
+        std::set<std::string> a =
+            from_has ? acl_set(*from) : (column.empty() ? default_acl(what) : std::set<std::string>{});
+        std::set<std::string> b =
+            to_has ? acl_set(*to) : (column.empty() ? default_acl(what) : std::set<std::string>{});
         if (from == nullptr) a = column.empty() ? default_acl(what) : std::set<std::string>{};
         if (a == b) return;
         auto stmt = [&](bool grant, const std::string& entry) -> std::string {
@@ -614,8 +757,8 @@ private:
                 std::string priv = e.substr(colon + 1);
                 bool wg = priv.find(" WITH GRANT OPTION") != std::string::npos;
                 if (wg) priv = priv.substr(0, priv.find(" WITH GRANT OPTION"));
-                out.push_back(S("GRANT ") + priv + " ON " + what + " " + name + " TO " + grantee_sql(e.substr(0, colon)) +
-                              (wg ? " WITH GRANT OPTION" : "") + ";");
+                out.push_back(S("GRANT ") + priv + " ON " + what + " " + name + " TO " +
+                              grantee_sql(e.substr(0, colon)) + (wg ? " WITH GRANT OPTION" : "") + ";");
             }
     }
 
@@ -699,7 +842,8 @@ void Engine::diff_columns(const std::string& identity, const json& a, const json
             s.bucket = b_column;
             s.subject = subject_prefix + new_name;
             s.up.push_back("ALTER TABLE " + identity + " RENAME COLUMN " + qi(old_name) + " TO " + qi(new_name) + ";");
-            s.down.push_back("ALTER TABLE " + identity + " RENAME COLUMN " + qi(new_name) + " TO " + qi(old_name) + ";");
+            s.down.push_back("ALTER TABLE " + identity + " RENAME COLUMN " + qi(new_name) + " TO " + qi(old_name) +
+                             ";");
             add(std::move(s));
         }
     std::set<std::string> renamed_to;
@@ -713,7 +857,8 @@ void Engine::diff_columns(const std::string& identity, const json& a, const json
             if (bpos.count(n) != 0 || renamed.count(n) != 0 || flag(*acols[i], "inherited")) continue;
             if (i < bcols.size()) {
                 std::string m = str(*bcols[i], "name");
-                if (apos.count(m) == 0 && renamed_to.count(m) == 0 && str(*bcols[i], "type") == str(*acols[i], "type")) {
+                if (apos.count(m) == 0 && renamed_to.count(m) == 0 &&
+                    str(*bcols[i], "type") == str(*acols[i], "type")) {
                     probable_drop.insert(n);
                     result_.probable_renames.push_back({"column", S(identity) + "." + n, S(identity) + "." + m,
                                                         S("in ") + identity + ", column " + n + " is dropped and " + m +
@@ -735,7 +880,8 @@ void Engine::diff_columns(const std::string& identity, const json& a, const json
         s.up.push_back("ALTER TABLE " + identity + " DROP COLUMN " + qi(n) + ";");
         s.down.push_back("ALTER TABLE " + identity + " ADD COLUMN " + column_def(*c) + ";");
         if (!str(*c, "comment").empty())
-            s.down.push_back("COMMENT ON COLUMN " + identity + "." + qi(n) + " IS " + literal(str(*c, "comment")) + ";");
+            s.down.push_back("COMMENT ON COLUMN " + identity + "." + qi(n) + " IS " + literal(str(*c, "comment")) +
+                             ";");
         s.destructive = true;
         s.uses = {str(*c, "type"), str(*c, "default")};
         s.allow_rule = "drop-column";
@@ -761,9 +907,12 @@ void Engine::diff_columns(const std::string& identity, const json& a, const json
         bool volatile_default = !str(*c, "identity").empty() || !str(*c, "generated").empty() ||
                                 str(*c, "default").find("nextval(") != std::string::npos ||
                                 str(*c, "default").find('(') != std::string::npos;
-        if (volatile_default) sql = S("-- pgmig diff: no safe form for this step here\n-- pgmig:allow add-column-volatile-default\n") + sql;
+        if (volatile_default)
+            sql =
+                S("-- pgmig diff: no safe form for this step here\n-- pgmig:allow add-column-volatile-default\n") + sql;
         if (nn && !needs_safe_nn && str(*c, "default").empty() && str(*c, "generated").empty())
-            sql = S("-- pgmig diff: no safe form for this step here\n-- pgmig:allow add-column-not-null-no-default\n") + sql;
+            sql = S("-- pgmig diff: no safe form for this step here\n-- pgmig:allow add-column-not-null-no-default\n") +
+                  sql;
         s.up.push_back(sql);
         s.down.push_back("ALTER TABLE " + identity + " DROP COLUMN " + qi(n) + ";");
         if (uses_new_enum_value(sql)) s.phase = Phase::post;
@@ -777,7 +926,8 @@ void Engine::diff_columns(const std::string& identity, const json& a, const json
         std::vector<std::string> retyped;
         for (const json* c : bcols) {
             auto ap = apos.find(str(*c, "name"));
-            if (ap != apos.end() && str(*acols[ap->second], "type") != str(*c, "type")) retyped.push_back(str(*c, "name"));
+            if (ap != apos.end() && str(*acols[ap->second], "type") != str(*c, "type"))
+                retyped.push_back(str(*c, "name"));
         }
         for (const json* c : bcols) {
             auto ap = apos.find(str(*c, "name"));
@@ -785,9 +935,8 @@ void Engine::diff_columns(const std::string& identity, const json& a, const json
             const json& o = *acols[ap->second];
             std::string expr = str(o, "generated");
             if (expr.empty() || str(*c, "generated").empty()) continue;
-            bool reads = std::any_of(retyped.begin(), retyped.end(), [&](const std::string& r) {
-                return replace_word(expr, qi(r), "\x01") != expr;
-            });
+            bool reads = std::any_of(retyped.begin(), retyped.end(),
+                                     [&](const std::string& r) { return replace_word(expr, qi(r), "\x01") != expr; });
             if (!reads) continue;
             std::string n = str(*c, "name");
             regenerated.insert(n);
@@ -796,15 +945,18 @@ void Engine::diff_columns(const std::string& identity, const json& a, const json
             d.sub = -5;
             d.subject = subject_prefix + n;
             d.up.push_back(S("-- pgmig diff: a generated column over a retyped column is recomputed\n-- pgmig:allow "
-                             "drop-column\nALTER TABLE ") + identity + " DROP COLUMN " + qi(n) + ";");
+                             "drop-column\nALTER TABLE ") +
+                           identity + " DROP COLUMN " + qi(n) + ";");
             d.down.push_back(S("ALTER TABLE ") + identity + " ADD COLUMN " + column_def(o) + ";");
             add(std::move(d));
             Step a2;
             a2.bucket = b_column;
             a2.sub = 10;
             a2.subject = subject_prefix + n;
-            a2.up.push_back(S("-- pgmig diff: a generated column is recomputed\n-- pgmig:allow add-column-volatile-default\n"
-                              "ALTER TABLE ") + identity + " ADD COLUMN " + column_def(*c) + ";");
+            a2.up.push_back(
+                S("-- pgmig diff: a generated column is recomputed\n-- pgmig:allow add-column-volatile-default\n"
+                  "ALTER TABLE ") +
+                identity + " ADD COLUMN " + column_def(*c) + ";");
             a2.down.push_back(S("ALTER TABLE ") + identity + " DROP COLUMN " + qi(n) + ";");
             add(std::move(a2));
             if (c != bcols.back())
@@ -832,10 +984,12 @@ void Engine::diff_columns(const std::string& identity, const json& a, const json
             Step s;
             s.bucket = b_column;
             s.subject = subject;
-            s.up.push_back("-- pgmig diff: a generated column is recomputed\n-- pgmig:allow drop-column\nALTER TABLE " + identity +
-                           " DROP COLUMN " + qi(n) + ";");
-            s.up.push_back("-- pgmig diff: no safe form for this step here\n-- pgmig:allow add-column-volatile-default\nALTER TABLE " +
-                           identity + " ADD COLUMN " + column_def(*c) + ";");
+            s.up.push_back("-- pgmig diff: a generated column is recomputed\n-- pgmig:allow drop-column\nALTER TABLE " +
+                           identity + " DROP COLUMN " + qi(n) + ";");
+            s.up.push_back(
+                "-- pgmig diff: no safe form for this step here\n-- pgmig:allow add-column-volatile-default\nALTER "
+                "TABLE " +
+                identity + " ADD COLUMN " + column_def(*c) + ";");
             s.down.push_back("ALTER TABLE " + identity + " DROP COLUMN " + qi(n) + ";");
             s.down.push_back("ALTER TABLE " + identity + " ADD COLUMN " + column_def(o) + ";");
             add(std::move(s));
@@ -883,8 +1037,9 @@ void Engine::diff_columns(const std::string& identity, const json& a, const json
                 using_n = " USING " + qi(n) + "::text::" + ntype;
                 using_o = " USING " + qi(n) + "::text::" + otype;
             }
-            s.up.push_back(S("-- pgmig diff: no safe form for this step here\n-- pgmig:allow alter-column-type\nALTER TABLE ") + col +
-                           " TYPE " + ntype + coll_n + using_n + ";");
+            s.up.push_back(
+                S("-- pgmig diff: no safe form for this step here\n-- pgmig:allow alter-column-type\nALTER TABLE ") +
+                col + " TYPE " + ntype + coll_n + using_n + ";");
             if (!ndef.empty()) s.up.push_back(S("ALTER TABLE ") + col + " SET DEFAULT " + ndef + ";");
             if (!ndef.empty()) s.down.push_back("ALTER TABLE " + col + " DROP DEFAULT;");
             s.down.push_back(S("ALTER TABLE ") + col + " TYPE " + otype + coll_o + using_o + ";");
@@ -1007,7 +1162,8 @@ void Engine::diff_tables() {
             for (auto it = range.first; it != range.second; ++it) {
                 probable.insert(d);
                 result_.probable_renames.push_back(
-                    {"table", d, it->second, "table " + d + " is dropped and " + it->second + " added with the same columns"});
+                    {"table", d, it->second,
+                     "table " + d + " is dropped and " + it->second + " added with the same columns"});
                 break;
             }
         }
@@ -1024,7 +1180,8 @@ void Engine::diff_tables() {
         std::string tschema = dot == std::string::npos ? "" : t.substr(0, dot);
         std::string fschema = fdot == std::string::npos ? "" : f.substr(0, fdot);
         s.up.push_back(S("ALTER TABLE ") + f + " RENAME TO " + new_name + ";");
-        if (tschema != fschema) s.up.push_back(S("ALTER TABLE ") + fschema + "." + new_name + " SET SCHEMA " + tschema + ";");
+        if (tschema != fschema)
+            s.up.push_back(S("ALTER TABLE ") + fschema + "." + new_name + " SET SCHEMA " + tschema + ";");
         if (tschema != fschema) s.down.push_back(S("ALTER TABLE ") + t + " SET SCHEMA " + fschema + ";");
         s.down.push_back(S("ALTER TABLE ") + fschema + "." + new_name + " RENAME TO " + old_name + ";");
         add(std::move(s));
@@ -1131,7 +1288,6 @@ void Engine::diff_tables() {
     }
 }
 
-
 std::string constraint_index_key(const std::string& table_identity, const std::string& name) {
     auto dot = table_identity.rfind('.');
     std::string schema = dot == std::string::npos ? "" : table_identity.substr(0, dot + 1);
@@ -1205,9 +1361,14 @@ void Engine::diff_constraints() {
             if (!existing || !options_.safe_forms) {
                 s.up.push_back(add_sql + def + ";");
                 if (existing && not_valid_form)
-                    s.up.back() = "-- pgmig diff: no safe form for this step here\n-- pgmig:allow add-constraint-not-valid-missing\n" + s.up.back();
+                    s.up.back() =
+                        "-- pgmig diff: no safe form for this step here\n-- pgmig:allow "
+                        "add-constraint-not-valid-missing\n" +
+                        s.up.back();
                 if (existing && unique_form)
-                    s.up.back() = "-- pgmig diff: no safe form for this step here\n-- pgmig:allow add-unique-without-index\n" + s.up.back();
+                    s.up.back() =
+                        "-- pgmig diff: no safe form for this step here\n-- pgmig:allow add-unique-without-index\n" +
+                        s.up.back();
                 add(std::move(s));
             } else if (not_valid_form && !partitioned) {
                 s.up.push_back(add_sql + def + " NOT VALID;");
@@ -1236,7 +1397,8 @@ void Engine::diff_constraints() {
                                     : unique_form  ? "add-unique-without-index"
                                                    : "";
                 if (!allow.empty())
-                    s.up.back() = "-- pgmig diff: no safe form for this step here\n-- pgmig:allow " + allow + "\n" + s.up.back();
+                    s.up.back() =
+                        "-- pgmig diff: no safe form for this step here\n-- pgmig:allow " + allow + "\n" + s.up.back();
                 add(std::move(s));
             }
         }
@@ -1319,13 +1481,17 @@ void Engine::diff_indexes() {
                 s.bucket = b_index;
                 s.up.push_back(create_sql(def, false));
                 if (!table_new)
-                    s.up.back() = "-- pgmig diff: no safe form for this step here\n-- pgmig:allow create-index-not-concurrently\n" + s.up.back();
+                    s.up.back() =
+                        "-- pgmig diff: no safe form for this step here\n-- pgmig:allow "
+                        "create-index-not-concurrently\n" +
+                        s.up.back();
                 s.down.push_back("DROP INDEX " + ident + ";");
             } else if (str(*b, "kind") == "I") {
                 s.bucket = b_index;
-                s.up.push_back("-- pgmig diff: partitioned tables cannot build indexes concurrently\n"
-                               "-- pgmig:allow create-index-not-concurrently\n" +
-                               create_sql(def, false));
+                s.up.push_back(
+                    "-- pgmig diff: partitioned tables cannot build indexes concurrently\n"
+                    "-- pgmig:allow create-index-not-concurrently\n" +
+                    create_sql(def, false));
                 s.down.push_back("DROP INDEX " + ident + ";");
             } else {
                 s.bucket = b_index;
@@ -1395,7 +1561,7 @@ void Engine::diff_views() {
 
     std::map<std::string, int> rank_memo;
     std::function<int(const Snapshot&, const std::string&, int)> rank = [&](const Snapshot& s, const std::string& k,
-                                                                           int guard) -> int {
+                                                                            int guard) -> int {
         auto m = rank_memo.find(k);
         if (m != rank_memo.end()) return m->second;
         int r = 0;
@@ -1434,7 +1600,8 @@ void Engine::diff_views() {
         const std::string& type = key_parts.first;
         const std::string& ident = key_parts.second;
         std::string what = type == "view" ? "VIEW" : "MATERIALIZED VIEW";
-        if (!str(d, "comment").empty()) out.push_back("COMMENT ON " + what + " " + ident + " IS " + literal(str(d, "comment")) + ";");
+        if (!str(d, "comment").empty())
+            out.push_back("COMMENT ON " + what + " " + ident + " IS " + literal(str(d, "comment")) + ";");
         const json& cols = field(d, "columns");
         if (cols.is_array())
             for (const auto& c : cols)
@@ -1498,7 +1665,8 @@ bool is_identity_sequence(const Snapshot& s, const json& seq) {
 std::string sequence_options(const json& q) {
     auto num = [&](const char* k) { return field(q, k).is_number() ? field(q, k).dump() : std::string("1"); };
     return " AS " + str(q, "type") + " INCREMENT BY " + num("increment") + " MINVALUE " + num("min") + " MAXVALUE " +
-           num("max") + " START WITH " + num("start") + " CACHE " + num("cache") + (flag(q, "cycle") ? " CYCLE" : " NO CYCLE");
+           num("max") + " START WITH " + num("start") + " CACHE " + num("cache") +
+           (flag(q, "cycle") ? " CYCLE" : " NO CYCLE");
 }
 
 std::string owned_by_sql(const std::string& ident, const std::string& owned) {
@@ -1525,9 +1693,11 @@ void Engine::diff_sequences() {
                 const json& q = field(d, "sequence");
                 std::string t = str(q, "type");
                 std::string max = t == "smallint" ? "32767" : t == "integer" ? "2147483647" : "9223372036854775807";
-                auto is = [&](const char* k, const std::string& v) { return field(q, k).is_number() && field(q, k).dump() == v; };
-                return !(is("start", "1") && is("increment", "1") && is("min", "1") && is("max", max) && is("cache", "1") &&
-                         !flag(q, "cycle"));
+                auto is = [&](const char* k, const std::string& v) {
+                    return field(q, k).is_number() && field(q, k).dump() == v;
+                };
+                return !(is("start", "1") && is("increment", "1") && is("min", "1") && is("max", max) &&
+                         is("cache", "1") && !flag(q, "cycle"));
             };
             if (a_identity && b_identity) {
                 json qa = field(*a, "sequence");
@@ -1558,7 +1728,8 @@ void Engine::diff_sequences() {
                 Step s;
                 s.bucket = 100 - (b_owned_by + 1);
                 s.subject = key;
-                if (non_default(*a)) s.down.push_back("ALTER SEQUENCE " + ident + sequence_options(field(*a, "sequence")) + ";");
+                if (non_default(*a))
+                    s.down.push_back("ALTER SEQUENCE " + ident + sequence_options(field(*a, "sequence")) + ";");
                 if (!str(*a, "comment").empty())
                     s.down.push_back("COMMENT ON SEQUENCE " + ident + " IS " + literal(str(*a, "comment")) + ";");
                 append_acl_restore(s.down, "SEQUENCE", ident, *a);
@@ -1675,7 +1846,10 @@ void Engine::diff_functions() {
         if (type == "aggregate" || (b != nullptr && !field(*b, "aggregate").is_null()) ||
             (a != nullptr && !field(*a, "aggregate").is_null())) {
             result_.unsupported.push_back(key + ": pgmig diff does not write aggregates (" +
-                                          (a == nullptr ? "added" : b == nullptr ? "removed" : "changed") + ")");
+                                          (a == nullptr   ? "added"
+                                           : b == nullptr ? "removed"
+                                                          : "changed") +
+                                          ")");
             continue;
         }
         std::string what = type == "procedure" ? "PROCEDURE" : "FUNCTION";
@@ -1741,7 +1915,8 @@ void Engine::diff_functions() {
                 d.up.push_back(drop);
                 d.down.push_back(rtrim_semicolon(da) + ";");
                 if (!str(*a, "comment").empty())
-                    d.down.push_back(S("COMMENT ON ") + what + " " + ident + " IS " + literal(str(*a, "comment")) + ";");
+                    d.down.push_back(S("COMMENT ON ") + what + " " + ident + " IS " + literal(str(*a, "comment")) +
+                                     ";");
                 append_acl_restore(d.down, what, ident, *a);
                 add(std::move(d));
                 Step c;
@@ -1792,8 +1967,8 @@ void Engine::diff_types() {
         Users users;
         for (const auto& [key, d] : snap.objects) {
             const auto key_parts = split_key(key);
-        const std::string& type = key_parts.first;
-        const std::string& ident = key_parts.second;
+            const std::string& type = key_parts.first;
+            const std::string& ident = key_parts.second;
             if (type != "table") continue;
             for (const auto& c : field(*d, "columns"))
                 if (!flag(c, "inherited")) {
@@ -1820,9 +1995,9 @@ void Engine::diff_types() {
             std::string col = "ALTER TABLE " + table + " ALTER COLUMN " + qi(str(*c, "name"));
             bool array = str(*c, "type").back() == ']';
             if (!str(*c, "default").empty()) out.push_back(col + " DROP DEFAULT;");
-            out.push_back(S("-- pgmig diff: the enum is recreated\n-- pgmig:allow alter-column-type\n") + col + " TYPE " + ident +
-                          (array ? "[]" : "") + " USING " + qi(str(*c, "name")) + (array ? "::text[]::" : "::text::") +
-                          ident + (array ? "[]" : "") + ";");
+            out.push_back(S("-- pgmig diff: the enum is recreated\n-- pgmig:allow alter-column-type\n") + col +
+                          " TYPE " + ident + (array ? "[]" : "") + " USING " + qi(str(*c, "name")) +
+                          (array ? "::text[]::" : "::text::") + ident + (array ? "[]" : "") + ";");
             // a default naming a value the type loses is not restored (the column's own diff sets the new one)
             std::string def = str(*c, "default");
             bool gone = std::any_of(old_labels.begin(), old_labels.end(), [&](const std::string& l) {
@@ -1920,7 +2095,8 @@ void Engine::diff_types() {
                     if (old.count(lb[j]) != 0) continue;
                     new_enum_literals_.push_back(literal(lb[j]) + "::" + ident);
                     if (j > 0)
-                        s.up.push_back("ALTER TYPE " + ident + " ADD VALUE " + literal(lb[j]) + " AFTER " + literal(lb[j - 1]) + ";");
+                        s.up.push_back("ALTER TYPE " + ident + " ADD VALUE " + literal(lb[j]) + " AFTER " +
+                                       literal(lb[j - 1]) + ";");
                     else
                         s.up.push_back("ALTER TYPE " + ident + " ADD VALUE " + literal(lb[j]) +
                                        (lb.size() > 1 ? " BEFORE " + literal(lb[1]) : std::string()) + ";");
@@ -1955,8 +2131,10 @@ void Engine::diff_types() {
             s.subject = key;
             std::string dn = "ALTER DOMAIN " + ident;
             if (str(*a, "default") != str(*b, "default")) {
-                s.up.push_back(dn + (str(*b, "default").empty() ? " DROP DEFAULT;" : " SET DEFAULT " + str(*b, "default") + ";"));
-                s.down.push_back(dn + (str(*a, "default").empty() ? " DROP DEFAULT;" : " SET DEFAULT " + str(*a, "default") + ";"));
+                s.up.push_back(
+                    dn + (str(*b, "default").empty() ? " DROP DEFAULT;" : " SET DEFAULT " + str(*b, "default") + ";"));
+                s.down.push_back(
+                    dn + (str(*a, "default").empty() ? " DROP DEFAULT;" : " SET DEFAULT " + str(*a, "default") + ";"));
             }
             if (flag(*a, "not_null") != flag(*b, "not_null")) {
                 s.up.push_back(dn + (flag(*b, "not_null") ? " SET NOT NULL;" : " DROP NOT NULL;"));
@@ -1993,10 +2171,12 @@ void Engine::diff_types() {
                 std::string n = str(c, "name");
                 if (cb.count(n) == 0) {
                     s.up.push_back("ALTER TYPE " + ident + " DROP ATTRIBUTE " + qi(n) + ";");
-                    s.down.insert(s.down.begin(), "ALTER TYPE " + ident + " ADD ATTRIBUTE " + qi(n) + " " + ca[n] + ";");
+                    s.down.insert(s.down.begin(),
+                                  "ALTER TYPE " + ident + " ADD ATTRIBUTE " + qi(n) + " " + ca[n] + ";");
                 } else if (cb[n] != ca[n]) {
                     s.up.push_back("ALTER TYPE " + ident + " ALTER ATTRIBUTE " + qi(n) + " TYPE " + cb[n] + ";");
-                    s.down.insert(s.down.begin(), "ALTER TYPE " + ident + " ALTER ATTRIBUTE " + qi(n) + " TYPE " + ca[n] + ";");
+                    s.down.insert(s.down.begin(),
+                                  "ALTER TYPE " + ident + " ALTER ATTRIBUTE " + qi(n) + " TYPE " + ca[n] + ";");
                 }
             }
             for (const auto& c : field(*b, "columns")) {
@@ -2019,8 +2199,8 @@ void Engine::diff_types() {
 std::string policy_sql(const std::string& name, const std::string& table, const json& d) {
     static const std::map<std::string, std::string> cmds = {
         {"r", "SELECT"}, {"a", "INSERT"}, {"w", "UPDATE"}, {"d", "DELETE"}, {"*", "ALL"}};
-    std::string sql = "CREATE POLICY " + name + " ON " + table + " AS " +
-                      (flag(d, "permissive") ? "PERMISSIVE" : "RESTRICTIVE");
+    std::string sql =
+        "CREATE POLICY " + name + " ON " + table + " AS " + (flag(d, "permissive") ? "PERMISSIVE" : "RESTRICTIVE");
     auto c = cmds.find(str(d, "command"));
     sql += " FOR " + (c == cmds.end() ? std::string("ALL") : c->second);
     const json& roles = field(d, "roles");
@@ -2158,10 +2338,9 @@ void Engine::diff_schemas_extensions() {
 }
 
 void Engine::report_unsupported() {
-    static const std::set<std::string> known = {"table",    "foreign table", "view",      "materialized view",
-                                                "index",    "sequence",      "function",  "procedure",
-                                                "aggregate", "trigger",      "type",      "composite type",
-                                                "policy",   "schema",        "extension"};
+    static const std::set<std::string> known = {
+        "table",     "foreign table", "view", "materialized view", "index",  "sequence", "function", "procedure",
+        "aggregate", "trigger",       "type", "composite type",    "policy", "schema",   "extension"};
     std::set<std::string> keys;
     for (const auto& [key, d] : from_.objects) keys.insert(key);
     for (const auto& [key, d] : to_.objects) keys.insert(key);
@@ -2222,8 +2401,10 @@ void Engine::finish() {
             std::string sql = s->up[i];
             if (i == 0 && s->destructive && !s->allow_rule.empty())
                 sql = S("-- pgmig diff: ") + s->reason + "\n-- pgmig:allow " + s->allow_rule + "\n" + sql;
-            if (s->phase == Phase::main && sql.find("CREATE OR REPLACE FUNCTION") != std::string::npos) functions = true;
-            if (s->phase == Phase::main && sql.find("CREATE OR REPLACE PROCEDURE") != std::string::npos) functions = true;
+            if (s->phase == Phase::main && sql.find("CREATE OR REPLACE FUNCTION") != std::string::npos)
+                functions = true;
+            if (s->phase == Phase::main && sql.find("CREATE OR REPLACE PROCEDURE") != std::string::npos)
+                functions = true;
             m.up.push_back({sql, s->subject, s->phase, s->destructive});
         }
     }
@@ -2260,7 +2441,6 @@ Result Engine::run() {
     return std::move(result_);
 }
 
-
 // Replace the identifier `from` by `to` where it stands as a whole word (not inside another name).
 std::string replace_word(const std::string& text, const std::string& from, const std::string& to) {
     if (from.empty()) return text;
@@ -2296,8 +2476,8 @@ void Engine::apply_renames() {
         if (r.kind != "table") continue;
         std::string f = qualify(r.from);
         std::string t = qualify(r.to);
-        if (from_.get("table " + f) != nullptr && to_.get("table " + t) != nullptr && to_.get("table " + f) == nullptr &&
-            from_.get("table " + t) == nullptr)
+        if (from_.get("table " + f) != nullptr && to_.get("table " + t) != nullptr &&
+            to_.get("table " + f) == nullptr && from_.get("table " + t) == nullptr)
             tables.emplace_back(f, t);
     }
     struct ColumnRename {
@@ -2355,8 +2535,8 @@ void Engine::apply_renames() {
         };
         for (const auto& key : keys) {
             const auto key_parts = split_key(key);
-        const std::string& type = key_parts.first;
-        const std::string& ident = key_parts.second;
+            const std::string& type = key_parts.first;
+            const std::string& ident = key_parts.second;
             if ((type == "trigger" || type == "policy") && ident.size() > suffix.size() &&
                 ident.compare(ident.size() - suffix.size(), suffix.size(), suffix) == 0) {
                 json& d = from_doc_[key];
@@ -2404,7 +2584,8 @@ void Engine::apply_renames() {
                     json& cols = from_doc_["table " + t]["columns"];
                     for (auto& c : cols)
                         if (c.contains("default"))
-                            c["default"] = replace_word(c["default"].get<std::string>(), ident, S(tschema) + "." + nname);
+                            c["default"] =
+                                replace_word(c["default"].get<std::string>(), ident, S(tschema) + "." + nname);
                     rename_key(key, nkey);
                 }
                 continue;
@@ -2426,7 +2607,8 @@ void Engine::apply_renames() {
             for (const auto& cn : names) {
                 std::string nn = derived(cn);
                 const json& tcons = field(*to_tbl, "constraints");
-                if (nn.empty() || !tcons.is_object() || !tcons.contains(nn) || tbl["constraints"].contains(nn)) continue;
+                if (nn.empty() || !tcons.is_object() || !tcons.contains(nn) || tbl["constraints"].contains(nn))
+                    continue;
                 if (to_.get(S("index ") + tschema + "." + nn) != nullptr) continue;  // index-backed: renamed above
                 step(S("constraint ") + nn + " on " + t,
                      "ALTER TABLE " + t + " RENAME CONSTRAINT " + qi(cn) + " TO " + qi(nn) + ";",
@@ -2457,13 +2639,15 @@ void Engine::apply_renames() {
         for (auto& col : tbl["columns"])
             if (str(col, "name") == c.from) col["name"] = c.to;
         if (tbl.contains("constraints") && tbl["constraints"].is_object())
-            for (auto& [cn, cdef] : tbl["constraints"].items()) cdef = replace_word(cdef.get<std::string>(), qi(c.from), qi(c.to));
+            for (auto& [cn, cdef] : tbl["constraints"].items())
+                cdef = replace_word(cdef.get<std::string>(), qi(c.from), qi(c.to));
         for (auto& [key, d] : from_doc_.items()) {
             if (key.rfind("index ", 0) == 0 && index_table(str(d, "definition")) == c.table) {
                 std::string def = str(d, "definition");
                 auto using_pos = def.find(" USING ");
                 if (using_pos != std::string::npos)
-                    d["definition"] = def.substr(0, using_pos) + replace_word(def.substr(using_pos), qi(c.from), qi(c.to));
+                    d["definition"] =
+                        def.substr(0, using_pos) + replace_word(def.substr(using_pos), qi(c.from), qi(c.to));
             }
             if (key.rfind("sequence ", 0) == 0 && str(field(d, "sequence"), "owned_by") == c.table + "." + c.from)
                 d["sequence"]["owned_by"] = c.table + "." + c.to;

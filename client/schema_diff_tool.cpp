@@ -73,12 +73,16 @@ int run(int argc, char** argv) {
     nlohmann::json to;
     if (!read_json(files[0], from) || !read_json(files[1], to)) return 1;
     Result r = diff(from, to, options);
-    std::cout << "-- ==== main up ====\n" << render(r.main.up) << "-- ==== main down ====\n" << render(r.main.down)
-              << "-- ==== post up ====\n" << render(r.post.up) << "-- ==== post down ====\n" << render(r.post.down);
+    std::cout << "-- ==== main up ====\n"
+              << render(r.main.up) << "-- ==== main down ====\n"
+              << render(r.main.down) << "-- ==== post up ====\n"
+              << render(r.post.up) << "-- ==== post down ====\n"
+              << render(r.post.down);
     std::cout << "-- ==== withheld ====\n";
     for (const auto& w : r.withheld) std::cout << "-- " << w.subject << ": " << w.reason << "\n" << w.sql << "\n";
     std::cout << "-- ==== probable renames ====\n";
-    for (const auto& p : r.probable_renames) std::cout << "-- " << p.kind << " " << p.from << " -> " << p.to << ": " << p.reason << "\n";
+    for (const auto& p : r.probable_renames)
+        std::cout << "-- " << p.kind << " " << p.from << " -> " << p.to << ": " << p.reason << "\n";
     std::cout << "-- ==== unsupported ====\n";
     for (const auto& u : r.unsupported) std::cout << "-- " << u << "\n";
     if (!out_dir.empty()) {

@@ -59,7 +59,8 @@ TEST(SchemaDiff, NewTablesInDependencyOrderWithForeignKeysLast) {
         {"table app.orders", table({col("id", "integer", true), col("customer", "integer"), col("m", "app.mood")},
                                    {{"orders_pkey", "PRIMARY KEY (id)"},
                                     {"orders_customer_fkey", "FOREIGN KEY (customer) REFERENCES app.customers(id)"}})},
-        {"index app.orders_pkey", index("CREATE UNIQUE INDEX orders_pkey ON app.orders USING btree (id)", "orders_pkey")},
+        {"index app.orders_pkey",
+         index("CREATE UNIQUE INDEX orders_pkey ON app.orders USING btree (id)", "orders_pkey")},
         {"table app.customers", table({col("id", "integer", true)}, {{"customers_pkey", "PRIMARY KEY (id)"}})},
         {"index app.customers_pkey",
          index("CREATE UNIQUE INDEX customers_pkey ON app.customers USING btree (id)", "customers_pkey")},
@@ -225,9 +226,10 @@ TEST(SchemaDiff, SafeFormsOnExistingTables) {
 }
 
 TEST(SchemaDiff, EnumValuesAddedInOrderAndRemovalWithheld) {
-    json from = {{"type public.mood", {{"kind", "e"}, {"labels", {"ok", "bad"}}}},
-                 {"table public.t", table({{{"name", "m"}, {"type", "public.mood"}, {"not_null", false},
-                                            {"default", "'ok'::public.mood"}}})}};
+    json from = {
+        {"type public.mood", {{"kind", "e"}, {"labels", {"ok", "bad"}}}},
+        {"table public.t",
+         table({{{"name", "m"}, {"type", "public.mood"}, {"not_null", false}, {"default", "'ok'::public.mood"}}})}};
     json to = from;
     to["type public.mood"]["labels"] = {"great", "ok", "meh", "bad"};
     sd::Result r = sd::diff(from, to, {});
@@ -296,8 +298,12 @@ TEST(SchemaDiff, UnsupportedObjectsAreNamedNeverDropped) {
 }
 
 TEST(SchemaDiff, FunctionsGrantsCommentsAndPolicies) {
-    const std::string f1 = "CREATE OR REPLACE FUNCTION public.f(x integer)\n RETURNS integer\n LANGUAGE sql\nAS $function$select x$function$\n";
-    const std::string f2 = "CREATE OR REPLACE FUNCTION public.f(x integer)\n RETURNS bigint\n LANGUAGE sql\nAS $function$select x$function$\n";
+    const std::string f1 =
+        "CREATE OR REPLACE FUNCTION public.f(x integer)\n RETURNS integer\n LANGUAGE sql\nAS $function$select "
+        "x$function$\n";
+    const std::string f2 =
+        "CREATE OR REPLACE FUNCTION public.f(x integer)\n RETURNS bigint\n LANGUAGE sql\nAS $function$select "
+        "x$function$\n";
     json t = table({col("id", "integer")});
     json from = {{"function public.f(integer)", {{"definition", f1}}}, {"table public.t", t}};
     json to = from;
@@ -322,7 +328,8 @@ TEST(SchemaDiff, FunctionsGrantsCommentsAndPolicies) {
 }
 
 TEST(SchemaDiff, RenderSeparatesStatementsByABlankLine) {
-    std::vector<sd::Statement> s = {{"SELECT 1;", "x", sd::Phase::main, false}, {"SELECT 2;", "y", sd::Phase::main, false}};
+    std::vector<sd::Statement> s = {{"SELECT 1;", "x", sd::Phase::main, false},
+                                    {"SELECT 2;", "y", sd::Phase::main, false}};
     EXPECT_EQ(sd::render(s), "SELECT 1;\n\nSELECT 2;\n");
     EXPECT_EQ(sd::render({}), "");
 }
