@@ -10,11 +10,13 @@
 #include <fmt/core.h>
 
 #include <algorithm>
+#include <array>
 #include <csignal>
 #include <cstdio>
 #include <fstream>
 #include <random>
 #include <sstream>
+#include <utility>
 
 namespace pgmig::client {
 
@@ -136,8 +138,11 @@ std::string default_shadow_name() {
     return fmt::format("pgmig_shadow_{}_{:08x}", static_cast<long>(getpid()), random());
 }
 
-nlohmann::json fetch_snapshot(const Connection& conn, const std::string& what) {
-    Result res = conn.exec("SELECT migrate_snapshot()::text");
+namespace {
+
+const char* const kSnapshotQuery = "SELECT migrate_snapshot()::text";
+
+nlohmann::json parse_snapshot(const Connection& conn, const Result& res, const std::string& what) {
     if (!res.ok()) {
         const ServerError e = res.error();
         throw Error(ErrorKind::migration_failed, fmt::format("cannot take the snapshot of {}: {}", what, e.message),
@@ -149,6 +154,40 @@ nlohmann::json fetch_snapshot(const Connection& conn, const std::string& what) {
                     fmt::format("in {}", conn.target()), "please report this as a bug");
     }
     return snapshot;
+}
+
+}  // namespace
+
+nlohmann::json fetch_snapshot(const Connection& conn, const std::string& what) {
+    return parse_snapshot(conn, conn.exec(kSnapshotQuery), what);
+}
+
+PendingSnapshot::PendingSnapshot(const Connection& conn, std::string what) : conn_(conn), what_(std::move(what)) {
+    // If it cannot be sent, take() runs the query the ordinary way and reports what went wrong.
+    sent_ = PQsendQuery(conn_.raw(), kSnapshotQuery) == 1;
+}
+
+PendingSnapshot::~PendingSnapshot() {
+    if (!sent_) return;
+    if (PGcancel* cancel = PQgetCancel(conn_.raw())) {
+        std::array<char, 256> errbuf{};
+        PQcancel(cancel, errbuf.data(), static_cast<int>(errbuf.size()));
+        PQfreeCancel(cancel);
+    }
+    while (PGresult* res = PQgetResult(conn_.raw())) PQclear(res);
+}
+
+nlohmann::json PendingSnapshot::take() {
+    if (!sent_) return fetch_snapshot(conn_, what_);
+    sent_ = false;
+    Result res(PQgetResult(conn_.raw()));
+    while (PGresult* extra = PQgetResult(conn_.raw())) PQclear(extra);  // the end of the command
+    if (res.raw() == nullptr) {
+        throw Error(ErrorKind::connect, fmt::format("lost the connection while taking the snapshot of {}: {}", what_,
+                                                    PQerrorMessage(conn_.raw())),
+                    fmt::format("in {}", conn_.target()), "check the server and run the command again");
+    }
+    return parse_snapshot(conn_, res, what_);
 }
 
 namespace {

@@ -90,4 +90,21 @@ class ShadowDatabase {
 // migrate_snapshot() of a connected database that has the pgmig extension, parsed.
 nlohmann::json fetch_snapshot(const Connection& conn, const std::string& what);
 
+// A migrate_snapshot() sent but not read yet, so that the target's server builds its snapshot while the
+// desired schema's is made (a shadow loaded, or another server's snapshot taken). The connection must not
+// be used until take(); a snapshot never taken is cancelled and drained by the destructor.
+class PendingSnapshot {
+  public:
+    PendingSnapshot(const Connection& conn, std::string what);
+    ~PendingSnapshot();
+    PendingSnapshot(const PendingSnapshot&) = delete;
+    PendingSnapshot& operator=(const PendingSnapshot&) = delete;
+    nlohmann::json take();  // waits for the result; throws as fetch_snapshot() does
+
+  private:
+    const Connection& conn_;
+    std::string what_;
+    bool sent_ = false;
+};
+
 }  // namespace pgmig::client

@@ -275,8 +275,10 @@ std::string command_line(const std::string& command, const std::string& name) {
 Written generate(const Connection& target, const DiffOptions& diff, const std::string& dir,
                  const std::vector<MigrationFile>& files, const std::string& name, const std::string& command,
                  sd::Result& out) {
-    const json from = fetch_snapshot(target, "the target");
+    // the target's server builds its snapshot while the desired one is made
+    PendingSnapshot pending(target, "the target");
     const Desired desired = desired_snapshot(target, diff);
+    const json from = pending.take();
     out = compute(from, desired.snapshot, diff.allow_destructive, {diff.renames, diff.no_rename}, true);
     InterruptGuard::check("before writing the migration (nothing was written)");
     check_renames(out, diff.allow_destructive);
@@ -304,8 +306,9 @@ void print_written(const Written& written, const sd::Result& result, bool as_jso
 int run_diff(const GlobalOptions& global, const DiffOptions& options) {
     const InterruptGuard guard;
     Connection target = open_target(global, options.env);
-    const json from = fetch_snapshot(target, "the target");
+    PendingSnapshot pending(target, "the target");  // built by the target's server meanwhile
     const Desired desired = desired_snapshot(target, options);
+    const json from = pending.take();
     const sd::Result result =
         compute(from, desired.snapshot, options.allow_destructive, {options.renames, options.no_rename}, true);
     InterruptGuard::check("comparing the schemas");
