@@ -4,6 +4,7 @@
 
 #include <algorithm>
 #include <functional>
+#include <initializer_list>
 #include <map>
 #include <set>
 #include <string_view>
@@ -415,6 +416,20 @@ Snapshot index_snapshot(const json& doc) {
     if (doc.is_object())
         for (auto it = doc.begin(); it != doc.end(); ++it) s.objects.emplace(it.key(), &it.value());
     return s;
+}
+
+// The keys of both snapshots that start with one of `prefixes` ("index ", ...), sorted: a range of each map.
+std::set<std::string> keys_of_kinds(const Snapshot& a, const Snapshot& b, std::initializer_list<std::string_view> prefixes) {
+    std::set<std::string> keys;
+    for (const Snapshot* s : {&a, &b}) {
+        for (const std::string_view prefix : prefixes) {
+            for (auto it = s->objects.lower_bound(std::string(prefix));
+                 it != s->objects.end() && std::string_view(it->first).substr(0, prefix.size()) == prefix; ++it) {
+                keys.insert(it->first);
+            }
+        }
+    }
+    return keys;
 }
 
 std::string relation_key(const Snapshot& s, const std::string& identity) {
@@ -1410,11 +1425,7 @@ void Engine::diff_constraints() {
 }
 
 void Engine::diff_indexes() {
-    std::set<std::string> keys;
-    for (const auto& [key, d] : from_.objects)
-        if (key.rfind("index ", 0) == 0) keys.insert(key);
-    for (const auto& [key, d] : to_.objects)
-        if (key.rfind("index ", 0) == 0) keys.insert(key);
+    const std::set<std::string> keys = keys_of_kinds(from_, to_, {"index "});
     auto skip = [](const json* d) {
         return d == nullptr || !str(*d, "constraint").empty() || field(*d, "partition_of").is_array();
     };
@@ -1676,11 +1687,7 @@ std::string owned_by_sql(const std::string& ident, const std::string& owned) {
 }
 
 void Engine::diff_sequences() {
-    std::set<std::string> keys;
-    for (const auto& [key, d] : from_.objects)
-        if (key.rfind("sequence ", 0) == 0) keys.insert(key);
-    for (const auto& [key, d] : to_.objects)
-        if (key.rfind("sequence ", 0) == 0) keys.insert(key);
+    const std::set<std::string> keys = keys_of_kinds(from_, to_, {"sequence "});
     for (const auto& key : keys) {
         const json* a = from_.get(key);
         const json* b = to_.get(key);
@@ -1817,16 +1824,12 @@ std::string returns_line(const std::string& def) {
 
 void Engine::diff_functions() {
     std::set<std::string> keys;
-    auto is_fn = [](const std::string& k) { return k.rfind("function ", 0) == 0 || k.rfind("procedure ", 0) == 0; };
     auto is_internal = [](const json& d) {
         std::string def = str(d, "definition");
         return def.find("\n LANGUAGE internal") != std::string::npos &&
                (def.find("range_constructor") != std::string::npos);
     };
-    for (const auto& [key, d] : from_.objects)
-        if (is_fn(key) || key.rfind("aggregate ", 0) == 0) keys.insert(key);
-    for (const auto& [key, d] : to_.objects)
-        if (is_fn(key) || key.rfind("aggregate ", 0) == 0) keys.insert(key);
+    keys = keys_of_kinds(from_, to_, {"function ", "procedure ", "aggregate "});
     std::set<std::string> added_names;  // "function public.f" of functions only `to` has
     for (const auto& key : keys)
         if (from_.get(key) == nullptr) added_names.insert(key.substr(0, key.find('(')));
@@ -1955,12 +1958,7 @@ std::string enum_sql(const std::string& ident, const std::vector<std::string>& l
 }
 
 void Engine::diff_types() {
-    std::set<std::string> keys;
-    auto is_type = [](const std::string& k) { return k.rfind("type ", 0) == 0 || k.rfind("composite type ", 0) == 0; };
-    for (const auto& [key, d] : from_.objects)
-        if (is_type(key)) keys.insert(key);
-    for (const auto& [key, d] : to_.objects)
-        if (is_type(key)) keys.insert(key);
+    const std::set<std::string> keys = keys_of_kinds(from_, to_, {"type ", "composite type "});
     // columns of `from` by type, for recreating an enum
     using Users = std::map<std::string, std::vector<std::pair<std::string, const json*>>>;
     auto users_of = [](const Snapshot& snap) {
@@ -2214,12 +2212,7 @@ std::string policy_sql(const std::string& name, const std::string& table, const 
 }
 
 void Engine::diff_triggers_policies() {
-    std::set<std::string> keys;
-    auto relevant = [](const std::string& k) { return k.rfind("trigger ", 0) == 0 || k.rfind("policy ", 0) == 0; };
-    for (const auto& [key, d] : from_.objects)
-        if (relevant(key)) keys.insert(key);
-    for (const auto& [key, d] : to_.objects)
-        if (relevant(key)) keys.insert(key);
+    const std::set<std::string> keys = keys_of_kinds(from_, to_, {"trigger ", "policy "});
     static const std::map<std::string, std::string> enable = {
         {"D", "DISABLE TRIGGER"}, {"R", "ENABLE REPLICA TRIGGER"}, {"A", "ENABLE ALWAYS TRIGGER"}};
     for (const auto& key : keys) {
@@ -2273,12 +2266,7 @@ void Engine::diff_triggers_policies() {
 }
 
 void Engine::diff_schemas_extensions() {
-    std::set<std::string> keys;
-    auto relevant = [](const std::string& k) { return k.rfind("schema ", 0) == 0 || k.rfind("extension ", 0) == 0; };
-    for (const auto& [key, d] : from_.objects)
-        if (relevant(key)) keys.insert(key);
-    for (const auto& [key, d] : to_.objects)
-        if (relevant(key)) keys.insert(key);
+    const std::set<std::string> keys = keys_of_kinds(from_, to_, {"schema ", "extension "});
     for (const auto& key : keys) {
         const json* a = from_.get(key);
         const json* b = to_.get(key);
