@@ -88,8 +88,8 @@ namespace {
 std::string direction_arg(FunctionCallInfo fcinfo, int n) {
     const std::string direction = PG_ARGISNULL(n) ? "up" : pg::required_text_arg(fcinfo, n, "direction");
     if (direction != "up" && direction != "down") {
-        throw Error(sqlstate::invalid_argument, fmt::format("direction must be up or down, not \"{}\"", direction),
-                    {}, "pass 'up' to apply, 'down' to roll back");
+        throw Error(sqlstate::invalid_argument, fmt::format("direction must be up or down, not \"{}\"", direction), {},
+                    "pass 'up' to apply, 'down' to roll back");
     }
     return direction;
 }
@@ -124,7 +124,7 @@ PGMIG_FUNCTION(migrate_nontx_begin) {
                         "nothing to do; see migrate_status()");
         }
         done = m.nontx_progress.value_or(0);
-        if (done == 0) lint::check_plan({m});  // pgmig.lint_block, before its first statement
+        if (done == 0) lint::check_plan({m});         // pgmig.lint_block, before its first statement
         audit::set_nontx_migration(version.c_str());  // this session's DDL belongs to it from now on
         store.set_nontx_progress(m, done);
         store.record(HistoryEntry{
@@ -186,9 +186,9 @@ PGMIG_FUNCTION(migrate_nontx_failed) {
         audit::set_nontx_migration(nullptr);
         store.record(HistoryEntry{
             m.version, m.name, "failed", std::nullopt, 1, m.checksum, std::nullopt, state, message,
-            direction == "up" ? fmt::format("statement {} failed", statement)
-                              : fmt::format("statement {} of the down script failed; the migration stays applied",
-                                            statement)});
+            direction == "up"
+                ? fmt::format("statement {} failed", statement)
+                : fmt::format("statement {} of the down script failed; the migration stays applied", statement)});
     });
     PG_RETURN_VOID();
 }
