@@ -109,7 +109,9 @@ PGMIG_FUNCTION(migrate_nontx_begin) {
                 throw Error(sqlstate::invalid_argument, fmt::format("{} is not applied", m.label()), {},
                             "nothing to roll back; see migrate_status()");
             }
-            if (!m.down_sql || split_script(*m.down_sql).empty()) {
+            // An empty -- pgmig:down section is a down script that has nothing to undo (VALIDATE
+            // CONSTRAINT, say); only a missing one refuses.
+            if (!m.down_sql) {
                 throw Error(sqlstate::no_down_script, fmt::format("cannot roll back: no down script for {}", version),
                             "nothing was rolled back",
                             "register the migration again with a down script (the -- pgmig:down section)");

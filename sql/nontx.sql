@@ -58,6 +58,20 @@ SELECT count(*) AS indexes_left FROM pg_index WHERE indrelid = 't'::regclass;
 -- Not applied any more, or a bad direction: refused.
 SELECT migrate_nontx_begin('1', 'down');
 SELECT migrate_nontx_begin('1', 'sideways');
+-- An empty down section has nothing to undo; no down section at all refuses (PM011).
+SELECT migrate_register('3', 'validate_only', 'ALTER TABLE t ADD COLUMN c int;', '', '{"transactional": false}') IS NOT NULL AS registered;
+SELECT migrate_register('4', 'no_down', 'ALTER TABLE t ADD COLUMN d int;', NULL, '{"transactional": false}') IS NOT NULL AS registered;
+SELECT migrate_nontx_begin('3');
+ALTER TABLE t ADD COLUMN c int;
+SELECT migrate_nontx_finish('3', '0.1 seconds');
+SELECT migrate_nontx_begin('4');
+ALTER TABLE t ADD COLUMN d int;
+SELECT migrate_nontx_finish('4', '0.1 seconds');
+SELECT migrate_nontx_begin('3', 'down');
+SELECT migrate_nontx_finish('3', '0 seconds', 'down');
+SELECT migrate_nontx_begin('4', 'down');
+\echo :LAST_ERROR_SQLSTATE
+SELECT version, state FROM migrate_status() WHERE version IN ('3', '4');
 SELECT pg_advisory_unlock(482771560807);
 
 DROP EXTENSION pgmig;

@@ -98,13 +98,14 @@ struct AppliedMigration {
 
 // The applied migrations that --steps / --to chooses, newest first: the order their down scripts run.
 std::vector<AppliedMigration> chosen_for_rollback(const Connection& conn, const RollbackOptions& options) {
-    // A down script of a non-transactional migration counts only if PostgreSQL's parser finds a statement in it;
-    // migrate_rollback() checks the transactional ones itself, the same way as here.
+    // A non-transactional migration needs a -- pgmig:down section, which may be empty (nothing to undo: the
+    // _concurrently file of pgmig generate when it only validates constraints); a transactional one needs a
+    // down script with text in it, as migrate_rollback() checks.
     Result res = conn.exec(
         "SELECT m.version, m.name, coalesce((m.options->>'transactional')::boolean, true) AS tx, "
         "       CASE WHEN coalesce((m.options->>'transactional')::boolean, true) "
         "            THEN coalesce(btrim(m.down_sql, E' \\t\\r\\n'), '') <> '' "
-        "            ELSE m.down_sql IS NOT NULL AND EXISTS (SELECT FROM pgmig.split_statements(m.down_sql)) END "
+        "            ELSE m.down_sql IS NOT NULL END "
         "  FROM pgmig.migrations m "
         " WHERE m.version IS NOT NULL AND m.applied_at IS NOT NULL ORDER BY m.version_key DESC");
     if (!res.ok()) {
