@@ -98,9 +98,9 @@ struct AppliedMigration {
 
 // The applied migrations that --steps / --to chooses, newest first: the order their down scripts run.
 std::vector<AppliedMigration> chosen_for_rollback(const Connection& conn, const RollbackOptions& options) {
-    // A non-transactional migration needs a -- pgmig:down section, which may be empty (nothing to undo: the
-    // _concurrently file of pgmig generate when it only validates constraints); a transactional one needs a
-    // down script with text in it, as migrate_rollback() checks.
+    // A non-transactional migration needs a down script (the client registers a section without a statement as
+    // none; one registered as '' through migrate_register has nothing to undo), as migrate_nontx_begin checks; a
+    // transactional one needs one with text in it, as migrate_rollback() checks.
     Result res = conn.exec(
         "SELECT m.version, m.name, coalesce((m.options->>'transactional')::boolean, true) AS tx, "
         "       CASE WHEN coalesce((m.options->>'transactional')::boolean, true) "
