@@ -136,6 +136,14 @@ std::string migration_file_text(const Provenance& provenance, const std::vector<
     out += schema_diff::render(up);
     if (!out.ends_with('\n')) out += '\n';
     out += "\n-- pgmig:down\n";
+    if (down.empty() && !up.empty() && !transactional) {
+        // Only VALIDATE CONSTRAINT steps: they have no reverse (the migration before drops the constraint).
+        // A down section without a statement counts as no down script, which pgmig rollback refuses.
+        out +=
+            "-- VALIDATE CONSTRAINT has no reverse (the migration before this one drops the constraint in its down);\n"
+            "-- this statement does nothing, so that pgmig rollback has a down script to run.\n"
+            "DO $$ BEGIN END $$;\n";
+    }
     out += schema_diff::render(down);
     if (!out.ends_with('\n')) out += '\n';
     return out;

@@ -21,7 +21,7 @@ enum class ErrorKind {
     validation,        // pgmig validate found problems
     ledger_tampered,   // PM008: the ledger was edited outside pgmig
     out_of_order,      // PM009: pending migrations older than the newest applied one
-    rollback_refused,  // PM011 (no down script) or a non-transactional migration in a rollback
+    rollback_refused,  // PM011: a migration to roll back has no down script
     audit_broken,      // the audit hash chain is broken, or was rewritten since it was anchored
     lint_failed,       // lint found findings at or above the threshold (pgmig lint; PM017 from migrate_apply)
     rehearsal_failed,  // pgmig plan: a migration failed or would wait; pgmig test: a rollback test failed
@@ -72,7 +72,7 @@ inline constexpr std::array<ErrorKindInfo, 36> kErrorKinds{{
     {ErrorKind::validation, 9, "pgmig validate found problems"},
     {ErrorKind::ledger_tampered, 10, "the ledger was edited outside pgmig (PM008)"},
     {ErrorKind::out_of_order, 11, "pending migrations older than the newest applied one (PM009)"},
-    {ErrorKind::rollback_refused, 12, "rollback refused: no down script, or a non-transactional migration"},
+    {ErrorKind::rollback_refused, 12, "rollback refused: a migration has no down script (nothing rolled back)"},
     {ErrorKind::audit_broken, 13, "the audit chain is broken, or was rewritten since it was anchored"},
     {ErrorKind::lint_failed, 14, "lint found findings at or above the threshold (PM017: pgmig.lint_block)"},
     {ErrorKind::rehearsal_failed, 15, "pgmig plan: a migration failed or would wait; pgmig test: a rollback test failed"},

@@ -120,7 +120,7 @@ int run(int argc, char** argv, Outcome& outcome) {
 
     RollbackOptions rollback;
     auto* rollback_cmd =
-        app.add_subcommand("rollback", "Run the down scripts of the newest migrations, all or nothing");
+        app.add_subcommand("rollback", "Run the down scripts of the newest migrations (all or nothing unless one is non-transactional)");
     auto* steps_opt =
         rollback_cmd->add_option("--steps", rollback.steps, "How many migrations to roll back")->capture_default_str();
     rollback_cmd->add_option("--to", rollback.to, "Roll back every migration newer than this version (0: all)")

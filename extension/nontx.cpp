@@ -83,17 +83,50 @@ PGMIG_FUNCTION(pgmig_split_statements) {
     return static_cast<Datum>(0);
 }
 
-// migrate_nontx_begin(version) -> statements already done by an earlier, interrupted run
+namespace {
+// The direction argument of migrate_nontx_begin / migrate_nontx_failed (NULL: up).
+std::string direction_arg(FunctionCallInfo fcinfo, int n) {
+    const std::string direction = PG_ARGISNULL(n) ? "up" : pg::required_text_arg(fcinfo, n, "direction");
+    if (direction != "up" && direction != "down") {
+        throw Error(sqlstate::invalid_argument, fmt::format("direction must be up or down, not \"{}\"", direction), {},
+                    "pass 'up' to apply, 'down' to roll back");
+    }
+    return direction;
+}
+}  // namespace
+
+// migrate_nontx_begin(version, direction DEFAULT 'up') -> statements already done by an earlier, interrupted
+// run (up), or 0 (down: a down script is always run whole, so it must be idempotent)
 PGMIG_FUNCTION(migrate_nontx_begin) {
     const std::string version = pg::required_text_arg(fcinfo, 0, "version");
+    const std::string direction = direction_arg(fcinfo, 1);
     int done = 0;
     with_nontx_migration(version, [&](LedgerStore& store, const Migration& m) {
+        if (direction == "down") {
+            // The up run's progress column is left alone: an applied migration is never in_progress, and a
+            // down run that fails leaves it applied, to be rolled back again from its first statement.
+            if (!m.applied) {
+                throw Error(sqlstate::invalid_argument, fmt::format("{} is not applied", m.label()), {},
+                            "nothing to roll back; see migrate_status()");
+            }
+            // An empty -- pgmig:down section is a down script that has nothing to undo (VALIDATE
+            // CONSTRAINT, say); only a missing one refuses.
+            if (!m.down_sql) {
+                throw Error(sqlstate::no_down_script, fmt::format("cannot roll back: no down script for {}", version),
+                            "nothing was rolled back",
+                            "register the migration again with a down script (the -- pgmig:down section)");
+            }
+            audit::set_nontx_migration(version.c_str());
+            store.record(HistoryEntry{m.version, m.name, "nontx_start", std::nullopt, 1, m.checksum, std::nullopt,
+                                      std::nullopt, std::nullopt, std::string("rolling back")});
+            return;
+        }
         if (m.applied) {
             throw Error(sqlstate::invalid_argument, fmt::format("{} is already applied", m.label()), {},
                         "nothing to do; see migrate_status()");
         }
         done = m.nontx_progress.value_or(0);
-        if (done == 0) lint::check_plan({m});  // pgmig.lint_block, before its first statement
+        if (done == 0) lint::check_plan({m});         // pgmig.lint_block, before its first statement
         audit::set_nontx_migration(version.c_str());  // this session's DDL belongs to it from now on
         store.set_nontx_progress(m, done);
         store.record(HistoryEntry{
@@ -143,16 +176,21 @@ PGMIG_FUNCTION(migrate_nontx_finish) {
     PG_RETURN_VOID();
 }
 
-// migrate_nontx_failed(version, statement, sqlstate, message) -> records a failed statement
+// migrate_nontx_failed(version, statement, sqlstate, message, direction DEFAULT 'up') -> records a failed
+// statement of the up (or down) script
 PGMIG_FUNCTION(migrate_nontx_failed) {
     const std::string version = pg::required_text_arg(fcinfo, 0, "version");
     const int statement = PG_ARGISNULL(1) ? 0 : PG_GETARG_INT32(1);
     const std::string state = pg::required_text_arg(fcinfo, 2, "sqlstate");
     const std::string message = pg::required_text_arg(fcinfo, 3, "message");
+    const std::string direction = direction_arg(fcinfo, 4);
     with_nontx_migration(version, [&](LedgerStore& store, const Migration& m) {
         audit::set_nontx_migration(nullptr);
-        store.record(HistoryEntry{m.version, m.name, "failed", std::nullopt, 1, m.checksum, std::nullopt, state,
-                                  message, fmt::format("statement {} failed", statement)});
+        store.record(HistoryEntry{
+            m.version, m.name, "failed", std::nullopt, 1, m.checksum, std::nullopt, state, message,
+            direction == "up"
+                ? fmt::format("statement {} failed", statement)
+                : fmt::format("statement {} of the down script failed; the migration stays applied", statement)});
     });
     PG_RETURN_VOID();
 }

@@ -183,10 +183,10 @@ CREATE FUNCTION pgmig.split_statements(script text)
 COMMENT ON FUNCTION pgmig.split_statements(text) IS
     'the statements of a script as PostgreSQL parses them, with their lines';
 
-CREATE FUNCTION migrate_nontx_begin(version text) RETURNS integer
+CREATE FUNCTION migrate_nontx_begin(version text, direction text DEFAULT 'up') RETURNS integer
     AS 'MODULE_PATHNAME', 'migrate_nontx_begin' LANGUAGE C VOLATILE;
-COMMENT ON FUNCTION migrate_nontx_begin(text) IS
-    'starts (or resumes) a non-transactional migration; returns the statements already done';
+COMMENT ON FUNCTION migrate_nontx_begin(text, text) IS
+    'starts (or resumes) applying a non-transactional migration (up; returns the statements already done), or starts rolling it back (down; returns 0)';
 CREATE FUNCTION migrate_nontx_progress(version text, done integer) RETURNS void
     AS 'MODULE_PATHNAME', 'migrate_nontx_progress' LANGUAGE C VOLATILE;
 COMMENT ON FUNCTION migrate_nontx_progress(text, integer) IS
@@ -195,10 +195,11 @@ CREATE FUNCTION migrate_nontx_finish(version text, duration interval, direction 
     AS 'MODULE_PATHNAME', 'migrate_nontx_finish' LANGUAGE C VOLATILE;
 COMMENT ON FUNCTION migrate_nontx_finish(text, interval, text) IS
     'marks a non-transactional migration applied (direction up) or rolled back (down)';
-CREATE FUNCTION migrate_nontx_failed(version text, statement integer, sqlstate text, message text) RETURNS void
+CREATE FUNCTION migrate_nontx_failed(version text, statement integer, sqlstate text, message text,
+                                     direction text DEFAULT 'up') RETURNS void
     AS 'MODULE_PATHNAME', 'migrate_nontx_failed' LANGUAGE C VOLATILE;
-COMMENT ON FUNCTION migrate_nontx_failed(text, integer, text, text) IS
-    'records in the history that a statement of a non-transactional migration failed';
+COMMENT ON FUNCTION migrate_nontx_failed(text, integer, text, text, text) IS
+    'records in the history that a statement of a non-transactional migration failed (up or down script)';
 
 CREATE FUNCTION migrate_status()
     RETURNS TABLE (version text, name text, state text, checksum text, registered_at timestamptz,
@@ -557,14 +558,14 @@ COMMENT ON FUNCTION migrate_drift() IS
 REVOKE ALL ON FUNCTION migrate_register(text, text, text, text, jsonb), migrate_apply(text, boolean),
     migrate_rollback(integer), migrate_rollback_to(text), migrate_repair(text, text, text),
     migrate_baseline(text), migrate_status(), migrate_verify(), pgmig.split_statements(text),
-    migrate_nontx_begin(text), migrate_nontx_progress(text, integer), migrate_nontx_finish(text, interval, text),
-    migrate_nontx_failed(text, integer, text, text), migrate_audit_verify(), pgmig.audit_row_text(pgmig.ddl_audit)
+    migrate_nontx_begin(text, text), migrate_nontx_progress(text, integer), migrate_nontx_finish(text, interval, text),
+    migrate_nontx_failed(text, integer, text, text, text), migrate_audit_verify(), pgmig.audit_row_text(pgmig.ddl_audit)
     FROM PUBLIC;
 GRANT EXECUTE ON FUNCTION migrate_register(text, text, text, text, jsonb), migrate_apply(text, boolean),
     migrate_rollback(integer), migrate_rollback_to(text), migrate_repair(text, text, text),
-    migrate_baseline(text), pgmig.split_statements(text), migrate_nontx_begin(text),
+    migrate_baseline(text), pgmig.split_statements(text), migrate_nontx_begin(text, text),
     migrate_nontx_progress(text, integer), migrate_nontx_finish(text, interval, text),
-    migrate_nontx_failed(text, integer, text, text) TO pgmig_admin;
+    migrate_nontx_failed(text, integer, text, text, text) TO pgmig_admin;
 GRANT EXECUTE ON FUNCTION migrate_status(), migrate_verify(), migrate_audit_verify(),
     pgmig.audit_row_text(pgmig.ddl_audit) TO pgmig_reader;
 REVOKE ALL ON pgmig.snapshots FROM PUBLIC;

@@ -11,7 +11,11 @@
 
 #include <fmt/core.h>
 
+#include <algorithm>
 #include <chrono>
+#include <optional>
+#include <string>
+#include <vector>
 
 namespace pgmig::client {
 
@@ -55,7 +59,7 @@ void alert_rollback(const std::string& env_name, const std::string& conninfo, co
     send_alerts(config, env, event);  // a failed delivery is warned about, never fails the rollback
 }
 
-std::vector<std::string> rollback(const GlobalOptions& global, const RollbackOptions& options);
+void rollback(const GlobalOptions& global, const RollbackOptions& options, std::vector<std::string>& versions);
 
 }  // namespace
 
@@ -70,7 +74,7 @@ int run_rollback(const GlobalOptions& global, const RollbackOptions& options) {
     const auto started = std::chrono::steady_clock::now();
     std::vector<std::string> versions;
     try {
-        versions = rollback(target, options);
+        rollback(target, options, versions);  // fills `versions` as they are committed, even when a later one fails
     } catch (const Error& e) {
         alert_rollback(options.env, target.dbname, versions, started, e.what_failed());
         throw;
@@ -81,8 +85,48 @@ int run_rollback(const GlobalOptions& global, const RollbackOptions& options) {
 
 namespace {
 
-std::vector<std::string> rollback(const GlobalOptions& global, const RollbackOptions& options) {
-    Connection conn = connect(global);
+constexpr const char* kLedgerLockKey = "482771560807";  // extension/ledger_store.hpp, as a bigint
+
+// An applied versioned migration, as the ledger has it.
+struct AppliedMigration {
+    std::string version;
+    std::string name;
+    bool transactional = true;
+    bool has_down = false;
+    std::string label() const { return version + "_" + name; }
+};
+
+// The applied migrations that --steps / --to chooses, newest first: the order their down scripts run.
+std::vector<AppliedMigration> chosen_for_rollback(const Connection& conn, const RollbackOptions& options) {
+    // A non-transactional migration needs a down script (the client registers a section without a statement as
+    // none; one registered as '' through migrate_register has nothing to undo), as migrate_nontx_begin checks; a
+    // transactional one needs one with text in it, as migrate_rollback() checks.
+    Result res = conn.exec(
+        "SELECT m.version, m.name, coalesce((m.options->>'transactional')::boolean, true) AS tx, "
+        "       CASE WHEN coalesce((m.options->>'transactional')::boolean, true) "
+        "            THEN coalesce(btrim(m.down_sql, E' \\t\\r\\n'), '') <> '' "
+        "            ELSE m.down_sql IS NOT NULL END "
+        "  FROM pgmig.migrations m "
+        " WHERE m.version IS NOT NULL AND m.applied_at IS NOT NULL ORDER BY m.version_key DESC");
+    if (!res.ok()) {
+        throw_server_error(res.error(), fmt::format("reading the applied migrations, in {}", conn.target()),
+                           "nothing was rolled back");
+    }
+    std::vector<AppliedMigration> chosen;
+    for (int i = 0; i < res.rows(); ++i) {
+        AppliedMigration m{res.get(i, 0), res.get(i, 1), res.get(i, 2) == "t", res.get(i, 3) == "t"};
+        if (options.to.empty() ? static_cast<int>(chosen.size()) >= options.steps
+                               : common::compare_versions(m.version, options.to) <= 0) {
+            break;
+        }
+        chosen.push_back(std::move(m));
+    }
+    return chosen;
+}
+
+// All transactional: migrate_rollback / migrate_rollback_to in one transaction, all or nothing.
+void rollback_in_one_transaction(const Connection& conn, const RollbackOptions& options,
+                                 std::vector<std::string>& versions) {
     Transaction tx(conn);
     const std::string columns = "version, name, action, round(extract(epoch FROM duration) * 1000)::bigint";
     Result res =
@@ -93,26 +137,181 @@ std::vector<std::string> rollback(const GlobalOptions& global, const RollbackOpt
         const ServerError e = res.error();
         tx.rollback();
         if (e.sqlstate == "PM010") {
-            // The down script of a non-transactional migration cannot run in migrate_rollback()'s transaction,
-            // and the client does not run it statement by statement yet.
+            // A non-transactional migration was applied between reading the plan and rolling back.
             throw Error(ErrorKind::rollback_refused, fmt::format("{} (SQLSTATE {})", e.message, e.sqlstate),
                         fmt::format("in {}", conn.target()),
-                        "nothing was rolled back; pgmig cannot roll back non-transactional migrations yet: run its "
-                        "down script by hand, or roll back fewer steps",
+                        "nothing was rolled back; a non-transactional migration was applied meanwhile: run pgmig "
+                        "rollback again",
                         e.hint);
         }
         throw_server_error(e, fmt::format("rolling back, in {}", conn.target()), "nothing was rolled back");
     }
     Result commit = tx.commit();
     if (!commit.ok()) throw_server_error(commit.error(), "committing the rollback", "nothing was rolled back");
-    std::vector<std::string> versions;
     for (int i = 0; i < res.rows(); ++i) {
         fmt::print("rolled back {} ({} ms)\n", label(res, i), res.is_null(i, 3) ? "?" : res.get(i, 3));
         versions.push_back(res.get(i, 0));
         audit_note_version(res.get(i, 0));
     }
     fmt::print("{} rolled back\n", res.rows());
-    return versions;
+}
+
+// A rollback that contains non-transactional migrations, walked newest first: each run of consecutive
+// transactional ones in one transaction (migrate_rollback), each non-transactional one by the client,
+// statement by statement. What is done stays done when a later step fails.
+class MixedRollback {
+  public:
+    MixedRollback(const Connection& conn, const RollbackOptions& options, std::vector<std::string>& versions)
+        : conn_(conn), options_(options), versions_(versions) {}
+
+    void run(const std::vector<AppliedMigration>& chosen) {
+        for (std::size_t i = 0; i < chosen.size();) {
+            if (!chosen[i].transactional) {
+                rollback_nontransactional(chosen[i]);
+                ++i;
+                continue;
+            }
+            std::size_t end = i;
+            while (end < chosen.size() && chosen[end].transactional) ++end;
+            rollback_transactional(static_cast<int>(end - i));
+            i = end;
+        }
+        fmt::print("{} rolled back\n", versions_.size());
+    }
+
+  private:
+    // What a failure leaves: the versions already rolled back (committed), and the command that finishes the job.
+    std::string committed_and_next(const std::string& failed_part) const {
+        std::string text;
+        if (versions_.empty()) {
+            text = "nothing was rolled back before it";
+        } else {
+            std::string list;
+            for (const auto& v : versions_) list += (list.empty() ? "" : ", ") + v;
+            text = fmt::format("already rolled back and committed: {} (they stay rolled back)", list);
+        }
+        if (!failed_part.empty()) text += "; " + failed_part;
+        const std::string again = options_.to.empty() ? fmt::format("pgmig rollback --steps {}",
+                                                                    options_.steps - static_cast<int>(versions_.size()))
+                                                      : fmt::format("pgmig rollback --to {}", options_.to);
+        return text + fmt::format("; fix the cause, then run {} to roll back the rest", again);
+    }
+
+    Result call(const std::string& sql, const std::vector<std::optional<std::string>>& params,
+                const std::string& where) const {
+        Result res = conn_.exec_params(sql, params);
+        if (!res.ok()) throw_server_error(res.error(), where, committed_and_next(""));
+        return res;
+    }
+
+    void rollback_transactional(int count) {
+        Transaction tx(conn_);
+        Result res = conn_.exec_params(
+            "SELECT version, name, round(extract(epoch FROM duration) * 1000)::bigint FROM migrate_rollback($1::int)",
+            {std::to_string(count)});
+        if (!res.ok()) {
+            const ServerError e = res.error();
+            tx.rollback();
+            throw_server_error(e,
+                               fmt::format("rolling back {} transactional migration(s), in {}", count, conn_.target()),
+                               committed_and_next("nothing of this transaction was rolled back"));
+        }
+        Result commit = tx.commit();
+        if (!commit.ok()) {
+            throw_server_error(commit.error(), "committing the rollback",
+                               committed_and_next("nothing of this transaction was rolled back"));
+        }
+        for (int i = 0; i < res.rows(); ++i) {
+            fmt::print("rolled back {} ({} ms)\n", label(res, i), res.is_null(i, 2) ? "?" : res.get(i, 2));
+            versions_.push_back(res.get(i, 0));
+            audit_note_version(res.get(i, 0));
+        }
+        std::fflush(stdout);
+    }
+
+    // Its down script from the ledger, split by the server, one statement per PQexec (no implicit transaction
+    // block), under the migration's own timeouts. A failure leaves it applied; the next run starts the down
+    // script again from its first statement, so down scripts of non-transactional migrations must be idempotent.
+    void rollback_nontransactional(const AppliedMigration& m) {
+        const std::string where =
+            fmt::format("rolling back non-transactional migration {}, in {}", m.label(), conn_.target());
+        const auto start = std::chrono::steady_clock::now();
+        call("SELECT migrate_nontx_begin($1, 'down')", {m.version}, where);
+        Result stmts = call(
+            "SELECT s.n, s.line, s.statement FROM pgmig.migrations m, pgmig.split_statements(m.down_sql) s "
+            " WHERE m.version = $1 ORDER BY s.n",
+            {m.version}, where);
+        for (const char* setting : {"lock_timeout", "statement_timeout"}) {
+            call(fmt::format("SELECT set_config('{0}', coalesce(m.options->>'{0}', current_setting('pgmig.{0}', true), "
+                             "'{1}'), false) FROM pgmig.migrations m WHERE m.version = $1",
+                             setting, std::string(setting) == "lock_timeout" ? "5s" : "0"),
+                 {m.version}, where);
+        }
+        for (int i = 0; i < stmts.rows(); ++i) {
+            const std::string n = stmts.get(i, 0);
+            Result res = conn_.exec(stmts.get(i, 2));
+            if (!res.ok()) {
+                const ServerError e = res.error();
+                conn_.exec_params("SELECT migrate_nontx_failed($1, $2::int, $3, $4, 'down')",
+                                  {m.version, n, e.sqlstate.empty() ? "XX000" : e.sqlstate, e.message});
+                conn_.exec("RESET lock_timeout; RESET statement_timeout");
+                const int k = std::stoi(n);
+                const std::string what =
+                    fmt::format("statement {} of the down script of non-transactional migration {} failed: {}{}", n,
+                                m.label(), e.message, e.sqlstate.empty() ? "" : " (SQLSTATE " + e.sqlstate + ")");
+                const std::string stays =
+                    (k == 1   ? std::string("nothing of its down script ran")
+                     : k == 2 ? std::string("statement 1 of its down script ran and stays")
+                              : fmt::format("statements 1 to {} of its down script ran and stay", k - 1)) +
+                    fmt::format(
+                        "; {} stays applied, and the next rollback runs its down script again from "
+                        "statement 1 (it must be idempotent: IF EXISTS)",
+                        m.label());
+                throw Error(ErrorKind::migration_failed, what,
+                            fmt::format("in version {}'s down script as registered in the ledger, line {}", m.version,
+                                        stmts.get(i, 1)),
+                            committed_and_next(stays), e.hint);
+            }
+        }
+        conn_.exec("RESET lock_timeout; RESET statement_timeout");
+        const long long ms =
+            std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now() - start).count();
+        call("SELECT migrate_nontx_finish($1, $2::interval, 'down')", {m.version, interval_ms(ms)}, where);
+        fmt::print("rolled back {} ({} ms, non-transactional)\n", m.label(), ms);
+        std::fflush(stdout);
+        versions_.push_back(m.version);
+        audit_note_version(m.version);
+    }
+
+    const Connection& conn_;
+    const RollbackOptions& options_;
+    std::vector<std::string>& versions_;
+};
+
+void rollback(const GlobalOptions& global, const RollbackOptions& options, std::vector<std::string>& versions) {
+    Connection conn = connect(global);
+    const std::vector<AppliedMigration> first_look = chosen_for_rollback(conn, options);
+    if (std::all_of(first_look.begin(), first_look.end(), [](const AppliedMigration& m) { return m.transactional; })) {
+        rollback_in_one_transaction(conn, options, versions);
+        return;
+    }
+    // Held for the whole walk: the non-transactional steps need it, and no applier may interleave. The plan
+    // is read again under it.
+    Result lock = conn.exec_params("SELECT pg_advisory_lock($1::bigint)", {std::string(kLedgerLockKey)});
+    if (!lock.ok()) throw_server_error(lock.error(), "taking the ledger lock", "nothing was rolled back");
+    const std::vector<AppliedMigration> chosen = chosen_for_rollback(conn, options);
+    std::string missing;
+    for (const auto& m : chosen) {
+        if (!m.has_down) missing += (missing.empty() ? "" : ", ") + m.version;
+    }
+    if (!missing.empty()) {
+        throw Error(ErrorKind::rollback_refused, fmt::format("cannot roll back: no down script for {}", missing),
+                    fmt::format("in {}", conn.target()),
+                    "nothing was rolled back; register the migration again with a down script (the -- pgmig:down "
+                    "section), or roll back fewer steps");
+    }
+    MixedRollback(conn, options, versions).run(chosen);
+    conn.exec_params("SELECT pg_advisory_unlock($1::bigint)", {std::string(kLedgerLockKey)});
 }
 
 }  // namespace

@@ -121,27 +121,16 @@ rt_direction() {
         for f in "${new[@]}"; do echo "  $f:"; sed 's/^/    | /' "$migs/$f"; done
         return 1
     fi
+    # pgmig rollback runs the whole down: the transactional migration in a transaction, the no-transaction
+    # one (CONCURRENTLY, VALIDATE) statement by statement, newest first.
     run rollback --steps ${#new[@]} -d "dbname=$db"
-    local by_hand=""
-    if [ "$rc" -eq 12 ] && grep -q '^-- pgmig:no-transaction' "${new[@]/#/$migs/}"; then
-        # pgmig rollback refuses non-transactional migrations (exit 12, nothing rolled back): run the down
-        # sections with psql instead, the no-transaction one statement by statement (autocommit), newest first.
-        local i
-        for ((i = ${#new[@]} - 1; i >= 0; i--)); do
-            f="$migs/${new[i]}"
-            rt_section "$f" down >"$work/down.sql"
-            local one=(-1)
-            if grep -q '^-- pgmig:no-transaction' "$f"; then one=(); fi
-            if ! psql -X -q -v ON_ERROR_STOP=1 "${one[@]}" -d "$db" -f "$work/down.sql" >"$work/down.out" 2>&1; then
-                echo "the down section of ${new[i]} failed in psql: $(head -c 400 "$work/down.out")"
-                sed 's/^/    | /' "$f"
-                return 1
-            fi
-        done
-        by_hand=" (down sections run with psql: pgmig rollback refuses no-transaction migrations, exit 12)"
-    elif [ "$rc" -ne 0 ]; then
+    if [ "$rc" -ne 0 ]; then
         echo "pgmig rollback --steps ${#new[@]} exit $rc: $(head -c 600 <<<"$err")"
         for f in "${new[@]}"; do echo "  $f:"; sed 's/^/    | /' "$migs/$f"; done
+        return 1
+    fi
+    if [ "$(sql "$db" "SELECT count(*) FROM pgmig.migrations WHERE version IS NOT NULL AND applied_at IS NOT NULL")" != 1 ]; then
+        echo "after pgmig rollback, the ledger does not have only migration 1 applied"
         return 1
     fi
     if [ "$(rt_fingerprint "$db")" != "$fp_from" ]; then
@@ -150,7 +139,6 @@ rt_direction() {
         for f in "${new[@]}"; do echo "  $f:"; sed 's/^/    | /' "$migs/$f"; done
         return 1
     fi
-    printf '%s' "$by_hand"
 }
 
 # rt_swap ARGS...: the reverse direction's options: each --rename OLD=NEW becomes --rename NEW=OLD.

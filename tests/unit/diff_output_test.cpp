@@ -108,6 +108,26 @@ TEST(MigrationFileText, ParsesBackAsAMigration) {
     EXPECT_FALSE(nontx.transactional());
 }
 
+// VALIDATE CONSTRAINT has no reverse: the non-transactional file still gets a down script (a no-op), or
+// pgmig rollback would refuse it as having none.
+TEST(MigrationFileText, ValidateOnlyPostFileHasADownScript) {
+    const Provenance provenance{"pgmig generate fk", "schema folder schema", "dbname=app", "2026-11-24T21:40:00Z"};
+    const std::vector<sd::Statement> validate{
+        {"ALTER TABLE public.t VALIDATE CONSTRAINT t_fk;", "constraint public.t.t_fk", sd::Phase::post, false}};
+    const MigrationFile post =
+        parse_migration_file("14_fk_concurrently.sql", migration_file_text(provenance, validate, {}, {}, false));
+    EXPECT_FALSE(post.transactional());
+    EXPECT_TRUE(post.has_down());
+    ASSERT_TRUE(post.down_sql.has_value());
+    EXPECT_NE(post.down_sql->find("DO $$ BEGIN END $$;"), std::string::npos);
+
+    const std::vector<sd::Statement> add{
+        {"ALTER TABLE public.t ADD COLUMN c integer;", "column public.t.c", sd::Phase::main, false}};
+    const MigrationFile main_file =
+        parse_migration_file("13_c.sql", migration_file_text(provenance, add, {}, {}, true));
+    EXPECT_FALSE(main_file.has_down()) << "only the non-transactional file gets the no-op";
+}
+
 TEST(ResultJson, NamesEveryList) {
     sd::Result result;
     result.main.up.push_back({"CREATE TABLE public.t ();", "table public.t", sd::Phase::main, false});
