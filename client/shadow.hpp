@@ -90,9 +90,10 @@ class ShadowDatabase {
 // migrate_snapshot() of a connected database that has the pgmig extension, parsed.
 nlohmann::json fetch_snapshot(const Connection& conn, const std::string& what);
 
-// A migrate_snapshot() sent but not read yet, so that the target's server builds its snapshot while the
-// desired schema's is made (a shadow loaded, or another server's snapshot taken). The connection must not
-// be used until take(); a snapshot never taken is cancelled and drained by the destructor.
+// A migrate_snapshot() sent but not read yet, so that one server builds its snapshot while another server
+// builds the other. The connection must not be used until take(); a snapshot never taken is cancelled and
+// drained by the destructor. Never hold one across CREATE/DROP DATABASE on the same server: those wait for
+// every backend to absorb a barrier, which a backend blocked sending the unread result cannot do.
 class PendingSnapshot {
   public:
     PendingSnapshot(const Connection& conn, std::string what);

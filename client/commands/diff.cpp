@@ -47,20 +47,34 @@ ShadowSettingsResolved shadow_settings(const DiffOptions& options) {
     return out;
 }
 
-// The desired schema's snapshot: the --to database's, or the schema folder's loaded into a shadow database
-// (dropped before this returns, also when it throws).
-Desired desired_snapshot(const Connection& target, const DiffOptions& options) {
+struct Snapshots {
+    json from;  // the target's
+    Desired desired;
+};
+
+// The target's snapshot and the desired schema's: the --to database's, or the schema folder's loaded into a
+// shadow database (dropped before this returns, also when it throws).
+//
+// With --to, the target's server builds its snapshot while the --to server builds the other. Not with a
+// shadow: CREATE/DROP DATABASE wait until every backend of the server has absorbed a barrier, and the
+// target's backend, blocked sending a result the client has not read yet, would never absorb it.
+Snapshots take_snapshots(const Connection& target, const DiffOptions& options) {
     if (!options.to.empty()) {
         Connection to = Connection::open(options.to);
         require_extension(to);
-        return {fetch_snapshot(to, "the --to database"), "database " + to.target()};
+        PendingSnapshot pending(target, "the target");
+        json desired = fetch_snapshot(to, "the --to database");
+        json from = pending.take();
+        return {std::move(from), {std::move(desired), "database " + to.target()}};
     }
+    json from = fetch_snapshot(target, "the target");
     const std::string dir = resolve_schema_dir(options.schema);
     const std::vector<SchemaFile> files = read_schema_folder(dir);  // read before anything is created
     ShadowDatabase shadow(target, shadow_settings(options));
     json snapshot = shadow.load(files);
-    return {std::move(snapshot), fmt::format("schema folder {} ({} file{}, loaded into a shadow database)", dir,
-                                             files.size(), files.size() == 1 ? "" : "s")};
+    return {std::move(from),
+            {std::move(snapshot), fmt::format("schema folder {} ({} file{}, loaded into a shadow database)", dir,
+                                              files.size(), files.size() == 1 ? "" : "s")}};
 }
 
 bool on_terminal() { return isatty(STDIN_FILENO) == 1 && isatty(STDERR_FILENO) == 1; }
@@ -275,10 +289,7 @@ std::string command_line(const std::string& command, const std::string& name) {
 Written generate(const Connection& target, const DiffOptions& diff, const std::string& dir,
                  const std::vector<MigrationFile>& files, const std::string& name, const std::string& command,
                  sd::Result& out) {
-    // the target's server builds its snapshot while the desired one is made
-    PendingSnapshot pending(target, "the target");
-    const Desired desired = desired_snapshot(target, diff);
-    const json from = pending.take();
+    const auto [from, desired] = take_snapshots(target, diff);
     out = compute(from, desired.snapshot, diff.allow_destructive, {diff.renames, diff.no_rename}, true);
     InterruptGuard::check("before writing the migration (nothing was written)");
     check_renames(out, diff.allow_destructive);
@@ -306,9 +317,7 @@ void print_written(const Written& written, const sd::Result& result, bool as_jso
 int run_diff(const GlobalOptions& global, const DiffOptions& options) {
     const InterruptGuard guard;
     Connection target = open_target(global, options.env);
-    PendingSnapshot pending(target, "the target");  // built by the target's server meanwhile
-    const Desired desired = desired_snapshot(target, options);
-    const json from = pending.take();
+    const auto [from, desired] = take_snapshots(target, options);
     const sd::Result result =
         compute(from, desired.snapshot, options.allow_destructive, {options.renames, options.no_rename}, true);
     InterruptGuard::check("comparing the schemas");
