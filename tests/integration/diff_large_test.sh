@@ -29,8 +29,9 @@ size=$(sql "$dlt" "SELECT length(migrate_snapshot()::text)")
 if [ "${size:-0}" -gt 400000 ]; then pass "the target's snapshot is larger than a socket buffer ($size bytes)"
 else fail "the target's snapshot is larger than a socket buffer" "only $size bytes"; fi
 
-# timeout: the hang this guards against never ends by itself
-timeout 300 "$bin" -d "dbname=$dlt" diff --schema "$dl/schema" >"$work/out" 2>"$work/err"
+# timeout (SIGKILL 10 s after SIGTERM): the hang this guards against never ends by itself, and the
+# old binary hung in it ignored SIGTERM (checked: PGMIG_DIFF_TIMEOUT=60 with the binary of 1a27212)
+timeout -k 10 "${PGMIG_DIFF_TIMEOUT:-300}" "$bin" -d "dbname=$dlt" diff --schema "$dl/schema" >"$work/out" 2>"$work/err"
 rc=$?
 out=$(cat "$work/out")
 err=$(cat "$work/err")
@@ -39,7 +40,7 @@ schema_sql=$out
 left=$(sql postgres "SELECT count(*) FROM pg_database WHERE datname LIKE 'pgmig\_shadow\_%'")
 if [ "$left" = 0 ]; then pass "diff --schema of 600 tables drops its shadow"; else fail "diff --schema of 600 tables drops its shadow" "$left left"; fi
 
-timeout 300 "$bin" -d "dbname=$dlt" diff --to "dbname=$dlw" >"$work/out" 2>"$work/err"
+timeout -k 10 "${PGMIG_DIFF_TIMEOUT:-300}" "$bin" -d "dbname=$dlt" diff --to "dbname=$dlw" >"$work/out" 2>"$work/err"
 rc=$?
 out=$(cat "$work/out")
 err=$(cat "$work/err")
