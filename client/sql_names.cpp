@@ -1,6 +1,8 @@
 // A small tokenizer for the head of a CREATE INDEX CONCURRENTLY statement (see sql_names.hpp).
 #include "client/sql_names.hpp"
 
+#include "client/db.hpp"
+
 #include <cctype>
 #include <vector>
 
@@ -60,15 +62,6 @@ std::vector<Token> head_tokens(std::string_view s) {
     return out;
 }
 
-std::string quote_ident(const std::string& name) {
-    std::string out = "\"";
-    for (char c : name) {
-        if (c == '"') out.push_back('"');
-        out.push_back(c);
-    }
-    return out + "\"";
-}
-
 }  // namespace
 
 std::optional<IndexTarget> concurrent_index_target(std::string_view statement) {
@@ -92,9 +85,9 @@ std::optional<IndexTarget> concurrent_index_target(std::string_view statement) {
     if (!keyword("on")) return std::nullopt;
     keyword("only");
     if (i >= t.size() || t[i].text.empty()) return std::nullopt;
-    target.table = quote_ident(t[i++].text);
+    target.table = quote_identifier(t[i++].text);
     if (i + 1 < t.size() && !t[i].quoted && t[i].text == ".") {
-        target.table += "." + quote_ident(t[i + 1].text);
+        target.table += "." + quote_identifier(t[i + 1].text);
     }
     return target;
 }
