@@ -144,7 +144,7 @@ sb="$work/standby"
 mkdir -p "$sb/sock"
 [ "$(id -u)" = 0 ] && chown -R postgres "$sb"
 sport=$(python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
-if "${as_pg[@]}" "$hbindir/pg_basebackup" -h "$PGHOST" -p "$PGPORT" -U "$PGUSER" -D "$sb/data" -R -X stream \
+if "${as_pg[@]}" "$hbindir/pg_basebackup" -h "$PGHOST" -p "$PGPORT" -U "$PGUSER" -D "$sb/data" -R -X stream -c fast \
         >"$work/standby.log" 2>&1 &&
     "${as_pg[@]}" "$hbindir/pg_ctl" -D "$sb/data" -l "$sb/log" -w \
         -o "-p $sport -k $sb/sock -c listen_addresses=''" start >>"$work/standby.log" 2>&1; then
