@@ -4,10 +4,10 @@
 -- Roles are cluster-wide and outlive the extension: create them once, keep them on DROP EXTENSION.
 DO $roles$
 BEGIN
-    IF NOT EXISTS (SELECT 1 FROM pg_catalog.pg_roles WHERE rolname = 'pgmig_reader') THEN
+    IF NOT EXISTS (SELECT 1 FROM pg_catalog.pg_roles WHERE rolname OPERATOR(pg_catalog.=) 'pgmig_reader') THEN
         CREATE ROLE pgmig_reader NOLOGIN;
     END IF;
-    IF NOT EXISTS (SELECT 1 FROM pg_catalog.pg_roles WHERE rolname = 'pgmig_admin') THEN
+    IF NOT EXISTS (SELECT 1 FROM pg_catalog.pg_roles WHERE rolname OPERATOR(pg_catalog.=) 'pgmig_admin') THEN
         CREATE ROLE pgmig_admin NOLOGIN;
     END IF;
 END
@@ -38,8 +38,8 @@ CREATE TABLE pgmig.migrations (
     duration         interval,
     nontx_progress   integer,     -- statements done by an unfinished non-transactional run
     CONSTRAINT migrations_pkey PRIMARY KEY (version_key),
-    CONSTRAINT migrations_options_object CHECK (pg_catalog.jsonb_typeof(options) = 'object'),
-    CONSTRAINT migrations_applied_complete CHECK ((applied_at IS NULL) = (applied_checksum IS NULL))
+    CONSTRAINT migrations_options_object CHECK (pg_catalog.jsonb_typeof(options) OPERATOR(pg_catalog.=) 'object'),
+    CONSTRAINT migrations_applied_complete CHECK ((applied_at IS NULL) OPERATOR(pg_catalog.=) (applied_checksum IS NULL))
 );
 COMMENT ON TABLE pgmig.migrations IS 'one row per registered migration; applied_at is set once it is applied';
 
@@ -48,9 +48,9 @@ CREATE TABLE pgmig.history (
     id                bigint      GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
     version           text,
     name              text        NOT NULL,
-    action            text        NOT NULL CHECK (action IN ('apply', 'rollback', 'repair', 'baseline',
+    action            text        NOT NULL CHECK (action OPERATOR(pg_catalog.=) ANY (ARRAY['apply', 'rollback', 'repair', 'baseline',
                                       'cosmetic_edit', 'retry', 'failed', 'nontx_start', 'nontx_progress',
-                                      'deploy')),
+                                      'deploy'])),
     at                timestamptz NOT NULL DEFAULT pg_catalog.clock_timestamp(),
     duration          interval,
     attempt           integer     NOT NULL DEFAULT 1,
@@ -511,9 +511,12 @@ CREATE TABLE pgmig.snapshots (
     snapshot    jsonb       NOT NULL
 );
 COMMENT ON TABLE pgmig.snapshots IS 'the schema as pgmig left it after each apply, rollback and baseline';
+-- (Statements outside functions run with search_path = <target schema>, pg_temp: qualified, so that
+-- no better-matching overload planted in the target schema is picked, e.g. convert_to(text, text).)
 INSERT INTO pgmig.snapshots (reason, fingerprint, snapshot)
-    SELECT 'CREATE EXTENSION', encode(sha256(convert_to(s::text, 'UTF8')), 'hex'), s
-      FROM (SELECT coalesce(jsonb_object_agg(object_key, description), '{}'::jsonb) AS s
+    SELECT 'CREATE EXTENSION',
+           pg_catalog.encode(pg_catalog.sha256(pg_catalog.convert_to(s::pg_catalog.text, 'UTF8')), 'hex'), s
+      FROM (SELECT coalesce(pg_catalog.jsonb_object_agg(object_key, description), '{}'::pg_catalog.jsonb) AS s
               FROM pgmig.snapshot_objects()) snapshot;
 
 CREATE FUNCTION migrate_drift()
@@ -575,7 +578,7 @@ GRANT SELECT ON pgmig.snapshots TO pgmig_reader;
 -- statement it lets through records in pgmig.ddl_audit.policy).
 GRANT SET ON PARAMETER pgmig.out_of_band TO pgmig_admin;
 
--- ==== issue 5: data integrity ====
+-- ==== data integrity ====
 -- Problems in the data and its indexes that the catalog alone does not show. SECURITY INVOKER on purpose:
 -- it reads user tables with the caller's rights (a table the caller cannot read is reported as
 -- not-checked), so a sample value never reaches anyone who could not SELECT it anyway. It only reads:
@@ -835,7 +838,7 @@ COMMENT ON FUNCTION migrate_check_integrity() IS
 
 REVOKE ALL ON FUNCTION pgmig.integrity_scan(), migrate_check_integrity() FROM PUBLIC;
 GRANT EXECUTE ON FUNCTION pgmig.integrity_scan(), migrate_check_integrity() TO pgmig_reader;
--- ==== issue 5: lint ====
+-- ==== lint ====
 -- Lint of migration SQL with the server's own parser and the live catalog (docs/reference.md,
 -- "migrate_lint"). Read-only: readers may lint; pgmig.lint_block is policy, relaxed only by admins.
 CREATE FUNCTION migrate_lint(sql text, options jsonb DEFAULT '{}')
@@ -848,7 +851,7 @@ COMMENT ON FUNCTION migrate_lint(text, jsonb) IS
 REVOKE ALL ON FUNCTION migrate_lint(text, jsonb) FROM PUBLIC;
 GRANT EXECUTE ON FUNCTION migrate_lint(text, jsonb) TO pgmig_reader;
 GRANT SET ON PARAMETER pgmig.lint_block TO pgmig_admin;
--- ==== issue 5: dry run and rollback tests ====
+-- ==== dry run and rollback tests ====
 -- What the rehearsals (migrate_plan, migrate_apply(dry_run => true), migrate_test) measure: the
 -- objects of the user schema by key (from pgmig.snapshot_objects, the one catalog reader), and the
 -- differences between two such maps.
@@ -985,7 +988,7 @@ REVOKE ALL ON FUNCTION migrate_plan(text), migrate_test(text), pgmig.rehearsal_s
 GRANT EXECUTE ON FUNCTION migrate_plan(text), migrate_test(text), pgmig.rehearsal_state(),
     pgmig.rehearsal_effects(jsonb) TO pgmig_admin;
 
--- ==== issue 6: approvals ====
+-- ==== approvals ====
 -- Four-eyes approvals: a role approves the exact checksum of a registered, pending migration for an
 -- environment; a deploy needs, for every pending migration, an approval of its current checksum by a
 -- role other than the deployer. Approvals are recorded by session_user (the role that logged in),
@@ -994,7 +997,7 @@ GRANT EXECUTE ON FUNCTION migrate_plan(text), migrate_test(text), pgmig.rehearsa
 -- old checksum simply stops counting once the script changes.
 DO $approver$
 BEGIN
-    IF NOT EXISTS (SELECT 1 FROM pg_catalog.pg_roles WHERE rolname = 'pgmig_approver') THEN
+    IF NOT EXISTS (SELECT 1 FROM pg_catalog.pg_roles WHERE rolname OPERATOR(pg_catalog.=) 'pgmig_approver') THEN
         CREATE ROLE pgmig_approver NOLOGIN;
     END IF;
 END
@@ -1007,7 +1010,7 @@ CREATE TABLE pgmig.approvals (
     version           text        NOT NULL,
     name              text        NOT NULL,
     checksum          text        NOT NULL,   -- the up script's checksum the approver approved
-    environment       text        NOT NULL CHECK (environment <> ''),
+    environment       text        NOT NULL CHECK (environment OPERATOR(pg_catalog.<>) ''),
     approved_by       name        NOT NULL DEFAULT SESSION_USER,
     approved_at       timestamptz NOT NULL DEFAULT pg_catalog.clock_timestamp(),
     application_name  text        DEFAULT pg_catalog.current_setting('application_name'),
@@ -1109,7 +1112,7 @@ REVOKE ALL ON FUNCTION migrate_approve(text, text, text), migrate_approval_check
 GRANT EXECUTE ON FUNCTION migrate_approve(text, text, text) TO pgmig_approver;
 GRANT EXECUTE ON FUNCTION migrate_approval_check(text, name) TO pgmig_reader;
 
--- ==== issue 6: backups ====
+-- ==== backups ====
 -- pg_dump (and so pgmig backup) includes the ledger, its history and the schema snapshots, so that a restored
 -- database knows which migrations it has. The DDL audit trail is not included: a restore's own DDL is audited
 -- in the new database, whose chain starts afresh. The CREATE EXTENSION snapshot is made by the extension itself.
@@ -1118,7 +1121,7 @@ SELECT pg_catalog.pg_extension_config_dump('pgmig.history', '');
 SELECT pg_catalog.pg_extension_config_dump('pgmig.history_id_seq', '');
 SELECT pg_catalog.pg_extension_config_dump('pgmig.snapshots', $$WHERE reason <> 'CREATE EXTENSION'$$);
 SELECT pg_catalog.pg_extension_config_dump('pgmig.snapshots_id_seq', '');
--- ==== issue 6: deploy steps in the history ====
+-- ==== deploy steps in the history ====
 -- pgmig deploy records its steps beside the migrations' own rows: the backup it took (file, time, size)
 -- and how the deploy ended. name is 'deploy <environment>', reason the step, message what happened.
 CREATE FUNCTION migrate_record_deploy(environment text, step text, message text, duration interval DEFAULT NULL)
