@@ -567,8 +567,10 @@ SealResult seal_and_verify() {
         g_sealing = true;
         try {
             spi.query(
+                // ROWS FROM: the multi-argument unnest() shorthand exists only for an unqualified name.
                 "UPDATE pgmig.ddl_audit a SET chain_seq = s.seq, row_hash = s.hash "
-                "FROM unnest($1::bigint[], $2::bigint[], $3::text[]) AS s(id, seq, hash) WHERE a.id = s.id",
+                "FROM ROWS FROM (pg_catalog.unnest($1::pg_catalog.int8[]), pg_catalog.unnest($2::pg_catalog.int8[]), "
+                "pg_catalog.unnest($3::pg_catalog.text[])) AS s(id, seq, hash) WHERE a.id OPERATOR(pg_catalog.=) s.id",
                 {{TEXTOID, ids + "}"}, {TEXTOID, seqs + "}"}, {TEXTOID, hashes + "}"}}, SPI_OK_UPDATE);
         } catch (...) {
             g_sealing = false;

@@ -50,11 +50,14 @@ std::string lock_holders(pg::Spi& spi, const std::string& statement) {
     const pg::Rows rows = spi.query(
         "SELECT pg_catalog.string_agg(DISTINCT pg_catalog.format('%I.%I (%s held by pid %s)', "
         "           n.nspname, c.relname, l.mode, l.pid), ', ') "
-        "  FROM pg_catalog.pg_locks l JOIN pg_catalog.pg_class c ON c.oid = l.relation "
-        "  JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace "
-        " WHERE l.locktype = 'relation' AND l.granted AND l.pid <> pg_catalog.pg_backend_pid() "
-        "   AND l.database = (SELECT oid FROM pg_catalog.pg_database WHERE datname = pg_catalog.current_database()) "
-        "   AND pg_catalog.strpos(pg_catalog.lower($1), pg_catalog.lower(c.relname::text)) > 0",
+        "  FROM pg_catalog.pg_locks l JOIN pg_catalog.pg_class c ON c.oid OPERATOR(pg_catalog.=) l.relation "
+        "  JOIN pg_catalog.pg_namespace n ON n.oid OPERATOR(pg_catalog.=) c.relnamespace "
+        " WHERE l.locktype OPERATOR(pg_catalog.=) 'relation' AND l.granted "
+        "   AND l.pid OPERATOR(pg_catalog.<>) pg_catalog.pg_backend_pid() "
+        "   AND l.database OPERATOR(pg_catalog.=) (SELECT oid FROM pg_catalog.pg_database "
+        "                                          WHERE datname OPERATOR(pg_catalog.=) pg_catalog.current_database()) "
+        "   AND pg_catalog.strpos(pg_catalog.lower($1), pg_catalog.lower(c.relname::pg_catalog.text)) "
+        "       OPERATOR(pg_catalog.>) 0",
         {{TEXTOID, statement}}, SPI_OK_SELECT);
     return rows.rows.at(0).at(0).value_or("");
 }
@@ -130,7 +133,7 @@ std::vector<DryRunReport> dry_run(pg::Spi& spi, const std::vector<Migration>& pl
         }
         r.statements = static_cast<int>(script.size());
         const std::string before =
-            one_value(spi.query("SELECT pgmig.rehearsal_state()::text", {}, SPI_OK_SELECT));
+            one_value(spi.query("SELECT pgmig.rehearsal_state()::pg_catalog.text", {}, SPI_OK_SELECT));
         const TimestampTz started = GetCurrentTimestamp();
         size_t current = 0;
         try {
@@ -163,8 +166,9 @@ std::vector<DryRunReport> dry_run(pg::Spi& spi, const std::vector<Migration>& pl
             continue;
         }
         r.duration = interval_text(GetCurrentTimestamp() - started);
-        const json effects = json::parse(one_value(
-            spi.query("SELECT pgmig.rehearsal_effects($1::jsonb)::text", {{JSONBOID, before}}, SPI_OK_SELECT)));
+        const json effects =
+            json::parse(one_value(spi.query("SELECT pgmig.rehearsal_effects($1::pg_catalog.jsonb)::pg_catalog.text",
+                                            {{JSONBOID, before}}, SPI_OK_SELECT)));
         r.locks = effects.at("locks").dump();
         r.rewritten = effects.at("rewritten").dump();
         r.catalog_diff = effects.at("catalog_diff").dump();

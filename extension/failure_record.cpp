@@ -22,6 +22,7 @@ PGDLLEXPORT void pgmig_failure_worker(Datum arg);
 #include "failure_record.hpp"
 #include "ledger_store.hpp"
 #include "pg/boundary.hpp"
+#include "pg/spi.hpp"
 
 namespace pgmig {
 namespace {
@@ -124,6 +125,14 @@ extern "C" void pgmig_failure_worker(Datum arg) {
     memcpy(&target, MyBgworkerEntry->bgw_extra, sizeof(target));
     BackgroundWorkerUnblockSignals();
     BackgroundWorkerInitializeConnectionByOid(target.database, target.role, 0);
+    // The connection applied the database's and the role's settings (ALTER DATABASE/ROLE ... SET),
+    // which a database owner may choose, while this worker runs as the extension's owner, a superuser.
+    // Override those that decide which code its SQL runs and as whom: search_path (a planted type or
+    // function first on it would run with the owner's rights), role (SET ROLE to another role), and
+    // default_transaction_read_only (would silently drop the record).
+    SetConfigOption("search_path", pgmig::pg::kInternalSearchPath, PGC_SUSET, PGC_S_OVERRIDE);
+    SetConfigOption("role", "none", PGC_SUSET, PGC_S_OVERRIDE);
+    SetConfigOption("default_transaction_read_only", "off", PGC_SUSET, PGC_S_OVERRIDE);
 
     dsm_segment* seg = dsm_attach(handle);
     if (seg == nullptr) {
@@ -146,9 +155,10 @@ extern "C" void pgmig_failure_worker(Datum arg) {
         "SELECT r.version, r.name, r.action, r.checksum, r.sqlstate, r.message, r.session_user_name, "
         "r.current_user_name, r.application_name, r.client_addr, r.backend_pid, "
         "'recorded after the failing transaction rolled back' "
-        "FROM pg_catalog.jsonb_to_record($1::pg_catalog.jsonb) AS r(version text, name text, action text, "
-        "checksum text, sqlstate text, message text, session_user_name name, current_user_name name, "
-        "application_name text, client_addr inet, backend_pid integer)",
+        "FROM pg_catalog.jsonb_to_record($1::pg_catalog.jsonb) AS r(version pg_catalog.text, "
+        "name pg_catalog.text, action pg_catalog.text, checksum pg_catalog.text, sqlstate pg_catalog.text, "
+        "message pg_catalog.text, session_user_name pg_catalog.name, current_user_name pg_catalog.name, "
+        "application_name pg_catalog.text, client_addr pg_catalog.inet, backend_pid pg_catalog.int4)",
         1, types, values, nullptr, false, 0);
     if (rc != SPI_OK_INSERT) {
         ereport(LOG, (errmsg("pgmig failure recorder: inserting into pgmig.history returned %s",

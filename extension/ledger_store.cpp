@@ -5,7 +5,6 @@ extern "C" {
 #include "postgres.h"
 #include "catalog/pg_type_d.h"
 #include "miscadmin.h"
-#include "utils/guc.h"
 }
 
 #include <fmt/format.h>
@@ -28,10 +27,12 @@ std::string bytea_text(const std::string& bytes) {
 
 // Every statement of the ledger is prepared once per backend and kept (they run for every
 // migration registered or applied); PostgreSQL's plan cache revalidates them after DDL.
+// Like all of pgmig's SQL they run with search_path pinned (pg::Spi) and also name every function,
+// type and operator by its schema, so that nothing planted on a search_path can be picked up.
 SPIPlanPtr g_plans[11] = {};
 
 constexpr const char* kColumns =
-    "version_key, version, name, up_sql, down_sql, options::text, checksum, applied_at IS NOT NULL, "
+    "version_key, version, name, up_sql, down_sql, options::pg_catalog.text, checksum, applied_at IS NOT NULL, "
     "applied_checksum, nontx_progress";
 
 }  // namespace
@@ -57,30 +58,17 @@ Caller current_caller() {
     return Caller{name};
 }
 
-AsLedgerOwner::AsLedgerOwner(Oid owner) : saved_user_(InvalidOid), saved_context_(0), guc_level_(0) {
+AsLedgerOwner::AsLedgerOwner(Oid owner) : saved_user_(InvalidOid), saved_context_(0) {
     GetUserIdAndSecContext(&saved_user_, &saved_context_);
-    guc_level_ = NewGUCNestLevel();
     SetUserIdAndSecContext(owner, saved_context_ | SECURITY_LOCAL_USERID_CHANGE);
-    pg::call([] {
-        set_config_option("search_path", "pg_catalog, pg_temp", PGC_USERSET, PGC_S_SESSION, GUC_ACTION_SAVE, true, 0,
-                          false);
-    });
 }
 
-AsLedgerOwner::~AsLedgerOwner() {
-    // Restoring a saved search_path never raises in practice; if it did, the transaction is
-    // failing anyway and its abort restores both the GUC and the user.
-    try {
-        const int level = guc_level_;
-        pg::call([level] { AtEOXact_GUC(true, level); });
-    } catch (...) {  // NOLINT(bugprone-empty-catch): a destructor must not throw
-    }
-    SetUserIdAndSecContext(saved_user_, saved_context_);
-}
+AsLedgerOwner::~AsLedgerOwner() { SetUserIdAndSecContext(saved_user_, saved_context_); }
 
 Oid ledger_owner(pg::Spi& spi) {
     const pg::Rows rows = spi.query_prepared(
-        g_plans[0], "SELECT extowner FROM pg_catalog.pg_extension WHERE extname = 'pgmig'", {}, SPI_OK_SELECT);
+        g_plans[0], "SELECT extowner FROM pg_catalog.pg_extension WHERE extname OPERATOR(pg_catalog.=) 'pgmig'", {},
+        SPI_OK_SELECT);
     if (rows.rows.empty()) {
         throw Error(sqlstate::internal_error, "the pgmig extension is not installed in this database", {},
                     "CREATE EXTENSION pgmig, or connect to the database that has it");
@@ -123,11 +111,11 @@ std::vector<Migration> LedgerStore::load_all() {
 }
 
 std::optional<Migration> LedgerStore::find(const std::string& key) {
-    const pg::Rows rows =
-        spi_.query_prepared(g_plans[3],
-                            // No FOR UPDATE: every writer of the ledger holds the advisory lock already.
-                            fmt::format("SELECT {} FROM pgmig.migrations WHERE version_key = $1", kColumns).c_str(),
-                            {{BYTEAOID, key}}, SPI_OK_SELECT);
+    const pg::Rows rows = spi_.query_prepared(
+        g_plans[3],
+        // No FOR UPDATE: every writer of the ledger holds the advisory lock already.
+        fmt::format("SELECT {} FROM pgmig.migrations WHERE version_key OPERATOR(pg_catalog.=) $1", kColumns).c_str(),
+        {{BYTEAOID, key}}, SPI_OK_SELECT);
     if (rows.rows.empty()) return std::nullopt;
     return from_row(rows.rows.front());
 }
@@ -146,9 +134,12 @@ std::vector<std::string> LedgerStore::tampered() {
     const pg::Rows rows =
         spi_.query_prepared(g_plans[4],
                             "SELECT coalesce(version, name) FROM pgmig.migrations WHERE applied_at IS NOT NULL "
-                            "AND (pgmig.script_checksum(up_sql) <> checksum "
-                            // a repeatable migration's applied checksum lags behind until it runs again
-                            "OR (version IS NOT NULL AND applied_checksum IS DISTINCT FROM checksum)) "
+                            "AND (pgmig.script_checksum(up_sql) OPERATOR(pg_catalog.<>) checksum "
+                            // a repeatable migration's applied checksum lags behind until it runs again;
+                            // (IS DISTINCT FROM looks its = up on search_path: spelled out with checksum
+                            // NOT NULL, "not equal or NULL")
+                            "OR (version IS NOT NULL "
+                            "AND (applied_checksum OPERATOR(pg_catalog.=) checksum) IS NOT TRUE)) "
                             "ORDER BY version_key",
                             {}, SPI_OK_SELECT);
     std::vector<std::string> out;
@@ -181,37 +172,37 @@ void LedgerStore::save(const Migration& m, bool accept_as_applied) {
 
 void LedgerStore::mark_applied(const Migration& m, const std::string& duration) {
     AsLedgerOwner owner(owner_);
-    spi_.query_prepared(
-        g_plans[6],
-        "UPDATE pgmig.migrations SET applied_at = pg_catalog.clock_timestamp(), applied_by = $2, "
-        "applied_checksum = checksum, duration = $3::interval, nontx_progress = NULL WHERE version_key = $1",
-        {{BYTEAOID, m.key}, {NAMEOID, caller_.current_user}, {TEXTOID, duration}}, SPI_OK_UPDATE);
+    spi_.query_prepared(g_plans[6],
+                        "UPDATE pgmig.migrations SET applied_at = pg_catalog.clock_timestamp(), applied_by = $2, "
+                        "applied_checksum = checksum, duration = $3::pg_catalog.interval, nontx_progress = NULL "
+                        "WHERE version_key OPERATOR(pg_catalog.=) $1",
+                        {{BYTEAOID, m.key}, {NAMEOID, caller_.current_user}, {TEXTOID, duration}}, SPI_OK_UPDATE);
 }
 
 void LedgerStore::mark_unapplied(const Migration& m) {
     AsLedgerOwner owner(owner_);
     spi_.query_prepared(g_plans[7],
                         "UPDATE pgmig.migrations SET applied_at = NULL, applied_by = NULL, applied_checksum = NULL, "
-                        "duration = NULL, nontx_progress = NULL WHERE version_key = $1",
+                        "duration = NULL, nontx_progress = NULL WHERE version_key OPERATOR(pg_catalog.=) $1",
                         {{BYTEAOID, m.key}}, SPI_OK_UPDATE);
 }
 
 void LedgerStore::set_nontx_progress(const Migration& m, std::optional<int> done) {
     AsLedgerOwner owner(owner_);
-    spi_.query_prepared(g_plans[8], "UPDATE pgmig.migrations SET nontx_progress = $2 WHERE version_key = $1",
-                        {{BYTEAOID, m.key}, {INT4OID, done ? std::optional(std::to_string(*done)) : std::nullopt}},
-                        SPI_OK_UPDATE);
+    spi_.query_prepared(
+        g_plans[8], "UPDATE pgmig.migrations SET nontx_progress = $2 WHERE version_key OPERATOR(pg_catalog.=) $1",
+        {{BYTEAOID, m.key}, {INT4OID, done ? std::optional(std::to_string(*done)) : std::nullopt}}, SPI_OK_UPDATE);
 }
 
 void LedgerStore::save_snapshot(const std::string& reason) {
     AsLedgerOwner owner(owner_);
     spi_.query_prepared(
         g_plans[9],
-        "WITH s AS (SELECT coalesce(pg_catalog.jsonb_object_agg(object_key, description), '{}') AS snapshot "
-        "FROM pgmig.snapshot_objects()) "
+        "WITH s AS (SELECT coalesce(pg_catalog.jsonb_object_agg(object_key, description), '{}'::pg_catalog.jsonb) "
+        "AS snapshot FROM pgmig.snapshot_objects()) "
         "INSERT INTO pgmig.snapshots (reason, fingerprint, snapshot) "
-        "SELECT $1, pg_catalog.encode(pg_catalog.sha256(pg_catalog.convert_to(snapshot::text, 'UTF8')), 'hex'), "
-        "snapshot FROM s",
+        "SELECT $1, pg_catalog.encode(pg_catalog.sha256(pg_catalog.convert_to(snapshot::pg_catalog.text, 'UTF8')), "
+        "'hex'), snapshot FROM s",
         {{TEXTOID, reason}}, SPI_OK_INSERT);
 }
 
@@ -221,7 +212,7 @@ void LedgerStore::record(const HistoryEntry& e) {
         g_plans[10],
         "INSERT INTO pgmig.history (version, name, action, duration, attempt, current_user_name, checksum, "
         "previous_checksum, sqlstate, message, reason) "
-        "VALUES ($1, $2, $3, $4::interval, $5, $6, $7, $8, $9, $10, $11)",
+        "VALUES ($1, $2, $3, $4::pg_catalog.interval, $5, $6, $7, $8, $9, $10, $11)",
         {{TEXTOID, e.version},
          {TEXTOID, e.name},
          {TEXTOID, e.action},

@@ -65,9 +65,10 @@ class AsLedgerOwner {
     AsLedgerOwner& operator=(const AsLedgerOwner&) = delete;
 
   private:
+    // First member: pinned before the user is switched, restored after it is switched back.
+    pg::PinnedSearchPath search_path_;
     Oid saved_user_;
     int saved_context_;
-    int guc_level_;
 };
 
 class LedgerStore {

@@ -28,8 +28,9 @@ namespace {
 // before this call takes the transaction-level lock on the same key, which pg_locks cannot tell apart.
 void require_session_lock(pg::Spi& spi, const std::string& version) {
     const pg::Rows held = spi.query(
-        "SELECT count(*) FROM pg_catalog.pg_locks WHERE locktype = 'advisory' AND pid = pg_catalog.pg_backend_pid() "
-        "AND classid = $1 AND objid = $2 AND objsubid = 1 AND granted",
+        "SELECT pg_catalog.count(*) FROM pg_catalog.pg_locks WHERE locktype OPERATOR(pg_catalog.=) 'advisory' "
+        "AND pid OPERATOR(pg_catalog.=) pg_catalog.pg_backend_pid() AND classid OPERATOR(pg_catalog.=) $1 "
+        "AND objid OPERATOR(pg_catalog.=) $2 AND objsubid OPERATOR(pg_catalog.=) 1 AND granted",
         {{OIDOID, std::to_string(static_cast<unsigned long long>(kLedgerLockKey) >> 32)},
          {OIDOID, std::to_string(static_cast<unsigned long long>(kLedgerLockKey) & 0xffffffffULL)}},
         SPI_OK_SELECT);

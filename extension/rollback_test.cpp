@@ -47,9 +47,11 @@ Schema schema_now(pg::Spi& spi) {
     const pg::Rows rows = spi.query(
         "WITH o AS MATERIALIZED (SELECT object_key, object_type, identity, description FROM pgmig.snapshot_objects()) "
         "SELECT (SELECT coalesce(pg_catalog.jsonb_object_agg(object_key, pg_catalog.jsonb_build_object("
-        "            'type', object_type, 'identity', identity, 'description', description)), '{}') FROM o)::text, "
+        "            'type', object_type, 'identity', identity, 'description', description)), "
+        "            '{}'::pg_catalog.jsonb) FROM o)::pg_catalog.text, "
         "       (SELECT pg_catalog.encode(pg_catalog.sha256(pg_catalog.convert_to(coalesce("
-        "            pg_catalog.jsonb_object_agg(object_key, description), '{}')::text, 'UTF8')), 'hex') FROM o)",
+        "            pg_catalog.jsonb_object_agg(object_key, description), '{}'::pg_catalog.jsonb)::pg_catalog.text, "
+        "            'UTF8')), 'hex') FROM o)",
         {}, SPI_OK_SELECT);
     return {rows.rows.at(0).at(0).value_or("{}"), rows.rows.at(0).at(1).value_or("")};
 }
@@ -87,8 +89,8 @@ Check compare(pg::Spi& spi, int step, const char* name, const Schema& expected_s
         return c;
     }
     const std::string diff_text =
-        spi.query("SELECT pgmig.object_diff($1::jsonb, $2::jsonb)::text", {{JSONBOID, expected}, {JSONBOID, now}},
-                  SPI_OK_SELECT)
+        spi.query("SELECT pgmig.object_diff($1::pg_catalog.jsonb, $2::pg_catalog.jsonb)::pg_catalog.text",
+                  {{JSONBOID, expected}, {JSONBOID, now}}, SPI_OK_SELECT)
             .rows.at(0)
             .at(0)
             .value_or("{}");

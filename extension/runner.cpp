@@ -120,11 +120,14 @@ namespace {
 // migration can wait and retry without keeping anybody else waiting on us.
 bool holds_no_user_locks(pg::Spi& spi) {
     const pg::Rows rows = spi.query(
-        "SELECT count(*) FROM pg_catalog.pg_locks l "
-        "WHERE l.pid = pg_catalog.pg_backend_pid() AND l.locktype = 'relation' AND l.relation >= 16384 "
-        "AND l.database = (SELECT oid FROM pg_catalog.pg_database WHERE datname = pg_catalog.current_database()) "
+        "SELECT pg_catalog.count(*) FROM pg_catalog.pg_locks l "
+        "WHERE l.pid OPERATOR(pg_catalog.=) pg_catalog.pg_backend_pid() "
+        "AND l.locktype OPERATOR(pg_catalog.=) 'relation' AND l.relation OPERATOR(pg_catalog.>=) 16384 "
+        "AND l.database OPERATOR(pg_catalog.=) (SELECT oid FROM pg_catalog.pg_database "
+        "                                       WHERE datname OPERATOR(pg_catalog.=) pg_catalog.current_database()) "
         "AND NOT EXISTS (SELECT 1 FROM pg_catalog.pg_class c JOIN pg_catalog.pg_namespace n "
-        "ON n.oid = c.relnamespace WHERE c.oid = l.relation AND n.nspname = 'pgmig')",
+        "ON n.oid OPERATOR(pg_catalog.=) c.relnamespace WHERE c.oid OPERATOR(pg_catalog.=) l.relation "
+        "AND n.nspname OPERATOR(pg_catalog.=) 'pgmig')",
         {}, SPI_OK_SELECT);
     return *rows.rows.at(0).at(0) == "0";
 }

@@ -4,6 +4,7 @@
 extern "C" {
 #include "access/xact.h"
 #include "utils/builtins.h"
+#include "utils/guc.h"
 #include "utils/lsyscache.h"
 #include "utils/resowner.h"
 }
@@ -11,6 +12,34 @@ extern "C" {
 #include <fmt/format.h>
 
 namespace pgmig::pg {
+
+PinnedSearchPath::PinnedSearchPath() : level_(NewGUCNestLevel()) {
+    try {
+        call([] {
+            set_config_option("search_path", kInternalSearchPath, PGC_USERSET, PGC_S_SESSION, GUC_ACTION_SAVE, true, 0,
+                              false);
+        });
+    } catch (...) {
+        // No destructor runs for a constructor that throws: close the nest level here.
+        const int level = level_;
+        try {
+            call([level] { AtEOXact_GUC(true, level); });
+        } catch (...) {  // NOLINT(bugprone-empty-catch): the transaction's abort restores it
+        }
+        throw;
+    }
+}
+
+PinnedSearchPath::~PinnedSearchPath() {
+    // Also after an error inside the scope (the query failed): the saved value is put back before
+    // the caller's subtransaction, if any, rolls back. Restoring never raises in practice; if it
+    // did, the transaction is failing anyway and its abort restores search_path.
+    const int level = level_;
+    try {
+        call([level] { AtEOXact_GUC(true, level); });
+    } catch (...) {  // NOLINT(bugprone-empty-catch): a destructor must not throw
+    }
+}
 
 Spi::Spi() {
     const int rc = call([] { return SPI_connect(); });
@@ -59,12 +88,14 @@ SpiArgs spi_args(const std::vector<Param>& params) {
 }  // namespace
 
 Rows Spi::query(const char* sql, const std::vector<Param>& params, int expected) {
+    const PinnedSearchPath pinned;
     const SpiArgs a = spi_args(params);
     const int rc = call([&] { return SPI_execute_with_args(sql, a.nargs, a.types, a.values, a.nulls, false, 0); });
     return collect(rc, expected, sql);
 }
 
 Rows Spi::query_prepared(SPIPlanPtr& plan, const char* sql, const std::vector<Param>& params, int expected) {
+    const PinnedSearchPath pinned;
     const SpiArgs a = spi_args(params);
     if (plan == nullptr) {
         // Kept for the life of the backend; PostgreSQL's plan cache revalidates it after DDL.

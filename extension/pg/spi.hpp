@@ -27,6 +27,24 @@ struct Rows {
     uint64 processed = 0;
 };
 
+// search_path = pg_catalog, pg_temp from construction to destruction (also when an exception
+// leaves the scope), as a GUC nest level of its own, like a function's SET clause. Internal SQL runs
+// under it so that no name it uses can be captured by a schema the caller or the database put first
+// on search_path (ALTER DATABASE/ROLE ... SET search_path is open to a database owner).
+class PinnedSearchPath {
+  public:
+    PinnedSearchPath();
+    ~PinnedSearchPath();
+    PinnedSearchPath(const PinnedSearchPath&) = delete;
+    PinnedSearchPath& operator=(const PinnedSearchPath&) = delete;
+
+  private:
+    int level_;
+};
+
+// The search_path of pgmig's own SQL: pg_temp last, so that a temporary object never shadows one.
+inline constexpr const char* kInternalSearchPath = "pg_catalog, pg_temp";
+
 // One SPI connection for the lifetime of the object.
 class Spi {
   public:
@@ -37,12 +55,14 @@ class Spi {
 
     // Runs a parameterised internal statement; `expected` is the SPI_OK_* code it must return.
     // Never read-only: in READ COMMITTED every statement takes a fresh snapshot, so what was
-    // committed before a lock was granted is seen after it.
+    // committed before a lock was granted is seen after it. Parsed and run under PinnedSearchPath.
     Rows query(const char* sql, const std::vector<Param>& params, int expected);
     // The same with a plan prepared at the first call and kept in `plan` (a static of the caller),
-    // for statements on hot paths such as the event triggers.
+    // for statements on hot paths such as the event triggers. Prepared and run under PinnedSearchPath
+    // (the plan cache revalidates a plan whose search_path differs, so it always sees the pinned one).
     Rows query_prepared(SPIPlanPtr& plan, const char* sql, const std::vector<Param>& params, int expected);
-    // Runs a migration's statement text as it stands; returns the number of rows it processed.
+    // Runs a migration's statement text as it stands, with the caller's search_path (a migration
+    // names things the way its author does); returns the number of rows it processed.
     uint64 execute(const std::string& sql);
 
   private:
