@@ -6,11 +6,15 @@
 extern "C" {
 #include "postgres.h"
 #include "access/htup_details.h"
+#include "catalog/dependency.h"
 #include "catalog/pg_class.h"
+#include "catalog/pg_sequence.h"
 #include "catalog/pg_type_d.h"
 #include "miscadmin.h"
 #include "utils/acl.h"
+#include "utils/builtins.h"
 #include "utils/guc.h"
+#include "utils/lsyscache.h"
 #include "utils/rls.h"
 #include "utils/syscache.h"
 }
@@ -134,6 +138,42 @@ std::optional<std::string> value_as(pg::Spi& spi, Oid role, const std::string& s
     return rows.rows[0].at(0);
 }
 
+// The integer column that owns a sequence (serial, identity, OWNED BY) and the query for its extreme
+// value: max(), or min() for a descending sequence. Read from the catalog here, so that nothing but
+// a sequence's OID comes from the caller.
+struct OwningColumn {
+    bool found;
+    Oid rel;
+    const char* sql;  // palloc'd
+};
+
+OwningColumn owning_column(Oid seq) {
+    return pg::call([seq] {
+        OwningColumn c{false, InvalidOid, nullptr};
+        int32 col = 0;
+        if (!sequenceIsOwned(seq, DEPENDENCY_AUTO, &c.rel, &col) &&
+            !sequenceIsOwned(seq, DEPENDENCY_INTERNAL, &c.rel, &col)) {
+            return c;
+        }
+        const Oid type = get_atttype(c.rel, static_cast<AttrNumber>(col));
+        if (type != INT2OID && type != INT4OID && type != INT8OID && type != NUMERICOID) return c;
+        HeapTuple tup = SearchSysCache1(SEQRELID, ObjectIdGetDatum(seq));
+        if (!HeapTupleIsValid(tup)) return c;
+        const bool ascending = reinterpret_cast<Form_pg_sequence>(GETSTRUCT(tup))->seqincrement > 0;
+        ReleaseSysCache(tup);
+        const char* column = get_attname(c.rel, static_cast<AttrNumber>(col), false);
+        const char* table =
+            quote_qualified_identifier(get_namespace_name(get_rel_namespace(c.rel)), get_rel_name(c.rel));
+        // ONLY for a plain table (its inheritance children have their own sequences); a partitioned
+        // table has no rows of its own.
+        c.sql = psprintf("SELECT pg_catalog.%s(%s)::pg_catalog.numeric FROM %s%s", ascending ? "max" : "min",
+                         quote_identifier(column), get_rel_relkind(c.rel) == RELKIND_PARTITIONED_TABLE ? "" : "ONLY ",
+                         table);
+        c.found = true;
+        return c;
+    });
+}
+
 }  // namespace
 }  // namespace pgmig
 
@@ -153,9 +193,10 @@ PGMIG_FUNCTION(pgmig_constraint_violations) {
     std::vector<pg::TextRow> out;
     {
         pg::Spi spi;
-        const pg::Rows plan = spi.query(
-            "SELECT relid, refrelid, count_sql, sample_sql, builtin_only "
-            "FROM pgmig.constraint_check_queries($1)",
+        static SPIPlanPtr builder = nullptr;  // kept for the backend's life; revalidated after DDL
+        const pg::Rows plan = spi.query_prepared(
+            builder,
+            "SELECT relid, refrelid, count_sql, sample_sql, builtin_only FROM pgmig.constraint_check_queries($1)",
             {{OIDOID, std::to_string(con)}}, SPI_OK_SELECT);
         if (plan.rows.empty()) {
             throw Error(sqlstate::invalid_argument,
@@ -222,15 +263,14 @@ PGMIG_FUNCTION(pgmig_sequence_column_extreme) {
     std::vector<pg::TextRow> out;
     {
         pg::Spi spi;
-        const pg::Rows plan = spi.query("SELECT relid, extreme_sql FROM pgmig.sequence_check_query($1)",
-                                        {{OIDOID, std::to_string(seq)}}, SPI_OK_SELECT);
-        if (plan.rows.empty()) {
+        const OwningColumn column = owning_column(seq);
+        if (!column.found) {
             throw Error(sqlstate::invalid_argument,
                         fmt::format("sequence {} is not owned by an integer column of a table", seq), {},
                         "pass the OID of a sequence owned by a column (serial, identity, OWNED BY)");
         }
-        const Oid rel = static_cast<Oid>(std::stoul(*plan.rows[0][0]));
-        const std::string& sql = *plan.rows[0][1];
+        const Oid rel = column.rel;
+        const std::string sql = column.sql;
         const CallerAccess access = caller_access(spi, rel);
         const Oid owner = relation_owner(rel);
         if (!access.may_select || !may_select(seq, GetUserId())) {

@@ -697,29 +697,9 @@ CREATE FUNCTION pgmig.constraint_violations(con oid)
 COMMENT ON FUNCTION pgmig.constraint_violations(oid) IS
     'rows violating a CHECK or FOREIGN KEY constraint, counted as the table''s owner in a security-restricted operation';
 
--- The max() (min() for a descending sequence) of the integer column that owns a sequence, as a query
--- derived from the catalog. No row when the sequence is owned by no such column.
-CREATE FUNCTION pgmig.sequence_check_query(seq oid) RETURNS TABLE (relid oid, extreme_sql text)
-    LANGUAGE sql STABLE
-    SET search_path = pg_catalog, pg_temp
-    AS $$
-    SELECT d.refobjid,
-           format('SELECT %s(%I)::numeric FROM %s%s', CASE WHEN sq.seqincrement > 0 THEN 'max' ELSE 'min' END,
-                  a.attname, CASE WHEN t.relkind = 'p' THEN '' ELSE 'ONLY ' END, d.refobjid::regclass)
-      FROM pg_depend d
-      JOIN pg_sequence sq ON sq.seqrelid = d.objid
-      JOIN pg_class t ON t.oid = d.refobjid
-      JOIN pg_attribute a ON a.attrelid = d.refobjid AND a.attnum = d.refobjsubid
-     WHERE d.classid = 'pg_class'::regclass AND d.objid = seq AND d.refclassid = 'pg_class'::regclass
-       AND d.deptype IN ('a', 'i') AND d.refobjsubid > 0
-       AND a.atttypid IN ('int2'::regtype, 'int4'::regtype, 'int8'::regtype, 'numeric'::regtype)
-     LIMIT 1
-    $$;
-COMMENT ON FUNCTION pgmig.sequence_check_query(oid) IS
-    'the query for the extreme value of the column that owns a sequence, derived from the catalog (runs nothing)';
-
--- That extreme value, read as the column's table's owner inside a security-restricted operation (the
--- table may be a view that calls functions, or have row-level security). not_checked says why not.
+-- The max() (min() for a descending sequence) of the integer column that owns a sequence, read as the
+-- column's table's owner inside a security-restricted operation (the "table" may be a view that calls
+-- functions, a foreign table, or have row-level security). not_checked says why it was not read.
 CREATE FUNCTION pgmig.sequence_column_extreme(seq oid) RETURNS TABLE (extreme numeric, not_checked text)
     AS 'MODULE_PATHNAME', 'pgmig_sequence_column_extreme'
     LANGUAGE C VOLATILE STRICT
@@ -924,10 +904,9 @@ COMMENT ON FUNCTION migrate_check_integrity() IS
     'behind their column, tables without a primary key; reads every table a check needs (no row = healthy)';
 
 REVOKE ALL ON FUNCTION pgmig.integrity_scan(), migrate_check_integrity(), pgmig.constraint_check_queries(oid),
-    pgmig.constraint_violations(oid), pgmig.sequence_check_query(oid), pgmig.sequence_column_extreme(oid) FROM PUBLIC;
+    pgmig.constraint_violations(oid), pgmig.sequence_column_extreme(oid) FROM PUBLIC;
 GRANT EXECUTE ON FUNCTION pgmig.integrity_scan(), migrate_check_integrity(), pgmig.constraint_check_queries(oid),
-    pgmig.constraint_violations(oid), pgmig.sequence_check_query(oid), pgmig.sequence_column_extreme(oid)
-    TO pgmig_reader;
+    pgmig.constraint_violations(oid), pgmig.sequence_column_extreme(oid) TO pgmig_reader;
 -- ==== issue 5: lint ====
 -- Lint of migration SQL with the server's own parser and the live catalog (docs/reference.md,
 -- "migrate_lint"). Read-only: readers may lint; pgmig.lint_block is policy, relaxed only by admins.
