@@ -139,6 +139,10 @@ if sl_start sl_sizes; then
         -H 'Content-Type: application/octet-stream' --data-binary @- "http://127.0.0.1:$sl_port/health/live")
     [ "$sl_code" = 413 ] && pass "slowloris: a 100 KB request body is refused with 413" ||
         fail "slowloris: a 100 KB request body is refused with 413" "got ${sl_code:-no answer}"
+    sl_code=$(curl -s -o /dev/null -w '%{http_code}' --max-time 10 -X GET -H 'Transfer-Encoding: chunked' \
+        --data-binary 'x' "http://127.0.0.1:$sl_port/health/live")
+    [ "$sl_code" = 411 ] && pass "slowloris: a chunked request body is refused with 411" ||
+        fail "slowloris: a chunked request body is refused with 411" "got ${sl_code:-no answer}"
     sl_live "slowloris: /health/live answers after the oversized requests"
     sl_stop
 fi
