@@ -373,6 +373,19 @@ int run(int argc, char** argv, Outcome& outcome) {
                            "(port 0: any free one)");
     health_cmd->add_option("--cache", health.cache, "--serve: reuse a report this long (e.g. 1s); 0: check per request")
         ->capture_default_str();
+    health_cmd->add_option("--workers", health.workers,
+                           "--serve: threads answering /health and /health/ready (4 more requests may wait per "
+                           "thread; beyond that: 503 at once)")
+        ->capture_default_str()
+        ->check(CLI::Range(1, 64));
+    health_cmd->add_option("--max-connections", health.max_connections,
+                           "--serve: connections open at once; a new one beyond makes room by closing the one that "
+                           "has been sending its request the longest")
+        ->capture_default_str()
+        ->check(CLI::Range(1, 4096));
+    health_cmd->add_option("--read-timeout", health.read_timeout,
+                           "--serve: a whole request (line, headers, body) must arrive within this; else 408 and close")
+        ->capture_default_str();
     health_cmd->add_option("--long-transaction", health.long_transaction, "Warn about transactions open longer")
         ->capture_default_str();
     health_cmd->add_option("--lock-wait", health.lock_wait, "Warn about sessions waiting for a lock longer")

@@ -1193,6 +1193,10 @@ SELECT pg_catalog.pg_extension_config_dump('pgmig.history', '');
 SELECT pg_catalog.pg_extension_config_dump('pgmig.history_id_seq', '');
 SELECT pg_catalog.pg_extension_config_dump('pgmig.snapshots', $$WHERE reason <> 'CREATE EXTENSION'$$);
 SELECT pg_catalog.pg_extension_config_dump('pgmig.snapshots_id_seq', '');
+-- pg_dump reads the state of each marked sequence (SELECT last_value, is_called FROM ...): the role that takes
+-- backups (a pgmig_admin member: pgmig deploy takes them) needs SELECT on them as it has on the tables. A
+-- sequence's last value tells nothing that reading its table does not.
+GRANT SELECT ON SEQUENCE pgmig.history_id_seq, pgmig.snapshots_id_seq TO pgmig_reader;
 -- ==== deploy steps in the history ====
 -- pgmig deploy records its steps beside the migrations' own rows: the backup it took (file, time, size)
 -- and how the deploy ended. name is 'deploy <environment>', reason the step, message what happened.

@@ -190,6 +190,9 @@ struct HealthCommandOptions {
     bool warn_ok = false;                     // warnings exit 0 instead of 27
     std::string serve;                        // ADDR:PORT: serve /health, /health/live, /health/ready instead
     std::string cache = "0";                  // --serve: reuse a report this long (0 = fresh checks per request)
+    int workers = 4;                          // --serve: threads answering /health and /health/ready
+    int max_connections = 128;                // --serve: connections open at once
+    std::string read_timeout = "5s";          // --serve: deadline of a whole request
     std::string long_transaction = "5min";
     std::string lock_wait = "10s";
     std::string replication_lag = "1min";

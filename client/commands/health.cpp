@@ -4,6 +4,7 @@
 #include "client/config.hpp"
 #include "client/errors.hpp"
 #include "client/health.hpp"
+#include "client/health_server.hpp"
 
 #include <fmt/core.h>
 #include <httplib.h>
@@ -137,36 +138,6 @@ Listen parse_listen(const std::string& text) {
     return l;
 }
 
-// Why binding failed, from the operating system (httplib only says that it failed).
-std::string bind_error(const Listen& l) {
-    const bool v6 = l.host.find(':') != std::string::npos;
-    const int fd = socket(v6 ? AF_INET6 : AF_INET, SOCK_STREAM, 0);
-    if (fd < 0) return std::strerror(errno);
-    int yes = 1;
-    setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &yes, sizeof yes);
-    int rc = 0;
-    if (v6) {
-        sockaddr_in6 sa{};
-        sa.sin6_family = AF_INET6;
-        sa.sin6_port = htons(static_cast<uint16_t>(l.port));
-        inet_pton(AF_INET6, l.host.c_str(), &sa.sin6_addr);
-        rc = bind(fd, reinterpret_cast<sockaddr*>(&sa), sizeof sa);
-    } else {
-        sockaddr_in sa{};
-        sa.sin_family = AF_INET;
-        sa.sin_port = htons(static_cast<uint16_t>(l.port));
-        inet_pton(AF_INET, l.host.c_str(), &sa.sin_addr);
-        rc = bind(fd, reinterpret_cast<sockaddr*>(&sa), sizeof sa);
-    }
-    const int err = errno;
-    close(fd);
-    if (rc == 0) return "listen failed";
-    if (err == EADDRINUSE) return "the port is in use by another process";
-    if (err == EADDRNOTAVAIL) return "the address is not one of this machine's";
-    if (err == EACCES) return "permission denied (ports below 1024 need privileges)";
-    return std::strerror(err);
-}
-
 // Reports computed fresh, or reused for --cache (one computation at a time then; the others wait for it).
 class ReportSource {
   public:
@@ -206,11 +177,12 @@ void send_json(httplib::Response& res, int status, const nlohmann::json& body) {
 int serve(const Setup& setup, const HealthCommandOptions& cmd) {
     const Listen listen = parse_listen(cmd.serve);
     const long long cache_ms = cmd.cache.empty() || cmd.cache == "0" ? 0 : duration_option(cmd.cache, "--cache");
+    const long long read_timeout_ms = duration_option(cmd.read_timeout, "--read-timeout");
     // One readiness check first: a broken --dir fails here (exit 3) rather than on every request, and the
     // banner names the target (host, port, database, user: never the password).
     const HealthReport first = ReportSource(setup, 0).get(true);
 
-    // SIGINT and SIGTERM go to one thread that stops the server: blocked here, before httplib starts its
+    // SIGINT and SIGTERM go to one thread that stops the server: blocked here, before the server starts its
     // workers, so that every thread inherits the mask.
     sigset_t signals;
     sigemptyset(&signals);
@@ -218,7 +190,13 @@ int serve(const Setup& setup, const HealthCommandOptions& cmd) {
     sigaddset(&signals, SIGTERM);
     pthread_sigmask(SIG_BLOCK, &signals, nullptr);
 
-    httplib::Server server;
+    HttpLimits limits;
+    limits.workers = cmd.workers;
+    limits.queue = static_cast<std::size_t>(cmd.workers) * 4;
+    limits.max_connections = static_cast<std::size_t>(cmd.max_connections);
+    limits.read_timeout_ms = read_timeout_ms;
+    limits.write_timeout_ms = limits.read_timeout_ms;
+    HealthHttpServer server(limits);
     ReportSource source(setup, cache_ms);
     const auto started = std::chrono::steady_clock::now();
 
@@ -240,6 +218,9 @@ int serve(const Setup& setup, const HealthCommandOptions& cmd) {
         const auto up = std::chrono::duration_cast<std::chrono::seconds>(std::chrono::steady_clock::now() - started);
         send_json(res, 200, {{"status", "ok"}, {"pgmig_version", PGMIG_VERSION}, {"uptime_s", up.count()}});
     });
+    // The liveness probe never touches the database: answered by the reading thread itself, so that it answers
+    // while every worker is busy (a hung database, a flood of /health requests).
+    server.answer_directly("/health/live");
     server.set_error_handler([](const httplib::Request& req, httplib::Response& res) {
         if (res.status == 404) {
             send_json(res, 404,
@@ -247,31 +228,22 @@ int serve(const Setup& setup, const HealthCommandOptions& cmd) {
                        {"paths", {"/health", "/health/live", "/health/ready"}}});
         }
     });
-    // Headers and body go out in separate writes: without TCP_NODELAY, Nagle and the client's delayed ACK
-    // add about 40 ms to every answer on a kept-alive connection.
-    server.set_tcp_nodelay(true);
-    // SO_REUSEADDR only: httplib's default SO_REUSEPORT would let a second server share a port in use.
-    server.set_socket_options([](int sock) {
-        int yes = 1;
-        setsockopt(sock, SOL_SOCKET, SO_REUSEADDR, &yes, sizeof yes);
-    });
     server.set_logger([](const httplib::Request& req, const httplib::Response& res) {
-        // The path only: never a query string or a header (they could carry credentials).
-        std::fprintf(stderr, "%s %s %d\n", req.method.c_str(), req.path.c_str(), res.status);
+        // The path only: never a query string or a header (they could carry credentials); no control
+        // character either (a decoded %0a would forge a log line).
+        std::string path = req.path;
+        for (char& c : path) {
+            if (static_cast<unsigned char>(c) < 0x20 || c == 0x7f) c = '?';
+        }
+        std::fprintf(stderr, "%s %s %d\n", req.method.c_str(), path.c_str(), res.status);
     });
 
-    int port = listen.port;
-    bool bound = false;
-    if (listen.port == 0) {
-        port = server.bind_to_any_port(listen.host);
-        bound = port > 0;
-    } else {
-        bound = server.bind_to_port(listen.host, listen.port);
-    }
-    if (!bound) {
+    std::string why;
+    const int port = server.listen_on(listen.host, listen.port, &why);
+    if (port < 0) {
         pthread_sigmask(SIG_UNBLOCK, &signals, nullptr);
-        throw Error(ErrorKind::usage, fmt::format("cannot listen on {}: {}", cmd.serve, bind_error(listen)),
-                    "for --serve", "choose another ADDR:PORT");
+        throw Error(ErrorKind::usage, fmt::format("cannot listen on {}: {}", cmd.serve, why), "for --serve",
+                    "choose another ADDR:PORT");
     }
 
     std::atomic<int> stopped_by{0};
@@ -279,7 +251,7 @@ int serve(const Setup& setup, const HealthCommandOptions& cmd) {
     std::thread waiter([&server, &signals, &stopped_by, &waking] {
         int sig = 0;
         if (sigwait(&signals, &sig) == 0 && !waking) stopped_by = sig;
-        server.stop();
+        server.request_stop();
     });
 
     const std::string shown_host = listen.host.find(':') != std::string::npos ? "[" + listen.host + "]" : listen.host;
@@ -289,7 +261,7 @@ int serve(const Setup& setup, const HealthCommandOptions& cmd) {
         shown_host, port, first.target, first.ready ? "ready now" : "not ready now");
     std::fflush(stdout);
 
-    const bool ok = server.listen_after_bind();
+    const bool ok = server.serve();
     if (stopped_by == 0) {
         waking = true;
         kill(getpid(), SIGTERM);  // wake the waiter (the signal is blocked everywhere: sigwait takes it)

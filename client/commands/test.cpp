@@ -170,7 +170,10 @@ void copy_schema(const Connection& target, const std::string& scratch) {
     if (r.exit_code != 0) {
         throw Error(ErrorKind::scratch_database,
                     fmt::format("restoring the target's schema into {} failed: {}", scratch, one_line(r.output)),
-                    "with psql", "restoring needs the rights to recreate the target's objects (and their owners)");
+                    "with psql",
+                    "restoring needs the rights to recreate the target's objects (and their owners), and the copy "
+                    "creates the pgmig extension, which needs a superuser: run pgmig test as a superuser of a test "
+                    "server (pgmig local, or a restored copy of the target)");
     }
 }
 
