@@ -13,7 +13,9 @@ extern "C" {
 #include "catalog/pg_class.h"
 #include "catalog/pg_proc.h"
 #include "catalog/pg_type_d.h"
+#include "commands/dbcommands.h"
 #include "commands/defrem.h"
+#include "miscadmin.h"
 #include "nodes/makefuncs.h"
 #include "nodes/nodeFuncs.h"
 #include "nodes/parsenodes.h"
@@ -143,6 +145,18 @@ RawRelation relation_facts(Oid oid) {
     });
 }
 
+// True when a qualified name (a List of String) can name something of this database: at most three parts,
+// and the first of three is this database. PostgreSQL raises for the others (0A000 "cross-database
+// references", 42601 "too many dotted names") even where a lookup may miss; the lint treats them as
+// names it does not know (running the statement fails on them anyway).
+bool local_name(List* names) {
+    const int parts = list_length(names);
+    if (parts > 3) return false;
+    if (parts < 3) return true;
+    Node* first = static_cast<Node*>(linitial(names));
+    return IsA(first, String) && strcmp(strVal(first), get_database_name(MyDatabaseId)) == 0;
+}
+
 // Whether a raw default expression calls a volatile function (looked up by name in the catalog:
 // now() is stable, clock_timestamp(), random(), gen_random_uuid() and nextval() are volatile).
 // A function the catalog does not know (created later, or misspelt) counts as volatile.
@@ -150,6 +164,7 @@ bool volatile_walker(Node* node, void* context) {
     if (node == nullptr) return false;
     if (IsA(node, FuncCall)) {
         const auto* call = reinterpret_cast<FuncCall*>(node);
+        if (!local_name(call->funcname)) return true;  // unknown: counts as volatile
         FuncCandidateList candidates = FuncnameGetCandidates(call->funcname, -1, NIL, false, false, false, true);
         if (candidates == nullptr) return true;
         for (FuncCandidateList c = candidates; c != nullptr; c = c->next) {
@@ -202,6 +217,7 @@ TypeChange type_change(Oid rel, const char* column, TypeName* type_name, bool ha
         Oid collation = InvalidOid;
         get_atttypetypmodcoll(rel, att, &old_type, &old_mod, &collation);
         int32 new_mod = -1;
+        if (!local_name(type_name->names)) return result;
         Type tup = LookupTypeName(nullptr, type_name, &new_mod, true);
         if (tup == nullptr) return result;
         const Oid new_type = typeTypeId(tup);
@@ -214,6 +230,18 @@ TypeChange type_change(Oid rel, const char* column, TypeName* type_name, bool ha
             result.rewrite = !(IsBinaryCoercible(old_type, new_type) && new_mod == -1);
         }
         return result;
+    });
+}
+
+// RangeVarGetRelid with missing_ok still raises 0A000 for a name in another database (db.schema.t): such a
+// name is no relation of this database, so the lint has nothing to say about it (running it fails anyway).
+Oid relation_oid(const RangeVar* rv) {
+    return pg::call([rv] {
+        if (rv == nullptr ||
+            (rv->catalogname != nullptr && strcmp(rv->catalogname, get_database_name(MyDatabaseId)) != 0)) {
+            return InvalidOid;
+        }
+        return RangeVarGetRelid(const_cast<RangeVar*>(rv), NoLock, true);
     });
 }
 
@@ -413,7 +441,7 @@ class Linter {
         if (const auto alias = renamed_.find(rel.name); alias != renamed_.end()) {
             oid = alias->second;
         } else {
-            oid = pg::call([rv] { return RangeVarGetRelid(const_cast<RangeVar*>(rv), NoLock, true); });
+            oid = relation_oid(rv);
         }
         if (!OidIsValid(oid)) return rel;
         return facts(oid);
@@ -702,6 +730,7 @@ class Linter {
         switch (stmt->removeType) {
             case OBJECT_TABLE:
                 foreach (cell, stmt->objects) {
+                    if (list_length(castNode(List, lfirst(cell))) > 3) continue;  // not a name of this database
                     RangeVar* rv = pg::call([cell] { return makeRangeVarFromNameList(castNode(List, lfirst(cell))); });
                     const Relation rel = relation(rv);
                     if (!rel.existing()) continue;
@@ -723,10 +752,11 @@ class Linter {
                 }
                 if (!stmt->concurrent) {
                     foreach (cell, stmt->objects) {
+                        if (list_length(castNode(List, lfirst(cell))) > 3) continue;  // not a name of this database
                         RangeVar* rv =
                             pg::call([cell] { return makeRangeVarFromNameList(castNode(List, lfirst(cell))); });
                         if (created(rv)) continue;
-                        const Oid index = pg::call([rv] { return RangeVarGetRelid(rv, NoLock, true); });
+                        const Oid index = relation_oid(rv);
                         if (!OidIsValid(index)) continue;
                         const Oid table = pg::call([index] { return IndexGetRelation(index, true); });
                         if (!OidIsValid(table)) continue;
