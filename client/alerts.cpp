@@ -89,7 +89,7 @@ std::string database_text(const AlertDatabase& db) {
 }
 
 std::string drift_object_text(const nlohmann::json& object) {
-    if (!object.is_object()) return object.dump();
+    if (!object.is_object()) return object.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
     auto text = [&](const char* key) {
         auto it = object.find(key);
         if (it == object.end() || it->is_null()) return std::string();
@@ -102,7 +102,7 @@ std::string drift_object_text(const nlohmann::json& object) {
     if (!user.empty()) line += " by " + user;
     const std::string id = text("audit_id");
     if (!id.empty()) line += " (audit id " + id + ")";
-    return line.empty() ? object.dump() : line;
+    return line.empty() ? object.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace) : line;
 }
 
 // Slack's mrkdwn reserves &, < and >.
@@ -344,7 +344,8 @@ Delivery deliver(const AlertTarget& target, const AlertEvent& event, bool quiet)
                 return finish(d);
             }
         }
-        body = (target.format == "slack" ? slack_payload(event) : webhook_payload(event)).dump();
+        body = (target.format == "slack" ? slack_payload(event) : webhook_payload(event))
+                   .dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
     } else {
         if (!target.username.empty()) {
             password = target.password_env.empty() ? std::string() : env_value(target.password_env);
@@ -547,7 +548,7 @@ std::string email_message(const AlertTarget& target, const AlertEvent& event, co
     }
     if (event.extra.is_object() && !event.extra.empty()) {
         body.emplace_back();
-        body.push_back("Details: " + event.extra.dump());
+        body.push_back("Details: " + event.extra.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace));
     }
     body.emplace_back();
     body.push_back("-- ");

@@ -660,7 +660,7 @@ BackupInfo take_backup(const std::string& conninfo, const std::string& env_name,
     // The manifest first, then the backup: a backup file never exists without its manifest.
     const fs::path manifest_path = path.string() + kManifestSuffix;
     try {
-        write_atomically(manifest_path, manifest.dump(2) + "\n");
+        write_atomically(manifest_path, manifest.dump(2, ' ', false, nlohmann::json::error_handler_t::replace) + "\n");
     } catch (...) {
         remove_partial();
         throw;

@@ -2,6 +2,7 @@
 #include "client/config.hpp"
 
 #include "client/errors.hpp"
+#include "client/text_bytes.hpp"
 
 #include <fmt/core.h>
 #include <fmt/ranges.h>
@@ -9,9 +10,11 @@
 
 #include <algorithm>
 #include <cstdlib>
+#include <fstream>
 #include <functional>
 #include <initializer_list>
 #include <regex>
+#include <sstream>
 #include <string_view>
 
 namespace pgmig::client {
@@ -295,8 +298,20 @@ Environment read_environment(const std::string& name, const toml::table& table, 
 ProjectConfig load_config(const std::filesystem::path& file) {
     const std::string where = "in " + file.string();
     toml::table table;
+    // Read and checked first: a NUL byte or invalid UTF-8 is named with its position (exit 43), not left to
+    // the TOML parser, whose message may quote the bytes.
+    std::ifstream in(file, std::ios::binary);
+    std::ostringstream content;
+    content << in.rdbuf();
+    if (!in) {
+        throw Error(ErrorKind::input, "cannot read the project file", where, "check that it exists and is readable");
+    }
+    const std::string text = content.str();
+    if (const auto bad = find_bad_bytes(text)) {
+        throw Error(ErrorKind::bad_bytes, "the project file holds " + describe(*bad), where, kBadBytesAdvice);
+    }
     try {
-        table = toml::parse_file(file.string());
+        table = toml::parse(text, file.string());
     } catch (const toml::parse_error& e) {
         const auto& begin = e.source().begin;
         throw Error(ErrorKind::input, fmt::format("cannot parse the project file: {}", e.description()),

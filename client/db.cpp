@@ -70,8 +70,10 @@ Connection Connection::open(const std::string& conninfo) {
     }
     PQconninfoFree(options);
 
-    const char* keywords[] = {"dbname", "fallback_application_name", nullptr};
-    const char* values[] = {conninfo.c_str(), "pgmig", nullptr};
+    // client_encoding last, so that it wins: files are UTF-8 (checked when read) and so is all output, in
+    // a database of any encoding and whatever PGCLIENTENCODING says.
+    const char* keywords[] = {"dbname", "fallback_application_name", "client_encoding", nullptr};
+    const char* values[] = {conninfo.c_str(), "pgmig", "UTF8", nullptr};
     // expand_dbname=1: the dbname value may be a whole connection string or URI, as with psql -d.
     Connection conn(PQconnectdbParams(keywords, values, 1));
     if (!conn.conn_) throw Error(ErrorKind::connect, "cannot connect", "libpq is out of memory");

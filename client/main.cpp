@@ -6,6 +6,7 @@
 
 #include <CLI/CLI.hpp>
 #include <fmt/core.h>
+#include <nlohmann/json.hpp>
 
 #include <cstdio>
 #include <exception>
@@ -511,6 +512,10 @@ int run(int argc, char** argv, Outcome& outcome) {
                              Error(ErrorKind::usage, "no command given", "on the command line", "see pgmig --help"));
     } catch (const Error& e) {
         return fail(outcome, e);
+    } catch (const nlohmann::json::exception&) {
+        // A JSON library's own text (type_error.316 ...) means nothing to a user and may quote odd bytes.
+        return fail(outcome, Error(ErrorKind::internal, "a JSON document could not be written or read", "inside pgmig",
+                                   "please report this as a bug, with the command that failed"));
     } catch (const std::exception& e) {
         return fail(outcome, Error(ErrorKind::internal, e.what(), "inside pgmig", "please report this as a bug"));
     }

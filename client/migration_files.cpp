@@ -1,9 +1,12 @@
 // The migration file grammar (see migration_files.hpp): file names, sections, directives and the folder rules.
 #include "client/migration_files.hpp"
 
+#include "client/text_bytes.hpp"
+
 #include "common/version.hpp"
 
 #include <algorithm>
+#include <cctype>
 #include <fstream>
 #include <map>
 #include <sstream>
@@ -65,6 +68,178 @@ void for_each_line(std::string_view text, F&& f) {
     }
 }
 
+bool is_ident_start(unsigned char c) { return std::isalpha(c) != 0 || c == '_' || c >= 0x80; }
+bool is_ident_cont(unsigned char c) { return is_ident_start(c) || std::isdigit(c) != 0 || c == '$'; }
+
+// Follows PostgreSQL's lexical rules line by line, far enough to tell whether a line begins in code or
+// inside a quoted string ('...', E'...'), a quoted identifier ("..."), a dollar quote ($tag$...$tag$) or a
+// block comment (/* ... */, nested): only lines that begin in code can be section markers or directives.
+// (standard_conforming_strings is assumed on, PostgreSQL's default: a backslash escapes only in E'...'.)
+class LineLexer {
+  public:
+    // Where the next line begins: true in code.
+    bool in_code() const { return state_ == State::code; }
+    // What the next line begins inside, for messages ("a quoted string"...), and the line that opened it.
+    const char* inside() const {
+        switch (state_) {
+            case State::code:
+                return "code";
+            case State::quote:
+                return "a quoted string";
+            case State::ident:
+                return "a quoted identifier";
+            case State::dollar:
+                return "a dollar-quoted string";
+            case State::comment:
+                return "a /* comment";
+        }
+        return "code";
+    }
+    int opened_at() const { return opened_at_; }
+
+    void feed(std::string_view line, int line_no) {
+        std::size_t i = 0;
+        const std::size_t n = line.size();
+        const auto at = [&](std::size_t k) {
+            return k < n ? static_cast<unsigned char>(line[k]) : static_cast<unsigned char>(0);
+        };
+        while (i < n) {
+            switch (state_) {
+                case State::code: {
+                    const unsigned char c = at(i);
+                    if (c == '-' && at(i + 1) == '-') return;  // a comment to the end of the line
+                    if (c == '/' && at(i + 1) == '*') {
+                        open(State::comment, line_no);
+                        depth_ = 1;
+                        i += 2;
+                    } else if (c == '\'') {
+                        // E'...' when the E is a token of its own (not the end of an identifier).
+                        escapes_ = ident_length_ == 1 && i > 0 && (at(i - 1) == 'E' || at(i - 1) == 'e');
+                        open(State::quote, line_no);
+                        ++i;
+                    } else if (c == '"') {
+                        open(State::ident, line_no);
+                        ++i;
+                    } else if (c == '$' && ident_length_ == 0 && dollar_tag(line, i)) {
+                        open(State::dollar, line_no);
+                        i += tag_.size();
+                    } else if (ident_length_ > 0 ? is_ident_cont(c) : is_ident_start(c)) {
+                        ++ident_length_;
+                        ++i;
+                        continue;
+                    } else {
+                        ++i;
+                    }
+                    ident_length_ = 0;
+                    break;
+                }
+                case State::quote: {
+                    const unsigned char c = at(i);
+                    if (escapes_ && c == '\\') {
+                        i += 2;
+                    } else if (c == '\'') {
+                        if (at(i + 1) == '\'') {
+                            i += 2;  // '' is a quote inside the string
+                        } else {
+                            state_ = State::code;
+                            ++i;
+                        }
+                    } else {
+                        ++i;
+                    }
+                    break;
+                }
+                case State::ident:
+                    if (at(i) == '"') {
+                        if (at(i + 1) == '"') {
+                            i += 2;
+                        } else {
+                            state_ = State::code;
+                            ++i;
+                        }
+                    } else {
+                        ++i;
+                    }
+                    break;
+                case State::dollar:
+                    if (at(i) == '$' && line.substr(i, tag_.size()) == tag_) {
+                        i += tag_.size();
+                        state_ = State::code;
+                    } else {
+                        ++i;
+                    }
+                    break;
+                case State::comment:
+                    if (at(i) == '/' && at(i + 1) == '*') {
+                        ++depth_;
+                        i += 2;
+                    } else if (at(i) == '*' && at(i + 1) == '/') {
+                        i += 2;
+                        if (--depth_ == 0) state_ = State::code;
+                    } else {
+                        ++i;
+                    }
+                    break;
+            }
+        }
+        ident_length_ = 0;  // a token never continues on the next line
+    }
+
+  private:
+    enum class State { code, quote, ident, dollar, comment };
+
+    void open(State state, int line_no) {
+        state_ = state;
+        opened_at_ = line_no;
+    }
+
+    // $$ or $tag$ at line[i]: sets tag_.
+    bool dollar_tag(std::string_view line, std::size_t i) {
+        std::size_t k = i + 1;
+        if (k < line.size() && is_ident_start(static_cast<unsigned char>(line[k])) && line[k] != '$') {
+            ++k;
+            while (k < line.size() && line[k] != '$' && is_ident_cont(static_cast<unsigned char>(line[k]))) ++k;
+        }
+        if (k >= line.size() || line[k] != '$') return false;
+        tag_ = std::string(line.substr(i, k + 1 - i));
+        return true;
+    }
+
+    State state_ = State::code;
+    bool escapes_ = false;
+    int depth_ = 0;
+    int opened_at_ = 0;
+    std::size_t ident_length_ = 0;  // characters of the identifier or keyword being read, in code
+    std::string tag_;
+};
+
+// Calls f(line_without_ending, line_number, begins_in_code) for every line of text. A line that looks
+// like a marker or a directive but begins inside an unterminated quote or comment is refused at the end:
+// the file cannot be read the way its author meant (e.g. a missing closing quote swallowed -- pgmig:down).
+template <typename F>
+void for_each_code_line(const std::string& file, std::string_view text, F&& f) {
+    LineLexer lexer;
+    int swallowed = 0;  // the first line that looked like a marker or directive inside a quote or comment
+    for_each_line(text, [&](std::string_view raw, int line_no) {
+        const bool code = lexer.in_code();
+        std::string key;
+        std::string value;
+        // The first such line inside the construct that is open now (an earlier one may have been closed).
+        if (!code && (swallowed == 0 || swallowed < lexer.opened_at()) && parse_directive(raw, key, value)) {
+            swallowed = line_no;
+        }
+        f(raw, line_no, code);
+        lexer.feed(raw, line_no);
+    });
+    if (!lexer.in_code() && swallowed > 0 && swallowed > lexer.opened_at()) {
+        throw MigrationFileError(file,
+                                 "line " + std::to_string(swallowed) + " looks like a -- pgmig: line, but is inside " +
+                                     lexer.inside() + " that begins at line " + std::to_string(lexer.opened_at()) +
+                                     " and is never closed",
+                                 "close it before that line", FileProblem::grammar, swallowed);
+    }
+}
+
 const char* const kSectionsAdvice = "name it <version>_<name>.sql, e.g. 2_add_orders.sql";
 
 void check_name(const std::string& file, std::string_view n, const std::string& advice) {
@@ -111,10 +286,10 @@ void append_directive(std::vector<Directive>& out, std::string_view raw, int lin
 // A down-only file must not carry directives: they describe the migration, so they belong with its up script.
 // Waivers (-- pgmig:allow) are the exception: the lint of the down script reads them there.
 void refuse_directives(const std::string& file, std::string_view content) {
-    for_each_line(content, [&](std::string_view raw, int line_no) {
+    for_each_code_line(file, content, [&](std::string_view raw, int line_no, bool code) {
         std::string key;
         std::string value;
-        if (parse_directive(raw, key, value) && key != "allow") {
+        if (code && parse_directive(raw, key, value) && key != "allow") {
             throw MigrationFileError(
                 file, "directive -- pgmig:" + key + " in a down script (line " + std::to_string(line_no) + ")",
                 "put directives in the up script");
@@ -298,10 +473,18 @@ nlohmann::json directive_options(const std::string& file, const std::vector<Dire
     return options;
 }
 
+void check_file_bytes(const std::string& file, std::string_view content) {
+    if (const auto bad = find_bad_bytes(content)) {
+        throw MigrationFileError(file, "the file holds " + describe(*bad), kBadBytesAdvice, FileProblem::bad_bytes,
+                                 bad->line);
+    }
+}
+
 MigrationFile parse_migration_file(std::string_view file_name, std::string_view content) {
     MigrationFile m;
     m.file_name = std::string(file_name);
     m.path = m.file_name;
+    check_file_bytes(m.file_name, content);
     const FileName fn = classify_file_name(file_name);
     if (fn.down) {
         throw MigrationFileError(m.file_name, "a down script without its up script",
@@ -314,7 +497,8 @@ MigrationFile parse_migration_file(std::string_view file_name, std::string_view 
 
     if (m.format != FileFormat::sections) {
         // The whole file is the up script; directives may stand on any comment line of it.
-        for_each_line(content, [&](std::string_view raw, int line_no) {
+        for_each_code_line(m.file_name, content, [&](std::string_view raw, int line_no, bool code) {
+            if (!code) return;  // inside a quoted string, identifier, dollar quote or comment
             std::string section;
             if (is_section_marker(raw, section)) {
                 throw MigrationFileError(m.file_name,
@@ -339,10 +523,11 @@ MigrationFile parse_migration_file(std::string_view file_name, std::string_view 
     bool seen_down = false;
     std::string up;
     std::string down;
-    for_each_line(content, [&](std::string_view raw, int line_no) {
+    for_each_code_line(m.file_name, content, [&](std::string_view raw, int line_no, bool code) {
         const std::string at_line = " (line " + std::to_string(line_no) + ")";
         std::string section;
-        if (is_section_marker(raw, section)) {
+        // Markers and directives only on lines that begin in code (not inside a quote or comment).
+        if (code && is_section_marker(raw, section)) {
             if (section == "up") {
                 if (where != Where::preamble) {
                     throw MigrationFileError(m.file_name, "a second -- pgmig:up section" + at_line,
@@ -368,14 +553,14 @@ MigrationFile parse_migration_file(std::string_view file_name, std::string_view 
 
         switch (where) {
             case Where::up:
-                append_directive(m.directives, raw, line_no);
+                if (code) append_directive(m.directives, raw, line_no);
                 up.append(raw);
                 break;
             case Where::down: {
                 std::string key;
                 std::string value;
                 // A waiver is read by the lint of the script it is in: the down script may have its own.
-                if (parse_directive(raw, key, value) && key != "allow") {
+                if (code && parse_directive(raw, key, value) && key != "allow") {
                     throw MigrationFileError(m.file_name,
                                              "directive -- pgmig:" + key + at_line + " in the down section",
                                              "put directives before -- pgmig:up or in the up section");
@@ -454,6 +639,7 @@ std::vector<MigrationFile> load_migration_dir(const std::filesystem::path& dir) 
             const FileName fn = classify_file_name(file_name);
             std::string content = read_file(path);
             if (fn.down) {
+                check_file_bytes(file_name, content);
                 refuse_directives(file_name, content);
                 downs.push_back({path, fn, std::move(content)});
                 continue;
@@ -462,7 +648,7 @@ std::vector<MigrationFile> load_migration_dir(const std::filesystem::path& dir) 
             m.path = path;
             migrations.push_back(std::move(m));
         } catch (const MigrationFileError& e) {
-            throw MigrationFileError(path.string(), e.reason(), e.advice());
+            throw e.in_file(path.string());
         }
     }
 

@@ -54,23 +54,40 @@ struct MigrationFile {
     std::string label() const { return repeatable() ? "R__" + name : version + "_" + name; }
 };
 
+// What is wrong with a file: its grammar (names, sections, directives), or its bytes (a NUL byte or
+// invalid UTF-8, which have an exit code of their own).
+enum class FileProblem { grammar, bad_bytes };
+
 // A bad input: which file (or folder) and why. `file` is a path as the user can find it.
 class MigrationFileError : public std::runtime_error {
   public:
-    MigrationFileError(std::string file, std::string reason, std::string advice = {})
+    MigrationFileError(std::string file, std::string reason, std::string advice = {},
+                       FileProblem problem = FileProblem::grammar, int line = 0)
         : std::runtime_error(file + ": " + reason),
           file_(std::move(file)),
           reason_(std::move(reason)),
-          advice_(std::move(advice)) {}
+          advice_(std::move(advice)),
+          problem_(problem),
+          line_(line) {}
     const std::string& file() const noexcept { return file_; }
     const std::string& reason() const noexcept { return reason_; }
     const std::string& advice() const noexcept { return advice_; }  // what to do about it; may be empty
+    FileProblem problem() const noexcept { return problem_; }
+    int line() const noexcept { return line_; }  // 1-based line of the problem in the file; 0 when none
+    // The same error naming the file by another path (the folder's path instead of the bare name).
+    MigrationFileError in_file(std::string file) const { return {std::move(file), reason_, advice_, problem_, line_}; }
 
   private:
     std::string file_;
     std::string reason_;
     std::string advice_;
+    FileProblem problem_;
+    int line_;
 };
+
+// Throws MigrationFileError(bad_bytes) when `content` holds a NUL byte or invalid UTF-8, naming the
+// line, the column and the byte offset: such a file never reaches a database or a JSON report.
+void check_file_bytes(const std::string& file, std::string_view content);
 
 // What a file name says: its format, whether it holds an up or a down script, version and name.
 struct FileName {
@@ -91,7 +108,11 @@ void parse_file_name(std::string_view file_name, std::string& version, std::stri
 bool is_valid_name(std::string_view name);
 
 // Parses one file's content by its name's format (file_name is used for version, name and errors).
-// A down-only file (U..., .down.sql) is refused here; load_migration_dir pairs those.
+// A down-only file (U..., .down.sql) is refused here; load_migration_dir pairs those. Content with a NUL
+// byte or invalid UTF-8 is refused first (check_file_bytes).
+// Section markers and directives count only on lines that begin outside quoted strings, quoted
+// identifiers, dollar quotes and block comments: a name or a literal holding a line "-- pgmig:allow x"
+// or "-- pgmig:down" (which a generated file may quote from the database) is SQL text, not a directive.
 MigrationFile parse_migration_file(std::string_view file_name, std::string_view content);
 
 // The options JSON that directives stand for; throws MigrationFileError (naming file and line) on an

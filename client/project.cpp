@@ -20,7 +20,8 @@ std::vector<MigrationFile> load_files(const std::string& dir, const std::string&
         files = load_migration_dir(dir);
     } catch (const MigrationFileError& e) {
         const std::string advice = e.advice().empty() ? std::string("fix it") : e.advice();
-        throw Error(ErrorKind::input, e.reason(), "in " + e.file(), advice + "; " + consequence);
+        throw Error(e.problem() == FileProblem::bad_bytes ? ErrorKind::bad_bytes : ErrorKind::input, e.reason(),
+                    "in " + e.file(), advice + "; " + consequence);
     }
     if (files.empty() && !allow_empty) {
         throw Error(ErrorKind::input, "no migration files", "in " + dir,
@@ -105,7 +106,8 @@ void register_files(const Connection& conn, const std::vector<MigrationFile>& fi
         std::optional<std::string> down;
         if (m.has_down()) down = m.down_sql;
         Result res = conn.exec_params("SELECT migrate_register($1, $2, $3, $4, $5::jsonb)",
-                                      {version, m.name, m.up_sql, down, m.options.dump()});
+                                      {version, m.name, m.up_sql, down,
+                                       m.options.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace)});
         if (!res.ok()) {
             throw_server_error(res.error(), fmt::format("registering {} ({})", m.label(), m.path.string()),
                                "nothing was changed");

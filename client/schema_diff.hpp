@@ -8,6 +8,7 @@
 #include <nlohmann/json.hpp>
 
 #include <string>
+#include <string_view>
 #include <vector>
 
 namespace pgmig::schema_diff {
@@ -74,5 +75,16 @@ Result diff(const nlohmann::json& from, const nlohmann::json& to, const Options&
 
 // SQL text of statements, one per paragraph, in order.
 std::string render(const std::vector<Statement>& statements);
+
+// Text from the database or the user (names, types, enum labels, paths) made safe to write after "-- " in a
+// generated file: CR, LF and the other control characters are written as \n, \r, \xNN, so such text can
+// never start a line of its own (a "-- pgmig:allow ..." or "-- pgmig:down" line that pgmig would read).
+std::string comment_text(std::string_view text);
+
+// A statement as written into a file: a quoted identifier holding a control character becomes U&"...", and
+// a string literal or dollar-quoted body with a line that could pass for "-- pgmig:..." becomes E'...' (the
+// same value), so that no line of a generated file starts with "-- pgmig:" unless pgmig meant it.
+// render() applies it; comments are left as they are.
+std::string file_safe_sql(std::string_view sql);
 
 }  // namespace pgmig::schema_diff

@@ -2,6 +2,8 @@
 // described by migrate_snapshot() and dropped, whatever happens (errors, Ctrl-C, SIGTERM).
 #include "client/shadow.hpp"
 
+#include "client/text_bytes.hpp"
+
 #include "client/errors.hpp"
 
 #include <libpq-fe.h>
@@ -115,7 +117,13 @@ std::vector<SchemaFile> read_schema_folder(const std::string& dir) {
             throw Error(ErrorKind::schema_load_failed, "cannot read the file", "at " + path.string(),
                         "check its permissions");
         }
-        files.push_back(SchemaFile{path.string(), text.str()});
+        std::string sql = text.str();
+        if (const auto bad = find_bad_bytes(sql)) {
+            // A NUL would cut the file short where it becomes a C string; invalid UTF-8 the server refuses.
+            throw Error(ErrorKind::bad_bytes, "the schema file holds " + describe(*bad), "in " + path.string(),
+                        std::string(kBadBytesAdvice) + "; nothing was changed or written");
+        }
+        files.push_back(SchemaFile{path.string(), std::move(sql)});
     }
     return files;
 }

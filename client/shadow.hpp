@@ -22,7 +22,8 @@ struct SchemaFile {
 
 // Every *.sql file under `dir` (subfolders too, hidden entries skipped), sorted by their path inside
 // the folder (byte order, so "01_a.sql" < "02_b.sql" < "tables/x.sql"). Throws Error(schema_load_failed)
-// when the folder does not exist, holds no .sql file, or a file cannot be read.
+// when the folder does not exist, holds no .sql file, or a file cannot be read, and Error(bad_bytes)
+// when a file holds a NUL byte or invalid UTF-8 (naming its line, column and byte offset).
 std::vector<SchemaFile> read_schema_folder(const std::string& dir);
 
 // The 1-based line of `text` that holds the 1-based character `position` (PostgreSQL's error cursor

@@ -12,6 +12,7 @@ extern "C" {
 
 #include "audit.hpp"
 #include "lint.hpp"
+#include "pg/interrupts.hpp"
 #include "runner.hpp"
 #include "script.hpp"
 #include "settings.hpp"
@@ -33,6 +34,7 @@ std::string lint_of(const Migration& m) {
         sub.commit();
         return out;
     } catch (const pg::PgError& e) {
+        if (pg::is_interrupt(e)) throw;  // a cancel or timeout stops the dry run; it is no lint finding
         return json::array({{{"rule", "lint-failed"}, {"severity", "error"}, {"message", e.message()}}}).dump();
     }
 }
@@ -40,7 +42,8 @@ std::string lint_of(const Migration& m) {
 int count_statements(const std::string& script) {
     try {
         return static_cast<int>(split_script(script).size());
-    } catch (const pg::PgError&) {
+    } catch (const pg::PgError& e) {
+        if (pg::is_interrupt(e)) throw;
         return 0;
     }
 }

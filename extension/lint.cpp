@@ -13,7 +13,9 @@ extern "C" {
 #include "catalog/pg_class.h"
 #include "catalog/pg_proc.h"
 #include "catalog/pg_type_d.h"
+#include "commands/dbcommands.h"
 #include "commands/defrem.h"
+#include "miscadmin.h"
 #include "nodes/makefuncs.h"
 #include "nodes/nodeFuncs.h"
 #include "nodes/parsenodes.h"
@@ -21,10 +23,13 @@ extern "C" {
 #include "parser/parse_type.h"
 #include "parser/parser.h"
 #include "storage/proc.h"
+#include "tcop/tcopprot.h"
 #include "utils/builtins.h"
 #include "utils/jsonb.h"
 #include "utils/lsyscache.h"
+#include "utils/memutils.h"
 #include "utils/syscache.h"
+#include "utils/timestamp.h"
 }
 
 #include <fmt/format.h>
@@ -36,6 +41,7 @@ extern "C" {
 #include "common/duration.hpp"
 #include "ledger_store.hpp"
 #include "pg/boundary.hpp"
+#include "pg/interrupts.hpp"
 #include "pg/values.hpp"
 #include "redact.hpp"
 #include "script.hpp"
@@ -139,6 +145,18 @@ RawRelation relation_facts(Oid oid) {
     });
 }
 
+// True when a qualified name (a List of String) can name something of this database: at most three parts,
+// and the first of three is this database. PostgreSQL raises for the others (0A000 "cross-database
+// references", 42601 "too many dotted names") even where a lookup may miss; the lint treats them as
+// names it does not know (running the statement fails on them anyway).
+bool local_name(List* names) {
+    const int parts = list_length(names);
+    if (parts > 3) return false;
+    if (parts < 3) return true;
+    Node* first = static_cast<Node*>(linitial(names));
+    return IsA(first, String) && strcmp(strVal(first), get_database_name(MyDatabaseId)) == 0;
+}
+
 // Whether a raw default expression calls a volatile function (looked up by name in the catalog:
 // now() is stable, clock_timestamp(), random(), gen_random_uuid() and nextval() are volatile).
 // A function the catalog does not know (created later, or misspelt) counts as volatile.
@@ -146,6 +164,7 @@ bool volatile_walker(Node* node, void* context) {
     if (node == nullptr) return false;
     if (IsA(node, FuncCall)) {
         const auto* call = reinterpret_cast<FuncCall*>(node);
+        if (!local_name(call->funcname)) return true;  // unknown: counts as volatile
         FuncCandidateList candidates = FuncnameGetCandidates(call->funcname, -1, NIL, false, false, false, true);
         if (candidates == nullptr) return true;
         for (FuncCandidateList c = candidates; c != nullptr; c = c->next) {
@@ -198,6 +217,7 @@ TypeChange type_change(Oid rel, const char* column, TypeName* type_name, bool ha
         Oid collation = InvalidOid;
         get_atttypetypmodcoll(rel, att, &old_type, &old_mod, &collation);
         int32 new_mod = -1;
+        if (!local_name(type_name->names)) return result;
         Type tup = LookupTypeName(nullptr, type_name, &new_mod, true);
         if (tup == nullptr) return result;
         const Oid new_type = typeTypeId(tup);
@@ -210,6 +230,18 @@ TypeChange type_change(Oid rel, const char* column, TypeName* type_name, bool ha
             result.rewrite = !(IsBinaryCoercible(old_type, new_type) && new_mod == -1);
         }
         return result;
+    });
+}
+
+// RangeVarGetRelid with missing_ok still raises 0A000 for a name in another database (db.schema.t): such a
+// name is no relation of this database, so the lint has nothing to say about it (running it fails anyway).
+Oid relation_oid(const RangeVar* rv) {
+    return pg::call([rv] {
+        if (rv == nullptr ||
+            (rv->catalogname != nullptr && strcmp(rv->catalogname, get_database_name(MyDatabaseId)) != 0)) {
+            return InvalidOid;
+        }
+        return RangeVarGetRelid(const_cast<RangeVar*>(rv), NoLock, true);
     });
 }
 
@@ -282,6 +314,7 @@ size_t scan_gap(const std::string& s, size_t pos, size_t end, Cursor& cursor, st
                 std::set<int>& blank_lines) {
     bool line_has_text = true;  // the gap starts in the middle of a line (after a statement)
     while (pos < end) {
+        pg::check_for_interrupts();
         const char c = s[pos];
         if (c == '\n') {
             if (!line_has_text) blank_lines.insert(cursor.at(pos).first);
@@ -408,7 +441,7 @@ class Linter {
         if (const auto alias = renamed_.find(rel.name); alias != renamed_.end()) {
             oid = alias->second;
         } else {
-            oid = pg::call([rv] { return RangeVarGetRelid(const_cast<RangeVar*>(rv), NoLock, true); });
+            oid = relation_oid(rv);
         }
         if (!OidIsValid(oid)) return rel;
         return facts(oid);
@@ -697,6 +730,7 @@ class Linter {
         switch (stmt->removeType) {
             case OBJECT_TABLE:
                 foreach (cell, stmt->objects) {
+                    if (list_length(castNode(List, lfirst(cell))) > 3) continue;  // not a name of this database
                     RangeVar* rv = pg::call([cell] { return makeRangeVarFromNameList(castNode(List, lfirst(cell))); });
                     const Relation rel = relation(rv);
                     if (!rel.existing()) continue;
@@ -718,10 +752,11 @@ class Linter {
                 }
                 if (!stmt->concurrent) {
                     foreach (cell, stmt->objects) {
+                        if (list_length(castNode(List, lfirst(cell))) > 3) continue;  // not a name of this database
                         RangeVar* rv =
                             pg::call([cell] { return makeRangeVarFromNameList(castNode(List, lfirst(cell))); });
                         if (created(rv)) continue;
-                        const Oid index = pg::call([rv] { return RangeVarGetRelid(rv, NoLock, true); });
+                        const Oid index = relation_oid(rv);
                         if (!OidIsValid(index)) continue;
                         const Oid table = pg::call([index] { return IndexGetRelation(index, true); });
                         if (!OidIsValid(table)) continue;
@@ -1035,6 +1070,7 @@ std::vector<Finding> lint_script(const std::string& sql, const Options& options)
     std::vector<std::pair<size_t, size_t>> statement_findings;  // [first, end) of each statement's findings
     ListCell* cell = nullptr;
     foreach (cell, parsed) {
+        pg::check_for_interrupts();
         const auto* raw = static_cast<RawStmt*>(lfirst(cell));
         const size_t location = std::max(0, raw->stmt_location);
         const size_t end =
@@ -1098,26 +1134,66 @@ std::vector<Finding> lint_script(const std::string& sql, const Options& options)
     return findings;
 }
 
+namespace {
+
+// The waivers of a query string, cached: an out-of-band query string of 50,000 DDL statements fires as
+// many events, and searching all of it at each one would be quadratic. The cache is keyed by the
+// string's address and statement_timestamp() (the arrival of the client's message, the same for every
+// statement of that string), and holds the rules as "rule\0rule\0\0" in TopMemoryContext.
+struct WaiverCache {
+    const char* query;
+    TimestampTz received;
+    char* rules;  // nullptr: nothing cached
+};
+WaiverCache g_waivers = {nullptr, 0, nullptr};
+
+// `-- pgmig:allow` comments anywhere in `text`: one pass, linear in its size.
+std::vector<std::string> find_waivers(std::string_view text) {
+    constexpr std::string_view kAllow = "pgmig:allow";
+    std::vector<std::string> allow;
+    LineCounter lines(text);
+    for (size_t pos = text.find(kAllow); pos != std::string_view::npos; pos = text.find(kAllow, pos + 1)) {
+        pg::check_for_interrupts();
+        size_t before = pos;  // "--", blanks, then pgmig:allow (the blanks walked belong to this one only)
+        while (before > 0 && (text[before - 1] == ' ' || text[before - 1] == '\t')) --before;
+        if (before < 2 || text.compare(before - 2, 2, "--") != 0) continue;
+        const size_t nl = std::min(text.find('\n', pos), text.size());
+        const std::string rest(text.substr(pos + kAllow.size(), nl - pos - kAllow.size()));
+        for (std::string& r : waiver_rules(rest, lines.at(pos))) allow.push_back(std::move(r));
+    }
+    return allow;
+}
+
+std::vector<std::string> query_waivers(const char* query) {
+    if (query == nullptr) return {};
+    const TimestampTz received = GetCurrentStatementStartTimestamp();
+    if (g_waivers.rules == nullptr || g_waivers.query != query || g_waivers.received != received) {
+        const std::vector<std::string> found = find_waivers(query);  // throws on a bad waiver: nothing cached
+        size_t size = 1;
+        for (const std::string& r : found) size += r.size() + 1;
+        char* rules = static_cast<char*>(pg::call([size] { return MemoryContextAlloc(TopMemoryContext, size); }));
+        char* out = rules;
+        for (const std::string& r : found) {
+            memcpy(out, r.c_str(), r.size() + 1);
+            out += r.size() + 1;
+        }
+        *out = '\0';
+        if (g_waivers.rules != nullptr) pfree(g_waivers.rules);
+        g_waivers = {query, received, rules};
+    }
+    std::vector<std::string> allow;
+    for (const char* r = g_waivers.rules; *r != '\0'; r += strlen(r) + 1) allow.emplace_back(r);
+    return allow;
+}
+
+}  // namespace
+
 std::vector<Finding> lint_statement(Node* stmt, const char* query) {
     if (stmt == nullptr) return {};
     Options options;
     options.transactional = false;  // out of band: PostgreSQL itself refuses CONCURRENTLY in a block
     // The waivers: `-- pgmig:allow` comments anywhere in the client's query string.
-    std::vector<std::string> allow;
-    if (query != nullptr) {
-        const std::string text = query;
-        for (size_t pos = text.find("pgmig:allow"); pos != std::string::npos;
-             pos = text.find("pgmig:allow", pos + 1)) {
-            const size_t comment = text.rfind("--", pos);
-            const size_t line_start = pos == 0 ? std::string::npos : text.rfind('\n', pos - 1);
-            if (comment == std::string::npos || (line_start != std::string::npos && comment < line_start)) continue;
-            if (text.find_first_not_of(" \t", comment + 2) != pos) continue;
-            const size_t nl = std::min(text.find('\n', pos), text.size());
-            const std::string rest = text.substr(pos + 11, nl - pos - 11);
-            const int line = 1 + static_cast<int>(std::count(text.begin(), text.begin() + static_cast<long>(pos), '\n'));
-            for (std::string& r : waiver_rules(rest, line)) allow.push_back(std::move(r));
-        }
-    }
+    const std::vector<std::string> allow = query_waivers(query);
     Linter linter(options, LockTimeout);
     linter.statement(stmt, {}, 1, 1);
     std::vector<Finding> findings;

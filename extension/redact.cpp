@@ -3,6 +3,7 @@
 
 extern "C" {
 #include "postgres.h"
+#include "miscadmin.h"
 #include "nodes/parsenodes.h"
 #include "utils/builtins.h"
 #include "common/keywords.h"
@@ -42,6 +43,7 @@ std::vector<Token> tokens_of(const std::string& text) {
         core_yyscan_t scanner = scanner_init(source, &extra, &ScanKeywords, ScanKeywordTokens);
         int count = 0;
         for (;;) {
+            CHECK_FOR_INTERRUPTS();  // a script of several MB is many tokens
             const int token = core_yylex(&value, &location, scanner);
             if (token == 0 || count >= capacity) break;
             kinds[count] = token;
@@ -66,7 +68,9 @@ using Ranges = std::vector<std::pair<size_t, size_t>>;
 // The string literal that follows the token at byte offset `from` (skipping at most `skip`
 // tokens, e.g. ENCRYPTED), as a range ending where the next token begins (trailing blanks kept).
 void literal_after(const std::string& text, const std::vector<Token>& tokens, int from, int skip, Ranges& out) {
-    auto it = std::find_if(tokens.begin(), tokens.end(), [from](const Token& t) { return t.start >= from; });
+    // Tokens are in text order: a binary search keeps redacting a script of many statements linear.
+    auto it = std::lower_bound(tokens.begin(), tokens.end(), from,
+                               [](const Token& t, int offset) { return t.start < offset; });
     for (int i = 0; it != tokens.end() && i <= skip + 1; ++it, ++i) {
         if (!is_string_literal(it->kind)) continue;
         size_t end = (it + 1) != tokens.end() ? static_cast<size_t>((it + 1)->start) : text.size();
@@ -162,10 +166,15 @@ std::string redact_statement(const std::string& statement) {
             secret_options(options, statement, tokens, ranges);
         } else if (IsA(stmt, CreateSubscriptionStmt) || IsA(stmt, AlterSubscriptionStmt)) {
             // The connection string has no location of its own: it is the literal after CONNECTION.
-            const int from = lfirst_node(RawStmt, cell)->stmt_location;
-            const auto end = std::find_if(tokens.begin(), tokens.end(),
-                                          [from](const Token& t) { return t.start >= from && t.kind == CONNECTION; });
-            if (end != tokens.end()) literal_after(statement, tokens, end->start + 1, 0, ranges);
+            // Searched within the statement only (ALTER SUBSCRIPTION ... ENABLE has none).
+            const RawStmt* raw = lfirst_node(RawStmt, cell);
+            const int from = raw->stmt_location;
+            const auto by_offset = [](const Token& t, int offset) { return t.start < offset; };
+            const auto start = std::lower_bound(tokens.begin(), tokens.end(), from, by_offset);
+            const auto stop = raw->stmt_len > 0 ? std::lower_bound(start, tokens.end(), from + raw->stmt_len, by_offset)
+                                                : tokens.end();
+            const auto end = std::find_if(start, stop, [](const Token& t) { return t.kind == CONNECTION; });
+            if (end != stop) literal_after(statement, tokens, end->start + 1, 0, ranges);
             if (IsA(stmt, CreateSubscriptionStmt)) {
                 secret_options(castNode(CreateSubscriptionStmt, stmt)->options, statement, tokens, ranges);
             }

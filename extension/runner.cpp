@@ -20,6 +20,7 @@ extern "C" {
 
 #include "audit.hpp"
 #include "failure_record.hpp"
+#include "pg/interrupts.hpp"
 #include "progress.hpp"
 #include "redact.hpp"
 #include "settings.hpp"
@@ -170,6 +171,7 @@ std::vector<std::vector<Statement>> parse_plan(const std::vector<Migration>& pla
         try {
             out.push_back(split_script(script));
         } catch (const pg::PgError& e) {
+            if (pg::is_interrupt(e)) throw;  // a cancel or timeout while splitting is not a syntax error
             std::string where;
             if (e.cursorpos() > 0) {
                 const size_t byte = byte_of_char_position(script, 0, e.cursorpos());
@@ -221,6 +223,7 @@ std::vector<RunResult> run_plan(LedgerStore& store, pg::Spi& spi, const std::vec
                 MigrationLimits limits(lock_timeout, statement_timeout);
                 pg::Subtransaction sub;
                 for (size_t k = 0; k < scripts[i].size(); ++k) {
+                    pg::check_for_interrupts();
                     progress.report(m.label(), direction == Direction::up, i + 1, plan.size(), k + 1,
                                     scripts[i].size(), scripts[i][k].line, scripts[i][k].text);
                     run_statement(spi, m, direction, scripts[i][k]);

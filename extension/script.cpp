@@ -8,12 +8,14 @@ extern "C" {
 }
 
 #include <algorithm>
+#include <cstring>
 
 #include "pg/boundary.hpp"
+#include "pg/interrupts.hpp"
 
 namespace pgmig {
 
-size_t skip_block_comment(const std::string& s, size_t pos, size_t end) {
+size_t skip_block_comment(std::string_view s, size_t pos, size_t end) {
     int depth = 1;  // PostgreSQL's block comments nest
     pos += 2;
     while (pos < end && depth > 0) {
@@ -33,7 +35,7 @@ size_t skip_block_comment(const std::string& s, size_t pos, size_t end) {
 namespace {
 
 // raw_parser's stmt_location may point at whitespace or comments before the first token.
-size_t skip_blanks_and_comments(const std::string& s, size_t pos, size_t end) {
+size_t skip_blanks_and_comments(std::string_view s, size_t pos, size_t end) {
     while (pos < end) {
         const char c = s[pos];
         if (c == ' ' || c == '\t' || c == '\n' || c == '\r' || c == '\f' || c == '\v') {
@@ -103,7 +105,7 @@ const char* needs_no_transaction(Node* stmt) {
 
 namespace {
 // [first token, end) of the statement at [location, location + length) (length 0: to the end).
-std::pair<size_t, size_t> statement_bounds(const std::string& query, int location, int length) {
+std::pair<size_t, size_t> statement_bounds(std::string_view query, int location, int length) {
     const size_t begin = location < 0 ? 0 : std::min(query.size(), static_cast<size_t>(location));
     const size_t end = length <= 0 ? query.size() : std::min(query.size(), begin + static_cast<size_t>(length));
     return {skip_blanks_and_comments(query, begin, end), end};
@@ -113,6 +115,27 @@ std::pair<size_t, size_t> statement_bounds(const std::string& query, int locatio
 std::string statement_slice(const std::string& query, int location, int length) {
     const auto [first, end] = statement_bounds(query, location, length);
     return query.substr(first, end - first);
+}
+
+std::string statement_slice(const char* query, int location, int length) {
+    const size_t begin = location < 0 ? 0 : static_cast<size_t>(location);
+    // The parser's spans lie inside the string; only "to the end" (length 0) needs its end measured.
+    const size_t size = length > 0 ? static_cast<size_t>(length) : strlen(query + begin);
+    const std::string_view statement(query + begin, size);
+    const auto [first, end] = statement_bounds(statement, 0, 0);
+    return std::string(statement.substr(first, end - first));
+}
+
+int LineCounter::at(size_t offset) {
+    offset = std::min(offset, text_.size());
+    if (offset < pos_) {  // asked backwards: start again (not in the usual order)
+        pos_ = 0;
+        line_ = 1;
+    }
+    line_ += static_cast<int>(std::count(text_.begin() + static_cast<std::ptrdiff_t>(pos_),
+                                         text_.begin() + static_cast<std::ptrdiff_t>(offset), '\n'));
+    pos_ = offset;
+    return line_;
 }
 
 int line_at_byte(const std::string& text, size_t offset) {
@@ -137,6 +160,7 @@ std::vector<Statement> split_script(const std::string& script, std::vector<Node*
     spans.reserve(static_cast<size_t>(list_length(parsed)));
     ListCell* cell = nullptr;
     foreach (cell, parsed) {
+        pg::check_for_interrupts();
         const auto* raw = static_cast<RawStmt*>(lfirst(cell));
         spans.push_back(RawSpan{raw->stmt_location, raw->stmt_len, static_cast<int>(nodeTag(raw->stmt)),
                                 IsA(raw->stmt, TransactionStmt), needs_no_transaction(raw->stmt)});
@@ -145,11 +169,14 @@ std::vector<Statement> split_script(const std::string& script, std::vector<Node*
 
     std::vector<Statement> statements;
     statements.reserve(spans.size());
+    LineCounter lines(script);  // statements come in order: the script is read once for their lines
     for (const RawSpan& span : spans) {
+        pg::check_for_interrupts();
         const auto [first, end] = statement_bounds(script, span.location, span.length);
         Statement st;
         st.text = script.substr(first, end - first);
-        st.line = line_at_byte(script, first);
+        st.offset = first;
+        st.line = lines.at(first);
         st.transaction_control = span.transaction_control;
         st.kind = span.kind;
         if (span.needs_no_transaction != nullptr) st.needs_no_transaction = span.needs_no_transaction;
@@ -166,7 +193,8 @@ bool same_statements(const std::string& a, const std::string& b) {
         const char* b_text = b.c_str();
         left = pg::call([a_text] { return raw_parser(a_text, RAW_PARSE_DEFAULT); });
         right = pg::call([b_text] { return raw_parser(b_text, RAW_PARSE_DEFAULT); });
-    } catch (const pg::PgError&) {
+    } catch (const pg::PgError& e) {
+        if (pg::is_interrupt(e)) throw;
         return false;  // a script that does not parse is not the same as one that does
     }
     if (list_length(left) != list_length(right)) return false;
@@ -175,6 +203,7 @@ bool same_statements(const std::string& a, const std::string& b) {
         ListCell* l = nullptr;
         ListCell* r = nullptr;
         forboth(l, left, r, right) {
+            CHECK_FOR_INTERRUPTS();
             if (!equal(lfirst_node(RawStmt, l)->stmt, lfirst_node(RawStmt, r)->stmt)) return false;
         }
         return true;

@@ -130,7 +130,7 @@ std::string drift_line(const nlohmann::json& object) {
         if (it == object.end() || it->is_null()) return std::string();
         return it->is_string() ? it->get<std::string>() : it->dump();
     };
-    if (!object.is_object()) return object.dump();
+    if (!object.is_object()) return object.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
     std::string line = text("command");
     if (!text("object").empty()) line += " " + text("object");
     if (!text("user").empty()) line += " by " + text("user");
@@ -164,10 +164,10 @@ int run_alert_test(const GlobalOptions& global, const AlertTestOptions& options)
     const auto failed = std::count_if(deliveries.begin(), deliveries.end(),
                                       [](const Delivery& d) { return !d.delivered && !d.skipped; });
     if (options.json) {
-        fmt::print("{}\n", nlohmann::json{{"event", event.event},
-                                          {"ok", failed == 0},
-                                          {"deliveries", deliveries_json(deliveries)}}
-                               .dump(2));
+        fmt::print(
+            "{}\n",
+            nlohmann::json{{"event", event.event}, {"ok", failed == 0}, {"deliveries", deliveries_json(deliveries)}}
+                .dump(2, ' ', false, nlohmann::json::error_handler_t::replace));
     } else {
         print_deliveries(deliveries, event.event);
         fmt::print("{} of {} alert targets delivered the {} event\n",

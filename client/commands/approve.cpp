@@ -77,7 +77,7 @@ int run_approvals(const GlobalOptions& global, const ApprovalsOptions& options) 
     require_extension(conn);
     const ApprovalCheck check = check_approvals(conn, options.env, options.deployer);
     if (options.json) {
-        fmt::print("{}\n", check.to_json().dump(2));
+        fmt::print("{}\n", check.to_json().dump(2, ' ', false, nlohmann::json::error_handler_t::replace));
     } else if (check.items.empty()) {
         fmt::print("no pending migrations in {}: nothing needs approval for {}\n", conn.target(), options.env);
     } else {

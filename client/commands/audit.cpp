@@ -99,7 +99,7 @@ int run_audit_verify(const GlobalOptions& global, const AuditVerifyOptions& opti
                                      {"position", position},
                                      {"head", res.get(0, 4)},
                                      {"at", utc_now("%Y-%m-%dT%H:%M:%SZ")}};
-        out << line.dump() << '\n';
+        out << line.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace) << '\n';
         if (!out) {
             throw Error(ErrorKind::input, "cannot append to the anchor file", options.anchor,
                         "check the folder's permissions, or pass --anchor FILE");

@@ -96,7 +96,7 @@ int run_audit_show(const GlobalOptions& global, const AuditShowOptions& options)
                                     {"ddl_audit", ddl},
                                     {"history", history},
                                     {"events", events}};
-        fmt::print("{}\n", out.dump(2));
+        fmt::print("{}\n", out.dump(2, ' ', false, nlohmann::json::error_handler_t::replace));
         return kExitOk;
     }
 

@@ -73,7 +73,7 @@ int run_backup_list(const BackupListOptions& options) {
                            {"manifest_problem",
                             e.manifest_problem.empty() ? nlohmann::json() : nlohmann::json(e.manifest_problem)}});
         }
-        std::printf("%s\n", out.dump(2).c_str());
+        std::printf("%s\n", out.dump(2, ' ', false, nlohmann::json::error_handler_t::replace).c_str());
         return kExitOk;
     }
     if (entries.empty()) {
@@ -124,7 +124,7 @@ int run_backup_verify(const BackupVerifyOptions& options) {
         }
         if (r.error && code == kExitOk) code = r.error->exit_code();
     }
-    if (options.json) std::printf("%s\n", out.dump(2).c_str());
+    if (options.json) std::printf("%s\n", out.dump(2, ' ', false, nlohmann::json::error_handler_t::replace).c_str());
     return code;
 }
 

@@ -52,13 +52,27 @@ struct Snapshots {
     Desired desired;
 };
 
+// The schema folder's files (none with --to), read before any connection is made: a file with a NUL byte
+// or invalid UTF-8 is refused (exit 43) before anything connects or is created.
+struct SchemaInput {
+    std::string dir;
+    std::vector<SchemaFile> files;
+};
+
+SchemaInput read_desired(const DiffOptions& options) {
+    if (!options.to.empty()) return {};
+    std::string dir = resolve_schema_dir(options.schema);
+    std::vector<SchemaFile> files = read_schema_folder(dir);
+    return {std::move(dir), std::move(files)};
+}
+
 // The target's snapshot and the desired schema's: the --to database's, or the schema folder's loaded into a
 // shadow database (dropped before this returns, also when it throws).
 //
 // With --to, the target's server builds its snapshot while the --to server builds the other. Not with a
 // shadow: CREATE/DROP DATABASE wait until every backend of the server has absorbed a barrier, and the
 // target's backend, blocked sending a result the client has not read yet, would never absorb it.
-Snapshots take_snapshots(const Connection& target, const DiffOptions& options) {
+Snapshots take_snapshots(const Connection& target, const DiffOptions& options, const SchemaInput& input) {
     if (!options.to.empty()) {
         Connection to = Connection::open(options.to);
         require_extension(to);
@@ -68,8 +82,8 @@ Snapshots take_snapshots(const Connection& target, const DiffOptions& options) {
         return {std::move(from), {std::move(desired), "database " + to.target()}};
     }
     json from = fetch_snapshot(target, "the target");
-    const std::string dir = resolve_schema_dir(options.schema);
-    const std::vector<SchemaFile> files = read_schema_folder(dir);  // read before anything is created
+    const std::string& dir = input.dir;
+    const std::vector<SchemaFile>& files = input.files;
     ShadowDatabase shadow(target, shadow_settings(options));
     json snapshot = shadow.load(files);
     return {std::move(from),
@@ -98,7 +112,8 @@ sd::Result compute(const json& from, const json& to, bool allow_destructive, con
     bool declined = false;
     for (const auto& rename : result.probable_renames) {
         std::fprintf(stderr, "pgmig: %s %s is dropped and %s added (%s).\n  Is it a rename? [y/N] ",
-                     rename.kind.c_str(), rename.from.c_str(), rename.to.c_str(), one_line(rename.reason).c_str());
+                     rename.kind.c_str(), sd::comment_text(rename.from).c_str(), sd::comment_text(rename.to).c_str(),
+                     sd::comment_text(one_line(rename.reason)).c_str());
         std::fflush(stderr);
         std::string answer;
         if (!std::getline(std::cin, answer)) {
@@ -119,10 +134,12 @@ sd::Result compute(const json& from, const json& to, bool allow_destructive, con
 // steps are allowed, since the drop would then really run.
 void check_renames(const sd::Result& result, bool allow_destructive) {
     for (const auto& rename : result.probable_renames) {
-        std::fprintf(stderr,
-                     "pgmig: probable rename: %s %s -> %s (%s); pass %s if it is one, or --no-rename if it is not\n",
-                     rename.kind.c_str(), rename.from.c_str(), rename.to.c_str(), one_line(rename.reason).c_str(),
-                     rename_argument(rename).c_str());
+        // Names from the database are shown escaped: a line break or a terminal escape in a name cannot
+        // fake lines of output.
+        std::fprintf(
+            stderr, "pgmig: probable rename: %s %s -> %s (%s); pass %s if it is one, or --no-rename if it is not\n",
+            rename.kind.c_str(), sd::comment_text(rename.from).c_str(), sd::comment_text(rename.to).c_str(),
+            sd::comment_text(one_line(rename.reason)).c_str(), sd::comment_text(rename_argument(rename)).c_str());
     }
     if (allow_destructive && !result.probable_renames.empty()) {
         const auto& first = result.probable_renames.front();
@@ -138,7 +155,9 @@ void check_renames(const sd::Result& result, bool allow_destructive) {
 
 // Objects the engine cannot write DDL for: named, exit 36.
 [[noreturn]] void throw_unsupported(const sd::Result& result, const std::string& consequence) {
-    for (const auto& u : result.unsupported) std::fprintf(stderr, "pgmig: unsupported: %s\n", u.c_str());
+    for (const auto& u : result.unsupported) {
+        std::fprintf(stderr, "pgmig: unsupported: %s\n", sd::comment_text(u).c_str());
+    }
     throw Error(ErrorKind::diff_unsupported,
                 fmt::format("the diff met {} object{} it cannot write DDL for: {}", result.unsupported.size(),
                             result.unsupported.size() == 1 ? "" : "s", result.unsupported.front()),
@@ -149,7 +168,8 @@ void check_renames(const sd::Result& result, bool allow_destructive) {
 // Withheld destructive steps: listed on stderr; exit 32 once the rest is done.
 void list_withheld(const sd::Result& result) {
     for (const auto& w : result.withheld) {
-        std::fprintf(stderr, "pgmig: withheld (destructive): %s: %s\n", w.subject.c_str(), one_line(w.reason).c_str());
+        std::fprintf(stderr, "pgmig: withheld (destructive): %s: %s\n", sd::comment_text(w.subject).c_str(),
+                     sd::comment_text(one_line(w.reason)).c_str());
     }
 }
 
@@ -286,10 +306,10 @@ std::string command_line(const std::string& command, const std::string& name) {
 
 // What generate and sync share: diff the target against the desired schema and write the files.
 // Returns the files written (none when there is nothing to do); the result in `out`.
-Written generate(const Connection& target, const DiffOptions& diff, const std::string& dir,
+Written generate(const Connection& target, const DiffOptions& diff, const SchemaInput& input, const std::string& dir,
                  const std::vector<MigrationFile>& files, const std::string& name, const std::string& command,
                  sd::Result& out) {
-    const auto [from, desired] = take_snapshots(target, diff);
+    const auto [from, desired] = take_snapshots(target, diff, input);
     out = compute(from, desired.snapshot, diff.allow_destructive, {diff.renames, diff.no_rename}, true);
     InterruptGuard::check("before writing the migration (nothing was written)");
     check_renames(out, diff.allow_destructive);
@@ -306,7 +326,7 @@ void print_written(const Written& written, const sd::Result& result, bool as_jso
         json paths = json::array();
         for (const auto& p : written.paths) paths.push_back(p.string());
         report["files"] = paths;
-        fmt::print("{}\n", report.dump(2));
+        fmt::print("{}\n", report.dump(2, ' ', false, nlohmann::json::error_handler_t::replace));
         return;
     }
     for (const auto& p : written.paths) fmt::print("{}\n", p.string());
@@ -315,9 +335,10 @@ void print_written(const Written& written, const sd::Result& result, bool as_jso
 }  // namespace
 
 int run_diff(const GlobalOptions& global, const DiffOptions& options) {
+    const SchemaInput input = read_desired(options);
     const InterruptGuard guard;
     Connection target = open_target(global, options.env);
-    const auto [from, desired] = take_snapshots(target, options);
+    const auto [from, desired] = take_snapshots(target, options, input);
     const sd::Result result =
         compute(from, desired.snapshot, options.allow_destructive, {options.renames, options.no_rename}, true);
     InterruptGuard::check("comparing the schemas");
@@ -326,7 +347,7 @@ int run_diff(const GlobalOptions& global, const DiffOptions& options) {
         json report = result_json(result);
         report["target"] = target.target();
         report["desired"] = desired.description;
-        fmt::print("{}\n", report.dump(2));
+        fmt::print("{}\n", report.dump(2, ' ', false, nlohmann::json::error_handler_t::replace));
     } else {
         fmt::print("{}", diff_sql_text(result));
         if (result.empty()) {
@@ -345,6 +366,7 @@ int run_generate(const GlobalOptions& global, const GenerateOptions& options) {
     check_name(options.name, "in NAME");
     const std::string dir = resolve_migrations_dir(options.dir);
     const std::vector<MigrationFile> files = existing_files(dir);
+    const SchemaInput input = read_desired(options.diff);
     const InterruptGuard guard;
     Connection target = open_target(global, options.diff.env);
     const std::vector<std::string> pending = pending_versions(target, files);
@@ -356,7 +378,7 @@ int run_generate(const GlobalOptions& global, const GenerateOptions& options) {
                      pending.front().c_str());
     }
     sd::Result result;
-    const Written written = generate(target, options.diff, dir, files, options.name, "pgmig generate", result);
+    const Written written = generate(target, options.diff, input, dir, files, options.name, "pgmig generate", result);
     if (written.paths.empty() && !options.diff.json) {
         std::fprintf(stderr, "pgmig: nothing to do: %s matches the desired schema; no file written\n",
                      target.target().c_str());
@@ -383,6 +405,7 @@ int run_sync(const GlobalOptions& global, const SyncOptions& options) {
     }
     const std::string dir = resolve_migrations_dir(options.dir);
     const std::vector<MigrationFile> files = existing_files(dir);
+    const SchemaInput input = read_desired(options.diff);
     GlobalOptions target_global = global;
     target_global.dbname = connection_for(global, options.diff.env);
     Written written;
@@ -391,7 +414,8 @@ int run_sync(const GlobalOptions& global, const SyncOptions& options) {
         const InterruptGuard guard;
         Connection target = open_target(target_global, "");
         refuse_pending(target, files, dir, "pgmig sync");
-        written = generate(target, options.diff, dir, files, options.name, "pgmig sync --env " + env.name, result);
+        written =
+            generate(target, options.diff, input, dir, files, options.name, "pgmig sync --env " + env.name, result);
     }
     if (written.paths.empty()) {
         fmt::print("nothing to do: the database of environment {} matches the desired schema\n", env.name);
@@ -447,7 +471,7 @@ int drift_report(const Connection& conn, const DriftOptions& options) {
                  {"changed_by", res.get(i, 5).empty() ? json(nullptr) : json(res.get(i, 5))},
                  {"statement", res.get(i, 6).empty() ? json(nullptr) : json(res.get(i, 6))}});
         }
-        fmt::print("{}\n", rows.dump(2));
+        fmt::print("{}\n", rows.dump(2, ' ', false, nlohmann::json::error_handler_t::replace));
     } else if (res.rows() == 0) {
         fmt::print("no drift: the schema is what the ledger expects\n");
     } else {

@@ -171,7 +171,7 @@ class ReportSource {
 void send_json(httplib::Response& res, int status, const nlohmann::json& body) {
     res.status = status;
     res.set_header("Cache-Control", "no-store");
-    res.set_content(body.dump(2) + "\n", "application/json");
+    res.set_content(body.dump(2, ' ', false, nlohmann::json::error_handler_t::replace) + "\n", "application/json");
 }
 
 int serve(const Setup& setup, const HealthCommandOptions& cmd) {
@@ -284,7 +284,7 @@ int run_health(const GlobalOptions& global, const HealthCommandOptions& options)
     const HealthReport report = run_health_checks(setup.conninfo, setup.options);
     if (options.json) {
         nlohmann::json out = to_json(report);
-        fmt::print("{}\n", out.dump(2));
+        fmt::print("{}\n", out.dump(2, ' ', false, nlohmann::json::error_handler_t::replace));
     } else {
         print_table(report);
     }

@@ -29,7 +29,7 @@ int run_check_integrity(const GlobalOptions& global, const CheckIntegrityOptions
         nlohmann::json out = {{"ok", errors == 0}, {"errors", errors}, {"warnings", warnings}};
         out["findings"] = nlohmann::json::array();
         for (const auto& f : findings) out["findings"].push_back(integrity_json(f));
-        fmt::print("{}\n", out.dump(2));
+        fmt::print("{}\n", out.dump(2, ' ', false, nlohmann::json::error_handler_t::replace));
     } else {
         for (const auto& f : findings) fmt::print("{}: {}\n", f.severity, integrity_line(f));
         fmt::print("integrity of {}: {} problems, {} warnings\n", target, errors, warnings);

@@ -90,17 +90,18 @@ std::vector<Script> scripts_of_files(const std::vector<std::string>& paths) {
         } catch (const MigrationFileError&) {
             kind.reset();  // not a migration file name: lint it as plain SQL
         }
-        if (!kind || kind->down) {
-            scripts.push_back({p, kind ? "down" : "file", content, 1, nlohmann::json::object()});
-            continue;
-        }
         try {
+            if (!kind || kind->down) {
+                check_file_bytes(p, content);  // plain SQL too: no NUL or invalid UTF-8 reaches the server
+                scripts.push_back({p, kind ? "down" : "file", content, 1, nlohmann::json::object()});
+                continue;
+            }
             MigrationFile f = parse_migration_file(name, content);
             f.path = path;
             add_migration(scripts, f, content, std::nullopt);
         } catch (const MigrationFileError& e) {
-            throw Error(ErrorKind::input, e.reason(), "in " + p,
-                        (e.advice().empty() ? std::string("fix it") : e.advice()) + "; nothing was linted");
+            throw Error(e.problem() == FileProblem::bad_bytes ? ErrorKind::bad_bytes : ErrorKind::input, e.reason(),
+                        "in " + p, (e.advice().empty() ? std::string("fix it") : e.advice()) + "; nothing was linted");
         }
     }
     return scripts;
@@ -147,7 +148,7 @@ int run_lint(const GlobalOptions& global, const LintOptions& options) {
         Result res = conn.exec_params(
             "SELECT rule, severity, line, col, message, object, table_rows, table_bytes, waived "
             "FROM migrate_lint($1, $2::jsonb)",
-            {s.sql, o.dump()});
+            {s.sql, o.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace)});
         if (!res.ok()) {
             throw_server_error(res.error(), fmt::format("linting {} ({} script), in {}", s.file, s.part, conn.target()),
                                "nothing was changed");
@@ -200,7 +201,7 @@ int run_lint(const GlobalOptions& global, const LintOptions& options) {
                                        {"table_bytes", f.bytes ? nlohmann::json(*f.bytes) : nlohmann::json(nullptr)},
                                        {"waived", f.waived}});
         }
-        fmt::print("{}\n", out.dump(2));
+        fmt::print("{}\n", out.dump(2, ' ', false, nlohmann::json::error_handler_t::replace));
     } else {
         for (const auto& f : findings) {
             fmt::print("{}:{}:{}: {} [{}]{} {}{}\n", f.file, f.line, f.col, f.severity, f.rule,

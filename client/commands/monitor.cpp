@@ -26,13 +26,16 @@ int run_monitor(const GlobalOptions& global, const MonitorOptions& options) {
     for (;;) {
         const nlohmann::json sessions = sample_migrations(conn);
         if (options.json) {
-            fmt::print("{}\n", nlohmann::json{{"database", conn.target()}, {"sessions", sessions}}.dump(2));
+            fmt::print("{}\n", nlohmann::json{{"database", conn.target()}, {"sessions", sessions}}.dump(
+                                   2, ' ', false, nlohmann::json::error_handler_t::replace));
         } else {
             if (!once && tty) std::fputs("\033[H\033[2J", stdout);  // redraw in place on a terminal
             if (sessions.empty()) {
                 fmt::print("no migration running in {}\n", conn.target());
             } else {
-                for (const auto& s : sessions) fmt::print("pid {}: {}\n", s["pid"].dump(), describe_session(s));
+                for (const auto& s : sessions)
+                    fmt::print("pid {}: {}\n", s["pid"].dump(-1, ' ', false, nlohmann::json::error_handler_t::replace),
+                               describe_session(s));
             }
         }
         std::fflush(stdout);

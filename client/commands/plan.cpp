@@ -129,7 +129,8 @@ int run_plan(const GlobalOptions& global, const PlanOptions& options) {
         if (outcome == "failed" || outcome == "would_wait") blocked = true;
     }
     if (options.json) {
-        fmt::print("{}\n", json{{"persisted", false}, {"migrations", migrations}}.dump(2));
+        fmt::print("{}\n", json{{"persisted", false}, {"migrations", migrations}}.dump(
+                               2, ' ', false, nlohmann::json::error_handler_t::replace));
     } else {
         for (const auto& m : migrations) {
             const std::string label = m["version"].is_null()

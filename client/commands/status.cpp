@@ -79,7 +79,7 @@ void print_json(const std::vector<Row>& rows) {
         o["duration_ms"] = r.duration_ms ? nlohmann::json(*r.duration_ms) : nlohmann::json(nullptr);
         out.push_back(std::move(o));
     }
-    fmt::print("{}\n", out.dump(2));
+    fmt::print("{}\n", out.dump(2, ' ', false, nlohmann::json::error_handler_t::replace));
 }
 
 constexpr std::size_t kColumns = 7;

@@ -381,7 +381,8 @@ int run_test(const GlobalOptions& global, const TestOptions& options) {
                            {"passed", !o.failed},
                            {"ms", o.ms}});
         }
-        fmt::print("{}\n", json{{"database", name}, {"kept", options.keep}, {"migrations", out}}.dump(2));
+        fmt::print("{}\n", json{{"database", name}, {"kept", options.keep}, {"migrations", out}}.dump(
+                               2, ' ', false, nlohmann::json::error_handler_t::replace));
     } else {
         if (outcomes.empty()) {
             fmt::print("no pending migration to test\n");

@@ -186,7 +186,7 @@ PartStatus lint_pending(Validator& v, const Connection& conn, const std::vector<
         Result res = conn.exec_params(
             "SELECT rule, severity, line, col, message, object FROM migrate_lint($1, $2::jsonb) WHERE NOT waived "
             "ORDER BY line NULLS FIRST, col NULLS FIRST",
-            {f->up_sql, options.dump()});
+            {f->up_sql, options.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace)});
         const std::string file = f->path.string();
         if (!res.ok()) {
             const ServerError e = res.error();
@@ -253,6 +253,7 @@ std::vector<ReportItem> report_items(const std::vector<Finding>& findings) {
 const std::vector<ReportRule>& known_rules() {
     static const std::vector<ReportRule> rules{
         {"parse", "A migration file that pgmig cannot read", "error"},
+        {"bad_bytes", "A migration file with a NUL byte or invalid UTF-8", "error"},
         {"changed", "An applied migration whose up script changed", "error"},
         {"cosmetic_edit", "An applied migration edited only cosmetically", "warning"},
         {"missing_file", "An applied migration without its file", "error"},
@@ -285,17 +286,25 @@ int run_validate(const GlobalOptions& global, const ValidateOptions& options) {
     Validator v;
     std::vector<MigrationFile> files;
     bool files_ok = true;
+    bool bad_bytes = false;  // a NUL byte or invalid UTF-8: reported, and nothing connects
     try {
         files = load_migration_dir(dir);
     } catch (const MigrationFileError& e) {
         files_ok = false;
-        v.error("parse", "", e.file(), e.reason() + (e.advice().empty() ? "" : "; " + e.advice()));
+        bad_bytes = e.problem() == FileProblem::bad_bytes;
+        Finding finding{"error", bad_bytes ? "bad_bytes" : "parse", "", e.file(),
+                        e.reason() + (e.advice().empty() ? "" : "; " + e.advice())};
+        finding.line = e.line();
+        v.add(std::move(finding));
     }
     if (files_ok) check_files_alone(v, files);
     std::string target = "files only (--offline)";
     PartStatus lint;
     PartStatus integrity;
-    if (!options.offline) {
+    if (bad_bytes) {
+        target = "nothing (a file holds bytes pgmig refuses)";
+        lint.status = integrity.status = "skipped (a file holds a NUL byte or invalid UTF-8)";
+    } else if (!options.offline) {
         Connection conn = Connection::open(global.dbname);
         require_extension(conn);
         target = conn.target();
@@ -321,7 +330,9 @@ int run_validate(const GlobalOptions& global, const ValidateOptions& options) {
     // Precedence (docs/errors.md): the files and ledger first (nothing else is trustworthy without them),
     // then the lint of the pending migrations (the change under review), then the data.
     int code = kExitOk;
-    if (errors > 0) {
+    if (bad_bytes) {
+        code = exit_code(ErrorKind::bad_bytes);
+    } else if (errors > 0) {
         code = exit_code(ErrorKind::validation);
     } else if (lint_blocking > 0) {
         code = exit_code(ErrorKind::lint_failed);
@@ -351,7 +362,7 @@ int run_validate(const GlobalOptions& global, const ValidateOptions& options) {
                  {"col", f.col > 0 ? nlohmann::json(f.col) : nlohmann::json(nullptr)},
                  {"message", f.message}});
         }
-        fmt::print("{}\n", out.dump(2));
+        fmt::print("{}\n", out.dump(2, ' ', false, nlohmann::json::error_handler_t::replace));
     } else if (format == "sarif") {
         // Findings of the database are anchored to the newest migration file (the state the migrations
         // lead to), else to the folder: code scanning refuses results without a location.
@@ -361,7 +372,7 @@ int run_validate(const GlobalOptions& global, const ValidateOptions& options) {
         }
         nlohmann::json out = format_sarif(report_items(findings), known_rules(), PGMIG_VERSION, anchor);
         out["runs"][0]["properties"] = {{"lint", lint.status}, {"integrity", integrity.status}, {"exitCode", code}};
-        fmt::print("{}\n", out.dump(2));
+        fmt::print("{}\n", out.dump(2, ' ', false, nlohmann::json::error_handler_t::replace));
     } else if (format == "github") {
         fmt::print("{}", format_github(report_items(findings)));
         fmt::print("pgmig validate: {} files in {}: {} problems, {} warnings; lint: {} ({} problems); integrity: {} "

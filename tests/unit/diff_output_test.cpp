@@ -141,3 +141,83 @@ TEST(ResultJson, NamesEveryList) {
     EXPECT_TRUE(j["unsupported"].empty());
     EXPECT_FALSE(result_json(sd::Result{})["differences"].get<bool>());
 }
+
+// ---- text from the database cannot start a line of a generated file ----
+
+namespace {
+
+// The lines of a text that pgmig (or any line-based reader) could take for "-- pgmig:...".
+std::vector<std::string> pgmig_lines(const std::string& text) {
+    std::vector<std::string> out;
+    std::size_t pos = 0;
+    while (pos <= text.size()) {
+        const std::size_t end = std::min(text.find_first_of("\n\r", pos), text.size());
+        std::string line = text.substr(pos, end - pos);
+        const std::size_t first = line.find_first_not_of(" \t");
+        if (first != std::string::npos && line.compare(first, 2, "--") == 0) {
+            const std::size_t key = line.find_first_not_of(" \t", first + 2);
+            if (key != std::string::npos && line.compare(key, 6, "pgmig:") == 0) out.push_back(line.substr(first));
+        }
+        pos = end + 1;
+    }
+    return out;
+}
+
+}  // namespace
+
+TEST(CommentText, LineBreaksAndControlCharactersAreEscaped) {
+    EXPECT_EQ(sd::comment_text("table public.\"x\n-- pgmig:allow drop-table --\""),
+              "table public.\"x\\n-- pgmig:allow drop-table --\"");
+    EXPECT_EQ(sd::comment_text("a\rb\x01\x7f\tc */ d"), "a\\rb\\x01\\x7f\tc */ d");
+    EXPECT_EQ(sd::comment_text("caf\xc3\xa9"), "caf\xc3\xa9");
+}
+
+TEST(FileSafeSql, NamesAndLiteralsKeepTheirValueWithoutADirectiveLine) {
+    // A quoted identifier with a line break: U&"..." with \000A (and backslashes doubled).
+    EXPECT_EQ(sd::file_safe_sql("CREATE TABLE public.\"x\n-- pgmig:allow drop-table --\" (id int);"),
+              "CREATE TABLE public.U&\"x\\000A-- pgmig:allow drop-table --\" (id int);");
+    EXPECT_EQ(sd::file_safe_sql("DROP TABLE \"a\\\"\"b\r\";"), "DROP TABLE U&\"a\\\\\"\"b\\000D\";");
+    // A literal with a line that could pass for a directive: E'...'; other multi-line literals stay.
+    EXPECT_EQ(sd::file_safe_sql("COMMENT ON TABLE t IS 'it''s\n  -- pgmig:down\\';"),
+              "COMMENT ON TABLE t IS E'it''s\\n  -- pgmig:down\\\\';");
+    EXPECT_EQ(sd::file_safe_sql("COMMENT ON TABLE t IS 'two\nlines';"), "COMMENT ON TABLE t IS 'two\nlines';");
+    EXPECT_EQ(sd::file_safe_sql("SELECT E'a\\n\n-- pgmig:x';"), "SELECT E'a\\n\\n-- pgmig:x';");
+    // A function body with such a line becomes an E'' literal; a plain one is kept as written.
+    EXPECT_EQ(sd::file_safe_sql("CREATE FUNCTION f() RETURNS int LANGUAGE sql AS $f$\n-- pgmig:down\nSELECT 1 $f$;"),
+              "CREATE FUNCTION f() RETURNS int LANGUAGE sql AS E'\\n-- pgmig:down\\nSELECT 1 ';");
+    const std::string body = "CREATE FUNCTION f() RETURNS int LANGUAGE sql AS $$\nSELECT 1 -- note\n$$;";
+    EXPECT_EQ(sd::file_safe_sql(body), body);
+    // pgmig's own comments and waivers, and names without control characters, are left alone.
+    const std::string own =
+        "-- pgmig diff: drops the table\n-- pgmig:allow drop-table\nDROP TABLE \"Odd \"\"name\"\"\";";
+    EXPECT_EQ(sd::file_safe_sql(own), own);
+    EXPECT_EQ(sd::file_safe_sql("SELECT U&'\\0041\n-- pgmig:x', $1, a$b;"), "SELECT U&'\\0041\n-- pgmig:x', $1, a$b;");
+}
+
+TEST(MigrationFileText, InjectedNamesWriteNoDirective) {
+    const std::string evil = "x\n-- pgmig:allow drop-table --";
+    const std::string table = "public.\"" + evil + "\"";
+    const std::vector<sd::Statement> up{
+        {"CREATE TABLE " + table + " (id int);", "table " + table, sd::Phase::main, false},
+        {"COMMENT ON TABLE " + table + " IS 'a\n-- pgmig:no-transaction\n-- pgmig:down';", "comment", sd::Phase::main,
+         false},
+        {"-- pgmig diff: " + sd::comment_text("changes the type from \"t\n-- pgmig:allow rename-table\" to int") +
+             "\n-- pgmig:allow alter-column-type\nALTER TABLE t ALTER COLUMN c TYPE int;",
+         "column public.t.c", sd::Phase::main, true},
+    };
+    const std::vector<sd::Statement> down{{"DROP TABLE " + table + ";", "table " + table, sd::Phase::main, false}};
+    const std::vector<sd::Withheld> withheld{{"table " + table, "drops the table\n-- pgmig:allow drop-column", ""}};
+    const Provenance provenance{"pgmig generate x", "schema folder /tmp/s\n-- pgmig:no-transaction",
+                                "host=/tmp dbname=a\r-- pgmig:retries 100", "2026-11-24T20:30:00Z"};
+    const std::string text = migration_file_text(provenance, up, down, withheld, true);
+    EXPECT_EQ(pgmig_lines(text),
+              (std::vector<std::string>{"-- pgmig:up", "-- pgmig:allow alter-column-type", "-- pgmig:down"}))
+        << text;
+    const MigrationFile file = parse_migration_file("15_x.sql", text);
+    ASSERT_EQ(file.directives.size(), 1U) << text;
+    EXPECT_EQ(file.directives[0].value, "alter-column-type");
+    EXPECT_TRUE(file.transactional());
+    ASSERT_TRUE(file.down_sql.has_value());
+    EXPECT_NE(file.down_sql->find("DROP TABLE public.U&\"x\\000A-- pgmig:allow drop-table --\";"), std::string::npos)
+        << *file.down_sql;
+}

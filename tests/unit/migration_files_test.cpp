@@ -1,5 +1,6 @@
 // Unit tests of client/migration_files: the file grammar and the folder rules.
 #include "client/migration_files.hpp"
+#include "client/text_bytes.hpp"
 
 #include <gtest/gtest.h>
 
@@ -11,6 +12,7 @@
 
 namespace fs = std::filesystem;
 using namespace pgmig::client;
+using namespace std::string_literals;
 
 namespace {
 
@@ -416,4 +418,162 @@ TEST_F(MigrationDir, UnknownDirectiveNamesFileAndLine) {
     const auto e = load_error();
     EXPECT_EQ(e.file(), (dir_ / "V8__x.sql").string());
     EXPECT_TRUE(contains(e.reason(), "unknown directive -- pgmig:no-transactions (line 2)")) << e.reason();
+}
+
+// ---- bytes: NUL and invalid UTF-8 are refused, naming line, column and byte offset ----
+
+TEST(FileBytes, NulByteIsRefusedWithItsPosition) {
+    const std::string content = "-- pgmig:up\nCREATE TABLE n1 (x int);\0\nDROP TABLE ok1;\n"s;
+    try {
+        parse_migration_file("1_nul.sql", content);
+        FAIL() << "a NUL byte was accepted";
+    } catch (const MigrationFileError& e) {
+        EXPECT_EQ(e.problem(), FileProblem::bad_bytes);
+        EXPECT_EQ(e.line(), 2);
+        EXPECT_EQ(e.file(), "1_nul.sql");
+        EXPECT_TRUE(contains(e.reason(), "a NUL byte at line 2, column 25 (byte offset 36)")) << e.reason();
+    }
+}
+
+TEST(FileBytes, InvalidUtf8IsRefusedInEveryFormat) {
+    const std::string bad = "CREATE TABLE t (x text DEFAULT '\xff');\n";
+    for (const char* name : {"1_a.sql", "V1__a.sql", "R__a.sql", "1_a.up.sql"}) {
+        const std::string content = std::string(name) == "1_a.sql" ? "-- pgmig:up\n" + bad : bad;
+        try {
+            parse_migration_file(name, content);
+            ADD_FAILURE() << name << ": invalid UTF-8 was accepted";
+        } catch (const MigrationFileError& e) {
+            EXPECT_EQ(e.problem(), FileProblem::bad_bytes) << name;
+            EXPECT_TRUE(contains(e.reason(), "invalid UTF-8 (0xff)")) << e.reason();
+        }
+    }
+}
+
+TEST(FileBytes, InvalidUtf8InADirectiveLine) {
+    try {
+        parse_migration_file("1_a.sql", "-- pgmig:refs T\xc3\x28\n-- pgmig:up\nSELECT 1;\n");
+        FAIL() << "invalid UTF-8 was accepted";
+    } catch (const MigrationFileError& e) {
+        EXPECT_EQ(e.problem(), FileProblem::bad_bytes);
+        EXPECT_EQ(e.line(), 1);
+        EXPECT_TRUE(contains(e.reason(), "invalid UTF-8 (0xc3 0x28) at line 1, column 16 (byte offset 15)"))
+            << e.reason();
+    }
+}
+
+TEST(FileBytes, PostgresqlRulesForUtf8) {
+    // Valid: ASCII, 2-, 3- and 4-byte forms, the edges U+FFFF and U+10FFFF, other control characters.
+    for (const std::string ok : {"abc\t\r\n", "\xc3\xa9", "\xe2\x82\xac", "\xf0\x9f\x98\x80", "\xef\xbf\xbf",
+                                 "\xf4\x8f\xbf\xbf", "\x01\x1b"}) {
+        EXPECT_FALSE(find_bad_bytes(ok)) << ok;
+    }
+    // Invalid: overlong forms, surrogates, above U+10FFFF, stray continuation bytes, cut short.
+    const std::pair<std::string, std::string> bad[] = {
+        {"\xc0\xaf", "(0xc0)"},          {"\xe0\x80\xaf", "(0xe0 0x80)"},
+        {"\xed\xa0\x80", "(0xed 0xa0)"}, {"\xf4\x90\x80\x80", "(0xf4 0x90)"},
+        {"\xf5\x80\x80\x80", "(0xf5)"},  {"a\x80", "(0x80)"},
+        {"\xe2\x82", "(0xe2 0x82)"},     {"\xf0\x9f\x98", "(0xf0 0x9f 0x98)"},
+    };
+    for (const auto& [text, shown] : bad) {
+        const auto found = find_bad_bytes(text);
+        ASSERT_TRUE(found) << text;
+        EXPECT_TRUE(contains(found->what, shown)) << found->what;
+    }
+    // Columns count characters, not bytes.
+    const auto found = find_bad_bytes("\xc3\xa9\xc3\xa9\n\xe2\x82\xac x \xff");
+    ASSERT_TRUE(found);
+    EXPECT_EQ(describe(*found), "invalid UTF-8 (0xff) at line 2, column 5 (byte offset 11)");
+}
+
+TEST_F(MigrationDir, BadBytesInADownFileAreRefusedWithTheirPath) {
+    write("1_a.up.sql", "CREATE TABLE a (id int);\n");
+    write("1_a.down.sql", "DROP TABLE a;\0\n"s);
+    const MigrationFileError e = load_error();
+    EXPECT_EQ(e.problem(), FileProblem::bad_bytes);
+    EXPECT_TRUE(contains(e.file(), "1_a.down.sql")) << e.file();
+}
+
+TEST_F(MigrationDir, BadBytesKeepTheirKindThroughTheFolder) {
+    write("1_a.sql", "-- pgmig:up\nSELECT 1;\0\n"s);
+    const MigrationFileError e = load_error();
+    EXPECT_EQ(e.problem(), FileProblem::bad_bytes);
+    EXPECT_EQ(e.file(), (dir_ / "1_a.sql").string());
+    EXPECT_EQ(e.line(), 2);
+}
+
+// ---- markers and directives count only where a line begins in code ----
+
+TEST(LexicalDirectives, InsideQuotedIdentifiersAndLiteralsTheyAreText) {
+    const MigrationFile m = parse_migration_file("1_a.sql",
+                                                 "-- pgmig:up\n"
+                                                 "CREATE TABLE public.\"x\n"
+                                                 "-- pgmig:allow drop-table --\" (id int);\n"
+                                                 "COMMENT ON TABLE public.\"x\n"
+                                                 "-- pgmig:allow drop-table --\" IS 'a\n"
+                                                 "-- pgmig:no-transaction\n"
+                                                 "-- pgmig:down\n"
+                                                 "';\n"
+                                                 "CREATE FUNCTION f() RETURNS int LANGUAGE sql AS $body$\n"
+                                                 "-- pgmig:down\n"
+                                                 "SELECT 1 $$ $b$ '\n"
+                                                 "$body$;\n"
+                                                 "/* -- pgmig:no-transaction\n"
+                                                 "   /* nested */\n"
+                                                 "-- pgmig:allow drop-table\n"
+                                                 "*/\n"
+                                                 "SELECT E'it\\'s\n"
+                                                 "-- pgmig:retries 3\n"
+                                                 "';\n"
+                                                 "-- pgmig:down\n"
+                                                 "DROP TABLE public.\"x\n"
+                                                 "-- pgmig:allow drop-table --\";\n");
+    EXPECT_TRUE(m.directives.empty()) << m.directives.front().key << " at line " << m.directives.front().line;
+    EXPECT_TRUE(m.transactional());
+    EXPECT_FALSE(m.options.contains("allow"));
+    ASSERT_TRUE(m.down_sql);
+    EXPECT_TRUE(contains(*m.down_sql, "DROP TABLE")) << *m.down_sql;
+    EXPECT_TRUE(contains(m.up_sql, "SELECT 1 $$ $b$")) << m.up_sql;
+}
+
+TEST(LexicalDirectives, RealCommentsStillCount) {
+    const MigrationFile m = parse_migration_file("1_a.sql",
+                                                 "-- pgmig:no-transaction\n"
+                                                 "-- pgmig:up\n"
+                                                 "SELECT 'a''b', \"q\"\"x\", $$x$$, a$b, $1; -- pgmig:x is a comment\n"
+                                                 "-- pgmig:allow drop-table\n"
+                                                 "DROP TABLE t;\n"
+                                                 "-- pgmig:down\n"
+                                                 "CREATE TABLE t ();\n");
+    ASSERT_EQ(m.directives.size(), 2U);
+    EXPECT_EQ(m.directives[1].key, "allow");
+    EXPECT_EQ(m.directives[1].line, 4);
+    EXPECT_FALSE(m.transactional());
+    ASSERT_TRUE(m.down_sql);
+}
+
+TEST(LexicalDirectives, AMarkerSwallowedByAnUnclosedQuoteIsNamed) {
+    try {
+        parse_migration_file("1_a.sql",
+                             "-- pgmig:up\n"
+                             "SELECT 'oops;\n"
+                             "-- pgmig:down\n"
+                             "SELECT 2;\n");
+        FAIL() << "the file was accepted";
+    } catch (const MigrationFileError& e) {
+        EXPECT_EQ(e.problem(), FileProblem::grammar);
+        EXPECT_EQ(e.line(), 3);
+        EXPECT_TRUE(contains(e.reason(),
+                             "line 3 looks like a -- pgmig: line, but is inside a quoted string that "
+                             "begins at line 2"))
+            << e.reason();
+    }
+}
+
+TEST(LexicalDirectives, FlywayDirectivesInsideDollarQuotesAreText) {
+    const MigrationFile m = parse_migration_file("V1__a.sql",
+                                                 "DO $$\n"
+                                                 "-- pgmig:no-transaction\n"
+                                                 "BEGIN END $$;\n");
+    EXPECT_TRUE(m.directives.empty());
+    EXPECT_TRUE(m.transactional());
 }
