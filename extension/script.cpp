@@ -13,7 +13,7 @@ extern "C" {
 
 namespace pgmig {
 
-size_t skip_block_comment(const std::string& s, size_t pos, size_t end) {
+size_t skip_block_comment(std::string_view s, size_t pos, size_t end) {
     int depth = 1;  // PostgreSQL's block comments nest
     pos += 2;
     while (pos < end && depth > 0) {
@@ -33,7 +33,7 @@ size_t skip_block_comment(const std::string& s, size_t pos, size_t end) {
 namespace {
 
 // raw_parser's stmt_location may point at whitespace or comments before the first token.
-size_t skip_blanks_and_comments(const std::string& s, size_t pos, size_t end) {
+size_t skip_blanks_and_comments(std::string_view s, size_t pos, size_t end) {
     while (pos < end) {
         const char c = s[pos];
         if (c == ' ' || c == '\t' || c == '\n' || c == '\r' || c == '\f' || c == '\v') {
@@ -113,6 +113,13 @@ std::pair<size_t, size_t> statement_bounds(const std::string& query, int locatio
 std::string statement_slice(const std::string& query, int location, int length) {
     const auto [first, end] = statement_bounds(query, location, length);
     return query.substr(first, end - first);
+}
+
+std::string_view statement_view(const char* query, int location, int length) {
+    const char* start = query + (location < 0 ? 0 : location);
+    const std::string_view span =
+        length > 0 ? std::string_view(start, static_cast<size_t>(length)) : std::string_view(start);
+    return span.substr(skip_blanks_and_comments(span, 0, span.size()));
 }
 
 int line_at_byte(const std::string& text, size_t offset) {

@@ -2,6 +2,7 @@
 #pragma once
 
 #include <string>
+#include <string_view>
 #include <vector>
 
 struct Node;  // PostgreSQL's parse-tree node
@@ -31,10 +32,12 @@ bool same_statements(const std::string& a, const std::string& b);
 // The statement at [location, location + length) of a query string (length 0: to the end), from
 // its first token: what PlannedStmt's stmt_location/stmt_len and RawStmt's describe.
 std::string statement_slice(const std::string& query, int location, int length);
+// The same in a NUL-terminated query string, without copying (for the hooks).
+std::string_view statement_view(const char* query, int location, int length);
 
 // The position after the block comment that starts at `pos` ("/*"; they nest, as in PostgreSQL), at most
 // `end` for an unterminated one.
-size_t skip_block_comment(const std::string& s, size_t pos, size_t end);
+size_t skip_block_comment(std::string_view s, size_t pos, size_t end);
 
 // 1-based line number of a byte offset, and of a 1-based character position, in `text`.
 int line_at_byte(const std::string& text, size_t offset);
