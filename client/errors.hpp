@@ -49,6 +49,7 @@ enum class ErrorKind {
     schema_load_failed,    // the shadow database could not be made, or a schema file failed to load into it
     sync_refused,          // pgmig sync on an environment with approval = true
     diff_unsupported,      // the diff met objects it cannot write DDL for
+    nontx_refused,  // PM035-PM037: the server refused a non-transactional step (statements not run as registered)
     // ==== bad input ====
     bad_bytes,  // a migration file, schema file or pgmig.toml holds a NUL byte or invalid UTF-8
 };
@@ -62,7 +63,7 @@ struct ErrorKindInfo {
 inline constexpr int kExitOk = 0;
 
 // Keep in step with docs/ (exit codes are a contract with scripts and CI).
-inline constexpr std::array<ErrorKindInfo, 37> kErrorKinds{{
+inline constexpr std::array<ErrorKindInfo, 38> kErrorKinds{{
     {ErrorKind::internal, 1, "internal error"},
     {ErrorKind::usage, 2, "usage error (bad command line)"},
     {ErrorKind::input, 3, "bad migration files or input"},
@@ -99,6 +100,7 @@ inline constexpr std::array<ErrorKindInfo, 37> kErrorKinds{{
     {ErrorKind::schema_load_failed, 34, "the desired schema could not be loaded (shadow database or a schema file failed)"},
     {ErrorKind::sync_refused, 35, "sync refused: the environment requires approval (use generate + deploy)"},
     {ErrorKind::diff_unsupported, 36, "the diff met objects it cannot write DDL for"},
+    {ErrorKind::nontx_refused, 40, "a non-transactional step was refused: its statements did not run as registered"},
     {ErrorKind::bad_bytes, 43, "a file holds a NUL byte or invalid UTF-8 (nothing was done)"},
 }};
 

@@ -36,8 +36,9 @@ class Rehearsal {
     bool saved_;
 };
 
-// Non-transactional migrations run top-level statements from the client: between
-// migrate_nontx_begin and migrate_nontx_finish/failed, DDL of this backend belongs to `version`.
+// Non-transactional migrations run top-level statements from the client: while one of the
+// migration's registered statements runs, DDL of this backend belongs to `version`. Set and ended
+// by nontx_guard only (also when the statement's transaction aborts).
 void set_nontx_migration(const char* version);  // nullptr ends it
 
 // The utility statement PostgreSQL is executing, as the ProcessUtility hook saw it: its node, the

@@ -41,6 +41,10 @@ inline constexpr int test_non_transactional = make_sqlstate("PM021");    // migr
 inline constexpr int approval_unknown_version = make_sqlstate("PM024");  // no migration with this version
 inline constexpr int approval_already_applied = make_sqlstate("PM025");  // only pending migrations are approved
 inline constexpr int approval_not_reviewed = make_sqlstate("PM026");     // registered script is not the reviewed one
+// The non-transactional API accepts only the registered statements, seen to run in this session.
+inline constexpr int nontx_not_running = make_sqlstate("PM035");        // no begin of this migration in effect
+inline constexpr int nontx_statement_not_run = make_sqlstate("PM036");  // progress/finish before the statements ran
+inline constexpr int nontx_script_changed = make_sqlstate("PM037");     // registered again since begin
 // Standard codes used as they are.
 inline constexpr int internal_error = make_sqlstate("XX000");
 inline constexpr int out_of_memory = make_sqlstate("53200");

@@ -1,5 +1,5 @@
 // The module's identity for PostgreSQL: the magic block and _PG_init, which defines the pgmig.*
-// settings and installs the utility hook; everything else happens lazily in the functions.
+// settings and installs the hooks; everything else happens lazily in the functions.
 extern "C" {
 #include "postgres.h"
 #include "fmgr.h"
@@ -10,6 +10,7 @@ void _PG_init(void);
 void pgmig_install_utility_hook(void);
 }
 
+#include "nontx_guard.hpp"
 #include "settings.hpp"
 
 // _PG_init runs while the library loads, before any wrapper exists: DefineCustom*Variable raises
@@ -18,4 +19,5 @@ void pgmig_install_utility_hook(void);
 extern "C" void _PG_init(void) {
     pgmig::settings::define();
     pgmig_install_utility_hook();
+    pgmig::nontx_guard::install();  // executor hooks and transaction callbacks
 }

@@ -1,6 +1,7 @@
 // The calls the client makes to run a non-transactional migration statement by statement:
 // split (with the server's parser), begin, progress after each statement, finish or failed.
 // Progress is committed after every statement, so a crash is reported precisely and resumed.
+// Only the registered statements count, seen to complete by this session's hooks (nontx_guard).
 extern "C" {
 #include "postgres.h"
 #include "catalog/pg_type_d.h"
@@ -12,9 +13,9 @@ extern "C" {
 #include <optional>
 #include <string>
 
-#include "audit.hpp"
 #include "ledger_store.hpp"
 #include "lint.hpp"
+#include "nontx_guard.hpp"
 #include "pg/boundary.hpp"
 #include "pg/spi.hpp"
 #include "pg/values.hpp"
@@ -117,9 +118,9 @@ PGMIG_FUNCTION(migrate_nontx_begin) {
                             "nothing was rolled back",
                             "register the migration again with a down script (the -- pgmig:down section)");
             }
-            audit::set_nontx_migration(version.c_str());
             store.record(HistoryEntry{m.version, m.name, "nontx_start", std::nullopt, 1, m.checksum, std::nullopt,
                                       std::nullopt, std::nullopt, std::string("rolling back")});
+            nontx_guard::arm(version, true, m.checksum, *m.down_sql, 0);  // its statements, and only they
             return;
         }
         if (m.applied) {
@@ -127,12 +128,13 @@ PGMIG_FUNCTION(migrate_nontx_begin) {
                         "nothing to do; see migrate_status()");
         }
         done = m.nontx_progress.value_or(0);
-        if (done == 0) lint::check_plan({m});         // pgmig.lint_block, before its first statement
-        audit::set_nontx_migration(version.c_str());  // this session's DDL belongs to it from now on
+        if (done == 0) lint::check_plan({m});  // pgmig.lint_block, before its first statement
         store.set_nontx_progress(m, done);
         store.record(HistoryEntry{
             m.version, m.name, "nontx_start", std::nullopt, 1, m.checksum, std::nullopt, std::nullopt, std::nullopt,
             done > 0 ? std::optional(fmt::format("resuming after statement {}", done)) : std::nullopt});
+        // From now on the registered statements after `done`, and only they, belong to the migration.
+        nontx_guard::arm(version, false, m.checksum, m.up_sql, done);
     });
     PG_RETURN_INT32(done);
 }
@@ -141,7 +143,9 @@ PGMIG_FUNCTION(migrate_nontx_begin) {
 PGMIG_FUNCTION(migrate_nontx_progress) {
     const std::string version = pg::required_text_arg(fcinfo, 0, "version");
     const int done = PG_ARGISNULL(1) ? 0 : PG_GETARG_INT32(1);
-    with_nontx_migration(version, [done](LedgerStore& store, const Migration& m) {
+    with_nontx_migration(version, [&version, done](LedgerStore& store, const Migration& m) {
+        nontx_guard::require_running(version, false, m.checksum);
+        nontx_guard::require_completed(version, done);  // statement `done` ran here, to its end, committed
         store.set_nontx_progress(m, done);
         store.record(HistoryEntry{m.version, m.name, "nontx_progress", std::nullopt, 1, m.checksum, std::nullopt,
                                   std::nullopt, std::nullopt, fmt::format("statement {} done", done)});
@@ -164,7 +168,8 @@ PGMIG_FUNCTION(migrate_nontx_finish) {
                     "pass 'up' after applying, 'down' after rolling back");
     }
     with_nontx_migration(version, [&](LedgerStore& store, const Migration& m) {
-        audit::set_nontx_migration(nullptr);
+        nontx_guard::require_running(version, direction == "down", m.checksum);
+        nontx_guard::require_all_completed(version, direction == "down");
         if (direction == "up") {
             store.mark_applied(m, duration);
         } else {
@@ -173,6 +178,7 @@ PGMIG_FUNCTION(migrate_nontx_finish) {
         store.record(HistoryEntry{m.version, m.name, direction == "up" ? "apply" : "rollback", duration, 1, m.checksum,
                                   std::nullopt, std::nullopt, std::nullopt, std::nullopt});
         store.save_snapshot(direction == "up" ? "non-transactional apply" : "non-transactional rollback");
+        nontx_guard::disarm();
     });
     PG_RETURN_VOID();
 }
@@ -186,12 +192,14 @@ PGMIG_FUNCTION(migrate_nontx_failed) {
     const std::string message = pg::required_text_arg(fcinfo, 3, "message");
     const std::string direction = direction_arg(fcinfo, 4);
     with_nontx_migration(version, [&](LedgerStore& store, const Migration& m) {
-        audit::set_nontx_migration(nullptr);
+        nontx_guard::require_running(version, direction == "down", m.checksum);
+        nontx_guard::require_next(version, statement);  // the statement it was running
         store.record(HistoryEntry{
             m.version, m.name, "failed", std::nullopt, 1, m.checksum, std::nullopt, state, message,
             direction == "up"
                 ? fmt::format("statement {} failed", statement)
                 : fmt::format("statement {} of the down script failed; the migration stays applied", statement)});
+        nontx_guard::disarm();
     });
     PG_RETURN_VOID();
 }

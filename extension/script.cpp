@@ -118,12 +118,7 @@ std::string statement_slice(const std::string& query, int location, int length) 
 }
 
 std::string statement_slice(const char* query, int location, int length) {
-    const size_t begin = location < 0 ? 0 : static_cast<size_t>(location);
-    // The parser's spans lie inside the string; only "to the end" (length 0) needs its end measured.
-    const size_t size = length > 0 ? static_cast<size_t>(length) : strlen(query + begin);
-    const std::string_view statement(query + begin, size);
-    const auto [first, end] = statement_bounds(statement, 0, 0);
-    return std::string(statement.substr(first, end - first));
+    return std::string(statement_view(query, location, length));
 }
 
 int LineCounter::at(size_t offset) {
@@ -136,6 +131,13 @@ int LineCounter::at(size_t offset) {
                                          text_.begin() + static_cast<std::ptrdiff_t>(offset), '\n'));
     pos_ = offset;
     return line_;
+}
+
+std::string_view statement_view(const char* query, int location, int length) {
+    const char* start = query + (location < 0 ? 0 : location);
+    const std::string_view span =
+        length > 0 ? std::string_view(start, static_cast<size_t>(length)) : std::string_view(start);
+    return span.substr(skip_blanks_and_comments(span, 0, span.size()));
 }
 
 int line_at_byte(const std::string& text, size_t offset) {

@@ -37,8 +37,9 @@ bool same_statements(const std::string& a, const std::string& b);
 // its first token: what PlannedStmt's stmt_location/stmt_len and RawStmt's describe.
 std::string statement_slice(const std::string& query, int location, int length);
 // The same for a C string (debug_query_string, a portal's source text) without measuring all of it: only
-// the last statement (length 0) reads to the terminating NUL.
+// the last statement (length 0) reads to the terminating NUL. statement_view does not copy (for the hooks).
 std::string statement_slice(const char* query, int location, int length);
+std::string_view statement_view(const char* query, int location, int length);
 
 // The position after the block comment that starts at `pos` ("/*"; they nest, as in PostgreSQL), at most
 // `end` for an unterminated one.

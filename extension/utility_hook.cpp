@@ -10,6 +10,7 @@ void pgmig_install_utility_hook(void);
 }
 
 #include "audit.hpp"
+#include "nontx_guard.hpp"
 #include "pg/boundary.hpp"
 
 namespace {
@@ -40,6 +41,9 @@ void after(void* arg) {
 void pgmig_process_utility(PlannedStmt* pstmt, const char* query, bool read_only_tree, ProcessUtilityContext context,
                            ParamListInfo params, QueryEnvironment* query_env, DestReceiver* dest, QueryCompletion* qc) {
     Node* stmt = pstmt->utilityStmt;
+    // A registered statement of the non-transactional migration this session runs: attributed to it
+    // (by the policy check and the records below too) until it ends.
+    const int nontx = pgmig::nontx_guard::armed() ? pgmig::nontx_guard::utility_start(pstmt, query, context) : 0;
     const bool shared = pgmig::audit::shared_object_type(stmt) != nullptr;
     UtilityCall call{stmt, shared ? static_cast<int>(CreateCommandTag(stmt)) : 0, query, pstmt->stmt_location,
                      pstmt->stmt_len};
@@ -53,6 +57,7 @@ void pgmig_process_utility(PlannedStmt* pstmt, const char* query, bool read_only
     }
     pgmig::audit::leave_utility(saved);
     if (shared) pgmig::pg::invoke_void(after, &call);
+    pgmig::nontx_guard::utility_end(nontx);
 }
 
 }  // namespace

@@ -30,6 +30,7 @@ TEST(ErrorTable, ExitCodesAreTheDocumentedOnes) {
     EXPECT_EQ(exit_code(ErrorKind::schema_load_failed), 34);
     EXPECT_EQ(exit_code(ErrorKind::sync_refused), 35);
     EXPECT_EQ(exit_code(ErrorKind::diff_unsupported), 36);
+    EXPECT_EQ(exit_code(ErrorKind::nontx_refused), 40);
 }
 
 TEST(ErrorTable, ServerSqlstatesMapToKinds) {
@@ -42,6 +43,9 @@ TEST(ErrorTable, ServerSqlstatesMapToKinds) {
     EXPECT_EQ(kind_for_sqlstate("PM009"), ErrorKind::out_of_order);
     EXPECT_EQ(kind_for_sqlstate("PM011"), ErrorKind::rollback_refused);
     EXPECT_EQ(kind_for_sqlstate("PM012"), ErrorKind::internal);
+    EXPECT_EQ(kind_for_sqlstate("PM035"), ErrorKind::nontx_refused);
+    EXPECT_EQ(kind_for_sqlstate("PM036"), ErrorKind::nontx_refused);
+    EXPECT_EQ(kind_for_sqlstate("PM037"), ErrorKind::nontx_refused);
     EXPECT_EQ(kind_for_sqlstate("55P03"), ErrorKind::migration_failed);
     EXPECT_EQ(kind_for_sqlstate("42P01"), ErrorKind::migration_failed);
 }
