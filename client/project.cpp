@@ -122,14 +122,16 @@ std::string LedgerOnly::describe() const {
                        checksum.substr(0, 12), registered_by, registered_at);
 }
 
-std::vector<LedgerOnly> ledger_only_migrations(const Connection& conn, const std::vector<MigrationFile>& files) {
-    Result res = conn.exec(
+std::vector<LedgerOnly> ledger_only_migrations(const Connection& conn, const std::vector<MigrationFile>& files,
+                                               bool with_scripts) {
+    Result res = conn.exec(fmt::format(
         "SELECT version, name, checksum, registered_by, "
-        "       to_char(registered_at AT TIME ZONE 'UTC', 'YYYY-MM-DD HH24:MI:SS \"UTC\"'), up_sql, options::text "
+        "       to_char(registered_at AT TIME ZONE 'UTC', 'YYYY-MM-DD HH24:MI:SS \"UTC\"'), {}, options::text "
         "  FROM pgmig.migrations "
         " WHERE (version IS NOT NULL AND applied_at IS NULL) "
         "    OR (version IS NULL AND applied_checksum IS DISTINCT FROM checksum) "
-        " ORDER BY version_key");
+        " ORDER BY version_key",
+        with_scripts ? "up_sql" : "''"));
     if (!res.ok()) {
         throw_server_error(res.error(), fmt::format("reading the pending migrations, in {}", conn.target()),
                            "the role needs pgmig_reader (or pgmig_admin) to read the ledger");

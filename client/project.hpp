@@ -36,7 +36,7 @@ struct LedgerOnly {
     std::string checksum;
     std::string registered_by;
     std::string registered_at;  // UTC, "2024-05-01 12:00:00 UTC"
-    std::string up_sql;
+    std::string up_sql;  // empty unless asked for
     nlohmann::json options;
     std::string label() const { return version ? *version + "_" + name : "R__" + name; }
     // migration 100 "x" (or repeatable migration "x"), registered by adm at 2024-05-01 12:00:00 UTC
@@ -44,9 +44,11 @@ struct LedgerOnly {
 };
 
 // The ledger's pending migrations without a file in `files` (versioned ones not applied, repeatable
-// ones whose checksum changed), in version order. Throws Error naming the target when the ledger
-// cannot be read.
-std::vector<LedgerOnly> ledger_only_migrations(const Connection& conn, const std::vector<MigrationFile>& files);
+// ones whose checksum changed), in version order; their up scripts only `with_scripts` (pgmig validate
+// lints them; the rest need no more than a reader may see). Throws Error naming the target when the
+// ledger cannot be read.
+std::vector<LedgerOnly> ledger_only_migrations(const Connection& conn, const std::vector<MigrationFile>& files,
+                                               bool with_scripts = false);
 
 // Whether --allow-ledger-only's values name m: its version (1 and 001 are one) or, for a repeatable
 // migration, R__NAME.

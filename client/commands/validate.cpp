@@ -307,7 +307,7 @@ int run_validate(const GlobalOptions& global, const ValidateOptions& options) {
             // Pending migrations that someone registered and no file holds: pgmig apply refuses them, so they
             // are errors (warnings when --allow-ledger-only names them), and their registered scripts are
             // linted like the files'.
-            for (const LedgerOnly& m : ledger_only_migrations(conn, files)) {
+            for (const LedgerOnly& m : ledger_only_migrations(conn, files, true)) {
                 const bool allowed = ledger_only_allowed(m, options.allow_ledger_only);
                 const std::string message = fmt::format(
                     "{}, but no file holds it: pgmig apply and deploy refuse it (exit 37); review the registered "
