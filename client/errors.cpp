@@ -52,6 +52,9 @@ std::string_view kind_name(ErrorKind kind) {
         case ErrorKind::schema_load_failed: return "schema_load_failed";
         case ErrorKind::sync_refused: return "sync_refused";
         case ErrorKind::diff_unsupported: return "diff_unsupported";
+        case ErrorKind::ledger_only: return "ledger_only";
+        case ErrorKind::registrant_untrusted: return "registrant_untrusted";
+        case ErrorKind::environment_mismatch: return "environment_mismatch";
         case ErrorKind::nontx_refused: return "nontx_refused";
         case ErrorKind::bad_bytes: return "bad_bytes";
     }
@@ -69,7 +72,10 @@ ErrorKind kind_for_sqlstate(std::string_view sqlstate) {
     if (sqlstate == "PM017") return ErrorKind::lint_failed;
     if (sqlstate == "PM019" || sqlstate == "PM020" || sqlstate == "PM021") return ErrorKind::rehearsal_failed;
     if (sqlstate == "PM024") return ErrorKind::input;  // approval of an unknown version
-    if (sqlstate == "PM025" || sqlstate == "PM026") return ErrorKind::approval_refused;
+    if (sqlstate == "PM025" || sqlstate == "PM026" || sqlstate == "PM031") return ErrorKind::approval_refused;
+    if (sqlstate == "PM030") return ErrorKind::registrant_untrusted;
+    if (sqlstate == "PM032") return ErrorKind::approval_missing;
+    if (sqlstate == "PM033") return ErrorKind::environment_mismatch;
     if (sqlstate == "PM035" || sqlstate == "PM036" || sqlstate == "PM037") return ErrorKind::nontx_refused;
     // PM004 (isolation level) and PM012 (session lock) cannot happen with the client's own calls: a bug.
     if (sqlstate == "PM004" || sqlstate == "PM012") return ErrorKind::internal;

@@ -39,8 +39,8 @@ enum class ErrorKind {
     health_failed,        // pgmig health: a check failed (drift, ledger problems, extension, audit chain...)
     health_warnings,      // pgmig health: no check failed, but some warned (pending migrations, old backup...)
     // ==== issue 6: approvals ====
-    approval_missing,   // a pending migration is not approved by a role other than the deployer (four-eyes)
-    approval_refused,   // PM025 (already applied) or PM026 (not the reviewed script): nothing was approved
+    approval_missing,   // a migration lacks approvals by roles other than its registrant (four-eyes; PM032)
+    approval_refused,   // PM025 (already applied) or PM031 (its registrant approves): nothing was approved
     postflight_failed,  // pgmig deploy: applied, but the post-flight health or drift check failed
     // ==== issue 7: desired-state diff ====
     diff_found,            // pgmig diff/drift --exit-code: there are differences
@@ -49,6 +49,10 @@ enum class ErrorKind {
     schema_load_failed,    // the shadow database could not be made, or a schema file failed to load into it
     sync_refused,          // pgmig sync on an environment with approval = true
     diff_unsupported,      // the diff met objects it cannot write DDL for
+    // Trust and approvals enforced by the database
+    ledger_only,           // a pending migration is registered but no file holds it (apply/deploy refuse it)
+    registrant_untrusted,  // PM030: the registrant of a script lacks rights the role running it has
+    environment_mismatch,  // PM033: the database's pgmig.environment is another, or none names whose approvals count
     nontx_refused,  // PM035-PM037: the server refused a non-transactional step (statements not run as registered)
     // ==== bad input ====
     bad_bytes,  // a migration file, schema file or pgmig.toml holds a NUL byte or invalid UTF-8
@@ -63,7 +67,7 @@ struct ErrorKindInfo {
 inline constexpr int kExitOk = 0;
 
 // Keep in step with docs/ (exit codes are a contract with scripts and CI).
-inline constexpr std::array<ErrorKindInfo, 38> kErrorKinds{{
+inline constexpr std::array<ErrorKindInfo, 41> kErrorKinds{{
     {ErrorKind::internal, 1, "internal error"},
     {ErrorKind::usage, 2, "usage error (bad command line)"},
     {ErrorKind::input, 3, "bad migration files or input"},
@@ -91,8 +95,8 @@ inline constexpr std::array<ErrorKindInfo, 38> kErrorKinds{{
     {ErrorKind::alert_failed, 25, "an alert could not be delivered (pgmig alert test, pgmig watch)"},
     {ErrorKind::health_failed, 26, "pgmig health: a check failed"},
     {ErrorKind::health_warnings, 27, "pgmig health: no check failed, but some warned (0 with --warn-ok)"},
-    {ErrorKind::approval_missing, 28, "a pending migration is not approved by a role other than the deployer"},
-    {ErrorKind::approval_refused, 29, "approval refused: already applied (PM025) or not the reviewed script (PM026)"},
+    {ErrorKind::approval_missing, 28, "a pending migration lacks approvals by roles other than its registrant (PM032)"},
+    {ErrorKind::approval_refused, 29, "approval refused: already applied (PM025) or by its own registrant (PM031)"},
     {ErrorKind::postflight_failed, 30, "deploy: applied, but the post-flight health or drift check failed"},
     {ErrorKind::diff_found, 31, "diff/drift --exit-code: there are differences"},
     {ErrorKind::destructive_withheld, 32, "destructive steps withheld (pass --allow-destructive); the rest was written"},
@@ -100,6 +104,9 @@ inline constexpr std::array<ErrorKindInfo, 38> kErrorKinds{{
     {ErrorKind::schema_load_failed, 34, "the desired schema could not be loaded (shadow database or a schema file failed)"},
     {ErrorKind::sync_refused, 35, "sync refused: the environment requires approval (use generate + deploy)"},
     {ErrorKind::diff_unsupported, 36, "the diff met objects it cannot write DDL for"},
+    {ErrorKind::ledger_only, 37, "a pending migration is registered but no file holds it (see --allow-ledger-only)"},
+    {ErrorKind::registrant_untrusted, 38, "refused: a script's registrant lacks rights of the role running it (PM030)"},
+    {ErrorKind::environment_mismatch, 39, "the database is another environment, or names none (pgmig.environment, PM033)"},
     {ErrorKind::nontx_refused, 40, "a non-transactional step was refused: its statements did not run as registered"},
     {ErrorKind::bad_bytes, 43, "a file holds a NUL byte or invalid UTF-8 (nothing was done)"},
 }};

@@ -100,6 +100,9 @@ int run(int argc, char** argv, Outcome& outcome) {
         ->capture_default_str();
     validate_cmd->add_flag("--offline", validate.offline,
                            "Check the files only; no database (so no ledger, lint or integrity checks)");
+    validate_cmd->add_option("--allow-ledger-only", validate.allow_ledger_only,
+                             "A pending migration registered without a file (VERSION, or R__NAME) to report as a "
+                             "warning, as pgmig apply --allow-ledger-only would apply it (repeatable)");
     validate_cmd->callback([&] { action = [&] { return run_validate(global, validate); }; });
 
     ApplyOptions apply;
@@ -117,6 +120,14 @@ int run(int argc, char** argv, Outcome& outcome) {
                    "Run migrate_check_integrity() before and after and print what changed; "
                    "--check-integrity=strict exits 18 when new problems of severity error appeared")
         ->check(CLI::IsMember({"report", "strict"}));
+    apply_cmd->add_option("--env", apply.env,
+                          "Environment of pgmig.toml: its connection (unless -d is given); with approval = true, "
+                          "migrate_apply() itself refuses what lacks an approval for it (exit 28), and a database "
+                          "whose pgmig.environment is another is refused (exit 39)");
+    apply_cmd->add_option("--allow-ledger-only", apply.allow_ledger_only,
+                          "Apply this pending migration although no file holds it (VERSION, or R__NAME; repeatable): "
+                          "its registered script, as it stands, after review; without it such a migration is "
+                          "refused (exit 37)");
     apply_cmd->callback([&] { action = [&] { return run_apply(global, apply); }; });
 
     RollbackOptions rollback;
@@ -129,6 +140,10 @@ int run(int argc, char** argv, Outcome& outcome) {
     rollback_cmd->add_option("--env", rollback.env,
                              "Environment of pgmig.toml: its connection (unless -d is given) and its alert targets, "
                              "which get a rollback alert (done or failed)");
+    rollback_cmd->add_flag("--trust", rollback.trust,
+                           "Run down scripts although they were registered by roles without all of your rights "
+                           "(review them first: SELECT down_sql FROM pgmig.migrations); without it they are refused "
+                           "(exit 38)");
     rollback_cmd->callback([&] { action = [&] { return run_rollback(global, rollback); }; });
 
     BaselineOptions baseline;
@@ -227,9 +242,11 @@ int run(int argc, char** argv, Outcome& outcome) {
     ApproveOptions approve;
     auto* approve_cmd = app.add_subcommand(
         "approve",
-        "Approve pending migrations for an environment (four-eyes): registers the files when the role may, then "
-        "records the approving role (session user), the time and the checksum of each file's up script");
-    approve_cmd->add_option("VERSION", approve.versions, "Versions to approve")->required();
+        "Approve migration files for an environment (four-eyes): records the approving role (session user), the "
+        "time and the checksum of each file's up script; a file not registered yet counts once its script is. "
+        "Approvals count for roles other than the migration's registrant");
+    approve_cmd->add_option("VERSION", approve.versions, "Versions to approve (R__NAME for a repeatable migration)")
+        ->required();
     approve_cmd->add_option("--env", approve.env, std::string(env_help) + "; also the name the approval is for")
         ->required();
     approve_cmd->add_option("--dir", approve.dir, dir_help);
@@ -246,15 +263,24 @@ int run(int argc, char** argv, Outcome& outcome) {
     deploy_cmd->add_option("--to", deploy.to, "Deploy up to this version (inclusive); default: all");
     deploy_cmd->add_option("--key-file", deploy.key_file,
                            "Backup key file (else $PGMIG_BACKUP_KEY_FILE, else the environment's key in pgmig.toml)");
+    deploy_cmd->add_option("--allow-ledger-only", deploy.allow_ledger_only,
+                           "As pgmig apply's: deploy this pending migration although no file holds it (repeatable)");
     deploy_cmd->callback([&] { action = [&] { return run_deploy(global, deploy); }; });
 
     ApprovalsOptions approvals;
     auto* approvals_cmd = app.add_subcommand(
-        "approvals", "Show whether every pending migration is approved for an environment by a role other than the "
-                     "deployer; exit 28 when one is not");
+        "approvals",
+        "Show what a deploy of the files would need approved for an environment: each migration it would "
+        "run, approved by enough roles other than its registrant (the rule migrate_apply() enforces); "
+        "exit 28 when one is not");
     approvals_cmd->add_option("--env", approvals.env, std::string(env_help) + "; also the name approvals are for")
         ->required();
-    approvals_cmd->add_option("--deployer", approvals.deployer, "Check for this deploying role (default: yours)");
+    approvals_cmd->add_option("--deployer", approvals.deployer,
+                              "The role that will register new and changed files, and so be their registrant "
+                              "(default: yours)");
+    approvals_cmd->add_option("--dir", approvals.dir,
+                              dir_help + std::string("; without a folder, the ledger's pending "
+                                                     "migrations are checked"));
     approvals_cmd->add_flag("--json", approvals.json, "Print JSON instead of a table");
     approvals_cmd->callback([&] { action = [&] { return run_approvals(global, approvals); }; });
 

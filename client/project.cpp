@@ -9,6 +9,7 @@
 #include <fmt/core.h>
 #include <nlohmann/json.hpp>
 
+#include <algorithm>
 #include <ctime>
 #include <map>
 
@@ -54,6 +55,7 @@ struct Registered {
     std::string checksum;
     std::optional<std::string> down_hash;
     nlohmann::json options;
+    bool vouched = false;  // this role (current and session user) already registered this very definition
 };
 
 std::string ledger_key(const std::optional<std::string>& version, const std::string& name) {
@@ -65,7 +67,8 @@ std::string ledger_key(const std::optional<std::string>& version, const std::str
 std::map<std::string, Registered> registered_migrations(const Connection& conn) {
     std::map<std::string, Registered> out;
     Result res = conn.exec_params(
-        "SELECT version, name, checksum, encode(sha256(convert_to(down_sql, 'UTF8')), 'hex'), options::text "
+        "SELECT version, name, checksum, encode(sha256(convert_to(down_sql, 'UTF8')), 'hex'), options::text, "
+        "       current_user = ANY (vouched_by) AND session_user = ANY (vouched_by) "
         "FROM pgmig.migrations",
         {});
     if (!res.ok()) {
@@ -76,7 +79,7 @@ std::map<std::string, Registered> registered_migrations(const Connection& conn) 
         const std::optional<std::string> options = res.get_opt(i, 4);
         out[ledger_key(res.get_opt(i, 0), res.get(i, 1))] =
             Registered{res.get(i, 1), res.get(i, 2), res.get_opt(i, 3),
-                       nlohmann::json::parse(options.value_or("{}"), nullptr, false)};
+                       nlohmann::json::parse(options.value_or("{}"), nullptr, false), res.get(i, 5) == "t"};
     }
     return out;
 }
@@ -86,8 +89,8 @@ bool unchanged(const Registered& r, const MigrationFile& m) {
         m.has_down() ? std::optional(common::sha256_hex(*m.down_sql)) : std::nullopt;
     // The same checksum means the same normalised text: what is stored may differ only in line
     // endings or trailing blanks, which registering would not change either.
-    return r.name == m.name && r.checksum == common::script_checksum(m.up_sql) && r.down_hash == down_hash &&
-           r.options == m.options;
+    return r.vouched && r.name == m.name && r.checksum == common::script_checksum(m.up_sql) &&
+           r.down_hash == down_hash && r.options == m.options;
 }
 
 }  // namespace
@@ -112,6 +115,91 @@ void register_files(const Connection& conn, const std::vector<MigrationFile>& fi
             throw_server_error(res.error(), fmt::format("registering {} ({})", m.label(), m.path.string()),
                                "nothing was changed");
         }
+    }
+}
+
+std::string LedgerOnly::describe() const {
+    return fmt::format("{} \"{}\" (checksum {}), registered by {} at {}",
+                       version ? "migration " + *version : std::string("repeatable migration"), name,
+                       checksum.substr(0, 12), registered_by, registered_at);
+}
+
+std::vector<LedgerOnly> ledger_only_migrations(const Connection& conn, const std::vector<MigrationFile>& files,
+                                               bool with_scripts) {
+    Result res = conn.exec(fmt::format(
+        "SELECT version, name, checksum, registered_by, "
+        "       to_char(registered_at AT TIME ZONE 'UTC', 'YYYY-MM-DD HH24:MI:SS \"UTC\"'), {}, options::text "
+        "  FROM pgmig.migrations "
+        " WHERE (version IS NOT NULL AND applied_at IS NULL) "
+        "    OR (version IS NULL AND applied_checksum IS DISTINCT FROM checksum) "
+        " ORDER BY version_key",
+        with_scripts ? "up_sql" : "''"));
+    if (!res.ok()) {
+        throw_server_error(res.error(), fmt::format("reading the pending migrations, in {}", conn.target()),
+                           "the role needs pgmig_reader (or pgmig_admin) to read the ledger");
+    }
+    std::vector<LedgerOnly> out;
+    for (int i = 0; i < res.rows(); ++i) {
+        LedgerOnly m{res.get_opt(i, 0),
+                     res.get(i, 1),
+                     res.get(i, 2),
+                     res.get(i, 3),
+                     res.get(i, 4),
+                     res.get(i, 5),
+                     nlohmann::json::parse(res.get(i, 6), nullptr, false)};
+        const bool has_file = std::any_of(files.begin(), files.end(), [&m](const MigrationFile& f) {
+            return m.version ? !f.repeatable() && common::compare_versions(f.version, *m.version) == 0
+                             : f.repeatable() && f.name == m.name;
+        });
+        if (!has_file) out.push_back(std::move(m));
+    }
+    return out;
+}
+
+bool ledger_only_allowed(const LedgerOnly& m, const std::vector<std::string>& allowed) {
+    return std::any_of(allowed.begin(), allowed.end(), [&m](const std::string& a) {
+        if (!m.version) return a == "R__" + m.name;
+        return !common::version_problem(a) && common::compare_versions(a, *m.version) == 0;
+    });
+}
+
+void refuse_ledger_only(const std::vector<LedgerOnly>& found, const std::vector<std::string>& allowed,
+                        const std::string& where, const std::string& consequence) {
+    std::vector<const LedgerOnly*> refused;
+    for (const auto& m : found) {
+        if (!ledger_only_allowed(m, allowed)) refused.push_back(&m);
+    }
+    if (refused.empty()) return;
+    std::string list;
+    std::string names;
+    for (const LedgerOnly* m : refused) {
+        list += fmt::format("{}{}", list.empty() ? "" : "; ", m->describe());
+        names += fmt::format(" --allow-ledger-only {}", m->version ? *m->version : "R__" + m->name);
+    }
+    throw Error(
+        ErrorKind::ledger_only,
+        fmt::format("{} pending migration{} no file holds: {}", refused.size(),
+                    refused.size() == 1 ? " is registered in the ledger, but" : "s are registered in the ledger, but",
+                    list),
+        where,
+        fmt::format("{}; pgmig applies only migrations whose file it read: review the registered script "
+                    "(SELECT up_sql, down_sql FROM pgmig.migrations), then add its file, or pass{} to apply "
+                    "it as registered",
+                    consequence, names));
+}
+
+void vouch_for(const Connection& conn, const LedgerOnly& m) {
+    Result res = conn.exec_params(
+        "SELECT migrate_register(version, name, up_sql, down_sql, options) FROM pgmig.migrations "
+        " WHERE version IS NOT DISTINCT FROM $1 AND (version IS NOT NULL OR name = $2) AND checksum = $3",
+        {m.version, m.name, m.checksum});
+    if (!res.ok()) {
+        throw_server_error(res.error(), fmt::format("accepting ledger-only {}", m.describe()), "nothing was applied");
+    }
+    if (res.rows() != 1) {
+        throw Error(ErrorKind::ledger_only,
+                    fmt::format("ledger-only {} changed while it was being accepted", m.describe()),
+                    "in " + conn.target(), "nothing was applied; look at it again (pgmig status) and rerun");
     }
 }
 

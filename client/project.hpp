@@ -22,8 +22,45 @@ std::vector<MigrationFile> load_files(const std::string& dir, const std::string&
 [[noreturn]] void throw_server_error(const ServerError& e, const std::string& where, const std::string& next_step);
 
 // Registers every file through migrate_register (version, name, up, down, options) in the caller's
-// transaction; throws on the first refusal, naming the file.
+// transaction; throws on the first refusal, naming the file. Registering a file whose definition the
+// ledger already holds vouches for it (the database then lets it run with this role's rights), so a
+// file is skipped only when it is unchanged and this role already vouched for it.
 void register_files(const Connection& conn, const std::vector<MigrationFile>& files);
+
+// A pending migration that is registered but that no file of the folder holds: someone registered it
+// (migrate_register) and nobody reviewed it as a file. pgmig apply and deploy refuse it unless
+// --allow-ledger-only names it; status and validate report it.
+struct LedgerOnly {
+    std::optional<std::string> version;  // nullopt for a repeatable migration
+    std::string name;
+    std::string checksum;
+    std::string registered_by;
+    std::string registered_at;  // UTC, "2024-05-01 12:00:00 UTC"
+    std::string up_sql;  // empty unless asked for
+    nlohmann::json options;
+    std::string label() const { return version ? *version + "_" + name : "R__" + name; }
+    // migration 100 "x" (or repeatable migration "x"), registered by adm at 2024-05-01 12:00:00 UTC
+    std::string describe() const;
+};
+
+// The ledger's pending migrations without a file in `files` (versioned ones not applied, repeatable
+// ones whose checksum changed), in version order; their up scripts only `with_scripts` (pgmig validate
+// lints them; the rest need no more than a reader may see). Throws Error naming the target when the
+// ledger cannot be read.
+std::vector<LedgerOnly> ledger_only_migrations(const Connection& conn, const std::vector<MigrationFile>& files,
+                                               bool with_scripts = false);
+
+// Whether --allow-ledger-only's values name m: its version (1 and 001 are one) or, for a repeatable
+// migration, R__NAME.
+bool ledger_only_allowed(const LedgerOnly& m, const std::vector<std::string>& allowed);
+
+// "pgmig apply refuses ..." for the migrations not allowed, as an Error(ledger_only); nothing when all are.
+void refuse_ledger_only(const std::vector<LedgerOnly>& found, const std::vector<std::string>& allowed,
+                        const std::string& where, const std::string& consequence);
+
+// Registers m's stored definition again, as this role: it vouches for exactly that checksum (the
+// explicit consent --allow-ledger-only gives); throws when the ledger changed since m was read.
+void vouch_for(const Connection& conn, const LedgerOnly& m);
 
 // The file of a version (by natural order, so "001" finds "1"), or nullptr.
 const MigrationFile* find_versioned(const std::vector<MigrationFile>& files, const std::string& version);

@@ -40,7 +40,12 @@ inline constexpr int test_non_transactional = make_sqlstate("PM021");    // migr
 // issue 6: approvals (raised by migrate_approve, PL/pgSQL in pgmig--0.1.0.sql; listed here so the codes stay taken)
 inline constexpr int approval_unknown_version = make_sqlstate("PM024");  // no migration with this version
 inline constexpr int approval_already_applied = make_sqlstate("PM025");  // only pending migrations are approved
-inline constexpr int approval_not_reviewed = make_sqlstate("PM026");     // registered script is not the reviewed one
+inline constexpr int approval_not_reviewed = make_sqlstate("PM026");     // no longer raised: see docs/errors.md
+// Who may run whose SQL (trust.cpp), and approvals enforced by migrate_apply (PM031: migrate_approve, PL/pgSQL).
+inline constexpr int registrant_untrusted = make_sqlstate("PM030");  // registrant lacks the caller's rights
+inline constexpr int self_approval = make_sqlstate("PM031");         // the registrant approves its own migration
+inline constexpr int approval_required = make_sqlstate("PM032");     // fewer approvals than required
+inline constexpr int environment_mismatch = make_sqlstate("PM033");  // no or another environment than pgmig.environment
 // The non-transactional API accepts only the registered statements, seen to run in this session.
 inline constexpr int nontx_not_running = make_sqlstate("PM035");        // no begin of this migration in effect
 inline constexpr int nontx_statement_not_run = make_sqlstate("PM036");  // progress/finish before the statements ran

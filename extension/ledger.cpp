@@ -28,6 +28,7 @@ extern "C" {
 #include "runner.hpp"
 #include "script.hpp"
 #include "settings.hpp"
+#include "trust.hpp"
 
 namespace pgmig {
 namespace {
@@ -222,18 +223,22 @@ PGMIG_FUNCTION(migrate_register) {
         // A pending migration may still be edited; an applied one only in its down script and
         // options; a repeatable one runs again when its checksum changed.
         store.save(m, old->version.has_value() && old->applied);
+    } else {
+        // The same definition again: the caller vouches for it (trust.cpp lets it run with their rights).
+        store.vouch(*old);
     }
     return text_datum(m.checksum);
 }
 
-// migrate_apply(target DEFAULT NULL, dry_run DEFAULT false)
-//   -> SETOF (version, name, action, duration, report jsonb)
+// migrate_apply(target DEFAULT NULL, dry_run DEFAULT false, trust DEFAULT false, require_approvals DEFAULT 0,
+//               environment DEFAULT NULL) -> SETOF (version, name, action, duration, report jsonb)
 // A dry run rehearses (dry_run.cpp) and reports; nothing of it persists.
 PGMIG_FUNCTION(migrate_apply) {
     const std::optional<std::string> target = text_arg(fcinfo, 0);
     const bool dry_run = !PG_ARGISNULL(1) && PG_GETARG_BOOL(1);
     refuse_snapshot_isolation("migrate_apply");
     if (target) check_version(*target);
+    const trust::Policy policy = trust::policy(fcinfo, 2, 3, 4, "migrate_apply");
 
     std::vector<RunResult> results;
     std::vector<DryRunReport> reports;
@@ -245,6 +250,9 @@ PGMIG_FUNCTION(migrate_apply) {
         std::optional<std::string> target_key;
         if (target) target_key = store.registered(*target).key;
         const std::vector<Migration> plan = apply_plan(store.load_all(), target_key);
+        // After the lock, on the ledger as it is now: nothing registered meanwhile escapes the checks.
+        trust::require_trusted(store, plan, trust::Scripts::up, policy, "migrate_apply");
+        if (!dry_run) trust::require_approvals(store, plan, policy, "migrate_apply");
         if (dry_run) {
             reports = pgmig::dry_run(spi, plan);
         } else {
@@ -271,11 +279,13 @@ PGMIG_FUNCTION(migrate_apply) {
     return static_cast<Datum>(0);
 }
 
-// migrate_plan(target DEFAULT NULL) -> one row per pending migration: what applying it would do.
+// migrate_plan(target DEFAULT NULL, trust DEFAULT false) -> one row per pending migration: what applying it
+// would do.
 PGMIG_FUNCTION(migrate_plan) {
     const std::optional<std::string> target = text_arg(fcinfo, 0);
     refuse_snapshot_isolation("migrate_plan");
     if (target) check_version(*target);
+    const trust::Policy policy = trust::policy(fcinfo, 1, -1, -1, "migrate_plan");
     std::vector<DryRunReport> reports;
     {
         pg::Spi spi;
@@ -284,7 +294,15 @@ PGMIG_FUNCTION(migrate_plan) {
         refuse_tampered(store);
         std::optional<std::string> target_key;
         if (target) target_key = store.registered(*target).key;
-        reports = pgmig::dry_run(spi, apply_plan(store.load_all(), target_key, true));
+        const std::vector<Migration> plan = apply_plan(store.load_all(), target_key, true);
+        // A rehearsal is rolled back, but what its SQL does outside the transaction (COPY ... TO PROGRAM,
+        // dblink) is not: the rehearsed (transactional) migrations need trust as a real run does.
+        std::vector<Migration> rehearsed;
+        for (const Migration& m : plan) {
+            if (m.options.transactional) rehearsed.push_back(m);
+        }
+        trust::require_trusted(store, rehearsed, trust::Scripts::up, policy, "migrate_plan");
+        reports = pgmig::dry_run(spi, plan);
     }
     std::vector<pg::TextRow> rows;
     rows.reserve(reports.size());
@@ -303,7 +321,8 @@ namespace pgmig {
 namespace {
 
 // Rolls back the applied versioned migrations chosen by `choose` (given them newest first).
-std::vector<RunResult> rollback(const std::function<size_t(const std::vector<Migration>&)>& choose) {
+std::vector<RunResult> rollback(const std::function<size_t(const std::vector<Migration>&)>& choose,
+                                const trust::Policy& policy, const char* function) {
     pg::Spi spi;
     LedgerStore store(spi, current_caller());
     store.lock();
@@ -314,6 +333,7 @@ std::vector<RunResult> rollback(const std::function<size_t(const std::vector<Mig
     }
     std::reverse(applied.begin(), applied.end());
     applied.resize(choose(applied));
+    trust::require_trusted(store, applied, trust::Scripts::down, policy, function);
     std::vector<std::string> missing;
     for (const Migration& m : applied) {
         if (!m.down_sql || common::normalize_script(*m.down_sql).find_first_not_of(" \t\n") == std::string::npos) {
@@ -344,31 +364,37 @@ std::vector<RunResult> rollback(const std::function<size_t(const std::vector<Mig
 }  // namespace
 }  // namespace pgmig
 
-// migrate_rollback(steps DEFAULT 1) -> SETOF (version, name, action, duration)
+// migrate_rollback(steps DEFAULT 1, trust DEFAULT false) -> SETOF (version, name, action, duration)
 PGMIG_FUNCTION(migrate_rollback) {
     const int steps = PG_ARGISNULL(0) ? 1 : PG_GETARG_INT32(0);
     refuse_snapshot_isolation("migrate_rollback");
+    const trust::Policy policy = trust::policy(fcinfo, 1, -1, -1, "migrate_rollback");
     if (steps < 1) {
         throw Error(sqlstate::invalid_argument, fmt::format("steps must be 1 or more, not {}", steps), {},
                     "to roll back everything, use migrate_rollback_to('0')");
     }
-    const std::vector<RunResult> results = rollback([steps](const std::vector<Migration>& newest_first) {
-        return std::min(newest_first.size(), static_cast<size_t>(steps));
-    });
+    const std::vector<RunResult> results = rollback(
+        [steps](const std::vector<Migration>& newest_first) {
+            return std::min(newest_first.size(), static_cast<size_t>(steps));
+        },
+        policy, "migrate_rollback");
     return_rows(fcinfo, results);
     return static_cast<Datum>(0);
 }
 
-// migrate_rollback_to(version) -> rolls back every applied migration newer than `version`.
+// migrate_rollback_to(version, trust DEFAULT false) -> rolls back every applied migration newer than `version`.
 PGMIG_FUNCTION(migrate_rollback_to) {
     const std::string version = required_text_arg(fcinfo, 0, "version");
     refuse_snapshot_isolation("migrate_rollback_to");
+    const trust::Policy policy = trust::policy(fcinfo, 1, -1, -1, "migrate_rollback_to");
     const std::string key = key_of(version);
-    const std::vector<RunResult> results = rollback([&key](const std::vector<Migration>& newest_first) {
-        size_t n = 0;
-        while (n < newest_first.size() && newest_first[n].key > key) ++n;
-        return n;
-    });
+    const std::vector<RunResult> results = rollback(
+        [&key](const std::vector<Migration>& newest_first) {
+            size_t n = 0;
+            while (n < newest_first.size() && newest_first[n].key > key) ++n;
+            return n;
+        },
+        policy, "migrate_rollback_to");
     return_rows(fcinfo, results);
     return static_cast<Datum>(0);
 }

@@ -1,4 +1,7 @@
 // The ledger tables: loading rows, writing them as the ledger owner, appending history.
+// Before PostgreSQL's headers, whose port.h redefines snprintf as a macro nlohmann-json trips over.
+#include <nlohmann/json.hpp>
+
 #include "ledger_store.hpp"
 
 extern "C" {
@@ -8,6 +11,8 @@ extern "C" {
 }
 
 #include <fmt/format.h>
+
+#include <algorithm>
 
 #include "common/version.hpp"
 
@@ -29,11 +34,11 @@ std::string bytea_text(const std::string& bytes) {
 // migration registered or applied); PostgreSQL's plan cache revalidates them after DDL.
 // Like all of pgmig's SQL they run with search_path pinned (pg::Spi) and also name every function,
 // type and operator by its schema, so that nothing planted on a search_path can be picked up.
-SPIPlanPtr g_plans[11] = {};
+SPIPlanPtr g_plans[12] = {};
 
 constexpr const char* kColumns =
     "version_key, version, name, up_sql, down_sql, options::pg_catalog.text, checksum, applied_at IS NOT NULL, "
-    "applied_checksum, nontx_progress";
+    "applied_checksum, nontx_progress, registered_by, pg_catalog.array_to_json(vouched_by)::pg_catalog.text";
 
 }  // namespace
 
@@ -57,6 +62,38 @@ Caller current_caller() {
     const char* name = pg::call([user] { return GetUserNameFromId(user, false); });
     return Caller{name};
 }
+
+namespace {
+
+std::string role_name(Oid role) {
+    return pg::call([role] { return GetUserNameFromId(role, false); });
+}
+
+// Who registers, as registered_by records it: the session's user (the role that logged in, unless a
+// superuser SET SESSION AUTHORIZATION), the identity approvals are recorded by, so that SET ROLE cannot
+// make an author's own approval count.
+std::string author() { return role_name(GetSessionUserId()); }
+
+// The roles a registration vouches for the script as (vouched_by): every role whose rights the session
+// has. The current user and, unless SET ROLE is refused here (SECURITY DEFINER, security-restricted
+// operation), the session's user and the role that logged in, which the session could switch back to.
+// Three at most, padded with NULLs, as the ledger's statements take them.
+std::vector<pg::Param> acting_roles() {
+    std::vector<std::string> roles{role_name(GetUserId())};
+    if (!InLocalUserIdChange() && !InSecurityRestrictedOperation()) {
+        for (const Oid role : {GetSessionUserId(), GetAuthenticatedUserId()}) {
+            std::string n = role_name(role);
+            if (std::find(roles.begin(), roles.end(), n) == roles.end()) roles.push_back(std::move(n));
+        }
+    }
+    std::vector<pg::Param> out;
+    for (size_t i = 0; i < 3; ++i) {
+        out.push_back({NAMEOID, i < roles.size() ? std::optional(roles[i]) : std::nullopt});
+    }
+    return out;
+}
+
+}  // namespace
 
 AsLedgerOwner::AsLedgerOwner(Oid owner) : saved_user_(InvalidOid), saved_context_(0) {
     GetUserIdAndSecContext(&saved_user_, &saved_context_);
@@ -95,6 +132,8 @@ Migration LedgerStore::from_row(const std::vector<std::optional<std::string>>& r
     m.applied = *row[7] == "t";
     m.applied_checksum = row[8];
     if (row[9]) m.nontx_progress = std::stoi(*row[9]);
+    m.registered_by = *row[10];
+    for (const auto& role : nlohmann::json::parse(row[11].value_or("[]"))) m.vouched_by.push_back(role);
     m.options_json = *row[5];
     m.options = parse_options(m.options_json, m.label());
     return m;
@@ -148,16 +187,22 @@ std::vector<std::string> LedgerStore::tampered() {
 }
 
 void LedgerStore::save(const Migration& m, bool accept_as_applied) {
+    const std::vector<pg::Param> vouchers = acting_roles();  // before the switch to the owner
     AsLedgerOwner owner(owner_);
     spi_.query_prepared(
         g_plans[5],
         "INSERT INTO pgmig.migrations AS m (version_key, version, name, up_sql, down_sql, options, checksum, "
-        "registered_by) VALUES ($1, $2, $3, $4, $5, $6, $7, $8) "
+        "registered_by, vouched_by) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, "
+        "pg_catalog.array_remove(ARRAY[$10, $11, $12]::pg_catalog.name[], NULL)) "
         "ON CONFLICT (version_key) DO UPDATE SET version = EXCLUDED.version, name = EXCLUDED.name, "
         "up_sql = EXCLUDED.up_sql, down_sql = EXCLUDED.down_sql, options = EXCLUDED.options, "
         "checksum = EXCLUDED.checksum, "
         "applied_checksum = CASE WHEN $9 THEN EXCLUDED.checksum ELSE m.applied_checksum END, "
-        "registered_at = pg_catalog.clock_timestamp(), registered_by = EXCLUDED.registered_by",
+        // The author of an unchanged up script stays its author (who may not approve it); whoever
+        // changed the definition is the only one vouching for it now.
+        "registered_by = CASE WHEN m.checksum OPERATOR(pg_catalog.=) EXCLUDED.checksum THEN m.registered_by "
+        "ELSE EXCLUDED.registered_by END, "
+        "registered_at = pg_catalog.clock_timestamp(), vouched_by = EXCLUDED.vouched_by",
         {{BYTEAOID, m.key},
          {TEXTOID, m.version},
          {TEXTOID, m.name},
@@ -165,9 +210,25 @@ void LedgerStore::save(const Migration& m, bool accept_as_applied) {
          {TEXTOID, m.down_sql},
          {JSONBOID, m.options_json},
          {TEXTOID, m.checksum},
-         {NAMEOID, caller_.current_user},
-         {BOOLOID, std::string(accept_as_applied ? "t" : "f")}},
+         {NAMEOID, author()},
+         {BOOLOID, std::string(accept_as_applied ? "t" : "f")},
+         vouchers[0],
+         vouchers[1],
+         vouchers[2]},
         SPI_OK_INSERT);
+}
+
+void LedgerStore::vouch(const Migration& m) {
+    const std::vector<pg::Param> vouchers = acting_roles();  // before the switch to the owner
+    AsLedgerOwner owner(owner_);
+    spi_.query_prepared(
+        g_plans[11],
+        "UPDATE pgmig.migrations m SET vouched_by = m.vouched_by OPERATOR(pg_catalog.||) "
+        "ARRAY(SELECT r FROM pg_catalog.unnest(ARRAY[$2, $3, $4]::pg_catalog.name[]) WITH ORDINALITY AS u (r, n) "
+        "WHERE r IS NOT NULL AND NOT r OPERATOR(pg_catalog.=) ANY (m.vouched_by) ORDER BY n) "
+        "WHERE m.version_key OPERATOR(pg_catalog.=) $1 AND NOT pg_catalog.array_remove(ARRAY[$2, $3, "
+        "$4]::pg_catalog.name[], NULL) OPERATOR(pg_catalog.<@) m.vouched_by",
+        {{BYTEAOID, m.key}, vouchers[0], vouchers[1], vouchers[2]}, SPI_OK_UPDATE);
 }
 
 void LedgerStore::mark_applied(const Migration& m, const std::string& duration) {

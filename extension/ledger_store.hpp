@@ -28,6 +28,11 @@ struct Migration {
     bool applied = false;
     std::optional<std::string> applied_checksum;
     std::optional<int> nontx_progress;  // statements done of an interrupted non-transactional run
+    // The session user that registered the current up script (its checksum): the author, who may not approve it.
+    std::string registered_by;
+    // The roles that registered exactly the current definition (up, down, options, name), the one whose
+    // registration set it first: whose SQL this is, for trust.cpp's check before it runs as someone else.
+    std::vector<std::string> vouched_by;
 
     // "migration 3 \"orders\"" or "repeatable migration \"views\"", for messages.
     std::string label() const;
@@ -86,6 +91,8 @@ class LedgerStore {
     // Stores m's definition, new or replacing the registered one; with `accept_as_applied`, its
     // checksum also becomes the applied one (a cosmetic edit or a repair of an applied migration).
     void save(const Migration& m, bool accept_as_applied);
+    // The caller registered m's current definition again, unchanged: it vouches for it (trust.cpp).
+    void vouch(const Migration& m);
     void mark_applied(const Migration& m, const std::string& duration);
     void mark_unapplied(const Migration& m);
     void set_nontx_progress(const Migration& m, std::optional<int> done);
@@ -94,10 +101,12 @@ class LedgerStore {
     void save_snapshot(const std::string& reason);
 
     const Caller& caller() const { return caller_; }
+    pg::Spi& spi() { return spi_; }
     Oid owner() const { return owner_; }
 
   private:
     Migration from_row(const std::vector<std::optional<std::string>>& row);
+
     pg::Spi& spi_;
     Caller caller_;
     Oid owner_;  // of the extension, hence of the ledger tables

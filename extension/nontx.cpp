@@ -21,6 +21,7 @@ extern "C" {
 #include "pg/values.hpp"
 #include "runner.hpp"
 #include "script.hpp"
+#include "trust.hpp"
 
 namespace pgmig {
 namespace {
@@ -97,13 +98,16 @@ std::string direction_arg(FunctionCallInfo fcinfo, int n) {
 }
 }  // namespace
 
-// migrate_nontx_begin(version, direction DEFAULT 'up') -> statements already done by an earlier, interrupted
-// run (up), or 0 (down: a down script is always run whole, so it must be idempotent)
+// migrate_nontx_begin(version, direction DEFAULT 'up', trust DEFAULT false, require_approvals DEFAULT 0,
+// environment DEFAULT NULL) -> statements already done by an earlier, interrupted run (up), or 0 (down: a down
+// script is always run whole, so it must be idempotent)
 PGMIG_FUNCTION(migrate_nontx_begin) {
     const std::string version = pg::required_text_arg(fcinfo, 0, "version");
     const std::string direction = direction_arg(fcinfo, 1);
+    const trust::Policy policy = trust::policy(fcinfo, 2, 3, 4, "migrate_nontx_begin");
     int done = 0;
     with_nontx_migration(version, [&](LedgerStore& store, const Migration& m) {
+        trust::check_before_running(store, m, direction == "up", policy, "migrate_nontx_begin");
         if (direction == "down") {
             // The up run's progress column is left alone: an applied migration is never in_progress, and a
             // down run that fails leaves it applied, to be rolled back again from its first statement.

@@ -31,7 +31,13 @@ CREATE TABLE pgmig.migrations (
     options          jsonb       NOT NULL DEFAULT '{}',
     checksum         text        NOT NULL,
     registered_at    timestamptz NOT NULL DEFAULT pg_catalog.clock_timestamp(),
+    -- the role (current_user) that registered the current up script: its author, who may not approve it;
+    -- unchanged when the same up script is registered again, with or without another down script
     registered_by    name        NOT NULL,
+    -- the roles that registered exactly the current definition (up, down, options, name), the one whose
+    -- registration set it first; reset whenever it changes. A script runs with a caller's rights only when
+    -- one of them has all of those rights (docs/reference.md, "Trust and approvals")
+    vouched_by       name[]      NOT NULL DEFAULT '{}',
     applied_at       timestamptz,
     applied_by       name,
     applied_checksum text,
@@ -139,25 +145,28 @@ CREATE FUNCTION migrate_register(version text, name text, up_sql text, down_sql 
 COMMENT ON FUNCTION migrate_register(text, text, text, text, jsonb) IS
     'stores a migration and returns its checksum; the same content again is a no-op';
 
-CREATE FUNCTION migrate_apply(target text DEFAULT NULL, dry_run boolean DEFAULT false)
+-- trust: run scripts although no role with the caller's rights vouched for them; require_approvals and
+-- environment: approvals each migration needs (at least pgmig.require_approval) and whose count.
+CREATE FUNCTION migrate_apply(target text DEFAULT NULL, dry_run boolean DEFAULT false, trust boolean DEFAULT false,
+                              require_approvals integer DEFAULT 0, environment text DEFAULT NULL)
     RETURNS TABLE (version text, name text, action text, duration interval, report jsonb)
     AS 'MODULE_PATHNAME', 'migrate_apply'
     LANGUAGE C VOLATILE;
-COMMENT ON FUNCTION migrate_apply(text, boolean) IS
+COMMENT ON FUNCTION migrate_apply(text, boolean, boolean, integer, text) IS
     'applies pending migrations in version order, all or nothing, under the ledger lock';
 
-CREATE FUNCTION migrate_rollback(steps integer DEFAULT 1)
+CREATE FUNCTION migrate_rollback(steps integer DEFAULT 1, trust boolean DEFAULT false)
     RETURNS TABLE (version text, name text, action text, duration interval)
     AS 'MODULE_PATHNAME', 'migrate_rollback'
     LANGUAGE C VOLATILE;
-COMMENT ON FUNCTION migrate_rollback(integer) IS
+COMMENT ON FUNCTION migrate_rollback(integer, boolean) IS
     'runs the down scripts of the newest applied migrations, newest first, all or nothing';
 
-CREATE FUNCTION migrate_rollback_to(version text)
+CREATE FUNCTION migrate_rollback_to(version text, trust boolean DEFAULT false)
     RETURNS TABLE (version text, name text, action text, duration interval)
     AS 'MODULE_PATHNAME', 'migrate_rollback_to'
     LANGUAGE C VOLATILE;
-COMMENT ON FUNCTION migrate_rollback_to(text) IS
+COMMENT ON FUNCTION migrate_rollback_to(text, boolean) IS
     'rolls back every applied migration newer than version (''0'' rolls back all), all or nothing';
 
 CREATE FUNCTION migrate_repair(version text, up_sql text DEFAULT NULL, reason text DEFAULT NULL)
@@ -183,9 +192,11 @@ CREATE FUNCTION pgmig.split_statements(script text)
 COMMENT ON FUNCTION pgmig.split_statements(text) IS
     'the statements of a script as PostgreSQL parses them, with their lines';
 
-CREATE FUNCTION migrate_nontx_begin(version text, direction text DEFAULT 'up') RETURNS integer
+CREATE FUNCTION migrate_nontx_begin(version text, direction text DEFAULT 'up', trust boolean DEFAULT false,
+                                    require_approvals integer DEFAULT 0, environment text DEFAULT NULL)
+    RETURNS integer
     AS 'MODULE_PATHNAME', 'migrate_nontx_begin' LANGUAGE C VOLATILE;
-COMMENT ON FUNCTION migrate_nontx_begin(text, text) IS
+COMMENT ON FUNCTION migrate_nontx_begin(text, text, boolean, integer, text) IS
     'starts (or resumes) applying a non-transactional migration (up; returns the statements already done), or starts rolling it back (down; returns 0)';
 CREATE FUNCTION migrate_nontx_progress(version text, done integer) RETURNS void
     AS 'MODULE_PATHNAME', 'migrate_nontx_progress' LANGUAGE C VOLATILE;
@@ -558,15 +569,17 @@ CREATE FUNCTION migrate_drift()
 COMMENT ON FUNCTION migrate_drift() IS
     'differences between the live schema and the one the ledger expects, with who changed it, when and how';
 
-REVOKE ALL ON FUNCTION migrate_register(text, text, text, text, jsonb), migrate_apply(text, boolean),
-    migrate_rollback(integer), migrate_rollback_to(text), migrate_repair(text, text, text),
+REVOKE ALL ON FUNCTION migrate_register(text, text, text, text, jsonb),
+    migrate_apply(text, boolean, boolean, integer, text), migrate_rollback(integer, boolean),
+    migrate_rollback_to(text, boolean), migrate_repair(text, text, text),
     migrate_baseline(text), migrate_status(), migrate_verify(), pgmig.split_statements(text),
-    migrate_nontx_begin(text, text), migrate_nontx_progress(text, integer), migrate_nontx_finish(text, interval, text),
+    migrate_nontx_begin(text, text, boolean, integer, text), migrate_nontx_progress(text, integer), migrate_nontx_finish(text, interval, text),
     migrate_nontx_failed(text, integer, text, text, text), migrate_audit_verify(), pgmig.audit_row_text(pgmig.ddl_audit)
     FROM PUBLIC;
-GRANT EXECUTE ON FUNCTION migrate_register(text, text, text, text, jsonb), migrate_apply(text, boolean),
-    migrate_rollback(integer), migrate_rollback_to(text), migrate_repair(text, text, text),
-    migrate_baseline(text), pgmig.split_statements(text), migrate_nontx_begin(text, text),
+GRANT EXECUTE ON FUNCTION migrate_register(text, text, text, text, jsonb),
+    migrate_apply(text, boolean, boolean, integer, text), migrate_rollback(integer, boolean),
+    migrate_rollback_to(text, boolean), migrate_repair(text, text, text),
+    migrate_baseline(text), pgmig.split_statements(text), migrate_nontx_begin(text, text, boolean, integer, text),
     migrate_nontx_progress(text, integer), migrate_nontx_finish(text, interval, text),
     migrate_nontx_failed(text, integer, text, text, text) TO pgmig_admin;
 GRANT EXECUTE ON FUNCTION migrate_status(), migrate_verify(), migrate_audit_verify(),
@@ -1037,34 +1050,38 @@ COMMENT ON FUNCTION pgmig.rehearsal_effects(jsonb) IS
 
 -- The dry run: every pending migration (up to target) rehearsed in a subtransaction that is always
 -- rolled back; one row per migration. Nothing persists (see docs/reference.md for the exact list).
-CREATE FUNCTION migrate_plan(target text DEFAULT NULL)
+CREATE FUNCTION migrate_plan(target text DEFAULT NULL, trust boolean DEFAULT false)
     RETURNS TABLE (version text, name text, rehearsable boolean, outcome text, reason text, statements integer,
                    duration interval, locks jsonb, rewritten jsonb, rows_touched bigint, catalog_diff jsonb,
                    lint jsonb, persisted boolean)
     AS 'MODULE_PATHNAME', 'migrate_plan'
     LANGUAGE C VOLATILE;
-COMMENT ON FUNCTION migrate_plan(text) IS
+COMMENT ON FUNCTION migrate_plan(text, boolean) IS
     'rehearses the pending migrations in a subtransaction that is always rolled back and reports their effects';
 
 -- The rollback test of one pending migration: up, down, up again, each compared by fingerprint;
 -- always rolled back.
-CREATE FUNCTION migrate_test(version text)
+CREATE FUNCTION migrate_test(version text, trust boolean DEFAULT false)
     RETURNS TABLE (step integer, check_name text, passed boolean, detail text, differing jsonb)
     AS 'MODULE_PATHNAME', 'migrate_test'
     LANGUAGE C VOLATILE;
-COMMENT ON FUNCTION migrate_test(text) IS
+COMMENT ON FUNCTION migrate_test(text, boolean) IS
     'runs up, down and up again of a pending migration and checks that down restores the exact schema; leaves nothing behind';
 
-REVOKE ALL ON FUNCTION migrate_plan(text), migrate_test(text), pgmig.rehearsal_state(),
+REVOKE ALL ON FUNCTION migrate_plan(text, boolean), migrate_test(text, boolean), pgmig.rehearsal_state(),
     pgmig.rehearsal_effects(jsonb) FROM PUBLIC;
-GRANT EXECUTE ON FUNCTION migrate_plan(text), migrate_test(text), pgmig.rehearsal_state(),
+GRANT EXECUTE ON FUNCTION migrate_plan(text, boolean), migrate_test(text, boolean), pgmig.rehearsal_state(),
     pgmig.rehearsal_effects(jsonb) TO pgmig_admin;
 
 -- ==== approvals ====
--- Four-eyes approvals: a role approves the exact checksum of a registered, pending migration for an
--- environment; a deploy needs, for every pending migration, an approval of its current checksum by a
--- role other than the deployer. Approvals are recorded by session_user (the role that logged in),
--- never current_user, so neither SECURITY DEFINER code nor SET ROLE lets anyone approve as someone else.
+-- Four-eyes approvals: a role approves the exact checksum of a migration's up script (versioned or
+-- repeatable) for an environment. An approval counts for a migration when it is of its current checksum,
+-- for the environment, by a role other than its registrant (pgmig.migrations.registered_by, the role that
+-- registered that up script); pgmig.approvers() is that rule, used by migrate_apply() (which refuses what
+-- lacks the approvals pgmig.require_approval or its caller requires, after the ledger lock) and by
+-- migrate_approval_check(). A checksum may be approved before it is registered: the approval counts once
+-- that exact script is registered. Approvals are recorded by session_user (the role that logged in), never
+-- current_user, so neither SECURITY DEFINER code nor SET ROLE lets anyone approve as someone else.
 -- Rows are written only by migrate_approve() (SECURITY DEFINER) and never changed: an approval of an
 -- old checksum simply stops counting once the script changes.
 DO $approver$
@@ -1079,7 +1096,8 @@ GRANT pgmig_reader TO pgmig_approver;
 
 CREATE TABLE pgmig.approvals (
     id                bigint      GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
-    version           text        NOT NULL,
+    version           text,                   -- NULL for a repeatable migration
+    version_key       bytea       NOT NULL,   -- the ledger's key (pgmig.migration_key): 1 and 001 are one
     name              text        NOT NULL,
     checksum          text        NOT NULL,   -- the up script's checksum the approver approved
     environment       text        NOT NULL CHECK (environment OPERATOR(pg_catalog.<>) ''),
@@ -1089,11 +1107,33 @@ CREATE TABLE pgmig.approvals (
     client_addr       inet        DEFAULT pg_catalog.inet_client_addr()
 );
 COMMENT ON TABLE pgmig.approvals IS 'one row per approval of a migration''s checksum for an environment; append-only';
-CREATE INDEX approvals_environment_version ON pgmig.approvals (environment, version);
+CREATE INDEX approvals_key_checksum ON pgmig.approvals (version_key, checksum, environment);
 REVOKE ALL ON pgmig.approvals FROM PUBLIC;
 GRANT SELECT ON pgmig.approvals TO pgmig_reader;
 
-CREATE FUNCTION migrate_approve(version text, environment text, expected_checksum text DEFAULT NULL)
+CREATE FUNCTION pgmig.migration_key(version text, name text) RETURNS bytea
+    AS 'MODULE_PATHNAME', 'pgmig_migration_key'
+    LANGUAGE C IMMUTABLE PARALLEL SAFE;
+COMMENT ON FUNCTION pgmig.migration_key(text, text) IS
+    'the ledger''s key of a migration: of its version, or of its name when version is NULL (repeatable)';
+
+-- The one rule: the distinct roles whose approvals count for a migration with this key and current
+-- checksum, registered by registrant, in environment.
+CREATE FUNCTION pgmig.approvers(environment text, version_key bytea, checksum text, registrant name)
+    RETURNS name[]
+    LANGUAGE sql STABLE
+    SET search_path = pg_catalog, pg_temp
+    AS $$
+    SELECT coalesce(pg_catalog.array_agg(DISTINCT a.approved_by ORDER BY a.approved_by), '{}')
+      FROM pgmig.approvals a
+     WHERE a.environment OPERATOR(pg_catalog.=) $1 AND a.version_key OPERATOR(pg_catalog.=) $2
+       AND a.checksum OPERATOR(pg_catalog.=) $3 AND a.approved_by OPERATOR(pg_catalog.<>) $4
+    $$;
+COMMENT ON FUNCTION pgmig.approvers(text, bytea, text, name) IS
+    'the roles other than the registrant that approved this checksum of a migration for an environment';
+
+CREATE FUNCTION migrate_approve(version text, environment text, expected_checksum text DEFAULT NULL,
+                                name text DEFAULT NULL)
     RETURNS TABLE (approved_version text, approved_name text, approved_checksum text, approved_for text,
                    approved_by name, approved_at timestamptz)
     LANGUAGE plpgsql VOLATILE SECURITY DEFINER
@@ -1101,88 +1141,169 @@ CREATE FUNCTION migrate_approve(version text, environment text, expected_checksu
     AS $$
 DECLARE
     m pgmig.migrations;
+    k bytea;
+    what text;
 BEGIN
-    IF $2 IS NULL OR $2 = '' THEN
-        RAISE EXCEPTION 'cannot approve migration %: no environment given', $1
+    IF $2 IS NULL OR $2 OPERATOR(pg_catalog.=) '' THEN
+        RAISE EXCEPTION 'cannot approve migration %: no environment given', coalesce($1, $4)
             USING ERRCODE = 'PM007', HINT = 'name the environment the approval is for, e.g. production';
     END IF;
-    SELECT * INTO m FROM pgmig.migrations mm WHERE mm.version = $1;
-    IF NOT FOUND THEN
-        RAISE EXCEPTION 'cannot approve migration %: no migration with this version is registered', $1
+    IF $1 IS NULL AND coalesce($4, '') OPERATOR(pg_catalog.=) '' THEN
+        RAISE EXCEPTION 'cannot approve: no version given, nor the name of a repeatable migration'
+            USING ERRCODE = 'PM007', HINT = 'pass the version, or version => NULL and name => the repeatable migration''s name';
+    END IF;
+    k := pgmig.migration_key($1, $4);  -- PM001 for a malformed version
+    what := CASE WHEN $1 IS NULL THEN pg_catalog.format('repeatable migration "%s"', $4)
+                 ELSE pg_catalog.format('migration %s', $1) END;
+    IF $3 IS NOT NULL AND $3 OPERATOR(pg_catalog.!~) '^[0-9a-f]{64}$' THEN
+        RAISE EXCEPTION 'cannot approve %: expected_checksum % is not a script checksum', what, $3
+            USING ERRCODE = 'PM007',
+                  HINT = 'pass the SHA-256 (64 hex digits) of the reviewed up script: pgmig.script_checksum(up_sql)';
+    END IF;
+    SELECT * INTO m FROM pgmig.migrations mm WHERE mm.version_key OPERATOR(pg_catalog.=) k;
+    IF FOUND THEN
+        what := CASE WHEN m.version IS NULL THEN pg_catalog.format('repeatable migration "%s"', m.name)
+                     ELSE pg_catalog.format('migration %s "%s"', m.version, m.name) END;
+        IF (m.version IS NOT NULL AND m.applied_at IS NOT NULL)
+           OR (m.version IS NULL AND m.applied_checksum OPERATOR(pg_catalog.=) m.checksum
+               AND coalesce($3, m.checksum) OPERATOR(pg_catalog.=) m.checksum) THEN
+            RAISE EXCEPTION 'cannot approve %: it is applied already (by %)', what, m.applied_by
+                USING ERRCODE = 'PM025', HINT = 'only pending migrations need approval; see migrate_status()';
+        END IF;
+        IF pgmig.script_checksum(m.up_sql) OPERATOR(pg_catalog.<>) m.checksum THEN
+            RAISE EXCEPTION 'cannot approve %: its stored up script does not match its checksum', what
+                USING ERRCODE = 'PM008', HINT = 'the ledger row was edited outside pgmig: see migrate_verify()';
+        END IF;
+        IF coalesce($3, m.checksum) OPERATOR(pg_catalog.=) m.checksum THEN
+            -- Four-eyes: whoever registered this script may not also approve it.
+            IF m.registered_by OPERATOR(pg_catalog.=) SESSION_USER THEN
+                RAISE EXCEPTION 'cannot approve %: % registered it, and a migration''s registrant may not approve it',
+                                what, SESSION_USER
+                    USING ERRCODE = 'PM031',
+                          DETAIL = 'approvals count only by roles other than the role that registered the script '
+                                   '(pgmig.migrations.registered_by)',
+                          HINT = 'ask another member of pgmig_approver to review and approve it';
+            END IF;
+            RETURN QUERY
+                INSERT INTO pgmig.approvals AS a (version, version_key, name, checksum, environment, approved_by)
+                VALUES (m.version, k, m.name, m.checksum, $2, SESSION_USER)
+                RETURNING a.version, a.name, a.checksum, a.environment, a.approved_by, a.approved_at;
+            RETURN;
+        END IF;
+        -- The reviewed script is not the registered one: its checksum is approved, and the approval counts
+        -- once that script is registered (it never counts for another).
+        RAISE NOTICE '% is registered with checksum %, not with the reviewed %: the approval counts once the reviewed script is registered',
+                     what, pg_catalog.left(m.checksum, 12), pg_catalog.left($3, 12);
+    ELSIF $3 IS NULL THEN
+        RAISE EXCEPTION 'cannot approve %: it is not registered, and no checksum says which script was reviewed', what
             USING ERRCODE = 'PM024',
-                  HINT = 'check the version (migrate_status()); a pgmig_admin registers the files '
-                         '(pgmig approve does so when the approving role may)';
-    END IF;
-    IF m.applied_at IS NOT NULL THEN
-        RAISE EXCEPTION 'cannot approve migration % "%": it is applied already (by %)', m.version, m.name,
-                        m.applied_by
-            USING ERRCODE = 'PM025', HINT = 'only pending migrations need approval; see migrate_status()';
-    END IF;
-    IF pgmig.script_checksum(m.up_sql) <> m.checksum THEN
-        RAISE EXCEPTION 'cannot approve migration % "%": its stored up script does not match its checksum',
-                        m.version, m.name
-            USING ERRCODE = 'PM008', HINT = 'the ledger row was edited outside pgmig: see migrate_verify()';
-    END IF;
-    IF $3 IS NOT NULL AND $3 <> m.checksum THEN
-        RAISE EXCEPTION 'cannot approve migration % "%": the registered script is not the one reviewed',
-                        m.version, m.name
-            USING ERRCODE = 'PM026',
-                  DETAIL = format('registered checksum %s, reviewed checksum %s', left(m.checksum, 12), left($3, 12)),
-                  HINT = 'review the registered script (pgmig.migrations.up_sql), or have the file you reviewed '
-                         'registered, then approve again';
+                  HINT = 'pass the checksum of the reviewed up script as expected_checksum (pgmig approve does, from '
+                         'the file): the approval then counts once that script is registered';
     END IF;
     RETURN QUERY
-        INSERT INTO pgmig.approvals AS a (version, name, checksum, environment, approved_by)
-        VALUES (m.version, m.name, m.checksum, $2, SESSION_USER)
+        INSERT INTO pgmig.approvals AS a (version, version_key, name, checksum, environment, approved_by)
+        VALUES (coalesce(m.version, $1), k, coalesce(m.name, $4, ''), $3, $2, SESSION_USER)
         RETURNING a.version, a.name, a.checksum, a.environment, a.approved_by, a.approved_at;
 END
 $$;
-COMMENT ON FUNCTION migrate_approve(text, text, text) IS
-    'records that session_user approves the registered checksum of a pending migration for an environment';
+COMMENT ON FUNCTION migrate_approve(text, text, text, text) IS
+    'records that session_user approves the checksum of a pending (or not yet registered) migration for an environment';
 
-CREATE FUNCTION migrate_approval_check(environment text, deployer name DEFAULT SESSION_USER)
-    RETURNS TABLE (version text, name text, checksum text, status text, approvers text[], detail text)
+-- What a deploy to environment would need approved: without files, every migration migrate_apply() would
+-- run; with files (a jsonb array of {version, name, checksum}, version null for a repeatable migration),
+-- every file it would run (a file whose script is not the registered one will be registered by deployer,
+-- who is then its registrant), and the registered pending migrations no file holds (ledger_only: the
+-- client refuses to apply them unless told to).
+CREATE FUNCTION migrate_approval_check(environment text, deployer name DEFAULT CURRENT_USER,
+                                       required integer DEFAULT NULL, files jsonb DEFAULT NULL)
+    RETURNS TABLE (version text, name text, checksum text, status text, approvers text[], detail text,
+                   registrant name, required_approvals integer, ledger_only boolean)
     LANGUAGE sql STABLE
     SET search_path = pg_catalog, pg_temp
     AS $$
-    WITH judged AS (
-        SELECT m.version_key, m.version, m.name, m.checksum,
-               ARRAY(SELECT DISTINCT a.approved_by::text FROM pgmig.approvals a
-                      WHERE a.environment = $1 AND a.version = m.version AND a.checksum = m.checksum
-                        AND a.approved_by <> $2 ORDER BY 1) AS others,
-               EXISTS (SELECT 1 FROM pgmig.approvals a
-                        WHERE a.environment = $1 AND a.version = m.version AND a.checksum = m.checksum
-                          AND a.approved_by = $2) AS by_deployer,
-               (SELECT a.checksum FROM pgmig.approvals a
-                 WHERE a.environment = $1 AND a.version = m.version AND a.checksum <> m.checksum
-                 ORDER BY a.id DESC LIMIT 1) AS stale_checksum
+    WITH req AS (
+        SELECT greatest(coalesce($3, 1),
+                        coalesce(nullif(current_setting('pgmig.require_approval', true), '')::pg_catalog.int4, 0)) AS n
+    ),
+    f AS (
+        SELECT x.version, x.name, x.checksum, pgmig.migration_key(x.version, x.name) AS version_key
+          FROM jsonb_to_recordset($4) AS x(version pg_catalog.text, name pg_catalog.text, checksum pg_catalog.text)
+    ),
+    candidates AS (
+        -- without files: the ledger's pending migrations, as migrate_apply() would run them
+        SELECT m.version_key, m.version, m.name, m.checksum, m.registered_by AS registrant, false AS ledger_only,
+               m.registered_at
           FROM pgmig.migrations m
-         WHERE m.version IS NOT NULL AND m.applied_at IS NULL
+         WHERE $4 IS NULL
+           AND ((m.version IS NOT NULL AND m.applied_at IS NULL)
+                OR (m.version IS NULL AND m.applied_checksum IS DISTINCT FROM m.checksum))
+        UNION ALL
+        -- with files: each file the deploy would run, registered by deployer unless its script is registered
+        SELECT f.version_key, coalesce(m.version, f.version), f.name, f.checksum,
+               CASE WHEN m.checksum OPERATOR(pg_catalog.=) f.checksum THEN m.registered_by ELSE $2 END, false,
+               m.registered_at
+          FROM f LEFT JOIN pgmig.migrations m ON m.version_key OPERATOR(pg_catalog.=) f.version_key
+         WHERE CASE WHEN f.version IS NOT NULL THEN m.applied_at IS NULL
+                    ELSE m.applied_checksum IS DISTINCT FROM f.checksum END
+        UNION ALL
+        -- with files: the pending migrations no file holds
+        SELECT m.version_key, m.version, m.name, m.checksum, m.registered_by, true, m.registered_at
+          FROM pgmig.migrations m
+         WHERE $4 IS NOT NULL
+           AND ((m.version IS NOT NULL AND m.applied_at IS NULL)
+                OR (m.version IS NULL AND m.applied_checksum IS DISTINCT FROM m.checksum))
+           AND NOT EXISTS (SELECT 1 FROM f WHERE f.version_key OPERATOR(pg_catalog.=) m.version_key)
+    ),
+    judged AS (
+        SELECT c.*, req.n,
+               pgmig.approvers($1, c.version_key, c.checksum, c.registrant)::pg_catalog.text[] AS others,
+               EXISTS (SELECT 1 FROM pgmig.approvals a
+                        WHERE a.environment OPERATOR(pg_catalog.=) $1
+                          AND a.version_key OPERATOR(pg_catalog.=) c.version_key
+                          AND a.checksum OPERATOR(pg_catalog.=) c.checksum
+                          AND a.approved_by OPERATOR(pg_catalog.=) c.registrant) AS by_registrant,
+               (SELECT a.checksum FROM pgmig.approvals a
+                 WHERE a.environment OPERATOR(pg_catalog.=) $1 AND a.version_key OPERATOR(pg_catalog.=) c.version_key
+                   AND a.checksum OPERATOR(pg_catalog.<>) c.checksum
+                 ORDER BY a.id DESC LIMIT 1) AS stale_checksum
+          FROM candidates c CROSS JOIN req
     )
     SELECT j.version, j.name, j.checksum,
-           CASE WHEN cardinality(j.others) > 0 THEN 'approved'
-                WHEN j.by_deployer THEN 'self_approved'
+           CASE WHEN cardinality(j.others) >= j.n THEN 'approved'
+                WHEN cardinality(j.others) > 0 THEN 'insufficient'
+                WHEN j.by_registrant THEN 'self_approved'
                 WHEN j.stale_checksum IS NOT NULL THEN 'checksum_changed'
                 ELSE 'missing' END,
            j.others,
-           CASE WHEN cardinality(j.others) > 0
+           CASE WHEN j.ledger_only
+                THEN format('no migration file holds it (registered by %s at %s; pgmig apply and deploy refuse it '
+                            'unless --allow-ledger-only names it); ', j.registrant,
+                            to_char(j.registered_at AT TIME ZONE 'UTC', 'YYYY-MM-DD HH24:MI:SS "UTC"'))
+                ELSE '' END ||
+           CASE WHEN cardinality(j.others) >= j.n
                      THEN format('approved for %s by %s', $1, array_to_string(j.others, ', '))
-                WHEN j.by_deployer
-                     THEN format('approved for %s only by %s, who deploys: a role other than %s must approve it',
-                                 $1, $2, $2)
+                WHEN cardinality(j.others) > 0
+                     THEN format('approved for %s by %s: %s of the %s approvals required, by roles other than %s',
+                                 $1, array_to_string(j.others, ', '), cardinality(j.others), j.n, j.registrant)
+                WHEN j.by_registrant
+                     THEN format('approved for %s only by %s, who registered it: a role other than its registrant '
+                                 'must approve it', $1, j.registrant)
                 WHEN j.stale_checksum IS NOT NULL
                      THEN format('approved for %s with checksum %s, but the script changed since (now %s): '
                                  'it must be approved again', $1, left(j.stale_checksum, 12), left(j.checksum, 12))
-                ELSE format('no approval for %s', $1) END
+                ELSE format('no approval for %s', $1) END,
+           j.registrant, j.n, j.ledger_only
       FROM judged j
      ORDER BY j.version_key
     $$;
-COMMENT ON FUNCTION migrate_approval_check(text, name) IS
-    'every pending migration with whether a role other than the deployer approved its current checksum';
+COMMENT ON FUNCTION migrate_approval_check(text, name, integer, jsonb) IS
+    'what a deploy would need approved: each migration it would run, with whether enough roles other than its registrant approved its checksum';
 
-REVOKE ALL ON FUNCTION migrate_approve(text, text, text), migrate_approval_check(text, name) FROM PUBLIC;
-GRANT EXECUTE ON FUNCTION migrate_approve(text, text, text) TO pgmig_approver;
-GRANT EXECUTE ON FUNCTION migrate_approval_check(text, name) TO pgmig_reader;
+REVOKE ALL ON FUNCTION migrate_approve(text, text, text, text), migrate_approval_check(text, name, integer, jsonb),
+    pgmig.approvers(text, bytea, text, name), pgmig.migration_key(text, text) FROM PUBLIC;
+GRANT EXECUTE ON FUNCTION migrate_approve(text, text, text, text) TO pgmig_approver;
+GRANT EXECUTE ON FUNCTION migrate_approval_check(text, name, integer, jsonb), pgmig.approvers(text, bytea, text, name),
+    pgmig.migration_key(text, text) TO pgmig_reader;
 
 -- ==== backups ====
 -- pg_dump (and so pgmig backup) includes the ledger, its history and the schema snapshots, so that a restored

@@ -16,6 +16,7 @@ extern "C" {
 #include "audit.hpp"
 #include "common/checksum.hpp"
 #include "ledger_store.hpp"
+#include "trust.hpp"
 #include "pg/boundary.hpp"
 #include "pg/spi.hpp"
 #include "pg/values.hpp"
@@ -114,7 +115,8 @@ Check compare(pg::Spi& spi, int step, const char* name, const Schema& expected_s
     return c;
 }
 
-std::vector<Check> test_migration(pg::Spi& spi, LedgerStore& store, const std::string& version) {
+std::vector<Check> test_migration(pg::Spi& spi, LedgerStore& store, const std::string& version,
+                                  const trust::Policy& policy) {
     const Migration m = store.registered(version);  // PM001, PM005
     if (m.applied) {
         throw Error(sqlstate::test_applied, fmt::format("{} is already applied; migrate_test tests pending migrations",
@@ -150,6 +152,10 @@ std::vector<Check> test_migration(pg::Spi& spi, LedgerStore& store, const std::s
                     "statements cannot run in a transaction",
                     "test its down script by hand on a scratch database (pgmig local start)");
     }
+
+    // Everything below is rolled back, but not what its SQL does outside the transaction: trust as for a real run.
+    trust::require_trusted(store, before, trust::Scripts::up, policy, "migrate_test");
+    trust::require_trusted(store, {m}, trust::Scripts::up_and_down, policy, "migrate_test");
 
     std::vector<Check> checks;
     const audit::Rehearsal quiet;  // no audit rows
@@ -215,15 +221,16 @@ std::vector<Check> test_migration(pg::Spi& spi, LedgerStore& store, const std::s
 
 using namespace pgmig;
 
-// migrate_test(version) -> SETOF (step, check_name, passed, detail, differing)
+// migrate_test(version, trust DEFAULT false) -> SETOF (step, check_name, passed, detail, differing)
 PGMIG_FUNCTION(migrate_test) {
     const std::string version = pg::required_text_arg(fcinfo, 0, "version");
+    const trust::Policy policy = trust::policy(fcinfo, 1, -1, -1, "migrate_test");
     std::vector<Check> checks;
     {
         pg::Spi spi;
         LedgerStore store(spi, current_caller());
         store.lock();  // the ledger read below cannot change under the test
-        checks = test_migration(spi, store, version);
+        checks = test_migration(spi, store, version, policy);
     }
     std::vector<pg::TextRow> rows;
     rows.reserve(checks.size());

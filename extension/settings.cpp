@@ -20,6 +20,8 @@ int g_retries = 3;
 int g_retry_backoff_ms = 1000;
 int g_lint_block = static_cast<int>(LintBlock::off);
 int g_dry_run_lock_timeout_ms = 2000;
+int g_require_approval = 0;
+char* g_environment = nullptr;
 
 const struct config_enum_entry kOutOfOrderOptions[] = {
     {"error", static_cast<int>(OutOfOrder::error), false},
@@ -85,6 +87,18 @@ void define() {
                              "warnings.",
                              &g_lint_block, static_cast<int>(LintBlock::off), kLintBlockOptions, PGC_SUSET, 0, nullptr,
                              nullptr, nullptr);
+    // PGC_SUSET and, unlike lint_block, granted to nobody: the four-eyes rule binds pgmig_admin too, so
+    // only a superuser may relax it (ALTER DATABASE prod SET pgmig.require_approval = 2).
+    DefineCustomIntVariable("pgmig.require_approval",
+                            "Approvals by distinct roles other than its registrant that migrate_apply() requires of "
+                            "each migration it runs.",
+                            "0 requires none. Approvals count for the environment named by pgmig.environment.",
+                            &g_require_approval, 0, 0, 100, PGC_SUSET, 0, nullptr, nullptr, nullptr);
+    DefineCustomStringVariable("pgmig.environment",
+                               "The environment this database is: whose approvals count in migrate_apply().",
+                               "Set it per database (ALTER DATABASE prod SET pgmig.environment = 'production'); a "
+                               "caller naming another environment is refused.",
+                               &g_environment, "", PGC_SUSET, 0, nullptr, nullptr, nullptr);
     MarkGUCPrefixReserved("pgmig");
 }
 
@@ -109,5 +123,7 @@ const char* lint_block_name(LintBlock threshold) {
     return "off";
 }
 int dry_run_lock_timeout_ms() { return g_dry_run_lock_timeout_ms; }
+int require_approval() { return g_require_approval; }
+const char* environment() { return g_environment != nullptr ? g_environment : ""; }
 
 }  // namespace pgmig::settings

@@ -20,5 +20,7 @@ int retry_backoff_ms();      // first backoff; doubles on every attempt
 LintBlock lint_block();      // lint findings from this severity up block migrate_apply()
 const char* lint_block_name(LintBlock threshold);
 int dry_run_lock_timeout_ms();  // lock_timeout of a dry run's statements (migrate_plan, dry_run => true)
+int require_approval();         // approvals migrate_apply() requires of each migration it runs; 0 = none
+const char* environment();      // whose approvals count in this database; "" = not set
 
 }  // namespace pgmig::settings

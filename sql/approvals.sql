@@ -1,6 +1,7 @@
 -- Four-eyes approvals: migrate_approve records session_user's approval of a pending migration's
 -- checksum for an environment; migrate_approval_check says, for every pending migration, whether a
--- role other than the deployer approved its current checksum.
+-- role other than its registrant approved its current checksum (security_approval_required covers
+-- how migrate_apply enforces it).
 CREATE EXTENSION pgmig;
 \set SHOW_CONTEXT never
 CREATE ROLE regress_alice LOGIN IN ROLE pgmig_admin, pgmig_approver;
@@ -18,19 +19,20 @@ SELECT version FROM migrate_apply('1');
 -- Nothing approved yet: both reasons are spelled out.
 SELECT version, name, status, approvers, detail FROM migrate_approval_check('production');
 
--- alice approves 2 for production; she deploys too, so her own approval does not count.
+-- alice registered 2: she may not approve it herself.
 SELECT approved_version, approved_name, approved_for, approved_by FROM migrate_approve('2', 'production');
 SELECT version, status, approvers, detail FROM migrate_approval_check('production');
 -- Approvals are per environment.
 SELECT version, status FROM migrate_approval_check('staging');
--- Applied or unknown versions cannot be approved; a reviewed checksum that is not the registered one is refused.
+-- Applied versions cannot be approved; an unregistered one only with the checksum that was reviewed; a
+-- reviewed checksum must be a checksum.
 SELECT * FROM migrate_approve('1', 'production');
 SELECT * FROM migrate_approve('9', 'production');
 SELECT * FROM migrate_approve('2', 'production', 'deadbeef');
 SELECT * FROM migrate_approve('2', '');
 RESET SESSION AUTHORIZATION;
 
--- bob approves the checksum he reviewed: now alice may deploy it, and bob may not (he approved it alone).
+-- bob approves the checksum he reviewed: it counts, whoever deploys (alice registered it).
 SET SESSION AUTHORIZATION regress_bob;
 SELECT approved_version, approved_by FROM migrate_approve('2', 'production', pgmig.script_checksum('CREATE TABLE orders (id int);'));
 SELECT version, status, approvers FROM migrate_approval_check('production', 'regress_alice');

@@ -45,10 +45,18 @@ struct PlanItem {
     const MigrationFile* file = nullptr;
 };
 
+// What the database must check of every migration this run applies (migrate_apply's require_approvals and
+// environment): from --env and the environment's `approval` in pgmig.toml.
+struct ApprovalPolicy {
+    int required = 0;
+    std::optional<std::string> environment;
+};
+
 class Applier {
   public:
-    Applier(const Connection& conn, const ApplyOptions& options, std::string dir, std::vector<MigrationFile> files)
-        : conn_(conn), options_(options), dir_(std::move(dir)), files_(std::move(files)) {}
+    Applier(const Connection& conn, const ApplyOptions& options, std::string dir, std::vector<MigrationFile> files,
+            ApprovalPolicy policy)
+        : conn_(conn), options_(options), dir_(std::move(dir)), files_(std::move(files)), policy_(std::move(policy)) {}
 
     int run();
 
@@ -57,6 +65,7 @@ class Applier {
     void in_transaction(const std::function<void()>& step);
     void apply_up_to(const std::optional<std::string>& target);
     void check_target();
+    void check_ledger_only();
     std::vector<PlanItem> read_plan();
     void run_nontransactional(const PlanItem& item);
     void drop_invalid_index(const std::string& statement, int n, const MigrationFile& file);
@@ -69,6 +78,7 @@ class Applier {
     const ApplyOptions& options_;
     std::string dir_;
     std::vector<MigrationFile> files_;
+    ApprovalPolicy policy_;
     int applied_ = 0;
     std::vector<std::string> lines_;  // "applied ..." lines of the current transaction, printed once it commits
     std::vector<std::string> versions_;  // versions of those lines, for the audit log once it commits
@@ -128,11 +138,30 @@ void Applier::in_transaction(const std::function<void()>& step) {
     }
 }
 
+// Pending migrations that no file holds are refused (exit 37) unless --allow-ledger-only names them; those
+// it names are registered again as they stand, so that this role vouches for exactly what it was shown.
+// Called with the ledger lock held, so nothing registered later slips in before migrate_apply().
+void Applier::check_ledger_only() {
+    std::vector<LedgerOnly> found;
+    for (LedgerOnly& m : ledger_only_migrations(conn_, files_)) {
+        if (!options_.to.empty() && (!m.version || common::compare_versions(*m.version, options_.to) > 0)) continue;
+        found.push_back(std::move(m));
+    }
+    refuse_ledger_only(found, options_.allow_ledger_only, fmt::format("in {} against {}", dir_, conn_.target()),
+                       "nothing was applied");
+    for (const LedgerOnly& m : found) {
+        vouch_for(conn_, m);
+        fmt::print("applying ledger-only {} as registered (--allow-ledger-only)\n", m.describe());
+    }
+}
+
 void Applier::apply_up_to(const std::optional<std::string>& target) {
+    // The approvals are checked by migrate_apply() itself, after its ledger lock: nothing registered or
+    // changed since pgmig approvals / deploy's approval step escapes them.
     Result res = conn_.exec_params(
         "SELECT version, name, action, round(extract(epoch FROM duration) * 1000)::bigint AS ms "
-        "FROM migrate_apply($1)",
-        {target});
+        "FROM migrate_apply($1, require_approvals => $2::int, environment => $3)",
+        {target, std::to_string(policy_.required), policy_.environment});
     if (!res.ok()) throw StepFailure{res.error(), fmt::format("applying migrations from {}", dir_)};
     for (int i = 0; i < res.rows(); ++i) {
         const std::string ms = res.is_null(i, 3) ? std::string("?") : res.get(i, 3);
@@ -193,7 +222,8 @@ void Applier::run_nontransactional(const PlanItem& item) {
     };
     const auto start = Clock::now();
     const bool resumed = item.state == "in_progress";
-    Result begin = call("SELECT migrate_nontx_begin($1)", {item.version});
+    Result begin = call("SELECT migrate_nontx_begin($1, require_approvals => $2::int, environment => $3)",
+                        {item.version, std::to_string(policy_.required), policy_.environment});
     const int done = std::stoi(begin.get(0, 0));
     Result stmts =
         call("SELECT n, line, statement, needs_no_transaction FROM pgmig.split_statements($1)", {file.up_sql});
@@ -255,8 +285,12 @@ int Applier::run() {
     std::vector<PlanItem> plan;
     std::size_t next = 0;
     in_transaction([&] {
+        // The ledger lock first: from here to migrate_apply() nobody else registers anything.
+        Result lock = conn_.exec_params("SELECT pg_advisory_xact_lock($1::bigint)", {std::string(kLedgerLockKey)});
+        if (!lock.ok()) throw StepFailure{lock.error(), "taking the ledger lock"};
         register_files(conn_, files_);  // a refusal throws Error: not retried
         if (!options_.to.empty()) check_target();
+        check_ledger_only();
         plan = read_plan();
         for (const auto& item : plan) {
             if (!item.transactional && item.file == nullptr) {
@@ -383,21 +417,31 @@ int run_apply(const GlobalOptions& global, const ApplyOptions& options_given) {
     const std::string dir = resolve_migrations_dir(options.dir);
     std::vector<MigrationFile> files = load_files(dir, "nothing was applied");
 
-    Connection conn = Connection::open(global.dbname);
+    ApprovalPolicy policy;
+    if (!options.env.empty()) {
+        // The environment's approval = true becomes a requirement migrate_apply() checks itself; its name is
+        // checked against the database's pgmig.environment (a staging entry pointing at production is refused).
+        const ProjectConfig config = load_project_config();
+        const Environment& env = find_environment(config, options.env);
+        policy.required = env.approval ? 1 : 0;
+        policy.environment = env.name;
+    }
+    const std::string conninfo = connection_for(global, options.env);
+    Connection conn = Connection::open(conninfo);
     require_extension(conn);
     // issue 6: on a terminal, a second connection shows the progress of this connection's backend.
     const auto run_with_progress = [&](Applier& applier) {
-        LiveProgress live(global.dbname, PQbackendPID(conn.raw()));
+        LiveProgress live(conninfo, PQbackendPID(conn.raw()));
         const int rc = applier.run();
         live.stop();
         return rc;
     };
     if (options.check_integrity.empty()) {
-        Applier applier(conn, options, dir, std::move(files));
+        Applier applier(conn, options, dir, std::move(files), policy);
         return run_with_progress(applier);
     }
     const auto before = read_integrity(conn, "checking integrity before applying (nothing was applied)");
-    Applier applier(conn, options, dir, std::move(files));
+    Applier applier(conn, options, dir, std::move(files), policy);
     const int rc = run_with_progress(applier);
     const auto after = read_integrity(conn, "checking integrity after applying (the migrations stay applied)");
     return report_integrity_change(before, after, options.check_integrity == "strict", rc);

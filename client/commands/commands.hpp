@@ -32,6 +32,7 @@ struct ValidateOptions {
     std::string format = "text";  // text, json, github, sarif
     bool offline = false;  // files only, no database (no lint, no integrity)
     std::string lint_threshold = "error";  // lint findings that fail validate (exit 14): error | warning | off
+    std::vector<std::string> allow_ledger_only;  // ledger-only migrations reported as warnings, not errors
 };
 
 struct ApplyOptions {
@@ -41,12 +42,15 @@ struct ApplyOptions {
     std::string retry_wait = "1s";
     long long retry_wait_ms = 1000;  // parsed from retry_wait; doubles after each attempt
     std::string check_integrity;     // "" = no check, "report" or "strict" (--check-integrity[=strict])
+    std::string env;                 // --env: the environment's connection (unless -d), its approval policy and name
+    std::vector<std::string> allow_ledger_only;  // pending migrations without a file to apply anyway (VERSION, R__NAME)
 };
 
 struct RollbackOptions {
     int steps = 1;
     std::string to;  // roll back every migration newer than this version (0 = all)
     std::string env;  // --env: the environment's connection (unless -d) and its alert targets (event rollback)
+    bool trust = false;  // --trust: run down scripts registered by roles with fewer rights than this one
 };
 
 struct BaselineOptions {
@@ -100,7 +104,7 @@ struct TestOptions {
 std::string connection_for(const GlobalOptions& global, const std::string& env);
 
 struct ApproveOptions {
-    std::vector<std::string> versions;
+    std::vector<std::string> versions;  // versions, or R__NAME for repeatable migrations
     std::string env;  // required: the environment the approval is for
     std::string dir;
 };
@@ -108,10 +112,11 @@ int run_approve(const GlobalOptions& global, const ApproveOptions& options);
 
 struct ApprovalsOptions {
     std::string env;       // required
-    std::string deployer;  // check for this role; empty = the connecting role
+    std::string deployer;  // who will register new and changed files (their registrant); empty = the connecting role
+    std::string dir;       // the files a deploy would run; without a folder, the ledger's pending migrations
     bool json = false;
 };
-// Exit 28 when a pending migration is not approved by a role other than the deployer.
+// Exit 28 when a migration a deploy would run lacks approvals by roles other than its registrant.
 int run_approvals(const GlobalOptions& global, const ApprovalsOptions& options);
 
 struct AuditShowOptions {
@@ -179,6 +184,7 @@ struct DeployOptions {
     std::string dir;
     std::string to;        // apply up to this version; empty = all
     std::string key_file;  // the backup key (else $PGMIG_BACKUP_KEY_FILE, else pgmig.toml)
+    std::vector<std::string> allow_ledger_only;  // as pgmig apply's
 };
 int run_deploy(const GlobalOptions& global, const DeployOptions& options);
 

@@ -14,6 +14,8 @@
 #include "client/health.hpp"
 #include "client/project.hpp"
 
+#include "common/version.hpp"
+
 #include <fmt/core.h>
 #include <fmt/ranges.h>
 
@@ -196,10 +198,22 @@ int Deploy::run() {
     const std::string where = "deploying to " + env_.name + " in " + conn_->target();
 
     // 2. Validate: files, ledger, lint at the environment's threshold, integrity (reported, not blocking).
+    //    First, what pgmig apply would refuse: a pending migration registered in the ledger that no file holds.
     {
+        std::vector<LedgerOnly> ledger_only;
+        for (LedgerOnly& m : ledger_only_migrations(*conn_, files)) {
+            if (!options_.to.empty() && (!m.version || common::compare_versions(*m.version, options_.to) > 0)) continue;
+            ledger_only.push_back(std::move(m));
+        }
+        try {
+            refuse_ledger_only(ledger_only, options_.allow_ledger_only, where, "nothing was deployed");
+        } catch (const Error& e) {
+            fail(2, "validate", e);
+        }
         ValidateOptions v;
         v.dir = dir_;
         v.lint_threshold = env_.lint;
+        v.allow_ledger_only = options_.allow_ledger_only;
         const int rc = run_validate(target_, v);
         if (rc == exit_code(ErrorKind::validation) || rc == exit_code(ErrorKind::lint_failed)) {
             const bool lint = rc == exit_code(ErrorKind::lint_failed);
@@ -228,12 +242,13 @@ int Deploy::run() {
     fmt::print("pending: {}\n", fmt::join(pending_, ", "));
     alert("deploy_started");
 
-    // 3. Approvals: four-eyes when the environment requires them.
+    // 3. Approvals: four-eyes when the environment requires them. A first look, to refuse early and alert the
+    //    approvers; migrate_apply() checks again in step 5, after its ledger lock, what it actually applies.
     if (env_.approval) {
-        const ApprovalCheck check = check_approvals(*conn_, env_.name);
+        const ApprovalCheck check = check_approvals(*conn_, env_.name, {}, &files);
         if (!check.ok()) {
             std::vector<std::string> missing;
-            for (const auto& item : check.missing()) missing.push_back(item.version);
+            for (const auto& item : check.missing()) missing.push_back(item.spec());
             AlertEvent e = event_base_;
             e.event = "approval_requested";
             e.versions = missing;
@@ -241,12 +256,12 @@ int Deploy::run() {
             if (!env_.alerts.empty()) send_alerts(config_, env_, e);
             fail(3, "approvals",
                  Error(ErrorKind::approval_missing,
-                       fmt::format("{} of {} pending migrations are not approved for {}", missing.size(),
-                                   pending_.size(), env_.name),
+                       fmt::format("{} of {} migrations to deploy are not approved for {}", missing.size(),
+                                   check.items.size(), env_.name),
                        where, check.describe() + "; nothing was changed"));
         }
-        step_line(3, "approvals", fmt::format("ok ({} approved by a role other than {})", check.items.size(),
-                                              check.deployer));
+        step_line(3, "approvals",
+                  fmt::format("ok ({} approved by roles other than their registrants)", check.items.size()));
     } else {
         step_line(3, "approvals", "not required for " + env_.name);
     }
@@ -278,6 +293,8 @@ int Deploy::run() {
         ApplyOptions a;
         a.dir = dir_;
         a.to = options_.to;
+        a.env = env_.name;  // approval = true: migrate_apply() itself refuses what lacks approvals
+        a.allow_ledger_only = options_.allow_ledger_only;
         const int rc = run_apply(target_, a);
         if (rc != kExitOk) {
             fail(5, "apply", Error(ErrorKind::migration_failed, fmt::format("pgmig apply ended with exit code {}", rc),

@@ -129,10 +129,11 @@ void rollback_in_one_transaction(const Connection& conn, const RollbackOptions& 
                                  std::vector<std::string>& versions) {
     Transaction tx(conn);
     const std::string columns = "version, name, action, round(extract(epoch FROM duration) * 1000)::bigint";
-    Result res =
-        options.to.empty()
-            ? conn.exec_params("SELECT " + columns + " FROM migrate_rollback($1::int)", {std::to_string(options.steps)})
-            : conn.exec_params("SELECT " + columns + " FROM migrate_rollback_to($1)", {options.to});
+    Result res = options.to.empty()
+                     ? conn.exec_params("SELECT " + columns + " FROM migrate_rollback($1::int, trust => $2::boolean)",
+                                        {std::to_string(options.steps), options.trust ? "true" : "false"})
+                     : conn.exec_params("SELECT " + columns + " FROM migrate_rollback_to($1, trust => $2::boolean)",
+                                        {options.to, options.trust ? "true" : "false"});
     if (!res.ok()) {
         const ServerError e = res.error();
         tx.rollback();
@@ -207,8 +208,9 @@ class MixedRollback {
     void rollback_transactional(int count) {
         Transaction tx(conn_);
         Result res = conn_.exec_params(
-            "SELECT version, name, round(extract(epoch FROM duration) * 1000)::bigint FROM migrate_rollback($1::int)",
-            {std::to_string(count)});
+            "SELECT version, name, round(extract(epoch FROM duration) * 1000)::bigint "
+            "FROM migrate_rollback($1::int, trust => $2::boolean)",
+            {std::to_string(count), options_.trust ? "true" : "false"});
         if (!res.ok()) {
             const ServerError e = res.error();
             tx.rollback();
@@ -236,7 +238,8 @@ class MixedRollback {
         const std::string where =
             fmt::format("rolling back non-transactional migration {}, in {}", m.label(), conn_.target());
         const auto start = std::chrono::steady_clock::now();
-        call("SELECT migrate_nontx_begin($1, 'down')", {m.version}, where);
+        call("SELECT migrate_nontx_begin($1, 'down', trust => $2::boolean)",
+             {m.version, options_.trust ? "true" : "false"}, where);
         Result stmts = call(
             "SELECT s.n, s.line, s.statement FROM pgmig.migrations m, pgmig.split_statements(m.down_sql) s "
             " WHERE m.version = $1 ORDER BY s.n",

@@ -27,6 +27,7 @@ struct Row {
     bool registered = true;
     std::optional<std::string> applied_at, applied_at_short;
     std::optional<long long> duration_ms;
+    std::optional<LedgerOnly> ledger_only;  // pending, registered, and no file holds it
 };
 
 std::vector<Row> read_status(const Connection& conn) {
@@ -77,6 +78,8 @@ void print_json(const std::vector<Row>& rows) {
         o["applied_at"] = r.applied_at ? nlohmann::json(*r.applied_at) : nlohmann::json(nullptr);
         o["applied_by"] = r.applied_at ? nlohmann::json(r.applied_by) : nlohmann::json(nullptr);
         o["duration_ms"] = r.duration_ms ? nlohmann::json(*r.duration_ms) : nlohmann::json(nullptr);
+        o["ledger_only"] = r.ledger_only.has_value();
+        if (r.ledger_only) o["registered_by"] = r.ledger_only->registered_by;
         out.push_back(std::move(o));
     }
     fmt::print("{}\n", out.dump(2, ' ', false, nlohmann::json::error_handler_t::replace));
@@ -158,7 +161,17 @@ int run_status(const GlobalOptions& global, const StatusOptions& options) {
     Connection conn = Connection::open(global.dbname);
     require_extension(conn);
     std::vector<Row> rows = read_status(conn);
-    if (with_files) merge_files(rows, files);
+    if (with_files) {
+        merge_files(rows, files);
+        // Registered, pending, and no file: someone registered SQL nobody reviewed as a file.
+        for (LedgerOnly& m : ledger_only_migrations(conn, files)) {
+            for (auto& r : rows) {
+                const bool same = m.version ? r.kind == "versioned" && r.version == *m.version
+                                            : r.kind == "repeatable" && r.name == m.name;
+                if (same && r.registered) r.ledger_only = m;
+            }
+        }
+    }
     if (options.json) {
         print_json(rows);
         return kExitOk;
@@ -173,6 +186,13 @@ int run_status(const GlobalOptions& global, const StatusOptions& options) {
     for (const auto& r : rows) {
         ++count[r.state];
         if (with_files && r.registered && !r.file) ++count["missing file"];
+        if (r.ledger_only) {
+            ++count["ledger only"];
+            fmt::print(
+                "ledger only: {}: no file holds it; pgmig apply and deploy refuse it (exit 37) unless "
+                "--allow-ledger-only {} names it, after review\n",
+                r.ledger_only->describe(), r.ledger_only->version.value_or("R__" + r.name));
+        }
     }
     std::string summary = fmt::format("{} applied, {} pending", count["applied"], count["pending"]);
     for (const auto& [state, n] : count) {

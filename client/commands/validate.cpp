@@ -260,6 +260,7 @@ const std::vector<ReportRule>& known_rules() {
         {"missing_down", "A migration without a down script", "warning"},
         {"out_of_order", "A pending migration older than the newest applied one", "error"},
         {"renamed", "A version the ledger knows under another name", "error"},
+        {"ledger_only", "A pending migration registered in the ledger that no file holds", "error"},
         {"lint/lint-failed", "migrate_lint could not lint a migration", "error"},
         {"integrity/not-valid-constraint", "A NOT VALID constraint, and whether it would validate now", "error"},
         {"integrity/fk-orphans", "Rows whose foreign key references nothing", "error"},
@@ -299,6 +300,7 @@ int run_validate(const GlobalOptions& global, const ValidateOptions& options) {
     }
     if (files_ok) check_files_alone(v, files);
     std::string target = "files only (--offline)";
+    std::vector<MigrationFile> ledger_only;  // stand-ins for the ledger-only migrations, for the lint
     PartStatus lint;
     PartStatus integrity;
     if (bad_bytes) {
@@ -310,7 +312,30 @@ int run_validate(const GlobalOptions& global, const ValidateOptions& options) {
         target = conn.target();
         // With unreadable files, the ledger comparison would report every applied migration as missing.
         if (files_ok) {
-            const auto pending = check_against_ledger(v, conn, files);
+            auto pending = check_against_ledger(v, conn, files);
+            // Pending migrations that someone registered and no file holds: pgmig apply refuses them, so they
+            // are errors (warnings when --allow-ledger-only names them), and their registered scripts are
+            // linted like the files'.
+            for (const LedgerOnly& m : ledger_only_migrations(conn, files, true)) {
+                const bool allowed = ledger_only_allowed(m, options.allow_ledger_only);
+                const std::string message = fmt::format(
+                    "{}, but no file holds it: pgmig apply and deploy refuse it (exit 37); review the registered "
+                    "script (SELECT up_sql FROM pgmig.migrations), then add its file{}",
+                    m.describe(),
+                    allowed ? " (--allow-ledger-only names it: it would be applied as registered)"
+                            : fmt::format(" or pass --allow-ledger-only {}", m.version.value_or("R__" + m.name)));
+                v.add({allowed ? "warning" : "error", "ledger_only", m.version.value_or(""), "", message, "ledger"});
+                MigrationFile f;
+                f.path = "ledger:" + m.label();
+                f.file_name = f.path.string();
+                f.kind = m.version ? MigrationKind::versioned : MigrationKind::repeatable;
+                f.version = m.version.value_or("");
+                f.name = m.name;
+                f.up_sql = m.up_sql;
+                if (m.options.is_object()) f.options = m.options;
+                ledger_only.push_back(std::move(f));
+            }
+            for (const auto& f : ledger_only) pending.push_back(&f);
             lint = lint_pending(v, conn, pending);
         } else {
             lint.status = "skipped (the files do not parse)";

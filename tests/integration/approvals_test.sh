@@ -30,45 +30,52 @@ cd "$aproj" || exit 1
 export IT_PRODUCTION_URL="$as_alice"
 
 # --- approvals: nothing approved, self-approval, another role's approval ----------------------------
+# The rule (the database's, which migrate_apply() enforces): approvals count when they are by roles other
+# than the migration's registrant; a file not registered yet will be registered by the deployer.
 run approvals --env production
-expect "approvals: nothing registered yet is nothing to approve" 0 "no pending migrations"
+expect "approvals: files not registered yet need approval too" 28 "2 of 2 migrations to deploy are not approved" \
+    "migration 1 \"accounts\"" "pgmig approve 2 --env production" "other than $alice, who registers it"
 psql -X -q -d "$dba" -U "$alice" -c "SELECT migrate_register('1', 'accounts', 'CREATE TABLE accounts (id int);', 'DROP TABLE accounts;')" >/dev/null
 run approvals --env production
-expect "approvals: a pending migration without approval exits 28" 28 "1 of 1 pending migration is not approved" \
+expect "approvals: a pending migration without approval exits 28" 28 "2 of 2 migrations to deploy are not approved" \
     "migration 1 \"accounts\"" "no approval" "pgmig approve 1 --env production" "other than $alice"
 
 run approve 1 2 --env production
-expect "approve 1 2 as alice (registers the files first)" 0 "approved 1 \"accounts\" for production (checksum " \
-    "approved 2 \"orders\" for production" "as $alice"
+expect "approve 1 2 as alice, who registered 1: refused (exit 29, PM031), nothing approved" 29 \
+    "$alice registered it" "may not approve it" "nothing was approved"
+run approve 2 --env production
+expect "approve 2 as alice before it is registered (the file's checksum)" 0 \
+    "approved 2 \"orders\" for production (checksum " "as $alice" "not registered yet"
 run approvals --env production
-expect "approvals: deployer alice approved them herself: refused (exit 28)" 28 "self_approved" \
-    "approved only by the deployer" "pgmig approve 2 --env production" "as a role other than $alice"
+expect "approvals: alice would register 2 herself: self_approved (exit 28)" 28 "self_approved" \
+    "approved only by its registrant" "pgmig approve 2 --env production" "other than $alice"
 run approvals --env production --json
 if [ "$rc" -eq 28 ] && python3 -c '
 import json, sys
 d = json.load(sys.stdin)
 assert d["environment"] == "production" and d["approved"] is False, d
-assert [m["status"] for m in d["migrations"]] == ["self_approved", "self_approved"], d
-assert all(len(m["checksum"]) == 64 and m["approvers"] == [] for m in d["migrations"]), d
-' <<<"$out"; then pass "approvals --json: self_approved"; else fail "approvals --json: self_approved" "rc=$rc $(head -c 400 <<<"$out$err")"; fi
-# bob deploys: alice's approvals count for him (-d wins over the environment's connection).
+assert [m["status"] for m in d["migrations"]] == ["missing", "self_approved"], d
+assert all(len(m["checksum"]) == 64 and m["approvers"] == [] and m["registrant"] == sys.argv[1] for m in d["migrations"]), d
+' "$alice" <<<"$out"; then pass "approvals --json: missing, self_approved"; else fail "approvals --json: missing, self_approved" "rc=$rc $(head -c 400 <<<"$out$err")"; fi
+# bob deploys: he would register 2, so alice's approval of it counts; 1 is alice's own, unapproved.
 run approvals --env production -d "$as_bob"
-expect "approvals: deployer bob, approved by alice: ok" 0 "approved for production by $alice"
-# bob approves too: now alice may deploy.
+expect "approvals: deployer bob: alice's approval of 2 counts, 1 lacks one" 28 "approved for production by $alice" \
+    "1 of 2 migrations to deploy is not approved"
+# bob approves too: now everything is approved by a role other than its registrant.
 run approve 1 2 --env production -d "$as_bob"
-expect "approve as bob (no right to register: approves the registered scripts)" 0 "as $bob"
+expect "approve as bob (no right to register: approves the files' scripts)" 0 "as $bob"
 run approvals --env production
 expect "approvals: deployer alice, approved by bob: ok" 0 "approved for production by $bob"
 run approvals --env staging -d "$as_alice"
 expect "approvals are per environment" 28 "no approval for staging"
 
-# The file changes after the approval: bob's approval is of another script; he cannot approve the new file
-# (he may not register it), alice registers it and the old approvals stop counting.
+# The file changes after the approvals: they are of another script. bob approves the new file before it is
+# registered; alice registers it; then the file changes once more, and the approvals stop counting.
 mig "$aproj/migrations" 2_orders.sql "CREATE TABLE orders (id bigint);" "DROP TABLE orders;"
 run approve 2 --env production -d "$as_bob"
-expect "approve of a file that is not the registered script exits 29 (PM026)" 29 "not the one reviewed" \
-    "nothing was approved"
+expect "approve of a changed file: its checksum, counting once registered" 0 "approved 2" "not registered yet"
 psql -X -q -d "$dba" -U "$alice" -c "SELECT migrate_register('2', 'orders', 'CREATE TABLE orders (id bigint);', 'DROP TABLE orders;')" >/dev/null
+mig "$aproj/migrations" 2_orders.sql "CREATE TABLE orders (id bigint, note text);" "DROP TABLE orders;"
 run approvals --env production
 expect "approvals: changed script needs a new approval" 28 "checksum_changed" "its script changed after it was approved"
 run apply --to 1 -d "$as_alice"
@@ -85,19 +92,20 @@ if [ -f "$alog" ] && python3 - "$alog" "$alice" "$bob" <<'PY'; then pass "audit 
 import json, sys
 lines = [json.loads(l) for l in open(sys.argv[1])]
 alice, bob = sys.argv[2], sys.argv[3]
-assert len(lines) == 15, len(lines)
+assert len(lines) == 16, len(lines)
 for l in lines:
     for k in ("time", "os_user", "db_role", "environment", "command", "arguments", "versions", "outcome", "duration_ms"):
         assert k in l, (k, l)
     assert l["time"].endswith("Z") and "T" in l["time"], l
 approve = [l for l in lines if l["command"] == "approve"]
-assert approve[0]["versions"] == ["1", "2"] and approve[0]["db_role"] == alice, approve[0]
-assert approve[0]["environment"] == "production" and approve[0]["outcome"] == {"status": "ok", "exit_code": 0}, approve[0]
-assert approve[1]["db_role"] == bob and "<conninfo>" in approve[1]["arguments"], approve[1]
+assert approve[0]["versions"] == [] and approve[0]["outcome"]["exit_code"] == 29, approve[0]
+assert approve[1]["versions"] == ["2"] and approve[1]["db_role"] == alice, approve[1]
+assert approve[1]["environment"] == "production" and approve[1]["outcome"] == {"status": "ok", "exit_code": 0}, approve[1]
+assert approve[2]["db_role"] == bob and "<conninfo>" in approve[2]["arguments"], approve[2]
 refused = [l for l in lines if l["outcome"]["exit_code"] == 28]
 assert refused and refused[0]["command"] == "approvals" and refused[0]["outcome"]["status"] == "error", refused
 failed = [l for l in lines if l["outcome"]["exit_code"] == 29]
-assert failed[0]["outcome"]["kind"] == "approval_refused" and "not the one reviewed" in failed[0]["outcome"]["message"], failed
+assert failed[0]["outcome"]["kind"] == "approval_refused" and "may not approve it" in failed[0]["outcome"]["message"], failed
 apply = [l for l in lines if l["command"] == "apply"]
 assert apply[0]["versions"] == ["1"], apply
 assert all(l["target"] is None or "password" not in l["target"] for l in lines)

@@ -77,8 +77,9 @@ else
 fi
 
 # --- self-approval does not count ------------------------------------------------------------------------
+# The refused deploy registered the files: the deployer is their registrant and may not approve them.
 dp_run approve 1 2 --env production
-expect "the deployer approves its own migrations" 0 "approved 1"
+expect "the deployer cannot approve what it registered (exit 29, PM031)" 29 "registered it" "may not approve it"
 dp_run deploy --env production
 expect "a self-approved deploy is refused (four-eyes)" 28 "stopped at step 3/6 (approvals)" "other than"
 [ "$(dp_fp)" = "$fp0" ] && pass "self-approved deploy: schema unchanged" || fail "self-approved deploy: schema unchanged" "changed"

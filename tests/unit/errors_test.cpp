@@ -30,6 +30,9 @@ TEST(ErrorTable, ExitCodesAreTheDocumentedOnes) {
     EXPECT_EQ(exit_code(ErrorKind::schema_load_failed), 34);
     EXPECT_EQ(exit_code(ErrorKind::sync_refused), 35);
     EXPECT_EQ(exit_code(ErrorKind::diff_unsupported), 36);
+    EXPECT_EQ(exit_code(ErrorKind::ledger_only), 37);
+    EXPECT_EQ(exit_code(ErrorKind::registrant_untrusted), 38);
+    EXPECT_EQ(exit_code(ErrorKind::environment_mismatch), 39);
     EXPECT_EQ(exit_code(ErrorKind::nontx_refused), 40);
 }
 
@@ -43,6 +46,10 @@ TEST(ErrorTable, ServerSqlstatesMapToKinds) {
     EXPECT_EQ(kind_for_sqlstate("PM009"), ErrorKind::out_of_order);
     EXPECT_EQ(kind_for_sqlstate("PM011"), ErrorKind::rollback_refused);
     EXPECT_EQ(kind_for_sqlstate("PM012"), ErrorKind::internal);
+    EXPECT_EQ(kind_for_sqlstate("PM030"), ErrorKind::registrant_untrusted);
+    EXPECT_EQ(kind_for_sqlstate("PM031"), ErrorKind::approval_refused);
+    EXPECT_EQ(kind_for_sqlstate("PM032"), ErrorKind::approval_missing);
+    EXPECT_EQ(kind_for_sqlstate("PM033"), ErrorKind::environment_mismatch);
     EXPECT_EQ(kind_for_sqlstate("PM035"), ErrorKind::nontx_refused);
     EXPECT_EQ(kind_for_sqlstate("PM036"), ErrorKind::nontx_refused);
     EXPECT_EQ(kind_for_sqlstate("PM037"), ErrorKind::nontx_refused);
