@@ -52,6 +52,7 @@ std::string_view kind_name(ErrorKind kind) {
         case ErrorKind::schema_load_failed: return "schema_load_failed";
         case ErrorKind::sync_refused: return "sync_refused";
         case ErrorKind::diff_unsupported: return "diff_unsupported";
+        case ErrorKind::inline_password: return "inline_password";
     }
     return "internal";
 }

@@ -49,6 +49,7 @@ enum class ErrorKind {
     schema_load_failed,    // the shadow database could not be made, or a schema file failed to load into it
     sync_refused,          // pgmig sync on an environment with approval = true
     diff_unsupported,      // the diff met objects it cannot write DDL for
+    inline_password,       // pgmig.toml holds a password inline (a connection string or an alert URL)
 };
 
 struct ErrorKindInfo {
@@ -60,7 +61,7 @@ struct ErrorKindInfo {
 inline constexpr int kExitOk = 0;
 
 // Keep in step with docs/ (exit codes are a contract with scripts and CI).
-inline constexpr std::array<ErrorKindInfo, 36> kErrorKinds{{
+inline constexpr std::array<ErrorKindInfo, 37> kErrorKinds{{
     {ErrorKind::internal, 1, "internal error"},
     {ErrorKind::usage, 2, "usage error (bad command line)"},
     {ErrorKind::input, 3, "bad migration files or input"},
@@ -97,6 +98,7 @@ inline constexpr std::array<ErrorKindInfo, 36> kErrorKinds{{
     {ErrorKind::schema_load_failed, 34, "the desired schema could not be loaded (shadow database or a schema file failed)"},
     {ErrorKind::sync_refused, 35, "sync refused: the environment requires approval (use generate + deploy)"},
     {ErrorKind::diff_unsupported, 36, "the diff met objects it cannot write DDL for"},
+    {ErrorKind::inline_password, 42, "pgmig.toml holds a password inline (use ~/.pgpass, PGPASSFILE, PGPASSWORD or a service file)"},
 }};
 
 int exit_code(ErrorKind kind);

@@ -30,6 +30,7 @@ TEST(ErrorTable, ExitCodesAreTheDocumentedOnes) {
     EXPECT_EQ(exit_code(ErrorKind::schema_load_failed), 34);
     EXPECT_EQ(exit_code(ErrorKind::sync_refused), 35);
     EXPECT_EQ(exit_code(ErrorKind::diff_unsupported), 36);
+    EXPECT_EQ(exit_code(ErrorKind::inline_password), 42);
 }
 
 TEST(ErrorTable, ServerSqlstatesMapToKinds) {
