@@ -1166,6 +1166,8 @@ $$;
 COMMENT ON FUNCTION pgmig.redact_scripts() IS 'keeps pgmig.migrations.up_sql_redacted and down_sql_redacted';
 CREATE TRIGGER migrations_redacted BEFORE INSERT OR UPDATE OF up_sql, down_sql ON pgmig.migrations
     FOR EACH ROW EXECUTE FUNCTION pgmig.redact_scripts();
+-- Also under session_replication_role = replica: the copies never lag behind the scripts.
+ALTER TABLE pgmig.migrations ENABLE ALWAYS TRIGGER migrations_redacted;
 REVOKE SELECT ON pgmig.migrations FROM pgmig_reader;
 GRANT SELECT (version, version_key, name, options, checksum, registered_at, registered_by, applied_at, applied_by,
               applied_checksum, duration, nontx_progress, up_sql_redacted, down_sql_redacted)

@@ -113,6 +113,12 @@ SELECT count(*), message !~ 'S3cret' AS secret_free, message
 SELECT command_tag, statement FROM pgmig.ddl_audit WHERE statement ~ 'S3cret';
 SELECT command_tag, statement FROM pgmig.ddl_audit WHERE statement LIKE '%regress_sec_ok%' ORDER BY id;
 
+-- The copies are kept also under session_replication_role = replica (the trigger is ENABLE ALWAYS).
+SET session_replication_role = replica;
+SELECT migrate_register('2', 'replica', $$ALTER ROLE regress_sec_ok PASSWORD 'S3cretREPLICA';$$) IS NOT NULL AS registered;
+RESET session_replication_role;
+SELECT version, up_sql_redacted FROM pgmig.migrations WHERE version = '2';
+
 -- What a reader and an approver can read: the redacted copies, never the scripts themselves.
 CREATE ROLE regress_sec_reader IN ROLE pgmig_reader;
 CREATE ROLE regress_sec_approver IN ROLE pgmig_approver;
