@@ -4,11 +4,14 @@
 #include "client/errors.hpp"
 #include "client/text_bytes.hpp"
 
+#include <curl/curl.h>
 #include <fmt/core.h>
 #include <fmt/ranges.h>
+#include <libpq-fe.h>
 #include <toml++/toml.h>
 
 #include <algorithm>
+#include <cctype>
 #include <cstdlib>
 #include <fstream>
 #include <functional>
@@ -147,13 +150,65 @@ void check_env_name(const std::string& value, const std::string& key, const std:
     }
 }
 
-// shadow_server is a connection string kept in the project file: a password in it would be a secret there.
-void check_no_password(const std::string& conninfo, const std::string& key, const std::string& where) {
-    static const std::regex secret(R"(password\s*=|://[^/@\s]*:[^/@\s]*@)", std::regex::icase);
-    if (std::regex_search(conninfo, secret)) {
-        throw Error(ErrorKind::input, fmt::format("key '{}' holds a password", key), where,
-                    "secrets stay out of pgmig.toml: remove it and use ~/.pgpass or PGPASSFILE");
+// Which secret a connection string sets inline, read by libpq's own parser (PQconninfoParse), which
+// knows both forms: key=value (password=..., sslpassword=...) and URIs (postgresql://user:secret@host,
+// ?password=...). Empty when none. A plain database name (no '=', not a URI) sets nothing.
+std::string inline_secret(const std::string& conninfo) {
+    const bool uri = conninfo.starts_with("postgresql://") || conninfo.starts_with("postgres://");
+    if (!uri && conninfo.find('=') == std::string::npos) return {};
+    char* parse_error = nullptr;
+    PQconninfoOption* options = PQconninfoParse(conninfo.c_str(), &parse_error);
+    if (options == nullptr) {
+        if (parse_error != nullptr) PQfreemem(parse_error);  // it may quote the string: never shown
+        // libpq cannot read it, so cannot say: refuse what could hold one.
+        std::string lower(conninfo.size(), ' ');
+        std::transform(conninfo.begin(), conninfo.end(), lower.begin(),
+                       [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
+        const bool may = lower.find("password") != std::string::npos || (uri && lower.find('@') != std::string::npos);
+        return may ? "what may be a password (libpq cannot parse the string to tell)" : std::string();
     }
+    std::string found;
+    for (const PQconninfoOption* o = options; o->keyword != nullptr && found.empty(); ++o) {
+        const std::string_view key = o->keyword;
+        if ((key == "password" || key == "sslpassword") && o->val != nullptr && *o->val != '\0') {
+            found = key == "password" ? "a password" : "an sslpassword";
+        }
+    }
+    PQconninfoFree(options);
+    return found;
+}
+
+// Connection strings and URLs kept in the project file: a password written in one is refused, naming the
+// environment (or section) and key, never the value.
+void check_no_inline_password(const std::string& conninfo, const std::string& key, const std::string& owner,
+                              const std::string& where) {
+    const std::string secret = inline_secret(conninfo);
+    if (secret.empty()) return;
+    throw Error(ErrorKind::inline_password, fmt::format("{}: key '{}' holds {} inline", owner, key, secret), where,
+                "remove it from pgmig.toml (the value is not shown) and keep the connection string without it",
+                "libpq finds the password by itself: in ~/.pgpass (or the file PGPASSFILE names), in the PGPASSWORD "
+                "environment variable, or in a service file (service=NAME in pg_service.conf, or PGSERVICEFILE)");
+}
+
+// An alert target's URL (webhook url, smtp): a password in its user information is refused the same way.
+void check_url_no_password(const std::string& url, const std::string& key, const std::string& owner,
+                           const std::string& where) {
+    CURLU* handle = curl_url();
+    if (handle == nullptr) return;
+    bool has_password = false;
+    if (curl_url_set(handle, CURLUPART_URL, url.c_str(), CURLU_NON_SUPPORT_SCHEME) == CURLUE_OK) {
+        char* password = nullptr;
+        if (curl_url_get(handle, CURLUPART_PASSWORD, &password, 0) == CURLUE_OK && password != nullptr) {
+            has_password = *password != '\0';
+            curl_free(password);
+        }
+    }
+    curl_url_cleanup(handle);
+    if (!has_password) return;
+    throw Error(ErrorKind::inline_password,
+                fmt::format("{}: key '{}' holds a password inline (user:password@)", owner, key), where,
+                "remove it from pgmig.toml (the value is not shown)",
+                "name the variable that holds it instead: url_env for a webhook, username and password_env for SMTP");
 }
 
 void read_backup(const toml::table& table, const std::string& path, const std::string& where, BackupSettings& out) {
@@ -189,11 +244,19 @@ AlertTarget read_alert(const std::string& name, const toml::table& table, const 
                  alert.kind = get_choice(n, k, where, {"webhook", "email"}) == "email" ? AlertTarget::Kind::email
                                                                                      : AlertTarget::Kind::webhook;
              }},
-            {"url", [&](const toml::node& n, const std::string& k) { alert.url = get_string(n, k, where); }},
+            {"url",
+             [&](const toml::node& n, const std::string& k) {
+                 alert.url = get_string(n, k, where);
+                 check_url_no_password(alert.url, k, fmt::format("alert target '{}'", name), where);
+             }},
             {"url_env", env_name(alert.url_env)},
             {"secret_env", env_name(alert.secret_env)},
             {"format", [&](const toml::node& n, const std::string& k) { alert.format = get_choice(n, k, where, {"json", "slack"}); }},
-            {"smtp", [&](const toml::node& n, const std::string& k) { alert.smtp = get_string(n, k, where); }},
+            {"smtp",
+             [&](const toml::node& n, const std::string& k) {
+                 alert.smtp = get_string(n, k, where);
+                 check_url_no_password(alert.smtp, k, fmt::format("alert target '{}'", name), where);
+             }},
             {"from", [&](const toml::node& n, const std::string& k) { alert.from = get_string(n, k, where); }},
             {"to", [&](const toml::node& n, const std::string& k) { alert.to = get_strings(n, k, where); }},
             {"username", [&](const toml::node& n, const std::string& k) { alert.username = get_string(n, k, where); }},
@@ -256,7 +319,11 @@ Environment read_environment(const std::string& name, const toml::table& table, 
     env.shadow = shadow_defaults;
     TableReader(table, path, where)
         .read({
-            {"dbname", [&](const toml::node& n, const std::string& k) { env.dbname = get_string(n, k, where); }},
+            {"dbname",
+             [&](const toml::node& n, const std::string& k) {
+                 env.dbname = get_string(n, k, where);
+                 check_no_inline_password(env.dbname, k, fmt::format("environment '{}'", name), where);
+             }},
             {"dbname_env",
              [&](const toml::node& n, const std::string& k) {
                  env.dbname_env = get_string(n, k, where);
@@ -283,7 +350,7 @@ Environment read_environment(const std::string& name, const toml::table& table, 
             {"shadow_server",
              [&](const toml::node& n, const std::string& k) {
                  env.shadow.server = get_string(n, k, where);
-                 check_no_password(env.shadow.server, k, where);
+                 check_no_inline_password(env.shadow.server, k, fmt::format("environment '{}'", name), where);
              }},
         });
     if (!env.dbname.empty() && !env.dbname_env.empty()) {
@@ -329,7 +396,7 @@ ProjectConfig load_config(const std::filesystem::path& file) {
             {"shadow_server",
              [&](const toml::node& n, const std::string& k) {
                  config.shadow.server = get_string(n, k, where);
-                 check_no_password(config.shadow.server, k, where);
+                 check_no_inline_password(config.shadow.server, k, "the top level", where);
              }},
             {"audit_log", [&](const toml::node& n, const std::string& k) { config.audit_log = get_string(n, k, where, true); }},
             {"backup", [&](const toml::node& n, const std::string& k) { read_backup(get_table(n, k, where), k, where, config.backup); }},

@@ -6,6 +6,9 @@
 
 #include <fmt/core.h>
 
+#include <algorithm>
+#include <cctype>
+
 namespace pgmig::client {
 
 namespace {
@@ -49,6 +52,28 @@ ServerError Result::error() const {
     e.hint = field(res, PG_DIAG_MESSAGE_HINT);
     if (e.message.empty()) e.message = one_line(PQresultErrorMessage(res));
     if (e.message.empty()) e.message = "the statement failed without a message";
+    return e;
+}
+
+ServerError without_secrets(const Connection& conn, const std::string& statement, ServerError e) {
+    Result res = conn.exec_params(
+        "SELECT pgmig.redact_message($1, $2), pgmig.redact_message($1, $3), pgmig.redact_message($1, $4)",
+        {statement, e.message, e.detail, e.hint});
+    if (res.ok() && res.rows() == 1) {
+        e.message = res.get(0, 0);
+        e.detail = res.get(0, 1);
+        e.hint = res.get(0, 2);
+        return e;
+    }
+    std::string lower(statement.size(), ' ');
+    std::transform(statement.begin(), statement.end(), lower.begin(),
+                   [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
+    if (lower.find("password") != std::string::npos || lower.find("connection") != std::string::npos ||
+        lower.find("passfile") != std::string::npos) {
+        e.message = "(the server's message is withheld: the statement may hold a secret)";
+        e.detail.clear();
+        e.hint.clear();
+    }
     return e;
 }
 

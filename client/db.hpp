@@ -25,6 +25,14 @@ struct ServerError {
     std::string hint;
 };
 
+class Connection;
+
+// A server error about a migration statement the client sent itself (a non-transactional migration's),
+// with every secret value of the statement (what pgmig.redact replaces) masked in its message, detail and
+// hint by the extension (pgmig.redact_message), before the client prints or records it. When the
+// extension cannot do it, a statement that mentions a secret-bearing keyword gets its error withheld.
+ServerError without_secrets(const Connection& conn, const std::string& statement, ServerError e);
+
 class Result {
   public:
     explicit Result(PGresult* res) : res_(res) {}

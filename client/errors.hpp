@@ -54,6 +54,7 @@ enum class ErrorKind {
     registrant_untrusted,  // PM030: the registrant of a script lacks rights the role running it has
     environment_mismatch,  // PM033: the database's pgmig.environment is another, or none names whose approvals count
     nontx_refused,  // PM035-PM037: the server refused a non-transactional step (statements not run as registered)
+    inline_password,       // pgmig.toml holds a password inline (a connection string or an alert URL)
     // ==== bad input ====
     bad_bytes,  // a migration file, schema file or pgmig.toml holds a NUL byte or invalid UTF-8
 };
@@ -67,7 +68,7 @@ struct ErrorKindInfo {
 inline constexpr int kExitOk = 0;
 
 // Keep in step with docs/ (exit codes are a contract with scripts and CI).
-inline constexpr std::array<ErrorKindInfo, 41> kErrorKinds{{
+inline constexpr std::array<ErrorKindInfo, 42> kErrorKinds{{
     {ErrorKind::internal, 1, "internal error"},
     {ErrorKind::usage, 2, "usage error (bad command line)"},
     {ErrorKind::input, 3, "bad migration files or input"},
@@ -108,6 +109,7 @@ inline constexpr std::array<ErrorKindInfo, 41> kErrorKinds{{
     {ErrorKind::registrant_untrusted, 38, "refused: a script's registrant lacks rights of the role running it (PM030)"},
     {ErrorKind::environment_mismatch, 39, "the database is another environment, or names none (pgmig.environment, PM033)"},
     {ErrorKind::nontx_refused, 40, "a non-transactional step was refused: its statements did not run as registered"},
+    {ErrorKind::inline_password, 42, "pgmig.toml holds a password inline (use ~/.pgpass, PGPASSFILE, PGPASSWORD or a service file)"},
     {ErrorKind::bad_bytes, 43, "a file holds a NUL byte or invalid UTF-8 (nothing was done)"},
 }};
 

@@ -17,8 +17,9 @@ namespace {
 
 // The ledger lock (extension/ledger_store.hpp kLedgerLockKey = 0x70676d6967) as pg_locks shows a bigint
 // advisory key: classid = high 32 bits, objid = low 32 bits, objsubid = 1.
-// pgmig.redact() replaces secrets it can find from the parse tree; text where it finds none although a
-// secret-bearing keyword is there (a DO block, a function body, unparsable text) is withheld whole.
+// pgmig.redact() replaces secrets it can find from the parse tree and the scanner's tokens (the body of a DO
+// block or a function that mentions one whole); text where it finds none although a secret-bearing keyword
+// is there is withheld whole.
 constexpr const char* kSampleQuery = R"SQL(
 WITH ledger_lock AS (
     SELECT l.pid, l.granted FROM pg_catalog.pg_locks l
@@ -38,10 +39,12 @@ WITH ledger_lock AS (
       FROM targets t
 ), positioned AS (
     SELECT t.*, p.m, pgmig.redact(coalesce(t.query, '')) AS redacted,
-           (SELECT g FROM pgmig.migrations g
-             WHERE p.m IS NULL AND g.nontx_progress IS NOT NULL AND t.pid IN (SELECT pid FROM ledger_lock WHERE granted)
-             ORDER BY g.version_key LIMIT 1) AS nontx
+           g.version AS nontx_version, g.name AS nontx_name, g.nontx_progress
       FROM targets t JOIN progress p USING (pid)
+      -- named columns, not the whole row: a pgmig_reader may not read the scripts (up_sql, down_sql)
+      LEFT JOIN LATERAL (SELECT m.version, m.name, m.nontx_progress FROM pgmig.migrations m
+             WHERE p.m IS NULL AND m.nontx_progress IS NOT NULL AND t.pid IN (SELECT pid FROM ledger_lock WHERE granted)
+             ORDER BY m.version_key LIMIT 1) g ON true
 )
 SELECT json_build_object(
     'pid', s.pid,
@@ -57,9 +60,9 @@ SELECT json_build_object(
             'label', s.m[2], 'version', s.m[3], 'index', s.m[5]::int, 'count', s.m[6]::int,
             'direction', CASE s.m[1] WHEN 'migrate_apply' THEN 'up' ELSE 'down' END,
             'statement', s.m[7]::int, 'statements', s.m[8]::int, 'line', s.m[9]::int, 'transactional', true)
-        WHEN (s.nontx).version IS NOT NULL THEN json_build_object(
-            'label', format('migration %s "%s"', (s.nontx).version, (s.nontx).name), 'version', (s.nontx).version,
-            'index', NULL, 'count', NULL, 'direction', 'up', 'statement', (s.nontx).nontx_progress + 1,
+        WHEN s.nontx_version IS NOT NULL THEN json_build_object(
+            'label', format('migration %s "%s"', s.nontx_version, s.nontx_name), 'version', s.nontx_version,
+            'index', NULL, 'count', NULL, 'direction', 'up', 'statement', s.nontx_progress + 1,
             'statements', NULL, 'line', NULL,
             'transactional', false)
         END,

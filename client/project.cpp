@@ -133,7 +133,7 @@ std::vector<LedgerOnly> ledger_only_migrations(const Connection& conn, const std
         " WHERE (version IS NOT NULL AND applied_at IS NULL) "
         "    OR (version IS NULL AND applied_checksum IS DISTINCT FROM checksum) "
         " ORDER BY version_key",
-        with_scripts ? "up_sql" : "''"));
+        with_scripts ? "up_sql_redacted" : "''"));
     if (!res.ok()) {
         throw_server_error(res.error(), fmt::format("reading the pending migrations, in {}", conn.target()),
                            "the role needs pgmig_reader (or pgmig_admin) to read the ledger");

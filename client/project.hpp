@@ -36,7 +36,7 @@ struct LedgerOnly {
     std::string checksum;
     std::string registered_by;
     std::string registered_at;  // UTC, "2024-05-01 12:00:00 UTC"
-    std::string up_sql;  // empty unless asked for
+    std::string up_sql;  // empty unless asked for; its redacted copy (what a pgmig_reader may read)
     nlohmann::json options;
     std::string label() const { return version ? *version + "_" + name : "R__" + name; }
     // migration 100 "x" (or repeatable migration "x"), registered by adm at 2024-05-01 12:00:00 UTC

@@ -13,6 +13,7 @@ extern "C" {
 #include "audit.hpp"
 #include "lint.hpp"
 #include "pg/interrupts.hpp"
+#include "redact.hpp"
 #include "runner.hpp"
 #include "script.hpp"
 #include "settings.hpp"
@@ -157,7 +158,7 @@ std::vector<DryRunReport> dry_run(pg::Spi& spi, const std::vector<Migration>& pl
                     "would wait for a lock{} at line {} of the up script (more than pgmig.dry_run_lock_timeout, {} "
                     "ms): {}",
                     holders.empty() ? " held by another session" : " on " + holders, st.line,
-                    settings::dry_run_lock_timeout_ms(), st.text);
+                    settings::dry_run_lock_timeout_ms(), redact_statement(st.text));
                 stopped_by = m.label() + ", which would wait for a lock";
             } else {
                 r.outcome = "failed";

@@ -990,9 +990,12 @@ Finding syntax_error(const std::string& sql, const pg::PgError& e) {
     const size_t line_start = byte == 0 ? 0 : sql.rfind('\n', byte - 1);
     const size_t from = line_start == std::string::npos || byte == 0 ? 0 : line_start + 1;
     const size_t to = std::min(sql.find('\n', from), sql.size());
-    f.statement = sql.substr(from, to - from);
+    // The line and the message (which quotes the token the grammar rejected) may hold a secret of the script.
+    const std::vector<std::string> secrets = secret_values(sql);
+    f.statement = mask_values(redact_statement(sql.substr(from, to - from)), secrets);
     f.message = e.message();
     if (!e.detail().empty()) f.message += " (" + e.detail() + ")";
+    f.message = mask_values(f.message, secrets);
     return f;
 }
 

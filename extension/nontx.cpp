@@ -19,6 +19,7 @@ extern "C" {
 #include "pg/boundary.hpp"
 #include "pg/spi.hpp"
 #include "pg/values.hpp"
+#include "redact.hpp"
 #include "runner.hpp"
 #include "script.hpp"
 #include "trust.hpp"
@@ -198,8 +199,11 @@ PGMIG_FUNCTION(migrate_nontx_failed) {
     with_nontx_migration(version, [&](LedgerStore& store, const Migration& m) {
         nontx_guard::require_running(version, direction == "down", m.checksum);
         nontx_guard::require_next(version, statement);  // the statement it was running
+        // The server's message may quote a piece of the statement: masked with the script's secrets.
+        const std::string shown =
+            mask_values(message, secret_values(direction == "up" ? m.up_sql : m.down_sql.value_or("")));
         store.record(HistoryEntry{
-            m.version, m.name, "failed", std::nullopt, 1, m.checksum, std::nullopt, state, message,
+            m.version, m.name, "failed", std::nullopt, 1, m.checksum, std::nullopt, state, shown,
             direction == "up"
                 ? fmt::format("statement {} failed", statement)
                 : fmt::format("statement {} of the down script failed; the migration stays applied", statement)});

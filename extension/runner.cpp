@@ -91,10 +91,13 @@ void run_statement(pg::Spi& spi, const Migration& m, Direction d, const Statemen
         const std::string& owner = m.version ? *m.version : m.name;
         const audit::InMigration in_migration(owner.c_str(), st.text.c_str(), st.kind);  // for the audit trail
         spi.execute(st.text);
-    } catch (const pg::PgError& e) {
+    } catch (const pg::PgError& caught) {
+        // Core's fields may quote the statement (SPI's context line) or a secret of it (a token in a
+        // message): what reaches the client, the server log and the history is redacted.
+        const Error e = safe_error(caught, st.text);
         std::string detail;
-        if (e.internalpos() > 0 && e.internalquery() == st.text) {
-            const size_t byte = byte_of_char_position(st.text, 0, e.internalpos());
+        if (caught.internalpos() > 0 && caught.internalquery() == st.text) {
+            const size_t byte = byte_of_char_position(st.text, 0, caught.internalpos());
             detail = fmt::format("error at line {} of the {} script, in the statement starting at line {}: {}",
                                  st.line + line_at_byte(st.text, byte) - 1, script_name(d), st.line,
                                  quote_statement(st.text));
@@ -179,10 +182,12 @@ std::vector<std::vector<Statement>> parse_plan(const std::vector<Migration>& pla
                 const size_t from = line_start == std::string::npos ? 0 : line_start + 1;
                 where = fmt::format(" at line {}, column {}", line_at_byte(script, byte), byte - from + 1);
             }
+            // The message may quote the token the grammar rejected: a password written without quotes.
+            const Error shown = safe_error(e, script);
             throw Error(e.sqlstate(),
                         fmt::format("{} has a syntax error in its {} script{}: {}", m.label(), script_name(direction),
-                                    where, e.message()),
-                        e.detail(), "fix the script and register the migration again; nothing was run");
+                                    where, shown.message()),
+                        shown.detail(), "fix the script and register the migration again; nothing was run");
         }
         for (const Statement& st : out.back()) {
             if (st.transaction_control) {

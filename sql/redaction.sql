@@ -15,7 +15,7 @@ SELECT pgmig.redact($$CREATE SUBSCRIPTION sub CONNECTION 'host=db user=rep passw
 SELECT pgmig.redact($$ALTER SUBSCRIPTION sub CONNECTION 'host=db password=s3cret-8'$$);
 -- Not secrets: left alone.
 SELECT pgmig.redact($$COMMENT ON TABLE t IS 'the password column is hashed'$$);
--- Unparsable text that may hold a secret is withheld whole.
+-- Unparsable text: the literal after PASSWORD is found from the core scanner's tokens.
 SELECT pgmig.redact($$CREATE ROLE x PASSWORD 's3cret-9' NONSENSE$$);
 
 -- Through the event triggers: user mappings and subscriptions reach pgmig.ddl_audit redacted.

@@ -249,7 +249,7 @@ void Applier::run_nontransactional(const PlanItem& item) {
         if (resumed && stmts.get(i, 3) == "CREATE INDEX CONCURRENTLY") drop_invalid_index(statement, n, file);
         Result res = conn_.exec(statement);  // one statement per PQexec: no implicit transaction block
         if (!res.ok()) {
-            const ServerError e = res.error();
+            const ServerError e = without_secrets(conn_, statement, res.error());
             conn_.exec_params("SELECT migrate_nontx_failed($1, $2::int, $3, $4)",
                               {item.version, std::to_string(n), e.sqlstate.empty() ? "XX000" : e.sqlstate, e.message});
             conn_.exec("RESET lock_timeout; RESET statement_timeout");

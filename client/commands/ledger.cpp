@@ -254,7 +254,7 @@ class MixedRollback {
             const std::string n = stmts.get(i, 0);
             Result res = conn_.exec(stmts.get(i, 2));
             if (!res.ok()) {
-                const ServerError e = res.error();
+                const ServerError e = without_secrets(conn_, stmts.get(i, 2), res.error());
                 conn_.exec_params("SELECT migrate_nontx_failed($1, $2::int, $3, $4, 'down')",
                                   {m.version, n, e.sqlstate.empty() ? "XX000" : e.sqlstate, e.message});
                 conn_.exec("RESET lock_timeout; RESET statement_timeout");

@@ -34,7 +34,7 @@ struct Finding {
 };
 
 struct LedgerRow {
-    std::string version, name, state, kind, checksum, up_sql;
+    std::string version, name, state, kind, checksum;
     bool matched = false;
 };
 
@@ -83,7 +83,7 @@ std::vector<const MigrationFile*> check_against_ledger(Validator& v, const Conne
         return res;
     };
     Result ledger = query(
-        "SELECT s.version, s.name, s.state, s.kind, m.checksum, m.up_sql "
+        "SELECT s.version, s.name, s.state, s.kind, m.checksum "
         "  FROM migrate_status() WITH ORDINALITY AS s "
         "  JOIN pgmig.migrations m ON m.version IS NOT DISTINCT FROM s.version AND m.name = s.name "
         " ORDER BY s.ordinality",
@@ -96,7 +96,6 @@ std::vector<const MigrationFile*> check_against_ledger(Validator& v, const Conne
                     ledger.get(i, 2),
                     ledger.get(i, 3),
                     ledger.get(i, 4),
-                    ledger.get(i, 5),
                     false};
         if (r.kind == "versioned" && r.state != "pending" && r.state != "out_of_order") {
             if (newest_applied.empty() || common::compare_versions(r.version, newest_applied) > 0)
@@ -134,7 +133,8 @@ std::vector<const MigrationFile*> check_against_ledger(Validator& v, const Conne
         if (!applied || f.repeatable()) continue;  // pending ones are replaced at the next apply; repeatables re-run
         const std::string checksum = common::script_checksum(f.up_sql);
         if (checksum == row->checksum) continue;
-        Result same = query("SELECT pgmig.same_statements($1, $2)", {row->up_sql, f.up_sql});
+        // Compared in the database: a pgmig_reader may not read the registered script (it may hold secrets).
+        Result same = query("SELECT pgmig.same_statements_as_registered($1, $2)", {row->version, f.up_sql});
         if (same.get(0, 0) == "t") {
             v.warning("cosmetic_edit", f.version, file,
                       fmt::format("edited since it was applied, but only cosmetically (same statements): checksum {} "

@@ -2,10 +2,13 @@
 #include "pg/boundary.hpp"
 
 extern "C" {
+#include "tcop/tcopprot.h"
 #include "utils/memutils.h"
 }
 
 #include <new>
+
+#include "redact.hpp"
 
 namespace pgmig::pg {
 
@@ -24,6 +27,7 @@ struct PendingError {
     const char* internalquery;
     int cursorpos;
     int internalpos;
+    bool hide_statement;  // keep the client's query out of the server log (STATEMENT:)
 };
 static_assert(std::is_trivially_destructible_v<PendingError>);
 
@@ -39,18 +43,44 @@ const char* copy_out(const char* prefix, const char* s) noexcept {
 }
 const char* copy_out(const std::string& s) noexcept { return copy_out("", s.c_str()); }
 
-PendingError pending_from(const Error& e) noexcept {
+// What an error passed on may show: every statement its context or internal query quotes is
+// redacted (core's SPI adds `SQL statement "..."` lines, a function's compile error quotes its
+// body), and the client's query is kept out of the server log when it mentions a secret.
+struct Shown {
+    std::string context;
+    std::string internalquery;
+    bool internalpos_valid = true;
+    bool hide_statement = false;
+};
+
+Shown shown_of(const Error& e) noexcept {
+    Shown s;
+    try {
+        s.context = redact_context(e.context());
+        if (const auto* pe = dynamic_cast<const PgError*>(&e); pe != nullptr && !pe->internalquery().empty()) {
+            s.internalquery = redact_statement(pe->internalquery());
+            s.internalpos_valid = s.internalquery == pe->internalquery();
+        }
+        s.hide_statement = debug_query_string != nullptr && mentions_secret(debug_query_string);
+    } catch (...) {  // cannot redact (out of memory): show neither
+        s = Shown{{}, {}, false, true};
+    }
+    return s;
+}
+
+PendingError pending_from(const Error& e, const Shown& shown) noexcept {
     PendingError p{};
     p.sqlstate = e.sqlstate();
     p.message = copy_out(e.message());
     if (p.message == nullptr) p.message = "pgmig: out of memory while reporting an error";
     p.detail = copy_out(e.detail());
     p.hint = copy_out(e.hint());
-    p.context = copy_out(e.context());
+    p.context = copy_out(shown.context);
+    p.hide_statement = shown.hide_statement;
     if (const auto* pe = dynamic_cast<const PgError*>(&e); pe != nullptr) {
         p.cursorpos = pe->cursorpos();
-        p.internalpos = pe->internalpos();
-        p.internalquery = copy_out(pe->internalquery());
+        p.internalpos = shown.internalpos_valid ? pe->internalpos() : 0;
+        p.internalquery = copy_out(shown.internalquery);
     }
     return p;
 }
@@ -62,7 +92,7 @@ PendingError pending_from(const Error& e) noexcept {
          p.detail != nullptr ? errdetail_internal("%s", p.detail) : 0, p.hint != nullptr ? errhint("%s", p.hint) : 0,
          p.context != nullptr ? errcontext_msg("%s", p.context) : 0, p.cursorpos > 0 ? errposition(p.cursorpos) : 0,
          p.internalquery != nullptr ? internalerrquery(p.internalquery) : 0,
-         p.internalpos > 0 ? internalerrposition(p.internalpos) : 0));
+         p.internalpos > 0 ? internalerrposition(p.internalpos) : 0, p.hide_statement ? errhidestmt(true) : 0));
     pg_unreachable();
 }
 
@@ -95,10 +125,10 @@ bool catch_all(Fn&& fn, PendingError& pending) {
         fn();
         return true;
     } catch (const Error& e) {
-        pending = pending_from(e);
+        pending = pending_from(e, shown_of(e));
     } catch (const std::bad_alloc&) {
-        pending =
-            PendingError{sqlstate::out_of_memory, "pgmig: out of memory", nullptr, nullptr, nullptr, nullptr, 0, 0};
+        pending = PendingError{
+            sqlstate::out_of_memory, "pgmig: out of memory", nullptr, nullptr, nullptr, nullptr, 0, 0, false};
     } catch (const std::exception& e) {
         const char* message = copy_out("pgmig internal error: ", e.what());
         pending = PendingError{sqlstate::internal_error,
@@ -108,7 +138,8 @@ bool catch_all(Fn&& fn, PendingError& pending) {
                                nullptr,
                                nullptr,
                                0,
-                               0};
+                               0,
+                               false};
     } catch (...) {
         pending = PendingError{sqlstate::internal_error,
                                "pgmig internal error: unknown exception",
@@ -117,7 +148,8 @@ bool catch_all(Fn&& fn, PendingError& pending) {
                                nullptr,
                                nullptr,
                                0,
-                               0};
+                               0,
+                               false};
     }
     return false;
 }

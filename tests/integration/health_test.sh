@@ -174,9 +174,10 @@ else
 fi
 
 # --- backups of an environment (pgmig.toml), per the backup contract ---------------------------------------
+# No password here: pgmig.toml refuses one written inline (exit 42); libpq reads it from PGPASSWORD, ~/.pgpass...
 cat >"$hproj/pgmig.toml" <<EOF
 [environments.prod]
-dbname = "dbname=$db password=$health_secret"
+dbname = "dbname=$db"
 backup = true
 backup_dir = "$work/health-backups"
 EOF

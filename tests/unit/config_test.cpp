@@ -219,3 +219,35 @@ TEST(Config, ShadowServerRefusesAPassword) {
     }
     EXPECT_NE(load_error("shadow_db = 3\n").find("key 'shadow_db' must be a non-empty string"), std::string::npos);
 }
+
+TEST(Config, InlinePasswordIsRefusedNamingTheEnvironment) {
+    // Both forms libpq reads, and the URI's query parameter: refused with their own exit code, the value never shown.
+    for (const char* conninfo : {"host=h password=s3cr3t dbname=app", "postgresql://u:s3cr3t@h/app",
+                                 "postgresql://u@h/app?password=s3cr3t", "host=h sslpassword=s3cr3t dbname=app",
+                                 "host=h password='s3cr3t x' dbname=app"}) {
+        try {
+            (void)load_text(std::string("[environments.prod]\ndbname = \"") + conninfo + "\"\n");
+            ADD_FAILURE() << "accepted " << conninfo;
+        } catch (const Error& e) {
+            EXPECT_EQ(e.kind(), ErrorKind::inline_password) << conninfo;
+            EXPECT_EQ(e.exit_code(), 42);
+            const std::string text = e.line() + " " + e.hint();
+            EXPECT_NE(text.find("environment 'prod'"), std::string::npos) << text;
+            EXPECT_NE(text.find("~/.pgpass"), std::string::npos) << text;
+            EXPECT_EQ(text.find("s3cr3t"), std::string::npos) << text;
+        }
+    }
+    // No password: accepted (a plain name, a URI without one, a service).
+    for (const char* conninfo : {"app", "host=h dbname=app user=u", "postgresql://u@h/app", "service=prod"}) {
+        EXPECT_NO_THROW((void)load_text(std::string("[environments.prod]\ndbname = \"") + conninfo + "\"\n"))
+            << conninfo;
+    }
+    // Alert URLs with user:password@ are refused the same way.
+    try {
+        (void)load_text("[alerts.mail]\ntype = \"email\"\nsmtp = \"smtp://u:s3cr3t@mail\"\nfrom = \"a@b\"\nto = [\"c@d\"]\n");
+        ADD_FAILURE() << "accepted an SMTP URL with a password";
+    } catch (const Error& e) {
+        EXPECT_EQ(e.kind(), ErrorKind::inline_password);
+        EXPECT_EQ((e.line() + e.hint()).find("s3cr3t"), std::string::npos);
+    }
+}

@@ -34,6 +34,7 @@ TEST(ErrorTable, ExitCodesAreTheDocumentedOnes) {
     EXPECT_EQ(exit_code(ErrorKind::registrant_untrusted), 38);
     EXPECT_EQ(exit_code(ErrorKind::environment_mismatch), 39);
     EXPECT_EQ(exit_code(ErrorKind::nontx_refused), 40);
+    EXPECT_EQ(exit_code(ErrorKind::inline_password), 42);
 }
 
 TEST(ErrorTable, ServerSqlstatesMapToKinds) {
