@@ -41,6 +41,10 @@ inline constexpr int test_non_transactional = make_sqlstate("PM021");    // migr
 inline constexpr int approval_unknown_version = make_sqlstate("PM024");  // no migration with this version
 inline constexpr int approval_already_applied = make_sqlstate("PM025");  // only pending migrations are approved
 inline constexpr int approval_not_reviewed = make_sqlstate("PM026");     // registered script is not the reviewed one
+// The audit trail: a DDL statement refused because its audit row could not be written
+// (pgmig.audit_failure = error), and the WARNING of migrate_audit_verify() when sealing was skipped.
+inline constexpr int audit_write_failed = make_sqlstate("PM038");
+inline constexpr int audit_seal_blocked = make_sqlstate("PM039");
 // Standard codes used as they are.
 inline constexpr int internal_error = make_sqlstate("XX000");
 inline constexpr int out_of_memory = make_sqlstate("53200");
