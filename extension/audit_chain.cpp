@@ -2,11 +2,14 @@
 // chain (migrate_audit_verify(), and the background sealer of audit_sealer.cpp), and verifying it.
 extern "C" {
 #include "postgres.h"
+#include "access/xact.h"
 #include "catalog/namespace.h"
 #include "catalog/pg_class.h"
 #include "catalog/pg_type_d.h"
 #include "commands/trigger.h"
 #include "miscadmin.h"
+#include "pgstat.h"
+#include "storage/latch.h"
 #include "storage/lmgr.h"
 #include "utils/acl.h"
 #include "utils/lsyscache.h"
@@ -161,8 +164,6 @@ SealResult seal_and_verify() {
             return ConditionalLockDatabaseObject(RelationRelationId, table, kSealLockSubId, ExclusiveLock);
         });
         if (!locked) result.blocked_by = seal_lock_holders(spi, table);
-    } else {
-        note_rows_written(table);  // the background sealer starts when this transaction ends
     }
 
     const pg::Rows chain = spi.query(
@@ -194,6 +195,11 @@ SealResult seal_and_verify() {
     const pg::Rows left =
         spi.query("SELECT pg_catalog.count(*) FROM pgmig.ddl_audit a WHERE a.chain_seq IS NULL", {}, SPI_OK_SELECT);
     result.unsealed = std::stoll(left.rows.at(0).at(0).value_or("0"));
+    // The background sealer starts when this transaction ends: for a caller that does not seal, and for
+    // one that held the seal lock in a transaction block, during which commits could not be sealed.
+    if ((!may_seal && result.unsealed > 0) || (locked && pg::call([] { return IsTransactionBlock(); }))) {
+        note_rows_written(table);
+    }
     if (!result.blocked_by.empty()) {
         const std::string message =
             fmt::format("pgmig did not seal new audit rows: {} holds the seal lock; the sealed chain was verified",
@@ -212,7 +218,7 @@ SealResult seal_and_verify() {
 
 }  // namespace
 
-SealPass seal_pending(unsigned expected) {
+SealPass seal_pending(unsigned expected, long lock_wait_ms) {
     pg::Spi spi;
     const Oid table = audit_table();
     if (!OidIsValid(table) || table != expected) return SealPass::extension_gone;
@@ -225,7 +231,16 @@ SealPass seal_pending(unsigned expected) {
     if (!present) return SealPass::extension_gone;
     const Oid owner = ledger_owner(spi);
     AsLedgerOwner as_owner(owner);
-    pg::call([table] { LockDatabaseObject(RelationRelationId, table, kSealLockSubId, ExclusiveLock); });
+    // Polled rather than waited for, so that a long holder costs a line in the log, not an error.
+    const bool locked = pg::call([table, lock_wait_ms] {
+        for (long waited = 0;; waited += 50) {
+            if (ConditionalLockDatabaseObject(RelationRelationId, table, kSealLockSubId, ExclusiveLock)) return true;
+            if (waited >= lock_wait_ms) return false;
+            (void)WaitLatch(MyLatch, WL_TIMEOUT | WL_EXIT_ON_PM_DEATH, 50, PG_WAIT_EXTENSION);
+            CHECK_FOR_INTERRUPTS();
+        }
+    });
+    if (!locked) return SealPass::lock_busy;
     // The head, from the index on chain_seq: the chain is verified by migrate_audit_verify(), not here.
     const pg::Rows head = spi.query_prepared(g_plans[2],
                                              "SELECT a.chain_seq, a.row_hash FROM pgmig.ddl_audit a "

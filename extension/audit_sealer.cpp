@@ -10,12 +10,14 @@ extern "C" {
 #include "access/xact.h"
 #include "miscadmin.h"
 #include "pgstat.h"
+#include "libpq/pqsignal.h"
 #include "postmaster/bgworker.h"
 #include "storage/ipc.h"
 #include "storage/latch.h"
 #include "storage/lwlock.h"
 #include "storage/shmem.h"
 #include "storage/spin.h"
+#include "tcop/tcopprot.h"
 #include "utils/guc.h"
 #include "utils/snapmgr.h"
 #include "utils/timestamp.h"
@@ -43,6 +45,7 @@ constexpr int kSlots = 32;
 constexpr long kStaleMs = 60 * 1000;  // a sealer silent this long is taken for dead (never started)
 constexpr long kLingerMs = 200;       // short: DROP DATABASE waits for connected workers to leave
 constexpr long kBatchMs = 20;         // lets the commits of a burst gather into one pass
+constexpr long kSealWaitMs = 5000;    // the longest wait for a seal lock held by another session
 
 struct Slot {
     Oid database;
@@ -204,7 +207,7 @@ void sealer_exit(int /*code*/, Datum /*arg*/) { pgmig::audit::release_slot(g_tar
 
 void attach_in_worker(void*) { pgmig::audit::attach(); }
 
-void one_pass(void*) { g_pass = pgmig::audit::seal_pending(g_target.table); }
+void one_pass(void*) { g_pass = pgmig::audit::seal_pending(g_target.table, pgmig::audit::kSealWaitMs); }
 
 // Begins a pass: false when another sealer has taken the slot over.
 bool begin_pass() {
@@ -256,10 +259,14 @@ bool another_pass() {
 }  // namespace
 
 // The worker. It connects as the bootstrap superuser and seals as the ledger's owner, with
-// search_path pinned to pg_catalog, pg_temp, and waits for the seal lock at most lock_timeout (5s):
-// if a session holds it longer, that session is sealing itself, and the next commit starts a sealer.
+// search_path pinned to pg_catalog, pg_temp, and waits for the seal lock at most kSealWaitMs: a
+// session that holds it longer is sealing itself, and a sealer starts when it commits.
 extern "C" void pgmig_audit_sealer(Datum /*arg*/) {
     memcpy(&g_target, MyBgworkerEntry->bgw_extra, sizeof(g_target));
+    // Terminated (DROP DATABASE ... WITH (FORCE), pg_terminate_backend) at the next interrupt check,
+    // never from inside the signal handler: the default handler's FATAL in a critical section (a WAL
+    // insert of the sealing UPDATE) or with the slot's spinlock held would take the server down.
+    pqsignal(SIGTERM, die);
     BackgroundWorkerUnblockSignals();
     pgmig::pg::invoke_void(attach_in_worker, nullptr);
     before_shmem_exit(sealer_exit, 0);
@@ -279,6 +286,12 @@ extern "C" void pgmig_audit_sealer(Datum /*arg*/) {
         PopActiveSnapshot();
         CommitTransactionCommand();
         pgstat_report_activity(STATE_IDLE, nullptr);
-        if (g_pass == pgmig::audit::SealPass::extension_gone || !another_pass()) break;
+        if (g_pass == pgmig::audit::SealPass::lock_busy) {
+            ereport(LOG, (errmsg("pgmig audit sealer: another session has held the seal lock for %ld ms; the rows "
+                                 "committed meanwhile are sealed by the next sealer or migrate_audit_verify()",
+                                 pgmig::audit::kSealWaitMs)));
+        }
+        if (g_pass != pgmig::audit::SealPass::sealed && g_pass != pgmig::audit::SealPass::nothing_new) break;
+        if (!another_pass()) break;
     }
 }
