@@ -30,8 +30,8 @@ extern "C" {
 #include <vector>
 
 #include "audit.hpp"
+#include "audit_chain.hpp"
 #include "audit_writer.hpp"
-#include "common/checksum.hpp"
 #include "ledger_store.hpp"
 #include "lint.hpp"
 #include "pg/boundary.hpp"
@@ -52,11 +52,7 @@ int g_statement_kind = 0;
 // Set by the ProcessUtility hook for the statement being executed (see UtilitySpan).
 UtilitySpan g_utility = {nullptr, nullptr, 0, 0};
 char g_nontx_version[256] = "";
-bool g_sealing = false;  // set while migrate_audit_verify seals rows, which the guard then allows
 bool g_rehearsal = false;  // set while a dry run or a rollback test runs (see Rehearsal)
-
-// Key of the advisory lock that serialises sealing: the ledger's key + 1.
-constexpr long long kSealLockKey = kLedgerLockKey + 1;
 
 const char* current_migration() {
     if (g_version != nullptr) return g_version;
@@ -190,11 +186,18 @@ bool caller_is_admin() {
     });
 }
 
+// Replication applies changes that were vetted where they were made: session_replication_role =
+// replica (which only superusers, or roles granted SET on it, can choose) is exempt from the policy.
+// It is never exempt from the audit trail.
+bool replicating() { return SessionReplicationRole == SESSION_REPLICATION_ROLE_REPLICA; }
+
 std::string policy_text() {
     const settings::OutOfBand policy = settings::out_of_band();
     std::string text = settings::out_of_band_name(policy);
     const char* reset = pg::call([] { return GetConfigOptionResetString("pgmig.out_of_band"); });
     if (reset != nullptr && text != reset) text += fmt::format(" (overrides {})", reset);
+    if (policy != settings::OutOfBand::log && replicating())
+        return text + " (not applied: session_replication_role = replica)";
     if (policy == settings::OutOfBand::block && caller_is_admin()) text += " (pgmig_admin)";
     return text;
 }
@@ -206,7 +209,7 @@ const char* hint_ship_as_migration =
 void check_out_of_band(Node* stmt, CommandTag command_tag) {
     if (current_migration() != nullptr) return;
     const settings::OutOfBand policy = settings::out_of_band();
-    if (policy == settings::OutOfBand::log) return;
+    if (policy == settings::OutOfBand::log || replicating()) return;
     if (pg::call([stmt] { return creates_or_drops_temporary(stmt); })) return;
     const char* tag = GetCommandTagName(command_tag);
     // Only under warn/block: the same lint rules as migrations (never on the default log path).
@@ -316,6 +319,7 @@ void record(EventTriggerData* trig) {
                            origin.caller.current_user.c_str(), origin.policy.c_str()};
     const EventObjects objects = event_objects(trig->event);
     const Appended appended = pg::call([&row, objects] { return append_event_rows(row, objects); });
+    note_rows_written(appended.table);
     if (origin.migration == nullptr && settings::notify_drift()) {
         announce_drift(appended, tag, origin.caller.current_user);
     }
@@ -402,7 +406,8 @@ std::string role_names(List* roles) {
     return out;
 }
 
-// The name(s) the statement is about, as written.
+}  // namespace
+
 std::string shared_object_identity(Node* stmt) {
     switch (nodeTag(stmt)) {
         case T_CreateRoleStmt:
@@ -446,28 +451,22 @@ std::string shared_object_identity(Node* stmt) {
     }
 }
 
-void record_shared(Node* stmt, CommandTag command_tag, const char* query, int location, int length) {
-    const std::string text = statement_slice(query != nullptr ? query : "", location, length);
-    const std::string statement = kind_may_hold_secret(stmt) ? redact_statement(text) : text;
-    const Origin origin = statement_origin();
-    const std::string identity = shared_object_identity(stmt);
-    const RowValues row = {"utility",        GetCommandTagName(command_tag), statement.c_str(), origin.migration,
-                           origin.caller.current_user.c_str(), origin.policy.c_str()};
-    const char* type = shared_object_type(stmt);
-    const char* object = identity.empty() ? nullptr : identity.c_str();
-    pg::call([&row, type, object] { return append_shared_row(row, type, object); });
+namespace {
+
+// Cancels and timeouts (class 57: query_canceled, i.e. a cancel request or statement_timeout;
+// 55P03: lock_timeout) and transaction rollbacks (class 40: deadlock, serialization failure) are
+// the session's business, not pgmig's: they always reach the statement as they are.
+bool cancel_or_timeout(int code) {
+    const int error_class = code & 0xFFF;  // the first two characters (make_sqlstate packs them low)
+    return error_class == (make_sqlstate("57000") & 0xFFF) || error_class == (make_sqlstate("40000") & 0xFFF) ||
+           code == make_sqlstate("55P03");
 }
 
-// pgmig is installed in this database, and this is not an extension script (pgmig's own creates
-// its roles).
-bool auditing_here() {
-    return !creating_extension && pg::call([] { return OidIsValid(get_extension_oid("pgmig", true)); });
-}
-
-// Runs record(arg) in its own subtransaction: recording must never break DDL, so a failure becomes
-// a WARNING that says what was not recorded and, when the cause has one, what to do about it.
+// Runs record() in its own subtransaction. The audit fails closed: a cancel or timeout reaches the
+// statement as it is, and any other failure refuses it (PM038) unless a superuser set
+// pgmig.audit_failure = warn, which turns it into a WARNING and lets the statement run unaudited.
 template <typename Fn>
-void record_or_warn(int command_tag, Fn&& record) {
+void record_or_fail(int command_tag, Fn&& record) {
     std::optional<Error> failure;
     try {
         pg::Subtransaction sub;
@@ -479,28 +478,60 @@ void record_or_warn(int command_tag, Fn&& record) {
         failure = Error(sqlstate::internal_error, e.what());
     }
     if (!failure) return;
-    const std::string message = fmt::format("pgmig could not record {} in pgmig.ddl_audit: {}",
-                                            GetCommandTagName(static_cast<CommandTag>(command_tag)), failure->message());
-    const std::string hint = failure->hint().empty() ? "the statement itself was not affected"
-                                                     : "the statement itself was not affected; " + failure->hint();
+    if (cancel_or_timeout(failure->sqlstate())) throw *failure;
+    const char* tag = GetCommandTagName(static_cast<CommandTag>(command_tag));
+    const std::string cause = failure->message();
+    if (settings::audit_failure() == settings::AuditFailure::error) {
+        throw Error(sqlstate::audit_write_failed,
+                    fmt::format("{} refused: pgmig could not record it in pgmig.ddl_audit: {}", tag, cause),
+                    "pgmig.audit_failure = error: DDL that cannot be audited does not run",
+                    failure->hint().empty() ? "fix what stops the audit write and run the statement again"
+                                            : failure->hint() + "; then run the statement again");
+    }
+    const std::string message =
+        fmt::format("pgmig could not record {} in pgmig.ddl_audit: {}; it ran unaudited", tag, cause);
+    const std::string hint = failure->hint().empty()
+                                 ? "pgmig.audit_failure = warn let it through; fix what stops the audit write"
+                                 : "pgmig.audit_failure = warn let it through; " + failure->hint();
     const char* text = message.c_str();
     const char* hint_text = hint.c_str();
-    try {
-        pg::call([text, hint_text] { ereport(WARNING, (errmsg_internal("%s", text), errhint("%s", hint_text))); });
-    } catch (...) {  // NOLINT(bugprone-empty-catch): recording must never break the statement
-    }
+    pg::call([text, hint_text] { ereport(WARNING, (errmsg_internal("%s", text), errhint("%s", hint_text))); });
 }
 
 }  // namespace
 
-void before_shared_ddl(Node* stmt, int command_tag) {
-    if (!auditing_here()) return;
+// pgmig is installed in this database, and this is not an extension script (pgmig's own creates
+// its roles).
+bool auditing_here() {
+    return !creating_extension && pg::call([] { return OidIsValid(get_extension_oid("pgmig", true)); });
+}
+
+bool drops_pgmig(Node* stmt) { return is_pgmig_extension_drop(stmt); }
+
+void ddl_start_checks(Node* stmt, int command_tag) {
+    check_audit_index(stmt);
     check_out_of_band(stmt, static_cast<CommandTag>(command_tag));
 }
 
-void after_shared_ddl(Node* stmt, int command_tag, const char* query, int location, int length) {
-    record_or_warn(command_tag, [&] {
-        if (auditing_here()) record_shared(stmt, static_cast<CommandTag>(command_tag), query, location, length);
+void record_utility(int command_tag, const std::string& statement, const char* object_type,
+                    const char* object_identity) {
+    record_or_fail(command_tag, [&] {
+        // A rehearsal is always rolled back: its rows would vanish, but their ids would leave gaps.
+        if (g_rehearsal && g_version != nullptr) return;
+        const Origin origin = statement_origin();
+        const char* tag = GetCommandTagName(static_cast<CommandTag>(command_tag));
+        const RowValues row = {"utility",
+                               tag,
+                               statement.c_str(),
+                               origin.migration,
+                               origin.caller.current_user.c_str(),
+                               origin.policy.c_str()};
+        const Appended appended = pg::call(
+            [&row, object_type, object_identity] { return append_shared_row(row, object_type, object_identity); });
+        note_rows_written(appended.table);
+        if (origin.migration == nullptr && settings::notify_drift()) {
+            announce_drift(appended, tag, origin.caller.current_user);
+        }
     });
 }
 
@@ -519,114 +550,10 @@ PGMIG_FUNCTION(pgmig_audit_event) {
     // first are part of CREATE/ALTER EXTENSION, which is audited itself; the second removes the trail.
     if (creating_extension || audit::is_pgmig_extension_drop(trig->parsetree)) return static_cast<Datum>(0);
     if (strcmp(trig->event, "ddl_command_start") == 0) {
-        audit::check_audit_index(trig->parsetree);
-        audit::check_out_of_band(trig->parsetree, trig->tag);  // may refuse the statement: the policy's error
+        audit::ddl_start_checks(trig->parsetree, static_cast<int>(trig->tag));  // may refuse the statement
         return static_cast<Datum>(0);
     }
-    // Recording must never break DDL: in its own subtransaction, and a failure becomes a WARNING.
-    audit::record_or_warn(static_cast<int>(trig->tag), [trig] { audit::record(trig); });
-    return static_cast<Datum>(0);
-}
-
-// pgmig.audit_guard(): BEFORE UPDATE OR DELETE OR TRUNCATE on pgmig.ddl_audit. Rows are immutable
-// for everyone, the table's owner and its grantees included; only sealing may fill in the chain.
-PGMIG_FUNCTION(pgmig_audit_guard) {
-    if (!CALLED_AS_TRIGGER(fcinfo)) throw Error(sqlstate::invalid_argument, "pgmig.audit_guard() is a trigger");
-    auto* trig = reinterpret_cast<TriggerData*>(fcinfo->context);
-    if (audit::g_sealing && TRIGGER_FIRED_BY_UPDATE(trig->tg_event)) return PointerGetDatum(trig->tg_newtuple);
-    throw Error(sqlstate::audit_immutable, "pgmig.ddl_audit rows cannot be changed or deleted",
-                "the audit trail is append-only and sealed into a hash chain",
-                "nothing to do: pgmig writes it; read it with SELECT");
-}
-
-namespace pgmig::audit {
-namespace {
-
-struct SealResult {
-    long long sealed = 0;
-    long long checked = 0;
-    std::optional<long long> first_broken;
-    std::string problem;
-    std::string head;
-    long long head_position = 0;  // chain_seq of the head
-};
-
-// Seals the rows committed since the last seal into the chain (in id order among them), then
-// walks the whole chain and reports its first broken link.
-SealResult seal_and_verify() {
-    SealResult result;
-    pg::Spi spi;
-    const Oid owner = ledger_owner(spi);
-    AsLedgerOwner as_owner(owner);
-    spi.query("SELECT pg_catalog.pg_advisory_xact_lock($1)", {{INT8OID, std::to_string(kSealLockKey)}}, SPI_OK_SELECT);
-
-    const pg::Rows chain = spi.query(
-        "SELECT id, chain_seq, row_hash, pgmig.audit_row_text(a) FROM pgmig.ddl_audit a "
-        "WHERE chain_seq IS NOT NULL ORDER BY chain_seq",
-        {}, SPI_OK_SELECT);
-    std::string previous;
-    long long seq = 0;
-    for (const auto& row : chain.rows) {
-        ++seq;
-        const std::string expected = common::sha256_hex(previous + "\n" + row[3].value_or(""));
-        ++result.checked;
-        if (!result.first_broken) {
-            if (std::stoll(*row[1]) != seq) {
-                result.first_broken = std::stoll(*row[0]);
-                result.problem =
-                    fmt::format("chain position {} expected, found {}: rows were deleted or reordered", seq, *row[1]);
-            } else if (row[2].value_or("") != expected) {
-                result.first_broken = std::stoll(*row[0]);
-                result.problem = "the row's content does not match its sealed hash: it was edited";
-            }
-        }
-        previous = row[2].value_or("");
-        seq = std::stoll(*row[1]);
-    }
-
-    const pg::Rows unsealed =
-        spi.query("SELECT id, pgmig.audit_row_text(a) FROM pgmig.ddl_audit a WHERE chain_seq IS NULL ORDER BY id", {},
-                  SPI_OK_SELECT);
-    std::string ids = "{", seqs = "{", hashes = "{";
-    for (const auto& row : unsealed.rows) {
-        previous = common::sha256_hex(previous + "\n" + row[1].value_or(""));
-        ++seq;
-        const char* sep = result.sealed == 0 ? "" : ",";
-        ids += sep + *row[0];
-        seqs += sep + std::to_string(seq);
-        hashes += sep + previous;
-        ++result.sealed;
-    }
-    if (result.sealed > 0) {
-        g_sealing = true;
-        try {
-            spi.query(
-                // ROWS FROM: the multi-argument unnest() shorthand exists only for an unqualified name.
-                "UPDATE pgmig.ddl_audit a SET chain_seq = s.seq, row_hash = s.hash "
-                "FROM ROWS FROM (pg_catalog.unnest($1::pg_catalog.int8[]), pg_catalog.unnest($2::pg_catalog.int8[]), "
-                "pg_catalog.unnest($3::pg_catalog.text[])) AS s(id, seq, hash) WHERE a.id OPERATOR(pg_catalog.=) s.id",
-                {{TEXTOID, ids + "}"}, {TEXTOID, seqs + "}"}, {TEXTOID, hashes + "}"}}, SPI_OK_UPDATE);
-        } catch (...) {
-            g_sealing = false;
-            throw;
-        }
-        g_sealing = false;
-    }
-    result.head = previous;
-    result.head_position = seq;
-    return result;
-}
-
-}  // namespace
-}  // namespace pgmig::audit
-
-// migrate_audit_verify() -> (checked, sealed, first_broken_id, problem, chain_head, head_position)
-PGMIG_FUNCTION(migrate_audit_verify) {
-    const audit::SealResult r = audit::seal_and_verify();
-    const auto opt = [](bool present, std::string value) { return present ? std::optional(value) : std::nullopt; };
-    pg::return_rows(fcinfo, {{std::to_string(r.checked), std::to_string(r.sealed),
-                              opt(r.first_broken.has_value(), std::to_string(r.first_broken.value_or(0))),
-                              opt(r.first_broken.has_value(), r.problem), opt(!r.head.empty(), r.head),
-                              opt(!r.head.empty(), std::to_string(r.head_position))}});
+    // In its own subtransaction; a failure to record refuses the statement (pgmig.audit_failure).
+    audit::record_or_fail(static_cast<int>(trig->tag), [trig] { audit::record(trig); });
     return static_cast<Datum>(0);
 }

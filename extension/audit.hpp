@@ -1,6 +1,8 @@
 // The DDL audit trail: what the event triggers record, and which migration a statement belongs to.
 #pragma once
 
+#include <string>
+
 struct Node;  // PostgreSQL's parse-tree node
 
 namespace pgmig::audit {
@@ -60,11 +62,26 @@ void leave_utility(const UtilitySpan& saved) noexcept;
 // pgmig's ProcessUtility hook where the library is loaded. Null when `stmt` is not such DDL, else
 // the object type recorded ("role", "database", "tablespace").
 const char* shared_object_type(const Node* stmt);
+// The name(s) such a statement is about, as written.
+std::string shared_object_identity(Node* stmt);
 
-// Before it runs: the out-of-band policy (may refuse it by throwing Error).
-void before_shared_ddl(Node* stmt, int command_tag);
-// After it ran: one audit row, statement cut from the query string and redacted. Never throws:
-// a failure to record becomes a WARNING.
-void after_shared_ddl(Node* stmt, int command_tag, const char* query, int location, int length);
+// DDL that none of pgmig's event triggers will see: statements PostgreSQL fires no event trigger
+// for (shared objects, event triggers, CLUSTER, REINDEX...), and any DDL while pgmig's triggers are
+// disabled, set to another session_replication_role, or in single-user mode. pgmig's utility hook
+// applies the out-of-band policy to it and records it before it runs (audit_unseen.cpp).
+// `context` is the hook's ProcessUtilityContext. The cheap test, made for every utility statement:
+// a switch on the statement's node, no catalog access.
+bool unseen_candidate(const Node* stmt, int context);
+// Refuses the statement (throws Error) when the policy says so or when its row cannot be recorded.
+void audit_unseen(Node* stmt, const char* query, int location, int length);
+
+// The parts of the event triggers that audit_unseen reuses.
+bool auditing_here();                                // pgmig is installed here and no extension script runs
+bool drops_pgmig(Node* stmt);                        // DROP EXTENSION pgmig: not audited, it removes the trail
+void ddl_start_checks(Node* stmt, int command_tag);  // what ddl_command_start checks: policy, audit indexes
+// One row with event 'utility' for a statement the event triggers do not record: `statement` is its
+// (redacted) text, `object_type`/`object_identity` may be null. Under pgmig.audit_failure (fails closed).
+void record_utility(int command_tag, const std::string& statement, const char* object_type,
+                    const char* object_identity);
 
 }  // namespace pgmig::audit

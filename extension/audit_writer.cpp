@@ -259,6 +259,7 @@ Appended with_writer(const RowValues& row, Fn write) {
     MemoryContext previous = MemoryContextSwitchTo(scratch);
     Writer w;
     open_writer(&w, row);
+    out.table = RelationGetRelid(w.rel);
     write(&w, &out);
     if (out.count == 0) write_row(&w, &out, 0, true, 0, true, 0, true);  // a command that names no object
     close_writer(&w);
@@ -287,8 +288,9 @@ Appended append_event_rows(const RowValues& row, EventObjects objects) {
 
 Appended append_shared_row(const RowValues& row, const char* object_type, const char* object_identity) {
     return with_writer(row, [object_type, object_identity](Writer* w, Appended* out) {
-        write_row(w, out, CStringGetTextDatum(object_type), false, 0, true,
-                  object_identity != nullptr ? CStringGetTextDatum(object_identity) : 0, object_identity == nullptr);
+        write_row(w, out, object_type != nullptr ? CStringGetTextDatum(object_type) : 0, object_type == nullptr, 0,
+                  true, object_identity != nullptr ? CStringGetTextDatum(object_identity) : 0,
+                  object_identity == nullptr);
     });
 }
 

@@ -22,6 +22,7 @@ struct RowValues {
 constexpr size_t kIdentityMax = 1000;  // the first object's identity, cut to this for a notification
 
 struct Appended {
+    uint32_t table = 0;  // the OID of pgmig.ddl_audit (the prompt sealer is told which table it seals)
     int64_t first_id = 0;
     uint64_t count = 0;
     char first_identity[kIdentityMax + 1] = "";
@@ -35,7 +36,8 @@ enum class EventObjects { ddl_commands, dropped_objects, rewritten_table };
 // pg::call, inside a subtransaction).
 Appended append_event_rows(const RowValues& row, EventObjects objects);
 
-// Appends the one row of a command on a shared object (a role, a database, a tablespace).
+// Appends the one row of a command seen by the utility hook (a role, a database, an event trigger...);
+// `object_type` and `object_identity` may be null.
 Appended append_shared_row(const RowValues& row, const char* object_type, const char* object_identity);
 
 // Sends NOTIFY pgmig_drift with `payload`, unless the notification queue is over half full: a full

@@ -37,7 +37,7 @@ inline constexpr int lint_out_of_band = make_sqlstate("PM018");     // out-of-ba
 inline constexpr int test_applied = make_sqlstate("PM019");              // migrate_test of an applied migration
 inline constexpr int test_no_down_script = make_sqlstate("PM020");       // migrate_test without a down script
 inline constexpr int test_non_transactional = make_sqlstate("PM021");    // migrate_test cannot run it in a transaction
-// issue 6: approvals (raised by migrate_approve, PL/pgSQL in pgmig--0.1.0.sql; listed here so the codes stay taken)
+// Approvals (raised by migrate_approve, PL/pgSQL in pgmig--0.1.0.sql; listed here so the codes stay taken)
 inline constexpr int approval_unknown_version = make_sqlstate("PM024");  // no migration with this version
 inline constexpr int approval_already_applied = make_sqlstate("PM025");  // only pending migrations are approved
 inline constexpr int approval_not_reviewed = make_sqlstate("PM026");     // no longer raised: see docs/errors.md
@@ -50,6 +50,10 @@ inline constexpr int environment_mismatch = make_sqlstate("PM033");  // no or an
 inline constexpr int nontx_not_running = make_sqlstate("PM035");        // no begin of this migration in effect
 inline constexpr int nontx_statement_not_run = make_sqlstate("PM036");  // progress/finish before the statements ran
 inline constexpr int nontx_script_changed = make_sqlstate("PM037");     // registered again since begin
+// The audit trail: a DDL statement refused because its audit row could not be written
+// (pgmig.audit_failure = error), and the WARNING of migrate_audit_verify() when sealing was skipped.
+inline constexpr int audit_write_failed = make_sqlstate("PM038");
+inline constexpr int audit_seal_blocked = make_sqlstate("PM039");
 // Standard codes used as they are.
 inline constexpr int internal_error = make_sqlstate("XX000");
 inline constexpr int out_of_memory = make_sqlstate("53200");

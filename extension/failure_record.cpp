@@ -2,12 +2,17 @@
 extern "C" {
 #include "postgres.h"
 #include "access/xact.h"
+#include "catalog/pg_extension_d.h"
+#include "commands/extension.h"
 #include "catalog/pg_type_d.h"
 #include "executor/spi.h"
 #include "fmgr.h"
 #include "miscadmin.h"
+#include "libpq/pqsignal.h"
 #include "postmaster/bgworker.h"
+#include "storage/lmgr.h"
 #include "storage/dsm.h"
+#include "tcop/tcopprot.h"
 #include "utils/builtins.h"
 #include "utils/guc.h"
 #include "utils/snapmgr.h"
@@ -23,6 +28,7 @@ PGDLLEXPORT void pgmig_failure_worker(Datum arg);
 #include "ledger_store.hpp"
 #include "pg/boundary.hpp"
 #include "pg/spi.hpp"
+#include "pg/worker.hpp"
 
 namespace pgmig {
 namespace {
@@ -123,16 +129,12 @@ extern "C" void pgmig_failure_worker(Datum arg) {
     const dsm_handle handle = DatumGetUInt32(arg);
     pgmig::WorkerTarget target;
     memcpy(&target, MyBgworkerEntry->bgw_extra, sizeof(target));
+    // Terminated (DROP DATABASE ... WITH (FORCE), pg_terminate_backend) at the next interrupt check,
+    // never from inside the signal handler (the default handler's FATAL there could hit a WAL insert).
+    pqsignal(SIGTERM, die);
     BackgroundWorkerUnblockSignals();
     BackgroundWorkerInitializeConnectionByOid(target.database, target.role, 0);
-    // The connection applied the database's and the role's settings (ALTER DATABASE/ROLE ... SET),
-    // which a database owner may choose, while this worker runs as the extension's owner, a superuser.
-    // Override those that decide which code its SQL runs and as whom: search_path (a planted type or
-    // function first on it would run with the owner's rights), role (SET ROLE to another role), and
-    // default_transaction_read_only (would silently drop the record).
-    SetConfigOption("search_path", pgmig::pg::kInternalSearchPath, PGC_SUSET, PGC_S_OVERRIDE);
-    SetConfigOption("role", "none", PGC_SUSET, PGC_S_OVERRIDE);
-    SetConfigOption("default_transaction_read_only", "off", PGC_SUSET, PGC_S_OVERRIDE);
+    pgmig::pg::pin_worker_settings();
 
     dsm_segment* seg = dsm_attach(handle);
     if (seg == nullptr) {
@@ -145,6 +147,17 @@ extern "C" void pgmig_failure_worker(Datum arg) {
 
     SetCurrentStatementStartTimestamp();
     StartTransactionCommand();
+    // The extension first, as DROP EXTENSION locks it before its tables: a DROP EXTENSION pgmig under
+    // way is waited for, then the record is dropped with the ledger, rather than both sessions each
+    // holding a table or sequence the other wants next (a deadlock that failed the DROP).
+    const Oid extension = get_extension_oid("pgmig", true);
+    if (OidIsValid(extension)) LockDatabaseObject(ExtensionRelationId, extension, 0, AccessShareLock);
+    if (!OidIsValid(extension) || !OidIsValid(get_extension_oid("pgmig", true))) {
+        ereport(LOG, (errmsg("pgmig failure recorder: the pgmig extension was dropped; the failed attempt is "
+                             "not recorded")));
+        CommitTransactionCommand();
+        return;
+    }
     SPI_connect();
     PushActiveSnapshot(GetTransactionSnapshot());
     Oid types[1] = {TEXTOID};

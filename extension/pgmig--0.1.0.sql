@@ -74,7 +74,8 @@ CREATE TABLE pgmig.history (
 COMMENT ON TABLE pgmig.history IS 'one row per apply, rollback, repair, baseline, cosmetic edit, retry and deploy step';
 
 -- The DDL audit trail: rows are inserted unchained by the event triggers (so concurrent DDL never
--- waits on a chain head) and sealed into a SHA-256 chain later by migrate_audit_verify().
+-- waits on a chain head) and sealed into a SHA-256 chain right after their transaction commits, by a
+-- background worker (pgmig.audit_sealer), or by migrate_audit_verify().
 CREATE TABLE pgmig.ddl_audit (
     id                bigint      GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
     at                timestamptz NOT NULL DEFAULT pg_catalog.clock_timestamp(),
@@ -97,6 +98,8 @@ CREATE TABLE pgmig.ddl_audit (
     row_hash          text                   -- SHA-256 of the previous row_hash and this row
 );
 COMMENT ON TABLE pgmig.ddl_audit IS 'one row per object affected by DDL, whoever ran it; append-only, hash-chained';
+-- The chain's head and the unsealed rows, found without a scan: sealing never rescans the chain.
+CREATE INDEX ddl_audit_chain_seq ON pgmig.ddl_audit (chain_seq);
 
 CREATE FUNCTION pgmig.audit_row_text(a pgmig.ddl_audit) RETURNS text
     LANGUAGE sql STABLE
@@ -121,6 +124,9 @@ CREATE TRIGGER ddl_audit_immutable BEFORE UPDATE OR DELETE ON pgmig.ddl_audit
     FOR EACH ROW EXECUTE FUNCTION pgmig.audit_guard();
 CREATE TRIGGER ddl_audit_no_truncate BEFORE TRUNCATE ON pgmig.ddl_audit
     FOR EACH STATEMENT EXECUTE FUNCTION pgmig.audit_guard();
+-- In session_replication_role = replica too: replica mode must not open the trail to edits.
+ALTER TABLE pgmig.ddl_audit ENABLE ALWAYS TRIGGER ddl_audit_immutable;
+ALTER TABLE pgmig.ddl_audit ENABLE ALWAYS TRIGGER ddl_audit_no_truncate;
 
 REVOKE ALL ON pgmig.migrations, pgmig.history, pgmig.ddl_audit FROM PUBLIC;
 GRANT SELECT ON pgmig.migrations, pgmig.history, pgmig.ddl_audit TO pgmig_reader;
@@ -282,10 +288,11 @@ COMMENT ON FUNCTION migrate_verify() IS
 
 CREATE FUNCTION migrate_audit_verify()
     RETURNS TABLE (checked bigint, sealed bigint, first_broken_id bigint, problem text, chain_head text,
-                   head_position bigint)
+                   head_position bigint, unsealed bigint, seal_blocked_by text)
     AS 'MODULE_PATHNAME', 'migrate_audit_verify' LANGUAGE C VOLATILE;
 COMMENT ON FUNCTION migrate_audit_verify() IS
-    'seals new audit rows into the hash chain and reports the first broken link; keep chain_head outside the database';
+    'verifies the audit hash chain and reports the first broken link; seals new rows (superusers, pgmig_admin) '
+    'unless another session holds the seal lock (seal_blocked_by); keep chain_head outside the database';
 
 
 -- ACL entries as sorted text, the owner written OWNER and the default ACL spelled out, so that
@@ -1403,3 +1410,9 @@ CREATE EVENT TRIGGER pgmig_ddl_start ON ddl_command_start EXECUTE FUNCTION pgmig
 CREATE EVENT TRIGGER pgmig_ddl_end ON ddl_command_end EXECUTE FUNCTION pgmig.audit_event();
 CREATE EVENT TRIGGER pgmig_sql_drop ON sql_drop EXECUTE FUNCTION pgmig.audit_event();
 CREATE EVENT TRIGGER pgmig_table_rewrite ON table_rewrite EXECUTE FUNCTION pgmig.audit_event();
+-- ALWAYS: DDL in session_replication_role = replica is audited too (the out-of-band policy is not applied
+-- there: replication applies what was vetted at the origin).
+ALTER EVENT TRIGGER pgmig_ddl_start ENABLE ALWAYS;
+ALTER EVENT TRIGGER pgmig_ddl_end ENABLE ALWAYS;
+ALTER EVENT TRIGGER pgmig_sql_drop ENABLE ALWAYS;
+ALTER EVENT TRIGGER pgmig_table_rewrite ENABLE ALWAYS;

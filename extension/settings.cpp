@@ -22,6 +22,8 @@ int g_lint_block = static_cast<int>(LintBlock::off);
 int g_dry_run_lock_timeout_ms = 2000;
 int g_require_approval = 0;
 char* g_environment = nullptr;
+int g_audit_failure = static_cast<int>(AuditFailure::error);
+bool g_audit_sealer = true;
 
 const struct config_enum_entry kOutOfOrderOptions[] = {
     {"error", static_cast<int>(OutOfOrder::error), false},
@@ -33,6 +35,12 @@ const struct config_enum_entry kOutOfBandOptions[] = {
     {"log", static_cast<int>(OutOfBand::log), false},
     {"warn", static_cast<int>(OutOfBand::warn), false},
     {"block", static_cast<int>(OutOfBand::block), false},
+    {nullptr, 0, false},
+};
+
+const struct config_enum_entry kAuditFailureOptions[] = {
+    {"error", static_cast<int>(AuditFailure::error), false},
+    {"warn", static_cast<int>(AuditFailure::warn), false},
     {nullptr, 0, false},
 };
 
@@ -99,6 +107,18 @@ void define() {
                                "Set it per database (ALTER DATABASE prod SET pgmig.environment = 'production'); a "
                                "caller naming another environment is refused.",
                                &g_environment, "", PGC_SUSET, 0, nullptr, nullptr, nullptr);
+    // PGC_SUSET: letting DDL run unaudited is a superuser's decision (no GRANT SET in the install script).
+    DefineCustomEnumVariable("pgmig.audit_failure", "What a DDL statement does when its audit row cannot be written.",
+                             "error refuses the statement (PM038); warn lets it run unaudited with a WARNING. "
+                             "Cancels and timeouts (statement_timeout, lock_timeout) always cancel the statement.",
+                             &g_audit_failure, static_cast<int>(AuditFailure::error), kAuditFailureOptions, PGC_SUSET,
+                             0, nullptr, nullptr, nullptr);
+    // PGC_SUSET: a session must not be able to keep its own audit rows unsealed.
+    DefineCustomBoolVariable("pgmig.audit_sealer",
+                             "Seal audit rows into the hash chain right after the transaction that wrote them commits.",
+                             "A background worker (one per database at a time) does it; off leaves sealing to "
+                             "migrate_audit_verify().",
+                             &g_audit_sealer, true, PGC_SUSET, 0, nullptr, nullptr, nullptr);
     MarkGUCPrefixReserved("pgmig");
 }
 
@@ -125,5 +145,7 @@ const char* lint_block_name(LintBlock threshold) {
 int dry_run_lock_timeout_ms() { return g_dry_run_lock_timeout_ms; }
 int require_approval() { return g_require_approval; }
 const char* environment() { return g_environment != nullptr ? g_environment : ""; }
+AuditFailure audit_failure() { return static_cast<AuditFailure>(g_audit_failure); }
+bool audit_sealer() { return g_audit_sealer; }
 
 }  // namespace pgmig::settings

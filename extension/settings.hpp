@@ -6,6 +6,7 @@ namespace pgmig::settings {
 enum class OutOfOrder { error = 0, allow = 1 };
 enum class OutOfBand { log = 0, warn = 1, block = 2 };
 enum class LintBlock { off = 0, error = 1, warning = 2 };
+enum class AuditFailure { error = 0, warn = 1 };
 
 void define();  // called once from _PG_init
 
@@ -22,5 +23,7 @@ const char* lint_block_name(LintBlock threshold);
 int dry_run_lock_timeout_ms();  // lock_timeout of a dry run's statements (migrate_plan, dry_run => true)
 int require_approval();         // approvals migrate_apply() requires of each migration it runs; 0 = none
 const char* environment();      // whose approvals count in this database; "" = not set
+AuditFailure audit_failure();   // what a DDL statement whose audit row cannot be written does
+bool audit_sealer();            // seal audit rows from a background worker right after their commit
 
 }  // namespace pgmig::settings

@@ -1,7 +1,9 @@
-// pgmig's ProcessUtility hook: DDL on roles, databases and tablespaces fires no event trigger, so
-// the hook applies the out-of-band policy and records it; for all other DDL it tells the event
-// triggers which statement of the query string is running. It runs wherever the library is loaded:
-// set session_preload_libraries (or shared_preload_libraries) to 'pgmig' for every session.
+// pgmig's ProcessUtility hook: DDL that none of pgmig's event triggers will see (roles, databases,
+// tablespaces, event triggers, CLUSTER, REINDEX..., and any DDL while pgmig's triggers are disabled or
+// skipped in replica mode) gets the out-of-band policy and its audit row from the hook, before it runs
+// (audit_unseen.cpp); for all other DDL it tells the event triggers which statement of the query
+// string is running. It runs wherever the library is loaded: set session_preload_libraries (or
+// shared_preload_libraries) to 'pgmig' for every session.
 extern "C" {
 #include "postgres.h"
 #include "tcop/utility.h"
@@ -20,7 +22,6 @@ ProcessUtility_hook_type g_previous_hook = nullptr;
 // Handed to the guarded callbacks by pointer: trivially destructible, nothing to unwind.
 struct UtilityCall {
     Node* stmt;
-    int tag;
     const char* query;
     int location;
     int length;
@@ -28,12 +29,7 @@ struct UtilityCall {
 
 void before(void* arg) {
     const auto* call = static_cast<UtilityCall*>(arg);
-    pgmig::audit::before_shared_ddl(call->stmt, call->tag);
-}
-
-void after(void* arg) {
-    const auto* call = static_cast<UtilityCall*>(arg);
-    pgmig::audit::after_shared_ddl(call->stmt, call->tag, call->query, call->location, call->length);
+    pgmig::audit::audit_unseen(call->stmt, call->query, call->location, call->length);
 }
 
 // No C++ object lives in this frame: the statement itself may raise, and its error longjmps
@@ -42,12 +38,12 @@ void pgmig_process_utility(PlannedStmt* pstmt, const char* query, bool read_only
                            ParamListInfo params, QueryEnvironment* query_env, DestReceiver* dest, QueryCompletion* qc) {
     Node* stmt = pstmt->utilityStmt;
     // A registered statement of the non-transactional migration this session runs: attributed to it
-    // (by the policy check and the records below too) until it ends.
+    // (by the policy check and the audit records too) until it ends.
     const int nontx = pgmig::nontx_guard::armed() ? pgmig::nontx_guard::utility_start(pstmt, query, context) : 0;
-    const bool shared = pgmig::audit::shared_object_type(stmt) != nullptr;
-    UtilityCall call{stmt, shared ? static_cast<int>(CreateCommandTag(stmt)) : 0, query, pstmt->stmt_location,
-                     pstmt->stmt_len};
-    if (shared) pgmig::pg::invoke_void(before, &call);
+    if (pgmig::audit::unseen_candidate(stmt, static_cast<int>(context))) {
+        UtilityCall call{stmt, query, pstmt->stmt_location, pstmt->stmt_len};
+        pgmig::pg::invoke_void(before, &call);
+    }
     const pgmig::audit::UtilitySpan saved =
         pgmig::audit::enter_utility({stmt, query, pstmt->stmt_location, pstmt->stmt_len});
     if (g_previous_hook != nullptr) {
@@ -56,7 +52,6 @@ void pgmig_process_utility(PlannedStmt* pstmt, const char* query, bool read_only
         standard_ProcessUtility(pstmt, query, read_only_tree, context, params, query_env, dest, qc);
     }
     pgmig::audit::leave_utility(saved);
-    if (shared) pgmig::pg::invoke_void(after, &call);
     pgmig::nontx_guard::utility_end(nontx);
 }
 

@@ -57,14 +57,24 @@ DROP TABLE after_index;
 DROP INDEX pgmig.audit_at;
 CREATE INDEX ON pgmig.ddl_audit (lower(object_identity));
 CREATE INDEX ON pgmig.ddl_audit (at) WHERE migration_version IS NULL;
--- One made while the triggers were off: audit writes warn, DDL still succeeds.
+-- Switching the event triggers off does not get one past pgmig where the library is loaded: the
+-- utility hook makes the same check.
+ALTER EVENT TRIGGER pgmig_ddl_start DISABLE;
+CREATE INDEX audit_bad ON pgmig.ddl_audit (lower(object_identity));
+ALTER EVENT TRIGGER pgmig_ddl_start ENABLE ALWAYS;
+-- One made in a session without the library (not preloaded) while the triggers were off: audit
+-- writes fail, and so does DDL (pgmig.audit_failure = error), until a superuser drops it.
+\c
 ALTER EVENT TRIGGER pgmig_ddl_start DISABLE;
 ALTER EVENT TRIGGER pgmig_ddl_end DISABLE;
 CREATE INDEX audit_bad ON pgmig.ddl_audit (lower(object_identity));
-ALTER EVENT TRIGGER pgmig_ddl_end ENABLE;
-ALTER EVENT TRIGGER pgmig_ddl_start ENABLE;
+ALTER EVENT TRIGGER pgmig_ddl_end ENABLE ALWAYS;
+ALTER EVENT TRIGGER pgmig_ddl_start ENABLE ALWAYS;
 CREATE TABLE unrecorded (id int);
 SELECT count(*) AS exists FROM pg_class WHERE relname = 'unrecorded';
+SET pgmig.audit_failure = warn;
+CREATE TABLE unrecorded (id int);
+RESET pgmig.audit_failure;
 DROP INDEX pgmig.audit_bad;
 DROP TABLE unrecorded;
 SELECT count(*) AS drop_recorded FROM audit WHERE object_identity = 'public.unrecorded' AND command_tag = 'DROP TABLE';

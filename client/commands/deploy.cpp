@@ -192,6 +192,11 @@ int Deploy::run() {
                        "changed"));
         }
         step_line(1, "pre-flight health", fmt::format("ok ({} checks, {})", report.checks.size(), report.target));
+        // Sealing skipped because a session holds the seal lock: worth saying, never a reason to stop.
+        for (const HealthCheck& c : report.checks) {
+            if (c.name == "audit_chain" && c.status == HealthStatus::warn)
+                fmt::print("      warning: audit_chain: {}\n", c.detail);
+        }
     }
     conn_.emplace(Connection::open(conninfo_));
     require_extension(*conn_);

@@ -59,6 +59,8 @@ fi
 
 # --- the chain head anchored outside the database catches a recomputed chain --------------------
 newdb db_anchor
+# Sealing left to pgmig audit verify here (no background sealer), so that it reports what it sealed.
+sql "$db_anchor" "ALTER DATABASE $db_anchor SET pgmig.audit_sealer = off" >/dev/null
 anchor="$work/anchors/audit-chain.jsonl"
 sql "$db_anchor" "CREATE TABLE a1 (id int); CREATE TABLE a2 (id int)" >/dev/null
 run audit verify --anchor "$anchor" -d "dbname=$db_anchor"

@@ -158,6 +158,13 @@ if "${as_pg[@]}" "$hbindir/pg_basebackup" -h "$PGHOST" -p "$PGPORT" -U "$PGUSER"
     expect "health on the standby: streaming, caught up; audit chain left to the primary" 0 \
         "PostgreSQL 15" "(a standby)" "this server is a standby, streaming from its primary" "(caught up)" \
         "not checked on a standby"
+    # A commit the standby has replayed, so that its last replayed commit has a time (a primary whose
+    # audit rows are already sealed may have committed nothing since the standby started).
+    sql postgres "CREATE TABLE IF NOT EXISTS health_wal (i int)" >/dev/null
+    for _ in $(seq 1 50); do
+        [ "$(psql -X -A -t -h "$sb/sock" -p "$sport" -d "$db" -c "SELECT pg_last_xact_replay_timestamp() IS NOT NULL")" = t ] && break
+        sleep 0.1
+    done
     # Replay paused while the primary commits: the standby falls behind.
     psql -X -q -h "$sb/sock" -p "$sport" -d "$db" -c "SELECT pg_wal_replay_pause()" >/dev/null
     sql postgres "CREATE TABLE IF NOT EXISTS health_wal (i int); INSERT INTO health_wal VALUES (1)" >/dev/null

@@ -1,0 +1,285 @@
+// The audit trail's hash chain: the guard that keeps rows immutable, sealing committed rows into the
+// chain (migrate_audit_verify(), and the background sealer of audit_sealer.cpp), and verifying it.
+extern "C" {
+#include "postgres.h"
+#include "access/xact.h"
+#include "catalog/namespace.h"
+#include "catalog/pg_class.h"
+#include "catalog/pg_type_d.h"
+#include "commands/trigger.h"
+#include "miscadmin.h"
+#include "pgstat.h"
+#include "storage/latch.h"
+#include "storage/lmgr.h"
+#include "utils/acl.h"
+#include "utils/lsyscache.h"
+#include "utils/syscache.h"
+}
+
+#include <fmt/format.h>
+
+#include <optional>
+#include <string>
+
+#include "audit_chain.hpp"
+#include "common/checksum.hpp"
+#include "ledger_store.hpp"
+#include "pg/boundary.hpp"
+#include "pg/spi.hpp"
+#include "pg/values.hpp"
+
+namespace pgmig::audit {
+namespace {
+
+bool g_sealing = false;  // set while this backend seals rows, which the guard then allows
+
+// Sealing is serialised by a lock that only pgmig takes: an object lock on pgmig.ddl_audit with a
+// sub-id no PostgreSQL command uses (relations are locked with relation locks, never object locks).
+// No role can take it from SQL, unlike an advisory lock, so nobody can hold up sealing with it; pgmig
+// takes it in the sealer's short transactions and in migrate_audit_verify() called by a role that may
+// seal in its own transaction.
+constexpr uint16 kSealLockSubId = 1;
+
+// The OID of pgmig.ddl_audit, or InvalidOid when pgmig is not installed.
+Oid audit_table() {
+    return pg::call([] {
+        const Oid schema = get_namespace_oid("pgmig", true);
+        return OidIsValid(schema) ? get_relname_relid("ddl_audit", schema) : InvalidOid;
+    });
+}
+
+// Sets g_sealing while alive.
+class SealingNow {
+  public:
+    SealingNow() { g_sealing = true; }
+    ~SealingNow() { g_sealing = false; }
+    SealingNow(const SealingNow&) = delete;
+    SealingNow& operator=(const SealingNow&) = delete;
+};
+
+// Seals the committed rows not sealed yet into the chain after (previous, seq), in id order among
+// them; returns how many. `previous` and `seq` become the new head.
+// Plans kept for the life of the backend (the sealer runs a pass per burst of commits).
+SPIPlanPtr g_plans[3] = {nullptr, nullptr, nullptr};
+
+long long seal_rows(pg::Spi& spi, std::string& previous, long long& seq) {
+    const pg::Rows unsealed = spi.query_prepared(
+        g_plans[0],
+        "SELECT a.id, pgmig.audit_row_text(a) FROM pgmig.ddl_audit a WHERE a.chain_seq IS NULL ORDER BY a.id", {},
+        SPI_OK_SELECT);
+    if (unsealed.rows.empty()) return 0;
+    std::string ids = "{", seqs = "{", hashes = "{";
+    long long sealed = 0;
+    for (const auto& row : unsealed.rows) {
+        previous = common::sha256_hex(previous + "\n" + row[1].value_or(""));
+        ++seq;
+        const char* sep = sealed == 0 ? "" : ",";
+        ids += sep + *row[0];
+        seqs += sep + std::to_string(seq);
+        hashes += sep + previous;
+        ++sealed;
+    }
+    SealingNow now;
+    spi.query_prepared(
+        g_plans[1],
+        "UPDATE pgmig.ddl_audit a SET chain_seq = s.seq, row_hash = s.hash "
+        "FROM ROWS FROM (pg_catalog.unnest($1::pg_catalog.int8[]), pg_catalog.unnest($2::pg_catalog.int8[]), "
+        "                pg_catalog.unnest($3::pg_catalog.text[])) AS s(id, seq, hash) "
+        "WHERE a.id OPERATOR(pg_catalog.=) s.id",
+        {{TEXTOID, ids + "}"}, {TEXTOID, seqs + "}"}, {TEXTOID, hashes + "}"}}, SPI_OK_UPDATE);
+    return sealed;
+}
+
+// Who holds the seal lock of `table`, for a message: "pid 123 (role alice, application psql,
+// transaction open since ...)"; empty when only pgmig's own background sealer does (it is sealing).
+std::string seal_lock_holders(pg::Spi& spi, Oid table) {
+    const pg::Rows rows = spi.query(
+        "SELECT l.pid, a.usename, a.application_name, a.backend_type, "
+        "       pg_catalog.to_char(pg_catalog.timezone('UTC', coalesce(a.xact_start, a.backend_start)), "
+        "                          'YYYY-MM-DD HH24:MI:SS') "
+        "FROM pg_catalog.pg_locks l LEFT JOIN pg_catalog.pg_stat_activity a ON a.pid OPERATOR(pg_catalog.=) l.pid "
+        "WHERE l.locktype OPERATOR(pg_catalog.=) 'object' AND l.granted "
+        "  AND l.database OPERATOR(pg_catalog.=) $1 AND l.classid OPERATOR(pg_catalog.=) $2 "
+        "  AND l.objid OPERATOR(pg_catalog.=) $3 AND l.objsubid OPERATOR(pg_catalog.=) $4 "
+        "ORDER BY l.pid",
+        {{OIDOID, std::to_string(MyDatabaseId)},
+         {OIDOID, std::to_string(RelationRelationId)},
+         {OIDOID, std::to_string(table)},
+         {INT4OID, std::to_string(kSealLockSubId)}},
+        SPI_OK_SELECT);
+    std::string out;
+    bool only_sealer = !rows.rows.empty();
+    for (const auto& row : rows.rows) {
+        if (row[3].value_or("") == "pgmig audit sealer") continue;
+        only_sealer = false;
+        if (!out.empty()) out += "; ";
+        if (!row[0]) {
+            out += "a prepared transaction";
+            continue;
+        }
+        out += fmt::format("pid {} (role {}", *row[0], row[1].value_or("?"));
+        if (row[2] && !row[2]->empty()) out += fmt::format(", application {}", *row[2]);
+        if (row[4]) out += fmt::format(", transaction open since {} UTC", *row[4]);
+        out += ")";
+    }
+    if (only_sealer) return {};
+    // The holder may have gone between the try and the look: still worth a line.
+    return out.empty() ? std::string("a session that has ended since") : out;
+}
+
+// A role that may hold up sealing only as long as its own transaction: superusers, the ledger's owner
+// and pgmig_admin seal in the caller's transaction; everyone else leaves it to the background sealer,
+// so that a reader who keeps a transaction open after migrate_audit_verify() blocks nobody.
+bool may_seal_in_own_transaction(Oid owner) {
+    return pg::call([owner] {
+        if (superuser() || GetUserId() == owner) return true;
+        const Oid admin = get_role_oid("pgmig_admin", true);
+        return OidIsValid(admin) && has_privs_of_role(GetUserId(), admin);
+    });
+}
+
+struct SealResult {
+    long long sealed = 0;
+    long long checked = 0;
+    long long unsealed = 0;  // rows still unsealed when the call ends
+    std::optional<long long> first_broken;
+    std::string problem;
+    std::string head;
+    long long head_position = 0;  // chain_seq of the head
+    std::string blocked_by;       // who held the seal lock when this call would have sealed
+};
+
+// Walks the whole chain and reports its first broken link; then seals the rows committed since the
+// last seal (in id order among them) when it may and the seal lock is free, without waiting for it.
+SealResult seal_and_verify() {
+    SealResult result;
+    pg::Spi spi;
+    const Oid owner = ledger_owner(spi);
+    const bool may_seal = may_seal_in_own_transaction(owner);
+    AsLedgerOwner as_owner(owner);
+    const Oid table = audit_table();
+    bool locked = false;
+    if (may_seal) {
+        locked = pg::call([table] {
+            return ConditionalLockDatabaseObject(RelationRelationId, table, kSealLockSubId, ExclusiveLock);
+        });
+        if (!locked) result.blocked_by = seal_lock_holders(spi, table);
+    }
+
+    const pg::Rows chain = spi.query(
+        "SELECT a.id, a.chain_seq, a.row_hash, pgmig.audit_row_text(a) FROM pgmig.ddl_audit a "
+        "WHERE a.chain_seq IS NOT NULL ORDER BY a.chain_seq",
+        {}, SPI_OK_SELECT);
+    std::string previous;
+    long long seq = 0;
+    for (const auto& row : chain.rows) {
+        ++seq;
+        const std::string expected = common::sha256_hex(previous + "\n" + row[3].value_or(""));
+        ++result.checked;
+        if (!result.first_broken) {
+            if (std::stoll(*row[1]) != seq) {
+                result.first_broken = std::stoll(*row[0]);
+                result.problem =
+                    fmt::format("chain position {} expected, found {}: rows were deleted or reordered", seq, *row[1]);
+            } else if (row[2].value_or("") != expected) {
+                result.first_broken = std::stoll(*row[0]);
+                result.problem = "the row's content does not match its sealed hash: it was edited";
+            }
+        }
+        previous = row[2].value_or("");
+        seq = std::stoll(*row[1]);
+    }
+    if (locked) result.sealed = seal_rows(spi, previous, seq);
+    result.head = previous;
+    result.head_position = seq;
+    const pg::Rows left =
+        spi.query("SELECT pg_catalog.count(*) FROM pgmig.ddl_audit a WHERE a.chain_seq IS NULL", {}, SPI_OK_SELECT);
+    result.unsealed = std::stoll(left.rows.at(0).at(0).value_or("0"));
+    // The background sealer starts when this transaction ends: for a caller that does not seal, and for
+    // one that held the seal lock in a transaction block, during which commits could not be sealed.
+    if ((!may_seal && result.unsealed > 0) || (locked && pg::call([] { return IsTransactionBlock(); }))) {
+        note_rows_written(table);
+    }
+    if (!result.blocked_by.empty()) {
+        const std::string message =
+            fmt::format("pgmig did not seal new audit rows: {} holds the seal lock; the sealed chain was verified",
+                        result.blocked_by);
+        const char* text = message.c_str();
+        pg::call([text] {
+            ereport(
+                WARNING,
+                (errcode(sqlstate::audit_seal_blocked), errmsg_internal("%s", text),
+                 errhint(
+                     "the rows are sealed once that transaction ends; end it if it is idle (pg_terminate_backend)")));
+        });
+    }
+    return result;
+}
+
+}  // namespace
+
+SealPass seal_pending(unsigned expected, long lock_wait_ms) {
+    pg::Spi spi;
+    const Oid table = audit_table();
+    if (!OidIsValid(table) || table != expected) return SealPass::extension_gone;
+    // Locked first, then looked up again: a DROP EXTENSION pgmig that got there first has removed it
+    // by the time the lock is granted (nothing to seal, and nothing to complain about in the log).
+    const bool present = pg::call([table] {
+        LockRelationOid(table, AccessShareLock);
+        return SearchSysCacheExists1(RELOID, ObjectIdGetDatum(table));
+    });
+    if (!present) return SealPass::extension_gone;
+    const Oid owner = ledger_owner(spi);
+    AsLedgerOwner as_owner(owner);
+    // Polled rather than waited for, so that a long holder costs a line in the log, not an error.
+    const bool locked = pg::call([table, lock_wait_ms] {
+        for (long waited = 0;; waited += 50) {
+            if (ConditionalLockDatabaseObject(RelationRelationId, table, kSealLockSubId, ExclusiveLock)) return true;
+            if (waited >= lock_wait_ms) return false;
+            (void)WaitLatch(MyLatch, WL_TIMEOUT | WL_EXIT_ON_PM_DEATH, 50, PG_WAIT_EXTENSION);
+            CHECK_FOR_INTERRUPTS();
+        }
+    });
+    if (!locked) return SealPass::lock_busy;
+    // The head, from the index on chain_seq: the chain is verified by migrate_audit_verify(), not here.
+    const pg::Rows head = spi.query_prepared(g_plans[2],
+                                             "SELECT a.chain_seq, a.row_hash FROM pgmig.ddl_audit a "
+                                             "WHERE a.chain_seq IS NOT NULL ORDER BY a.chain_seq DESC LIMIT 1",
+                                             {}, SPI_OK_SELECT);
+    std::string previous;
+    long long seq = 0;
+    if (!head.rows.empty()) {
+        seq = std::stoll(head.rows[0][0].value_or("0"));
+        previous = head.rows[0][1].value_or("");
+    }
+    return seal_rows(spi, previous, seq) > 0 ? SealPass::sealed : SealPass::nothing_new;
+}
+
+}  // namespace pgmig::audit
+
+using namespace pgmig;
+
+// pgmig.audit_guard(): BEFORE UPDATE OR DELETE OR TRUNCATE on pgmig.ddl_audit, enabled ALWAYS (it
+// fires in session_replication_role = replica too). Rows are immutable for everyone, the table's
+// owner and its grantees included; only sealing may fill in the chain.
+PGMIG_FUNCTION(pgmig_audit_guard) {
+    if (!CALLED_AS_TRIGGER(fcinfo)) throw Error(sqlstate::invalid_argument, "pgmig.audit_guard() is a trigger");
+    auto* trig = reinterpret_cast<TriggerData*>(fcinfo->context);
+    if (audit::g_sealing && TRIGGER_FIRED_BY_UPDATE(trig->tg_event)) return PointerGetDatum(trig->tg_newtuple);
+    throw Error(sqlstate::audit_immutable, "pgmig.ddl_audit rows cannot be changed or deleted",
+                "the audit trail is append-only and sealed into a hash chain",
+                "nothing to do: pgmig writes it; read it with SELECT");
+}
+
+// migrate_audit_verify() -> (checked, sealed, first_broken_id, problem, chain_head, head_position,
+//                            unsealed, seal_blocked_by)
+PGMIG_FUNCTION(migrate_audit_verify) {
+    const audit::SealResult r = audit::seal_and_verify();
+    const auto opt = [](bool present, std::string value) { return present ? std::optional(value) : std::nullopt; };
+    pg::return_rows(fcinfo, {{std::to_string(r.checked), std::to_string(r.sealed),
+                              opt(r.first_broken.has_value(), std::to_string(r.first_broken.value_or(0))),
+                              opt(r.first_broken.has_value(), r.problem), opt(!r.head.empty(), r.head),
+                              opt(!r.head.empty(), std::to_string(r.head_position)), std::to_string(r.unsealed),
+                              opt(!r.blocked_by.empty(), r.blocked_by)}});
+    return static_cast<Datum>(0);
+}
