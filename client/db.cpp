@@ -8,6 +8,7 @@
 
 #include <algorithm>
 #include <cctype>
+#include <cstdio>
 
 namespace pgmig::client {
 
@@ -84,6 +85,44 @@ std::string describe_target(const PGconn* conn) {
                        text(PQuser(conn)));
 }
 
+std::string schemas_before_pg_catalog(PGconn* conn) {
+    // Names everything by its schema and uses no operator: safe under the search_path it examines.
+    PGresult* res = PQexec(conn,
+                           "SELECT s.n FROM pg_catalog.unnest(pg_catalog.current_schemas(true)) WITH ORDINALITY "
+                           "AS s (n, i) ORDER BY s.i");
+    std::string before;
+    if (PQresultStatus(res) == PGRES_TUPLES_OK) {
+        for (int i = 0; i < PQntuples(res); ++i) {
+            const std::string schema = PQgetvalue(res, i, 0);
+            if (schema == "pg_catalog") break;
+            if (!schema.starts_with("pg_temp")) before += (before.empty() ? "" : ", ") + quote_identifier(schema);
+        }
+    }
+    PQclear(res);  // a failed query: the next one reports the broken connection
+    return before;
+}
+
+std::string unsafe_search_path_message(const std::string& schemas) {
+    return fmt::format(
+        "search_path puts {} before pg_catalog: functions, operators and types there would take the "
+        "place of PostgreSQL's built-in ones in pgmig's queries and the migrations, with this role's "
+        "rights; nothing was done",
+        schemas);
+}
+
+namespace {
+
+// pgmig refuses such a session rather than reorder the path: a schema moved or put first also changes
+// where the migrations create their objects.
+void require_pg_catalog_first(const Connection& conn) {
+    const std::string before = schemas_before_pg_catalog(conn.raw());
+    if (before.empty()) return;
+    throw Error(ErrorKind::unsafe_search_path, unsafe_search_path_message(before),
+                fmt::format("in {}", describe_target(conn.raw())), kUnsafeSearchPathHint);
+}
+
+}  // namespace
+
 Connection Connection::open(const std::string& conninfo) {
     // Parse first: libpq's parse errors may quote the string (and with it a password), so they are not shown.
     char* parse_error = nullptr;
@@ -107,6 +146,7 @@ Connection Connection::open(const std::string& conninfo) {
                     fmt::format("to {}", describe_target(conn.raw())),
                     "check -d/--dbname or the PG* environment variables, and that the server is running");
     }
+    require_pg_catalog_first(conn);
     audit_note_connection(describe_target(conn.raw()), PQuser(conn.raw()));
     return conn;
 }

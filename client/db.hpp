@@ -90,6 +90,17 @@ class Transaction {
 // "host=... port=... dbname=... user=..." from a (possibly failed) connection, without the password.
 std::string describe_target(const PGconn* conn);
 
+// A search_path that names a schema before pg_catalog (ALTER DATABASE/ROLE ... SET search_path is open to a
+// database owner) lets functions, operators and types there take the place of PostgreSQL's built-in ones in
+// every query of the session, run with the client's rights. Connection::open refuses such a session (exit
+// 44); health reports it as a failed connection. The schemas before pg_catalog, quoted ("" when none):
+std::string schemas_before_pg_catalog(PGconn* conn);
+std::string unsafe_search_path_message(const std::string& schemas);
+inline constexpr const char* kUnsafeSearchPathHint =
+    "take the schema out of search_path or put it after pg_catalog (leave pg_catalog implicit: ALTER DATABASE ... "
+    "SET search_path = \"$user\", public); for pgmig alone, PGOPTIONS='-c search_path=public' overrides the "
+    "database's and the role's setting";
+
 // A SQL identifier in double quotes ("a""b"), for names pgmig puts into statements it writes itself.
 std::string quote_identifier(const std::string& name);
 

@@ -57,6 +57,7 @@ std::string_view kind_name(ErrorKind kind) {
         case ErrorKind::environment_mismatch: return "environment_mismatch";
         case ErrorKind::nontx_refused: return "nontx_refused";
         case ErrorKind::bad_bytes: return "bad_bytes";
+        case ErrorKind::unsafe_search_path: return "unsafe_search_path";
         case ErrorKind::inline_password: return "inline_password";
     }
     return "internal";

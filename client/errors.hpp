@@ -57,6 +57,7 @@ enum class ErrorKind {
     inline_password,       // pgmig.toml holds a password inline (a connection string or an alert URL)
     // ==== bad input ====
     bad_bytes,  // a migration file, schema file or pgmig.toml holds a NUL byte or invalid UTF-8
+    unsafe_search_path,  // the session's search_path names a schema before pg_catalog
 };
 
 struct ErrorKindInfo {
@@ -68,7 +69,7 @@ struct ErrorKindInfo {
 inline constexpr int kExitOk = 0;
 
 // Keep in step with docs/ (exit codes are a contract with scripts and CI).
-inline constexpr std::array<ErrorKindInfo, 42> kErrorKinds{{
+inline constexpr std::array<ErrorKindInfo, 43> kErrorKinds{{
     {ErrorKind::internal, 1, "internal error"},
     {ErrorKind::usage, 2, "usage error (bad command line)"},
     {ErrorKind::input, 3, "bad migration files or input"},
@@ -111,6 +112,7 @@ inline constexpr std::array<ErrorKindInfo, 42> kErrorKinds{{
     {ErrorKind::nontx_refused, 40, "a non-transactional step was refused: its statements did not run as registered"},
     {ErrorKind::inline_password, 42, "pgmig.toml holds a password inline (use ~/.pgpass, PGPASSFILE, PGPASSWORD or a service file)"},
     {ErrorKind::bad_bytes, 43, "a file holds a NUL byte or invalid UTF-8 (nothing was done)"},
+    {ErrorKind::unsafe_search_path, 44, "search_path names a schema before pg_catalog (nothing was done)"},
 }};
 
 int exit_code(ErrorKind kind);

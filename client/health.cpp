@@ -53,6 +53,8 @@ class Session {
     }
 
     bool connected() const { return conn_ && PQstatus(conn_.get()) == CONNECTION_OK && !broken_; }
+    PGconn* raw() const { return conn_.get(); }
+    void close() { broken_ = true; }  // no further query on it
     std::string error_message() const {
         return conn_ ? one_line(PQerrorMessage(conn_.get())) : std::string("libpq is out of memory");
     }
@@ -228,6 +230,12 @@ class Runner {
         if (Outcome out = session_->exec(setup); !out.ok()) {
             add("connection", HealthStatus::fail, "cannot set the timeouts: " + failure(out, options_.timeout_ms),
                 start);
+            return;
+        }
+        if (const std::string before = schemas_before_pg_catalog(session_->raw()); !before.empty()) {
+            add("connection", HealthStatus::fail,
+                fmt::format("{}; {}", unsafe_search_path_message(before), kUnsafeSearchPathHint), start);
+            session_->close();
             return;
         }
         const auto ping = Clock::now();

@@ -107,7 +107,7 @@ std::string role_name(Oid role) {
 
 std::string relation_name(pg::Spi& spi, Oid rel) {
     const pg::Rows rows =
-        spi.query("SELECT $1::pg_catalog.regclass::text", {{OIDOID, std::to_string(rel)}}, SPI_OK_SELECT);
+        spi.query("SELECT $1::pg_catalog.regclass::pg_catalog.text", {{OIDOID, std::to_string(rel)}}, SPI_OK_SELECT);
     return rows.rows.at(0).at(0).value_or(std::to_string(rel));
 }
 

@@ -342,8 +342,8 @@ void find_secrets(const std::string& text, Found& out, int depth) {
             const RawStmt* raw = lfirst_node(RawStmt, cell);
             const size_t from = static_cast<size_t>(std::max(0, raw->stmt_location));
             const auto start = first_token_at(s, from);
-            const auto stop = raw->stmt_len > 0 ? first_token_at(s, from + static_cast<size_t>(raw->stmt_len))
-                                                : s.tokens.end();
+            const auto stop =
+                raw->stmt_len > 0 ? first_token_at(s, from + static_cast<size_t>(raw->stmt_len)) : s.tokens.end();
             const auto keyword = std::find_if(start, stop, [](const Token& t) { return t.kind == CONNECTION; });
             if (keyword != stop) {
                 if (const auto i = literal_after(s, keyword->start + 1, 0)) take_token(text, s, *i, out, true);

@@ -109,7 +109,8 @@ std::vector<std::string> approvers_any_environment(LedgerStore& store, const Mig
     AsLedgerOwner owner(store.owner());
     const pg::Rows rows = store.spi().query_prepared(
         g_plans[0],
-        "SELECT pg_catalog.array_to_json(pg_catalog.array_agg(DISTINCT a.approved_by))::text FROM pgmig.approvals a "
+        "SELECT pg_catalog.array_to_json(pg_catalog.array_agg(DISTINCT a.approved_by))::pg_catalog.text FROM "
+        "pgmig.approvals a "
         "WHERE a.version_key OPERATOR(pg_catalog.=) $1 AND a.checksum OPERATOR(pg_catalog.=) $2",
         {{BYTEAOID, m.key}, {TEXTOID, m.checksum}}, SPI_OK_SELECT);
     return json_names(rows.rows.at(0).at(0));
@@ -120,7 +121,7 @@ std::vector<std::string> approvers_any_environment(LedgerStore& store, const Mig
 std::vector<std::string> approvers_for(LedgerStore& store, const Migration& m, const std::string& environment) {
     AsLedgerOwner owner(store.owner());
     const pg::Rows rows = store.spi().query_prepared(
-        g_plans[1], "SELECT pg_catalog.array_to_json(pgmig.approvers($1, $2, $3, $4))::text",
+        g_plans[1], "SELECT pg_catalog.array_to_json(pgmig.approvers($1, $2, $3, $4))::pg_catalog.text",
         {{TEXTOID, environment}, {BYTEAOID, m.key}, {TEXTOID, m.checksum}, {NAMEOID, m.registered_by}}, SPI_OK_SELECT);
     return json_names(rows.rows.at(0).at(0));
 }

@@ -56,8 +56,13 @@ SELECT migrate_register('101', 'innocuous_index', 'ALTER ROLE regress_adm SUPERU
 SELECT pg_advisory_lock(482771560807);
 SELECT migrate_nontx_begin('101');
 SELECT migrate_nontx_begin('101', trust => true);
+-- Taken as it is: the superuser runs the registered statement itself, as the client would.
+ALTER ROLE regress_adm SUPERUSER;
+SELECT migrate_nontx_progress('101', 1);
 SELECT migrate_nontx_finish('101', '1 second');
 SELECT pg_advisory_unlock(482771560807);
+SELECT rolsuper FROM pg_roles WHERE rolname = 'regress_adm';
+ALTER ROLE regress_adm NOSUPERUSER;
 
 -- A repeatable migration is no way around it.
 \c - regress_adm

@@ -126,6 +126,8 @@ SELECT count(*) AS planted FROM pg_proc WHERE pronamespace = 'regress_evil'::reg
 CREATE EXTENSION pgmig;
 
 CREATE ROLE regress_sp_admin IN ROLE pgmig_admin, pgmig_approver;
+-- Approvals count by a role other than the registrant (the session user): this one approves.
+CREATE ROLE regress_sp_approver IN ROLE pgmig_approver;
 GRANT CREATE ON SCHEMA public TO regress_sp_admin;
 -- The failure recorder connects with the database's settings.
 DO $$ BEGIN
@@ -187,7 +189,9 @@ DROP TABLE public.regress_sp_oob;
 UPDATE pgmig.ddl_audit SET statement = NULL;
 -- Approvals and deploy steps.
 SELECT migrate_register('3', 'later', 'SELECT 1;') IS NOT NULL AS register;
+SET SESSION AUTHORIZATION regress_sp_approver;
 SELECT approved_version, approved_for FROM migrate_approve('3', 'production');
+RESET SESSION AUTHORIZATION;
 SELECT version, status FROM migrate_approval_check('production');
 SELECT migrate_record_deploy('production', 'succeeded', 'deployed') IS NOT NULL AS record_deploy;
 -- A failing migration: the failure recorder writes pgmig.history in the background.
@@ -262,7 +266,11 @@ ALTER TABLE public.regress_sp_admin_oob ALTER COLUMN id TYPE bigint;
 SELECT object_type, identity, change FROM migrate_drift();
 DROP TABLE public.regress_sp_admin_oob;
 SELECT migrate_register('7', 'admin later', 'SELECT 1;') IS NOT NULL AS register;
+RESET ROLE;
+SET SESSION AUTHORIZATION regress_sp_approver;
 SELECT approved_version, approved_for FROM migrate_approve('7', 'production');
+RESET SESSION AUTHORIZATION;
+SET ROLE regress_sp_admin;
 SELECT version, status FROM migrate_approval_check('production');
 SELECT migrate_record_deploy('production', 'succeeded', 'deployed') IS NOT NULL AS record_deploy;
 SELECT migrate_register('8', 'admin broken', 'ALTER TABLE public.regress_sp_admin_t ADD COLUMN x regress_no_such_type;') IS NOT NULL AS register;
@@ -296,4 +304,4 @@ SET client_min_messages = warning;
 DROP SCHEMA regress_evil CASCADE;
 RESET client_min_messages;
 REVOKE CREATE ON SCHEMA public FROM regress_sp_admin;
-DROP ROLE regress_sp_admin, regress_sp_nobody;
+DROP ROLE regress_sp_admin, regress_sp_approver, regress_sp_nobody;

@@ -35,6 +35,8 @@ TEST(ErrorTable, ExitCodesAreTheDocumentedOnes) {
     EXPECT_EQ(exit_code(ErrorKind::environment_mismatch), 39);
     EXPECT_EQ(exit_code(ErrorKind::nontx_refused), 40);
     EXPECT_EQ(exit_code(ErrorKind::inline_password), 42);
+    EXPECT_EQ(exit_code(ErrorKind::bad_bytes), 43);
+    EXPECT_EQ(exit_code(ErrorKind::unsafe_search_path), 44);
 }
 
 TEST(ErrorTable, ServerSqlstatesMapToKinds) {
