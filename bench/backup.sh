@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# bench/backup.sh: the backup benchmark of issue 6.
+# bench/backup.sh: the backup benchmark.
 #
 # Builds a database of about SIZE_MB megabytes (generate_series into a few tables, UNLOGGED while loading),
 # then times `pgmig backup` (pg_dump -Fc streamed through AES-256-GCM, SHA-256 and the manifest) against

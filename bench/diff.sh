@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# bench/diff.sh: the desired-state diff (issue 7) on two 1,000-table schemas that differ in 50 tables:
+# bench/diff.sh: the desired-state diff on two 1,000-table schemas that differ in 50 tables:
 # `pgmig diff --to` (database to database), `pgmig diff --schema` (schema folder loaded into a shadow
 # database) and migra (npm @pgkit/migra, pinned in bench/package.json) on the same pair, in one run,
 # rounds in rotating order, medians, ratios and peak memory; then checks that pgmig's SQL round-trips

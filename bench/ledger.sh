@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# bench/ledger.sh: the ledger benchmark of issue 3.
+# bench/ledger.sh: the ledger benchmark.
 #
 # Applies 1,000 small migrations (each CREATE TABLE with a primary key + CREATE INDEX) into a
 # fresh empty database with raw psql (the floor), migrate_apply(), `pgmig apply`, sqitch and

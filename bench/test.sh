@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# bench/test.sh: the rollback-test benchmark of issue 5.
+# bench/test.sh: the rollback-test benchmark.
 #
 # `pgmig test --from-empty` over the 1,000-migration workload of bench/ledger.sh (each migration
 # CREATE TABLE + CREATE INDEX, its down script DROP TABLE), alongside `pgmig apply` of the same

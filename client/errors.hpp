@@ -28,7 +28,7 @@ enum class ErrorKind {
     scratch_database,  // pgmig test: the scratch database could not be created or filled, or the run was interrupted
     integrity,         // migrate_check_integrity() found problems of severity error (check-integrity, validate)
     integrity_regressed,  // apply --check-integrity=strict: applied, but new integrity problems appeared
-    // ==== issue 6: backups ====
+    // ==== backups ====
     backup_failed,      // a backup or restore could not be done (no key, pg_dump/pg_restore failed, cannot write)
     backup_wrong_key,   // the backup was encrypted with another key
     backup_corrupted,   // a backup failed authentication, its checksum, or pg_restore --list
@@ -38,11 +38,11 @@ enum class ErrorKind {
     alert_failed,      // an alert could not be delivered (pgmig alert test, pgmig watch)
     health_failed,        // pgmig health: a check failed (drift, ledger problems, extension, audit chain...)
     health_warnings,      // pgmig health: no check failed, but some warned (pending migrations, old backup...)
-    // ==== issue 6: approvals ====
+    // ==== approvals ====
     approval_missing,   // a migration lacks approvals by roles other than its registrant (four-eyes; PM032)
     approval_refused,   // PM025 (already applied) or PM031 (its registrant approves): nothing was approved
     postflight_failed,  // pgmig deploy: applied, but the post-flight health or drift check failed
-    // ==== issue 7: desired-state diff ====
+    // ==== desired-state diff ====
     diff_found,            // pgmig diff/drift --exit-code: there are differences
     destructive_withheld,  // destructive steps were withheld (no --allow-destructive); the rest was written
     rename_unresolved,     // a probable rename without --rename/--no-rename, with --allow-destructive: refused

@@ -207,7 +207,7 @@ int run(int argc, char** argv, Outcome& outcome) {
         sub->callback([&action, &local, run = lc.run] { action = [&local, run] { return run(local); }; });
     }
 
-    // ==== issue 5: data integrity + CI formats ====
+    // ==== data integrity + CI formats ====
     CheckIntegrityOptions check_integrity;
     auto* check_integrity_cmd = app.add_subcommand(
         "check-integrity",
@@ -216,7 +216,7 @@ int run(int argc, char** argv, Outcome& outcome) {
         "reads the tables, changes nothing");
     check_integrity_cmd->add_flag("--json", check_integrity.json, "Print the findings as JSON");
     check_integrity_cmd->callback([&] { action = [&] { return run_check_integrity(global, check_integrity); }; });
-    // ==== issue 5: dry run and rollback tests ====
+    // ==== dry run and rollback tests ====
     PlanOptions plan;
     auto* plan_cmd = app.add_subcommand(
         "plan", "Dry run: rehearse the pending migrations in a transaction that is rolled back; show locks, "
@@ -236,7 +236,7 @@ int run(int argc, char** argv, Outcome& outcome) {
     test_cmd->add_flag("--json", test.json, "Print the results as JSON");
     test_cmd->callback([&] { action = [&] { return run_test(global, test); }; });
 
-    // ==== issue 6: approvals, audit log, monitor ====
+    // ==== approvals, audit log, monitor ====
     const char* const env_help =
         "Environment of pgmig.toml ([environments.NAME]): its connection, unless -d is given (-d wins)";
     ApproveOptions approve;
@@ -305,7 +305,7 @@ int run(int argc, char** argv, Outcome& outcome) {
     monitor_cmd->add_option("--interval", monitor.interval_s, "Seconds between refreshes")->capture_default_str();
     monitor_cmd->callback([&] { action = [&] { return run_monitor(global, monitor); }; });
 
-    // ==== issue 6: alerts + watch ====
+    // ==== alerts + watch ====
     const char* const alert_env_help =
         "Environment of pgmig.toml: its alert targets, and its database (-d wins over the environment's dbname)";
     const char* const target_help =
@@ -339,7 +339,7 @@ int run(int argc, char** argv, Outcome& outcome) {
     watch_cmd->add_option("--timeout", watch.timeout, "Stop watching after this long (30s, 5min); default: never");
     watch_cmd->callback([&] { action = [&] { return run_watch(global, watch); }; });
 
-    // ==== issue 6: backups ====
+    // ==== backups ====
     const char* const key_help =
         "Backup key file: 32 raw bytes or 64 hex digits are the AES-256 key, anything else a passphrase (scrypt); "
         "default: $PGMIG_BACKUP_KEY_FILE, else key_file, else key_env of pgmig.toml";
@@ -381,7 +381,7 @@ int run(int argc, char** argv, Outcome& outcome) {
     restore_cmd->add_option("--key-file", restore.key_file, key_help);
     restore_cmd->callback([&] { action = [&] { return run_restore(global, restore); }; });
 
-    // ==== issue 6: health ====
+    // ==== health ====
     HealthCommandOptions health;
     auto* health_cmd = app.add_subcommand(
         "health",
@@ -425,7 +425,7 @@ int run(int argc, char** argv, Outcome& outcome) {
         ->capture_default_str();
     health_cmd->callback([&] { action = [&] { return run_health(global, health); }; });
 
-    // ==== issue 7: desired-state diff ====
+    // ==== desired-state diff ====
     const auto add_diff_options = [&](CLI::App* cmd, DiffOptions& d) {
         cmd->add_option("--env", d.env,
                         "Environment of pgmig.toml: its connection (-d wins) and its shadow_db, shadow_owner, "

@@ -2,7 +2,7 @@
 // the same ones drift detection uses) and writes the DDL that turns the first schema into the
 // second, with the reverse (down) DDL, in dependency order. It reads no catalog of its own.
 //
-// Contract shared by `pgmig diff`, `generate`, `sync` and `drift --fix` (issue 7).
+// Contract shared by `pgmig diff`, `generate`, `sync` and `drift --fix`.
 #pragma once
 
 #include <nlohmann/json.hpp>

@@ -216,7 +216,7 @@ std::vector<RunResult> run_plan(LedgerStore& store, pg::Spi& spi, const std::vec
                                 const std::vector<std::vector<Statement>>& scripts, Direction direction) {
     std::vector<RunResult> results;
     results.reserve(plan.size());
-    ProgressReport progress;  // issue 6: what pgmig monitor shows
+    ProgressReport progress;  // what pgmig monitor shows
     for (size_t i = 0; i < plan.size(); ++i) {
         const Migration& m = plan[i];
         const int lock_timeout = m.options.lock_timeout_ms.value_or(settings::lock_timeout_ms());

@@ -109,7 +109,7 @@ void Applier::in_transaction(const std::function<void()>& step) {
                     for (const auto& line : lines_) fmt::print("{}\n", line);
                     std::fflush(stdout);
                     applied_ += static_cast<int>(lines_.size());
-                    for (const auto& v : versions_) audit_note_version(v);  // issue 6: committed, so logged
+                    for (const auto& v : versions_) audit_note_version(v);  // committed, so logged
                     return;
                 }
                 failure = {res.error(), fmt::format("committing, in {}", conn_.target())};
@@ -429,7 +429,7 @@ int run_apply(const GlobalOptions& global, const ApplyOptions& options_given) {
     const std::string conninfo = connection_for(global, options.env);
     Connection conn = Connection::open(conninfo);
     require_extension(conn);
-    // issue 6: on a terminal, a second connection shows the progress of this connection's backend.
+    // On a terminal, a second connection shows the progress of this connection's backend.
     const auto run_with_progress = [&](Applier& applier) {
         LiveProgress live(conninfo, PQbackendPID(conn.raw()));
         const int rc = applier.run();

@@ -80,7 +80,7 @@ struct LocalOptions {
     std::string dir = ".pgmig/local";
 };
 
-// ==== issue 5: data integrity + CI formats ====
+// ==== data integrity + CI formats ====
 struct CheckIntegrityOptions {
     bool json = false;
 };
@@ -98,7 +98,7 @@ struct TestOptions {
     bool json = false;
 };
 
-// ==== issue 6: approvals, audit, monitor ====
+// ==== approvals, audit, monitor ====
 // The connection string of a command with --env: -d wins; else the environment's (pgmig.toml); else "" (the
 // libpq environment). Notes the environment in the audit log.
 std::string connection_for(const GlobalOptions& global, const std::string& env);
@@ -134,7 +134,7 @@ struct MonitorOptions {
 };
 int run_monitor(const GlobalOptions& global, const MonitorOptions& options);
 
-// ==== issue 6: alerts + watch ====
+// ==== alerts + watch ====
 struct AlertTestOptions {
     std::string env;                   // --env: the environment's alerts (and its database, described)
     std::vector<std::string> targets;  // --target (repeatable): these targets instead
@@ -151,7 +151,7 @@ struct WatchOptions {
 };
 int run_watch(const GlobalOptions& global, const WatchOptions& options);
 
-// ==== issue 6: backups ====
+// ==== backups ====
 struct BackupOptions {
     std::string env;       // --env NAME: its connection (unless -d) and backup settings; "" = [backup], folder "default"
     std::string out;       // --out DIR: instead of the settings' dir
@@ -178,7 +178,7 @@ int run_backup(const GlobalOptions& global, const BackupOptions& options);
 int run_backup_list(const BackupListOptions& options);
 int run_backup_verify(const BackupVerifyOptions& options);
 int run_restore(const GlobalOptions& global, const RestoreOptions& options);
-// ==== issue 6: deploy ====
+// ==== deploy ====
 struct DeployOptions {
     std::string env;       // the environment of pgmig.toml (required)
     std::string dir;
@@ -188,7 +188,7 @@ struct DeployOptions {
 };
 int run_deploy(const GlobalOptions& global, const DeployOptions& options);
 
-// ==== issue 6: health ====
+// ==== health ====
 struct HealthCommandOptions {
     std::string env;                          // --env NAME of pgmig.toml (-d wins for the connection)
     std::string dir;                          // migrations folder; files not registered yet count as pending
@@ -207,7 +207,7 @@ struct HealthCommandOptions {
 };
 int run_health(const GlobalOptions& global, const HealthCommandOptions& options);
 
-// ==== issue 7: desired-state diff ====
+// ==== desired-state diff ====
 struct DiffOptions {
     std::string env;                   // --env NAME: the connection (unless -d) and the environment's shadow_* keys
     std::string schema;                // --schema DIR; empty = `schema` of pgmig.toml, else "schema"

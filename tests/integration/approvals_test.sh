@@ -1,4 +1,4 @@
-# Issue 6 items 8-10: four-eyes approvals (pgmig approve / approvals), the client's audit log file,
+# Four-eyes approvals (pgmig approve / approvals), the client's audit log file,
 # pgmig audit (DDL audit and history side by side) and live monitoring (pgmig monitor).
 # Sourced by run.sh (see lib.sh for the helpers).
 

@@ -1,4 +1,4 @@
-# Round trip of the schema diff over tests/diff_corpus (issue 7): for every pair A/B and both directions,
+# Round trip of the schema diff over tests/diff_corpus: for every pair A/B and both directions,
 # `pgmig generate` in a database built from one side, with the other side as the schema folder, must give
 # migrations that pass migrate_lint, apply to exactly the other side's fingerprint and roll back to exactly
 # the first side's. Also: destructive steps are withheld (exit 32) without --allow-destructive, a probable

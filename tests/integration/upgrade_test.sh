@@ -3,7 +3,7 @@
 # server's extension folder and removed again) doing what real updates do: a new column on the
 # audit table, a replaced function, a comment. Sourced by run.sh (see lib.sh).
 
-extdir="$(pg_config --sharedir)/extension"
+extdir="$("${PG_CONFIG:-pg_config}" --sharedir)/extension"  # the PG_CONFIG the Makefile installs with
 current=$(sed -n "s/^default_version = '\(.*\)'/\1/p" "$root/extension/pgmig.control")
 next="$current-upgrade-test"
 update_script="$extdir/pgmig--$current--$next.sql"

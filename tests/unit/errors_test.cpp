@@ -96,7 +96,7 @@ TEST(ErrorTable, LintHasItsOwnExitCode) {
     EXPECT_EQ(kind_for_sqlstate("PM016"), ErrorKind::input);        // unknown rule in a waiver
 }
 
-// issue 5: dry run and rollback tests.
+// Dry run and rollback tests.
 TEST(ErrorTable, RehearsalCodes) {
     EXPECT_EQ(exit_code(ErrorKind::rehearsal_failed), 15);
     EXPECT_EQ(exit_code(ErrorKind::scratch_database), 16);
