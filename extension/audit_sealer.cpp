@@ -141,15 +141,7 @@ void start_sealer(Oid table) {
     if (wake != nullptr) SetLatch(wake);  // never raises; a latch of a sealer that just left is harmless
     if (!start) return;                   // every slot busy, or a sealer runs: it makes one more pass
 
-    BackgroundWorker worker;
-    memset(&worker, 0, sizeof(worker));
-    worker.bgw_flags = BGWORKER_SHMEM_ACCESS | BGWORKER_BACKEND_DATABASE_CONNECTION;
-    worker.bgw_start_time = BgWorkerStart_RecoveryFinished;
-    worker.bgw_restart_time = BGW_NEVER_RESTART;
-    strlcpy(worker.bgw_library_name, "pgmig", BGW_MAXLEN);
-    strlcpy(worker.bgw_function_name, "pgmig_audit_sealer", BGW_MAXLEN);
-    strlcpy(worker.bgw_name, "pgmig audit sealer", BGW_MAXLEN);
-    strlcpy(worker.bgw_type, "pgmig audit sealer", BGW_MAXLEN);
+    BackgroundWorker worker = pg::worker_of("pgmig_audit_sealer", "pgmig audit sealer");
     const Target target{MyDatabaseId, table, generation, index};
     memcpy(worker.bgw_extra, &target, sizeof(target));
     // No free worker slot: the rows stay unsealed until the next sealer or migrate_audit_verify().

@@ -88,15 +88,7 @@ void record_failure_after_rollback(const LedgerStore& store, const Migration& m,
             memcpy(dsm_segment_address(seg), bytes, size);
             dsm_pin_segment(seg);
             const dsm_handle handle = dsm_segment_handle(seg);
-            BackgroundWorker worker;
-            memset(&worker, 0, sizeof(worker));
-            worker.bgw_flags = BGWORKER_SHMEM_ACCESS | BGWORKER_BACKEND_DATABASE_CONNECTION;
-            worker.bgw_start_time = BgWorkerStart_RecoveryFinished;
-            worker.bgw_restart_time = BGW_NEVER_RESTART;
-            strlcpy(worker.bgw_library_name, "pgmig", BGW_MAXLEN);
-            strlcpy(worker.bgw_function_name, "pgmig_failure_worker", BGW_MAXLEN);
-            strlcpy(worker.bgw_name, "pgmig failure recorder", BGW_MAXLEN);
-            strlcpy(worker.bgw_type, "pgmig failure recorder", BGW_MAXLEN);
+            BackgroundWorker worker = pg::worker_of("pgmig_failure_worker", "pgmig failure recorder");
             worker.bgw_main_arg = UInt32GetDatum(handle);
             memcpy(worker.bgw_extra, &target, sizeof(target));
             const bool ok = RegisterDynamicBackgroundWorker(&worker, nullptr);
