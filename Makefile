@@ -21,6 +21,11 @@ PG_CONFIG ?= pg_config
 # objects built against its old layout.
 PG_CXXFLAGS = -MMD -MP -std=c++20 -Wall -Wextra -Wno-unused-parameter -Wno-missing-field-initializers \
               -Wno-register -Iextension -fno-omit-frame-pointer
+# Warnings never fail a user's build; the project's CI (scripts/test-all) builds with
+# `make PGMIG_WERROR=1`, which makes them errors.
+ifeq ($(PGMIG_WERROR),1)
+PG_CXXFLAGS += -Werror
+endif
 # PGXS links shared libraries with gcc, which does not pull in the C++ runtime.
 SHLIB_LINK = -lstdc++ -lcrypto -lfmt
 
