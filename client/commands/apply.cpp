@@ -247,7 +247,23 @@ void Applier::run_nontransactional(const PlanItem& item) {
         if (n <= done) continue;
         const int line = file.up_first_line + std::stoi(stmts.get(i, 1)) - 1;
         const std::string statement = stmts.get(i, 2);
-        if (resumed && stmts.get(i, 3) == "CREATE INDEX CONCURRENTLY") drop_invalid_index(statement, n, file);
+        if (resumed && stmts.get(i, 3) == "CREATE INDEX CONCURRENTLY") {
+            // The statement an interrupted run was in may have completed after its client died (its backend
+            // goes on until it writes to the client): its valid index of the same definition counts as done.
+            if (n == done + 1) {
+                Result adopted =
+                    call("SELECT migrate_nontx_adopt_index($1, $2::int)", {item.version, std::to_string(n)});
+                if (!adopted.is_null(0, 0)) {
+                    fmt::print(
+                        "statement {} of {} completed after the run that sent it stopped (index {} is valid and "
+                        "as the statement defines it): recorded as done\n",
+                        n, file.label(), adopted.get(0, 0));
+                    std::fflush(stdout);
+                    continue;
+                }
+            }
+            drop_invalid_index(statement, n, file);
+        }
         Result res = conn_.exec(statement);  // one statement per PQexec: no implicit transaction block
         if (!res.ok()) {
             const ServerError e = without_secrets(conn_, statement, res.error());
