@@ -4,8 +4,16 @@
 // Only the registered statements count, seen to complete by this session's hooks (nontx_guard).
 extern "C" {
 #include "postgres.h"
+#include "catalog/namespace.h"
+#include "catalog/pg_index.h"
 #include "catalog/pg_type_d.h"
+#include "commands/defrem.h"
+#include "nodes/parsenodes.h"
+#include "parser/parser.h"
 #include "utils/builtins.h"
+#include "utils/lsyscache.h"
+#include "utils/ruleutils.h"
+#include "utils/syscache.h"
 }
 
 #include <fmt/format.h>
@@ -142,6 +150,75 @@ PGMIG_FUNCTION(migrate_nontx_begin) {
         nontx_guard::arm(version, false, m.checksum, m.up_sql, done);
     });
     PG_RETURN_INT32(done);
+}
+
+namespace pgmig {
+namespace {
+// The valid index that `node` (CREATE INDEX CONCURRENTLY name ON table ...) builds, when it is already
+// there with the same definition: its name on that table, and its definition as pg_get_indexdef gives it
+// parsing to the same statement (equal() on the raw trees) once what does not change the index is set
+// aside (CONCURRENTLY, IF NOT EXISTS, the table's spelling, the tablespace, the default access method).
+// InvalidOid otherwise. Plain C with trivial locals: called through pg::call.
+Oid valid_index_built_by(Node* node) {
+    if (!IsA(node, IndexStmt)) return InvalidOid;
+    IndexStmt* mine = static_cast<IndexStmt*>(copyObjectImpl(node));
+    if (!mine->concurrent || mine->idxname == nullptr || mine->relation == nullptr) return InvalidOid;
+    const Oid table = RangeVarGetRelid(mine->relation, NoLock, true);
+    if (!OidIsValid(table)) return InvalidOid;
+    const Oid index = get_relname_relid(mine->idxname, get_rel_namespace(table));
+    if (!OidIsValid(index)) return InvalidOid;
+    HeapTuple tuple = SearchSysCache1(INDEXRELID, ObjectIdGetDatum(index));
+    if (!HeapTupleIsValid(tuple)) return InvalidOid;
+    const auto* form = reinterpret_cast<Form_pg_index>(GETSTRUCT(tuple));
+    const bool usable = form->indrelid == table && form->indisvalid && form->indisready && form->indislive;
+    ReleaseSysCache(tuple);
+    if (!usable) return InvalidOid;
+    List* parsed = raw_parser(pg_get_indexdef_string(index), RAW_PARSE_DEFAULT);
+    if (list_length(parsed) != 1 || !IsA(linitial_node(RawStmt, parsed)->stmt, IndexStmt)) return InvalidOid;
+    IndexStmt* theirs = castNode(IndexStmt, linitial_node(RawStmt, parsed)->stmt);
+    for (IndexStmt* stmt : {mine, theirs}) {
+        stmt->concurrent = false;
+        stmt->if_not_exists = false;
+        stmt->relation = nullptr;
+        stmt->tableSpace = nullptr;
+        if (stmt->accessMethod == nullptr) stmt->accessMethod = pstrdup("btree");  // DEFAULT_INDEX_TYPE
+    }
+    return equal(mine, theirs) ? index : InvalidOid;
+}
+}  // namespace
+}  // namespace pgmig
+
+// migrate_nontx_adopt_index(version, n) -> the index statement n built, or NULL.
+// On resume, statement n (the next one, a CREATE INDEX CONCURRENTLY) may have completed after its client
+// died: the backend runs on until it writes to the client, and progress was never recorded. When the valid
+// index of that exact definition is there, statement n is recorded as done (and this session's guard counts
+// it complete); otherwise nothing changes and the client runs it.
+PGMIG_FUNCTION(migrate_nontx_adopt_index) {
+    const std::string version = pg::required_text_arg(fcinfo, 0, "version");
+    const int n = PG_ARGISNULL(1) ? 0 : PG_GETARG_INT32(1);
+    Oid found = InvalidOid;
+    with_nontx_migration(version, [&](LedgerStore& store, const Migration& m) {
+        nontx_guard::require_running(version, false, m.checksum);
+        nontx_guard::require_next(version, n);
+        std::vector<Node*> nodes;
+        split_script(m.up_sql, &nodes);
+        if (n < 1 || static_cast<size_t>(n) > nodes.size()) return;
+        Node* node = nodes[static_cast<size_t>(n) - 1];
+        const Oid index = pg::call([node] { return valid_index_built_by(node); });
+        if (!OidIsValid(index)) return;
+        const char* relname = pg::call([index] { return static_cast<const char*>(get_rel_name(index)); });
+        const std::string name = relname != nullptr ? relname : "?";
+        nontx_guard::adopt_completed(version, n);
+        store.set_nontx_progress(m, n);
+        store.record(HistoryEntry{m.version, m.name, "nontx_progress", std::nullopt, 1, m.checksum, std::nullopt,
+                                  std::nullopt, std::nullopt,
+                                  fmt::format("statement {} done: it completed after its client stopped (valid index "
+                                              "{} of the same definition found)",
+                                              n, name)});
+        found = index;
+    });
+    if (!OidIsValid(found)) PG_RETURN_NULL();
+    PG_RETURN_OID(found);
 }
 
 // migrate_nontx_progress(version, done) -> records that statements 1..done are complete

@@ -462,6 +462,13 @@ void require_all_completed(const std::string& version, bool down) {
                 next_statement_text(*g_arming), kHowToRun);
 }
 
+void adopt_completed(const std::string& version, int statement) {
+    require_next(version, statement);
+    forget_running();
+    g_arming->completed = statement;
+    note_change();
+}
+
 void require_next(const std::string& version, int statement) {
     if (statement == g_arming->completed + 1) return;
     throw Error(sqlstate::nontx_statement_not_run,

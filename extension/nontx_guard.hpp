@@ -42,6 +42,9 @@ void require_completed(const std::string& version, int k);
 void require_all_completed(const std::string& version, bool down);
 // The statement that failed is the one this session was expected to run next.
 void require_next(const std::string& version, int statement);
+// Statement `statement`, the one expected next, was completed by another backend (the orphan of a client
+// that died while it ran): counted as complete here, as if this session had run it.
+void adopt_completed(const std::string& version, int statement);
 
 // The ProcessUtility hook's calls, around the statement (and around pgmig's own audit calls, so that
 // the policy and the records see the attribution). start() returns a token for end(): 0 when the

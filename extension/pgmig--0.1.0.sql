@@ -204,6 +204,11 @@ CREATE FUNCTION migrate_nontx_begin(version text, direction text DEFAULT 'up', t
     AS 'MODULE_PATHNAME', 'migrate_nontx_begin' LANGUAGE C VOLATILE;
 COMMENT ON FUNCTION migrate_nontx_begin(text, text, boolean, integer, text) IS
     'starts (or resumes) applying a non-transactional migration (up; returns the statements already done), or starts rolling it back (down; returns 0)';
+CREATE FUNCTION migrate_nontx_adopt_index(version text, n integer) RETURNS regclass
+    AS 'MODULE_PATHNAME', 'migrate_nontx_adopt_index' LANGUAGE C VOLATILE;
+COMMENT ON FUNCTION migrate_nontx_adopt_index(text, integer) IS
+    'on resume: records statement n (CREATE INDEX CONCURRENTLY) as done when its valid index of the same definition is there (built after its client died); returns it, or NULL';
+
 CREATE FUNCTION migrate_nontx_progress(version text, done integer) RETURNS void
     AS 'MODULE_PATHNAME', 'migrate_nontx_progress' LANGUAGE C VOLATILE;
 COMMENT ON FUNCTION migrate_nontx_progress(text, integer) IS
@@ -581,6 +586,7 @@ REVOKE ALL ON FUNCTION migrate_register(text, text, text, text, jsonb),
     migrate_rollback_to(text, boolean), migrate_repair(text, text, text),
     migrate_baseline(text), migrate_status(), migrate_verify(), pgmig.split_statements(text),
     migrate_nontx_begin(text, text, boolean, integer, text), migrate_nontx_progress(text, integer), migrate_nontx_finish(text, interval, text),
+    migrate_nontx_adopt_index(text, integer),
     migrate_nontx_failed(text, integer, text, text, text), migrate_audit_verify(), pgmig.audit_row_text(pgmig.ddl_audit)
     FROM PUBLIC;
 GRANT EXECUTE ON FUNCTION migrate_register(text, text, text, text, jsonb),
@@ -588,7 +594,7 @@ GRANT EXECUTE ON FUNCTION migrate_register(text, text, text, text, jsonb),
     migrate_rollback_to(text, boolean), migrate_repair(text, text, text),
     migrate_baseline(text), pgmig.split_statements(text), migrate_nontx_begin(text, text, boolean, integer, text),
     migrate_nontx_progress(text, integer), migrate_nontx_finish(text, interval, text),
-    migrate_nontx_failed(text, integer, text, text, text) TO pgmig_admin;
+    migrate_nontx_failed(text, integer, text, text, text), migrate_nontx_adopt_index(text, integer) TO pgmig_admin;
 GRANT EXECUTE ON FUNCTION migrate_status(), migrate_verify(), migrate_audit_verify(),
     pgmig.audit_row_text(pgmig.ddl_audit) TO pgmig_reader;
 REVOKE ALL ON pgmig.snapshots FROM PUBLIC;

@@ -42,6 +42,19 @@ std::string quote_statement(const std::string& statement) {
 
 const char* script_name(Direction d) { return d == Direction::up ? "up" : "down"; }
 
+// PM010 for a statement that cannot run inside a transaction block (see needs_no_transaction_now).
+void refuse_outside_transaction_only(const Migration& m, Direction d, const Statement& st, bool before_anything) {
+    const std::string why = needs_no_transaction_now(st);
+    if (why.empty()) return;
+    throw Error(sqlstate::needs_no_transaction,
+                fmt::format("{} uses {} at line {} of its {} script, which cannot run inside a transaction", m.label(),
+                            why, st.line, script_name(d)),
+                quote_statement(st.text),
+                fmt::format("{}mark the migration non-transactional (-- pgmig:no-transaction in the file, or the "
+                            "option {{\"transactional\": false}}) and apply it with the client: pgmig apply",
+                            before_anything ? "" : "the whole call is rolled back; "));
+}
+
 const std::string& script_of(const Migration& m, Direction d) {
     return d == Direction::up ? m.up_sql : *m.down_sql;  // down scripts are checked before running
 }
@@ -87,6 +100,9 @@ MigrationLimits::~MigrationLimits() {
 
 // Runs one statement; a PostgreSQL error is rethrown naming the migration, the line and the statement.
 void run_statement(pg::Spi& spi, const Migration& m, Direction d, const Statement& st) {
+    // A relation created partitioned by an earlier statement of the plan: refused before it runs (and the
+    // whole call rolled back) rather than failing with PostgreSQL's 25001.
+    if (!st.partition_relation.empty()) refuse_outside_transaction_only(m, d, st, false);
     try {
         const std::string& owner = m.version ? *m.version : m.name;
         const audit::InMigration in_migration(owner.c_str(), st.text.c_str(), st.kind);  // for the audit trail
@@ -198,15 +214,7 @@ std::vector<std::vector<Statement>> parse_plan(const std::vector<Migration>& pla
                             "subtransaction",
                             "remove BEGIN/COMMIT/ROLLBACK/SAVEPOINT from the migration; nothing was run");
             }
-            if (!st.needs_no_transaction.empty() && m.options.transactional) {
-                throw Error(sqlstate::needs_no_transaction,
-                            fmt::format("{} uses {} at line {} of its {} script, which cannot run inside a "
-                                        "transaction",
-                                        m.label(), st.needs_no_transaction, st.line, script_name(direction)),
-                            quote_statement(st.text),
-                            "mark the migration non-transactional (-- pgmig:no-transaction in the file, or the "
-                            "option {\"transactional\": false}) and apply it with the client: pgmig apply");
-            }
+            if (m.options.transactional) refuse_outside_transaction_only(m, direction, st, true);
         }
     }
     return out;
@@ -229,8 +237,8 @@ std::vector<RunResult> run_plan(LedgerStore& store, pg::Spi& spi, const std::vec
                 pg::Subtransaction sub;
                 for (size_t k = 0; k < scripts[i].size(); ++k) {
                     pg::check_for_interrupts();
-                    progress.report(m.label(), direction == Direction::up, i + 1, plan.size(), k + 1,
-                                    scripts[i].size(), scripts[i][k].line, scripts[i][k].text);
+                    progress.report(m.label(), direction == Direction::up, i + 1, plan.size(), k + 1, scripts[i].size(),
+                                    scripts[i][k].line, scripts[i][k].text);
                     run_statement(spi, m, direction, scripts[i][k]);
                 }
                 sub.commit();
@@ -268,8 +276,7 @@ std::vector<RunResult> run_plan(LedgerStore& store, pg::Spi& spi, const std::vec
         store.record(HistoryEntry{m.version, m.name, direction == Direction::up ? "apply" : "rollback", duration, 1,
                                   m.checksum, std::nullopt, std::nullopt, std::nullopt, std::nullopt});
         results.push_back(RunResult{m.version.value_or(""), m.name,
-                                    direction == Direction::up ? "applied" : "rolled_back",
-                                    duration});
+                                    direction == Direction::up ? "applied" : "rolled_back", duration});
     }
     return results;
 }

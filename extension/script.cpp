@@ -3,8 +3,13 @@
 
 extern "C" {
 #include "postgres.h"
+#include "catalog/namespace.h"
+#include "catalog/pg_class_d.h"
+#include "commands/defrem.h"
+#include "nodes/makefuncs.h"
 #include "nodes/parsenodes.h"
 #include "parser/parser.h"
+#include "utils/lsyscache.h"
 }
 
 #include <algorithm>
@@ -58,47 +63,130 @@ struct RawSpan {
     int kind;
     bool transaction_control;
     const char* needs_no_transaction;
+    const RangeVar* partitioned;  // needs no transaction if this relation is partitioned
+    const char* partitioned_what;
 };
 
-bool has_option(List* options, const char* name) {
+const DefElem* find_option(List* options, const char* name) {
     ListCell* cell = nullptr;
     foreach (cell, options) {
         const auto* opt = static_cast<DefElem*>(lfirst(cell));
-        if (strcmp(opt->defname, name) == 0) return true;
+        if (strcmp(opt->defname, name) == 0) return opt;
     }
-    return false;
+    return nullptr;
 }
 
-// The statements PostgreSQL 15 refuses inside a transaction block (PreventInTransactionBlock).
+// An option's boolean value as PostgreSQL reads it (defGetBoolean), `absent` when it is not given. A value
+// PostgreSQL would refuse counts as true: the statement fails either way, and refusing it early is safe.
+bool option_is_true(List* options, const char* name, bool absent) {
+    const DefElem* opt = find_option(options, name);
+    if (opt == nullptr) return absent;
+    try {
+        auto* def = const_cast<DefElem*>(opt);
+        return pg::call([def] { return defGetBoolean(def); });
+    } catch (const pg::PgError& e) {
+        if (pg::is_interrupt(e)) throw;
+        return true;
+    }
+}
+
+// The statements PostgreSQL 15 refuses inside a transaction block: every caller of
+// PreventInTransactionBlock in src/backend (utility.c, indexcmds.c, tablecmds.c via utility.c,
+// dbcommands.c, cluster.c, vacuum.c, discard.c, subscriptioncmds.c). COMMIT/ROLLBACK PREPARED are
+// transaction control, refused on their own. Those that depend on the catalog (REINDEX or CLUSTER of a
+// partitioned relation, DROP SUBSCRIPTION of one without a slot) are classified by name below and by
+// needs_no_transaction_now().
 const char* needs_no_transaction(Node* stmt) {
     switch (nodeTag(stmt)) {
         case T_IndexStmt:
             return castNode(IndexStmt, stmt)->concurrent ? "CREATE INDEX CONCURRENTLY" : nullptr;
         case T_DropStmt:
             return castNode(DropStmt, stmt)->concurrent ? "DROP INDEX CONCURRENTLY" : nullptr;
-        case T_ReindexStmt:
-            return has_option(castNode(ReindexStmt, stmt)->params, "concurrently") ? "REINDEX CONCURRENTLY" : nullptr;
+        case T_ReindexStmt: {
+            const auto* reindex = castNode(ReindexStmt, stmt);
+            if (option_is_true(reindex->params, "concurrently", false)) return "REINDEX CONCURRENTLY";
+            switch (reindex->kind) {
+                case REINDEX_OBJECT_SCHEMA:
+                    return "REINDEX SCHEMA";
+                case REINDEX_OBJECT_SYSTEM:
+                    return "REINDEX SYSTEM";
+                case REINDEX_OBJECT_DATABASE:
+                    return "REINDEX DATABASE";
+                default:
+                    return nullptr;
+            }
+        }
         case T_VacuumStmt:
             return castNode(VacuumStmt, stmt)->is_vacuumcmd ? "VACUUM" : nullptr;
         case T_ClusterStmt:
             return castNode(ClusterStmt, stmt)->relation == nullptr ? "CLUSTER without a table" : nullptr;
+        case T_AlterTableStmt: {
+            ListCell* cell = nullptr;
+            foreach (cell, castNode(AlterTableStmt, stmt)->cmds) {
+                const auto* cmd = static_cast<AlterTableCmd*>(lfirst(cell));
+                if (cmd->subtype == AT_DetachPartition && castNode(PartitionCmd, cmd->def)->concurrent) {
+                    return "ALTER TABLE ... DETACH PARTITION CONCURRENTLY";
+                }
+            }
+            return nullptr;
+        }
         case T_CreatedbStmt:
             return "CREATE DATABASE";
         case T_DropdbStmt:
             return "DROP DATABASE";
+        case T_AlterDatabaseStmt:
+            return find_option(castNode(AlterDatabaseStmt, stmt)->options, "tablespace") != nullptr
+                       ? "ALTER DATABASE ... SET TABLESPACE"
+                       : nullptr;
         case T_CreateTableSpaceStmt:
             return "CREATE TABLESPACE";
         case T_DropTableSpaceStmt:
             return "DROP TABLESPACE";
         case T_AlterSystemStmt:
             return "ALTER SYSTEM";
-        case T_CreateSubscriptionStmt:
-            return "CREATE SUBSCRIPTION";
+        case T_DiscardStmt:
+            return castNode(DiscardStmt, stmt)->target == DISCARD_ALL ? "DISCARD ALL" : nullptr;
+        case T_CreateSubscriptionStmt: {
+            // create_slot defaults to connect, which defaults to true
+            List* options = castNode(CreateSubscriptionStmt, stmt)->options;
+            const bool connect = option_is_true(options, "connect", true);
+            return option_is_true(options, "create_slot", connect) ? "CREATE SUBSCRIPTION (creating a slot)" : nullptr;
+        }
+        case T_AlterSubscriptionStmt: {
+            const auto* alter = castNode(AlterSubscriptionStmt, stmt);
+            switch (alter->kind) {
+                case ALTER_SUBSCRIPTION_REFRESH:
+                    return "ALTER SUBSCRIPTION ... REFRESH PUBLICATION";
+                case ALTER_SUBSCRIPTION_SET_PUBLICATION:
+                case ALTER_SUBSCRIPTION_ADD_PUBLICATION:
+                case ALTER_SUBSCRIPTION_DROP_PUBLICATION:
+                    return option_is_true(alter->options, "refresh", true)
+                               ? "ALTER SUBSCRIPTION ... PUBLICATION (with refresh)"
+                               : nullptr;
+                default:
+                    return nullptr;
+            }
+        }
         case T_DropSubscriptionStmt:
-            return "DROP SUBSCRIPTION";
+            return "DROP SUBSCRIPTION";  // of one with a replication slot; without (slot_name = NONE) too
         default:
             return nullptr;
     }
+}
+
+// REINDEX TABLE/INDEX and CLUSTER of one relation: refused in a transaction block when it is partitioned.
+const RangeVar* partitioned_candidate(Node* stmt, const char** what) {
+    if (IsA(stmt, ReindexStmt)) {
+        const auto* reindex = castNode(ReindexStmt, stmt);
+        if (reindex->kind == REINDEX_OBJECT_TABLE) *what = "REINDEX TABLE of a partitioned table";
+        if (reindex->kind == REINDEX_OBJECT_INDEX) *what = "REINDEX INDEX of a partitioned index";
+        return reindex->relation;
+    }
+    if (IsA(stmt, ClusterStmt)) {
+        *what = "CLUSTER of a partitioned table";
+        return castNode(ClusterStmt, stmt)->relation;
+    }
+    return nullptr;
 }
 
 }  // namespace
@@ -164,8 +252,11 @@ std::vector<Statement> split_script(const std::string& script, std::vector<Node*
     foreach (cell, parsed) {
         pg::check_for_interrupts();
         const auto* raw = static_cast<RawStmt*>(lfirst(cell));
+        const char* partitioned_what = nullptr;
+        const RangeVar* partitioned = partitioned_candidate(raw->stmt, &partitioned_what);
         spans.push_back(RawSpan{raw->stmt_location, raw->stmt_len, static_cast<int>(nodeTag(raw->stmt)),
-                                IsA(raw->stmt, TransactionStmt), needs_no_transaction(raw->stmt)});
+                                IsA(raw->stmt, TransactionStmt), needs_no_transaction(raw->stmt), partitioned,
+                                partitioned_what});
         if (nodes != nullptr) nodes->push_back(raw->stmt);
     }
 
@@ -182,9 +273,28 @@ std::vector<Statement> split_script(const std::string& script, std::vector<Node*
         st.transaction_control = span.transaction_control;
         st.kind = span.kind;
         if (span.needs_no_transaction != nullptr) st.needs_no_transaction = span.needs_no_transaction;
+        if (span.partitioned != nullptr && span.needs_no_transaction == nullptr) {
+            if (span.partitioned->schemaname != nullptr) st.partition_schema = span.partitioned->schemaname;
+            st.partition_relation = span.partitioned->relname;
+            st.partition_what = span.partitioned_what;
+        }
         statements.push_back(std::move(st));
     }
     return statements;
+}
+
+std::string needs_no_transaction_now(const Statement& st) {
+    if (!st.needs_no_transaction.empty() || st.partition_relation.empty()) return st.needs_no_transaction;
+    const char* schema = st.partition_schema.empty() ? nullptr : st.partition_schema.c_str();
+    const char* relation = st.partition_relation.c_str();
+    const char kind = pg::call([schema, relation] {
+        // Not locked: this only decides whether to refuse early; PostgreSQL checks again when it runs.
+        const Oid oid =
+            RangeVarGetRelid(makeRangeVar(const_cast<char*>(schema), const_cast<char*>(relation), -1), NoLock, true);
+        return OidIsValid(oid) ? get_rel_relkind(oid) : '\0';
+    });
+    if (kind == RELKIND_PARTITIONED_TABLE || kind == RELKIND_PARTITIONED_INDEX) return st.partition_what;
+    return std::string();
 }
 
 bool same_statements(const std::string& a, const std::string& b) {

@@ -19,7 +19,15 @@ struct Statement {
     // Why it cannot run inside a transaction block (CREATE INDEX CONCURRENTLY, VACUUM, ...), or
     // empty when it can.
     std::string needs_no_transaction;
+    // REINDEX TABLE/INDEX and CLUSTER of one relation need no transaction only when that relation is
+    // partitioned: its name (schema empty when unqualified), checked against the catalog by
+    // needs_no_transaction_now() before the statement runs.
+    std::string partition_schema, partition_relation, partition_what;
 };
+
+// Why `st` cannot run inside a transaction block as the catalog stands now: needs_no_transaction, or
+// partition_what when its relation is a partitioned table or index; empty when it can.
+std::string needs_no_transaction_now(const Statement& st);
 
 // Parses `script` with raw_parser. A syntax error is thrown as pg::PgError whose cursorpos is a
 // 1-based character position in `script`.

@@ -17,6 +17,7 @@
 
 #include <fmt/core.h>
 
+#include <algorithm>
 #include <chrono>
 #include <functional>
 #include <thread>
@@ -80,7 +81,7 @@ class Applier {
     std::vector<MigrationFile> files_;
     ApprovalPolicy policy_;
     int applied_ = 0;
-    std::vector<std::string> lines_;  // "applied ..." lines of the current transaction, printed once it commits
+    std::vector<std::string> lines_;     // "applied ..." lines of the current transaction, printed once it commits
     std::vector<std::string> versions_;  // versions of those lines, for the audit log once it commits
 };
 
@@ -246,7 +247,23 @@ void Applier::run_nontransactional(const PlanItem& item) {
         if (n <= done) continue;
         const int line = file.up_first_line + std::stoi(stmts.get(i, 1)) - 1;
         const std::string statement = stmts.get(i, 2);
-        if (resumed && stmts.get(i, 3) == "CREATE INDEX CONCURRENTLY") drop_invalid_index(statement, n, file);
+        if (resumed && stmts.get(i, 3) == "CREATE INDEX CONCURRENTLY") {
+            // The statement an interrupted run was in may have completed after its client died (its backend
+            // goes on until it writes to the client): its valid index of the same definition counts as done.
+            if (n == done + 1) {
+                Result adopted =
+                    call("SELECT migrate_nontx_adopt_index($1, $2::int)", {item.version, std::to_string(n)});
+                if (!adopted.is_null(0, 0)) {
+                    fmt::print(
+                        "statement {} of {} completed after the run that sent it stopped (index {} is valid and "
+                        "as the statement defines it): recorded as done\n",
+                        n, file.label(), adopted.get(0, 0));
+                    std::fflush(stdout);
+                    continue;
+                }
+            }
+            drop_invalid_index(statement, n, file);
+        }
         Result res = conn_.exec(statement);  // one statement per PQexec: no implicit transaction block
         if (!res.ok()) {
             const ServerError e = without_secrets(conn_, statement, res.error());
@@ -272,14 +289,40 @@ void Applier::run_nontransactional(const PlanItem& item) {
     ++applied_;
 }
 
-int Applier::run() {
-    const bool any_nontx =
-        std::any_of(files_.begin(), files_.end(), [](const MigrationFile& m) { return !m.transactional(); });
-    if (any_nontx) {
-        // Held for the whole run: the non-transactional steps need it, and no other applier may interleave.
-        Result lock = conn_.exec_params("SELECT pg_advisory_lock($1::bigint)", {std::string(kLedgerLockKey)});
+// The session-level ledger lock, for the whole run, waited for without holding a snapshot.
+// A waiter inside a statement (SELECT pg_advisory_lock) holds a snapshot the whole time it waits, and
+// CREATE INDEX CONCURRENTLY waits for every older snapshot: a second pgmig apply started while the first
+// builds an index would deadlock with it (and the index be left invalid). So the lock is only ever tried
+// (pg_try_advisory_lock, a statement that ends at once) between pauses on an idle connection, which a
+// concurrent index build never waits for.
+void take_ledger_lock(const Connection& conn) {
+    int pause_ms = 50;
+    bool told = false;
+    for (;;) {
+        Result lock = conn.exec_params("SELECT pg_try_advisory_lock($1::bigint)", {std::string(kLedgerLockKey)});
         if (!lock.ok()) throw_server_error(lock.error(), "taking the ledger lock", "nothing was applied");
+        if (lock.get(0, 0) == "t") return;
+        if (!told) {
+            Result holder = conn.exec_params(
+                "SELECT string_agg(pid::text, ', ') FROM pg_catalog.pg_locks WHERE locktype = 'advisory' "
+                "AND granted AND classid = ($1::bigint >> 32)::oid AND objid = ($1::bigint & 4294967295)::oid "
+                "AND objsubid = 1",
+                {std::string(kLedgerLockKey)});
+            const std::string pids = holder.ok() && !holder.is_null(0, 0) ? holder.get(0, 0) : "?";
+            fmt::print("waiting for the ledger lock, held by another applier (backend {})\n", pids);
+            std::fflush(stdout);
+            told = true;
+        }
+        std::this_thread::sleep_for(std::chrono::milliseconds(pause_ms));
+        pause_ms = std::min(pause_ms * 2, 1000);
     }
+}
+
+int Applier::run() {
+    // Held for the whole run, whatever the migrations: the non-transactional steps need it, no other applier
+    // may interleave, and the transaction-level lock taken below (and by migrate_apply()) is then granted at
+    // once, so no statement of this run ever waits for another applier while holding a snapshot.
+    take_ledger_lock(conn_);
 
     // First transaction: register everything, then apply up to the first non-transactional migration.
     std::vector<PlanItem> plan;
@@ -336,7 +379,7 @@ int Applier::run() {
             next = end;
         }
     }
-    if (any_nontx) conn_.exec_params("SELECT pg_advisory_unlock($1::bigint)", {std::string(kLedgerLockKey)});
+    conn_.exec_params("SELECT pg_advisory_unlock($1::bigint)", {std::string(kLedgerLockKey)});
 
     // Where the database stands now, from the ledger itself.
     Result state = conn_.exec(
