@@ -510,6 +510,7 @@ Error safe_error(const Error& e, const std::string& statement) {
     Error out(e.sqlstate(), mask_values(e.message(), values), mask_values(e.detail(), values),
               mask_values(e.hint(), values));
     out.with_context(mask_values(redact_context(e.context()), values));
+    out.caused_by(e);
     return out;
 }
 

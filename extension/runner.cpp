@@ -114,6 +114,7 @@ void run_statement(pg::Spi& spi, const Migration& m, Direction d, const Statemen
                     fmt::format("{} failed{}: {}", m.label(), d == Direction::down ? " to roll back" : "", e.message()),
                     std::move(detail), std::move(hint));
         error.with_context(e.context());
+        error.caused_by(e);
         throw error;
     }
 }
@@ -184,10 +185,12 @@ std::vector<std::vector<Statement>> parse_plan(const std::vector<Migration>& pla
             }
             // The message may quote the token the grammar rejected: a password written without quotes.
             const Error shown = safe_error(e, script);
-            throw Error(e.sqlstate(),
+            Error error(e.sqlstate(),
                         fmt::format("{} has a syntax error in its {} script{}: {}", m.label(), script_name(direction),
                                     where, shown.message()),
                         shown.detail(), "fix the script and register the migration again; nothing was run");
+            error.caused_by(shown);
+            throw error;
         }
         for (const Statement& st : out.back()) {
             if (st.transaction_control) {
@@ -229,8 +232,8 @@ std::vector<RunResult> run_plan(LedgerStore& store, pg::Spi& spi, const std::vec
                 pg::Subtransaction sub;
                 for (size_t k = 0; k < scripts[i].size(); ++k) {
                     pg::check_for_interrupts();
-                    progress.report(m.label(), direction == Direction::up, i + 1, plan.size(), k + 1,
-                                    scripts[i].size(), scripts[i][k].line, scripts[i][k].text);
+                    progress.report(m.label(), direction == Direction::up, i + 1, plan.size(), k + 1, scripts[i].size(),
+                                    scripts[i][k].line, scripts[i][k].text);
                     run_statement(spi, m, direction, scripts[i][k]);
                 }
                 sub.commit();
@@ -245,11 +248,14 @@ std::vector<RunResult> run_plan(LedgerStore& store, pg::Spi& spi, const std::vec
                 }
                 if (!holds_no_user_locks(spi)) {
                     record_failure_after_rollback(store, m, e.sqlstate(), e.message(), client_addr(spi));
-                    throw Error(e.sqlstate(), e.message(), e.detail(),
+                    Error error(e.sqlstate(), e.message(), e.detail(),
                                 fmt::format("this transaction already holds locks (earlier migrations or "
                                             "statements), so waiting here would block others: retry the whole "
                                             "transaction later (pgmig apply does, up to {} times)",
                                             retries));
+                    error.with_context(e.context());
+                    error.caused_by(e);
+                    throw error;
                 }
                 const int wait = std::min(settings::retry_backoff_ms() << std::min(attempt - 1, 16), 600000);
                 notice(fmt::format("{}: lock timeout after {} ms on attempt {} of {}; retrying in {} ms", m.label(),
@@ -268,8 +274,7 @@ std::vector<RunResult> run_plan(LedgerStore& store, pg::Spi& spi, const std::vec
         store.record(HistoryEntry{m.version, m.name, direction == Direction::up ? "apply" : "rollback", duration, 1,
                                   m.checksum, std::nullopt, std::nullopt, std::nullopt, std::nullopt});
         results.push_back(RunResult{m.version.value_or(""), m.name,
-                                    direction == Direction::up ? "applied" : "rolled_back",
-                                    duration});
+                                    direction == Direction::up ? "applied" : "rolled_back", duration});
     }
     return results;
 }
