@@ -66,8 +66,21 @@ MigrationLimits::MigrationLimits(int lock_timeout_ms, int statement_timeout_ms) 
     }
 }
 
+void MigrationLimits::finish() {
+    finished_ = true;
+    restore();
+}
+
 MigrationLimits::~MigrationLimits() {
+    if (finished_) return;
     try {
+        restore();
+    } catch (...) {  // NOLINT(bugprone-empty-catch): unwinding an error; the transaction's abort restores both
+    }
+}
+
+void MigrationLimits::restore() {
+    {
         if (timer_changed_) {
             const bool was_active = timer_was_active_;
             const TimestampTz finish = timer_finish_;
@@ -81,7 +94,6 @@ MigrationLimits::~MigrationLimits() {
         }
         const int level = guc_level_;
         pg::call([level] { AtEOXact_GUC(true, level); });
-    } catch (...) {  // NOLINT(bugprone-empty-catch): the failing transaction's abort restores both
     }
 }
 
@@ -237,6 +249,7 @@ std::vector<RunResult> run_plan(LedgerStore& store, pg::Spi& spi, const std::vec
                     run_statement(spi, m, direction, scripts[i][k]);
                 }
                 sub.commit();
+                limits.finish();
                 break;
             } catch (const Error& e) {
                 // The attempt's subtransaction is rolled back here, and its locks released.
