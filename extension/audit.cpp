@@ -153,7 +153,7 @@ std::optional<std::string> isolate_statement(const EventTriggerData* trig) {
         statements = split_script(query, &nodes);
     } catch (const pg::PgError& e) {
         if (pg::is_interrupt(e)) throw;
-        return std::nullopt;  // raw parsing holds no resources: nothing to roll back
+        return std::nullopt;  // split_script rolled its parse's subtransaction back
     }
     Node* fired = trig->parsetree;
     const CommandTag tag = trig->tag;

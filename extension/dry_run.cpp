@@ -141,11 +141,12 @@ std::vector<DryRunReport> dry_run(pg::Spi& spi, const std::vector<Migration>& pl
         const TimestampTz started = GetCurrentTimestamp();
         size_t current = 0;
         try {
-            const MigrationLimits limits(settings::dry_run_lock_timeout_ms(),
-                                         m.options.statement_timeout_ms.value_or(settings::statement_timeout_ms()));
+            MigrationLimits limits(settings::dry_run_lock_timeout_ms(),
+                                   m.options.statement_timeout_ms.value_or(settings::statement_timeout_ms()));
             pg::Subtransaction sub;
             for (current = 0; current < script.size(); ++current) run_statement(spi, m, Direction::up, script[current]);
             sub.commit();
+            limits.finish();
         } catch (const Error& e) {  // the migration's subtransaction is rolled back: its locks are gone
             // A cancel (or the statement timer) ends the whole call: the user asked to stop.
             if (e.sqlstate() == make_sqlstate("57014")) throw;

@@ -2,6 +2,7 @@
 #pragma once
 
 #include <exception>
+#include <source_location>
 #include <string>
 #include <utility>
 
@@ -31,12 +32,12 @@ inline constexpr int lock_not_held = make_sqlstate("PM012");
 inline constexpr int out_of_band_blocked = make_sqlstate("PM013");
 inline constexpr int audit_immutable = make_sqlstate("PM014");
 inline constexpr int audit_index_unsupported = make_sqlstate("PM015");
-inline constexpr int lint_invalid_waiver = make_sqlstate("PM016");  // unknown rule id, bad lint options
-inline constexpr int lint_blocked = make_sqlstate("PM017");         // migrate_apply refused by pgmig.lint_block
-inline constexpr int lint_out_of_band = make_sqlstate("PM018");     // out-of-band DDL refused by its lint findings
-inline constexpr int test_applied = make_sqlstate("PM019");              // migrate_test of an applied migration
-inline constexpr int test_no_down_script = make_sqlstate("PM020");       // migrate_test without a down script
-inline constexpr int test_non_transactional = make_sqlstate("PM021");    // migrate_test cannot run it in a transaction
+inline constexpr int lint_invalid_waiver = make_sqlstate("PM016");     // unknown rule id, bad lint options
+inline constexpr int lint_blocked = make_sqlstate("PM017");            // migrate_apply refused by pgmig.lint_block
+inline constexpr int lint_out_of_band = make_sqlstate("PM018");        // out-of-band DDL refused by its lint findings
+inline constexpr int test_applied = make_sqlstate("PM019");            // migrate_test of an applied migration
+inline constexpr int test_no_down_script = make_sqlstate("PM020");     // migrate_test without a down script
+inline constexpr int test_non_transactional = make_sqlstate("PM021");  // migrate_test cannot run it in a transaction
 // Approvals (raised by migrate_approve, PL/pgSQL in pgmig--0.1.0.sql; listed here so the codes stay taken)
 inline constexpr int approval_unknown_version = make_sqlstate("PM024");  // no migration with this version
 inline constexpr int approval_already_applied = make_sqlstate("PM025");  // only pending migrations are approved
@@ -59,12 +60,39 @@ inline constexpr int internal_error = make_sqlstate("XX000");
 inline constexpr int out_of_memory = make_sqlstate("53200");
 }  // namespace sqlstate
 
+// Where an error was raised: a C++ site (std::source_location at the throw) or, for an error caught
+// from PostgreSQL, the C function that called ereport. The strings are static (string literals of
+// the compiler or of PostgreSQL's own ereport sites): they are reported in `LOCATION:`.
+struct ErrorOrigin {
+    const char* file = nullptr;
+    int line = 0;
+    const char* function = nullptr;      // a plain C name, as PostgreSQL's __func__
+    const char* cxx_function = nullptr;  // std::source_location's signature, trimmed when reported
+};
+
+// The fields of PostgreSQL's ErrorData that name the object involved (GET STACKED DIAGNOSTICS
+// SCHEMA_NAME, TABLE_NAME, COLUMN_NAME, PG_DATATYPE_NAME, CONSTRAINT_NAME), and the part of the
+// detail meant only for the server log. Empty when unknown.
+struct ErrorObjects {
+    std::string schema;
+    std::string table;
+    std::string column;
+    std::string datatype;
+    std::string constraint;
+    std::string detail_log;
+};
+
 // A user-facing error: what failed (message), the facts (detail), what to do next (hint).
 // When a PostgreSQL error is the cause, its SQLSTATE is kept and its fields are carried along.
 class Error : public std::exception {
   public:
-    Error(int sqlstate, std::string message, std::string detail = {}, std::string hint = {})
-        : sqlstate_(sqlstate), message_(std::move(message)), detail_(std::move(detail)), hint_(std::move(hint)) {}
+    Error(int sqlstate, std::string message, std::string detail = {}, std::string hint = {},
+          const std::source_location& where = std::source_location::current())
+        : sqlstate_(sqlstate), message_(std::move(message)), detail_(std::move(detail)), hint_(std::move(hint)) {
+        origin_.file = where.file_name();
+        origin_.line = static_cast<int>(where.line());
+        origin_.cxx_function = where.function_name();
+    }
 
     const char* what() const noexcept override { return message_.c_str(); }
     int sqlstate() const noexcept { return sqlstate_; }
@@ -72,10 +100,23 @@ class Error : public std::exception {
     const std::string& detail() const noexcept { return detail_; }
     const std::string& hint() const noexcept { return hint_; }
     const std::string& context() const noexcept { return context_; }
+    const ErrorOrigin& origin() const noexcept { return origin_; }
+    const ErrorObjects& objects() const noexcept { return objects_; }
     Error& with_context(std::string context) {
         context_ = std::move(context);
         return *this;
     }
+    // An error that rewords `cause` (names the migration, redacts a secret) keeps where it came
+    // from and the objects it names: a constraint violation still says which constraint.
+    Error& caused_by(const Error& cause) {
+        origin_ = cause.origin_;
+        objects_ = cause.objects_;
+        return *this;
+    }
+
+  protected:
+    ErrorOrigin origin_;
+    ErrorObjects objects_;
 
   private:
     int sqlstate_;

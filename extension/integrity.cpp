@@ -53,7 +53,22 @@ class AsRestrictedRole {
             throw;
         }
     }
-    ~AsRestrictedRole() { restore(); }
+    // Restores on the success path; an error restoring the GUCs is raised (the user is restored first).
+    void finish() {
+        finished_ = true;
+        const int level = guc_level_;
+        try {
+            pg::call([level] { AtEOXact_GUC(false, level); });
+        } catch (...) {
+            SetUserIdAndSecContext(saved_user_, saved_context_);
+            throw;
+        }
+        SetUserIdAndSecContext(saved_user_, saved_context_);
+    }
+    // Only while an error unwinds (finish() not called).
+    ~AsRestrictedRole() {
+        if (!finished_) restore();
+    }
     AsRestrictedRole(const AsRestrictedRole&) = delete;
     AsRestrictedRole& operator=(const AsRestrictedRole&) = delete;
 
@@ -73,6 +88,7 @@ class AsRestrictedRole {
     Oid saved_user_ = InvalidOid;
     int saved_context_ = 0;
     int guc_level_ = 0;
+    bool finished_ = false;
 };
 
 Oid relation_owner(Oid rel) {
@@ -132,8 +148,9 @@ CallerAccess caller_access(pg::Spi& spi, Oid rel) {
 
 // Runs a one-value query built by the install script's catalog readers as `role`, restricted.
 std::optional<std::string> value_as(pg::Spi& spi, Oid role, const std::string& sql) {
-    const AsRestrictedRole as(role);
+    AsRestrictedRole as(role);
     const pg::Rows rows = spi.query(sql.c_str(), {}, SPI_OK_SELECT);
+    as.finish();
     if (rows.rows.empty()) return std::nullopt;
     return rows.rows[0].at(0);
 }

@@ -42,6 +42,7 @@ extern "C" {
 #include "ledger_store.hpp"
 #include "pg/boundary.hpp"
 #include "pg/interrupts.hpp"
+#include "pg/spi.hpp"
 #include "pg/values.hpp"
 #include "redact.hpp"
 #include "script.hpp"
@@ -1059,9 +1060,10 @@ std::vector<Finding> lint_script(const std::string& sql, const Options& options)
     const char* source = sql.c_str();
     List* parsed = nullptr;
     try {
-        // raw_parser holds no locks, buffers or other resources: its error needs no rollback.
-        parsed = pg::call([source] { return raw_parser(source, RAW_PARSE_DEFAULT); });
+        // In a subtransaction, rolled back when the script does not parse.
+        parsed = pg::call_isolated([source] { return raw_parser(source, RAW_PARSE_DEFAULT); });
     } catch (const pg::PgError& e) {
+        if (pg::is_interrupt(e)) throw;  // a cancel or timeout is no syntax error
         return {syntax_error(sql, e)};
     }
 

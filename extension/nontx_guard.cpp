@@ -504,6 +504,12 @@ void utility_end(int token) noexcept {
     complete_running();
 }
 
+void utility_failed(int token) noexcept {
+    if (token == 0 || g_running.generation == 0) return;
+    forget_running();
+    end_attribution();
+}
+
 void install() {
     g_previous_start = ExecutorStart_hook;
     ExecutorStart_hook = guard_executor_start;

@@ -53,6 +53,9 @@ void adopt_completed(const std::string& version, int statement);
 // `context` is the hook's ProcessUtilityContext.
 int utility_start(PlannedStmt* pstmt, const char* query, int context);
 void utility_end(int token) noexcept;
+// The statement utility_start matched raised an error: it is not complete, and nothing after it is
+// attributed to the migration (an exception block may catch the error and go on).
+void utility_failed(int token) noexcept;
 
 // Installs the executor hooks and the transaction callbacks (from _PG_init).
 void install();

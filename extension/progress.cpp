@@ -10,6 +10,8 @@ extern "C" {
 
 #include <fmt/format.h>
 
+#include <new>
+
 #include "pg/boundary.hpp"
 #include "redact.hpp"
 
@@ -32,7 +34,7 @@ void ProgressReport::report(const std::string& label, bool up, std::size_t migra
             shown = redact_statement(text);
             if (shown == text) shown = kWithheld;
         }
-    } catch (...) {
+    } catch (const std::bad_alloc&) {  // anything else (a cancel) propagates; redaction handles what does not parse
         shown = kWithheld;
     }
     shown = shown.substr(0, shown.find('\n'));

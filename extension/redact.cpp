@@ -22,6 +22,7 @@ extern "C" {
 
 #include "pg/boundary.hpp"
 #include "pg/interrupts.hpp"
+#include "pg/spi.hpp"
 #include "pg/values.hpp"
 #include "script.hpp"
 
@@ -55,7 +56,7 @@ Scan scan(const std::string& text) {
     auto* values = static_cast<const char**>(pg::call([capacity] { return palloc0(sizeof(char*) * capacity); }));
     auto* count = static_cast<int*>(pg::call([] { return palloc0(sizeof(int)); }));  // survives a longjmp
     try {
-        pg::call([source, kinds, starts, values, count, capacity] {
+        pg::call_isolated([source, kinds, starts, values, count, capacity] {
             core_yy_extra_type extra;
             core_YYSTYPE value;
             YYLTYPE location = 0;
@@ -88,7 +89,7 @@ Scan scan(const std::string& text) {
         });
     } catch (const pg::PgError& e) {
         if (pg::is_interrupt(e)) throw;  // a cancel or timeout is not a lexical error
-        // A lexical error holds no resources: the caught error needs no subtransaction.
+        // The scanner's subtransaction is rolled back: the session goes on as if it had not run.
         out.stopped_at = e.cursorpos() > 0 ? byte_of_char_position(text, 0, e.cursorpos())
                          : *count > 0      ? static_cast<size_t>(starts[*count - 1])
                                            : 0;
@@ -319,10 +320,10 @@ void find_secrets(const std::string& text, Found& out, int depth) {
     bool parses = true;
     try {
         const char* source = text.c_str();
-        parsed = pg::call([source] { return raw_parser(source, RAW_PARSE_DEFAULT); });
+        parsed = pg::call_isolated([source] { return raw_parser(source, RAW_PARSE_DEFAULT); });
     } catch (const pg::PgError& e) {
         if (pg::is_interrupt(e)) throw;
-        parses = false;  // raw parsing holds no locks or buffers: the caught error needs no subtransaction
+        parses = false;  // call_isolated rolled its subtransaction back
     }
     const Scan s = scan(text);
     if (!parses) {
@@ -379,7 +380,7 @@ std::string replace_ranges(const std::string& text, std::vector<std::pair<size_t
 bool parses(const std::string& text) {
     try {
         const char* source = text.c_str();
-        pg::call([source] { return raw_parser(source, RAW_PARSE_DEFAULT); });
+        pg::call_isolated([source] { return raw_parser(source, RAW_PARSE_DEFAULT); });
         return true;
     } catch (const pg::PgError& e) {
         if (pg::is_interrupt(e)) throw;
@@ -510,6 +511,7 @@ Error safe_error(const Error& e, const std::string& statement) {
     Error out(e.sqlstate(), mask_values(e.message(), values), mask_values(e.detail(), values),
               mask_values(e.hint(), values));
     out.with_context(mask_values(redact_context(e.context()), values));
+    out.caused_by(e);
     return out;
 }
 

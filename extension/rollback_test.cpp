@@ -61,11 +61,12 @@ Schema schema_now(pg::Spi& spi) {
 std::optional<std::string> run_script(pg::Spi& spi, const Migration& m, Direction direction) {
     try {
         const std::vector<Statement> script = parse_plan({m}, direction).at(0);
-        const MigrationLimits limits(m.options.lock_timeout_ms.value_or(settings::lock_timeout_ms()),
-                                     m.options.statement_timeout_ms.value_or(settings::statement_timeout_ms()));
+        MigrationLimits limits(m.options.lock_timeout_ms.value_or(settings::lock_timeout_ms()),
+                               m.options.statement_timeout_ms.value_or(settings::statement_timeout_ms()));
         pg::Subtransaction sub;
         for (const Statement& st : script) run_statement(spi, m, direction, st);
         sub.commit();
+        limits.finish();
         return std::nullopt;
     } catch (const Error& e) {
         // A cancel (or the statement timer) ends the whole call: the user asked to stop.

@@ -79,8 +79,21 @@ MigrationLimits::MigrationLimits(int lock_timeout_ms, int statement_timeout_ms) 
     }
 }
 
+void MigrationLimits::finish() {
+    finished_ = true;
+    restore();
+}
+
 MigrationLimits::~MigrationLimits() {
+    if (finished_) return;
     try {
+        restore();
+    } catch (...) {  // NOLINT(bugprone-empty-catch): unwinding an error; the transaction's abort restores both
+    }
+}
+
+void MigrationLimits::restore() {
+    {
         if (timer_changed_) {
             const bool was_active = timer_was_active_;
             const TimestampTz finish = timer_finish_;
@@ -94,7 +107,6 @@ MigrationLimits::~MigrationLimits() {
         }
         const int level = guc_level_;
         pg::call([level] { AtEOXact_GUC(true, level); });
-    } catch (...) {  // NOLINT(bugprone-empty-catch): the failing transaction's abort restores both
     }
 }
 
@@ -130,6 +142,7 @@ void run_statement(pg::Spi& spi, const Migration& m, Direction d, const Statemen
                     fmt::format("{} failed{}: {}", m.label(), d == Direction::down ? " to roll back" : "", e.message()),
                     std::move(detail), std::move(hint));
         error.with_context(e.context());
+        error.caused_by(e);
         throw error;
     }
 }
@@ -200,10 +213,12 @@ std::vector<std::vector<Statement>> parse_plan(const std::vector<Migration>& pla
             }
             // The message may quote the token the grammar rejected: a password written without quotes.
             const Error shown = safe_error(e, script);
-            throw Error(e.sqlstate(),
+            Error error(e.sqlstate(),
                         fmt::format("{} has a syntax error in its {} script{}: {}", m.label(), script_name(direction),
                                     where, shown.message()),
                         shown.detail(), "fix the script and register the migration again; nothing was run");
+            error.caused_by(shown);
+            throw error;
         }
         for (const Statement& st : out.back()) {
             if (st.transaction_control) {
@@ -242,6 +257,7 @@ std::vector<RunResult> run_plan(LedgerStore& store, pg::Spi& spi, const std::vec
                     run_statement(spi, m, direction, scripts[i][k]);
                 }
                 sub.commit();
+                limits.finish();
                 break;
             } catch (const Error& e) {
                 // The attempt's subtransaction is rolled back here, and its locks released.
@@ -253,11 +269,14 @@ std::vector<RunResult> run_plan(LedgerStore& store, pg::Spi& spi, const std::vec
                 }
                 if (!holds_no_user_locks(spi)) {
                     record_failure_after_rollback(store, m, e.sqlstate(), e.message(), client_addr(spi));
-                    throw Error(e.sqlstate(), e.message(), e.detail(),
+                    Error error(e.sqlstate(), e.message(), e.detail(),
                                 fmt::format("this transaction already holds locks (earlier migrations or "
                                             "statements), so waiting here would block others: retry the whole "
                                             "transaction later (pgmig apply does, up to {} times)",
                                             retries));
+                    error.with_context(e.context());
+                    error.caused_by(e);
+                    throw error;
                 }
                 const int wait = std::min(settings::retry_backoff_ms() << std::min(attempt - 1, 16), 600000);
                 notice(fmt::format("{}: lock timeout after {} ms on attempt {} of {}; retrying in {} ms", m.label(),

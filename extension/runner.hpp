@@ -38,11 +38,17 @@ std::vector<RunResult> run_plan(LedgerStore& store, pg::Spi& spi, const std::vec
 class MigrationLimits {
   public:
     MigrationLimits(int lock_timeout_ms, int statement_timeout_ms);
+    // Restores both on the success path, where an error must not go unseen (it may throw). The
+    // destructor restores only when finish() was not called: while an error unwinds, when the
+    // transaction's abort would restore them anyway.
+    void finish();
     ~MigrationLimits();
     MigrationLimits(const MigrationLimits&) = delete;
     MigrationLimits& operator=(const MigrationLimits&) = delete;
 
   private:
+    void restore();
+    bool finished_ = false;
     int guc_level_ = 0;
     bool timer_was_active_ = false;
     bool timer_changed_ = false;

@@ -16,6 +16,7 @@ extern "C" {
 #include <cstring>
 
 #include "pg/boundary.hpp"
+#include "pg/spi.hpp"
 #include "pg/interrupts.hpp"
 
 namespace pgmig {
@@ -244,7 +245,7 @@ size_t byte_of_char_position(const std::string& text, size_t start_byte, int cha
 
 std::vector<Statement> split_script(const std::string& script, std::vector<Node*>* nodes) {
     const char* source = script.c_str();
-    List* parsed = pg::call([source] { return raw_parser(source, RAW_PARSE_DEFAULT); });
+    List* parsed = pg::call_isolated([source] { return raw_parser(source, RAW_PARSE_DEFAULT); });
 
     std::vector<RawSpan> spans;
     spans.reserve(static_cast<size_t>(list_length(parsed)));
@@ -303,8 +304,8 @@ bool same_statements(const std::string& a, const std::string& b) {
     try {
         const char* a_text = a.c_str();
         const char* b_text = b.c_str();
-        left = pg::call([a_text] { return raw_parser(a_text, RAW_PARSE_DEFAULT); });
-        right = pg::call([b_text] { return raw_parser(b_text, RAW_PARSE_DEFAULT); });
+        left = pg::call_isolated([a_text] { return raw_parser(a_text, RAW_PARSE_DEFAULT); });
+        right = pg::call_isolated([b_text] { return raw_parser(b_text, RAW_PARSE_DEFAULT); });
     } catch (const pg::PgError& e) {
         if (pg::is_interrupt(e)) throw;
         return false;  // a script that does not parse is not the same as one that does

@@ -294,12 +294,5 @@ PGMIG_FUNCTION(pgmig_migration_key) {
     } else {
         PG_RETURN_NULL();
     }
-    const char* data = bytes.data();
-    const size_t size = bytes.size();
-    return pg::call([data, size] {
-        auto* out = static_cast<bytea*>(palloc(VARHDRSZ + size));
-        SET_VARSIZE(out, VARHDRSZ + size);
-        memcpy(VARDATA(out), data, size);
-        return PointerGetDatum(out);
-    });
+    return pg::bytea_datum(bytes);
 }

@@ -33,7 +33,9 @@ void before(void* arg) {
 }
 
 // No C++ object lives in this frame: the statement itself may raise, and its error longjmps
-// straight through.
+// through PG_FINALLY, which puts back the "inside a utility statement" state of the audit and of the
+// non-transactional guard (an exception block in a DO body catches the error and goes on, and a
+// stale statement pointer could later match a new parse tree at the same address).
 void pgmig_process_utility(PlannedStmt* pstmt, const char* query, bool read_only_tree, ProcessUtilityContext context,
                            ParamListInfo params, QueryEnvironment* query_env, DestReceiver* dest, QueryCompletion* qc) {
     Node* stmt = pstmt->utilityStmt;
@@ -46,13 +48,26 @@ void pgmig_process_utility(PlannedStmt* pstmt, const char* query, bool read_only
     }
     const pgmig::audit::UtilitySpan saved =
         pgmig::audit::enter_utility({stmt, query, pstmt->stmt_location, pstmt->stmt_len});
-    if (g_previous_hook != nullptr) {
-        g_previous_hook(pstmt, query, read_only_tree, context, params, query_env, dest, qc);
-    } else {
-        standard_ProcessUtility(pstmt, query, read_only_tree, context, params, query_env, dest, qc);
+    volatile bool completed = false;
+    PG_TRY();
+    {
+        if (g_previous_hook != nullptr) {
+            g_previous_hook(pstmt, query, read_only_tree, context, params, query_env, dest, qc);
+        } else {
+            standard_ProcessUtility(pstmt, query, read_only_tree, context, params, query_env, dest, qc);
+        }
+        completed = true;
     }
-    pgmig::audit::leave_utility(saved);
-    pgmig::nontx_guard::utility_end(nontx);
+    PG_FINALLY();
+    {
+        pgmig::audit::leave_utility(saved);
+        if (completed) {
+            pgmig::nontx_guard::utility_end(nontx);
+        } else {
+            pgmig::nontx_guard::utility_failed(nontx);
+        }
+    }
+    PG_END_TRY();
 }
 
 }  // namespace

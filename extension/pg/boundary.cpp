@@ -28,6 +28,16 @@ struct PendingError {
     int cursorpos;
     int internalpos;
     bool hide_statement;  // keep the client's query out of the server log (STATEMENT:)
+    // Where it was raised (static strings) and the objects it names (palloc'd, or NULL).
+    const char* file;
+    int line;
+    const char* function;
+    const char* schema;
+    const char* table;
+    const char* column;
+    const char* datatype;
+    const char* constraint;
+    const char* detail_log;
 };
 static_assert(std::is_trivially_destructible_v<PendingError>);
 
@@ -42,6 +52,42 @@ const char* copy_out(const char* prefix, const char* s) noexcept {
     return p;
 }
 const char* copy_out(const std::string& s) noexcept { return copy_out("", s.c_str()); }
+
+// The plain name of a C++ function from std::source_location's signature ("Datum f_body(FunctionCallInfo)"
+// -> "f_body"), as PostgreSQL's own LOCATION shows a C function. ErrorData keeps the pointer past the
+// end of any memory context pgmig knows of, so each name is made once, in TopMemoryContext, and
+// kept for the life of the backend (there are as many as there are raising functions).
+const char* plain_function_name(const char* signature) noexcept {
+    if (signature == nullptr) return nullptr;
+    struct Interned {
+        const char* signature;
+        const char* name;
+    };
+    constexpr int kCapacity = 512;
+    static Interned* interned = nullptr;
+    static int count = 0;
+    for (int i = 0; i < count; ++i) {
+        if (interned[i].signature == signature) return interned[i].name;
+    }
+    const char* end = strchr(signature, '(');
+    if (end == nullptr) end = signature + strlen(signature);
+    const char* begin = end;
+    while (begin > signature && begin[-1] != ' ' && begin[-1] != ':' && begin[-1] != '*' && begin[-1] != '&') --begin;
+    if (begin == end) return signature;
+    if (interned == nullptr) {
+        interned = static_cast<Interned*>(
+            MemoryContextAllocExtended(TopMemoryContext, sizeof(Interned) * kCapacity, MCXT_ALLOC_NO_OOM));
+        if (interned == nullptr) return signature;
+    }
+    if (count == kCapacity) return signature;
+    const size_t len = static_cast<size_t>(end - begin);
+    auto* name = static_cast<char*>(MemoryContextAllocExtended(TopMemoryContext, len + 1, MCXT_ALLOC_NO_OOM));
+    if (name == nullptr) return signature;
+    memcpy(name, begin, len);
+    name[len] = '\0';
+    interned[count++] = Interned{signature, name};
+    return name;
+}
 
 // What an error passed on may show: every statement its context or internal query quotes is
 // redacted (core's SPI adds `SQL statement "..."` lines, a function's compile error quotes its
@@ -77,6 +123,17 @@ PendingError pending_from(const Error& e, const Shown& shown) noexcept {
     p.hint = copy_out(e.hint());
     p.context = copy_out(shown.context);
     p.hide_statement = shown.hide_statement;
+    const ErrorOrigin& origin = e.origin();
+    p.file = origin.file;
+    p.line = origin.line;
+    p.function = origin.function != nullptr ? origin.function : plain_function_name(origin.cxx_function);
+    const ErrorObjects& objects = e.objects();
+    p.schema = copy_out(objects.schema);
+    p.table = copy_out(objects.table);
+    p.column = copy_out(objects.column);
+    p.datatype = copy_out(objects.datatype);
+    p.constraint = copy_out(objects.constraint);
+    p.detail_log = copy_out(objects.detail_log);
     if (const auto* pe = dynamic_cast<const PgError*>(&e); pe != nullptr) {
         p.cursorpos = pe->cursorpos();
         p.internalpos = shown.internalpos_valid ? pe->internalpos() : 0;
@@ -85,14 +142,28 @@ PendingError pending_from(const Error& e, const Shown& shown) noexcept {
     return p;
 }
 
+// ereport(), spelled out so that LOCATION names the site that raised the error (the C++ throw, or
+// PostgreSQL's own ereport for a caught error), not this function.
 [[noreturn]] void raise(const PendingError& p) {
-    ereport(
-        ERROR,
-        (errcode(p.sqlstate), errmsg_internal("%s", p.message),
-         p.detail != nullptr ? errdetail_internal("%s", p.detail) : 0, p.hint != nullptr ? errhint("%s", p.hint) : 0,
-         p.context != nullptr ? errcontext_msg("%s", p.context) : 0, p.cursorpos > 0 ? errposition(p.cursorpos) : 0,
-         p.internalquery != nullptr ? internalerrquery(p.internalquery) : 0,
-         p.internalpos > 0 ? internalerrposition(p.internalpos) : 0, p.hide_statement ? errhidestmt(true) : 0));
+    if (errstart(ERROR, TEXTDOMAIN)) {
+        errcode(p.sqlstate);
+        errmsg_internal("%s", p.message);
+        if (p.detail != nullptr) errdetail_internal("%s", p.detail);
+        if (p.detail_log != nullptr) errdetail_log("%s", p.detail_log);
+        if (p.hint != nullptr) errhint("%s", p.hint);
+        if (p.context != nullptr) errcontext_msg("%s", p.context);
+        if (p.cursorpos > 0) errposition(p.cursorpos);
+        if (p.internalquery != nullptr) internalerrquery(p.internalquery);
+        if (p.internalpos > 0) internalerrposition(p.internalpos);
+        if (p.hide_statement) errhidestmt(true);
+        if (p.schema != nullptr) err_generic_string(PG_DIAG_SCHEMA_NAME, p.schema);
+        if (p.table != nullptr) err_generic_string(PG_DIAG_TABLE_NAME, p.table);
+        if (p.column != nullptr) err_generic_string(PG_DIAG_COLUMN_NAME, p.column);
+        if (p.datatype != nullptr) err_generic_string(PG_DIAG_DATATYPE_NAME, p.datatype);
+        if (p.constraint != nullptr) err_generic_string(PG_DIAG_CONSTRAINT_NAME, p.constraint);
+        errfinish(p.file != nullptr ? p.file : __FILE__, p.file != nullptr ? p.line : __LINE__,
+                  p.function != nullptr ? p.function : PG_FUNCNAME_MACRO);
+    }
     pg_unreachable();
 }
 
@@ -104,6 +175,11 @@ PgError::PgError(ErrorData* edata)
       internalpos_(edata->internalpos),
       internalquery_(or_empty(edata->internalquery)) {
     with_context(or_empty(edata->context));
+    // PostgreSQL's ereport sites pass string literals (__FILE__, __func__): the pointers stay valid.
+    origin_ = ErrorOrigin{edata->filename, edata->lineno, edata->funcname, nullptr};
+    objects_ =
+        ErrorObjects{or_empty(edata->schema_name),   or_empty(edata->table_name),      or_empty(edata->column_name),
+                     or_empty(edata->datatype_name), or_empty(edata->constraint_name), or_empty(edata->detail_log)};
 }
 
 void throw_pg_error(MemoryContext caller_context) {
@@ -155,10 +231,24 @@ bool catch_all(Fn&& fn, PendingError& pending) {
 }
 }  // namespace
 
+namespace {
+// Set by invoke() for the duration of a body, restored when it returns or raises (nested calls: a
+// pgmig function called through SPI by another one).
+MemoryContext g_result_context = nullptr;
+}  // namespace
+
+MemoryContext result_context() noexcept {
+    return g_result_context != nullptr ? g_result_context : CurrentMemoryContext;
+}
+
 Datum invoke(Datum (*body)(FunctionCallInfo), FunctionCallInfo fcinfo) {
     PendingError pending{};
     Datum result = 0;
-    if (catch_all([&] { result = body(fcinfo); }, pending)) return result;
+    MemoryContext const saved = g_result_context;
+    g_result_context = CurrentMemoryContext;
+    const bool ok = catch_all([&] { result = body(fcinfo); }, pending);
+    g_result_context = saved;
+    if (ok) return result;
     // Every C++ object of the body and every exception object is gone here.
     raise(pending);
 }

@@ -65,6 +65,12 @@ auto call(Fn&& fn) -> std::invoke_result_t<Fn&> {
     }
 }
 
+// The memory context that was current when the innermost running SQL-callable function was entered
+// (the executor's per-call context): where a Datum it returns must live. Inside the body, SPI (or a
+// subtransaction) switches CurrentMemoryContext to memory that is freed before the function returns,
+// so results are built here (values.hpp), never in whatever context happens to be current.
+MemoryContext result_context() noexcept;
+
 // Calls `body` and turns any C++ exception into ereport(ERROR) once the C++ frames are gone.
 Datum invoke(Datum (*body)(FunctionCallInfo), FunctionCallInfo fcinfo);
 

@@ -30,10 +30,17 @@ PinnedSearchPath::PinnedSearchPath() : level_(NewGUCNestLevel()) {
     }
 }
 
+void PinnedSearchPath::finish() {
+    finished_ = true;
+    const int level = level_;
+    call([level] { AtEOXact_GUC(true, level); });
+}
+
 PinnedSearchPath::~PinnedSearchPath() {
-    // Also after an error inside the scope (the query failed): the saved value is put back before
-    // the caller's subtransaction, if any, rolls back. Restoring never raises in practice; if it
-    // did, the transaction is failing anyway and its abort restores search_path.
+    if (finished_) return;
+    // After an error inside the scope (the query failed): the saved value is put back before the
+    // caller's subtransaction, if any, rolls back. Restoring never raises in practice; if it did,
+    // the transaction is failing anyway and its abort restores search_path.
     const int level = level_;
     try {
         call([level] { AtEOXact_GUC(true, level); });
@@ -88,14 +95,16 @@ SpiArgs spi_args(const std::vector<Param>& params) {
 }  // namespace
 
 Rows Spi::query(const char* sql, const std::vector<Param>& params, int expected) {
-    const PinnedSearchPath pinned;
+    PinnedSearchPath pinned;
     const SpiArgs a = spi_args(params);
     const int rc = call([&] { return SPI_execute_with_args(sql, a.nargs, a.types, a.values, a.nulls, false, 0); });
-    return collect(rc, expected, sql);
+    Rows rows = collect(rc, expected, sql);
+    pinned.finish();
+    return rows;
 }
 
 Rows Spi::query_prepared(SPIPlanPtr& plan, const char* sql, const std::vector<Param>& params, int expected) {
-    const PinnedSearchPath pinned;
+    PinnedSearchPath pinned;
     const SpiArgs a = spi_args(params);
     if (plan == nullptr) {
         // Kept for the life of the backend; PostgreSQL's plan cache revalidates it after DDL.
@@ -113,7 +122,9 @@ Rows Spi::query_prepared(SPIPlanPtr& plan, const char* sql, const std::vector<Pa
     }
     SPIPlanPtr p = plan;
     const int rc = call([&] { return SPI_execute_plan(p, a.values, a.nulls, false, 0); });
-    return collect(rc, expected, sql);
+    Rows rows = collect(rc, expected, sql);
+    pinned.finish();
+    return rows;
 }
 
 Rows Spi::collect(int rc, int expected, const char* sql) {

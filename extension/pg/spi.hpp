@@ -3,6 +3,7 @@
 
 extern "C" {
 #include "postgres.h"
+#include "access/xact.h"
 #include "executor/spi.h"
 }
 
@@ -34,12 +35,16 @@ struct Rows {
 class PinnedSearchPath {
   public:
     PinnedSearchPath();
+    // Restores search_path on the success path (may throw: an error there must not go unseen). The
+    // destructor restores it only when finish() was not called, i.e. while an error unwinds.
+    void finish();
     ~PinnedSearchPath();
     PinnedSearchPath(const PinnedSearchPath&) = delete;
     PinnedSearchPath& operator=(const PinnedSearchPath&) = delete;
 
   private:
     int level_;
+    bool finished_ = false;
 };
 
 // The search_path of pgmig's own SQL: pg_temp last, so that a temporary object never shadows one.
@@ -85,5 +90,32 @@ class Subtransaction {
     ResourceOwner owner_;
     bool open_ = true;
 };
+
+// Runs `fn` (as call() does) inside an internal subtransaction, released when `fn` returns. When `fn`
+// raises, the subtransaction is rolled back before the PgError leaves: PostgreSQL's rule is that code
+// which catches an error and goes on must roll back a subtransaction (FlushErrorState alone leaves
+// memory, locks, buffer pins and interrupt holdoff as the error found them). Use it for calls whose
+// error the caller handles (a script that does not parse); a cancel or timeout (is_interrupt) must
+// still be rethrown by the caller. In parallel mode no subtransaction can start: the error is then
+// thrown as a plain Error, which no `catch (const PgError&)` handler swallows.
+template <typename Fn>
+auto call_isolated(Fn&& fn) -> std::invoke_result_t<Fn&> {
+    if (IsInParallelMode()) {
+        try {
+            return call(fn);
+        } catch (const PgError& e) {
+            throw static_cast<const Error&>(e);  // NOLINT(cert-err09-cpp,cert-err61-cpp): sliced on purpose
+        }
+    }
+    Subtransaction sub;  // rolled back by its destructor when call() throws
+    if constexpr (std::is_void_v<std::invoke_result_t<Fn&>>) {
+        call(fn);
+        sub.commit();
+    } else {
+        auto result = call(fn);
+        sub.commit();
+        return result;
+    }
+}
 
 }  // namespace pgmig::pg

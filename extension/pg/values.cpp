@@ -42,7 +42,26 @@ std::optional<std::string> arg_as_text(FunctionCallInfo fcinfo, int n) {
 
 Datum text_datum(const std::string& s) {
     const char* p = s.c_str();
-    return call([p] { return CStringGetTextDatum(p); });
+    const size_t size = s.size();
+    MemoryContext target = result_context();
+    return call([p, size, target] {
+        MemoryContext old = MemoryContextSwitchTo(target);
+        text* t = cstring_to_text_with_len(p, static_cast<int>(size));
+        MemoryContextSwitchTo(old);
+        return PointerGetDatum(t);
+    });
+}
+
+Datum bytea_datum(const std::string& bytes) {
+    const char* data = bytes.data();
+    const size_t size = bytes.size();
+    MemoryContext target = result_context();
+    return call([data, size, target] {
+        auto* out = static_cast<bytea*>(MemoryContextAlloc(target, VARHDRSZ + size));
+        SET_VARSIZE(out, VARHDRSZ + size);
+        memcpy(VARDATA(out), data, size);
+        return PointerGetDatum(out);
+    });
 }
 
 void return_rows(FunctionCallInfo fcinfo, const std::vector<TextRow>& rows) {

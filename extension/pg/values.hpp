@@ -19,7 +19,9 @@ std::string required_text_arg(FunctionCallInfo fcinfo, int n, const char* what);
 // Any argument in its type's text form (interval, jsonb...), or nullopt for SQL NULL.
 std::optional<std::string> arg_as_text(FunctionCallInfo fcinfo, int n);
 
+// A text / bytea result, allocated in result_context() so that it outlives the body's SPI connection.
 Datum text_datum(const std::string& s);
+Datum bytea_datum(const std::string& bytes);
 
 // Returns the rows of a set-returning function (materialize mode), each value in its column type's
 // text form (nullopt = NULL). Call it last, once every row is known.
