@@ -69,6 +69,28 @@ EXCEPTION WHEN OTHERS THEN
     RAISE NOTICE 'unexpected %', SQLERRM;
 END $$;
 
+-- What another event trigger, fired after pgmig's (by name), sees of the session: pg_stat_activity's
+-- query and state, current_query() and lastval() are the user's, as PostgreSQL set them.
+CREATE TABLE transparency_seen (query text, state text, current_query text, last text);
+CREATE FUNCTION transparency_watch() RETURNS event_trigger LANGUAGE plpgsql AS $$
+DECLARE last text;
+BEGIN
+    BEGIN
+        last := lastval()::text;
+    EXCEPTION WHEN object_not_in_prerequisite_state OR insufficient_privilege THEN
+        last := SQLERRM;
+    END;
+    INSERT INTO transparency_seen
+        SELECT a.query, a.state, current_query(), last FROM pg_stat_activity a WHERE a.pid = pg_backend_pid();
+END $$;
+CREATE EVENT TRIGGER zz_transparency_watch ON ddl_command_end EXECUTE FUNCTION transparency_watch();
+\c
+CREATE TABLE transparency_watched (id int);
+SELECT query, state, current_query, last FROM transparency_seen;
+DROP EVENT TRIGGER zz_transparency_watch;
+DROP FUNCTION transparency_watch();
+DROP TABLE transparency_seen, transparency_watched;
+
 -- One transaction's audit rows share its transaction id: no subtransaction (and no transaction id)
 -- per audited statement, so a long migration never overflows the subtransaction cache.
 BEGIN;
