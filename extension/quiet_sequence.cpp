@@ -29,7 +29,13 @@ constexpr int64 kLogValues = 32;           // SEQ_LOG_VALS of sequence.c: values
 }  // namespace
 
 int64 quiet_nextval(Oid seq) {
-    // The sequence's options (increment and bounds) from pg_sequence.
+    // nextval() takes RowExclusiveLock on the sequence, held to the end of the transaction.
+    Relation rel = relation_open(seq, RowExclusiveLock);
+    if (rel->rd_rel->relkind != RELKIND_SEQUENCE) elog(ERROR, "\"%s\" is not a sequence", RelationGetRelationName(rel));
+    if (!rel->rd_islocaltemp) PreventCommandIfReadOnly("nextval()");
+    PreventCommandIfParallelMode("nextval()");
+
+    // The sequence's options (increment and bounds) from pg_sequence, read under the lock.
     HeapTuple options = SearchSysCache1(SEQRELID, ObjectIdGetDatum(seq));
     if (!HeapTupleIsValid(options)) elog(ERROR, "cache lookup failed for sequence %u", seq);
     const auto* form = reinterpret_cast<Form_pg_sequence>(GETSTRUCT(options));
@@ -37,12 +43,6 @@ int64 quiet_nextval(Oid seq) {
     const int64 maxv = form->seqmax;
     const int64 minv = form->seqmin;
     ReleaseSysCache(options);
-
-    // nextval() takes RowExclusiveLock on the sequence, held to the end of the transaction.
-    Relation rel = relation_open(seq, RowExclusiveLock);
-    if (rel->rd_rel->relkind != RELKIND_SEQUENCE) elog(ERROR, "\"%s\" is not a sequence", RelationGetRelationName(rel));
-    if (!rel->rd_islocaltemp) PreventCommandIfReadOnly("nextval()");
-    PreventCommandIfParallelMode("nextval()");
 
     Buffer buf = ReadBuffer(rel, 0);
     LockBuffer(buf, BUFFER_LOCK_EXCLUSIVE);
