@@ -462,16 +462,26 @@ bool cancel_or_timeout(int code) {
            code == make_sqlstate("55P03");
 }
 
-// Runs record() in its own subtransaction. The audit fails closed: a cancel or timeout reaches the
-// statement as it is, and any other failure refuses it (PM038) unless a superuser set
-// pgmig.audit_failure = warn, which turns it into a WARNING and lets the statement run unaudited.
+// Runs record(). The audit fails closed: a cancel or timeout reaches the statement as it is, and any
+// other failure refuses it (PM038) unless a superuser set pgmig.audit_failure = warn, which turns it
+// into a WARNING and lets the statement run unaudited.
+// Under the default (error) the rows are written in the statement's own transaction, with no
+// subtransaction: a failure aborts it anyway, and a subtransaction per statement would cost one
+// transaction id each and overflow the backend's subtransaction cache (64) in a long migration, which
+// slows every snapshot in the cluster. Only warn, which must survive the failure, needs one.
 template <typename Fn>
 void record_or_fail(int command_tag, Fn&& record) {
     std::optional<Error> failure;
     try {
-        pg::Subtransaction sub;
-        record();
-        sub.commit();
+        if (settings::audit_failure() == settings::AuditFailure::error) {
+            // A PostgreSQL error here is only ever re-raised (as itself or as PM038): the transaction
+            // it leaves in need of abort is aborted by that error.
+            record();
+        } else {
+            pg::Subtransaction sub;
+            record();
+            sub.commit();
+        }
     } catch (const Error& e) {
         failure = e;
     } catch (const std::exception& e) {
@@ -553,7 +563,7 @@ PGMIG_FUNCTION(pgmig_audit_event) {
         audit::ddl_start_checks(trig->parsetree, static_cast<int>(trig->tag));  // may refuse the statement
         return static_cast<Datum>(0);
     }
-    // In its own subtransaction; a failure to record refuses the statement (pgmig.audit_failure).
+    // A failure to record refuses the statement (pgmig.audit_failure).
     audit::record_or_fail(static_cast<int>(trig->tag), [trig] { audit::record(trig); });
     return static_cast<Datum>(0);
 }

@@ -31,6 +31,7 @@ extern "C" {
 #include <cstring>
 
 #include "audit_writer.hpp"
+#include "quiet_sequence.hpp"
 
 namespace pgmig::audit {
 namespace {
@@ -165,7 +166,8 @@ void open_writer(Writer* w, const RowValues& row) {
 // Appends one row with the shared values and this object.
 void write_row(Writer* w, Appended* out, Datum type, bool type_null, Datum schema, bool schema_null,
                Datum identity, bool identity_null) {
-    const int64 id = nextval_internal(w->sequence, false);
+    // Not nextval(): that would make pgmig's sequence the session's lastval() (see quiet_sequence.hpp).
+    const int64 id = quiet_nextval(w->sequence);
     set_datum(w, kId, Int64GetDatum(id), false);
     set_datum(w, kAt, TimestampTzGetDatum(GetCurrentTimestamp()), false);
     set_datum(w, kObjectType, type, type_null);

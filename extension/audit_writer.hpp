@@ -33,7 +33,7 @@ enum class EventObjects { ddl_commands, dropped_objects, rewritten_table };
 
 // Appends one row per object the current event reports, or one row for the command when it reports
 // none. Must run inside an event trigger of that kind. Raises PostgreSQL errors (call it under
-// pg::call, inside a subtransaction).
+// pg::call; after an error the transaction must abort, or roll back a subtransaction around it).
 Appended append_event_rows(const RowValues& row, EventObjects objects);
 
 // Appends the one row of a command seen by the utility hook (a role, a database, an event trigger...);

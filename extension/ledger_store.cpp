@@ -6,8 +6,11 @@
 
 extern "C" {
 #include "postgres.h"
+#include "catalog/dependency.h"
+#include "catalog/namespace.h"
 #include "catalog/pg_type_d.h"
 #include "miscadmin.h"
+#include "utils/lsyscache.h"
 }
 
 #include <fmt/format.h>
@@ -15,6 +18,8 @@ extern "C" {
 #include <algorithm>
 
 #include "common/version.hpp"
+#include "pg/boundary.hpp"
+#include "quiet_sequence.hpp"
 
 namespace pgmig {
 
@@ -91,6 +96,17 @@ std::vector<pg::Param> acting_roles() {
         out.push_back({NAMEOID, i < roles.size() ? std::optional(roles[i]) : std::nullopt});
     }
     return out;
+}
+
+// The next id of pgmig.<table> (its identity column is `id`), taken without nextval() so that the
+// caller's lastval() is still its own after migrate_apply() and friends (see quiet_sequence.hpp).
+std::string next_id(const char* table) {
+    const int64 id = pg::call([table] {
+        const Oid relid = get_relname_relid(table, get_namespace_oid("pgmig", false));
+        if (!OidIsValid(relid)) elog(ERROR, "table pgmig.%s does not exist", table);
+        return quiet_nextval(getIdentitySequence(relid, get_attnum(relid, "id"), false));
+    });
+    return std::to_string(id);
 }
 
 }  // namespace
@@ -261,19 +277,19 @@ void LedgerStore::save_snapshot(const std::string& reason) {
         g_plans[9],
         "WITH s AS (SELECT coalesce(pg_catalog.jsonb_object_agg(object_key, description), '{}'::pg_catalog.jsonb) "
         "AS snapshot FROM pgmig.snapshot_objects()) "
-        "INSERT INTO pgmig.snapshots (reason, fingerprint, snapshot) "
-        "SELECT $1, pg_catalog.encode(pg_catalog.sha256(pg_catalog.convert_to(snapshot::pg_catalog.text, 'UTF8')), "
-        "'hex'), snapshot FROM s",
-        {{TEXTOID, reason}}, SPI_OK_INSERT);
+        "INSERT INTO pgmig.snapshots (id, reason, fingerprint, snapshot) OVERRIDING SYSTEM VALUE "
+        "SELECT $2, $1, pg_catalog.encode(pg_catalog.sha256(pg_catalog.convert_to(snapshot::pg_catalog.text, "
+        "'UTF8')), 'hex'), snapshot FROM s",
+        {{TEXTOID, reason}, {INT8OID, next_id("snapshots")}}, SPI_OK_INSERT);
 }
 
 void LedgerStore::record(const HistoryEntry& e) {
     AsLedgerOwner owner(owner_);
     spi_.query_prepared(
         g_plans[10],
-        "INSERT INTO pgmig.history (version, name, action, duration, attempt, current_user_name, checksum, "
-        "previous_checksum, sqlstate, message, reason) "
-        "VALUES ($1, $2, $3, $4::pg_catalog.interval, $5, $6, $7, $8, $9, $10, $11)",
+        "INSERT INTO pgmig.history (id, version, name, action, duration, attempt, current_user_name, checksum, "
+        "previous_checksum, sqlstate, message, reason) OVERRIDING SYSTEM VALUE "
+        "VALUES ($12, $1, $2, $3, $4::pg_catalog.interval, $5, $6, $7, $8, $9, $10, $11)",
         {{TEXTOID, e.version},
          {TEXTOID, e.name},
          {TEXTOID, e.action},
@@ -284,7 +300,8 @@ void LedgerStore::record(const HistoryEntry& e) {
          {TEXTOID, e.previous_checksum},
          {TEXTOID, e.sqlstate},
          {TEXTOID, e.message},
-         {TEXTOID, e.reason}},
+         {TEXTOID, e.reason},
+         {INT8OID, next_id("history")}},
         SPI_OK_INSERT);
 }
 

@@ -194,7 +194,7 @@ COMMENT ON FUNCTION migrate_baseline(text) IS
 CREATE FUNCTION pgmig.split_statements(script text)
     RETURNS TABLE (n integer, line integer, statement text, needs_no_transaction text)
     AS 'MODULE_PATHNAME', 'pgmig_split_statements'
-    LANGUAGE C IMMUTABLE STRICT;
+    LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
 COMMENT ON FUNCTION pgmig.split_statements(text) IS
     'the statements of a script as PostgreSQL parses them, with their lines';
 
@@ -966,7 +966,7 @@ COMMENT ON FUNCTION pgmig.object_map() IS 'the user schema''s objects by key, wi
 -- added: in `after` only; removed: in `before` only; changed: in both, with the description keys
 -- that differ (columns, acl, definition, ...).
 CREATE FUNCTION pgmig.object_diff(before jsonb, after jsonb) RETURNS jsonb
-    LANGUAGE sql IMMUTABLE
+    LANGUAGE sql IMMUTABLE PARALLEL SAFE
     SET search_path = pg_catalog, pg_temp
     AS $$
     WITH d AS (
