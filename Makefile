@@ -17,10 +17,13 @@ REGRESS = $(patsubst sql/%.sql,%,$(TESTS))
 REGRESS_OPTS = --inputdir=. --load-extension=plpgsql
 
 PG_CONFIG ?= pg_config
+# -include libintl.h: a PostgreSQL configured without NLS (the assertion-enabled build of
+# scripts/build-pg) defines gettext() and friends as macros in c.h, and a libstdc++ header that
+# includes <libintl.h> after postgres.h then fails to compile; declared first, the macros win.
 # -MMD -MP: PGXS tracks no header dependencies, so without them an edited header leaves stale
 # objects built against its old layout.
 PG_CXXFLAGS = -MMD -MP -std=c++20 -Wall -Wextra -Wno-unused-parameter -Wno-missing-field-initializers \
-              -Wno-register -Iextension -fno-omit-frame-pointer
+              -Wno-register -Iextension -fno-omit-frame-pointer -include libintl.h
 # Warnings never fail a user's build; the project's CI (scripts/test-all) builds with
 # `make PGMIG_WERROR=1`, which makes them errors.
 ifeq ($(PGMIG_WERROR),1)

@@ -23,6 +23,7 @@ extern "C" {
 #include "utils/lsyscache.h"
 #include "utils/memutils.h"
 #include "utils/rel.h"
+#include "utils/snapmgr.h"
 #include "utils/timestamp.h"
 #include "utils/tuplestore.h"
 #include "utils/xid8.h"
@@ -272,8 +273,23 @@ Appended with_writer(const RowValues& row, Fn write) {
 
 }  // namespace
 
+// CREATE INDEX CONCURRENTLY (and other statements that commit on their own) reach ddl_command_end
+// with no active snapshot, and heap_insert needs one (PostgreSQL 15 asserts it, for TOAST). On an
+// error the transaction's abort pops it.
+struct ActiveSnapshot {
+    bool pushed = !ActiveSnapshotSet();
+    ActiveSnapshot() {
+        if (pushed) PushActiveSnapshot(GetTransactionSnapshot());
+    }
+    void pop() {
+        if (pushed) PopActiveSnapshot();
+        pushed = false;
+    }
+};
+
 Appended append_event_rows(const RowValues& row, EventObjects objects) {
-    return with_writer(row, [objects](Writer* w, Appended* out) {
+    ActiveSnapshot snapshot;
+    Appended appended = with_writer(row, [objects](Writer* w, Appended* out) {
         switch (objects) {
             case EventObjects::ddl_commands:
                 write_srf_rows(w, out, F_PG_EVENT_TRIGGER_DDL_COMMANDS, kDdlCommandColumns, kKeepAll);
@@ -286,6 +302,8 @@ Appended append_event_rows(const RowValues& row, EventObjects objects) {
                 break;
         }
     });
+    snapshot.pop();
+    return appended;
 }
 
 Appended append_shared_row(const RowValues& row, const char* object_type, const char* object_identity) {

@@ -837,7 +837,7 @@ class Linter {
         if (stmt->kind == VAR_SET_VALUE && stmt->args != NIL) {
             const auto* value = static_cast<Node*>(linitial(stmt->args));
             if (IsA(value, A_Const)) {
-                const auto* c = castNode(A_Const, const_cast<Node*>(value));
+                auto* c = castNode(A_Const, const_cast<Node*>(value));  // not const: intVal() under cassert takes void*
                 if (!c->isnull && nodeTag(&c->val) == T_Integer) zero = intVal(&c->val) == 0;
                 if (!c->isnull && nodeTag(&c->val) == T_String) zero = strcmp(strVal(&c->val), "0") == 0;
             }
