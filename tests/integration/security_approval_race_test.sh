@@ -104,7 +104,9 @@ ar_deploy=$!
 # nobody approved and no file holds, and lets go.
 ar_waiting=""
 for _ in $(seq 300); do
-    if [ "$(sql "$ar_db" "SELECT count(*) FROM pg_locks WHERE locktype = 'advisory' AND NOT granted")" = 1 ]; then ar_waiting=1; break; fi
+    # (pgmig apply's step waits by trying the lock between pauses, and says so once)
+    if grep -q "waiting for the ledger lock" "$work/ar_deploy.out" 2>/dev/null ||
+        [ "$(sql "$ar_db" "SELECT count(*) FROM pg_locks WHERE locktype = 'advisory' AND NOT granted")" = 1 ]; then ar_waiting=1; break; fi
     sleep 0.1
 done
 echo "SELECT migrate_register('4', 'sneaky', 'CREATE TABLE app.sneaky (id bigint PRIMARY KEY);') IS NOT NULL AS registered;" >&6
@@ -135,7 +137,9 @@ psql -X -q -d "$ar_db" -U "$ar_owner" -c "SELECT version, action FROM migrate_ap
 ar_apply=$!
 ar_waiting=""
 for _ in $(seq 300); do
-    if [ "$(sql "$ar_db" "SELECT count(*) FROM pg_locks WHERE locktype = 'advisory' AND NOT granted")" = 1 ]; then ar_waiting=1; break; fi
+    # (pgmig apply's step waits by trying the lock between pauses, and says so once)
+    if grep -q "waiting for the ledger lock" "$work/ar_deploy.out" 2>/dev/null ||
+        [ "$(sql "$ar_db" "SELECT count(*) FROM pg_locks WHERE locktype = 'advisory' AND NOT granted")" = 1 ]; then ar_waiting=1; break; fi
     sleep 0.1
 done
 echo "SELECT migrate_register('3', 'tags', 'CREATE TABLE app.tags (id bigint PRIMARY KEY); CREATE TABLE app.extra (id bigint PRIMARY KEY);') IS NOT NULL AS registered;" >&6
