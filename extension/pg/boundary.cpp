@@ -89,6 +89,32 @@ const char* plain_function_name(const char* signature) noexcept {
     return name;
 }
 
+// A copy of `text` in TopMemoryContext that lives as long as the backend, one per distinct text (source
+// file and function names: a small, fixed set). CopyErrorData pstrdup()s an error's file and function
+// names into the catching context, which is reset long before the error is reported again; nullptr
+// when out of memory or out of room.
+const char* interned(const char* text) noexcept {
+    if (text == nullptr) return nullptr;
+    constexpr int kCapacity = 512;
+    static const char** texts = nullptr;
+    static int count = 0;
+    for (int i = 0; i < count; ++i) {
+        if (strcmp(texts[i], text) == 0) return texts[i];
+    }
+    if (texts == nullptr) {
+        texts = static_cast<const char**>(
+            MemoryContextAllocExtended(TopMemoryContext, sizeof(const char*) * kCapacity, MCXT_ALLOC_NO_OOM));
+        if (texts == nullptr) return nullptr;
+    }
+    if (count == kCapacity) return nullptr;
+    const size_t len = strlen(text);
+    auto* copy = static_cast<char*>(MemoryContextAllocExtended(TopMemoryContext, len + 1, MCXT_ALLOC_NO_OOM));
+    if (copy == nullptr) return nullptr;
+    memcpy(copy, text, len + 1);
+    texts[count++] = copy;
+    return copy;
+}
+
 // What an error passed on may show: every statement its context or internal query quotes is
 // redacted (core's SPI adds `SQL statement "..."` lines, a function's compile error quotes its
 // body), and the client's query is kept out of the server log when it mentions a secret.
@@ -175,8 +201,8 @@ PgError::PgError(ErrorData* edata)
       internalpos_(edata->internalpos),
       internalquery_(or_empty(edata->internalquery)) {
     with_context(or_empty(edata->context));
-    // PostgreSQL's ereport sites pass string literals (__FILE__, __func__): the pointers stay valid.
-    origin_ = ErrorOrigin{edata->filename, edata->lineno, edata->funcname, nullptr};
+    // CopyErrorData copied the file and function names into the catching context: keep lasting copies.
+    origin_ = ErrorOrigin{interned(edata->filename), edata->lineno, interned(edata->funcname), nullptr};
     objects_ =
         ErrorObjects{or_empty(edata->schema_name),   or_empty(edata->table_name),      or_empty(edata->column_name),
                      or_empty(edata->datatype_name), or_empty(edata->constraint_name), or_empty(edata->detail_log)};
