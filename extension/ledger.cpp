@@ -4,6 +4,7 @@ extern "C" {
 #include "postgres.h"
 #include "access/xact.h"
 #include "catalog/pg_type_d.h"
+#include "miscadmin.h"
 #include "utils/builtins.h"
 #include "utils/jsonb.h"
 #include "utils/timestamp.h"
@@ -272,8 +273,8 @@ PGMIG_FUNCTION(migrate_apply) {
     }
     std::vector<pg::TextRow> rows;
     for (const DryRunReport& r : reports) {
-        rows.push_back({r.version, r.name, r.outcome == "ok" ? std::string("dry_run") : r.outcome, r.duration,
-                        r.report_json()});
+        rows.push_back(
+            {r.version, r.name, r.outcome == "ok" ? std::string("dry_run") : r.outcome, r.duration, r.report_json()});
     }
     pg::return_rows(fcinfo, rows);
     return static_cast<Datum>(0);
@@ -446,6 +447,68 @@ PGMIG_FUNCTION(migrate_baseline) {
 PGMIG_FUNCTION(pgmig_script_checksum) {
     const std::string text = *text_arg(fcinfo, 0);  // declared STRICT
     return text_datum(common::script_checksum(text));
+}
+
+// The functions below act as the ledger's owner for one fixed query each, so that roles that may not
+// read the scripts (pgmig_reader) or write the ledger (pgmig_admin) get exactly one answer or one row:
+// SECURITY INVOKER in the catalog, the switch of user made here (AsLedgerOwner) the way PostgreSQL's
+// own functions check and act in C. Who may call each is its EXECUTE grant in the install script.
+
+// pgmig.stored_script_checksums(only_key DEFAULT NULL) -> (version_key, stored_checksum): the checksum
+// of every registered up script as it is stored. A row edited outside pgmig hashes to something else
+// than its checksum column; readers see that (migrate_status, migrate_verify) without seeing the script.
+PGMIG_FUNCTION(pgmig_stored_script_checksums) {
+    const std::optional<std::string> only_key = pg::arg_as_text(fcinfo, 0);
+    std::vector<pg::TextRow> rows;
+    {
+        pg::Spi spi;
+        AsLedgerOwner owner(ledger_owner(spi));
+        pg::Rows stored = spi.query(
+            "SELECT m.version_key, pgmig.script_checksum(m.up_sql) FROM pgmig.migrations m "
+            "WHERE $1::pg_catalog.bytea IS NULL OR m.version_key OPERATOR(pg_catalog.=) $1",
+            {{BYTEAOID, only_key}}, SPI_OK_SELECT);
+        rows = std::move(stored.rows);
+    }
+    pg::return_rows(fcinfo, rows);
+    return static_cast<Datum>(0);
+}
+
+// pgmig.same_statements_as_registered(version, script) -> whether script has the same statements as
+// the registered up script of version (NULL when version is not registered), without showing it.
+PGMIG_FUNCTION(pgmig_same_statements_as_registered) {
+    const std::string version = *text_arg(fcinfo, 0);  // declared STRICT
+    const std::string script = *text_arg(fcinfo, 1);
+    std::optional<std::string> registered;
+    {
+        pg::Spi spi;
+        AsLedgerOwner owner(ledger_owner(spi));
+        const pg::Rows rows =
+            spi.query("SELECT m.up_sql FROM pgmig.migrations m WHERE m.version OPERATOR(pg_catalog.=) $1",
+                      {{TEXTOID, version}}, SPI_OK_SELECT);
+        if (!rows.rows.empty()) registered = rows.rows.front().at(0);
+    }
+    if (!registered) PG_RETURN_NULL();
+    return BoolGetDatum(same_statements(*registered, script));  // parsed as the caller again
+}
+
+// migrate_record_deploy(environment, step, message, duration DEFAULT NULL) -> the history row's id:
+// pgmig deploy records a step (backup, succeeded, failed) of a deploy beside the migrations' own rows,
+// by the session's role (the deployer who logged in, whatever role it has set).
+PGMIG_FUNCTION(migrate_record_deploy) {
+    const std::optional<std::string> environment = text_arg(fcinfo, 0);
+    const std::optional<std::string> step = text_arg(fcinfo, 1);
+    if (environment.value_or("").empty() || !step || (*step != "backup" && *step != "succeeded" && *step != "failed")) {
+        throw Error(sqlstate::invalid_argument,
+                    fmt::format("cannot record deploy step {} for environment {}", step.value_or("NULL"),
+                                environment.value_or("NULL")),
+                    {}, "step is backup, succeeded or failed; environment is not empty");
+    }
+    const char* deployer = pg::call([] { return GetUserNameFromId(GetSessionUserId(), false); });
+    pg::Spi spi;
+    LedgerStore store(spi, Caller{deployer});
+    return Int64GetDatum(
+        store.record(HistoryEntry{std::nullopt, "deploy " + *environment, "deploy", pg::arg_as_text(fcinfo, 3), 1,
+                                  std::nullopt, std::nullopt, std::nullopt, text_arg(fcinfo, 2), step}));
 }
 
 // pgmig.same_statements(a, b) -> whether two scripts differ only cosmetically.

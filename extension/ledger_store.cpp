@@ -98,8 +98,10 @@ std::vector<pg::Param> acting_roles() {
     return out;
 }
 
-// The next id of pgmig.<table> (its identity column is `id`), taken without nextval() so that the
-// caller's lastval() is still its own after migrate_apply() and friends (see quiet_sequence.hpp).
+}  // namespace
+
+// Without nextval(), so that the caller's lastval() is still its own after migrate_apply() and
+// friends (see quiet_sequence.hpp).
 std::string next_id(const char* table) {
     const int64 id = pg::call([table] {
         const Oid relid = get_relname_relid(table, get_namespace_oid("pgmig", false));
@@ -108,8 +110,6 @@ std::string next_id(const char* table) {
     });
     return std::to_string(id);
 }
-
-}  // namespace
 
 AsLedgerOwner::AsLedgerOwner(Oid owner) : saved_user_(InvalidOid), saved_context_(0) {
     GetUserIdAndSecContext(&saved_user_, &saved_context_);
@@ -283,7 +283,8 @@ void LedgerStore::save_snapshot(const std::string& reason) {
         {{TEXTOID, reason}, {INT8OID, next_id("snapshots")}}, SPI_OK_INSERT);
 }
 
-void LedgerStore::record(const HistoryEntry& e) {
+int64 LedgerStore::record(const HistoryEntry& e) {
+    const std::string id = next_id("history");
     AsLedgerOwner owner(owner_);
     spi_.query_prepared(
         g_plans[10],
@@ -301,8 +302,9 @@ void LedgerStore::record(const HistoryEntry& e) {
          {TEXTOID, e.sqlstate},
          {TEXTOID, e.message},
          {TEXTOID, e.reason},
-         {INT8OID, next_id("history")}},
+         {INT8OID, id}},
         SPI_OK_INSERT);
+    return std::stoll(id);
 }
 
 }  // namespace pgmig

@@ -96,7 +96,8 @@ class LedgerStore {
     void mark_applied(const Migration& m, const std::string& duration);
     void mark_unapplied(const Migration& m);
     void set_nontx_progress(const Migration& m, std::optional<int> done);
-    void record(const HistoryEntry& e);
+    // Appends e to pgmig.history; returns the row's id.
+    int64 record(const HistoryEntry& e);
     // Stores the live schema's snapshot as the one the ledger now expects (migrate_drift's baseline).
     void save_snapshot(const std::string& reason);
 
@@ -115,6 +116,10 @@ class LedgerStore {
 // The key of a migration: version_sort_key of its version, or 0xff + name for a repeatable one
 // (no version group is 255 digits long, so no versioned key starts with 0xff), as bytea text.
 std::string versioned_key(const std::string& version);
+
+// The next id of pgmig.<table>'s identity column, taken without touching the session's lastval() (an
+// internal insert passes it with OVERRIDING SYSTEM VALUE).
+std::string next_id(const char* table);
 
 // PM001 unless `version` is digits separated by dots.
 void check_version(const std::string& version);

@@ -144,6 +144,18 @@ CREATE FUNCTION pgmig.same_statements(a text, b text) RETURNS boolean
 COMMENT ON FUNCTION pgmig.same_statements(text, text) IS
     'true when two scripts parse to the same statements (they differ only in whitespace, comments, case)';
 
+-- The readers' views of the ledger (migrate_status, migrate_verify) show a row edited outside pgmig: its
+-- stored script no longer hashes to its checksum. Readers may not read the scripts (they can hold secrets):
+-- this function reads them as the extension's owner and returns only their checksums. pgmig has no
+-- SECURITY DEFINER function: the few that act as the owner switch user in C for one fixed query.
+CREATE FUNCTION pgmig.stored_script_checksums(only_key bytea DEFAULT NULL)
+    RETURNS TABLE (version_key bytea, stored_checksum text)
+    AS 'MODULE_PATHNAME', 'pgmig_stored_script_checksums' LANGUAGE C STABLE;
+COMMENT ON FUNCTION pgmig.stored_script_checksums(bytea) IS
+    'the checksum of each registered up script as stored (of one, given its version_key); not the script';
+REVOKE ALL ON FUNCTION pgmig.stored_script_checksums(bytea) FROM PUBLIC;
+GRANT EXECUTE ON FUNCTION pgmig.stored_script_checksums(bytea) TO pgmig_reader;
+
 CREATE FUNCTION migrate_register(version text, name text, up_sql text, down_sql text DEFAULT NULL,
                                  options jsonb DEFAULT '{}') RETURNS text
     AS 'MODULE_PATHNAME', 'migrate_register'
@@ -234,7 +246,7 @@ CREATE FUNCTION migrate_status()
                  ORDER BY version_key DESC LIMIT 1) AS key
     )
     SELECT m.version, m.name,
-           CASE WHEN pgmig.script_checksum(m.up_sql) <> m.checksum
+           CASE WHEN s.stored_checksum <> m.checksum
                   OR (m.version IS NOT NULL AND m.applied_checksum <> m.checksum) THEN 'checksum_mismatch'
                 WHEN m.nontx_progress IS NOT NULL THEN 'in_progress'
                 WHEN m.version IS NULL THEN
@@ -245,6 +257,7 @@ CREATE FUNCTION migrate_status()
            m.checksum, m.registered_at, m.applied_at, m.applied_by, m.duration,
            CASE WHEN m.version IS NULL THEN 'repeatable' ELSE 'versioned' END
       FROM pgmig.migrations m CROSS JOIN newest
+      LEFT JOIN pgmig.stored_script_checksums() s ON s.version_key = m.version_key
      ORDER BY m.version_key
     $$;
 COMMENT ON FUNCTION migrate_status() IS
@@ -263,9 +276,9 @@ CREATE FUNCTION migrate_verify()
     ), problems AS (
         SELECT m.version_key, m.version, m.name, 'script_changed' AS problem,
                format('the stored up script hashes to %s, not to its checksum %s: the ledger row was edited',
-                      pgmig.script_checksum(m.up_sql), m.checksum) AS detail
-          FROM pgmig.migrations m
-         WHERE pgmig.script_checksum(m.up_sql) <> m.checksum
+                      s.stored_checksum, m.checksum) AS detail
+          FROM pgmig.migrations m JOIN pgmig.stored_script_checksums() s ON s.version_key = m.version_key
+         WHERE s.stored_checksum <> m.checksum
         UNION ALL
         SELECT m.version_key, m.version, m.name, 'checksum_changed',
                format('applied with checksum %s, registered now with %s', m.applied_checksum, m.checksum)
@@ -1095,7 +1108,7 @@ GRANT EXECUTE ON FUNCTION migrate_plan(text, boolean), migrate_test(text, boolea
 -- migrate_approval_check(). A checksum may be approved before it is registered: the approval counts once
 -- that exact script is registered. Approvals are recorded by session_user (the role that logged in), never
 -- current_user, so neither SECURITY DEFINER code nor SET ROLE lets anyone approve as someone else.
--- Rows are written only by migrate_approve() (SECURITY DEFINER) and never changed: an approval of an
+-- Rows are written only by migrate_approve() (as the extension's owner, in C) and never changed: an approval of an
 -- old checksum simply stops counting once the script changes.
 DO $approver$
 BEGIN
@@ -1149,76 +1162,7 @@ CREATE FUNCTION migrate_approve(version text, environment text, expected_checksu
                                 name text DEFAULT NULL)
     RETURNS TABLE (approved_version text, approved_name text, approved_checksum text, approved_for text,
                    approved_by name, approved_at timestamptz)
-    LANGUAGE plpgsql VOLATILE SECURITY DEFINER
-    SET search_path = pg_catalog, pg_temp
-    AS $$
-DECLARE
-    m pgmig.migrations;
-    k bytea;
-    what text;
-BEGIN
-    IF $2 IS NULL OR $2 OPERATOR(pg_catalog.=) '' THEN
-        RAISE EXCEPTION 'cannot approve migration %: no environment given', coalesce($1, $4)
-            USING ERRCODE = 'PM007', HINT = 'name the environment the approval is for, e.g. production';
-    END IF;
-    IF $1 IS NULL AND coalesce($4, '') OPERATOR(pg_catalog.=) '' THEN
-        RAISE EXCEPTION 'cannot approve: no version given, nor the name of a repeatable migration'
-            USING ERRCODE = 'PM007', HINT = 'pass the version, or version => NULL and name => the repeatable migration''s name';
-    END IF;
-    k := pgmig.migration_key($1, $4);  -- PM001 for a malformed version
-    what := CASE WHEN $1 IS NULL THEN pg_catalog.format('repeatable migration "%s"', $4)
-                 ELSE pg_catalog.format('migration %s', $1) END;
-    IF $3 IS NOT NULL AND $3 OPERATOR(pg_catalog.!~) '^[0-9a-f]{64}$' THEN
-        RAISE EXCEPTION 'cannot approve %: expected_checksum % is not a script checksum', what, $3
-            USING ERRCODE = 'PM007',
-                  HINT = 'pass the SHA-256 (64 hex digits) of the reviewed up script: pgmig.script_checksum(up_sql)';
-    END IF;
-    SELECT * INTO m FROM pgmig.migrations mm WHERE mm.version_key OPERATOR(pg_catalog.=) k;
-    IF FOUND THEN
-        what := CASE WHEN m.version IS NULL THEN pg_catalog.format('repeatable migration "%s"', m.name)
-                     ELSE pg_catalog.format('migration %s "%s"', m.version, m.name) END;
-        IF (m.version IS NOT NULL AND m.applied_at IS NOT NULL)
-           OR (m.version IS NULL AND m.applied_checksum OPERATOR(pg_catalog.=) m.checksum
-               AND coalesce($3, m.checksum) OPERATOR(pg_catalog.=) m.checksum) THEN
-            RAISE EXCEPTION 'cannot approve %: it is applied already (by %)', what, m.applied_by
-                USING ERRCODE = 'PM025', HINT = 'only pending migrations need approval; see migrate_status()';
-        END IF;
-        IF pgmig.script_checksum(m.up_sql) OPERATOR(pg_catalog.<>) m.checksum THEN
-            RAISE EXCEPTION 'cannot approve %: its stored up script does not match its checksum', what
-                USING ERRCODE = 'PM008', HINT = 'the ledger row was edited outside pgmig: see migrate_verify()';
-        END IF;
-        IF coalesce($3, m.checksum) OPERATOR(pg_catalog.=) m.checksum THEN
-            -- Four-eyes: whoever registered this script may not also approve it.
-            IF m.registered_by OPERATOR(pg_catalog.=) SESSION_USER THEN
-                RAISE EXCEPTION 'cannot approve %: % registered it, and a migration''s registrant may not approve it',
-                                what, SESSION_USER
-                    USING ERRCODE = 'PM031',
-                          DETAIL = 'approvals count only by roles other than the role that registered the script '
-                                   '(pgmig.migrations.registered_by)',
-                          HINT = 'ask another member of pgmig_approver to review and approve it';
-            END IF;
-            RETURN QUERY
-                INSERT INTO pgmig.approvals AS a (version, version_key, name, checksum, environment, approved_by)
-                VALUES (m.version, k, m.name, m.checksum, $2, SESSION_USER)
-                RETURNING a.version, a.name, a.checksum, a.environment, a.approved_by, a.approved_at;
-            RETURN;
-        END IF;
-        -- The reviewed script is not the registered one: its checksum is approved, and the approval counts
-        -- once that script is registered (it never counts for another).
-        RAISE NOTICE '% is registered with checksum %, not with the reviewed %: the approval counts once the reviewed script is registered',
-                     what, pg_catalog.left(m.checksum, 12), pg_catalog.left($3, 12);
-    ELSIF $3 IS NULL THEN
-        RAISE EXCEPTION 'cannot approve %: it is not registered, and no checksum says which script was reviewed', what
-            USING ERRCODE = 'PM024',
-                  HINT = 'pass the checksum of the reviewed up script as expected_checksum (pgmig approve does, from '
-                         'the file): the approval then counts once that script is registered';
-    END IF;
-    RETURN QUERY
-        INSERT INTO pgmig.approvals AS a (version, version_key, name, checksum, environment, approved_by)
-        VALUES (coalesce(m.version, $1), k, coalesce(m.name, $4, ''), $3, $2, SESSION_USER)
-        RETURNING a.version, a.name, a.checksum, a.environment, a.approved_by, a.approved_at;
-END
-$$;
+    AS 'MODULE_PATHNAME', 'migrate_approve' LANGUAGE C VOLATILE;
 COMMENT ON FUNCTION migrate_approve(text, text, text, text) IS
     'records that session_user approves the checksum of a pending (or not yet registered) migration for an environment';
 
@@ -1336,23 +1280,7 @@ GRANT SELECT ON SEQUENCE pgmig.history_id_seq, pgmig.snapshots_id_seq TO pgmig_r
 -- and how the deploy ended. name is 'deploy <environment>', reason the step, message what happened.
 CREATE FUNCTION migrate_record_deploy(environment text, step text, message text, duration interval DEFAULT NULL)
     RETURNS bigint
-    LANGUAGE plpgsql VOLATILE SECURITY DEFINER
-    SET search_path = pg_catalog, pg_temp
-    AS $$
-DECLARE
-    new_id bigint;
-BEGIN
-    IF coalesce($1, '') = '' OR $2 NOT IN ('backup', 'succeeded', 'failed') THEN
-        RAISE EXCEPTION 'cannot record deploy step % for environment %', coalesce($2, 'NULL'), coalesce($1, 'NULL')
-            USING ERRCODE = 'PM007', HINT = 'step is backup, succeeded or failed; environment is not empty';
-    END IF;
-    INSERT INTO pgmig.history (name, action, duration, current_user_name, message, reason)
-    -- current_user here is the function's owner (SECURITY DEFINER): the deployer is the session's role.
-    VALUES ('deploy ' || $1, 'deploy', $4, session_user, $3, $2)
-    RETURNING id INTO new_id;
-    RETURN new_id;
-END
-$$;
+    AS 'MODULE_PATHNAME', 'migrate_record_deploy' LANGUAGE C VOLATILE;
 COMMENT ON FUNCTION migrate_record_deploy(text, text, text, interval) IS
     'pgmig deploy: records a step (backup, succeeded, failed) of a deploy to an environment in pgmig.history';
 REVOKE ALL ON FUNCTION migrate_record_deploy(text, text, text, interval) FROM PUBLIC;
@@ -1386,17 +1314,9 @@ GRANT SELECT (version, version_key, name, options, checksum, registered_at, regi
               applied_checksum, duration, nontx_progress, up_sql_redacted, down_sql_redacted)
     ON pgmig.migrations TO pgmig_reader;
 GRANT SELECT ON pgmig.migrations TO pgmig_admin;
--- The readers' views of the ledger hash the scripts (a ledger row edited outside pgmig): they read up_sql
--- as the extension's owner and return no script text.
-ALTER FUNCTION migrate_status() SECURITY DEFINER;
-ALTER FUNCTION migrate_verify() SECURITY DEFINER;
 -- pgmig validate: is a file only a cosmetic edit of the registered script? Answers without showing it.
 CREATE FUNCTION pgmig.same_statements_as_registered(version text, script text) RETURNS boolean
-    LANGUAGE sql STABLE SECURITY DEFINER
-    SET search_path = pg_catalog, pg_temp
-    AS $$
-    SELECT pgmig.same_statements(m.up_sql, $2) FROM pgmig.migrations m WHERE m.version OPERATOR(pg_catalog.=) $1
-    $$;
+    AS 'MODULE_PATHNAME', 'pgmig_same_statements_as_registered' LANGUAGE C STABLE STRICT;
 COMMENT ON FUNCTION pgmig.same_statements_as_registered(text, text) IS
     'true when script has the same statements as the registered up script of version (which it does not show)';
 REVOKE ALL ON FUNCTION pgmig.same_statements_as_registered(text, text) FROM PUBLIC;
