@@ -390,6 +390,15 @@ ProjectConfig load_config(const std::filesystem::path& file) {
     TableReader(table, "", where)
         .read({
             {"migrations", [&](const toml::node& n, const std::string& k) { config.migrations = get_string(n, k, where); }},
+            {"format",
+             [&](const toml::node& n, const std::string& k) {
+                 config.format = get_string(n, k, where);
+                 if (!folder_format_named(config.format)) {
+                     throw Error(ErrorKind::input,
+                                 fmt::format("key '{}' is '{}', not a format pgmig reads", k, config.format), where,
+                                 fmt::format("use one of: {}", folder_format_names()));
+                 }
+             }},
             {"schema", [&](const toml::node& n, const std::string& k) { config.schema = get_string(n, k, where); }},
             {"shadow_db", [&](const toml::node& n, const std::string& k) { config.shadow.db = get_string(n, k, where); }},
             {"shadow_owner", [&](const toml::node& n, const std::string& k) { config.shadow.owner = get_string(n, k, where); }},
@@ -437,6 +446,37 @@ ProjectConfig load_project_config() {
 std::string resolve_migrations_dir(const std::string& dir_option) {
     if (!dir_option.empty()) return dir_option;
     return load_project_config().migrations;
+}
+
+namespace {
+std::string& format_option() {
+    static std::string format;
+    return format;
+}
+}  // namespace
+
+void set_format_option(const std::string& format) { format_option() = format; }
+
+std::optional<FolderFormat> resolve_folder_format(const std::string& dir) {
+    if (!format_option().empty()) return folder_format_named(format_option());
+    std::error_code ec;
+    if (!std::filesystem::exists(kConfigFile, ec)) return std::nullopt;
+    const ProjectConfig config = load_config(kConfigFile);
+    if (config.format.empty()) return std::nullopt;
+    const auto same_folder = [](const std::string& a, const std::string& b) {
+        const auto norm = [](const std::string& p) {
+            std::error_code e;
+            std::string n =
+                std::filesystem::weakly_canonical(std::filesystem::absolute(p, e), e).lexically_normal().string();
+            while (n.size() > 1 && n.back() == '/') n.pop_back();
+            return n;
+        };
+        return norm(a) == norm(b);
+    };
+    if (!same_folder(config.migrations, dir)) {
+        return std::nullopt;  // another folder than the project's: its own files say what it is
+    }
+    return folder_format_named(config.format);
 }
 
 std::string resolve_schema_dir(const std::string& schema_option) {

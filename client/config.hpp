@@ -3,6 +3,8 @@
 // files that hold them (key_env, key_file, secret_env, password_env, url_env).
 #pragma once
 
+#include "client/migration_files.hpp"
+
 #include <filesystem>
 #include <map>
 #include <optional>
@@ -79,6 +81,7 @@ struct Environment {
 
 struct ProjectConfig {
     std::string migrations = kDefaultMigrationsDir;  // folder of the migration files
+    std::string format;  // the folder's format (a folder_format_name); empty = detected from the files
     std::string schema = kDefaultSchemaDir;          // folder of the desired schema's .sql files (pgmig diff)
     ShadowSettings shadow;                           // shadow_db, shadow_owner, shadow_server
     std::string audit_log = kDefaultAuditLog;        // the client's JSON-lines audit log ("" = off)
@@ -97,6 +100,12 @@ ProjectConfig load_project_config();
 // The migrations folder a command uses: --dir when given, else the `migrations` of ./pgmig.toml
 // when that file exists, else "migrations".
 std::string resolve_migrations_dir(const std::string& dir_option);
+
+// --format of this run (empty = none given); main sets it once, before any command runs.
+void set_format_option(const std::string& format);
+// The format the migrations folder `dir` is read in: --format, else the `format` of ./pgmig.toml when
+// `dir` is that file's `migrations` folder, else nullopt (detected from the files).
+std::optional<FolderFormat> resolve_folder_format(const std::string& dir);
 
 // The desired schema's folder of pgmig diff/generate/sync: --schema when given, else the `schema` of
 // ./pgmig.toml when that file exists, else "schema".

@@ -54,6 +54,14 @@ int run(int argc, char** argv, Outcome& outcome) {
     app.add_option("-d,--dbname", global.dbname,
                    "Connection string or URI (as with psql -d); without it libpq's PG* environment variables, "
                    "pg_service.conf and ~/.pgpass apply");
+    app.add_option("--format", global.format,
+                   "Format of the migrations folder: " + folder_format_names() +
+                       " (default: `format` of ./pgmig.toml, else detected from the files; see docs/adopting.md). "
+                       "For validate, whose --format is its report's, put it before the command")
+        ->check([](const std::string& value) {
+            return folder_format_named(value) ? std::string()
+                                              : "not a format pgmig reads; use one of: " + folder_format_names();
+        });
 
     std::function<int()> action;  // what the chosen command runs
 
@@ -532,6 +540,7 @@ int run(int argc, char** argv, Outcome& outcome) {
     }
 
     audit_context().command = command_path(app);
+    set_format_option(global.format);
     try {
         return action ? action()
                       : fail(outcome,

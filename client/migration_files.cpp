@@ -1,6 +1,7 @@
 // The migration file grammar (see migration_files.hpp): file names, sections, directives and the folder rules.
 #include "client/migration_files.hpp"
 
+#include "client/formats/formats.hpp"
 #include "client/text_bytes.hpp"
 
 #include "common/version.hpp"
@@ -40,19 +41,6 @@ bool parse_directive(std::string_view line, std::string& key, std::string& value
     key = std::string(s.substr(0, end));
     value = std::string(trim(s.substr(end)));
     return true;
-}
-
-// A script is empty when it holds nothing but whitespace and `--` comment lines: it would run nothing.
-bool has_statements(std::string_view text) {
-    std::size_t pos = 0;
-    while (pos < text.size()) {
-        std::size_t nl = text.find('\n', pos);
-        if (nl == std::string_view::npos) nl = text.size();
-        std::string_view line = trim(text.substr(pos, nl - pos));
-        if (!line.empty() && !line.starts_with("--")) return true;
-        pos = nl + 1;
-    }
-    return false;
 }
 
 // Calls f(line_without_ending, line_number) for every line of text.
@@ -343,6 +331,20 @@ std::vector<std::string> comma_list(const std::string& file, const Directive& d)
     return items;
 }
 
+}  // namespace
+
+bool has_statements(std::string_view text) {
+    std::size_t pos = 0;
+    while (pos < text.size()) {
+        std::size_t nl = text.find('\n', pos);
+        if (nl == std::string_view::npos) nl = text.size();
+        std::string_view line = trim(text.substr(pos, nl - pos));
+        if (!line.empty() && !line.starts_with("--")) return true;
+        pos = nl + 1;
+    }
+    return false;
+}
+
 std::string read_file(const std::filesystem::path& path) {
     std::ifstream in(path, std::ios::binary);
     if (!in) throw MigrationFileError(path.string(), "cannot open the file");
@@ -352,7 +354,43 @@ std::string read_file(const std::filesystem::path& path) {
     return content.str();
 }
 
+namespace {
+
+constexpr std::pair<FolderFormat, std::string_view> kFolderFormatNames[] = {
+    {FolderFormat::pgmig, "pgmig"},
+    {FolderFormat::goose, "goose"},
+    {FolderFormat::dbmate, "dbmate"},
+    {FolderFormat::sql_migrate, "sql-migrate"},
+    {FolderFormat::node_pg_migrate, "node-pg-migrate"},
+    {FolderFormat::diesel, "diesel"},
+    {FolderFormat::prisma, "prisma"},
+    {FolderFormat::drizzle, "drizzle"},
+    {FolderFormat::popx, "popx"},
+    {FolderFormat::liquibase, "liquibase"},
+    {FolderFormat::sqitch, "sqitch"},
+};
+
 }  // namespace
+
+std::string_view folder_format_name(FolderFormat format) {
+    for (const auto& [f, name] : kFolderFormatNames) {
+        if (f == format) return name;
+    }
+    return "pgmig";
+}
+
+std::optional<FolderFormat> folder_format_named(std::string_view name) {
+    for (const auto& [f, n] : kFolderFormatNames) {
+        if (n == name) return f;
+    }
+    return std::nullopt;
+}
+
+std::string folder_format_names() {
+    std::string out;
+    for (const auto& [f, n] : kFolderFormatNames) out += (out.empty() ? "" : ", ") + std::string(n);
+    return out;
+}
 
 bool MigrationFile::has_down() const { return down_sql && has_statements(*down_sql); }
 
@@ -508,9 +546,6 @@ MigrationFile parse_migration_file(std::string_view file_name, std::string_view 
             }
             append_directive(m.directives, raw, line_no);
         });
-        if (!has_statements(content)) {
-            throw MigrationFileError(m.file_name, "the file is empty", "put the migration's SQL in it");
-        }
         m.up_sql = std::string(content);
         if (m.repeatable()) m.options["repeatable"] = true;
         nlohmann::json from_directives = directive_options(m.file_name, m.directives);
@@ -599,20 +634,58 @@ MigrationFile parse_migration_file(std::string_view file_name, std::string_view 
         throw MigrationFileError(m.file_name, "no -- pgmig:up section",
                                  "start the migration's SQL with a -- pgmig:up line");
     }
-    if (!has_statements(up))
-        throw MigrationFileError(m.file_name, "the -- pgmig:up section is empty", "put the migration's SQL in it");
+    // An up section without a statement is a no-op migration (a placeholder for another SQL dialect, say).
     m.up_sql = std::move(up);
     if (seen_down) m.down_sql = std::move(down);
     m.options = directive_options(m.file_name, m.directives);
     return m;
 }
 
-std::vector<MigrationFile> load_migration_dir(const std::filesystem::path& dir) {
+void order_and_check(std::vector<MigrationFile>& migrations) {
+    // Versioned first in version order, then repeatable ones by name; equal versions are a mistake.
+    for (const MigrationFile& m : migrations) {
+        if (m.repeatable()) continue;
+        if (auto problem = common::version_problem(m.version)) {
+            throw MigrationFileError(m.path.string(), "bad version '" + m.version + "': " + *problem,
+                                     "a version is digits separated by dots");
+        }
+    }
+    auto key = [](const MigrationFile& m) {
+        return m.repeatable() ? std::string(1, '\xff') + m.name : common::version_sort_key(m.version);
+    };
+    std::stable_sort(migrations.begin(), migrations.end(),
+                     [&key](const MigrationFile& a, const MigrationFile& b) { return key(a) < key(b); });
+    for (std::size_t i = 1; i < migrations.size(); ++i) {
+        const MigrationFile& a = migrations[i - 1];
+        const MigrationFile& b = migrations[i];
+        if (key(a) != key(b)) continue;
+        if (b.repeatable()) {
+            throw MigrationFileError(b.path.string(), "repeatable migration " + b.name + " is also " + a.path.string(),
+                                     "give one of them another name");
+        }
+        throw MigrationFileError(b.path.string(),
+                                 "version " + b.version + " is also used by " + a.path.string() + " (versions " +
+                                     a.version + " and " + b.version + " are the same)",
+                                 "give one of them another version");
+    }
+}
+
+namespace {
+
+void check_folder(const std::filesystem::path& dir) {
+    std::error_code ec;
+    const std::string dir_text = dir.string();
+    if (!std::filesystem::exists(dir, ec)) {
+        throw MigrationFileError(dir_text, "no such folder", "create it or pass --dir FOLDER");
+    }
+    if (!std::filesystem::is_directory(dir, ec)) throw MigrationFileError(dir_text, "not a folder");
+}
+
+// pgmig's own layout: sections, Flyway names and .up/.down pairs.
+std::vector<MigrationFile> load_pgmig_dir(const std::filesystem::path& dir) {
     namespace fs = std::filesystem;
     std::error_code ec;
     const std::string dir_text = dir.string();
-    if (!fs::exists(dir, ec)) throw MigrationFileError(dir_text, "no such folder", "create it or pass --dir FOLDER");
-    if (!fs::is_directory(dir, ec)) throw MigrationFileError(dir_text, "not a folder");
 
     std::vector<fs::path> files;
     fs::directory_iterator it(dir, ec);
@@ -652,25 +725,7 @@ std::vector<MigrationFile> load_migration_dir(const std::filesystem::path& dir) 
         }
     }
 
-    // Versioned first in version order, then repeatable ones by name; equal versions are a mistake.
-    auto key = [](const MigrationFile& m) {
-        return m.repeatable() ? std::string(1, '\xff') + m.name : common::version_sort_key(m.version);
-    };
-    std::stable_sort(migrations.begin(), migrations.end(),
-                     [&key](const MigrationFile& a, const MigrationFile& b) { return key(a) < key(b); });
-    for (std::size_t i = 1; i < migrations.size(); ++i) {
-        const MigrationFile& a = migrations[i - 1];
-        const MigrationFile& b = migrations[i];
-        if (key(a) != key(b)) continue;
-        if (b.repeatable()) {
-            throw MigrationFileError(b.path.string(), "repeatable migration " + b.name + " is also " + a.path.string(),
-                                     "give one of them another name");
-        }
-        throw MigrationFileError(b.path.string(),
-                                 "version " + b.version + " is also used by " + a.path.string() + " (versions " +
-                                     a.version + " and " + b.version + " are the same)",
-                                 "give one of them another version");
-    }
+    order_and_check(migrations);
 
     // Pair each separate down script with the up script of its version and format.
     for (auto& d : downs) {
@@ -699,6 +754,44 @@ std::vector<MigrationFile> load_migration_dir(const std::filesystem::path& dir) 
         up->down_sql = std::move(d.content);
     }
     return migrations;
+}
+
+}  // namespace
+
+FolderFormat detect_folder_format(const std::filesystem::path& dir) {
+    check_folder(dir);
+    std::vector<FolderFormat> found;
+    for (const formats::FolderReader& reader : formats::folder_readers()) {
+        if (reader.detect(dir)) found.push_back(reader.format);
+    }
+    if (found.size() > 1) {
+        std::string names;
+        for (FolderFormat f : found) names += (names.empty() ? "" : " and ") + std::string(folder_format_name(f));
+        throw MigrationFileError(
+            dir.string(), "its files fit the formats of " + names,
+            "say which with format = \"...\" in pgmig.toml or --format (one of: " + folder_format_names() + ")");
+    }
+    return found.empty() ? FolderFormat::pgmig : found.front();
+}
+
+std::vector<MigrationFile> load_migration_dir(const std::filesystem::path& dir, std::optional<FolderFormat> format) {
+    check_folder(dir);
+    const FolderFormat chosen = format ? *format : detect_folder_format(dir);
+    if (chosen == FolderFormat::pgmig) return load_pgmig_dir(dir);
+    for (const formats::FolderReader& reader : formats::folder_readers()) {
+        if (reader.format != chosen) continue;
+        std::vector<MigrationFile> migrations = reader.load(dir);
+        for (MigrationFile& m : migrations) {
+            m.format = FileFormat::tool;
+            m.folder_format = chosen;
+        }
+        // The reader gave versions in the tool's order: pgmig applies by version, so both orders agree.
+        order_and_check(migrations);
+        return migrations;
+    }
+    throw MigrationFileError(dir.string(),
+                             "pgmig cannot read the " + std::string(folder_format_name(chosen)) + " format yet",
+                             "choose another format with format = \"...\" in pgmig.toml or --format");
 }
 
 }  // namespace pgmig::client

@@ -28,7 +28,32 @@ enum class FileFormat {
     sections,  // <version>_<name>.sql with -- pgmig:up / -- pgmig:down
     flyway,    // V<version>__<name>.sql (+ U<version>__<name>.sql), R__<name>.sql
     up_down,   // <version>_<name>.up.sql (+ <version>_<name>.down.sql)
+    tool,      // a migration of another tool's folder, read as that tool writes it (see FolderFormat)
 };
+
+// The layout of a whole migrations folder: pgmig's own (the three file formats above, which may be mixed)
+// or another migration tool's, read as it stands, with that tool's ordering rule and its directives
+// (docs/adopting.md). Chosen with `format = "..."` in pgmig.toml or --format, else detected.
+enum class FolderFormat {
+    pgmig,
+    goose,            // -- +goose Up / Down
+    dbmate,           // -- migrate:up / -- migrate:down
+    sql_migrate,      // -- +migrate Up / Down
+    node_pg_migrate,  // -- Up Migration / -- Down Migration
+    diesel,           // <version>_<name>/up.sql, down.sql, metadata.toml
+    prisma,           // <timestamp>_<name>/migration.sql
+    drizzle,          // NNNN_name.sql, ordered by meta/_journal.json
+    popx,             // VERSION_name[.DIALECT][.autocommit].(up|down).sql (Ory)
+    liquibase,        // --liquibase formatted sql
+    sqitch,           // sqitch.plan, deploy/, revert/
+};
+
+// "pgmig", "goose", "dbmate", "sql-migrate", "node-pg-migrate", "diesel", "prisma", "drizzle", "popx",
+// "liquibase", "sqitch": the names pgmig.toml and --format take.
+std::string_view folder_format_name(FolderFormat format);
+std::optional<FolderFormat> folder_format_named(std::string_view name);
+// Every name, comma-separated, for messages.
+std::string folder_format_names();
 
 enum class MigrationKind { versioned, repeatable };
 
@@ -45,6 +70,11 @@ struct MigrationFile {
     std::optional<std::string> down_sql;  // the down script; nullopt without one
     std::vector<Directive> directives;
     nlohmann::json options = nlohmann::json::object();  // migrate_register's options, from the directives
+    FolderFormat folder_format = FolderFormat::pgmig;   // the layout of the folder it was read from
+    // What the previous tool's history table calls this migration (pgmig adopt matches its rows by it):
+    // the version as that tool stores it, a file or folder name, a change name, a changeset's id:author.
+    // Empty for pgmig's own formats, whose version is the key.
+    std::string tool_id;
 
     bool repeatable() const { return kind == MigrationKind::repeatable; }
     bool transactional() const { return !options.contains("transactional") || options["transactional"].get<bool>(); }
@@ -119,11 +149,30 @@ MigrationFile parse_migration_file(std::string_view file_name, std::string_view 
 // unknown directive or a bad value.
 nlohmann::json directive_options(const std::string& file, const std::vector<Directive>& directives);
 
-// Reads every `*.sql` file directly in `dir` (other files, hidden files and subfolders are ignored),
-// checks every rule, pairs separate down scripts with their up scripts, and returns the versioned
-// migrations in version order followed by the repeatable ones by name. The first problem found
-// throws MigrationFileError, before anything else happens, so bad input never reaches a database.
-std::vector<MigrationFile> load_migration_dir(const std::filesystem::path& dir);
+// Reads the migrations folder `dir` in `format`, or in the format detect_folder_format finds. In pgmig's
+// own format: every `*.sql` file directly in `dir` (other files, hidden files and subfolders are
+// ignored); it checks every rule, pairs separate down scripts with their up scripts, and returns the
+// versioned migrations in version order followed by the repeatable ones by name. Another tool's folder
+// is read by that tool's reader (client/formats/), in that tool's order (versions it does not have are
+// given in that order). The first problem found throws MigrationFileError, before anything else
+// happens, so bad input never reaches a database.
+std::vector<MigrationFile> load_migration_dir(const std::filesystem::path& dir,
+                                              std::optional<FolderFormat> format = std::nullopt);
+
+// The format of the folder's files: the one tool whose files it holds, else pgmig's own. Throws
+// MigrationFileError when the files fit several tools' formats (naming them; choose with format = ...).
+FolderFormat detect_folder_format(const std::filesystem::path& dir);
+
+// The rules every folder format shares, for the readers of client/formats/: versions are digits
+// separated by dots, no two migrations have the same version (or repeatable name). Sorts `migrations`
+// (versioned by version, then repeatable ones by name) and throws MigrationFileError naming the file.
+void order_and_check(std::vector<MigrationFile>& migrations);
+
+// The file's whole content; MigrationFileError naming it when it cannot be read.
+std::string read_file(const std::filesystem::path& path);
+
+// True when `text` holds anything but whitespace and `--` comment lines (it would run something).
+bool has_statements(std::string_view text);
 
 // True for a `-- pgmig:up` / `-- pgmig:down` marker line; sets `section` to "up" or "down".
 bool is_section_marker(std::string_view line, std::string& section);

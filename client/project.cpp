@@ -1,6 +1,7 @@
 // Shared steps of the ledger commands (see project.hpp).
 #include "client/project.hpp"
 
+#include "client/config.hpp"
 #include "client/errors.hpp"
 
 #include "common/checksum.hpp"
@@ -18,7 +19,7 @@ namespace pgmig::client {
 std::vector<MigrationFile> load_files(const std::string& dir, const std::string& consequence, bool allow_empty) {
     std::vector<MigrationFile> files;
     try {
-        files = load_migration_dir(dir);
+        files = load_migration_dir(dir, resolve_folder_format(dir));
     } catch (const MigrationFileError& e) {
         const std::string advice = e.advice().empty() ? std::string("fix it") : e.advice();
         throw Error(e.problem() == FileProblem::bad_bytes ? ErrorKind::bad_bytes : ErrorKind::input, e.reason(),

@@ -161,11 +161,8 @@ PGMIG_FUNCTION(migrate_register) {
                     fmt::format("invalid name for {}", version ? "migration " + *version : "a repeatable migration"),
                     "a name is 1 to 200 characters on one line", "give the migration a short descriptive name");
     }
+    // An up script without a statement is a valid no-op migration (runs_nothing).
     const std::string normalized = common::normalize_script(up_sql);
-    if (normalized.find_first_not_of(" \t\n") == std::string::npos) {
-        throw Error(sqlstate::invalid_argument, fmt::format("{} has an empty up script", m.label()), {},
-                    "a migration must change something; write its statements in up_sql");
-    }
     m.up_sql = up_sql;
     m.down_sql = down_sql;
     m.checksum = common::sha256_hex(normalized);
@@ -336,8 +333,13 @@ std::vector<RunResult> rollback(const std::function<size_t(const std::vector<Mig
     applied.resize(choose(applied));
     trust::require_trusted(store, applied, trust::Scripts::down, policy, function);
     std::vector<std::string> missing;
-    for (const Migration& m : applied) {
-        if (!m.down_sql || common::normalize_script(*m.down_sql).find_first_not_of(" \t\n") == std::string::npos) {
+    for (Migration& m : applied) {
+        if (m.down_sql && common::normalize_script(*m.down_sql).find_first_not_of(" \t\n") != std::string::npos) {
+            continue;
+        }
+        if (runs_nothing(m.up_sql)) {
+            m.down_sql = m.down_sql.value_or("");  // a no-op migration is rolled back as one
+        } else {
             missing.push_back(*m.version);
         }
     }

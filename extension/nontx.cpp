@@ -125,15 +125,15 @@ PGMIG_FUNCTION(migrate_nontx_begin) {
                             "nothing to roll back; see migrate_status()");
             }
             // An empty -- pgmig:down section is a down script that has nothing to undo (VALIDATE
-            // CONSTRAINT, say); only a missing one refuses.
-            if (!m.down_sql) {
+            // CONSTRAINT, say); only a missing one refuses, unless the up script ran nothing either.
+            if (!m.down_sql && !runs_nothing(m.up_sql)) {
                 throw Error(sqlstate::no_down_script, fmt::format("cannot roll back: no down script for {}", version),
                             "nothing was rolled back",
                             "register the migration again with a down script (the -- pgmig:down section)");
             }
             store.record(HistoryEntry{m.version, m.name, "nontx_start", std::nullopt, 1, m.checksum, std::nullopt,
                                       std::nullopt, std::nullopt, std::string("rolling back")});
-            nontx_guard::arm(version, true, m.checksum, *m.down_sql, 0);  // its statements, and only they
+            nontx_guard::arm(version, true, m.checksum, m.down_sql.value_or(""), 0);  // its statements, and only they
             return;
         }
         if (m.applied) {

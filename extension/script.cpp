@@ -298,6 +298,8 @@ std::string needs_no_transaction_now(const Statement& st) {
     return std::string();
 }
 
+bool runs_nothing(const std::string& script) { return split_script(script).empty(); }
+
 bool same_statements(const std::string& a, const std::string& b) {
     List* left = nullptr;
     List* right = nullptr;

@@ -36,6 +36,11 @@ std::string needs_no_transaction_now(const Statement& st);
 // (see pg::is_interrupt: a caller that turns a syntax error into a result must rethrow those).
 std::vector<Statement> split_script(const std::string& script, std::vector<Node*>* nodes = nullptr);
 
+// True when `script` holds no statement (empty, blanks, comments, lone semicolons): a no-op migration,
+// a placeholder that real projects keep for another SQL dialect. It needs no down script: undoing it
+// runs nothing too. Throws like split_script on a syntax error.
+bool runs_nothing(const std::string& script);
+
 // True when both scripts parse to the same statements (PostgreSQL's equal() on the raw parse
 // trees, which ignores token locations): they differ only in whitespace, comments, line endings
 // or keyword case. False when they differ or either does not parse.

@@ -8,6 +8,7 @@ namespace pgmig::client {
 
 struct GlobalOptions {
     std::string dbname;  // -d/--dbname: connection string or URI; empty = libpq environment
+    std::string format;  // --format: the migrations folder's format (folder_format_names()); empty = config/detect
 };
 
 // dir (every command that reads files): empty = the `migrations` of ./pgmig.toml, else "migrations".

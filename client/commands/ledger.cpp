@@ -100,12 +100,14 @@ struct AppliedMigration {
 std::vector<AppliedMigration> chosen_for_rollback(const Connection& conn, const RollbackOptions& options) {
     // A non-transactional migration needs a down script (the client registers a section without a statement as
     // none; one registered as '' through migrate_register has nothing to undo), as migrate_nontx_begin checks; a
-    // transactional one needs one with text in it, as migrate_rollback() checks.
+    // transactional one needs one with text in it, as migrate_rollback() checks; a migration whose up script
+    // runs nothing needs none (it is rolled back as the no-op it is).
     Result res = conn.exec(
         "SELECT m.version, m.name, coalesce((m.options->>'transactional')::boolean, true) AS tx, "
         "       CASE WHEN coalesce((m.options->>'transactional')::boolean, true) "
         "            THEN coalesce(btrim(m.down_sql, E' \\t\\r\\n'), '') <> '' "
         "            ELSE m.down_sql IS NOT NULL END "
+        "       OR NOT EXISTS (SELECT FROM pgmig.split_statements(m.up_sql)) "
         "  FROM pgmig.migrations m "
         " WHERE m.version IS NOT NULL AND m.applied_at IS NOT NULL ORDER BY m.version_key DESC");
     if (!res.ok()) {

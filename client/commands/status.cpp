@@ -28,6 +28,8 @@ struct Row {
     std::optional<std::string> applied_at, applied_at_short;
     std::optional<long long> duration_ms;
     std::optional<LedgerOnly> ledger_only;  // pending, registered, and no file holds it
+    // Its file's up script runs nothing (a no-op placeholder); nullopt without a file.
+    std::optional<bool> empty;
 };
 
 std::vector<Row> read_status(const Connection& conn) {
@@ -79,6 +81,7 @@ void print_json(const std::vector<Row>& rows) {
         o["applied_by"] = r.applied_at ? nlohmann::json(r.applied_by) : nlohmann::json(nullptr);
         o["duration_ms"] = r.duration_ms ? nlohmann::json(*r.duration_ms) : nlohmann::json(nullptr);
         o["ledger_only"] = r.ledger_only.has_value();
+        o["empty"] = r.empty ? nlohmann::json(*r.empty) : nlohmann::json(nullptr);
         if (r.ledger_only) o["registered_by"] = r.ledger_only->registered_by;
         out.push_back(std::move(o));
     }
@@ -93,7 +96,8 @@ void print_table(const std::vector<Row>& rows, bool with_files) {
     std::vector<std::array<std::string, kColumns>> cells;
     cells.reserve(rows.size());
     for (const auto& r : rows) {
-        cells.push_back({r.kind == "repeatable" ? std::string("R") : r.version, r.name, r.kind, r.state,
+        cells.push_back({r.kind == "repeatable" ? std::string("R") : r.version, r.name,
+                         r.empty.value_or(false) ? r.kind + " (empty)" : r.kind, r.state,
                          r.file.value_or(with_files ? "missing file" : "-"), r.applied_at_short.value_or("-"),
                          r.duration_ms ? fmt::format("{} ms", *r.duration_ms) : std::string("-")});
     }
@@ -128,6 +132,7 @@ void merge_files(std::vector<Row>& rows, const std::vector<MigrationFile>& files
                                   : r.kind == "versioned" && common::compare_versions(r.version, f.version) == 0;
             if (same) {
                 r.file = f.path.filename().string();
+                r.empty = !has_statements(f.up_sql);
                 found = true;
             }
         }
@@ -138,6 +143,7 @@ void merge_files(std::vector<Row>& rows, const std::vector<MigrationFile>& files
         r.kind = f.repeatable() ? "repeatable" : "versioned";
         r.state = "pending (not registered)";
         r.file = f.path.filename().string();
+        r.empty = !has_statements(f.up_sql);
         r.registered = false;
         rows.push_back(std::move(r));
     }

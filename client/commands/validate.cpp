@@ -63,7 +63,7 @@ class Validator {
 
 void check_files_alone(Validator& v, const std::vector<MigrationFile>& files) {
     for (const auto& f : files) {
-        if (!f.repeatable() && !f.has_down()) {
+        if (!f.repeatable() && !f.has_down() && has_statements(f.up_sql)) {  // a no-op needs no undo
             v.warning("missing_down", f.version, f.path.string(), "no down script: pgmig rollback cannot undo it");
         }
     }
@@ -289,7 +289,7 @@ int run_validate(const GlobalOptions& global, const ValidateOptions& options) {
     bool files_ok = true;
     bool bad_bytes = false;  // a NUL byte or invalid UTF-8: reported, and nothing connects
     try {
-        files = load_migration_dir(dir);
+        files = load_migration_dir(dir, resolve_folder_format(dir));
     } catch (const MigrationFileError& e) {
         files_ok = false;
         bad_bytes = e.problem() == FileProblem::bad_bytes;

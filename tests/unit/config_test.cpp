@@ -43,6 +43,27 @@ TEST_F(ConfigDir, FileSetsTheDefaultDir) {
     EXPECT_EQ(resolve_migrations_dir("other"), "other");  // --dir wins
 }
 
+TEST_F(ConfigDir, FormatOfTheProjectFolder) {
+    EXPECT_FALSE(resolve_folder_format("migrations").has_value());  // no file: detected
+    write("migrations = \"db\"\nformat = \"goose\"\n");
+    EXPECT_EQ(resolve_folder_format("db"), FolderFormat::goose);
+    EXPECT_EQ(resolve_folder_format("./db/"), FolderFormat::goose);  // the same folder, spelled otherwise
+    EXPECT_FALSE(resolve_folder_format("elsewhere").has_value());    // another folder's files speak for it
+    set_format_option("dbmate");                                     // --format wins
+    EXPECT_EQ(resolve_folder_format("db"), FolderFormat::dbmate);
+    EXPECT_EQ(resolve_folder_format("elsewhere"), FolderFormat::dbmate);
+    set_format_option("");
+    write("format = \"flyway\"\n");
+    try {
+        resolve_folder_format("migrations");
+        FAIL() << "accepted";
+    } catch (const Error& e) {
+        EXPECT_EQ(e.kind(), ErrorKind::input);
+        EXPECT_NE(e.line().find("key 'format' is 'flyway', not a format pgmig reads"), std::string::npos) << e.line();
+        EXPECT_NE(e.line().find("sql-migrate"), std::string::npos) << e.line();
+    }
+}
+
 TEST_F(ConfigDir, UnknownKeyIsNamed) {
     write("migrations = \"m\"\nenvironment = \"prod\"\n");
     try {

@@ -226,7 +226,6 @@ TEST(MigrationFile, FlywayFileIsAllUpScript) {
     EXPECT_FALSE(m.down_sql.has_value());
     EXPECT_EQ(m.options, nlohmann::json::parse(R"({"transactional": false})"));
     EXPECT_THROW(parse_migration_file("V2__x.sql", "-- pgmig:up\nSELECT 1;\n"), MigrationFileError);
-    EXPECT_THROW(parse_migration_file("V2__x.sql", "-- only a comment\n"), MigrationFileError);
 }
 
 TEST(MigrationFile, RepeatableHasNoVersionAndTheOption) {
@@ -246,15 +245,17 @@ TEST(MigrationFile, MissingUp) {
     }
 }
 
-TEST(MigrationFile, EmptyUp) {
+// An up script without a statement is a no-op migration: real projects keep such placeholders (for another
+// SQL dialect, or a step another tool needed).
+TEST(MigrationFile, EmptyUpIsANoOp) {
     for (const char* content :
          {"-- pgmig:up\n", "-- pgmig:up\n  \n\n-- pgmig:down\nDROP TABLE t;\n", "-- pgmig:up\n-- only a comment\n"}) {
-        try {
-            parse_migration_file("1_a.sql", content);
-            ADD_FAILURE() << "accepted: " << content;
-        } catch (const MigrationFileError& e) {
-            EXPECT_TRUE(contains(e.reason(), "section is empty")) << e.reason();
-        }
+        const MigrationFile m = parse_migration_file("1_a.sql", content);
+        EXPECT_FALSE(has_statements(m.up_sql)) << content;
+    }
+    for (const char* name : {"V1__a.sql", "1_a.up.sql"}) {
+        EXPECT_EQ(parse_migration_file(name, "").up_sql, "") << name;
+        EXPECT_EQ(parse_migration_file(name, "-- MySQL only\n").up_sql, "-- MySQL only\n") << name;
     }
 }
 
@@ -576,4 +577,29 @@ TEST(LexicalDirectives, FlywayDirectivesInsideDollarQuotesAreText) {
                                                  "BEGIN END $$;\n");
     EXPECT_TRUE(m.directives.empty());
     EXPECT_TRUE(m.transactional());
+}
+
+TEST(FolderFormat, NamesRoundTrip) {
+    for (const char* name : {"pgmig", "goose", "dbmate", "sql-migrate", "node-pg-migrate", "diesel", "prisma",
+                             "drizzle", "popx", "liquibase", "sqitch"}) {
+        const auto f = folder_format_named(name);
+        ASSERT_TRUE(f.has_value()) << name;
+        EXPECT_EQ(folder_format_name(*f), name);
+        EXPECT_TRUE(contains(folder_format_names(), name));
+    }
+    EXPECT_FALSE(folder_format_named("flyway").has_value());  // Flyway's names are part of pgmig's own format
+    EXPECT_FALSE(folder_format_named("").has_value());
+}
+
+TEST(FolderFormat, PgmigFolderIsDetectedAsPgmig) {
+    const auto dir = std::filesystem::temp_directory_path() / ("pgmig_unit_detect_" + std::to_string(::getpid()));
+    std::filesystem::create_directories(dir);
+    std::ofstream(dir / "1_a.sql") << "-- pgmig:up\nSELECT 1;\n";
+    std::ofstream(dir / "V2__b.sql") << "SELECT 2;\n";
+    EXPECT_EQ(detect_folder_format(dir), FolderFormat::pgmig);
+    const auto files = load_migration_dir(dir, FolderFormat::pgmig);
+    ASSERT_EQ(files.size(), 2U);
+    EXPECT_EQ(files[0].folder_format, FolderFormat::pgmig);
+    EXPECT_TRUE(files[0].tool_id.empty());
+    std::filesystem::remove_all(dir);
 }
