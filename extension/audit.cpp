@@ -31,6 +31,7 @@ extern "C" {
 
 #include "audit.hpp"
 #include "audit_chain.hpp"
+#include "audit_in_flight.hpp"
 #include "audit_writer.hpp"
 #include "ledger_store.hpp"
 #include "lint.hpp"
@@ -521,6 +522,7 @@ bool drops_pgmig(Node* stmt) { return is_pgmig_extension_drop(stmt); }
 void ddl_start_checks(Node* stmt, int command_tag) {
     check_audit_index(stmt);
     check_out_of_band(stmt, static_cast<CommandTag>(command_tag));
+    pg::call([stmt] { protect_in_flight_rows(stmt); });  // last: only a statement that will run waits
 }
 
 void record_utility(int command_tag, const std::string& statement, const char* object_type,
@@ -556,6 +558,11 @@ PGMIG_FUNCTION(pgmig_audit_event) {
                     "it is called by PostgreSQL for DDL, not from SQL");
     }
     auto* trig = reinterpret_cast<EventTriggerData*>(fcinfo->context);
+    // An extension script that alters pgmig.ddl_audit (an upgrade) waits for rows in progress too.
+    if (creating_extension && strcmp(trig->event, "ddl_command_start") == 0) {
+        Node* stmt = trig->parsetree;
+        pg::call([stmt] { audit::protect_in_flight_rows(stmt); });
+    }
     // Extension scripts (pgmig's own included) and DROP EXTENSION pgmig are not audited: the
     // first are part of CREATE/ALTER EXTENSION, which is audited itself; the second removes the trail.
     if (creating_extension || audit::is_pgmig_extension_drop(trig->parsetree)) return static_cast<Datum>(0);

@@ -2,6 +2,7 @@
 // under pg::call and holds no object with a destructor: PostgreSQL errors longjmp through it.
 extern "C" {
 #include "postgres.h"
+#include "access/heaptoast.h"
 #include "access/htup_details.h"
 #include "access/table.h"
 #include "access/xact.h"
@@ -23,6 +24,7 @@ extern "C" {
 #include "utils/lsyscache.h"
 #include "utils/memutils.h"
 #include "utils/rel.h"
+#include "utils/resowner.h"
 #include "utils/snapmgr.h"
 #include "utils/timestamp.h"
 #include "utils/tuplestore.h"
@@ -71,6 +73,7 @@ struct Writer {
     Oid sequence;
     Datum* values;
     bool* nulls;
+    bool toasted;  // a row was long enough for heap_insert to move values to the TOAST table
 };
 
 // The identity sequence of pgmig.ddl_audit.id, cached per backend by table OID: a re-created
@@ -143,6 +146,7 @@ void open_writer(Writer* w, const RowValues& row) {
         }
     }
     w->sequence = id_sequence(table, w->attno[kId]);
+    w->toasted = false;
     w->values = static_cast<Datum*>(palloc0(sizeof(Datum) * desc->natts));
     w->nulls = static_cast<bool*>(palloc(sizeof(bool) * desc->natts));
     memset(w->nulls, true, sizeof(bool) * desc->natts);
@@ -175,6 +179,7 @@ void write_row(Writer* w, Appended* out, Datum type, bool type_null, Datum schem
     set_datum(w, kSchemaName, schema, schema_null);
     set_datum(w, kObjectIdentity, identity, identity_null);
     const HeapTuple tuple = heap_form_tuple(RelationGetDescr(w->rel), w->values, w->nulls);
+    if (tuple->t_len > TOAST_TUPLE_THRESHOLD) w->toasted = true;  // heap_insert's own test
     CatalogTupleInsertWithInfo(w->rel, tuple, w->indexes);
     heap_freetuple(tuple);
     if (out->count++ == 0) {
@@ -183,10 +188,34 @@ void write_row(Writer* w, Appended* out, Datum type, bool type_null, Datum schem
     }
 }
 
-void close_writer(Writer* w) {
+// Whether an index the rows went into (of pgmig.ddl_audit, or of its TOAST table when values went
+// there) is not valid yet: a concurrent build is under way (or failed). It counts on every writer
+// that might have inserted without it holding its lock until commit (see audit_in_flight.hpp).
+bool index_build_under_way(Writer* w) {
+    for (int i = 0; i < w->indexes->ri_NumIndices; ++i) {
+        if (!w->indexes->ri_IndexRelationDescs[i]->rd_index->indisvalid) return true;
+    }
+    const Oid toast = w->rel->rd_rel->reltoastrelid;
+    if (!w->toasted || !OidIsValid(toast)) return false;
+    Relation toast_rel = table_open(toast, RowExclusiveLock);  // held already, if values went there
+    List* indexes = RelationGetIndexList(toast_rel);
+    bool invalid = false;
+    ListCell* cell = nullptr;
+    foreach (cell, indexes) {
+        if (!get_index_isvalid(lfirst_oid(cell))) invalid = true;
+    }
+    list_free(indexes);
+    table_close(toast_rel, NoLock);
+    return invalid;
+}
+
+// Returns whether the locks must be kept until the transaction ends (index_build_under_way).
+bool close_writer(Writer* w) {
+    const bool keep = index_build_under_way(w);
     CatalogCloseIndexes(w->indexes);
-    table_close(w->rel, NoLock);  // the lock is kept until the transaction ends, as the executor does
+    table_close(w->rel, NoLock);  // the lock belongs to the write's resource owner (with_writer)
     CommandCounterIncrement();    // later statements of this transaction see the rows
+    return keep;
 }
 
 // Rows for what a set-returning event trigger function reports, read from its tuplestore.
@@ -253,19 +282,89 @@ constexpr int kKeepOriginalOrNormal[2] = {4, 5};  // original, normal
 
 namespace {
 
-// Opens pgmig.ddl_audit, runs write(&writer, &appended) in a scratch memory context, closes it.
-// `write` must be trivially destructible, like everything else on this path.
+// The locks of an audit write are given back as soon as its rows are written, as PostgreSQL does for
+// its catalogs (CatalogTupleInsert, then table_close(rel, RowExclusiveLock)): RowExclusiveLock on
+// pgmig.ddl_audit, its indexes, its TOAST table and index, and its identity sequence would otherwise
+// stay in the session's pg_locks until the transaction ends, and an open transaction that ran DDL
+// would hold up TRUNCATE, ALTER TABLE or DROP EXTENSION of the trail for no reason of its own.
+//
+// Only the locks the write took: it runs under a resource owner of its own, a child of the current
+// one, whose locks are then released. PostgreSQL counts a lock per resource owner, so a lock the
+// session's transaction already held in the same mode (an administrator who ran LOCK TABLE
+// pgmig.ddl_audit, read it, or took nextval() of its sequence) keeps its count and stays held; the
+// write's own is all that goes. On an error the owner is left to the (sub)transaction's abort, which
+// releases it with its parent.
+//
+// Why giving them back early is safe (docs/security.md, "Locks of the audit write", says the same):
+// - the rows themselves stay uncommitted until the transaction ends, and nothing in a transaction
+//   reads pgmig.ddl_audit after writing it except through MVCC, which does not need the lock;
+// - the sequence's value is taken and WAL-logged under its buffer lock (quiet_nextval); nothing is
+//   left for the lock to protect, as after nextval() in any other transaction;
+// - what would have waited for the lock no longer does. VACUUM FULL, CLUSTER and plain REINDEX keep
+//   rows of transactions in progress (they copy and index them as live, as for catalogs; PostgreSQL
+//   logs "concurrent insert in progress"), TRUNCATE is refused by the audit guard, and DROP TABLE or
+//   DROP EXTENSION removes the trail anyway (the open transaction's rows with it). Two kinds of
+//   operation would lose or skip such rows, and pgmig makes them wait for the rows' transactions
+//   instead (audit_in_flight.cpp): ALTER TABLE pgmig.ddl_audit that rewrites or validates the table
+//   (it reads it through a fresh snapshot), and index builds on it, above all concurrent ones (CREATE
+//   INDEX CONCURRENTLY, REINDEX CONCURRENTLY), which count on every writer that inserted before the
+//   index was ready still holding its lock; so while an index of the table is not valid, the write
+//   keeps its locks until the transaction ends, as before. (REINDEX CONCURRENTLY in a session that has
+//   not loaded pgmig is not made to wait: see docs/security.md.)
+// - the sealer reads committed rows only, under its own locks: it never waited for a writer.
+struct OwnLocks {
+    ResourceOwner saved;  // the current owner when the write began; nullptr: no owner, nothing to do
+    ResourceOwner own;
+};
+
+OwnLocks begin_own_locks() {
+    OwnLocks locks{CurrentResourceOwner, nullptr};
+    if (locks.saved != nullptr) {
+        locks.own = ResourceOwnerCreate(locks.saved, "pgmig audit write");
+        CurrentResourceOwner = locks.own;
+    }
+    return locks;
+}
+
+// Releases what the write's owner holds: other resources as a commit would (a leak is reported), the
+// locks given back, or, when `keep`, handed to the enclosing owner as a committed subtransaction does.
+void end_own_locks(const OwnLocks& locks, bool keep) {
+    if (locks.own == nullptr) return;
+    CurrentResourceOwner = locks.saved;
+    ResourceOwnerRelease(locks.own, RESOURCE_RELEASE_BEFORE_LOCKS, true, false);
+    ResourceOwnerRelease(locks.own, RESOURCE_RELEASE_LOCKS, keep, false);
+    ResourceOwnerRelease(locks.own, RESOURCE_RELEASE_AFTER_LOCKS, true, false);
+    ResourceOwnerDelete(locks.own);
+}
+
+// Opens pgmig.ddl_audit, runs write(&writer, &appended) in a scratch memory context and under the
+// write's own resource owner, closes it and gives its locks back. `write` must be trivially
+// destructible, like everything else on this path.
 template <typename Fn>
 Appended with_writer(const RowValues& row, Fn write) {
     Appended out;
     MemoryContext scratch = AllocSetContextCreate(CurrentMemoryContext, "pgmig audit row", ALLOCSET_SMALL_SIZES);
     MemoryContext previous = MemoryContextSwitchTo(scratch);
-    Writer w;
-    open_writer(&w, row);
-    out.table = RelationGetRelid(w.rel);
-    write(&w, &out);
-    if (out.count == 0) write_row(&w, &out, 0, true, 0, true, 0, true);  // a command that names no object
-    close_writer(&w);
+    const OwnLocks locks = begin_own_locks();
+    bool keep = false;
+    PG_TRY();
+    {
+        Writer w;
+        open_writer(&w, row);
+        out.table = RelationGetRelid(w.rel);
+        write(&w, &out);
+        if (out.count == 0) write_row(&w, &out, 0, true, 0, true, 0, true);  // a command that names no object
+        keep = close_writer(&w);
+    }
+    PG_CATCH();
+    {
+        // The abort that must follow releases the write's owner with its parent; until then the code
+        // in between runs under the owner it expects.
+        CurrentResourceOwner = locks.saved;
+        PG_RE_THROW();
+    }
+    PG_END_TRY();
+    end_own_locks(locks, keep);
     MemoryContextSwitchTo(previous);
     MemoryContextDelete(scratch);
     return out;

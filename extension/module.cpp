@@ -8,6 +8,7 @@ PG_MODULE_MAGIC;
 
 void _PG_init(void);
 void pgmig_install_utility_hook(void);
+void pgmig_install_index_build_guard(void);
 }
 
 #include "nontx_guard.hpp"
@@ -19,5 +20,6 @@ void pgmig_install_utility_hook(void);
 extern "C" void _PG_init(void) {
     pgmig::settings::define();
     pgmig_install_utility_hook();
-    pgmig::nontx_guard::install();  // executor hooks and transaction callbacks
+    pgmig_install_index_build_guard();  // index builds on pgmig.ddl_audit wait for rows in progress
+    pgmig::nontx_guard::install();      // executor hooks and transaction callbacks
 }

@@ -113,6 +113,107 @@ SELECT nextval(pg_get_serial_sequence('pgmig.ddl_audit', 'id')) = (SELECT max(id
        AS nextval_continues;
 SELECT count(*) = max(id) - min(id) + 1 AS ids_consecutive FROM pgmig.history;
 
+-- Locks: the audit write gives back the locks it took on pgmig.ddl_audit, its TOAST table and its
+-- sequence as soon as the row is written, as PostgreSQL does for its catalogs, so the session's locks
+-- are those of its own statements (PostgreSQL's alter_table test lists them this way: relation locks
+-- of the transaction outside pg_catalog).
+CREATE VIEW transparency_locks AS
+SELECT CASE WHEN c.relnamespace <> 'pg_toast'::regnamespace THEN c.relname::text
+            WHEN c.relkind = 'i' THEN 'TOAST index of ' || (SELECT t.relname FROM pg_class t JOIN pg_index i
+                                                               ON i.indrelid = t.reltoastrelid
+                                                            WHERE i.indexrelid = c.oid)
+            ELSE 'TOAST of ' || (SELECT t.relname FROM pg_class t WHERE t.reltoastrelid = c.oid) END AS relation,
+       l.mode
+  FROM pg_locks l JOIN pg_class c ON c.oid = l.relation
+ WHERE l.locktype = 'relation' AND l.pid = pg_backend_pid() AND l.granted
+   AND c.relnamespace <> 'pg_catalog'::regnamespace AND c.relname <> 'transparency_locks'
+ ORDER BY 1, 2;
+BEGIN;
+CREATE TABLE transparency_locked (id int);
+ALTER TABLE transparency_locked ALTER COLUMN id SET STATISTICS 150;
+SELECT * FROM transparency_locks;
+COMMIT;
+-- A statement long enough for its audit row to go to pgmig.ddl_audit's TOAST table.
+SELECT format('ALTER TABLE transparency_locked ADD COLUMN n int /* %s */',
+              string_agg(md5(i::text), '' ORDER BY i)) AS long_statement
+  FROM generate_series(1, 100) i \gset
+BEGIN;
+:long_statement;
+SELECT * FROM transparency_locks;
+SELECT length(statement) > 3000 AS long_row_written,
+       (SELECT pg_relation_size(reltoastrelid) > 0 FROM pg_class WHERE oid = 'pgmig.ddl_audit'::regclass)
+       AS in_toast_table
+  FROM pgmig.ddl_audit
+ WHERE command_tag = 'ALTER TABLE' AND object_identity = 'public.transparency_locked'
+   AND txid = pg_current_xact_id();
+COMMIT;
+-- A role's statement is recorded by the utility hook: no lock of pgmig's either.
+BEGIN;
+CREATE ROLE regress_transparency_locker;
+DROP ROLE regress_transparency_locker;
+SELECT * FROM transparency_locks;
+COMMIT;
+-- Inside savepoints and exception blocks (their own resource owners): the same, and rolling back to
+-- a savepoint takes its DDL's audit row with it.
+BEGIN;
+CREATE TABLE transparency_kept (id int);
+SAVEPOINT s;
+CREATE TABLE transparency_undone (id int);
+SELECT * FROM transparency_locks;
+ROLLBACK TO SAVEPOINT s;
+DO $$ BEGIN
+    CREATE INDEX transparency_kept_id ON transparency_kept (id);
+    RAISE division_by_zero;
+EXCEPTION WHEN division_by_zero THEN
+    CREATE INDEX transparency_kept_id_2 ON transparency_kept (id);
+END $$;
+SELECT * FROM transparency_locks;
+COMMIT;
+SELECT command_tag, object_identity FROM pgmig.ddl_audit
+ WHERE object_identity ~ '^public\.transparency_(kept|undone)' ORDER BY id;
+-- pgmig.audit_failure = warn writes in a subtransaction: nothing left behind either.
+SET pgmig.audit_failure = warn;
+BEGIN;
+ALTER TABLE transparency_kept ADD COLUMN name text;
+SELECT * FROM transparency_locks;
+COMMIT;
+RESET pgmig.audit_failure;
+-- While an index of pgmig.ddl_audit is not valid (a concurrent build under way, or one that failed),
+-- the audit write keeps its locks until the transaction ends: the build waits for the transactions
+-- that hold them, and would miss rows written without.
+\set VERBOSITY terse
+CREATE UNIQUE INDEX CONCURRENTLY ddl_audit_not_valid ON pgmig.ddl_audit (command_tag);
+\set VERBOSITY default
+BEGIN;
+ALTER TABLE transparency_kept ADD COLUMN n int;
+SELECT * FROM transparency_locks;
+COMMIT;
+DROP INDEX pgmig.ddl_audit_not_valid;
+BEGIN;
+ALTER TABLE transparency_kept DROP COLUMN n;
+SELECT * FROM transparency_locks;
+COMMIT;
+-- A lock the transaction took itself before its DDL stays held: the audit write gives back only its
+-- own (lock counts are kept per resource owner).
+BEGIN;
+LOCK TABLE pgmig.ddl_audit IN ROW EXCLUSIVE MODE;
+SELECT count(*) >= 0 AS read_audit FROM pgmig.ddl_audit;
+SELECT nextval(pg_get_serial_sequence('pgmig.ddl_audit', 'id')) > 0 AS took_an_id;
+DROP TABLE transparency_locked;
+SELECT * FROM transparency_locks;
+SAVEPOINT s;
+DROP INDEX transparency_kept_id_2;
+RELEASE SAVEPOINT s;
+SELECT * FROM transparency_locks;
+COMMIT;
+SELECT * FROM transparency_locks;
+-- The rows of those transactions are all there after COMMIT.
+SELECT command_tag, object_type, object_identity FROM pgmig.ddl_audit
+ WHERE object_identity ~ '^public\.transparency_(locked|kept)' OR object_identity = 'regress_transparency_locker'
+ ORDER BY id;
+DROP VIEW transparency_locks;
+DROP TABLE transparency_kept;
+
 -- Clean up.
 DO $$ BEGIN
     FOR i IN 1..70 LOOP
