@@ -55,6 +55,8 @@ inline constexpr int nontx_script_changed = make_sqlstate("PM037");     // regis
 // (pgmig.audit_failure = error), and the WARNING of migrate_audit_verify() when sealing was skipped.
 inline constexpr int audit_write_failed = make_sqlstate("PM038");
 inline constexpr int audit_seal_blocked = make_sqlstate("PM039");
+// A ledger writer stopped waiting for the ledger lock: its holder waits for this transaction (ledger_wait.cpp).
+inline constexpr int ledger_wait_stopped = make_sqlstate("PM058");
 // Standard codes used as they are.
 inline constexpr int internal_error = make_sqlstate("XX000");
 inline constexpr int out_of_memory = make_sqlstate("53200");

@@ -170,7 +170,7 @@ PGMIG_FUNCTION(migrate_register) {
 
     pg::Spi spi;
     LedgerStore store(spi, current_caller());
-    store.lock();
+    store.lock("migrate_register");
     const std::optional<Migration> old = store.find(m.key);
     if (!old) {
         store.save(m, false);
@@ -243,7 +243,7 @@ PGMIG_FUNCTION(migrate_apply) {
     {
         pg::Spi spi;
         LedgerStore store(spi, current_caller());
-        store.lock();  // everything below reads the ledger after the lock, in fresh snapshots
+        store.lock("migrate_apply");  // everything below reads the ledger after the lock, in fresh snapshots
         refuse_tampered(store);
         std::optional<std::string> target_key;
         if (target) target_key = store.registered(*target).key;
@@ -288,7 +288,7 @@ PGMIG_FUNCTION(migrate_plan) {
     {
         pg::Spi spi;
         LedgerStore store(spi, current_caller());
-        store.lock();
+        store.lock("migrate_plan");
         refuse_tampered(store);
         std::optional<std::string> target_key;
         if (target) target_key = store.registered(*target).key;
@@ -323,7 +323,7 @@ std::vector<RunResult> rollback(const std::function<size_t(const std::vector<Mig
                                 const trust::Policy& policy, const char* function) {
     pg::Spi spi;
     LedgerStore store(spi, current_caller());
-    store.lock();
+    store.lock(function);
     refuse_tampered(store);
     std::vector<Migration> applied;
     for (Migration& m : store.load_all()) {
@@ -409,7 +409,7 @@ PGMIG_FUNCTION(migrate_repair) {
     const std::optional<std::string> reason = text_arg(fcinfo, 2);
     pg::Spi spi;
     LedgerStore store(spi, current_caller());
-    store.lock();
+    store.lock("migrate_repair");
     Migration m = store.registered(version);
     const std::string previous = m.applied_checksum.value_or(m.checksum);
     if (new_text) m.up_sql = *new_text;
@@ -429,7 +429,7 @@ PGMIG_FUNCTION(migrate_baseline) {
     {
         pg::Spi spi;
         LedgerStore store(spi, current_caller());
-        store.lock();
+        store.lock("migrate_baseline");
         const std::string key = store.registered(version).key;
         for (const Migration& m : store.load_all()) {
             if (!m.version || m.applied || m.key > key) continue;

@@ -18,6 +18,7 @@ extern "C" {
 #include <algorithm>
 
 #include "common/version.hpp"
+#include "ledger_wait.hpp"
 #include "pg/boundary.hpp"
 #include "quiet_sequence.hpp"
 
@@ -39,7 +40,7 @@ std::string bytea_text(const std::string& bytes) {
 // migration registered or applied); PostgreSQL's plan cache revalidates them after DDL.
 // Like all of pgmig's SQL they run with search_path pinned (pg::Spi) and also name every function,
 // type and operator by its schema, so that nothing planted on a search_path can be picked up.
-SPIPlanPtr g_plans[12] = {};
+SPIPlanPtr g_plans[11] = {};
 
 constexpr const char* kColumns =
     "version_key, version, name, up_sql, down_sql, options::pg_catalog.text, checksum, applied_at IS NOT NULL, "
@@ -132,10 +133,7 @@ Oid ledger_owner(pg::Spi& spi) {
 LedgerStore::LedgerStore(pg::Spi& spi, Caller caller)
     : spi_(spi), caller_(std::move(caller)), owner_(ledger_owner(spi)) {}
 
-void LedgerStore::lock() {
-    spi_.query_prepared(g_plans[1], "SELECT pg_catalog.pg_advisory_xact_lock($1)",
-                        {{INT8OID, std::to_string(kLedgerLockKey)}}, SPI_OK_SELECT);
-}
+void LedgerStore::lock(const char* function) { wait_for_ledger_lock(spi_, function); }
 
 Migration LedgerStore::from_row(const std::vector<std::optional<std::string>>& row) {
     Migration m;
@@ -238,7 +236,7 @@ void LedgerStore::vouch(const Migration& m) {
     const std::vector<pg::Param> vouchers = acting_roles();  // before the switch to the owner
     AsLedgerOwner owner(owner_);
     spi_.query_prepared(
-        g_plans[11],
+        g_plans[1],
         "UPDATE pgmig.migrations m SET vouched_by = m.vouched_by OPERATOR(pg_catalog.||) "
         "ARRAY(SELECT r FROM pg_catalog.unnest(ARRAY[$2, $3, $4]::pg_catalog.name[]) WITH ORDINALITY AS u (r, n) "
         "WHERE r IS NOT NULL AND NOT r OPERATOR(pg_catalog.=) ANY (m.vouched_by) ORDER BY n) "

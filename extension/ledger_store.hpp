@@ -80,7 +80,9 @@ class LedgerStore {
   public:
     LedgerStore(pg::Spi& spi, Caller caller);
 
-    void lock();                        // the transaction-level advisory lock
+    // The transaction-level advisory lock, waited for as ledger_wait.hpp says; `function` names the
+    // SQL function that takes it ("migrate_apply") in the errors of the wait.
+    void lock(const char* function);
     std::vector<Migration> load_all();  // in version order; repeatables last
     std::optional<Migration> find(const std::string& key);
     // The registered versioned migration `version`; PM001 for a malformed version, PM005 if none.

@@ -63,14 +63,14 @@ Migration nontx_migration(LedgerStore& store, const std::string& version) {
     return m;
 }
 
-// Every call on a non-transactional migration: this session holds the session-level lock, the
-// ledger lock is taken, and `fn(store, migration)` runs.
+// Every call on a non-transactional migration (`function`, for messages): this session holds the
+// session-level lock, the ledger lock is taken (at once, then), and `fn(store, migration)` runs.
 template <typename Fn>
-void with_nontx_migration(const std::string& version, Fn&& fn) {
+void with_nontx_migration(const char* function, const std::string& version, Fn&& fn) {
     pg::Spi spi;
     require_session_lock(spi, version);
     LedgerStore store(spi, current_caller());
-    store.lock();
+    store.lock(function);
     const Migration m = nontx_migration(store, version);
     fn(store, m);
 }
@@ -115,7 +115,7 @@ PGMIG_FUNCTION(migrate_nontx_begin) {
     const std::string direction = direction_arg(fcinfo, 1);
     const trust::Policy policy = trust::policy(fcinfo, 2, 3, 4, "migrate_nontx_begin");
     int done = 0;
-    with_nontx_migration(version, [&](LedgerStore& store, const Migration& m) {
+    with_nontx_migration("migrate_nontx_begin", version, [&](LedgerStore& store, const Migration& m) {
         trust::check_before_running(store, m, direction == "up", policy, "migrate_nontx_begin");
         if (direction == "down") {
             // The up run's progress column is left alone: an applied migration is never in_progress, and a
@@ -197,7 +197,7 @@ PGMIG_FUNCTION(migrate_nontx_adopt_index) {
     const std::string version = pg::required_text_arg(fcinfo, 0, "version");
     const int n = PG_ARGISNULL(1) ? 0 : PG_GETARG_INT32(1);
     Oid found = InvalidOid;
-    with_nontx_migration(version, [&](LedgerStore& store, const Migration& m) {
+    with_nontx_migration("migrate_nontx_adopt_index", version, [&](LedgerStore& store, const Migration& m) {
         nontx_guard::require_running(version, false, m.checksum);
         nontx_guard::require_next(version, n);
         std::vector<Node*> nodes;
@@ -225,7 +225,7 @@ PGMIG_FUNCTION(migrate_nontx_adopt_index) {
 PGMIG_FUNCTION(migrate_nontx_progress) {
     const std::string version = pg::required_text_arg(fcinfo, 0, "version");
     const int done = PG_ARGISNULL(1) ? 0 : PG_GETARG_INT32(1);
-    with_nontx_migration(version, [&version, done](LedgerStore& store, const Migration& m) {
+    with_nontx_migration("migrate_nontx_progress", version, [&version, done](LedgerStore& store, const Migration& m) {
         nontx_guard::require_running(version, false, m.checksum);
         nontx_guard::require_completed(version, done);  // statement `done` ran here, to its end, committed
         store.set_nontx_progress(m, done);
@@ -249,7 +249,7 @@ PGMIG_FUNCTION(migrate_nontx_finish) {
         throw Error(sqlstate::invalid_argument, fmt::format("direction must be up or down, not \"{}\"", direction), {},
                     "pass 'up' after applying, 'down' after rolling back");
     }
-    with_nontx_migration(version, [&](LedgerStore& store, const Migration& m) {
+    with_nontx_migration("migrate_nontx_finish", version, [&](LedgerStore& store, const Migration& m) {
         nontx_guard::require_running(version, direction == "down", m.checksum);
         nontx_guard::require_all_completed(version, direction == "down");
         if (direction == "up") {
@@ -273,7 +273,7 @@ PGMIG_FUNCTION(migrate_nontx_failed) {
     const std::string state = pg::required_text_arg(fcinfo, 2, "sqlstate");
     const std::string message = pg::required_text_arg(fcinfo, 3, "message");
     const std::string direction = direction_arg(fcinfo, 4);
-    with_nontx_migration(version, [&](LedgerStore& store, const Migration& m) {
+    with_nontx_migration("migrate_nontx_failed", version, [&](LedgerStore& store, const Migration& m) {
         nontx_guard::require_running(version, direction == "down", m.checksum);
         nontx_guard::require_next(version, statement);  // the statement it was running
         // The server's message may quote a piece of the statement: masked with the script's secrets.

@@ -230,7 +230,7 @@ PGMIG_FUNCTION(migrate_test) {
     {
         pg::Spi spi;
         LedgerStore store(spi, current_caller());
-        store.lock();  // the ledger read below cannot change under the test
+        store.lock("migrate_test");  // the ledger read below cannot change under the test
         checks = test_migration(spi, store, version, policy);
     }
     std::vector<pg::TextRow> rows;

@@ -6,6 +6,7 @@
 #include "client/db.hpp"
 #include "client/errors.hpp"
 #include "client/integrity.hpp"
+#include "client/ledger_lock.hpp"
 #include "client/migration_files.hpp"
 #include "client/monitor.hpp"
 #include "client/audit_log.hpp"
@@ -28,7 +29,6 @@ namespace pgmig::client {
 namespace {
 
 using Clock = std::chrono::steady_clock;
-constexpr const char* kLedgerLockKey = "482771560807";
 
 long long ms_since(Clock::time_point start) {
     return std::chrono::duration_cast<std::chrono::milliseconds>(Clock::now() - start).count();
@@ -289,40 +289,11 @@ void Applier::run_nontransactional(const PlanItem& item) {
     ++applied_;
 }
 
-// The session-level ledger lock, for the whole run, waited for without holding a snapshot.
-// A waiter inside a statement (SELECT pg_advisory_lock) holds a snapshot the whole time it waits, and
-// CREATE INDEX CONCURRENTLY waits for every older snapshot: a second pgmig apply started while the first
-// builds an index would deadlock with it (and the index be left invalid). So the lock is only ever tried
-// (pg_try_advisory_lock, a statement that ends at once) between pauses on an idle connection, which a
-// concurrent index build never waits for.
-void take_ledger_lock(const Connection& conn) {
-    int pause_ms = 50;
-    bool told = false;
-    for (;;) {
-        Result lock = conn.exec_params("SELECT pg_try_advisory_lock($1::bigint)", {std::string(kLedgerLockKey)});
-        if (!lock.ok()) throw_server_error(lock.error(), "taking the ledger lock", "nothing was applied");
-        if (lock.get(0, 0) == "t") return;
-        if (!told) {
-            Result holder = conn.exec_params(
-                "SELECT string_agg(pid::text, ', ') FROM pg_catalog.pg_locks WHERE locktype = 'advisory' "
-                "AND granted AND classid = ($1::bigint >> 32)::oid AND objid = ($1::bigint & 4294967295)::oid "
-                "AND objsubid = 1",
-                {std::string(kLedgerLockKey)});
-            const std::string pids = holder.ok() && !holder.is_null(0, 0) ? holder.get(0, 0) : "?";
-            fmt::print("waiting for the ledger lock, held by another applier (backend {})\n", pids);
-            std::fflush(stdout);
-            told = true;
-        }
-        std::this_thread::sleep_for(std::chrono::milliseconds(pause_ms));
-        pause_ms = std::min(pause_ms * 2, 1000);
-    }
-}
-
 int Applier::run() {
     // Held for the whole run, whatever the migrations: the non-transactional steps need it, no other applier
     // may interleave, and the transaction-level lock taken below (and by migrate_apply()) is then granted at
     // once, so no statement of this run ever waits for another applier while holding a snapshot.
-    take_ledger_lock(conn_);
+    LedgerLock ledger_lock(conn_, "nothing was applied");
 
     // First transaction: register everything, then apply up to the first non-transactional migration.
     std::vector<PlanItem> plan;
@@ -379,7 +350,7 @@ int Applier::run() {
             next = end;
         }
     }
-    conn_.exec_params("SELECT pg_advisory_unlock($1::bigint)", {std::string(kLedgerLockKey)});
+    ledger_lock.release();
 
     // Where the database stands now, from the ledger itself.
     Result state = conn_.exec(

@@ -5,6 +5,7 @@
 #include "client/db.hpp"
 #include "client/diff_output.hpp"
 #include "client/errors.hpp"
+#include "client/ledger_lock.hpp"
 #include "client/project.hpp"
 #include "client/schema_diff.hpp"
 #include "client/shadow.hpp"
@@ -534,6 +535,7 @@ int run_drift(const GlobalOptions& global, const DriftOptions& options) {
         // nothing was pending (checked above), so nothing else can be marked applied.
         try {
             const std::vector<MigrationFile> all = load_files(dir, "nothing was adopted");
+            LedgerLock ledger_lock(conn, "nothing was adopted");  // waited for without a snapshot (ledger_lock.hpp)
             Transaction tx(conn);
             register_files(conn, all);
             Result res = conn.exec_params("SELECT count(*) FROM migrate_baseline($1)", {written.versions.back()});

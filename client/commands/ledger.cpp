@@ -5,6 +5,7 @@
 #include "client/config.hpp"
 #include "client/db.hpp"
 #include "client/errors.hpp"
+#include "client/ledger_lock.hpp"
 #include "client/project.hpp"
 
 #include "common/version.hpp"
@@ -85,8 +86,6 @@ int run_rollback(const GlobalOptions& global, const RollbackOptions& options) {
 
 namespace {
 
-constexpr const char* kLedgerLockKey = "482771560807";  // extension/ledger_store.hpp, as a bigint
-
 // An applied versioned migration, as the ledger has it.
 struct AppliedMigration {
     std::string version;
@@ -140,7 +139,8 @@ void rollback_in_one_transaction(const Connection& conn, const RollbackOptions& 
         const ServerError e = res.error();
         tx.rollback();
         if (e.sqlstate == "PM010") {
-            // A non-transactional migration was applied between reading the plan and rolling back.
+            // A non-transactional migration was applied between reading the plan and rolling back (the
+            // session-level lock the caller holds rules that out for the client's own runs).
             throw Error(ErrorKind::rollback_refused, fmt::format("{} (SQLSTATE {})", e.message, e.sqlstate),
                         fmt::format("in {}", conn.target()),
                         "nothing was rolled back; a non-transactional migration was applied meanwhile: run pgmig "
@@ -295,16 +295,17 @@ class MixedRollback {
 
 void rollback(const GlobalOptions& global, const RollbackOptions& options, std::vector<std::string>& versions) {
     Connection conn = connect(global);
-    const std::vector<AppliedMigration> first_look = chosen_for_rollback(conn, options);
-    if (std::all_of(first_look.begin(), first_look.end(), [](const AppliedMigration& m) { return m.transactional; })) {
+    // Held for the whole rollback, as pgmig apply holds it, and taken before the ledger is read: waited for
+    // without a snapshot, so that a CREATE INDEX CONCURRENTLY of the applier holding it never waits for
+    // this run (waiting inside SELECT pg_advisory_lock or migrate_rollback() would deadlock with it). The
+    // non-transactional steps need it, no applier may interleave, and migrate_rollback()'s own lock is
+    // then granted at once.
+    LedgerLock ledger_lock(conn, "nothing was rolled back");
+    const std::vector<AppliedMigration> chosen = chosen_for_rollback(conn, options);
+    if (std::all_of(chosen.begin(), chosen.end(), [](const AppliedMigration& m) { return m.transactional; })) {
         rollback_in_one_transaction(conn, options, versions);
         return;
     }
-    // Held for the whole walk: the non-transactional steps need it, and no applier may interleave. The plan
-    // is read again under it.
-    Result lock = conn.exec_params("SELECT pg_advisory_lock($1::bigint)", {std::string(kLedgerLockKey)});
-    if (!lock.ok()) throw_server_error(lock.error(), "taking the ledger lock", "nothing was rolled back");
-    const std::vector<AppliedMigration> chosen = chosen_for_rollback(conn, options);
     std::string missing;
     for (const auto& m : chosen) {
         if (!m.has_down) missing += (missing.empty() ? "" : ", ") + m.version;
@@ -316,7 +317,6 @@ void rollback(const GlobalOptions& global, const RollbackOptions& options, std::
                     "section), or roll back fewer steps");
     }
     MixedRollback(conn, options, versions).run(chosen);
-    conn.exec_params("SELECT pg_advisory_unlock($1::bigint)", {std::string(kLedgerLockKey)});
 }
 
 }  // namespace
@@ -326,6 +326,7 @@ int run_baseline(const GlobalOptions& global, const BaselineOptions& options) {
     const std::string dir = resolve_migrations_dir(options.dir);
     const std::vector<MigrationFile> files = load_files(dir, "nothing was changed");
     Connection conn = connect(global);
+    LedgerLock ledger_lock(conn, "nothing was changed");  // waited for without a snapshot (ledger_lock.hpp)
     Transaction tx(conn);
     register_files(conn, files);
     Result res = conn.exec_params("SELECT version, name, action FROM migrate_baseline($1)", {options.version});
@@ -347,6 +348,7 @@ int run_repair(const GlobalOptions& global, const RepairOptions& options) {
                     "repair takes the up script from the migration's file; nothing was changed");
     }
     Connection conn = connect(global);
+    LedgerLock ledger_lock(conn, "nothing was changed");  // waited for without a snapshot (ledger_lock.hpp)
     Transaction tx(conn);
     Result old = conn.exec_params(
         "SELECT s.version, s.checksum FROM migrate_status() s WHERE s.kind = 'versioned' AND s.version IS NOT NULL",

@@ -4,6 +4,7 @@
 #include "client/config.hpp"
 #include "client/db.hpp"
 #include "client/errors.hpp"
+#include "client/ledger_lock.hpp"
 #include "client/project.hpp"
 
 #include "common/version.hpp"
@@ -87,6 +88,7 @@ int run_plan(const GlobalOptions& global, const PlanOptions& options) {
 
     json migrations = json::array();
     {
+        LedgerLock ledger_lock(conn, "nothing was run");  // waited for without a snapshot (ledger_lock.hpp)
         Transaction tx(conn);  // never committed: not even the registration persists
         register_files(conn, files);
         std::optional<std::string> target;
