@@ -6,14 +6,7 @@
 newdb dbf
 
 # if_wait_until SQL: polls (up to 60 s) until the query returns t.
-if_wait_until() {
-    local i
-    for i in $(seq 1 600); do
-        [ "$(sql "$dbf" "$1")" = t ] && return 0
-        sleep 0.1
-    done
-    return 1
-}
+if_wait_until() { poll_sql "$dbf" "$1"; }
 
 # if_hold SQL: a session of its own (application_name if_holder) runs BEGIN and SQL, and stays in its
 # transaction until if_release commits it.

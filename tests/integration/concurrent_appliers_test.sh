@@ -18,14 +18,7 @@ mig "$cd_dir" 1_side.sql "CREATE TABLE side (id int);" "DROP TABLE side;"
 psql -X -q -d "$dbc" -c "SET application_name = 'ca_holder'" \
     -c "BEGIN" -c "LOCK TABLE t IN ROW EXCLUSIVE MODE" -c "SELECT pg_sleep(120)" >/dev/null 2>&1 &
 holder=$!
-wait_for() {  # wait_for SQL: polls (up to 60 s) until the query returns t
-    local i
-    for i in $(seq 1 600); do
-        [ "$(sql "$dbc" "$1")" = t ] && return 0
-        sleep 0.1
-    done
-    return 1
-}
+wait_for() { poll_sql "$dbc" "$1"; }  # polls (up to 60 s) until the query returns t
 wait_for "SELECT EXISTS (SELECT FROM pg_stat_activity WHERE application_name = 'ca_holder' AND query LIKE '%pg_sleep%')" ||
     fail "concurrent appliers: setup" "the holder never started"
 "$bin" apply --dir "$cd_dir" -d "dbname=$dbc application_name=ca_first" >"$work/ca_first.out" 2>&1 &

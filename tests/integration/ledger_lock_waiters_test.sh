@@ -24,14 +24,7 @@ expect "ledger waiters: setup applies 1 and 2" 0 "applied 2_b_idx"
   echo "DROP INDEX CONCURRENTLY IF EXISTS t_a_idx;"; } >"$lw/3_a_idx.sql"
 mig "$lw" 4_tail.sql "CREATE TABLE tail (id int);" "DROP TABLE tail;"
 
-lw_wait() {  # lw_wait SQL: polls (up to 60 s) until the query returns t
-    local i
-    for i in $(seq 1 600); do
-        [ "$(sql "$dbw" "$1")" = t ] && return 0
-        sleep 0.1
-    done
-    return 1
-}
+lw_wait() { poll_sql "$dbw" "$1"; }  # polls (up to 60 s) until the query returns t
 # The session's pid once it waits for the ledger lock: its wait event is the advisory lock's.
 lw_waiting() {
     lw_wait "SELECT EXISTS (SELECT FROM pg_stat_activity WHERE application_name = '$1' AND state = 'active'
@@ -121,25 +114,32 @@ else
     fail "ledger after the waiters" "$(sql "$dbw" "SELECT version, action, reason FROM pgmig.history ORDER BY id")"
 fi
 
+# lw_cycle TABLE: a gate session (lw_gate) holds advisory lock 4242; lw_cyc_holder takes the ledger lock,
+# waits at the gate, then will LOCK TABLE; lw_cyc locks cyc and waits for the ledger lock in migrate_apply().
+# Sets gate, cyc_holder and cyc_waiter (their pids).
+lw_cycle() {
+    psql -X -q -d "dbname=$dbw application_name=lw_gate" -c "SELECT pg_advisory_lock(4242)" -c "SELECT pg_sleep(120)" \
+        >/dev/null 2>&1 &
+    gate=$!
+    lw_wait "SELECT EXISTS (SELECT FROM pg_stat_activity WHERE application_name = 'lw_gate' AND query LIKE '%pg_sleep%')" ||
+        fail "ledger waiters: setup" "the gate never closed"
+    psql -X -q -v ON_ERROR_STOP=1 -d "dbname=$dbw application_name=lw_cyc_holder" -c "BEGIN" \
+        -c "SELECT pg_advisory_xact_lock(482771560807)" -c "SELECT pg_advisory_lock(4242)" \
+        -c "LOCK TABLE $1 IN ACCESS EXCLUSIVE MODE" -c "COMMIT" >"$work/lw_cyc_holder.out" 2>&1 &
+    cyc_holder=$!
+    lw_wait "SELECT EXISTS (SELECT FROM pg_stat_activity WHERE application_name = 'lw_cyc_holder' AND query LIKE '%4242%' AND wait_event_type = 'Lock')" ||
+        fail "ledger waiters: setup" "the ledger lock holder never reached the gate"
+    psql -X -q -v VERBOSITY=verbose -d "dbname=$dbw application_name=lw_cyc" -c "BEGIN" \
+        -c "LOCK TABLE cyc IN ACCESS EXCLUSIVE MODE" -c "SELECT * FROM migrate_apply()" >"$work/lw_cyc.out" 2>&1 &
+    cyc_waiter=$!
+    lw_waiting lw_cyc || fail "ledger waiters: setup" "migrate_apply() never waited for the ledger lock"
+}
+
 # --- a lock cycle without an index build: the holder waits for a lock the waiter took before ------------
 # lw_cyc_holder takes the ledger lock, then (once the gate opens) LOCK TABLE cyc, which lw_cyc holds and
 # keeps while it waits for the ledger lock in migrate_apply().
 sql "$dbw" "CREATE TABLE cyc (id int)" >/dev/null
-psql -X -q -d "dbname=$dbw application_name=lw_gate" -c "SELECT pg_advisory_lock(4242)" -c "SELECT pg_sleep(120)" \
-    >/dev/null 2>&1 &
-gate=$!
-lw_wait "SELECT EXISTS (SELECT FROM pg_stat_activity WHERE application_name = 'lw_gate' AND query LIKE '%pg_sleep%')" ||
-    fail "ledger waiters: setup" "the gate never closed"
-psql -X -q -v ON_ERROR_STOP=1 -d "dbname=$dbw application_name=lw_cyc_holder" -c "BEGIN" \
-    -c "SELECT pg_advisory_xact_lock(482771560807)" -c "SELECT pg_advisory_lock(4242)" \
-    -c "LOCK TABLE cyc IN ACCESS EXCLUSIVE MODE" -c "COMMIT" >"$work/lw_cyc_holder.out" 2>&1 &
-cyc_holder=$!
-lw_wait "SELECT EXISTS (SELECT FROM pg_stat_activity WHERE application_name = 'lw_cyc_holder' AND query LIKE '%4242%' AND wait_event_type = 'Lock')" ||
-    fail "ledger waiters: setup" "the ledger lock holder never reached the gate"
-psql -X -q -v VERBOSITY=verbose -d "dbname=$dbw application_name=lw_cyc" -c "BEGIN" \
-    -c "LOCK TABLE cyc IN ACCESS EXCLUSIVE MODE" -c "SELECT * FROM migrate_apply()" >"$work/lw_cyc.out" 2>&1 &
-cyc_waiter=$!
-lw_waiting lw_cyc || fail "ledger waiters: setup" "migrate_apply() never waited for the ledger lock"
+lw_cycle cyc
 sql "$dbw" "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE application_name = 'lw_gate'" >/dev/null
 wait "$gate" 2>/dev/null
 wait "$cyc_holder"; rc_cyc_holder=$?
@@ -153,21 +153,7 @@ fi
 
 # The same through a third session: the holder waits for lw_mid, which waits for lw_cyc.
 sql "$dbw" "CREATE TABLE cyc2 (id int)" >/dev/null
-psql -X -q -d "dbname=$dbw application_name=lw_gate" -c "SELECT pg_advisory_lock(4242)" -c "SELECT pg_sleep(120)" \
-    >/dev/null 2>&1 &
-gate=$!
-lw_wait "SELECT EXISTS (SELECT FROM pg_stat_activity WHERE application_name = 'lw_gate' AND query LIKE '%pg_sleep%')" ||
-    fail "ledger waiters: setup" "the gate never closed"
-psql -X -q -v ON_ERROR_STOP=1 -d "dbname=$dbw application_name=lw_cyc_holder" -c "BEGIN" \
-    -c "SELECT pg_advisory_xact_lock(482771560807)" -c "SELECT pg_advisory_lock(4242)" \
-    -c "LOCK TABLE cyc2 IN ACCESS EXCLUSIVE MODE" -c "COMMIT" >"$work/lw_cyc_holder.out" 2>&1 &
-cyc_holder=$!
-lw_wait "SELECT EXISTS (SELECT FROM pg_stat_activity WHERE application_name = 'lw_cyc_holder' AND query LIKE '%4242%' AND wait_event_type = 'Lock')" ||
-    fail "ledger waiters: setup" "the ledger lock holder never reached the gate"
-psql -X -q -v VERBOSITY=verbose -d "dbname=$dbw application_name=lw_cyc" -c "BEGIN" \
-    -c "LOCK TABLE cyc IN ACCESS EXCLUSIVE MODE" -c "SELECT * FROM migrate_apply()" >"$work/lw_cyc.out" 2>&1 &
-cyc_waiter=$!
-lw_waiting lw_cyc || fail "ledger waiters: setup" "migrate_apply() never waited for the ledger lock"
+lw_cycle cyc2
 psql -X -q -v ON_ERROR_STOP=1 -d "dbname=$dbw application_name=lw_mid" -c "BEGIN" \
     -c "LOCK TABLE cyc2 IN ACCESS EXCLUSIVE MODE" -c "LOCK TABLE cyc IN ACCESS EXCLUSIVE MODE" -c "COMMIT" \
     >"$work/lw_mid.out" 2>&1 &

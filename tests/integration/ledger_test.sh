@@ -9,14 +9,7 @@ psql_bg() {
 }
 
 # wait_for DB SQL: polls until SQL returns t (at most 10 s); returns non-zero on timeout.
-wait_for() {
-    local i
-    for i in $(seq 1 100); do
-        [ "$(sql "$1" "$2")" = t ] && return 0
-        sleep 0.1
-    done
-    return 1
-}
+wait_for() { poll_sql "$1" "$2" 10; }
 
 # hold_busy DB SECONDS TEST: another session locks table busy for SECONDS; returns once it holds
 # the lock (sets $holder).

@@ -64,6 +64,17 @@ expect() {
 
 sql() { psql -X -A -t -q -v ON_ERROR_STOP=1 -d "$1" -c "$2" 2>&1; }
 
+# poll_sql DB SQL [SECONDS]: polls every 0.1 s until SQL returns t (at most SECONDS, default 60); returns
+# non-zero on timeout. For states another session reaches (a lock wait, a phase), never a fixed sleep.
+poll_sql() {
+    local i
+    for i in $(seq 1 $((${3:-60} * 10))); do
+        [ "$(sql "$1" "$2")" = t ] && return 0
+        sleep 0.1
+    done
+    return 1
+}
+
 db="" db_to="" dbbad="" dbfail="" dbnoext=""  # set by newdb
 # newdb VAR [noext]: creates a fresh database (with the extension unless "noext") and stores its name in VAR.
 newdb() {

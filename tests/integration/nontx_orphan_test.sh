@@ -15,14 +15,7 @@ mig "$od" 1_side.sql "CREATE TABLE side (id int);" "DROP TABLE side;"
   echo "-- pgmig:down"
   echo "DROP INDEX CONCURRENTLY IF EXISTS t_b_idx;"
   echo "DROP INDEX CONCURRENTLY IF EXISTS t_a_idx;"; } >"$od/2_indexes.sql"
-orphan_wait() {  # orphan_wait SQL: polls (up to 60 s) until the query returns t
-    local i
-    for i in $(seq 1 600); do
-        [ "$(sql "$dbo" "$1")" = t ] && return 0
-        sleep 0.1
-    done
-    return 1
-}
+orphan_wait() { poll_sql "$dbo" "$1"; }  # polls (up to 60 s) until the query returns t
 # An open transaction that writes t holds the index build at its first wait, while the client is killed.
 psql -X -q -d "$dbo" -c "SET application_name = 'orphan_holder'" \
     -c "BEGIN" -c "LOCK TABLE t IN ROW EXCLUSIVE MODE" -c "SELECT pg_sleep(120)" >/dev/null 2>&1 &
