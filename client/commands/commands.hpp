@@ -54,8 +54,15 @@ struct RollbackOptions {
 };
 
 struct BaselineOptions {
-    std::string version;
+    std::string version;  // VERSION; empty with --from-database
     std::string dir;
+    bool force = false;         // VERSION: baseline without comparing the database with the files
+    std::string from_database;  // --from-database NAME: write the migration that recreates the live schema first
+    std::string new_version;    // --version V: its version (default: the UTC time, YYYYMMDDHHMMSS, as pgmig new)
+    std::string env;            // --env NAME: the connection (unless -d) and the environment's shadow_* keys
+    std::string shadow_db;      // --shadow-db, --shadow-owner, --shadow-server: as for pgmig diff
+    std::string shadow_owner;
+    std::string shadow_server;
 };
 
 struct RepairOptions {

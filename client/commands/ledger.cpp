@@ -1,4 +1,4 @@
-// pgmig rollback, baseline and repair: the ledger operations that run no up script of the files.
+// pgmig rollback and repair: the ledger operations that run no up script of the files (pgmig baseline: baseline.cpp).
 #include "client/alerts.hpp"
 #include "client/audit_log.hpp"
 #include "client/commands/commands.hpp"
@@ -318,22 +318,6 @@ void rollback(const GlobalOptions& global, const RollbackOptions& options, std::
 }
 
 }  // namespace
-
-int run_baseline(const GlobalOptions& global, const BaselineOptions& options) {
-    check_version(options.version, "in VERSION");
-    const std::string dir = resolve_migrations_dir(options.dir);
-    const std::vector<MigrationFile> files = load_files(dir, "nothing was changed");
-    Connection conn = connect(global);
-    Transaction tx(conn);
-    register_files(conn, files);
-    Result res = conn.exec_params("SELECT version, name, action FROM migrate_baseline($1)", {options.version});
-    if (!res.ok()) throw_server_error(res.error(), fmt::format("baseline {}", options.version), "nothing was changed");
-    Result commit = tx.commit();
-    if (!commit.ok()) throw_server_error(commit.error(), "committing the baseline", "nothing was changed");
-    for (int i = 0; i < res.rows(); ++i) fmt::print("baselined {} (marked applied, not run)\n", label(res, i));
-    fmt::print("{} baselined, database at version {}\n", res.rows(), options.version);
-    return kExitOk;
-}
 
 int run_repair(const GlobalOptions& global, const RepairOptions& options) {
     check_version(options.version, "in VERSION");
