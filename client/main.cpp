@@ -144,6 +144,10 @@ int run(int argc, char** argv, Outcome& outcome) {
                            "Run down scripts although they were registered by roles without all of your rights "
                            "(review them first: SELECT down_sql FROM pgmig.migrations); without it they are refused "
                            "(exit 38)");
+    rollback_cmd->add_flag("--force", rollback.force,
+                           "Also roll back baseline migrations (marked applied without running: pgmig baseline, "
+                           "drift --adopt), whose down scripts drop what was there before pgmig; on a terminal you "
+                           "then type each one's version to confirm. Without it they are refused (exit 50)");
     rollback_cmd->callback([&] { action = [&] { return run_rollback(global, rollback); }; });
 
     BaselineOptions baseline;

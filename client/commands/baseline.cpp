@@ -393,7 +393,8 @@ std::string file_header() {
            "-- pgmig baseline --from-database, checked in a shadow database (same fingerprint) and marked applied\n"
            "-- there without running. On an empty database it builds the same schema. Not in this file: roles,\n"
            "-- object owners, default privileges, data, and objects pgmig's snapshot does not describe\n"
-           "-- (docs/adopting.md, \"No migration history at all\"). Its down script drops the whole schema.\n";
+           "-- (docs/adopting.md, \"No migration history at all\"). Its down script drops the whole schema:\n"
+           "-- pgmig rollback refuses it without --force.\n";
 }
 
 int baseline_from_database(const GlobalOptions& global, const BaselineOptions& options) {
@@ -571,7 +572,7 @@ int baseline_from_database(const GlobalOptions& global, const BaselineOptions& o
     if (!down_warning.empty()) {
         std::fprintf(stderr,
                      "pgmig: warning: the down script of %s does not undo it cleanly in the shadow database (%s); "
-                     "pgmig rollback of it would fail or leave objects\n",
+                     "pgmig rollback --force of it would fail or leave objects\n",
                      written.label().c_str(), sd::comment_text(down_warning).c_str());
     }
     return kExitOk;

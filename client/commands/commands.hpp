@@ -51,6 +51,7 @@ struct RollbackOptions {
     std::string to;  // roll back every migration newer than this version (0 = all)
     std::string env;  // --env: the environment's connection (unless -d) and its alert targets (event rollback)
     bool trust = false;  // --trust: run down scripts registered by roles with fewer rights than this one
+    bool force = false;  // --force: roll back baseline migrations too (on a terminal, after typing the version)
 };
 
 struct BaselineOptions {

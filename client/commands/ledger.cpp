@@ -1,6 +1,7 @@
 // pgmig rollback and repair: the ledger operations that run no up script of the files (pgmig baseline: baseline.cpp).
 #include "client/alerts.hpp"
 #include "client/audit_log.hpp"
+#include "client/baseline_rollback.hpp"
 #include "client/commands/commands.hpp"
 #include "client/config.hpp"
 #include "client/db.hpp"
@@ -126,7 +127,7 @@ std::vector<AppliedMigration> chosen_for_rollback(const Connection& conn, const 
 
 // All transactional: migrate_rollback / migrate_rollback_to in one transaction, all or nothing.
 void rollback_in_one_transaction(const Connection& conn, const RollbackOptions& options,
-                                 std::vector<std::string>& versions) {
+                                 std::vector<std::string>& versions, const BaselineRollbackConsent& consent) {
     Transaction tx(conn);
     const std::string columns = "version, name, action, round(extract(epoch FROM duration) * 1000)::bigint";
     Result res = options.to.empty()
@@ -146,6 +147,11 @@ void rollback_in_one_transaction(const Connection& conn, const RollbackOptions& 
                         e.hint);
         }
         throw_server_error(e, fmt::format("rolling back, in {}", conn.target()), "nothing was rolled back");
+    }
+    {  // what was really rolled back, in this transaction: a baseline migration only with consent
+        std::vector<std::string> done;
+        for (int i = 0; i < res.rows(); ++i) done.push_back(res.get(i, 0));
+        consent.check(conn, done);  // throws: the destructor of tx rolls back
     }
     Result commit = tx.commit();
     if (!commit.ok()) throw_server_error(commit.error(), "committing the rollback", "nothing was rolled back");
@@ -294,8 +300,11 @@ class MixedRollback {
 void rollback(const GlobalOptions& global, const RollbackOptions& options, std::vector<std::string>& versions) {
     Connection conn = connect(global);
     const std::vector<AppliedMigration> first_look = chosen_for_rollback(conn, options);
+    std::vector<RollbackCandidate> candidates;
+    for (const auto& m : first_look) candidates.push_back({m.version, m.name});
+    const BaselineRollbackConsent consent = BaselineRollbackConsent::obtain(conn, candidates, options.force);
     if (std::all_of(first_look.begin(), first_look.end(), [](const AppliedMigration& m) { return m.transactional; })) {
-        rollback_in_one_transaction(conn, options, versions);
+        rollback_in_one_transaction(conn, options, versions, consent);
         return;
     }
     // Held for the whole walk: the non-transactional steps need it, and no applier may interleave. The plan
@@ -303,6 +312,9 @@ void rollback(const GlobalOptions& global, const RollbackOptions& options, std::
     Result lock = conn.exec_params("SELECT pg_advisory_lock($1::bigint)", {std::string(kLedgerLockKey)});
     if (!lock.ok()) throw_server_error(lock.error(), "taking the ledger lock", "nothing was rolled back");
     const std::vector<AppliedMigration> chosen = chosen_for_rollback(conn, options);
+    std::vector<std::string> chosen_versions;
+    for (const auto& m : chosen) chosen_versions.push_back(m.version);
+    consent.check(conn, chosen_versions);
     std::string missing;
     for (const auto& m : chosen) {
         if (!m.has_down) missing += (missing.empty() ? "" : ", ") + m.version;
