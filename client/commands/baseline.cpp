@@ -523,6 +523,8 @@ int baseline_from_database(const GlobalOptions& global, const BaselineOptions& o
     }
 
     // Registered and marked applied in one transaction, if the schema is still the one the file was checked for.
+    // Ctrl-C cancels it (and the file is removed) rather than leave a written file unregistered.
+    InterruptGuard::watch(&conn);
     try {
         Transaction tx(conn);
         if (fingerprint(conn, "the database") != live_fp) {
@@ -542,15 +544,18 @@ int baseline_from_database(const GlobalOptions& global, const BaselineOptions& o
                         fmt::format("in the ledger of {}", conn.target()),
                         "nothing was registered and the file was removed; see pgmig status");
         }
+        InterruptGuard::check("before committing the baseline (nothing was registered and the file was removed)");
         Result commit = tx.commit();
         if (!commit.ok()) {
             throw_server_error(commit.error(), "committing the baseline",
                                "nothing was registered and the file was removed");
         }
     } catch (...) {
+        InterruptGuard::watch(nullptr);
         fs::remove(path, ec);
         throw;
     }
+    InterruptGuard::watch(nullptr);
 
     fmt::print("wrote {}\n", path.string());
     fmt::print(
