@@ -59,6 +59,8 @@ std::string_view kind_name(ErrorKind kind) {
         case ErrorKind::bad_bytes: return "bad_bytes";
         case ErrorKind::unsafe_search_path: return "unsafe_search_path";
         case ErrorKind::inline_password: return "inline_password";
+        case ErrorKind::baseline_refused: return "baseline_refused";
+        case ErrorKind::baseline_rollback_refused: return "baseline_rollback_refused";
     }
     return "internal";
 }

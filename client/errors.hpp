@@ -58,6 +58,9 @@ enum class ErrorKind {
     // ==== bad input ====
     bad_bytes,  // a migration file, schema file or pgmig.toml holds a NUL byte or invalid UTF-8
     unsafe_search_path,  // the session's search_path names a schema before pg_catalog
+    // ==== baselines ====
+    baseline_refused,           // the schema is not what the migrations build, or the ledger has a history already
+    baseline_rollback_refused,  // rolling back a baseline migration without --force (or its confirmation)
 };
 
 struct ErrorKindInfo {
@@ -69,7 +72,7 @@ struct ErrorKindInfo {
 inline constexpr int kExitOk = 0;
 
 // Keep in step with docs/ (exit codes are a contract with scripts and CI).
-inline constexpr std::array<ErrorKindInfo, 43> kErrorKinds{{
+inline constexpr std::array<ErrorKindInfo, 45> kErrorKinds{{
     {ErrorKind::internal, 1, "internal error"},
     {ErrorKind::usage, 2, "usage error (bad command line)"},
     {ErrorKind::input, 3, "bad migration files or input"},
@@ -113,6 +116,8 @@ inline constexpr std::array<ErrorKindInfo, 43> kErrorKinds{{
     {ErrorKind::inline_password, 42, "pgmig.toml holds a password inline (use ~/.pgpass, PGPASSFILE, PGPASSWORD or a service file)"},
     {ErrorKind::bad_bytes, 43, "a file holds a NUL byte or invalid UTF-8 (nothing was done)"},
     {ErrorKind::unsafe_search_path, 44, "search_path names a schema before pg_catalog (nothing was done)"},
+    {ErrorKind::baseline_refused, 49, "baseline refused: the schema is not what the migrations build, or a history exists (nothing registered)"},
+    {ErrorKind::baseline_rollback_refused, 50, "rollback of a baseline migration refused: pass --force (and confirm on a terminal)"},
 }};
 
 int exit_code(ErrorKind kind);

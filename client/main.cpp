@@ -152,13 +152,46 @@ int run(int argc, char** argv, Outcome& outcome) {
                            "Run down scripts although they were registered by roles without all of your rights "
                            "(review them first: SELECT down_sql FROM pgmig.migrations); without it they are refused "
                            "(exit 38)");
+    rollback_cmd->add_flag("--force", rollback.force,
+                           "Also roll back baseline migrations (marked applied without running: pgmig baseline, "
+                           "drift --adopt), whose down scripts drop what was there before pgmig; on a terminal you "
+                           "then type each one's version to confirm. Without it they are refused (exit 50)");
     rollback_cmd->callback([&] { action = [&] { return run_rollback(global, rollback); }; });
 
     BaselineOptions baseline;
-    auto* baseline_cmd =
-        app.add_subcommand("baseline", "Register the files and mark those up to VERSION applied without running them");
-    baseline_cmd->add_option("VERSION", baseline.version, "Version the existing database is at")->required();
+    auto* baseline_cmd = app.add_subcommand(
+        "baseline",
+        "Register the files and mark those up to VERSION applied without running them, once the database holds what "
+        "they build (they are built in a shadow database and compared object by object; exit 49 when an object "
+        "they create is missing or differs); or, with --from-database NAME, write the migration that recreates the "
+        "live schema, check it in a shadow database and mark it applied");
+    auto* baseline_version_opt =
+        baseline_cmd->add_option("VERSION", baseline.version, "Version the existing database is at");
     baseline_cmd->add_option("--dir", baseline.dir, dir_help);
+    baseline_cmd->add_flag("--force", baseline.force,
+                           "VERSION: baseline without comparing the database with the files (no shadow database)");
+    auto* from_database_opt = baseline_cmd->add_option(
+        "--from-database", baseline.from_database,
+        "For a database with no migration history: write migration NAME that recreates its schema (the diff engine, "
+        "from an empty shadow database), load it into the shadow, and register it and mark it applied only if the "
+        "shadow then has the database's fingerprint (exit 49 otherwise; the draft is kept as <file>.sql.rejected). Roles, "
+        "owners, data and objects pgmig's snapshot does not describe are not carried");
+    from_database_opt->excludes(baseline_version_opt);
+    baseline_cmd
+        ->add_option("--version", baseline.new_version,
+                     "--from-database: the version of the migration (default: the UTC time YYYYMMDDHHMMSS, as pgmig "
+                     "new writes)")
+        ->needs(from_database_opt);
+    baseline_cmd->add_option("--env", baseline.env,
+                             "Environment of pgmig.toml: its connection (unless -d is given) and its shadow_db, "
+                             "shadow_owner, shadow_server");
+    baseline_cmd->add_option("--shadow-db", baseline.shadow_db,
+                             "Name of the shadow database (default: shadow_db of pgmig.toml, else "
+                             "pgmig_shadow_<pid>_<random>); an existing database is used only if pgmig made it");
+    baseline_cmd->add_option("--shadow-owner", baseline.shadow_owner, "Role that owns the shadow database");
+    baseline_cmd->add_option("--shadow-server", baseline.shadow_server,
+                             "Create the shadow database on this server (a connection string to its maintenance "
+                             "database) instead of the target's");
     baseline_cmd->callback([&] { action = [&] { return run_baseline(global, baseline); }; });
 
     RepairOptions repair;

@@ -52,11 +52,19 @@ struct RollbackOptions {
     std::string to;  // roll back every migration newer than this version (0 = all)
     std::string env;  // --env: the environment's connection (unless -d) and its alert targets (event rollback)
     bool trust = false;  // --trust: run down scripts registered by roles with fewer rights than this one
+    bool force = false;  // --force: roll back baseline migrations too (on a terminal, after typing the version)
 };
 
 struct BaselineOptions {
-    std::string version;
+    std::string version;  // VERSION; empty with --from-database
     std::string dir;
+    bool force = false;         // VERSION: baseline without comparing the database with the files
+    std::string from_database;  // --from-database NAME: write the migration that recreates the live schema first
+    std::string new_version;    // --version V: its version (default: the UTC time, YYYYMMDDHHMMSS, as pgmig new)
+    std::string env;            // --env NAME: the connection (unless -d) and the environment's shadow_* keys
+    std::string shadow_db;      // --shadow-db, --shadow-owner, --shadow-server: as for pgmig diff
+    std::string shadow_owner;
+    std::string shadow_server;
 };
 
 struct RepairOptions {

@@ -549,7 +549,7 @@ int run_drift(const GlobalOptions& global, const DriftOptions& options) {
             throw;
         }
         for (const auto& p : written.paths) fmt::print("{}\n", p.string());
-        fmt::print("adopted: recorded as applied (not run); pgmig rollback undoes the drift\n");
+        fmt::print("adopted: recorded as applied (not run); pgmig rollback --force undoes the drift\n");
     } else {
         for (const auto& p : written.paths) fmt::print("{}\n", p.string());
     }

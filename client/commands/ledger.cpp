@@ -1,6 +1,7 @@
-// pgmig rollback, baseline and repair: the ledger operations that run no up script of the files.
+// pgmig rollback and repair: the ledger operations that run no up script of the files (pgmig baseline: baseline.cpp).
 #include "client/alerts.hpp"
 #include "client/audit_log.hpp"
+#include "client/baseline_rollback.hpp"
 #include "client/commands/commands.hpp"
 #include "client/config.hpp"
 #include "client/db.hpp"
@@ -127,7 +128,7 @@ std::vector<AppliedMigration> chosen_for_rollback(const Connection& conn, const 
 
 // All transactional: migrate_rollback / migrate_rollback_to in one transaction, all or nothing.
 void rollback_in_one_transaction(const Connection& conn, const RollbackOptions& options,
-                                 std::vector<std::string>& versions) {
+                                 std::vector<std::string>& versions, const BaselineRollbackConsent& consent) {
     Transaction tx(conn);
     const std::string columns = "version, name, action, round(extract(epoch FROM duration) * 1000)::bigint";
     Result res = options.to.empty()
@@ -148,6 +149,11 @@ void rollback_in_one_transaction(const Connection& conn, const RollbackOptions& 
                         e.hint);
         }
         throw_server_error(e, fmt::format("rolling back, in {}", conn.target()), "nothing was rolled back");
+    }
+    {  // what was really rolled back, in this transaction: a baseline migration only with consent
+        std::vector<std::string> done;
+        for (int i = 0; i < res.rows(); ++i) done.push_back(res.get(i, 0));
+        consent.check(conn, done);  // throws: the destructor of tx rolls back
     }
     Result commit = tx.commit();
     if (!commit.ok()) throw_server_error(commit.error(), "committing the rollback", "nothing was rolled back");
@@ -302,10 +308,16 @@ void rollback(const GlobalOptions& global, const RollbackOptions& options, std::
     // then granted at once.
     LedgerLock ledger_lock(conn, "nothing was rolled back");
     const std::vector<AppliedMigration> chosen = chosen_for_rollback(conn, options);
+    std::vector<RollbackCandidate> candidates;
+    for (const auto& m : chosen) candidates.push_back({m.version, m.name});
+    const BaselineRollbackConsent consent = BaselineRollbackConsent::obtain(conn, candidates, options.force);
     if (std::all_of(chosen.begin(), chosen.end(), [](const AppliedMigration& m) { return m.transactional; })) {
-        rollback_in_one_transaction(conn, options, versions);
+        rollback_in_one_transaction(conn, options, versions, consent);
         return;
     }
+    std::vector<std::string> chosen_versions;
+    for (const auto& m : chosen) chosen_versions.push_back(m.version);
+    consent.check(conn, chosen_versions);
     std::string missing;
     for (const auto& m : chosen) {
         if (!m.has_down) missing += (missing.empty() ? "" : ", ") + m.version;
@@ -320,23 +332,6 @@ void rollback(const GlobalOptions& global, const RollbackOptions& options, std::
 }
 
 }  // namespace
-
-int run_baseline(const GlobalOptions& global, const BaselineOptions& options) {
-    check_version(options.version, "in VERSION");
-    const std::string dir = resolve_migrations_dir(options.dir);
-    const std::vector<MigrationFile> files = load_files(dir, "nothing was changed");
-    Connection conn = connect(global);
-    LedgerLock ledger_lock(conn, "nothing was changed");  // waited for without a snapshot (ledger_lock.hpp)
-    Transaction tx(conn);
-    register_files(conn, files);
-    Result res = conn.exec_params("SELECT version, name, action FROM migrate_baseline($1)", {options.version});
-    if (!res.ok()) throw_server_error(res.error(), fmt::format("baseline {}", options.version), "nothing was changed");
-    Result commit = tx.commit();
-    if (!commit.ok()) throw_server_error(commit.error(), "committing the baseline", "nothing was changed");
-    for (int i = 0; i < res.rows(); ++i) fmt::print("baselined {} (marked applied, not run)\n", label(res, i));
-    fmt::print("{} baselined, database at version {}\n", res.rows(), options.version);
-    return kExitOk;
-}
 
 int run_repair(const GlobalOptions& global, const RepairOptions& options) {
     check_version(options.version, "in VERSION");

@@ -382,7 +382,9 @@ run status -d "dbname=$dsync"
 expect "the adopted migration is applied" 0 "record_hotfix" "0 pending"
 check "after --adopt there is no drift" "$(sql "$dsync" "SELECT count(*) FROM migrate_drift()")" "0"
 check "--adopt ran nothing (the table is the one made by hand)" "$(sql "$dsync" "SELECT to_regclass('hotfix') IS NOT NULL")" "t"
-run rollback -d "dbname=$dsync"
+run rollback -d "dbname=$dsync" </dev/null
+expect "rolling back the adoption (a baseline migration) needs --force" 50 "record_hotfix" "DROP TABLE public.hotfix"
+run rollback --force -d "dbname=$dsync" </dev/null
 expect "rolling back the adoption" 0 "rolled back" "record_hotfix"
 check "rollback undoes the drift" "$(fingerprint "$dsync")" "$expected"
 mig "$sp/migrations" 999_pending.sql "SELECT 1;"

@@ -19,14 +19,16 @@ if ! psql -X -q -v ON_ERROR_STOP=1 -d postgres -f "$corpus/roles.sql" >"$work/ro
 fi
 
 # rt_load DB FILE MIGS: FILE run by psql (newdb made the extension), then registered as migration 1 in MIGS and marked
-# applied with `pgmig baseline`, so that the database has a ledger whose expected schema is FILE's.
+# applied with `pgmig baseline`, so that the database has a ledger whose expected schema is FILE's. --force: the
+# database is FILE's by construction, and baseline's check (a shadow database per pair, minutes over the corpus)
+# is tested in baseline_check_test.sh.
 rt_load() {
     local db=$1 file=$2 migs=$3
     psql -X -q -v ON_ERROR_STOP=1 -d "$db" -f "$file" >"$work/load.out" 2>&1 ||
         { echo "loading ${file#"$corpus"/} failed: $(head -c 300 "$work/load.out")"; return 1; }
     mkdir -p "$migs"
     { echo "-- pgmig:up"; cat "$file"; } >"$migs/1_schema.sql"
-    run baseline 1 --dir "$migs" -d "dbname=$db"
+    run baseline 1 --force --dir "$migs" -d "dbname=$db"
     [ "$rc" -eq 0 ] || { echo "pgmig baseline exit $rc: $(head -c 300 <<<"$err")"; return 1; }
 }
 

@@ -37,6 +37,8 @@ TEST(ErrorTable, ExitCodesAreTheDocumentedOnes) {
     EXPECT_EQ(exit_code(ErrorKind::inline_password), 42);
     EXPECT_EQ(exit_code(ErrorKind::bad_bytes), 43);
     EXPECT_EQ(exit_code(ErrorKind::unsafe_search_path), 44);
+    EXPECT_EQ(exit_code(ErrorKind::baseline_refused), 49);
+    EXPECT_EQ(exit_code(ErrorKind::baseline_rollback_refused), 50);
 }
 
 TEST(ErrorTable, ServerSqlstatesMapToKinds) {
