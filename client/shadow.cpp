@@ -4,6 +4,7 @@
 
 #include "client/text_bytes.hpp"
 
+#include "client/config.hpp"
 #include "client/errors.hpp"
 
 #include <libpq-fe.h>
@@ -356,6 +357,17 @@ nlohmann::json ShadowDatabase::load(const std::vector<SchemaFile>& files) {
     }
     InterruptGuard::check("describing the shadow database");
     return fetch_snapshot(*conn_, "the shadow database " + name_);
+}
+
+ShadowSettingsResolved resolve_shadow_settings(const std::string& env, const std::string& db, const std::string& owner,
+                                               const std::string& server) {
+    const ProjectConfig config = load_project_config();
+    const ShadowSettings base = env.empty() ? config.shadow : find_environment(config, env).shadow;
+    ShadowSettingsResolved out{base.db, base.owner, base.server};
+    if (!db.empty()) out.name = db;
+    if (!owner.empty()) out.owner = owner;
+    if (!server.empty()) out.server = server;
+    return out;
 }
 
 }  // namespace pgmig::client

@@ -43,6 +43,11 @@ struct ShadowSettingsResolved {
     std::string server;  // connection string of another server; empty: the target's server
 };
 
+// The shadow settings of ./pgmig.toml (of environment `env` when not empty), each overridden by its
+// command-line option when that is not empty (--shadow-db, --shadow-owner, --shadow-server).
+ShadowSettingsResolved resolve_shadow_settings(const std::string& env, const std::string& db, const std::string& owner,
+                                               const std::string& server);
+
 // While alive, SIGINT and SIGTERM cancel the query in flight on the connection given to watch() and
 // make interrupted() true, so that the command unwinds and its destructors drop the shadow database.
 class InterruptGuard {

@@ -39,13 +39,7 @@ struct Desired {
 };
 
 ShadowSettingsResolved shadow_settings(const DiffOptions& options) {
-    const ProjectConfig config = load_project_config();
-    const ShadowSettings base = options.env.empty() ? config.shadow : find_environment(config, options.env).shadow;
-    ShadowSettingsResolved out{base.db, base.owner, base.server};
-    if (!options.shadow_db.empty()) out.name = options.shadow_db;
-    if (!options.shadow_owner.empty()) out.owner = options.shadow_owner;
-    if (!options.shadow_server.empty()) out.server = options.shadow_server;
-    return out;
+    return resolve_shadow_settings(options.env, options.shadow_db, options.shadow_owner, options.shadow_server);
 }
 
 struct Snapshots {
