@@ -230,4 +230,14 @@ nlohmann::json lint_options(const MigrationFile& f) {
     return o;
 }
 
+void ensure_migrations_dir(const std::string& dir) {
+    std::error_code ec;
+    if (std::filesystem::exists(dir, ec)) return;
+    std::filesystem::create_directories(dir, ec);
+    if (ec) {
+        throw Error(ErrorKind::input, fmt::format("cannot create the migrations folder: {}", ec.message()),
+                    "at " + dir, "create it, or pass --dir");
+    }
+}
+
 }  // namespace pgmig::client

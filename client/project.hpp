@@ -74,6 +74,9 @@ std::string interval_ms(long long ms);
 // lock_timeout (what migrate_apply's lint gate uses for the registered migration).
 nlohmann::json lint_options(const MigrationFile& f);
 
+// Creates the migrations folder `dir` when it does not exist; Error(input) naming it when it cannot.
+void ensure_migrations_dir(const std::string& dir);
+
 // The current UTC time in a strftime `format` (e.g. "%Y-%m-%dT%H:%M:%SZ").
 std::string utc_now(const char* format);
 

@@ -406,14 +406,8 @@ int baseline_from_database(const GlobalOptions& global, const BaselineOptions& o
         check_version(version, "in --version");
     }
     const std::string dir = resolve_migrations_dir(options.dir);
+    ensure_migrations_dir(dir);
     std::error_code ec;
-    if (!fs::exists(dir, ec)) {
-        fs::create_directories(dir, ec);
-        if (ec) {
-            throw Error(ErrorKind::input, fmt::format("cannot create the migrations folder: {}", ec.message()),
-                        "at " + dir, "create it, or pass --dir");
-        }
-    }
     const std::vector<MigrationFile> files = load_files(dir, "nothing was written", true);
     const fs::path path = fs::path(dir) / fmt::format("{}_{}.sql", version, name);
 

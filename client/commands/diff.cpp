@@ -220,14 +220,7 @@ void refuse_pending(const Connection& conn, const std::vector<MigrationFile>& fi
 
 // The migrations folder's files (none when the folder does not exist yet: it is created).
 std::vector<MigrationFile> existing_files(const std::string& dir) {
-    std::error_code ec;
-    if (!fs::exists(dir, ec)) {
-        fs::create_directories(dir, ec);
-        if (ec) {
-            throw Error(ErrorKind::input, fmt::format("cannot create the migrations folder: {}", ec.message()),
-                        "at " + dir, "create it, or pass --dir");
-        }
-    }
+    ensure_migrations_dir(dir);
     return load_files(dir, "nothing was written", true);
 }
 
