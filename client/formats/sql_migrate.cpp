@@ -133,10 +133,14 @@ MigrationFile parse_sql_migrate_file(const std::filesystem::path& path, std::str
 
     const std::vector<Line> lines = split_lines(content);
     refuse_pgmig_sections(path, lines, "sql-migrate", "-- +migrate Up");
-    std::optional<std::size_t> up, down;
+    // sql-migrate adds every Up section to the up script and every Down section to the down script, in file
+    // order (real projects repeat -- +migrate Up before each statement group), and a notransaction on any of
+    // them holds for its direction.
+    std::optional<std::size_t> up, down;  // the first command of each direction
     bool up_tx = true, down_tx = true;
     int block_line = 0;  // the open StatementBegin, 0 when none
     enum class Dir { none, in_up, in_down } dir = Dir::none;
+    std::vector<Dir> where(lines.size(), Dir::none);  // the section each line belongs to (commands: none)
     for (std::size_t i = 0; i < lines.size(); ++i) {
         const Line& l = lines[i];
         const auto c = parse_command(l.text);
@@ -145,36 +149,29 @@ MigrationFile parse_sql_migrate_file(const std::filesystem::path& path, std::str
                 throw error_at(path, l.number, "SQL before -- +migrate Up",
                                "move it after -- +migrate Up, or remove it", ", which sql-migrate would skip");
             }
+            where[i] = dir;
             continue;
         }
         if (c->name.empty()) {
             throw error_at(path, l.number, "an incomplete -- +migrate command", "sql-migrate refuses it too");
         }
-        const bool section = c->name == "Up" || c->name == "Down";
-        if (section) {
+        if (c->name == "Up" || c->name == "Down") {
             if (block_line) {
                 throw error_at(
                     path, l.number,
                     "-- +migrate " + c->name + " inside the StatementBegin block of line " + std::to_string(block_line),
                     "close the block with -- +migrate StatementEnd first");
             }
-            std::optional<std::size_t>& seen = c->name == "Up" ? up : down;
-            if (seen) {
-                throw error_at(path, l.number, "a second -- +migrate " + c->name,
-                               "keep one Up and at most one Down section",
-                               ", after the one of line " + std::to_string(lines[*seen].number));
-            }
-            seen = i;
-            bool tx = true;
+            const bool is_up = c->name == "Up";
+            if (!(is_up ? up : down)) (is_up ? up : down) = i;
             for (const std::string& o : c->options) {
                 if (o != "notransaction") {
                     throw error_at(path, l.number, "unknown option '" + o + "' of -- +migrate " + c->name,
                                    "sql-migrate knows notransaction");
                 }
-                tx = false;
+                (is_up ? up_tx : down_tx) = false;
             }
-            (c->name == "Up" ? up_tx : down_tx) = tx;
-            dir = c->name == "Up" ? Dir::in_up : Dir::in_down;
+            dir = is_up ? Dir::in_up : Dir::in_down;
         } else if (c->name == "StatementBegin") {
             if (dir == Dir::none) {
                 throw error_at(path, l.number, "-- +migrate StatementBegin before -- +migrate Up or Down",
@@ -205,22 +202,28 @@ MigrationFile parse_sql_migrate_file(const std::filesystem::path& path, std::str
         throw MigrationFileError(path.string(), "no -- +migrate Up or Down command",
                                  "start the migration's SQL with a -- +migrate Up line");
     }
-    if (up_tx && !down_tx && up) {
+    if (up && up_tx && !down_tx) {
         throw error_at(path, lines[*down].number,
                        "-- +migrate Down notransaction on a migration whose up runs in a transaction: pgmig runs a "
                        "migration's up and down scripts the same way",
                        "mark the Up section notransaction too, or keep this migration with sql-migrate");
     }
-    // A section runs to the other one or to the end; sql-migrate allows Down before Up.
-    const auto section_end = [&](std::size_t begin, const std::optional<std::size_t>& other) {
-        return other && *other > begin ? *other : lines.size();
+    // Each script is the file from its first command on, the other direction's lines emptied, so that line
+    // numbers stay the file's.
+    const auto script = [&](std::size_t first, Dir keep) {
+        std::vector<bool> blank(lines.size());
+        for (std::size_t i = 0; i < lines.size(); ++i) blank[i] = where[i] != keep;
+        return slice_blanking(content, lines, first + 1, lines.size(), blank);
     };
     if (up) {
         m.up_first_line = lines[*up].number + 1;
-        m.up_sql = slice(content, lines, *up + 1, section_end(*up, down));
-        m.directives = pgmig_directives(lines, *up + 1, section_end(*up, down));
-    }  // a file with only a Down section has an up script that runs nothing, as for sql-migrate
-    if (down) m.down_sql = slice(content, lines, *down + 1, section_end(*down, up));
+        m.up_sql = script(*up, Dir::in_up);
+        for (std::size_t i = *up + 1; i < lines.size(); ++i) {
+            if (where[i] != Dir::in_up) continue;
+            for (Directive& d : pgmig_directives(lines, i, i + 1)) m.directives.push_back(std::move(d));
+        }
+    }  // a file with only Down sections has an up script that runs nothing, as for sql-migrate
+    if (down) m.down_sql = script(*down, Dir::in_down);
     set_options(m, up ? up_tx : down_tx);
     return m;
 }
