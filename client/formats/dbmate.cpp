@@ -139,6 +139,7 @@ MigrationFile parse_dbmate_file(const std::filesystem::path& path, std::string_v
     m.up_first_line = lines[*up].number + 1;
     m.up_sql = slice(content, lines, *up + 1, *down);
     m.down_sql = slice(content, lines, *down + 1, lines.size());
+    down_or_noop(m, "dbmate");  // an empty -- migrate:down section rolls back by running nothing
     m.directives = pgmig_directives(lines, *up + 1, *down);
     set_options(m, up_tx);
     return m;

@@ -204,6 +204,7 @@ MigrationFile parse_goose_file(const std::filesystem::path& path, std::string_vi
     // line numbers in messages are the file's.
     m.up_sql = slice(content, lines, up_begin, up_end);
     if (has_down) m.down_sql = slice(content, lines, down_begin, lines.size());
+    down_or_noop(m, "goose");  // goose rolls back a migration without statements in its Down by running nothing
     m.directives = pgmig_directives(lines, up_begin, up_end);
     set_options(m, transactional);
     return m;

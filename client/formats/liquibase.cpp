@@ -721,7 +721,7 @@ std::vector<MigrationFile> parse_liquibase_file(const fs::path& path, std::strin
         if (c.has_rollback) {
             const std::string r = to_lower(trim(c.rollback));
             if (r.starts_with("not required") || r.starts_with("empty")) {
-                m.down_sql = std::string();  // nothing to undo
+                m.down_sql = noop_down("Liquibase", std::nullopt);  // nothing to undo
             } else if (r.find("changesetid") != std::string::npos) {
                 const auto id = attribute(c.rollback, "changesetId");
                 const auto author = attribute(c.rollback, "changesetAuthor");

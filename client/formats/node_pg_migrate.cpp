@@ -186,7 +186,10 @@ MigrationFile parse_node_pg_migrate_file(const std::filesystem::path& path, std:
         m.up_first_line = lines[*up].number + 1;
     }  // without markers the whole file is the up migration, and there is no down
     m.up_sql = slice(content, lines, up_begin, up_end);
-    if (down) m.down_sql = slice(content, lines, *down + 1, section_end(*down, up));
+    if (down) {
+        m.down_sql = slice(content, lines, *down + 1, section_end(*down, up));
+        down_or_noop(m, "node-pg-migrate");  // an empty Down section runs nothing; without one it is irreversible
+    }
     m.directives = pgmig_directives(lines, up_begin, up_end);
     set_options(m, true);  // node-pg-migrate runs every SQL migration in a transaction
     return m;

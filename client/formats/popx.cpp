@@ -180,6 +180,7 @@ std::vector<MigrationFile> load(const std::filesystem::path& dir) {
                                          "keep this migration with popx");
             }
         }
+        down_or_noop(m, "popx");  // popx rolls back an empty down file (or none for PostgreSQL) by running nothing
         set_options(m, !up->name.autocommit);
         out.push_back(std::move(m));
     }

@@ -58,6 +58,10 @@ std::optional<std::int64_t> number_prefix(std::string_view id, std::string& digi
 
 bool detect(const std::filesystem::path& dir) {
     for (const auto& path : files_in(dir, ".sql")) {
+        // sql-migrate keeps both directions in one file: .up.sql / .down.sql names belong to paired formats
+        // (Ory's popx folders keep a few -- +migrate lines from the past).
+        const std::string name = path.filename().string();
+        if (name.ends_with(".up.sql") || name.ends_with(".down.sql")) continue;
         const std::string head = read_head(path);
         for (const Line& l : split_lines(head)) {
             const auto c = parse_command(l.text);
@@ -224,6 +228,7 @@ MigrationFile parse_sql_migrate_file(const std::filesystem::path& path, std::str
         }
     }  // a file with only Down sections has an up script that runs nothing, as for sql-migrate
     if (down) m.down_sql = script(*down, Dir::in_down);
+    down_or_noop(m, "sql-migrate");  // no Down statement: sql-migrate rolls back by running nothing
     set_options(m, up ? up_tx : down_tx);
     return m;
 }

@@ -116,6 +116,16 @@ std::vector<Directive> pgmig_directives(const std::vector<Line>& lines, std::siz
     return out;
 }
 
+std::string noop_down(std::string_view tool, const std::optional<std::string>& text) {
+    std::string out = text.value_or("");
+    if (!out.empty() && out.back() != '\n') out += '\n';
+    return out + "SELECT; -- nothing to undo: " + std::string(tool) + " rolls this migration back by running nothing\n";
+}
+
+void down_or_noop(MigrationFile& m, std::string_view tool) {
+    if (!m.down_sql || !has_statements(*m.down_sql)) m.down_sql = noop_down(tool, m.down_sql);
+}
+
 void set_options(MigrationFile& m, bool transactional) {
     m.options = directive_options(m.path.string(), m.directives);
     if (!transactional) m.options["transactional"] = false;

@@ -52,6 +52,13 @@ void refuse_pgmig_sections(const std::filesystem::path& file, const std::vector<
 // tool formats too, and become options like in pgmig's own files.
 std::vector<Directive> pgmig_directives(const std::vector<Line>& lines, std::size_t first, std::size_t last);
 
+// The down script of a migration whose tool rolls it back by running nothing (an empty or missing down section
+// that the tool accepts): the tool's text, if any, and a statement that does nothing, so that pgmig rollback passes
+// it as the tool does instead of refusing it for want of a down script.
+std::string noop_down(std::string_view tool, const std::optional<std::string>& text);
+// m.down_sql when it runs something, else noop_down.
+void down_or_noop(MigrationFile& m, std::string_view tool);
+
 // Fills m.options from m.directives (directive_options) and the tool's "no transaction" directive.
 void set_options(MigrationFile& m, bool transactional);
 

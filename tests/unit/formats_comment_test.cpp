@@ -93,7 +93,9 @@ TEST(Goose, NoTransactionAnywhereAndCaseInsensitive) {
         "20240101120000_idx.sql", "-- +goose NO TRANSACTION\n--+goose up\nCREATE INDEX CONCURRENTLY i ON t (a);\n");
     EXPECT_FALSE(m.transactional());
     EXPECT_EQ(m.version, "20240101120000");
-    EXPECT_FALSE(m.down_sql.has_value());
+    // goose rolls back a migration without a Down section by running nothing: so does pgmig.
+    ASSERT_TRUE(m.down_sql.has_value());
+    EXPECT_EQ(*m.down_sql, "SELECT; -- nothing to undo: goose rolls this migration back by running nothing\n");
 }
 
 TEST(Goose, Refusals) {
@@ -182,7 +184,7 @@ TEST(Dbmate, SectionsOptionsAndVersion) {
     const MigrationFile plain = parse_dbmate_file("001_x.sql", "--migrate:up\nSELECT 1;\n--migrate:down\n");
     EXPECT_TRUE(plain.transactional());
     EXPECT_EQ(plain.tool_id, "001");  // as written: dbmate stores the digits, leading zeros included
-    EXPECT_EQ(*plain.down_sql, "");
+    EXPECT_EQ(*plain.down_sql, "SELECT; -- nothing to undo: dbmate rolls this migration back by running nothing\n");
 }
 
 TEST(Dbmate, Refusals) {
@@ -234,6 +236,11 @@ TEST(SqlMigrate, SectionsInEitherOrderNoTransactionBlocks) {
     // Only a Down section: the up script runs nothing, as for sql-migrate.
     const MigrationFile d = parse_sql_migrate_file("4_x.sql", "-- +migrate Down\nSELECT 1;\n");
     EXPECT_FALSE(has_statements(d.up_sql));
+    // A Down section without statements rolls back by running nothing, as sql-migrate does.
+    const MigrationFile e =
+        parse_sql_migrate_file("5_x.sql", "-- +migrate Up\nSELECT 1;\n-- +migrate Down\n-- nothing\n");
+    EXPECT_EQ(*e.down_sql,
+              "-- nothing\nSELECT; -- nothing to undo: sql-migrate rolls this migration back by running nothing\n");
 }
 
 // sql-migrate adds repeated sections to their direction's script, in file order.
@@ -300,7 +307,9 @@ TEST(NodePgMigrate, MarkersAndName) {
     // No marker: the whole file is the up migration, and it has no down.
     const MigrationFile w = parse_node_pg_migrate_file("3_y.sql", "CREATE TABLE w ();\n");
     EXPECT_EQ(w.up_sql, "CREATE TABLE w ();\n");
-    EXPECT_FALSE(w.down_sql.has_value());
+    EXPECT_FALSE(w.down_sql.has_value());  // irreversible for node-pg-migrate
+    const MigrationFile e = parse_node_pg_migrate_file("4_z.sql", "-- Up Migration\nSELECT 1;\n-- Down Migration\n");
+    EXPECT_TRUE(contains(*e.down_sql, "SELECT; -- nothing to undo"));
 }
 
 TEST(NodePgMigrate, Refusals) {
@@ -364,6 +373,13 @@ TEST_F(Folder, PopxChoosesPostgresThenDialectLessAndIgnoresOthers) {
     EXPECT_EQ(files[1].name, "idx");
 }
 
+TEST_F(Folder, PopxFolderWithAnOldSqlMigrateLineIsPopx) {
+    write("1_a.cockroach.up.sql", "-- Empty for CockroachDB\n\n-- +migrate Up\n");
+    write("1_a.postgres.up.sql", "SELECT 1;\n");
+    write("1_a.down.sql", "");
+    EXPECT_EQ(detect_folder_format(dir_), FolderFormat::popx);
+}
+
 TEST_F(Folder, PopxEmptyFilesAreNoOps) {
     write("1_a.postgres.up.sql", "");
     write("1_a.postgres.down.sql", "-- nothing\n");
@@ -376,7 +392,8 @@ TEST_F(Folder, PopxRefusals) {
     write("1_a.postgres.up.sql", "SELECT 1;\n");
     EXPECT_TRUE(contains(load_error().reason(), "has no down file"));
     write("1_a.mysql.down.sql", "");
-    EXPECT_NO_THROW(load());  // a down file of another dialect satisfies popx; PostgreSQL has none to run
+    // A down file of another dialect satisfies popx; on PostgreSQL it rolls back by running nothing.
+    EXPECT_TRUE(contains(*load().at(0).down_sql, "SELECT; -- nothing to undo: popx"));
     write("2_b.postgres.up.sql", "{{ if .IsPostgreSQL }}SELECT 1;{{ end }}\n");
     write("2_b.down.sql", "");
     EXPECT_TRUE(contains(load_error().reason(), "Go template action"));
@@ -458,7 +475,7 @@ TEST(Liquibase, ChangesetsInFileOrder) {
     EXPECT_EQ(ms[3].version, "2.5");  // its place in the file, the skipped changeset counted
     EXPECT_FALSE(contains(ms[3].up_sql, "this is not SQL"));
     EXPECT_TRUE(contains(ms[3].up_sql, "COMMENT ON TABLE"));
-    EXPECT_EQ(*ms[3].down_sql, "");  // not required: nothing to undo
+    EXPECT_TRUE(contains(*ms[3].down_sql, "SELECT; -- nothing to undo"));  // not required: nothing to undo
     // Line numbers stay the file's: blanked lines keep their place.
     EXPECT_EQ(std::count(ms[3].up_sql.begin(), ms[3].up_sql.end(), '\n'), 6);
 }
