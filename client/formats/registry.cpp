@@ -1,10 +1,14 @@
 // The list of folder readers (see formats.hpp): one line per tool whose folders pgmig reads.
+#include "client/formats/comment_readers.hpp"
 #include "client/formats/formats.hpp"
 
 namespace pgmig::client::formats {
 
 const std::vector<FolderReader>& folder_readers() {
-    static const std::vector<FolderReader> readers = {};
+    static const std::vector<FolderReader> readers = {
+        goose_reader(),           dbmate_reader(), sql_migrate_reader(),
+        node_pg_migrate_reader(), popx_reader(),   liquibase_reader(),
+    };
     return readers;
 }
 

@@ -1,0 +1,6 @@
+-- migrate:up
+CREATE VIEW book_titles AS
+    SELECT b.title, a.name AS author FROM books b JOIN authors a ON a.id = b.author_id;
+
+-- migrate:down
+DROP VIEW book_titles;

@@ -1,0 +1,11 @@
+-- +goose Up
+CREATE TABLE books (
+    id bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+    author_id bigint NOT NULL REFERENCES authors (id),
+    title text NOT NULL,
+    published date
+);
+CREATE INDEX books_author_idx ON books (author_id);
+
+-- +goose Down
+DROP TABLE books;

@@ -1,0 +1,4 @@
+-- +goose Up
+-- Nothing to do on PostgreSQL: this step only mattered for the MySQL build.
+
+-- +goose Down

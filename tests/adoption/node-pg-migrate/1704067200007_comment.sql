@@ -1,0 +1,5 @@
+-- Up Migration
+COMMENT ON TABLE books IS 'Books; one row per edition';
+
+-- Down Migration
+COMMENT ON TABLE books IS NULL;

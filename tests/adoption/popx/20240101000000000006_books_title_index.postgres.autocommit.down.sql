@@ -1,0 +1,1 @@
+DROP INDEX CONCURRENTLY books_title_idx;

@@ -1,0 +1,1 @@
+CREATE INDEX CONCURRENTLY books_title_idx ON books (title);

@@ -1,0 +1,1 @@
+COMMENT ON TABLE books IS 'Books; one row per edition';

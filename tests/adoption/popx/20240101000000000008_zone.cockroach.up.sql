@@ -1,0 +1,1 @@
+ALTER TABLE books CONFIGURE ZONE USING num_replicas = 3;

@@ -1,0 +1,4 @@
+-- +migrate Up
+-- Nothing to do on PostgreSQL: this step only mattered for the MySQL build.
+
+-- +migrate Down

@@ -1,0 +1,5 @@
+-- +migrate Up
+COMMENT ON TABLE books IS 'Books; one row per edition';
+
+-- +migrate Down
+COMMENT ON TABLE books IS NULL;
