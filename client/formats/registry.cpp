@@ -3,8 +3,18 @@
 
 namespace pgmig::client::formats {
 
+FolderReader diesel_reader();   // diesel.cpp
+FolderReader prisma_reader();   // prisma.cpp
+FolderReader drizzle_reader();  // drizzle.cpp
+FolderReader sqitch_reader();   // sqitch.cpp
+
 const std::vector<FolderReader>& folder_readers() {
-    static const std::vector<FolderReader> readers = {};
+    static const std::vector<FolderReader> readers = {
+        diesel_reader(),
+        prisma_reader(),
+        drizzle_reader(),
+        sqitch_reader(),
+    };
     return readers;
 }
 
