@@ -55,6 +55,31 @@ bool run_in_transaction(const fs::path& file) {
     return *value;
 }
 
+// pgmig's version of a folder: diesel's own (the digits before the first '_', '-' removed) orders as text, in
+// which 20251229110242 0000 (diesel 2.2's YYYY-MM-DD-HHMMSS-NNNN names) sorts before 20260120162913 although it
+// is the longer number. The date and time groups are therefore joined into one number and each further
+// '-'-separated group becomes a group of its own: 20251229110242.0000, which pgmig orders as diesel does.
+// "" when a group is not digits.
+std::string pgmig_version(std::string_view folder_name) {
+    const std::string_view head = folder_name.substr(0, folder_name.find('_'));
+    std::string version;
+    std::size_t group = 0;
+    std::size_t pos = 0;
+    while (pos <= head.size()) {
+        std::size_t dash = head.find('-', pos);
+        if (dash == std::string_view::npos) dash = head.size();
+        const std::string_view digits = head.substr(pos, dash - pos);
+        if (digits.empty() || !std::all_of(digits.begin(), digits.end(), [](char c) { return c >= '0' && c <= '9'; })) {
+            return {};
+        }
+        if (group >= 4) version.push_back('.');
+        version.append(digits);
+        ++group;
+        pos = dash + 1;
+    }
+    return version;
+}
+
 std::vector<MigrationFile> load(const fs::path& dir) {
     std::vector<MigrationFile> out;
     for (const fs::path& folder : folder_entries(dir, true)) {
@@ -66,18 +91,19 @@ std::vector<MigrationFile> load(const fs::path& dir) {
                    "out of the migrations folder");
         }
         MigrationFile m;
-        m.version = version_before_underscore(folder_name, "-");
-        if (m.version.empty()) {
+        m.tool_id = version_before_underscore(folder_name, "-");  // as __diesel_schema_migrations.version holds it
+        m.version = pgmig_version(folder_name);
+        if (m.tool_id.empty() || m.version.empty()) {
             refuse(folder, 0,
                    "diesel's version of this folder is '" + folder_name.substr(0, folder_name.find('_')) +
                        "', not digits (with '-'), which pgmig needs as its version",
-                   "name the folder <version>_<name>, e.g. 2024-01-31-120000_create_users");
+                   "name the folder <version>_<name>, e.g. 2024-01-31-120000_create_users (digit groups "
+                   "separated by '-')");
         }
         const std::size_t underscore = folder_name.find('_');
         m.name = underscore == std::string::npos || underscore + 1 == folder_name.size()
                      ? folder_name
                      : folder_name.substr(underscore + 1);
-        m.tool_id = m.version;  // diesel stores exactly this in __diesel_schema_migrations.version
         m.path = up;
         m.file_name = relative_name(dir, up);
         m.up_sql = read_script(up);

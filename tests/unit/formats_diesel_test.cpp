@@ -55,12 +55,21 @@ TEST_F(DieselDir, ReadsEveryMigrationInDieselsOrder) {
 }
 
 TEST_F(DieselDir, DieselsNewerVersionsWithASuffix) {
-    // diesel 2.2 names folders 2026-07-15-182934-0000_x: an 18-digit version after the 14-digit ones.
+    // diesel 2.2 names folders 2025-12-29-110242-0000_x: diesel's version 202512291102420000 sorts as text before
+    // the older style's 20260120162913, so pgmig's version keeps the suffix as a group of its own.
     write("2024-02-12-120203_remove_index/up.sql", "SELECT 1;\n");
-    write("2026-07-15-182934-0000_drop_token/up.sql", "SELECT 2;\n");
+    write("2025-12-29-110242-0000_add_queue/up.sql", "SELECT 2;\n");
+    write("2026-01-20-162913_oauth_table/up.sql", "SELECT 3;\n");
+    write("2026-01-20-162913-0001_same_second/up.sql", "SELECT 4;\n");
     const auto files = load(FolderFormat::diesel);
-    ASSERT_EQ(files.size(), 2U);
-    EXPECT_EQ(files[1].version, "202607151829340000");
+    ASSERT_EQ(files.size(), 4U);
+    EXPECT_EQ(files[0].version, "20240212120203");
+    EXPECT_EQ(files[1].version, "20251229110242.0000");
+    EXPECT_EQ(files[1].tool_id, "202512291102420000");
+    EXPECT_EQ(files[2].version, "20260120162913");
+    EXPECT_EQ(files[2].name, "oauth_table");
+    EXPECT_EQ(files[3].version, "20260120162913.0001");
+    EXPECT_EQ(files[3].tool_id, "202601201629130001");
 }
 
 TEST_F(DieselDir, MetadataRunInTransaction) {
