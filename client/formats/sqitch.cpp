@@ -384,6 +384,11 @@ class PlanReader {
                            "or end in punctuation or digits following punctuation");
         }
         if (name == "HEAD" || name == "ROOT") syntax(no, "'" + name + "' is a reserved name");
+        // A name with '/' is a path under deploy/ and revert/: it must stay inside them.
+        if (("/" + name + "/").find("/../") != std::string::npos || name.find("//") != std::string::npos) {
+            syntax(no, "the name '" + name + "' leads out of deploy/ and revert/",
+                   "give the change a name without '..'");
+        }
         if (looks_like_sha1(name)) syntax(no, "'" + name + "' could be confused with a SHA-1 id");
         p = e;
         skip_blanks();

@@ -188,6 +188,7 @@ TEST_F(SqitchDir, PlanErrorsAreRefusedWithTheirLine) {
     refused("%project=p\n\n-a 2020-01-01T00:00:00Z X <x@example.com>\n", "a change marked '-'");
     refused("%project=p\n\n@t 2020-01-01T00:00:00Z X <x@example.com>\n", "declared without a preceding change");
     refused("%project=p\n\nfoo^2 2020-01-01T00:00:00Z X <x@example.com>\n", "invalid name 'foo^2'");
+    refused("%project=p\n\na/../../x 2020-01-01T00:00:00Z X <x@example.com>\n", "leads out of deploy/ and revert/");
 }
 
 TEST_F(SqitchDir, DependencyOnATaggedChange) {
