@@ -75,6 +75,9 @@ struct MigrationFile {
     // the version as that tool stores it, a file or folder name, a change name, a changeset's id:author.
     // Empty for pgmig's own formats, whose version is the key.
     std::string tool_id;
+    // What else that table records about it, for pgmig adopt to compare (each reader in client/formats/ says
+    // which keys it sets: Prisma's checksum, Drizzle's created_at, Sqitch's change name and script hash...).
+    nlohmann::json tool_info = nlohmann::json::object();
 
     bool repeatable() const { return kind == MigrationKind::repeatable; }
     bool transactional() const { return !options.contains("transactional") || options["transactional"].get<bool>(); }

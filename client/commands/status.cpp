@@ -123,6 +123,12 @@ void print_table(const std::vector<Row>& rows, bool with_files) {
 }
 
 // Adds the folder's view: which row has which file, files not registered yet (as pending rows).
+// The file a row names: its name, or its path in the folder when it lies in a subfolder (another tool's
+// "20240131120000_init/migration.sql", "deploy/users.sql"), where bare names would all look alike.
+std::string shown_file(const MigrationFile& f) {
+    return f.folder_format == FolderFormat::pgmig || f.file_name.empty() ? f.path.filename().string() : f.file_name;
+}
+
 void merge_files(std::vector<Row>& rows, const std::vector<MigrationFile>& files) {
     for (const auto& f : files) {
         bool found = false;
@@ -131,7 +137,7 @@ void merge_files(std::vector<Row>& rows, const std::vector<MigrationFile>& files
                                   ? r.kind == "repeatable" && r.name == f.name
                                   : r.kind == "versioned" && common::compare_versions(r.version, f.version) == 0;
             if (same) {
-                r.file = f.path.filename().string();
+                r.file = shown_file(f);
                 r.empty = !has_statements(f.up_sql);
                 found = true;
             }
@@ -142,7 +148,7 @@ void merge_files(std::vector<Row>& rows, const std::vector<MigrationFile>& files
         r.name = f.name;
         r.kind = f.repeatable() ? "repeatable" : "versioned";
         r.state = "pending (not registered)";
-        r.file = f.path.filename().string();
+        r.file = shown_file(f);
         r.empty = !has_statements(f.up_sql);
         r.registered = false;
         rows.push_back(std::move(r));

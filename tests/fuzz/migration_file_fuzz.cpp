@@ -6,8 +6,12 @@
 // - a file that parses holds no NUL byte and only valid UTF-8, and its options serialise as JSON;
 // - an error's message and file name are valid UTF-8 (no raw input bytes are quoted into messages);
 // - a generated file with any name, reason or target text in it parses back with exactly the directives
-//   pgmig wrote, its up section holding the statement, and no injected line.
+//   pgmig wrote, its up section holding the statement, and no injected line;
+// - the folder readers' statement scanner gives statements in order, inside the text and apart, and taking off
+//   a BEGIN ... COMMIT wrapper keeps the text's length and its line breaks.
 #include "client/diff_output.hpp"
+#include "client/formats/folder_files.hpp"
+#include "client/formats/sql_scan.hpp"
 #include "client/migration_files.hpp"
 #include "client/schema_diff.hpp"
 #include "client/text_bytes.hpp"
@@ -140,6 +144,30 @@ void generated(std::string_view input) {
     }
 }
 
+// The folder readers' scanner and the transaction wrapper they take off.
+void scan(std::string_view input) {
+    const pgmig::client::formats::ScanResult r = pgmig::client::formats::scan_sql(input);
+    std::size_t last_end = 0;
+    for (const auto& s : r.statements) {
+        if (s.begin < last_end || s.end <= s.begin || s.end > input.size() || s.line < 1) {
+            violated("scanned statements overlap or leave the text", input);
+        }
+        last_end = s.end;
+    }
+    for (const auto& [b, e] : r.opaque) {
+        if (b > e || e > input.size()) violated("an opaque region leaves the text", input);
+    }
+    try {
+        const auto u = pgmig::client::formats::strip_transaction_wrapper("x.sql", std::string(input));
+        if (u.text.size() != input.size()) violated("the unwrapped script changed length", input);
+        for (std::size_t i = 0; i < input.size(); ++i) {
+            if ((input[i] == '\n') != (u.text[i] == '\n')) violated("the unwrapped script moved a line break", input);
+        }
+    } catch (const MigrationFileError& e) {
+        if (e.line() < 1) violated("a refused transaction statement without its line", input);
+    }
+}
+
 }  // namespace
 
 extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
@@ -150,6 +178,8 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
         parse(kNames[selector % (sizeof kNames / sizeof kNames[0])], input);
     } else if (selector < 0xF0) {
         generated(input);
+    } else if (selector >= 0xF8) {
+        scan(input);
     } else {
         const std::string safe = pgmig::schema_diff::comment_text(input);
         if (safe.find_first_of("\n\r") != std::string::npos) violated("comment_text left a line break", input);

@@ -1,0 +1,54 @@
+// Helpers shared by the readers of folder-per-migration and plan-driven formats (diesel, Prisma, Drizzle Kit,
+// Sqitch): listing a folder, reading a script with its bytes checked, and checking that the tool's order and
+// pgmig's version order agree.
+#pragma once
+
+#include "client/migration_files.hpp"
+
+#include <filesystem>
+#include <string>
+#include <string_view>
+#include <vector>
+
+namespace pgmig::client::formats {
+
+// The entries of `dir` that are folders (dirs = true) or regular files (false), hidden ones (".x") left out,
+// sorted by name (byte order). MigrationFileError when the folder cannot be read.
+std::vector<std::filesystem::path> folder_entries(const std::filesystem::path& dir, bool dirs);
+
+// The file's content after check_file_bytes (a NUL byte or invalid UTF-8 is refused naming the file).
+std::string read_script(const std::filesystem::path& path);
+
+// `path` relative to `dir`, with '/' separators ("20240101_init/up.sql"): a migration's file_name.
+std::string relative_name(const std::filesystem::path& dir, const std::filesystem::path& path);
+
+// "reason (line N)" with the line when there is one.
+std::string at_line(const std::string& reason, int line);
+
+// A refusal naming the file and the line (0: none).
+[[noreturn]] void refuse(const std::filesystem::path& file, int line, const std::string& reason,
+                         const std::string& advice);
+
+// `migrations` in the tool's own order: refuses (naming both) two neighbours whose versions do not rise
+// under pgmig's order, where `order_rule` says what the tool orders by ("folder names as text").
+void check_same_order(const std::vector<MigrationFile>& migrations, const std::string& order_rule);
+
+// The leading digits of `name` with the characters of `dropped` removed before the first '_' (diesel drops
+// '-'), or "" when what stands before the first '_' is not made of digits and those characters.
+std::string version_before_underscore(std::string_view name, std::string_view dropped = {});
+
+// A script that wraps itself in a transaction (its first statement BEGIN, BEGIN WORK / TRANSACTION or START
+// TRANSACTION, its last COMMIT or END), as scripts run by psql or sent as one query string do: pgmig runs a
+// migration in its own transaction, so `text` comes back with those two statements blanked out (lines kept)
+// and wrapped = true. Any other transaction control at the top level (a COMMIT in the middle, a SAVEPOINT,
+// ROLLBACK, BEGIN without COMMIT, BEGIN ISOLATION LEVEL ...) is refused naming the file and the line.
+struct Unwrapped {
+    std::string text;
+    bool wrapped = false;
+};
+Unwrapped strip_transaction_wrapper(const std::filesystem::path& file, std::string text);
+
+// Lower-case hex SHA-1 of the bytes (Sqitch's ids and script hashes).
+std::string sha1_hex(std::string_view bytes);
+
+}  // namespace pgmig::client::formats

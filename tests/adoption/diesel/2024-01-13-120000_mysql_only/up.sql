@@ -1,0 +1,2 @@
+-- Only the MySQL build of this project needs this step (it widens a column MySQL created too narrow).
+-- Nothing to do on PostgreSQL.

@@ -1,0 +1,1 @@
+CREATE VIEW "public"."order_totals" AS (select "customers"."id", "customers"."email", count("orders"."id") as "orders", coalesce(sum("orders"."amount_cents"), 0) as "total_cents" from "customers" left join "orders" on "orders"."customer_id" = "customers"."id" group by "customers"."id", "customers"."email");

@@ -1,0 +1,5 @@
+-- DropTable
+DROP TABLE "Customer";
+
+-- DropEnum
+DROP TYPE "Role";

@@ -1,0 +1,1 @@
+DROP INDEX CONCURRENTLY "Order_createdAt_idx";

@@ -1,0 +1,14 @@
+-- A function whose body holds semicolons, a nested dollar quote and a string with ';' in it.
+CREATE FUNCTION "orderSummary"(p_customer INTEGER) RETURNS TEXT
+LANGUAGE plpgsql STABLE AS $body$
+DECLARE
+    n BIGINT;
+    total BIGINT;
+BEGIN
+    SELECT count(*), coalesce(sum("amountCents"), 0) INTO n, total FROM "Order" WHERE "customerId" = p_customer;
+    IF n = 0 THEN
+        RETURN 'no orders; none at all';
+    END IF;
+    RETURN format($fmt$%s orders; %s cents$fmt$, n, total);
+END;
+$body$;

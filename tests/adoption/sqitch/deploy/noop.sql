@@ -1,0 +1,2 @@
+-- Deploy shop:noop to pg
+-- Only the Oracle engine of this project needs this step: nothing to do on PostgreSQL.

@@ -1,0 +1,7 @@
+-- Deploy shop:shop_schema to pg
+
+BEGIN;
+
+CREATE SCHEMA shop;
+
+COMMIT;

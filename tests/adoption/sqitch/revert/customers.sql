@@ -1,0 +1,7 @@
+-- Revert shop:customers from pg
+
+BEGIN;
+
+DROP TABLE shop.customers;
+
+COMMIT;

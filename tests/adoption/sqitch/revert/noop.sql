@@ -1,0 +1,1 @@
+-- Revert shop:noop from pg: nothing to undo.

@@ -1,0 +1,7 @@
+-- Revert shop:shop_schema from pg
+
+BEGIN;
+
+DROP SCHEMA shop;
+
+COMMIT;
