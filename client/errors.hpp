@@ -58,6 +58,10 @@ enum class ErrorKind {
     // ==== bad input ====
     bad_bytes,  // a migration file, schema file or pgmig.toml holds a NUL byte or invalid UTF-8
     unsafe_search_path,  // the session's search_path names a schema before pg_catalog
+    // ==== pgmig adopt ====
+    adopt_not_confirmed,   // the plan was shown but not applied: no --yes and no terminal, or not confirmed
+    adopt_refused,         // PM062: no or several tools' history tables, a failed or dirty state, a recorded migration without a file
+    adopt_ledger_differs,  // PM063: the ledger already holds another history than the tool's
 };
 
 struct ErrorKindInfo {
@@ -69,7 +73,7 @@ struct ErrorKindInfo {
 inline constexpr int kExitOk = 0;
 
 // Keep in step with docs/ (exit codes are a contract with scripts and CI).
-inline constexpr std::array<ErrorKindInfo, 43> kErrorKinds{{
+inline constexpr std::array<ErrorKindInfo, 46> kErrorKinds{{
     {ErrorKind::internal, 1, "internal error"},
     {ErrorKind::usage, 2, "usage error (bad command line)"},
     {ErrorKind::input, 3, "bad migration files or input"},
@@ -113,6 +117,9 @@ inline constexpr std::array<ErrorKindInfo, 43> kErrorKinds{{
     {ErrorKind::inline_password, 42, "pgmig.toml holds a password inline (use ~/.pgpass, PGPASSFILE, PGPASSWORD or a service file)"},
     {ErrorKind::bad_bytes, 43, "a file holds a NUL byte or invalid UTF-8 (nothing was done)"},
     {ErrorKind::unsafe_search_path, 44, "search_path names a schema before pg_catalog (nothing was done)"},
+    {ErrorKind::adopt_not_confirmed, 51, "adopt: the plan was shown, not applied (pass --yes, or confirm on a terminal)"},
+    {ErrorKind::adopt_refused, 52, "adopt refused: no or several tools' history tables, a failed or dirty state, or a recorded migration without a file (PM062)"},
+    {ErrorKind::adopt_ledger_differs, 53, "adopt refused: the ledger already holds another history (PM063)"},
 }};
 
 int exit_code(ErrorKind kind);
