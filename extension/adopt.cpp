@@ -67,7 +67,7 @@ struct Tool {
     Shape history;
     const Shape* sibling;  // a second table in the same schema (Sqitch's events), or nullptr
     const char* select;
-    const char* last_event;  // {e}: Sqitch's newest event (event, change, committed_at, committer_name)
+    const char* last_event;  // {e}: Sqitch's newest event of each change
     bool versioned_keys;     // keys are versions, compared in natural order (1 = 001)
     const char* next_step;   // how to leave a failed or dirty state with that tool
 };
@@ -224,11 +224,12 @@ constexpr Tool kTools[] = {
      "SELECT c.change::pg_catalog.text, c.change_id::pg_catalog.text, 'applied', "
      "c.committed_at::pg_catalog.timestamptz, c.committer_name::pg_catalog.text, NULL::pg_catalog.int8 "
      "FROM {t} c ORDER BY c.committed_at",
-     "SELECT e.event::pg_catalog.text, e.change::pg_catalog.text, e.committed_at::pg_catalog.timestamptz, "
-     "e.committer_name::pg_catalog.text FROM {e} e ORDER BY e.committed_at DESC LIMIT 1",
+     "SELECT DISTINCT ON (e.change) e.event::pg_catalog.text, e.change::pg_catalog.text, "
+     "e.committed_at::pg_catalog.timestamptz, e.committer_name::pg_catalog.text FROM {e} e "
+     "ORDER BY e.change, e.committed_at DESC",
      false,
-     "with Sqitch: check what the failed change left, then sqitch deploy (or sqitch revert) until the newest "
-     "event is no longer a failure"},
+     "with Sqitch: check what the failed change left and undo it, fix the change and sqitch deploy it (its newest "
+     "event is then a deploy)"},
 };
 
 std::string tool_names() {
@@ -469,10 +470,10 @@ std::vector<Record> read_records(pg::Spi& spi, const Source& s) {
             last = spi.query(events.c_str(), {}, SPI_OK_SELECT);
             as.finish();
         }
-        // The newest thing the tool did to this database failed: a failed change, whatever is deployed.
-        if (!last.rows.empty() && last.rows[0][0] == std::optional<std::string>("fail")) {
-            rows.rows.push_back(
-                {last.rows[0][1], std::nullopt, std::string("failed"), last.rows[0][2], last.rows[0][3], std::nullopt});
+        // A change whose newest event is a failed deploy: it may have left part of its work behind.
+        for (const auto& e : last.rows) {
+            if (e[0] != std::optional<std::string>("fail")) continue;
+            rows.rows.push_back({e[1], std::nullopt, std::string("failed"), e[2], e[3], std::nullopt});
         }
     }
 

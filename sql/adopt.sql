@@ -124,8 +124,8 @@ SELECT * FROM plan('prisma', '[{"version": "20240401", "tool_id": "20240401_init
                               {"version": "20240403", "tool_id": "20240403_broken"}]');
 DROP TABLE _prisma_migrations;
 
--- 7. Sqitch: the deployed changes (sqitch.changes), matched by name or change_id; a failure as the newest
---    event is refused.
+-- 7. Sqitch: the deployed changes (sqitch.changes), matched by name or change_id; a change whose newest
+--    event is a failure is refused.
 CREATE SCHEMA sqitch;
 CREATE TABLE sqitch.changes (change_id text PRIMARY KEY, script_hash text, change text NOT NULL, project text NOT NULL,
                              note text NOT NULL DEFAULT '', committed_at timestamptz NOT NULL DEFAULT clock_timestamp(),
@@ -141,6 +141,11 @@ INSERT INTO sqitch.events VALUES ('deploy', 'c1', 'users', 'p', '', '2024-05-01 
 SELECT * FROM plan('sqitch', '[{"version": "1", "tool_id": "users"}, {"version": "2", "tool_id": "orders"}]');
 INSERT INTO sqitch.events VALUES ('revert', 'c1', 'users', 'p', '', '2024-05-01 10:02+00', 'Dee'),
                                  ('deploy', 'c1', 'users', 'p', '', '2024-05-01 10:03+00', 'Dee');
+SELECT * FROM plan('sqitch', '[{"version": "1", "tool_id": "c1"}, {"version": "2", "tool_id": "orders"}]');
+-- Fixed and deployed: its newest event is a deploy.
+INSERT INTO sqitch.changes VALUES
+    ('c2', NULL, 'orders', 'p', '', '2024-05-01 10:04+00', 'Dee', 'dee@example.com', now(), 'Dee', 'dee@example.com');
+INSERT INTO sqitch.events VALUES ('deploy', 'c2', 'orders', 'p', '', '2024-05-01 10:04+00', 'Dee');
 SELECT * FROM plan('sqitch', '[{"version": "1", "tool_id": "c1"}, {"version": "2", "tool_id": "orders"}]');
 DROP SCHEMA sqitch CASCADE;
 
