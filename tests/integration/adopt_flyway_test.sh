@@ -66,6 +66,20 @@ fi
 run adopt --yes --dir "$afw/migrations" -d "dbname=$afw_db"
 expect "a ledger with another history is refused" 53 "the ledger differs (1)" "applied in the ledger, but Flyway's table does not record it"
 
+# On a terminal (script(1) gives it one) adopt asks: "n" changes nothing (exit 51), "y" adopts.
+afw_flyway_db afw_tty
+afw_tty_run() {  # ANSWER
+    printf '%s\n' "$1" | script -q -e -c "$bin adopt --dir $afw/migrations -d dbname=$afw_tty" /dev/null >"$work/out" 2>&1
+    rc=$?
+    out=$(cat "$work/out")
+    err=""
+}
+afw_tty_run n
+expect "on a terminal, adopt asks and stops on no" 51 "mark 2 migrations applied in" "[y/N]" "answer y, or pass --yes"
+if [ "$(ledger_count "$afw_tty")" = 0 ]; then pass "no at the prompt changes nothing"; else fail "no at the prompt" "$(ledger_count "$afw_tty")"; fi
+afw_tty_run y
+expect "on a terminal, y adopts" 0 "adopted 2 migrations from Flyway's history"
+
 # A failed migration (success = false) is refused, with what to do in Flyway.
 afw_flyway_db afw_failed
 sql "$afw_failed" "INSERT INTO app.flyway_schema_history VALUES
