@@ -61,6 +61,9 @@ std::string_view kind_name(ErrorKind kind) {
         case ErrorKind::inline_password: return "inline_password";
         case ErrorKind::baseline_refused: return "baseline_refused";
         case ErrorKind::baseline_rollback_refused: return "baseline_rollback_refused";
+        case ErrorKind::adopt_not_confirmed: return "adopt_not_confirmed";
+        case ErrorKind::adopt_refused: return "adopt_refused";
+        case ErrorKind::adopt_ledger_differs: return "adopt_ledger_differs";
     }
     return "internal";
 }
@@ -81,6 +84,8 @@ ErrorKind kind_for_sqlstate(std::string_view sqlstate) {
     if (sqlstate == "PM032") return ErrorKind::approval_missing;
     if (sqlstate == "PM033") return ErrorKind::environment_mismatch;
     if (sqlstate == "PM035" || sqlstate == "PM036" || sqlstate == "PM037") return ErrorKind::nontx_refused;
+    if (sqlstate == "PM062") return ErrorKind::adopt_refused;
+    if (sqlstate == "PM063") return ErrorKind::adopt_ledger_differs;
     // PM004 (isolation level) and PM012 (session lock) cannot happen with the client's own calls: a bug.
     if (sqlstate == "PM004" || sqlstate == "PM012") return ErrorKind::internal;
     return ErrorKind::migration_failed;

@@ -61,6 +61,10 @@ enum class ErrorKind {
     // ==== baselines ====
     baseline_refused,           // the schema is not what the migrations build, or the ledger has a history already
     baseline_rollback_refused,  // rolling back a baseline migration without --force (or its confirmation)
+    // ==== pgmig adopt ====
+    adopt_not_confirmed,   // the plan was shown but not applied: no --yes and no terminal, or not confirmed
+    adopt_refused,         // PM062: no or several tools' history tables, a failed or dirty state, a recorded migration without a file
+    adopt_ledger_differs,  // PM063: the ledger already holds another history than the tool's
 };
 
 struct ErrorKindInfo {
@@ -72,7 +76,7 @@ struct ErrorKindInfo {
 inline constexpr int kExitOk = 0;
 
 // Keep in step with docs/ (exit codes are a contract with scripts and CI).
-inline constexpr std::array<ErrorKindInfo, 45> kErrorKinds{{
+inline constexpr std::array<ErrorKindInfo, 48> kErrorKinds{{
     {ErrorKind::internal, 1, "internal error"},
     {ErrorKind::usage, 2, "usage error (bad command line)"},
     {ErrorKind::input, 3, "bad migration files or input"},
@@ -118,6 +122,9 @@ inline constexpr std::array<ErrorKindInfo, 45> kErrorKinds{{
     {ErrorKind::unsafe_search_path, 44, "search_path names a schema before pg_catalog (nothing was done)"},
     {ErrorKind::baseline_refused, 49, "baseline refused: the schema is not what the migrations build, or a history exists (nothing registered)"},
     {ErrorKind::baseline_rollback_refused, 50, "rollback of a baseline migration refused: pass --force (and confirm on a terminal)"},
+    {ErrorKind::adopt_not_confirmed, 51, "adopt: the plan was shown, not applied (pass --yes, or confirm on a terminal)"},
+    {ErrorKind::adopt_refused, 52, "adopt refused: no or several tools' history tables, a failed or dirty state, or a recorded migration without a file (PM062)"},
+    {ErrorKind::adopt_ledger_differs, 53, "adopt refused: the ledger already holds another history (PM063)"},
 }};
 
 int exit_code(ErrorKind kind);

@@ -194,6 +194,32 @@ int run(int argc, char** argv, Outcome& outcome) {
                              "database) instead of the target's");
     baseline_cmd->callback([&] { action = [&] { return run_baseline(global, baseline); }; });
 
+    AdoptOptions adopt;
+    auto* adopt_cmd = app.add_subcommand(
+        "adopt",
+        "Take over another migration tool's history: the migrations its history table records as applied become "
+        "applied in the ledger (with the tool's time and user, not run), after showing the plan");
+    adopt_cmd
+        ->add_option("--from", adopt.from,
+                     "The tool whose history to take over: " + adopt_tool_names() +
+                         " (default: the one whose history table the database holds)")
+        ->check([](const std::string& value) {
+            const std::string names = adopt_tool_names();
+            for (size_t start = 0; start <= names.size();) {
+                const size_t end = std::min(names.find(", ", start), names.size());
+                if (names.substr(start, end - start) == value) return std::string();
+                start = end + 2;
+            }
+            return "not a tool pgmig adopts from; use one of: " + names;
+        });
+    adopt_cmd->add_flag("--yes", adopt.yes,
+                        "Apply the plan without asking (without a terminal and without --yes, adopt only prints "
+                        "the plan and exits 51)");
+    adopt_cmd->add_option("--dir", adopt.dir, dir_help + std::string(", or another tool's folder (see --format)"));
+    adopt_cmd->add_option("--table", adopt.table,
+                          "SCHEMA.TABLE: the history table to read when the database holds several of the tool's");
+    adopt_cmd->callback([&] { action = [&] { return run_adopt(global, adopt); }; });
+
     RepairOptions repair;
     auto* repair_cmd =
         app.add_subcommand("repair", "Accept the file's up script of VERSION as the truth (new checksum, recorded)");

@@ -57,7 +57,13 @@ inline constexpr int audit_write_failed = make_sqlstate("PM038");
 inline constexpr int audit_seal_blocked = make_sqlstate("PM039");
 // A ledger writer stopped waiting for the ledger lock: its holder waits for this transaction (ledger_wait.cpp).
 inline constexpr int ledger_wait_stopped = make_sqlstate("PM058");
+// pgmig adopt (migrate_adopt): the previous tool's history cannot be taken over as it stands (no or an
+// unreadable history table, a failed or dirty state, a recorded migration without a file), and a ledger
+// that already holds another history than the tool's table.
+inline constexpr int adopt_refused = make_sqlstate("PM062");
+inline constexpr int adopt_ledger_differs = make_sqlstate("PM063");
 // Standard codes used as they are.
+inline constexpr int insufficient_privilege = make_sqlstate("42501");
 inline constexpr int internal_error = make_sqlstate("XX000");
 inline constexpr int out_of_memory = make_sqlstate("53200");
 }  // namespace sqlstate

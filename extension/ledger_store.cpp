@@ -40,7 +40,7 @@ std::string bytea_text(const std::string& bytes) {
 // migration registered or applied); PostgreSQL's plan cache revalidates them after DDL.
 // Like all of pgmig's SQL they run with search_path pinned (pg::Spi) and also name every function,
 // type and operator by its schema, so that nothing planted on a search_path can be picked up.
-SPIPlanPtr g_plans[11] = {};
+SPIPlanPtr g_plans[12] = {};
 
 constexpr const char* kColumns =
     "version_key, version, name, up_sql, down_sql, options::pg_catalog.text, checksum, applied_at IS NOT NULL, "
@@ -252,6 +252,22 @@ void LedgerStore::mark_applied(const Migration& m, const std::string& duration) 
                         "applied_checksum = checksum, duration = $3::pg_catalog.interval, nontx_progress = NULL "
                         "WHERE version_key OPERATOR(pg_catalog.=) $1",
                         {{BYTEAOID, m.key}, {NAMEOID, caller_.current_user}, {TEXTOID, duration}}, SPI_OK_UPDATE);
+}
+
+void LedgerStore::mark_adopted(const Migration& m, const std::optional<std::string>& applied_at,
+                               const std::optional<std::string>& applied_by, const std::string& duration) {
+    AsLedgerOwner owner(owner_);
+    spi_.query_prepared(g_plans[11],
+                        "UPDATE pgmig.migrations SET applied_at = coalesce($2::pg_catalog.timestamptz, "
+                        "pg_catalog.clock_timestamp()), applied_by = coalesce($3::pg_catalog.name, $4), "
+                        "applied_checksum = checksum, duration = $5::pg_catalog.interval, nontx_progress = NULL "
+                        "WHERE version_key OPERATOR(pg_catalog.=) $1",
+                        {{BYTEAOID, m.key},
+                         {TEXTOID, applied_at},
+                         {TEXTOID, applied_by},
+                         {NAMEOID, caller_.current_user},
+                         {TEXTOID, duration}},
+                        SPI_OK_UPDATE);
 }
 
 void LedgerStore::mark_unapplied(const Migration& m) {

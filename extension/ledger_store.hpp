@@ -50,7 +50,7 @@ Oid ledger_owner(pg::Spi& spi);
 struct HistoryEntry {
     std::optional<std::string> version;
     std::string name;
-    std::string action;  // apply, rollback, repair, baseline, cosmetic_edit, retry, failed, nontx_progress
+    std::string action;  // apply, rollback, repair, baseline, adopt, cosmetic_edit, retry, failed, nontx_progress
     std::optional<std::string> duration;  // interval text
     int attempt = 1;
     std::optional<std::string> checksum;
@@ -96,6 +96,10 @@ class LedgerStore {
     // The caller registered m's current definition again, unchanged: it vouches for it (trust.cpp).
     void vouch(const Migration& m);
     void mark_applied(const Migration& m, const std::string& duration);
+    // Marks m applied as another tool recorded it (migrate_adopt): at `applied_at` by `applied_by` (the
+    // tool's words, for display), each defaulting to now and the caller when the tool's table has none.
+    void mark_adopted(const Migration& m, const std::optional<std::string>& applied_at,
+                      const std::optional<std::string>& applied_by, const std::string& duration);
     void mark_unapplied(const Migration& m);
     void set_nontx_progress(const Migration& m, std::optional<int> done);
     // Appends e to pgmig.history; returns the row's id.

@@ -55,7 +55,7 @@ CREATE TABLE pgmig.history (
     version           text,
     name              text        NOT NULL,
     action            text        NOT NULL CHECK (action OPERATOR(pg_catalog.=) ANY (ARRAY['apply', 'rollback', 'repair', 'baseline',
-                                      'cosmetic_edit', 'retry', 'failed', 'nontx_start', 'nontx_progress',
+                                      'adopt', 'cosmetic_edit', 'retry', 'failed', 'nontx_start', 'nontx_progress',
                                       'deploy'])),
     at                timestamptz NOT NULL DEFAULT pg_catalog.clock_timestamp(),
     duration          interval,
@@ -71,7 +71,7 @@ CREATE TABLE pgmig.history (
     message           text,
     reason            text
 );
-COMMENT ON TABLE pgmig.history IS 'one row per apply, rollback, repair, baseline, cosmetic edit, retry and deploy step';
+COMMENT ON TABLE pgmig.history IS 'one row per apply, rollback, repair, baseline, adoption, cosmetic edit, retry and deploy step';
 
 -- The DDL audit trail: rows are inserted unchained by the event triggers (so concurrent DDL never
 -- waits on a chain head) and sealed into a SHA-256 chain right after their transaction commits, by a
@@ -271,7 +271,7 @@ CREATE FUNCTION migrate_verify()
     WITH last_truth AS (   -- the checksum history last recorded as applied, per version
         SELECT DISTINCT ON (h.version) h.version, h.checksum
           FROM pgmig.history h
-         WHERE h.action IN ('apply', 'baseline', 'repair', 'cosmetic_edit', 'rollback') AND h.version IS NOT NULL
+         WHERE h.action IN ('apply', 'baseline', 'adopt', 'repair', 'cosmetic_edit', 'rollback') AND h.version IS NOT NULL
          ORDER BY h.version, h.id DESC
     ), problems AS (
         SELECT m.version_key, m.version, m.name, 'script_changed' AS problem,
@@ -1285,6 +1285,27 @@ COMMENT ON FUNCTION migrate_record_deploy(text, text, text, interval) IS
     'pgmig deploy: records a step (backup, succeeded, failed) of a deploy to an environment in pgmig.history';
 REVOKE ALL ON FUNCTION migrate_record_deploy(text, text, text, interval) FROM PUBLIC;
 GRANT EXECUTE ON FUNCTION migrate_record_deploy(text, text, text, interval) TO pgmig_admin;
+
+-- ==== adopting another tool's history (pgmig adopt) ====
+-- The history tables of the migration tools pgmig adopts from, found by name in every schema (and why a
+-- table of that name is not one), and the takeover itself: it reads the tool's table as the table's owner
+-- inside a security-restricted operation, only when the caller may read all of it, and marks exactly the
+-- migrations it records as applied, with the time and user the tool recorded (pgmig.history keeps who
+-- adopted, and from which table). Granted like migrate_baseline: what it marks applied is the files the
+-- caller registered, which a pgmig_admin can baseline anyway; the recorded time and user come only from
+-- the tool's table, never from the caller.
+CREATE FUNCTION migrate_adopt_sources() RETURNS TABLE (tool text, source text, problem text)
+    AS 'MODULE_PATHNAME', 'migrate_adopt_sources' LANGUAGE C STABLE;
+COMMENT ON FUNCTION migrate_adopt_sources() IS
+    'the tables named like a migration tool''s history table, with why one is not (NULL when it is)';
+CREATE FUNCTION migrate_adopt(tool text, files jsonb, apply boolean DEFAULT false, source text DEFAULT NULL)
+    RETURNS TABLE (version text, name text, tool_id text, state text, applied_at timestamptz, applied_by text,
+                   detail text)
+    AS 'MODULE_PATHNAME', 'migrate_adopt' LANGUAGE C VOLATILE;
+COMMENT ON FUNCTION migrate_adopt(text, jsonb, boolean, text) IS
+    'the plan of taking over a migration tool''s history for the given files; with apply, marks what the tool recorded as applied';
+REVOKE ALL ON FUNCTION migrate_adopt_sources(), migrate_adopt(text, jsonb, boolean, text) FROM PUBLIC;
+GRANT EXECUTE ON FUNCTION migrate_adopt_sources(), migrate_adopt(text, jsonb, boolean, text) TO pgmig_admin;
 
 -- ==== secrets: what readers see of the scripts ====
 -- A migration's scripts may hold secrets (CREATE ROLE ... PASSWORD '...'). Readers (pgmig_reader, and so

@@ -67,6 +67,16 @@ struct BaselineOptions {
     std::string shadow_server;
 };
 
+// pgmig adopt: take over another migration tool's history (docs/adopting.md).
+struct AdoptOptions {
+    std::string from;   // --from TOOL; empty = the one tool whose history table the database holds
+    bool yes = false;   // --yes: apply the plan without asking
+    std::string dir;
+    std::string table;  // --table SCHEMA.TABLE: which of several history tables of the tool
+};
+// "flyway, golang-migrate, dbmate, ...": the names --from takes.
+std::string adopt_tool_names();
+
 struct RepairOptions {
     std::string version;
     std::string dir;
@@ -265,6 +275,7 @@ int run_apply(const GlobalOptions& global, const ApplyOptions& options);
 int run_rollback(const GlobalOptions& global, const RollbackOptions& options);
 int run_baseline(const GlobalOptions& global, const BaselineOptions& options);
 int run_repair(const GlobalOptions& global, const RepairOptions& options);
+int run_adopt(const GlobalOptions& global, const AdoptOptions& options);
 int run_audit_verify(const GlobalOptions& global, const AuditVerifyOptions& options);
 int run_lint(const GlobalOptions& global, const LintOptions& options);
 int run_local_start(const LocalOptions& options);

@@ -39,6 +39,9 @@ TEST(ErrorTable, ExitCodesAreTheDocumentedOnes) {
     EXPECT_EQ(exit_code(ErrorKind::unsafe_search_path), 44);
     EXPECT_EQ(exit_code(ErrorKind::baseline_refused), 49);
     EXPECT_EQ(exit_code(ErrorKind::baseline_rollback_refused), 50);
+    EXPECT_EQ(exit_code(ErrorKind::adopt_not_confirmed), 51);
+    EXPECT_EQ(exit_code(ErrorKind::adopt_refused), 52);
+    EXPECT_EQ(exit_code(ErrorKind::adopt_ledger_differs), 53);
 }
 
 TEST(ErrorTable, ServerSqlstatesMapToKinds) {
@@ -58,6 +61,8 @@ TEST(ErrorTable, ServerSqlstatesMapToKinds) {
     EXPECT_EQ(kind_for_sqlstate("PM035"), ErrorKind::nontx_refused);
     EXPECT_EQ(kind_for_sqlstate("PM036"), ErrorKind::nontx_refused);
     EXPECT_EQ(kind_for_sqlstate("PM037"), ErrorKind::nontx_refused);
+    EXPECT_EQ(kind_for_sqlstate("PM062"), ErrorKind::adopt_refused);
+    EXPECT_EQ(kind_for_sqlstate("PM063"), ErrorKind::adopt_ledger_differs);
     EXPECT_EQ(kind_for_sqlstate("55P03"), ErrorKind::migration_failed);
     EXPECT_EQ(kind_for_sqlstate("42P01"), ErrorKind::migration_failed);
 }

@@ -1,0 +1,7 @@
+-- Verify shop:orders on pg
+
+BEGIN;
+
+SELECT id, user_id FROM orders WHERE false;
+
+ROLLBACK;
