@@ -65,11 +65,12 @@ void list_drops(const std::string& label, const std::vector<std::string>& drops)
 
 std::vector<std::string> baselined_versions(const Connection& conn, const std::vector<std::string>& versions) {
     if (versions.empty()) return {};
-    // Applied now through a baseline: the newest row that made it applied says 'baseline'.
+    // Applied now through a baseline: the newest row that made it applied says 'baseline' (pgmig adopt
+    // records the migrations a Flyway baseline covers so too).
     Result res = conn.exec_params(
         "SELECT v.version FROM unnest($1::text[]) WITH ORDINALITY AS v(version, n) "
         " WHERE (SELECT h.action FROM pgmig.history h "
-        "         WHERE h.version = v.version AND h.action IN ('apply', 'baseline') "
+        "         WHERE h.version = v.version AND h.action IN ('apply', 'baseline', 'adopt') "
         "         ORDER BY h.id DESC LIMIT 1) = 'baseline' "
         " ORDER BY v.n",
         {text_array(versions)});

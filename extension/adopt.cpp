@@ -577,6 +577,10 @@ struct PlanRow {
     std::optional<std::string> applied_by;
     std::string detail;
     std::optional<std::string> duration_ms;
+    // Marked applied by the tool's baseline (Flyway's BASELINE row and the versions below it): never run
+    // on this database, so it is recorded as a 'baseline' and rolling it back needs --force, as for
+    // pgmig's own baselines.
+    bool baseline = false;
 };
 
 std::vector<PlanRow> plan(const Tool& tool, std::vector<Record>& records, const std::vector<AdoptFile>& files,
@@ -630,6 +634,7 @@ std::vector<PlanRow> plan(const Tool& tool, std::vector<Record>& records, const 
             row.applied_at = r.applied_at;
             row.applied_by = r.applied_by;
             if (!covered) row.duration_ms = r.duration_ms;
+            row.baseline = r.kind == "baseline";
             if (r.kind == "failed") {
                 row.state = "failed";
                 row.detail = fmt::format("{} recorded it as failed", tool.title);
@@ -764,7 +769,7 @@ PGMIG_FUNCTION(migrate_adopt) {
     {
         pg::Spi spi;
         LedgerStore store(spi, current_caller());
-        if (apply) store.lock();
+        if (apply) store.lock("migrate_adopt");
         const Source source = choose_source(spi, tool, chosen);
         std::vector<Record> records = read_records(spi, source);
         const std::vector<Migration> ledger = store.load_all();
@@ -800,7 +805,7 @@ PGMIG_FUNCTION(migrate_adopt) {
                 if (r.applied_at) recorded += " at " + *r.applied_at;
                 if (r.applied_by) recorded += " by " + *r.applied_by;
                 store.record(HistoryEntry{
-                    m.version, m.name, "adopt", duration, 1, m.checksum, std::nullopt, std::nullopt,
+                    m.version, m.name, r.baseline ? "baseline" : "adopt", duration, 1, m.checksum, std::nullopt, std::nullopt,
                     fmt::format("adopted from {}'s history table {} (owner {}){}: {}", tool.title, source.name, owner,
                                 r.tool_id ? " as " + *r.tool_id : std::string(), recorded),
                     std::nullopt});

@@ -108,3 +108,40 @@ expect "--from chooses the tool" 0 "adopted 2 migrations"
 newdb afw_none
 run adopt --yes --dir "$afw/migrations" -d "dbname=$afw_none"
 expect "no history table is refused with the baseline path" 52 "no history table of another migration tool" "pgmig baseline VERSION"
+
+# A Flyway baseline (flyway baseline on a database built before Flyway) marks its version and the older
+# ones applied although Flyway never ran them: adopted as baselines, so rolling them back needs --force
+# (exit 50) as for pgmig's own, while a migration Flyway ran rolls back as usual.
+mkdir -p "$afw/undo"
+cp "$afw/migrations/V1__users.sql" "$afw/migrations/V1_1__orders.sql" "$afw/migrations/V2__email.sql" "$afw/undo/"
+printf 'DROP TABLE afw_orders;\n' >"$afw/undo/U1_1__orders.sql"
+printf 'ALTER TABLE afw_users DROP COLUMN email;\n' >"$afw/undo/U2__email.sql"
+newdb afw_base
+sql "$afw_base" "CREATE SCHEMA app;
+    CREATE TABLE app.flyway_schema_history (
+        installed_rank INT NOT NULL PRIMARY KEY, version VARCHAR(50), description VARCHAR(200) NOT NULL,
+        type VARCHAR(20) NOT NULL, script VARCHAR(1000) NOT NULL, checksum INTEGER,
+        installed_by VARCHAR(100) NOT NULL, installed_on TIMESTAMP NOT NULL DEFAULT now(),
+        execution_time INTEGER NOT NULL, success BOOLEAN NOT NULL);
+    CREATE TABLE afw_users (id int PRIMARY KEY, email text);
+    CREATE TABLE afw_orders (id int PRIMARY KEY, user_id int REFERENCES afw_users);
+    INSERT INTO app.flyway_schema_history VALUES
+        (1, '1.1', '<< Flyway Baseline >>', 'BASELINE', '<< Flyway Baseline >>', NULL, 'carol', '2024-02-01 10:00', 0, true),
+        (2, '2', 'email', 'SQL', 'V2__email.sql', 77, 'carol', '2024-02-02 10:00', 5, true);" >/dev/null
+run adopt --yes --dir "$afw/undo" -d "dbname=$afw_base"
+expect "a Flyway baseline is adopted" 0 "adopted 3 migrations from Flyway's history"
+got=$(sql "$afw_base" "SELECT string_agg(version || ' ' || action, ', ' ORDER BY id) FROM pgmig.history WHERE version IS NOT NULL")
+if [ "$got" = "1 baseline, 1.1 baseline, 2 adopt" ]; then
+    pass "the versions Flyway's baseline covers are recorded as baselines"
+else
+    fail "history actions of an adopted Flyway baseline" "$got"
+fi
+run rollback --steps 1 -d "dbname=$afw_base" </dev/null
+expect "a migration Flyway ran rolls back without --force" 0 "2_email"
+run rollback --steps 1 -d "dbname=$afw_base" </dev/null
+expect "a version under Flyway's baseline is guarded like a baseline" 50 "1.1" "--force"
+if [ "$(sql "$afw_base" "SELECT count(*) FROM pg_class WHERE relname = 'afw_orders'")" = 1 ]; then
+    pass "the guarded rollback dropped nothing"
+else
+    fail "the guarded rollback dropped afw_orders" ""
+fi
