@@ -154,7 +154,8 @@ int run(int argc, char** argv, Outcome& outcome) {
                            "(exit 38)");
     rollback_cmd->add_flag("--force", rollback.force,
                            "Also roll back baseline migrations (marked applied without running: pgmig baseline, "
-                           "drift --adopt, adopt of a Flyway baseline), whose down scripts drop what was there before pgmig; on a terminal you "
+                           "drift --adopt, adopt of a Flyway baseline), whose down scripts drop what was there before "
+                           "pgmig; on a terminal you "
                            "then type each one's version to confirm. Without it they are refused (exit 50)");
     rollback_cmd->callback([&] { action = [&] { return run_rollback(global, rollback); }; });
 

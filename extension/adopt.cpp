@@ -805,7 +805,8 @@ PGMIG_FUNCTION(migrate_adopt) {
                 if (r.applied_at) recorded += " at " + *r.applied_at;
                 if (r.applied_by) recorded += " by " + *r.applied_by;
                 store.record(HistoryEntry{
-                    m.version, m.name, r.baseline ? "baseline" : "adopt", duration, 1, m.checksum, std::nullopt, std::nullopt,
+                    m.version, m.name, r.baseline ? "baseline" : "adopt", duration, 1, m.checksum, std::nullopt,
+                    std::nullopt,
                     fmt::format("adopted from {}'s history table {} (owner {}){}: {}", tool.title, source.name, owner,
                                 r.tool_id ? " as " + *r.tool_id : std::string(), recorded),
                     std::nullopt});
