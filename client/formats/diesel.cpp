@@ -4,6 +4,7 @@
 // version compared as text, and stores it in __diesel_schema_migrations.version (the tool_id).
 #include "client/formats/folder_files.hpp"
 #include "client/formats/formats.hpp"
+#include "client/formats/support.hpp"
 
 #include <toml++/toml.h>
 
@@ -16,27 +17,12 @@ namespace {
 
 namespace fs = std::filesystem;
 
-bool is_file(const fs::path& p) {
-    std::error_code ec;
-    return fs::is_regular_file(p, ec);
-}
-
-bool detect(const fs::path& dir) {
-    std::error_code ec;
-    fs::directory_iterator it(dir, ec);
-    if (ec) return false;
-    for (const auto& entry : it) {
-        if (entry.path().filename().string().starts_with(".")) continue;
-        std::error_code type_ec;
-        if (entry.is_directory(type_ec) && is_file(entry.path() / "up.sql")) return true;
-    }
-    return false;
-}
+bool detect(const fs::path& dir) { return has_subfolder_holding(dir, "up.sql"); }
 
 // metadata.toml: diesel reads `run_in_transaction` with serde's field default, so a file that exists but
 // does not set it means false (no transaction), as diesel runs it; without the file it is true.
 bool run_in_transaction(const fs::path& file) {
-    const std::string text = read_script(file);
+    const std::string text = read_checked(file);
     toml::table table;
     try {
         table = toml::parse(text, file.string());
@@ -106,11 +92,12 @@ std::vector<MigrationFile> load(const fs::path& dir) {
                      : folder_name.substr(underscore + 1);
         m.path = up;
         m.file_name = relative_name(dir, up);
-        m.up_sql = read_script(up);
+        m.up_sql = read_checked(up);
         const fs::path down = folder / "down.sql";
         if (is_file(down)) {
             m.down_path = down;
-            m.down_sql = read_script(down);
+            m.down_sql = read_checked(down);
+            down_or_noop(m, "diesel");  // diesel reverts a migration whose down.sql runs nothing, as a no-op
         }
         const fs::path metadata = folder / "metadata.toml";
         if (is_file(metadata) && !run_in_transaction(metadata)) m.options["transactional"] = false;
@@ -126,7 +113,7 @@ std::vector<MigrationFile> load(const fs::path& dir) {
                    "diesel keeps only one of them: give one folder another version");
         }
     }
-    check_same_order(out, "diesel compares versions as text");
+    require_tool_order(out, "diesel", "diesel compares versions as text");
     return out;
 }
 

@@ -62,7 +62,7 @@ const nlohmann::json& member(const fs::path& journal, const nlohmann::json& entr
 
 std::vector<MigrationFile> load(const fs::path& dir) {
     const fs::path journal_path = dir / "meta" / "_journal.json";
-    const std::string journal_text = read_script(journal_path);
+    const std::string journal_text = read_checked(journal_path);
     nlohmann::json journal;
     try {
         journal = nlohmann::json::parse(journal_text);
@@ -120,7 +120,7 @@ std::vector<MigrationFile> load(const fs::path& dir) {
         }
         m.path = file;
         m.file_name = file.filename().string();
-        m.up_sql = read_script(file);
+        m.up_sql = read_checked(file);
         check_breakpoints(file, m.up_sql);
         const std::string lf = crlf_to_lf(m.up_sql);
         m.tool_id = common::sha256_hex(lf);
@@ -138,7 +138,7 @@ std::vector<MigrationFile> load(const fs::path& dir) {
                "add it with drizzle-kit (generate --custom) if it should run, else delete it or move it out of the "
                "folder");
     }
-    check_same_order(out, "drizzle-orm follows the journal's entries");
+    require_tool_order(out, "drizzle-orm", "it follows the journal's entries");
     return out;
 }
 

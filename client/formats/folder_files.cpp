@@ -32,10 +32,21 @@ std::vector<fs::path> folder_entries(const fs::path& dir, bool dirs) {
     return out;
 }
 
-std::string read_script(const fs::path& path) {
-    std::string content = read_file(path);
-    check_file_bytes(path.string(), content);
-    return content;
+bool is_file(const fs::path& p) {
+    std::error_code ec;
+    return fs::is_regular_file(p, ec);
+}
+
+bool has_subfolder_holding(const fs::path& dir, const char* file) {
+    std::error_code ec;
+    fs::directory_iterator it(dir, ec);
+    if (ec) return false;
+    for (const auto& entry : it) {
+        if (entry.path().filename().string().starts_with(".")) continue;
+        std::error_code type_ec;
+        if (entry.is_directory(type_ec) && is_file(entry.path() / file)) return true;
+    }
+    return false;
 }
 
 std::string relative_name(const fs::path& dir, const fs::path& path) {
@@ -51,19 +62,6 @@ std::string at_line(const std::string& reason, int line) {
 
 void refuse(const fs::path& file, int line, const std::string& reason, const std::string& advice) {
     throw MigrationFileError(file.string(), at_line(reason, line), advice, FileProblem::grammar, line);
-}
-
-void check_same_order(const std::vector<MigrationFile>& migrations, const std::string& order_rule) {
-    for (std::size_t i = 1; i < migrations.size(); ++i) {
-        const MigrationFile& a = migrations[i - 1];
-        const MigrationFile& b = migrations[i];
-        if (common::compare_versions(a.version, b.version) < 0) continue;
-        throw MigrationFileError(
-            b.path.string(),
-            "the tool runs " + a.file_name + " before " + b.file_name + " (" + order_rule + "), but version " +
-                b.version + " does not come after " + a.version + " in pgmig's order (numbers, compared as numbers)",
-            "pgmig applies by version: the two orders must agree; give the versions the same number of digits");
-    }
 }
 
 std::string version_before_underscore(std::string_view name, std::string_view dropped) {

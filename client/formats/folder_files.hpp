@@ -1,8 +1,9 @@
-// Helpers shared by the readers of folder-per-migration and plan-driven formats (diesel, Prisma, Drizzle Kit,
-// Sqitch): listing a folder, reading a script with its bytes checked, and checking that the tool's order and
-// pgmig's version order agree.
+// Helpers of the readers of folder-per-migration and plan-driven formats (diesel, Prisma, Drizzle Kit, Sqitch),
+// beside those all readers share (support.hpp: reading a file with its bytes checked, the tool's order against
+// pgmig's): listing a folder, naming files by their path in it, and scripts that wrap themselves in a transaction.
 #pragma once
 
+#include "client/formats/support.hpp"
 #include "client/migration_files.hpp"
 
 #include <filesystem>
@@ -16,8 +17,11 @@ namespace pgmig::client::formats {
 // sorted by name (byte order). MigrationFileError when the folder cannot be read.
 std::vector<std::filesystem::path> folder_entries(const std::filesystem::path& dir, bool dirs);
 
-// The file's content after check_file_bytes (a NUL byte or invalid UTF-8 is refused naming the file).
-std::string read_script(const std::filesystem::path& path);
+// A regular file (false when it cannot be checked).
+bool is_file(const std::filesystem::path& p);
+// `dir` has a subfolder, not hidden, that holds a file named `file` (the detection of folder-per-migration
+// formats: diesel's up.sql, Prisma's migration.sql).
+bool has_subfolder_holding(const std::filesystem::path& dir, const char* file);
 
 // `path` relative to `dir`, with '/' separators ("20240101_init/up.sql"): a migration's file_name.
 std::string relative_name(const std::filesystem::path& dir, const std::filesystem::path& path);
@@ -28,10 +32,6 @@ std::string at_line(const std::string& reason, int line);
 // A refusal naming the file and the line (0: none).
 [[noreturn]] void refuse(const std::filesystem::path& file, int line, const std::string& reason,
                          const std::string& advice);
-
-// `migrations` in the tool's own order: refuses (naming both) two neighbours whose versions do not rise
-// under pgmig's order, where `order_rule` says what the tool orders by ("folder names as text").
-void check_same_order(const std::vector<MigrationFile>& migrations, const std::string& order_rule);
 
 // The leading digits of `name` with the characters of `dropped` removed before the first '_' (diesel drops
 // '-'), or "" when what stands before the first '_' is not made of digits and those characters.

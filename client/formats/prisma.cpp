@@ -17,28 +17,14 @@ namespace {
 
 namespace fs = std::filesystem;
 
-bool is_file(const fs::path& p) {
-    std::error_code ec;
-    return fs::is_regular_file(p, ec);
-}
-
 bool detect(const fs::path& dir) {
-    if (is_file(dir / "migration_lock.toml")) return true;
-    std::error_code ec;
-    fs::directory_iterator it(dir, ec);
-    if (ec) return false;
-    for (const auto& entry : it) {
-        if (entry.path().filename().string().starts_with(".")) continue;
-        std::error_code type_ec;
-        if (entry.is_directory(type_ec) && is_file(entry.path() / "migration.sql")) return true;
-    }
-    return false;
+    return is_file(dir / "migration_lock.toml") || has_subfolder_holding(dir, "migration.sql");
 }
 
 // The provider of migration_lock.toml, read as Prisma reads it: the first line that starts with
 // "provider", less "provider = " and the quotes.
 void check_provider(const fs::path& lock) {
-    const std::string text = read_script(lock);
+    const std::string text = read_checked(lock);
     int line_no = 0;
     std::size_t pos = 0;
     while (pos <= text.size()) {
@@ -103,18 +89,18 @@ std::vector<MigrationFile> load(const fs::path& dir) {
         m.tool_id = folder_name;
         m.path = script;
         m.file_name = relative_name(dir, script);
-        const std::string raw = read_script(script);
+        const std::string raw = read_checked(script);
         m.tool_info["checksum"] = common::sha256_hex(raw);
         m.up_sql = strip_transaction_wrapper(script, raw).text;
         const fs::path down = folder / "down.sql";
         if (is_file(down)) {
             m.down_path = down;
-            m.down_sql = strip_transaction_wrapper(down, read_script(down)).text;
+            m.down_sql = strip_transaction_wrapper(down, read_checked(down)).text;
         }
         if (lone_statement_needs_no_transaction(m.up_sql)) m.options["transactional"] = false;
         out.push_back(std::move(m));
     }
-    check_same_order(out, "Prisma orders the folders by name, as text");
+    require_tool_order(out, "Prisma", "Prisma orders the folders by name, as text");
     return out;
 }
 

@@ -6,6 +6,7 @@
 #include "client/formats/folder_files.hpp"
 #include "client/formats/formats.hpp"
 #include "client/formats/sql_scan.hpp"
+#include "client/formats/support.hpp"
 
 #include <algorithm>
 #include <cctype>
@@ -19,11 +20,6 @@ namespace pgmig::client::formats {
 namespace {
 
 namespace fs = std::filesystem;
-
-bool is_file(const fs::path& p) {
-    std::error_code ec;
-    return fs::is_regular_file(p, ec);
-}
 
 bool detect(const fs::path& dir) { return is_file(dir / "sqitch.plan") || is_file(dir / "sqitch.conf"); }
 
@@ -89,7 +85,7 @@ std::string conf_value(std::string_view raw) {
 
 Conf read_conf(const fs::path& file) {
     Conf conf;
-    const std::string text = read_script(file);
+    const std::string text = read_checked(file);
     std::string section;  // "core", "engine.pg", "target.prod", "deploy.variables"...
     each_line(text, [&](std::string_view raw, int no) {
         const std::string_view line = trim_blanks(raw);
@@ -308,7 +304,7 @@ class PlanReader {
     explicit PlanReader(fs::path file) : file_(std::move(file)) {}
 
     Plan read() {
-        const std::string text = read_script(file_);
+        const std::string text = read_checked(file_);
         bool in_header = true;
         each_line(text, [&](std::string_view raw, int no) { in_header ? header(raw, no, in_header) : body(raw, no); });
         if (plan_.project.empty()) {
@@ -638,7 +634,7 @@ const std::set<std::string>& psql_variables() {
 // A script as PostgreSQL can run it: what only psql would interpret is refused; a BEGIN ... COMMIT wrapper is
 // taken off (wrapped = true).
 Unwrapped script_text(const fs::path& file, const Layout& layout) {
-    std::string text = read_script(file);
+    std::string text = read_checked(file);
     const ScanResult scan = scan_sql(text);
     for (const PsqlOnly& p : scan.psql_only) {
         if (p.kind == PsqlOnly::Kind::meta_command) {
@@ -700,6 +696,7 @@ std::vector<MigrationFile> load(const fs::path& dir) {
         if (is_file(revert)) {
             m.down_path = revert;
             m.down_sql = script_text(revert, layout).text;
+            down_or_noop(m, "Sqitch");  // psql runs a revert script with no statements as a no-op
         }
         m.tool_id = c.id;
         m.tool_info["change"] = c.name;

@@ -185,7 +185,7 @@ void require_tool_order(const std::vector<MigrationFile>& in_tool_order, std::st
         if (common::compare_versions(a.version, b.version) > 0) {
             throw MigrationFileError(
                 b.path.string(),
-                std::string(tool) + " applies " + a.path.filename().string() + " before " + b.path.filename().string() +
+                std::string(tool) + " applies " + a.file_name + " before " + b.file_name +
                     " (" + std::string(tool_rule) + "), but their versions " + a.version + " and " + b.version +
                     " compare the other way as numbers",
                 "pgmig applies migrations by version: the two orders must agree (the versions of a folder usually "

@@ -139,6 +139,20 @@ TEST_F(DieselDir, EmptyUpScriptIsANoOp) {
     EXPECT_FALSE(has_statements(files[1].up_sql));
 }
 
+TEST_F(DieselDir, DownScriptThatRunsNothingRollsBackAsANoOp) {
+    // diesel runs such a down.sql and records the migration reverted: pgmig's rollback passes it too.
+    write("1_a/up.sql", "CREATE TABLE a (id int);\n");
+    write("1_a/down.sql", "-- Not reversible\n");
+    write("2_b/up.sql", "CREATE TABLE b (id int);\n");
+    const auto files = load();
+    ASSERT_EQ(files.size(), 2U);
+    ASSERT_TRUE(files[0].down_sql.has_value());
+    EXPECT_TRUE(has_statements(*files[0].down_sql));
+    EXPECT_TRUE(files[0].down_sql->starts_with("-- Not reversible\nSELECT; -- nothing to undo: diesel"))
+        << *files[0].down_sql;
+    EXPECT_FALSE(files[1].down_sql.has_value());  // no down.sql: not rollbackable
+}
+
 TEST_F(DieselDir, BadBytesAreRefusedNamingTheFile) {
     write("1_a/up.sql", std::string("SELECT 1;\n\0", 11));
     const auto e = load_error(FolderFormat::diesel);

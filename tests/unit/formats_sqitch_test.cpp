@@ -99,6 +99,18 @@ TEST_F(SqitchDir, ScriptWithoutWrapperRunsWithoutATransaction) {
     EXPECT_TRUE(files[1].transactional());
 }
 
+TEST_F(SqitchDir, RevertScriptThatRunsNothingRollsBackAsANoOp) {
+    // Sqitch runs such a revert script with psql, which does nothing, and records the change reverted.
+    write("sqitch.plan", "%project=p\n\na 2020-01-01T00:00:00Z X <x@example.com>\n");
+    write("deploy/a.sql", "BEGIN;\nCREATE TABLE a (id int);\nCOMMIT;\n");
+    write("revert/a.sql", "-- Revert p:a\nBEGIN;\nCOMMIT;\n");
+    const auto files = load();
+    ASSERT_EQ(files.size(), 1U);
+    ASSERT_TRUE(files[0].down_sql.has_value());
+    EXPECT_TRUE(has_statements(*files[0].down_sql));
+    EXPECT_TRUE(contains(*files[0].down_sql, "SELECT; -- nothing to undo: Sqitch")) << *files[0].down_sql;
+}
+
 TEST_F(SqitchDir, BeginInsideFunctionBodiesIsNotTheWrapper) {
     write("sqitch.plan", "%project=p\n\nf 2020-01-01T00:00:00Z X <x@example.com>\n");
     write("deploy/f.sql",
