@@ -32,7 +32,7 @@ expect "status: dbmate's migrations applied" 0 "3 applied, 1 pending"
 run apply --dir "$adm_migs" -d "dbname=$adm_db"
 expect "a new migration applies on top" 0 "1 applied"
 run status --dir "$adm_migs" -d "dbname=$adm_db"
-if grep -q "4 applied" <<<"$out" && ! grep -q pending <<<"$out"; then pass "dbmate: every migration applied"; else fail "dbmate: status after apply" "$out"; fi
+if grep -q "4 applied, 0 pending" <<<"$out"; then pass "dbmate: every migration applied"; else fail "dbmate: status after apply" "$out"; fi
 
 # A migration that fails for real: dbmate stops, records nothing of it; it stays pending after adoption.
 rm "$adm_migs/20240104100000_add_total.sql"

@@ -30,7 +30,7 @@ expect "status: node-pg-migrate's migrations applied" 0 "2 applied, 1 pending"
 run apply --dir "$anp_migs" -d "dbname=$anp_db"
 expect "a new migration applies on top" 0 "1 applied"
 run status --dir "$anp_migs" -d "dbname=$anp_db"
-if grep -q "3 applied" <<<"$out" && ! grep -q pending <<<"$out"; then pass "node-pg-migrate: every migration applied"; else fail "node-pg-migrate: status after apply" "$out"; fi
+if grep -q "3 applied, 0 pending" <<<"$out"; then pass "node-pg-migrate: every migration applied"; else fail "node-pg-migrate: status after apply" "$out"; fi
 
 # A real failure: node-pg-migrate rolls its run back and records nothing of it.
 printf -- '-- Up Migration\nALTER TABLE orders ADD COLUMN total numeric;\nALTER TABLE no_such_table ADD COLUMN x int;\n\n-- Down Migration\nALTER TABLE orders DROP COLUMN total;\n' \
