@@ -146,9 +146,9 @@ mkdir -p "$sb/sock"
 sport=$(python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
 if "${as_pg[@]}" "$hbindir/pg_basebackup" -h "$PGHOST" -p "$PGPORT" -U "$PGUSER" -D "$sb/data" -R -X stream -c fast \
         >"$work/standby.log" 2>&1 &&
-    "${as_pg[@]}" "$hbindir/pg_ctl" -D "$sb/data" -l "$sb/log" -w \
+    "${as_pg[@]}" "$hbindir/pg_ctl" -D "$sb/data" -l "$sb/log" -w -t 300 \
         -o "-p $sport -k $sb/sock -c listen_addresses=''" start >>"$work/standby.log" 2>&1; then
-    for _ in $(seq 1 50); do
+    for _ in $(seq 1 300); do  # up to 30 s: a loaded machine starts streaming late
         [ "$(sql "$db" "SELECT count(*) FROM pg_stat_replication WHERE state = 'streaming'")" = 1 ] && break
         sleep 0.1
     done
@@ -178,6 +178,8 @@ if "${as_pg[@]}" "$hbindir/pg_basebackup" -h "$PGHOST" -p "$PGPORT" -U "$PGUSER"
     sql postgres "DROP TABLE IF EXISTS health_wal" >/dev/null
 else
     fail "health: set up a standby" "$(tail -5 "$work/standby.log")"
+    # pg_ctl may have given up waiting on a server that still starts: never leave it running.
+    [ -f "$sb/data/postmaster.pid" ] && "${as_pg[@]}" "$hbindir/pg_ctl" -D "$sb/data" -m immediate -w stop >/dev/null 2>&1
 fi
 
 # --- backups of an environment (pgmig.toml), per the backup contract ---------------------------------------
