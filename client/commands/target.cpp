@@ -17,9 +17,8 @@ void resolve_target(GlobalOptions& global) {
     set_password_prompt(global.password      ? PasswordPrompt::always
                         : global.no_password ? PasswordPrompt::never
                                              : PasswordPrompt::when_asked);
-    // An unknown --env is an error also when -d is given: the environment may choose more than the connection
-    // (approvals, alerts, backups), and a misspelt name must not pass unnoticed.
-    if (!global.env.empty()) find_environment(load_project_config(), global.env);
+    // With -d, --env is not the connection: the commands that read more of the environment (backups, alerts,
+    // shadow settings) look it up themselves, and approve/approvals take any name (approvals are per name).
     global.dbname = connection_for(global, global.env);
 }
 
