@@ -492,6 +492,10 @@ const Environment& find_environment(const ProjectConfig& config, const std::stri
     std::error_code ec;
     const std::filesystem::path file = std::filesystem::absolute(kConfigFile, ec);
     const std::string path = ec ? std::string(kConfigFile) : file.string();
+    if (!known.empty()) {
+        throw Error(ErrorKind::input, fmt::format("no environment '{}' in {}", name, path), "for --env",
+                    fmt::format("use one of: {} (or add an [environments.{}] section)", fmt::join(known, ", "), name));
+    }
     if (!std::filesystem::exists(kConfigFile, ec)) {
         throw Error(ErrorKind::input, fmt::format("no environment '{}': there is no {}", name, path), "for --env",
                     fmt::format("run pgmig in the project's folder, or write {} with an [environments.{}] section "
@@ -499,9 +503,7 @@ const Environment& find_environment(const ProjectConfig& config, const std::stri
                                 kConfigFile, name));
     }
     throw Error(ErrorKind::input, fmt::format("no environment '{}' in {}", name, path), "for --env",
-                known.empty() ? fmt::format("it defines no environment; add an [environments.{}] section", name)
-                              : fmt::format("use one of the environments it defines: {} (or add [environments.{}])",
-                                            fmt::join(known, ", "), name));
+                fmt::format("it defines no environment; add an [environments.{}] section", name));
 }
 
 std::string environment_conninfo(const Environment& env) {

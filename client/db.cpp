@@ -152,9 +152,13 @@ std::string without_quoted_values(const std::string& text) {
     for (size_t i = 0; i < text.size();) {
         const size_t close = text[i] == '"' ? text.find('"', i + 1) : std::string::npos;
         const std::string quoted = close == std::string::npos ? std::string() : text.substr(i + 1, close - i - 1);
-        if (close != std::string::npos && quoted != "=" && quoted != ":" && quoted != "/" && quoted != "]") {
-            out += "\"(not shown)\"";
+        if (close != std::string::npos) {
+            const bool syntax = quoted == "=" || quoted == ":" || quoted == "/" || quoted == "]";
+            out += syntax ? "\"" + quoted + "\"" : std::string("\"(not shown)\"");
             i = close + 1;
+        } else if (text[i] == '"') {
+            out += "\"(not shown)";  // an unterminated quote: what follows is the string's
+            break;
         } else {
             out += text[i++];
         }
