@@ -10,6 +10,7 @@
 #include <cctype>
 #include <cstdio>
 #include <cstdlib>
+#include <mutex>
 #include <string_view>
 
 #include <fcntl.h>
@@ -278,27 +279,40 @@ Connection Connection::open(const std::string& conninfo) {
                     "libpq (https://www.postgresql.org/docs/15/libpq-connect.html#LIBPQ-PARAMKEYWORDS)");
     }
 
-    TypedPassword& typed = typed_password();
-    const bool reuse = typed.typed && typed.conninfo == conninfo;
-    if (!reuse && password_prompt == PasswordPrompt::always && !typed.typed) {
-        auto password = ask_password(password_prompt_text(user_of(conninfo).c_str()));
-        if (!password) {
-            throw Error(ErrorKind::connect, "-W/--password: there is no terminal to ask for the password on",
-                        "before connecting",
-                        "run on a terminal, or drop -W and put the password in ~/.pgpass, PGPASSFILE or PGPASSWORD");
+    // The threads of health --serve connect at once: the typed password is read and written under a lock.
+    static std::mutex typed_mutex;
+    std::optional<std::string> password;  // typed for this connection string
+    {
+        const std::lock_guard<std::mutex> lock(typed_mutex);
+        TypedPassword& typed = typed_password();
+        if (password_prompt == PasswordPrompt::always && !typed.typed) {
+            auto answer = ask_password(password_prompt_text(user_of(conninfo).c_str()));
+            if (!answer) {
+                throw Error(ErrorKind::connect, "-W/--password: there is no terminal to ask for the password on",
+                            "before connecting",
+                            "run on a terminal, or drop -W and put the password in ~/.pgpass, PGPASSFILE or "
+                            "PGPASSWORD");
+            }
+            typed = TypedPassword{conninfo, *answer, true};
         }
-        typed = TypedPassword{conninfo, *password, true};
+        if (typed.typed && typed.conninfo == conninfo) password = typed.password;
     }
-    const bool with_typed = typed.typed && typed.conninfo == conninfo;
-    Connection conn(connect_to(conninfo, with_typed ? &typed.password : nullptr));
+    Connection conn(connect_to(conninfo, password ? &*password : nullptr));
     if (!conn.conn_) throw Error(ErrorKind::connect, "cannot connect", "libpq is out of memory");
 
     // The server asks for a password we do not have: ask once on the terminal, as psql does.
-    if (PQstatus(conn.raw()) != CONNECTION_OK && PQconnectionNeedsPassword(conn.raw()) && !with_typed &&
+    if (PQstatus(conn.raw()) != CONNECTION_OK && PQconnectionNeedsPassword(conn.raw()) && !password &&
         password_prompt != PasswordPrompt::never && isatty(STDIN_FILENO)) {
-        if (auto password = ask_password(password_prompt_text(PQuser(conn.raw())))) {
-            typed = TypedPassword{conninfo, *password, true};
-            conn = Connection(connect_to(conninfo, &typed.password));
+        const std::lock_guard<std::mutex> lock(typed_mutex);
+        TypedPassword& typed = typed_password();
+        if (typed.typed && typed.conninfo == conninfo) {
+            password = typed.password;  // another thread asked meanwhile
+        } else if (auto answer = ask_password(password_prompt_text(PQuser(conn.raw())))) {
+            typed = TypedPassword{conninfo, *answer, true};
+            password = *answer;
+        }
+        if (password) {
+            conn = Connection(connect_to(conninfo, &*password));
             if (!conn.conn_) throw Error(ErrorKind::connect, "cannot connect", "libpq is out of memory");
         }
     }
