@@ -489,9 +489,21 @@ const Environment& find_environment(const ProjectConfig& config, const std::stri
     if (it != config.environments.end()) return it->second;
     std::vector<std::string> known;
     for (const auto& [n, e] : config.environments) known.push_back(n);
-    throw Error(ErrorKind::input, fmt::format("no environment '{}'", name), "in ./pgmig.toml",
-                known.empty() ? std::string("define it in an [environments.") + name + "] section"
-                              : fmt::format("use one of: {} (or define [environments.{}])", fmt::join(known, ", "), name));
+    std::error_code ec;
+    const std::filesystem::path file = std::filesystem::absolute(kConfigFile, ec);
+    const std::string path = ec ? std::string(kConfigFile) : file.string();
+    if (!known.empty()) {
+        throw Error(ErrorKind::input, fmt::format("no environment '{}' in {}", name, path), "for --env",
+                    fmt::format("use one of: {} (or add an [environments.{}] section)", fmt::join(known, ", "), name));
+    }
+    if (!std::filesystem::exists(kConfigFile, ec)) {
+        throw Error(ErrorKind::input, fmt::format("no environment '{}': there is no {}", name, path), "for --env",
+                    fmt::format("run pgmig in the project's folder, or write {} with an [environments.{}] section "
+                                "(pgmig init writes one)",
+                                kConfigFile, name));
+    }
+    throw Error(ErrorKind::input, fmt::format("no environment '{}' in {}", name, path), "for --env",
+                fmt::format("it defines no environment; add an [environments.{}] section", name));
 }
 
 std::string environment_conninfo(const Environment& env) {

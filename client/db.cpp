@@ -9,6 +9,13 @@
 #include <algorithm>
 #include <cctype>
 #include <cstdio>
+#include <cstdlib>
+#include <mutex>
+#include <string_view>
+
+#include <fcntl.h>
+#include <termios.h>
+#include <unistd.h>
 
 namespace pgmig::client {
 
@@ -123,28 +130,205 @@ void require_pg_catalog_first(const Connection& conn) {
 
 }  // namespace
 
-Connection Connection::open(const std::string& conninfo) {
-    // Parse first: libpq's parse errors may quote the string (and with it a password), so they are not shown.
-    char* parse_error = nullptr;
-    PQconninfoOption* options = PQconninfoParse(conninfo.c_str(), &parse_error);
-    if (options == nullptr) {
-        if (parse_error) PQfreemem(parse_error);
-        throw Error(ErrorKind::connect, "cannot parse the connection string", "given with -d/--dbname",
-                    "use key=value pairs (host=... dbname=...) or a postgresql:// URI");
+namespace {
+
+PasswordPrompt password_prompt = PasswordPrompt::when_asked;
+
+// The password typed for a connection string, reused for further connections with the same string (monitor's
+// observer, alert reconnects); connections to other servers (a shadow server) never get it.
+struct TypedPassword {
+    std::string conninfo;
+    std::string password;
+    bool typed = false;
+};
+TypedPassword& typed_password() {
+    static TypedPassword typed;
+    return typed;
+}
+
+// Text with every quoted part replaced but the syntax libpq names ("=", ":", "/", "]"): libpq quotes the
+// offending text, which may be a password.
+std::string without_quoted_values(const std::string& text) {
+    std::string out;
+    for (size_t i = 0; i < text.size();) {
+        const size_t close = text[i] == '"' ? text.find('"', i + 1) : std::string::npos;
+        const std::string quoted = close == std::string::npos ? std::string() : text.substr(i + 1, close - i - 1);
+        if (close != std::string::npos) {
+            const bool syntax = quoted == "=" || quoted == ":" || quoted == "/" || quoted == "]";
+            out += syntax ? "\"" + quoted + "\"" : std::string("\"(not shown)\"");
+            i = close + 1;
+        } else if (text[i] == '"') {
+            out += "\"(not shown)";  // an unterminated quote: what follows is the string's
+            break;
+        } else {
+            out += text[i++];
+        }
+    }
+    return out;
+}
+
+// The quoted name after `prefix` in `message` ("" when absent).
+std::string quoted_after(const std::string& message, const std::string& prefix) {
+    const size_t at = message.find(prefix);
+    if (at == std::string::npos) return {};
+    const size_t open = at + prefix.size();
+    const size_t close = message.find('"', open);
+    return close == std::string::npos ? std::string() : message.substr(open, close - open);
+}
+
+// Asks on the terminal without echo; nullopt when there is no terminal to ask on.
+std::optional<std::string> ask_password(const std::string& prompt) {
+    const int fd = ::open("/dev/tty", O_RDWR | O_NOCTTY | O_CLOEXEC);
+    if (fd < 0) return std::nullopt;
+    termios saved{};
+    const bool restore = tcgetattr(fd, &saved) == 0;
+    if (restore) {
+        termios quiet = saved;
+        quiet.c_lflag &= ~static_cast<tcflag_t>(ECHO);
+        tcsetattr(fd, TCSANOW, &quiet);  // TCSANOW, not TCSAFLUSH: keep what was typed ahead
+    }
+    [[maybe_unused]] const ssize_t w = ::write(fd, prompt.data(), prompt.size());
+    std::string password;
+    char c = 0;
+    while (::read(fd, &c, 1) == 1 && c != '\n') {
+        if (c != '\r') password += c;
+    }
+    if (restore) tcsetattr(fd, TCSANOW, &saved);
+    [[maybe_unused]] const ssize_t nl = ::write(fd, "\n", 1);
+    ::close(fd);
+    return password;
+}
+
+std::string password_prompt_text(const char* user) {
+    return user != nullptr && *user != '\0' ? fmt::format("Password for user {}: ", user) : std::string("Password: ");
+}
+
+// The user a connection string names, else PGUSER: for -W's prompt, which comes before connecting.
+std::string user_of(const std::string& conninfo) {
+    std::string user;
+    PQconninfoOption* options = PQconninfoParse(conninfo.c_str(), nullptr);
+    for (PQconninfoOption* o = options; o && o->keyword; ++o) {
+        if (std::string_view(o->keyword) == "user" && o->val) user = o->val;
     }
     PQconninfoFree(options);
+    if (user.empty() && std::getenv("PGUSER")) user = std::getenv("PGUSER");
+    return user;
+}
 
-    // client_encoding last, so that it wins: files are UTF-8 (checked when read) and so is all output, in
-    // a database of any encoding and whatever PGCLIENTENCODING says.
-    const char* keywords[] = {"dbname", "fallback_application_name", "client_encoding", nullptr};
-    const char* values[] = {conninfo.c_str(), "pgmig", "UTF8", nullptr};
+PGconn* connect_to(const std::string& conninfo, const std::string* password) {
+    // client_encoding last but one, so that it wins: files are UTF-8 (checked when read) and so is all output,
+    // in a database of any encoding and whatever PGCLIENTENCODING says; a typed password wins over the string's.
+    const char* keywords[] = {"dbname", "fallback_application_name", "client_encoding", "password", nullptr};
+    const char* values[] = {conninfo.c_str(), "pgmig", "UTF8", password ? password->c_str() : nullptr, nullptr};
+    if (password == nullptr) keywords[3] = nullptr;
     // expand_dbname=1: the dbname value may be a whole connection string or URI, as with psql -d.
-    Connection conn(PQconnectdbParams(keywords, values, 1));
+    return PQconnectdbParams(keywords, values, 1);
+}
+
+const char* const kWhereTarget =
+    "in the connection parameters (-d/--dbname, the environment's dbname, or PG* variables)";
+
+}  // namespace
+
+void set_password_prompt(PasswordPrompt mode) { password_prompt = mode; }
+
+std::optional<std::string> conninfo_problem(const std::string& conninfo) {
+    char* parse_error = nullptr;
+    PQconninfoOption* options = PQconninfoParse(conninfo.c_str(), &parse_error);
+    if (options != nullptr) {
+        PQconninfoFree(options);
+        return std::nullopt;
+    }
+    const std::string message = parse_error ? one_line(parse_error) : std::string("out of memory");
+    if (parse_error) PQfreemem(parse_error);
+    for (const char* prefix : {"invalid connection option \"", "invalid URI query parameter: \""}) {
+        const std::string name = quoted_after(message, prefix);
+        if (!name.empty()) return fmt::format("unknown connection parameter \"{}\"", name);
+    }
+    return fmt::format("the connection string cannot be parsed: {}", without_quoted_values(message));
+}
+
+std::optional<std::string> parameter_value_problem(const std::string& libpq_message) {
+    std::string name = quoted_after(libpq_message, "for connection option \"");  // invalid integer value "x" for ...
+    if (name.empty() && libpq_message.find("invalid port number") != std::string::npos) name = "port";
+    if (name.empty() && libpq_message.find("could not parse network address") != std::string::npos) name = "hostaddr";
+    if (name.empty()) {
+        // invalid sslmode value: "x" (also channel_binding, gssencmode, target_session_attrs, ssl_*_protocol_version)
+        for (size_t at = libpq_message.find("invalid "); at != std::string::npos && name.empty();
+             at = libpq_message.find("invalid ", at + 1)) {
+            const size_t start = at + 8;
+            const size_t end = libpq_message.find(" value", start);
+            if (end == std::string::npos) break;
+            const std::string word = libpq_message.substr(start, end - start);
+            if (!word.empty() && word.find_first_not_of("abcdefghijklmnopqrstuvwxyz_") == std::string::npos)
+                name = word;
+        }
+    }
+    if (name.empty() && libpq_message.find("sslmode value") != std::string::npos) name = "sslmode";
+    if (name.empty()) return std::nullopt;
+    return fmt::format("the connection parameter \"{}\" has an invalid value (not shown: a value may be a secret)",
+                       name);
+}
+
+Connection Connection::open(const std::string& conninfo) {
+    // Parse first: libpq's parse errors may quote the string (and with it a password), so only the parameter's
+    // name is shown.
+    if (auto problem = conninfo_problem(conninfo)) {
+        throw Error(ErrorKind::bad_conninfo, *problem, kWhereTarget,
+                    "use key=value pairs (host=... dbname=...) or a postgresql:// URI with the parameters of "
+                    "libpq (https://www.postgresql.org/docs/15/libpq-connect.html#LIBPQ-PARAMKEYWORDS)");
+    }
+
+    // The threads of health --serve connect at once: the typed password is read and written under a lock.
+    static std::mutex typed_mutex;
+    std::optional<std::string> password;  // typed for this connection string
+    {
+        const std::lock_guard<std::mutex> lock(typed_mutex);
+        TypedPassword& typed = typed_password();
+        if (password_prompt == PasswordPrompt::always && !typed.typed) {
+            auto answer = ask_password(password_prompt_text(user_of(conninfo).c_str()));
+            if (!answer) {
+                throw Error(ErrorKind::connect, "-W/--password: there is no terminal to ask for the password on",
+                            "before connecting",
+                            "run on a terminal, or drop -W and put the password in ~/.pgpass, PGPASSFILE or "
+                            "PGPASSWORD");
+            }
+            typed = TypedPassword{conninfo, *answer, true};
+        }
+        if (typed.typed && typed.conninfo == conninfo) password = typed.password;
+    }
+    Connection conn(connect_to(conninfo, password ? &*password : nullptr));
     if (!conn.conn_) throw Error(ErrorKind::connect, "cannot connect", "libpq is out of memory");
+
+    // The server asks for a password we do not have: ask once on the terminal, as psql does.
+    if (PQstatus(conn.raw()) != CONNECTION_OK && PQconnectionNeedsPassword(conn.raw()) && !password &&
+        password_prompt != PasswordPrompt::never && isatty(STDIN_FILENO)) {
+        const std::lock_guard<std::mutex> lock(typed_mutex);
+        TypedPassword& typed = typed_password();
+        if (typed.typed && typed.conninfo == conninfo) {
+            password = typed.password;  // another thread asked meanwhile
+        } else if (auto answer = ask_password(password_prompt_text(PQuser(conn.raw())))) {
+            typed = TypedPassword{conninfo, *answer, true};
+            password = *answer;
+        }
+        if (password) {
+            conn = Connection(connect_to(conninfo, &*password));
+            if (!conn.conn_) throw Error(ErrorKind::connect, "cannot connect", "libpq is out of memory");
+        }
+    }
     if (PQstatus(conn.raw()) != CONNECTION_OK) {
-        throw Error(ErrorKind::connect, fmt::format("cannot connect: {}", one_line(PQerrorMessage(conn.raw()))),
+        const std::string message = one_line(PQerrorMessage(conn.raw()));
+        if (auto problem = parameter_value_problem(message)) {
+            throw Error(ErrorKind::bad_conninfo, *problem, kWhereTarget,
+                        "correct the value (see https://www.postgresql.org/docs/15/libpq-connect.html)");
+        }
+        const bool needs_password = PQconnectionNeedsPassword(conn.raw()) != 0;
+        throw Error(ErrorKind::connect, fmt::format("cannot connect: {}", message),
                     fmt::format("to {}", describe_target(conn.raw())),
-                    "check -d/--dbname or the PG* environment variables, and that the server is running");
+                    needs_password ? "the server asks for a password: put it in ~/.pgpass (or PGPASSFILE, a service "
+                                     "file, PGPASSWORD), or run on a terminal, where pgmig asks for it (-W asks first)"
+                                   : "check -d/--dbname, --env or the PG* environment variables, and that the server "
+                                     "is running");
     }
     require_pg_catalog_first(conn);
     audit_note_connection(describe_target(conn.raw()), PQuser(conn.raw()));

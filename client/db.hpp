@@ -49,10 +49,26 @@ class Result {
     std::unique_ptr<PGresult, PGresultDeleter> res_;
 };
 
+// ==== passwords and connection-string problems ====
+// When Connection::open asks for a password (on the terminal, /dev/tty, without echo), as psql does:
+// when_asked: if the server asks for one and stdin is a terminal (then once more); always (-W/--password):
+// before connecting; never (-w/--no-password): not at all. Set once by main.
+enum class PasswordPrompt { when_asked, always, never };
+void set_password_prompt(PasswordPrompt mode);
+
+// What is wrong with a connection string or URI that libpq cannot parse, naming the parameter and never a
+// value (a value may be a password); nullopt when libpq parses it.
+std::optional<std::string> conninfo_problem(const std::string& conninfo);
+
+// A connection failure of libpq about a parameter's value (sslmode=bogus, port=x, PGSSLMODE...): the
+// parameter's name, without the value; nullopt for any other failure.
+std::optional<std::string> parameter_value_problem(const std::string& libpq_message);
+
 class Connection {
   public:
     // PQconnectdb(conninfo) with fallback_application_name=pgmig; an empty conninfo means the
-    // libpq environment (PG* variables, pg_service.conf, ~/.pgpass). Throws Error(connect).
+    // libpq environment (PG* variables, pg_service.conf, ~/.pgpass). Asks for a password as
+    // set_password_prompt says. Throws Error(connect), or Error(bad_conninfo) naming a bad parameter.
     static Connection open(const std::string& conninfo);
 
     // "host=... port=... dbname=... user=..." for messages: never the password.

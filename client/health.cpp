@@ -355,7 +355,9 @@ class Runner {
         report_.not_ready.push_back(
             fmt::format("{} pending migration{}", pending.size(), pending.size() == 1 ? "" : "s"));
         add("pending_migrations", HealthStatus::warn,
-            fmt::format("{} pending: {}; apply them with pgmig apply", pending.size(), list_some(pending)), start);
+            fmt::format("{} pending: {}; apply them with pgmig apply{}", pending.size(), list_some(pending),
+                        options_.environment == "default" ? std::string() : " --env " + options_.environment),
+            start);
     }
 
     void checksums() {

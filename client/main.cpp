@@ -29,6 +29,39 @@ int fail(Outcome& outcome, const Error& e) {
     return report(e);
 }
 
+// ==== the target database ====
+// Declares -d/--dbname, --env, -W/--password and -w/--no-password on a command that connects, so that every
+// such command names its target the same way, resolved once by resolve_target (-d, else --env's connection,
+// else the PG* variables and service file; docs/reference.md, "The target database"). `command_env`, when
+// given, also receives --env, for commands that use the environment for more than its connection; `env_use`
+// says what else (appended to --env's help). Returns --env, for the commands that require it.
+CLI::Option* add_target_options(CLI::App* cmd, GlobalOptions& global, std::string* command_env = nullptr,
+                                const std::string& env_use = {}) {
+    cmd->add_option("-d,--dbname", global.dbname,
+                    "Connection string or URI (as with psql -d); wins over --env, which wins over the PG* variables "
+                    "and the service file")
+        ->type_name("CONNINFO");
+    auto* env =
+        cmd->add_option("--env", global.env,
+                        "Environment of pgmig.toml ([environments.NAME]): its connection, unless -d is given" + env_use)
+            ->type_name("NAME");
+    if (command_env != nullptr) env->each([command_env](const std::string& value) { *command_env = value; });
+    auto* ask = cmd->add_flag("-W,--password", global.password,
+                              "Ask for the password on the terminal (no echo) before connecting");
+    cmd->add_flag("-w,--no-password", global.no_password,
+                  "Never ask for a password (without it pgmig asks on a terminal when the server wants one)")
+        ->excludes(ask);
+    return env;
+}
+
+// Subcommands inherit the footer: the exit-code table is shown once, by pgmig --help.
+void point_to_exit_codes(CLI::App& app) {
+    for (CLI::App* sub : app.get_subcommands([](CLI::App*) { return true; })) {
+        sub->footer("Exit codes: see pgmig --help (and docs/errors.md)");
+        point_to_exit_codes(*sub);
+    }
+}
+
 // The chosen subcommand path, e.g. "audit verify".
 std::string command_path(CLI::App& app) {
     std::string path;
@@ -85,6 +118,7 @@ int run(int argc, char** argv, Outcome& outcome) {
     auto* status_cmd = app.add_subcommand("status", "Show the migrations the database knows and their state");
     status_cmd->add_flag("--json", status.json, "Print a JSON array instead of a table");
     status_cmd->add_option("--dir", status.dir, dir_help + std::string("; also shows files not registered yet"));
+    add_target_options(status_cmd, global);
     status_cmd->callback([&] { action = [&] { return run_status(global, status); }; });
 
     ValidateOptions validate;
@@ -111,6 +145,7 @@ int run(int argc, char** argv, Outcome& outcome) {
     validate_cmd->add_option("--allow-ledger-only", validate.allow_ledger_only,
                              "A pending migration registered without a file (VERSION, or R__NAME) to report as a "
                              "warning, as pgmig apply --allow-ledger-only would apply it (repeatable)");
+    add_target_options(validate_cmd, global);
     validate_cmd->callback([&] { action = [&] { return run_validate(global, validate); }; });
 
     ApplyOptions apply;
@@ -128,10 +163,9 @@ int run(int argc, char** argv, Outcome& outcome) {
                    "Run migrate_check_integrity() before and after and print what changed; "
                    "--check-integrity=strict exits 18 when new problems of severity error appeared")
         ->check(CLI::IsMember({"report", "strict"}));
-    apply_cmd->add_option("--env", apply.env,
-                          "Environment of pgmig.toml: its connection (unless -d is given); with approval = true, "
-                          "migrate_apply() itself refuses what lacks an approval for it (exit 28), and a database "
-                          "whose pgmig.environment is another is refused (exit 39)");
+    add_target_options(apply_cmd, global, &apply.env,
+                       "; with approval = true, migrate_apply() itself refuses what lacks an approval for it (exit "
+                       "28), and a database whose pgmig.environment is another is refused (exit 39)");
     apply_cmd->add_option("--allow-ledger-only", apply.allow_ledger_only,
                           "Apply this pending migration although no file holds it (VERSION, or R__NAME; repeatable): "
                           "its registered script, as it stands, after review; without it such a migration is "
@@ -145,9 +179,8 @@ int run(int argc, char** argv, Outcome& outcome) {
         rollback_cmd->add_option("--steps", rollback.steps, "How many migrations to roll back")->capture_default_str();
     rollback_cmd->add_option("--to", rollback.to, "Roll back every migration newer than this version (0: all)")
         ->excludes(steps_opt);
-    rollback_cmd->add_option("--env", rollback.env,
-                             "Environment of pgmig.toml: its connection (unless -d is given) and its alert targets, "
-                             "which get a rollback alert (done or failed)");
+    add_target_options(rollback_cmd, global, &rollback.env,
+                       "; and its alert targets, which get a rollback alert (done or failed)");
     rollback_cmd->add_flag("--trust", rollback.trust,
                            "Run down scripts although they were registered by roles without all of your rights "
                            "(review them first: SELECT down_sql FROM pgmig.migrations); without it they are refused "
@@ -183,9 +216,7 @@ int run(int argc, char** argv, Outcome& outcome) {
                      "--from-database: the version of the migration (default: the UTC time YYYYMMDDHHMMSS, as pgmig "
                      "new writes)")
         ->needs(from_database_opt);
-    baseline_cmd->add_option("--env", baseline.env,
-                             "Environment of pgmig.toml: its connection (unless -d is given) and its shadow_db, "
-                             "shadow_owner, shadow_server");
+    add_target_options(baseline_cmd, global, &baseline.env, "; and its shadow_db, shadow_owner, shadow_server");
     baseline_cmd->add_option("--shadow-db", baseline.shadow_db,
                              "Name of the shadow database (default: shadow_db of pgmig.toml, else "
                              "pgmig_shadow_<pid>_<random>); an existing database is used only if pgmig made it");
@@ -219,6 +250,7 @@ int run(int argc, char** argv, Outcome& outcome) {
     adopt_cmd->add_option("--dir", adopt.dir, dir_help + std::string(", or another tool's folder (see --format)"));
     adopt_cmd->add_option("--table", adopt.table,
                           "SCHEMA.TABLE: the history table to read when the database holds several of the tool's");
+    add_target_options(adopt_cmd, global);
     adopt_cmd->callback([&] { action = [&] { return run_adopt(global, adopt); }; });
 
     RepairOptions repair;
@@ -227,6 +259,7 @@ int run(int argc, char** argv, Outcome& outcome) {
     repair_cmd->add_option("VERSION", repair.version, "Version to repair")->required();
     repair_cmd->add_option("--dir", repair.dir, dir_help);
     repair_cmd->add_option("--reason", repair.reason, "Why (kept in pgmig.history)");
+    add_target_options(repair_cmd, global);
     repair_cmd->callback([&] { action = [&] { return run_repair(global, repair); }; });
 
     AuditVerifyOptions audit_verify;
@@ -237,6 +270,7 @@ int run(int argc, char** argv, Outcome& outcome) {
         "verify", "Check the audit hash chain and anchor its head outside the database (a rewritten chain is caught)");
     audit_verify_cmd->add_option("--anchor", audit_verify.anchor, "Anchor file (JSON lines, appended to)")
         ->capture_default_str();
+    add_target_options(audit_verify_cmd, global);
     audit_verify_cmd->callback([&] { action = [&] { return run_audit_verify(global, audit_verify); }; });
 
     LintOptions lint;
@@ -251,6 +285,7 @@ int run(int argc, char** argv, Outcome& outcome) {
         ->check(CLI::IsMember({"error", "warning", "advice"}))
         ->capture_default_str();
     lint_cmd->add_flag("--json", lint.json, "Print the findings as JSON");
+    add_target_options(lint_cmd, global);
     lint_cmd->callback([&] { action = [&] { return run_lint(global, lint); }; });
 
     LocalOptions local;
@@ -283,6 +318,7 @@ int run(int argc, char** argv, Outcome& outcome) {
         "validate, orphaned rows, invalid indexes, sequences behind their column, tables without a primary key; "
         "reads the tables, changes nothing");
     check_integrity_cmd->add_flag("--json", check_integrity.json, "Print the findings as JSON");
+    add_target_options(check_integrity_cmd, global);
     check_integrity_cmd->callback([&] { action = [&] { return run_check_integrity(global, check_integrity); }; });
     // ==== dry run and rollback tests ====
     PlanOptions plan;
@@ -292,6 +328,7 @@ int run(int argc, char** argv, Outcome& outcome) {
     plan_cmd->add_option("--dir", plan.dir, dir_help);
     plan_cmd->add_option("--to", plan.to, "Rehearse up to this version (inclusive); default: all");
     plan_cmd->add_flag("--json", plan.json, "Print the report as JSON");
+    add_target_options(plan_cmd, global);
     plan_cmd->callback([&] { action = [&] { return run_plan(global, plan); }; });
 
     TestOptions test;
@@ -302,11 +339,10 @@ int run(int argc, char** argv, Outcome& outcome) {
     test_cmd->add_flag("--from-empty", test.from_empty, "Start from an empty database and test every migration");
     test_cmd->add_flag("--keep", test.keep, "Keep the scratch database (pgmig_test_...) instead of dropping it");
     test_cmd->add_flag("--json", test.json, "Print the results as JSON");
+    add_target_options(test_cmd, global);
     test_cmd->callback([&] { action = [&] { return run_test(global, test); }; });
 
     // ==== approvals, audit log, monitor ====
-    const char* const env_help =
-        "Environment of pgmig.toml ([environments.NAME]): its connection, unless -d is given (-d wins)";
     ApproveOptions approve;
     auto* approve_cmd = app.add_subcommand(
         "approve",
@@ -315,8 +351,7 @@ int run(int argc, char** argv, Outcome& outcome) {
         "Approvals count for roles other than the migration's registrant");
     approve_cmd->add_option("VERSION", approve.versions, "Versions to approve (R__NAME for a repeatable migration)")
         ->required();
-    approve_cmd->add_option("--env", approve.env, std::string(env_help) + "; also the name the approval is for")
-        ->required();
+    add_target_options(approve_cmd, global, &approve.env, "; also the name the approval is for")->required();
     approve_cmd->add_option("--dir", approve.dir, dir_help);
     approve_cmd->callback([&] { action = [&] { return run_approve(global, approve); }; });
 
@@ -326,7 +361,8 @@ int run(int argc, char** argv, Outcome& outcome) {
         "Deploy to an environment: pre-flight health, validate (lint at the environment's threshold), approvals "
         "(when required), encrypted backup (when required), apply, post-flight health and drift; alerts at start "
         "and end. Stops at the first failed step, leaving the database as it was");
-    deploy_cmd->add_option("--env", deploy.env, env_help)->required();
+    add_target_options(deploy_cmd, global, &deploy.env, "; and its policy (approval, backup, lint, alerts)")
+        ->required();
     deploy_cmd->add_option("--dir", deploy.dir, dir_help);
     deploy_cmd->add_option("--to", deploy.to, "Deploy up to this version (inclusive); default: all");
     deploy_cmd->add_option("--key-file", deploy.key_file,
@@ -341,8 +377,7 @@ int run(int argc, char** argv, Outcome& outcome) {
         "Show what a deploy of the files would need approved for an environment: each migration it would "
         "run, approved by enough roles other than its registrant (the rule migrate_apply() enforces); "
         "exit 28 when one is not");
-    approvals_cmd->add_option("--env", approvals.env, std::string(env_help) + "; also the name approvals are for")
-        ->required();
+    add_target_options(approvals_cmd, global, &approvals.env, "; also the name approvals are for")->required();
     approvals_cmd->add_option("--deployer", approvals.deployer,
                               "The role that will register new and changed files, and so be their registrant "
                               "(default: yours)");
@@ -358,7 +393,7 @@ int run(int argc, char** argv, Outcome& outcome) {
     audit_cmd->add_option("--since", audit_show.since,
                           "Only events since this long ago (30min, 2h, 7d) or since this timestamp");
     audit_cmd->add_flag("--json", audit_show.json, "Print JSON (ddl_audit and history, and the merged events)");
-    audit_cmd->add_option("--env", audit_show.env, env_help);
+    add_target_options(audit_cmd, global, &audit_show.env);
     audit_cmd->callback([&] {
         if (!action) action = [&] { return run_audit_show(global, audit_show); };
     });
@@ -367,7 +402,7 @@ int run(int argc, char** argv, Outcome& outcome) {
     auto* monitor_cmd = app.add_subcommand(
         "monitor", "Show a migration run in progress (started anywhere): migration k of n, the statement, elapsed "
                    "time, lock waits and who blocks them, index build progress");
-    monitor_cmd->add_option("--env", monitor.env, env_help);
+    add_target_options(monitor_cmd, global, &monitor.env);
     monitor_cmd->add_flag("--once", monitor.once, "Print the state once and exit (default: refresh until Ctrl-C)");
     monitor_cmd->add_flag("--json", monitor.json, "Print JSON (implies --once)");
     monitor_cmd->add_option("--interval", monitor.interval_s, "Seconds between refreshes")->capture_default_str();
@@ -401,7 +436,7 @@ int run(int argc, char** argv, Outcome& outcome) {
         "watch",
         "LISTEN pgmig_drift and send a drift_detected alert at once for each out-of-band DDL; reconnects with "
         "backoff (and catches up on DDL missed meanwhile); stops on SIGINT/SIGTERM");
-    watch_cmd->add_option("--env", watch.env, alert_env_help);
+    add_target_options(watch_cmd, global, &watch.env, "; and its alert targets");
     watch_cmd->add_option("--target", watch.targets, target_help);
     watch_cmd->add_flag("--once", watch.once, "Exit after the first drift alert");
     watch_cmd->add_option("--timeout", watch.timeout, "Stop watching after this long (30s, 5min); default: never");
@@ -411,13 +446,12 @@ int run(int argc, char** argv, Outcome& outcome) {
     const char* const key_help =
         "Backup key file: 32 raw bytes or 64 hex digits are the AES-256 key, anything else a passphrase (scrypt); "
         "default: $PGMIG_BACKUP_KEY_FILE, else key_file, else key_env of pgmig.toml";
-    const char* const backup_env_help = "Environment of pgmig.toml: its database (-d wins) and backup settings";
     BackupOptions backup;
     auto* backup_cmd = app.add_subcommand(
         "backup",
         "Take an encrypted backup (pg_dump -Fc, AES-256-GCM) into <dir>/<env>/<UTC time>_<db>.pgmig-backup with a "
         "manifest beside it, then delete the oldest beyond keep; or list/verify backups");
-    backup_cmd->add_option("--env", backup.env, backup_env_help);
+    add_target_options(backup_cmd, global, &backup.env, "; and its backup settings");
     backup_cmd->add_option("--out", backup.out, "Backups folder instead of dir of pgmig.toml (default: backups)");
     backup_cmd->add_option("--key-file", backup.key_file, key_help);
     backup_cmd->callback([&] {
@@ -445,7 +479,7 @@ int run(int argc, char** argv, Outcome& outcome) {
                    "equals the manifest's (exit 24 if not)");
     restore_cmd->add_option("FILE", restore.file, "Backup file (.pgmig-backup)")->required();
     restore_cmd->add_option("--to", restore.to, "Name of the database to create")->required();
-    restore_cmd->add_option("--env", restore.env, backup_env_help);
+    add_target_options(restore_cmd, global, &restore.env, "; and its backup settings");
     restore_cmd->add_option("--key-file", restore.key_file, key_help);
     restore_cmd->callback([&] { action = [&] { return run_restore(global, restore); }; });
 
@@ -456,7 +490,7 @@ int run(int argc, char** argv, Outcome& outcome) {
         "Check the database: connection and latency, server version, extension version, pending migrations, "
         "checksums, drift, audit chain, blocking locks, long transactions, replication lag, last backup; exit 0 "
         "healthy, 26 a check failed, 27 only warnings, 4 cannot connect. With --serve, answer HTTP instead");
-    health_cmd->add_option("--env", health.env, "Environment of pgmig.toml: its connection (-d wins) and backups");
+    add_target_options(health_cmd, global, &health.env, "; and its backups");
     health_cmd->add_option("--dir", health.dir,
                            dir_help + std::string("; files not registered yet count as pending (default: the "
                                                   "folder when it exists, else registered migrations only)"));
@@ -495,9 +529,7 @@ int run(int argc, char** argv, Outcome& outcome) {
 
     // ==== desired-state diff ====
     const auto add_diff_options = [&](CLI::App* cmd, DiffOptions& d) {
-        cmd->add_option("--env", d.env,
-                        "Environment of pgmig.toml: its connection (-d wins) and its shadow_db, shadow_owner, "
-                        "shadow_server");
+        add_target_options(cmd, global, &d.env, "; and its shadow_db, shadow_owner, shadow_server");
         cmd->add_option("--schema", d.schema,
                         "Folder of the desired schema's .sql files, loaded in path order (subfolders too) into a "
                         "shadow database (default: `schema` of ./pgmig.toml, else schema)");
@@ -555,7 +587,7 @@ int run(int argc, char** argv, Outcome& outcome) {
     auto* drift_cmd = app.add_subcommand(
         "drift", "Show how the schema differs from what the ledger expects (migrate_drift()); --fix NAME writes the "
                  "migration that undoes the drift, --adopt NAME the one that records it (marked applied, not run)");
-    drift_cmd->add_option("--env", drift.env, env_help);
+    add_target_options(drift_cmd, global, &drift.env);
     drift_cmd->add_flag("--json", drift.json, "Print the drifted objects as JSON");
     drift_cmd->add_flag("--exit-code", drift.exit_code, "Exit 31 when there is drift");
     auto* fix_opt = drift_cmd->add_option(
@@ -573,6 +605,8 @@ int run(int argc, char** argv, Outcome& outcome) {
                                                "OLD=NEW: confirm a probable rename (as for pgmig diff; repeatable)");
     drift_cmd->add_flag("--no-rename", drift.no_rename, "The probable renames are not renames")->excludes(drift_rename);
     drift_cmd->callback([&] { action = [&] { return run_drift(global, drift); }; });
+
+    point_to_exit_codes(app);
 
     try {
         app.parse(argc, argv);
@@ -602,6 +636,7 @@ int run(int argc, char** argv, Outcome& outcome) {
     audit_context().command = command_path(app);
     set_format_option(global.format);
     try {
+        resolve_target(global);
         return action ? action()
                       : fail(outcome,
                              Error(ErrorKind::usage, "no command given", "on the command line", "see pgmig --help"));

@@ -18,12 +18,6 @@
 
 namespace pgmig::client {
 
-std::string connection_for(const GlobalOptions& global, const std::string& env) {
-    if (!env.empty()) audit_note_environment(env);
-    if (!global.dbname.empty() || env.empty()) return global.dbname;
-    return environment_conninfo(find_environment(load_project_config(), env));
-}
-
 int run_approve(const GlobalOptions& global, const ApproveOptions& options) {
     const std::string dir = resolve_migrations_dir(options.dir);
     const std::vector<MigrationFile> files = load_files(dir, "nothing was approved");

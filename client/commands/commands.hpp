@@ -9,7 +9,17 @@ namespace pgmig::client {
 struct GlobalOptions {
     std::string dbname;  // -d/--dbname: connection string or URI; empty = libpq environment
     std::string format;  // --format: the migrations folder's format (folder_format_names()); empty = config/detect
+    // ==== the target database (every command that connects; docs/reference.md "The target database") ====
+    std::string env;           // --env NAME: the environment of pgmig.toml whose connection is used unless -d is
+    bool password = false;     // -W/--password: ask for the password before connecting
+    bool no_password = false;  // -w/--no-password: never ask for a password
 };
+
+// The one resolution order of the target database, run once before a command that connects: -d/--dbname,
+// else the connection of --env's environment (pgmig.toml; an unknown name is an error naming the file and the
+// defined environments), else "" (libpq: PG* variables, pg_service.conf, ~/.pgpass). Leaves the result in
+// global.dbname and sets the password prompt (-W, -w).
+void resolve_target(GlobalOptions& global);
 
 // dir (every command that reads files): empty = the `migrations` of ./pgmig.toml, else "migrations".
 
@@ -118,8 +128,8 @@ struct TestOptions {
 };
 
 // ==== approvals, audit, monitor ====
-// The connection string of a command with --env: -d wins; else the environment's (pgmig.toml); else "" (the
-// libpq environment). Notes the environment in the audit log.
+// The connection string of a command with --env, by resolve_target's order: -d wins; else the environment's
+// (pgmig.toml); else "" (the libpq environment). Notes the environment in the audit log.
 std::string connection_for(const GlobalOptions& global, const std::string& env);
 
 struct ApproveOptions {

@@ -119,7 +119,7 @@ run apply --dir "$proj" -d "postgresql://postgres:s3cretPW@/nosuchdb?host=$host_
 expect "cannot connect exits 4 (URI)" 4 "nosuchdb"
 if grep -q s3cretPW <<<"$out$err"; then fail "password never shown (URI)" "$err"; else pass "password never shown (URI)"; fi
 run status -d "password=s3cretPW host"
-expect "malformed connection string exits 4" 4
+expect "malformed connection string exits 54 (bad connection parameters)" 54
 if grep -q s3cretPW <<<"$out$err"; then fail "password never shown (malformed)" "$err"; else pass "password never shown (malformed)"; fi
 
 newdb dbnoext noext

@@ -42,6 +42,7 @@ TEST(ErrorTable, ExitCodesAreTheDocumentedOnes) {
     EXPECT_EQ(exit_code(ErrorKind::adopt_not_confirmed), 51);
     EXPECT_EQ(exit_code(ErrorKind::adopt_refused), 52);
     EXPECT_EQ(exit_code(ErrorKind::adopt_ledger_differs), 53);
+    EXPECT_EQ(exit_code(ErrorKind::bad_conninfo), 54);
 }
 
 TEST(ErrorTable, ServerSqlstatesMapToKinds) {
