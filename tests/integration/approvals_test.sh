@@ -191,7 +191,7 @@ assert s["wait_event_type"] == "Lock" and s["elapsed_ms"] >= 0, s
 PY
 if [ -n "$seen" ] && python3 "$work/monitor_check.py" "$blocker_pid" <<<"$out"; then pass "monitor --json: the waiting migration, its lock and its blocker"; else fail "monitor --json: the waiting migration, its lock and its blocker" "rc=$rc $(head -c 600 <<<"$out$err")"; fi
 run monitor --once -d "$as_alice"
-expect "monitor (text): migration, lock and blocker" 0 "migration 3 \"orders_note\" 2/2, statement 1/1 (line 1)" \
+expect "monitor (text): migration, lock and blocker" 0 "migration 3 \"orders_note\" 2/2, statement 1/1 (line 1 of the up script)" \
     "waiting for AccessExclusiveLock on accounts" "blocked by pid $blocker_pid" "idle in transaction"
 echo "COMMIT;" >&7
 exec 7>&-
