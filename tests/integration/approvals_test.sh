@@ -214,6 +214,12 @@ if command -v script >/dev/null; then
     else
         fail "apply on a terminal shows the progress line" "$(head -c 400 "$work/tty.out" | tr '\r\033' '<^')"
     fi
+    # The statement is on line 3 of the file (line 1 of its up script): the progress line names the file's line.
+    if grep -q "statement 1/1 (line 3 of [^)]*4_slow.sql)" "$work/tty.out"; then
+        pass "the progress line names the file's line"
+    else
+        fail "the progress line names the file's line" "$(head -c 400 "$work/tty.out" | tr '\r\033' '<^')"
+    fi
 else
     fail "apply on a terminal shows the progress line" "script(1) is missing (bsdutils)"
 fi
