@@ -275,11 +275,17 @@ int run(int argc, char** argv, Outcome& outcome) {
 
     LintOptions lint;
     auto* lint_cmd = app.add_subcommand(
-        "lint", "Lint migrations with the database's own parser and catalog (dangerous operations, table sizes)");
+        "lint",
+        "Lint migrations with the database's own parser and catalog (dangerous operations, table sizes). By default "
+        "the up scripts of the migrations not applied yet to the database; --all: every migration, up and down "
+        "scripts (a down script may drop what its own up script created)");
     lint_cmd->add_option("FILES", lint.files,
-                         "Files to lint (migration files by their names; any other .sql as plain SQL); default: "
-                         "every migration of --dir, up and down scripts");
+                         "Files to lint, up and down scripts (migration files by their names; any other .sql as "
+                         "plain SQL); default: the pending up scripts of --dir");
     lint_cmd->add_option("--dir", lint.dir, dir_help);
+    lint_cmd->add_flag("--all", lint.all,
+                       "Lint every migration of --dir, applied ones too, up and down scripts (not only the pending "
+                       "up scripts)");
     lint_cmd->add_option("--allow", lint.allow, "Waive this rule in every script (repeatable)");
     lint_cmd->add_option("--threshold", lint.threshold, "Exit 14 on unwaived findings of this severity or worse")
         ->check(CLI::IsMember({"error", "warning", "advice"}))

@@ -3,6 +3,7 @@
 #include "client/monitor.hpp"
 
 #include "client/errors.hpp"
+#include "client/file_lines.hpp"
 
 #include <fmt/core.h>
 #include <unistd.h>
@@ -147,7 +148,12 @@ std::string describe_session(const nlohmann::json& s) {
                 line += str(m, "statements");
             }
         }
-        if (!m["line"].is_null()) line += fmt::format(" (line {})", str(m, "line"));
+        if (!m["line"].is_null()) {
+            // The file's line when the caller knows the files (pgmig apply), else the script's, said so.
+            line += m.contains("file") ? fmt::format(" (line {} of {})", str(m, "line"), str(m, "file"))
+                                       : fmt::format(" (line {} of the {} script)", str(m, "line"),
+                                                     str(m, "direction") == "down" ? "down" : "up");
+        }
         if (m.value("transactional", true) == false) line += " [non-transactional]";
         if (str(m, "direction") == "down") line += " [rollback]";
     } else {
@@ -177,20 +183,22 @@ std::string describe_session(const nlohmann::json& s) {
     return line;
 }
 
-LiveProgress::LiveProgress(std::string conninfo, int pid) {
+LiveProgress::LiveProgress(std::string conninfo, int pid, const std::vector<MigrationFile>* files) {
     if (!wanted()) return;
-    thread_ = std::thread([this, conninfo = std::move(conninfo), pid] {
+    thread_ = std::thread([this, conninfo = std::move(conninfo), pid, files] {
         try {
             Connection observer = Connection::open(conninfo);
             observer.exec("SET application_name = 'pgmig monitor'");
             while (!stop_.load()) {
-                const nlohmann::json sessions = sample_migrations(observer, pid);
+                nlohmann::json sessions = sample_migrations(observer, pid);
                 if (!sessions.empty() && sessions[0]["migration"].is_object()) {
+                    if (files != nullptr) session_in_file_lines(sessions[0], *files);
                     std::string text = describe_session(sessions[0]);
                     std::fprintf(stdout, "\r\033[K%s\r", cut(text, 160).c_str());  // cursor back: output of apply overwrites it
                     std::fflush(stdout);
                 }
-                for (int i = 0; i < 5 && !stop_.load(); ++i) std::this_thread::sleep_for(std::chrono::milliseconds(100));
+                for (int i = 0; i < 5 && !stop_.load(); ++i)
+                    std::this_thread::sleep_for(std::chrono::milliseconds(100));
             }
         } catch (...) {
             // The display is a courtesy: its failure never touches the apply.

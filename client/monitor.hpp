@@ -10,6 +10,7 @@
 #pragma once
 
 #include "client/db.hpp"
+#include "client/migration_files.hpp"
 
 #include <nlohmann/json.hpp>
 
@@ -17,6 +18,7 @@
 #include <optional>
 #include <string>
 #include <thread>
+#include <vector>
 
 namespace pgmig::client {
 
@@ -29,8 +31,8 @@ namespace pgmig::client {
 // tuples_total, percent} or null.
 nlohmann::json sample_migrations(const Connection& observer, std::optional<int> pid = std::nullopt);
 
-// One line for a terminal: "migration 3 "orders" 2/5, statement 4/7 (line 12) 12.3s: ALTER TABLE ... | waiting
-// for AccessExclusiveLock on orders, blocked by pid 4242 (alice, idle in transaction: UPDATE orders ...)".
+// One line for a terminal: "migration 3 "orders" 2/5, statement 4/7 (line 12 of the up script) 12.3s: ALTER TABLE ... |
+// waiting for AccessExclusiveLock on orders, blocked by pid 4242 (alice, idle in transaction: UPDATE orders ...)".
 std::string describe_session(const nlohmann::json& session);
 
 // `pgmig apply` on a terminal: a thread polls every 0.5 s on its own connection and rewrites one line on stdout
@@ -38,7 +40,8 @@ std::string describe_session(const nlohmann::json& session);
 // the observer only ends the display, never the apply.
 class LiveProgress {
   public:
-    LiveProgress(std::string conninfo, int pid);
+    // `files` (may be null): the migrations being applied, so that the line shown is the file's.
+    LiveProgress(std::string conninfo, int pid, const std::vector<MigrationFile>* files = nullptr);
     ~LiveProgress();
     LiveProgress(const LiveProgress&) = delete;
     LiveProgress& operator=(const LiveProgress&) = delete;

@@ -173,7 +173,8 @@ bool volatile_walker(Node* node, void* context) {
         }
     }
     if (IsA(node, SubLink)) return true;
-    return raw_expression_tree_walker(node, reinterpret_cast<bool (*)()>(reinterpret_cast<void (*)()>(volatile_walker)), context);
+    return raw_expression_tree_walker(node, reinterpret_cast<bool (*)()>(reinterpret_cast<void (*)()>(volatile_walker)),
+                                      context);
 }
 
 bool is_volatile_expression(Node* expr) {
@@ -194,7 +195,7 @@ bool typmod_widens(Oid type, int32 old_mod, int32 new_mod) {
         case TIMESTAMPOID:
         case TIMESTAMPTZOID:
             return new_mod >= old_mod;  // varchar_support, varbit_support, timestamp_support
-        case NUMERICOID: {          // numeric_support: same scale, more (or equal) precision
+        case NUMERICOID: {              // numeric_support: same scale, more (or equal) precision
             const int32 old_prec = ((old_mod - VARHDRSZ) >> 16) & 0xffff;
             const int32 new_prec = ((new_mod - VARHDRSZ) >> 16) & 0xffff;
             const int32 old_scale = (old_mod - VARHDRSZ) & 0xffff;
@@ -301,8 +302,7 @@ std::vector<std::string> waiver_rules(std::string rest, int line) {
         }
     }
     if (rules.empty()) {
-        throw Error(sqlstate::lint_invalid_waiver,
-                    fmt::format("-- pgmig:allow at line {} names no rule", line),
+        throw Error(sqlstate::lint_invalid_waiver, fmt::format("-- pgmig:allow at line {} names no rule", line),
                     "a waiver names the rules it allows", "e.g. -- pgmig:allow drop-column, rename-column");
     }
     for (const std::string& r : rules) check_waivable(r, fmt::format("-- pgmig:allow at line {}", line));
@@ -383,9 +383,90 @@ bool has_defelem(List* options, const char* name) {
     return false;
 }
 
+// What an up script creates, by name as written, for the lint of its down script (Options::down_of): each
+// name maps to the schemas it was written with ("" when unqualified). A name written unqualified on either
+// side matches the same name in any schema; two qualified names match when their schemas are equal.
+class UpObjects {
+  public:
+    void collect(List* parsed) {
+        ListCell* cell = nullptr;
+        foreach (cell, parsed) {
+            Node* stmt = castNode(RawStmt, lfirst(cell))->stmt;
+            switch (nodeTag(stmt)) {
+                case T_CreateStmt:
+                    add(relations_, castNode(CreateStmt, stmt)->relation);
+                    break;
+                case T_CreateTableAsStmt:
+                    add(relations_, castNode(CreateTableAsStmt, stmt)->into->rel);
+                    break;
+                case T_ViewStmt:
+                    add(relations_, castNode(ViewStmt, stmt)->view);
+                    break;
+                case T_CreateSeqStmt:
+                    add(relations_, castNode(CreateSeqStmt, stmt)->sequence);
+                    break;
+                case T_IndexStmt: {
+                    const auto* index = castNode(IndexStmt, stmt);
+                    // Built CONCURRENTLY (a non-transactional migration): its down can drop it the same way.
+                    if (index->idxname != nullptr && !index->concurrent) {
+                        add(indexes_, index->relation->schemaname, index->idxname);
+                    }
+                    break;
+                }
+                case T_CreateSchemaStmt:
+                    if (castNode(CreateSchemaStmt, stmt)->schemaname != nullptr) {
+                        schemas_.insert(castNode(CreateSchemaStmt, stmt)->schemaname);
+                    }
+                    break;
+                case T_AlterTableStmt: {
+                    const auto* alter = castNode(AlterTableStmt, stmt);
+                    if (alter->objtype != OBJECT_TABLE) break;
+                    ListCell* c = nullptr;
+                    foreach (c, alter->cmds) {
+                        const auto* cmd = castNode(AlterTableCmd, lfirst(c));
+                        if (cmd->subtype != AT_AddColumn) continue;
+                        const auto* def = castNode(ColumnDef, cmd->def);
+                        add(columns_, alter->relation->schemaname, column_key(alter->relation->relname, def->colname));
+                    }
+                    break;
+                }
+                default:
+                    break;
+            }
+        }
+    }
+    bool relation(const RangeVar* rv) const { return has(relations_, rv->schemaname, rv->relname); }
+    bool index(const RangeVar* rv) const { return has(indexes_, rv->schemaname, rv->relname); }
+    bool schema(const char* name) const { return schemas_.count(name) != 0; }
+    // The column, or the whole table, came from the up script.
+    bool column(const RangeVar* rv, const char* column) const {
+        return relation(rv) || has(columns_, rv->schemaname, column_key(rv->relname, column));
+    }
+
+  private:
+    using Names = std::map<std::string, std::set<std::string>>;
+    static std::string column_key(const char* table, const char* column) {
+        return std::string(table) + '\0' + (column != nullptr ? column : "");
+    }
+    static void add(Names& names, const RangeVar* rv) { add(names, rv->schemaname, rv->relname); }
+    static void add(Names& names, const char* schema, const std::string& name) {
+        names[name].insert(schema != nullptr ? schema : "");
+    }
+    static bool has(const Names& names, const char* schema, const std::string& name) {
+        const auto it = names.find(name);
+        if (it == names.end()) return false;
+        return schema == nullptr || it->second.count("") != 0 || it->second.count(schema) != 0;
+    }
+
+    Names relations_, indexes_, columns_;
+    std::set<std::string> schemas_;
+};
+
 class Linter {
   public:
     Linter(const Options& options, int lock_timeout_ms) : options_(options), lock_timeout_ms_(lock_timeout_ms) {}
+    // Linting a down script: what its up script created may be dropped without a finding.
+    void undoing(UpObjects up) { up_ = std::move(up); }
 
     // Lints one statement: `text` as written, at `line`/`col`.
     void statement(Node* stmt, std::string text, int line, int col) {
@@ -474,13 +555,14 @@ class Linter {
             &rel);
     }
 
-    void idempotency(bool guarded, const char* rule, const char* what) {
+    // `remedy`: what to write instead (CREATE OR REPLACE VIEW for a view, which has no IF NOT EXISTS).
+    void idempotency(bool guarded, const char* rule, const char* what, const char* remedy) {
         if (guarded) return;
         // A non-transactional migration resumes by running statements again: there it matters.
         add(rule,
             fmt::format("{} fails when run a second time; write {} so that a rerun or a resumed "
                         "non-transactional migration succeeds",
-                        what, std::string_view(rule) == "create-not-idempotent" ? "IF NOT EXISTS" : "IF EXISTS"),
+                        what, remedy),
             nullptr, std::nullopt, options_.transactional ? Severity::advice : Severity::warning);
     }
 
@@ -527,7 +609,8 @@ class Linter {
     }
 
     void create_table(CreateStmt* stmt) {
-        idempotency(stmt->if_not_exists, "create-not-idempotent", "CREATE TABLE without IF NOT EXISTS");
+        idempotency(stmt->if_not_exists, "create-not-idempotent", "CREATE TABLE without IF NOT EXISTS",
+                    "CREATE TABLE IF NOT EXISTS");
         std::set<std::string> pk_columns;
         ListCell* cell = nullptr;
         foreach (cell, stmt->tableElts) {
@@ -689,7 +772,7 @@ class Linter {
                     add_constraint(rel, castNode(Constraint, cmd->def));
                     break;
                 case AT_DropColumn:
-                    if (rel.existing()) {
+                    if (rel.existing() && !up_.column(stmt->relation, cmd->name)) {
                         add("drop-column",
                             fmt::format("DROP COLUMN {} destroys its data and breaks running code that still "
                                         "reads or writes it. Stop using it in the application first (deploy), "
@@ -722,7 +805,8 @@ class Linter {
                 &rel);
             locks(rel);
         }
-        idempotency(stmt->if_not_exists, "create-not-idempotent", "CREATE INDEX without IF NOT EXISTS");
+        idempotency(stmt->if_not_exists, "create-not-idempotent", "CREATE INDEX without IF NOT EXISTS",
+                    "CREATE INDEX IF NOT EXISTS");
         if (stmt->idxname != nullptr) created_.insert(stmt->idxname);
     }
 
@@ -735,6 +819,10 @@ class Linter {
                     RangeVar* rv = pg::call([cell] { return makeRangeVarFromNameList(castNode(List, lfirst(cell))); });
                     const Relation rel = relation(rv);
                     if (!rel.existing()) continue;
+                    if (up_.relation(rv)) {  // a down script dropping the table its up created
+                        locks(rel);
+                        continue;
+                    }
                     add("drop-table",
                         fmt::format("DROP TABLE {} destroys its data and breaks running code that uses it. Stop "
                                     "using it first, keep a backup (or rename it and drop it in a later "
@@ -756,7 +844,7 @@ class Linter {
                         if (list_length(castNode(List, lfirst(cell))) > 3) continue;  // not a name of this database
                         RangeVar* rv =
                             pg::call([cell] { return makeRangeVarFromNameList(castNode(List, lfirst(cell))); });
-                        if (created(rv)) continue;
+                        if (created(rv) || up_.index(rv)) continue;
                         const Oid index = relation_oid(rv);
                         if (!OidIsValid(index)) continue;
                         const Oid table = pg::call([index] { return IndexGetRelation(index, true); });
@@ -767,7 +855,7 @@ class Linter {
                                         "on it while it waits. Use DROP INDEX CONCURRENTLY in a non-transactional "
                                         "migration (-- pgmig:no-transaction)",
                                         range_var_name(rv), rel.name),
-                            &rel, range_var_name(rv));
+                            &rel);  // the object is the table: the sizes reported are its own
                         locks(rel);
                     }
                 }
@@ -775,7 +863,7 @@ class Linter {
             case OBJECT_SCHEMA:
                 foreach (cell, stmt->objects) {
                     const char* schema = strVal(lfirst(cell));
-                    if (created_schemas_.count(schema) != 0) continue;
+                    if (created_schemas_.count(schema) != 0 || up_.schema(schema)) continue;
                     if (!OidIsValid(pg::call([schema] { return get_namespace_oid(schema, true); }))) continue;
                     add("drop-schema",
                         fmt::format("DROP SCHEMA {}{} destroys {}. Move or drop its objects in reviewed "
@@ -789,7 +877,7 @@ class Linter {
             default:
                 break;
         }
-        idempotency(stmt->missing_ok, "drop-not-idempotent", "DROP without IF EXISTS");
+        idempotency(stmt->missing_ok, "drop-not-idempotent", "DROP without IF EXISTS", "DROP ... IF EXISTS");
     }
 
     void rename(RenameStmt* stmt) {
@@ -853,35 +941,42 @@ class Linter {
                 break;
             case T_CreateTableAsStmt: {
                 auto* ctas = castNode(CreateTableAsStmt, stmt);
-                idempotency(ctas->if_not_exists, "create-not-idempotent", "CREATE TABLE AS without IF NOT EXISTS");
+                const bool matview = ctas->objtype == OBJECT_MATVIEW;
+                idempotency(ctas->if_not_exists, "create-not-idempotent",
+                            matview ? "CREATE MATERIALIZED VIEW without IF NOT EXISTS"
+                                    : "CREATE TABLE AS without IF NOT EXISTS",
+                            matview ? "CREATE MATERIALIZED VIEW IF NOT EXISTS" : "CREATE TABLE IF NOT EXISTS ... AS");
                 remember_created(ctas->into->rel);
                 break;
             }
             case T_CreateSeqStmt: {
                 auto* seq = castNode(CreateSeqStmt, stmt);
-                idempotency(seq->if_not_exists, "create-not-idempotent", "CREATE SEQUENCE without IF NOT EXISTS");
+                idempotency(seq->if_not_exists, "create-not-idempotent", "CREATE SEQUENCE without IF NOT EXISTS",
+                            "CREATE SEQUENCE IF NOT EXISTS");
                 remember_created(seq->sequence);
                 break;
             }
             case T_CreateSchemaStmt: {
                 auto* schema = castNode(CreateSchemaStmt, stmt);
-                idempotency(schema->if_not_exists, "create-not-idempotent", "CREATE SCHEMA without IF NOT EXISTS");
+                idempotency(schema->if_not_exists, "create-not-idempotent", "CREATE SCHEMA without IF NOT EXISTS",
+                            "CREATE SCHEMA IF NOT EXISTS");
                 if (schema->schemaname != nullptr) created_schemas_.insert(schema->schemaname);
                 break;
             }
             case T_ViewStmt: {
                 auto* view = castNode(ViewStmt, stmt);
-                idempotency(view->replace, "create-not-idempotent", "CREATE VIEW without OR REPLACE");
+                idempotency(view->replace, "create-not-idempotent", "CREATE VIEW without OR REPLACE",
+                            "CREATE OR REPLACE VIEW");
                 remember_created(view->view);
                 break;
             }
             case T_CreateExtensionStmt:
                 idempotency(castNode(CreateExtensionStmt, stmt)->if_not_exists, "create-not-idempotent",
-                            "CREATE EXTENSION without IF NOT EXISTS");
+                            "CREATE EXTENSION without IF NOT EXISTS", "CREATE EXTENSION IF NOT EXISTS");
                 break;
             case T_CreateFunctionStmt:
                 idempotency(castNode(CreateFunctionStmt, stmt)->replace, "create-not-idempotent",
-                            "CREATE FUNCTION without OR REPLACE");
+                            "CREATE FUNCTION without OR REPLACE", "CREATE OR REPLACE FUNCTION");
                 break;
             case T_AlterTableStmt:
                 alter_table(castNode(AlterTableStmt, stmt));
@@ -972,6 +1067,7 @@ class Linter {
     std::set<std::string> created_schemas_;
     std::map<std::string, Oid> renamed_;  // new name -> existing relation renamed by the script
     std::map<Oid, Relation> cache_;
+    UpObjects up_;  // linting a down script: what its up script created
     bool lock_timeout_set_ = false;
     bool lock_reported_ = false;
 };
@@ -1017,7 +1113,8 @@ const char* severity_name(Severity s) {
 Options parse_options(const std::string& json_text) {
     const auto bad = [](const std::string& what) {
         return Error(sqlstate::lint_invalid_waiver, "invalid migrate_lint options: " + what,
-                     "known options: allow (rule ids), transactional (true/false), lock_timeout (ms or \"5s\")",
+                     "known options: allow (rule ids), transactional (true/false), lock_timeout (ms or \"5s\"), "
+                     "down_of (the up script, when linting its down script)",
                      R"(for example '{"allow": ["drop-column"], "transactional": false}')");
     };
     const nlohmann::json doc = nlohmann::json::parse(json_text, nullptr, false);
@@ -1038,6 +1135,9 @@ Options parse_options(const std::string& json_text) {
         } else if (key == "transactional") {
             if (!v.is_boolean()) throw bad("\"transactional\" must be true or false");
             o.transactional = v.get<bool>();
+        } else if (key == "down_of") {
+            if (!v.is_string()) throw bad("\"down_of\" must be the text of the up script");
+            o.down_of = v.get<std::string>();
         } else if (key == "lock_timeout") {
             std::optional<int> ms;
             if (v.is_number_integer() && v.get<long long>() >= 0 && v.get<long long>() <= INT_MAX) {
@@ -1068,6 +1168,17 @@ std::vector<Finding> lint_script(const std::string& sql, const Options& options)
     }
 
     Linter linter(options, options.lock_timeout_ms.value_or(settings::lock_timeout_ms()));
+    if (options.down_of) {
+        // An up script that does not parse created nothing the down may drop (its own lint reports it).
+        const char* up_source = options.down_of->c_str();
+        UpObjects up;
+        try {
+            up.collect(pg::call_isolated([up_source] { return raw_parser(up_source, RAW_PARSE_DEFAULT); }));
+        } catch (const pg::PgError& e) {
+            if (pg::is_interrupt(e)) throw;
+        }
+        linter.undoing(std::move(up));
+    }
     Cursor cursor(sql);
     std::vector<Waiver> script_waivers;
     size_t prev_end = 0;
@@ -1096,8 +1207,8 @@ std::vector<Finding> lint_script(const std::string& sql, const Options& options)
                 }
                 continue;
             }
-            const bool adjacent = std::none_of(blank_lines.begin(), blank_lines.end(),
-                                               [&](int b) { return b > w.line && b < line; });
+            const bool adjacent =
+                std::none_of(blank_lines.begin(), blank_lines.end(), [&](int b) { return b > w.line && b < line; });
             if (adjacent) {
                 statement_waivers.insert(statement_waivers.end(), w.rules.begin(), w.rules.end());
             } else {

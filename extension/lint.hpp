@@ -23,8 +23,8 @@ struct Finding {
     int line = 1;  // 1-based line of the statement's first token (of the error, for syntax-error)
     int col = 1;   // 1-based column (characters) of the same
     std::string statement;
-    std::string message;              // what is dangerous and the safe way to do it
-    std::optional<std::string> object;  // the table, index, schema or column concerned
+    std::string message;                   // what is dangerous and the safe way to do it
+    std::optional<std::string> object;     // the table, index, schema or column concerned
     std::optional<long long> table_rows;   // pg_class.reltuples of an existing table (none before ANALYZE)
     std::optional<long long> table_bytes;  // pg_total_relation_size of an existing table
     bool waived = false;
@@ -36,6 +36,10 @@ struct Options {
     // lock_timeout that will be in force when the script runs (ms; 0 = none). nullopt: the one
     // migrate_apply would apply (pgmig.lock_timeout).
     std::optional<int> lock_timeout_ms;
+    // The script is the down script of a migration whose up script is this text: dropping what that up
+    // created (a table, view, sequence, index, schema, or a column it added) is what a down script is for,
+    // so the drop rules do not report it. Anything else the down drops is reported as in an up script.
+    std::optional<std::string> down_of;
 };
 
 // Parses migrate_lint's options (jsonb text); unknown keys, bad values and unknown rule ids are

@@ -5,6 +5,7 @@
 #include "client/config.hpp"
 #include "client/db.hpp"
 #include "client/errors.hpp"
+#include "client/file_lines.hpp"
 #include "client/integrity.hpp"
 #include "client/ledger_lock.hpp"
 #include "client/migration_files.hpp"
@@ -60,6 +61,7 @@ class Applier {
         : conn_(conn), options_(options), dir_(std::move(dir)), files_(std::move(files)), policy_(std::move(policy)) {}
 
     int run();
+    const std::vector<MigrationFile>& files() const { return files_; }
 
   private:
     // Runs step inside one transaction, retrying the whole transaction on SQLSTATE 55P03.
@@ -135,7 +137,8 @@ void Applier::in_transaction(const std::function<void()>& step) {
                 "lock (pg_locks, pg_stat_activity) or raise --retries/--retry-wait",
                 attempt);
         }
-        throw_server_error(failure.error, failure.where, next);
+        // The extension counts lines in the script it ran; the user reads the file.
+        throw_server_error(in_file_lines(failure.error, files_), failure.where, next);
     }
 }
 
@@ -218,7 +221,8 @@ void Applier::run_nontransactional(const PlanItem& item) {
     const std::string where_file = fmt::format("in {} (version {})", file.path.string(), file.version);
     auto call = [&](const std::string& sql, const std::vector<std::optional<std::string>>& params) {
         Result res = conn_.exec_params(sql, params);
-        if (!res.ok()) throw_server_error(res.error(), where_file, "run pgmig apply again to resume");
+        if (!res.ok())
+            throw_server_error(in_file_lines(res.error(), files_), where_file, "run pgmig apply again to resume");
         return res;
     };
     const auto start = Clock::now();
@@ -445,7 +449,7 @@ int run_apply(const GlobalOptions& global, const ApplyOptions& options_given) {
     require_extension(conn);
     // On a terminal, a second connection shows the progress of this connection's backend.
     const auto run_with_progress = [&](Applier& applier) {
-        LiveProgress live(conninfo, PQbackendPID(conn.raw()));
+        LiveProgress live(conninfo, PQbackendPID(conn.raw()), &applier.files());
         const int rc = applier.run();
         live.stop();
         return rc;

@@ -98,8 +98,9 @@ struct AuditVerifyOptions {
 };
 
 struct LintOptions {
-    std::vector<std::string> files;  // empty: every migration of dir
+    std::vector<std::string> files;  // empty: the migrations of dir (pending up scripts, or all with --all)
     std::string dir;
+    bool all = false;                // every migration of dir, applied ones too, up and down scripts
     std::vector<std::string> allow;  // rules waived for every script
     std::string threshold = "error";  // error | warning | advice: exit 14 from this severity up
     bool json = false;

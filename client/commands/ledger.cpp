@@ -6,6 +6,7 @@
 #include "client/config.hpp"
 #include "client/db.hpp"
 #include "client/errors.hpp"
+#include "client/file_lines.hpp"
 #include "client/ledger_lock.hpp"
 #include "client/project.hpp"
 
@@ -126,6 +127,32 @@ std::vector<AppliedMigration> chosen_for_rollback(const Connection& conn, const 
     return chosen;
 }
 
+// The files of the project's migrations folder whose down script is the one registered in the ledger (only
+// their lines are the lines that ran), for messages in file lines; empty when there is none.
+std::vector<MigrationFile> files_with_registered_downs(const Connection& conn) {
+    std::vector<MigrationFile> same;
+    std::vector<MigrationFile> files = project_files_quietly();
+    if (files.empty()) return same;
+    Result res =
+        conn.exec("SELECT version, down_sql FROM pgmig.migrations WHERE version IS NOT NULL AND down_sql IS NOT NULL");
+    if (!res.ok()) return same;
+    for (MigrationFile& f : files) {
+        if (f.repeatable() || !f.down_sql) continue;
+        for (int i = 0; i < res.rows(); ++i) {
+            if (common::compare_versions(res.get(i, 0), f.version) == 0 && res.get(i, 1) == *f.down_sql) {
+                same.push_back(std::move(f));
+                break;
+            }
+        }
+    }
+    return same;
+}
+
+// A server error of migrate_rollback in the lines of the files (when they hold the registered down scripts).
+ServerError in_down_file_lines(const Connection& conn, const ServerError& e) {
+    return in_file_lines(e, files_with_registered_downs(conn));
+}
+
 // All transactional: migrate_rollback / migrate_rollback_to in one transaction, all or nothing.
 void rollback_in_one_transaction(const Connection& conn, const RollbackOptions& options,
                                  std::vector<std::string>& versions, const BaselineRollbackConsent& consent) {
@@ -148,7 +175,8 @@ void rollback_in_one_transaction(const Connection& conn, const RollbackOptions& 
                         "rollback again",
                         e.hint);
         }
-        throw_server_error(e, fmt::format("rolling back, in {}", conn.target()), "nothing was rolled back");
+        throw_server_error(in_down_file_lines(conn, e), fmt::format("rolling back, in {}", conn.target()),
+                           "nothing was rolled back");
     }
     {  // what was really rolled back, in this transaction: a baseline migration only with consent
         std::vector<std::string> done;
@@ -222,7 +250,7 @@ class MixedRollback {
         if (!res.ok()) {
             const ServerError e = res.error();
             tx.rollback();
-            throw_server_error(e,
+            throw_server_error(in_down_file_lines(conn_, e),
                                fmt::format("rolling back {} transactional migration(s), in {}", count, conn_.target()),
                                committed_and_next("nothing of this transaction was rolled back"));
         }
@@ -278,10 +306,14 @@ class MixedRollback {
                         "; {} stays applied, and the next rollback runs its down script again from "
                         "statement 1 (it must be idempotent: IF EXISTS)",
                         m.label());
-                throw Error(ErrorKind::migration_failed, what,
-                            fmt::format("in version {}'s down script as registered in the ledger, line {}", m.version,
-                                        stmts.get(i, 1)),
-                            committed_and_next(stays), e.hint);
+                std::string where_line = fmt::format("in version {}'s down script as registered in the ledger, line {}",
+                                                     m.version, stmts.get(i, 1));
+                for (const MigrationFile& f : files_with_registered_downs(conn_)) {
+                    if (common::compare_versions(f.version, m.version) != 0) continue;
+                    where_line = fmt::format("in {} line {} (down script of version {})", script_file(f, true),
+                                             file_line(f, true, std::stoi(stmts.get(i, 1))), m.version);
+                }
+                throw Error(ErrorKind::migration_failed, what, where_line, committed_and_next(stays), e.hint);
             }
         }
         conn_.exec("RESET lock_timeout; RESET statement_timeout");

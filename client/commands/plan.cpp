@@ -4,6 +4,7 @@
 #include "client/config.hpp"
 #include "client/db.hpp"
 #include "client/errors.hpp"
+#include "client/file_lines.hpp"
 #include "client/ledger_lock.hpp"
 #include "client/project.hpp"
 
@@ -72,6 +73,28 @@ std::string lint_text(const json& lint) {
     return out;
 }
 
+// migrate_plan counts lines in the up script; the user reads the file: lint findings' lines and the reason's
+// become the file's (each finding gets its "file").
+void plan_in_file_lines(json& m, const std::vector<MigrationFile>& files) {
+    const MigrationFile* f = nullptr;
+    for (const MigrationFile& file : files) {
+        const bool same =
+            m["version"].is_null()
+                ? file.repeatable() && file.name == m["name"].get<std::string>()
+                : !file.repeatable() && common::compare_versions(file.version, m["version"].get<std::string>()) == 0;
+        if (same) f = &file;
+    }
+    if (f == nullptr) return;
+    if (m["reason"].is_string()) m["reason"] = in_file_lines(m["reason"].get<std::string>(), *f);
+    if (!m["lint"].is_array()) return;
+    for (auto& finding : m["lint"]) {
+        if (finding.contains("line") && finding["line"].is_number_integer()) {
+            finding["line"] = file_line(*f, false, finding["line"].get<int>());
+            finding["file"] = f->path.string();
+        }
+    }
+}
+
 }  // namespace
 
 int run_plan(const GlobalOptions& global, const PlanOptions& options) {
@@ -100,7 +123,7 @@ int run_plan(const GlobalOptions& global, const PlanOptions& options) {
             "  FROM migrate_plan($1)",
             {target});
         if (!res.ok()) {
-            throw_server_error(res.error(), fmt::format("rehearsing the migrations of {}", dir),
+            throw_server_error(in_file_lines(res.error(), files), fmt::format("rehearsing the migrations of {}", dir),
                                "nothing was persisted (dry run, rolled back)");
         }
         auto parsed = [&res](int row, int col) {
@@ -121,6 +144,7 @@ int run_plan(const GlobalOptions& global, const PlanOptions& options) {
                 {"catalog_diff", parsed(i, 10)},
                 {"lint", parsed(i, 11)},
             });
+            plan_in_file_lines(migrations.back(), files);
         }
         tx.rollback();
     }

@@ -191,7 +191,7 @@ assert s["wait_event_type"] == "Lock" and s["elapsed_ms"] >= 0, s
 PY
 if [ -n "$seen" ] && python3 "$work/monitor_check.py" "$blocker_pid" <<<"$out"; then pass "monitor --json: the waiting migration, its lock and its blocker"; else fail "monitor --json: the waiting migration, its lock and its blocker" "rc=$rc $(head -c 600 <<<"$out$err")"; fi
 run monitor --once -d "$as_alice"
-expect "monitor (text): migration, lock and blocker" 0 "migration 3 \"orders_note\" 2/2, statement 1/1 (line 1)" \
+expect "monitor (text): migration, lock and blocker" 0 "migration 3 \"orders_note\" 2/2, statement 1/1 (line 1 of the up script)" \
     "waiting for AccessExclusiveLock on accounts" "blocked by pid $blocker_pid" "idle in transaction"
 echo "COMMIT;" >&7
 exec 7>&-
@@ -213,6 +213,12 @@ if command -v script >/dev/null; then
         pass "apply on a terminal shows the progress line"
     else
         fail "apply on a terminal shows the progress line" "$(head -c 400 "$work/tty.out" | tr '\r\033' '<^')"
+    fi
+    # The statement is on line 3 of the file (line 1 of its up script): the progress line names the file's line.
+    if grep -q "statement 1/1 (line 3 of [^)]*4_slow.sql)" "$work/tty.out"; then
+        pass "the progress line names the file's line"
+    else
+        fail "the progress line names the file's line" "$(head -c 400 "$work/tty.out" | tr '\r\033' '<^')"
     fi
 else
     fail "apply on a terminal shows the progress line" "script(1) is missing (bsdutils)"

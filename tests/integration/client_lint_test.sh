@@ -28,17 +28,18 @@ SQL
 chmod -R a+rX "$work/lint"
 
 # Error findings: exit 14, file:line:col, the table's size; the waived one is marked; the new table is not flagged.
+# By default the pending up scripts only: the down script's DROP COLUMN (of the column its up adds) is not linted.
 run lint --dir "$lintdir" -d "dbname=$db"
 expect "lint finds an error (exit 14)" 14 \
     "1_accounts.sql:4:1: error [add-column-not-null-no-default]" "(table public.accounts: 2000 rows, $bytes bytes)" \
-    "1_accounts.sql:6:1: error [drop-column] (waived)" "1_accounts.sql:8:1: error [drop-column]" \
-    "pgmig: error: lint found 2 findings at or above error"
+    "1_accounts.sql:6:1: error [drop-column] (waived)" \
+    "pgmig: error: lint found 1 findings at or above error"
 if grep -q ":3:1:" <<<"$out"; then fail "a table created earlier in the script is not flagged" "$out"; else pass "a table created earlier in the script is not flagged"; fi
 if grep -q "2_index.sql" <<<"$out"; then fail "CONCURRENTLY in a no-transaction migration is fine" "$out"; else pass "CONCURRENTLY in a no-transaction migration is fine"; fi
 
 # --allow waives everywhere; warnings and advice do not fail under the default threshold.
 run lint --dir "$lintdir" --allow add-column-not-null-no-default --allow drop-column -d "dbname=$db"
-expect "--allow waives, exit 0" 0 "0 errors" "3 waived"
+expect "--allow waives, exit 0" 0 "0 errors" "2 waived"
 echo "CREATE TABLE IF NOT EXISTS docs (id bigint, body json);" >"$work/lint/style.sql"
 chmod a+r "$work/lint/style.sql"
 run lint "$work/lint/style.sql" -d "dbname=$db"
