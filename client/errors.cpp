@@ -64,6 +64,7 @@ std::string_view kind_name(ErrorKind kind) {
         case ErrorKind::adopt_not_confirmed: return "adopt_not_confirmed";
         case ErrorKind::adopt_refused: return "adopt_refused";
         case ErrorKind::adopt_ledger_differs: return "adopt_ledger_differs";
+        case ErrorKind::impact_unknown: return "impact_unknown";
     }
     return "internal";
 }
