@@ -1,5 +1,5 @@
 # pgmig impact: what a pending migration touches (its dry run), what depends on it in the live catalog
-# (a view, a function, a trigger, a foreign key, a policy), and the related bugs of pgmig.toml's bugs file.
+# (a view, a function with an SQL-standard body, a trigger, a foreign key, a policy), and the related bugs of pgmig.toml's bugs file.
 # Sourced by run.sh (see lib.sh for the helpers).
 
 newdb dbimpact
@@ -9,12 +9,12 @@ mig "$impact_dir" 1_orders.sql "CREATE TABLE orders (id int PRIMARY KEY, total i
 CREATE TABLE order_lines (id int PRIMARY KEY, order_id int REFERENCES orders (id), amount int);
 INSERT INTO orders SELECT g, g * 10 FROM generate_series(1, 5) g;
 CREATE VIEW order_totals AS SELECT id, total FROM orders;
-CREATE FUNCTION order_sum(o orders) RETURNS int LANGUAGE sql RETURN o.total;
+CREATE FUNCTION order_total(p_id int) RETURNS int LANGUAGE sql BEGIN ATOMIC SELECT total FROM orders WHERE id = p_id; END;
 CREATE FUNCTION orders_touch() RETURNS trigger LANGUAGE plpgsql AS \$\$BEGIN RETURN NEW; END\$\$;
 CREATE TRIGGER orders_touch BEFORE UPDATE ON orders FOR EACH ROW EXECUTE FUNCTION orders_touch();
 CREATE POLICY orders_all ON orders USING (true);
 CREATE TABLE customers (id int PRIMARY KEY, email text);" "DROP TABLE customers, order_lines; DROP VIEW order_totals;
-DROP FUNCTION order_sum(orders); DROP TABLE orders; DROP FUNCTION orders_touch();"
+DROP FUNCTION order_total(int); DROP TABLE orders; DROP FUNCTION orders_touch();"
 run apply --dir "$impact_dir" -d "dbname=$dbimpact"
 expect "impact: setup applies 1" 0 "applied 1_orders"
 {
@@ -50,14 +50,14 @@ cd "$impact_proj" || exit 1
 run impact 2 -d "dbname=$dbimpact"
 cd "$root" || exit 1
 expect "impact VERSION: touched objects, dependents and related bugs" 0 \
-    "impact of 2_orders_created (" "creates:     index public.orders_created_idx" "alters:      table public.orders" \
-    "rewrites:    public.orders" "rows:        3" \
-    "view public.order_totals (on public.orders)" "function public.order_sum(public.orders) (on public.orders)" \
+    "impact of 2_orders_created (" "creates:    index public.orders_created_idx" "alters:     table public.orders" \
+    "rewrites:   public.orders" "rows:       3" \
+    "view public.order_totals (on public.orders)" "function public.order_total(integer) (on public.orders)" \
     "trigger orders_touch on public.orders (on public.orders)" \
     "foreign key order_lines_order_id_fkey on public.order_lines (on public.orders)" \
     "policy orders_all on public.orders (on public.orders)" \
-    "related bugs (bugs.md): 2" "BUG-7: invoices round half down (line 4; refs BUG-7)" \
-    "BUG-12: orders total is wrong (line 14; names orders" "nothing was persisted"
+    "related bugs (bugs.md): 2" "BUG-7: invoices round half down (line 3; refs BUG-7)" \
+    "BUG-12: orders total is wrong (line 12; names orders" "nothing was persisted"
 if grep -q "BUG-9\|BUG-10" <<<"$out"; then
     fail "impact: unrelated bugs are not listed" "$(grep "BUG-" <<<"$out")"
 else
@@ -88,7 +88,7 @@ assert {"type": "index", "identity": "public.orders_created_idx"} in r["touched"
 assert any(c["identity"] == "public.orders" and "columns" in c["keys"] for c in r["touched"]["changed"]), r["touched"]
 deps = {(x["type"], x["identity"], x["on"]) for x in r["dependents"]}
 for want in [("view", "public.order_totals", "public.orders"),
-             ("function", "public.order_sum(public.orders)", "public.orders"),
+             ("function", "public.order_total(integer)", "public.orders"),
              ("trigger", "orders_touch on public.orders", "public.orders"),
              ("foreign key", "order_lines_order_id_fkey on public.order_lines", "public.orders"),
              ("policy", "orders_all on public.orders", "public.orders")]:
@@ -97,9 +97,10 @@ b = r["bugs"]
 assert b["file"] == "bugs.md", b
 ids = {x["id"]: x for x in b["related"]}
 assert set(ids) == {"BUG-7", "BUG-12"}, ids
-assert ids["BUG-7"]["reasons"] == ["refs BUG-7"] and ids["BUG-7"]["line"] == 4, ids["BUG-7"]
+assert ids["BUG-7"]["reasons"] == ["refs BUG-7"] and ids["BUG-7"]["line"] == 3, ids["BUG-7"]
 assert "names orders" in ids["BUG-12"]["reasons"] and ids["BUG-12"]["title"] == "orders total is wrong", ids["BUG-12"]
-' <<<"$out"; then pass "impact FILE --json: the documented schema"; else fail "impact FILE --json" "rc=$rc $(head -c 600 <<<"$out$err")"; fi
+' <<<"$out" 2>"$work/pyerr"; then pass "impact FILE --json: the documented schema"
+else fail "impact FILE --json" "rc=$rc $(tail -c 600 "$work/pyerr") $(head -c 300 <<<"$err")"; fi
 
 cd "$impact_proj" || exit 1
 run impact 99 -d "dbname=$dbimpact"
