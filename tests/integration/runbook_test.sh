@@ -93,7 +93,8 @@ INSERT INTO accounts VALUES (1, 'a@example.com'), (2, 'a@example.com'), (3, 'b@e
     echo "DROP INDEX CONCURRENTLY IF EXISTS accounts_id_idx;"
 } >"$rb_proj/migrations/4_accounts_email.sql"
 rb_cd_run apply
-expect "runbook half-applied: the situation (exit 5, stopped after statement 1)" 5 "statement 1"
+expect "runbook half-applied: the situation (exit 5, statement 2 failed, 1 stays)" 5 \
+    "statement 2 of non-transactional migration 4_accounts_email failed" "statements 1 to 1 are done and stay"
 rb_run half-applied/diagnose
 if grep -qF "in_progress" <<<"$out" && grep -qF "accounts_email_key" <<<"$out"; then
     pass "runbook half-applied: status shows in_progress, psql the invalid index"
@@ -194,7 +195,7 @@ if mv "$rb_libdir/pgmig.so" "$rb_libdir/pgmig.so.runbook-moved"; then
         [ "$(sql shop "SELECT count(*) FROM pg_event_trigger WHERE evtname LIKE 'pgmig%' AND evtenabled = 'A'")" != 4 ]; then
         fail "runbook library: the four triggers are ENABLE ALWAYS" "$(sql shop "SELECT evtname, evtenabled FROM pg_event_trigger")"
     fi
-    if [ "$(sql shop "CREATE TABLE after_fix (id int); SELECT count(*) FROM pgmig.ddl_audit WHERE object_identity = 'public.after_fix'")" = 1 ]; then
+    if [ "$(sql shop "CREATE TABLE after_fix (id int); SELECT count(*) > 0 FROM pgmig.ddl_audit WHERE object_identity = 'public.after_fix'")" = t ]; then
         pass "runbook library: DDL is audited again"
     else
         fail "runbook library: DDL is audited again" "no audit row for public.after_fix"
@@ -205,13 +206,14 @@ fi
 rb_restore_lib
 
 # ---- A broken audit chain ----
+sql shop "CREATE TABLE chain_probe (id int)" >/dev/null
 rb_cd_run audit verify
 expect "runbook audit chain: sealed and anchored before the break" 0
 sql shop "ALTER TABLE pgmig.ddl_audit DISABLE TRIGGER ddl_audit_immutable;
-          UPDATE pgmig.ddl_audit SET statement = 'CREATE TABLE nothing_to_see (id int)' WHERE object_identity = 'public.after_fix';
+          UPDATE pgmig.ddl_audit SET statement = 'CREATE TABLE nothing_to_see (id int)' WHERE object_identity = 'public.chain_probe';
           ALTER TABLE pgmig.ddl_audit ENABLE TRIGGER ddl_audit_immutable;" >/dev/null
 rb_run audit-chain/diagnose
-if grep -qF "the audit chain is broken at row" <<<"$out$err" && grep -qF "public.after_fix" <<<"$out"; then
+if grep -qF "the audit chain is broken at row" <<<"$out$err" && grep -qF "public.chain_probe" <<<"$out"; then
     pass "runbook audit chain: verify names the break, the query shows the rows"
 else
     fail "runbook audit chain: diagnose" "rc=$rc $(head -c 500 <<<"$out$err")"
