@@ -110,6 +110,27 @@ expect "impact of an applied version: exit 61, not pending" 61 "1_orders is not 
 run impact migrations/3_nothing.sql -d "dbname=$dbimpact"
 expect "impact of a file that is no migration: exit 61" 61 "migrations/3_nothing.sql is not a migration file of migrations"
 
+# validate and deploy print the summary; the approval request of a deploy names the related bugs.
+run validate --lint-threshold off -d "dbname=$dbimpact"
+expect "validate prints the impact summary" 0 "impact of the 1 pending migrations" "  2_orders_created:" \
+    "touches:    +index public.orders_created_idx, ~table public.orders" "view public.order_totals" \
+    "bugs:       BUG-7: invoices round half down; BUG-12: orders total is wrong"
+run validate --json --lint-threshold off -d "dbname=$dbimpact"
+if [ "$rc" -eq 0 ] && python3 -c '
+import json, sys
+d = json.load(sys.stdin)
+i = d["impact"]
+assert i["status"] == "checked" and [m["version"] for m in i["migrations"]] == ["2"], i
+assert {b["id"] for b in i["migrations"][0]["bugs"]["related"]} == {"BUG-7", "BUG-12"}, i
+' <<<"$out" 2>"$work/pyerr"; then pass "validate --json: impact of each pending migration"
+else fail "validate --json impact" "rc=$rc $(tail -c 400 "$work/pyerr")"; fi
+printf 'migrations = "migrations"\nbugs = "bugs.md"\n[environments.prod]\ndbname = "dbname=%s"\napproval = true\n' \
+    "$dbimpact" >pgmig.toml
+run deploy --env prod
+expect "deploy: the summary, and the approval request names the related bugs" 28 "impact of the 1 pending migrations" \
+    "related bugs: BUG-7 (invoices round half down; 2_orders_created), BUG-12 (orders total is wrong; 2_orders_created)"
+printf 'migrations = "migrations"\nbugs = "bugs.md"\n' >pgmig.toml
+
 # No bugs file configured: no bug section, no error.
 printf 'migrations = "migrations"\n' >pgmig.toml
 run impact 2 -d "dbname=$dbimpact"
