@@ -397,6 +397,24 @@ PendingImpact& last_impact() {
 PendingImpact pending_impact(const Connection& conn, const std::vector<MigrationFile>& files, const std::string& dir) {
     PendingImpact out;
     try {
+        // The dry run registers the files and rehearses them: a role that may only read (pgmig_reader) gets no
+        // impact, and no privilege error either (validate is a reader's command).
+        Result may = conn.exec(
+            "SELECT pg_catalog.count(DISTINCT p.proname) OPERATOR(pg_catalog.=) 2 AND "
+            "pg_catalog.bool_and(pg_catalog.has_function_"
+            "privilege(p.oid, 'EXECUTE')) FROM pg_catalog.pg_proc p JOIN pg_catalog.pg_depend d ON d.objid "
+            "OPERATOR(pg_catalog.=) p.oid AND d.classid OPERATOR(pg_catalog.=) "
+            "'pg_catalog.pg_proc'::pg_catalog.regclass "
+            "AND d.deptype OPERATOR(pg_catalog.=) 'e' JOIN pg_catalog.pg_extension x ON x.oid OPERATOR(pg_catalog.=) "
+            "d.refobjid AND x.extname OPERATOR(pg_catalog.=) 'pgmig' WHERE p.proname OPERATOR(pg_catalog.=) "
+            "ANY ('{migrate_plan,migrate_register}'::pg_catalog.name[])");
+        if (!may.ok() || may.get(0, 0) != "t") {
+            out.status =
+                "skipped (this role may not rehearse migrations: that takes migrate_register and migrate_plan, "
+                "as for pgmig plan)";
+            last_impact() = out;
+            return out;
+        }
         const std::optional<BugsFile> bugs = load_bugs_file();
         const json plan = rehearse_pending(conn, files, std::nullopt, dir);
         for (const auto& row : plan) {
