@@ -408,6 +408,7 @@ ProjectConfig load_config(const std::filesystem::path& file) {
                  check_no_inline_password(config.shadow.server, k, "the top level", where);
              }},
             {"audit_log", [&](const toml::node& n, const std::string& k) { config.audit_log = get_string(n, k, where, true); }},
+            {"bugs", [&](const toml::node& n, const std::string& k) { config.bugs = get_string(n, k, where); }},
             {"backup", [&](const toml::node& n, const std::string& k) { read_backup(get_table(n, k, where), k, where, config.backup); }},
             {"alerts",
              [&](const toml::node& n, const std::string& k) {

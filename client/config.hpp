@@ -85,6 +85,7 @@ struct ProjectConfig {
     std::string schema = kDefaultSchemaDir;          // folder of the desired schema's .sql files (pgmig diff)
     ShadowSettings shadow;                           // shadow_db, shadow_owner, shadow_server
     std::string audit_log = kDefaultAuditLog;        // the client's JSON-lines audit log ("" = off)
+    std::string bugs;  // the project's bugs file (pgmig impact looks related bugs up in it); "" = none
     BackupSettings backup;                           // [backup] defaults for every environment
     std::map<std::string, AlertTarget> alerts;
     std::map<std::string, Environment> environments;

@@ -65,6 +65,7 @@ std::string_view kind_name(ErrorKind kind) {
         case ErrorKind::adopt_refused: return "adopt_refused";
         case ErrorKind::adopt_ledger_differs: return "adopt_ledger_differs";
         case ErrorKind::bad_conninfo: return "bad_conninfo";
+        case ErrorKind::impact_unknown: return "impact_unknown";
     }
     return "internal";
 }

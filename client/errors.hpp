@@ -67,6 +67,8 @@ enum class ErrorKind {
     adopt_ledger_differs,  // PM063: the ledger already holds another history than the tool's
     // ==== the target database ====
     bad_conninfo,  // the connection parameters name an unknown parameter, are malformed, or have a bad value
+    // ==== pgmig impact ====
+    impact_unknown,  // pgmig impact: the version or file names no pending migration of the folder
 };
 
 struct ErrorKindInfo {
@@ -78,7 +80,7 @@ struct ErrorKindInfo {
 inline constexpr int kExitOk = 0;
 
 // Keep in step with docs/ (exit codes are a contract with scripts and CI).
-inline constexpr std::array<ErrorKindInfo, 49> kErrorKinds{{
+inline constexpr std::array<ErrorKindInfo, 50> kErrorKinds{{
     {ErrorKind::internal, 1, "internal error"},
     {ErrorKind::usage, 2, "usage error (bad command line)"},
     {ErrorKind::input, 3, "bad migration files or input"},
@@ -128,6 +130,7 @@ inline constexpr std::array<ErrorKindInfo, 49> kErrorKinds{{
     {ErrorKind::adopt_refused, 52, "adopt refused: no or several tools' history tables, a failed or dirty state, or a recorded migration without a file (PM062)"},
     {ErrorKind::adopt_ledger_differs, 53, "adopt refused: the ledger already holds another history (PM063)"},
     {ErrorKind::bad_conninfo, 54, "the connection string names an unknown parameter or has a bad value (nothing was done)"},
+    {ErrorKind::impact_unknown, 61, "impact: the version or file names no pending migration (unknown, or already applied)"},
 }};
 
 int exit_code(ErrorKind kind);

@@ -337,6 +337,20 @@ int run(int argc, char** argv, Outcome& outcome) {
     add_target_options(plan_cmd, global);
     plan_cmd->callback([&] { action = [&] { return run_plan(global, plan); }; });
 
+    // ==== impact ====
+    ImpactOptions impact;
+    auto* impact_cmd = app.add_subcommand(
+        "impact", "What a pending migration touches (its dry run: objects created, altered, dropped, tables rewritten, "
+                  "rows), what depends on those objects (views, functions, triggers, foreign keys, policies: "
+                  "pg_depend), and the related bugs of the bugs file of pgmig.toml (its -- pgmig:refs ids and the "
+                  "objects' names); nothing persists");
+    impact_cmd->add_option("TARGET", impact.target, "VERSION (or R__NAME) of a pending migration, or its FILE")
+        ->required();
+    impact_cmd->add_option("--dir", impact.dir, dir_help + std::string(" (default for a FILE: its folder)"));
+    add_target_options(impact_cmd, global, &impact.env);
+    impact_cmd->add_flag("--json", impact.json, "Print the report as JSON");
+    impact_cmd->callback([&] { action = [&] { return run_impact(global, impact); }; });
+
     TestOptions test;
     auto* test_cmd = app.add_subcommand(
         "test", "Rollback tests on a scratch database copied from the target's schema (never the target): for each "

@@ -277,6 +277,17 @@ int run_generate(const GlobalOptions& global, const GenerateOptions& options);
 int run_sync(const GlobalOptions& global, const SyncOptions& options);
 int run_drift(const GlobalOptions& global, const DriftOptions& options);
 
+// ==== impact ====
+// pgmig impact VERSION|FILE: what a pending migration touches (its dry run), what depends on that in the live
+// catalog, and the related bugs of the project's bugs file.
+struct ImpactOptions {
+    std::string target;  // a version, R__NAME, or the path of a migration file
+    std::string dir;
+    std::string env;     // --env NAME: the environment's connection (unless -d)
+    bool json = false;
+};
+int run_impact(const GlobalOptions& global, const ImpactOptions& options);
+
 // Each returns an exit code or throws client::Error.
 int run_init(const InitOptions& options);
 int run_new(const NewOptions& options);

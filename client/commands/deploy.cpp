@@ -5,6 +5,7 @@
 // non-transactional migration stopped halfway the restore command of the backup just taken is printed.
 #include "client/alerts.hpp"
 #include "client/approvals.hpp"
+#include "client/impact.hpp"
 #include "client/audit_log.hpp"
 #include "client/backup.hpp"
 #include "client/commands/commands.hpp"
@@ -258,6 +259,14 @@ int Deploy::run() {
             e.event = "approval_requested";
             e.versions = missing;
             e.error = check.describe();
+            // ==== impact ====
+            // The approvers see which tracked bugs the change relates to (pgmig impact, from validate's dry run).
+            const std::vector<std::string> bugs = related_bug_lines(last_pending_impact());
+            if (!bugs.empty()) {
+                e.extra["related_bugs"] = bugs;
+                e.error += fmt::format("; related bugs: {}", fmt::join(bugs, ", "));
+                fmt::print("related bugs: {}\n", fmt::join(bugs, ", "));
+            }
             if (!env_.alerts.empty()) send_alerts(config_, env_, e);
             fail(3, "approvals",
                  Error(ErrorKind::approval_missing,

@@ -5,6 +5,7 @@
 #include "client/db.hpp"
 #include "client/errors.hpp"
 #include "client/file_lines.hpp"
+#include "client/impact.hpp"
 #include "client/ledger_lock.hpp"
 #include "client/project.hpp"
 
@@ -97,25 +98,15 @@ void plan_in_file_lines(json& m, const std::vector<MigrationFile>& files) {
 
 }  // namespace
 
-int run_plan(const GlobalOptions& global, const PlanOptions& options) {
-    if (!options.to.empty()) {
-        if (auto problem = common::version_problem(options.to)) {
-            throw Error(ErrorKind::input, fmt::format("bad target version '{}': {}", options.to, *problem), "in --to",
-                        "give a version such as 3 or 1.2");
-        }
-    }
-    const std::string dir = resolve_migrations_dir(options.dir);
-    const std::vector<MigrationFile> files = load_files(dir, "nothing was run");
-    Connection conn = Connection::open(global.dbname);
-    require_extension(conn);
-
+// The dry run of the pending migrations of `files` up to `target`: registered and rehearsed by migrate_plan() in
+// one transaction that is always rolled back. One JSON object per migration (as pgmig plan --json prints).
+nlohmann::json rehearse_pending(const Connection& conn, const std::vector<MigrationFile>& files,
+                                const std::optional<std::string>& target, const std::string& dir) {
     json migrations = json::array();
     {
         LedgerLock ledger_lock(conn, "nothing was run");  // waited for without a snapshot (ledger_lock.hpp)
         Transaction tx(conn);  // never committed: not even the registration persists
         register_files(conn, files);
-        std::optional<std::string> target;
-        if (!options.to.empty()) target = options.to;
         Result res = conn.exec_params(
             "SELECT version, name, rehearsable, outcome, reason, statements, "
             "       round(extract(epoch FROM duration) * 1000, 1)::float8 AS ms, locks::text, rewritten::text, "
@@ -148,6 +139,24 @@ int run_plan(const GlobalOptions& global, const PlanOptions& options) {
         }
         tx.rollback();
     }
+
+    return migrations;
+}
+
+int run_plan(const GlobalOptions& global, const PlanOptions& options) {
+    if (!options.to.empty()) {
+        if (auto problem = common::version_problem(options.to)) {
+            throw Error(ErrorKind::input, fmt::format("bad target version '{}': {}", options.to, *problem), "in --to",
+                        "give a version such as 3 or 1.2");
+        }
+    }
+    const std::string dir = resolve_migrations_dir(options.dir);
+    const std::vector<MigrationFile> files = load_files(dir, "nothing was run");
+    Connection conn = Connection::open(global.dbname);
+    require_extension(conn);
+    std::optional<std::string> target;
+    if (!options.to.empty()) target = options.to;
+    const json migrations = rehearse_pending(conn, files, target, dir);
 
     bool blocked = false;
     for (const auto& m : migrations) {

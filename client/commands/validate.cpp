@@ -3,6 +3,7 @@
 #include "client/config.hpp"
 #include "client/db.hpp"
 #include "client/errors.hpp"
+#include "client/impact.hpp"
 #include "client/integrity.hpp"
 #include "client/migration_files.hpp"
 #include "client/project.hpp"
@@ -303,6 +304,7 @@ int run_validate(const GlobalOptions& global, const ValidateOptions& options) {
     std::vector<MigrationFile> ledger_only;  // stand-ins for the ledger-only migrations, for the lint
     PartStatus lint;
     PartStatus integrity;
+    PendingImpact impact{"skipped (--offline)"};
     if (bad_bytes) {
         target = "nothing (a file holds bytes pgmig refuses)";
         lint.status = integrity.status = "skipped (a file holds a NUL byte or invalid UTF-8)";
@@ -341,6 +343,14 @@ int run_validate(const GlobalOptions& global, const ValidateOptions& options) {
             lint.status = "skipped (the files do not parse)";
         }
         integrity = check_integrity(v, conn);
+        // ==== impact ====
+        // What each pending migration touches, its dependents and related bugs (pgmig impact), from one dry
+        // run; only when the files and the ledger agree (otherwise registering them for the rehearsal fails).
+        if (files_ok && v.count({"files", "ledger"}, "error") == 0) {
+            impact = pending_impact(conn, files, dir);
+        } else {
+            impact.status = "skipped (the files or the ledger have problems)";
+        }
     }
 
     const std::vector<std::string> files_ledger{"files", "ledger"};
@@ -375,6 +385,7 @@ int run_validate(const GlobalOptions& global, const ValidateOptions& options) {
         out["offline"] = options.offline;
         out["lint"] = {{"status", lint.status}, {"migrations", lint.checked}};
         out["integrity"] = {{"status", integrity.status}};
+        out["impact"] = {{"status", impact.status}, {"migrations", impact.migrations}};
         out["findings"] = nlohmann::json::array();
         for (const auto& f : findings) {
             out["findings"].push_back(
@@ -422,6 +433,17 @@ int run_validate(const GlobalOptions& global, const ValidateOptions& options) {
             fmt::print("integrity: {} problems, {} warnings\n", integrity_errors, v.count({"integrity"}, "warning"));
         } else {
             fmt::print("integrity: {}\n", integrity.status);
+        }
+        if (impact.status == "checked" && !impact.migrations.empty()) {
+            fmt::print("impact of the {} pending migrations (pgmig impact VERSION for details):\n", impact.migrations.size());
+            for (const auto& m : impact.migrations) {
+                fmt::print("  {}:\n{}", m["version"].is_null() ? "R__" + m.value("name", std::string())
+                                                               : m["version"].get<std::string>() + "_" +
+                                                                     m.value("name", std::string()),
+                           impact_summary(m, "    "));
+            }
+        } else if (impact.status != "checked") {
+            fmt::print("impact: {}\n", impact.status);
         }
         fmt::print("{} files in {} checked against {}: {} problems, {} warnings\n", files.size(), dir, target, errors,
                    warnings);
