@@ -20,14 +20,6 @@ bool is_marker(std::string_view line, std::string_view direction, std::string_vi
     return true;
 }
 
-// The leading digits of a dbmate migration file name (^(\d+).*\.sql$), empty when it is none.
-std::string leading_digits(std::string_view name) {
-    if (!name.ends_with(".sql")) return {};
-    std::size_t n = 0;
-    while (n < name.size() && name[n] >= '0' && name[n] <= '9') ++n;
-    return std::string(name.substr(0, n));
-}
-
 // transaction:false | transaction:true; dbmate ignores anything else, pgmig refuses it (it meant something).
 bool transactional_option(const std::filesystem::path& path, const Line& l, std::string_view options) {
     bool transactional = true;
@@ -75,15 +67,8 @@ std::vector<MigrationFile> load(const std::filesystem::path& dir) {
 }  // namespace
 
 MigrationFile parse_dbmate_file(const std::filesystem::path& path, std::string_view content) {
-    MigrationFile m;
-    m.path = path;
-    m.file_name = path.filename().string();
-    check_file_bytes(path.string(), content);
-    m.version = leading_digits(m.file_name);
-    if (m.version.empty()) {
-        throw MigrationFileError(path.string(), "not a dbmate migration name: it does not start with digits",
-                                 "name it <version>_<name>.sql, e.g. 20240101120000_create_users.sql");
-    }
+    MigrationFile m = digits_named_migration(path, content, "dbmate",
+                                             "name it <version>_<name>.sql, e.g. 20240101120000_create_users.sql");
     m.tool_id = m.version;  // schema_migrations.version
     std::string_view rest = std::string_view(m.file_name).substr(m.version.size());
     rest.remove_suffix(4);

@@ -29,12 +29,6 @@ bool is_marker(std::string_view line, std::string_view direction) {
     return rest.size() < s.size() && starts_with_nocase(rest, "migration");
 }
 
-std::string leading_digits(std::string_view name) {
-    std::size_t n = 0;
-    while (n < name.size() && name[n] >= '0' && name[n] <= '9') ++n;
-    return std::string(name.substr(0, n));
-}
-
 // getNumericPrefix: the number; 17 digits are a UTC time (YYYYMMDDhhmmssSSS) turned into milliseconds.
 double numeric_prefix(const std::string& digits) {
     if (digits.size() == 17) {
@@ -138,15 +132,8 @@ std::vector<MigrationFile> load(const std::filesystem::path& dir) {
 }  // namespace
 
 MigrationFile parse_node_pg_migrate_file(const std::filesystem::path& path, std::string_view content) {
-    MigrationFile m;
-    m.path = path;
-    m.file_name = path.filename().string();
-    check_file_bytes(path.string(), content);
-    m.version = leading_digits(m.file_name);
-    if (m.version.empty()) {
-        throw MigrationFileError(path.string(), "not a node-pg-migrate migration name: it does not start with digits",
-                                 "node-pg-migrate refuses it too; name it <number>_<name>.sql");
-    }
+    MigrationFile m = digits_named_migration(path, content, "node-pg-migrate",
+                                             "node-pg-migrate refuses it too; name it <number>_<name>.sql");
     m.tool_id = path.stem().string();  // pgmigrations.name
     std::string_view rest = std::string_view(m.tool_id).substr(m.version.size());
     if (rest.starts_with("_") || rest.starts_with("-")) rest.remove_prefix(1);

@@ -116,6 +116,26 @@ std::vector<Directive> pgmig_directives(const std::vector<Line>& lines, std::siz
     return out;
 }
 
+std::string leading_digits(std::string_view name) {
+    std::size_t n = 0;
+    while (n < name.size() && name[n] >= '0' && name[n] <= '9') ++n;
+    return std::string(name.substr(0, n));
+}
+
+MigrationFile digits_named_migration(const std::filesystem::path& path, std::string_view content, std::string_view tool,
+                                     const std::string& advice) {
+    MigrationFile m;
+    m.path = path;
+    m.file_name = path.filename().string();
+    check_file_bytes(path.string(), content);
+    m.version = leading_digits(m.file_name);
+    if (m.version.empty()) {
+        throw MigrationFileError(
+            path.string(), "not a " + std::string(tool) + " migration name: it does not start with digits", advice);
+    }
+    return m;
+}
+
 std::string noop_down(std::string_view tool, const std::optional<std::string>& text) {
     std::string out = text.value_or("");
     if (!out.empty() && out.back() != '\n') out += '\n';
@@ -185,8 +205,8 @@ void require_tool_order(const std::vector<MigrationFile>& in_tool_order, std::st
         if (common::compare_versions(a.version, b.version) > 0) {
             throw MigrationFileError(
                 b.path.string(),
-                std::string(tool) + " applies " + a.file_name + " before " + b.file_name +
-                    " (" + std::string(tool_rule) + "), but their versions " + a.version + " and " + b.version +
+                std::string(tool) + " applies " + a.file_name + " before " + b.file_name + " (" +
+                    std::string(tool_rule) + "), but their versions " + a.version + " and " + b.version +
                     " compare the other way as numbers",
                 "pgmig applies migrations by version: the two orders must agree (the versions of a folder usually "
                 "have the same number of digits)");

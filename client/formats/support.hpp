@@ -31,6 +31,12 @@ std::string to_lower(std::string_view s);
 bool starts_with_nocase(std::string_view s, std::string_view prefix);
 bool is_blank_or_comment(std::string_view line);  // only blanks, or a "--" comment
 bool is_digits(std::string_view s);
+std::string leading_digits(std::string_view name);  // the digits `name` starts with ("" when none)
+
+// A migration read from `path`, whose file name starts with its version's digits (dbmate, node-pg-migrate):
+// path, file_name and version set, the bytes checked; refused naming the file when the name starts otherwise.
+MigrationFile digits_named_migration(const std::filesystem::path& path, std::string_view content, std::string_view tool,
+                                     const std::string& advice);
 
 // The exact text of lines [first, last) of `content` (0-based indexes into `lines`), line endings kept.
 std::string slice(std::string_view content, const std::vector<Line>& lines, std::size_t first, std::size_t last);
