@@ -115,6 +115,7 @@ BaselineRollbackConsent BaselineRollbackConsent::obtain(const Connection& conn,
                             fmt::format("in {}", conn.target()),
                             "nothing was rolled back; to roll it back, run the command again and type the version");
             }
+            consent.typed_ = true;
         } else {
             std::fprintf(stderr, "pgmig: rolling back baseline migration %s (--force)\n", label.c_str());
         }

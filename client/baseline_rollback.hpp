@@ -31,8 +31,13 @@ class BaselineRollbackConsent {
     // the rollback's own transaction or under the ledger lock) is a baseline migration not consented to.
     void check(const Connection& conn, const std::vector<std::string>& versions) const;
 
+    // The baseline migrations consented to (--force), and whether their versions were typed on a terminal.
+    const std::vector<std::string>& consented() const { return consented_; }
+    bool typed_on_terminal() const { return typed_; }
+
   private:
     std::vector<std::string> consented_;
+    bool typed_ = false;
 };
 
 }  // namespace pgmig::client

@@ -65,6 +65,8 @@ std::string_view kind_name(ErrorKind kind) {
         case ErrorKind::adopt_refused: return "adopt_refused";
         case ErrorKind::adopt_ledger_differs: return "adopt_ledger_differs";
         case ErrorKind::bad_conninfo: return "bad_conninfo";
+        case ErrorKind::rollback_not_confirmed: return "rollback_not_confirmed";
+        case ErrorKind::audit_reseal_refused: return "audit_reseal_refused";
         case ErrorKind::impact_unknown: return "impact_unknown";
     }
     return "internal";
@@ -88,6 +90,7 @@ ErrorKind kind_for_sqlstate(std::string_view sqlstate) {
     if (sqlstate == "PM035" || sqlstate == "PM036" || sqlstate == "PM037") return ErrorKind::nontx_refused;
     if (sqlstate == "PM062") return ErrorKind::adopt_refused;
     if (sqlstate == "PM063") return ErrorKind::adopt_ledger_differs;
+    if (sqlstate == "PM064" || sqlstate == "PM065") return ErrorKind::audit_reseal_refused;
     // PM004 (isolation level) and PM012 (session lock) cannot happen with the client's own calls: a bug.
     if (sqlstate == "PM004" || sqlstate == "PM012") return ErrorKind::internal;
     return ErrorKind::migration_failed;

@@ -67,6 +67,9 @@ enum class ErrorKind {
     adopt_ledger_differs,  // PM063: the ledger already holds another history than the tool's
     // ==== the target database ====
     bad_conninfo,  // the connection parameters name an unknown parameter, are malformed, or have a bad value
+    // ==== guarded destructive commands ====
+    rollback_not_confirmed,  // pgmig rollback drops data: no --yes outside a terminal, or not confirmed on one
+    audit_reseal_refused,    // PM064 (not a superuser) or PM065 (nothing to reseal, no reason): nothing was changed
     // ==== pgmig impact ====
     impact_unknown,  // pgmig impact: the version or file names no pending migration of the folder
 };
@@ -80,7 +83,7 @@ struct ErrorKindInfo {
 inline constexpr int kExitOk = 0;
 
 // Keep in step with docs/ (exit codes are a contract with scripts and CI).
-inline constexpr std::array<ErrorKindInfo, 50> kErrorKinds{{
+inline constexpr std::array<ErrorKindInfo, 52> kErrorKinds{{
     {ErrorKind::internal, 1, "internal error"},
     {ErrorKind::usage, 2, "usage error (bad command line)"},
     {ErrorKind::input, 3, "bad migration files or input"},
@@ -130,6 +133,8 @@ inline constexpr std::array<ErrorKindInfo, 50> kErrorKinds{{
     {ErrorKind::adopt_refused, 52, "adopt refused: no or several tools' history tables, a failed or dirty state, or a recorded migration without a file (PM062)"},
     {ErrorKind::adopt_ledger_differs, 53, "adopt refused: the ledger already holds another history (PM063)"},
     {ErrorKind::bad_conninfo, 54, "the connection string names an unknown parameter or has a bad value (nothing was done)"},
+    {ErrorKind::rollback_not_confirmed, 56, "rollback refused: its down scripts drop data (pass --yes, or confirm on a terminal)"},
+    {ErrorKind::audit_reseal_refused, 57, "audit reseal refused: not a superuser (PM064), or no broken link to reseal (PM065)"},
     {ErrorKind::impact_unknown, 61, "impact: the version or file names no pending migration (unknown, or already applied)"},
 }};
 

@@ -429,9 +429,10 @@ class Runner {
         }
         // The check reports a skipped seal itself: the server's WARNING would only reach stderr.
         session_->exec("SET client_min_messages = error");
-        Outcome out = session_->exec(
-            fmt::format("SELECT checked, sealed, first_broken_id, problem, seal_blocked_by, unsealed FROM {}",
-                        fn("migrate_audit_verify()")));
+        Outcome out =
+            session_->exec(fmt::format("SELECT checked, sealed, first_broken_id, problem, seal_blocked_by, unsealed, "
+                                       "jsonb_array_length(resealed) FROM {}",
+                                       fn("migrate_audit_verify()")));
         session_->exec("RESET client_min_messages");
         if (!out.ok() || out.result->rows() < 1) {
             add("audit_chain", permission_denied(out) ? HealthStatus::warn : HealthStatus::fail,
@@ -441,7 +442,8 @@ class Runner {
         const Result& res = *out.result;
         if (auto problem = res.get_opt(0, 3)) {
             add("audit_chain", HealthStatus::fail,
-                fmt::format("broken at audit row {}: {}; run pgmig audit verify and see docs/reference.md",
+                fmt::format("broken at audit row {}: {}; run pgmig audit verify and see docs/reference.md; once "
+                            "investigated, a superuser clears it with pgmig audit reseal --reason \"...\"",
                             res.get(0, 2), *problem),
                 start);
             return;
@@ -456,8 +458,12 @@ class Runner {
             return;
         }
         const std::string waiting = res.get(0, 5) == "0" ? "" : fmt::format(", {} awaiting the sealer", res.get(0, 5));
+        // A resealed break passes, and is said (pgmig audit verify lists who resealed it, when and why).
+        const std::string resealed =
+            res.is_null(0, 6) ? "" : fmt::format("; {} earlier break(s) resealed (pgmig audit verify)", res.get(0, 6));
         add("audit_chain", HealthStatus::ok,
-            fmt::format("{} rows checked, {} newly sealed{}", res.get(0, 0), res.get(0, 1), waiting), start);
+            fmt::format("{} rows checked, {} newly sealed{}{}", res.get(0, 0), res.get(0, 1), waiting, resealed),
+            start);
     }
 
     void blocking_locks() {

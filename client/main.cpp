@@ -190,6 +190,16 @@ int run(int argc, char** argv, Outcome& outcome) {
                            "drift --adopt, adopt of a Flyway baseline), whose down scripts drop what was there before "
                            "pgmig; on a terminal you "
                            "then type each one's version to confirm. Without it they are refused (exit 50)");
+    // Guarded rollbacks: a preview, and consent when the down scripts drop data.
+    auto* rollback_yes = rollback_cmd->add_flag(
+        "--yes", rollback.yes,
+        "Roll back although the down scripts drop a table, a column or a schema that holds rows; without it such a "
+        "rollback is refused outside a terminal (exit 56), and a terminal shows the plan and asks y/N");
+    rollback_cmd
+        ->add_flag("--dry-run", rollback.dry_run,
+                   "Rehearse the down scripts in a transaction that is rolled back and print what they would run, "
+                   "drop (with rows) and lock; nothing persists")
+        ->excludes(rollback_yes);
     rollback_cmd->callback([&] { action = [&] { return run_rollback(global, rollback); }; });
 
     BaselineOptions baseline;
@@ -272,6 +282,17 @@ int run(int argc, char** argv, Outcome& outcome) {
         ->capture_default_str();
     add_target_options(audit_verify_cmd, global);
     audit_verify_cmd->callback([&] { action = [&] { return run_audit_verify(global, audit_verify); }; });
+
+    // pgmig audit reseal: the way back from a broken chain (superusers).
+    AuditResealOptions audit_reseal;
+    auto* audit_reseal_cmd = audit_cmd->add_subcommand(
+        "reseal",
+        "After investigating a broken audit chain: record the break (where, who, when, why) and start a new sealed "
+        "segment; nothing is deleted. Superusers only");
+    audit_reseal_cmd->add_option("--reason", audit_reseal.reason, "Why the break is accepted (kept in the audit row)")
+        ->required();
+    add_target_options(audit_reseal_cmd, global);
+    audit_reseal_cmd->callback([&] { action = [&] { return run_audit_reseal(global, audit_reseal); }; });
 
     LintOptions lint;
     auto* lint_cmd = app.add_subcommand(

@@ -224,18 +224,17 @@ void check_out_of_band(Node* stmt, CommandTag command_tag) {
     }
     const bool lint_error = !lint_errors.empty();
     if (policy == settings::OutOfBand::block && !caller_is_admin()) {
-        throw Error(sqlstate::out_of_band_blocked,
-                    fmt::format("{} outside a migration is blocked in this database", tag),
-                    "pgmig.out_of_band = block: schema changes go through migrations" + lint_errors,
-                    hint_ship_as_migration);
+        throw Error(
+            sqlstate::out_of_band_blocked, fmt::format("{} outside a migration is blocked in this database", tag),
+            "pgmig.out_of_band = block: schema changes go through migrations" + lint_errors, hint_ship_as_migration);
     }
     if (policy == settings::OutOfBand::block && lint_error) {
-        throw Error(sqlstate::lint_out_of_band,
-                    fmt::format("{} outside a migration has lint errors and is refused (pgmig.out_of_band = block)",
-                                tag),
-                    lint_detail.substr(1),
-                    "do it the safe way each finding says; or, once reviewed, waive it with a comment "
-                    "-- pgmig:allow RULE in the same query, or ship it as a migration");
+        throw Error(
+            sqlstate::lint_out_of_band,
+            fmt::format("{} outside a migration has lint errors and is refused (pgmig.out_of_band = block)", tag),
+            lint_detail.substr(1),
+            "do it the safe way each finding says; or, once reviewed, waive it with a comment "
+            "-- pgmig:allow RULE in the same query, or ship it as a migration");
     }
     for (const lint::Finding& f : findings) {
         if (f.waived || f.severity == lint::Severity::advice) continue;
@@ -269,8 +268,7 @@ void check_audit_index(Node* stmt) {
         return OidIsValid(audit) && RangeVarGetRelid(index->relation, NoLock, true) == audit;
     });
     if (!on_audit) return;
-    throw Error(sqlstate::audit_index_unsupported,
-                "pgmig.ddl_audit can only have plain column indexes",
+    throw Error(sqlstate::audit_index_unsupported, "pgmig.ddl_audit can only have plain column indexes",
                 "pgmig writes audit rows straight into the table and its indexes, without the executor that "
                 "computes index expressions and predicates",
                 "index plain columns of pgmig.ddl_audit (e.g. CREATE INDEX ON pgmig.ddl_audit (at))");
@@ -316,10 +314,18 @@ void record(EventTriggerData* trig) {
     const std::optional<std::string> statement = isolate_statement(trig);
     const Origin origin = statement_origin();
     const char* tag = GetCommandTagName(trig->tag);
-    const RowValues row = {trig->event,      tag, statement ? statement->c_str() : nullptr, origin.migration,
-                           origin.caller.current_user.c_str(), origin.policy.c_str()};
+    const RowValues row = {trig->event,
+                           tag,
+                           statement ? statement->c_str() : nullptr,
+                           origin.migration,
+                           origin.caller.current_user.c_str(),
+                           origin.policy.c_str()};
     const EventObjects objects = event_objects(trig->event);
-    const Appended appended = pg::call([&row, objects] { return append_event_rows(row, objects); });
+    Node* parsetree = trig->parsetree;
+    const bool grant = objects == EventObjects::ddl_commands && grant_names_objects(parsetree);
+    const Appended appended = pg::call([&row, objects, grant, parsetree] {
+        return grant ? append_grant_rows(row, parsetree) : append_event_rows(row, objects);
+    });
     note_rows_written(appended.table);
     if (origin.migration == nullptr && settings::notify_drift()) {
         announce_drift(appended, tag, origin.caller.current_user);

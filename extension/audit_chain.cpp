@@ -17,9 +17,12 @@ extern "C" {
 }
 
 #include <fmt/format.h>
+#include <nlohmann/json.hpp>
 
+#include <algorithm>
 #include <optional>
 #include <string>
+#include <vector>
 
 #include "audit_chain.hpp"
 #include "common/checksum.hpp"
@@ -57,20 +60,26 @@ class SealingNow {
     SealingNow& operator=(const SealingNow&) = delete;
 };
 
+// The event of the audit row that migrate_audit_reseal() writes: it starts a new sealed segment (its hash
+// seals it after an empty previous hash, as the chain's first row is sealed) and lists the broken links of
+// the chain before it, which verification then reports as resealed instead of broken.
+constexpr const char* kResealEvent = "audit_reseal";
+
 // Seals the committed rows not sealed yet into the chain after (previous, seq), in id order among
 // them; returns how many. `previous` and `seq` become the new head.
 // Plans kept for the life of the backend (the sealer runs a pass per burst of commits).
 SPIPlanPtr g_plans[3] = {nullptr, nullptr, nullptr};
 
 long long seal_rows(pg::Spi& spi, std::string& previous, long long& seq) {
-    const pg::Rows unsealed = spi.query_prepared(
-        g_plans[0],
-        "SELECT a.id, pgmig.audit_row_text(a) FROM pgmig.ddl_audit a WHERE a.chain_seq IS NULL ORDER BY a.id", {},
-        SPI_OK_SELECT);
+    const pg::Rows unsealed = spi.query_prepared(g_plans[0],
+                                                 "SELECT a.id, pgmig.audit_row_text(a), a.event FROM pgmig.ddl_audit a "
+                                                 "WHERE a.chain_seq IS NULL ORDER BY a.id",
+                                                 {}, SPI_OK_SELECT);
     if (unsealed.rows.empty()) return 0;
     std::string ids = "{", seqs = "{", hashes = "{";
     long long sealed = 0;
     for (const auto& row : unsealed.rows) {
+        if (row[2].value_or("") == kResealEvent) previous.clear();  // a new segment starts here
         previous = common::sha256_hex(previous + "\n" + row[1].value_or(""));
         ++seq;
         const char* sep = sealed == 0 ? "" : ",";
@@ -138,6 +147,11 @@ bool may_seal_in_own_transaction(Oid owner) {
     });
 }
 
+struct Break {
+    long long id;
+    std::string problem;
+};
+
 struct SealResult {
     long long sealed = 0;
     long long checked = 0;
@@ -145,9 +159,69 @@ struct SealResult {
     std::optional<long long> first_broken;
     std::string problem;
     std::string head;
-    long long head_position = 0;  // chain_seq of the head
-    std::string blocked_by;       // who held the seal lock when this call would have sealed
+    long long head_position = 0;                        // chain_seq of the head
+    std::string blocked_by;                             // who held the seal lock when this call would have sealed
+    std::vector<Break> open;                            // the broken links no reseal row lists, in chain order
+    nlohmann::json resealed = nlohmann::json::array();  // the resealed segments, oldest first
 };
+
+// Walks the whole chain by position: every broken link (a position out of sequence: rows deleted or
+// reordered; a hash that does not match: an edited row), segment by segment. A reseal row ends a
+// segment: the broken links it lists are reported in `resealed` with who resealed, when and why; any
+// other broken link stays open, and the first open one is the chain's first_broken.
+void walk_chain(pg::Spi& spi, SealResult& result, std::string& previous, long long& seq) {
+    const pg::Rows chain = spi.query(
+        "SELECT a.id, a.chain_seq, a.row_hash, pgmig.audit_row_text(a), a.event, a.statement, a.session_user_name, "
+        "       pg_catalog.to_char(pg_catalog.timezone('UTC', a.at), 'YYYY-MM-DD\"T\"HH24:MI:SS\"Z\"') "
+        "FROM pgmig.ddl_audit a WHERE a.chain_seq IS NOT NULL ORDER BY a.chain_seq",
+        {}, SPI_OK_SELECT);
+    for (const auto& row : chain.rows) {
+        ++seq;
+        const long long id = std::stoll(*row[0]);
+        if (row[4].value_or("") == kResealEvent) {
+            const nlohmann::json info = nlohmann::json::parse(row[5].value_or("{}"), nullptr, false);
+            std::vector<long long> listed;
+            if (info.is_object() && info.contains("broken") && info["broken"].is_array()) {
+                for (const auto& b : info["broken"]) {
+                    if (b.is_number_integer()) listed.push_back(b.get<long long>());
+                }
+            }
+            long long acknowledged = 0;
+            std::erase_if(result.open, [&](const Break& b) {
+                const bool hit = std::find(listed.begin(), listed.end(), b.id) != listed.end();
+                acknowledged += hit ? 1 : 0;
+                return hit;
+            });
+            nlohmann::json segment = {{"reseal_id", id},
+                                      {"position", std::stoll(*row[1])},
+                                      {"resealed_by", row[6].value_or("")},
+                                      {"resealed_at", row[7].value_or("")},
+                                      {"broken_links", acknowledged}};
+            if (info.is_object()) {
+                for (const char* key : {"reason", "first_broken_id", "problem"}) {
+                    segment[key] = info.contains(key) ? info[key] : nlohmann::json(nullptr);
+                }
+            }
+            result.resealed.push_back(std::move(segment));
+            previous.clear();  // the new segment is sealed from an empty previous hash
+        }
+        const std::string expected = common::sha256_hex(previous + "\n" + row[3].value_or(""));
+        ++result.checked;
+        if (std::stoll(*row[1]) != seq) {
+            result.open.push_back(
+                {id,
+                 fmt::format("chain position {} expected, found {}: rows were deleted or reordered", seq, *row[1])});
+        } else if (row[2].value_or("") != expected) {
+            result.open.push_back({id, "the row's content does not match its sealed hash: it was edited"});
+        }
+        previous = row[2].value_or("");
+        seq = std::stoll(*row[1]);
+    }
+    if (!result.open.empty()) {
+        result.first_broken = result.open.front().id;
+        result.problem = result.open.front().problem;
+    }
+}
 
 // Walks the whole chain and reports its first broken link; then seals the rows committed since the
 // last seal (in id order among them) when it may and the seal lock is free, without waiting for it.
@@ -166,29 +240,9 @@ SealResult seal_and_verify() {
         if (!locked) result.blocked_by = seal_lock_holders(spi, table);
     }
 
-    const pg::Rows chain = spi.query(
-        "SELECT a.id, a.chain_seq, a.row_hash, pgmig.audit_row_text(a) FROM pgmig.ddl_audit a "
-        "WHERE a.chain_seq IS NOT NULL ORDER BY a.chain_seq",
-        {}, SPI_OK_SELECT);
     std::string previous;
     long long seq = 0;
-    for (const auto& row : chain.rows) {
-        ++seq;
-        const std::string expected = common::sha256_hex(previous + "\n" + row[3].value_or(""));
-        ++result.checked;
-        if (!result.first_broken) {
-            if (std::stoll(*row[1]) != seq) {
-                result.first_broken = std::stoll(*row[0]);
-                result.problem =
-                    fmt::format("chain position {} expected, found {}: rows were deleted or reordered", seq, *row[1]);
-            } else if (row[2].value_or("") != expected) {
-                result.first_broken = std::stoll(*row[0]);
-                result.problem = "the row's content does not match its sealed hash: it was edited";
-            }
-        }
-        previous = row[2].value_or("");
-        seq = std::stoll(*row[1]);
-    }
+    walk_chain(spi, result, previous, seq);
     if (locked) result.sealed = seal_rows(spi, previous, seq);
     result.head = previous;
     result.head_position = seq;
@@ -214,6 +268,64 @@ SealResult seal_and_verify() {
         });
     }
     return result;
+}
+
+// What migrate_audit_reseal() did.
+struct ResealResult {
+    long long reseal_id = 0;
+    long long broken_links = 0;
+    long long first_broken = 0;
+    std::string problem;
+    long long head_position = 0;
+};
+
+// Records the chain's open broken links in a reseal row of its own and seals it as the first row of a
+// new segment; the broken rows stay as they are. Waits for the seal lock (a sealer's pass is short).
+ResealResult reseal(const std::string& reason) {
+    ResealResult out;
+    pg::Spi spi;
+    const std::string resealer = pg::call([] { return GetUserNameFromId(GetUserId(), false); });
+    const Oid owner = ledger_owner(spi);
+    AsLedgerOwner as_owner(owner);
+    const Oid table = audit_table();
+    pg::call([table] { LockDatabaseObject(RelationRelationId, table, kSealLockSubId, ExclusiveLock); });
+    SealResult walked;
+    std::string previous;
+    long long seq = 0;
+    walk_chain(spi, walked, previous, seq);
+    if (walked.open.empty()) {
+        throw Error(
+            sqlstate::audit_reseal_refused, "the audit chain has no broken link to reseal",
+            fmt::format("{} sealed rows checked{}", walked.checked,
+                        walked.resealed.empty()
+                            ? std::string()
+                            : fmt::format("; {} earlier break(s) already resealed", walked.resealed.size())),
+            "nothing to do: reseal only a chain that migrate_audit_verify() (pgmig audit verify) reports broken");
+    }
+    nlohmann::json broken = nlohmann::json::array();
+    for (const Break& b : walked.open) broken.push_back(b.id);
+    const nlohmann::json info = {{"reason", reason},
+                                 {"first_broken_id", walked.open.front().id},
+                                 {"problem", walked.open.front().problem},
+                                 {"broken", broken},
+                                 {"previous_head", previous},
+                                 {"previous_position", seq}};
+    // Rows committed since the last seal belong to the segment before the reseal row: sealed first.
+    seal_rows(spi, previous, seq);
+    const pg::Rows inserted = spi.query(
+        "INSERT INTO pgmig.ddl_audit (current_user_name, event, command_tag, statement, policy) "
+        "VALUES ($1, $2, 'AUDIT RESEAL', $3, 'reseal') RETURNING id",
+        {{TEXTOID, resealer},
+         {TEXTOID, std::string(kResealEvent)},
+         {TEXTOID, info.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace)}},
+        SPI_OK_INSERT_RETURNING);
+    out.reseal_id = std::stoll(inserted.rows.at(0).at(0).value_or("0"));
+    seal_rows(spi, previous, seq);
+    out.broken_links = static_cast<long long>(walked.open.size());
+    out.first_broken = walked.open.front().id;
+    out.problem = walked.open.front().problem;
+    out.head_position = seq;
+    return out;
 }
 
 }  // namespace
@@ -272,14 +384,39 @@ PGMIG_FUNCTION(pgmig_audit_guard) {
 }
 
 // migrate_audit_verify() -> (checked, sealed, first_broken_id, problem, chain_head, head_position,
-//                            unsealed, seal_blocked_by)
+//                            unsealed, seal_blocked_by, resealed)
 PGMIG_FUNCTION(migrate_audit_verify) {
     const audit::SealResult r = audit::seal_and_verify();
     const auto opt = [](bool present, std::string value) { return present ? std::optional(value) : std::nullopt; };
-    pg::return_rows(fcinfo, {{std::to_string(r.checked), std::to_string(r.sealed),
-                              opt(r.first_broken.has_value(), std::to_string(r.first_broken.value_or(0))),
-                              opt(r.first_broken.has_value(), r.problem), opt(!r.head.empty(), r.head),
-                              opt(!r.head.empty(), std::to_string(r.head_position)), std::to_string(r.unsealed),
-                              opt(!r.blocked_by.empty(), r.blocked_by)}});
+    pg::return_rows(
+        fcinfo,
+        {{std::to_string(r.checked), std::to_string(r.sealed),
+          opt(r.first_broken.has_value(), std::to_string(r.first_broken.value_or(0))),
+          opt(r.first_broken.has_value(), r.problem), opt(!r.head.empty(), r.head),
+          opt(!r.head.empty(), std::to_string(r.head_position)), std::to_string(r.unsealed),
+          opt(!r.blocked_by.empty(), r.blocked_by),
+          opt(!r.resealed.empty(), r.resealed.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace))}});
+    return static_cast<Datum>(0);
+}
+
+// migrate_audit_reseal(reason) -> (reseal_id, broken_links, first_broken_id, problem, head_position): after a
+// broken chain was investigated, a superuser records the break and starts a new sealed segment (see reseal()).
+// Superusers only, checked here: the function's owner (the extension's) and pgmig_admin are refused too.
+PGMIG_FUNCTION(migrate_audit_reseal) {
+    if (!pg::call([] { return superuser(); })) {
+        throw Error(sqlstate::audit_reseal_not_superuser, "only a superuser may reseal the audit chain",
+                    "a reseal accepts a broken audit trail as it is and starts a new sealed segment",
+                    "ask a superuser to investigate the break and run pgmig audit reseal --reason \"...\"");
+    }
+    std::string reason = pg::text_arg(fcinfo, 0).value_or("");
+    const auto first = reason.find_first_not_of(" \t\r\n");
+    if (first == std::string::npos || reason.size() > 2000) {
+        throw Error(sqlstate::audit_reseal_refused, "a reseal needs a reason (1 to 2000 characters)",
+                    "the reason is kept in the reseal's audit row, with who resealed and when",
+                    "say what broke the chain and how it was investigated: migrate_audit_reseal(reason => '...')");
+    }
+    const audit::ResealResult r = audit::reseal(reason);
+    pg::return_rows(fcinfo, {{std::to_string(r.reseal_id), std::to_string(r.broken_links),
+                              std::to_string(r.first_broken), r.problem, std::to_string(r.head_position)}});
     return static_cast<Datum>(0);
 }

@@ -11,6 +11,7 @@ extern "C" {
 #include "catalog/namespace.h"
 #include "catalog/objectaddress.h"
 #include "catalog/pg_class.h"
+#include "catalog/pg_namespace.h"
 #include "commands/async.h"
 #include "commands/sequence.h"
 #include "executor/executor.h"
@@ -59,10 +60,23 @@ enum Column {
     kPolicy,
     kColumnCount
 };
-constexpr const char* kColumnNames[kColumnCount] = {
-    "id",          "at",          "txid",        "backend_pid",     "session_user_name", "current_user_name",
-    "application_name", "client_addr", "event",  "command_tag",     "object_type",       "schema_name",
-    "object_identity",  "table_rewrite", "statement", "migration_version", "policy"};
+constexpr const char* kColumnNames[kColumnCount] = {"id",
+                                                    "at",
+                                                    "txid",
+                                                    "backend_pid",
+                                                    "session_user_name",
+                                                    "current_user_name",
+                                                    "application_name",
+                                                    "client_addr",
+                                                    "event",
+                                                    "command_tag",
+                                                    "object_type",
+                                                    "schema_name",
+                                                    "object_identity",
+                                                    "table_rewrite",
+                                                    "statement",
+                                                    "migration_version",
+                                                    "policy"};
 
 // The open table and one row's values. Columns are found by name, so the table's column order
 // does not matter; columns not listed here (the hash chain's) are NULL until sealing.
@@ -137,12 +151,11 @@ void open_writer(Writer* w, const RowValues& row) {
     for (int i = 0; i < w->indexes->ri_NumIndices; ++i) {
         const IndexInfo* info = w->indexes->ri_IndexRelationInfo[i];
         if (info->ii_Expressions != NIL || info->ii_Predicate != NIL || info->ii_ExclusionOps != nullptr) {
-            ereport(ERROR,
-                    (errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
-                     errmsg("index %s on pgmig.ddl_audit has expressions, a predicate or exclusion constraints",
-                            RelationGetRelationName(w->indexes->ri_IndexRelationDescs[i])),
-                     errhint("pgmig writes audit rows without the executor: drop that index, or index plain "
-                             "columns only")));
+            ereport(ERROR, (errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
+                            errmsg("index %s on pgmig.ddl_audit has expressions, a predicate or exclusion constraints",
+                                   RelationGetRelationName(w->indexes->ri_IndexRelationDescs[i])),
+                            errhint("pgmig writes audit rows without the executor: drop that index, or index plain "
+                                    "columns only")));
         }
     }
     w->sequence = id_sequence(table, w->attno[kId]);
@@ -169,8 +182,8 @@ void open_writer(Writer* w, const RowValues& row) {
 }
 
 // Appends one row with the shared values and this object.
-void write_row(Writer* w, Appended* out, Datum type, bool type_null, Datum schema, bool schema_null,
-               Datum identity, bool identity_null) {
+void write_row(Writer* w, Appended* out, Datum type, bool type_null, Datum schema, bool schema_null, Datum identity,
+               bool identity_null) {
     // Not nextval(): that would make pgmig's sequence the session's lastval() (see quiet_sequence.hpp).
     const int64 id = quiet_nextval(w->sequence);
     set_datum(w, kId, Int64GetDatum(id), false);
@@ -399,6 +412,43 @@ Appended append_event_rows(const RowValues& row, EventObjects objects) {
             case EventObjects::rewritten_table:
                 write_rewritten_table(w, out);
                 break;
+        }
+    });
+    snapshot.pop();
+    return appended;
+}
+
+bool grant_names_objects(const Node* parsetree) {
+    if (parsetree == nullptr || !IsA(parsetree, GrantStmt)) return false;
+    const auto* grant = castNode(GrantStmt, const_cast<Node*>(parsetree));
+    return grant->targtype == ACL_TARGET_OBJECT &&
+           (grant->objtype == OBJECT_TABLE || grant->objtype == OBJECT_SEQUENCE || grant->objtype == OBJECT_SCHEMA);
+}
+
+Appended append_grant_rows(const RowValues& row, Node* parsetree) {
+    ActiveSnapshot snapshot;
+    GrantStmt* grant = castNode(GrantStmt, parsetree);
+    Appended appended = with_writer(row, [grant](Writer* w, Appended* out) {
+        ListCell* cell = nullptr;
+        foreach (cell, grant->objects) {
+            ObjectAddress address = {InvalidOid, InvalidOid, 0};
+            const char* schema = nullptr;
+            if (grant->objtype == OBJECT_SCHEMA) {
+                const Oid nsp = get_namespace_oid(strVal(lfirst(cell)), true);
+                if (!OidIsValid(nsp)) continue;
+                address = {NamespaceRelationId, nsp, 0};
+            } else {
+                // The relation the GRANT just changed (and still holds locked), found as it found it.
+                const Oid rel = RangeVarGetRelid(static_cast<RangeVar*>(lfirst(cell)), NoLock, true);
+                if (!OidIsValid(rel)) continue;
+                address = {RelationRelationId, rel, 0};
+                schema = get_namespace_name(get_rel_namespace(rel));
+            }
+            const char* type = getObjectTypeDescription(&address, true);
+            const char* identity = getObjectIdentity(&address, true);
+            write_row(w, out, type != nullptr ? CStringGetTextDatum(type) : 0, type == nullptr,
+                      schema != nullptr ? CStringGetTextDatum(schema) : 0, schema == nullptr,
+                      identity != nullptr ? CStringGetTextDatum(identity) : 0, identity == nullptr);
         }
     });
     snapshot.pop();

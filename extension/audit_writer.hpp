@@ -11,7 +11,7 @@ namespace pgmig::audit {
 // What every row of one event has in common. Pointers to NUL-terminated strings; nullptr = NULL.
 // Trivially copyable: handed across the PostgreSQL boundary by value.
 struct RowValues {
-    const char* event;              // ddl_command_end, sql_drop, table_rewrite or utility
+    const char* event;  // ddl_command_end, sql_drop, table_rewrite or utility
     const char* command_tag;
     const char* statement;          // redacted
     const char* migration_version;  // nullptr: out of band
@@ -35,6 +35,13 @@ enum class EventObjects { ddl_commands, dropped_objects, rewritten_table };
 // none. Must run inside an event trigger of that kind. Raises PostgreSQL errors (call it under
 // pg::call; after an error the transaction must abort, or roll back a subtransaction around it).
 Appended append_event_rows(const RowValues& row, EventObjects objects);
+
+// GRANT and REVOKE on tables (views, sequences...) and schemas, at ddl_command_end: one row per object it
+// names, with the object's type and identity. pg_event_trigger_ddl_commands() reports such a command
+// without an identity (PostgreSQL's SCT_Grant), so drift could not say who changed the privileges. The
+// caller checks grant_names_objects() first.
+bool grant_names_objects(const Node* parsetree);
+Appended append_grant_rows(const RowValues& row, Node* parsetree);
 
 // Appends the one row of a command seen by the utility hook (a role, a database, an event trigger...);
 // `object_type` and `object_identity` may be null.

@@ -62,6 +62,10 @@ inline constexpr int ledger_wait_stopped = make_sqlstate("PM058");
 // that already holds another history than the tool's table.
 inline constexpr int adopt_refused = make_sqlstate("PM062");
 inline constexpr int adopt_ledger_differs = make_sqlstate("PM063");
+// audit reseal: only a superuser may start a new sealed segment of the audit chain
+inline constexpr int audit_reseal_not_superuser = make_sqlstate("PM064");
+// audit reseal: the chain has no unacknowledged break (nothing to reseal), or no reason was given
+inline constexpr int audit_reseal_refused = make_sqlstate("PM065");
 // Standard codes used as they are.
 inline constexpr int insufficient_privilege = make_sqlstate("42501");
 inline constexpr int internal_error = make_sqlstate("XX000");

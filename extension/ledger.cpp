@@ -318,9 +318,31 @@ PGMIG_FUNCTION(migrate_plan) {
 namespace pgmig {
 namespace {
 
-// Rolls back the applied versioned migrations chosen by `choose` (given them newest first).
+// migrate_rollback/rollback_to's result rows: (version, name, action, duration, report); a dry run's
+// action is dry_run and its report says what the down script would do and drop (dry_run.cpp).
+void return_rollback_rows(FunctionCallInfo fcinfo, const std::vector<RunResult>& results,
+                          const std::vector<DryRunReport>& reports, bool dry_run) {
+    if (!dry_run) {
+        return_rows(fcinfo, results, true);
+        return;
+    }
+    // As a real run would: a down script's own failure is an error (the rehearsal is rolled back already).
+    for (const DryRunReport& r : reports) {
+        if (r.error) throw Error(*r.error);
+    }
+    std::vector<pg::TextRow> rows;
+    for (const DryRunReport& r : reports) {
+        rows.push_back(
+            {r.version, r.name, r.outcome == "ok" ? std::string("dry_run") : r.outcome, r.duration, r.report_json()});
+    }
+    pg::return_rows(fcinfo, rows);
+}
+
+// Rolls back the applied versioned migrations chosen by `choose` (given them newest first); with
+// `reports`, rehearses their down scripts instead (nothing persists) and fills it.
 std::vector<RunResult> rollback(const std::function<size_t(const std::vector<Migration>&)>& choose,
-                                const trust::Policy& policy, const char* function) {
+                                const trust::Policy& policy, const char* function,
+                                std::vector<DryRunReport>* reports = nullptr) {
     pg::Spi spi;
     LedgerStore store(spi, current_caller());
     store.lock(function);
@@ -351,6 +373,10 @@ std::vector<RunResult> rollback(const std::function<size_t(const std::vector<Mig
                     "register the migration again with a down script (the -- pgmig:down section), or roll back "
                     "fewer steps");
     }
+    if (reports) {  // non-transactional ones are reported not_rehearsable, as migrate_plan() does
+        *reports = pgmig::dry_run(spi, applied, Direction::down);
+        return {};
+    }
     for (const Migration& m : applied) {
         if (!m.options.transactional) {
             throw Error(sqlstate::needs_no_transaction,
@@ -367,38 +393,44 @@ std::vector<RunResult> rollback(const std::function<size_t(const std::vector<Mig
 }  // namespace
 }  // namespace pgmig
 
-// migrate_rollback(steps DEFAULT 1, trust DEFAULT false) -> SETOF (version, name, action, duration)
+// migrate_rollback(steps DEFAULT 1, trust DEFAULT false, dry_run DEFAULT false)
+//   -> SETOF (version, name, action, duration, report jsonb)
 PGMIG_FUNCTION(migrate_rollback) {
     const int steps = PG_ARGISNULL(0) ? 1 : PG_GETARG_INT32(0);
+    const bool dry_run = !PG_ARGISNULL(2) && PG_GETARG_BOOL(2);
     refuse_snapshot_isolation("migrate_rollback");
     const trust::Policy policy = trust::policy(fcinfo, 1, -1, -1, "migrate_rollback");
     if (steps < 1) {
         throw Error(sqlstate::invalid_argument, fmt::format("steps must be 1 or more, not {}", steps), {},
                     "to roll back everything, use migrate_rollback_to('0')");
     }
+    std::vector<DryRunReport> reports;
     const std::vector<RunResult> results = rollback(
         [steps](const std::vector<Migration>& newest_first) {
             return std::min(newest_first.size(), static_cast<size_t>(steps));
         },
-        policy, "migrate_rollback");
-    return_rows(fcinfo, results);
+        policy, "migrate_rollback", dry_run ? &reports : nullptr);
+    return_rollback_rows(fcinfo, results, reports, dry_run);
     return static_cast<Datum>(0);
 }
 
-// migrate_rollback_to(version, trust DEFAULT false) -> rolls back every applied migration newer than `version`.
+// migrate_rollback_to(version, trust DEFAULT false, dry_run DEFAULT false) -> rolls back (or rehearses the
+// rollback of) every applied migration newer than `version`.
 PGMIG_FUNCTION(migrate_rollback_to) {
     const std::string version = required_text_arg(fcinfo, 0, "version");
+    const bool dry_run = !PG_ARGISNULL(2) && PG_GETARG_BOOL(2);
     refuse_snapshot_isolation("migrate_rollback_to");
     const trust::Policy policy = trust::policy(fcinfo, 1, -1, -1, "migrate_rollback_to");
     const std::string key = key_of(version);
+    std::vector<DryRunReport> reports;
     const std::vector<RunResult> results = rollback(
         [&key](const std::vector<Migration>& newest_first) {
             size_t n = 0;
             while (n < newest_first.size() && newest_first[n].key > key) ++n;
             return n;
         },
-        policy, "migrate_rollback_to");
-    return_rows(fcinfo, results);
+        policy, "migrate_rollback_to", dry_run ? &reports : nullptr);
+    return_rollback_rows(fcinfo, results, reports, dry_run);
     return static_cast<Datum>(0);
 }
 

@@ -173,19 +173,21 @@ CREATE FUNCTION migrate_apply(target text DEFAULT NULL, dry_run boolean DEFAULT 
 COMMENT ON FUNCTION migrate_apply(text, boolean, boolean, integer, text) IS
     'applies pending migrations in version order, all or nothing, under the ledger lock';
 
-CREATE FUNCTION migrate_rollback(steps integer DEFAULT 1, trust boolean DEFAULT false)
-    RETURNS TABLE (version text, name text, action text, duration interval)
+-- dry_run: rehearse the down scripts in a subtransaction that is always rolled back, as migrate_plan()
+-- rehearses the up scripts; report (NULL on real runs) says what each would do, drop and lock.
+CREATE FUNCTION migrate_rollback(steps integer DEFAULT 1, trust boolean DEFAULT false, dry_run boolean DEFAULT false)
+    RETURNS TABLE (version text, name text, action text, duration interval, report jsonb)
     AS 'MODULE_PATHNAME', 'migrate_rollback'
     LANGUAGE C VOLATILE;
-COMMENT ON FUNCTION migrate_rollback(integer, boolean) IS
-    'runs the down scripts of the newest applied migrations, newest first, all or nothing';
+COMMENT ON FUNCTION migrate_rollback(integer, boolean, boolean) IS
+    'runs the down scripts of the newest applied migrations, newest first, all or nothing (or rehearses them)';
 
-CREATE FUNCTION migrate_rollback_to(version text, trust boolean DEFAULT false)
-    RETURNS TABLE (version text, name text, action text, duration interval)
+CREATE FUNCTION migrate_rollback_to(version text, trust boolean DEFAULT false, dry_run boolean DEFAULT false)
+    RETURNS TABLE (version text, name text, action text, duration interval, report jsonb)
     AS 'MODULE_PATHNAME', 'migrate_rollback_to'
     LANGUAGE C VOLATILE;
-COMMENT ON FUNCTION migrate_rollback_to(text, boolean) IS
-    'rolls back every applied migration newer than version (''0'' rolls back all), all or nothing';
+COMMENT ON FUNCTION migrate_rollback_to(text, boolean, boolean) IS
+    'rolls back every applied migration newer than version (''0'' rolls back all), all or nothing (or rehearses it)';
 
 CREATE FUNCTION migrate_repair(version text, up_sql text DEFAULT NULL, reason text DEFAULT NULL)
     RETURNS text
@@ -304,13 +306,25 @@ CREATE FUNCTION migrate_verify()
 COMMENT ON FUNCTION migrate_verify() IS
     'integrity problems of the ledger: edited rows, checksum mismatches, history gaps; no rows = healthy';
 
+-- resealed: the breaks a superuser recorded with migrate_audit_reseal(), one object per reseal (NULL: none).
 CREATE FUNCTION migrate_audit_verify()
     RETURNS TABLE (checked bigint, sealed bigint, first_broken_id bigint, problem text, chain_head text,
-                   head_position bigint, unsealed bigint, seal_blocked_by text)
+                   head_position bigint, unsealed bigint, seal_blocked_by text, resealed jsonb)
     AS 'MODULE_PATHNAME', 'migrate_audit_verify' LANGUAGE C VOLATILE;
 COMMENT ON FUNCTION migrate_audit_verify() IS
     'verifies the audit hash chain and reports the first broken link; seals new rows (superusers, pgmig_admin) '
     'unless another session holds the seal lock (seal_blocked_by); keep chain_head outside the database';
+
+-- The way back from a broken chain, after the break was investigated: records the open broken links, who
+-- resealed, when and why in an audit row of its own that starts a new sealed segment. The broken rows stay
+-- as they are; migrate_audit_verify() then reports them under resealed. Superusers only (checked in C: the
+-- extension's owner and pgmig_admin are refused as well).
+CREATE FUNCTION migrate_audit_reseal(reason text)
+    RETURNS TABLE (reseal_id bigint, broken_links bigint, first_broken_id bigint, problem text, head_position bigint)
+    AS 'MODULE_PATHNAME', 'migrate_audit_reseal' LANGUAGE C VOLATILE;
+COMMENT ON FUNCTION migrate_audit_reseal(text) IS
+    'superusers: records the audit chain''s broken links with the reason and starts a new sealed segment; deletes nothing';
+REVOKE ALL ON FUNCTION migrate_audit_reseal(text) FROM PUBLIC;
 
 
 -- ACL entries as sorted text, the owner written OWNER and the default ACL spelled out, so that
@@ -585,9 +599,21 @@ CREATE FUNCTION migrate_drift()
          WHERE au.at > x.taken_at AND au.migration_version IS NULL AND au.object_identity IS NOT NULL
          ORDER BY au.object_identity, au.id DESC
     )
-    SELECT split_part(d.object_key, ' ', 1) AS object_type, d.identity, d.change, d.detail,
-           a.at, a.current_user_name, a.statement, a.id
-      FROM (SELECT diff.*, substr(object_key, length(split_part(object_key, ' ', 1)) + 2) AS identity FROM diff) d
+    -- A key is "<type> <identity>" and some types have spaces ("materialized view public.m"): the type is the
+    -- longest of pg_identify_object's multi-word types the key starts with, else its first word.
+    SELECT d.object_type, d.identity, d.change, d.detail, a.at, a.current_user_name, a.statement, a.id
+      FROM (SELECT diff.*, t.object_type, substr(diff.object_key, length(t.object_type) + 2) AS identity
+              FROM diff, LATERAL (
+                  SELECT coalesce((SELECT m FROM unnest(ARRAY['materialized view', 'foreign table', 'composite type',
+                                                               'table constraint', 'domain constraint',
+                                                               'table column', 'view column', 'default value',
+                                                               'operator class', 'operator family', 'access method',
+                                                               'event trigger', 'statistics object', 'text search parser',
+                                                               'text search dictionary', 'text search template',
+                                                               'text search configuration', 'foreign-data wrapper',
+                                                               'user mapping', 'default acl', 'large object']) m
+                                    WHERE diff.object_key LIKE m || ' %' ORDER BY length(m) DESC LIMIT 1),
+                                  split_part(diff.object_key, ' ', 1)) AS object_type) t) d
       LEFT JOIN explained a ON a.object_identity = d.identity
      ORDER BY d.object_key
     $$;
@@ -595,16 +621,16 @@ COMMENT ON FUNCTION migrate_drift() IS
     'differences between the live schema and the one the ledger expects, with who changed it, when and how';
 
 REVOKE ALL ON FUNCTION migrate_register(text, text, text, text, jsonb),
-    migrate_apply(text, boolean, boolean, integer, text), migrate_rollback(integer, boolean),
-    migrate_rollback_to(text, boolean), migrate_repair(text, text, text),
+    migrate_apply(text, boolean, boolean, integer, text), migrate_rollback(integer, boolean, boolean),
+    migrate_rollback_to(text, boolean, boolean), migrate_repair(text, text, text),
     migrate_baseline(text), migrate_status(), migrate_verify(), pgmig.split_statements(text),
     migrate_nontx_begin(text, text, boolean, integer, text), migrate_nontx_progress(text, integer), migrate_nontx_finish(text, interval, text),
     migrate_nontx_adopt_index(text, integer),
     migrate_nontx_failed(text, integer, text, text, text), migrate_audit_verify(), pgmig.audit_row_text(pgmig.ddl_audit)
     FROM PUBLIC;
 GRANT EXECUTE ON FUNCTION migrate_register(text, text, text, text, jsonb),
-    migrate_apply(text, boolean, boolean, integer, text), migrate_rollback(integer, boolean),
-    migrate_rollback_to(text, boolean), migrate_repair(text, text, text),
+    migrate_apply(text, boolean, boolean, integer, text), migrate_rollback(integer, boolean, boolean),
+    migrate_rollback_to(text, boolean, boolean), migrate_repair(text, text, text),
     migrate_baseline(text), pgmig.split_statements(text), migrate_nontx_begin(text, text, boolean, integer, text),
     migrate_nontx_progress(text, integer), migrate_nontx_finish(text, interval, text),
     migrate_nontx_failed(text, integer, text, text, text), migrate_nontx_adopt_index(text, integer) TO pgmig_admin;
@@ -1018,7 +1044,11 @@ CREATE FUNCTION pgmig.rehearsal_state() RETURNS jsonb
                                  'filenode', c.relfilenode,
                                  'ins', pg_stat_get_xact_tuples_inserted(c.oid),
                                  'upd', pg_stat_get_xact_tuples_updated(c.oid),
-                                 'del', pg_stat_get_xact_tuples_deleted(c.oid))), '{}')
+                                 'del', pg_stat_get_xact_tuples_deleted(c.oid),
+                                 -- the columns of a table or materialized view: what a rollback's rehearsal drops
+                                 'cols', CASE WHEN c.relkind IN ('r', 'p', 'm') THEN
+                                     (SELECT jsonb_agg(a.attname ORDER BY a.attnum) FROM pg_attribute a
+                                       WHERE a.attrelid = c.oid AND a.attnum > 0 AND NOT a.attisdropped) END)), '{}')
                         FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
                        WHERE n.nspname NOT IN ('pg_catalog', 'information_schema', 'pgmig')
                          AND n.nspname !~ '^pg_(toast|temp_|toast_temp_)'),
@@ -1032,7 +1062,8 @@ COMMENT ON FUNCTION pgmig.rehearsal_state() IS 'what a dry run compares before a
 
 -- What happened since `before` (a rehearsal_state()): new relation locks on relations that existed
 -- before (locks on relations the migration created block nobody), tables whose relfilenode changed
--- (rewritten, or truncated), rows inserted/updated/deleted per table, and the catalog diff.
+-- (rewritten, or truncated), rows inserted/updated/deleted per table, the catalog diff, and what was
+-- dropped that held data (tables, materialized views, columns by their table's OID; schemas).
 CREATE FUNCTION pgmig.rehearsal_effects(before jsonb) RETURNS jsonb
     LANGUAGE sql VOLATILE
     SET search_path = pg_catalog, pg_temp
@@ -1068,7 +1099,25 @@ CREATE FUNCTION pgmig.rehearsal_effects(before jsonb) RETURNS jsonb
                                                                      'deleted', del) ORDER BY name)
                                         FILTER (WHERE ins + upd + del > 0), '[]'))
                    FROM touched),
-        'catalog_diff', pgmig.object_diff(before -> 'objects', now.s -> 'objects'))
+        'catalog_diff', pgmig.object_diff(before -> 'objects', now.s -> 'objects'),
+        'dropped', (SELECT coalesce(jsonb_agg(d.o ORDER BY d.o ->> 'identity', d.o ->> 'type'), '[]') FROM (
+                       SELECT jsonb_build_object('type', CASE r.value ->> 'kind' WHEN 'm' THEN 'materialized view'
+                                                                               ELSE 'table' END,
+                                                 'identity', r.value ->> 'name', 'relation', r.key::bigint) AS o
+                         FROM jsonb_each(before -> 'relations') r
+                        WHERE r.value ->> 'kind' IN ('r', 'p', 'm') AND NOT (now.s -> 'relations') ? r.key
+                       UNION ALL
+                       SELECT jsonb_build_object('type', 'column', 'identity', (r.value ->> 'name') || '.' || quote_ident(col),
+                                                 'relation', r.key::bigint)
+                         FROM jsonb_each(before -> 'relations') r,
+                              jsonb_array_elements_text(CASE jsonb_typeof(r.value -> 'cols') WHEN 'array'
+                                                        THEN r.value -> 'cols' ELSE '[]' END) col
+                        WHERE (now.s -> 'relations') ? r.key
+                          AND NOT (now.s -> 'relations' -> r.key -> 'cols') ? col
+                       UNION ALL
+                       SELECT jsonb_build_object('type', 'schema', 'identity', o.value ->> 'identity')
+                         FROM jsonb_each(before -> 'objects') o
+                        WHERE o.value ->> 'type' = 'schema' AND NOT (now.s -> 'objects') ? o.key) d))
       FROM now
     $$;
 COMMENT ON FUNCTION pgmig.rehearsal_effects(jsonb) IS

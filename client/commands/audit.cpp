@@ -4,6 +4,7 @@
 #include "client/db.hpp"
 #include "client/errors.hpp"
 #include "client/project.hpp"
+#include "client/schema_diff.hpp"
 
 #include <fmt/core.h>
 #include <nlohmann/json.hpp>
@@ -43,7 +44,50 @@ std::optional<Anchor> last_anchor(const std::string& path, const std::string& da
     return last;
 }
 
+// The breaks recorded by pgmig audit reseal: never hidden, one line each.
+void print_resealed(const std::optional<std::string>& resealed) {
+    if (!resealed) return;
+    const nlohmann::json list = nlohmann::json::parse(*resealed, nullptr, false);
+    if (!list.is_array()) return;
+    for (const auto& r : list) {
+        const auto text = [&r](const char* key) {
+            return r.contains(key) && !r[key].is_null()
+                       ? schema_diff::comment_text(r[key].is_string() ? r[key].get<std::string>() : r[key].dump())
+                       : std::string("?");
+        };
+        fmt::print(
+            "resealed segment: the chain broke at row {} ({}; {} broken link(s)); resealed by {} at {} "
+            "(audit row {}): {}\n",
+            text("first_broken_id"), text("problem"), text("broken_links"), text("resealed_by"), text("resealed_at"),
+            text("reseal_id"), text("reason"));
+    }
+}
+
 }  // namespace
+
+int run_audit_reseal(const GlobalOptions& global, const AuditResealOptions& options) {
+    Connection conn = Connection::open(global.dbname);
+    require_extension(conn);
+    Result res = conn.exec_params(
+        "SELECT reseal_id, broken_links, first_broken_id, problem, head_position FROM migrate_audit_reseal($1)",
+        {options.reason});
+    if (!res.ok()) {
+        const ServerError e = res.error();
+        if (e.sqlstate == "42501") {  // EXECUTE is revoked from everyone but superusers (and the function's owner)
+            throw Error(ErrorKind::audit_reseal_refused,
+                        fmt::format("only a superuser may reseal the audit chain ({})", e.message),
+                        fmt::format("resealing the audit chain of {}", conn.target()),
+                        "nothing was changed; ask a superuser to run pgmig audit reseal --reason \"...\"");
+        }
+        throw_server_error(e, fmt::format("resealing the audit chain of {}", conn.target()), "nothing was changed");
+    }
+    fmt::print(
+        "audit chain resealed: {} broken link(s) recorded, the first at row {} ({}); audit row {} starts a new "
+        "sealed segment at position {}. The broken rows are kept; pgmig audit verify reports the break as "
+        "resealed\n",
+        res.get(0, 1), res.get(0, 2), schema_diff::comment_text(res.get(0, 3)), res.get(0, 0), res.get(0, 4));
+    return kExitOk;
+}
 
 int run_audit_verify(const GlobalOptions& global, const AuditVerifyOptions& options) {
     Connection conn = Connection::open(global.dbname);
@@ -56,7 +100,9 @@ int run_audit_verify(const GlobalOptions& global, const AuditVerifyOptions& opti
     const std::string database = who.get(0, 0);
 
     Result res = conn.exec_params(
-        "SELECT checked, sealed, first_broken_id, problem, chain_head, head_position FROM migrate_audit_verify()", {});
+        "SELECT checked, sealed, first_broken_id, problem, chain_head, head_position, resealed::text "
+        "FROM migrate_audit_verify()",
+        {});
     if (!res.ok())
         throw_server_error(res.error(), fmt::format("verifying the audit chain of {}", conn.target()),
                            "nothing was anchored");
@@ -64,8 +110,11 @@ int run_audit_verify(const GlobalOptions& global, const AuditVerifyOptions& opti
     if (!res.is_null(0, 2)) {
         throw Error(ErrorKind::audit_broken,
                     fmt::format("the audit chain is broken at row {}: {}", res.get(0, 2), res.get(0, 3)), where,
-                    "find out who changed pgmig.ddl_audit (superusers can); the rows before it are intact");
+                    "find out who changed pgmig.ddl_audit (superusers can); the rows before it are intact. Once "
+                    "investigated, a superuser records the break and starts a new sealed segment with pgmig audit "
+                    "reseal --reason \"...\" (docs/operations.md)");
     }
+    print_resealed(res.get_opt(0, 6));
 
     const std::optional<Anchor> anchor = last_anchor(options.anchor, database);
     if (anchor) {

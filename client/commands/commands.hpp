@@ -63,6 +63,8 @@ struct RollbackOptions {
     std::string env;  // --env: the environment's connection (unless -d) and its alert targets (event rollback)
     bool trust = false;  // --trust: run down scripts registered by roles with fewer rights than this one
     bool force = false;  // --force: roll back baseline migrations too (on a terminal, after typing the version)
+    bool yes = false;      // --yes: roll back although the down scripts drop data (scripts; a terminal asks y/N)
+    bool dry_run = false;  // --dry-run: rehearse the down scripts and print what they would do; nothing persists
 };
 
 struct BaselineOptions {
@@ -96,6 +98,11 @@ struct RepairOptions {
 struct AuditVerifyOptions {
     std::string anchor = "logs/audit-chain.jsonl";  // where chain heads are anchored, outside the database
 };
+
+struct AuditResealOptions {
+    std::string reason;  // --reason: why the break is accepted (kept in the reseal's audit row)
+};
+int run_audit_reseal(const GlobalOptions& global, const AuditResealOptions& options);
 
 struct LintOptions {
     std::vector<std::string> files;  // empty: the migrations of dir (pending up scripts, or all with --all)

@@ -67,6 +67,28 @@ std::string failed_checks(const HealthReport& report, bool before, const Environ
     return fmt::format("{}", fmt::join(out, "; "));
 }
 
+// The commands that clear a blocking pre-flight check whose way out is a pgmig command: drift (adopt it as a
+// migration, or write the migration that reverts it) and a broken audit chain (reseal it once investigated).
+std::string preflight_remedies(const HealthReport& report, const Environment& env) {
+    std::string out;
+    for (const HealthCheck& c : report.checks) {
+        if (c.status != HealthStatus::fail) continue;
+        if (c.name == "drift") {
+            out += fmt::format(
+                "; to clear the drift, record it as a migration with pgmig drift --adopt NAME --env {0} "
+                "or write the migration that reverts it with pgmig "
+                "drift --fix NAME --env {0} and deploy that",
+                env.name);
+        } else if (c.name == "audit_chain") {
+            out += fmt::format(
+                "; once the broken audit chain is investigated, a superuser records the break with pgmig "
+                "audit reseal --reason \"...\" --env {}",
+                env.name);
+        }
+    }
+    return out;
+}
+
 class Deploy {
   public:
     Deploy(const GlobalOptions& global, const DeployOptions& options)
@@ -122,9 +144,10 @@ void Deploy::alert(const char* event, const std::string& error) {
 
 void Deploy::record(const char* step, const std::string& message, std::optional<double> seconds) {
     if (!conn_) return;
-    Result res = conn_->exec_params(
-        "SELECT migrate_record_deploy($1, $2, $3, make_interval(secs => $4::double precision))",
-        {env_.name, step, message, seconds ? std::optional<std::string>(fmt::format("{:.3f}", *seconds)) : std::nullopt});
+    Result res =
+        conn_->exec_params("SELECT migrate_record_deploy($1, $2, $3, make_interval(secs => $4::double precision))",
+                           {env_.name, step, message,
+                            seconds ? std::optional<std::string>(fmt::format("{:.3f}", *seconds)) : std::nullopt});
     if (!res.ok()) {
         fmt::print(stderr, "pgmig: warning: the deploy's {} step was not recorded in pgmig.history: {}\n", step,
                    one_line(res.error().message));
@@ -148,17 +171,19 @@ void Deploy::fail(int step, const char* what, const Error& cause) {
             next += fmt::format("; non-transactional migration {} stopped halfway: run pgmig apply again to resume it",
                                 fmt::join(halfway, ", "));
             if (backup_) {
-                next += fmt::format(", or restore the backup taken before it (runbook: pgmig restore {} --to "
-                                    "{}_restored, check it, then switch to it; see docs/operations.md)",
-                                    backup_->path.string(), event_base_.database.dbname);
+                next += fmt::format(
+                    ", or restore the backup taken before it (runbook: pgmig restore {} --to "
+                    "{}_restored, check it, then switch to it; see docs/operations.md)",
+                    backup_->path.string(), event_base_.database.dbname);
             }
         } else {
             next += "; the failed transaction was rolled back, so the schema is as it was before the deploy";
         }
     }
-    throw Error(cause.kind(), fmt::format("deploy to {} stopped at step {}/{} ({}): {}", env_.name, step, kSteps,
-                                          what, cause.what_failed()),
-                cause.where(), next, cause.hint());
+    throw Error(
+        cause.kind(),
+        fmt::format("deploy to {} stopped at step {}/{} ({}): {}", env_.name, step, kSteps, what, cause.what_failed()),
+        cause.where(), next, cause.hint());
 }
 
 void Deploy::backup_failed(const Error& cause) {
@@ -189,8 +214,8 @@ int Deploy::run() {
         if (!failed.empty()) {
             fail(1, "pre-flight health",
                  Error(ErrorKind::health_failed, "the database is not healthy: " + failed, "in " + report.target,
-                       "fix what the checks say (pgmig health --env " + env_.name + " shows all of them); nothing was "
-                       "changed"));
+                       "fix what the checks say (pgmig health --env " + env_.name + " shows all of them)" +
+                           preflight_remedies(report, env_) + "; nothing was changed"));
         }
         step_line(1, "pre-flight health", fmt::format("ok ({} checks, {})", report.checks.size(), report.target));
         // Sealing skipped because a session holds the seal lock: worth saying, never a reason to stop.
@@ -292,9 +317,9 @@ int Deploy::run() {
                                 "backing up " + env_.name,
                                 "fix the cause (the backup folder, the key); nothing was applied"));
         }
-        const std::string message = fmt::format("backup {} taken at {} ({} bytes)", backup_->path.filename().string(),
-                                                backup_->manifest.value("created_at", std::string("?")),
-                                                backup_->manifest.value("size", 0ULL));
+        const std::string message =
+            fmt::format("backup {} taken at {} ({} bytes)", backup_->path.filename().string(),
+                        backup_->manifest.value("created_at", std::string("?")), backup_->manifest.value("size", 0ULL));
         record("backup", message, backup_->seconds);
         step_line(4, "backup", fmt::format("{} in {:.1f} s", backup_->path.string(), backup_->seconds));
     } else {
@@ -311,8 +336,9 @@ int Deploy::run() {
         a.allow_ledger_only = options_.allow_ledger_only;
         const int rc = run_apply(target_, a);
         if (rc != kExitOk) {
-            fail(5, "apply", Error(ErrorKind::migration_failed, fmt::format("pgmig apply ended with exit code {}", rc),
-                                   where, "see its output above"));
+            fail(5, "apply",
+                 Error(ErrorKind::migration_failed, fmt::format("pgmig apply ended with exit code {}", rc), where,
+                       "see its output above"));
         }
     } catch (const Error& e) {
         fail(5, "apply", e);

@@ -207,6 +207,36 @@ std::vector<std::string> pending_versions(const Connection& conn, const std::vec
     return pending;
 }
 
+// The version of the migration pgmig drift --adopt writes when migrations are pending (none when nothing is):
+// "<newest applied>.1", which sorts after every applied migration and before every pending one, so that
+// marking it applied (migrate_baseline) marks nothing else and the pending ones stay pending, in order.
+// Refused when a pending migration is older than the newest applied one (there is no such place).
+std::optional<std::string> adopt_version_before_pending(const Connection& conn, const std::vector<MigrationFile>& files,
+                                                        const std::string& dir, std::string& first_pending) {
+    const std::vector<std::string> pending = pending_versions(conn, files);
+    if (pending.empty()) return std::nullopt;
+    Result res = conn.exec("SELECT version FROM migrate_status() WHERE kind = 'versioned' AND state = 'applied'");
+    if (!res.ok()) throw_server_error(res.error(), "reading the ledger (migrate_status())", "nothing was written");
+    std::string newest = "0";
+    for (int i = 0; i < res.rows(); ++i) {
+        if (common::compare_versions(res.get(i, 0), newest) > 0) newest = res.get(i, 0);
+    }
+    first_pending = pending.front();
+    for (const auto& v : pending) {
+        if (common::compare_versions(v, first_pending) < 0) first_pending = v;
+    }
+    if (common::compare_versions(first_pending, newest) <= 0) {
+        throw Error(ErrorKind::input,
+                    fmt::format("pgmig drift --adopt cannot record the drift before pending migration {}: it is older "
+                                "than the newest applied one ({})",
+                                first_pending, newest),
+                    fmt::format("in {} and the ledger of {}", dir, conn.target()),
+                    "apply it (pgmig apply, with pgmig.out_of_order = allow) or renumber it, then run it again; "
+                    "nothing was written");
+    }
+    return newest + ".1";
+}
+
 void refuse_pending(const Connection& conn, const std::vector<MigrationFile>& files, const std::string& dir,
                     const std::string& command) {
     const std::vector<std::string> pending = pending_versions(conn, files);
@@ -244,12 +274,13 @@ struct Written {
 // Writes main (and post, as <next+1>_<name>_concurrently.sql) into dir; each text is parsed back as a
 // migration file first, so a generated file is always one pgmig apply reads.
 Written write_migrations(const std::string& dir, const std::vector<MigrationFile>& files, const std::string& name,
-                         const sd::Result& result, const Provenance& provenance) {
+                         const sd::Result& result, const Provenance& provenance,
+                         const std::optional<std::string>& first_version = std::nullopt) {
     std::vector<std::string> versions;
     for (const auto& f : files) {
         if (!f.repeatable()) versions.push_back(f.version);
     }
-    std::string version = next_version(versions, utc_now("%Y%m%d%H%M%S"));
+    std::string version = first_version ? *first_version : next_version(versions, utc_now("%Y%m%d%H%M%S"));
     struct Part {
         std::string file_name, text;
     };
@@ -494,7 +525,14 @@ int run_drift(const GlobalOptions& global, const DriftOptions& options) {
     const InterruptGuard guard;
     Connection conn = open_target(global, options.env);
     const std::string command = adopt ? "pgmig drift --adopt" : "pgmig drift --fix";
-    refuse_pending(conn, files, dir, command);
+    // --adopt with pending migrations: the adopted migration goes between the applied ones and them.
+    std::optional<std::string> adopt_version;
+    std::string first_pending;
+    if (adopt) {
+        adopt_version = adopt_version_before_pending(conn, files, dir, first_pending);
+    } else {
+        refuse_pending(conn, files, dir, command);
+    }
     const json live = fetch_snapshot(conn, "the database");
     const json expected = expected_snapshot(conn);
     // --fix: live -> expected, the safe forms, destructive steps only when allowed.
@@ -516,10 +554,23 @@ int run_drift(const GlobalOptions& global, const DriftOptions& options) {
                                 adopt ? "the live schema of the database (the drift, adopted)"
                                       : "the ledger's expected snapshot (pgmig.snapshots)",
                                 conn.target(), utc_now("%Y-%m-%dT%H:%M:%SZ")};
-    const Written written = write_migrations(dir, files, name, result, provenance);
+    const Written written = write_migrations(dir, files, name, result, provenance, adopt_version);
+    if (adopt && !first_pending.empty()) {
+        for (const auto& v : written.versions) {
+            if (common::compare_versions(v, first_pending) < 0) continue;
+            std::error_code ec;
+            for (const auto& p : written.paths) fs::remove(p, ec);
+            throw Error(ErrorKind::input,
+                        fmt::format("pgmig drift --adopt cannot place its migration before pending migration {}",
+                                    first_pending),
+                        fmt::format("in {}", dir),
+                        "apply the pending migrations first (pgmig apply); nothing was written");
+        }
+    }
     if (adopt) {
-        // Register every file and mark the new ones applied without running them, in one transaction;
-        // nothing was pending (checked above), so nothing else can be marked applied.
+        // Register every file and mark the new ones applied without running them, in one transaction; the
+        // new ones sort before every pending migration (adopt_version_before_pending), so nothing else is
+        // marked applied: pending migrations stay pending.
         try {
             const std::vector<MigrationFile> all = load_files(dir, "nothing was adopted");
             LedgerLock ledger_lock(conn, "nothing was adopted");  // waited for without a snapshot (ledger_lock.hpp)

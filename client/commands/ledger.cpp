@@ -9,6 +9,7 @@
 #include "client/file_lines.hpp"
 #include "client/ledger_lock.hpp"
 #include "client/project.hpp"
+#include "client/rollback_preview.hpp"
 
 #include "common/version.hpp"
 
@@ -340,9 +341,19 @@ void rollback(const GlobalOptions& global, const RollbackOptions& options, std::
     // then granted at once.
     LedgerLock ledger_lock(conn, "nothing was rolled back");
     const std::vector<AppliedMigration> chosen = chosen_for_rollback(conn, options);
+    if (options.dry_run) {  // rehearsed, printed; nothing persists and nothing needs consent
+        const RollbackPreview preview = preview_rollback(conn, static_cast<int>(chosen.size()), options.trust, {});
+        print_rollback_preview(stdout, preview);
+        fmt::print("dry run: nothing was rolled back\n");
+        return;
+    }
     std::vector<RollbackCandidate> candidates;
     for (const auto& m : chosen) candidates.push_back({m.version, m.name});
     const BaselineRollbackConsent consent = BaselineRollbackConsent::obtain(conn, candidates, options.force);
+    // What the down scripts would run and drop, rehearsed; shown and asked on a terminal, --yes in scripts.
+    require_rollback_consent(
+        preview_rollback(conn, static_cast<int>(chosen.size()), options.trust, consent.consented()), options.yes,
+        consent.typed_on_terminal(), conn.target());
     if (std::all_of(chosen.begin(), chosen.end(), [](const AppliedMigration& m) { return m.transactional; })) {
         rollback_in_one_transaction(conn, options, versions, consent);
         return;

@@ -81,7 +81,7 @@ for _ in $(seq 50); do
     [ "$(sql "$dbr" "SELECT count(*) FROM pg_locks l JOIN pg_class c ON c.oid = l.relation WHERE c.relname = 's' AND l.mode = 'ShareLock' AND l.granted")" = 1 ] && break
     sleep 0.1
 done
-run rollback --steps 3 -d "dbname=$dbr"
+run rollback --yes --steps 3 -d "dbname=$dbr"
 expect "mixed rollback fails at statement 2 of the nontx down script (exit 5)" 5 "rolled back 3_more (" \
     "statement 2 of the down script of non-transactional migration 2_idx failed" "55P03" "line 3" \
     "already rolled back and committed: 3" "statement 1 of its down script ran and stays" "2_idx stays applied" \
@@ -90,7 +90,7 @@ if [ "$(sql "$dbr" "SELECT string_agg(version || '=' || state, ' ' ORDER BY vers
 if [ "$(sql "$dbr" "SELECT to_regclass('r3') IS NULL AND to_regclass('r_a_idx') IS NULL AND to_regclass('s_b_idx') IS NOT NULL")" = t ]; then pass "r3 and r_a_idx gone, s_b_idx still there"; else fail "schema after the failed mixed rollback" "$(sql "$dbr" "SELECT to_regclass('r3'), to_regclass('r_a_idx'), to_regclass('s_b_idx')")"; fi
 if [ "$(sql "$dbr" "SELECT sqlstate || ' ' || reason FROM pgmig.history WHERE version = '2' AND action = 'failed'")" = "55P03 statement 2 of the down script failed; the migration stays applied" ]; then pass "history: the failed down statement"; else fail "history: failed down statement" "$(sql "$dbr" "SELECT action, sqlstate, reason FROM pgmig.history WHERE version = '2'")"; fi
 wait "$holder" 2>/dev/null
-run rollback --steps 2 -d "dbname=$dbr"
+run rollback --yes --steps 2 -d "dbname=$dbr"
 expect "re-run: the whole down script again, then the transactional one" 0 "rolled back 2_idx (" "non-transactional)" \
     "rolled back 1_base (" "2 rolled back"
 if grep -n "rolled back" <<<"$out" | head -1 | grep -q 2_idx; then pass "newest first: 2_idx before 1_base"; else fail "rollback order" "$out"; fi
@@ -108,7 +108,7 @@ else
 fi
 run apply --dir "$rd" -d "dbname=$dbr"
 expect "apply again after the mixed rollback" 0 "applied 1_base (" "applied 2_idx (" "applied 3_more ("
-run rollback --to 0 -d "dbname=$dbr"
+run rollback --yes --to 0 -d "dbname=$dbr"
 expect "rollback --to 0 across tx and nontx" 0 "rolled back 3_more (" "rolled back 2_idx (" "rolled back 1_base (" "3 rolled back"
 
 # --- a lock timeout retries the whole transaction -------------------------------------------------

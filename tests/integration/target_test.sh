@@ -68,7 +68,7 @@ tg_commands=(
     "status" "validate" "lint" "plan" "check-integrity" "test" "apply" "audit" "audit verify --anchor $work/tg_anchor.jsonl"
     "monitor --once" "drift" "diff" "generate tg_gen --dir $work/tg_generated" "health" "approvals" "approve 1"
     "repair 1" "baseline 1" "adopt" "impact 1" "backup --out $work/tg_backups" "deploy" "sync" "watch --timeout 1s"
-    "rollback --steps 1 --trust"
+    "rollback --steps 1 --trust" "audit reseal --reason tg"
 )
 for tg_cmd in "${tg_commands[@]}"; do
     # shellcheck disable=SC2086
