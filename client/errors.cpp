@@ -64,6 +64,8 @@ std::string_view kind_name(ErrorKind kind) {
         case ErrorKind::adopt_not_confirmed: return "adopt_not_confirmed";
         case ErrorKind::adopt_refused: return "adopt_refused";
         case ErrorKind::adopt_ledger_differs: return "adopt_ledger_differs";
+        case ErrorKind::applied_edited: return "applied_edited";
+        case ErrorKind::permission_denied: return "permission_denied";
     }
     return "internal";
 }

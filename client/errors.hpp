@@ -65,6 +65,9 @@ enum class ErrorKind {
     adopt_not_confirmed,   // the plan was shown but not applied: no --yes and no terminal, or not confirmed
     adopt_refused,         // PM062: no or several tools' history tables, a failed or dirty state, a recorded migration without a file
     adopt_ledger_differs,  // PM063: the ledger already holds another history than the tool's
+    // ==== status and permissions ====
+    applied_edited,     // pgmig status: the file of an applied migration was edited (not only cosmetically)
+    permission_denied,  // SQLSTATE 42501 on pgmig's own calls: the role lacks a pgmig role (the hint names it)
 };
 
 struct ErrorKindInfo {
@@ -76,7 +79,7 @@ struct ErrorKindInfo {
 inline constexpr int kExitOk = 0;
 
 // Keep in step with docs/ (exit codes are a contract with scripts and CI).
-inline constexpr std::array<ErrorKindInfo, 48> kErrorKinds{{
+inline constexpr std::array<ErrorKindInfo, 50> kErrorKinds{{
     {ErrorKind::internal, 1, "internal error"},
     {ErrorKind::usage, 2, "usage error (bad command line)"},
     {ErrorKind::input, 3, "bad migration files or input"},
@@ -125,6 +128,8 @@ inline constexpr std::array<ErrorKindInfo, 48> kErrorKinds{{
     {ErrorKind::adopt_not_confirmed, 51, "adopt: the plan was shown, not applied (pass --yes, or confirm on a terminal)"},
     {ErrorKind::adopt_refused, 52, "adopt refused: no or several tools' history tables, a failed or dirty state, or a recorded migration without a file (PM062)"},
     {ErrorKind::adopt_ledger_differs, 53, "adopt refused: the ledger already holds another history (PM063)"},
+    {ErrorKind::applied_edited, 58, "status: the file of an applied migration was edited, not only cosmetically"},
+    {ErrorKind::permission_denied, 59, "permission denied to pgmig's own functions or tables: GRANT the role the hint names"},
 }};
 
 int exit_code(ErrorKind kind);
