@@ -320,7 +320,7 @@ void print_written(const Written& written, const sd::Result& result, bool as_jso
         print_json_document(report);
         return;
     }
-    for (const auto& p : written.paths) print_json_document(p.string());
+    for (const auto& p : written.paths) fmt::print("{}\n", p.string());
 }
 
 }  // namespace
@@ -338,7 +338,7 @@ int run_diff(const GlobalOptions& global, const DiffOptions& options) {
         json report = result_json(result);
         report["target"] = target.target();
         report["desired"] = desired.description;
-        fmt::print("{}\n", report);
+        print_json_document(report);
     } else {
         fmt::print("{}", diff_sql_text(result));
         if (result.empty() && result.withheld.empty()) {
