@@ -74,11 +74,29 @@ std::string redact_message(const std::string& message) {
 
 std::string audit_log_path() {
     if (const char* env = std::getenv("PGMIG_AUDIT_LOG")) return env;
-    try {
-        return load_project_config().audit_log;
-    } catch (...) {
-        return kDefaultAuditLog;  // the command itself reports the broken pgmig.toml
+    std::error_code ec;
+    if (std::filesystem::exists(kConfigFile, ec)) {
+        try {
+            return load_project_config().audit_log;  // relative to the project's folder (the current one)
+        } catch (...) {
+            return kDefaultAuditLog;  // the command itself reports the broken pgmig.toml
+        }
     }
+    // No project here: the user's own log, never a logs/ folder in whatever folder pgmig runs in.
+    return user_audit_log_path();
+}
+
+std::string user_audit_log_path() {
+    const char* state = std::getenv("XDG_STATE_HOME");
+    if (state != nullptr && state[0] == '/') return std::string(state) + "/pgmig/migration-audit.log";
+    const char* home = std::getenv("HOME");
+    if (home != nullptr && home[0] == '/') return std::string(home) + "/.local/state/pgmig/migration-audit.log";
+    struct passwd pw {};
+    struct passwd* found = nullptr;
+    char buffer[1024];
+    if (getpwuid_r(geteuid(), &pw, buffer, sizeof buffer, &found) == 0 && found != nullptr && found->pw_dir[0] == '/')
+        return std::string(found->pw_dir) + "/.local/state/pgmig/migration-audit.log";
+    return "";  // nowhere that is the user's own: no log
 }
 
 namespace {

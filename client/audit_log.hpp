@@ -1,5 +1,6 @@
 // The client's audit log: one JSON line per pgmig command (who, where, what, outcome, how long),
-// appended to logs/migration-audit.log (pgmig.toml `audit_log`, or PGMIG_AUDIT_LOG). Never a secret:
+// appended to logs/migration-audit.log of the project (pgmig.toml `audit_log`, or PGMIG_AUDIT_LOG; without a
+// pgmig.toml, ~/.local/state/pgmig/migration-audit.log). Never a secret:
 // connection strings are reduced to host/port/dbname/user, arguments that could hold one are masked.
 //
 // How commands feed it: client/main.cpp starts the record before the command runs and writes it once
@@ -43,9 +44,13 @@ std::vector<std::string> redact_arguments(int argc, const char* const* argv);
 // sslpassword=... (quoted or not) becomes password=<redacted>. For error messages, which may quote an argument.
 std::string redact_message(const std::string& message);
 
-// The file the log goes to: PGMIG_AUDIT_LOG when set (even to "", which turns it off), else pgmig.toml's
-// audit_log (read without failing: a broken pgmig.toml leaves the default), relative to the current folder.
+// The file the log goes to: PGMIG_AUDIT_LOG when set (even to "", which turns it off), else, when the
+// current folder holds a pgmig.toml, its audit_log (read without failing: a broken pgmig.toml leaves the
+// default), relative to that folder; else (no project here) user_audit_log_path().
 std::string audit_log_path();
+
+// $XDG_STATE_HOME/pgmig/migration-audit.log, else ~/.local/state/pgmig/migration-audit.log ("" without a home).
+std::string user_audit_log_path();
 
 // The JSON line of the finished command: time (UTC ISO-8601), os_user, db_role, environment, target,
 // command, arguments, versions, outcome {status: ok|error, exit_code, kind, message}, duration_ms.

@@ -70,6 +70,9 @@ enum class ErrorKind {
     // ==== guarded destructive commands ====
     rollback_not_confirmed,  // pgmig rollback drops data: no --yes outside a terminal, or not confirmed on one
     audit_reseal_refused,    // PM064 (not a superuser) or PM065 (nothing to reseal, no reason): nothing was changed
+    // ==== status and permissions ====
+    applied_edited,     // pgmig status: the file of an applied migration was edited (not only cosmetically)
+    permission_denied,  // SQLSTATE 42501 on pgmig's own calls: the role lacks a pgmig role (the hint names it)
     // ==== pgmig impact ====
     impact_unknown,  // pgmig impact: the version or file names no pending migration of the folder
 };
@@ -83,7 +86,7 @@ struct ErrorKindInfo {
 inline constexpr int kExitOk = 0;
 
 // Keep in step with docs/ (exit codes are a contract with scripts and CI).
-inline constexpr std::array<ErrorKindInfo, 52> kErrorKinds{{
+inline constexpr std::array<ErrorKindInfo, 54> kErrorKinds{{
     {ErrorKind::internal, 1, "internal error"},
     {ErrorKind::usage, 2, "usage error (bad command line)"},
     {ErrorKind::input, 3, "bad migration files or input"},
@@ -135,6 +138,8 @@ inline constexpr std::array<ErrorKindInfo, 52> kErrorKinds{{
     {ErrorKind::bad_conninfo, 54, "the connection string names an unknown parameter or has a bad value (nothing was done)"},
     {ErrorKind::rollback_not_confirmed, 56, "rollback refused: its down scripts drop data (pass --yes, or confirm on a terminal)"},
     {ErrorKind::audit_reseal_refused, 57, "audit reseal refused: not a superuser (PM064), or no broken link to reseal (PM065)"},
+    {ErrorKind::applied_edited, 58, "status: the file of an applied migration was edited, not only cosmetically"},
+    {ErrorKind::permission_denied, 59, "permission denied to pgmig's own functions or tables: GRANT the role the hint names"},
     {ErrorKind::impact_unknown, 61, "impact: the version or file names no pending migration (unknown, or already applied)"},
 }};
 

@@ -3,6 +3,7 @@
 #include "client/commands/commands.hpp"
 #include "client/config.hpp"
 #include "client/errors.hpp"
+#include "client/json_output.hpp"
 
 #include <CLI/CLI.hpp>
 #include <fmt/core.h>
@@ -11,6 +12,7 @@
 #include <cstdio>
 #include <exception>
 #include <functional>
+#include <optional>
 
 using namespace pgmig::client;
 
@@ -21,11 +23,13 @@ struct Outcome {
     std::string kind;
     std::string message;
     bool log = true;  // false for --help and --version, which do nothing worth auditing
+    std::optional<Error> error;  // for the --json document
 };
 
 int fail(Outcome& outcome, const Error& e) {
     outcome.kind = std::string(kind_name(e.kind()));
     outcome.message = e.line();
+    outcome.error = e;
     return report(e);
 }
 
@@ -60,6 +64,23 @@ void point_to_exit_codes(CLI::App& app) {
         sub->footer("Exit codes: see pgmig --help (and docs/errors.md)");
         point_to_exit_codes(*sub);
     }
+}
+
+// The chosen command itself (the innermost subcommand).
+CLI::App* chosen_command(CLI::App& app) {
+    CLI::App* current = &app;
+    while (!current->get_subcommands().empty()) current = current->get_subcommands().front();
+    return current;
+}
+
+// --json on the chosen command (or validate --format json): one JSON document on stdout, also on failure.
+bool wants_json(CLI::App& app) {
+    CLI::App* command = chosen_command(app);
+    const CLI::Option* json = command->get_option_no_throw("--json");
+    if (json != nullptr && json->count() > 0) return true;
+    const CLI::Option* format = command->get_option_no_throw("--format");
+    return command->get_name() == "validate" && format != nullptr && format->count() > 0 &&
+           format->as<std::string>() == "json";
 }
 
 // The chosen subcommand path, e.g. "audit verify".
@@ -109,7 +130,8 @@ int run(int argc, char** argv, Outcome& outcome) {
 
     NewOptions new_opts;
     auto* new_cmd = app.add_subcommand(
-        "new", "Write <UTC timestamp YYYYMMDDHHMMSS>_<NAME>.sql from an idempotent template; print its path");
+        "new", "Write <next version>_<NAME>.sql from an idempotent template (the folder's numbering: 6 after 5; else "
+               "the UTC time YYYYMMDDHHMMSS, above every version); print its path");
     new_cmd->add_option("NAME", new_opts.name, "Name: letters, digits, '_' and '-'")->required();
     new_cmd->add_option("--dir", new_opts.dir, dir_help);
     new_cmd->callback([&] { action = [&] { return run_new(new_opts); }; });
@@ -647,6 +669,15 @@ int run(int argc, char** argv, Outcome& outcome) {
     drift_cmd->add_flag("--no-rename", drift.no_rename, "The probable renames are not renames")->excludes(drift_rename);
     drift_cmd->callback([&] { action = [&] { return run_drift(global, drift); }; });
 
+    // ==== --json on the commands that report a result without a document of their own ====
+    // Their JSON is the envelope client/json_output.cpp writes (docs/reference.md, "JSON output").
+    bool json_envelope = false;  // wants_json() reads the flag's count
+    for (const char* name : {"apply", "rollback", "deploy", "backup", "restore", "approve", "adopt"}) {
+        app.get_subcommand(name)->add_flag("--json", json_envelope,
+                                           "Print one JSON document on stdout (command, ok, exit_code, target, "
+                                           "versions, result, error), also on failure; the usual lines go to stderr");
+    }
+
     point_to_exit_codes(app);
 
     try {
@@ -661,6 +692,9 @@ int run(int argc, char** argv, Outcome& outcome) {
         outcome.log = false;
         return app.exit(e);
     } catch (const CLI::ParseError& e) {
+        for (int i = 1; i < argc; ++i) {
+            if (std::string_view(argv[i]) == "--json") json_output_begin();  // the usage error as JSON too
+        }
         // CLI11 reports an unknown command as "A subcommand is required"; name the word instead.
         if (argc > 1 && argv[1][0] != '-') {
             bool known = false;
@@ -675,6 +709,7 @@ int run(int argc, char** argv, Outcome& outcome) {
     }
 
     audit_context().command = command_path(app);
+    if (wants_json(app)) json_output_begin();
     set_format_option(global.format);
     try {
         resolve_target(global);
@@ -717,6 +752,7 @@ int main(int argc, char** argv) {
         audit_context().arguments = redact_arguments(argc, argv);
         Outcome outcome;
         const int code = run(argc, argv, outcome);
+        json_output_end(audit_context().command, code, outcome.error ? &*outcome.error : nullptr);
         write_audit_log(code, outcome);
         return code;
     } catch (...) {

@@ -1,6 +1,7 @@
 // Shared steps of the ledger commands (see project.hpp).
 #include "client/project.hpp"
 
+#include "client/audit_log.hpp"
 #include "client/config.hpp"
 #include "client/errors.hpp"
 
@@ -32,7 +33,42 @@ std::vector<MigrationFile> load_files(const std::string& dir, const std::string&
     return files;
 }
 
+bool is_own_permission_error(const ServerError& e) {
+    return e.sqlstate == "42501" && e.message.rfind("permission denied", 0) == 0;
+}
+
+std::string pgmig_role_for_command() {
+    const AuditContext& context = audit_context();
+    const std::string command = context.command.substr(0, context.command.find(' '));
+    if (command == "approve") return "pgmig_approver";
+    static constexpr std::string_view admin[] = {"apply",  "rollback", "baseline", "adopt", "repair",
+                                                 "plan",   "deploy",   "backup",   "sync"};
+    for (const auto name : admin) {
+        if (command == name) return "pgmig_admin";
+    }
+    const auto& args = context.arguments;
+    if (command == "drift" && std::find(args.begin(), args.end(), "--adopt") != args.end()) return "pgmig_admin";
+    return "pgmig_reader";
+}
+
+Error permission_denied_error(const ServerError& e, const std::string& where, const std::string& next_step) {
+    const std::string role = pgmig_role_for_command();
+    std::string grantee = audit_context().db_role.value_or("ROLE");
+    const bool plain = !grantee.empty() && std::all_of(grantee.begin(), grantee.end(), [](char c) {
+        return (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '_';
+    });
+    if (!plain) grantee = quote_identifier(grantee);
+    std::string hint = fmt::format(
+        "a superuser or the extension's owner runs GRANT {} TO {}; docs/install.md (Roles) says which role each "
+        "command needs",
+        role, grantee);
+    if (!e.hint.empty()) hint = e.hint + "; or " + hint;
+    return Error(ErrorKind::permission_denied, fmt::format("{} (SQLSTATE {})", e.message, e.sqlstate), where,
+                 fmt::format("this role lacks {}'s rights{}", role, next_step.empty() ? "" : "; " + next_step), hint);
+}
+
 void throw_server_error(const ServerError& e, const std::string& where, const std::string& next_step) {
+    if (is_own_permission_error(e)) throw permission_denied_error(e, where, next_step);
     const std::string what = e.sqlstate.empty() ? e.message : fmt::format("{} (SQLSTATE {})", e.message, e.sqlstate);
     const ErrorKind kind = kind_for_sqlstate(e.sqlstate);
     std::string next = next_step;

@@ -3,6 +3,7 @@
 #pragma once
 
 #include "client/db.hpp"
+#include "client/errors.hpp"
 #include "client/migration_files.hpp"
 
 #include <nlohmann/json.hpp>
@@ -18,8 +19,21 @@ namespace pgmig::client {
 // (e.g. "nothing was applied"). An empty folder is an error unless allow_empty.
 std::vector<MigrationFile> load_files(const std::string& dir, const std::string& consequence, bool allow_empty = false);
 
-// A server error as the client's Error, its kind from the SQLSTATE (see kind_for_sqlstate).
+// A server error as the client's Error, its kind from the SQLSTATE (see kind_for_sqlstate); a permission
+// error on pgmig's own functions and tables becomes permission_denied_error's.
 [[noreturn]] void throw_server_error(const ServerError& e, const std::string& where, const std::string& next_step);
+
+// Whether a server error is SQLSTATE 42501 raised by pgmig's own call itself (permission denied for
+// function migrate_status, for schema pgmig, ...), not by a statement of a migration (the extension
+// reports those as "<migration> failed: ...", and they stay migration_failed with their SQLSTATE).
+bool is_own_permission_error(const ServerError& e);
+
+// The pgmig role the running command needs (docs/install.md, Roles): pgmig_approver for approve,
+// pgmig_admin for the commands that change the ledger or take backups, else pgmig_reader.
+std::string pgmig_role_for_command();
+
+// Error(permission_denied) for is_own_permission_error's errors: the hint names the role to GRANT.
+Error permission_denied_error(const ServerError& e, const std::string& where, const std::string& next_step = {});
 
 // Registers every file through migrate_register (version, name, up, down, options) in the caller's
 // transaction; throws on the first refusal, naming the file. Registering a file whose definition the

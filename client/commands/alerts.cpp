@@ -4,6 +4,7 @@
 #include "client/config.hpp"
 #include "client/db.hpp"
 #include "client/errors.hpp"
+#include "client/json_output.hpp"
 
 #include "common/duration.hpp"
 
@@ -164,10 +165,8 @@ int run_alert_test(const GlobalOptions& global, const AlertTestOptions& options)
     const auto failed = std::count_if(deliveries.begin(), deliveries.end(),
                                       [](const Delivery& d) { return !d.delivered && !d.skipped; });
     if (options.json) {
-        fmt::print(
-            "{}\n",
-            nlohmann::json{{"event", event.event}, {"ok", failed == 0}, {"deliveries", deliveries_json(deliveries)}}
-                .dump(2, ' ', false, nlohmann::json::error_handler_t::replace));
+        print_json_document(
+            nlohmann::json{{"event", event.event}, {"ok", failed == 0}, {"deliveries", deliveries_json(deliveries)}});
     } else {
         print_deliveries(deliveries, event.event);
         fmt::print("{} of {} alert targets delivered the {} event\n",

@@ -6,6 +6,7 @@
 #include "client/config.hpp"
 #include "client/db.hpp"
 #include "client/errors.hpp"
+#include "client/json_output.hpp"
 #include "client/project.hpp"
 
 #include "common/checksum.hpp"
@@ -93,7 +94,7 @@ int run_approvals(const GlobalOptions& global, const ApprovalsOptions& options) 
     require_extension(conn);
     const ApprovalCheck check = check_approvals(conn, options.env, options.deployer, with_files ? &files : nullptr);
     if (options.json) {
-        fmt::print("{}\n", check.to_json().dump(2, ' ', false, nlohmann::json::error_handler_t::replace));
+        print_json_document(check.to_json());
     } else if (check.items.empty()) {
         fmt::print("nothing to deploy to {} in {}: nothing needs approval for {}\n", options.env, conn.target(),
                    options.env);

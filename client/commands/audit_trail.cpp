@@ -4,6 +4,7 @@
 #include "client/commands/commands.hpp"
 #include "client/db.hpp"
 #include "client/errors.hpp"
+#include "client/json_output.hpp"
 #include "client/project.hpp"
 
 #include <fmt/core.h>
@@ -96,7 +97,7 @@ int run_audit_show(const GlobalOptions& global, const AuditShowOptions& options)
                                     {"ddl_audit", ddl},
                                     {"history", history},
                                     {"events", events}};
-        fmt::print("{}\n", out.dump(2, ' ', false, nlohmann::json::error_handler_t::replace));
+        print_json_document(out);
         return kExitOk;
     }
 

@@ -2,6 +2,7 @@
 #include "client/backup.hpp"
 #include "client/commands/commands.hpp"
 #include "client/config.hpp"
+#include "client/json_output.hpp"
 
 #include <signal.h>
 
@@ -57,6 +58,13 @@ int run_backup(const GlobalOptions& global, const BackupOptions& options) {
                 json_text(m["key_id"]).c_str());
     for (const auto& removed : info.removed)
         std::printf("removed by retention (keep = %d): %s\n", t.settings.keep, removed.string().c_str());
+    // For --json (the envelope's result): the file, its manifest and what retention removed.
+    nlohmann::json& result = json_result();
+    result["file"] = info.path.string();
+    result["manifest"] = m;
+    result["seconds"] = info.seconds;
+    result["removed"] = nlohmann::json::array();
+    for (const auto& removed : info.removed) result["removed"].push_back(removed.string());
     return kExitOk;
 }
 
@@ -73,7 +81,7 @@ int run_backup_list(const BackupListOptions& options) {
                            {"manifest_problem",
                             e.manifest_problem.empty() ? nlohmann::json() : nlohmann::json(e.manifest_problem)}});
         }
-        std::printf("%s\n", out.dump(2, ' ', false, nlohmann::json::error_handler_t::replace).c_str());
+        print_json_document(out);
         return kExitOk;
     }
     if (entries.empty()) {
@@ -124,7 +132,7 @@ int run_backup_verify(const BackupVerifyOptions& options) {
         }
         if (r.error && code == kExitOk) code = r.error->exit_code();
     }
-    if (options.json) std::printf("%s\n", out.dump(2, ' ', false, nlohmann::json::error_handler_t::replace).c_str());
+    if (options.json) print_json_document(out);
     return code;
 }
 
@@ -135,6 +143,11 @@ int run_restore(const GlobalOptions& global, const RestoreOptions& options) {
     const RestoreResult r = restore_backup(options.file, t.conninfo, options.to, key);
     std::printf("restored %s into database %s in %.1f s; fingerprint %s equals the backup's\n", options.file.c_str(),
                 r.database.c_str(), r.seconds, r.fingerprint.value_or("(no pgmig extension)").c_str());
+    nlohmann::json& result = json_result();  // for --json
+    result["file"] = options.file;
+    result["database"] = r.database;
+    result["seconds"] = r.seconds;
+    result["fingerprint"] = r.fingerprint ? nlohmann::json(*r.fingerprint) : nlohmann::json(nullptr);
     return kExitOk;
 }
 

@@ -5,6 +5,7 @@
 #include "client/db.hpp"
 #include "client/diff_output.hpp"
 #include "client/errors.hpp"
+#include "client/json_output.hpp"
 #include "client/ledger_lock.hpp"
 #include "client/project.hpp"
 #include "client/schema_diff.hpp"
@@ -168,8 +169,10 @@ void list_withheld(const sd::Result& result) {
     }
 }
 
-[[noreturn]] void throw_withheld(const sd::Result& result, const std::string& done) {
-    throw Error(ErrorKind::destructive_withheld,
+// With --exit-code (diff, generate) the withheld steps are differences too: exit 31 (diff_found), as for
+// any other difference, so that a script's "are there differences?" does not depend on which kind they are.
+[[noreturn]] void throw_withheld(const sd::Result& result, const std::string& done, bool exit_code = false) {
+    throw Error(exit_code ? ErrorKind::diff_found : ErrorKind::destructive_withheld,
                 fmt::format("{} destructive step{} withheld: {}", result.withheld.size(),
                             result.withheld.size() == 1 ? "" : "s", result.withheld.front().subject),
                 done, "review the steps listed above; run again with --allow-destructive to include them");
@@ -345,7 +348,7 @@ void print_written(const Written& written, const sd::Result& result, bool as_jso
         json paths = json::array();
         for (const auto& p : written.paths) paths.push_back(p.string());
         report["files"] = paths;
-        fmt::print("{}\n", report.dump(2, ' ', false, nlohmann::json::error_handler_t::replace));
+        print_json_document(report);
         return;
     }
     for (const auto& p : written.paths) fmt::print("{}\n", p.string());
@@ -366,10 +369,10 @@ int run_diff(const GlobalOptions& global, const DiffOptions& options) {
         json report = result_json(result);
         report["target"] = target.target();
         report["desired"] = desired.description;
-        fmt::print("{}\n", report.dump(2, ' ', false, nlohmann::json::error_handler_t::replace));
+        print_json_document(report);
     } else {
         fmt::print("{}", diff_sql_text(result));
-        if (result.empty()) {
+        if (result.empty() && result.withheld.empty()) {
             std::fprintf(stderr, "pgmig: no differences: %s matches the desired schema (%s)\n", target.target().c_str(),
                          desired.description.c_str());
         }
@@ -377,7 +380,7 @@ int run_diff(const GlobalOptions& global, const DiffOptions& options) {
     std::fflush(stdout);
     if (!result.unsupported.empty()) throw_unsupported(result, "the SQL printed lacks them");
     list_withheld(result);
-    if (!result.withheld.empty()) throw_withheld(result, "from the SQL printed");
+    if (!result.withheld.empty()) throw_withheld(result, "from the SQL printed", options.exit_code);
     return options.exit_code && !result.empty() ? exit_code(ErrorKind::diff_found) : kExitOk;
 }
 
@@ -406,7 +409,8 @@ int run_generate(const GlobalOptions& global, const GenerateOptions& options) {
     std::fflush(stdout);
     list_withheld(result);
     if (!result.withheld.empty())
-        throw_withheld(result, written.paths.empty() ? "nothing was written" : "from the files written");
+        throw_withheld(result, written.paths.empty() ? "nothing was written" : "from the files written",
+                       options.diff.exit_code);
     return options.diff.exit_code && !result.empty() ? exit_code(ErrorKind::diff_found) : kExitOk;
 }
 
@@ -490,7 +494,7 @@ int drift_report(const Connection& conn, const DriftOptions& options) {
                  {"changed_by", res.get(i, 5).empty() ? json(nullptr) : json(res.get(i, 5))},
                  {"statement", res.get(i, 6).empty() ? json(nullptr) : json(res.get(i, 6))}});
         }
-        fmt::print("{}\n", rows.dump(2, ' ', false, nlohmann::json::error_handler_t::replace));
+        print_json_document(rows);
     } else if (res.rows() == 0) {
         fmt::print("no drift: the schema is what the ledger expects\n");
     } else {

@@ -3,6 +3,7 @@
 #include "client/commands/commands.hpp"
 #include "client/config.hpp"
 #include "client/errors.hpp"
+#include "client/json_output.hpp"
 #include "client/health.hpp"
 #include "client/health_server.hpp"
 
@@ -284,7 +285,7 @@ int run_health(const GlobalOptions& global, const HealthCommandOptions& options)
     const HealthReport report = run_health_checks(setup.conninfo, setup.options);
     if (options.json) {
         nlohmann::json out = to_json(report);
-        fmt::print("{}\n", out.dump(2, ' ', false, nlohmann::json::error_handler_t::replace));
+        print_json_document(out);
     } else {
         print_table(report);
     }

@@ -5,6 +5,7 @@
 #include "client/db.hpp"
 #include "client/errors.hpp"
 #include "client/impact.hpp"
+#include "client/json_output.hpp"
 #include "client/project.hpp"
 
 #include "common/version.hpp"
@@ -164,8 +165,7 @@ int run_impact(const GlobalOptions& global, const ImpactOptions& options) {
     }
     const json report = impact_report(conn, ImpactInput{*row, &file}, bugs);
     if (options.json) {
-        fmt::print("{}\n",
-                   json{{"persisted", false}, {"impact", report}}.dump(2, ' ', false, json::error_handler_t::replace));
+        print_json_document(json{{"persisted", false}, {"impact", report}});
     } else {
         print_report(report);
     }

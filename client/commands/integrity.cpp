@@ -2,6 +2,7 @@
 #include "client/commands/commands.hpp"
 #include "client/db.hpp"
 #include "client/errors.hpp"
+#include "client/json_output.hpp"
 #include "client/integrity.hpp"
 
 #include <fmt/core.h>
@@ -29,7 +30,7 @@ int run_check_integrity(const GlobalOptions& global, const CheckIntegrityOptions
         nlohmann::json out = {{"ok", errors == 0}, {"errors", errors}, {"warnings", warnings}};
         out["findings"] = nlohmann::json::array();
         for (const auto& f : findings) out["findings"].push_back(integrity_json(f));
-        fmt::print("{}\n", out.dump(2, ' ', false, nlohmann::json::error_handler_t::replace));
+        print_json_document(out);
     } else {
         for (const auto& f : findings) fmt::print("{}: {}\n", f.severity, integrity_line(f));
         fmt::print("integrity of {}: {} problems, {} warnings\n", target, errors, warnings);

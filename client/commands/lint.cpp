@@ -4,6 +4,7 @@
 #include "client/config.hpp"
 #include "client/db.hpp"
 #include "client/errors.hpp"
+#include "client/json_output.hpp"
 #include "client/migration_files.hpp"
 #include "client/project.hpp"
 
@@ -294,7 +295,7 @@ int run_lint(const GlobalOptions& global, const LintOptions& options) {
                                        {"table_bytes", f.bytes ? nlohmann::json(*f.bytes) : nlohmann::json(nullptr)},
                                        {"waived", f.waived}});
         }
-        fmt::print("{}\n", out.dump(2, ' ', false, nlohmann::json::error_handler_t::replace));
+        print_json_document(out);
     } else {
         for (const auto& f : findings) {
             fmt::print("{}:{}:{}: {} [{}]{} {}{}\n", f.file, f.line, f.col, f.severity, f.rule,

@@ -356,6 +356,8 @@ int run_local_status(const LocalOptions& options) {
     } else {
         fmt::print("not created ({}); {}\n", p.dir.string(), not_running_hint(p));
     }
+    // Not running is what a script asks about: exit 7 (local_cluster), as pgmig local url and env do.
+    if (!running_server(p)) return exit_code(ErrorKind::local_cluster);
     return kExitOk;
 }
 

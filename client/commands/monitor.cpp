@@ -2,6 +2,7 @@
 #include "client/commands/commands.hpp"
 #include "client/db.hpp"
 #include "client/errors.hpp"
+#include "client/json_output.hpp"
 #include "client/monitor.hpp"
 
 #include <fmt/core.h>
@@ -26,8 +27,7 @@ int run_monitor(const GlobalOptions& global, const MonitorOptions& options) {
     for (;;) {
         const nlohmann::json sessions = sample_migrations(conn);
         if (options.json) {
-            fmt::print("{}\n", nlohmann::json{{"database", conn.target()}, {"sessions", sessions}}.dump(
-                                   2, ' ', false, nlohmann::json::error_handler_t::replace));
+            print_json_document(nlohmann::json{{"database", conn.target()}, {"sessions", sessions}});
         } else {
             if (!once && tty) std::fputs("\033[H\033[2J", stdout);  // redraw in place on a terminal
             if (sessions.empty()) {

@@ -6,6 +6,7 @@
 #include "client/errors.hpp"
 #include "client/file_lines.hpp"
 #include "client/impact.hpp"
+#include "client/json_output.hpp"
 #include "client/ledger_lock.hpp"
 #include "client/project.hpp"
 
@@ -164,8 +165,7 @@ int run_plan(const GlobalOptions& global, const PlanOptions& options) {
         if (outcome == "failed" || outcome == "would_wait") blocked = true;
     }
     if (options.json) {
-        fmt::print("{}\n", json{{"persisted", false}, {"migrations", migrations}}.dump(
-                               2, ' ', false, nlohmann::json::error_handler_t::replace));
+        print_json_document(json{{"persisted", false}, {"migrations", migrations}});
     } else {
         for (const auto& m : migrations) {
             const std::string label = m["version"].is_null()

@@ -1,6 +1,7 @@
 // pgmig init and pgmig new: a project folder with pgmig.toml, and new migration files from a template.
 #include "client/commands/commands.hpp"
 #include "client/config.hpp"
+#include "client/diff_output.hpp"
 #include "client/errors.hpp"
 #include "client/migration_files.hpp"
 #include "client/project.hpp"
@@ -67,15 +68,13 @@ int run_new(const NewOptions& options) {
     for (const auto& entry : fs::directory_iterator(dir, ec)) {
         try {
             const FileName fn = classify_file_name(entry.path().filename().string());
-            if (fn.kind == MigrationKind::versioned) taken.push_back(common::version_sort_key(fn.version));
+            if (fn.kind == MigrationKind::versioned) taken.push_back(fn.version);
         } catch (const MigrationFileError&) {
             // not a migration file name: pgmig validate reports it
         }
     }
-    std::string version = utc_now("%Y%m%d%H%M%S");
-    while (std::find(taken.begin(), taken.end(), common::version_sort_key(version)) != taken.end()) {
-        version = std::to_string(std::stoll(version) + 1);
-    }
+    // The folder's numbering, as pgmig generate follows it: 6 after 1..5, else a timestamp above them all.
+    const std::string version = next_version(taken, utc_now("%Y%m%d%H%M%S"));
     const fs::path path = fs::path(dir) / fmt::format("{}_{}.sql", version, options.name);
     if (fs::exists(path, ec)) {
         throw Error(ErrorKind::input, "the file exists already", "at " + path.string(), "pick another name");

@@ -4,8 +4,10 @@
 #include "client/config.hpp"
 #include "client/db.hpp"
 #include "client/errors.hpp"
+#include "client/json_output.hpp"
 #include "client/project.hpp"
 
+#include "common/checksum.hpp"
 #include "common/version.hpp"
 
 #include <fmt/core.h>
@@ -30,6 +32,10 @@ struct Row {
     std::optional<LedgerOnly> ledger_only;  // pending, registered, and no file holds it
     // Its file's up script runs nothing (a no-op placeholder); nullopt without a file.
     std::optional<bool> empty;
+    std::optional<std::string> file_checksum;  // the file's up script's checksum (the ledger's rule)
+    // How the file differs from the ledger: "edited" (other statements), "cosmetic" (same statements:
+    // whitespace, comments, letter case of keywords) or nullopt (same checksum, or no file).
+    std::optional<std::string> edit;
 };
 
 std::vector<Row> read_status(const Connection& conn) {
@@ -41,12 +47,7 @@ std::vector<Row> read_status(const Connection& conn) {
         "       applied_by, "
         "       round(extract(epoch FROM duration) * 1000)::bigint AS duration_ms, kind "
         "  FROM migrate_status()");
-    if (!res.ok()) {
-        const ServerError e = res.error();
-        throw Error(ErrorKind::internal,
-                    fmt::format("migrate_status() failed: {} (SQLSTATE {})", e.message, e.sqlstate),
-                    fmt::format("in {}", conn.target()), "check that your role may call migrate_status()", e.hint);
-    }
+    if (!res.ok()) throw_server_error(res.error(), fmt::format("reading migrate_status(), in {}", conn.target()), "");
     std::vector<Row> rows;
     for (int i = 0; i < res.rows(); ++i) {
         Row r;
@@ -82,10 +83,12 @@ void print_json(const std::vector<Row>& rows) {
         o["duration_ms"] = r.duration_ms ? nlohmann::json(*r.duration_ms) : nlohmann::json(nullptr);
         o["ledger_only"] = r.ledger_only.has_value();
         o["empty"] = r.empty ? nlohmann::json(*r.empty) : nlohmann::json(nullptr);
+        o["file_checksum"] = r.file_checksum ? nlohmann::json(*r.file_checksum) : nlohmann::json(nullptr);
+        o["edit"] = r.edit ? nlohmann::json(*r.edit) : nlohmann::json(nullptr);
         if (r.ledger_only) o["registered_by"] = r.ledger_only->registered_by;
         out.push_back(std::move(o));
     }
-    fmt::print("{}\n", out.dump(2, ' ', false, nlohmann::json::error_handler_t::replace));
+    print_json_document(out);
 }
 
 constexpr std::size_t kColumns = 7;
@@ -139,6 +142,7 @@ void merge_files(std::vector<Row>& rows, const std::vector<MigrationFile>& files
             if (same) {
                 r.file = shown_file(f);
                 r.empty = !has_statements(f.up_sql);
+                r.file_checksum = common::script_checksum(f.up_sql);
                 found = true;
             }
         }
@@ -150,6 +154,7 @@ void merge_files(std::vector<Row>& rows, const std::vector<MigrationFile>& files
         r.state = "pending (not registered)";
         r.file = shown_file(f);
         r.empty = !has_statements(f.up_sql);
+        r.file_checksum = common::script_checksum(f.up_sql);
         r.registered = false;
         rows.push_back(std::move(r));
     }
@@ -158,6 +163,36 @@ void merge_files(std::vector<Row>& rows, const std::vector<MigrationFile>& files
         return r.kind == "repeatable" ? std::string(1, '\xff') + r.name : common::version_sort_key(r.version);
     };
     std::stable_sort(rows.begin(), rows.end(), [&key](const Row& a, const Row& b) { return key(a) < key(b); });
+}
+
+// Compares each registered migration's file with the ledger, as migrate_register would at the next apply:
+// the same checksum is unchanged; an applied versioned migration with other text is a cosmetic edit when
+// the server parses both to the same statements (pgmig.same_statements_as_registered, which a
+// pgmig_reader may call without seeing the registered script), else a real edit, which apply refuses
+// (PM002). A repeatable migration whose file changed runs again at the next apply: pending.
+void mark_edits(const Connection& conn, std::vector<Row>& rows, const std::vector<MigrationFile>& files) {
+    for (auto& r : rows) {
+        if (!r.registered || !r.file_checksum || *r.file_checksum == r.checksum) continue;
+        if (r.kind == "repeatable") {
+            if (r.state == "applied") r.state = "pending (edited)";
+            r.edit = "edited";
+            continue;
+        }
+        if (r.state != "applied") continue;  // a pending one is registered again as it stands
+        const MigrationFile* file = nullptr;
+        for (const auto& f : files) {
+            if (!f.repeatable() && common::compare_versions(f.version, r.version) == 0) file = &f;
+        }
+        if (file == nullptr) continue;
+        Result same = conn.exec_params("SELECT pgmig.same_statements_as_registered($1, $2)", {r.version, file->up_sql});
+        if (!same.ok() && is_own_permission_error(same.error()))
+            throw permission_denied_error(
+                same.error(), fmt::format("comparing {} with the ledger, in {}", file->path.string(), conn.target()));
+        // A file the server cannot parse is not the same statements: a real edit.
+        const bool cosmetic = same.ok() && same.get(0, 0) == "t";
+        r.edit = cosmetic ? "cosmetic" : "edited";
+        r.state = cosmetic ? "edited (cosmetic)" : "edited";
+    }
 }
 
 }  // namespace
@@ -175,6 +210,7 @@ int run_status(const GlobalOptions& global, const StatusOptions& options) {
     std::vector<Row> rows = read_status(conn);
     if (with_files) {
         merge_files(rows, files);
+        mark_edits(conn, rows, files);
         // Registered, pending, and no file: someone registered SQL nobody reviewed as a file.
         for (LedgerOnly& m : ledger_only_migrations(conn, files)) {
             for (auto& r : rows) {
@@ -184,8 +220,25 @@ int run_status(const GlobalOptions& global, const StatusOptions& options) {
             }
         }
     }
+    std::vector<const Row*> edited;
+    for (const auto& r : rows) {
+        if (r.edit == "edited" && r.kind == "versioned") edited.push_back(&r);
+    }
+    // A real edit of an applied migration: the next apply fails (PM002), so status says so by its exit code.
+    auto edited_error = [&] {
+        std::string names;
+        for (const Row* r : edited) names += (names.empty() ? "" : ", ") + r->version + "_" + r->name;
+        return Error(
+            ErrorKind::applied_edited,
+            fmt::format("{} applied migration{} edited since {} applied: {}", edited.size(),
+                        edited.size() == 1 ? " was" : "s were", edited.size() == 1 ? "it was" : "they were", names),
+            "in " + dir,
+            "pgmig apply refuses it (PM002): restore the file as it was applied and add a new migration for "
+            "the change, or accept the file with pgmig repair VERSION");
+    };
     if (options.json) {
         print_json(rows);
+        if (!edited.empty()) throw edited_error();
         return kExitOk;
     }
     if (rows.empty()) {
@@ -211,6 +264,7 @@ int run_status(const GlobalOptions& global, const StatusOptions& options) {
         if (state != "applied" && state != "pending") summary += fmt::format(", {} {}", n, state);
     }
     fmt::print("{}\n", summary);
+    if (!edited.empty()) throw edited_error();
     return kExitOk;
 }
 

@@ -4,6 +4,7 @@
 #include "client/config.hpp"
 #include "client/db.hpp"
 #include "client/errors.hpp"
+#include "client/json_output.hpp"
 #include "client/process.hpp"
 #include "client/project.hpp"
 
@@ -381,8 +382,7 @@ int run_test(const GlobalOptions& global, const TestOptions& options) {
                            {"passed", !o.failed},
                            {"ms", o.ms}});
         }
-        fmt::print("{}\n", json{{"database", name}, {"kept", options.keep}, {"migrations", out}}.dump(
-                               2, ' ', false, nlohmann::json::error_handler_t::replace));
+        print_json_document(json{{"database", name}, {"kept", options.keep}, {"migrations", out}});
     } else {
         if (outcomes.empty()) {
             fmt::print("no pending migration to test\n");

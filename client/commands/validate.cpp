@@ -4,6 +4,7 @@
 #include "client/db.hpp"
 #include "client/errors.hpp"
 #include "client/impact.hpp"
+#include "client/json_output.hpp"
 #include "client/integrity.hpp"
 #include "client/migration_files.hpp"
 #include "client/project.hpp"
@@ -398,7 +399,7 @@ int run_validate(const GlobalOptions& global, const ValidateOptions& options) {
                  {"col", f.col > 0 ? nlohmann::json(f.col) : nlohmann::json(nullptr)},
                  {"message", f.message}});
         }
-        fmt::print("{}\n", out.dump(2, ' ', false, nlohmann::json::error_handler_t::replace));
+        print_json_document(out);
     } else if (format == "sarif") {
         // Findings of the database are anchored to the newest migration file (the state the migrations
         // lead to), else to the folder: code scanning refuses results without a location.
@@ -408,7 +409,7 @@ int run_validate(const GlobalOptions& global, const ValidateOptions& options) {
         }
         nlohmann::json out = format_sarif(report_items(findings), known_rules(), PGMIG_VERSION, anchor);
         out["runs"][0]["properties"] = {{"lint", lint.status}, {"integrity", integrity.status}, {"exitCode", code}};
-        fmt::print("{}\n", out.dump(2, ' ', false, nlohmann::json::error_handler_t::replace));
+        print_json_document(out);
     } else if (format == "github") {
         fmt::print("{}", format_github(report_items(findings)));
         fmt::print("pgmig validate: {} files in {}: {} problems, {} warnings; lint: {} ({} problems); integrity: {} "

@@ -151,7 +151,7 @@ expect "local env" 0 "PGHOST=" "PGPORT=" "PGUSER=postgres" "PGDATABASE=pgmig"
 run local stop --dir "$c2"
 expect "local stop" 0 "stopped"
 run local status --dir "$c2"
-expect "local status (stopped)" 0 "not running"
+expect "local status (stopped) exits 7" 7 "not running"
 run local url --dir "$c2"
 expect "local url when stopped exits 7" 7 "not running"
 if [ "$(id -u)" -eq 0 ]; then
