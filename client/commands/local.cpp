@@ -213,7 +213,10 @@ void make_folder(const fs::path& dir, const std::optional<OsUser>& user, mode_t 
 // The project's folder outside the checkout is created here, by us; one that already exists is used only when
 // OS user postgres or root owns it and nobody else may write it (anybody may create folders in /var/tmp).
 void claim_outside_folder(const Paths& p, const OsUser& user) {
-    if (mkdir(p.dir.c_str(), 0700) == 0) return;
+    if (mkdir(p.dir.c_str(), 0700) == 0) {
+        make_folder(p.dir, user, 0755);
+        return;
+    }
     if (errno != EEXIST) {
         throw Error(ErrorKind::local_cluster, fmt::format("cannot create the folder: {}", std::strerror(errno)),
                     fmt::format("at {}", p.dir.string()), "use --dir with a folder OS user postgres can reach");
