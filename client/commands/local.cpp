@@ -213,11 +213,7 @@ void make_folder(const fs::path& dir, const std::optional<OsUser>& user, mode_t 
 // The project's folder outside the checkout is created here, by us; one that already exists is used only when
 // OS user postgres or root owns it and nobody else may write it (anybody may create folders in /var/tmp).
 void claim_outside_folder(const Paths& p, const OsUser& user) {
-    if (mkdir(p.dir.c_str(), 0700) == 0) {
-        make_folder(p.dir, user, 0755);
-        return;
-    }
-    if (errno != EEXIST) {
+    if (mkdir(p.dir.c_str(), 0700) != 0 && errno != EEXIST) {
         throw Error(ErrorKind::local_cluster, fmt::format("cannot create the folder: {}", std::strerror(errno)),
                     fmt::format("at {}", p.dir.string()), "use --dir with a folder OS user postgres can reach");
     }
@@ -231,6 +227,7 @@ void claim_outside_folder(const Paths& p, const OsUser& user) {
                     "for the local cluster of this project",
                     fmt::format("look at it, remove it (rm -rf {}), or use --dir", p.dir.string()));
     }
+    make_folder(p.dir, user, 0755);  // ours (or postgres's): the server's from now on
 }
 
 // A small file written by us (as root, into the server's folder): never through a symbolic link.
