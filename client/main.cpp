@@ -340,7 +340,11 @@ int run(int argc, char** argv, Outcome& outcome) {
     LocalOptions local;
     auto* local_cmd = app.add_subcommand("local", "A throwaway PostgreSQL cluster on a unix socket, for development");
     local_cmd->require_subcommand(1);
-    local_cmd->add_option("--dir", local.dir, "Folder of the cluster (data, socket, log)")->capture_default_str();
+    auto* local_dir = local_cmd
+                          ->add_option("--dir", local.dir,
+                                       "Folder of the cluster (data, socket, log); as root, when the postgres OS user "
+                                       "cannot reach the default, a folder of the project's own under /var/tmp")
+                          ->capture_default_str();
     struct LocalCommand {
         const char* name;
         const char* help;
@@ -356,7 +360,10 @@ int run(int argc, char** argv, Outcome& outcome) {
     for (const auto& lc : local_commands) {
         auto* sub = local_cmd->add_subcommand(lc.name, lc.help);
         sub->fallthrough();  // --dir may come after start/stop/...
-        sub->callback([&action, &local, run = lc.run] { action = [&local, run] { return run(local); }; });
+        sub->callback([&action, &local, local_dir, run = lc.run] {
+            local.dir_given = local_dir->count() > 0;
+            action = [&local, run] { return run(local); };
+        });
     }
 
     // ==== data integrity + CI formats ====

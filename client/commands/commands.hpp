@@ -115,6 +115,7 @@ struct LintOptions {
 
 struct LocalOptions {
     std::string dir = ".pgmig/local";
+    bool dir_given = false;  // --dir was passed: use it as given, never another folder
 };
 
 // ==== data integrity + CI formats ====

@@ -1,11 +1,13 @@
 // pgmig local: a throwaway PostgreSQL cluster in a folder, reachable on a unix socket only.
 // As root, the server runs as the `postgres` OS user (PostgreSQL refuses to run as root).
 #include "client/commands/commands.hpp"
+#include "common/checksum.hpp"
 #include "client/db.hpp"
 #include "client/errors.hpp"
 #include "client/process.hpp"
 
 #include <arpa/inet.h>
+#include <fcntl.h>
 #include <netinet/in.h>
 #include <signal.h>
 #include <sys/socket.h>
@@ -34,6 +36,8 @@ constexpr const char* kSuperuser = "postgres";
 
 struct Paths {
     fs::path dir, data, socket, log, port_file;
+    bool given = true;          // --dir was passed (hints repeat it)
+    std::string moved_because;  // set when the default folder is unreachable and `dir` is the project's own outside it
 };
 
 struct Running {
@@ -107,7 +111,50 @@ std::optional<Running> running_server(const Paths& p) {
     return r;
 }
 
-std::string not_running_hint(const Paths& p) { return fmt::format("run pgmig local start --dir {}", p.dir.string()); }
+std::string not_running_hint(const Paths& p) {
+    if (!p.given) return "run pgmig local start in this project's folder";
+    return fmt::format("run pgmig local start --dir {}", p.dir.string());
+}
+
+bool has_cluster(const Paths& p) {
+    std::error_code ec;
+    return fs::exists(p.data / "PG_VERSION", ec);
+}
+
+// The folder of a project whose default folder the server's OS user cannot reach (a checkout under /root):
+// under /var/tmp (kept across reboots, like the default), named after the default folder's absolute path so
+// that every later `pgmig local` run in the same project finds it again, and after the project for people.
+fs::path outside_folder_for(const fs::path& wanted) {
+    std::error_code ec;
+    const fs::path base = fs::is_directory("/var/tmp", ec) ? fs::path("/var/tmp") : fs::path("/tmp");
+    std::string label;
+    for (char c : wanted.parent_path().parent_path().filename().string()) {
+        const bool plain = std::isalnum(static_cast<unsigned char>(c)) || c == '.' || c == '_' || c == '-';
+        label.push_back(plain ? c : '_');
+        if (label.size() == 24) break;
+    }
+    if (label.empty() || label.front() == '.') label = "project" + label;
+    return base / fmt::format("pgmig-local-{}-{}", label, pgmig::common::sha256_hex(wanted.string()).substr(0, 12));
+}
+
+// Where the cluster of these options lives. --dir is used as given. The default (.pgmig/local of the current
+// folder) is used when a cluster already lives there or when the server can reach it (always when we are not
+// root: the server then runs as us); otherwise, as root in a folder OS user postgres cannot enter, the
+// project's own folder under /var/tmp.
+Paths locate(const LocalOptions& options) {
+    Paths p = paths_for(options.dir);
+    p.given = options.dir_given;
+    if (options.dir_given || geteuid() != 0 || has_cluster(p)) return p;
+    const auto user = find_os_user(kSuperuser);
+    if (!user) return p;  // start says so
+    const auto bad = first_unreachable_folder(p.dir.string(), *user);
+    if (!bad || fs::path(*bad) == p.dir) return p;  // reachable (start checks the folder itself)
+    Paths outside = paths_for(outside_folder_for(p.dir).string());
+    outside.given = false;
+    outside.moved_because = fmt::format(
+        "{} is not searchable by OS user {}, which runs the server when pgmig runs as root", *bad, user->name);
+    return outside;
+}
 
 Running require_running(const Paths& p) {
     auto r = running_server(p);
@@ -146,12 +193,56 @@ void make_folder(const fs::path& dir, const std::optional<OsUser>& user, mode_t 
         throw Error(ErrorKind::local_cluster, fmt::format("cannot create the folder: {}", ec.message()),
                     fmt::format("at {}", dir.string()), "use --dir with a folder you can write");
     }
-    if (user && chown(dir.c_str(), user->uid, user->gid) != 0) {
+    // Through a descriptor opened without following a symbolic link: as root, never chown what a link points at.
+    const int fd = open(dir.c_str(), O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+    if (fd < 0) {
+        throw Error(ErrorKind::local_cluster, fmt::format("cannot open the folder: {}", std::strerror(errno)),
+                    fmt::format("at {}", dir.string()), "use --dir with a folder you can write (not a symbolic link)");
+    }
+    if (user && fchown(fd, user->uid, user->gid) != 0) {
+        const int err = errno;
+        close(fd);
         throw Error(ErrorKind::local_cluster,
-                    fmt::format("cannot give the folder to OS user {}: {}", user->name, std::strerror(errno)),
+                    fmt::format("cannot give the folder to OS user {}: {}", user->name, std::strerror(err)),
                     fmt::format("at {}", dir.string()), "use --dir under /tmp");
     }
-    chmod(dir.c_str(), mode);
+    fchmod(fd, mode);
+    close(fd);
+}
+
+// The project's folder outside the checkout is created here, by us; one that already exists is used only when
+// OS user postgres or root owns it and nobody else may write it (anybody may create folders in /var/tmp).
+void claim_outside_folder(const Paths& p, const OsUser& user) {
+    if (mkdir(p.dir.c_str(), 0700) != 0 && errno != EEXIST) {
+        throw Error(ErrorKind::local_cluster, fmt::format("cannot create the folder: {}", std::strerror(errno)),
+                    fmt::format("at {}", p.dir.string()), "use --dir with a folder OS user postgres can reach");
+    }
+    struct stat st {};
+    if (lstat(p.dir.c_str(), &st) != 0 || !S_ISDIR(st.st_mode) || (st.st_uid != user.uid && st.st_uid != 0) ||
+        (st.st_mode & (S_IWGRP | S_IWOTH)) != 0) {
+        throw Error(ErrorKind::local_cluster,
+                    fmt::format("{} exists but is not a folder owned by OS user {} or root that only its owner may "
+                                "write; pgmig does not use a folder someone else prepared",
+                                p.dir.string(), user.name),
+                    "for the local cluster of this project",
+                    fmt::format("look at it, remove it (rm -rf {}), or use --dir", p.dir.string()));
+    }
+    make_folder(p.dir, user, 0755);  // ours (or postgres's): the server's from now on
+}
+
+// A small file written by us (as root, into the server's folder): never through a symbolic link.
+void write_small_file(const fs::path& path, const std::string& text) {
+    const int fd = open(path.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_NOFOLLOW | O_CLOEXEC, 0644);
+    if (fd < 0) {
+        throw Error(ErrorKind::local_cluster, fmt::format("cannot write the file: {}", std::strerror(errno)),
+                    fmt::format("at {}", path.string()), "remove it if it is a symbolic link, or use another --dir");
+    }
+    const bool ok = write(fd, text.data(), text.size()) == static_cast<ssize_t>(text.size());
+    close(fd);
+    if (!ok) {
+        throw Error(ErrorKind::local_cluster, "cannot write the file", fmt::format("at {}", path.string()),
+                    "check the free space");
+    }
 }
 
 bool port_free(int port) {
@@ -241,7 +332,7 @@ void initdb(const Paths& p, const fs::path& bindir, const std::optional<OsUser>&
                                    "--auth=trust", "--no-sync", "-E", "UTF8", "--locale=C"},
                                   p.dir.string(), user);
     const fs::path log = p.dir / "initdb.log";
-    std::ofstream(log) << r.output;
+    write_small_file(log, r.output);
     if (r.exit_code != 0) {
         throw Error(ErrorKind::local_cluster, fmt::format("initdb failed: {}", tail(r.output, 2)),
                     fmt::format("for {} (output in {})", p.data.string(), log.string()),
@@ -290,15 +381,23 @@ void prepare_database(const Running& r, const fs::path& bindir) {
 }  // namespace
 
 int run_local_start(const LocalOptions& options) {
-    const Paths p = paths_for(options.dir);
+    const Paths p = locate(options);
     const auto user = server_os_user();
     check_socket_path(p);
+    if (!p.moved_because.empty()) {
+        fmt::print(
+            "local cluster folder: {}\n  ({}; every pgmig local command run in this project uses that "
+            "folder)\n",
+            p.dir.string(), p.moved_because);
+        std::fflush(stdout);
+    }
     if (auto r = running_server(p)) {
         fmt::print("local cluster already running: {}\n", url_of(*r));
         return kExitOk;
     }
     const fs::path bindir = pg_bindir();
     const fs::path pg_ctl = program(bindir, "pg_ctl");
+    if (!p.moved_because.empty() && user) claim_outside_folder(p, *user);
     check_reachable(p, user);  // before creating or chowning anything
     make_folder(p.dir, user, 0755);
     check_reachable(p, user);
@@ -306,7 +405,7 @@ int run_local_start(const LocalOptions& options) {
     make_folder(p.socket, user, 0700);
 
     const int port = choose_port(p);
-    std::ofstream(p.port_file) << port << "\n";
+    write_small_file(p.port_file, fmt::format("{}\n", port));
     const std::string server_options =
         fmt::format("-c listen_addresses='' -c unix_socket_directories={} -p {}", shell_quote(p.socket.string()), port);
     ProcessResult r = run_process(
@@ -330,7 +429,7 @@ int run_local_start(const LocalOptions& options) {
 }
 
 int run_local_stop(const LocalOptions& options) {
-    const Paths p = paths_for(options.dir);
+    const Paths p = locate(options);
     if (!running_server(p)) {
         fmt::print("local cluster not running ({})\n", p.dir.string());
         return kExitOk;
@@ -348,7 +447,7 @@ int run_local_stop(const LocalOptions& options) {
 }
 
 int run_local_status(const LocalOptions& options) {
-    const Paths p = paths_for(options.dir);
+    const Paths p = locate(options);
     if (auto r = running_server(p)) {
         fmt::print("running: {}\ndata: {}\nlog:  {}\n", url_of(*r), p.data.string(), p.log.string());
     } else if (fs::exists(p.data / "PG_VERSION")) {
@@ -362,12 +461,12 @@ int run_local_status(const LocalOptions& options) {
 }
 
 int run_local_url(const LocalOptions& options) {
-    fmt::print("{}\n", url_of(require_running(paths_for(options.dir))));
+    fmt::print("{}\n", url_of(require_running(locate(options))));
     return kExitOk;
 }
 
 int run_local_env(const LocalOptions& options) {
-    const Running r = require_running(paths_for(options.dir));
+    const Running r = require_running(locate(options));
     fmt::print("PGHOST={}\nPGPORT={}\nPGUSER={}\nPGDATABASE={}\n", shell_quote(r.socket_dir), r.port, kSuperuser,
                kDatabase);
     return kExitOk;

@@ -5,10 +5,10 @@ adopt_tools=${PGMIG_ADOPTION_TOOLS:-/var/cache/pgmig/adoption-tools}/npm/node_mo
 export NODE_PATH=${PGMIG_ADOPTION_TOOLS:-/var/cache/pgmig/adoption-tools}/npm/node_modules
 
 # adopt_need TOOL: true when the tool is installed; otherwise a failure, never a silent skip (CI installs
-# the tools with scripts/install-deps, which runs scripts/install-adoption-tools).
+# the tools with scripts/install-deps --tests, which runs scripts/install-adoption-tools).
 adopt_need() {
     if [ "$1" = sqitch ]; then command -v sqitch >/dev/null && return 0; else [ -x "$adopt_tools/$1" ] && return 0; fi
-    fail "setup: $1" "$1 is not installed: run scripts/install-adoption-tools (scripts/install-deps runs it)"
+    fail "setup: $1" "$1 is not installed: run scripts/install-adoption-tools (scripts/install-deps --tests runs it)"
     return 1
 }
 

@@ -9,7 +9,7 @@ sarif_valid() {
     local name=$1 checks
     checks=$(cat)
     if [ ! -f "$vf_schema" ]; then
-        fail "$name" "no SARIF schema at $vf_schema: run scripts/install-deps"
+        fail "$name" "no SARIF schema at $vf_schema: run scripts/install-deps --tests"
         return 1
     fi
     local why
