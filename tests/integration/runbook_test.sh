@@ -219,20 +219,12 @@ else
     fail "runbook audit chain: diagnose" "rc=$rc $(head -c 500 <<<"$out$err")"
 fi
 
-# ==== pgmig audit reseal (enabled by the coordinator once `pgmig audit reseal` is merged) ====
-# The reseal step of the runbook needs `pgmig audit reseal`, which is built on another branch. Set
-# rb_reseal_enabled=1 when merging it; until then this part is skipped (and says so).
-rb_reseal_enabled=0
-if [ "$rb_reseal_enabled" = 1 ]; then
-    rb_run audit-chain/reseal strict
-    expect "runbook audit chain: reseal, then verify passes" 0
-    if [ "$(sql shop "SELECT count(*) FROM pgmig.ddl_audit WHERE statement = 'CREATE TABLE nothing_to_see (id int)'")" = 1 ]; then
-        pass "runbook audit chain: the broken row is kept for inspection"
-    else
-        fail "runbook audit chain: the broken row is kept for inspection" "it is gone"
-    fi
+# ==== pgmig audit reseal: the runbook's way back, then verify passes and the broken row is kept ====
+rb_run audit-chain/reseal strict
+expect "runbook audit chain: reseal, then verify passes" 0
+if [ "$(sql shop "SELECT count(*) FROM pgmig.ddl_audit WHERE statement = 'CREATE TABLE nothing_to_see (id int)'")" = 1 ]; then
+    pass "runbook audit chain: the broken row is kept for inspection"
 else
-    echo "skip: runbook audit chain reseal (pgmig audit reseal not merged yet: set rb_reseal_enabled=1)"
+    fail "runbook audit chain: the broken row is kept for inspection" "it is gone"
 fi
-# ==== end of the reseal part ====
 cd "$root" || exit 1
