@@ -41,6 +41,12 @@ std::string dumped(const nlohmann::json& document) {
     return document.dump(2, ' ', false, nlohmann::json::error_handler_t::replace) + "\n";
 }
 
+// What to do next: the error's hint, else its next step (also in the message); null when it has neither.
+nlohmann::json next_step_of(const Error& error) {
+    const std::string& text = error.hint().empty() ? error.next_step() : error.hint();
+    return text.empty() ? nlohmann::json(nullptr) : nlohmann::json(redact_message(one_line(text)));
+}
+
 }  // namespace
 
 void json_output_begin() {
@@ -87,7 +93,7 @@ nlohmann::json json_envelope(const std::string& command, int exit_code, const Er
             {"kind", std::string(kind_name(error->kind()))},
             {"exit_code", error->exit_code()},
             {"message", redact_message(error->line())},
-            {"hint", error->hint().empty() ? nlohmann::json(nullptr) : nlohmann::json(one_line(error->hint()))}};
+            {"hint", next_step_of(*error)}};
     } else {
         // The command returned its exit code itself: the kind and meaning of that code.
         nlohmann::json e = {{"kind", "internal"}, {"exit_code", exit_code}, {"message", ""}, {"hint", nullptr}};
