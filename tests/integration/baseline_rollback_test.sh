@@ -8,32 +8,6 @@ br_applied() { sql "$1" "SELECT count(*) FROM pgmig.migrations WHERE applied_at 
 br_check() {  # NAME GOT WANT
     if [ "$2" = "$3" ]; then pass "$1"; else fail "$1" "got '$2', expected '$3'"; fi
 }
-# br_term ANSWER ARGS...: runs pgmig on a pseudo-terminal, answering its confirmation prompt with ANSWER
-# ("-" sends nothing and closes the terminal); prints what it wrote, then "exit=N asked=True|False".
-br_term() {
-    python3 - "$bin" "$@" <<'PY'
-import os, pty, sys
-answer, argv = sys.argv[2], [sys.argv[1]] + sys.argv[3:]
-pid, fd = pty.fork()
-if pid == 0:
-    os.execv(argv[0], argv)
-out, sent = b"", False
-while True:
-    try:
-        chunk = os.read(fd, 4096)
-    except OSError:
-        break
-    if not chunk:
-        break
-    out += chunk
-    if not sent and b"to confirm:" in out:
-        os.write(fd, (answer + "\n").encode() if answer != "-" else b"\x04")
-        sent = True
-_, status = os.waitpid(pid, 0)
-sys.stdout.write(out.decode(errors="replace"))
-sys.stdout.write("\nexit=%d asked=%s\n" % (os.waitstatus_to_exitcode(status), sent))
-PY
-}
 
 br_dir="$work/baseline_rollback"
 mig "$br_dir" 1_base.sql "CREATE TABLE base_a (id int PRIMARY KEY); CREATE TABLE base_b (id int);" \
@@ -61,17 +35,17 @@ br_check "... nothing was rolled back" "$(br_applied "$brdb")" "2"
 br_check "... the tables are still there" "$(sql "$brdb" "SELECT count(*) FROM base_a")" "1"
 
 # On a terminal, --force asks, naming the objects; a wrong answer (or none) rolls back nothing.
-term=$(br_term no rollback --steps 2 --force -d "dbname=$brdb")
+term=$(on_terminal 'to confirm:' no rollback --steps 2 --force -d "dbname=$brdb")
 if grep -q "asked=True" <<<"$term" && grep -q "DROP TABLE base_a" <<<"$term" && grep -q "exit=50" <<<"$term"; then
     pass "on a terminal, --force asks and names what would be dropped; a wrong answer refuses"
 else
     fail "on a terminal, --force asks and names what would be dropped; a wrong answer refuses" "$(head -c 600 <<<"$term")"
 fi
 br_check "... nothing was rolled back" "$(br_applied "$brdb")" "2"
-term=$(br_term - rollback --steps 2 --force -d "dbname=$brdb")
+term=$(on_terminal 'to confirm:' - rollback --steps 2 --force -d "dbname=$brdb")
 if grep -q "asked=True" <<<"$term" && grep -q "exit=50" <<<"$term"; then pass "on a terminal, no answer refuses"; else
     fail "on a terminal, no answer refuses" "$(head -c 600 <<<"$term")"; fi
-term=$(br_term 1 rollback --steps 2 --force -d "dbname=$brdb")
+term=$(on_terminal 'to confirm:' 1 rollback --steps 2 --force -d "dbname=$brdb")
 if grep -q "asked=True" <<<"$term" && grep -q "rolled back 1_base" <<<"$term" && grep -q "exit=0" <<<"$term"; then
     pass "on a terminal, answering the version rolls the baseline back"
 else

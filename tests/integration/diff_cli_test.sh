@@ -152,38 +152,14 @@ if grep -qi "DROP COLUMN" <<<"$out"; then fail "--rename drops nothing" "$out"; 
 run diff --schema "$rs" -d "dbname=$dren" --no-rename --allow-destructive
 expect "--no-rename drops and adds" 0 "DROP COLUMN" "ADD COLUMN"
 # On a terminal the probable rename is asked about: "y" makes it a rename, "n" a drop + add.
-ask() {  # ANSWER ARGS...: runs pgmig on a pseudo-terminal, answering the prompt; prints what it wrote
-    python3 - "$bin" "$@" <<'PY'
-import os, pty, sys, time
-answer, argv = sys.argv[2], [sys.argv[1]] + sys.argv[3:]
-pid, fd = pty.fork()
-if pid == 0:
-    os.execv(argv[0], argv)
-out, sent = b"", False
-while True:
-    try:
-        chunk = os.read(fd, 4096)
-    except OSError:
-        break
-    if not chunk:
-        break
-    out += chunk
-    if not sent and b"[y/N]" in out:
-        os.write(fd, (answer + "\n").encode())
-        sent = True
-_, status = os.waitpid(pid, 0)
-sys.stdout.write(out.decode(errors="replace"))
-sys.stdout.write("\nexit=%d asked=%s\n" % (os.waitstatus_to_exitcode(status), sent))
-PY
-}
-term=$(ask y diff --schema "$rs" -d "dbname=$dren")
+term=$(on_terminal '[y/N]' y diff --schema "$rs" -d "dbname=$dren")
 if grep -q "asked=True" <<<"$term" && grep -q "Is it a rename" <<<"$term" && grep -q "RENAME" <<<"$term" &&
     grep -q "exit=0" <<<"$term"; then
     pass "on a terminal, y confirms the rename"
 else
     fail "on a terminal, y confirms the rename" "$(head -c 500 <<<"$term")"
 fi
-term=$(ask n diff --schema "$rs" -d "dbname=$dren" --allow-destructive)
+term=$(on_terminal '[y/N]' n diff --schema "$rs" -d "dbname=$dren" --allow-destructive)
 if grep -q "asked=True" <<<"$term" && grep -q "DROP COLUMN" <<<"$term" && ! grep -q "RENAME" <<<"$term" &&
     grep -q "exit=0" <<<"$term"; then
     pass "on a terminal, n makes it a drop and an add"

@@ -96,3 +96,30 @@ mig() {
 }
 
 ledger_count() { sql "$1" "SELECT count(*) FROM pgmig.migrations"; }
+
+# on_terminal PROMPT ANSWER ARGS...: runs pgmig ARGS on a pseudo-terminal and, once it has written PROMPT,
+# answers ANSWER ("-" closes the input instead: Ctrl-D); prints what it wrote, then "exit=N asked=True|False".
+on_terminal() {
+    python3 - "$bin" "$@" <<'PY'
+import os, pty, sys
+prompt, answer, argv = sys.argv[2].encode(), sys.argv[3], [sys.argv[1]] + sys.argv[4:]
+pid, fd = pty.fork()
+if pid == 0:
+    os.execv(argv[0], argv)
+out, sent = b"", False
+while True:
+    try:
+        chunk = os.read(fd, 4096)
+    except OSError:
+        break
+    if not chunk:
+        break
+    out += chunk
+    if not sent and prompt in out:
+        os.write(fd, (answer + "\n").encode() if answer != "-" else b"\x04")
+        sent = True
+_, status = os.waitpid(pid, 0)
+sys.stdout.write(out.decode(errors="replace"))
+sys.stdout.write("\nexit=%d asked=%s\n" % (os.waitstatus_to_exitcode(status), sent))
+PY
+}

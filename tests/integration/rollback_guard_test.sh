@@ -7,32 +7,6 @@ rg_applied() { sql "$1" "SELECT count(*) FROM pgmig.migrations WHERE applied_at 
 rg_check() {  # NAME GOT WANT
     if [ "$2" = "$3" ]; then pass "$1"; else fail "$1" "got '$2', expected '$3'"; fi
 }
-# rg_term ANSWER ARGS...: runs pgmig on a pseudo-terminal, answering its y/N question with ANSWER; prints what
-# it wrote, then "exit=N asked=True|False".
-rg_term() {
-    python3 - "$bin" "$@" <<'PY'
-import os, pty, sys
-answer, argv = sys.argv[2], [sys.argv[1]] + sys.argv[3:]
-pid, fd = pty.fork()
-if pid == 0:
-    os.execv(argv[0], argv)
-out, sent = b"", False
-while True:
-    try:
-        chunk = os.read(fd, 4096)
-    except OSError:
-        break
-    if not chunk:
-        break
-    out += chunk
-    if not sent and b"[y/N]" in out:
-        os.write(fd, (answer + "\n").encode())
-        sent = True
-_, status = os.waitpid(pid, 0)
-sys.stdout.write(out.decode(errors="replace"))
-sys.stdout.write("\nexit=%d asked=%s\n" % (os.waitstatus_to_exitcode(status), sent))
-PY
-}
 
 rg_dir="$work/rollback_guard"
 mig "$rg_dir" 1_orders.sql "CREATE SCHEMA app; CREATE TABLE app.orders (id int PRIMARY KEY);" "DROP SCHEMA app CASCADE;"
@@ -65,7 +39,7 @@ run rollback --yes -d "dbname=$rgdb" </dev/null
 expect "rollback --yes drops it" 0 "rolled back 2_note"
 
 # On a terminal: the plan, then y/N; anything but y refuses.
-term=$(rg_term n rollback -d "dbname=$rgdb")
+term=$(on_terminal '[y/N]' n rollback -d "dbname=$rgdb")
 if grep -q "asked=True" <<<"$term" && grep -q "DROP SCHEMA app CASCADE" <<<"$term" &&
     grep -q "table app.orders (3 rows)" <<<"$term" && grep -q "exit=56" <<<"$term"; then
     pass "on a terminal, rollback shows the plan and asks; n refuses"
@@ -73,7 +47,7 @@ else
     fail "on a terminal, rollback shows the plan and asks; n refuses" "$(head -c 800 <<<"$term")"
 fi
 rg_check "... nothing was rolled back" "$(rg_applied "$rgdb")" "1"
-term=$(rg_term y rollback -d "dbname=$rgdb")
+term=$(on_terminal '[y/N]' y rollback -d "dbname=$rgdb")
 if grep -q "asked=True" <<<"$term" && grep -q "rolled back 1_orders" <<<"$term" && grep -q "exit=0" <<<"$term"; then
     pass "on a terminal, y rolls back"
 else
