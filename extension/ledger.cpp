@@ -121,6 +121,26 @@ std::vector<Migration> apply_plan(const std::vector<Migration>& all, const std::
     return plan;
 }
 
+// migrate_apply/rollback/rollback_to's result rows: (version, name, action, duration, report); a dry run's
+// action is dry_run and its report says what the script would do (and a down script drop: dry_run.cpp).
+void return_run_rows(FunctionCallInfo fcinfo, const std::vector<RunResult>& results,
+                     const std::vector<DryRunReport>& reports, bool dry_run) {
+    if (!dry_run) {
+        return_rows(fcinfo, results, true);
+        return;
+    }
+    // As a real run would: a script's own failure is an error (the rehearsal is rolled back already).
+    for (const DryRunReport& r : reports) {
+        if (r.error) throw Error(*r.error);
+    }
+    std::vector<pg::TextRow> rows;
+    for (const DryRunReport& r : reports) {
+        rows.push_back(
+            {r.version, r.name, r.outcome == "ok" ? std::string("dry_run") : r.outcome, r.duration, r.report_json()});
+    }
+    pg::return_rows(fcinfo, rows);
+}
+
 }  // namespace
 }  // namespace pgmig
 
@@ -260,20 +280,7 @@ PGMIG_FUNCTION(migrate_apply) {
             if (!results.empty()) store.save_snapshot("migrate_apply");
         }
     }
-    if (!dry_run) {
-        return_rows(fcinfo, results, true);
-        return static_cast<Datum>(0);
-    }
-    // As a real run would: a migration's own failure is an error (the rehearsal is rolled back already).
-    for (const DryRunReport& r : reports) {
-        if (r.error) throw Error(*r.error);
-    }
-    std::vector<pg::TextRow> rows;
-    for (const DryRunReport& r : reports) {
-        rows.push_back(
-            {r.version, r.name, r.outcome == "ok" ? std::string("dry_run") : r.outcome, r.duration, r.report_json()});
-    }
-    pg::return_rows(fcinfo, rows);
+    return_run_rows(fcinfo, results, reports, dry_run);
     return static_cast<Datum>(0);
 }
 
@@ -317,26 +324,6 @@ PGMIG_FUNCTION(migrate_plan) {
 
 namespace pgmig {
 namespace {
-
-// migrate_rollback/rollback_to's result rows: (version, name, action, duration, report); a dry run's
-// action is dry_run and its report says what the down script would do and drop (dry_run.cpp).
-void return_rollback_rows(FunctionCallInfo fcinfo, const std::vector<RunResult>& results,
-                          const std::vector<DryRunReport>& reports, bool dry_run) {
-    if (!dry_run) {
-        return_rows(fcinfo, results, true);
-        return;
-    }
-    // As a real run would: a down script's own failure is an error (the rehearsal is rolled back already).
-    for (const DryRunReport& r : reports) {
-        if (r.error) throw Error(*r.error);
-    }
-    std::vector<pg::TextRow> rows;
-    for (const DryRunReport& r : reports) {
-        rows.push_back(
-            {r.version, r.name, r.outcome == "ok" ? std::string("dry_run") : r.outcome, r.duration, r.report_json()});
-    }
-    pg::return_rows(fcinfo, rows);
-}
 
 // Rolls back the applied versioned migrations chosen by `choose` (given them newest first); with
 // `reports`, rehearses their down scripts instead (nothing persists) and fills it.
@@ -410,7 +397,7 @@ PGMIG_FUNCTION(migrate_rollback) {
             return std::min(newest_first.size(), static_cast<size_t>(steps));
         },
         policy, "migrate_rollback", dry_run ? &reports : nullptr);
-    return_rollback_rows(fcinfo, results, reports, dry_run);
+    return_run_rows(fcinfo, results, reports, dry_run);
     return static_cast<Datum>(0);
 }
 
@@ -430,7 +417,7 @@ PGMIG_FUNCTION(migrate_rollback_to) {
             return n;
         },
         policy, "migrate_rollback_to", dry_run ? &reports : nullptr);
-    return_rollback_rows(fcinfo, results, reports, dry_run);
+    return_run_rows(fcinfo, results, reports, dry_run);
     return static_cast<Datum>(0);
 }
 
