@@ -33,7 +33,7 @@ std::string one_line(const std::string& statement) {
         space = false;
         out += c;
     }
-    if (out.size() > 200) out = out.substr(0, 197) + "...";
+    if (out.size() > 200) out.replace(197, std::string::npos, "...");
     return schema_diff::comment_text(out);
 }
 
