@@ -3,6 +3,7 @@
 
 #include "client/config.hpp"
 #include "client/errors.hpp"
+#include "client/ledger_lock.hpp"
 
 #include <fmt/core.h>
 
@@ -412,6 +413,16 @@ PendingImpact pending_impact(const Connection& conn, const std::vector<Migration
             out.status =
                 "skipped (this role may not rehearse migrations: that takes migrate_register and migrate_plan, "
                 "as for pgmig plan)";
+            last_impact() = out;
+            return out;
+        }
+        // The rehearsal needs the ledger lock: while an apply, a rollback or a deploy holds it, validate and
+        // deploy's pre-flight go on without the impact rather than wait (a deploy then waits at its apply step).
+        if (const std::optional<std::string> holders = ledger_lock_holders(conn)) {
+            out.status = fmt::format(
+                "skipped (the ledger is locked by another applier, backend {}: pgmig impact VERSION shows it once "
+                "the lock is free)",
+                *holders);
             last_impact() = out;
             return out;
         }

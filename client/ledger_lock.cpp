@@ -12,6 +12,18 @@
 
 namespace pgmig::client {
 
+std::optional<std::string> ledger_lock_holders(const Connection& conn) {
+    // The holders in this database (the key is the same in every database with pgmig), this session excluded.
+    Result holder = conn.exec_params(
+        "SELECT string_agg(pid::text, ', ') FROM pg_catalog.pg_locks WHERE locktype = 'advisory' "
+        "AND granted AND classid = ($1::bigint >> 32)::oid AND objid = ($1::bigint & 4294967295)::oid "
+        "AND objsubid = 1 AND pid <> pg_catalog.pg_backend_pid() "
+        "AND database = (SELECT oid FROM pg_catalog.pg_database WHERE datname = pg_catalog.current_database())",
+        {std::string(kLedgerLockKey)});
+    if (!holder.ok() || holder.is_null(0, 0)) return std::nullopt;
+    return holder.get(0, 0);
+}
+
 LedgerLock::LedgerLock(const Connection& conn, const std::string& nothing_done) : conn_(conn) {
     int pause_ms = 50;
     bool told = false;
@@ -20,14 +32,7 @@ LedgerLock::LedgerLock(const Connection& conn, const std::string& nothing_done) 
         if (!lock.ok()) throw_server_error(lock.error(), "taking the ledger lock", nothing_done);
         if (lock.get(0, 0) == "t") return;
         if (!told) {
-            // The holder in this database (the key is the same in every database with pgmig).
-            Result holder = conn.exec_params(
-                "SELECT string_agg(pid::text, ', ') FROM pg_catalog.pg_locks WHERE locktype = 'advisory' "
-                "AND granted AND classid = ($1::bigint >> 32)::oid AND objid = ($1::bigint & 4294967295)::oid "
-                "AND objsubid = 1 "
-                "AND database = (SELECT oid FROM pg_catalog.pg_database WHERE datname = pg_catalog.current_database())",
-                {std::string(kLedgerLockKey)});
-            const std::string pids = holder.ok() && !holder.is_null(0, 0) ? holder.get(0, 0) : "?";
+            const std::string pids = ledger_lock_holders(conn).value_or("?");
             fmt::print("waiting for the ledger lock, held by another applier (backend {})\n", pids);
             std::fflush(stdout);
             told = true;

@@ -4,6 +4,7 @@
 
 #include "client/db.hpp"
 
+#include <optional>
 #include <string>
 
 namespace pgmig::client {
@@ -22,6 +23,10 @@ inline constexpr const char* kLedgerLockKey = "482771560807";
 // with PM058. So the lock is only ever tried (pg_try_advisory_lock, a statement that ends at once) with
 // pauses of 50 ms doubling to 1 s on the idle connection, which a concurrent index build never waits for.
 // Prints "waiting for the ledger lock, held by another applier (backend N)" once when it has to wait.
+// The backends (pids, comma-separated) of this database that hold the ledger lock, other than this session's;
+// nullopt when none does (or pg_locks cannot be read). For commands that would rather not wait for it.
+std::optional<std::string> ledger_lock_holders(const Connection& conn);
+
 class LedgerLock {
   public:
     // Waits for the lock; `nothing_done` ends the error's next step when the server refuses ("nothing was

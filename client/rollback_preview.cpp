@@ -92,7 +92,8 @@ std::vector<std::string> RollbackPreview::data_losses() const {
 }
 
 RollbackPreview preview_rollback(const Connection& conn, int count, bool trust,
-                                 const std::vector<std::string>& baselines) {
+                                 const std::vector<std::string>& baselines,
+                                 const std::function<ServerError(const ServerError&)>& locate) {
     RollbackPreview preview;
     if (count < 1) return preview;
     const std::string where = fmt::format("rehearsing the rollback, in {}", conn.target());
@@ -103,7 +104,7 @@ RollbackPreview preview_rollback(const Connection& conn, int count, bool trust,
     if (!res.ok()) {
         const ServerError e = res.error();
         tx.rollback();
-        throw_server_error(e, where, "nothing was rolled back");
+        throw_server_error(locate ? locate(e) : e, where, "nothing was rolled back");
     }
     for (int i = 0; i < res.rows(); ++i) {
         RollbackStep step;

@@ -6,6 +6,7 @@
 #include "client/db.hpp"
 
 #include <cstdio>
+#include <functional>
 #include <optional>
 #include <string>
 #include <vector>
@@ -46,9 +47,11 @@ struct RollbackPreview {
 };
 
 // Rehearses the rollback of the newest `count` applied migrations (the ones pgmig rollback chose) in a
-// transaction that is rolled back. `baselines`: versions consented to with --force.
+// transaction that is rolled back. `baselines`: versions consented to with --force. `locate`, when given,
+// restates a down script's own failure in the lines of its file (as the rollback itself reports it).
 RollbackPreview preview_rollback(const Connection& conn, int count, bool trust,
-                                 const std::vector<std::string>& baselines);
+                                 const std::vector<std::string>& baselines,
+                                 const std::function<ServerError(const ServerError&)>& locate = {});
 
 // The preview as text: per migration its statements, what it drops (rows), the locks it takes.
 void print_rollback_preview(std::FILE* out, const RollbackPreview& preview);

@@ -341,8 +341,11 @@ void rollback(const GlobalOptions& global, const RollbackOptions& options, std::
     // then granted at once.
     LedgerLock ledger_lock(conn, "nothing was rolled back");
     const std::vector<AppliedMigration> chosen = chosen_for_rollback(conn, options);
+    // A down script's failure in the rehearsal is reported in its file's lines, as the rollback's would be.
+    const auto in_files = [&conn](const ServerError& e) { return in_down_file_lines(conn, e); };
     if (options.dry_run) {  // rehearsed, printed; nothing persists and nothing needs consent
-        const RollbackPreview preview = preview_rollback(conn, static_cast<int>(chosen.size()), options.trust, {});
+        const RollbackPreview preview =
+            preview_rollback(conn, static_cast<int>(chosen.size()), options.trust, {}, in_files);
         print_rollback_preview(stdout, preview);
         fmt::print("dry run: nothing was rolled back\n");
         return;
@@ -352,8 +355,8 @@ void rollback(const GlobalOptions& global, const RollbackOptions& options, std::
     const BaselineRollbackConsent consent = BaselineRollbackConsent::obtain(conn, candidates, options.force);
     // What the down scripts would run and drop, rehearsed; shown and asked on a terminal, --yes in scripts.
     require_rollback_consent(
-        preview_rollback(conn, static_cast<int>(chosen.size()), options.trust, consent.consented()), options.yes,
-        consent.typed_on_terminal(), conn.target());
+        preview_rollback(conn, static_cast<int>(chosen.size()), options.trust, consent.consented(), in_files),
+        options.yes, consent.typed_on_terminal(), conn.target());
     if (std::all_of(chosen.begin(), chosen.end(), [](const AppliedMigration& m) { return m.transactional; })) {
         rollback_in_one_transaction(conn, options, versions, consent);
         return;

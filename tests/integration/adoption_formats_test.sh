@@ -29,7 +29,7 @@ for af_tool in goose dbmate sql-migrate node-pg-migrate popx liquibase; do
         fail "$af_tool: status" "$out"
     fi
 
-    run rollback --to 0 -d "dbname=$af_db"
+    run rollback --to 0 --yes -d "dbname=$af_db"  # its down scripts drop tables: consent
     expect "$af_tool: roll back everything" 0 || continue
     if [ "$(af_fp "$af_db")" = "$af_empty_fp" ]; then
         pass "$af_tool: after rolling back, the fingerprint is an empty database's"

@@ -6,7 +6,10 @@ expect "lint --help" 0 "--dir" "--allow" "--threshold" "--json" "FILES"
 
 newdb db
 sql "$db" "CREATE TABLE accounts (id bigint PRIMARY KEY, email text, age int);
-INSERT INTO accounts SELECT g, 'a' || g, g FROM generate_series(1, 2000) g; ANALYZE accounts;" >/dev/null
+INSERT INTO accounts SELECT g, 'a' || g, g FROM generate_series(1, 2000) g;" >/dev/null
+# Vacuumed now, so that its free space and visibility maps exist before the size is read (autovacuum making
+# them later changed the size lint reports).
+sql "$db" "VACUUM ANALYZE accounts" >/dev/null
 bytes=$(sql "$db" "SELECT pg_total_relation_size('accounts')")
 lintdir="$work/lint/migrations"
 mkdir -p "$lintdir"

@@ -125,7 +125,7 @@ rt_direction() {
     fi
     # pgmig rollback runs the whole down: the transactional migration in a transaction, the no-transaction
     # one (CONCURRENTLY, VALIDATE) statement by statement, newest first.
-    run rollback --steps ${#new[@]} -d "dbname=$db"
+    run rollback --steps ${#new[@]} --yes -d "dbname=$db"  # the downs drop what the ups created: consent
     if [ "$rc" -ne 0 ]; then
         echo "pgmig rollback --steps ${#new[@]} exit $rc: $(head -c 600 <<<"$err")"
         for f in "${new[@]}"; do echo "  $f:"; sed 's/^/    | /' "$migs/$f"; done

@@ -124,6 +124,17 @@ assert i["status"] == "checked" and [m["version"] for m in i["migrations"]] == [
 assert {b["id"] for b in i["migrations"][0]["bugs"]["related"]} == {"BUG-7", "BUG-12"}, i
 ' <<<"$out" 2>"$work/pyerr"; then pass "validate --json: impact of each pending migration"
 else fail "validate --json impact" "rc=$rc $(tail -c 400 "$work/pyerr")"; fi
+# While another session holds the ledger lock (an apply running), validate goes on without the impact instead
+# of waiting for the lock.
+im_holder_out=$(timeout 60 psql -X -q -A -t -d "$dbimpact" \
+    -c "SELECT pg_advisory_lock(482771560807)" \
+    -c "\\! timeout 30 $bin validate --lint-threshold off -d dbname=$dbimpact; echo validate-exit=\$?" 2>&1)
+if grep -q "validate-exit=0" <<<"$im_holder_out" &&
+    grep -q "impact: skipped (the ledger is locked by another applier, backend" <<<"$im_holder_out"; then
+    pass "validate while the ledger lock is held: the impact is skipped, no wait"
+else
+    fail "validate while the ledger lock is held" "$(head -c 600 <<<"$im_holder_out")"
+fi
 printf 'migrations = "migrations"\nbugs = "bugs.md"\n[environments.prod]\ndbname = "dbname=%s"\napproval = true\n' \
     "$dbimpact" >pgmig.toml
 run deploy --env prod

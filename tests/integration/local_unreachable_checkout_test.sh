@@ -55,8 +55,8 @@ else
     # Another project of the same name elsewhere gets a folder of its own.
     other="$home/elsewhere/project"
     mkdir -p "$other"
-    run_in "$other" local status
-    if [ "$rc" -eq 0 ] && ! grep -qF "$fallback" <<<"$out"; then
+    run_in "$other" local status  # not created, so not running: exit 7
+    if [ "$rc" -eq 7 ] && ! grep -qF "$fallback" <<<"$out$err"; then
         pass "another project of the same name is another cluster"
     else
         fail "another project of the same name is another cluster" "rc=$rc $out"
@@ -65,7 +65,7 @@ else
     run_in "$project" local stop
     expect "local stop finds it" 0 "local cluster stopped ($fallback)"
     run_in "$project" local status
-    expect "local status after stop" 0 "not running ($fallback)"
+    expect "local status after stop" 7 "not running ($fallback)"
     run_in "$project" local url
     expect "local url after stop exits 7" 7 "not running"
     run_in "$project" local start
