@@ -164,6 +164,9 @@ int run(int argc, char** argv, Outcome& outcome) {
         ->capture_default_str();
     validate_cmd->add_flag("--offline", validate.offline,
                            "Check the files only; no database (so no ledger, lint or integrity checks)");
+    validate_cmd->add_flag("--no-impact", validate.no_impact,
+                           "Skip the impact summary and the dry run it takes (a rehearsal of every pending "
+                           "migration, as long as pgmig plan's)");
     validate_cmd->add_option("--allow-ledger-only", validate.allow_ledger_only,
                              "A pending migration registered without a file (VERSION, or R__NAME) to report as a "
                              "warning, as pgmig apply --allow-ledger-only would apply it (repeatable)");

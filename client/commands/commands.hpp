@@ -42,6 +42,7 @@ struct ValidateOptions {
     bool json = false;     // alias of format = "json"
     std::string format = "text";  // text, json, github, sarif
     bool offline = false;  // files only, no database (no lint, no integrity)
+    bool no_impact = false;  // --no-impact: no dry run of the pending migrations (their impact summary)
     std::string lint_threshold = "error";  // lint findings that fail validate (exit 14): error | warning | off
     std::vector<std::string> allow_ledger_only;  // ledger-only migrations reported as warnings, not errors
 };

@@ -347,7 +347,9 @@ int run_validate(const GlobalOptions& global, const ValidateOptions& options) {
         // ==== impact ====
         // What each pending migration touches, its dependents and related bugs (pgmig impact), from one dry
         // run; only when the files and the ledger agree (otherwise registering them for the rehearsal fails).
-        if (files_ok && v.count({"files", "ledger"}, "error") == 0) {
+        if (options.no_impact) {
+            impact.status = "skipped (--no-impact)";
+        } else if (files_ok && v.count({"files", "ledger"}, "error") == 0) {
             impact = pending_impact(conn, files, dir);
         } else {
             impact.status = "skipped (the files or the ledger have problems)";

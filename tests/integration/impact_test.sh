@@ -124,6 +124,12 @@ assert i["status"] == "checked" and [m["version"] for m in i["migrations"]] == [
 assert {b["id"] for b in i["migrations"][0]["bugs"]["related"]} == {"BUG-7", "BUG-12"}, i
 ' <<<"$out" 2>"$work/pyerr"; then pass "validate --json: impact of each pending migration"
 else fail "validate --json impact" "rc=$rc $(tail -c 400 "$work/pyerr")"; fi
+run validate --no-impact --lint-threshold off -d "dbname=$dbimpact"
+if [ "$rc" -eq 0 ] && grep -qF "impact: skipped (--no-impact)" <<<"$out" && ! grep -q "impact of the" <<<"$out"; then
+    pass "validate --no-impact: no summary, no dry run"
+else
+    fail "validate --no-impact" "rc=$rc $(head -c 400 <<<"$out$err")"
+fi
 # While another session holds the ledger lock (an apply running), validate goes on without the impact instead
 # of waiting for the lock.
 im_holder_out=$(timeout 60 psql -X -q -A -t -d "$dbimpact" \
