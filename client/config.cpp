@@ -389,7 +389,8 @@ ProjectConfig load_config(const std::filesystem::path& file) {
     const toml::table* environments = nullptr;
     TableReader(table, "", where)
         .read({
-            {"migrations", [&](const toml::node& n, const std::string& k) { config.migrations = get_string(n, k, where); }},
+            {"migrations",
+             [&](const toml::node& n, const std::string& k) { config.migrations = get_string(n, k, where); }},
             {"format",
              [&](const toml::node& n, const std::string& k) {
                  config.format = get_string(n, k, where);
@@ -400,16 +401,20 @@ ProjectConfig load_config(const std::filesystem::path& file) {
                  }
              }},
             {"schema", [&](const toml::node& n, const std::string& k) { config.schema = get_string(n, k, where); }},
-            {"shadow_db", [&](const toml::node& n, const std::string& k) { config.shadow.db = get_string(n, k, where); }},
-            {"shadow_owner", [&](const toml::node& n, const std::string& k) { config.shadow.owner = get_string(n, k, where); }},
+            {"shadow_db",
+             [&](const toml::node& n, const std::string& k) { config.shadow.db = get_string(n, k, where); }},
+            {"shadow_owner",
+             [&](const toml::node& n, const std::string& k) { config.shadow.owner = get_string(n, k, where); }},
             {"shadow_server",
              [&](const toml::node& n, const std::string& k) {
                  config.shadow.server = get_string(n, k, where);
                  check_no_inline_password(config.shadow.server, k, "the top level", where);
              }},
-            {"audit_log", [&](const toml::node& n, const std::string& k) { config.audit_log = get_string(n, k, where, true); }},
+            {"audit_log",
+             [&](const toml::node& n, const std::string& k) { config.audit_log = get_string(n, k, where, true); }},
             {"bugs", [&](const toml::node& n, const std::string& k) { config.bugs = get_string(n, k, where); }},
-            {"backup", [&](const toml::node& n, const std::string& k) { read_backup(get_table(n, k, where), k, where, config.backup); }},
+            {"backup", [&](const toml::node& n,
+                           const std::string& k) { read_backup(get_table(n, k, where), k, where, config.backup); }},
             {"alerts",
              [&](const toml::node& n, const std::string& k) {
                  for (const auto& [name, target] : get_table(n, k, where)) {
@@ -419,7 +424,8 @@ ProjectConfig load_config(const std::filesystem::path& file) {
                  }
              }},
             // Read after [backup] and shadow_*, whatever the order in the file: environments inherit them.
-            {"environments", [&](const toml::node& n, const std::string& k) { environments = &get_table(n, k, where); }},
+            {"environments",
+             [&](const toml::node& n, const std::string& k) { environments = &get_table(n, k, where); }},
         });
     if (environments != nullptr) {
         for (const auto& [name, env] : *environments) {

@@ -64,12 +64,18 @@ std::string_view kind_name(ErrorKind kind) {
         case ErrorKind::adopt_not_confirmed: return "adopt_not_confirmed";
         case ErrorKind::adopt_refused: return "adopt_refused";
         case ErrorKind::adopt_ledger_differs: return "adopt_ledger_differs";
-        case ErrorKind::bad_conninfo: return "bad_conninfo";
-        case ErrorKind::rollback_not_confirmed: return "rollback_not_confirmed";
-        case ErrorKind::audit_reseal_refused: return "audit_reseal_refused";
-        case ErrorKind::applied_edited: return "applied_edited";
-        case ErrorKind::permission_denied: return "permission_denied";
-        case ErrorKind::impact_unknown: return "impact_unknown";
+        case ErrorKind::bad_conninfo:
+            return "bad_conninfo";
+        case ErrorKind::rollback_not_confirmed:
+            return "rollback_not_confirmed";
+        case ErrorKind::audit_reseal_refused:
+            return "audit_reseal_refused";
+        case ErrorKind::applied_edited:
+            return "applied_edited";
+        case ErrorKind::permission_denied:
+            return "permission_denied";
+        case ErrorKind::impact_unknown:
+            return "impact_unknown";
     }
     return "internal";
 }

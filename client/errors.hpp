@@ -10,34 +10,34 @@
 namespace pgmig::client {
 
 enum class ErrorKind {
-    internal,          // a bug or an unexpected failure of the client itself
-    usage,             // bad command line (CLI11)
-    input,             // bad migration files or other user input
-    connect,           // cannot connect to the database
-    migration_failed,  // the server raised an error while registering or applying migrations
-    ledger_conflict,   // the ledger disagrees with the files (PM002: an applied migration was changed)
-    local_cluster,     // pgmig local could not do its work
-    extension,         // the pgmig extension is missing from the database or has another version
-    validation,        // pgmig validate found problems
-    ledger_tampered,   // PM008: the ledger was edited outside pgmig
-    out_of_order,      // PM009: pending migrations older than the newest applied one
-    rollback_refused,  // PM011: a migration to roll back has no down script
-    audit_broken,      // the audit hash chain is broken, or was rewritten since it was anchored
-    lint_failed,       // lint found findings at or above the threshold (pgmig lint; PM017 from migrate_apply)
-    rehearsal_failed,  // pgmig plan: a migration failed or would wait; pgmig test: a rollback test failed
-    scratch_database,  // pgmig test: the scratch database could not be created or filled, or the run was interrupted
-    integrity,         // migrate_check_integrity() found problems of severity error (check-integrity, validate)
+    internal,             // a bug or an unexpected failure of the client itself
+    usage,                // bad command line (CLI11)
+    input,                // bad migration files or other user input
+    connect,              // cannot connect to the database
+    migration_failed,     // the server raised an error while registering or applying migrations
+    ledger_conflict,      // the ledger disagrees with the files (PM002: an applied migration was changed)
+    local_cluster,        // pgmig local could not do its work
+    extension,            // the pgmig extension is missing from the database or has another version
+    validation,           // pgmig validate found problems
+    ledger_tampered,      // PM008: the ledger was edited outside pgmig
+    out_of_order,         // PM009: pending migrations older than the newest applied one
+    rollback_refused,     // PM011: a migration to roll back has no down script
+    audit_broken,         // the audit hash chain is broken, or was rewritten since it was anchored
+    lint_failed,          // lint found findings at or above the threshold (pgmig lint; PM017 from migrate_apply)
+    rehearsal_failed,     // pgmig plan: a migration failed or would wait; pgmig test: a rollback test failed
+    scratch_database,     // pgmig test: the scratch database could not be created or filled, or the run was interrupted
+    integrity,            // migrate_check_integrity() found problems of severity error (check-integrity, validate)
     integrity_regressed,  // apply --check-integrity=strict: applied, but new integrity problems appeared
     // ==== backups ====
-    backup_failed,      // a backup or restore could not be done (no key, pg_dump/pg_restore failed, cannot write)
-    backup_wrong_key,   // the backup was encrypted with another key
-    backup_corrupted,   // a backup failed authentication, its checksum, or pg_restore --list
-    backup_truncated,   // a backup ends before its final chunk
-    backup_manifest,    // a backup's manifest is missing or invalid
-    restore_mismatch,   // the restored database's fingerprint differs from the manifest's
+    backup_failed,     // a backup or restore could not be done (no key, pg_dump/pg_restore failed, cannot write)
+    backup_wrong_key,  // the backup was encrypted with another key
+    backup_corrupted,  // a backup failed authentication, its checksum, or pg_restore --list
+    backup_truncated,  // a backup ends before its final chunk
+    backup_manifest,   // a backup's manifest is missing or invalid
+    restore_mismatch,  // the restored database's fingerprint differs from the manifest's
     alert_failed,      // an alert could not be delivered (pgmig alert test, pgmig watch)
-    health_failed,        // pgmig health: a check failed (drift, ledger problems, extension, audit chain...)
-    health_warnings,      // pgmig health: no check failed, but some warned (pending migrations, old backup...)
+    health_failed,     // pgmig health: a check failed (drift, ledger problems, extension, audit chain...)
+    health_warnings,   // pgmig health: no check failed, but some warned (pending migrations, old backup...)
     // ==== approvals ====
     approval_missing,   // a migration lacks approvals by roles other than its registrant (four-eyes; PM032)
     approval_refused,   // PM025 (already applied) or PM031 (its registrant approves): nothing was approved
@@ -53,17 +53,18 @@ enum class ErrorKind {
     ledger_only,           // a pending migration is registered but no file holds it (apply/deploy refuse it)
     registrant_untrusted,  // PM030: the registrant of a script lacks rights the role running it has
     environment_mismatch,  // PM033: the database's pgmig.environment is another, or none names whose approvals count
-    nontx_refused,  // PM035-PM037: the server refused a non-transactional step (statements not run as registered)
-    inline_password,       // pgmig.toml holds a password inline (a connection string or an alert URL)
+    nontx_refused,    // PM035-PM037: the server refused a non-transactional step (statements not run as registered)
+    inline_password,  // pgmig.toml holds a password inline (a connection string or an alert URL)
     // ==== bad input ====
-    bad_bytes,  // a migration file, schema file or pgmig.toml holds a NUL byte or invalid UTF-8
+    bad_bytes,           // a migration file, schema file or pgmig.toml holds a NUL byte or invalid UTF-8
     unsafe_search_path,  // the session's search_path names a schema before pg_catalog
     // ==== baselines ====
     baseline_refused,           // the schema is not what the migrations build, or the ledger has a history already
     baseline_rollback_refused,  // rolling back a baseline migration without --force (or its confirmation)
     // ==== pgmig adopt ====
-    adopt_not_confirmed,   // the plan was shown but not applied: no --yes and no terminal, or not confirmed
-    adopt_refused,         // PM062: no or several tools' history tables, a failed or dirty state, a recorded migration without a file
+    adopt_not_confirmed,  // the plan was shown but not applied: no --yes and no terminal, or not confirmed
+    adopt_refused,  // PM062: no or several tools' history tables, a failed or dirty state, a recorded migration without
+                    // a file
     adopt_ledger_differs,  // PM063: the ledger already holds another history than the tool's
     // ==== the target database ====
     bad_conninfo,  // the connection parameters name an unknown parameter, are malformed, or have a bad value
@@ -101,8 +102,10 @@ inline constexpr std::array<ErrorKindInfo, 54> kErrorKinds{{
     {ErrorKind::rollback_refused, 12, "rollback refused: a migration has no down script (nothing rolled back)"},
     {ErrorKind::audit_broken, 13, "the audit chain is broken, or was rewritten since it was anchored"},
     {ErrorKind::lint_failed, 14, "lint found findings at or above the threshold (PM017: pgmig.lint_block)"},
-    {ErrorKind::rehearsal_failed, 15, "pgmig plan: a migration failed or would wait; pgmig test: a rollback test failed"},
-    {ErrorKind::scratch_database, 16, "pgmig test: the scratch database could not be created or filled, or interrupted"},
+    {ErrorKind::rehearsal_failed, 15,
+     "pgmig plan: a migration failed or would wait; pgmig test: a rollback test failed"},
+    {ErrorKind::scratch_database, 16,
+     "pgmig test: the scratch database could not be created or filled, or interrupted"},
     {ErrorKind::integrity, 17, "the data has integrity problems (migrate_check_integrity errors)"},
     {ErrorKind::integrity_regressed, 18, "applied, but new integrity problems appeared (--check-integrity=strict)"},
     {ErrorKind::backup_failed, 19, "a backup or restore could not be done (key, pg_dump, pg_restore, files)"},
@@ -118,29 +121,43 @@ inline constexpr std::array<ErrorKindInfo, 54> kErrorKinds{{
     {ErrorKind::approval_refused, 29, "approval refused: already applied (PM025) or by its own registrant (PM031)"},
     {ErrorKind::postflight_failed, 30, "deploy: applied, but the post-flight health or drift check failed"},
     {ErrorKind::diff_found, 31, "diff/drift --exit-code: there are differences"},
-    {ErrorKind::destructive_withheld, 32, "destructive steps withheld (pass --allow-destructive); the rest was written"},
+    {ErrorKind::destructive_withheld, 32,
+     "destructive steps withheld (pass --allow-destructive); the rest was written"},
     {ErrorKind::rename_unresolved, 33, "a probable rename is unresolved: pass --rename OLD=NEW or --no-rename"},
-    {ErrorKind::schema_load_failed, 34, "the desired schema could not be loaded (shadow database or a schema file failed)"},
+    {ErrorKind::schema_load_failed, 34,
+     "the desired schema could not be loaded (shadow database or a schema file failed)"},
     {ErrorKind::sync_refused, 35, "sync refused: the environment requires approval (use generate + deploy)"},
     {ErrorKind::diff_unsupported, 36, "the diff met objects it cannot write DDL for"},
     {ErrorKind::ledger_only, 37, "a pending migration is registered but no file holds it (see --allow-ledger-only)"},
     {ErrorKind::registrant_untrusted, 38, "refused: a script's registrant lacks rights of the role running it (PM030)"},
-    {ErrorKind::environment_mismatch, 39, "the database is another environment, or names none (pgmig.environment, PM033)"},
+    {ErrorKind::environment_mismatch, 39,
+     "the database is another environment, or names none (pgmig.environment, PM033)"},
     {ErrorKind::nontx_refused, 40, "a non-transactional step was refused: its statements did not run as registered"},
-    {ErrorKind::inline_password, 42, "pgmig.toml holds a password inline (use ~/.pgpass, PGPASSFILE, PGPASSWORD or a service file)"},
+    {ErrorKind::inline_password, 42,
+     "pgmig.toml holds a password inline (use ~/.pgpass, PGPASSFILE, PGPASSWORD or a service file)"},
     {ErrorKind::bad_bytes, 43, "a file holds a NUL byte or invalid UTF-8 (nothing was done)"},
     {ErrorKind::unsafe_search_path, 44, "search_path names a schema before pg_catalog (nothing was done)"},
-    {ErrorKind::baseline_refused, 49, "baseline refused: the schema is not what the migrations build, or a history exists (nothing registered)"},
-    {ErrorKind::baseline_rollback_refused, 50, "rollback of a baseline migration refused: pass --force (and confirm on a terminal)"},
-    {ErrorKind::adopt_not_confirmed, 51, "adopt: the plan was shown, not applied (pass --yes, or confirm on a terminal)"},
-    {ErrorKind::adopt_refused, 52, "adopt refused: no or several tools' history tables, a failed or dirty state, or a recorded migration without a file (PM062)"},
+    {ErrorKind::baseline_refused, 49,
+     "baseline refused: the schema is not what the migrations build, or a history exists (nothing registered)"},
+    {ErrorKind::baseline_rollback_refused, 50,
+     "rollback of a baseline migration refused: pass --force (and confirm on a terminal)"},
+    {ErrorKind::adopt_not_confirmed, 51,
+     "adopt: the plan was shown, not applied (pass --yes, or confirm on a terminal)"},
+    {ErrorKind::adopt_refused, 52,
+     "adopt refused: no or several tools' history tables, a failed or dirty state, or a recorded migration without a "
+     "file (PM062)"},
     {ErrorKind::adopt_ledger_differs, 53, "adopt refused: the ledger already holds another history (PM063)"},
-    {ErrorKind::bad_conninfo, 54, "the connection string names an unknown parameter or has a bad value (nothing was done)"},
-    {ErrorKind::rollback_not_confirmed, 56, "rollback refused: its down scripts drop data (pass --yes, or confirm on a terminal)"},
-    {ErrorKind::audit_reseal_refused, 57, "audit reseal refused: not a superuser (PM064), or no broken link to reseal (PM065)"},
+    {ErrorKind::bad_conninfo, 54,
+     "the connection string names an unknown parameter or has a bad value (nothing was done)"},
+    {ErrorKind::rollback_not_confirmed, 56,
+     "rollback refused: its down scripts drop data (pass --yes, or confirm on a terminal)"},
+    {ErrorKind::audit_reseal_refused, 57,
+     "audit reseal refused: not a superuser (PM064), or no broken link to reseal (PM065)"},
     {ErrorKind::applied_edited, 58, "status: the file of an applied migration was edited, not only cosmetically"},
-    {ErrorKind::permission_denied, 59, "permission denied to pgmig's own functions or tables: GRANT the role the hint names"},
-    {ErrorKind::impact_unknown, 61, "impact: the version or file names no pending migration (unknown, or already applied)"},
+    {ErrorKind::permission_denied, 59,
+     "permission denied to pgmig's own functions or tables: GRANT the role the hint names"},
+    {ErrorKind::impact_unknown, 61,
+     "impact: the version or file names no pending migration (unknown, or already applied)"},
 }};
 
 int exit_code(ErrorKind kind);

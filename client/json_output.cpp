@@ -89,11 +89,10 @@ nlohmann::json json_envelope(const std::string& command, int exit_code, const Er
     if (exit_code == kExitOk) {
         out["error"] = nullptr;
     } else if (error != nullptr) {
-        out["error"] = {
-            {"kind", std::string(kind_name(error->kind()))},
-            {"exit_code", error->exit_code()},
-            {"message", redact_message(error->line())},
-            {"hint", next_step_of(*error)}};
+        out["error"] = {{"kind", std::string(kind_name(error->kind()))},
+                        {"exit_code", error->exit_code()},
+                        {"message", redact_message(error->line())},
+                        {"hint", next_step_of(*error)}};
     } else {
         // The command returned its exit code itself: the kind and meaning of that code.
         nlohmann::json e = {{"kind", "internal"}, {"exit_code", exit_code}, {"message", ""}, {"hint", nullptr}};

@@ -130,8 +130,9 @@ int run(int argc, char** argv, Outcome& outcome) {
 
     NewOptions new_opts;
     auto* new_cmd = app.add_subcommand(
-        "new", "Write <next version>_<NAME>.sql from an idempotent template (the folder's numbering: 6 after 5; else "
-               "the UTC time YYYYMMDDHHMMSS, above every version); print its path");
+        "new",
+        "Write <next version>_<NAME>.sql from an idempotent template (the folder's numbering: 6 after 5; else "
+        "the UTC time YYYYMMDDHHMMSS, above every version); print its path");
     new_cmd->add_option("NAME", new_opts.name, "Name: letters, digits, '_' and '-'")->required();
     new_cmd->add_option("--dir", new_opts.dir, dir_help);
     new_cmd->callback([&] { action = [&] { return run_new(new_opts); }; });
@@ -393,10 +394,11 @@ int run(int argc, char** argv, Outcome& outcome) {
     // ==== impact ====
     ImpactOptions impact;
     auto* impact_cmd = app.add_subcommand(
-        "impact", "What a pending migration touches (its dry run: objects created, altered, dropped, tables rewritten, "
-                  "rows), what depends on those objects (views, functions, triggers, foreign keys, policies: "
-                  "pg_depend), and the related bugs of the bugs file of pgmig.toml (its -- pgmig:refs ids and the "
-                  "objects' names); nothing persists");
+        "impact",
+        "What a pending migration touches (its dry run: objects created, altered, dropped, tables rewritten, "
+        "rows), what depends on those objects (views, functions, triggers, foreign keys, policies: "
+        "pg_depend), and the related bugs of the bugs file of pgmig.toml (its -- pgmig:refs ids and the "
+        "objects' names); nothing persists");
     impact_cmd->add_option("TARGET", impact.target, "VERSION (or R__NAME) of a pending migration, or its FILE")
         ->required();
     impact_cmd->add_option("--dir", impact.dir, dir_help + std::string(" (default for a FILE: its folder)"));

@@ -41,8 +41,8 @@ std::string pgmig_role_for_command() {
     const AuditContext& context = audit_context();
     const std::string command = context.command.substr(0, context.command.find(' '));
     if (command == "approve") return "pgmig_approver";
-    static constexpr std::string_view admin[] = {"apply",  "rollback", "baseline", "adopt", "repair",
-                                                 "plan",   "deploy",   "backup",   "sync"};
+    static constexpr std::string_view admin[] = {"apply", "rollback", "baseline", "adopt", "repair",
+                                                 "plan",  "deploy",   "backup",   "sync"};
     for (const auto name : admin) {
         if (command == name) return "pgmig_admin";
     }

@@ -42,7 +42,7 @@ struct ValidateOptions {
     bool json = false;     // alias of format = "json"
     std::string format = "text";  // text, json, github, sarif
     bool offline = false;  // files only, no database (no lint, no integrity)
-    bool no_impact = false;  // --no-impact: no dry run of the pending migrations (their impact summary)
+    bool no_impact = false;                // --no-impact: no dry run of the pending migrations (their impact summary)
     std::string lint_threshold = "error";  // lint findings that fail validate (exit 14): error | warning | off
     std::vector<std::string> allow_ledger_only;  // ledger-only migrations reported as warnings, not errors
 };
@@ -64,7 +64,7 @@ struct RollbackOptions {
     std::string env;  // --env: the environment's connection (unless -d) and its alert targets (event rollback)
     bool trust = false;  // --trust: run down scripts registered by roles with fewer rights than this one
     bool force = false;  // --force: roll back baseline migrations too (on a terminal, after typing the version)
-    bool yes = false;      // --yes: roll back although the down scripts drop data (scripts; a terminal asks y/N)
+    bool yes = false;    // --yes: roll back although the down scripts drop data (scripts; a terminal asks y/N)
     bool dry_run = false;  // --dry-run: rehearse the down scripts and print what they would do; nothing persists
 };
 
@@ -292,7 +292,7 @@ int run_drift(const GlobalOptions& global, const DriftOptions& options);
 struct ImpactOptions {
     std::string target;  // a version, R__NAME, or the path of a migration file
     std::string dir;
-    std::string env;     // --env NAME: the environment's connection (unless -d)
+    std::string env;  // --env NAME: the environment's connection (unless -d)
     bool json = false;
 };
 int run_impact(const GlobalOptions& global, const ImpactOptions& options);

@@ -438,11 +438,13 @@ int run_validate(const GlobalOptions& global, const ValidateOptions& options) {
             fmt::print("integrity: {}\n", integrity.status);
         }
         if (impact.status == "checked" && !impact.migrations.empty()) {
-            fmt::print("impact of the {} pending migrations (pgmig impact VERSION for details):\n", impact.migrations.size());
+            fmt::print("impact of the {} pending migrations (pgmig impact VERSION for details):\n",
+                       impact.migrations.size());
             for (const auto& m : impact.migrations) {
-                fmt::print("  {}:\n{}", m["version"].is_null() ? "R__" + m.value("name", std::string())
-                                                               : m["version"].get<std::string>() + "_" +
-                                                                     m.value("name", std::string()),
+                fmt::print("  {}:\n{}",
+                           m["version"].is_null()
+                               ? "R__" + m.value("name", std::string())
+                               : m["version"].get<std::string>() + "_" + m.value("name", std::string()),
                            impact_summary(m, "    "));
             }
         } else if (impact.status != "checked") {
