@@ -8,6 +8,8 @@
 
 #include <algorithm>
 #include <cctype>
+#include <cerrno>
+#include <csignal>
 #include <cstdio>
 #include <cstdlib>
 #include <mutex>
@@ -176,13 +178,42 @@ std::string quoted_after(const std::string& message, const std::string& prefix) 
     return close == std::string::npos ? std::string() : message.substr(open, close - open);
 }
 
-// Asks on the terminal without echo; nullopt when there is no terminal to ask on.
+namespace {
+
+// The prompt's terminal while it asks, for the handler below (a signal handler sees only globals).
+volatile sig_atomic_t g_prompt_fd = -1;
+termios g_prompt_saved{};
+volatile sig_atomic_t g_prompt_signal = 0;
+struct sigaction g_prompt_previous_int {};
+struct sigaction g_prompt_previous_quit {};
+
+// Ctrl-C or Ctrl-\ at the prompt: the echo is turned back on first (tcsetattr is async-signal-safe), then
+// the signal goes where it went before (the default ends pgmig; a command's own handler sets its flag).
+void prompt_signal(int sig) {
+    if (g_prompt_fd >= 0) tcsetattr(g_prompt_fd, TCSANOW, &g_prompt_saved);
+    sigaction(sig, sig == SIGINT ? &g_prompt_previous_int : &g_prompt_previous_quit, nullptr);
+    g_prompt_signal = sig;
+    raise(sig);
+}
+
+}  // namespace
+
+// Asks on the terminal without echo; nullopt when there is no terminal to ask on. Interrupted (Ctrl-C),
+// it turns the echo back on: killed at the prompt, pgmig would leave the shell typing blind.
 std::optional<std::string> ask_password(const std::string& prompt) {
     const int fd = ::open("/dev/tty", O_RDWR | O_NOCTTY | O_CLOEXEC);
     if (fd < 0) return std::nullopt;
     termios saved{};
     const bool restore = tcgetattr(fd, &saved) == 0;
+    g_prompt_signal = 0;
     if (restore) {
+        g_prompt_saved = saved;
+        g_prompt_fd = fd;
+        struct sigaction on_signal {};
+        on_signal.sa_handler = prompt_signal;  // no SA_RESTART: the read below returns
+        sigemptyset(&on_signal.sa_mask);
+        sigaction(SIGINT, &on_signal, &g_prompt_previous_int);
+        sigaction(SIGQUIT, &on_signal, &g_prompt_previous_quit);
         termios quiet = saved;
         quiet.c_lflag &= ~static_cast<tcflag_t>(ECHO);
         tcsetattr(fd, TCSANOW, &quiet);  // TCSANOW, not TCSAFLUSH: keep what was typed ahead
@@ -190,12 +221,26 @@ std::optional<std::string> ask_password(const std::string& prompt) {
     [[maybe_unused]] const ssize_t w = ::write(fd, prompt.data(), prompt.size());
     std::string password;
     char c = 0;
-    while (::read(fd, &c, 1) == 1 && c != '\n') {
+    for (;;) {
+        const ssize_t n = ::read(fd, &c, 1);
+        if (n < 0 && errno == EINTR && g_prompt_signal == 0) continue;
+        if (n != 1 || c == '\n') break;
         if (c != '\r') password += c;
     }
-    if (restore) tcsetattr(fd, TCSANOW, &saved);
+    if (restore) {
+        tcsetattr(fd, TCSANOW, &saved);
+        g_prompt_fd = -1;
+        if (g_prompt_signal != SIGINT) sigaction(SIGINT, &g_prompt_previous_int, nullptr);
+        if (g_prompt_signal != SIGQUIT) sigaction(SIGQUIT, &g_prompt_previous_quit, nullptr);
+    }
     [[maybe_unused]] const ssize_t nl = ::write(fd, "\n", 1);
     ::close(fd);
+    if (g_prompt_signal != 0) {
+        std::fill(password.begin(), password.end(), '\0');
+        // A handler of the command's own took the signal (watch): stop here all the same.
+        throw Error(ErrorKind::connect, "interrupted at the password prompt", "before connecting",
+                    "nothing was done");
+    }
     return password;
 }
 

@@ -178,6 +178,40 @@ if [ "$rc" -eq 4 ] && ! grep -q "Password for" <<<"$out"; then
 else
     fail "target: -w never asks" "exit $rc: $(head -c 300 <<<"$out")"
 fi
+# Ctrl-C at the prompt ends pgmig (by SIGINT, as the key means) and leaves the terminal echoing again.
+tg_ctrl_c=$(python3 - "$bin" status -W -d "$tg_pwconn" <<'PY'
+import os, pty, select, signal, sys, termios, time
+pid, fd = pty.fork()
+if pid == 0:
+    os.execv(sys.argv[1], sys.argv[1:])
+out = b""
+deadline = time.time() + 30
+while b"Password for" not in out and time.time() < deadline:
+    if select.select([fd], [], [], 1)[0]:
+        try:
+            out += os.read(fd, 4096)
+        except OSError:
+            break
+os.write(fd, b"S3cr")
+time.sleep(0.3)
+os.write(fd, b"\x03")
+for _ in range(300):  # 30 s at most, then it is killed (and the test fails)
+    done, status = os.waitpid(pid, os.WNOHANG)
+    if done:
+        break
+    time.sleep(0.1)
+else:
+    os.kill(pid, signal.SIGKILL)
+    _, status = os.waitpid(pid, 0)
+echo = bool(termios.tcgetattr(fd)[3] & termios.ECHO)
+print("asked=%s signal=%s echo=%s" % (b"Password for" in out, os.WIFSIGNALED(status) and os.WTERMSIG(status), echo))
+PY
+)
+if [ "$tg_ctrl_c" = "asked=True signal=2 echo=True" ]; then
+    pass "target: Ctrl-C at the password prompt stops pgmig and turns the echo back on"
+else
+    fail "target: Ctrl-C at the password prompt" "$tg_ctrl_c"
+fi
 tg_tty wrong status -d "'$tg_pwconn'"
 if [ "$rc" -eq 4 ] && [ "$(grep -c "Password for" <<<"$out")" -eq 1 ] && grep -q "password authentication failed" <<<"$out"; then
     pass "target: a wrong password is asked for once, then exit 4"
