@@ -4,7 +4,7 @@
 #include "client/errors.hpp"
 #include "client/project.hpp"
 #include "client/schema_compare.hpp"
-#include "client/schema_diff.hpp"
+#include "client/diff/schema_diff.hpp"
 
 #include <unistd.h>
 

@@ -1,7 +1,7 @@
 // Snapshots compared object by object, and the dropping statements of a script (see schema_compare.hpp).
 #include "client/schema_compare.hpp"
 
-#include "client/schema_diff.hpp"
+#include "client/diff/schema_diff.hpp"
 
 #include <algorithm>
 #include <cctype>

@@ -1,6 +1,6 @@
 // pgmig_schema_diff: a developer's window on the diff engine. Reads two migrate_snapshot() JSON files
 // and prints what schema_diff::diff() makes of them (not installed; the user-facing command is pgmig diff).
-#include "schema_diff.hpp"
+#include "client/diff/schema_diff.hpp"
 
 #include <fstream>
 #include <iostream>

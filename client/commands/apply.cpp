@@ -12,7 +12,7 @@
 #include "client/monitor.hpp"
 #include "client/audit_log.hpp"
 #include "client/project.hpp"
-#include "client/sql_names.hpp"
+#include "client/diff/sql_names.hpp"
 
 #include "common/duration.hpp"
 #include "common/version.hpp"

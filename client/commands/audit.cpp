@@ -4,7 +4,7 @@
 #include "client/db.hpp"
 #include "client/errors.hpp"
 #include "client/project.hpp"
-#include "client/schema_diff.hpp"
+#include "client/diff/schema_diff.hpp"
 
 #include <fmt/core.h>
 #include <nlohmann/json.hpp>

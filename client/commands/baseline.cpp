@@ -6,13 +6,13 @@
 #include "client/commands/commands.hpp"
 #include "client/config.hpp"
 #include "client/db.hpp"
-#include "client/diff_output.hpp"
+#include "client/diff/diff_output.hpp"
 #include "client/errors.hpp"
 #include "client/ledger_lock.hpp"
 #include "client/project.hpp"
 #include "client/schema_compare.hpp"
-#include "client/schema_diff.hpp"
-#include "client/shadow.hpp"
+#include "client/diff/schema_diff.hpp"
+#include "client/diff/shadow.hpp"
 
 #include "common/version.hpp"
 

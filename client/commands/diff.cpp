@@ -1,15 +1,15 @@
 // pgmig diff, generate, sync and drift: the desired schema (schema folder in a shadow database, or --to)
-// against the target, through the diff engine (client/schema_diff.hpp), printed or written as migrations.
+// against the target, through the diff engine (client/diff/schema_diff.hpp), printed or written as migrations.
 #include "client/commands/commands.hpp"
 #include "client/config.hpp"
 #include "client/db.hpp"
-#include "client/diff_output.hpp"
+#include "client/diff/diff_output.hpp"
 #include "client/errors.hpp"
 #include "client/json_output.hpp"
 #include "client/ledger_lock.hpp"
 #include "client/project.hpp"
-#include "client/schema_diff.hpp"
-#include "client/shadow.hpp"
+#include "client/diff/schema_diff.hpp"
+#include "client/diff/shadow.hpp"
 
 #include "common/version.hpp"
 

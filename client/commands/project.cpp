@@ -1,7 +1,7 @@
 // pgmig init and pgmig new: a project folder with pgmig.toml, and new migration files from a template.
 #include "client/commands/commands.hpp"
 #include "client/config.hpp"
-#include "client/diff_output.hpp"
+#include "client/diff/diff_output.hpp"
 #include "client/errors.hpp"
 #include "client/migration_files.hpp"
 #include "client/project.hpp"

@@ -1,5 +1,5 @@
 // libFuzzer target for the migration-file parser (client/migration_files.cpp) and for what pgmig writes
-// into generated files (client/diff_output.cpp, client/schema_diff.cpp). Built and run by scripts/fuzz.
+// into generated files (client/diff/diff_output.cpp and the diff engine in client/diff/). Built and run by scripts/fuzz.
 //
 // The first byte of an input picks what is exercised; the rest is the file's content or the text to write.
 // Besides crashes, sanitizer reports and hangs, it checks properties and aborts when one fails:
@@ -9,11 +9,11 @@
 //   pgmig wrote, its up section holding the statement, and no injected line;
 // - the folder readers' statement scanner gives statements in order, inside the text and apart, and taking off
 //   a BEGIN ... COMMIT wrapper keeps the text's length and its line breaks.
-#include "client/diff_output.hpp"
+#include "client/diff/diff_output.hpp"
 #include "client/formats/folder_files.hpp"
 #include "client/formats/sql_scan.hpp"
 #include "client/migration_files.hpp"
-#include "client/schema_diff.hpp"
+#include "client/diff/schema_diff.hpp"
 #include "client/text_bytes.hpp"
 
 #include <cstdint>

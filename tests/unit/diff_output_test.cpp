@@ -1,5 +1,5 @@
-// Unit tests of client/diff_output: --rename arguments, next versions, generated files and the JSON report.
-#include "client/diff_output.hpp"
+// Unit tests of client/diff/diff_output: --rename arguments, next versions, generated files and the JSON report.
+#include "client/diff/diff_output.hpp"
 
 #include "client/errors.hpp"
 #include "client/migration_files.hpp"

@@ -1,6 +1,6 @@
 // Unit tests of client/schema_diff: hand-written snapshots in, statements, order, safe forms, withheld
 // steps, renames and down out. (The round trip against a real server is tests/integration/diff_roundtrip_test.sh.)
-#include "client/schema_diff.hpp"
+#include "client/diff/schema_diff.hpp"
 
 #include <gtest/gtest.h>
 

@@ -1,5 +1,5 @@
 // Rename arguments, next versions, generated migration files and the JSON report of a schema diff.
-#include "client/diff_output.hpp"
+#include "client/diff/diff_output.hpp"
 
 #include "client/errors.hpp"
 

@@ -1,5 +1,5 @@
 // A small tokenizer for the head of a CREATE INDEX CONCURRENTLY statement (see sql_names.hpp).
-#include "client/sql_names.hpp"
+#include "client/diff/sql_names.hpp"
 
 #include "client/db.hpp"
 

@@ -2,7 +2,7 @@
 // migration versions, the generated migration files and the JSON report. Pure C++ (no libpq), unit-tested.
 #pragma once
 
-#include "client/schema_diff.hpp"
+#include "client/diff/schema_diff.hpp"
 
 #include <nlohmann/json.hpp>
 

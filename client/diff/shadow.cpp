@@ -1,6 +1,6 @@
 // The shadow database: created on the target's server (or shadow_server), filled from the schema folder,
 // described by migrate_snapshot() and dropped, whatever happens (errors, Ctrl-C, SIGTERM).
-#include "client/shadow.hpp"
+#include "client/diff/shadow.hpp"
 
 #include "client/text_bytes.hpp"
 

@@ -1,0 +1,492 @@
+// The diff engine's internal header: buckets, steps and the Engine class whose methods live in one
+// file per object family (see README.md in this folder). Only the files of client/diff/ include it.
+#pragma once
+
+#include "client/diff/schema_diff.hpp"
+#include "client/diff/snapshot.hpp"
+
+#include <fmt/core.h>
+
+#include <algorithm>
+#include <functional>
+#include <initializer_list>
+#include <map>
+#include <set>
+#include <string_view>
+#include <unordered_map>
+#include <unordered_set>
+#include <utility>
+#include <string>
+#include <vector>
+
+namespace pgmig::schema_diff::detail {
+
+// SQL text built by appending in place: a chain of std::string + allocates a temporary per step.
+class Sql {
+  public:
+    explicit Sql(std::string text) : text_(std::move(text)) {}
+    Sql&& operator+(std::string_view more) && {
+        text_.append(more);
+        return std::move(*this);
+    }
+    Sql&& operator+(char c) && {
+        text_.push_back(c);
+        return std::move(*this);
+    }
+    operator std::string() && { return std::move(text_); }  // NOLINT(google-explicit-constructor)
+
+  private:
+    std::string text_;
+};
+
+inline Sql S(std::string text) { return Sql(std::move(text)); }
+
+// SQL writing (sql_text.cpp)
+std::string qi(const std::string& name);
+std::string literal(const std::string& text);
+std::string rtrim_semicolon(std::string s);
+// Replace the identifier `from` by `to` where it stands as a whole word (not inside another name).
+std::string replace_word(const std::string& text, const std::string& from, const std::string& to);
+// tables.cpp
+bool is_widening(const std::string& from, const std::string& to);
+
+// Buckets: the order in which the up steps run. Creations ascend; removals of whole objects are the
+// mirror (100 - bucket) so that what was created last is dropped first.
+enum Bucket : int {
+    b_set_guc = 1,
+    b_drop_view = 8,  // (indexes of dropped materialized views: 7)
+    b_rename = 10,    // after the views over renamed objects are gone, before anything names the new names
+    b_drop_trigger = 11,
+    b_drop_policy = 12,
+    b_drop_fk = 13,
+    b_drop_constraint = 14,
+    b_drop_index = 15,
+    b_drop_function_changed = 16,
+    b_schema = 20,
+    b_extension = 21,
+    b_type = 22,
+    b_type_alter = 23,
+    b_sequence = 25,
+    b_function = 27,
+    b_table = 30,
+    b_column = 32,
+    b_owned_by = 34,
+    b_constraint = 36,
+    b_index = 37,
+    b_fk = 38,
+    b_function_late = 39,
+    b_view = 40,
+    b_trigger = 45,
+    b_policy = 46,
+    b_rls = 47,
+    b_comment = 48,
+    b_acl = 49,
+};
+
+struct Step {
+    int bucket = 0;
+    int sub = 0;  // order inside a bucket (table depth, view topological rank)
+    std::vector<std::string> up;
+    std::vector<std::string> down;
+    std::string subject;
+    Phase phase = Phase::main;
+    bool destructive = false;
+    std::string allow_rule;        // lint rule a destructive step trips (its -- pgmig:allow line)
+    std::string reason;            // why it is destructive
+    bool withhold_always = false;  // a probable rename's drop: withheld whatever allow_destructive says
+    // removal of a type, sequence, function or extension: the name columns would use it by; the
+    // removal is withheld too when a withheld drop keeps a column that uses it
+    std::string removes;
+    std::vector<std::string> uses;  // a dropped column's (or table's) types and defaults
+};
+
+class Engine {
+  public:
+    Engine(const json& from, const json& to, const Options& options)
+        : from_src_(&from), from_(index_snapshot(from)), to_(index_snapshot(to)), options_(options) {}
+
+    Result run();
+
+  private:
+    const json* from_src_;
+    json from_doc_;  // `from` with the confirmed renames applied (only when there are some)
+    Snapshot from_;
+    Snapshot to_;
+    const Options& options_;
+    std::vector<Step> steps_;
+    Result result_;
+    std::set<std::string> rebuilt_views_;               // keys of views dropped and recreated
+    std::set<std::string> renamed_tables_from_;         // from-keys consumed by a confirmed rename
+    std::map<std::string, std::string> table_renames_;  // from identity -> to identity
+    std::set<std::string> changed_tables_;              // identities whose columns change type or go away
+    std::map<std::string, int> depth_memo_;
+    std::set<std::string> kept_tables_;  // dropped in `to`, but the drop is withheld
+    std::set<std::string> invalidated_;  // keys of objects dropped and recreated (views over them too)
+    // "'label'::type" of enum values this diff adds: PostgreSQL refuses to use them in the transaction
+    // that added them, so statements that do go to the post phase
+    std::vector<std::string> new_enum_literals_;
+    std::vector<std::string> recreated_types_;  // enums recreated now or in down: functions over them follow
+
+    bool uses_new_enum_value(const std::string& sql) const {
+        return std::any_of(new_enum_literals_.begin(), new_enum_literals_.end(),
+                           [&](const std::string& l) { return sql.find(l) != std::string::npos; });
+    }
+
+    void add(Step s) { steps_.push_back(std::move(s)); }
+
+    static Step mirror(Step s, int sub_flip = 1) {
+        std::swap(s.up, s.down);
+        s.bucket = 100 - s.bucket;
+        s.sub = -s.sub * sub_flip;
+        return s;
+    }
+
+    bool exists_in_from(const std::string& table_identity) const {
+        return !relation_key(from_, table_identity).empty() || table_renames_inverse(table_identity);
+    }
+    bool table_renames_inverse(const std::string& to_identity) const {
+        return std::any_of(table_renames_.begin(), table_renames_.end(),
+                           [&](const auto& p) { return p.second == to_identity; });
+    }
+
+    int depth(const Snapshot& s, const std::string& identity, int guard = 0) {
+        auto memo = depth_memo_.find(identity);
+        if (memo != depth_memo_.end()) return memo->second;
+        int d = 0;
+        const json* t = s.get("table " + identity);
+        if (t == nullptr) t = s.get("foreign table " + identity);
+        if (t != nullptr && guard < 64) {
+            const json& po = field(*t, "partition_of");
+            if (po.is_array() && !po.empty() && po[0].is_string())
+                d = std::max(d, 1 + depth(s, po[0].get<std::string>(), guard + 1));
+            const json& inh = field(*t, "inherits");
+            if (inh.is_array())
+                for (const auto& p : inh)
+                    if (p.is_string()) d = std::max(d, 1 + depth(s, p.get<std::string>(), guard + 1));
+        }
+        depth_memo_[identity] = d;
+        return d;
+    }
+
+    // --- tables -------------------------------------------------------------------------------
+    static std::string column_def(const json& c, bool with_not_null = true) {
+        std::string sql = qi(str(c, "name")) + " " + str(c, "type");
+        if (!str(c, "collation").empty()) sql += " COLLATE " + qi(str(c, "collation"));
+        if (!str(c, "generated").empty()) sql += " GENERATED ALWAYS AS (" + str(c, "generated") + ") STORED";
+        std::string ident = str(c, "identity");
+        if (ident == "a") sql += " GENERATED ALWAYS AS IDENTITY";
+        if (ident == "d") sql += " GENERATED BY DEFAULT AS IDENTITY";
+        if (!str(c, "default").empty()) sql += " DEFAULT " + str(c, "default");
+        if (with_not_null && flag(c, "not_null") && ident.empty()) sql += " NOT NULL";
+        return sql;
+    }
+
+    static bool is_fk(const std::string& def) { return def.rfind("FOREIGN KEY", 0) == 0; }
+
+    static std::set<std::string> inherited_constraints(const json& t) {
+        std::set<std::string> out;
+        const json& ic = field(t, "inherited_constraints");
+        if (ic.is_array())
+            for (const auto& n : ic) out.insert(n.get<std::string>());
+        return out;
+    }
+
+    std::string create_table_sql(const std::string& identity, const json& t) {
+        std::string kind = str(t, "kind");
+        std::string sql = "CREATE ";
+        if (str(t, "persistence") == "u") sql += "UNLOGGED ";
+        sql += "TABLE " + identity;
+        std::vector<std::string> parts;
+        const json& cols = field(t, "columns");
+        const json& po = field(t, "partition_of");
+        bool partition = po.is_array() && !po.empty();
+        if (cols.is_array())
+            for (const auto& c : cols) {
+                if (flag(c, "inherited")) continue;
+                parts.push_back(column_def(c));
+            }
+        std::set<std::string> inh = inherited_constraints(t);
+        const json& cons = field(t, "constraints");
+        if (cons.is_object())
+            for (auto it = cons.begin(); it != cons.end(); ++it) {
+                std::string def = it->get<std::string>();
+                if (inh.count(it.key()) != 0 || is_fk(def) || def.find("NOT VALID") != std::string::npos) continue;
+                parts.push_back("CONSTRAINT " + qi(it.key()) + " " + def);
+            }
+        if (partition) {
+            sql += " PARTITION OF " + po[0].get<std::string>();
+            if (!parts.empty()) {
+                // a partition declares only constraints (its columns come from the parent)
+                std::vector<std::string> only_constraints;
+                for (const auto& p : parts)
+                    if (p.rfind("CONSTRAINT ", 0) == 0) only_constraints.push_back(p);
+                parts = only_constraints;
+            }
+            if (!parts.empty()) {
+                sql += " (";
+                for (size_t i = 0; i < parts.size(); ++i) sql += (i ? ", " : "") + parts[i];
+                sql += ")";
+            }
+            sql += " " + (po.size() > 1 && po[1].is_string() ? po[1].get<std::string>() : std::string("DEFAULT"));
+        } else {
+            sql += " (";
+            for (size_t i = 0; i < parts.size(); ++i) sql += (i ? ",\n    " : "\n    ") + parts[i];
+            sql += parts.empty() ? ")" : "\n)";
+            const json& inhs = field(t, "inherits");
+            if (inhs.is_array() && !inhs.empty()) {
+                sql += " INHERITS (";
+                for (size_t i = 0; i < inhs.size(); ++i) sql += (i ? ", " : "") + inhs[i].get<std::string>();
+                sql += ")";
+            }
+        }
+        if (kind == "p") sql += " PARTITION BY " + str(t, "partition_key");
+        const json& opts = field(t, "options");
+        if (opts.is_array() && !opts.empty()) {
+            sql += " WITH (";
+            for (size_t i = 0; i < opts.size(); ++i) sql += (i ? ", " : "") + opts[i].get<std::string>();
+            sql += ")";
+        }
+        return sql + ";";
+    }
+
+    void comment_steps(const std::string& what, const std::string& name, const json* from, const json* to,
+                       const std::string& subject) {
+        std::string a = from ? str(*from, "comment") : "";
+        std::string b = to ? str(*to, "comment") : "";
+        if (a == b) return;
+        Step s;
+        s.bucket = b_comment;
+        s.subject = subject;
+        auto text = [](const std::string& c) { return c.empty() ? std::string("NULL") : literal(c); };
+        s.up.push_back("COMMENT ON " + what + " " + name + " IS " + text(b) + ";");
+        s.down.push_back("COMMENT ON " + what + " " + name + " IS " + text(a) + ";");
+        add(std::move(s));
+    }
+
+    static std::string grantee_sql(const std::string& g) {
+        if (g == "OWNER") return "CURRENT_USER";
+        return g;
+    }
+
+    // GRANT/REVOKE to go from one ACL to another. `what` is "TABLE", "SEQUENCE", ...; columns pass
+    // what = "TABLE" and column = the column name (privileges then read "SELECT (c)").
+    void acl_steps(const std::string& what, const std::string& name, const json* from, const json* to,
+                   const std::string& subject, const std::string& column = {}) {
+        bool from_has = from != nullptr && field(*from, "acl").is_array();
+        bool to_has = to != nullptr && field(*to, "acl").is_array();
+        if (!from_has && !to_has) return;
+        std::set<std::string> a =
+            from_has ? acl_set(*from) : (column.empty() ? default_acl(what) : std::set<std::string>{});
+        std::set<std::string> b =
+            to_has ? acl_set(*to) : (column.empty() ? default_acl(what) : std::set<std::string>{});
+        if (from == nullptr) a = column.empty() ? default_acl(what) : std::set<std::string>{};
+        if (a == b) return;
+        auto stmt = [&](bool grant, const std::string& entry) -> std::string {
+            auto colon = entry.find(':');
+            std::string grantee = entry.substr(0, colon);
+            std::string priv = entry.substr(colon + 1);
+            bool with_grant = false;
+            auto wg = priv.find(" WITH GRANT OPTION");
+            if (wg != std::string::npos) {
+                with_grant = true;
+                priv = priv.substr(0, wg);
+            }
+            auto by = priv.find(" BY ");
+            if (by != std::string::npos) priv = priv.substr(0, by);
+            if (!column.empty()) priv += " (" + qi(column) + ")";
+            if (grant)
+                return "GRANT " + priv + " ON " + what + " " + name + " TO " + grantee_sql(grantee) +
+                       (with_grant ? " WITH GRANT OPTION" : "") + ";";
+            return "REVOKE " + priv + " ON " + what + " " + name + " FROM " + grantee_sql(grantee) + ";";
+        };
+        Step s;
+        s.bucket = b_acl;
+        s.subject = subject;
+        for (const auto& e : a)
+            if (b.count(e) == 0) {
+                s.up.push_back(stmt(false, e));
+                s.down.insert(s.down.begin(), stmt(true, e));
+            }
+        for (const auto& e : b)
+            if (a.count(e) == 0) {
+                s.up.push_back(stmt(true, e));
+                s.down.insert(s.down.begin(), stmt(false, e));
+            }
+        // down runs in reverse step order, but inside a step in the order written: grants back before revokes
+        std::reverse(s.down.begin(), s.down.end());
+        std::reverse(s.down.begin(), s.down.end());
+        add(std::move(s));
+    }
+
+    // Everything that creates a table (without its indexes, FKs, triggers, policies: those are objects
+    // of their own). Removal is the mirror of these steps.
+    std::vector<Step> table_create_steps(const std::string& identity, const json& t, bool for_drop) {
+        std::vector<Step> out;
+        Step s;
+        s.bucket = b_table;
+        s.sub = depth(for_drop ? from_ : to_, identity);
+        s.subject = "table " + identity;
+        s.up.push_back(create_table_sql(identity, t));
+        s.down.push_back("DROP TABLE " + identity + ";");
+        out.push_back(std::move(s));
+        // NOT VALID constraints of a new table: added after, as they are
+        const json& cons = field(t, "constraints");
+        std::set<std::string> inh = inherited_constraints(t);
+        if (cons.is_object())
+            for (auto it = cons.begin(); it != cons.end(); ++it) {
+                std::string def = it->get<std::string>();
+                if (inh.count(it.key()) != 0 || is_fk(def) || def.find("NOT VALID") == std::string::npos) continue;
+                Step c;
+                c.bucket = b_constraint;
+                c.subject = "constraint " + it.key() + " on " + identity;
+                c.up.push_back(S("ALTER TABLE ") + identity + " ADD CONSTRAINT " + qi(it.key()) + " " + def + ";");
+                c.down.push_back("ALTER TABLE " + identity + " DROP CONSTRAINT " + qi(it.key()) + ";");
+                out.push_back(std::move(c));
+            }
+        if (flag(t, "row_security") || flag(t, "force_row_security")) {
+            Step r;
+            r.bucket = b_rls;
+            r.subject = "table " + identity;
+            if (flag(t, "row_security")) {
+                r.up.push_back("ALTER TABLE " + identity + " ENABLE ROW LEVEL SECURITY;");
+                r.down.push_back("ALTER TABLE " + identity + " DISABLE ROW LEVEL SECURITY;");
+            }
+            if (flag(t, "force_row_security")) {
+                r.up.push_back("ALTER TABLE " + identity + " FORCE ROW LEVEL SECURITY;");
+                r.down.push_back("ALTER TABLE " + identity + " NO FORCE ROW LEVEL SECURITY;");
+            }
+            out.push_back(std::move(r));
+        }
+        return out;
+    }
+
+    void table_extras(const std::string& identity, const json* from, const json* to, bool foreign) {
+        std::string what = foreign ? "FOREIGN TABLE" : "TABLE";
+        comment_steps("TABLE", identity, from, to, "table " + identity);
+        acl_steps("TABLE", identity, from, to, "table " + identity);
+        // columns' comments and ACLs
+        std::map<std::string, const json*> fc;
+        std::map<std::string, const json*> tc;
+        if (from != nullptr && field(*from, "columns").is_array())
+            for (const auto& c : field(*from, "columns")) fc[str(c, "name")] = &c;
+        if (to != nullptr && field(*to, "columns").is_array())
+            for (const auto& c : field(*to, "columns")) tc[str(c, "name")] = &c;
+        for (const auto& [name, c] : tc) {
+            auto f = fc.find(name);
+            const json* fcol = f == fc.end() ? nullptr : f->second;
+            comment_steps("COLUMN", S(identity) + "." + qi(name), fcol, c, S("column ") + identity + "." + name);
+            acl_steps("TABLE", identity, fcol, c, S("column ") + identity + "." + name, name);
+        }
+        (void)what;
+    }
+
+    void emit_table_created(const std::string& identity, const json& t) {
+        for (auto& s : table_create_steps(identity, t, false)) add(std::move(s));
+        table_extras(identity, nullptr, &t, str(t, "kind") == "f");
+    }
+
+    void emit_table_dropped(const std::string& identity, const json& t, bool probable_rename) {
+        if (probable_rename || !options_.allow_destructive) kept_tables_.insert(identity);
+        // the extras (comments, grants) go with the table; only the table step is mirrored by hand
+        for (auto& s : table_create_steps(identity, t, true)) {
+            Step m = mirror(std::move(s));
+            if (m.up.size() == 1 && m.up[0].rfind("DROP TABLE", 0) == 0) {
+                m.destructive = true;
+                for (const auto& c : field(t, "columns")) {
+                    m.uses.push_back(str(c, "type"));
+                    m.uses.push_back(str(c, "default"));
+                }
+                m.allow_rule = "drop-table";
+                m.reason = probable_rename ? "probably renamed (see probable renames): pass --rename or --no-rename"
+                                           : "drops the table and its data";
+                m.withhold_always = probable_rename;
+                // comments and grants come back with the table in down
+                const json& cols = field(t, "columns");
+                if (!str(t, "comment").empty())
+                    m.down.push_back("COMMENT ON TABLE " + identity + " IS " + literal(str(t, "comment")) + ";");
+                if (cols.is_array())
+                    for (const auto& c : cols)
+                        if (!str(c, "comment").empty())
+                            m.down.push_back("COMMENT ON COLUMN " + identity + "." + qi(str(c, "name")) + " IS " +
+                                             literal(str(c, "comment")) + ";");
+                append_acl_restore(m.down, "TABLE", identity, t);
+            }
+            add(std::move(m));
+        }
+    }
+
+    void append_acl_restore(std::vector<std::string>& out, const std::string& what, const std::string& name,
+                            const json& d) {
+        if (!field(d, "acl").is_array()) return;
+        std::set<std::string> want = acl_set(d);
+        std::set<std::string> def = default_acl(what);
+        for (const auto& e : def)
+            if (want.count(e) == 0) {
+                auto colon = e.find(':');
+                out.push_back(S("REVOKE ") + e.substr(colon + 1) + " ON " + what + " " + name + " FROM " +
+                              grantee_sql(e.substr(0, colon)) + ";");
+            }
+        for (const auto& e : want)
+            if (def.count(e) == 0) {
+                auto colon = e.find(':');
+                std::string priv = e.substr(colon + 1);
+                bool wg = priv.find(" WITH GRANT OPTION") != std::string::npos;
+                if (wg) priv = priv.substr(0, priv.find(" WITH GRANT OPTION"));
+                out.push_back(S("GRANT ") + priv + " ON " + what + " " + name + " TO " +
+                              grantee_sql(e.substr(0, colon)) + (wg ? " WITH GRANT OPTION" : "") + ";");
+            }
+    }
+
+    std::string not_null_check_name(const std::string& column) {
+        std::string n = column + "_not_null";
+        if (n.size() > 63) n = n.substr(0, 63);
+        return n;
+    }
+
+    // SET NOT NULL on an existing table: CHECK NOT VALID (main), VALIDATE + SET NOT NULL + drop the check (post).
+    void safe_set_not_null(const std::string& identity, const std::string& column) {
+        std::string chk = qi(not_null_check_name(column));
+        std::string subject = "column " + identity + "." + column;
+        Step m;
+        m.bucket = b_column;
+        m.subject = subject;
+        m.up.push_back("ALTER TABLE " + identity + " ADD CONSTRAINT " + chk + " CHECK (" + qi(column) +
+                       " IS NOT NULL) NOT VALID;");
+        m.down.push_back("ALTER TABLE " + identity + " DROP CONSTRAINT IF EXISTS " + chk + ";");
+        add(std::move(m));
+        Step p;
+        p.bucket = b_column;
+        p.phase = Phase::post;
+        p.subject = subject;
+        p.up.push_back("ALTER TABLE " + identity + " VALIDATE CONSTRAINT " + chk + ";");
+        p.up.push_back("ALTER TABLE " + identity + " ALTER COLUMN " + qi(column) + " SET NOT NULL;");
+        p.up.push_back("ALTER TABLE " + identity + " DROP CONSTRAINT " + chk + ";");
+        p.down.push_back("ALTER TABLE " + identity + " ADD CONSTRAINT " + chk + " CHECK (" + qi(column) +
+                         " IS NOT NULL) NOT VALID;");
+        p.down.push_back("ALTER TABLE " + identity + " ALTER COLUMN " + qi(column) + " DROP NOT NULL;");
+        // p.down runs in the listed order, which must undo the up in reverse: re-add the check, drop not null
+        add(std::move(p));
+    }
+
+    bool table_is_partitioned_or_partition(const json& t) const {
+        return str(t, "kind") == "p" || field(t, "partition_of").is_array();
+    }
+
+    void diff_columns(const std::string& identity, const json& a, const json& b,
+                      const std::map<std::string, std::string>& col_renames);
+
+    void apply_renames();
+    void diff_tables();
+    void diff_constraints();
+    void diff_indexes();
+    void diff_views();
+    void diff_sequences();
+    void diff_functions();
+    void diff_types();
+    void diff_triggers_policies();
+    void diff_schemas_extensions();
+    void report_unsupported();
+    void finish();
+};
+
+}  // namespace pgmig::schema_diff::detail

@@ -1,0 +1,168 @@
+// Sequences: options, OWNED BY, identity sequences.
+#include "client/diff/engine.hpp"
+
+#include <fmt/core.h>
+
+#include <algorithm>
+#include <functional>
+#include <initializer_list>
+#include <map>
+#include <set>
+#include <string_view>
+#include <unordered_map>
+#include <unordered_set>
+#include <utility>
+
+namespace pgmig::schema_diff::detail {
+
+namespace {
+
+bool is_identity_sequence(const Snapshot& s, const json& seq) {
+    std::string owned = str(field(seq, "sequence"), "owned_by");
+    if (owned.empty()) return false;
+    auto dot = owned.rfind('.');
+    const json* t = s.get("table " + owned.substr(0, dot));
+    if (t == nullptr) return false;
+    std::string col = owned.substr(dot + 1);
+    for (const auto& c : field(*t, "columns"))
+        if (str(c, "name") == col) return !str(c, "identity").empty();
+    return false;
+}
+
+std::string sequence_options(const json& q) {
+    auto num = [&](const char* k) { return field(q, k).is_number() ? field(q, k).dump() : std::string("1"); };
+    return " AS " + str(q, "type") + " INCREMENT BY " + num("increment") + " MINVALUE " + num("min") + " MAXVALUE " +
+           num("max") + " START WITH " + num("start") + " CACHE " + num("cache") +
+           (flag(q, "cycle") ? " CYCLE" : " NO CYCLE");
+}
+
+std::string owned_by_sql(const std::string& ident, const std::string& owned) {
+    if (owned.empty()) return "ALTER SEQUENCE " + ident + " OWNED BY NONE;";
+    auto dot = owned.rfind('.');
+    return "ALTER SEQUENCE " + ident + " OWNED BY " + owned.substr(0, dot) + "." + qi(owned.substr(dot + 1)) + ";";
+}
+
+}  // namespace
+
+void Engine::diff_sequences() {
+    const std::set<std::string> keys = keys_of_kinds(from_, to_, {"sequence "});
+    for (const auto& key : keys) {
+        const json* a = from_.get(key);
+        const json* b = to_.get(key);
+        std::string ident = split_key(key).second;
+        bool a_identity = a != nullptr && is_identity_sequence(from_, *a);
+        bool b_identity = b != nullptr && is_identity_sequence(to_, *b);
+        if (a_identity || b_identity) {
+            // the column creates and drops it: only its options, grants and comment are ours
+            auto non_default = [](const json& d) {
+                const json& q = field(d, "sequence");
+                std::string t = str(q, "type");
+                std::string max = t == "smallint" ? "32767" : t == "integer" ? "2147483647" : "9223372036854775807";
+                auto is = [&](const char* k, const std::string& v) {
+                    return field(q, k).is_number() && field(q, k).dump() == v;
+                };
+                return !(is("start", "1") && is("increment", "1") && is("min", "1") && is("max", max) &&
+                         is("cache", "1") && !flag(q, "cycle"));
+            };
+            if (a_identity && b_identity) {
+                json qa = field(*a, "sequence");
+                json qb = field(*b, "sequence");
+                qa.erase("owned_by");
+                qb.erase("owned_by");
+                if (qa != qb) {
+                    Step s;
+                    s.bucket = b_owned_by + 1;
+                    s.subject = key;
+                    s.up.push_back("ALTER SEQUENCE " + ident + sequence_options(qb) + ";");
+                    s.down.push_back("ALTER SEQUENCE " + ident + sequence_options(qa) + ";");
+                    add(std::move(s));
+                }
+                comment_steps("SEQUENCE", ident, a, b, key);
+                acl_steps("SEQUENCE", ident, a, b, key);
+            } else if (b_identity) {
+                if (non_default(*b)) {
+                    Step s;
+                    s.bucket = b_owned_by + 1;
+                    s.subject = key;
+                    s.up.push_back("ALTER SEQUENCE " + ident + sequence_options(field(*b, "sequence")) + ";");
+                    add(std::move(s));
+                }
+                comment_steps("SEQUENCE", ident, nullptr, b, key);
+                acl_steps("SEQUENCE", ident, nullptr, b, key);
+            } else {
+                Step s;
+                s.bucket = 100 - (b_owned_by + 1);
+                s.subject = key;
+                if (non_default(*a))
+                    s.down.push_back("ALTER SEQUENCE " + ident + sequence_options(field(*a, "sequence")) + ";");
+                if (!str(*a, "comment").empty())
+                    s.down.push_back("COMMENT ON SEQUENCE " + ident + " IS " + literal(str(*a, "comment")) + ";");
+                append_acl_restore(s.down, "SEQUENCE", ident, *a);
+                add(std::move(s));
+            }
+            continue;
+        }
+        auto create = [&](const json& d, bool mirrored) {
+            const json& q = field(d, "sequence");
+            Step s;
+            s.bucket = b_sequence;
+            s.subject = key;
+            s.up.push_back("CREATE SEQUENCE " + ident + sequence_options(q) + ";");
+            s.down.push_back("DROP SEQUENCE IF EXISTS " + ident + ";");
+            if (!str(q, "owned_by").empty()) {
+                Step o;
+                o.bucket = b_owned_by;
+                o.subject = key;
+                o.up.push_back(owned_by_sql(ident, str(q, "owned_by")));
+                o.down.push_back(owned_by_sql(ident, ""));
+                if (mirrored) {
+                    // released before any column goes (dropping the column would drop the sequence)
+                    o = mirror(std::move(o));
+                    o.bucket = b_drop_function_changed;
+                    o.removes = ident;
+                }
+                add(std::move(o));
+            }
+            if (mirrored) s.removes = ident;
+            add(mirrored ? mirror(std::move(s)) : std::move(s));
+        };
+        if (a == nullptr) {
+            create(*b, false);
+            comment_steps("SEQUENCE", ident, nullptr, b, key);
+            acl_steps("SEQUENCE", ident, nullptr, b, key);
+            continue;
+        }
+        if (b == nullptr) {
+            std::string owned = str(field(*a, "sequence"), "owned_by");
+            if (!owned.empty() && kept_tables_.count(relation_of_identity_qualifier(owned)) != 0) continue;
+            create(*a, true);
+            continue;
+        }
+        const json& qa = field(*a, "sequence");
+        const json& qb = field(*b, "sequence");
+        json qa2 = qa;
+        json qb2 = qb;
+        qa2.erase("owned_by");
+        qb2.erase("owned_by");
+        if (qa2 != qb2) {
+            Step s;
+            s.bucket = b_sequence;
+            s.subject = key;
+            s.up.push_back("ALTER SEQUENCE " + ident + sequence_options(qb) + ";");
+            s.down.push_back("ALTER SEQUENCE " + ident + sequence_options(qa) + ";");
+            add(std::move(s));
+        }
+        if (str(qa, "owned_by") != str(qb, "owned_by")) {
+            Step s;
+            s.bucket = str(qb, "owned_by").empty() ? b_drop_function_changed : b_owned_by;
+            s.subject = key;
+            s.up.push_back(owned_by_sql(ident, str(qb, "owned_by")));
+            s.down.push_back(owned_by_sql(ident, str(qa, "owned_by")));
+            add(std::move(s));
+        }
+        comment_steps("SEQUENCE", ident, a, b, key);
+        acl_steps("SEQUENCE", ident, a, b, key);
+    }
+}
+
+}  // namespace pgmig::schema_diff::detail

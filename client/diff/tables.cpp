@@ -1,0 +1,541 @@
+// Tables and columns: added, dropped and changed tables, column changes (types, defaults, NOT NULL).
+#include "client/diff/engine.hpp"
+
+#include <fmt/core.h>
+
+#include <algorithm>
+#include <functional>
+#include <initializer_list>
+#include <map>
+#include <set>
+#include <string_view>
+#include <unordered_map>
+#include <unordered_set>
+#include <utility>
+
+namespace pgmig::schema_diff::detail {
+
+bool is_widening(const std::string& from, const std::string& to) {
+    static const std::map<std::string, int> ints = {{"smallint", 1}, {"integer", 2}, {"bigint", 3}};
+    auto fi = ints.find(from);
+    auto ti = ints.find(to);
+    if (fi != ints.end() && ti != ints.end()) return ti->second > fi->second;
+    if (fi != ints.end() && to == "numeric") return true;
+    auto param = [](const std::string& t, const std::string& base, std::vector<int>& out) {
+        if (t.compare(0, base.size() + 1, base + "(") != 0 || t.back() != ')') return false;
+        std::string inner = t.substr(base.size() + 1, t.size() - base.size() - 2);
+        out.clear();
+        size_t pos = 0;
+        while (pos <= inner.size()) {
+            auto comma = inner.find(',', pos);
+            std::string part = inner.substr(pos, comma == std::string::npos ? std::string::npos : comma - pos);
+            try {
+                out.push_back(std::stoi(part));
+            } catch (...) {
+                return false;
+            }
+            if (comma == std::string::npos) break;
+            pos = comma + 1;
+        }
+        return true;
+    };
+    std::vector<int> a;
+    std::vector<int> b;
+    for (const char* base : {"character varying", "character", "bit varying"}) {
+        if (param(from, base, a)) {
+            if (to == "text" || to == std::string(base).substr(0, std::string(base).size())) return to == "text";
+            if (param(to, base, b) && a.size() == 1 && b.size() == 1) return b[0] >= a[0];
+            if (std::string(base) == "character varying" && to == "character varying") return true;
+            return false;
+        }
+    }
+    if (from == "character varying" && to == "text") return true;
+    if (from == "text" && to == "character varying") return true;
+    if (param(from, "numeric", a)) {
+        if (to == "numeric") return true;
+        if (param(to, "numeric", b) && a.size() == b.size()) {
+            if (a.size() == 1) return b[0] >= a[0];
+            return b[1] == a[1] && b[0] >= a[0];
+        }
+        return false;
+    }
+    if (from == "real" && to == "double precision") return true;
+    if (from == "timestamp without time zone" && to == "timestamp with time zone") return false;
+    return false;
+}
+
+void Engine::diff_columns(const std::string& identity, const json& a, const json& b,
+                          const std::map<std::string, std::string>& col_renames) {
+    const json& ac = field(a, "columns");
+    const json& bc = field(b, "columns");
+    std::vector<const json*> acols;
+    std::vector<const json*> bcols;
+    if (ac.is_array())
+        for (const auto& c : ac) acols.push_back(&c);
+    if (bc.is_array())
+        for (const auto& c : bc) bcols.push_back(&c);
+    std::map<std::string, size_t> apos;
+    std::map<std::string, size_t> bpos;
+    for (size_t i = 0; i < acols.size(); ++i) apos[str(*acols[i], "name")] = i;
+    for (size_t i = 0; i < bcols.size(); ++i) bpos[str(*bcols[i], "name")] = i;
+    bool existing = true;
+    bool special = table_is_partitioned_or_partition(b);
+    std::string subject_prefix = "column " + identity + ".";
+
+    // confirmed column renames
+    std::map<std::string, std::string> renamed;  // old -> new
+    for (const auto& [old_name, new_name] : col_renames)
+        if (apos.count(old_name) != 0 && bpos.count(new_name) != 0 && bpos.count(old_name) == 0 &&
+            apos.count(new_name) == 0) {
+            renamed[old_name] = new_name;
+            Step s;
+            s.bucket = b_column;
+            s.subject = subject_prefix + new_name;
+            s.up.push_back("ALTER TABLE " + identity + " RENAME COLUMN " + qi(old_name) + " TO " + qi(new_name) + ";");
+            s.down.push_back("ALTER TABLE " + identity + " RENAME COLUMN " + qi(new_name) + " TO " + qi(old_name) +
+                             ";");
+            add(std::move(s));
+        }
+    std::set<std::string> renamed_to;
+    for (const auto& [o, n] : renamed) renamed_to.insert(n);
+
+    // probable renames: dropped and added at the same position with the same type
+    std::set<std::string> probable_drop;
+    if (!options_.no_renames)
+        for (size_t i = 0; i < acols.size(); ++i) {
+            std::string n = str(*acols[i], "name");
+            if (bpos.count(n) != 0 || renamed.count(n) != 0 || flag(*acols[i], "inherited")) continue;
+            if (i < bcols.size()) {
+                std::string m = str(*bcols[i], "name");
+                if (apos.count(m) == 0 && renamed_to.count(m) == 0 &&
+                    str(*bcols[i], "type") == str(*acols[i], "type")) {
+                    probable_drop.insert(n);
+                    result_.probable_renames.push_back({"column", S(identity) + "." + n, S(identity) + "." + m,
+                                                        S("in ") + identity + ", column " + n + " is dropped and " + m +
+                                                            " added with the same type (" + str(*acols[i], "type") +
+                                                            ") at the same position"});
+                }
+            }
+        }
+
+    // dropped columns, last first: down adds them back in their order
+    for (auto rit = acols.rbegin(); rit != acols.rend(); ++rit) {
+        const json* c = *rit;
+        std::string n = str(*c, "name");
+        if (bpos.count(n) != 0 || renamed.count(n) != 0 || flag(*c, "inherited")) continue;
+        Step s;
+        s.bucket = b_column;
+        s.sub = 1;
+        s.subject = subject_prefix + n;
+        s.up.push_back("ALTER TABLE " + identity + " DROP COLUMN " + qi(n) + ";");
+        s.down.push_back("ALTER TABLE " + identity + " ADD COLUMN " + column_def(*c) + ";");
+        if (!str(*c, "comment").empty())
+            s.down.push_back("COMMENT ON COLUMN " + identity + "." + qi(n) + " IS " + literal(str(*c, "comment")) +
+                             ";");
+        s.destructive = true;
+        s.uses = {str(*c, "type"), str(*c, "default")};
+        s.allow_rule = "drop-column";
+        bool probable = probable_drop.count(n) != 0;
+        s.withhold_always = probable;
+        s.reason = probable ? "probably renamed (see probable renames): pass --rename or --no-rename"
+                            : "drops the column and its data";
+        add(std::move(s));
+    }
+    // added columns
+    for (const json* c : bcols) {
+        std::string n = str(*c, "name");
+        if (apos.count(n) != 0 || renamed_to.count(n) != 0 || flag(*c, "inherited")) continue;
+        bool nn = flag(*c, "not_null") && str(*c, "identity").empty();
+        bool needs_safe_nn = existing && nn && str(*c, "default").empty() && str(*c, "generated").empty() &&
+                             options_.safe_forms && !special;
+        Step s;
+        s.bucket = b_column;
+        s.sub = 2;
+        s.subject = subject_prefix + n;
+        std::string def = column_def(*c, !needs_safe_nn);
+        std::string sql = S("ALTER TABLE ") + identity + " ADD COLUMN " + def + ";";
+        bool volatile_default = !str(*c, "identity").empty() || !str(*c, "generated").empty() ||
+                                str(*c, "default").find("nextval(") != std::string::npos ||
+                                str(*c, "default").find('(') != std::string::npos;
+        if (volatile_default)
+            sql =
+                S("-- pgmig diff: no safe form for this step here\n-- pgmig:allow add-column-volatile-default\n") + sql;
+        if (nn && !needs_safe_nn && str(*c, "default").empty() && str(*c, "generated").empty())
+            sql = S("-- pgmig diff: no safe form for this step here\n-- pgmig:allow add-column-not-null-no-default\n") +
+                  sql;
+        s.up.push_back(sql);
+        s.down.push_back("ALTER TABLE " + identity + " DROP COLUMN " + qi(n) + ";");
+        if (uses_new_enum_value(sql)) s.phase = Phase::post;
+        add(std::move(s));
+        if (needs_safe_nn) safe_set_not_null(identity, n);
+    }
+    // generated columns that read a column whose type changes: PostgreSQL refuses the type change
+    // while they exist, so they are dropped before and added (recomputed) after
+    std::set<std::string> regenerated;
+    {
+        std::vector<std::string> retyped;
+        for (const json* c : bcols) {
+            auto ap = apos.find(str(*c, "name"));
+            if (ap != apos.end() && str(*acols[ap->second], "type") != str(*c, "type"))
+                retyped.push_back(str(*c, "name"));
+        }
+        for (const json* c : bcols) {
+            auto ap = apos.find(str(*c, "name"));
+            if (ap == apos.end() || retyped.empty()) continue;
+            const json& o = *acols[ap->second];
+            std::string expr = str(o, "generated");
+            if (expr.empty() || str(*c, "generated").empty()) continue;
+            bool reads = std::any_of(retyped.begin(), retyped.end(),
+                                     [&](const std::string& r) { return replace_word(expr, qi(r), "\x01") != expr; });
+            if (!reads) continue;
+            std::string n = str(*c, "name");
+            regenerated.insert(n);
+            Step d;
+            d.bucket = b_column;
+            d.sub = -5;
+            d.subject = subject_prefix + n;
+            d.up.push_back(S("-- pgmig diff: a generated column over a retyped column is recomputed\n-- pgmig:allow "
+                             "drop-column\nALTER TABLE ") +
+                           identity + " DROP COLUMN " + qi(n) + ";");
+            d.down.push_back(S("ALTER TABLE ") + identity + " ADD COLUMN " + column_def(o) + ";");
+            add(std::move(d));
+            Step a2;
+            a2.bucket = b_column;
+            a2.sub = 10;
+            a2.subject = subject_prefix + n;
+            a2.up.push_back(
+                S("-- pgmig diff: a generated column is recomputed\n-- pgmig:allow add-column-volatile-default\n"
+                  "ALTER TABLE ") +
+                identity + " ADD COLUMN " + column_def(*c) + ";");
+            a2.down.push_back(S("ALTER TABLE ") + identity + " DROP COLUMN " + qi(n) + ";");
+            add(std::move(a2));
+            if (c != bcols.back())
+                result_.unsupported.push_back(S("column ") + identity + "." + n +
+                                              ": recomputed after a type change, it moves to the end of the table");
+        }
+    }
+    // changed columns
+    for (const json* c : bcols) {
+        std::string n = str(*c, "name");
+        if (regenerated.count(n) != 0) continue;
+        std::string old_name = n;
+        for (const auto& [o, nn] : renamed)
+            if (nn == n) old_name = o;
+        auto ap = apos.find(old_name);
+        if (ap == apos.end() || flag(*c, "inherited")) continue;
+        const json& o = *acols[ap->second];
+        std::string col = identity + " ALTER COLUMN " + qi(n);
+        std::string subject = subject_prefix + n;
+        std::string otype = str(o, "type");
+        std::string ntype = str(*c, "type");
+        if (str(o, "collation") != str(*c, "collation") && otype == ntype) ntype += "";
+        bool generated_changed = str(o, "generated") != str(*c, "generated");
+        if (generated_changed) {
+            Step s;
+            s.bucket = b_column;
+            s.subject = subject;
+            s.up.push_back("-- pgmig diff: a generated column is recomputed\n-- pgmig:allow drop-column\nALTER TABLE " +
+                           identity + " DROP COLUMN " + qi(n) + ";");
+            s.up.push_back(
+                "-- pgmig diff: no safe form for this step here\n-- pgmig:allow add-column-volatile-default\nALTER "
+                "TABLE " +
+                identity + " ADD COLUMN " + column_def(*c) + ";");
+            s.down.push_back("ALTER TABLE " + identity + " DROP COLUMN " + qi(n) + ";");
+            s.down.push_back("ALTER TABLE " + identity + " ADD COLUMN " + column_def(o) + ";");
+            add(std::move(s));
+            result_.unsupported.push_back(S("column ") + identity + "." + n +
+                                          ": its generation expression changes, so it is dropped and added again "
+                                          "(it moves to the end of the table)");
+            continue;
+        }
+        std::string odef = str(o, "default");
+        std::string ndef = str(*c, "default");
+        bool type_changed = otype != ntype || str(o, "collation") != str(*c, "collation");
+        std::string oident = str(o, "identity");
+        std::string nident = str(*c, "identity");
+        if (oident != nident && !oident.empty()) {
+            Step s;
+            s.bucket = b_column;
+            s.sub = -1;
+            s.subject = subject;
+            if (nident.empty()) {
+                s.up.push_back("ALTER TABLE " + col + " DROP IDENTITY;");
+                s.down.push_back("ALTER TABLE " + col + " ADD GENERATED " +
+                                 std::string(oident == "a" ? "ALWAYS" : "BY DEFAULT") + " AS IDENTITY;");
+            } else {
+                s.up.push_back("ALTER TABLE " + col + " SET GENERATED " +
+                               std::string(nident == "a" ? "ALWAYS" : "BY DEFAULT") + ";");
+                s.down.push_back("ALTER TABLE " + col + " SET GENERATED " +
+                                 std::string(oident == "a" ? "ALWAYS" : "BY DEFAULT") + ";");
+            }
+            add(std::move(s));
+        }
+        if (type_changed) {
+            Step s;
+            s.bucket = b_column;
+            s.subject = subject;
+            if (!odef.empty()) {
+                s.up.push_back("ALTER TABLE " + col + " DROP DEFAULT;");
+            }
+            std::string coll_n = str(*c, "collation").empty() ? "" : " COLLATE " + qi(str(*c, "collation"));
+            std::string coll_o = str(o, "collation").empty() ? "" : " COLLATE " + qi(str(o, "collation"));
+            bool widening = is_widening(otype, ntype) && coll_n == coll_o;
+            std::string using_n = " USING " + qi(n) + "::" + ntype;
+            std::string using_o = " USING " + qi(n) + "::" + otype;
+            // enums and other types without a cast from the old one go through text
+            if (otype.find('.') != std::string::npos || ntype.find('.') != std::string::npos) {
+                using_n = " USING " + qi(n) + "::text::" + ntype;
+                using_o = " USING " + qi(n) + "::text::" + otype;
+            }
+            s.up.push_back(
+                S("-- pgmig diff: no safe form for this step here\n-- pgmig:allow alter-column-type\nALTER TABLE ") +
+                col + " TYPE " + ntype + coll_n + using_n + ";");
+            if (!ndef.empty()) s.up.push_back(S("ALTER TABLE ") + col + " SET DEFAULT " + ndef + ";");
+            if (!ndef.empty()) s.down.push_back("ALTER TABLE " + col + " DROP DEFAULT;");
+            s.down.push_back(S("ALTER TABLE ") + col + " TYPE " + otype + coll_o + using_o + ";");
+            if (!odef.empty()) s.down.push_back(S("ALTER TABLE ") + col + " SET DEFAULT " + odef + ";");
+            if (!widening) {
+                s.destructive = true;
+                s.allow_rule = "alter-column-type";
+                s.reason = S("changes the type from ") + otype + " to " + ntype + ", which may lose data or fail";
+            }
+            add(std::move(s));
+        } else if (odef != ndef && odef.find('(') != std::string::npos) {
+            // the old default may call a function this diff drops or overloads: it goes first
+            Step e;
+            e.bucket = b_drop_index;
+            e.subject = subject;
+            e.up.push_back(S("ALTER TABLE ") + col + " DROP DEFAULT;");
+            e.down.push_back(S("ALTER TABLE ") + col + " SET DEFAULT " + odef + ";");
+            add(std::move(e));
+            if (!ndef.empty()) {
+                Step s;
+                s.bucket = b_column;
+                s.subject = subject;
+                s.up.push_back(S("ALTER TABLE ") + col + " SET DEFAULT " + ndef + ";");
+                s.down.push_back(S("ALTER TABLE ") + col + " DROP DEFAULT;");
+                if (uses_new_enum_value(ndef)) s.phase = Phase::post;
+                add(std::move(s));
+            }
+        } else if (odef != ndef) {
+            Step s;
+            s.bucket = b_column;
+            s.subject = subject;
+            s.up.push_back("ALTER TABLE " + col + (ndef.empty() ? " DROP DEFAULT;" : " SET DEFAULT " + ndef + ";"));
+            s.down.push_back("ALTER TABLE " + col + (odef.empty() ? " DROP DEFAULT;" : " SET DEFAULT " + odef + ";"));
+            if (uses_new_enum_value(ndef)) s.phase = Phase::post;
+            add(std::move(s));
+        }
+        if (oident != nident && oident.empty()) {
+            Step s;
+            s.bucket = b_column;
+            s.sub = 3;
+            s.subject = subject;
+            s.up.push_back("ALTER TABLE " + col + " ADD GENERATED " +
+                           std::string(nident == "a" ? "ALWAYS" : "BY DEFAULT") + " AS IDENTITY;");
+            s.down.push_back("ALTER TABLE " + col + " DROP IDENTITY;");
+            add(std::move(s));
+        }
+        bool onn = flag(o, "not_null");
+        bool nnn = flag(*c, "not_null");
+        if (onn != nnn && !(nnn && !nident.empty() && oident.empty())) {
+            if (nnn && options_.safe_forms && !special) {
+                safe_set_not_null(identity, n);
+            } else {
+                Step s;
+                s.bucket = b_column;
+                s.sub = 4;
+                s.subject = subject;
+                s.up.push_back("ALTER TABLE " + col + (nnn ? " SET NOT NULL;" : " DROP NOT NULL;"));
+                s.down.push_back("ALTER TABLE " + col + (onn ? " SET NOT NULL;" : " DROP NOT NULL;"));
+                add(std::move(s));
+            }
+        }
+    }
+    // column order: added columns land at the end
+    std::vector<std::string> expected;
+    for (const json* c : acols) {
+        std::string n = str(*c, "name");
+        if (renamed.count(n) != 0) n = renamed[n];
+        if (bpos.count(n) != 0) expected.push_back(n);
+    }
+    for (const json* c : bcols) {
+        std::string n = str(*c, "name");
+        if (std::find(expected.begin(), expected.end(), n) == expected.end()) expected.push_back(n);
+    }
+    std::vector<std::string> wanted;
+    wanted.reserve(bcols.size());
+    for (const json* c : bcols) wanted.push_back(str(*c, "name"));
+    if (expected != wanted && probable_drop.empty())
+        result_.unsupported.push_back("table " + identity +
+                                      ": the desired column order cannot be reached (added columns go to the end); "
+                                      "the columns are right, their order differs");
+}
+
+void Engine::diff_tables() {
+    // confirmed renames were applied to `from` by apply_renames()
+    std::map<std::string, std::map<std::string, std::string>> col_renames;
+    std::set<std::string> added;
+    std::set<std::string> dropped;
+    for (const auto& [key, d] : to_.objects) {
+        const auto key_parts = split_key(key);
+        const std::string& type = key_parts.first;
+        const std::string& ident = key_parts.second;
+        if (type != "table" && type != "foreign table") continue;
+        if (from_.get(key) == nullptr) {
+            bool via_rename = std::any_of(table_renames_.begin(), table_renames_.end(),
+                                          [&](const auto& p) { return p.second == ident; });
+            if (!via_rename) added.insert(ident);
+        }
+    }
+    for (const auto& [key, d] : from_.objects) {
+        const auto key_parts = split_key(key);
+        const std::string& type = key_parts.first;
+        const std::string& ident = key_parts.second;
+        if (type != "table" && type != "foreign table") continue;
+        if (to_.get(key) == nullptr && table_renames_.count(ident) == 0) dropped.insert(ident);
+    }
+    // probable table renames: same columns (names and types)
+    std::set<std::string> probable;
+    if (!options_.no_renames) {
+        auto signature = [](const json& t) {
+            std::string sig = str(t, "kind") + "|";
+            for (const auto& c : field(t, "columns")) sig += str(c, "name") + ":" + str(c, "type") + ",";
+            return sig;
+        };
+        std::multimap<std::string, std::string> added_by_sig;
+        for (const auto& a : added) added_by_sig.emplace(signature(*to_.get("table " + a)), a);
+        for (const auto& d : dropped) {
+            const json* t = from_.get("table " + d);
+            if (t == nullptr) continue;
+            auto range = added_by_sig.equal_range(signature(*t));
+            for (auto it = range.first; it != range.second; ++it) {
+                probable.insert(d);
+                result_.probable_renames.push_back(
+                    {"table", d, it->second,
+                     "table " + d + " is dropped and " + it->second + " added with the same columns"});
+                break;
+            }
+        }
+    }
+    for (const auto& [f, t] : table_renames_) {
+        Step s;
+        s.bucket = b_table;
+        s.sub = -100;
+        s.subject = "table " + t;
+        auto dot = t.rfind('.');
+        std::string new_name = dot == std::string::npos ? t : t.substr(dot + 1);
+        auto fdot = f.rfind('.');
+        std::string old_name = fdot == std::string::npos ? f : f.substr(fdot + 1);
+        std::string tschema = dot == std::string::npos ? "" : t.substr(0, dot);
+        std::string fschema = fdot == std::string::npos ? "" : f.substr(0, fdot);
+        s.up.push_back(S("ALTER TABLE ") + f + " RENAME TO " + new_name + ";");
+        if (tschema != fschema)
+            s.up.push_back(S("ALTER TABLE ") + fschema + "." + new_name + " SET SCHEMA " + tschema + ";");
+        if (tschema != fschema) s.down.push_back(S("ALTER TABLE ") + t + " SET SCHEMA " + fschema + ";");
+        s.down.push_back(S("ALTER TABLE ") + fschema + "." + new_name + " RENAME TO " + old_name + ";");
+        add(std::move(s));
+    }
+    for (const auto& ident : added) {
+        const json* t = to_.get("table " + ident);
+        if (t == nullptr) t = to_.get("foreign table " + ident);
+        if (str(*t, "kind") == "f") {
+            result_.unsupported.push_back("foreign table " + ident + ": pgmig diff does not write foreign tables");
+            continue;
+        }
+        emit_table_created(ident, *t);
+    }
+    for (const auto& ident : dropped) {
+        const json* t = from_.get("table " + ident);
+        if (t == nullptr) {
+            result_.unsupported.push_back("foreign table " + ident + ": pgmig diff does not drop foreign tables");
+            continue;
+        }
+        emit_table_dropped(ident, *t, probable.count(ident) != 0);
+    }
+    // tables in both (or renamed)
+    std::vector<std::pair<std::string, std::string>> both;  // from identity, to identity
+    for (const auto& [key, d] : to_.objects) {
+        const auto key_parts = split_key(key);
+        const std::string& type = key_parts.first;
+        const std::string& ident = key_parts.second;
+        if (type != "table") continue;
+        if (from_.get(key) != nullptr) both.emplace_back(ident, ident);
+    }
+    for (const auto& [f, t] : table_renames_) both.emplace_back(f, t);
+    for (const auto& fi_ti : both) {
+        const std::string& fi = fi_ti.first;
+        const std::string& ti = fi_ti.second;
+        const json& a = *from_.get("table " + fi);
+        const json& b = *to_.get("table " + ti);
+        if (a == b && fi == ti) continue;
+        auto cr = col_renames.find(ti);
+        static const std::map<std::string, std::string> none;
+        diff_columns(ti, a, b, cr == col_renames.end() ? none : cr->second);
+        if (str(a, "kind") != str(b, "kind") || str(a, "partition_key") != str(b, "partition_key") ||
+            field(a, "partition_of") != field(b, "partition_of") || field(a, "inherits") != field(b, "inherits"))
+            result_.unsupported.push_back("table " + ti +
+                                          ": its partitioning or inheritance changes; pgmig diff cannot write that");
+        if (str(a, "persistence") != str(b, "persistence")) {
+            Step s;
+            s.bucket = b_column;
+            s.subject = "table " + ti;
+            bool unlogged = str(b, "persistence") == "u";
+            s.up.push_back("ALTER TABLE " + ti + (unlogged ? " SET UNLOGGED;" : " SET LOGGED;"));
+            s.down.push_back("ALTER TABLE " + ti + (unlogged ? " SET LOGGED;" : " SET UNLOGGED;"));
+            add(std::move(s));
+        }
+        if (field(a, "options") != field(b, "options")) {
+            Step s;
+            s.bucket = b_column;
+            s.subject = "table " + ti;
+            auto opts = [](const json& d) {
+                std::vector<std::string> out;
+                if (field(d, "options").is_array())
+                    for (const auto& o : field(d, "options")) out.push_back(o.get<std::string>());
+                return out;
+            };
+            auto names = [](const std::vector<std::string>& o) {
+                std::string s2;
+                for (const auto& x : o) s2 += (s2.empty() ? "" : ", ") + x.substr(0, x.find('='));
+                return s2;
+            };
+            auto joined = [](const std::vector<std::string>& o) {
+                std::string s2;
+                for (const auto& x : o) s2 += (s2.empty() ? "" : ", ") + x;
+                return s2;
+            };
+            auto ao = opts(a);
+            auto bo = opts(b);
+            if (!ao.empty()) s.up.push_back("ALTER TABLE " + ti + " RESET (" + names(ao) + ");");
+            if (!bo.empty()) s.up.push_back("ALTER TABLE " + ti + " SET (" + joined(bo) + ");");
+            if (!bo.empty()) s.down.push_back("ALTER TABLE " + ti + " RESET (" + names(bo) + ");");
+            if (!ao.empty()) s.down.push_back("ALTER TABLE " + ti + " SET (" + joined(ao) + ");");
+            add(std::move(s));
+        }
+        auto rls = [&](const char* key, const std::string& on, const std::string& off) {
+            if (flag(a, key) == flag(b, key)) return;
+            Step s;
+            s.bucket = b_rls;
+            s.subject = S("table ") + ti;
+            s.up.push_back(S("ALTER TABLE ") + ti + (flag(b, key) ? on : off));
+            s.down.push_back(S("ALTER TABLE ") + ti + (flag(a, key) ? on : off));
+            add(std::move(s));
+        };
+        rls("row_security", " ENABLE ROW LEVEL SECURITY;", " DISABLE ROW LEVEL SECURITY;");
+        rls("force_row_security", " FORCE ROW LEVEL SECURITY;", " NO FORCE ROW LEVEL SECURITY;");
+        table_extras(ti, &a, &b, false);
+        // which tables have columns that change type or go away (their views are rebuilt)
+        std::map<std::string, std::string> at;
+        for (const auto& c : field(a, "columns")) at[str(c, "name")] = str(c, "type");
+        for (const auto& c : field(b, "columns")) {
+            auto it = at.find(str(c, "name"));
+            if (it != at.end() && it->second != str(c, "type")) changed_tables_.insert(fi);
+            if (it != at.end()) at.erase(it);
+        }
+        if (!at.empty()) changed_tables_.insert(fi);
+        if (fi != ti) changed_tables_.insert(fi);
+    }
+}
+
+}  // namespace pgmig::schema_diff::detail
