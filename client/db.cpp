@@ -238,8 +238,7 @@ std::optional<std::string> ask_password(const std::string& prompt) {
     if (g_prompt_signal != 0) {
         std::fill(password.begin(), password.end(), '\0');
         // A handler of the command's own took the signal (watch): stop here all the same.
-        throw Error(ErrorKind::connect, "interrupted at the password prompt", "before connecting",
-                    "nothing was done");
+        throw Error(ErrorKind::connect, "interrupted at the password prompt", "before connecting", "nothing was done");
     }
     return password;
 }
@@ -413,12 +412,6 @@ Result Transaction::commit() {
 void Transaction::rollback() {
     if (open_) conn_.exec("ROLLBACK");
     open_ = false;
-}
-
-std::string quote_identifier(const std::string& name) {
-    std::string out = "\"";
-    for (char c : name) out += c == '"' ? std::string("\"\"") : std::string(1, c);
-    return out + "\"";
 }
 
 std::string conninfo_with_database(const Connection& conn, const std::string& dbname, bool with_password) {

@@ -3,6 +3,8 @@
 
 #include <libpq-fe.h>
 
+#include "client/diff/sql_names.hpp"  // quote_identifier
+
 #include <memory>
 #include <optional>
 #include <string>
@@ -116,9 +118,6 @@ inline constexpr const char* kUnsafeSearchPathHint =
     "take the schema out of search_path or put it after pg_catalog (leave pg_catalog implicit: ALTER DATABASE ... "
     "SET search_path = \"$user\", public); for pgmig alone, PGOPTIONS='-c search_path=public' overrides the "
     "database's and the role's setting";
-
-// A SQL identifier in double quotes ("a""b"), for names pgmig puts into statements it writes itself.
-std::string quote_identifier(const std::string& name);
 
 // The connection parameters `conn` actually used, with another database: for a second connection to the
 // same server (the password only when `with_password`, never for a command line or a message).

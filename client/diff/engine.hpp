@@ -42,6 +42,7 @@ class Sql {
 inline Sql S(std::string text) { return Sql(std::move(text)); }
 
 // SQL writing (sql_text.cpp)
+// An identifier, quoted only when needed: client::quote_identifier (sql_names.hpp).
 std::string qi(const std::string& name);
 std::string literal(const std::string& text);
 std::string rtrim_semicolon(std::string s);
