@@ -192,251 +192,30 @@ class Engine {
         return out;
     }
 
-    std::string create_table_sql(const std::string& identity, const json& t) {
-        std::string kind = str(t, "kind");
-        std::string sql = "CREATE ";
-        if (str(t, "persistence") == "u") sql += "UNLOGGED ";
-        sql += "TABLE " + identity;
-        std::vector<std::string> parts;
-        const json& cols = field(t, "columns");
-        const json& po = field(t, "partition_of");
-        bool partition = po.is_array() && !po.empty();
-        if (cols.is_array())
-            for (const auto& c : cols) {
-                if (flag(c, "inherited")) continue;
-                parts.push_back(column_def(c));
-            }
-        std::set<std::string> inh = inherited_constraints(t);
-        const json& cons = field(t, "constraints");
-        if (cons.is_object())
-            for (auto it = cons.begin(); it != cons.end(); ++it) {
-                std::string def = it->get<std::string>();
-                if (inh.count(it.key()) != 0 || is_fk(def) || def.find("NOT VALID") != std::string::npos) continue;
-                parts.push_back("CONSTRAINT " + qi(it.key()) + " " + def);
-            }
-        if (partition) {
-            sql += " PARTITION OF " + po[0].get<std::string>();
-            if (!parts.empty()) {
-                // a partition declares only constraints (its columns come from the parent)
-                std::vector<std::string> only_constraints;
-                for (const auto& p : parts)
-                    if (p.rfind("CONSTRAINT ", 0) == 0) only_constraints.push_back(p);
-                parts = only_constraints;
-            }
-            if (!parts.empty()) {
-                sql += " (";
-                for (size_t i = 0; i < parts.size(); ++i) sql += (i ? ", " : "") + parts[i];
-                sql += ")";
-            }
-            sql += " " + (po.size() > 1 && po[1].is_string() ? po[1].get<std::string>() : std::string("DEFAULT"));
-        } else {
-            sql += " (";
-            for (size_t i = 0; i < parts.size(); ++i) sql += (i ? ",\n    " : "\n    ") + parts[i];
-            sql += parts.empty() ? ")" : "\n)";
-            const json& inhs = field(t, "inherits");
-            if (inhs.is_array() && !inhs.empty()) {
-                sql += " INHERITS (";
-                for (size_t i = 0; i < inhs.size(); ++i) sql += (i ? ", " : "") + inhs[i].get<std::string>();
-                sql += ")";
-            }
-        }
-        if (kind == "p") sql += " PARTITION BY " + str(t, "partition_key");
-        const json& opts = field(t, "options");
-        if (opts.is_array() && !opts.empty()) {
-            sql += " WITH (";
-            for (size_t i = 0; i < opts.size(); ++i) sql += (i ? ", " : "") + opts[i].get<std::string>();
-            sql += ")";
-        }
-        return sql + ";";
-    }
+    std::string create_table_sql(const std::string& identity, const json& t);
 
     void comment_steps(const std::string& what, const std::string& name, const json* from, const json* to,
-                       const std::string& subject) {
-        std::string a = from ? str(*from, "comment") : "";
-        std::string b = to ? str(*to, "comment") : "";
-        if (a == b) return;
-        Step s;
-        s.bucket = b_comment;
-        s.subject = subject;
-        auto text = [](const std::string& c) { return c.empty() ? std::string("NULL") : literal(c); };
-        s.up.push_back("COMMENT ON " + what + " " + name + " IS " + text(b) + ";");
-        s.down.push_back("COMMENT ON " + what + " " + name + " IS " + text(a) + ";");
-        add(std::move(s));
-    }
+                       const std::string& subject);
 
-    static std::string grantee_sql(const std::string& g) {
-        if (g == "OWNER") return "CURRENT_USER";
-        return g;
-    }
+    static std::string grantee_sql(const std::string& g);
 
     // GRANT/REVOKE to go from one ACL to another. `what` is "TABLE", "SEQUENCE", ...; columns pass
     // what = "TABLE" and column = the column name (privileges then read "SELECT (c)").
     void acl_steps(const std::string& what, const std::string& name, const json* from, const json* to,
-                   const std::string& subject, const std::string& column = {}) {
-        bool from_has = from != nullptr && field(*from, "acl").is_array();
-        bool to_has = to != nullptr && field(*to, "acl").is_array();
-        if (!from_has && !to_has) return;
-        std::set<std::string> a =
-            from_has ? acl_set(*from) : (column.empty() ? default_acl(what) : std::set<std::string>{});
-        std::set<std::string> b =
-            to_has ? acl_set(*to) : (column.empty() ? default_acl(what) : std::set<std::string>{});
-        if (from == nullptr) a = column.empty() ? default_acl(what) : std::set<std::string>{};
-        if (a == b) return;
-        auto stmt = [&](bool grant, const std::string& entry) -> std::string {
-            auto colon = entry.find(':');
-            std::string grantee = entry.substr(0, colon);
-            std::string priv = entry.substr(colon + 1);
-            bool with_grant = false;
-            auto wg = priv.find(" WITH GRANT OPTION");
-            if (wg != std::string::npos) {
-                with_grant = true;
-                priv = priv.substr(0, wg);
-            }
-            auto by = priv.find(" BY ");
-            if (by != std::string::npos) priv = priv.substr(0, by);
-            if (!column.empty()) priv += " (" + qi(column) + ")";
-            if (grant)
-                return "GRANT " + priv + " ON " + what + " " + name + " TO " + grantee_sql(grantee) +
-                       (with_grant ? " WITH GRANT OPTION" : "") + ";";
-            return "REVOKE " + priv + " ON " + what + " " + name + " FROM " + grantee_sql(grantee) + ";";
-        };
-        Step s;
-        s.bucket = b_acl;
-        s.subject = subject;
-        for (const auto& e : a)
-            if (b.count(e) == 0) {
-                s.up.push_back(stmt(false, e));
-                s.down.insert(s.down.begin(), stmt(true, e));
-            }
-        for (const auto& e : b)
-            if (a.count(e) == 0) {
-                s.up.push_back(stmt(true, e));
-                s.down.insert(s.down.begin(), stmt(false, e));
-            }
-        // down runs in reverse step order, but inside a step in the order written: grants back before revokes
-        std::reverse(s.down.begin(), s.down.end());
-        std::reverse(s.down.begin(), s.down.end());
-        add(std::move(s));
-    }
+                   const std::string& subject, const std::string& column = {});
 
     // Everything that creates a table (without its indexes, FKs, triggers, policies: those are objects
     // of their own). Removal is the mirror of these steps.
-    std::vector<Step> table_create_steps(const std::string& identity, const json& t, bool for_drop) {
-        std::vector<Step> out;
-        Step s;
-        s.bucket = b_table;
-        s.sub = depth(for_drop ? from_ : to_, identity);
-        s.subject = "table " + identity;
-        s.up.push_back(create_table_sql(identity, t));
-        s.down.push_back("DROP TABLE " + identity + ";");
-        out.push_back(std::move(s));
-        // NOT VALID constraints of a new table: added after, as they are
-        const json& cons = field(t, "constraints");
-        std::set<std::string> inh = inherited_constraints(t);
-        if (cons.is_object())
-            for (auto it = cons.begin(); it != cons.end(); ++it) {
-                std::string def = it->get<std::string>();
-                if (inh.count(it.key()) != 0 || is_fk(def) || def.find("NOT VALID") == std::string::npos) continue;
-                Step c;
-                c.bucket = b_constraint;
-                c.subject = "constraint " + it.key() + " on " + identity;
-                c.up.push_back(S("ALTER TABLE ") + identity + " ADD CONSTRAINT " + qi(it.key()) + " " + def + ";");
-                c.down.push_back("ALTER TABLE " + identity + " DROP CONSTRAINT " + qi(it.key()) + ";");
-                out.push_back(std::move(c));
-            }
-        if (flag(t, "row_security") || flag(t, "force_row_security")) {
-            Step r;
-            r.bucket = b_rls;
-            r.subject = "table " + identity;
-            if (flag(t, "row_security")) {
-                r.up.push_back("ALTER TABLE " + identity + " ENABLE ROW LEVEL SECURITY;");
-                r.down.push_back("ALTER TABLE " + identity + " DISABLE ROW LEVEL SECURITY;");
-            }
-            if (flag(t, "force_row_security")) {
-                r.up.push_back("ALTER TABLE " + identity + " FORCE ROW LEVEL SECURITY;");
-                r.down.push_back("ALTER TABLE " + identity + " NO FORCE ROW LEVEL SECURITY;");
-            }
-            out.push_back(std::move(r));
-        }
-        return out;
-    }
+    std::vector<Step> table_create_steps(const std::string& identity, const json& t, bool for_drop);
 
-    void table_extras(const std::string& identity, const json* from, const json* to, bool foreign) {
-        std::string what = foreign ? "FOREIGN TABLE" : "TABLE";
-        comment_steps("TABLE", identity, from, to, "table " + identity);
-        acl_steps("TABLE", identity, from, to, "table " + identity);
-        // columns' comments and ACLs
-        std::map<std::string, const json*> fc;
-        std::map<std::string, const json*> tc;
-        if (from != nullptr && field(*from, "columns").is_array())
-            for (const auto& c : field(*from, "columns")) fc[str(c, "name")] = &c;
-        if (to != nullptr && field(*to, "columns").is_array())
-            for (const auto& c : field(*to, "columns")) tc[str(c, "name")] = &c;
-        for (const auto& [name, c] : tc) {
-            auto f = fc.find(name);
-            const json* fcol = f == fc.end() ? nullptr : f->second;
-            comment_steps("COLUMN", S(identity) + "." + qi(name), fcol, c, S("column ") + identity + "." + name);
-            acl_steps("TABLE", identity, fcol, c, S("column ") + identity + "." + name, name);
-        }
-        (void)what;
-    }
+    void table_extras(const std::string& identity, const json* from, const json* to, bool foreign);
 
-    void emit_table_created(const std::string& identity, const json& t) {
-        for (auto& s : table_create_steps(identity, t, false)) add(std::move(s));
-        table_extras(identity, nullptr, &t, str(t, "kind") == "f");
-    }
+    void emit_table_created(const std::string& identity, const json& t);
 
-    void emit_table_dropped(const std::string& identity, const json& t, bool probable_rename) {
-        if (probable_rename || !options_.allow_destructive) kept_tables_.insert(identity);
-        // the extras (comments, grants) go with the table; only the table step is mirrored by hand
-        for (auto& s : table_create_steps(identity, t, true)) {
-            Step m = mirror(std::move(s));
-            if (m.up.size() == 1 && m.up[0].rfind("DROP TABLE", 0) == 0) {
-                m.destructive = true;
-                for (const auto& c : field(t, "columns")) {
-                    m.uses.push_back(str(c, "type"));
-                    m.uses.push_back(str(c, "default"));
-                }
-                m.allow_rule = "drop-table";
-                m.reason = probable_rename ? "probably renamed (see probable renames): pass --rename or --no-rename"
-                                           : "drops the table and its data";
-                m.withhold_always = probable_rename;
-                // comments and grants come back with the table in down
-                const json& cols = field(t, "columns");
-                if (!str(t, "comment").empty())
-                    m.down.push_back("COMMENT ON TABLE " + identity + " IS " + literal(str(t, "comment")) + ";");
-                if (cols.is_array())
-                    for (const auto& c : cols)
-                        if (!str(c, "comment").empty())
-                            m.down.push_back("COMMENT ON COLUMN " + identity + "." + qi(str(c, "name")) + " IS " +
-                                             literal(str(c, "comment")) + ";");
-                append_acl_restore(m.down, "TABLE", identity, t);
-            }
-            add(std::move(m));
-        }
-    }
+    void emit_table_dropped(const std::string& identity, const json& t, bool probable_rename);
 
     void append_acl_restore(std::vector<std::string>& out, const std::string& what, const std::string& name,
-                            const json& d) {
-        if (!field(d, "acl").is_array()) return;
-        std::set<std::string> want = acl_set(d);
-        std::set<std::string> def = default_acl(what);
-        for (const auto& e : def)
-            if (want.count(e) == 0) {
-                auto colon = e.find(':');
-                out.push_back(S("REVOKE ") + e.substr(colon + 1) + " ON " + what + " " + name + " FROM " +
-                              grantee_sql(e.substr(0, colon)) + ";");
-            }
-        for (const auto& e : want)
-            if (def.count(e) == 0) {
-                auto colon = e.find(':');
-                std::string priv = e.substr(colon + 1);
-                bool wg = priv.find(" WITH GRANT OPTION") != std::string::npos;
-                if (wg) priv = priv.substr(0, priv.find(" WITH GRANT OPTION"));
-                out.push_back(S("GRANT ") + priv + " ON " + what + " " + name + " TO " +
-                              grantee_sql(e.substr(0, colon)) + (wg ? " WITH GRANT OPTION" : "") + ";");
-            }
-    }
+                            const json& d);
 
     std::string not_null_check_name(const std::string& column) {
         std::string n = column + "_not_null";
@@ -445,29 +224,7 @@ class Engine {
     }
 
     // SET NOT NULL on an existing table: CHECK NOT VALID (main), VALIDATE + SET NOT NULL + drop the check (post).
-    void safe_set_not_null(const std::string& identity, const std::string& column) {
-        std::string chk = qi(not_null_check_name(column));
-        std::string subject = "column " + identity + "." + column;
-        Step m;
-        m.bucket = b_column;
-        m.subject = subject;
-        m.up.push_back("ALTER TABLE " + identity + " ADD CONSTRAINT " + chk + " CHECK (" + qi(column) +
-                       " IS NOT NULL) NOT VALID;");
-        m.down.push_back("ALTER TABLE " + identity + " DROP CONSTRAINT IF EXISTS " + chk + ";");
-        add(std::move(m));
-        Step p;
-        p.bucket = b_column;
-        p.phase = Phase::post;
-        p.subject = subject;
-        p.up.push_back("ALTER TABLE " + identity + " VALIDATE CONSTRAINT " + chk + ";");
-        p.up.push_back("ALTER TABLE " + identity + " ALTER COLUMN " + qi(column) + " SET NOT NULL;");
-        p.up.push_back("ALTER TABLE " + identity + " DROP CONSTRAINT " + chk + ";");
-        p.down.push_back("ALTER TABLE " + identity + " ADD CONSTRAINT " + chk + " CHECK (" + qi(column) +
-                         " IS NOT NULL) NOT VALID;");
-        p.down.push_back("ALTER TABLE " + identity + " ALTER COLUMN " + qi(column) + " DROP NOT NULL;");
-        // p.down runs in the listed order, which must undo the up in reverse: re-add the check, drop not null
-        add(std::move(p));
-    }
+    void safe_set_not_null(const std::string& identity, const std::string& column);
 
     bool table_is_partitioned_or_partition(const json& t) const {
         return str(t, "kind") == "p" || field(t, "partition_of").is_array();

@@ -538,4 +538,181 @@ void Engine::diff_tables() {
     }
 }
 
+std::string Engine::create_table_sql(const std::string& identity, const json& t) {
+    std::string kind = str(t, "kind");
+    std::string sql = "CREATE ";
+    if (str(t, "persistence") == "u") sql += "UNLOGGED ";
+    sql += "TABLE " + identity;
+    std::vector<std::string> parts;
+    const json& cols = field(t, "columns");
+    const json& po = field(t, "partition_of");
+    bool partition = po.is_array() && !po.empty();
+    if (cols.is_array())
+        for (const auto& c : cols) {
+            if (flag(c, "inherited")) continue;
+            parts.push_back(column_def(c));
+        }
+    std::set<std::string> inh = inherited_constraints(t);
+    const json& cons = field(t, "constraints");
+    if (cons.is_object())
+        for (auto it = cons.begin(); it != cons.end(); ++it) {
+            std::string def = it->get<std::string>();
+            if (inh.count(it.key()) != 0 || is_fk(def) || def.find("NOT VALID") != std::string::npos) continue;
+            parts.push_back("CONSTRAINT " + qi(it.key()) + " " + def);
+        }
+    if (partition) {
+        sql += " PARTITION OF " + po[0].get<std::string>();
+        if (!parts.empty()) {
+            // a partition declares only constraints (its columns come from the parent)
+            std::vector<std::string> only_constraints;
+            for (const auto& p : parts)
+                if (p.rfind("CONSTRAINT ", 0) == 0) only_constraints.push_back(p);
+            parts = only_constraints;
+        }
+        if (!parts.empty()) {
+            sql += " (";
+            for (size_t i = 0; i < parts.size(); ++i) sql += (i ? ", " : "") + parts[i];
+            sql += ")";
+        }
+        sql += " " + (po.size() > 1 && po[1].is_string() ? po[1].get<std::string>() : std::string("DEFAULT"));
+    } else {
+        sql += " (";
+        for (size_t i = 0; i < parts.size(); ++i) sql += (i ? ",\n    " : "\n    ") + parts[i];
+        sql += parts.empty() ? ")" : "\n)";
+        const json& inhs = field(t, "inherits");
+        if (inhs.is_array() && !inhs.empty()) {
+            sql += " INHERITS (";
+            for (size_t i = 0; i < inhs.size(); ++i) sql += (i ? ", " : "") + inhs[i].get<std::string>();
+            sql += ")";
+        }
+    }
+    if (kind == "p") sql += " PARTITION BY " + str(t, "partition_key");
+    const json& opts = field(t, "options");
+    if (opts.is_array() && !opts.empty()) {
+        sql += " WITH (";
+        for (size_t i = 0; i < opts.size(); ++i) sql += (i ? ", " : "") + opts[i].get<std::string>();
+        sql += ")";
+    }
+    return sql + ";";
+}
+
+std::vector<Step> Engine::table_create_steps(const std::string& identity, const json& t, bool for_drop) {
+    std::vector<Step> out;
+    Step s;
+    s.bucket = b_table;
+    s.sub = depth(for_drop ? from_ : to_, identity);
+    s.subject = "table " + identity;
+    s.up.push_back(create_table_sql(identity, t));
+    s.down.push_back("DROP TABLE " + identity + ";");
+    out.push_back(std::move(s));
+    // NOT VALID constraints of a new table: added after, as they are
+    const json& cons = field(t, "constraints");
+    std::set<std::string> inh = inherited_constraints(t);
+    if (cons.is_object())
+        for (auto it = cons.begin(); it != cons.end(); ++it) {
+            std::string def = it->get<std::string>();
+            if (inh.count(it.key()) != 0 || is_fk(def) || def.find("NOT VALID") == std::string::npos) continue;
+            Step c;
+            c.bucket = b_constraint;
+            c.subject = "constraint " + it.key() + " on " + identity;
+            c.up.push_back(S("ALTER TABLE ") + identity + " ADD CONSTRAINT " + qi(it.key()) + " " + def + ";");
+            c.down.push_back("ALTER TABLE " + identity + " DROP CONSTRAINT " + qi(it.key()) + ";");
+            out.push_back(std::move(c));
+        }
+    if (flag(t, "row_security") || flag(t, "force_row_security")) {
+        Step r;
+        r.bucket = b_rls;
+        r.subject = "table " + identity;
+        if (flag(t, "row_security")) {
+            r.up.push_back("ALTER TABLE " + identity + " ENABLE ROW LEVEL SECURITY;");
+            r.down.push_back("ALTER TABLE " + identity + " DISABLE ROW LEVEL SECURITY;");
+        }
+        if (flag(t, "force_row_security")) {
+            r.up.push_back("ALTER TABLE " + identity + " FORCE ROW LEVEL SECURITY;");
+            r.down.push_back("ALTER TABLE " + identity + " NO FORCE ROW LEVEL SECURITY;");
+        }
+        out.push_back(std::move(r));
+    }
+    return out;
+}
+
+void Engine::table_extras(const std::string& identity, const json* from, const json* to, bool foreign) {
+    std::string what = foreign ? "FOREIGN TABLE" : "TABLE";
+    comment_steps("TABLE", identity, from, to, "table " + identity);
+    acl_steps("TABLE", identity, from, to, "table " + identity);
+    // columns' comments and ACLs
+    std::map<std::string, const json*> fc;
+    std::map<std::string, const json*> tc;
+    if (from != nullptr && field(*from, "columns").is_array())
+        for (const auto& c : field(*from, "columns")) fc[str(c, "name")] = &c;
+    if (to != nullptr && field(*to, "columns").is_array())
+        for (const auto& c : field(*to, "columns")) tc[str(c, "name")] = &c;
+    for (const auto& [name, c] : tc) {
+        auto f = fc.find(name);
+        const json* fcol = f == fc.end() ? nullptr : f->second;
+        comment_steps("COLUMN", S(identity) + "." + qi(name), fcol, c, S("column ") + identity + "." + name);
+        acl_steps("TABLE", identity, fcol, c, S("column ") + identity + "." + name, name);
+    }
+    (void)what;
+}
+
+void Engine::emit_table_created(const std::string& identity, const json& t) {
+    for (auto& s : table_create_steps(identity, t, false)) add(std::move(s));
+    table_extras(identity, nullptr, &t, str(t, "kind") == "f");
+}
+
+void Engine::emit_table_dropped(const std::string& identity, const json& t, bool probable_rename) {
+    if (probable_rename || !options_.allow_destructive) kept_tables_.insert(identity);
+    // the extras (comments, grants) go with the table; only the table step is mirrored by hand
+    for (auto& s : table_create_steps(identity, t, true)) {
+        Step m = mirror(std::move(s));
+        if (m.up.size() == 1 && m.up[0].rfind("DROP TABLE", 0) == 0) {
+            m.destructive = true;
+            for (const auto& c : field(t, "columns")) {
+                m.uses.push_back(str(c, "type"));
+                m.uses.push_back(str(c, "default"));
+            }
+            m.allow_rule = "drop-table";
+            m.reason = probable_rename ? "probably renamed (see probable renames): pass --rename or --no-rename"
+                                       : "drops the table and its data";
+            m.withhold_always = probable_rename;
+            // comments and grants come back with the table in down
+            const json& cols = field(t, "columns");
+            if (!str(t, "comment").empty())
+                m.down.push_back("COMMENT ON TABLE " + identity + " IS " + literal(str(t, "comment")) + ";");
+            if (cols.is_array())
+                for (const auto& c : cols)
+                    if (!str(c, "comment").empty())
+                        m.down.push_back("COMMENT ON COLUMN " + identity + "." + qi(str(c, "name")) + " IS " +
+                                         literal(str(c, "comment")) + ";");
+            append_acl_restore(m.down, "TABLE", identity, t);
+        }
+        add(std::move(m));
+    }
+}
+
+void Engine::safe_set_not_null(const std::string& identity, const std::string& column) {
+    std::string chk = qi(not_null_check_name(column));
+    std::string subject = "column " + identity + "." + column;
+    Step m;
+    m.bucket = b_column;
+    m.subject = subject;
+    m.up.push_back("ALTER TABLE " + identity + " ADD CONSTRAINT " + chk + " CHECK (" + qi(column) +
+                   " IS NOT NULL) NOT VALID;");
+    m.down.push_back("ALTER TABLE " + identity + " DROP CONSTRAINT IF EXISTS " + chk + ";");
+    add(std::move(m));
+    Step p;
+    p.bucket = b_column;
+    p.phase = Phase::post;
+    p.subject = subject;
+    p.up.push_back("ALTER TABLE " + identity + " VALIDATE CONSTRAINT " + chk + ";");
+    p.up.push_back("ALTER TABLE " + identity + " ALTER COLUMN " + qi(column) + " SET NOT NULL;");
+    p.up.push_back("ALTER TABLE " + identity + " DROP CONSTRAINT " + chk + ";");
+    p.down.push_back("ALTER TABLE " + identity + " ADD CONSTRAINT " + chk + " CHECK (" + qi(column) +
+                     " IS NOT NULL) NOT VALID;");
+    p.down.push_back("ALTER TABLE " + identity + " ALTER COLUMN " + qi(column) + " DROP NOT NULL;");
+    // p.down runs in the listed order, which must undo the up in reverse: re-add the check, drop not null
+    add(std::move(p));
+}
+
 }  // namespace pgmig::schema_diff::detail
