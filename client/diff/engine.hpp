@@ -241,7 +241,8 @@ class Engine {
     void diff_sequences();
     void diff_functions();
     void diff_types();
-    void diff_triggers_policies();
+    void diff_policies();  // security.cpp
+    void diff_triggers();
     void diff_schemas_extensions();
     void report_unsupported();
     void finish();

@@ -27,7 +27,8 @@ Result Engine::run() {
     diff_views();
     diff_indexes();
     diff_constraints();
-    diff_triggers_policies();
+    diff_policies();
+    diff_triggers();
     report_unsupported();
     finish();
     return std::move(result_);

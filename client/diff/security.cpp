@@ -1,5 +1,5 @@
-// Security: grants and revokes (ACL steps, with their restore on drop), comments on objects.
-// Owners and default privileges belong here too.
+// Security: row-level security policies, grants and revokes (ACL steps, with their restore on drop), comments on
+// objects. Owners and default privileges belong here too.
 #include "client/diff/engine.hpp"
 
 #include <set>
@@ -7,6 +7,27 @@
 #include <vector>
 
 namespace pgmig::schema_diff::detail {
+
+namespace {
+
+std::string policy_sql(const std::string& name, const std::string& table, const json& d) {
+    static const std::map<std::string, std::string> cmds = {
+        {"r", "SELECT"}, {"a", "INSERT"}, {"w", "UPDATE"}, {"d", "DELETE"}, {"*", "ALL"}};
+    std::string sql =
+        "CREATE POLICY " + name + " ON " + table + " AS " + (flag(d, "permissive") ? "PERMISSIVE" : "RESTRICTIVE");
+    auto c = cmds.find(str(d, "command"));
+    sql += " FOR " + (c == cmds.end() ? std::string("ALL") : c->second);
+    const json& roles = field(d, "roles");
+    if (roles.is_array() && !roles.empty()) {
+        sql += " TO ";
+        for (size_t i = 0; i < roles.size(); ++i) sql += (i ? ", " : "") + roles[i].get<std::string>();
+    }
+    if (!str(d, "using").empty()) sql += " USING (" + str(d, "using") + ")";
+    if (!str(d, "check").empty()) sql += " WITH CHECK (" + str(d, "check") + ")";
+    return sql + ";";
+}
+
+}  // namespace
 
 void Engine::comment_steps(const std::string& what, const std::string& name, const json* from, const json* to,
                            const std::string& subject) {
@@ -94,6 +115,51 @@ void Engine::append_acl_restore(std::vector<std::string>& out, const std::string
             out.push_back(S("GRANT ") + priv + " ON " + what + " " + name + " TO " + grantee_sql(e.substr(0, colon)) +
                           (wg ? " WITH GRANT OPTION" : "") + ";");
         }
+}
+
+// Row-level security policies. Runs before diff_triggers(): the steps come out in the order of the one
+// pass over "policy ..." then "trigger ..." keys that both kinds once shared.
+void Engine::diff_policies() {
+    const std::set<std::string> keys = keys_of_kinds(from_, to_, {"policy "});
+    for (const auto& key : keys) {
+        const json* a = from_.get(key);
+        const json* b = to_.get(key);
+        if (a != nullptr && flag(*a, "inherited")) a = nullptr;
+        if (b != nullptr && flag(*b, "inherited")) b = nullptr;
+        if (a == nullptr && b == nullptr) continue;
+        if (a != nullptr && b != nullptr && *a == *b) continue;
+        const std::string ident = split_key(key).second;
+        const auto on_parts = split_on(ident);
+        const std::string& name = on_parts.first;
+        const std::string& table = on_parts.second;
+        auto create = [&](const json& d) {
+            std::vector<std::string> out;
+            out.push_back(policy_sql(name, table, d));
+            return out;
+        };
+        std::string drop = S("DROP POLICY ") + name + " ON " + table + ";";
+        if (a != nullptr) {
+            std::string rk = relation_key(from_, table);
+            bool table_gone = to_.get(rk) == nullptr;
+            if (table_gone && kept_tables_.count(table) != 0) continue;
+            if (!(rk.rfind("view", 0) == 0 && rebuilt_views_.count(rk) != 0)) {
+                Step s;
+                s.bucket = b_drop_policy;
+                s.subject = key;
+                s.up.push_back(drop);
+                s.down = create(*a);
+                add(std::move(s));
+            }
+        }
+        if (b != nullptr) {
+            Step s;
+            s.bucket = b_policy;
+            s.subject = key;
+            s.up = create(*b);
+            s.down.push_back(drop);
+            add(std::move(s));
+        }
+    }
 }
 
 }  // namespace pgmig::schema_diff::detail
