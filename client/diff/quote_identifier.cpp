@@ -38,7 +38,7 @@ bool needs_quotes_as_keyword(std::string_view name) {
 std::string quote_identifier(const std::string& name) {
     bool safe = !name.empty() && ((name[0] >= 'a' && name[0] <= 'z') || name[0] == '_');
     for (const char c : name) {
-        if (!((c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '_' || c == '$')) safe = false;
+        if (!((c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '_')) safe = false;
     }
     if (safe && !needs_quotes_as_keyword(name)) return name;
     std::string out = "\"";

@@ -10,7 +10,7 @@
 namespace pgmig::client {
 
 // A SQL identifier as PostgreSQL's quote_identifier() writes it: bare when it is lower case
-// ([a-z_][a-z0-9_$]*) and not a keyword PostgreSQL reserves in any way, else in double quotes ("a""b").
+// ([a-z_][a-z0-9_]*) and not a keyword PostgreSQL reserves in any way, else in double quotes ("a""b").
 // The one quoting rule of the client (the keyword list is the server's parser/kwlist.h).
 std::string quote_identifier(const std::string& name);
 

@@ -43,12 +43,13 @@ TEST(QuoteIdentifier, PlainNamesAndUnreservedKeywordsStayBare) {
     EXPECT_EQ(quote_identifier("name"), "name");    // unreserved keyword
     EXPECT_EQ(quote_identifier("value"), "value");  // unreserved keyword
     EXPECT_EQ(quote_identifier("abc_1"), "abc_1");
-    EXPECT_EQ(quote_identifier("_x$y"), "_x$y");
+    EXPECT_EQ(quote_identifier("_x1"), "_x1");
 }
 
 TEST(QuoteIdentifier, UpperCaseDollarFirstSpecialAndEmptyAreQuoted) {
     EXPECT_EQ(quote_identifier("Users"), "\"Users\"");
     EXPECT_EQ(quote_identifier("$a"), "\"$a\"");
+    EXPECT_EQ(quote_identifier("_x$y"), "\"_x$y\"");  // PostgreSQL quotes a $ too
     EXPECT_EQ(quote_identifier("1a"), "\"1a\"");
     EXPECT_EQ(quote_identifier("a b"), "\"a b\"");
     EXPECT_EQ(quote_identifier("a\"b"), "\"a\"\"b\"");
