@@ -200,10 +200,50 @@ copy_db() {
         while IFS='=' read -r k v; do q -d postgres -c "ALTER DATABASE $2 SET $k = $v"; done
 }
 
+# generate_failure ERR: why generate wrote nothing, short: the unsupported objects (count, first) or the error.
+generate_failure() {
+    local n
+    n=$(grep -c '^pgmig: unsupported: ' "$1" || true)
+    if ((n > 0)); then
+        echo "$n unsupported, first: $(sed -n 's/^pgmig: unsupported: //p' "$1" | head -n 1 | cut -c1-160)"
+    else
+        grep -m1 -v '^$' "$1" | cut -c1-200
+    fi
+}
+
+# run_failure OUT: a failed pgmig apply/rollback, short: the server's message and the statement.
+run_failure() {
+    local msg stmt
+    msg=$(sed -n 's/^pgmig: error: migration .* failed[a-z ]*: \(.*\) (SQLSTATE [0-9A-Z]*).*/\1/p' "$1" | head -n 1)
+    stmt=$(sed -n 's/.* script): \(.*\); the transaction .*/\1/p' "$1" | head -n 1 | cut -c1-160)
+    if [[ -n $msg ]]; then
+        echo "$msg${stmt:+, at: $stmt}"
+    else
+        grep -m1 -i 'error' "$1" | cut -c1-200
+    fi
+}
+
+# order FORMAT: the paths read on stdin in the order the history's tool runs them: byte order, but for
+# diesel by version, the folder name before its first `_` with the dashes removed (crates.io has both
+# `20161115111853_x` and `2017-08-31-230457_y`).
+order() {
+    if [[ $1 == diesel ]]; then
+        python3 -c '
+import sys
+paths = sys.stdin.read().split("\n")[:-1]
+def version(p):
+    parts = p.split("/")
+    return parts[-2].split("_")[0].replace("-", "") if len(parts) > 1 else ""
+print("\n".join(sorted(paths, key=lambda p: (version(p), p.encode()))))'
+    else
+        LC_ALL=C sort
+    fi
+}
+
 # extract FORMAT: the up migration of a file read on stdin.
 extract() {
     case $1 in
-    plain) cat ;;
+    plain | diesel) cat ;;
     goose) awk '/^--[ \t]*\+goose[ \t]+Up/ {up = 1; next} /^--[ \t]*\+goose[ \t]+Down/ {up = 0} up' ;;
     *) die "unknown format $1" ;;
     esac
@@ -233,7 +273,7 @@ while read -r name repo commit glob format prelude last; do
         continue
     fi
     mapfile -t paths < <(git --git-dir="$g" ls-tree -r --name-only "$commit" |
-        while IFS= read -r p; do [[ $p == $glob ]] && printf '%s\n' "$p"; done | LC_ALL=C sort |
+        while IFS= read -r p; do [[ $p == $glob ]] && printf '%s\n' "$p"; done | order "$format" |
         if [[ ${last:--} == - ]]; then cat; else awk -v last="$last" '{ print } $0 == last { exit }'; fi)
     n=${#paths[@]}
     ((n >= 2)) || { row "$name" "$repo@${commit:0:12}" "$n" "not run: fewer than 2 files match $glob" "-" "-"; continue; }
@@ -273,7 +313,7 @@ while read -r name repo commit glob format prelude last; do
     set -e
     nfiles=$(find "$H/gen" -name '*.sql' | wc -l)
     if ((nfiles == 0)); then
-        up="no: generate exit $rc, no file written: $(grep -m2 -v '^$' "$H/generate.err" | tr '\n' ' ' | cut -c1-300)"
+        up="no: generate exit $rc, no file written: $(generate_failure "$H/generate.err")"
     else
         [[ $rc == 0 ]] || up_note=" (generate exit $rc: $(grep -m1 -v '^$' "$H/generate.err" | cut -c1-200))"
         if "$PGMIG" -d "dbname=$A" apply --dir "$H/gen" >"$H/apply.out" 2>&1; then
@@ -281,10 +321,10 @@ while read -r name repo commit glob format prelude last; do
             if "$PGMIG" -d "dbname=$A" rollback --to 0 --yes >"$H/rollback.out" 2>&1; then
                 down=$(compare "$A" "$fp_a" "$ico_a" "$H/a.json")
             else
-                down="no: rollback failed: $(grep -m1 -i 'error' "$H/rollback.out" | cut -c1-300)"
+                down="no: rollback fails: $(run_failure "$H/rollback.out")"
             fi
         else
-            up="no: apply failed: $(grep -m1 -i 'error' "$H/apply.out" | cut -c1-300)"
+            up="no: apply fails: $(run_failure "$H/apply.out")"
         fi
     fi
     unset up_note
@@ -311,7 +351,7 @@ done <"$LIST"
 
 # ---------------------------------------------------------------- report
 echo
-echo "real schemas: pgmig $("$PGMIG" --version 2>/dev/null | head -n 1), PostgreSQL $(q -c 'SHOW server_version'),"
+echo "real schemas: $("$PGMIG" --version 2>/dev/null | head -n 1), PostgreSQL $(q -c 'SHOW server_version'), in $((SECONDS / 60)) min $((SECONDS % 60)) s;"
 if [[ -z $migra_note ]]; then
     echo "migra $(node -p "require('$TOOLS/migra/node_modules/@pgkit/migra/package.json').version") (node $(node --version))"
 else
