@@ -2,10 +2,10 @@
 # bench/real-schemas.sh: the desired-state diff on real applications' schemas. For each public migration
 # history of bench/real-schemas.list it builds, with psql (ON_ERROR_STOP), A = the schema after the first
 # half of the history and B = after all of it, then checks on A that
-#   up:    `pgmig generate --to B` + `pgmig apply` gives B's migrate_fingerprint() (or B's modulo column
-#          order, when the extension has migrate_fingerprint(ignore_column_order), reported as such);
+#   up:    `pgmig generate --to B` (--allow-destructive, the probable renames it reports confirmed) and
+#          `pgmig apply` give B's migrate_fingerprint() (or B's modulo column order, reported as such);
 #   down:  `pgmig rollback` of the generated files gives A's fingerprint again;
-#   migra: `migra A B --unsafe` (npm @pgkit/migra, pinned in bench/real-schemas/package.json) applied to
+#   migra: `migra A B --unsafe --with-privileges` (npm @pgkit/migra, pinned in bench/real-schemas/package.json) applied to
 #          a copy of A gives B's fingerprint;
 # and prints a table (per pair: exact or the first difference). A bench, not a test: it is not part of
 # scripts/test-all, and it exits 0 when a pair is not exact (non-zero only when it could not run).
@@ -20,6 +20,7 @@
 #   PEERS=0 bench/real-schemas.sh              pgmig only (no migra)
 #   KEEP=1 ...                                 keep the work folder (histories, generated files, logs)
 #   FETCH=1 ...                                clone what no mirror has (needs github.com)
+#   RENAMES=none ...                           refuse the probable renames (--no-rename) instead of confirming them
 # Needs build/pgmig (or PGMIG=...), the pgmig extension installed in the PostgreSQL whose programs
 # pgmig local uses (PGMIG_PG_BINDIR), psql, git, python3; for migra: node >= 18 and npm with registry
 # access (installed once into $PGMIG_BENCH_TOOLS/migra, default /var/cache/pgmig/bench-tools).
@@ -34,6 +35,7 @@ PEERS=${PEERS:-1}
 FETCH=${FETCH:-0}
 ONLY=${ONLY:-}
 KEEP=${KEEP:-0}
+RENAMES=${RENAMES:-probable}
 
 say() { printf '%s\n' "$*" >&2; }
 die() { say "real-schemas.sh: $*"; exit 1; }
@@ -306,8 +308,22 @@ while read -r name repo commit glob format prelude last; do
 
     # ---- pgmig: generate, apply (up), rollback (down)
     up="-" down="-"
+    # Renames: each probable rename pgmig reports is confirmed (RENAMES=probable) or refused (none). Either
+    # reaches B's structure (a probable rename is the same type, or the same columns, at the same place);
+    # confirming keeps the column's place, as the histories' own RENAMEs did.
+    rename_args=(--no-rename)
+    if [[ $RENAMES == probable ]]; then
+        "$PGMIG" -d "dbname=$A" diff --to "dbname=$B" --json >"$H/diff.json" 2>"$H/diff.err" || true
+        mapfile -t renames < <(python3 -c '
+import json, sys
+for r in json.load(open(sys.argv[1])).get("probable_renames", []):
+    print(r["argument"].split(" ", 1)[1])' "$H/diff.json" 2>/dev/null)
+        rename_args=()
+        for r in "${renames[@]}"; do rename_args+=(--rename "$r"); done
+        size+="; ${#renames[@]} probable renames confirmed"
+    fi
     set +e
-    "$PGMIG" -d "dbname=$A" generate real --dir "$H/gen" --to "dbname=$B" --allow-destructive --no-rename \
+    "$PGMIG" -d "dbname=$A" generate real --dir "$H/gen" --to "dbname=$B" --allow-destructive "${rename_args[@]}" \
         >"$H/generate.out" 2>"$H/generate.err"
     rc=$?
     set -e
