@@ -274,6 +274,7 @@ while read -r name repo commit glob format prelude last; do
         row "$name" "$repo@${commit:0:12}" "-" "not run: no copy of the repository has $commit (mirror it, or FETCH=1)" "-" "-"
         continue
     fi
+    # shellcheck disable=SC2053 # $glob is a pattern: unquoted on purpose
     mapfile -t paths < <(git --git-dir="$g" ls-tree -r --name-only "$commit" |
         while IFS= read -r p; do [[ $p == $glob ]] && printf '%s\n' "$p"; done | order "$format" |
         if [[ ${last:--} == - ]]; then cat; else awk -v last="$last" '{ print } $0 == last { exit }'; fi)
