@@ -264,7 +264,8 @@ row() {
     printf '%s\t%s\t%s\t%s\t%s\t%s\n' "${cells[@]}" >>"$ROWS"
 }
 
-while read -r name repo commit glob format prelude last; do
+# The list on fd 3: nothing run inside the loop (psql, pgmig, node) can read it from stdin.
+while read -r name repo commit glob format prelude last <&3; do
     [[ -z $name || $name == \#* ]] && continue
     if [[ -n $ONLY && " $ONLY " != *" $name "* ]]; then continue; fi
     say "== $name ($repo at ${commit:0:12})"
@@ -364,7 +365,7 @@ for r in json.load(open(sys.argv[1])).get("probable_renames", []):
         fi
     fi
     row "$name" "$repo@${commit:0:12}" "$size" "$up" "$down" "$mg"
-done <"$LIST"
+done 3<"$LIST"
 
 # ---------------------------------------------------------------- report
 echo
