@@ -547,7 +547,7 @@ COMMENT ON FUNCTION migrate_fingerprint() IS 'SHA-256 of migrate_snapshot()';
 -- instead of by position. Tables only (plain, partitioned, foreign): the column order of a view or a
 -- composite type is part of its definition.
 CREATE FUNCTION pgmig.without_column_order(description jsonb) RETURNS jsonb
-    LANGUAGE sql IMMUTABLE
+    LANGUAGE sql IMMUTABLE PARALLEL SAFE
     SET search_path = pg_catalog, pg_temp
     AS $$
     SELECT CASE WHEN description ->> 'kind' IN ('r', 'p', 'f') AND jsonb_typeof(description -> 'columns') = 'array'
