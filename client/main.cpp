@@ -629,6 +629,9 @@ int run(int argc, char** argv, Outcome& outcome) {
                         "database, e.g. the pgmig local cluster's) instead of the target's");
         cmd->add_flag("--json", d.json, "Print the statements, withheld steps and probable renames as JSON");
         cmd->add_flag("--exit-code", d.exit_code, "Exit 31 when there are differences (0 when there are none)");
+        cmd->add_flag("--reorder-columns", d.reorder_columns,
+                      "Rebuild each table whose column order differs from the desired one (new table, copy, swap, "
+                      "under ACCESS EXCLUSIVE, at the end of the migration); without it the order is only a warning");
     };
     DiffOptions diff;
     auto* diff_cmd = app.add_subcommand(
@@ -679,6 +682,11 @@ int run(int argc, char** argv, Outcome& outcome) {
     auto* drift_rename = drift_cmd->add_option("--rename", drift.renames,
                                                "OLD=NEW: confirm a probable rename (as for pgmig diff; repeatable)");
     drift_cmd->add_flag("--no-rename", drift.no_rename, "The probable renames are not renames")->excludes(drift_rename);
+    drift_cmd
+        ->add_flag("--ignore-column-order", drift.ignore_column_order,
+                   "Report: a table whose columns differ only in order is not drift (migrate_drift(true))")
+        ->excludes(fix_opt)
+        ->excludes(drift_cmd->get_option("--adopt"));
     drift_cmd->callback([&] { action = [&] { return run_drift(global, drift); }; });
 
     // ==== --json on the commands that report a result without a document of their own ====

@@ -543,6 +543,38 @@ CREATE FUNCTION migrate_fingerprint() RETURNS text
     $$;
 COMMENT ON FUNCTION migrate_fingerprint() IS 'SHA-256 of migrate_snapshot()';
 
+-- "Equal except for column order": a table's description with its columns sorted by name (byte order)
+-- instead of by position. Tables only (plain, partitioned, foreign): the column order of a view or a
+-- composite type is part of its definition.
+CREATE FUNCTION pgmig.without_column_order(description jsonb) RETURNS jsonb
+    LANGUAGE sql IMMUTABLE PARALLEL SAFE
+    SET search_path = pg_catalog, pg_temp
+    AS $$
+    SELECT CASE WHEN description ->> 'kind' IN ('r', 'p', 'f') AND jsonb_typeof(description -> 'columns') = 'array'
+                THEN jsonb_set(description, '{columns}',
+                               (SELECT jsonb_agg(c ORDER BY (c ->> 'name') COLLATE "C")
+                                  FROM jsonb_array_elements(description -> 'columns') c))
+                ELSE description END
+    $$;
+COMMENT ON FUNCTION pgmig.without_column_order(jsonb) IS
+    'a snapshot description with a table''s columns sorted by name: compares schemas regardless of column order';
+
+-- (No DEFAULT on the argument: migrate_fingerprint() with no argument stays the one above, unambiguous.)
+CREATE FUNCTION migrate_fingerprint(ignore_column_order boolean) RETURNS text
+    LANGUAGE sql STABLE
+    SET search_path = pg_catalog, pg_temp
+    AS $$
+    SELECT encode(sha256(convert_to(coalesce(jsonb_object_agg(object_key,
+                                                              CASE WHEN ignore_column_order
+                                                                   THEN pgmig.without_column_order(description)
+                                                                   ELSE description END),
+                                             '{}'::jsonb)::text, 'UTF8')),
+                  'hex')
+      FROM pgmig.snapshot_objects()
+    $$;
+COMMENT ON FUNCTION migrate_fingerprint(boolean) IS
+    'SHA-256 of migrate_snapshot(); with ignore_column_order, of the snapshot with table columns sorted by name';
+
 CREATE FUNCTION migrate_fingerprint_objects() RETURNS TABLE (object_type text, identity text, fingerprint text)
     LANGUAGE sql STABLE
     SET search_path = pg_catalog, pg_temp
@@ -569,7 +601,8 @@ INSERT INTO pgmig.snapshots (reason, fingerprint, snapshot)
       FROM (SELECT coalesce(pg_catalog.jsonb_object_agg(object_key, description), '{}'::pg_catalog.jsonb) AS s
               FROM pgmig.snapshot_objects()) snapshot;
 
-CREATE FUNCTION migrate_drift()
+-- (No DEFAULT on the argument: migrate_drift() with no argument is the form below, unambiguous.)
+CREATE FUNCTION migrate_drift(ignore_column_order boolean)
     RETURNS TABLE (object_type text, identity text, change text, detail text, changed_at timestamptz,
                    changed_by name, statement text, audit_id bigint)
     LANGUAGE sql STABLE
@@ -579,9 +612,13 @@ CREATE FUNCTION migrate_drift()
     WITH expected AS (
         SELECT id, taken_at, snapshot FROM pgmig.snapshots ORDER BY id DESC LIMIT 1
     ), live AS (
-        SELECT object_key, object_type, identity, description FROM pgmig.snapshot_objects()
+        SELECT object_key, object_type, identity,
+               CASE WHEN ignore_column_order THEN pgmig.without_column_order(description) ELSE description END
+                   AS description
+          FROM pgmig.snapshot_objects()
     ), base AS (
-        SELECT e.key AS object_key, e.value AS description
+        SELECT e.key AS object_key,
+               CASE WHEN ignore_column_order THEN pgmig.without_column_order(e.value) ELSE e.value END AS description
           FROM expected x, jsonb_each(x.snapshot) e
     ), diff AS (
         SELECT coalesce(l.object_key, b.object_key) AS object_key,
@@ -617,6 +654,15 @@ CREATE FUNCTION migrate_drift()
       LEFT JOIN explained a ON a.object_identity = d.identity
      ORDER BY d.object_key
     $$;
+COMMENT ON FUNCTION migrate_drift(boolean) IS
+    'migrate_drift(); with ignore_column_order, a table whose columns differ only in order is not drift';
+
+CREATE FUNCTION migrate_drift()
+    RETURNS TABLE (object_type text, identity text, change text, detail text, changed_at timestamptz,
+                   changed_by name, statement text, audit_id bigint)
+    LANGUAGE sql STABLE
+    SET search_path = pg_catalog, pg_temp
+    AS $$ SELECT * FROM @extschema@.migrate_drift(false) $$;
 COMMENT ON FUNCTION migrate_drift() IS
     'differences between the live schema and the one the ledger expects, with who changed it, when and how';
 

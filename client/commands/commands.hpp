@@ -259,6 +259,7 @@ struct DiffOptions {
     std::string shadow_server;         // --shadow-server CONNINFO: create the shadow on this server
     bool json = false;
     bool exit_code = false;            // --exit-code: exit 31 when there are differences
+    bool reorder_columns = false;      // --reorder-columns: rebuild tables whose column order differs
 };
 struct GenerateOptions {
     DiffOptions diff;
@@ -280,6 +281,7 @@ struct DriftOptions {
     bool allow_destructive = false;
     std::vector<std::string> renames;
     bool no_rename = false;
+    bool ignore_column_order = false;  // report: migrate_drift(true), a table whose columns only moved is no drift
 };
 int run_diff(const GlobalOptions& global, const DiffOptions& options);
 int run_generate(const GlobalOptions& global, const GenerateOptions& options);

@@ -97,9 +97,10 @@ struct RenameChoice {
 // The diff with the user's renames; on a terminal, each probable rename left is asked about, and the
 // diff is made again with the answers (a "no" means: not renames, drop + add).
 sd::Result compute(const json& from, const json& to, bool allow_destructive, const RenameChoice& choice,
-                   bool safe_forms) {
+                   bool safe_forms, bool reorder_columns = false) {
     sd::Options options;
     options.allow_destructive = allow_destructive;
+    options.reorder_columns = reorder_columns;
     options.no_renames = choice.no_rename;
     options.safe_forms = safe_forms;
     for (const auto& argument : choice.renames) options.renames.push_back(parse_rename(argument, from));
@@ -124,6 +125,56 @@ sd::Result compute(const json& from, const json& to, bool allow_destructive, con
     }
     if (declined) options.no_renames = true;
     return sd::diff(from, to, options);
+}
+
+// ==== column order: a warning, never a blocker (docs/diff.md, "Column order") ====
+
+std::string column_list(const std::vector<std::string>& columns) {
+    std::string out;
+    for (const auto& c : columns) out += (out.empty() ? "" : ", ") + c;
+    return "(" + out + ")";
+}
+
+// The estimated row count of a table in the target (pg_class.reltuples), for the rebuild's warning.
+std::string estimated_rows(const Connection* target, const std::string& table) {
+    if (target == nullptr) return "its rows are";
+    Result res = target->exec_params(
+        "SELECT c.reltuples::bigint FROM pg_catalog.pg_class c WHERE c.oid = pg_catalog.to_regclass($1)", {table});
+    if (!res.ok() || res.rows() == 0 || res.is_null(0, 0)) return "its rows are";
+    const std::string n = res.get(0, 0);
+    if (n.empty() || n[0] == '-') return "its rows (never analyzed: count unknown) are";
+    return fmt::format("about {} row{} {}", n, n == "1" ? "" : "s", n == "1" ? "is" : "are");
+}
+
+// One line per table whose column order differs: rebuilt (with the lock and the rewrite), refused (why), or
+// left as it is (how to rebuild it, how to compare without it).
+void warn_column_order(const sd::Result& result, const Connection* target) {
+    for (const auto& c : result.column_order) {
+        const std::string table = sd::comment_text(c.table);
+        if (c.rebuilt) {
+            std::fprintf(stderr,
+                         "pgmig: warning: rebuild of %s to the desired column order %s (--reorder-columns): the "
+                         "table is locked (ACCESS EXCLUSIVE) while %s copied and its indexes rebuilt; the down "
+                         "rebuilds it back to %s\n",
+                         table.c_str(), sd::comment_text(column_list(c.desired)).c_str(),
+                         estimated_rows(target, c.table).c_str(), sd::comment_text(column_list(c.live)).c_str());
+        } else {
+            std::fprintf(
+                stderr, "pgmig: warning: column order of %s differs: live %s, desired %s; %s\n", table.c_str(),
+                sd::comment_text(column_list(c.live)).c_str(), sd::comment_text(column_list(c.desired)).c_str(),
+                c.refused.empty() ? "everything else is generated; --reorder-columns rebuilds the table, "
+                                    "migrate_fingerprint(true) compares without column order"
+                                  : ("--reorder-columns cannot rebuild it: " + sd::comment_text(c.refused)).c_str());
+        }
+    }
+}
+
+// The tables whose only difference is their column order, for "equal except for column order of: ...".
+std::string column_order_tables(const sd::Result& result) {
+    std::string out;
+    for (const auto& c : result.column_order)
+        if (!c.rebuilt) out += (out.empty() ? "" : ", ") + sd::comment_text(c.table);
+    return out;
 }
 
 // Probable renames nobody decided about: listed with the exact arguments; refused (33) when destructive
@@ -332,8 +383,10 @@ Written generate(const Connection& target, const DiffOptions& diff, const Schema
                  const std::vector<MigrationFile>& files, const std::string& name, const std::string& command,
                  sd::Result& out) {
     const auto [from, desired] = take_snapshots(target, diff, input);
-    out = compute(from, desired.snapshot, diff.allow_destructive, {diff.renames, diff.no_rename}, true);
+    out = compute(from, desired.snapshot, diff.allow_destructive, {diff.renames, diff.no_rename}, true,
+                  diff.reorder_columns);
     InterruptGuard::check("before writing the migration (nothing was written)");
+    warn_column_order(out, &target);
     check_renames(out, diff.allow_destructive);
     if (!out.unsupported.empty()) throw_unsupported(out, "nothing was written");
     if (out.empty()) return {};
@@ -361,10 +414,11 @@ int run_diff(const GlobalOptions& global, const DiffOptions& options) {
     const InterruptGuard guard;
     Connection target = open_target(global, options.env);
     const auto [from, desired] = take_snapshots(target, options, input);
-    const sd::Result result =
-        compute(from, desired.snapshot, options.allow_destructive, {options.renames, options.no_rename}, true);
+    const sd::Result result = compute(from, desired.snapshot, options.allow_destructive,
+                                      {options.renames, options.no_rename}, true, options.reorder_columns);
     InterruptGuard::check("comparing the schemas");
     check_renames(result, options.allow_destructive);
+    warn_column_order(result, &target);
     if (options.json) {
         json report = result_json(result);
         report["target"] = target.target();
@@ -372,7 +426,10 @@ int run_diff(const GlobalOptions& global, const DiffOptions& options) {
         print_json_document(report);
     } else {
         fmt::print("{}", diff_sql_text(result));
-        if (result.empty() && result.withheld.empty()) {
+        if (result.empty() && result.withheld.empty() && !result.column_order.empty()) {
+            std::fprintf(stderr, "pgmig: schemas are equal except for column order of: %s (%s, desired: %s)\n",
+                         column_order_tables(result).c_str(), target.target().c_str(), desired.description.c_str());
+        } else if (result.empty() && result.withheld.empty()) {
             std::fprintf(stderr, "pgmig: no differences: %s matches the desired schema (%s)\n", target.target().c_str(),
                          desired.description.c_str());
         }
@@ -401,7 +458,12 @@ int run_generate(const GlobalOptions& global, const GenerateOptions& options) {
     }
     sd::Result result;
     const Written written = generate(target, options.diff, input, dir, files, options.name, "pgmig generate", result);
-    if (written.paths.empty() && !options.diff.json) {
+    if (written.paths.empty() && !options.diff.json && !result.column_order.empty() && result.empty()) {
+        std::fprintf(stderr,
+                     "pgmig: nothing to do: %s matches the desired schema except for column order of: %s; "
+                     "no file written\n",
+                     target.target().c_str(), column_order_tables(result).c_str());
+    } else if (written.paths.empty() && !options.diff.json) {
         std::fprintf(stderr, "pgmig: nothing to do: %s matches the desired schema; no file written\n",
                      target.target().c_str());
     }
@@ -478,10 +540,13 @@ json expected_snapshot(const Connection& conn) {
 }
 
 int drift_report(const Connection& conn, const DriftOptions& options) {
+    // --ignore-column-order: the form with the argument (the extension's migrate_drift(boolean))
+    const char* const call = options.ignore_column_order ? "migrate_drift(true)" : "migrate_drift()";
     Result res = conn.exec(
-        "SELECT object_type, identity, change, coalesce(detail, ''), coalesce(changed_at::text, ''), "
-        "coalesce(changed_by::text, ''), coalesce(statement, '') FROM migrate_drift()");
-    if (!res.ok()) throw_server_error(res.error(), fmt::format("reading migrate_drift() in {}", conn.target()), "");
+        fmt::format("SELECT object_type, identity, change, coalesce(detail, ''), coalesce(changed_at::text, ''), "
+                    "coalesce(changed_by::text, ''), coalesce(statement, '') FROM {}",
+                    call));
+    if (!res.ok()) throw_server_error(res.error(), fmt::format("reading {} in {}", call, conn.target()), "");
     if (options.json) {
         json rows = json::array();
         for (int i = 0; i < res.rows(); ++i) {
@@ -496,7 +561,8 @@ int drift_report(const Connection& conn, const DriftOptions& options) {
         }
         print_json_document(rows);
     } else if (res.rows() == 0) {
-        fmt::print("no drift: the schema is what the ledger expects\n");
+        fmt::print("no drift: the schema is what the ledger expects{}\n",
+                   options.ignore_column_order ? " (column order not compared)" : "");
     } else {
         for (int i = 0; i < res.rows(); ++i) {
             fmt::print("{} {} {}", res.get(i, 2), res.get(i, 0), res.get(i, 1));
@@ -547,6 +613,7 @@ int run_drift(const GlobalOptions& global, const DriftOptions& options) {
                                     : compute(live, expected, options.allow_destructive, choice, true);
     InterruptGuard::check("comparing the schemas (nothing was written)");
     check_renames(result, adopt || options.allow_destructive);
+    warn_column_order(result, &conn);
     if (!result.unsupported.empty()) throw_unsupported(result, "nothing was written");
     if (result.empty()) {
         fmt::print("no drift: the schema is what the ledger expects; no file written\n");

@@ -89,7 +89,7 @@ void Engine::diff_constraints() {
             bool not_valid_form = (fk || def.rfind("CHECK", 0) == 0) && def.find("NOT VALID") == std::string::npos;
             bool unique_form = def.rfind("PRIMARY KEY (", 0) == 0 || def.rfind("UNIQUE (", 0) == 0;
             if (unique_form && def.back() != ')') unique_form = false;
-            if (!existing || !options_.safe_forms) {
+            if (!existing || !options_.safe_forms || reordered_tables_.count(ti) != 0) {
                 s.up.push_back(add_sql + def + ";");
                 if (existing && not_valid_form)
                     s.up.back() =
@@ -174,7 +174,7 @@ void Engine::diff_indexes() {
             Step s;
             s.subject = key;
             bool concurrent = options_.safe_forms && !table_gone && !on_view && str(*a, "kind") != "I" &&
-                              changed_tables_.count(table) == 0;
+                              changed_tables_.count(table) == 0 && reordered_tables_.count(table) == 0;
             s.bucket = on_rebuilt_view ? b_drop_view - 1 : b_drop_index;
             if (concurrent) {
                 s.phase = Phase::post;
@@ -204,7 +204,7 @@ void Engine::diff_indexes() {
                     s.phase = options_.safe_forms ? Phase::post : Phase::main;
                     if (options_.safe_forms) s.up.back() = create_sql(def, true);
                 }
-            } else if (table_new || !options_.safe_forms) {
+            } else if (table_new || !options_.safe_forms || reordered_tables_.count(table) != 0) {
                 s.bucket = b_index;
                 s.up.push_back(create_sql(def, false));
                 if (!table_new)

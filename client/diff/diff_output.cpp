@@ -166,6 +166,19 @@ nlohmann::json statements_json(const std::vector<schema_diff::Statement>& statem
 
 }  // namespace
 
+// Tables whose column order differs: {"table", "live", "desired", "rebuilt", "refused"} (docs/diff.md, "Column order").
+nlohmann::json column_order_json(const schema_diff::Result& result) {
+    nlohmann::json out = nlohmann::json::array();
+    for (const auto& c : result.column_order) {
+        out.push_back({{"table", c.table},
+                       {"live", c.live},
+                       {"desired", c.desired},
+                       {"rebuilt", c.rebuilt},
+                       {"refused", c.refused.empty() ? nlohmann::json(nullptr) : nlohmann::json(c.refused)}});
+    }
+    return out;
+}
+
 nlohmann::json result_json(const schema_diff::Result& result) {
     nlohmann::json withheld = nlohmann::json::array();
     for (const auto& w : result.withheld)
@@ -182,6 +195,7 @@ nlohmann::json result_json(const schema_diff::Result& result) {
         {"withheld", withheld},
         {"probable_renames", renames},
         {"unsupported", result.unsupported},
+        {"column_order", column_order_json(result)},
     };
 }
 

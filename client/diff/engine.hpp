@@ -82,6 +82,7 @@ enum Bucket : int {
     b_rls = 47,
     b_comment = 48,
     b_acl = 49,
+    b_reorder = 98,  // --reorder-columns: a table rebuilt to its column order, after everything else (column_order.cpp)
 };
 
 struct Step {
@@ -99,7 +100,12 @@ struct Step {
     // removal is withheld too when a withheld drop keeps a column that uses it
     std::string removes;
     std::vector<std::string> uses;  // a dropped column's (or table's) types and defaults
+    std::string rebuilds;           // --reorder-columns: the table this step rebuilds (column_order.cpp)
 };
+
+// security.cpp, sequences.cpp: also used by the column-order rebuild (column_order.cpp)
+std::string policy_sql(const std::string& name, const std::string& table, const json& d);
+std::string sequence_options(const json& q);
 
 class Engine {
   public:
@@ -127,6 +133,23 @@ class Engine {
     // that added them, so statements that do go to the post phase
     std::vector<std::string> new_enum_literals_;
     std::vector<std::string> recreated_types_;  // enums recreated now or in down: functions over them follow
+    std::set<std::string> reordered_tables_;    // rebuilt to their column order (both identities): no safe forms
+
+    // --- column order (column_order.cpp) ---------------------------------------------------------
+    struct Rebuild {
+        std::vector<std::string> sql;  // the statements, in order
+        std::string refusal;           // why it cannot be rebuilt ("" when it can)
+    };
+    // The statements that rebuild table `identity` with its columns in `order`, everything that hangs on it
+    // recreated as `snap` describes it.
+    Rebuild rebuild_table(const Snapshot& snap, const std::string& identity, const std::vector<std::string>& order);
+    // Reports a column order the ALTERs cannot reach and, with reorder_columns, adds its rebuild; true when
+    // the table is rebuilt (its other steps then use no safe forms).
+    bool column_order(const std::string& identity, const json& a, const json& b,
+                      const std::map<std::string, std::string>& renamed, const std::set<std::string>& probable_drop);
+    // finish(): the rebuilt tables with a withheld or a post step of their own, which the rebuild would undo
+    std::set<std::string> rebuilds_to_refuse(const std::vector<const Step*>& withheld,
+                                             const std::vector<const Step*>& post);
 
     bool uses_new_enum_value(const std::string& sql) const {
         return std::any_of(new_enum_literals_.begin(), new_enum_literals_.end(),

@@ -34,10 +34,21 @@ void Engine::finish() {
                                 [&](const std::string& u) { return u.find(s.removes) != std::string::npos; });
         if (used) still_used.insert(s.subject);
     }
+    // column-order rebuilds that would undo a withheld step of their table or race a post one (column_order.cpp)
+    std::vector<const Step*> held;
+    std::vector<const Step*> post;
+    for (const auto& s : steps_) {
+        if (s.destructive && (s.withhold_always || !options_.allow_destructive))
+            held.push_back(&s);
+        else if (s.phase == Phase::post)
+            post.push_back(&s);
+    }
+    const std::set<std::string> refused_rebuilds = rebuilds_to_refuse(held, post);
     std::set<std::string> reported;
     std::vector<const Step*> emitted;
     for (const auto& s : steps_) {
         if (s.up.empty() && s.down.empty()) continue;
+        if (!s.rebuilds.empty() && refused_rebuilds.count(s.rebuilds) != 0) continue;
         if (!s.removes.empty() && still_used.count(s.subject) != 0) {
             if (reported.insert(s.subject).second) {
                 std::string sql;

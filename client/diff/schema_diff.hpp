@@ -26,6 +26,7 @@ struct Options {
     std::vector<Rename> renames;     // confirmed renames; other probable renames are reported, never guessed
     bool no_renames = false;         // the user said there are no renames: probable ones are drop + add
     bool safe_forms = true;          // CONCURRENTLY / NOT VALID + VALIDATE on existing tables (post phase)
+    bool reorder_columns = false;    // rebuild a table whose column order differs (new table, copy, swap)
 };
 
 // main: the transactional migration; post: the separate `-- pgmig:no-transaction` migration that
@@ -59,12 +60,22 @@ struct Migration {
     std::vector<Statement> down;
 };
 
+// A table whose columns end in another order than desired (ADD COLUMN appends): a warning, never a blocker.
+struct ColumnOrder {
+    std::string table;                 // its identity (the desired one)
+    std::vector<std::string> live;     // the target's columns, in their order
+    std::vector<std::string> desired;  // the desired schema's, in theirs
+    bool rebuilt = false;              // Options::reorder_columns: the migration rebuilds it (main part, last)
+    std::string refused;               // Options::reorder_columns: why it is not rebuilt ("" otherwise)
+};
+
 struct Result {
     Migration main;                              // transactional
     Migration post;                              // non-transactional, runs after main; may be empty
     std::vector<Withheld> withheld;              // destructive up steps not emitted
     std::vector<ProbableRename> probable_renames;  // unresolved: asked on a terminal, else reported
     std::vector<std::string> unsupported;        // objects it cannot write DDL for, named with the reason
+    std::vector<ColumnOrder> column_order;       // tables whose column order differs (rebuilt or not)
     [[nodiscard]] bool empty() const { return main.up.empty() && post.up.empty(); }
 };
 

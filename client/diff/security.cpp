@@ -8,8 +8,6 @@
 
 namespace pgmig::schema_diff::detail {
 
-namespace {
-
 std::string policy_sql(const std::string& name, const std::string& table, const json& d) {
     static const std::map<std::string, std::string> cmds = {
         {"r", "SELECT"}, {"a", "INSERT"}, {"w", "UPDATE"}, {"d", "DELETE"}, {"*", "ALL"}};
@@ -26,8 +24,6 @@ std::string policy_sql(const std::string& name, const std::string& table, const 
     if (!str(d, "check").empty()) sql += " WITH CHECK (" + str(d, "check") + ")";
     return sql + ";";
 }
-
-}  // namespace
 
 void Engine::comment_steps(const std::string& what, const std::string& name, const json* from, const json* to,
                            const std::string& subject) {

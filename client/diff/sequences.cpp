@@ -29,12 +29,16 @@ bool is_identity_sequence(const Snapshot& s, const json& seq) {
     return false;
 }
 
+}  // namespace
+
 std::string sequence_options(const json& q) {
     auto num = [&](const char* k) { return field(q, k).is_number() ? field(q, k).dump() : std::string("1"); };
     return " AS " + str(q, "type") + " INCREMENT BY " + num("increment") + " MINVALUE " + num("min") + " MAXVALUE " +
            num("max") + " START WITH " + num("start") + " CACHE " + num("cache") +
            (flag(q, "cycle") ? " CYCLE" : " NO CYCLE");
 }
+
+namespace {
 
 std::string owned_by_sql(const std::string& ident, const std::string& owned) {
     if (owned.empty()) return "ALTER SEQUENCE " + ident + " OWNED BY NONE;";

@@ -278,13 +278,69 @@ TEST(SchemaDiff, ViewsOverARetypedColumnAreDroppedAndRecreatedAroundIt) {
     EXPECT_EQ(up[static_cast<size_t>(create_v)].sql, "CREATE VIEW public.v AS\n SELECT t.n\n   FROM public.t;");
 }
 
-TEST(SchemaDiff, ColumnOrderThatCannotBeReachedIsReported) {
+TEST(SchemaDiff, ColumnOrderThatCannotBeReachedIsAWarningNotABlocker) {
     json from = {{"table public.t", table({col("a", "integer"), col("c", "integer")})}};
     json to = {{"table public.t", table({col("a", "integer"), col("b", "text"), col("c", "integer")})}};
     sd::Result r = sd::diff(from, to, {});
     EXPECT_GE(find(r.main.up, "ALTER TABLE public.t ADD COLUMN b text;"), 0);
-    ASSERT_EQ(r.unsupported.size(), 1U);
-    EXPECT_NE(r.unsupported[0].find("column order"), std::string::npos);
+    EXPECT_TRUE(r.unsupported.empty());
+    ASSERT_EQ(r.column_order.size(), 1U);
+    EXPECT_EQ(r.column_order[0].table, "public.t");
+    EXPECT_EQ(r.column_order[0].live, (std::vector<std::string>{"a", "c"}));
+    EXPECT_EQ(r.column_order[0].desired, (std::vector<std::string>{"a", "b", "c"}));
+    EXPECT_FALSE(r.column_order[0].rebuilt);
+    EXPECT_EQ(find(r.main.up, "__pgmig_reorder"), -1);
+}
+
+TEST(SchemaDiff, ReorderColumnsRebuildsTheTableLastAndBackInDown) {
+    // the live table has c before a (dropped and added again); the desired one a, b, c
+    json from = {
+        {"table public.t", table({col("c", "integer"), col("a", "integer", true)}, {{"t_pkey", "PRIMARY KEY (a)"}})},
+        {"index public.t_pkey", index("CREATE UNIQUE INDEX t_pkey ON public.t USING btree (a)", "t_pkey")},
+        {"index public.t_c", index("CREATE INDEX t_c ON public.t USING btree (c)")}};
+    json to = from;
+    to["table public.t"]["columns"] = {col("a", "integer", true), col("b", "text"), col("c", "integer")};
+    sd::Options o;
+    o.reorder_columns = true;
+    sd::Result r = sd::diff(from, to, o);
+    ASSERT_EQ(r.column_order.size(), 1U);
+    EXPECT_TRUE(r.column_order[0].rebuilt);
+    long add = find(r.main.up, "ADD COLUMN b text");
+    long create = find(r.main.up, "CREATE TABLE public.t__pgmig_reorder (");
+    long copy = find(r.main.up, "INSERT INTO public.t__pgmig_reorder (a, b, c)");
+    long drop = find(r.main.up, "DROP TABLE public.t;");
+    long index = find(r.main.up, "CREATE INDEX t_c ON public.t__pgmig_reorder USING btree (c)");
+    long rename = find(r.main.up, "ALTER TABLE public.t__pgmig_reorder RENAME TO t;");
+    ASSERT_GE(add, 0);
+    EXPECT_LT(add, create);
+    EXPECT_LT(create, copy);
+    EXPECT_LT(copy, drop);
+    EXPECT_LT(drop, index);
+    EXPECT_LT(index, rename);
+    EXPECT_EQ(rename, static_cast<long>(r.main.up.size()) - 1);
+    EXPECT_GE(find(r.main.up, "ADD CONSTRAINT t_pkey PRIMARY KEY (a)"), 0);
+    EXPECT_TRUE(r.post.up.empty());  // no safe forms for a rebuilt table
+    // down: the column dropped, then the old order rebuilt, last
+    long down_drop = find(r.main.down, "DROP COLUMN b");
+    long down_copy = find(r.main.down, "INSERT INTO public.t__pgmig_reorder (c, a)");
+    ASSERT_GE(down_drop, 0);
+    EXPECT_LT(down_drop, down_copy);
+}
+
+TEST(SchemaDiff, ReorderColumnsRefusesATableUnderAMaterializedView) {
+    json from = {{"table public.t", table({col("a", "integer"), col("c", "integer")})},
+                 {"materialized view public.m",
+                  {{"kind", "m"}, {"definition", " SELECT t.a FROM public.t;"}, {"depends_on", {"table public.t"}}}}};
+    json to = from;
+    to["table public.t"]["columns"] = {col("a", "integer"), col("b", "text"), col("c", "integer")};
+    sd::Options o;
+    o.reorder_columns = true;
+    sd::Result r = sd::diff(from, to, o);
+    ASSERT_EQ(r.column_order.size(), 1U);
+    EXPECT_FALSE(r.column_order[0].rebuilt);
+    EXPECT_NE(r.column_order[0].refused.find("materialized view public.m"), std::string::npos);
+    EXPECT_GE(find(r.main.up, "ADD COLUMN b text"), 0);
+    EXPECT_EQ(find(r.main.up, "__pgmig_reorder"), -1);
 }
 
 TEST(SchemaDiff, UnsupportedObjectsAreNamedNeverDropped) {
