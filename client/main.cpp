@@ -629,6 +629,9 @@ int run(int argc, char** argv, Outcome& outcome) {
                         "database, e.g. the pgmig local cluster's) instead of the target's");
         cmd->add_flag("--json", d.json, "Print the statements, withheld steps and probable renames as JSON");
         cmd->add_flag("--exit-code", d.exit_code, "Exit 31 when there are differences (0 when there are none)");
+        cmd->add_flag("--strict", d.strict,
+                      "Objects the diff cannot write DDL for are an error (exit 36, nothing printed or written); "
+                      "without it they are named as warnings and everything else is done");
     };
     DiffOptions diff;
     auto* diff_cmd = app.add_subcommand(
@@ -679,6 +682,8 @@ int run(int argc, char** argv, Outcome& outcome) {
     auto* drift_rename = drift_cmd->add_option("--rename", drift.renames,
                                                "OLD=NEW: confirm a probable rename (as for pgmig diff; repeatable)");
     drift_cmd->add_flag("--no-rename", drift.no_rename, "The probable renames are not renames")->excludes(drift_rename);
+    drift_cmd->add_flag("--strict", drift.strict,
+                        "--fix, --adopt: objects the diff cannot write DDL for are an error (exit 36), not warnings");
     drift_cmd->callback([&] { action = [&] { return run_drift(global, drift); }; });
 
     // ==== --json on the commands that report a result without a document of their own ====

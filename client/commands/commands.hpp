@@ -259,6 +259,7 @@ struct DiffOptions {
     std::string shadow_server;         // --shadow-server CONNINFO: create the shadow on this server
     bool json = false;
     bool exit_code = false;            // --exit-code: exit 31 when there are differences
+    bool strict = false;               // --strict: objects the diff cannot write are an error (exit 36), not warnings
 };
 struct GenerateOptions {
     DiffOptions diff;
@@ -280,6 +281,7 @@ struct DriftOptions {
     bool allow_destructive = false;
     std::vector<std::string> renames;
     bool no_rename = false;
+    bool strict = false;  // --strict: objects the diff cannot write are an error (exit 36), not warnings
 };
 int run_diff(const GlobalOptions& global, const DiffOptions& options);
 int run_generate(const GlobalOptions& global, const GenerateOptions& options);
