@@ -410,8 +410,11 @@ CREATE FUNCTION pgmig.snapshot_objects()
                                    'acl', CASE WHEN a.attacl IS NOT NULL THEN pgmig.acl_entries(a.attacl, r.relowner, 'c') END,
                                    'fdw_options', CASE WHEN a.attfdwoptions IS NOT NULL THEN
                                        (SELECT jsonb_agg(o ORDER BY o) FROM unnest(a.attfdwoptions) o) END,
-                                   -- created by the parent (partition, inheritance child): the diff leaves it alone
-                                   'inherited', CASE WHEN NOT a.attislocal THEN true END))
+                                   -- created by the parent (partition, inheritance child): the diff leaves it alone;
+                                   -- every column of a partition is its parent's, whether it was created PARTITION OF
+                                   -- or attached (ATTACH PARTITION leaves attislocal set)
+                                   'inherited', CASE WHEN NOT a.attislocal OR (r.relispartition AND a.attinhcount > 0)
+                                                     THEN true END))
                                    ORDER BY a.attnum)
                                  FROM pg_attribute a
                                  JOIN pg_type t ON t.oid = a.atttypid
