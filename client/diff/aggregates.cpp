@@ -10,7 +10,8 @@ std::string aggregate_sql(const std::string& ident, const nlohmann::json& d, boo
     const nlohmann::json& g = get(d, "aggregate");
     const std::string name = ident.substr(0, ident.find('('));
     std::string sql = std::string(replace ? "CREATE OR REPLACE AGGREGATE " : "CREATE AGGREGATE ") + name + "(" +
-                      text(g, "arguments") + ") (\n    SFUNC = " + text(g, "sfunc") + ",\n    STYPE = " + text(g, "stype");
+                      text(g, "arguments") + ") (\n    SFUNC = " + text(g, "sfunc") +
+                      ",\n    STYPE = " + text(g, "stype");
     auto opt = [&](const char* key, const char* clause, bool literal) {
         if (text(g, key).empty()) return;
         sql += std::string(",\n    ") + clause + " = " + (literal ? quote_literal(text(g, key)) : text(g, key));
@@ -27,7 +28,10 @@ std::string aggregate_sql(const std::string& ident, const nlohmann::json& d, boo
         const bool ordered = !text(g, "kind").empty();
         const std::string dflt = ordered ? "w" : "r";  // the defaults CREATE AGGREGATE chooses
         if (m == dflt) return;
-        sql += std::string(",\n    ") + clause + " = " + (m == "r" ? "READ_ONLY" : m == "s" ? "SHAREABLE" : "READ_WRITE");
+        sql += std::string(",\n    ") + clause + " = " +
+               (m == "r"   ? "READ_ONLY"
+                : m == "s" ? "SHAREABLE"
+                           : "READ_WRITE");
     };
     num("sspace", "SSPACE");
     opt("finalfunc", "FINALFUNC", false);
@@ -87,8 +91,7 @@ void diff_aggregates(const Objects& from, const Objects& to, KindsOutput& out) {
             continue;
         }
         create_drop(key, a, b, k_aggregate, 0, a ? create_aggregate(ident, *a) : std::vector<std::string>{},
-                    b ? create_aggregate(ident, *b) : std::vector<std::string>{}, "DROP AGGREGATE " + ident + ";",
-                    out);
+                    b ? create_aggregate(ident, *b) : std::vector<std::string>{}, "DROP AGGREGATE " + ident + ";", out);
     }
 }
 

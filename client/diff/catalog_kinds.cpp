@@ -1,6 +1,8 @@
 // What the family files of the catalog kinds share (catalog_kinds.hpp).
 #include "client/diff/catalog_kinds.hpp"
 
+#include "client/diff/sql_names.hpp"
+
 #include <cctype>
 #include <set>
 
@@ -17,29 +19,7 @@ std::string quote_literal(const std::string& text) {
     return out + "'";
 }
 
-std::string quote_ident(const std::string& name) {
-    static const std::set<std::string> reserved = {
-        "all", "analyse", "analyze", "and", "any", "array", "as", "asc", "asymmetric", "both", "case", "cast",
-        "check", "collate", "column", "constraint", "create", "current_date", "current_role", "current_time",
-        "current_timestamp", "current_user", "default", "deferrable", "desc", "distinct", "do", "else", "end",
-        "except", "false", "fetch", "for", "foreign", "from", "grant", "group", "having", "in", "initially",
-        "intersect", "into", "lateral", "leading", "limit", "localtime", "localtimestamp", "not", "null",
-        "offset", "on", "only", "or", "order", "placing", "primary", "references", "returning", "select",
-        "session_user", "some", "symmetric", "table", "then", "to", "trailing", "true", "union", "unique",
-        "user", "using", "variadic", "when", "where", "window", "with"};
-    bool plain = !name.empty() && (std::islower(static_cast<unsigned char>(name[0])) != 0 || name[0] == '_');
-    for (const char c : name) {
-        const auto u = static_cast<unsigned char>(c);
-        if (!(std::islower(u) != 0 || std::isdigit(u) != 0 || c == '_' || c == '$')) plain = false;
-    }
-    if (plain && reserved.count(name) == 0) return name;
-    std::string out = "\"";
-    for (const char c : name) {
-        if (c == '"') out += '"';
-        out += c;
-    }
-    return out + "\"";
-}
+std::string quote_ident(const std::string& name) { return client::quote_identifier(name); }
 
 const json& get(const json& d, const char* key) {
     static const json null_value;
@@ -53,7 +33,7 @@ std::string text(const json& d, const char* key) {
 }
 
 std::vector<std::pair<std::string, std::pair<const json*, const json*>>> pairs(const Objects& from, const Objects& to,
-                                                                                const std::string& prefix) {
+                                                                               const std::string& prefix) {
     std::map<std::string, std::pair<const json*, const json*>> both;
     for (auto it = from.lower_bound(prefix); it != from.end() && it->first.compare(0, prefix.size(), prefix) == 0; ++it)
         both[it->first].first = it->second;

@@ -41,8 +41,8 @@ void diff_event_triggers(const Objects& from, const Objects& to, KindsOutput& ou
             }
         }
         create_drop(key, a, b, k_event_trigger, 0, a ? create_event_trigger(name, *a) : std::vector<std::string>{},
-                    b ? create_event_trigger(name, *b) : std::vector<std::string>{},
-                    "DROP EVENT TRIGGER " + name + ";", out);
+                    b ? create_event_trigger(name, *b) : std::vector<std::string>{}, "DROP EVENT TRIGGER " + name + ";",
+                    out);
     }
 }
 

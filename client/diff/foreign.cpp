@@ -30,7 +30,8 @@ std::map<std::string, std::string> options_of(const nlohmann::json& list) {
 
 std::string options_clause(const nlohmann::json& list) {
     std::string sql;
-    for (const auto& [k, v] : options_of(list)) sql += (sql.empty() ? "" : ", ") + quote_ident(k) + " " + quote_literal(v);
+    for (const auto& [k, v] : options_of(list))
+        sql += (sql.empty() ? "" : ", ") + quote_ident(k) + " " + quote_literal(v);
     return sql.empty() ? sql : " OPTIONS (" + sql + ")";
 }
 
@@ -43,8 +44,10 @@ std::string alter_options(const nlohmann::json& a, const nlohmann::json& b) {
         if (ob.count(k) == 0) sql += (sql.empty() ? "" : ", ") + ("DROP " + quote_ident(k));
     for (const auto& [k, v] : ob) {
         auto it = oa.find(k);
-        if (it == oa.end()) sql += (sql.empty() ? "" : ", ") + ("ADD " + quote_ident(k) + " " + quote_literal(v));
-        else if (it->second != v) sql += (sql.empty() ? "" : ", ") + ("SET " + quote_ident(k) + " " + quote_literal(v));
+        if (it == oa.end())
+            sql += (sql.empty() ? "" : ", ") + ("ADD " + quote_ident(k) + " " + quote_literal(v));
+        else if (it->second != v)
+            sql += (sql.empty() ? "" : ", ") + ("SET " + quote_ident(k) + " " + quote_literal(v));
     }
     return sql.empty() ? sql : " OPTIONS (" + sql + ")";
 }
@@ -108,7 +111,8 @@ std::vector<std::string> create_foreign_table(const std::string& ident, const nl
     const nlohmann::json& cons = get(d, "constraints");
     if (cons.is_object())
         for (auto it = cons.begin(); it != cons.end(); ++it) {
-            sql += (first ? "\n    " : ",\n    ") + ("CONSTRAINT " + quote_ident(it.key()) + " " + it->get<std::string>());
+            sql +=
+                (first ? "\n    " : ",\n    ") + ("CONSTRAINT " + quote_ident(it.key()) + " " + it->get<std::string>());
             first = false;
         }
     sql += first ? ")" : "\n)";
@@ -148,13 +152,15 @@ void diff_foreign(const Objects& from, const Objects& to, KindsOutput& out) {
         const bool secret = (a != nullptr && has_unread_value(*a)) || (b != nullptr && has_unread_value(*b));
         if (a != nullptr && b != nullptr) {
             if (text(*a, "wrapper") != text(*b, "wrapper") || text(*a, "type") != text(*b, "type")) {
-                out.unsupported.push_back(key + ": its wrapper or type changes; a server cannot be moved to another "
-                                                "wrapper (drop and create it by hand with its user mappings)");
+                out.unsupported.push_back(key +
+                                          ": its wrapper or type changes; a server cannot be moved to another "
+                                          "wrapper (drop and create it by hand with its user mappings)");
                 continue;
             }
             if (get(*a, "options") != get(*b, "options") && secret) {
-                out.unsupported.push_back(key + ": its options hold a secret (password, key, token), whose value "
-                                                "pgmig never reads; change them by hand");
+                out.unsupported.push_back(key +
+                                          ": its options hold a secret (password, key, token), whose value "
+                                          "pgmig never reads; change them by hand");
             } else {
                 KindStep s;
                 s.bucket = k_wrapper;
@@ -168,8 +174,9 @@ void diff_foreign(const Objects& from, const Objects& to, KindsOutput& out) {
             continue;
         }
         if (secret) {
-            out.unsupported.push_back(key + ": its options hold a secret (password, key, token), whose value pgmig "
-                                            "never reads; create or drop it by hand");
+            out.unsupported.push_back(key +
+                                      ": its options hold a secret (password, key, token), whose value pgmig "
+                                      "never reads; create or drop it by hand");
             continue;
         }
         create_drop(key, a, b, k_wrapper, 1, a ? create_server(name, *a) : std::vector<std::string>{},

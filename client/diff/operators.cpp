@@ -41,7 +41,10 @@ void diff_operators(const Objects& from, const Objects& to, KindsOutput& out) {
         const auto [a, b] = ab;
         if (key.rfind("operator class ", 0) == 0 || key.rfind("operator family ", 0) == 0) {
             if (a != nullptr && b != nullptr && *a == *b) continue;
-            out.unsupported.push_back(key + (a == nullptr ? ": added" : b == nullptr ? ": removed" : ": changed") +
+            out.unsupported.push_back(key +
+                                      (a == nullptr   ? ": added"
+                                       : b == nullptr ? ": removed"
+                                                      : ": changed") +
                                       "; pgmig diff does not write operator classes and families (write them, and "
                                       "the indexes that use them, in a hand-written migration)");
             continue;
@@ -54,8 +57,9 @@ void diff_operators(const Objects& from, const Objects& to, KindsOutput& out) {
             x.erase("comment");
             y.erase("comment");
             if (x != y) {
-                out.unsupported.push_back(key + ": changed; ALTER OPERATOR cannot change its function or arguments, "
-                                                "and an operator in use cannot be dropped: write it by hand");
+                out.unsupported.push_back(key +
+                                          ": changed; ALTER OPERATOR cannot change its function or arguments, "
+                                          "and an operator in use cannot be dropped: write it by hand");
                 continue;
             }
             comment_step("OPERATOR", comment_name, a, b, key, out);

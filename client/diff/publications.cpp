@@ -16,7 +16,8 @@ std::string publication_objects(const nlohmann::json& d) {
             const nlohmann::json& cols = get(t, "columns");
             if (cols.is_array() && !cols.empty()) {
                 item += " (";
-                for (size_t i = 0; i < cols.size(); ++i) item += (i ? ", " : "") + quote_ident(cols[i].get<std::string>());
+                for (size_t i = 0; i < cols.size(); ++i)
+                    item += (i ? ", " : "") + quote_ident(cols[i].get<std::string>());
                 item += ")";
             }
             if (!text(t, "where").empty()) item += " WHERE " + text(t, "where");
@@ -24,7 +25,8 @@ std::string publication_objects(const nlohmann::json& d) {
         }
     const nlohmann::json& schemas = get(d, "schemas");
     if (schemas.is_array())
-        for (const auto& s : schemas) items += (items.empty() ? "" : ", ") + ("TABLES IN SCHEMA " + quote_ident(s.get<std::string>()));
+        for (const auto& s : schemas)
+            items += (items.empty() ? "" : ", ") + ("TABLES IN SCHEMA " + quote_ident(s.get<std::string>()));
     return items;
 }
 
@@ -94,8 +96,8 @@ void diff_publications(const Objects& from, const Objects& to, KindsOutput& out)
             }
         }
         create_drop(key, a, b, k_publication, 0, a ? create_publication(name, *a) : std::vector<std::string>{},
-                    b ? create_publication(name, *b) : std::vector<std::string>{},
-                    "DROP PUBLICATION " + name + ";", out);
+                    b ? create_publication(name, *b) : std::vector<std::string>{}, "DROP PUBLICATION " + name + ";",
+                    out);
     }
 }
 

@@ -40,8 +40,8 @@ void diff_statistics(const Objects& from, const Objects& to, KindsOutput& out) {
             }
         }
         create_drop(key, a, b, k_statistics, 0, a ? create_statistics(ident, *a) : std::vector<std::string>{},
-                    b ? create_statistics(ident, *b) : std::vector<std::string>{},
-                    "DROP STATISTICS " + ident + ";", out);
+                    b ? create_statistics(ident, *b) : std::vector<std::string>{}, "DROP STATISTICS " + ident + ";",
+                    out);
     }
 }
 

@@ -65,3 +65,21 @@ else
 fi
 run rollback --steps 1 --yes -d "dbname=$dkdb"
 expect "and rolls back" 0
+
+# --- a view that becomes security_invoker keeps its dependents and grants: ALTER VIEW, not drop + create ---
+mkdir -p "$dk/views" && chmod 755 "$dk/views"
+newdb dkview || return 0
+sql "$dkview" "CREATE TABLE docs (id int PRIMARY KEY, owner text); CREATE VIEW my_docs AS SELECT id FROM docs WHERE owner = current_user; CREATE VIEW my_doc_count AS SELECT count(*) FROM my_docs" >/dev/null
+cat >"$dk/views/schema.sql" <<'SQL'
+CREATE TABLE docs (id int PRIMARY KEY, owner text);
+CREATE VIEW my_docs WITH (security_invoker = true, security_barrier = true) AS SELECT id FROM docs WHERE owner = current_user;
+CREATE VIEW my_doc_count AS SELECT count(*) FROM my_docs;
+SQL
+chmod 644 "$dk/views/schema.sql"
+run diff --schema "$dk/views" -d "dbname=$dkview"
+if [ "$rc" -eq 0 ] && grep -q "ALTER VIEW public.my_docs SET (security_barrier=true, security_invoker=true);" <<<"$out" &&
+    ! grep -q "DROP VIEW" <<<"$out"; then
+    pass "a view's options change is ALTER VIEW .. SET, the view and the one over it stay"
+else
+    fail "a view's options change is ALTER VIEW .. SET, the view and the one over it stay" "rc=$rc $(head -c 600 <<<"$out$err")"
+fi
