@@ -66,7 +66,9 @@ void create_drop(const std::string& key, const json* a, const json* b, int bucke
                  const std::string& drop, KindsOutput& out) {
     if (a != nullptr) {
         KindStep s;
-        s.bucket = 100 - bucket;
+        // removed: the mirror of creation; changed: dropped before anything is created (the engine's drops of
+        // changed objects come first too), so that the new one can take its name
+        s.bucket = b != nullptr ? k_drop_changed : 100 - bucket;
         s.sub = -sub;
         s.subject = key;
         s.up.push_back(drop);

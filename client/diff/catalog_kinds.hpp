@@ -17,12 +17,13 @@ namespace pgmig::schema_diff::kinds {
 // The engine's buckets these kinds use (client/schema_diff.cpp, enum Bucket): creations ascend, drops are
 // the mirror (100 - bucket).
 enum KindBucket : int {
-    k_wrapper = 19,     // foreign-data wrappers, then servers (sub 1): before the foreign tables
-    k_collation = 21,   // with the extensions, before the types and tables that use them
-    k_extension = 21,   // an extension's schema
-    k_aggregate = 28,   // after the functions they call, before the views that call them
-    k_operator = 28,    // the same (sub 1)
-    k_statistics = 37,  // with the indexes: after the columns they read
+    k_drop_changed = 15,  // a changed object dropped to be created again: with the engine's early drops
+    k_wrapper = 19,       // foreign-data wrappers, then servers (sub 1): before the foreign tables
+    k_collation = 21,     // with the extensions, before the types and tables that use them
+    k_extension = 21,     // an extension's schema
+    k_aggregate = 28,     // after the functions they call, before the views that call them
+    k_operator = 28,      // the same (sub 1)
+    k_statistics = 37,    // with the indexes: after the columns they read
     k_event_trigger = 45,
     k_publication = 46,
     k_comment = 48,
