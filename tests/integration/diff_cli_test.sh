@@ -176,7 +176,7 @@ mkdir -p "$uns" && chmod 755 "$uns"
 cp "$rs/people.sql" "$uns/"
 echo "CREATE OPERATOR FAMILY it_fam USING btree;" >"$uns/opfamily.sql"
 run diff --strict --schema "$uns" -d "dbname=$dren" --no-rename --allow-destructive
-expect "an unsupported object exits 36 and is named" 36 "unsupported:" "it_fam" "operator families"
+expect "an unsupported object exits 36 and is named" 36 "unsupported:" "it_fam" "operator classes and families"
 run generate unsupported --strict --dir "$dc/unsmig" --schema "$uns" -d "dbname=$dren" --no-rename --allow-destructive
 expect "generate with an unsupported object exits 36" 36 "nothing was written"
 if [ -z "$(ls "$dc/unsmig" 2>/dev/null)" ]; then pass "exit 36 writes no file"; else fail "exit 36 writes no file" "$(ls "$dc/unsmig")"; fi
