@@ -632,6 +632,9 @@ int run(int argc, char** argv, Outcome& outcome) {
         cmd->add_flag("--reorder-columns", d.reorder_columns,
                       "Rebuild each table whose column order differs from the desired one (new table, copy, swap, "
                       "under ACCESS EXCLUSIVE, at the end of the migration); without it the order is only a warning");
+        cmd->add_flag("--strict", d.strict,
+                      "Objects the diff cannot write DDL for are an error (exit 36, nothing printed or written); "
+                      "without it they are named as warnings and everything else is done");
     };
     DiffOptions diff;
     auto* diff_cmd = app.add_subcommand(
@@ -687,6 +690,8 @@ int run(int argc, char** argv, Outcome& outcome) {
                    "Report: a table whose columns differ only in order is not drift (migrate_drift(true))")
         ->excludes(fix_opt)
         ->excludes(drift_cmd->get_option("--adopt"));
+    drift_cmd->add_flag("--strict", drift.strict,
+                        "--fix, --adopt: objects the diff cannot write DDL for are an error (exit 36), not warnings");
     drift_cmd->callback([&] { action = [&] { return run_drift(global, drift); }; });
 
     // ==== --json on the commands that report a result without a document of their own ====

@@ -408,8 +408,13 @@ CREATE FUNCTION pgmig.snapshot_objects()
                                    'comment', (SELECT d.description FROM pg_description d WHERE d.objoid = r.oid
                                                    AND d.classoid = 'pg_class'::regclass AND d.objsubid = a.attnum),
                                    'acl', CASE WHEN a.attacl IS NOT NULL THEN pgmig.acl_entries(a.attacl, r.relowner, 'c') END,
-                                   -- created by the parent (partition, inheritance child): the diff leaves it alone
-                                   'inherited', CASE WHEN NOT a.attislocal THEN true END))
+                                   'fdw_options', CASE WHEN a.attfdwoptions IS NOT NULL THEN
+                                       (SELECT jsonb_agg(o ORDER BY o) FROM unnest(a.attfdwoptions) o) END,
+                                   -- created by the parent (partition, inheritance child): the diff leaves it alone;
+                                   -- every column of a partition is its parent's, whether it was created PARTITION OF
+                                   -- or attached (ATTACH PARTITION leaves attislocal set)
+                                   'inherited', CASE WHEN NOT a.attislocal OR (r.relispartition AND a.attinhcount > 0)
+                                                     THEN true END))
                                    ORDER BY a.attnum)
                                  FROM pg_attribute a
                                  JOIN pg_type t ON t.oid = a.atttypid
@@ -419,6 +424,18 @@ CREATE FUNCTION pgmig.snapshot_objects()
                    'constraints', CASE WHEN r.relkind IN ('r', 'p', 'f') THEN
                        (SELECT jsonb_object_agg(co.conname, pg_get_constraintdef(co.oid, true))
                           FROM pg_constraint co WHERE co.conrelid = r.oid) END,
+                   'constraint_comments', CASE WHEN r.relkind IN ('r', 'p', 'f') THEN
+                       (SELECT jsonb_object_agg(co.conname, d.description)
+                          FROM pg_constraint co JOIN pg_description d ON d.objoid = co.oid
+                                AND d.classoid = 'pg_constraint'::regclass AND d.objsubid = 0
+                         WHERE co.conrelid = r.oid) END,
+                   -- a foreign table's server and options
+                   'server', CASE WHEN r.relkind = 'f' THEN
+                       (SELECT fs.srvname FROM pg_foreign_table ft JOIN pg_foreign_server fs ON fs.oid = ft.ftserver
+                         WHERE ft.ftrelid = r.oid) END,
+                   'foreign_options', CASE WHEN r.relkind = 'f' THEN
+                       (SELECT jsonb_agg(o ORDER BY o) FROM pg_foreign_table ft, unnest(ft.ftoptions) o
+                         WHERE ft.ftrelid = r.oid) END,
                    -- the constraints the parent created (a partition's or child's copy)
                    'inherited_constraints', CASE WHEN r.relkind IN ('r', 'p', 'f') THEN
                        (SELECT jsonb_agg(co.conname ORDER BY co.conname)
@@ -471,7 +488,32 @@ CREATE FUNCTION pgmig.snapshot_objects()
         SELECT 'pg_proc'::regclass, p.oid,
                jsonb_strip_nulls(jsonb_build_object(
                    'definition', CASE WHEN p.prokind <> 'a' THEN pg_get_functiondef(p.oid) END,
-                   'aggregate', CASE WHEN p.prokind = 'a' THEN pg_get_function_arguments(p.oid) END,
+                   'aggregate', CASE WHEN p.prokind = 'a' THEN
+                       (SELECT jsonb_strip_nulls(jsonb_build_object(
+                           'arguments', pg_get_function_arguments(p.oid),
+                           'kind', NULLIF(ag.aggkind, 'n'),
+                           'direct_arguments', NULLIF(ag.aggnumdirectargs, 0),
+                           'sfunc', ag.aggtransfn::regproc::text,
+                           'stype', format_type(ag.aggtranstype, NULL),
+                           'sspace', NULLIF(ag.aggtransspace, 0),
+                           'finalfunc', NULLIF(ag.aggfinalfn, 0)::regproc::text,
+                           'finalfunc_extra', NULLIF(ag.aggfinalextra, false),
+                           'finalfunc_modify', ag.aggfinalmodify,
+                           'combinefunc', NULLIF(ag.aggcombinefn, 0)::regproc::text,
+                           'serialfunc', NULLIF(ag.aggserialfn, 0)::regproc::text,
+                           'deserialfunc', NULLIF(ag.aggdeserialfn, 0)::regproc::text,
+                           'initcond', ag.agginitval,
+                           'msfunc', NULLIF(ag.aggmtransfn, 0)::regproc::text,
+                           'minvfunc', NULLIF(ag.aggminvtransfn, 0)::regproc::text,
+                           'mstype', CASE WHEN ag.aggmtranstype <> 0 THEN format_type(ag.aggmtranstype, NULL) END,
+                           'msspace', NULLIF(ag.aggmtransspace, 0),
+                           'mfinalfunc', NULLIF(ag.aggmfinalfn, 0)::regproc::text,
+                           'mfinalfunc_extra', NULLIF(ag.aggmfinalextra, false),
+                           'mfinalfunc_modify', CASE WHEN ag.aggmtransfn <> 0 THEN ag.aggmfinalmodify END,
+                           'minitcond', ag.aggminitval,
+                           'sortop', NULLIF(ag.aggsortop, 0)::regoperator::text,
+                           'parallel', p.proparallel))
+                          FROM pg_aggregate ag WHERE ag.aggfnoid = p.oid) END,
                    'acl', CASE WHEN p.proacl IS NOT NULL THEN pgmig.acl_entries(p.proacl, p.proowner, 'f') END,
                    'comment', (SELECT d.description FROM pg_description d WHERE d.objoid = p.oid
                                 AND d.classoid = 'pg_proc'::regclass AND d.objsubid = 0)))
@@ -482,7 +524,10 @@ CREATE FUNCTION pgmig.snapshot_objects()
         SELECT 'pg_trigger'::regclass, tg.oid,
                jsonb_strip_nulls(jsonb_build_object('definition', pg_get_triggerdef(tg.oid, true), 'enabled', tg.tgenabled,
                                                     -- a partition's clone of its parent's trigger
-                                                    'inherited', CASE WHEN tg.tgparentid <> 0 THEN true END))
+                                                    'inherited', CASE WHEN tg.tgparentid <> 0 THEN true END,
+                                                    'comment', (SELECT d.description FROM pg_description d
+                                                                 WHERE d.objoid = tg.oid AND d.objsubid = 0
+                                                                   AND d.classoid = 'pg_trigger'::regclass)))
           FROM pg_trigger tg JOIN rels r ON r.oid = tg.tgrelid
          WHERE NOT tg.tgisinternal
         UNION ALL
@@ -498,6 +543,11 @@ CREATE FUNCTION pgmig.snapshot_objects()
                    'constraints', CASE WHEN t.typtype = 'd' THEN
                        (SELECT jsonb_object_agg(co.conname, pg_get_constraintdef(co.oid, true))
                           FROM pg_constraint co WHERE co.contypid = t.oid) END,
+                   'constraint_comments', CASE WHEN t.typtype = 'd' THEN
+                       (SELECT jsonb_object_agg(co.conname, d.description)
+                          FROM pg_constraint co JOIN pg_description d ON d.objoid = co.oid
+                                AND d.classoid = 'pg_constraint'::regclass AND d.objsubid = 0
+                         WHERE co.contypid = t.oid) END,
                    'subtype', CASE WHEN t.typtype = 'r' THEN
                        (SELECT format_type(rg.rngsubtype, NULL) FROM pg_range rg WHERE rg.rngtypid = t.oid) END,
                    'acl', CASE WHEN t.typacl IS NOT NULL THEN pgmig.acl_entries(t.typacl, t.typowner, 'T') END,
@@ -514,12 +564,153 @@ CREATE FUNCTION pgmig.snapshot_objects()
                    'roles', (SELECT jsonb_agg(CASE WHEN ro = 0 THEN 'PUBLIC' ELSE ro::regrole::text END ORDER BY 1)
                                FROM unnest(po.polroles) ro),
                    'using', pg_get_expr(po.polqual, po.polrelid),
-                   'check', pg_get_expr(po.polwithcheck, po.polrelid)))
+                   'check', pg_get_expr(po.polwithcheck, po.polrelid),
+                   'comment', (SELECT d.description FROM pg_description d WHERE d.objoid = po.oid
+                                AND d.classoid = 'pg_policy'::regclass AND d.objsubid = 0)))
           FROM pg_policy po JOIN rels r ON r.oid = po.polrelid
         UNION ALL
-        -- extensions and their versions (pgmig itself excluded)
-        SELECT 'pg_extension'::regclass, x.oid, jsonb_build_object('version', x.extversion)
+        -- extensions: version, schema (pgmig itself excluded)
+        SELECT 'pg_extension'::regclass, x.oid,
+               jsonb_strip_nulls(jsonb_build_object(
+                   'version', x.extversion,
+                   -- only where it can be chosen and moved: a non-relocatable extension's schema is its own business
+                   'schema', CASE WHEN x.extrelocatable THEN (SELECT n.nspname FROM pg_namespace n WHERE n.oid = x.extnamespace) END,
+                   'comment', (SELECT d.description FROM pg_description d WHERE d.objoid = x.oid
+                                AND d.classoid = 'pg_extension'::regclass AND d.objsubid = 0)))
           FROM pg_extension x WHERE x.extname NOT IN ('plpgsql', 'pgmig')
+        UNION ALL
+        -- collations
+        SELECT 'pg_collation'::regclass, co.oid,
+               jsonb_strip_nulls(jsonb_build_object(
+                   'provider', co.collprovider,
+                   'deterministic', co.collisdeterministic,
+                   'lc_collate', co.collcollate,
+                   'lc_ctype', co.collctype,
+                   'icu_locale', co.colliculocale,
+                   'comment', (SELECT d.description FROM pg_description d WHERE d.objoid = co.oid
+                                AND d.classoid = 'pg_collation'::regclass AND d.objsubid = 0)))
+          FROM pg_collation co JOIN user_ns n ON n.oid = co.collnamespace
+         WHERE NOT EXISTS (SELECT 1 FROM ext_member e WHERE e.classid = 'pg_collation'::regclass AND e.objid = co.oid)
+        UNION ALL
+        -- extended statistics (CREATE STATISTICS)
+        SELECT 'pg_statistic_ext'::regclass, st.oid,
+               jsonb_strip_nulls(jsonb_build_object(
+                   'definition', pg_get_statisticsobjdef(st.oid),
+                   'target', NULLIF(st.stxstattarget, -1),
+                   'comment', (SELECT d.description FROM pg_description d WHERE d.objoid = st.oid
+                                AND d.classoid = 'pg_statistic_ext'::regclass AND d.objsubid = 0)))
+          FROM pg_statistic_ext st JOIN user_ns n ON n.oid = st.stxnamespace
+         WHERE NOT EXISTS (SELECT 1 FROM ext_member e WHERE e.classid = 'pg_statistic_ext'::regclass AND e.objid = st.oid)
+        UNION ALL
+        -- operators, operator classes and families
+        SELECT 'pg_operator'::regclass, op.oid,
+               jsonb_strip_nulls(jsonb_build_object(
+                   'function', op.oprcode::regprocedure::text,
+                   'left', CASE WHEN op.oprleft <> 0 THEN format_type(op.oprleft, NULL) END,
+                   'right', format_type(op.oprright, NULL),
+                   'commutator', NULLIF(op.oprcom, 0)::regoperator::text,
+                   'negator', NULLIF(op.oprnegate, 0)::regoperator::text,
+                   'restrict', NULLIF(op.oprrest, 0)::regproc::text,
+                   'join', NULLIF(op.oprjoin, 0)::regproc::text,
+                   'hashes', NULLIF(op.oprcanhash, false),
+                   'merges', NULLIF(op.oprcanmerge, false),
+                   'comment', (SELECT d.description FROM pg_description d WHERE d.objoid = op.oid
+                                AND d.classoid = 'pg_operator'::regclass AND d.objsubid = 0)))
+          FROM pg_operator op JOIN user_ns n ON n.oid = op.oprnamespace
+         WHERE NOT EXISTS (SELECT 1 FROM ext_member e WHERE e.classid = 'pg_operator'::regclass AND e.objid = op.oid)
+        UNION ALL
+        SELECT 'pg_opfamily'::regclass, f.oid,
+               jsonb_strip_nulls(jsonb_build_object(
+                   'members', (SELECT jsonb_agg(m ORDER BY m) FROM (
+                       SELECT 'OPERATOR ' || ao.amopstrategy || ' ' || ao.amopopr::regoperator::text
+                              || CASE WHEN ao.amoppurpose = 's' THEN '' ELSE ' FOR ORDER BY '
+                                      || (SELECT ofm.opfname FROM pg_opfamily ofm WHERE ofm.oid = ao.amopsortfamily) END AS m
+                         FROM pg_amop ao WHERE ao.amopfamily = f.oid
+                       UNION ALL
+                       SELECT 'FUNCTION ' || ap.amprocnum || ' (' || format_type(ap.amproclefttype, NULL) || ', '
+                              || format_type(ap.amprocrighttype, NULL) || ') ' || ap.amproc::regprocedure::text
+                         FROM pg_amproc ap WHERE ap.amprocfamily = f.oid) mm),
+                   'comment', (SELECT d.description FROM pg_description d WHERE d.objoid = f.oid
+                                AND d.classoid = 'pg_opfamily'::regclass AND d.objsubid = 0)))
+          FROM pg_opfamily f JOIN user_ns n ON n.oid = f.opfnamespace
+         WHERE NOT EXISTS (SELECT 1 FROM ext_member e WHERE e.classid = 'pg_opfamily'::regclass AND e.objid = f.oid)
+        UNION ALL
+        SELECT 'pg_opclass'::regclass, oc.oid,
+               jsonb_strip_nulls(jsonb_build_object(
+                   'type', format_type(oc.opcintype, NULL),
+                   'default', oc.opcdefault,
+                   'family', (SELECT i.identity FROM pg_identify_object('pg_opfamily'::regclass, oc.opcfamily, 0) i),
+                   'storage', CASE WHEN oc.opckeytype <> 0 THEN format_type(oc.opckeytype, NULL) END,
+                   'comment', (SELECT d.description FROM pg_description d WHERE d.objoid = oc.oid
+                                AND d.classoid = 'pg_opclass'::regclass AND d.objsubid = 0)))
+          FROM pg_opclass oc JOIN user_ns n ON n.oid = oc.opcnamespace
+         WHERE NOT EXISTS (SELECT 1 FROM ext_member e WHERE e.classid = 'pg_opclass'::regclass AND e.objid = oc.oid)
+        UNION ALL
+        -- event triggers (pgmig's own belong to the extension)
+        SELECT 'pg_event_trigger'::regclass, et.oid,
+               jsonb_strip_nulls(jsonb_build_object(
+                   'event', et.evtevent,
+                   'function', et.evtfoid::regprocedure::text,
+                   'tags', (SELECT jsonb_agg(t ORDER BY t) FROM unnest(et.evttags) t),
+                   'enabled', et.evtenabled,
+                   'comment', (SELECT d.description FROM pg_description d WHERE d.objoid = et.oid
+                                AND d.classoid = 'pg_event_trigger'::regclass AND d.objsubid = 0)))
+          FROM pg_event_trigger et
+         WHERE NOT EXISTS (SELECT 1 FROM ext_member e WHERE e.classid = 'pg_event_trigger'::regclass AND e.objid = et.oid)
+        UNION ALL
+        -- publications
+        SELECT 'pg_publication'::regclass, pb.oid,
+               jsonb_strip_nulls(jsonb_build_object(
+                   'all_tables', NULLIF(pb.puballtables, false),
+                   'publish', (SELECT jsonb_agg(a) FROM unnest(ARRAY[
+                                   CASE WHEN pb.pubinsert THEN 'insert' END, CASE WHEN pb.pubupdate THEN 'update' END,
+                                   CASE WHEN pb.pubdelete THEN 'delete' END, CASE WHEN pb.pubtruncate THEN 'truncate' END]) a
+                                WHERE a IS NOT NULL),
+                   'via_root', NULLIF(pb.pubviaroot, false),
+                   'tables', (SELECT jsonb_agg(jsonb_strip_nulls(jsonb_build_object(
+                                  'table', pr.prrelid::regclass::text,
+                                  'columns', (SELECT jsonb_agg(a.attname ORDER BY a.attnum) FROM pg_attribute a
+                                               WHERE a.attrelid = pr.prrelid AND a.attnum = ANY (pr.prattrs::int2[])),
+                                  'where', pg_get_expr(pr.prqual, pr.prrelid))) ORDER BY pr.prrelid::regclass::text)
+                                FROM pg_publication_rel pr WHERE pr.prpubid = pb.oid),
+                   'schemas', (SELECT jsonb_agg(n.nspname ORDER BY n.nspname)
+                                 FROM pg_publication_namespace pn JOIN pg_namespace n ON n.oid = pn.pnnspid
+                                WHERE pn.pnpubid = pb.oid),
+                   'comment', (SELECT d.description FROM pg_description d WHERE d.objoid = pb.oid
+                                AND d.classoid = 'pg_publication'::regclass AND d.objsubid = 0)))
+          FROM pg_publication pb
+         WHERE NOT EXISTS (SELECT 1 FROM ext_member e WHERE e.classid = 'pg_publication'::regclass AND e.objid = pb.oid)
+        UNION ALL
+        -- foreign-data wrappers and servers (an extension's wrapper is the extension's)
+        SELECT 'pg_foreign_data_wrapper'::regclass, w.oid,
+               jsonb_strip_nulls(jsonb_build_object(
+                   'handler', NULLIF(w.fdwhandler, 0)::regproc::text,
+                   'validator', NULLIF(w.fdwvalidator, 0)::regproc::text,
+                   'options', (SELECT jsonb_agg(o ORDER BY o) FROM unnest(w.fdwoptions) o),
+                   'acl', CASE WHEN w.fdwacl IS NOT NULL THEN pgmig.acl_entries(w.fdwacl, w.fdwowner, 'F') END,
+                   'comment', (SELECT d.description FROM pg_description d WHERE d.objoid = w.oid
+                                AND d.classoid = 'pg_foreign_data_wrapper'::regclass AND d.objsubid = 0)))
+          FROM pg_foreign_data_wrapper w
+         WHERE NOT EXISTS (SELECT 1 FROM ext_member e WHERE e.classid = 'pg_foreign_data_wrapper'::regclass AND e.objid = w.oid)
+        UNION ALL
+        SELECT 'pg_foreign_server'::regclass, fs.oid,
+               jsonb_strip_nulls(jsonb_build_object(
+                   'wrapper', (SELECT w.fdwname FROM pg_foreign_data_wrapper w WHERE w.oid = fs.srvfdw),
+                   'type', fs.srvtype,
+                   'version', fs.srvversion,
+                   -- a value that may be a secret (password, secret, token, key) is never read: its name only
+                   'options', (SELECT jsonb_agg(CASE WHEN split_part(o, '=', 1) ~* '(pass|secret|token|key|cred)'
+                                                     THEN split_part(o, '=', 1) || ' (value not read)' ELSE o END ORDER BY o)
+                                 FROM unnest(fs.srvoptions) o),
+                   'acl', CASE WHEN fs.srvacl IS NOT NULL THEN pgmig.acl_entries(fs.srvacl, fs.srvowner, 'S') END,
+                   'comment', (SELECT d.description FROM pg_description d WHERE d.objoid = fs.oid
+                                AND d.classoid = 'pg_foreign_server'::regclass AND d.objsubid = 0)))
+          FROM pg_foreign_server fs
+         WHERE NOT EXISTS (SELECT 1 FROM ext_member e WHERE e.classid = 'pg_foreign_server'::regclass AND e.objid = fs.oid)
+        UNION ALL
+        -- user mappings: that they exist, nothing of their options (passwords; and only some roles may read them)
+        SELECT 'pg_user_mapping'::regclass, um.umid, '{}'::jsonb
+          FROM pg_user_mappings um
     )
     SELECT i.type || ' ' || i.identity, i.type, i.identity, o.description
       FROM objects o, LATERAL pg_identify_object(o.classid, o.objid, 0) i

@@ -260,6 +260,7 @@ struct DiffOptions {
     bool json = false;
     bool exit_code = false;            // --exit-code: exit 31 when there are differences
     bool reorder_columns = false;      // --reorder-columns: rebuild tables whose column order differs
+    bool strict = false;               // --strict: objects the diff cannot write are an error (exit 36), not warnings
 };
 struct GenerateOptions {
     DiffOptions diff;
@@ -282,6 +283,7 @@ struct DriftOptions {
     std::vector<std::string> renames;
     bool no_rename = false;
     bool ignore_column_order = false;  // report: migrate_drift(true), a table whose columns only moved is no drift
+    bool strict = false;  // --strict: objects the diff cannot write are an error (exit 36), not warnings
 };
 int run_diff(const GlobalOptions& global, const DiffOptions& options);
 int run_generate(const GlobalOptions& global, const GenerateOptions& options);

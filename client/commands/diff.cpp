@@ -212,6 +212,21 @@ void check_renames(const sd::Result& result, bool allow_destructive) {
                 "change those objects with a hand-written migration (pgmig new); " + consequence);
 }
 
+// Unsupported objects never block the rest: each is named as a warning on stderr (and under "unsupported" in
+// --json), everything else is printed or written. --strict makes them an error (exit 36) before anything is.
+void report_unsupported(const sd::Result& result, bool strict, const std::string& consequence) {
+    if (result.unsupported.empty()) return;
+    if (strict) throw_unsupported(result, consequence);
+    for (const auto& u : result.unsupported) {
+        std::fprintf(stderr, "pgmig: warning: unsupported, left out: %s\n", sd::comment_text(u).c_str());
+    }
+    std::fprintf(stderr,
+                 "pgmig: warning: %zu object%s left out of the diff: change %s with a hand-written migration (pgmig "
+                 "new); --strict makes this an error (exit 36)\n",
+                 result.unsupported.size(), result.unsupported.size() == 1 ? "" : "s",
+                 result.unsupported.size() == 1 ? "it" : "them");
+}
+
 // Withheld destructive steps: listed on stderr; exit 32 once the rest is done.
 void list_withheld(const sd::Result& result) {
     for (const auto& w : result.withheld) {
@@ -388,7 +403,7 @@ Written generate(const Connection& target, const DiffOptions& diff, const Schema
     InterruptGuard::check("before writing the migration (nothing was written)");
     warn_column_order(out, &target);
     check_renames(out, diff.allow_destructive);
-    if (!out.unsupported.empty()) throw_unsupported(out, "nothing was written");
+    report_unsupported(out, diff.strict, "nothing was written");
     if (out.empty()) return {};
     const Provenance provenance{command_line(command, name), desired.description, target.target(),
                                 utc_now("%Y-%m-%dT%H:%M:%SZ")};
@@ -419,6 +434,7 @@ int run_diff(const GlobalOptions& global, const DiffOptions& options) {
     InterruptGuard::check("comparing the schemas");
     check_renames(result, options.allow_destructive);
     warn_column_order(result, &target);
+    if (options.strict) report_unsupported(result, true, "nothing was printed");
     if (options.json) {
         json report = result_json(result);
         report["target"] = target.target();
@@ -426,16 +442,17 @@ int run_diff(const GlobalOptions& global, const DiffOptions& options) {
         print_json_document(report);
     } else {
         fmt::print("{}", diff_sql_text(result));
-        if (result.empty() && result.withheld.empty() && !result.column_order.empty()) {
+        if (result.empty() && result.withheld.empty() && result.unsupported.empty() &&
+            !result.column_order.empty()) {
             std::fprintf(stderr, "pgmig: schemas are equal except for column order of: %s (%s, desired: %s)\n",
                          column_order_tables(result).c_str(), target.target().c_str(), desired.description.c_str());
-        } else if (result.empty() && result.withheld.empty()) {
+        } else if (result.empty() && result.withheld.empty() && result.unsupported.empty()) {
             std::fprintf(stderr, "pgmig: no differences: %s matches the desired schema (%s)\n", target.target().c_str(),
                          desired.description.c_str());
         }
     }
     std::fflush(stdout);
-    if (!result.unsupported.empty()) throw_unsupported(result, "the SQL printed lacks them");
+    report_unsupported(result, false, "");
     list_withheld(result);
     if (!result.withheld.empty()) throw_withheld(result, "from the SQL printed", options.exit_code);
     return options.exit_code && !result.empty() ? exit_code(ErrorKind::diff_found) : kExitOk;
@@ -614,7 +631,7 @@ int run_drift(const GlobalOptions& global, const DriftOptions& options) {
     InterruptGuard::check("comparing the schemas (nothing was written)");
     check_renames(result, adopt || options.allow_destructive);
     warn_column_order(result, &conn);
-    if (!result.unsupported.empty()) throw_unsupported(result, "nothing was written");
+    report_unsupported(result, options.strict, "nothing was written");
     if (result.empty()) {
         fmt::print("no drift: the schema is what the ledger expects; no file written\n");
         list_withheld(result);

@@ -150,6 +150,15 @@ class Engine {
     // finish(): the rebuilt tables with a withheld or a post step of their own, which the rebuild would undo
     std::set<std::string> rebuilds_to_refuse(const std::vector<const Step*>& withheld,
                                              const std::vector<const Step*>& post);
+    std::vector<std::string> view_options_;     // keys of views kept whose options change (views.cpp)
+    // "old_schema." -> "new_schema." of the relocatable extensions that move (ALTER EXTENSION SET SCHEMA moves
+    // their types, and the columns with them)
+    std::vector<std::pair<std::string, std::string>> moved_extension_schemas_;
+    std::string relocated_type(const std::string& type) const {
+        for (const auto& [f, t] : moved_extension_schemas_)
+            if (type.compare(0, f.size(), f) == 0) return t + type.substr(f.size());
+        return type;
+    }
 
     bool uses_new_enum_value(const std::string& sql) const {
         return std::any_of(new_enum_literals_.begin(), new_enum_literals_.end(),
@@ -157,6 +166,15 @@ class Engine {
     }
 
     void add(Step s) { steps_.push_back(std::move(s)); }
+
+    // Two descriptions that differ only in their comment (COMMENT ON, no drop and create).
+    static bool only_comment_changes(const json& a, const json& b) {
+        json x = a;
+        json y = b;
+        x.erase("comment");
+        y.erase("comment");
+        return x == y;
+    }
 
     static Step mirror(Step s, int sub_flip = 1) {
         std::swap(s.up, s.down);
@@ -267,7 +285,9 @@ class Engine {
     void diff_policies();  // security.cpp
     void diff_triggers();
     void diff_schemas_extensions();
+    void diff_catalog_kinds();  // schema_diff.cpp: the kinds of catalog_kinds.hpp
     void report_unsupported();
+    void move_new_enum_users_to_post();  // order.cpp
     void finish();
 };
 

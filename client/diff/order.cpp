@@ -15,7 +15,47 @@
 
 namespace pgmig::schema_diff::detail {
 
+// Views, CHECK constraints, indexes, triggers and policies that use an enum value this diff adds: PostgreSQL
+// refuses the value in the transaction that added it (55P04), so they go to the post part, which runs after
+// that transaction committed; so do the views over them and what is on them.
+void Engine::move_new_enum_users_to_post() {
+    if (new_enum_literals_.empty()) return;
+    const std::set<int> movable = {b_view, b_view + 2, b_constraint, b_index, b_trigger, b_policy};
+    std::set<std::string> moved;  // subjects (object keys) now in the post part
+    auto uses = [&](const Step& s) {
+        return std::any_of(s.up.begin(), s.up.end(), [&](const std::string& q) { return uses_new_enum_value(q); });
+    };
+    for (auto& s : steps_)
+        if (s.phase == Phase::main && movable.count(s.bucket) != 0 && uses(s)) {
+            s.phase = Phase::post;
+            moved.insert(s.subject);
+        }
+    // what reads a moved view: views (depends_on), indexes and triggers on it, its comments and grants
+    auto reads_moved = [&](const Step& s) {
+        if (moved.count(s.subject) != 0) return true;
+        const json* d = to_.get(s.subject);
+        if (d != nullptr && field(*d, "depends_on").is_array())
+            for (const auto& dep : field(*d, "depends_on"))
+                if (dep.is_string() && moved.count(dep.get<std::string>()) != 0) return true;
+        if (d != nullptr && s.subject.rfind("index ", 0) == 0 &&
+            moved.count(relation_key(to_, index_table(str(*d, "definition")))) != 0)
+            return true;
+        if (s.subject.rfind("trigger ", 0) == 0 || s.subject.rfind("policy ", 0) == 0)
+            return moved.count(relation_key(to_, split_on(split_key(s.subject).second).second)) != 0;
+        return false;
+    };
+    for (bool again = true; again;) {
+        again = false;
+        for (auto& s : steps_)
+            if (s.phase == Phase::main && s.bucket >= b_view && reads_moved(s)) {
+                s.phase = Phase::post;
+                again = moved.insert(s.subject).second || again;
+            }
+    }
+}
+
 void Engine::finish() {
+    move_new_enum_users_to_post();
     std::stable_sort(steps_.begin(), steps_.end(), [](const Step& x, const Step& y) {
         if (x.bucket != y.bucket) return x.bucket < y.bucket;
         return x.sub < y.sub;

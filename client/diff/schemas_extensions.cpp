@@ -53,7 +53,9 @@ void Engine::diff_schemas_extensions() {
         }
         // extension
         auto create = [&](const json& d) {
-            return S("CREATE EXTENSION IF NOT EXISTS ") + ident + " VERSION " + literal(str(d, "version")) + ";";
+            const std::string schema = str(d, "schema").empty() ? "" : " SCHEMA " + qi(str(d, "schema"));
+            return S("CREATE EXTENSION IF NOT EXISTS ") + ident + schema + " VERSION " + literal(str(d, "version")) +
+                   ";";
         };
         Step s;
         s.bucket = b_extension;
@@ -67,7 +69,8 @@ void Engine::diff_schemas_extensions() {
             s.down.push_back("DROP EXTENSION " + ident + ";");
             s.removes = "extension";  // which types it brings is not in the snapshot: any kept column may use it
             add(mirror(std::move(s)));
-        } else {
+        } else if (str(*a, "version") != str(*b, "version")) {
+            // (its schema and comment: extension_schemas.cpp)
             s.up.push_back("ALTER EXTENSION " + ident + " UPDATE TO " + literal(str(*b, "version")) + ";");
             s.down.push_back("ALTER EXTENSION " + ident + " UPDATE TO " + literal(str(*a, "version")) + ";");
             add(std::move(s));

@@ -128,9 +128,16 @@ void Engine::diff_policies() {
         const auto on_parts = split_on(ident);
         const std::string& name = on_parts.first;
         const std::string& table = on_parts.second;
+        if (a != nullptr && b != nullptr && only_comment_changes(*a, *b)) {
+            comment_steps("POLICY", name + " ON " + table, a, b, key);
+            continue;
+        }
         auto create = [&](const json& d) {
             std::vector<std::string> out;
             out.push_back(policy_sql(name, table, d));
+            if (!str(d, "comment").empty())
+                out.push_back("COMMENT ON POLICY " + name + " ON " + table + " IS " + literal(str(d, "comment")) +
+                              ";");
             return out;
         };
         std::string drop = S("DROP POLICY ") + name + " ON " + table + ";";

@@ -248,7 +248,7 @@ void Engine::diff_columns(const std::string& identity, const json& a, const json
         }
         std::string odef = str(o, "default");
         std::string ndef = str(*c, "default");
-        bool type_changed = otype != ntype || str(o, "collation") != str(*c, "collation");
+        bool type_changed = relocated_type(otype) != ntype || str(o, "collation") != str(*c, "collation");
         std::string oident = str(o, "identity");
         std::string nident = str(*c, "identity");
         if (oident != nident && !oident.empty()) {
@@ -361,7 +361,7 @@ void Engine::diff_tables() {
         const auto key_parts = split_key(key);
         const std::string& type = key_parts.first;
         const std::string& ident = key_parts.second;
-        if (type != "table" && type != "foreign table") continue;
+        if (type != "table") continue;  // foreign tables: foreign.cpp
         if (from_.get(key) == nullptr) {
             bool via_rename = std::any_of(table_renames_.begin(), table_renames_.end(),
                                           [&](const auto& p) { return p.second == ident; });
@@ -372,7 +372,7 @@ void Engine::diff_tables() {
         const auto key_parts = split_key(key);
         const std::string& type = key_parts.first;
         const std::string& ident = key_parts.second;
-        if (type != "table" && type != "foreign table") continue;
+        if (type != "table") continue;  // foreign tables: foreign.cpp
         if (to_.get(key) == nullptr && table_renames_.count(ident) == 0) dropped.insert(ident);
     }
     // probable table renames: same columns (names and types)
@@ -417,21 +417,10 @@ void Engine::diff_tables() {
         add(std::move(s));
     }
     for (const auto& ident : added) {
-        const json* t = to_.get("table " + ident);
-        if (t == nullptr) t = to_.get("foreign table " + ident);
-        if (str(*t, "kind") == "f") {
-            result_.unsupported.push_back("foreign table " + ident + ": pgmig diff does not write foreign tables");
-            continue;
-        }
-        emit_table_created(ident, *t);
+        emit_table_created(ident, *to_.get("table " + ident));
     }
     for (const auto& ident : dropped) {
-        const json* t = from_.get("table " + ident);
-        if (t == nullptr) {
-            result_.unsupported.push_back("foreign table " + ident + ": pgmig diff does not drop foreign tables");
-            continue;
-        }
-        emit_table_dropped(ident, *t, probable.count(ident) != 0);
+        emit_table_dropped(ident, *from_.get("table " + ident), probable.count(ident) != 0);
     }
     // tables in both (or renamed)
     std::vector<std::pair<std::string, std::string>> both;  // from identity, to identity
@@ -452,8 +441,34 @@ void Engine::diff_tables() {
         auto cr = col_renames.find(ti);
         static const std::map<std::string, std::string> none;
         diff_columns(ti, a, b, cr == col_renames.end() ? none : cr->second);
-        if (str(a, "kind") != str(b, "kind") || str(a, "partition_key") != str(b, "partition_key") ||
-            field(a, "partition_of") != field(b, "partition_of") || field(a, "inherits") != field(b, "inherits"))
+        const json& pa = field(a, "partition_of");
+        const json& pb = field(b, "partition_of");
+        if (str(a, "kind") == str(b, "kind") && str(a, "partition_key") == str(b, "partition_key") &&
+            field(a, "inherits") == field(b, "inherits") && pa != pb) {
+            // a table attached to or detached from a partitioned table (also moved between two): the columns are
+            // the same, only the link changes. Becoming partitioned, a new key or inheritance stay unsupported.
+            auto bound = [](const json& p) {
+                return p.size() > 1 && p[1].is_string() ? p[1].get<std::string>() : std::string("DEFAULT");
+            };
+            auto attached = [](const json& p) { return p.is_array() && !p.empty() && p[0].is_string(); };
+            Step s;
+            s.bucket = b_table;
+            s.sub = 1000;  // after every table is created: the parent may be new
+            s.subject = "table " + ti;
+            if (attached(pa)) {
+                s.up.push_back("ALTER TABLE " + pa[0].get<std::string>() + " DETACH PARTITION " + ti + ";");
+                s.down.insert(s.down.begin(), "ALTER TABLE " + pa[0].get<std::string>() + " ATTACH PARTITION " + ti +
+                                                  " " + bound(pa) + ";");
+            }
+            if (attached(pb)) {
+                s.up.push_back("ALTER TABLE " + pb[0].get<std::string>() + " ATTACH PARTITION " + ti + " " +
+                               bound(pb) + ";");
+                s.down.insert(s.down.begin(),
+                              "ALTER TABLE " + pb[0].get<std::string>() + " DETACH PARTITION " + ti + ";");
+            }
+            add(std::move(s));
+        } else if (str(a, "kind") != str(b, "kind") || str(a, "partition_key") != str(b, "partition_key") ||
+                   pa != pb || field(a, "inherits") != field(b, "inherits"))
             result_.unsupported.push_back("table " + ti +
                                           ": its partitioning or inheritance changes; pgmig diff cannot write that");
         if (str(a, "persistence") != str(b, "persistence")) {

@@ -30,11 +30,19 @@ void Engine::diff_triggers() {
         const auto on_parts = split_on(ident);
         const std::string& name = on_parts.first;
         const std::string& table = on_parts.second;
+        if (a != nullptr && b != nullptr && only_comment_changes(*a, *b) &&
+            rebuilt_views_.count(relation_key(from_, table)) == 0) {
+            comment_steps("TRIGGER", name + " ON " + table, a, b, key);
+            continue;
+        }
         auto create = [&](const json& d) {
             std::vector<std::string> out;
             out.push_back(str(d, "definition") + ";");
             auto e = enable.find(str(d, "enabled"));
             if (e != enable.end()) out.push_back(S("ALTER TABLE ") + table + " " + e->second + " " + name + ";");
+            if (!str(d, "comment").empty())
+                out.push_back("COMMENT ON TRIGGER " + name + " ON " + table + " IS " + literal(str(d, "comment")) +
+                              ";");
             return out;
         };
         std::string drop = S("DROP TRIGGER ") + name + " ON " + table + ";";

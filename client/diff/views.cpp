@@ -37,7 +37,16 @@ void Engine::diff_views() {
                 for (auto& c : x["columns"]) c.erase("comment"), c.erase("acl");
             if (y.contains("columns"))
                 for (auto& c : y["columns"]) c.erase("comment"), c.erase("acl");
-            if (x != y) invalid.insert(key);
+            // only its options (security_invoker, security_barrier, check_option): ALTER VIEW .. SET / RESET
+            const json xo = x.contains("options") ? x["options"] : json();
+            const json yo = y.contains("options") ? y["options"] : json();
+            x.erase("options");
+            y.erase("options");
+            if (x == y && xo != yo && key.rfind("view ", 0) == 0) {
+                view_options_.push_back(key);
+                continue;
+            }
+            if (x != y || xo != yo) invalid.insert(key);
         }
     }
     std::map<std::string, std::vector<std::string>> dependents;  // object key -> views (from) that read it
@@ -139,6 +148,33 @@ void Engine::diff_views() {
         s.up.push_back(view_sql(k, *to_.get(k)));
         extras(k, *to_.get(k), s.up);
         s.down.push_back(drop_sql(k));
+        add(std::move(s));
+    }
+    // options of views kept as they are: ALTER VIEW .. RESET (the old names), then SET (the new values)
+    for (const auto& key : view_options_) {
+        if (drop.count(key) != 0) continue;  // rebuilt anyway, with the new options
+        const std::string ident = split_key(key).second;
+        auto opts = [](const json& d) {
+            std::vector<std::string> out;
+            if (field(d, "options").is_array())
+                for (const auto& o : field(d, "options")) out.push_back(o.get<std::string>());
+            return out;
+        };
+        auto alter = [&](const std::vector<std::string>& from, const std::vector<std::string>& to) {
+            std::vector<std::string> out;
+            std::string names;
+            for (const auto& o : from) names += (names.empty() ? "" : ", ") + o.substr(0, o.find('='));
+            std::string values;
+            for (const auto& o : to) values += (values.empty() ? "" : ", ") + o;
+            if (!names.empty()) out.push_back("ALTER VIEW " + ident + " RESET (" + names + ");");
+            if (!values.empty()) out.push_back("ALTER VIEW " + ident + " SET (" + values + ");");
+            return out;
+        };
+        Step s;
+        s.bucket = b_view;
+        s.subject = key;
+        s.up = alter(opts(*from_.get(key)), opts(*to_.get(key)));
+        s.down = alter(opts(*to_.get(key)), opts(*from_.get(key)));
         add(std::move(s));
     }
     // comment and grant changes of views kept as they are

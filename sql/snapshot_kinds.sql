@@ -1,0 +1,55 @@
+-- The snapshot describes every kind a real schema holds: aggregates, collations, extended statistics,
+-- operators and their classes and families, event triggers, publications, foreign-data wrappers, servers,
+-- user mappings, foreign tables, extension schemas, and the comments of constraints, triggers, policies
+-- and extensions. A user mapping's options (passwords) and a server's secret-looking option values are
+-- never read into it.
+\set SHOW_CONTEXT never
+SET client_min_messages = warning;
+CREATE DATABASE regress_pgmig_kinds;
+\c regress_pgmig_kinds
+SET client_min_messages = warning;
+CREATE EXTENSION pgmig;
+CREATE SCHEMA ext;
+CREATE EXTENSION citext SCHEMA ext;
+COMMENT ON EXTENSION citext IS 'case-insensitive text';
+CREATE FUNCTION add2(a int, b int) RETURNS int LANGUAGE sql IMMUTABLE AS $$ SELECT a + b $$;
+CREATE AGGREGATE sum2(int) (SFUNC = add2, STYPE = int, INITCOND = '0', PARALLEL = SAFE);
+CREATE COLLATION nocase (provider = icu, locale = 'und-u-ks-level2', deterministic = false);
+CREATE COLLATION plain_c (lc_collate = 'C', lc_ctype = 'C');
+CREATE TABLE t (id int PRIMARY KEY, a int, b int CONSTRAINT b_pos CHECK (b > 0));
+COMMENT ON CONSTRAINT b_pos ON t IS 'positive';
+CREATE FUNCTION t_touch() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN RETURN NEW; END $$;
+CREATE TRIGGER t_touch BEFORE UPDATE ON t FOR EACH ROW EXECUTE FUNCTION t_touch();
+COMMENT ON TRIGGER t_touch ON t IS 'keeps rows fresh';
+CREATE POLICY t_mine ON t USING (a = 1);
+COMMENT ON POLICY t_mine ON t IS 'only mine';
+CREATE STATISTICS t_ab (dependencies) ON a, b FROM t;
+ALTER STATISTICS t_ab SET STATISTICS 500;
+CREATE FUNCTION on_ddl() RETURNS event_trigger LANGUAGE plpgsql AS $$ BEGIN END $$;
+CREATE EVENT TRIGGER regress_on_ddl ON ddl_command_end WHEN TAG IN ('CREATE TABLE', 'ALTER TABLE') EXECUTE FUNCTION on_ddl();
+ALTER EVENT TRIGGER regress_on_ddl DISABLE;
+CREATE PUBLICATION regress_pub FOR TABLE t (id, a) WHERE (a > 1) WITH (publish = 'insert, update');
+CREATE FOREIGN DATA WRAPPER regress_fdw OPTIONS (debug 'true');
+CREATE SERVER regress_srv FOREIGN DATA WRAPPER regress_fdw OPTIONS (host 'db.example', password 'server-sekrit');
+CREATE ROLE regress_kinds_mapper;
+CREATE USER MAPPING FOR regress_kinds_mapper SERVER regress_srv OPTIONS (user 'u', password 'mapping-sekrit');
+CREATE FOREIGN TABLE remote_t (x int OPTIONS (column_name 'y')) SERVER regress_srv OPTIONS (table_name 'z');
+CREATE OPERATOR === (LEFTARG = int, RIGHTARG = int, FUNCTION = int4eq, COMMUTATOR = ===);
+CREATE OPERATOR FAMILY int_fam USING btree;
+CREATE OPERATOR CLASS int_ops FOR TYPE int USING btree FAMILY int_fam AS OPERATOR 1 <, OPERATOR 3 =, FUNCTION 1 btint4cmp(int, int);
+SELECT object_key, jsonb_pretty(description) AS description FROM pgmig.snapshot_objects()
+ WHERE object_type NOT IN ('function', 'index') ORDER BY object_key;
+-- no secret anywhere in the snapshot
+SELECT count(*) AS secrets FROM pgmig.snapshot_objects() WHERE description::text ~ 'sekrit';
+-- a role that may not read user mappings' options reads the same snapshot
+CREATE ROLE regress_kinds_reader IN ROLE pgmig_reader;
+SELECT migrate_fingerprint() AS fp \gset
+SET ROLE regress_kinds_reader;
+SELECT migrate_fingerprint() = :'fp' AS same_fingerprint_for_a_plain_role;
+RESET ROLE;
+DROP ROLE regress_kinds_reader;
+DROP EVENT TRIGGER regress_on_ddl;
+DROP USER MAPPING FOR regress_kinds_mapper SERVER regress_srv;
+DROP ROLE regress_kinds_mapper;
+\c contrib_regression
+DROP DATABASE regress_pgmig_kinds;
