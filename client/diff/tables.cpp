@@ -4,6 +4,7 @@
 #include <fmt/core.h>
 
 #include <algorithm>
+#include <cctype>
 #include <cstring>
 #include <functional>
 #include <initializer_list>
@@ -406,7 +407,15 @@ std::string Engine::computed_column_comment(const std::string& identity, const j
         std::string rest = def;
         for (const char* f : stable_calls)
             for (auto p = rest.find(f); p != std::string::npos; p = rest.find(f)) rest.erase(p, std::strlen(f));
-        if (rest.find('(') == std::string::npos)
+        // a call is a name before '(' (a bare '(' groups): none left, nothing can be volatile
+        bool calls = false;
+        for (size_t i = rest.find('('); i != std::string::npos && !calls; i = rest.find('(', i + 1)) {
+            size_t k = i;
+            while (k > 0 && rest[k - 1] == ' ') --k;
+            calls = k > 0 && (std::isalnum(static_cast<unsigned char>(rest[k - 1])) != 0 || rest[k - 1] == '_' ||
+                              rest[k - 1] == '"');
+        }
+        if (!calls)
             why = "DEFAULT " + shown + " is stable: PostgreSQL stores it once, " + table + " is not rewritten";
         else
             why = "warning: if DEFAULT " + shown + " is volatile, PostgreSQL rewrites " + table +
