@@ -128,6 +128,9 @@ class Engine {
     // that added them, so statements that do go to the post phase
     std::vector<std::string> new_enum_literals_;
     std::vector<std::string> recreated_types_;  // enums recreated now or in down: functions over them follow
+    // the --backfill of the columns of the table diff_columns is at: (quoted column, expression); one UPDATE sets
+    // them all, since each column's NOT VALID check refuses an updated row whose other columns are still NULL
+    std::vector<std::pair<std::string, std::string>> backfill_sets_;
 
     bool uses_new_enum_value(const std::string& sql) const {
         return std::any_of(new_enum_literals_.begin(), new_enum_literals_.end(),

@@ -158,6 +158,27 @@ void Engine::diff_columns(const std::string& identity, const json& a, const json
         if (apos.count(n) != 0 || renamed_to.count(n) != 0 || flag(*c, "inherited")) continue;
         add_column_steps(identity, *c, special, subject_prefix + n);
     }
+    if (!backfill_sets_.empty()) {
+        // post, before the checks are validated: the rows the table had get every --backfill value at once
+        Step u;
+        u.bucket = b_column;
+        u.sub = 2;
+        u.phase = Phase::post;
+        u.subject = subject_prefix + backfill_sets_.front().first;
+        std::string sets;
+        std::string nulls;
+        std::string shown;
+        for (const auto& [column, expression] : backfill_sets_) {
+            sets += (sets.empty() ? "" : ", ") + column + " = COALESCE(" + column + ", " + expression + ")";
+            nulls += (nulls.empty() ? "" : " OR ") + column + " IS NULL";
+            shown += (shown.empty() ? "" : ", ") + column + " = " + expression;
+        }
+        if (shown.size() > 100) shown = shown.substr(0, 97) + "...";
+        u.up.push_back(S("-- pgmig diff: the rows ") + comment_text(identity) + " has get --backfill " +
+                       comment_text(shown) + "\nUPDATE " + identity + " SET " + sets + " WHERE " + nulls + ";");
+        add(std::move(u));
+        backfill_sets_.clear();
+    }
     // generated columns that read a column whose type changes: PostgreSQL refuses the type change
     // while they exist, so they are dropped before and added (recomputed) after
     std::set<std::string> regenerated;
@@ -496,6 +517,7 @@ void Engine::add_column_steps(const std::string& identity, const json& c, bool s
     }
     // main: the check refuses new rows without a value from now on; post: the rows there were get the backfill
     // (row locks only), then VALIDATE (no ACCESS EXCLUSIVE), SET NOT NULL (which the valid check spares a scan)
+    backfill_sets_.emplace_back(qi(n), backfill->expression);
     const std::string chk = qi(not_null_check_name(n));
     Step m;
     m.bucket = b_column;
@@ -510,7 +532,6 @@ void Engine::add_column_steps(const std::string& identity, const json& c, bool s
     p.sub = 3;
     p.phase = Phase::post;
     p.subject = subject;
-    p.up.push_back(update);
     p.up.push_back("ALTER TABLE " + identity + " VALIDATE CONSTRAINT " + chk + ";");
     p.up.push_back("ALTER TABLE " + identity + " ALTER COLUMN " + qi(n) + " SET NOT NULL;");
     p.up.push_back("ALTER TABLE " + identity + " DROP CONSTRAINT " + chk + ";");

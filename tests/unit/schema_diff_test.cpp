@@ -417,7 +417,7 @@ TEST(SchemaDiffNotNull, BackfillAddsUpdatesThenSetsNotNullSafely) {
     long chk = find(r.main.up, "ALTER TABLE public.t ADD CONSTRAINT c_not_null CHECK (c IS NOT NULL) NOT VALID;");
     ASSERT_GE(add, 0);
     EXPECT_GT(chk, add);
-    long upd = find(r.post.up, "UPDATE public.t SET c = 'n/a' WHERE c IS NULL;");
+    long upd = find(r.post.up, "UPDATE public.t SET c = COALESCE(c, 'n/a') WHERE c IS NULL;");
     long val = find(r.post.up, "VALIDATE CONSTRAINT c_not_null;");
     long nn = find(r.post.up, "ALTER COLUMN c SET NOT NULL;");
     long drop = find(r.post.up, "DROP CONSTRAINT c_not_null;");
