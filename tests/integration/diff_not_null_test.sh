@@ -78,7 +78,8 @@ run diff -d "dbname=$nn_a" --to "dbname=$nn_want" \
     --backfill "public.orders.customer_id='00000000-0000-0000-0000-000000000001'" --backfill "orders.note='order ' || id"
 expect "--backfill for both columns: exit 0" 0 "UPDATE public.orders SET note" "WHERE note IS NULL" "SET NOT NULL"
 nn_before "--backfill: the column is added before its UPDATE" "ADD COLUMN note text;" "UPDATE public.orders SET note"
-nn_before "--backfill: the UPDATE comes before the NOT NULL check is validated" "UPDATE public.orders SET note" "VALIDATE CONSTRAINT"
+nn_before "--backfill: the UPDATE comes before the NOT NULL check is validated" "UPDATE public.orders SET note" \
+    "VALIDATE CONSTRAINT note_not_null"
 run diff -d "dbname=$nn_a" --to "dbname=$nn_want" --backfill "orders.note='x'"
 expect "--backfill for one of two columns: the other is still withheld (exit 60)" 60 "customer_id" "3 rows"
 run generate backfill --dir "$nn/a_migs" -d "dbname=$nn_a" --to "dbname=$nn_want" \
@@ -117,14 +118,16 @@ else
 fi
 expect "a volatile default is added with a warning that it rewrites the table" 0 \
     "ADD COLUMN token uuid DEFAULT gen_random_uuid() NOT NULL;" "rewrites"
-run generate defaults --dir "$nn/a_migs" -d "dbname=$nn_a" --to "dbname=$nn_def"
+# (each scenario that applies gets a target of its own: a rolled-back migration stays registered)
+newdb nn_b
+nn_target "$nn_b" "$nn/b_migs" "$target_sql"
+run generate defaults --dir "$nn/b_migs" -d "dbname=$nn_b" --to "dbname=$nn_def"
 expect "generate with defaults" 0 "defaults"
-run apply --dir "$nn/a_migs" -d "dbname=$nn_a"
+run apply --dir "$nn/b_migs" -d "dbname=$nn_b"
 expect "the migration with defaults applies on a table with rows" 0 "defaults"
-nn_check "the rows got the default" "$(sql "$nn_a" "SELECT count(*) FROM orders WHERE status = 'new' AND token IS NOT NULL")" "3"
-run rollback --to 1 --yes -d "dbname=$nn_a"
+nn_check "the rows got the default" "$(sql "$nn_b" "SELECT count(*) FROM orders WHERE status = 'new' AND token IS NOT NULL")" "3"
+run rollback --to 1 --yes -d "dbname=$nn_b"
 expect "the migration with defaults rolls back" 0
-rm -f "$nn"/a_migs/*defaults*
 
 # --- an empty table: plain ADD COLUMN ... NOT NULL --------------------------------------------------
 newdb nn_empty
@@ -136,14 +139,15 @@ run diff -d "dbname=$nn_a" --to "dbname=$nn_empty"
 expect "an empty table: plain ADD COLUMN ... NOT NULL, exit 0" 0 \
     "ADD COLUMN label text NOT NULL;" "ADD COLUMN owner_id uuid NOT NULL;"
 nn_before "an empty table: the column is added before its FK" "ADD COLUMN owner_id uuid NOT NULL;" "REFERENCES"
-run generate empty_table --dir "$nn/a_migs" -d "dbname=$nn_a" --to "dbname=$nn_empty"
+newdb nn_c
+nn_target "$nn_c" "$nn/c_migs" "$target_sql"
+run generate empty_table --dir "$nn/c_migs" -d "dbname=$nn_c" --to "dbname=$nn_empty"
 expect "generate for an empty table" 0 "empty_table"
-run apply --dir "$nn/a_migs" -d "dbname=$nn_a"
+run apply --dir "$nn/c_migs" -d "dbname=$nn_c"
 expect "the migration for an empty table applies" 0 "empty_table"
-nn_check "after the empty-table migration the target has the desired fingerprint" "$(nn_fp "$nn_a")" "$(nn_fp "$nn_empty")"
-run rollback --to 1 --yes -d "dbname=$nn_a"
+nn_check "after the empty-table migration the target has the desired fingerprint" "$(nn_fp "$nn_c")" "$(nn_fp "$nn_empty")"
+run rollback --to 1 --yes -d "dbname=$nn_c"
 expect "the empty-table migration rolls back" 0
-rm -f "$nn"/a_migs/*empty_table*
 
 # --- a new table: its NOT NULL columns in CREATE TABLE, nothing withheld ------------------------------
 newdb nn_new
