@@ -49,6 +49,7 @@ enum class ErrorKind {
     schema_load_failed,    // the shadow database could not be made, or a schema file failed to load into it
     sync_refused,          // pgmig sync on an environment with approval = true
     diff_unsupported,      // the diff met objects it cannot write DDL for
+    not_null_withheld,     // a NOT NULL column added to a table with rows has no default nor --backfill: withheld
     // Trust and approvals enforced by the database
     ledger_only,           // a pending migration is registered but no file holds it (apply/deploy refuse it)
     registrant_untrusted,  // PM030: the registrant of a script lacks rights the role running it has
@@ -87,7 +88,7 @@ struct ErrorKindInfo {
 inline constexpr int kExitOk = 0;
 
 // Keep in step with docs/ (exit codes are a contract with scripts and CI).
-inline constexpr std::array<ErrorKindInfo, 54> kErrorKinds{{
+inline constexpr std::array<ErrorKindInfo, 55> kErrorKinds{{
     {ErrorKind::internal, 1, "internal error"},
     {ErrorKind::usage, 2, "usage error (bad command line)"},
     {ErrorKind::input, 3, "bad migration files or input"},
@@ -128,6 +129,8 @@ inline constexpr std::array<ErrorKindInfo, 54> kErrorKinds{{
      "the desired schema could not be loaded (shadow database or a schema file failed)"},
     {ErrorKind::sync_refused, 35, "sync refused: the environment requires approval (use generate + deploy)"},
     {ErrorKind::diff_unsupported, 36, "the diff met objects it cannot write DDL for"},
+    {ErrorKind::not_null_withheld, 60,
+     "a NOT NULL column needs a default or --backfill: its NOT NULL was withheld; the rest was written"},
     {ErrorKind::ledger_only, 37, "a pending migration is registered but no file holds it (see --allow-ledger-only)"},
     {ErrorKind::registrant_untrusted, 38, "refused: a script's registrant lacks rights of the role running it (PM030)"},
     {ErrorKind::environment_mismatch, 39,

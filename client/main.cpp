@@ -620,6 +620,11 @@ int run(int argc, char** argv, Outcome& outcome) {
         cmd->add_flag("--no-rename", d.no_rename,
                       "The probable renames reported are not renames: drop the old and add the new")
             ->excludes(rename);
+        cmd->add_option("--backfill", d.backfills,
+                        "SCHEMA.TABLE.COLUMN=EXPRESSION (or TABLE.COLUMN=...): the value of a NOT NULL column without "
+                        "a default added to a table with rows: ADD COLUMN, UPDATE ... SET COLUMN = EXPRESSION WHERE "
+                        "COLUMN IS NULL, SET NOT NULL (repeatable); without it such a NOT NULL is withheld (exit 60)")
+            ->allow_extra_args(false);
         cmd->add_option("--shadow-db", d.shadow_db,
                         "Name of the shadow database (default: shadow_db of pgmig.toml, else "
                         "pgmig_shadow_<pid>_<random>); an existing database is used only if pgmig made it");
@@ -692,6 +697,11 @@ int run(int argc, char** argv, Outcome& outcome) {
         ->excludes(drift_cmd->get_option("--adopt"));
     drift_cmd->add_flag("--strict", drift.strict,
                         "--fix, --adopt: objects the diff cannot write DDL for are an error (exit 36), not warnings");
+    drift_cmd
+        ->add_option("--backfill", drift.backfills,
+                     "--fix: SCHEMA.TABLE.COLUMN=EXPRESSION, the value of a NOT NULL column without a default added "
+                     "back to a table with rows (as for pgmig diff; repeatable)")
+        ->allow_extra_args(false);
     drift_cmd->callback([&] { action = [&] { return run_drift(global, drift); }; });
 
     // ==== --json on the commands that report a result without a document of their own ====

@@ -254,6 +254,7 @@ struct DiffOptions {
     bool allow_destructive = false;
     std::vector<std::string> renames;  // --rename OLD=NEW (repeatable)
     bool no_rename = false;            // --no-rename: probable renames are drop + add
+    std::vector<std::string> backfills;  // --backfill schema.table.column=EXPRESSION (repeatable)
     std::string shadow_db;             // --shadow-db NAME (else shadow_db of pgmig.toml, else pgmig_shadow_<pid>_<random>)
     std::string shadow_owner;          // --shadow-owner ROLE
     std::string shadow_server;         // --shadow-server CONNINFO: create the shadow on this server
@@ -284,6 +285,7 @@ struct DriftOptions {
     bool no_rename = false;
     bool ignore_column_order = false;  // report: migrate_drift(true), a table whose columns only moved is no drift
     bool strict = false;  // --strict: objects the diff cannot write are an error (exit 36), not warnings
+    std::vector<std::string> backfills;  // --fix: --backfill schema.table.column=EXPRESSION (repeatable)
 };
 int run_diff(const GlobalOptions& global, const DiffOptions& options);
 int run_generate(const GlobalOptions& global, const GenerateOptions& options);

@@ -1,6 +1,7 @@
 // pgmig diff, generate, sync and drift: the desired schema (schema folder in a shadow database, or --to)
 // against the target, through the diff engine (client/diff/schema_diff.hpp), printed or written as migrations.
 #include "client/commands/commands.hpp"
+#include "client/diff/added_not_null.hpp"
 #include "client/config.hpp"
 #include "client/db.hpp"
 #include "client/diff/diff_output.hpp"
@@ -94,16 +95,36 @@ struct RenameChoice {
     bool no_rename = false;
 };
 
+// NOT NULL columns without a default added to existing tables: their tables' rows, counted on `target` (the
+// database `from` was taken of) for the tables not counted yet; none without a target or the safe forms.
+void count_rows_for(sd::Options& options, const json& from, const json& to, const Connection* target) {
+    if (target == nullptr || !options.safe_forms) return;
+    std::vector<AddedNotNull> uncounted;
+    for (const auto& c : added_not_null_columns(from, to, options.renames))
+        if (options.table_rows.count(c.table) == 0) uncounted.push_back(c);
+    for (auto& [table, rows] : count_table_rows(*target, uncounted)) options.table_rows[table] = std::move(rows);
+}
+
 // The diff with the user's renames; on a terminal, each probable rename left is asked about, and the
-// diff is made again with the answers (a "no" means: not renames, drop + add).
+// diff is made again with the answers (a "no" means: not renames, drop + add). With a target, the rows of
+// the tables that get a NOT NULL column without a default are counted there (docs/diff.md).
 sd::Result compute(const json& from, const json& to, bool allow_destructive, const RenameChoice& choice,
-                   bool safe_forms, bool reorder_columns = false) {
+                   bool safe_forms, bool reorder_columns = false, const Connection* target = nullptr,
+                   const std::vector<std::string>& backfills = {}) {
     sd::Options options;
     options.allow_destructive = allow_destructive;
     options.reorder_columns = reorder_columns;
     options.no_renames = choice.no_rename;
     options.safe_forms = safe_forms;
     for (const auto& argument : choice.renames) options.renames.push_back(parse_rename(argument, from));
+    for (const auto& argument : backfills) options.backfills.push_back(parse_backfill(argument, to));
+    count_rows_for(options, from, to, target);
+    for (const auto& unused : unused_backfills(options.backfills, from, to, options.renames)) {
+        std::fprintf(stderr,
+                     "pgmig: warning: --backfill '%s' names no NOT NULL column without a default that this diff adds "
+                     "to %s (or drops from it); it is not used\n",
+                     sd::comment_text(unused.argument).c_str(), sd::comment_text(unused.table).c_str());
+    }
     sd::Result result = sd::diff(from, to, options);
     if (result.probable_renames.empty() || options.no_renames || !on_terminal()) return result;
     bool declined = false;
@@ -124,6 +145,7 @@ sd::Result compute(const json& from, const json& to, bool allow_destructive, con
         }
     }
     if (declined) options.no_renames = true;
+    count_rows_for(options, from, to, target);
     return sd::diff(from, to, options);
 }
 
@@ -227,17 +249,30 @@ void report_unsupported(const sd::Result& result, bool strict, const std::string
                  result.unsupported.size() == 1 ? "it" : "them");
 }
 
-// Withheld destructive steps: listed on stderr; exit 32 once the rest is done.
+// Withheld steps: listed on stderr; exit 60 (a NOT NULL without a value) or 32 (destructive) once the rest is done.
 void list_withheld(const sd::Result& result) {
     for (const auto& w : result.withheld) {
-        std::fprintf(stderr, "pgmig: withheld (destructive): %s: %s\n", sd::comment_text(w.subject).c_str(),
-                     sd::comment_text(one_line(w.reason)).c_str());
+        std::fprintf(stderr, "pgmig: withheld (%s): %s: %s\n", w.needs_value ? "NOT NULL needs a value" : "destructive",
+                     sd::comment_text(w.subject).c_str(), sd::comment_text(one_line(w.reason)).c_str());
     }
 }
 
 // With --exit-code (diff, generate) the withheld steps are differences too: exit 31 (diff_found), as for
 // any other difference, so that a script's "are there differences?" does not depend on which kind they are.
 [[noreturn]] void throw_withheld(const sd::Result& result, const std::string& done, bool exit_code = false) {
+    // a NOT NULL column that no order can add comes first: --allow-destructive does not release it
+    std::vector<const sd::Withheld*> needs_value;
+    for (const auto& w : result.withheld)
+        if (w.needs_value) needs_value.push_back(&w);
+    if (!needs_value.empty() && !exit_code) {
+        throw Error(ErrorKind::not_null_withheld,
+                    fmt::format("a NOT NULL column needs a default or --backfill: {} NOT NULL{} withheld ({})",
+                                needs_value.size(), needs_value.size() == 1 ? "" : "s",
+                                sd::comment_text(needs_value.front()->subject)),
+                    done + "; the column is added nullable",
+                    "add a default to the desired schema, or backfill the column in a migration of your own and "
+                    "generate again, or pass --backfill 'schema.table.column=EXPRESSION' (see the reasons above)");
+    }
     throw Error(exit_code ? ErrorKind::diff_found : ErrorKind::destructive_withheld,
                 fmt::format("{} destructive step{} withheld: {}", result.withheld.size(),
                             result.withheld.size() == 1 ? "" : "s", result.withheld.front().subject),
@@ -399,7 +434,7 @@ Written generate(const Connection& target, const DiffOptions& diff, const Schema
                  sd::Result& out) {
     const auto [from, desired] = take_snapshots(target, diff, input);
     out = compute(from, desired.snapshot, diff.allow_destructive, {diff.renames, diff.no_rename}, true,
-                  diff.reorder_columns);
+                  diff.reorder_columns, &target, diff.backfills);
     InterruptGuard::check("before writing the migration (nothing was written)");
     warn_column_order(out, &target);
     check_renames(out, diff.allow_destructive);
@@ -430,7 +465,8 @@ int run_diff(const GlobalOptions& global, const DiffOptions& options) {
     Connection target = open_target(global, options.env);
     const auto [from, desired] = take_snapshots(target, options, input);
     const sd::Result result = compute(from, desired.snapshot, options.allow_destructive,
-                                      {options.renames, options.no_rename}, true, options.reorder_columns);
+                                      {options.renames, options.no_rename}, true, options.reorder_columns,
+                                      &target, options.backfills);
     InterruptGuard::check("comparing the schemas");
     check_renames(result, options.allow_destructive);
     warn_column_order(result, &target);
@@ -626,8 +662,9 @@ int run_drift(const GlobalOptions& global, const DriftOptions& options) {
     // --adopt: expected -> live, recorded and never run: every step (nothing withheld), one transactional
     // migration, so that pgmig rollback can undo the drift.
     const RenameChoice choice{options.renames, options.no_rename};
-    const sd::Result result = adopt ? compute(expected, live, true, choice, false)
-                                    : compute(live, expected, options.allow_destructive, choice, true);
+    const sd::Result result =
+        adopt ? compute(expected, live, true, choice, false)
+              : compute(live, expected, options.allow_destructive, choice, true, false, &conn, options.backfills);
     InterruptGuard::check("comparing the schemas (nothing was written)");
     check_renames(result, adopt || options.allow_destructive);
     warn_column_order(result, &conn);

@@ -96,6 +96,7 @@ struct Step {
     std::string allow_rule;        // lint rule a destructive step trips (its -- pgmig:allow line)
     std::string reason;            // why it is destructive
     bool withhold_always = false;  // a probable rename's drop: withheld whatever allow_destructive says
+    bool needs_value = false;      // a NOT NULL that no order can add (rows, no default, no backfill): withheld
     // removal of a type, sequence, function or extension: the name columns would use it by; the
     // removal is withheld too when a withheld drop keeps a column that uses it
     std::string removes;
@@ -159,6 +160,9 @@ class Engine {
             if (type.compare(0, f.size(), f) == 0) return t + type.substr(f.size());
         return type;
     }
+    // the --backfill of the columns of the table diff_columns is at: (quoted column, expression); one UPDATE sets
+    // them all, since each column's NOT VALID check refuses an updated row whose other columns are still NULL
+    std::vector<std::pair<std::string, std::string>> backfill_sets_;
 
     bool uses_new_enum_value(const std::string& sql) const {
         return std::any_of(new_enum_literals_.begin(), new_enum_literals_.end(),
@@ -266,6 +270,14 @@ class Engine {
 
     // SET NOT NULL on an existing table: CHECK NOT VALID (main), VALIDATE + SET NOT NULL + drop the check (post).
     void safe_set_not_null(const std::string& identity, const std::string& column);
+
+    // NOT NULL columns added to existing tables (tables.cpp; docs/diff.md "NOT NULL columns added to tables
+    // with rows"): the --backfill of a column, the rows of its table as the client counted them.
+    const Backfill* backfill_for(const std::string& identity, const std::string& column) const;
+    std::string rows_phrase(const std::string& identity) const;
+    bool known_empty(const std::string& identity) const;
+    static std::string computed_column_comment(const std::string& identity, const json& c);
+    void add_column_steps(const std::string& identity, const json& c, bool special, const std::string& subject);
 
     bool table_is_partitioned_or_partition(const json& t) const {
         return str(t, "kind") == "p" || field(t, "partition_of").is_array();

@@ -98,10 +98,10 @@ void Engine::finish() {
             }
             continue;
         }
-        if (s.destructive && (s.withhold_always || !options_.allow_destructive)) {
+        if (s.needs_value || (s.destructive && (s.withhold_always || !options_.allow_destructive))) {
             std::string sql;
             for (const auto& u : s.up) sql += (sql.empty() ? "" : "\n") + u;
-            result_.withheld.push_back({s.subject, s.reason, sql});
+            result_.withheld.push_back({s.subject, s.reason, sql, s.needs_value});
             continue;
         }
         emitted.push_back(&s);

@@ -7,6 +7,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include <map>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -21,12 +22,35 @@ struct Rename {
     std::string to;
 };
 
+// The rows of an existing table, as the client counted them on the target: rows >= 0 (at_least: the count
+// stopped at a bound, there are more), or rows == -1: unknown, with the reason (no SELECT privilege, ...).
+struct TableRows {
+    long long rows = -1;
+    bool at_least = false;
+    std::string unknown;
+};
+
+// --backfill: the value, for the rows a table already has, of a NOT NULL column without a default that is
+// added to it (and, in down, of one that is dropped from it). `table` is a snapshot identity ("public.t"),
+// `column` the unquoted name; `argument` as the user wrote it, for messages.
+struct Backfill {
+    std::string table;
+    std::string column;
+    std::string expression;
+    std::string argument;
+};
+
 struct Options {
     bool allow_destructive = false;  // emit destructive up steps instead of withholding them
     std::vector<Rename> renames;     // confirmed renames; other probable renames are reported, never guessed
     bool no_renames = false;         // the user said there are no renames: probable ones are drop + add
     bool safe_forms = true;          // CONCURRENTLY / NOT VALID + VALIDATE on existing tables (post phase)
     bool reorder_columns = false;    // rebuild a table whose column order differs (new table, copy, swap)
+    // Rows of the existing tables that get a NOT NULL column without a default (identity in `to` -> rows; a
+    // table missing here has unknown rows). 0 rows: a plain ADD COLUMN ... NOT NULL; rows or unknown: the
+    // column is added nullable and its NOT NULL withheld (Withheld::needs_value), unless `backfills` has it.
+    std::map<std::string, TableRows> table_rows;
+    std::vector<Backfill> backfills;
 };
 
 // main: the transactional migration; post: the separate `-- pgmig:no-transaction` migration that
@@ -45,6 +69,9 @@ struct Withheld {
     std::string subject;
     std::string reason;
     std::string sql;
+    // a NOT NULL column added to a table with rows (or unknown rows) without a default nor a backfill: no
+    // order of statements can add it (the client exits 60); otherwise a destructive step (exit 32)
+    bool needs_value = false;
 };
 
 // A dropped and an added object that look like one renamed; not in Options::renames.
@@ -70,9 +97,9 @@ struct ColumnOrder {
 };
 
 struct Result {
-    Migration main;                              // transactional
-    Migration post;                              // non-transactional, runs after main; may be empty
-    std::vector<Withheld> withheld;              // destructive up steps not emitted
+    Migration main;                                // transactional
+    Migration post;                                // non-transactional, runs after main; may be empty
+    std::vector<Withheld> withheld;                // destructive up steps and NOT NULLs without a value, not emitted
     std::vector<ProbableRename> probable_renames;  // unresolved: asked on a terminal, else reported
     std::vector<std::string> unsupported;        // objects it cannot write DDL for, named with the reason
     std::vector<ColumnOrder> column_order;       // tables whose column order differs (rebuilt or not)

@@ -4,6 +4,8 @@
 #include <fmt/core.h>
 
 #include <algorithm>
+#include <cctype>
+#include <cstring>
 #include <functional>
 #include <initializer_list>
 #include <map>
@@ -78,7 +80,6 @@ void Engine::diff_columns(const std::string& identity, const json& a, const json
     std::map<std::string, size_t> bpos;
     for (size_t i = 0; i < acols.size(); ++i) apos[str(*acols[i], "name")] = i;
     for (size_t i = 0; i < bcols.size(); ++i) bpos[str(*bcols[i], "name")] = i;
-    bool existing = true;
     bool special = table_is_partitioned_or_partition(b);
     std::string subject_prefix = "column " + identity + ".";
 
@@ -132,7 +133,17 @@ void Engine::diff_columns(const std::string& identity, const json& a, const json
         s.sub = 1;
         s.subject = subject_prefix + n;
         s.up.push_back("ALTER TABLE " + identity + " DROP COLUMN " + qi(n) + ";");
-        s.down.push_back("ALTER TABLE " + identity + " ADD COLUMN " + column_def(*c) + ";");
+        const Backfill* refill = backfill_for(identity, n);
+        if (refill != nullptr && flag(*c, "not_null") && str(*c, "default").empty() && str(*c, "identity").empty() &&
+            str(*c, "generated").empty()) {
+            // down adds a NOT NULL column back to a table that may have rows: with the --backfill value
+            s.down.push_back("ALTER TABLE " + identity + " ADD COLUMN " + column_def(*c, false) + ";");
+            s.down.push_back(S("UPDATE ") + identity + " SET " + qi(n) + " = " + refill->expression + " WHERE " +
+                             qi(n) + " IS NULL;");
+            s.down.push_back("ALTER TABLE " + identity + " ALTER COLUMN " + qi(n) + " SET NOT NULL;");
+        } else {
+            s.down.push_back("ALTER TABLE " + identity + " ADD COLUMN " + column_def(*c) + ";");
+        }
         if (!str(*c, "comment").empty())
             s.down.push_back("COMMENT ON COLUMN " + identity + "." + qi(n) + " IS " + literal(str(*c, "comment")) +
                              ";");
@@ -149,29 +160,28 @@ void Engine::diff_columns(const std::string& identity, const json& a, const json
     for (const json* c : bcols) {
         std::string n = str(*c, "name");
         if (apos.count(n) != 0 || renamed_to.count(n) != 0 || flag(*c, "inherited")) continue;
-        bool nn = flag(*c, "not_null") && str(*c, "identity").empty();
-        bool needs_safe_nn = existing && nn && str(*c, "default").empty() && str(*c, "generated").empty() &&
-                             options_.safe_forms && !special;
-        Step s;
-        s.bucket = b_column;
-        s.sub = 2;
-        s.subject = subject_prefix + n;
-        std::string def = column_def(*c, !needs_safe_nn);
-        std::string sql = S("ALTER TABLE ") + identity + " ADD COLUMN " + def + ";";
-        bool volatile_default = !str(*c, "identity").empty() || !str(*c, "generated").empty() ||
-                                str(*c, "default").find("nextval(") != std::string::npos ||
-                                str(*c, "default").find('(') != std::string::npos;
-        if (volatile_default)
-            sql =
-                S("-- pgmig diff: no safe form for this step here\n-- pgmig:allow add-column-volatile-default\n") + sql;
-        if (nn && !needs_safe_nn && str(*c, "default").empty() && str(*c, "generated").empty())
-            sql = S("-- pgmig diff: no safe form for this step here\n-- pgmig:allow add-column-not-null-no-default\n") +
-                  sql;
-        s.up.push_back(sql);
-        s.down.push_back("ALTER TABLE " + identity + " DROP COLUMN " + qi(n) + ";");
-        if (uses_new_enum_value(sql)) s.phase = Phase::post;
-        add(std::move(s));
-        if (needs_safe_nn) safe_set_not_null(identity, n);
+        add_column_steps(identity, *c, special, subject_prefix + n);
+    }
+    if (!backfill_sets_.empty()) {
+        // post, before the checks are validated: the rows the table had get every --backfill value at once
+        Step u;
+        u.bucket = b_column;
+        u.sub = 2;
+        u.phase = Phase::post;
+        u.subject = subject_prefix + backfill_sets_.front().first;
+        std::string sets;
+        std::string nulls;
+        std::string shown;
+        for (const auto& [column, expression] : backfill_sets_) {
+            sets += (sets.empty() ? "" : ", ") + column + " = COALESCE(" + column + ", " + expression + ")";
+            nulls += (nulls.empty() ? "" : " OR ") + column + " IS NULL";
+            shown += (shown.empty() ? "" : ", ") + column + " = " + expression;
+        }
+        if (shown.size() > 100) shown = shown.substr(0, 97) + "...";
+        u.up.push_back(S("-- pgmig diff: the rows ") + comment_text(identity) + " has get --backfill " +
+                       comment_text(shown) + "\nUPDATE " + identity + " SET " + sets + " WHERE " + nulls + ";");
+        add(std::move(u));
+        backfill_sets_.clear();
     }
     // generated columns that read a column whose type changes: PostgreSQL refuses the type change
     // while they exist, so they are dropped before and added (recomputed) after
@@ -350,6 +360,165 @@ void Engine::diff_columns(const std::string& identity, const json& a, const json
             }
         }
     }
+}
+
+const Backfill* Engine::backfill_for(const std::string& identity, const std::string& column) const {
+    for (const auto& b : options_.backfills)
+        if (b.table == identity && b.column == column) return &b;
+    return nullptr;
+}
+
+// "public.t has 3 rows", "... more than 10000 rows", "the rows of public.t are unknown: ..."
+std::string Engine::rows_phrase(const std::string& identity) const {
+    auto it = options_.table_rows.find(identity);
+    if (it == options_.table_rows.end()) return "the rows of " + identity + " were not counted";
+    const TableRows& r = it->second;
+    if (r.rows < 0) return "the rows of " + identity + " are unknown (" + r.unknown + ")";
+    if (r.at_least) return fmt::format("{} has more than {} rows", identity, r.rows);
+    return fmt::format("{} has {} row{}", identity, r.rows, r.rows == 1 ? "" : "s");
+}
+
+bool Engine::known_empty(const std::string& identity) const {
+    auto it = options_.table_rows.find(identity);
+    return it != options_.table_rows.end() && it->second.rows == 0;
+}
+
+// The comment lines above an ADD COLUMN whose values are computed when it is added: a default that calls a
+// function, identity, a generated column. PostgreSQL 11+ stores a non-volatile default once; a volatile
+// one (and identity, generated) gets a value per row: a rewrite of the table under ACCESS EXCLUSIVE.
+// The engine reads no catalog: the functions it knows are named, any other may be volatile.
+std::string Engine::computed_column_comment(const std::string& identity, const json& c) {
+    static const char* const volatile_calls[] = {
+        "nextval(", "gen_random_uuid(", "uuid_generate_v1(", "uuid_generate_v1mc(", "uuid_generate_v4(",
+        "random(",  "clock_timestamp(", "timeofday(",        "random_normal("};
+    static const char* const stable_calls[] = {"now()", "transaction_timestamp()", "statement_timestamp()"};
+    const std::string def = str(c, "default");
+    const std::string table = comment_text(identity);
+    std::string shown = def.size() > 80 ? def.substr(0, 77) + "..." : def;
+    shown = comment_text(shown);
+    std::string why;
+    if (!str(c, "identity").empty() || !str(c, "generated").empty()) {
+        why = "warning: an identity or generated column gets a value for every row: PostgreSQL rewrites " + table +
+              " under an ACCESS EXCLUSIVE lock";
+    } else if (std::any_of(std::begin(volatile_calls), std::end(volatile_calls),
+                           [&](const char* f) { return def.find(f) != std::string::npos; })) {
+        why = "warning: DEFAULT " + shown + " is volatile: PostgreSQL rewrites " + table +
+              " (every row gets its own value) under an ACCESS EXCLUSIVE lock";
+    } else {
+        std::string rest = def;
+        for (const char* f : stable_calls)
+            for (auto p = rest.find(f); p != std::string::npos; p = rest.find(f)) rest.erase(p, std::strlen(f));
+        // a call is a name before '(' (a bare '(' groups): none left, nothing can be volatile
+        bool calls = false;
+        for (size_t i = rest.find('('); i != std::string::npos && !calls; i = rest.find('(', i + 1)) {
+            size_t k = i;
+            while (k > 0 && rest[k - 1] == ' ') --k;
+            calls = k > 0 && (std::isalnum(static_cast<unsigned char>(rest[k - 1])) != 0 || rest[k - 1] == '_' ||
+                              rest[k - 1] == '"');
+        }
+        if (!calls)
+            why = "DEFAULT " + shown + " is stable: PostgreSQL stores it once, " + table + " is not rewritten";
+        else
+            why = "warning: if DEFAULT " + shown + " is volatile, PostgreSQL rewrites " + table +
+                  " under an ACCESS EXCLUSIVE lock (a stable or immutable default is stored once)";
+    }
+    return "-- pgmig diff: " + why + "\n-- pgmig:allow add-column-volatile-default\n";
+}
+
+// An added column. A NOT NULL one without a default (nor identity, nor generation expression) on a table with rows
+// cannot be added by any order: the rows have no value. With a --backfill it is added nullable, filled, and made
+// NOT NULL by the safe form; on a table counted empty it is a plain ADD COLUMN ... NOT NULL; otherwise it is added
+// nullable and its NOT NULL withheld (the client exits 60). See docs/diff.md.
+void Engine::add_column_steps(const std::string& identity, const json& c, bool special, const std::string& subject) {
+    const std::string n = str(c, "name");
+    const bool nn = flag(c, "not_null") && str(c, "identity").empty();
+    const bool computed =
+        !str(c, "identity").empty() || !str(c, "generated").empty() || str(c, "default").find('(') != std::string::npos;
+    const bool no_value = nn && str(c, "default").empty() && str(c, "generated").empty();
+    Step s;
+    s.bucket = b_column;
+    s.sub = 2;
+    s.subject = subject;
+    s.down.push_back("ALTER TABLE " + identity + " DROP COLUMN " + qi(n) + ";");
+    const Backfill* backfill = no_value && options_.safe_forms ? backfill_for(identity, n) : nullptr;
+    if (!no_value || !options_.safe_forms || (backfill == nullptr && known_empty(identity))) {
+        // one statement: with its default (PostgreSQL 11+ stores a non-volatile one without a rewrite), or on an
+        // empty table, or recorded and never run (safe_forms = false: drift --adopt)
+        std::string sql = S("ALTER TABLE ") + identity + " ADD COLUMN " + column_def(c) + ";";
+        if (computed) sql = computed_column_comment(identity, c) + sql;
+        if (no_value)
+            sql = S("-- pgmig diff: ") + comment_text(identity) +
+                  (options_.safe_forms ? " had no rows when this was generated (the statement fails if it has some)"
+                                       : ": no safe form for this step here") +
+                  "\n-- pgmig:allow add-column-not-null-no-default\n" + sql;
+        if (uses_new_enum_value(sql)) s.phase = Phase::post;
+        s.up.push_back(std::move(sql));
+        add(std::move(s));
+        return;
+    }
+    // nullable first: whatever names the column (constraints, indexes, views) comes after it
+    std::string sql = S("ALTER TABLE ") + identity + " ADD COLUMN " + column_def(c, false) + ";";
+    if (computed) sql = computed_column_comment(identity, c) + sql;
+    if (uses_new_enum_value(sql)) s.phase = Phase::post;
+    s.up.push_back(std::move(sql));
+    add(std::move(s));
+    if (backfill == nullptr) {
+        Step w;
+        w.bucket = b_column;
+        w.sub = 3;
+        w.subject = subject;
+        w.needs_value = true;
+        w.up.push_back("ALTER TABLE " + identity + " ALTER COLUMN " + qi(n) + " SET NOT NULL;");
+        w.reason = rows_phrase(identity) + " and the new NOT NULL column " + n +
+                   " has no default, so no order of statements can add it: it is added nullable and its NOT NULL "
+                   "withheld. Add a default to the desired schema, or backfill the column in a migration of your own "
+                   "and generate again, or pass --backfill '" +
+                   identity + "." + qi(n) + "=EXPRESSION'";
+        add(std::move(w));
+        return;
+    }
+    const std::string update =
+        S("-- pgmig diff: the rows ") + comment_text(identity) + " has get " +
+        comment_text(backfill->expression.size() > 80 ? backfill->expression.substr(0, 77) + "..."
+                                                      : backfill->expression) +
+        " (--backfill)\nUPDATE " + identity + " SET " + qi(n) + " = " + backfill->expression + " WHERE " + qi(n) +
+        " IS NULL;";
+    if (special) {
+        // partitioned tables and partitions: no NOT VALID check to lean on; all in the transaction
+        Step b;
+        b.bucket = b_column;
+        b.sub = 3;
+        b.subject = subject;
+        b.up.push_back(update);
+        b.up.push_back("ALTER TABLE " + identity + " ALTER COLUMN " + qi(n) + " SET NOT NULL;");
+        b.down.push_back("ALTER TABLE " + identity + " ALTER COLUMN " + qi(n) + " DROP NOT NULL;");
+        add(std::move(b));
+        return;
+    }
+    // main: the check refuses new rows without a value from now on; post: the rows there were get the backfill
+    // (row locks only), then VALIDATE (no ACCESS EXCLUSIVE), SET NOT NULL (which the valid check spares a scan)
+    backfill_sets_.emplace_back(qi(n), backfill->expression);
+    const std::string chk = qi(not_null_check_name(n));
+    Step m;
+    m.bucket = b_column;
+    m.sub = 3;
+    m.subject = subject;
+    m.up.push_back("ALTER TABLE " + identity + " ADD CONSTRAINT " + chk + " CHECK (" + qi(n) +
+                   " IS NOT NULL) NOT VALID;");
+    m.down.push_back("ALTER TABLE " + identity + " DROP CONSTRAINT IF EXISTS " + chk + ";");
+    add(std::move(m));
+    Step p;
+    p.bucket = b_column;
+    p.sub = 3;
+    p.phase = Phase::post;
+    p.subject = subject;
+    p.up.push_back("ALTER TABLE " + identity + " VALIDATE CONSTRAINT " + chk + ";");
+    p.up.push_back("ALTER TABLE " + identity + " ALTER COLUMN " + qi(n) + " SET NOT NULL;");
+    p.up.push_back("ALTER TABLE " + identity + " DROP CONSTRAINT " + chk + ";");
+    p.down.push_back("ALTER TABLE " + identity + " ADD CONSTRAINT " + chk + " CHECK (" + qi(n) +
+                     " IS NOT NULL) NOT VALID;");
+    p.down.push_back("ALTER TABLE " + identity + " ALTER COLUMN " + qi(n) + " DROP NOT NULL;");
+    add(std::move(p));
 }
 
 void Engine::diff_tables() {

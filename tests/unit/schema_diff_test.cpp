@@ -389,3 +389,115 @@ TEST(SchemaDiff, RenderSeparatesStatementsByABlankLine) {
     EXPECT_EQ(sd::render(s), "SELECT 1;\n\nSELECT 2;\n");
     EXPECT_EQ(sd::render({}), "");
 }
+
+namespace {
+
+// t(id) with rows; the desired t adds `c` NOT NULL (with `def` as its default when given).
+json nn_from() { return {{"table public.t", table({col("id", "integer", true)})}}; }
+json nn_to(const std::string& def = "") {
+    json c = col("c", "text", true);
+    if (!def.empty()) c["default"] = def;
+    return {{"table public.t", table({col("id", "integer", true), c},
+                                     {{"t_c_check", "CHECK ((c <> ''::text))"}})},
+            {"index public.t_c", index("CREATE INDEX t_c ON public.t USING btree (c)")}};
+}
+sd::Options rows(long long n) {
+    sd::Options o;
+    o.table_rows["public.t"] = sd::TableRows{n, false, ""};
+    return o;
+}
+
+}  // namespace
+
+TEST(SchemaDiffNotNull, WithRowsAndNoDefaultTheNotNullIsWithheldAndTheColumnComesFirst) {
+    sd::Result r = sd::diff(nn_from(), nn_to(), rows(3));
+    ASSERT_GE(find(r.main.up, "ALTER TABLE public.t ADD COLUMN c text;"), 0);
+    EXPECT_EQ(find(r.main.up, "ADD COLUMN c text;"), 0);  // before the check, and before anything else
+    EXPECT_GT(find(r.main.up, "t_c_check"), find(r.main.up, "ADD COLUMN c text;"));
+    EXPECT_EQ(find(r.main.up, "c_not_null"), -1);
+    EXPECT_EQ(find(r.post.up, "SET NOT NULL"), -1);
+    ASSERT_EQ(r.withheld.size(), 1U);
+    EXPECT_TRUE(r.withheld[0].needs_value);
+    EXPECT_EQ(r.withheld[0].subject, "column public.t.c");
+    EXPECT_NE(r.withheld[0].reason.find("public.t has 3 rows"), std::string::npos);
+    EXPECT_NE(r.withheld[0].reason.find("--backfill 'public.t.c=EXPRESSION'"), std::string::npos);
+    EXPECT_EQ(r.withheld[0].sql, "ALTER TABLE public.t ALTER COLUMN c SET NOT NULL;");
+    // --allow-destructive does not release it
+    sd::Options o = rows(3);
+    o.allow_destructive = true;
+    EXPECT_EQ(sd::diff(nn_from(), nn_to(), o).withheld.size(), 1U);
+    // rows not counted, or unknown: withheld too, saying so
+    sd::Result uncounted = sd::diff(nn_from(), nn_to(), {});
+    ASSERT_EQ(uncounted.withheld.size(), 1U);
+    EXPECT_NE(uncounted.withheld[0].reason.find("were not counted"), std::string::npos);
+    sd::Options unknown;
+    unknown.table_rows["public.t"] = sd::TableRows{-1, false, "no SELECT privilege"};
+    sd::Result u = sd::diff(nn_from(), nn_to(), unknown);
+    ASSERT_EQ(u.withheld.size(), 1U);
+    EXPECT_NE(u.withheld[0].reason.find("no SELECT privilege"), std::string::npos);
+    sd::Options many;
+    many.table_rows["public.t"] = sd::TableRows{10000, true, ""};
+    EXPECT_NE(sd::diff(nn_from(), nn_to(), many).withheld[0].reason.find("more than 10000 rows"), std::string::npos);
+}
+
+TEST(SchemaDiffNotNull, AnEmptyTableGetsAPlainNotNull) {
+    sd::Result r = sd::diff(nn_from(), nn_to(), rows(0));
+    EXPECT_TRUE(r.withheld.empty());
+    long add = find(r.main.up, "ALTER TABLE public.t ADD COLUMN c text NOT NULL;");
+    ASSERT_GE(add, 0);
+    EXPECT_NE(r.main.up[add].sql.find("-- pgmig:allow add-column-not-null-no-default"), std::string::npos);
+    EXPECT_GT(find(r.main.up, "t_c_check"), add);
+    EXPECT_EQ(find(r.post.up, "SET NOT NULL"), -1);
+}
+
+TEST(SchemaDiffNotNull, ADefaultIsOneStatementAndAVolatileOneSaysItRewrites) {
+    sd::Result r = sd::diff(nn_from(), nn_to("'x'::text"), rows(3));
+    EXPECT_TRUE(r.withheld.empty());
+    EXPECT_EQ(r.main.up[0].sql, "ALTER TABLE public.t ADD COLUMN c text DEFAULT 'x'::text NOT NULL;");
+    EXPECT_EQ(find(r.main.up, "c_not_null"), -1);
+    sd::Result v = sd::diff(nn_from(), nn_to("(gen_random_uuid())::text"), rows(3));
+    long add = find(v.main.up, "ADD COLUMN c text DEFAULT (gen_random_uuid())::text NOT NULL;");
+    ASSERT_GE(add, 0);
+    EXPECT_NE(v.main.up[add].sql.find("is volatile: PostgreSQL rewrites public.t"), std::string::npos);
+    sd::Result s = sd::diff(nn_from(), nn_to("(now())::text"), rows(3));
+    EXPECT_NE(s.main.up[0].sql.find("is stable"), std::string::npos);
+    EXPECT_EQ(s.main.up[0].sql.find("rewrites"), std::string::npos);
+}
+
+TEST(SchemaDiffNotNull, BackfillAddsUpdatesThenSetsNotNullSafely) {
+    sd::Options o = rows(3);
+    o.backfills.push_back({"public.t", "c", "'n/a'", "t.c='n/a'"});
+    sd::Result r = sd::diff(nn_from(), nn_to(), o);
+    EXPECT_TRUE(r.withheld.empty());
+    long add = find(r.main.up, "ALTER TABLE public.t ADD COLUMN c text;");
+    long chk = find(r.main.up, "ALTER TABLE public.t ADD CONSTRAINT c_not_null CHECK (c IS NOT NULL) NOT VALID;");
+    ASSERT_GE(add, 0);
+    EXPECT_GT(chk, add);
+    long upd = find(r.post.up, "UPDATE public.t SET c = COALESCE(c, 'n/a') WHERE c IS NULL;");
+    long val = find(r.post.up, "VALIDATE CONSTRAINT c_not_null;");
+    long nn = find(r.post.up, "ALTER COLUMN c SET NOT NULL;");
+    long drop = find(r.post.up, "DROP CONSTRAINT c_not_null;");
+    ASSERT_GE(upd, 0);
+    EXPECT_LT(upd, val);
+    EXPECT_LT(val, nn);
+    EXPECT_LT(nn, drop);
+    EXPECT_GE(find(r.post.down, "ALTER COLUMN c DROP NOT NULL;"), 0);
+    EXPECT_GE(find(r.main.down, "DROP COLUMN c;"), 0);
+    // the other direction: dropping c (with --allow-destructive) adds it back in down with the backfill
+    o.allow_destructive = true;
+    sd::Result back = sd::diff(nn_to(), nn_from(), o);
+    long readd = find(back.main.down, "ALTER TABLE public.t ADD COLUMN c text;");
+    long fill = find(back.main.down, "UPDATE public.t SET c = 'n/a' WHERE c IS NULL;");
+    long set = find(back.main.down, "ALTER TABLE public.t ALTER COLUMN c SET NOT NULL;");
+    ASSERT_GE(readd, 0);
+    EXPECT_LT(readd, fill);
+    EXPECT_LT(fill, set);
+}
+
+TEST(SchemaDiffNotNull, WithoutSafeFormsItIsAPlainNotNull) {
+    sd::Options plain;
+    plain.safe_forms = false;
+    sd::Result r = sd::diff(nn_from(), nn_to(), plain);
+    EXPECT_TRUE(r.withheld.empty());
+    EXPECT_GE(find(r.main.up, "ALTER TABLE public.t ADD COLUMN c text NOT NULL;"), 0);
+}
