@@ -76,6 +76,8 @@ enum class ErrorKind {
     permission_denied,  // SQLSTATE 42501 on pgmig's own calls: the role lacks a pgmig role (the hint names it)
     // ==== pgmig impact ====
     impact_unknown,  // pgmig impact: the version or file names no pending migration of the folder
+    // ==== the desired state from an ORM ====
+    orm_schema_failed,  // drizzle:/prisma: schema: Node.js, the tool or the schema file is missing, or the tool failed
 };
 
 struct ErrorKindInfo {
@@ -87,7 +89,7 @@ struct ErrorKindInfo {
 inline constexpr int kExitOk = 0;
 
 // Keep in step with docs/ (exit codes are a contract with scripts and CI).
-inline constexpr std::array<ErrorKindInfo, 54> kErrorKinds{{
+inline constexpr std::array<ErrorKindInfo, 55> kErrorKinds{{
     {ErrorKind::internal, 1, "internal error"},
     {ErrorKind::usage, 2, "usage error (bad command line)"},
     {ErrorKind::input, 3, "bad migration files or input"},
@@ -158,6 +160,9 @@ inline constexpr std::array<ErrorKindInfo, 54> kErrorKinds{{
      "permission denied to pgmig's own functions or tables: GRANT the role the hint names"},
     {ErrorKind::impact_unknown, 61,
      "impact: the version or file names no pending migration (unknown, or already applied)"},
+    {ErrorKind::orm_schema_failed, 55,
+     "the ORM schema (drizzle:/prisma:) could not be turned into SQL: Node.js, the tool or the file is missing, or "
+     "the tool failed"},
 }};
 
 int exit_code(ErrorKind kind);
