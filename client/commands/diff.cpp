@@ -57,9 +57,7 @@ struct SchemaInput {
 };
 
 // --to names a database, unless it names an ORM schema (drizzle:PATH, prisma:PATH).
-bool to_is_database(const DiffOptions& options) {
-    return !options.to.empty() && !parse_orm_schema_source(options.to);
-}
+bool to_is_database(const DiffOptions& options) { return !options.to.empty() && !parse_orm_schema_source(options.to); }
 
 // An ORM schema (schema = "drizzle:..." / "prisma:...", --schema or --to) is turned into SQL by the project's
 // own tool here, also before anything connects; its SQL is then loaded like one schema file.

@@ -7,6 +7,7 @@
 #include <fcntl.h>
 #include <poll.h>
 #include <signal.h>
+#include <sys/prctl.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -128,22 +129,27 @@ std::string trimmed_output(std::string text) {
         const std::size_t colon = clean.find(':', start);
         if (colon != std::string::npos && colon < end) clean.replace(colon + 1, end - colon - 1, "***");
     }
+    // The message, not the JavaScript stack under it: "    at f (file.js:1:2)" lines are left out, and the
+    // tool's own chatter ("Loaded Prisma config from ...").
     std::vector<std::string> lines;
     std::stringstream in(clean);
     std::string line;
     while (std::getline(in, line)) {
         while (!line.empty() && (line.back() == ' ' || line.back() == '\t')) line.pop_back();
-        if (!line.empty()) lines.push_back(line);
+        std::size_t indent = 0;
+        while (indent < line.size() && (line[indent] == ' ' || line[indent] == '\t')) ++indent;
+        const std::string_view body = std::string_view(line).substr(indent);
+        if (body.empty() || body.rfind("at ", 0) == 0 || body.rfind("Loaded Prisma config", 0) == 0 ||
+            body.rfind("Prisma schema loaded from", 0) == 0 || body.rfind("Environment variables loaded", 0) == 0)
+            continue;
+        lines.push_back(line.substr(indent));
     }
-    constexpr std::size_t kLines = 15;
+    constexpr std::size_t kLines = 12;
     std::string out;
-    if (lines.size() > kLines) out = fmt::format("(... {} lines before) ", lines.size() - kLines);
-    for (std::size_t i = lines.size() > kLines ? lines.size() - kLines : 0; i < lines.size(); ++i) {
-        if (!out.empty() && out.back() != ' ') out += " | ";
-        out += lines[i];
-    }
+    for (std::size_t i = 0; i < lines.size() && i < kLines; ++i) out += (i ? " | " : "") + lines[i];
+    if (lines.size() > kLines) out += fmt::format(" (... {} more lines)", lines.size() - kLines);
     constexpr std::size_t kChars = 2000;
-    if (out.size() > kChars) out = "..." + out.substr(out.size() - kChars);
+    if (out.size() > kChars) out = out.substr(0, kChars) + "...";
     return out;
 }
 
@@ -188,8 +194,10 @@ Captured run_captured(const std::vector<std::string>& argv, const fs::path& cwd,
         return result;
     }
     if (pid == 0) {
-        // Child: only async-signal-safe work from here on.
+        // Child: only async-signal-safe work from here on. Its own process group (a timeout kills the tool
+        // and what it started), and killed with pgmig should pgmig die first (Ctrl-C before the guard).
         setpgid(0, 0);
+        prctl(PR_SET_PDEATHSIG, SIGKILL);
         const int devnull = open("/dev/null", O_RDONLY);
         if (devnull >= 0) dup2(devnull, STDIN_FILENO);
         dup2(out_pipe[1], STDOUT_FILENO);
@@ -214,7 +222,8 @@ Captured run_captured(const std::vector<std::string>& argv, const fs::path& cwd,
     bool killed = false;
     while (open_fds > 0) {
         if (InterruptGuard::interrupted()) result.interrupted = true;
-        const auto left = std::chrono::duration_cast<std::chrono::milliseconds>(deadline - std::chrono::steady_clock::now());
+        const auto left =
+            std::chrono::duration_cast<std::chrono::milliseconds>(deadline - std::chrono::steady_clock::now());
         if (left.count() <= 0) result.timed_out = true;
         if ((result.timed_out || result.interrupted) && !killed) {
             kill(-pid, SIGKILL);
@@ -274,10 +283,10 @@ std::optional<OrmSchemaSource> parse_orm_schema_source(std::string_view value) {
         if (value.substr(0, prefix.size()) != prefix) continue;
         std::string path(value.substr(prefix.size()));
         if (path.empty()) {
-            throw Error(ErrorKind::usage, fmt::format("'{}' names no schema file", value), "in the desired schema",
-                        fmt::format("write {}PATH, e.g. {}", prefix,
-                                    tool == OrmTool::drizzle ? "drizzle:src/db/schema.ts"
-                                                             : "prisma:prisma/schema.prisma"));
+            throw Error(
+                ErrorKind::usage, fmt::format("'{}' names no schema file", value), "in the desired schema",
+                fmt::format("write {}PATH, e.g. {}", prefix,
+                            tool == OrmTool::drizzle ? "drizzle:src/db/schema.ts" : "prisma:prisma/schema.prisma"));
         }
         return OrmSchemaSource{tool, std::move(path), std::string(value)};
     }
@@ -297,8 +306,8 @@ std::vector<std::string> orm_tool_arguments(OrmTool tool, const std::string& sch
         return {"export", "--sql", "--dialect", "postgresql", "--schema", schema};
     }
     // Prisma 7 renamed --to-schema-datamodel to --to-schema. Neither needs a database.
-    return {"migrate", "diff", "--from-empty", prisma_major >= 7 ? "--to-schema" : "--to-schema-datamodel", schema,
-            "--script"};
+    return {"migrate", "diff",    "--from-empty", prisma_major >= 7 ? "--to-schema" : "--to-schema-datamodel",
+            schema,    "--script"};
 }
 
 std::vector<std::string> orm_tool_environment(const std::vector<std::string>& environment) {
@@ -354,12 +363,11 @@ SchemaFile orm_schema_file(const OrmSchemaSource& source) {
                     "changed");
     }
     const fs::path relative = schema.lexically_relative(package);
-    const std::string schema_arg = relative.empty() || relative.native().rfind("..", 0) == 0 ? schema.string()
-                                                                                              : relative.string();
+    const std::string schema_arg =
+        relative.empty() || relative.native().rfind("..", 0) == 0 ? schema.string() : relative.string();
     std::vector<std::string> argv{tool->string()};
-    for (auto& argument :
-         orm_tool_arguments(source.tool, schema_arg, source.tool == OrmTool::prisma ? prisma_major(tool->parent_path())
-                                                                                    : 0))
+    for (auto& argument : orm_tool_arguments(source.tool, schema_arg,
+                                             source.tool == OrmTool::prisma ? prisma_major(tool->parent_path()) : 0))
         argv.push_back(std::move(argument));
     std::vector<std::string> environment;
     for (char** e = environ; e != nullptr && *e != nullptr; ++e) environment.emplace_back(*e);
@@ -375,29 +383,35 @@ SchemaFile orm_schema_file(const OrmSchemaSource& source) {
                     "nothing was changed");
     }
     if (run.timed_out) {
-        throw Error(ErrorKind::orm_schema_failed, fmt::format("{} did not finish within {} s and was stopped", program, timeout),
-                    where, "set PGMIG_ORM_TIMEOUT=SECONDS for a slower machine; nothing was changed");
+        throw Error(ErrorKind::orm_schema_failed,
+                    fmt::format("{} did not finish within {} s and was stopped", program, timeout), where,
+                    "set PGMIG_ORM_TIMEOUT=SECONDS for a slower machine; nothing was changed");
     }
-    if (run.exit_code != 0) {
-        std::string said = trimmed_output(run.err);
-        if (said.empty()) said = trimmed_output(run.out);
+    // drizzle-kit export reports a schema it cannot load on stderr and exits 0 without SQL: a failure too.
+    const bool no_sql = blank(run.out) || only_comments(run.out);
+    std::string said = trimmed_output(run.err);
+    if (said.empty() && run.exit_code != 0) said = trimmed_output(run.out);
+    if (run.exit_code != 0 || (no_sql && !said.empty())) {
         if (said.empty()) said = "(it printed nothing)";
-        throw Error(ErrorKind::orm_schema_failed,
-                    fmt::format("{} failed (exit {}): {}", program,
-                                run.exit_code < 0 ? std::string("by a signal") : std::to_string(run.exit_code), said),
-                    where,
-                    fmt::format("fix the {} schema ({} must turn it into SQL: run the same command in {} to see "
-                                "it); nothing was changed",
-                                name, program, package.string()));
+        throw Error(
+            ErrorKind::orm_schema_failed,
+            run.exit_code == 0
+                ? fmt::format("{} failed (no SQL): {}", program, said)
+                : fmt::format("{} failed (exit {}): {}", program,
+                              run.exit_code < 0 ? std::string("by a signal") : std::to_string(run.exit_code), said),
+            where,
+            fmt::format("fix what {} reports, usually in the {} schema (run the same command in {} to see "
+                        "all it says); nothing was changed",
+                        program, name, package.string()));
     }
-    if (blank(run.out) || only_comments(run.out)) {
-        throw Error(ErrorKind::orm_schema_failed,
-                    fmt::format("{} printed no SQL: the {} schema defines no table, type or other object", program,
-                                name),
-                    where,
-                    fmt::format("check that {} is the file that defines (and, for Drizzle, exports) the schema; "
-                                "nothing was changed",
-                                source.path));
+    if (no_sql) {
+        throw Error(
+            ErrorKind::orm_schema_failed,
+            fmt::format("{} printed no SQL: the {} schema defines no table, type or other object", program, name),
+            where,
+            fmt::format("check that {} is the file that defines (and, for Drizzle, exports) the schema; "
+                        "nothing was changed",
+                        source.path));
     }
     return SchemaFile{fmt::format("{} ({} output)", source.text, program), run.out};
 }
