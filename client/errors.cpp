@@ -77,6 +77,8 @@ std::string_view kind_name(ErrorKind kind) {
             return "permission_denied";
         case ErrorKind::impact_unknown:
             return "impact_unknown";
+        case ErrorKind::orm_schema_failed:
+            return "orm_schema_failed";
     }
     return "internal";
 }

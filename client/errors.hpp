@@ -77,6 +77,8 @@ enum class ErrorKind {
     permission_denied,  // SQLSTATE 42501 on pgmig's own calls: the role lacks a pgmig role (the hint names it)
     // ==== pgmig impact ====
     impact_unknown,  // pgmig impact: the version or file names no pending migration of the folder
+    // ==== the desired state from an ORM ====
+    orm_schema_failed,  // drizzle:/prisma: schema: Node.js, the tool or the schema file is missing, or the tool failed
 };
 
 struct ErrorKindInfo {
@@ -161,6 +163,9 @@ inline constexpr std::array<ErrorKindInfo, 55> kErrorKinds{{
      "permission denied to pgmig's own functions or tables: GRANT the role the hint names"},
     {ErrorKind::impact_unknown, 61,
      "impact: the version or file names no pending migration (unknown, or already applied)"},
+    {ErrorKind::orm_schema_failed, 55,
+     "the ORM schema (drizzle:/prisma:) could not be turned into SQL: Node.js, the tool or the file is missing, or "
+     "the tool failed"},
 }};
 
 int exit_code(ErrorKind kind);

@@ -607,10 +607,11 @@ int run(int argc, char** argv, Outcome& outcome) {
         add_target_options(cmd, global, &d.env, "; and its shadow_db, shadow_owner, shadow_server");
         cmd->add_option("--schema", d.schema,
                         "Folder of the desired schema's .sql files, loaded in path order (subfolders too) into a "
-                        "shadow database (default: `schema` of ./pgmig.toml, else schema)");
+                        "shadow database, or drizzle:FILE / prisma:FILE (the project's drizzle-kit or prisma "
+                        "turns it into SQL) (default: `schema` of ./pgmig.toml, else schema)");
         cmd->add_option("--to", d.to,
                         "Take the desired schema from this existing database instead (it needs CREATE EXTENSION "
-                        "pgmig); no shadow database");
+                        "pgmig; no shadow database), or from drizzle:FILE / prisma:FILE");
         cmd->add_flag("--allow-destructive", d.allow_destructive,
                       "Include destructive steps (drop table/column, type narrowing, enum value removal); without "
                       "it they are withheld, listed, and the exit code is 32");

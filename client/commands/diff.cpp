@@ -5,6 +5,7 @@
 #include "client/config.hpp"
 #include "client/db.hpp"
 #include "client/diff/diff_output.hpp"
+#include "client/diff/orm_schema.hpp"
 #include "client/errors.hpp"
 #include "client/json_output.hpp"
 #include "client/ledger_lock.hpp"
@@ -56,11 +57,27 @@ struct SchemaInput {
     std::vector<SchemaFile> files;
 };
 
+// --to names a database, unless it names an ORM schema (drizzle:PATH, prisma:PATH).
+bool to_is_database(const DiffOptions& options) { return !options.to.empty() && !parse_orm_schema_source(options.to); }
+
+// An ORM schema (schema = "drizzle:..." / "prisma:...", --schema or --to) is turned into SQL by the project's
+// own tool here, also before anything connects; its SQL is then loaded like one schema file.
 SchemaInput read_desired(const DiffOptions& options) {
-    if (!options.to.empty()) return {};
-    std::string dir = resolve_schema_dir(options.schema);
+    if (to_is_database(options)) return {};
+    std::string dir = options.to.empty() ? resolve_schema_dir(options.schema) : options.to;
+    if (const auto orm = parse_orm_schema_source(dir)) return {orm->text, {orm_schema_file(*orm)}};
     std::vector<SchemaFile> files = read_schema_folder(dir);
     return {std::move(dir), std::move(files)};
+}
+
+std::string describe_desired(const SchemaInput& input) {
+    if (const auto orm = parse_orm_schema_source(input.dir)) {
+        return fmt::format("{} schema {} ({} output, loaded into a shadow database)",
+                           orm->tool == OrmTool::drizzle ? "Drizzle" : "Prisma", orm->path,
+                           orm_tool_program(orm->tool));
+    }
+    return fmt::format("schema folder {} ({} file{}, loaded into a shadow database)", input.dir, input.files.size(),
+                       input.files.size() == 1 ? "" : "s");
 }
 
 // The target's snapshot and the desired schema's: the --to database's, or the schema folder's loaded into a
@@ -70,7 +87,7 @@ SchemaInput read_desired(const DiffOptions& options) {
 // shadow: CREATE/DROP DATABASE wait until every backend of the server has absorbed a barrier, and the
 // target's backend, blocked sending a result the client has not read yet, would never absorb it.
 Snapshots take_snapshots(const Connection& target, const DiffOptions& options, const SchemaInput& input) {
-    if (!options.to.empty()) {
+    if (to_is_database(options)) {
         Connection to = Connection::open(options.to);
         require_extension(to);
         PendingSnapshot pending(target, "the target");
@@ -79,13 +96,9 @@ Snapshots take_snapshots(const Connection& target, const DiffOptions& options, c
         return {std::move(from), {std::move(desired), "database " + to.target()}};
     }
     json from = fetch_snapshot(target, "the target");
-    const std::string& dir = input.dir;
-    const std::vector<SchemaFile>& files = input.files;
     ShadowDatabase shadow(target, shadow_settings(options));
-    json snapshot = shadow.load(files);
-    return {std::move(from),
-            {std::move(snapshot), fmt::format("schema folder {} ({} file{}, loaded into a shadow database)", dir,
-                                              files.size(), files.size() == 1 ? "" : "s")}};
+    json snapshot = shadow.load(input.files);
+    return {std::move(from), {std::move(snapshot), describe_desired(input)}};
 }
 
 bool on_terminal() { return isatty(STDIN_FILENO) == 1 && isatty(STDERR_FILENO) == 1; }
