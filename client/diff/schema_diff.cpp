@@ -29,6 +29,7 @@ Result Engine::run() {
     diff_constraints();
     diff_policies();
     diff_triggers();
+    diff_default_acls();  // security.cpp
     report_unsupported();
     finish();
     return std::move(result_);
@@ -36,8 +37,8 @@ Result Engine::run() {
 
 void Engine::report_unsupported() {
     static const std::set<std::string> known = {
-        "table",     "foreign table", "view", "materialized view", "index",  "sequence", "function", "procedure",
-        "aggregate", "trigger",       "type", "composite type",    "policy", "schema",   "extension"};
+        "table",     "foreign table", "view", "materialized view", "index",  "sequence", "function",  "procedure",
+        "aggregate", "trigger",       "type", "composite type",    "policy", "schema",   "extension", "default acl"};
     std::set<std::string> keys;
     for (const auto& [key, d] : from_.objects) keys.insert(key);
     for (const auto& [key, d] : to_.objects) keys.insert(key);

@@ -7,6 +7,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include <set>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -26,6 +27,16 @@ struct Options {
     std::vector<Rename> renames;     // confirmed renames; other probable renames are reported, never guessed
     bool no_renames = false;         // the user said there are no renames: probable ones are drop + add
     bool safe_forms = true;          // CONCURRENTLY / NOT VALID + VALIDATE on existing tables (post phase)
+    // Owners. Role names as SQL identifiers (regrole::text). migration_role: the role that runs the migration
+    // (the target connection's current_user; it owns what the migration creates); desired_role: the role
+    // that loaded the desired schema (its objects are the migration role's). Empty: unknown, no owner is
+    // written for new objects.
+    std::string migration_role;
+    std::string desired_role;
+    // The target's roles: an owner or grantee that is not among them is reported as unsupported (that object's
+    // owner or privileges are left as they are). roles_known false: not checked.
+    bool roles_known = false;
+    std::set<std::string> target_roles;
 };
 
 // main: the transactional migration; post: the separate `-- pgmig:no-transaction` migration that

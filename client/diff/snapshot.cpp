@@ -34,8 +34,8 @@ const json& field(const json& d, const char* key) {
 
 // "table public.t" -> ("table", "public.t"); type names may have spaces ("materialized view").
 std::pair<std::string, std::string> split_key(const std::string& key) {
-    static const char* const multi[] = {"materialized view ", "foreign table ", "composite type ", "table constraint ",
-                                        "domain constraint "};
+    static const char* const multi[] = {"materialized view ", "foreign table ",     "composite type ",
+                                        "table constraint ",  "domain constraint ", "default acl "};
     for (const char* m : multi) {
         std::string_view p(m);
         if (key.compare(0, p.size(), p) == 0) return {std::string(p.substr(0, p.size() - 1)), key.substr(p.size())};
