@@ -1,4 +1,4 @@
--- 71_default_privileges: schema A
+-- 91_default_privileges: schema A
 CREATE SCHEMA reporting;
 CREATE TABLE reporting.summary (day date PRIMARY KEY, total numeric);
 ALTER DEFAULT PRIVILEGES IN SCHEMA reporting GRANT SELECT ON TABLES TO pgmig_corpus_reader;

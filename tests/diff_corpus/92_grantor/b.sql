@@ -1,4 +1,4 @@
--- 72_grantor: schema B
+-- 92_grantor: schema B
 CREATE TABLE accounts (id bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY, name text, balance numeric);
 CREATE FUNCTION account_count() RETURNS bigint LANGUAGE sql AS $$ SELECT count(*) FROM accounts $$;
 CREATE TABLE transfers (id bigint PRIMARY KEY, amount numeric);

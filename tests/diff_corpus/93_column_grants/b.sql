@@ -1,4 +1,4 @@
--- 73_column_grants: schema B
+-- 93_column_grants: schema B
 CREATE TABLE people (id bigint PRIMARY KEY, name text, email text, salary numeric, notes text, team text);
 GRANT SELECT (id, name) ON people TO pgmig_corpus_reader;
 GRANT UPDATE (email, team) ON people TO pgmig_corpus_writer;

@@ -1,4 +1,4 @@
--- 70_owners: schema B
+-- 90_owners: schema B
 CREATE SCHEMA billing;
 CREATE TABLE billing.invoices (id bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY, total numeric(12,2) NOT NULL);
 CREATE VIEW billing.open_totals AS SELECT sum(total) AS total FROM billing.invoices;

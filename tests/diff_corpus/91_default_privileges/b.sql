@@ -1,4 +1,4 @@
--- 71_default_privileges: schema B
+-- 91_default_privileges: schema B
 CREATE SCHEMA reporting;
 CREATE TABLE reporting.summary (day date PRIMARY KEY, total numeric);
 ALTER DEFAULT PRIVILEGES IN SCHEMA reporting GRANT SELECT, INSERT ON TABLES TO pgmig_corpus_writer;
