@@ -328,29 +328,40 @@ REVOKE ALL ON FUNCTION migrate_audit_reseal(text) FROM PUBLIC;
 
 
 -- ACL entries as sorted text, the owner written OWNER and the default ACL spelled out, so that
--- the same privileges compare equal whoever owns the object and however they were reached.
+-- the same privileges compare equal whoever owns the object and however they were reached. A grant
+-- made by another role than the owner (one holding the privilege WITH GRANT OPTION) says BY <grantor>.
+CREATE FUNCTION pgmig.acl_list(acl aclitem[], owner oid) RETURNS jsonb
+    LANGUAGE sql STABLE
+    SET search_path = pg_catalog, pg_temp
+    AS $$
+    SELECT coalesce(jsonb_agg(entry ORDER BY entry), '[]'::jsonb)
+      FROM (SELECT CASE WHEN x.grantee = owner THEN 'OWNER' WHEN x.grantee = 0 THEN 'PUBLIC'
+                        ELSE x.grantee::regrole::text END
+                   || ':' || x.privilege_type
+                   || CASE WHEN x.is_grantable THEN ' WITH GRANT OPTION' ELSE '' END
+                   || CASE WHEN x.grantor <> owner THEN ' BY ' || x.grantor::regrole::text ELSE '' END
+                   AS entry
+              FROM aclexplode(acl) x) e
+    $$;
 CREATE FUNCTION pgmig.acl_entries(acl aclitem[], owner oid, objtype "char") RETURNS jsonb
     LANGUAGE sql STABLE
     SET search_path = pg_catalog, pg_temp
     AS $$
-    -- the default, in whatever order GRANT and REVOKE left the items: nothing to say
+    -- the default, in whatever order GRANT and REVOKE left the items: nothing to say (an empty array, as
+    -- REVOKE leaves a column's ACL, is the default of a column)
     SELECT CASE WHEN acl IS NULL
-                  OR (SELECT array_agg(a::text ORDER BY a::text) FROM unnest(acl) a)
-                     = (SELECT array_agg(a::text ORDER BY a::text) FROM unnest(acldefault(objtype, owner)) a) THEN NULL
-           ELSE (SELECT coalesce(jsonb_agg(entry ORDER BY entry), '[]'::jsonb)
-                   FROM (SELECT CASE WHEN x.grantee = owner THEN 'OWNER' WHEN x.grantee = 0 THEN 'PUBLIC'
-                                     ELSE x.grantee::regrole::text END
-                                || ':' || x.privilege_type
-                                || CASE WHEN x.is_grantable THEN ' WITH GRANT OPTION' ELSE '' END
-                                || CASE WHEN x.grantor <> owner THEN ' BY ' || x.grantor::regrole::text ELSE '' END
-                                AS entry
-                           FROM aclexplode(acl) x) e) END
+                  OR coalesce((SELECT array_agg(a::text ORDER BY a::text) FROM unnest(acl) a), '{}')
+                     = coalesce((SELECT array_agg(a::text ORDER BY a::text) FROM unnest(acldefault(objtype, owner)) a), '{}')
+                THEN NULL
+           ELSE pgmig.acl_list(acl, owner) END
     $$;
 
 -- Catalog snapshots: a canonical jsonb description of the user schema. Keys are
 -- "<type> <identity>" from pg_identify_object (the same identities the audit trail records);
--- the GUCs that change catalog text are pinned by the SET clauses; owners are left out (the same
--- schema built by another role is the same schema) and ACL entries for the owner say OWNER.
+-- the GUCs that change catalog text are pinned by the SET clauses. Each object that has an owner says
+-- who ("owner", a role name): the same schema owned by roles of the same names describes (and
+-- fingerprints) the same, and an ALTER ... OWNER TO is drift. ACL entries for the owner say OWNER.
+-- Default privileges (ALTER DEFAULT PRIVILEGES) are objects of their own ("default acl ...").
 CREATE FUNCTION pgmig.snapshot_objects()
     RETURNS TABLE (object_key text, object_type text, identity text, description jsonb)
     LANGUAGE sql STABLE
@@ -384,7 +395,8 @@ CREATE FUNCTION pgmig.snapshot_objects()
     objects AS (
         -- schemas
         SELECT 'pg_namespace'::regclass AS classid, n.oid AS objid,
-               jsonb_build_object('acl', CASE WHEN nn.nspacl IS NOT NULL THEN pgmig.acl_entries(nn.nspacl, nn.nspowner, 'n') END,
+               jsonb_build_object('owner', nn.nspowner::regrole::text,
+                                  'acl', CASE WHEN nn.nspacl IS NOT NULL THEN pgmig.acl_entries(nn.nspacl, nn.nspowner, 'n') END,
                                   'comment', (SELECT d.description FROM pg_description d WHERE d.objoid = n.oid
                                                 AND d.classoid = 'pg_namespace'::regclass AND d.objsubid = 0)) AS description
           FROM user_ns n JOIN pg_namespace nn ON nn.oid = n.oid
@@ -394,6 +406,8 @@ CREATE FUNCTION pgmig.snapshot_objects()
         SELECT 'pg_class'::regclass, r.oid,
                jsonb_strip_nulls(jsonb_build_object(
                    'kind', r.relkind,
+                   -- (an index is its table's)
+                   'owner', CASE WHEN r.relkind NOT IN ('i', 'I') THEN r.relowner::regrole::text END,
                    'persistence', r.relpersistence,
                    'columns', CASE WHEN r.relkind IN ('r', 'p', 'f', 'v', 'm', 'c') THEN
                               (SELECT jsonb_agg(jsonb_strip_nulls(jsonb_build_object(
@@ -514,6 +528,7 @@ CREATE FUNCTION pgmig.snapshot_objects()
                            'sortop', NULLIF(ag.aggsortop, 0)::regoperator::text,
                            'parallel', p.proparallel))
                           FROM pg_aggregate ag WHERE ag.aggfnoid = p.oid) END,
+                   'owner', p.proowner::regrole::text,
                    'acl', CASE WHEN p.proacl IS NOT NULL THEN pgmig.acl_entries(p.proacl, p.proowner, 'f') END,
                    'comment', (SELECT d.description FROM pg_description d WHERE d.objoid = p.oid
                                 AND d.classoid = 'pg_proc'::regclass AND d.objsubid = 0)))
@@ -535,6 +550,7 @@ CREATE FUNCTION pgmig.snapshot_objects()
         SELECT 'pg_type'::regclass, t.oid,
                jsonb_strip_nulls(jsonb_build_object(
                    'kind', t.typtype,
+                   'owner', t.typowner::regrole::text,
                    'labels', CASE WHEN t.typtype = 'e' THEN
                        (SELECT jsonb_agg(e.enumlabel ORDER BY e.enumsortorder) FROM pg_enum e WHERE e.enumtypid = t.oid) END,
                    'base', CASE WHEN t.typtype = 'd' THEN format_type(t.typbasetype, t.typtypmod) END,
@@ -568,6 +584,18 @@ CREATE FUNCTION pgmig.snapshot_objects()
                    'comment', (SELECT d.description FROM pg_description d WHERE d.objoid = po.oid
                                 AND d.classoid = 'pg_policy'::regclass AND d.objsubid = 0)))
           FROM pg_policy po JOIN rels r ON r.oid = po.polrelid
+        UNION ALL
+        -- default privileges (ALTER DEFAULT PRIVILEGES [FOR ROLE r] [IN SCHEMA s]): the whole ACL that objects of the
+        -- type get when r creates them (global) or what they get in addition in s (per schema); OWNER is r
+        SELECT 'pg_default_acl'::regclass, da.oid,
+               jsonb_strip_nulls(jsonb_build_object(
+                   'role', da.defaclrole::regrole::text,
+                   'schema', CASE WHEN da.defaclnamespace <> 0 THEN da.defaclnamespace::regnamespace::text END,
+                   'on', CASE da.defaclobjtype WHEN 'r' THEN 'TABLES' WHEN 'S' THEN 'SEQUENCES' WHEN 'f' THEN 'FUNCTIONS'
+                                               WHEN 'T' THEN 'TYPES' WHEN 'n' THEN 'SCHEMAS' END,
+                   'acl', pgmig.acl_list(da.defaclacl, da.defaclrole)))
+          FROM pg_default_acl da
+         WHERE da.defaclnamespace = 0 OR da.defaclnamespace IN (SELECT oid FROM user_ns)
         UNION ALL
         -- extensions: version, schema (pgmig itself excluded)
         SELECT 'pg_extension'::regclass, x.oid,

@@ -4,8 +4,8 @@ CREATE ROLE regress_pgmig_builder;
 CREATE DATABASE regress_pgmig_a;
 CREATE DATABASE regress_pgmig_b;
 
--- Canonical: the same schema built in another order, by another role, in another database, gives
--- byte-identical snapshots.
+-- Canonical: the same schema built in another order, in another database, by another role and then given
+-- to the same owners, gives byte-identical snapshots.
 \c regress_pgmig_a
 CREATE EXTENSION pgmig;
 CREATE TYPE mood AS ENUM ('sad', 'ok', 'happy');
@@ -34,6 +34,11 @@ CREATE INDEX orders_customer ON orders (customer_id);
 ALTER TABLE orders ADD FOREIGN KEY (customer_id) REFERENCES customers;
 GRANT SELECT ON orders TO pgmig_reader;
 RESET ROLE;
+-- Owners are part of the schema: another owner is another snapshot, object by object.
+SELECT migrate_fingerprint() = :'fingerprint_a' AS same_fingerprint;
+SELECT object_type, identity, description ->> 'owner' AS owner FROM pgmig.snapshot_objects()
+ WHERE description ? 'owner' ORDER BY object_key;
+REASSIGN OWNED BY regress_pgmig_builder TO CURRENT_USER;
 SELECT migrate_fingerprint() = :'fingerprint_a' AS same_fingerprint, migrate_snapshot()::text = :'snapshot_a' AS same_snapshot;
 
 -- Each kind of change flips the fingerprint, and the per-object fingerprints name the object.
@@ -68,6 +73,27 @@ SELECT * FROM pg_temp.flipped('CREATE POLICY own ON orders USING (customer_id = 
 SELECT * FROM pg_temp.flipped('CREATE SEQUENCE invoice_numbers START 1000');
 SELECT * FROM pg_temp.flipped('CREATE DOMAIN positive AS integer CHECK (VALUE > 0)');
 SELECT * FROM pg_temp.flipped('CREATE TRIGGER no_op BEFORE UPDATE ON orders FOR EACH ROW EXECUTE FUNCTION suppress_redundant_updates_trigger()');
+-- Owners, default privileges, grants made by another role than the owner, column grants.
+SELECT * FROM pg_temp.flipped('ALTER TABLE orders OWNER TO regress_pgmig_builder');
+SELECT * FROM pg_temp.flipped('ALTER FUNCTION order_count(bigint) OWNER TO regress_pgmig_builder');
+SELECT * FROM pg_temp.flipped('ALTER DOMAIN positive OWNER TO regress_pgmig_builder');
+SELECT * FROM pg_temp.flipped('ALTER DEFAULT PRIVILEGES FOR ROLE regress_pgmig_builder GRANT SELECT ON TABLES TO pgmig_reader');
+SELECT * FROM pg_temp.flipped('ALTER DEFAULT PRIVILEGES FOR ROLE regress_pgmig_builder IN SCHEMA public GRANT USAGE ON SEQUENCES TO pgmig_reader');
+SELECT * FROM pg_temp.flipped('GRANT SELECT ON customers TO regress_pgmig_builder WITH GRANT OPTION');
+SELECT * FROM pg_temp.flipped('DO $d$ BEGIN SET ROLE regress_pgmig_builder; GRANT SELECT ON customers TO pgmig_reader; RESET ROLE; END $d$');
+SELECT * FROM pg_temp.flipped('GRANT UPDATE (email) ON customers TO pgmig_reader');
+SELECT object_type, identity, description -> 'acl' AS acl FROM pgmig.snapshot_objects()
+ WHERE object_type IN ('default acl', 'table') AND identity NOT LIKE '%invoice%' ORDER BY object_key;
+SELECT string_agg(c ->> 'name' || ': ' || (c -> 'acl')::text, ', ') AS column_acls
+  FROM pgmig.snapshot_objects(), jsonb_array_elements(description -> 'columns') c
+ WHERE identity = 'public.customers' AND c ? 'acl';
+-- A column grant taken back leaves the column as it was (PostgreSQL keeps an empty ACL, not none).
+SELECT migrate_fingerprint() AS before_column_grant \gset
+GRANT SELECT (note) ON customers TO pgmig_reader;
+REVOKE SELECT (note) ON customers FROM pgmig_reader;
+SELECT migrate_fingerprint() = :'before_column_grant' AS same_after_revoke;
+ALTER DEFAULT PRIVILEGES FOR ROLE regress_pgmig_builder REVOKE SELECT ON TABLES FROM pgmig_reader;
+ALTER DEFAULT PRIVILEGES FOR ROLE regress_pgmig_builder IN SCHEMA public REVOKE USAGE ON SEQUENCES FROM pgmig_reader;
 -- Not schema: data and temporary objects leave it alone.
 SELECT * FROM pg_temp.flipped('INSERT INTO customers (email) VALUES (''a@example.com'')');
 SELECT * FROM pg_temp.flipped('CREATE TEMP TABLE scratch (id int)');

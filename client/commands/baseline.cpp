@@ -433,7 +433,11 @@ int baseline_from_database(const GlobalOptions& global, const BaselineOptions& o
         diff_options.allow_destructive = true;
         diff_options.no_renames = true;
         diff_options.safe_forms = false;  // one transactional migration: everything is new
-        const sd::Result result = sd::diff(empty, live, diff_options);
+        // default privileges are not carried (see "Not carried"); owners are not written without a migration role
+        json carried = live;
+        for (auto it = carried.begin(); it != carried.end();)
+            it = it.key().rfind("default acl ", 0) == 0 ? carried.erase(it) : std::next(it);
+        const sd::Result result = sd::diff(empty, carried, diff_options);
         if (!result.unsupported.empty()) {
             for (const auto& u : result.unsupported) {
                 std::fprintf(stderr, "pgmig: unsupported: %s\n", sd::comment_text(u).c_str());

@@ -45,10 +45,38 @@ ShadowSettingsResolved shadow_settings(const DiffOptions& options) {
     return resolve_shadow_settings(options.env, options.shadow_db, options.shadow_owner, options.shadow_server);
 }
 
+// Who runs the migration and which roles the target has (for owners and privileges; see sd::Options).
+struct Roles {
+    std::string migration_role;
+    std::string desired_role;
+    std::set<std::string> target_roles;
+    bool known = false;
+};
+
 struct Snapshots {
     json from;  // the target's
     Desired desired;
+    Roles roles;
 };
+
+// current_user of a connection, as an identifier (the form snapshots write role names in); "" if unreadable.
+std::string current_role_of(const Connection& conn) {
+    Result r = conn.exec("SELECT pg_catalog.current_user()::pg_catalog.regrole::pg_catalog.text");
+    return r.ok() && r.rows() == 1 ? r.get(0, 0) : std::string();
+}
+
+// The target's role (who runs the migration) and role names. `desired_role`: who loaded the desired schema.
+Roles target_roles(const Connection& target, std::string desired_role) {
+    Roles roles;
+    roles.migration_role = current_role_of(target);
+    roles.desired_role = desired_role.empty() ? roles.migration_role : std::move(desired_role);
+    Result r = target.exec("SELECT oid::pg_catalog.regrole::pg_catalog.text FROM pg_catalog.pg_roles");
+    if (r.ok()) {
+        for (int i = 0; i < r.rows(); ++i) roles.target_roles.insert(r.get(i, 0));
+        roles.known = true;
+    }
+    return roles;
+}
 
 // The schema folder's files (none with --to), read before any connection is made: a file with a NUL byte
 // or invalid UTF-8 is refused (exit 43) before anything connects or is created.
@@ -93,12 +121,17 @@ Snapshots take_snapshots(const Connection& target, const DiffOptions& options, c
         PendingSnapshot pending(target, "the target");
         json desired = fetch_snapshot(to, "the --to database");
         json from = pending.take();
-        return {std::move(from), {std::move(desired), "database " + to.target()}};
+        Roles roles = target_roles(target, current_role_of(to));
+        return {std::move(from), {std::move(desired), "database " + to.target()}, std::move(roles)};
     }
     json from = fetch_snapshot(target, "the target");
-    ShadowDatabase shadow(target, shadow_settings(options));
+    const ShadowSettingsResolved settings = shadow_settings(options);
+    // the shadow is loaded by the target's role, or by the shadow server's
+    Roles roles = target_roles(
+        target, settings.server.empty() ? std::string() : current_role_of(Connection::open(settings.server)));
+    ShadowDatabase shadow(target, settings);
     json snapshot = shadow.load(input.files);
-    return {std::move(from), {std::move(snapshot), describe_desired(input)}};
+    return {std::move(from), {std::move(snapshot), describe_desired(input)}, std::move(roles)};
 }
 
 bool on_terminal() { return isatty(STDIN_FILENO) == 1 && isatty(STDERR_FILENO) == 1; }
@@ -122,9 +155,13 @@ void count_rows_for(sd::Options& options, const json& from, const json& to, cons
 // diff is made again with the answers (a "no" means: not renames, drop + add). With a target, the rows of
 // the tables that get a NOT NULL column without a default are counted there (docs/diff.md).
 sd::Result compute(const json& from, const json& to, bool allow_destructive, const RenameChoice& choice,
-                   bool safe_forms, bool reorder_columns = false, const Connection* target = nullptr,
-                   const std::vector<std::string>& backfills = {}) {
+                   bool safe_forms, const Roles& roles, bool reorder_columns = false,
+                   const Connection* target = nullptr, const std::vector<std::string>& backfills = {}) {
     sd::Options options;
+    options.migration_role = roles.migration_role;
+    options.desired_role = roles.desired_role;
+    options.roles_known = roles.known;
+    options.target_roles = roles.target_roles;
     options.allow_destructive = allow_destructive;
     options.reorder_columns = reorder_columns;
     options.no_renames = choice.no_rename;
@@ -445,8 +482,8 @@ std::string command_line(const std::string& command, const std::string& name) {
 Written generate(const Connection& target, const DiffOptions& diff, const SchemaInput& input, const std::string& dir,
                  const std::vector<MigrationFile>& files, const std::string& name, const std::string& command,
                  sd::Result& out) {
-    const auto [from, desired] = take_snapshots(target, diff, input);
-    out = compute(from, desired.snapshot, diff.allow_destructive, {diff.renames, diff.no_rename}, true,
+    const auto [from, desired, roles] = take_snapshots(target, diff, input);
+    out = compute(from, desired.snapshot, diff.allow_destructive, {diff.renames, diff.no_rename}, true, roles,
                   diff.reorder_columns, &target, diff.backfills);
     InterruptGuard::check("before writing the migration (nothing was written)");
     warn_column_order(out, &target);
@@ -476,9 +513,9 @@ int run_diff(const GlobalOptions& global, const DiffOptions& options) {
     const SchemaInput input = read_desired(options);
     const InterruptGuard guard;
     Connection target = open_target(global, options.env);
-    const auto [from, desired] = take_snapshots(target, options, input);
+    const auto [from, desired, roles] = take_snapshots(target, options, input);
     const sd::Result result = compute(from, desired.snapshot, options.allow_destructive,
-                                      {options.renames, options.no_rename}, true, options.reorder_columns,
+                                      {options.renames, options.no_rename}, true, roles, options.reorder_columns,
                                       &target, options.backfills);
     InterruptGuard::check("comparing the schemas");
     check_renames(result, options.allow_destructive);
@@ -675,9 +712,10 @@ int run_drift(const GlobalOptions& global, const DriftOptions& options) {
     // --adopt: expected -> live, recorded and never run: every step (nothing withheld), one transactional
     // migration, so that pgmig rollback can undo the drift.
     const RenameChoice choice{options.renames, options.no_rename};
+    const Roles roles = target_roles(conn, {});
     const sd::Result result =
-        adopt ? compute(expected, live, true, choice, false)
-              : compute(live, expected, options.allow_destructive, choice, true, false, &conn, options.backfills);
+        adopt ? compute(expected, live, true, choice, false, roles)
+              : compute(live, expected, options.allow_destructive, choice, true, roles, false, &conn, options.backfills);
     InterruptGuard::check("comparing the schemas (nothing was written)");
     check_renames(result, adopt || options.allow_destructive);
     warn_column_order(result, &conn);

@@ -242,10 +242,29 @@ class Engine {
     void comment_steps(const std::string& what, const std::string& name, const json* from, const json* to,
                        const std::string& subject);
 
-    static std::string grantee_sql(const std::string& g);
+    // --- owners and privileges (security.cpp) --------------------------------------------------
+    // The owner a description asks for, as the target sees it (the desired schema's loader stands for the
+    // migration's role); "" when it has none.
+    std::string desired_owner(const json& d) const;
+    // An owner, grantee or grantor the target does not have (only when the target's roles are known).
+    bool role_missing(const std::string& role) const;
+    // The owner's name for "OWNER" ACL entries of an object described by d (CURRENT_USER when unknown).
+    std::string owner_name(const json* d) const;
+    // ALTER ... OWNER TO for an object kept or created (from == nullptr: created by the migration's role).
+    void owner_steps(const std::string& what, const std::string& name, const json* from, const json* to,
+                     const std::string& subject);
+    // The roles the default privileges of either side may give a new object of this kind in this schema.
+    std::set<std::string> default_acl_grantees(const std::string& what, const std::string& name) const;
+    void report_missing_roles(const std::set<std::string>& entries, const std::string& subject);
+    bool names_missing_role(const std::set<std::string>& entries) const;
+    // Statements that take an ACL from `a` to `b` (entries "grantee:PRIV[ WITH GRANT OPTION][ BY grantor]"),
+    // appended to out; `owner` is written for OWNER.
+    static void acl_transition(const std::set<std::string>& a, const std::set<std::string>& b, const std::string& what,
+                               const std::string& name, const std::string& column, const std::string& owner,
+                               std::vector<std::string>& out);
 
-    // GRANT/REVOKE to go from one ACL to another. `what` is "TABLE", "SEQUENCE", ...; columns pass
-    // what = "TABLE" and column = the column name (privileges then read "SELECT (c)").
+    // GRANT/REVOKE to go from one ACL to another, after ALTER ... OWNER TO. `what` is "TABLE", "SEQUENCE", ...;
+    // columns pass what = "TABLE" and column = the column name (privileges then read "SELECT (c)").
     void acl_steps(const std::string& what, const std::string& name, const json* from, const json* to,
                    const std::string& subject, const std::string& column = {});
 
@@ -294,7 +313,8 @@ class Engine {
     void diff_sequences();
     void diff_functions();
     void diff_types();
-    void diff_policies();  // security.cpp
+    void diff_policies();      // security.cpp
+    void diff_default_acls();  // security.cpp
     void diff_triggers();
     void diff_schemas_extensions();
     void diff_catalog_kinds();  // schema_diff.cpp: the kinds of catalog_kinds.hpp

@@ -38,6 +38,7 @@ Result Engine::run() {
     diff_policies();
     diff_triggers();
     diff_catalog_kinds();
+    diff_default_acls();  // security.cpp
     report_unsupported();
     finish();
     return std::move(result_);
@@ -70,7 +71,7 @@ void Engine::report_unsupported() {
         "aggregate", "trigger",       "type", "composite type",    "policy", "schema",   "extension",
         // written by the catalog kinds' family files (catalog_kinds.hpp)
         "collation", "statistics object", "operator", "operator class", "operator family", "event trigger",
-        "publication", "foreign-data wrapper", "server", "user mapping"};
+        "publication", "foreign-data wrapper", "server", "user mapping", "default acl"};
     std::set<std::string> keys;
     for (const auto& [key, d] : from_.objects) keys.insert(key);
     for (const auto& [key, d] : to_.objects) keys.insert(key);

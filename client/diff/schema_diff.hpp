@@ -8,6 +8,7 @@
 #include <nlohmann/json.hpp>
 
 #include <map>
+#include <set>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -51,6 +52,16 @@ struct Options {
     // column is added nullable and its NOT NULL withheld (Withheld::needs_value), unless `backfills` has it.
     std::map<std::string, TableRows> table_rows;
     std::vector<Backfill> backfills;
+    // Owners. Role names as SQL identifiers (regrole::text). migration_role: the role that runs the migration
+    // (the target connection's current_user; it owns what the migration creates); desired_role: the role
+    // that loaded the desired schema (its objects are the migration role's). Empty: unknown, no owner is
+    // written for new objects.
+    std::string migration_role;
+    std::string desired_role;
+    // The target's roles: an owner or grantee that is not among them is reported as unsupported (that object's
+    // owner or privileges are left as they are). roles_known false: not checked.
+    bool roles_known = false;
+    std::set<std::string> target_roles;
 };
 
 // main: the transactional migration; post: the separate `-- pgmig:no-transaction` migration that

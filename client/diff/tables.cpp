@@ -147,6 +147,8 @@ void Engine::diff_columns(const std::string& identity, const json& a, const json
         if (!str(*c, "comment").empty())
             s.down.push_back("COMMENT ON COLUMN " + identity + "." + qi(n) + " IS " + literal(str(*c, "comment")) +
                              ";");
+        if (field(*c, "acl").is_array() && !names_missing_role(acl_set(*c)))  // its privileges come back with it
+            acl_transition({}, acl_set(*c), "TABLE", identity, n, "CURRENT_USER", s.down);
         s.destructive = true;
         s.uses = {str(*c, "type"), str(*c, "default")};
         s.allow_rule = "drop-column";

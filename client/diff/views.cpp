@@ -33,6 +33,8 @@ void Engine::diff_views() {
             y.erase("comment");
             x.erase("acl");
             y.erase("acl");
+            x.erase("owner");  // an owner change is ALTER ... OWNER TO, not a rebuild
+            y.erase("owner");
             if (x.contains("columns"))
                 for (auto& c : x["columns"]) c.erase("comment"), c.erase("acl");
             if (y.contains("columns"))

@@ -65,6 +65,21 @@ TEST(CompareSnapshots, NamesTheColumnsConstraintsAndKeysThatDiffer) {
               "t_check: missing; constraint t_u: extra)");
 }
 
+// Baseline's check: migration files create objects owned by whoever applies them, and default privileges are
+// not carried, so neither counts; everything else about the object still does.
+TEST(CompareSnapshots, OwnersAndDefaultPrivilegesAreNotCompared) {
+    const json expected = {{"table public.t", {{"kind", "r"}, {"owner", "postgres"}}},
+                           {"view public.v", {{"kind", "v"}, {"owner", "postgres"}, {"definition", "SELECT 1"}}}};
+    json actual = expected;
+    actual["table public.t"]["owner"] = "app";
+    actual["view public.v"]["owner"] = "app";
+    actual["view public.v"]["definition"] = "SELECT 2";
+    actual["default acl for role app on tables"] = {{"role", "app"}, {"on", "TABLES"}, {"acl", {"OWNER:SELECT"}}};
+    const auto d = compare_snapshots(expected, actual);
+    ASSERT_EQ(d.size(), 1U);
+    EXPECT_EQ(d[0].key, "view public.v");
+}
+
 TEST(CompareSnapshots, ColumnOrderCounts) {
     const json expected = {{"table public.t", table({column("a", "integer"), column("b", "integer")})}};
     const json actual = {{"table public.t", table({column("b", "integer"), column("a", "integer")})}};

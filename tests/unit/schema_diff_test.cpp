@@ -501,3 +501,91 @@ TEST(SchemaDiffNotNull, WithoutSafeFormsItIsAPlainNotNull) {
     EXPECT_TRUE(r.withheld.empty());
     EXPECT_GE(find(r.main.up, "ALTER TABLE public.t ADD COLUMN c text NOT NULL;"), 0);
 }
+
+// Owners: the desired owner when it is not the migration's role, for kept and new objects; a role the
+// target lacks is named in unsupported and that object's owner left alone, the rest still written.
+TEST(SchemaDiff, OwnersAreWrittenAndMissingRolesNamed) {
+    json t = table({col("id", "integer")});
+    json kept = t;
+    kept["owner"] = "app";
+    json from = {{"table public.kept", kept}, {"table public.other", kept}};
+    json to = from;
+    to["table public.kept"]["owner"] = "\"App Owner\"";
+    to["table public.other"]["owner"] = "ghost";
+    json fresh = t;
+    fresh["owner"] = "loader";  // the role that loaded the desired schema: the migration's role in the target
+    to["table public.fresh"] = fresh;
+    json given = t;
+    given["owner"] = "\"App Owner\"";
+    to["table public.given"] = given;
+    sd::Options o;
+    o.migration_role = "deployer";
+    o.desired_role = "loader";
+    o.roles_known = true;
+    o.target_roles = {"app", "deployer", "\"App Owner\""};
+    sd::Result r = sd::diff(from, to, o);
+    EXPECT_GE(find(r.main.up, "ALTER TABLE public.kept OWNER TO \"App Owner\";"), 0);
+    EXPECT_GE(find(r.main.down, "ALTER TABLE public.kept OWNER TO app;"), 0);
+    EXPECT_GE(find(r.main.up, "ALTER TABLE public.given OWNER TO \"App Owner\";"), 0);
+    EXPECT_EQ(find(r.main.up, "public.fresh OWNER"), -1);
+    EXPECT_EQ(find(r.main.up, "ghost"), -1);
+    ASSERT_EQ(r.unsupported.size(), 1U);
+    EXPECT_NE(r.unsupported[0].find("table public.other: its owner ghost is not a role of the target"),
+              std::string::npos);
+}
+
+// A privilege granted by another role than the owner: granted as that role, after the grant option it
+// needs; revoked as that role, before the grant option goes.
+TEST(SchemaDiff, GrantsByAnotherGrantorRunAsThatRole) {
+    json t = table({col("id", "integer"), col("name", "text")});
+    json from = {{"table public.t", t}};
+    json to = from;
+    to["table public.t"]["acl"] = {"OWNER:DELETE",
+                                   "OWNER:INSERT",
+                                   "OWNER:REFERENCES",
+                                   "OWNER:SELECT",
+                                   "OWNER:TRIGGER",
+                                   "OWNER:TRUNCATE",
+                                   "OWNER:UPDATE",
+                                   "reader:SELECT BY writer",
+                                   "writer:SELECT WITH GRANT OPTION"};
+    to["table public.t"]["columns"][1]["acl"] = {"reader:UPDATE BY writer"};
+    sd::Result r = sd::diff(from, to, {});
+    const auto& up = r.main.up;
+    long option = find(up, "GRANT SELECT ON TABLE public.t TO writer WITH GRANT OPTION;");
+    long as_writer = find(up, "GRANT SELECT ON TABLE public.t TO reader GRANTED BY writer;");
+    ASSERT_GE(option, 0);
+    ASSERT_GT(as_writer, option);
+    EXPECT_EQ(up[static_cast<size_t>(as_writer) - 1].sql, "SET ROLE writer;");
+    EXPECT_EQ(up[static_cast<size_t>(as_writer) + 1].sql, "RESET ROLE;");
+    EXPECT_GE(find(up, "GRANT UPDATE (name) ON TABLE public.t TO reader GRANTED BY writer;"), 0);
+    const auto& down = r.main.down;
+    long revoke_as_writer = find(down, "REVOKE SELECT ON TABLE public.t FROM reader GRANTED BY writer;");
+    long revoke_option = find(down, "REVOKE SELECT ON TABLE public.t FROM writer;");
+    ASSERT_GE(revoke_as_writer, 0);
+    EXPECT_LT(revoke_as_writer, revoke_option);
+}
+
+// Default privileges: the difference, global ones against PostgreSQL's built-in default, before objects.
+TEST(SchemaDiff, DefaultPrivilegesBeforeTheObjects) {
+    json to = {
+        {"default acl for role app in schema s on tables",
+         {{"role", "app"}, {"schema", "s"}, {"on", "TABLES"}, {"acl", {"reader:SELECT"}}}},
+        {"default acl for role app on functions", {{"role", "app"}, {"on", "FUNCTIONS"}, {"acl", {"OWNER:EXECUTE"}}}},
+        {"schema s", json::object()},
+        {"table s.t", table({col("id", "integer")})}};
+    sd::Result r = sd::diff(json::object(), to, {});
+    const auto& up = r.main.up;
+    long schema = find(up, "CREATE SCHEMA s;");
+    long tables = find(up, "ALTER DEFAULT PRIVILEGES FOR ROLE app IN SCHEMA s GRANT SELECT ON TABLES TO reader;");
+    long functions = find(up, "ALTER DEFAULT PRIVILEGES FOR ROLE app REVOKE EXECUTE ON FUNCTIONS FROM PUBLIC;");
+    long table_at = find(up, "CREATE TABLE s.t");
+    ASSERT_GE(tables, 0);
+    ASSERT_GE(functions, 0);
+    EXPECT_LT(schema, tables);
+    EXPECT_LT(tables, table_at);
+    // the new table: the default privileges' roles first lose what the defaults gave them
+    EXPECT_GE(find(up, "REVOKE ALL ON TABLE s.t FROM reader;"), 0);
+    EXPECT_GE(find(r.main.down, "ALTER DEFAULT PRIVILEGES FOR ROLE app GRANT EXECUTE ON FUNCTIONS TO PUBLIC;"), 0);
+    EXPECT_TRUE(r.unsupported.empty());
+}

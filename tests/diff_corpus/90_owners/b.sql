@@ -1,0 +1,26 @@
+-- 90_owners: schema B
+CREATE SCHEMA billing;
+CREATE TABLE billing.invoices (id bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY, total numeric(12,2) NOT NULL);
+CREATE VIEW billing.open_totals AS SELECT sum(total) AS total FROM billing.invoices;
+CREATE MATERIALIZED VIEW billing.daily AS SELECT count(*) AS n FROM billing.invoices;
+CREATE SEQUENCE billing.numbers;
+CREATE FUNCTION billing.next_number() RETURNS bigint LANGUAGE sql AS $$ SELECT nextval('billing.numbers') $$;
+CREATE PROCEDURE billing.close_day() LANGUAGE sql AS $$ SELECT 1 $$;
+CREATE TYPE billing.state AS ENUM ('open', 'paid');
+CREATE DOMAIN billing.amount AS numeric(12,2) CHECK (VALUE >= 0);
+CREATE TYPE billing.money_pair AS (low numeric, high numeric);
+GRANT SELECT ON billing.invoices TO pgmig_corpus_reader;
+CREATE TABLE billing.payments (id bigint PRIMARY KEY, invoice_id bigint REFERENCES billing.invoices, paid_at timestamptz);
+CREATE VIEW billing.recent_payments AS SELECT * FROM billing.payments WHERE paid_at > now() - interval '7 days';
+ALTER SCHEMA billing OWNER TO pgmig_corpus_owner;
+ALTER TABLE billing.invoices OWNER TO pgmig_corpus_owner;
+ALTER TABLE billing.payments OWNER TO pgmig_corpus_owner;
+ALTER VIEW billing.open_totals OWNER TO pgmig_corpus_owner;
+ALTER VIEW billing.recent_payments OWNER TO pgmig_corpus_reader;
+ALTER MATERIALIZED VIEW billing.daily OWNER TO pgmig_corpus_owner;
+ALTER SEQUENCE billing.numbers OWNER TO pgmig_corpus_owner;
+ALTER FUNCTION billing.next_number() OWNER TO pgmig_corpus_owner;
+ALTER PROCEDURE billing.close_day() OWNER TO pgmig_corpus_owner;
+ALTER TYPE billing.state OWNER TO pgmig_corpus_owner;
+ALTER DOMAIN billing.amount OWNER TO pgmig_corpus_writer;
+ALTER TYPE billing.money_pair OWNER TO pgmig_corpus_owner;
