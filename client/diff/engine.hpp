@@ -194,6 +194,12 @@ class Engine {
 
     std::string create_table_sql(const std::string& identity, const json& t);
 
+    // identity columns: " (SEQUENCE NAME ...)" when the sequence's name is not the derived one (sequences.cpp)
+    std::map<const Snapshot*, std::map<std::string, std::string>> identity_sequences_;  // owned_by -> sequence
+    std::string identity_sequence_option(const Snapshot& s, const std::string& table, const std::string& column);
+    // column_def with that option (tables.cpp)
+    std::string column_def_in(const Snapshot& s, const std::string& table, const json& c, bool with_not_null = true);
+
     void comment_steps(const std::string& what, const std::string& name, const json* from, const json* to,
                        const std::string& subject);
 

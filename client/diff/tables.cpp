@@ -128,7 +128,7 @@ void Engine::diff_columns(const std::string& identity, const json& a, const json
         s.sub = 1;
         s.subject = subject_prefix + n;
         s.up.push_back("ALTER TABLE " + identity + " DROP COLUMN " + qi(n) + ";");
-        s.down.push_back("ALTER TABLE " + identity + " ADD COLUMN " + column_def(*c) + ";");
+        s.down.push_back("ALTER TABLE " + identity + " ADD COLUMN " + column_def_in(from_, identity, *c) + ";");
         if (!str(*c, "comment").empty())
             s.down.push_back("COMMENT ON COLUMN " + identity + "." + qi(n) + " IS " + literal(str(*c, "comment")) +
                              ";");
@@ -152,7 +152,7 @@ void Engine::diff_columns(const std::string& identity, const json& a, const json
         s.bucket = b_column;
         s.sub = 2;
         s.subject = subject_prefix + n;
-        std::string def = column_def(*c, !needs_safe_nn);
+        std::string def = column_def_in(to_, identity, *c, !needs_safe_nn);
         std::string sql = S("ALTER TABLE ") + identity + " ADD COLUMN " + def + ";";
         bool volatile_default = !str(*c, "identity").empty() || !str(*c, "generated").empty() ||
                                 str(*c, "default").find("nextval(") != std::string::npos ||
@@ -261,7 +261,8 @@ void Engine::diff_columns(const std::string& identity, const json& a, const json
             if (nident.empty()) {
                 s.up.push_back("ALTER TABLE " + col + " DROP IDENTITY;");
                 s.down.push_back("ALTER TABLE " + col + " ADD GENERATED " +
-                                 std::string(oident == "a" ? "ALWAYS" : "BY DEFAULT") + " AS IDENTITY;");
+                                 std::string(oident == "a" ? "ALWAYS" : "BY DEFAULT") + " AS IDENTITY" +
+                                 identity_sequence_option(from_, identity, n) + ";");
             } else {
                 s.up.push_back("ALTER TABLE " + col + " SET GENERATED " +
                                std::string(nident == "a" ? "ALWAYS" : "BY DEFAULT") + ";");
@@ -332,7 +333,8 @@ void Engine::diff_columns(const std::string& identity, const json& a, const json
             s.sub = 3;
             s.subject = subject;
             s.up.push_back("ALTER TABLE " + col + " ADD GENERATED " +
-                           std::string(nident == "a" ? "ALWAYS" : "BY DEFAULT") + " AS IDENTITY;");
+                           std::string(nident == "a" ? "ALWAYS" : "BY DEFAULT") + " AS IDENTITY" +
+                           identity_sequence_option(to_, identity, n) + ";");
             s.down.push_back("ALTER TABLE " + col + " DROP IDENTITY;");
             add(std::move(s));
         }
@@ -538,6 +540,15 @@ void Engine::diff_tables() {
     }
 }
 
+std::string Engine::column_def_in(const Snapshot& s, const std::string& table, const json& c, bool with_not_null) {
+    std::string sql = column_def(c, with_not_null);
+    if (str(c, "identity").empty()) return sql;
+    std::string option = identity_sequence_option(s, table, str(c, "name"));
+    auto at = sql.rfind(" AS IDENTITY");
+    if (!option.empty() && at != std::string::npos) sql.insert(at + 12, option);
+    return sql;
+}
+
 std::string Engine::create_table_sql(const std::string& identity, const json& t) {
     std::string kind = str(t, "kind");
     std::string sql = "CREATE ";
@@ -550,7 +561,7 @@ std::string Engine::create_table_sql(const std::string& identity, const json& t)
     if (cols.is_array())
         for (const auto& c : cols) {
             if (flag(c, "inherited")) continue;
-            parts.push_back(column_def(c));
+            parts.push_back(column_def_in(to_.get("table " + identity) == &t ? to_ : from_, identity, c));
         }
     std::set<std::string> inh = inherited_constraints(t);
     const json& cons = field(t, "constraints");
