@@ -247,6 +247,9 @@ class Engine {
     void diff_sequences();
     void diff_functions();
     void diff_types();
+    // types.cpp: the indexes and CHECKs to drop and create again around an enum's recreation
+    std::pair<std::vector<std::string>, std::vector<std::string>> enum_literal_rebuilds(
+        const Snapshot& snap, const std::string& type, const std::set<std::string>& tables);
     void diff_policies();  // security.cpp
     void diff_triggers();
     void diff_schemas_extensions();
