@@ -63,6 +63,7 @@ enum Bucket : int {
     b_drop_constraint = 14,
     b_drop_index = 15,
     b_drop_function_changed = 16,
+    b_drop_table_early = 19,  // a dropped table whose names a new relation takes (tables.cpp)
     b_schema = 20,
     b_extension = 21,
     b_type = 22,
@@ -219,6 +220,8 @@ class Engine {
     void emit_table_created(const std::string& identity, const json& t);
 
     void emit_table_dropped(const std::string& identity, const json& t, bool probable_rename);
+    std::set<std::string> early_drops_;  // dropped tables that go before anything is created
+    std::set<std::string> name_clashing_drops(const std::set<std::string>& dropped) const;
 
     void append_acl_restore(std::vector<std::string>& out, const std::string& what, const std::string& name,
                             const json& d);

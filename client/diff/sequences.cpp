@@ -189,7 +189,23 @@ void Engine::diff_sequences() {
             s.down.push_back("ALTER SEQUENCE " + ident + sequence_options(qa) + ";");
             add(std::move(s));
         }
-        if (str(qa, "owned_by") != str(qb, "owned_by")) {
+        if (str(qa, "owned_by") != str(qb, "owned_by") && !str(qb, "owned_by").empty() &&
+            early_drops_.count(relation_of_identity_qualifier(str(qa, "owned_by"))) != 0) {
+            // its owner is a table dropped before anything is created: released before that drop (which
+            // would take the sequence with it), given to its new owner later
+            Step r;
+            r.bucket = b_drop_function_changed;
+            r.subject = key;
+            r.up.push_back(owned_by_sql(ident, ""));
+            r.down.push_back(owned_by_sql(ident, str(qa, "owned_by")));
+            add(std::move(r));
+            Step s;
+            s.bucket = b_owned_by;
+            s.subject = key;
+            s.up.push_back(owned_by_sql(ident, str(qb, "owned_by")));
+            s.down.push_back(owned_by_sql(ident, ""));
+            add(std::move(s));
+        } else if (str(qa, "owned_by") != str(qb, "owned_by")) {
             Step s;
             s.bucket = str(qb, "owned_by").empty() ? b_drop_function_changed : b_owned_by;
             s.subject = key;

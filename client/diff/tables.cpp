@@ -447,6 +447,12 @@ void Engine::diff_tables() {
         }
         emit_table_created(ident, *t);
     }
+    if (options_.allow_destructive) {
+        std::set<std::string> droppable;
+        for (const auto& d : dropped)
+            if (probable.count(d) == 0) droppable.insert(d);
+        early_drops_ = name_clashing_drops(droppable);
+    }
     for (const auto& ident : dropped) {
         const json* t = from_.get("table " + ident);
         if (t == nullptr) {
@@ -672,6 +678,48 @@ void Engine::emit_table_created(const std::string& identity, const json& t) {
     table_extras(identity, nullptr, &t, str(t, "kind") == "f");
 }
 
+// Dropped tables whose names (their own, their indexes', their constraints' indexes) a relation of `to`
+// takes: a table renamed in the desired schema's history keeps its constraints' first names, so a new table
+// may create mod_feature_post with the constraint mod_sticky_post_pkey while the dropped mod_sticky_post
+// still holds it. Such drops go first (b_drop_table_early), with the partitions and children of such a table.
+std::set<std::string> Engine::name_clashing_drops(const std::set<std::string>& dropped) const {
+    std::set<std::string> out;
+    if (dropped.empty()) return out;
+    std::map<std::string, std::vector<std::string>> names;  // dropped table -> schema-qualified relation names
+    for (const auto& t : dropped) names[t].push_back(t);
+    for (auto it = from_.objects.lower_bound("index "); it != from_.objects.end() && it->first.rfind("index ", 0) == 0;
+         ++it) {
+        auto n = names.find(index_table(str(*it->second, "definition")));
+        if (n != names.end()) n->second.push_back(split_key(it->first).second);
+    }
+    for (const auto& [table, relations] : names)
+        for (const auto& r : relations) {
+            // (`to` has no table of the dropped table's name: it would not be dropped)
+            for (const char* kind : {"table ", "foreign table ", "index ", "sequence ", "view ", "materialized view ",
+                                     "type ", "composite type "})
+                if (to_.get(kind + r) != nullptr) out.insert(table);
+        }
+    // partitions and children go with their parent (DROP TABLE of a partitioned table drops its partitions)
+    for (bool grew = true; grew;) {
+        grew = false;
+        for (const auto& t : dropped) {
+            if (out.count(t) != 0) continue;
+            const json* d = from_.get("table " + t);
+            if (d == nullptr) continue;
+            std::vector<std::string> parents;
+            const json& po = field(*d, "partition_of");
+            if (po.is_array() && !po.empty() && po[0].is_string()) parents.push_back(po[0].get<std::string>());
+            for (const auto& p : field(*d, "inherits"))
+                if (p.is_string()) parents.push_back(p.get<std::string>());
+            if (std::any_of(parents.begin(), parents.end(), [&](const std::string& p) { return out.count(p) != 0; })) {
+                out.insert(t);
+                grew = true;
+            }
+        }
+    }
+    return out;
+}
+
 void Engine::emit_table_dropped(const std::string& identity, const json& t, bool probable_rename) {
     if (probable_rename || !options_.allow_destructive) kept_tables_.insert(identity);
     // the extras (comments, grants) go with the table; only the table step is mirrored by hand
@@ -697,6 +745,13 @@ void Engine::emit_table_dropped(const std::string& identity, const json& t, bool
                         m.down.push_back("COMMENT ON COLUMN " + identity + "." + qi(str(c, "name")) + " IS " +
                                          literal(str(c, "comment")) + ";");
             append_acl_restore(m.down, "TABLE", identity, t);
+        }
+        if (early_drops_.count(identity) != 0) {
+            // a new relation takes one of its names: the table goes before anything is created, its
+            // NOT VALID constraints and row security (mirrored steps of their own) just before it
+            bool table_step = m.up.size() == 1 && m.up[0].rfind("DROP TABLE", 0) == 0;
+            m.bucket = b_drop_table_early;
+            if (!table_step) m.sub -= 1000;
         }
         add(std::move(m));
     }
