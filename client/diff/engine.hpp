@@ -63,6 +63,7 @@ enum Bucket : int {
     b_drop_constraint = 14,
     b_drop_index = 15,
     b_drop_function_changed = 16,
+    b_drop_table_early = 19,  // a dropped table whose names a new relation takes (tables.cpp)
     b_schema = 20,
     b_extension = 21,
     b_type = 22,
@@ -239,6 +240,12 @@ class Engine {
 
     std::string create_table_sql(const std::string& identity, const json& t);
 
+    // identity columns: " (SEQUENCE NAME ...)" when the sequence's name is not the derived one (sequences.cpp)
+    std::map<const Snapshot*, std::map<std::string, std::string>> identity_sequences_;  // owned_by -> sequence
+    std::string identity_sequence_option(const Snapshot& s, const std::string& table, const std::string& column);
+    // column_def with that option (tables.cpp)
+    std::string column_def_in(const Snapshot& s, const std::string& table, const json& c, bool with_not_null = true);
+
     void comment_steps(const std::string& what, const std::string& name, const json* from, const json* to,
                        const std::string& subject);
 
@@ -277,6 +284,8 @@ class Engine {
     void emit_table_created(const std::string& identity, const json& t);
 
     void emit_table_dropped(const std::string& identity, const json& t, bool probable_rename);
+    std::set<std::string> early_drops_;  // dropped tables that go before anything is created
+    std::set<std::string> name_clashing_drops(const std::set<std::string>& dropped) const;
 
     void append_acl_restore(std::vector<std::string>& out, const std::string& what, const std::string& name,
                             const json& d);
@@ -313,6 +322,9 @@ class Engine {
     void diff_sequences();
     void diff_functions();
     void diff_types();
+    // types.cpp: the indexes and CHECKs to drop and create again around an enum's recreation
+    std::pair<std::vector<std::string>, std::vector<std::string>> enum_literal_rebuilds(
+        const Snapshot& snap, const std::string& type, const std::set<std::string>& tables);
     void diff_policies();      // security.cpp
     void diff_default_acls();  // security.cpp
     void diff_triggers();

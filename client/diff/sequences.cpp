@@ -48,6 +48,36 @@ std::string owned_by_sql(const std::string& ident, const std::string& owned) {
 
 }  // namespace
 
+// " (SEQUENCE NAME schema.name)" when the identity sequence of `table`.`column` in `s` is not the one
+// PostgreSQL would name (table_column_seq in the table's schema): a table created under another name and
+// renamed keeps its sequence's first name, and an identity column may name its sequence.
+std::string Engine::identity_sequence_option(const Snapshot& s, const std::string& table, const std::string& column) {
+    auto& owned = identity_sequences_[&s];
+    if (owned.empty()) {
+        owned.emplace("", "");  // built once, even when the snapshot has no sequence
+        for (auto it = s.objects.lower_bound("sequence ");
+             it != s.objects.end() && it->first.rfind("sequence ", 0) == 0; ++it) {
+            std::string by = str(field(*it->second, "sequence"), "owned_by");
+            if (!by.empty()) owned.emplace(by, split_key(it->first).second);
+        }
+    }
+    auto it = owned.find(table + "." + column);
+    if (it == owned.end()) return {};
+    auto unquote = [](std::string n) {
+        if (n.size() < 2 || n.front() != '"') return n;
+        std::string out;
+        for (size_t i = 1; i + 1 < n.size(); ++i) {
+            out += n[i];
+            if (n[i] == '"') ++i;
+        }
+        return out;
+    };
+    auto dot = table.rfind('.');
+    std::string derived = unquote(table.substr(dot + 1)) + "_" + column + "_seq";
+    if (derived.size() <= 63 && it->second == table.substr(0, dot + 1) + qi(derived)) return {};
+    return " (SEQUENCE NAME " + it->second + ")";
+}
+
 void Engine::diff_sequences() {
     const std::set<std::string> keys = keys_of_kinds(from_, to_, {"sequence "});
     for (const auto& key : keys) {
@@ -96,6 +126,13 @@ void Engine::diff_sequences() {
             } else {
                 Step s;
                 s.bucket = 100 - (b_owned_by + 1);
+                // the column goes (or loses its identity) from a table that stays: its down adds the column
+                // back in the column bucket, which this down must follow
+                if (to_.get("table " + relation_of_identity_qualifier(str(field(*a, "sequence"), "owned_by"))) !=
+                    nullptr) {
+                    s.bucket = b_column;
+                    s.sub = -10;
+                }
                 s.subject = key;
                 if (non_default(*a))
                     s.down.push_back("ALTER SEQUENCE " + ident + sequence_options(field(*a, "sequence")) + ";");
@@ -156,7 +193,23 @@ void Engine::diff_sequences() {
             s.down.push_back("ALTER SEQUENCE " + ident + sequence_options(qa) + ";");
             add(std::move(s));
         }
-        if (str(qa, "owned_by") != str(qb, "owned_by")) {
+        if (str(qa, "owned_by") != str(qb, "owned_by") && !str(qb, "owned_by").empty() &&
+            early_drops_.count(relation_of_identity_qualifier(str(qa, "owned_by"))) != 0) {
+            // its owner is a table dropped before anything is created: released before that drop (which
+            // would take the sequence with it), given to its new owner later
+            Step r;
+            r.bucket = b_drop_function_changed;
+            r.subject = key;
+            r.up.push_back(owned_by_sql(ident, ""));
+            r.down.push_back(owned_by_sql(ident, str(qa, "owned_by")));
+            add(std::move(r));
+            Step s;
+            s.bucket = b_owned_by;
+            s.subject = key;
+            s.up.push_back(owned_by_sql(ident, str(qb, "owned_by")));
+            s.down.push_back(owned_by_sql(ident, ""));
+            add(std::move(s));
+        } else if (str(qa, "owned_by") != str(qb, "owned_by")) {
             Step s;
             s.bucket = str(qb, "owned_by").empty() ? b_drop_function_changed : b_owned_by;
             s.subject = key;

@@ -137,12 +137,12 @@ void Engine::diff_columns(const std::string& identity, const json& a, const json
         if (refill != nullptr && flag(*c, "not_null") && str(*c, "default").empty() && str(*c, "identity").empty() &&
             str(*c, "generated").empty()) {
             // down adds a NOT NULL column back to a table that may have rows: with the --backfill value
-            s.down.push_back("ALTER TABLE " + identity + " ADD COLUMN " + column_def(*c, false) + ";");
+            s.down.push_back("ALTER TABLE " + identity + " ADD COLUMN " + column_def_in(from_, identity, *c, false) + ";");
             s.down.push_back(S("UPDATE ") + identity + " SET " + qi(n) + " = " + refill->expression + " WHERE " +
                              qi(n) + " IS NULL;");
             s.down.push_back("ALTER TABLE " + identity + " ALTER COLUMN " + qi(n) + " SET NOT NULL;");
         } else {
-            s.down.push_back("ALTER TABLE " + identity + " ADD COLUMN " + column_def(*c) + ";");
+            s.down.push_back("ALTER TABLE " + identity + " ADD COLUMN " + column_def_in(from_, identity, *c) + ";");
         }
         if (!str(*c, "comment").empty())
             s.down.push_back("COMMENT ON COLUMN " + identity + "." + qi(n) + " IS " + literal(str(*c, "comment")) +
@@ -271,7 +271,8 @@ void Engine::diff_columns(const std::string& identity, const json& a, const json
             if (nident.empty()) {
                 s.up.push_back("ALTER TABLE " + col + " DROP IDENTITY;");
                 s.down.push_back("ALTER TABLE " + col + " ADD GENERATED " +
-                                 std::string(oident == "a" ? "ALWAYS" : "BY DEFAULT") + " AS IDENTITY;");
+                                 std::string(oident == "a" ? "ALWAYS" : "BY DEFAULT") + " AS IDENTITY" +
+                                 identity_sequence_option(from_, identity, n) + ";");
             } else {
                 s.up.push_back("ALTER TABLE " + col + " SET GENERATED " +
                                std::string(nident == "a" ? "ALWAYS" : "BY DEFAULT") + ";");
@@ -342,7 +343,8 @@ void Engine::diff_columns(const std::string& identity, const json& a, const json
             s.sub = 3;
             s.subject = subject;
             s.up.push_back("ALTER TABLE " + col + " ADD GENERATED " +
-                           std::string(nident == "a" ? "ALWAYS" : "BY DEFAULT") + " AS IDENTITY;");
+                           std::string(nident == "a" ? "ALWAYS" : "BY DEFAULT") + " AS IDENTITY" +
+                           identity_sequence_option(to_, identity, n) + ";");
             s.down.push_back("ALTER TABLE " + col + " DROP IDENTITY;");
             add(std::move(s));
         }
@@ -446,7 +448,7 @@ void Engine::add_column_steps(const std::string& identity, const json& c, bool s
     if (!no_value || !options_.safe_forms || (backfill == nullptr && known_empty(identity))) {
         // one statement: with its default (PostgreSQL 11+ stores a non-volatile one without a rewrite), or on an
         // empty table, or recorded and never run (safe_forms = false: drift --adopt)
-        std::string sql = S("ALTER TABLE ") + identity + " ADD COLUMN " + column_def(c) + ";";
+        std::string sql = S("ALTER TABLE ") + identity + " ADD COLUMN " + column_def_in(to_, identity, c) + ";";
         if (computed) sql = computed_column_comment(identity, c) + sql;
         if (no_value)
             sql = S("-- pgmig diff: ") + comment_text(identity) +
@@ -459,7 +461,7 @@ void Engine::add_column_steps(const std::string& identity, const json& c, bool s
         return;
     }
     // nullable first: whatever names the column (constraints, indexes, views) comes after it
-    std::string sql = S("ALTER TABLE ") + identity + " ADD COLUMN " + column_def(c, false) + ";";
+    std::string sql = S("ALTER TABLE ") + identity + " ADD COLUMN " + column_def_in(to_, identity, c, false) + ";";
     if (computed) sql = computed_column_comment(identity, c) + sql;
     if (uses_new_enum_value(sql)) s.phase = Phase::post;
     s.up.push_back(std::move(sql));
@@ -590,6 +592,12 @@ void Engine::diff_tables() {
     for (const auto& ident : added) {
         emit_table_created(ident, *to_.get("table " + ident));
     }
+    if (options_.allow_destructive) {
+        std::set<std::string> droppable;
+        for (const auto& d : dropped)
+            if (probable.count(d) == 0) droppable.insert(d);
+        early_drops_ = name_clashing_drops(droppable);
+    }
     for (const auto& ident : dropped) {
         emit_table_dropped(ident, *from_.get("table " + ident), probable.count(ident) != 0);
     }
@@ -704,6 +712,15 @@ void Engine::diff_tables() {
     }
 }
 
+std::string Engine::column_def_in(const Snapshot& s, const std::string& table, const json& c, bool with_not_null) {
+    std::string sql = column_def(c, with_not_null);
+    if (str(c, "identity").empty()) return sql;
+    std::string option = identity_sequence_option(s, table, str(c, "name"));
+    auto at = sql.rfind(" AS IDENTITY");
+    if (!option.empty() && at != std::string::npos) sql.insert(at + 12, option);
+    return sql;
+}
+
 std::string Engine::create_table_sql(const std::string& identity, const json& t) {
     std::string kind = str(t, "kind");
     std::string sql = "CREATE ";
@@ -716,7 +733,7 @@ std::string Engine::create_table_sql(const std::string& identity, const json& t)
     if (cols.is_array())
         for (const auto& c : cols) {
             if (flag(c, "inherited")) continue;
-            parts.push_back(column_def(c));
+            parts.push_back(column_def_in(to_.get("table " + identity) == &t ? to_ : from_, identity, c));
         }
     std::set<std::string> inh = inherited_constraints(t);
     const json& cons = field(t, "constraints");
@@ -827,6 +844,48 @@ void Engine::emit_table_created(const std::string& identity, const json& t) {
     table_extras(identity, nullptr, &t, str(t, "kind") == "f");
 }
 
+// Dropped tables whose names (their own, their indexes', their constraints' indexes) a relation of `to`
+// takes: a table renamed in the desired schema's history keeps its constraints' first names, so a new table
+// may create mod_feature_post with the constraint mod_sticky_post_pkey while the dropped mod_sticky_post
+// still holds it. Such drops go first (b_drop_table_early), with the partitions and children of such a table.
+std::set<std::string> Engine::name_clashing_drops(const std::set<std::string>& dropped) const {
+    std::set<std::string> out;
+    if (dropped.empty()) return out;
+    std::map<std::string, std::vector<std::string>> names;  // dropped table -> schema-qualified relation names
+    for (const auto& t : dropped) names[t].push_back(t);
+    for (auto it = from_.objects.lower_bound("index "); it != from_.objects.end() && it->first.rfind("index ", 0) == 0;
+         ++it) {
+        auto n = names.find(index_table(str(*it->second, "definition")));
+        if (n != names.end()) n->second.push_back(split_key(it->first).second);
+    }
+    for (const auto& [table, relations] : names)
+        for (const auto& r : relations) {
+            // (`to` has no table of the dropped table's name: it would not be dropped)
+            for (const char* kind : {"table ", "foreign table ", "index ", "sequence ", "view ", "materialized view ",
+                                     "type ", "composite type "})
+                if (to_.get(kind + r) != nullptr) out.insert(table);
+        }
+    // partitions and children go with their parent (DROP TABLE of a partitioned table drops its partitions)
+    for (bool grew = true; grew;) {
+        grew = false;
+        for (const auto& t : dropped) {
+            if (out.count(t) != 0) continue;
+            const json* d = from_.get("table " + t);
+            if (d == nullptr) continue;
+            std::vector<std::string> parents;
+            const json& po = field(*d, "partition_of");
+            if (po.is_array() && !po.empty() && po[0].is_string()) parents.push_back(po[0].get<std::string>());
+            for (const auto& p : field(*d, "inherits"))
+                if (p.is_string()) parents.push_back(p.get<std::string>());
+            if (std::any_of(parents.begin(), parents.end(), [&](const std::string& p) { return out.count(p) != 0; })) {
+                out.insert(t);
+                grew = true;
+            }
+        }
+    }
+    return out;
+}
+
 void Engine::emit_table_dropped(const std::string& identity, const json& t, bool probable_rename) {
     if (probable_rename || !options_.allow_destructive) kept_tables_.insert(identity);
     // the extras (comments, grants) go with the table; only the table step is mirrored by hand
@@ -852,6 +911,13 @@ void Engine::emit_table_dropped(const std::string& identity, const json& t, bool
                         m.down.push_back("COMMENT ON COLUMN " + identity + "." + qi(str(c, "name")) + " IS " +
                                          literal(str(c, "comment")) + ";");
             append_acl_restore(m.down, "TABLE", identity, t);
+        }
+        if (early_drops_.count(identity) != 0) {
+            // a new relation takes one of its names: the table goes before anything is created, its
+            // NOT VALID constraints and row security (mirrored steps of their own) just before it
+            bool table_step = m.up.size() == 1 && m.up[0].rfind("DROP TABLE", 0) == 0;
+            m.bucket = b_drop_table_early;
+            if (!table_step) m.sub -= 1000;
         }
         add(std::move(m));
     }

@@ -31,6 +31,59 @@ std::string enum_sql(const std::string& ident, const std::vector<std::string>& l
 
 }  // namespace
 
+// Indexes and CHECK constraints of `tables` whose text names the enum `type` (a partial index WHERE
+// status = 'X'::type, an expression index, a CHECK): ALTER COLUMN ... TYPE rebuilds them from their text,
+// whose literals still have the renamed old type, and fails (operator does not exist: type = type__pgmig_old).
+// They are dropped before the columns are converted and created again after. Those standing at that
+// moment: in `snap` (the side whose columns are converted) and unchanged on the other side, or on a table
+// the other side lacks (created or restored with its inline constraints before the recreation runs).
+std::pair<std::vector<std::string>, std::vector<std::string>> Engine::enum_literal_rebuilds(
+    const Snapshot& snap, const std::string& type, const std::set<std::string>& tables) {
+    const Snapshot& other = &snap == &from_ ? to_ : from_;
+    std::vector<std::string> before;
+    std::vector<std::string> after;
+    auto names_type = [&](const std::string& text) { return replace_word(text, type, "\x01") != text; };
+    for (auto it = snap.objects.lower_bound("index "); it != snap.objects.end() && it->first.rfind("index ", 0) == 0;
+         ++it) {
+        const json& d = *it->second;
+        std::string def = str(d, "definition");
+        const json* o = other.get(it->first);
+        if (!str(d, "constraint").empty() || field(d, "partition_of").is_array() || o == nullptr ||
+            str(*o, "definition") != def || tables.count(index_table(def)) == 0 || !names_type(def))
+            continue;
+        std::string ident = split_key(it->first).second;
+        before.push_back("DROP INDEX " + ident + ";");
+        auto only = def.find(" ON ONLY ");
+        if (only != std::string::npos) def.erase(only + 4, 5);
+        after.push_back("-- pgmig diff: the enum is recreated\n-- pgmig:allow create-index-not-concurrently\n" + def +
+                        ";");
+    }
+    for (const auto& table : tables) {
+        const json* t = snap.get("table " + table);
+        const json* ot = other.get("table " + table);
+        if (t == nullptr) continue;
+        const json& cons = field(*t, "constraints");
+        if (!cons.is_object()) continue;
+        std::set<std::string> inh = inherited_constraints(*t);
+        for (auto c = cons.begin(); c != cons.end(); ++c) {
+            std::string def = c->get<std::string>();
+            if (inh.count(c.key()) != 0 || is_fk(def) || !names_type(def)) continue;
+            const json* od = ot == nullptr ? nullptr : &field(field(*ot, "constraints"), c.key().c_str());
+            // a table only `to` has gets its NOT VALID constraints after the recreation; one only `from` has
+            // gets them back (in down) before it
+            bool standing = ot == nullptr ? &snap == &from_ || def.find("NOT VALID") == std::string::npos
+                                          : od->is_string() && od->get<std::string>() == def;
+            if (!standing) continue;
+            before.push_back("ALTER TABLE " + table + " DROP CONSTRAINT " + qi(c.key()) + ";");
+            after.push_back(
+                "-- pgmig diff: the enum is recreated\n-- pgmig:allow add-constraint-not-valid-missing\n"
+                "ALTER TABLE " +
+                table + " ADD CONSTRAINT " + qi(c.key()) + " " + def + ";");
+        }
+    }
+    return {before, after};
+}
+
 void Engine::diff_types() {
     const std::set<std::string> keys = keys_of_kinds(from_, to_, {"type ", "composite type "});
     // columns of `from` by type, for recreating an enum
@@ -54,8 +107,12 @@ void Engine::diff_types() {
     Users from_users = users_of(from_);
     Users to_users = users_of(to_);
     auto recreate = [&](const std::string& ident, const std::vector<std::string>& labels,
-                        const std::vector<std::string>& old_labels, Users& users) {
+                        const std::vector<std::string>& old_labels, Users& users, const Snapshot& snap) {
         std::vector<std::string> out;
+        std::set<std::string> tables;
+        for (const auto& u : users[ident]) tables.insert(u.first);
+        auto [rebuild_before, rebuild_after] = enum_literal_rebuilds(snap, ident, tables);
+        out = std::move(rebuild_before);
         auto dot = ident.rfind('.');
         std::string old_name = ident.substr(dot + 1);
         if (old_name.front() == '"') old_name = old_name.substr(1, old_name.size() - 2);
@@ -78,6 +135,7 @@ void Engine::diff_types() {
             });
             if (!def.empty() && !gone) out.push_back(S(col) + " SET DEFAULT " + def + ";");
         }
+        out.insert(out.end(), rebuild_after.begin(), rebuild_after.end());
         out.push_back("DROP TYPE " + schema + "." + tmp + ";");
         return out;
     };
@@ -173,15 +231,15 @@ void Engine::diff_types() {
                         s.up.push_back("ALTER TYPE " + ident + " ADD VALUE " + literal(lb[j]) +
                                        (lb.size() > 1 ? " BEFORE " + literal(lb[1]) : std::string()) + ";");
                 }
-                s.down = recreate(ident, la, lb, from_users);
+                s.down = recreate(ident, la, lb, from_users, from_);
                 add(std::move(s));
             } else if (la != lb) {
                 Step s;
                 // after the columns changed: it converts the columns as they are then (to's)
                 s.bucket = b_column + 1;
                 s.subject = key;
-                s.up = recreate(ident, lb, la, to_users);
-                s.down = recreate(ident, la, lb, to_users);
+                s.up = recreate(ident, lb, la, to_users, to_);
+                s.down = recreate(ident, la, lb, to_users, to_);
                 s.destructive = true;
                 s.allow_rule = "";
                 std::string removed;
