@@ -1,4 +1,4 @@
--- 70_comments_every_kind: schema A
+-- 71_comments_every_kind: schema A
 CREATE EXTENSION citext;
 CREATE SCHEMA billing;
 CREATE DOMAIN billing.amount AS numeric(12,2) CONSTRAINT amount_positive CHECK (VALUE >= 0);

@@ -1,4 +1,4 @@
--- 70_comments_every_kind: schema B
+-- 71_comments_every_kind: schema B
 CREATE EXTENSION citext;
 COMMENT ON EXTENSION citext IS 'emails compare without case';
 CREATE SCHEMA billing;

@@ -1,2 +1,2 @@
--- 72_generated_over_function: schema A
+-- 73_generated_over_function: schema A
 CREATE TABLE people (id bigint PRIMARY KEY, first_name text NOT NULL, last_name text NOT NULL);

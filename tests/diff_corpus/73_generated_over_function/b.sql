@@ -1,4 +1,4 @@
--- 72_generated_over_function: schema B
+-- 73_generated_over_function: schema B
 CREATE FUNCTION full_name(first text, last text) RETURNS text LANGUAGE sql IMMUTABLE
     AS $$ SELECT first || ' ' || last $$;
 CREATE FUNCTION slugify(t text) RETURNS text LANGUAGE sql IMMUTABLE

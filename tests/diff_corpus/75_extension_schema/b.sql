@@ -1,4 +1,4 @@
--- 74_extension_schema: schema B
+-- 75_extension_schema: schema B
 CREATE SCHEMA extensions;
 CREATE EXTENSION citext SCHEMA extensions;
 CREATE EXTENSION hstore SCHEMA extensions;

@@ -1,4 +1,4 @@
--- 75_aggregates: schema A
+-- 76_aggregates: schema A
 CREATE TABLE samples (id bigint PRIMARY KEY, v numeric NOT NULL);
 CREATE AGGREGATE product(numeric) (SFUNC = numeric_mul, STYPE = numeric, INITCOND = '1');
 CREATE VIEW sample_product AS SELECT product(v) AS p FROM samples;

@@ -1,2 +1,2 @@
--- 76_collations: schema A
+-- 77_collations: schema A
 CREATE TABLE users (id bigint PRIMARY KEY, email text NOT NULL);

@@ -1,4 +1,4 @@
--- 76_collations: schema B
+-- 77_collations: schema B
 CREATE COLLATION nocase (provider = icu, locale = 'und-u-ks-level2', deterministic = false);
 COMMENT ON COLLATION nocase IS 'case-insensitive comparisons';
 CREATE COLLATION bytewise (lc_collate = 'C', lc_ctype = 'C');

@@ -1,4 +1,4 @@
--- 77_statistics: schema B
+-- 78_statistics: schema B
 CREATE TABLE addresses (id bigint PRIMARY KEY, city text, zip text, country text);
 CREATE STATISTICS addresses_zip_city (dependencies, mcv) ON zip, city FROM addresses;
 CREATE STATISTICS addresses_country_city (ndistinct) ON country, city FROM addresses;

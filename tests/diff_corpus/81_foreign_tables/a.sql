@@ -1,3 +1,3 @@
--- 80_foreign_tables: schema A
+-- 81_foreign_tables: schema A
 CREATE FOREIGN DATA WRAPPER corpus_fdw;
 CREATE SERVER corpus_archive FOREIGN DATA WRAPPER corpus_fdw OPTIONS (host 'archive-1');

@@ -1,4 +1,4 @@
--- 80_foreign_tables: schema B
+-- 81_foreign_tables: schema B
 CREATE FOREIGN DATA WRAPPER corpus_fdw OPTIONS (debug 'true');
 CREATE SERVER corpus_archive VERSION '2' FOREIGN DATA WRAPPER corpus_fdw OPTIONS (host 'archive-2', port '5433');
 CREATE SERVER corpus_reports FOREIGN DATA WRAPPER corpus_fdw;

@@ -1,2 +1,2 @@
--- 81_operators: schema A
+-- 82_operators: schema A
 CREATE TABLE points (id bigint PRIMARY KEY, x int NOT NULL, y int NOT NULL);

@@ -1,4 +1,4 @@
--- 70_not_null_with_rows: schema A, with rows
+-- 84_not_null_with_rows: schema A, with rows
 CREATE TABLE accounts (id uuid PRIMARY KEY);
 CREATE TABLE projects (id bigint PRIMARY KEY, name text);
 CREATE TABLE labels (id int PRIMARY KEY);

@@ -1,4 +1,4 @@
--- 70_not_null_with_rows: schema B, with rows
+-- 84_not_null_with_rows: schema B, with rows
 CREATE TABLE accounts (id uuid PRIMARY KEY);
 CREATE TABLE projects (id bigint PRIMARY KEY, name text,
                        status text NOT NULL DEFAULT 'active',

@@ -1,3 +1,3 @@
--- 90_identity_sequence_kept_name: schema A
+-- 94_identity_sequence_kept_name: schema A
 CREATE TABLE accounts (id bigint NOT NULL PRIMARY KEY, email text);
 CREATE TABLE tags (label text PRIMARY KEY);

@@ -1,4 +1,4 @@
--- 91_enum_recreated_under_partial_index: schema A
+-- 95_enum_recreated_under_partial_index: schema A
 CREATE TYPE run_status AS ENUM ('PENDING', 'RUNNING', 'DONE');
 CREATE TABLE runs (
     id int PRIMARY KEY,

@@ -1,4 +1,4 @@
--- 91_enum_recreated_under_partial_index: schema B
+-- 95_enum_recreated_under_partial_index: schema B
 CREATE TYPE run_status AS ENUM ('PENDING', 'RUNNING', 'DONE', 'BACKOFF');
 CREATE TABLE runs (
     id int PRIMARY KEY,

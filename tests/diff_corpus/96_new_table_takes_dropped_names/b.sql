@@ -1,4 +1,4 @@
--- 92_new_table_takes_dropped_names: schema B
+-- 96_new_table_takes_dropped_names: schema B
 -- mod_sticky_post renamed to mod_feature_post, a column renamed and one added: the primary key, the
 -- unique constraint and the serial sequence keep their first names
 CREATE TABLE mod_sticky_post (
