@@ -286,8 +286,9 @@ backends=$(sort -k2,2nr "$RES/backends" 2>/dev/null | awk '!seen[$4]++ { printf 
 
 # ---------------------------------------------------------------- correctness
 # apply FILE DB: runs the SQL with psql, one statement at a time (autocommit: pgmig's post part holds
-# CREATE INDEX CONCURRENTLY), stopping at the first error; prints the error.
-apply_sql() { { PGOPTIONS="-c client_min_messages=warning" psql -X -q -v ON_ERROR_STOP=1 -d "$2" -f "$1" 2>&1 >/dev/null || true; } | head -5; }
+# CREATE INDEX CONCURRENTLY), stopping at the first error; prints the error (warnings are not errors: pgmig's
+# SET LOCAL lines warn outside a transaction block).
+apply_sql() { { PGOPTIONS="-c client_min_messages=error" psql -X -q -v ON_ERROR_STOP=1 -d "$2" -f "$1" 2>&1 >/dev/null || true; } | head -5; }
 copy_of_a() { dropdb --if-exists "$1" >/dev/null 2>&1; createdb -T diff_a "$1" || die "createdb -T diff_a $1 failed"; }
 
 check_pgmig() {  # FILE -> verdict
