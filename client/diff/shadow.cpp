@@ -149,16 +149,60 @@ std::string default_shadow_name() {
 
 namespace {
 
-const char* const kSnapshotQuery = "SELECT migrate_snapshot()::text";
+// One row per object (key, description as text), read one row at a time (libpq's single-row mode): neither
+// libpq's buffer nor a PGresult nor a string ever holds the whole document (about 12 MB of text for 10,000
+// tables, twice over for `diff --to`), only the parsed objects do. jsonb_each gives the keys of
+// migrate_snapshot() once each, so the document is the one migrate_snapshot()::text would parse to.
+const char* const kSnapshotQuery = "SELECT key, value::pg_catalog.text FROM pg_catalog.jsonb_each(migrate_snapshot())";
 
-nlohmann::json parse_snapshot(const Connection& conn, const Result& res, const std::string& what) {
-    if (!res.ok()) {
-        const ServerError e = res.error();
+bool send_snapshot_query(const Connection& conn) {
+    if (PQsendQuery(conn.raw(), kSnapshotQuery) != 1) return false;
+    PQsetSingleRowMode(conn.raw());  // if it cannot be set, the rows come in one result: read the same way
+    return true;
+}
+
+// Reads every result of the snapshot query sent on conn (until libpq says the command is over, also after an
+// error, so that the connection is usable again) into one JSON object.
+nlohmann::json read_snapshot(const Connection& conn, const std::string& what) {
+    nlohmann::json snapshot = nlohmann::json::object();
+    std::optional<Result> failed;
+    bool answered = false;
+    bool malformed = false;
+    while (PGresult* raw = PQgetResult(conn.raw())) {
+        Result res(raw);
+        answered = true;
+        const ExecStatusType status = PQresultStatus(raw);
+        if (status != PGRES_SINGLE_TUPLE && status != PGRES_TUPLES_OK) {
+            if (!failed) failed.emplace(std::move(res));
+            continue;
+        }
+        if (failed || malformed || PQnfields(raw) != 2) {
+            malformed = malformed || PQnfields(raw) != 2;
+            continue;
+        }
+        for (int row = 0; row < PQntuples(raw); ++row) {
+            const char* text = PQgetvalue(raw, row, 1);
+            nlohmann::json description = nlohmann::json::parse(text, text + PQgetlength(raw, row, 1), nullptr, false);
+            if (description.is_discarded()) {
+                malformed = true;
+                break;
+            }
+            snapshot.emplace(std::string(PQgetvalue(raw, row, 0), static_cast<size_t>(PQgetlength(raw, row, 0))),
+                             std::move(description));
+        }
+    }
+    if (!answered) {
+        throw Error(
+            ErrorKind::connect,
+            fmt::format("lost the connection while taking the snapshot of {}: {}", what, PQerrorMessage(conn.raw())),
+            fmt::format("in {}", conn.target()), "check the server and run the command again");
+    }
+    if (failed) {
+        const ServerError e = failed->error();
         throw Error(ErrorKind::migration_failed, fmt::format("cannot take the snapshot of {}: {}", what, e.message),
                     fmt::format("in {}", conn.target()), "check that the role may call migrate_snapshot()", e.hint);
     }
-    nlohmann::json snapshot = nlohmann::json::parse(res.get(0, 0), nullptr, false);
-    if (snapshot.is_discarded() || !snapshot.is_object()) {
+    if (malformed) {
         throw Error(ErrorKind::internal, fmt::format("migrate_snapshot() of {} is not a JSON object", what),
                     fmt::format("in {}", conn.target()), "please report this as a bug");
     }
@@ -168,12 +212,17 @@ nlohmann::json parse_snapshot(const Connection& conn, const Result& res, const s
 }  // namespace
 
 nlohmann::json fetch_snapshot(const Connection& conn, const std::string& what) {
-    return parse_snapshot(conn, conn.exec(kSnapshotQuery), what);
+    if (!send_snapshot_query(conn)) {
+        throw Error(ErrorKind::connect,
+                    fmt::format("cannot send the snapshot query to {}: {}", what, PQerrorMessage(conn.raw())),
+                    fmt::format("in {}", conn.target()), "check the server and run the command again");
+    }
+    return read_snapshot(conn, what);
 }
 
 PendingSnapshot::PendingSnapshot(const Connection& conn, std::string what) : conn_(conn), what_(std::move(what)) {
     // If it cannot be sent, take() runs the query the ordinary way and reports what went wrong.
-    sent_ = PQsendQuery(conn_.raw(), kSnapshotQuery) == 1;
+    sent_ = send_snapshot_query(conn_);
 }
 
 PendingSnapshot::~PendingSnapshot() {
@@ -189,14 +238,7 @@ PendingSnapshot::~PendingSnapshot() {
 nlohmann::json PendingSnapshot::take() {
     if (!sent_) return fetch_snapshot(conn_, what_);
     sent_ = false;
-    Result res(PQgetResult(conn_.raw()));
-    while (PGresult* extra = PQgetResult(conn_.raw())) PQclear(extra);  // the end of the command
-    if (res.raw() == nullptr) {
-        throw Error(ErrorKind::connect, fmt::format("lost the connection while taking the snapshot of {}: {}", what_,
-                                                    PQerrorMessage(conn_.raw())),
-                    fmt::format("in {}", conn_.target()), "check the server and run the command again");
-    }
-    return parse_snapshot(conn_, res, what_);
+    return read_snapshot(conn_, what_);
 }
 
 namespace {
