@@ -297,17 +297,7 @@ Engine::Rebuild Engine::rebuild_table(const Snapshot& snap, const std::string& i
         if (!str(*snap.get(k), "comment").empty())
             sql.push_back("COMMENT ON INDEX " + split_key(k).second + " IS " + literal(str(*snap.get(k), "comment")) +
                           ";");
-    append_acl_restore(sql, "TABLE", identity, *t);
-    for (const auto& n : order)
-        if (field(*cols[n], "acl").is_array())
-            for (const auto& e : acl_set(*cols[n])) {
-                const auto colon = e.find(':');
-                std::string priv = e.substr(colon + 1);
-                const bool grant_option = priv.find(" WITH GRANT OPTION") != std::string::npos;
-                priv = priv.substr(0, std::min(priv.find(" WITH GRANT OPTION"), priv.find(" BY ")));
-                sql.push_back("GRANT " + priv + " (" + qi(n) + ") ON TABLE " + identity + " TO " +
-                              grantee_sql(e.substr(0, colon)) + (grant_option ? " WITH GRANT OPTION" : "") + ";");
-            }
+    append_acl_restore(sql, "TABLE", identity, *t);  // the owner, table and column privileges
     for (const auto& [old_seq, new_seq] : identity_seqs) {
         const json& d = *snap.get("sequence " + old_seq);
         if (!str(d, "comment").empty())
