@@ -21,6 +21,14 @@ std::string quote_literal(const std::string& text) {
 
 std::string quote_ident(const std::string& name) { return client::quote_identifier(name); }
 
+bool only_comment_changes(const json& a, const json& b) {
+    json x = a;
+    json y = b;
+    x.erase("comment");
+    y.erase("comment");
+    return x == y;
+}
+
 const json& get(const json& d, const char* key) {
     static const json null_value;
     auto it = d.find(key);

@@ -29,11 +29,7 @@ void diff_collations(const Objects& from, const Objects& to, KindsOutput& out) {
         const auto [a, b] = ab;
         const std::string ident = key.substr(std::string("collation ").size());
         if (a != nullptr && b != nullptr) {
-            nlohmann::json x = *a;
-            nlohmann::json y = *b;
-            x.erase("comment");
-            y.erase("comment");
-            if (x != y) {
+            if (!only_comment_changes(*a, *b)) {
                 out.unsupported.push_back(key +
                                           ": its provider or locale changes; a collation cannot be altered, and "
                                           "dropping it would take the columns and indexes that use it");

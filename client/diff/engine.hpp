@@ -328,6 +328,9 @@ class Engine {
     void diff_policies();      // security.cpp
     void diff_default_acls();  // security.cpp
     void diff_triggers();
+    void replace_on_relation(const std::string& key, const std::string& table, const json* a, const json* b,
+                             const std::string& drop, const std::function<std::vector<std::string>(const json&)>& create,
+                             int drop_bucket, int bucket);  // triggers.cpp
     void diff_schemas_extensions();
     void diff_catalog_kinds();  // schema_diff.cpp: the kinds of catalog_kinds.hpp
     void report_unsupported();

@@ -31,11 +31,7 @@ void diff_event_triggers(const Objects& from, const Objects& to, KindsOutput& ou
         const auto [a, b] = ab;
         const std::string name = key.substr(std::string("event trigger ").size());
         if (a != nullptr && b != nullptr) {
-            nlohmann::json x = *a;
-            nlohmann::json y = *b;
-            x.erase("comment");
-            y.erase("comment");
-            if (x == y) {
+            if (only_comment_changes(*a, *b)) {
                 comment_step("EVENT TRIGGER", name, a, b, key, out);
                 continue;
             }

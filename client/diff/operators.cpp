@@ -52,11 +52,7 @@ void diff_operators(const Objects& from, const Objects& to, KindsOutput& out) {
         const std::string ident = key.substr(std::string("operator ").size());
         const std::string comment_name = op_name(ident) + " " + ident.substr(ident.find('('));
         if (a != nullptr && b != nullptr) {
-            nlohmann::json x = *a;
-            nlohmann::json y = *b;
-            x.erase("comment");
-            y.erase("comment");
-            if (x != y) {
+            if (!only_comment_changes(*a, *b)) {
                 out.unsupported.push_back(key +
                                           ": changed; ALTER OPERATOR cannot change its function or arguments, "
                                           "and an operator in use cannot be dropped: write it by hand");

@@ -333,28 +333,8 @@ void Engine::diff_policies() {
                               ";");
             return out;
         };
-        std::string drop = S("DROP POLICY ") + name + " ON " + table + ";";
-        if (a != nullptr) {
-            std::string rk = relation_key(from_, table);
-            bool table_gone = to_.get(rk) == nullptr;
-            if (table_gone && kept_tables_.count(table) != 0) continue;
-            if (!(rk.rfind("view", 0) == 0 && rebuilt_views_.count(rk) != 0)) {
-                Step s;
-                s.bucket = b_drop_policy;
-                s.subject = key;
-                s.up.push_back(drop);
-                s.down = create(*a);
-                add(std::move(s));
-            }
-        }
-        if (b != nullptr) {
-            Step s;
-            s.bucket = b_policy;
-            s.subject = key;
-            s.up = create(*b);
-            s.down.push_back(drop);
-            add(std::move(s));
-        }
+        replace_on_relation(key, table, a, b, S("DROP POLICY ") + name + " ON " + table + ";", create, b_drop_policy,
+                            b_policy);
     }
 }
 

@@ -45,28 +45,37 @@ void Engine::diff_triggers() {
                               ";");
             return out;
         };
-        std::string drop = S("DROP TRIGGER ") + name + " ON " + table + ";";
-        if (a != nullptr) {
-            std::string rk = relation_key(from_, table);
-            bool table_gone = to_.get(rk) == nullptr;
-            if (table_gone && kept_tables_.count(table) != 0) continue;
-            if (!(rk.rfind("view", 0) == 0 && rebuilt_views_.count(rk) != 0)) {
-                Step s;
-                s.bucket = b_drop_trigger;
-                s.subject = key;
-                s.up.push_back(drop);
-                s.down = create(*a);
-                add(std::move(s));
-            }
-        }
-        if (b != nullptr) {
+        replace_on_relation(key, table, a, b, S("DROP TRIGGER ") + name + " ON " + table + ";", create, b_drop_trigger,
+                            b_trigger);
+    }
+}
+
+// A trigger or policy of `table` that goes (a), comes (b) or changes (both): dropped in its drop bucket (unless its
+// table is kept, or is a view rebuilt anyway, which takes it along), created in its bucket.
+void Engine::replace_on_relation(const std::string& key, const std::string& table, const json* a, const json* b,
+                                 const std::string& drop,
+                                 const std::function<std::vector<std::string>(const json&)>& create, int drop_bucket,
+                                 int bucket) {
+    if (a != nullptr) {
+        const std::string rk = relation_key(from_, table);
+        const bool table_gone = to_.get(rk) == nullptr;
+        if (table_gone && kept_tables_.count(table) != 0) return;
+        if (!(rk.rfind("view", 0) == 0 && rebuilt_views_.count(rk) != 0)) {
             Step s;
-            s.bucket = b_trigger;
+            s.bucket = drop_bucket;
             s.subject = key;
-            s.up = create(*b);
-            s.down.push_back(drop);
+            s.up.push_back(drop);
+            s.down = create(*a);
             add(std::move(s));
         }
+    }
+    if (b != nullptr) {
+        Step s;
+        s.bucket = bucket;
+        s.subject = key;
+        s.up = create(*b);
+        s.down.push_back(drop);
+        add(std::move(s));
     }
 }
 
