@@ -48,11 +48,11 @@ for cmd in apply status validate drift audit rollback "audit verify" check-integ
     # shellcheck disable=SC2086
     csp_run $cmd -d "dbname=$csp_db"
     expect "$cmd refuses a search_path with a schema before pg_catalog (exit 44)" 44 \
-        'search_path puts "csp_evil" before pg_catalog' "nothing was done" "PGOPTIONS"
+        'search_path puts csp_evil before pg_catalog' "nothing was done" "PGOPTIONS"
 done
 csp_run health -d "dbname=$csp_db"
 expect "health reports the search_path as a failed connection (exit 4)" 4 \
-    'search_path puts "csp_evil" before pg_catalog' "cannot reach"
+    'search_path puts csp_evil before pg_catalog' "cannot reach"
 if [ "$(csp_ran)" = nothing ]; then pass "nothing planted ran in any pgmig command"; else fail "nothing planted ran in any pgmig command" "$(csp_ran)"; fi
 if [ "$(sql "$csp_db" "SELECT count(*) FROM pg_tables WHERE tablename = 'things'")" = 0 ]; then
     pass "nothing was applied"
