@@ -52,7 +52,8 @@ std::string_view kind_name(ErrorKind kind) {
         case ErrorKind::schema_load_failed: return "schema_load_failed";
         case ErrorKind::sync_refused: return "sync_refused";
         case ErrorKind::diff_unsupported: return "diff_unsupported";
-        case ErrorKind::not_null_withheld: return "not_null_withheld";
+        case ErrorKind::not_null_withheld:
+            return "not_null_withheld";
         case ErrorKind::ledger_only: return "ledger_only";
         case ErrorKind::registrant_untrusted: return "registrant_untrusted";
         case ErrorKind::environment_mismatch: return "environment_mismatch";

@@ -283,8 +283,8 @@ struct DriftOptions {
     bool allow_destructive = false;
     std::vector<std::string> renames;
     bool no_rename = false;
-    bool ignore_column_order = false;  // report: migrate_drift(true), a table whose columns only moved is no drift
-    bool strict = false;  // --strict: objects the diff cannot write are an error (exit 36), not warnings
+    bool ignore_column_order = false;    // report: migrate_drift(true), a table whose columns only moved is no drift
+    bool strict = false;                 // --strict: objects the diff cannot write are an error (exit 36), not warnings
     std::vector<std::string> backfills;  // --fix: --backfill schema.table.column=EXPRESSION (repeatable)
 };
 int run_diff(const GlobalOptions& global, const DiffOptions& options);

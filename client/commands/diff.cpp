@@ -514,9 +514,9 @@ int run_diff(const GlobalOptions& global, const DiffOptions& options) {
     const InterruptGuard guard;
     Connection target = open_target(global, options.env);
     const auto [from, desired, roles] = take_snapshots(target, options, input);
-    const sd::Result result = compute(from, desired.snapshot, options.allow_destructive,
-                                      {options.renames, options.no_rename}, true, roles, options.reorder_columns,
-                                      &target, options.backfills);
+    const sd::Result result =
+        compute(from, desired.snapshot, options.allow_destructive, {options.renames, options.no_rename}, true, roles,
+                options.reorder_columns, &target, options.backfills);
     InterruptGuard::check("comparing the schemas");
     check_renames(result, options.allow_destructive);
     warn_column_order(result, &target);
@@ -528,8 +528,7 @@ int run_diff(const GlobalOptions& global, const DiffOptions& options) {
         print_json_document(report);
     } else {
         fmt::print("{}", diff_sql_text(result));
-        if (result.empty() && result.withheld.empty() && result.unsupported.empty() &&
-            !result.column_order.empty()) {
+        if (result.empty() && result.withheld.empty() && result.unsupported.empty() && !result.column_order.empty()) {
             std::fprintf(stderr, "pgmig: schemas are equal except for column order of: %s (%s, desired: %s)\n",
                          column_order_tables(result).c_str(), target.target().c_str(), desired.description.c_str());
         } else if (result.empty() && result.withheld.empty() && result.unsupported.empty()) {
@@ -713,9 +712,9 @@ int run_drift(const GlobalOptions& global, const DriftOptions& options) {
     // migration, so that pgmig rollback can undo the drift.
     const RenameChoice choice{options.renames, options.no_rename};
     const Roles roles = target_roles(conn, {});
-    const sd::Result result =
-        adopt ? compute(expected, live, true, choice, false, roles)
-              : compute(live, expected, options.allow_destructive, choice, true, roles, false, &conn, options.backfills);
+    const sd::Result result = adopt ? compute(expected, live, true, choice, false, roles)
+                                    : compute(live, expected, options.allow_destructive, choice, true, roles, false,
+                                              &conn, options.backfills);
     InterruptGuard::check("comparing the schemas (nothing was written)");
     check_renames(result, adopt || options.allow_destructive);
     warn_column_order(result, &conn);

@@ -140,7 +140,8 @@ std::string migration_file_text(const Provenance& provenance, const std::vector<
             out += fmt::format("--   {}: {}\n", comment_text(w.subject), comment_text(one_line(w.reason)));
         }
     };
-    listed(false, "-- Withheld destructive steps (not in this file; run the command again with --allow-destructive):\n");
+    listed(false,
+           "-- Withheld destructive steps (not in this file; run the command again with --allow-destructive):\n");
     listed(true,
            "-- Withheld NOT NULL (the column is added nullable; give it a default in the desired schema, backfill it,\n"
            "-- or run the command again with --backfill 'schema.table.column=EXPRESSION'):\n");

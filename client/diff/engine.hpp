@@ -152,7 +152,7 @@ class Engine {
     // finish(): the rebuilt tables with a withheld or a post step of their own, which the rebuild would undo
     std::set<std::string> rebuilds_to_refuse(const std::vector<const Step*>& withheld,
                                              const std::vector<const Step*>& post);
-    std::vector<std::string> view_options_;     // keys of views kept whose options change (views.cpp)
+    std::vector<std::string> view_options_;  // keys of views kept whose options change (views.cpp)
     // "old_schema." -> "new_schema." of the relocatable extensions that move (ALTER EXTENSION SET SCHEMA moves
     // their types, and the columns with them)
     std::vector<std::pair<std::string, std::string>> moved_extension_schemas_;
@@ -329,8 +329,9 @@ class Engine {
     void diff_default_acls();  // security.cpp
     void diff_triggers();
     void replace_on_relation(const std::string& key, const std::string& table, const json* a, const json* b,
-                             const std::string& drop, const std::function<std::vector<std::string>(const json&)>& create,
-                             int drop_bucket, int bucket);  // triggers.cpp
+                             const std::string& drop,
+                             const std::function<std::vector<std::string>(const json&)>& create, int drop_bucket,
+                             int bucket);  // triggers.cpp
     void diff_schemas_extensions();
     void diff_catalog_kinds();  // schema_diff.cpp: the kinds of catalog_kinds.hpp
     void report_unsupported();

@@ -67,8 +67,8 @@ void Engine::diff_catalog_kinds() {
 
 void Engine::report_unsupported() {
     static const std::set<std::string> known = {
-        "table",     "foreign table", "view", "materialized view", "index",  "sequence", "function", "procedure",
-        "aggregate", "trigger",       "type", "composite type",    "policy", "schema",   "extension",
+        "table", "foreign table", "view", "materialized view", "index", "sequence", "function", "procedure",
+        "aggregate", "trigger", "type", "composite type", "policy", "schema", "extension",
         // written by the catalog kinds' family files (catalog_kinds.hpp)
         "collation", "statistics object", "operator", "operator class", "operator family", "event trigger",
         "publication", "foreign-data wrapper", "server", "user mapping", "default acl"};

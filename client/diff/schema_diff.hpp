@@ -112,8 +112,8 @@ struct Result {
     Migration post;                                // non-transactional, runs after main; may be empty
     std::vector<Withheld> withheld;                // destructive up steps and NOT NULLs without a value, not emitted
     std::vector<ProbableRename> probable_renames;  // unresolved: asked on a terminal, else reported
-    std::vector<std::string> unsupported;        // objects it cannot write DDL for, named with the reason
-    std::vector<ColumnOrder> column_order;       // tables whose column order differs (rebuilt or not)
+    std::vector<std::string> unsupported;          // objects it cannot write DDL for, named with the reason
+    std::vector<ColumnOrder> column_order;         // tables whose column order differs (rebuilt or not)
     [[nodiscard]] bool empty() const { return main.up.empty() && post.up.empty(); }
 };
 

@@ -329,8 +329,7 @@ void Engine::diff_policies() {
             std::vector<std::string> out;
             out.push_back(policy_sql(name, table, d));
             if (!str(d, "comment").empty())
-                out.push_back("COMMENT ON POLICY " + name + " ON " + table + " IS " + literal(str(d, "comment")) +
-                              ";");
+                out.push_back("COMMENT ON POLICY " + name + " ON " + table + " IS " + literal(str(d, "comment")) + ";");
             return out;
         };
         replace_on_relation(key, table, a, b, S("DROP POLICY ") + name + " ON " + table + ";", create, b_drop_policy,

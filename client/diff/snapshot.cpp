@@ -37,8 +37,8 @@ std::pair<std::string, std::string> split_key(const std::string& key) {
     static const char* const multi[] = {"materialized view ", "foreign table ", "composite type ", "table constraint ",
                                         "domain constraint ",
                                         // the catalog kinds (catalog_kinds.hpp)
-                                        "statistics object ", "event trigger ", "foreign-data wrapper ", "user mapping ",
-                                        "operator class ", "operator family ", "default acl "};
+                                        "statistics object ", "event trigger ", "foreign-data wrapper ",
+                                        "user mapping ", "operator class ", "operator family ", "default acl "};
     for (const char* m : multi) {
         std::string_view p(m);
         if (key.compare(0, p.size(), p) == 0) return {std::string(p.substr(0, p.size() - 1)), key.substr(p.size())};

@@ -137,7 +137,8 @@ void Engine::diff_columns(const std::string& identity, const json& a, const json
         if (refill != nullptr && flag(*c, "not_null") && str(*c, "default").empty() && str(*c, "identity").empty() &&
             str(*c, "generated").empty()) {
             // down adds a NOT NULL column back to a table that may have rows: with the --backfill value
-            s.down.push_back("ALTER TABLE " + identity + " ADD COLUMN " + column_def_in(from_, identity, *c, false) + ";");
+            s.down.push_back("ALTER TABLE " + identity + " ADD COLUMN " + column_def_in(from_, identity, *c, false) +
+                             ";");
             s.down.push_back(S("UPDATE ") + identity + " SET " + qi(n) + " = " + refill->expression + " WHERE " +
                              qi(n) + " IS NULL;");
             s.down.push_back("ALTER TABLE " + identity + " ALTER COLUMN " + qi(n) + " SET NOT NULL;");
@@ -640,14 +641,14 @@ void Engine::diff_tables() {
                                                   " " + bound(pa) + ";");
             }
             if (attached(pb)) {
-                s.up.push_back("ALTER TABLE " + pb[0].get<std::string>() + " ATTACH PARTITION " + ti + " " +
-                               bound(pb) + ";");
+                s.up.push_back("ALTER TABLE " + pb[0].get<std::string>() + " ATTACH PARTITION " + ti + " " + bound(pb) +
+                               ";");
                 s.down.insert(s.down.begin(),
                               "ALTER TABLE " + pb[0].get<std::string>() + " DETACH PARTITION " + ti + ";");
             }
             add(std::move(s));
-        } else if (str(a, "kind") != str(b, "kind") || str(a, "partition_key") != str(b, "partition_key") ||
-                   pa != pb || field(a, "inherits") != field(b, "inherits"))
+        } else if (str(a, "kind") != str(b, "kind") || str(a, "partition_key") != str(b, "partition_key") || pa != pb ||
+                   field(a, "inherits") != field(b, "inherits"))
             result_.unsupported.push_back("table " + ti +
                                           ": its partitioning or inheritance changes; pgmig diff cannot write that");
         if (str(a, "persistence") != str(b, "persistence")) {

@@ -1,5 +1,6 @@
 // libFuzzer target for the migration-file parser (client/migration_files.cpp) and for what pgmig writes
-// into generated files (client/diff/diff_output.cpp and the diff engine in client/diff/). Built and run by scripts/fuzz.
+// into generated files (client/diff/diff_output.cpp and the diff engine in client/diff/). Built and run by
+// scripts/fuzz.
 //
 // The first byte of an input picks what is exercised; the rest is the file's content or the text to write.
 // Besides crashes, sanitizer reports and hangs, it checks properties and aborts when one fails:

@@ -398,8 +398,7 @@ json nn_from() { return {{"table public.t", table({col("id", "integer", true)})}
 json nn_to(const std::string& def = "") {
     json c = col("c", "text", true);
     if (!def.empty()) c["default"] = def;
-    return {{"table public.t", table({col("id", "integer", true), c},
-                                     {{"t_c_check", "CHECK ((c <> ''::text))"}})},
+    return {{"table public.t", table({col("id", "integer", true), c}, {{"t_c_check", "CHECK ((c <> ''::text))"}})},
             {"index public.t_c", index("CREATE INDEX t_c ON public.t USING btree (c)")}};
 }
 sd::Options rows(long long n) {
