@@ -297,7 +297,10 @@ class Engine {
     }
 
     // SET NOT NULL on an existing table: CHECK NOT VALID (main), VALIDATE + SET NOT NULL + drop the check (post).
-    void safe_set_not_null(const std::string& identity, const std::string& column);
+    // CHECK NOT VALID (main), then VALIDATE + SET NOT NULL + drop the check (post); `sub` orders it among the
+    // table's column steps, `subject` defaults to "column <table>.<column>"
+    void safe_set_not_null(const std::string& identity, const std::string& column, int sub = 0,
+                           const std::string& subject = {});
 
     // NOT NULL columns added to existing tables (tables.cpp; docs/diff.md "NOT NULL columns added to tables
     // with rows"): the --backfill of a column, the rows of its table as the client counted them.

@@ -503,27 +503,7 @@ void Engine::add_column_steps(const std::string& identity, const json& c, bool s
     // main: the check refuses new rows without a value from now on; post: the rows there were get the backfill
     // (row locks only), then VALIDATE (no ACCESS EXCLUSIVE), SET NOT NULL (which the valid check spares a scan)
     backfill_sets_.emplace_back(qi(n), backfill->expression);
-    const std::string chk = qi(not_null_check_name(n));
-    Step m;
-    m.bucket = b_column;
-    m.sub = 3;
-    m.subject = subject;
-    m.up.push_back("ALTER TABLE " + identity + " ADD CONSTRAINT " + chk + " CHECK (" + qi(n) +
-                   " IS NOT NULL) NOT VALID;");
-    m.down.push_back("ALTER TABLE " + identity + " DROP CONSTRAINT IF EXISTS " + chk + ";");
-    add(std::move(m));
-    Step p;
-    p.bucket = b_column;
-    p.sub = 3;
-    p.phase = Phase::post;
-    p.subject = subject;
-    p.up.push_back("ALTER TABLE " + identity + " VALIDATE CONSTRAINT " + chk + ";");
-    p.up.push_back("ALTER TABLE " + identity + " ALTER COLUMN " + qi(n) + " SET NOT NULL;");
-    p.up.push_back("ALTER TABLE " + identity + " DROP CONSTRAINT " + chk + ";");
-    p.down.push_back("ALTER TABLE " + identity + " ADD CONSTRAINT " + chk + " CHECK (" + qi(n) +
-                     " IS NOT NULL) NOT VALID;");
-    p.down.push_back("ALTER TABLE " + identity + " ALTER COLUMN " + qi(n) + " DROP NOT NULL;");
-    add(std::move(p));
+    safe_set_not_null(identity, n, 3, subject);
 }
 
 void Engine::diff_tables() {
@@ -924,11 +904,13 @@ void Engine::emit_table_dropped(const std::string& identity, const json& t, bool
     }
 }
 
-void Engine::safe_set_not_null(const std::string& identity, const std::string& column) {
+void Engine::safe_set_not_null(const std::string& identity, const std::string& column, int sub,
+                               const std::string& subject_of) {
     std::string chk = qi(not_null_check_name(column));
-    std::string subject = "column " + identity + "." + column;
+    const std::string subject = subject_of.empty() ? "column " + identity + "." + column : subject_of;
     Step m;
     m.bucket = b_column;
+    m.sub = sub;
     m.subject = subject;
     m.up.push_back("ALTER TABLE " + identity + " ADD CONSTRAINT " + chk + " CHECK (" + qi(column) +
                    " IS NOT NULL) NOT VALID;");
@@ -936,6 +918,7 @@ void Engine::safe_set_not_null(const std::string& identity, const std::string& c
     add(std::move(m));
     Step p;
     p.bucket = b_column;
+    p.sub = sub;
     p.phase = Phase::post;
     p.subject = subject;
     p.up.push_back("ALTER TABLE " + identity + " VALIDATE CONSTRAINT " + chk + ";");
