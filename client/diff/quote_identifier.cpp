@@ -3,7 +3,7 @@
 #include "client/diff/sql_names.hpp"
 
 #include <algorithm>
-#include <array>
+#include <iterator>
 #include <string_view>
 
 namespace pgmig::client {
@@ -18,19 +18,20 @@ struct Keyword {
 
 // kwlist.h is one PG_KEYWORD(name, token, category, label) line per keyword, in ASCII order.
 #define PG_KEYWORD(kwname, value, category, collabel) Keyword{kwname, category},
-constexpr std::array kKeywords = {
+// A plain array: deducing std::array's size from 450+ elements exceeds clang's fold-expression limit.
+constexpr Keyword kKeywords[] = {
 #include "parser/kwlist.h"
 };
 #undef PG_KEYWORD
 
-static_assert(std::is_sorted(kKeywords.begin(), kKeywords.end(),
+static_assert(std::is_sorted(std::begin(kKeywords), std::end(kKeywords),
                              [](const Keyword& a, const Keyword& b) { return a.word < b.word; }),
               "parser/kwlist.h is in ASCII order (the server's ScanKeywordLookup relies on it too)");
 
 bool needs_quotes_as_keyword(std::string_view name) {
-    const auto it = std::lower_bound(kKeywords.begin(), kKeywords.end(), name,
+    const auto it = std::lower_bound(std::begin(kKeywords), std::end(kKeywords), name,
                                      [](const Keyword& k, std::string_view n) { return k.word < n; });
-    return it != kKeywords.end() && it->word == name && it->category != UNRESERVED_KEYWORD;
+    return it != std::end(kKeywords) && it->word == name && it->category != UNRESERVED_KEYWORD;
 }
 
 }  // namespace

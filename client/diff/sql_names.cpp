@@ -1,8 +1,6 @@
 // A small tokenizer for the head of a CREATE INDEX CONCURRENTLY statement (see sql_names.hpp).
 #include "client/diff/sql_names.hpp"
 
-#include "client/db.hpp"
-
 #include <cctype>
 #include <vector>
 
