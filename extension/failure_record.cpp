@@ -12,6 +12,8 @@ extern "C" {
 #include "postmaster/bgworker.h"
 #include "storage/lmgr.h"
 #include "storage/dsm.h"
+#include "storage/latch.h"
+#include "utils/wait_event.h"
 #include "tcop/tcopprot.h"
 #include "utils/builtins.h"
 #include "utils/guc.h"
@@ -39,6 +41,11 @@ struct WorkerTarget {
     Oid role;
 };
 static_assert(sizeof(WorkerTarget) <= BGW_EXTRALEN);
+
+// When no worker slot is free: tries again every kSlotWaitMs, kSlotWaits times (5 s at most, no
+// interrupt check while the record's segment is pinned and not yet handed over).
+constexpr int kSlotWaitMs = 50;
+constexpr int kSlotWaits = 100;
 
 // The last failure handed over, so that the same failure repeated inside one transaction (a
 // retry loop in PL/pgSQL, say) is recorded once rather than starting a worker each time.
@@ -91,7 +98,15 @@ void record_failure_after_rollback(const LedgerStore& store, const Migration& m,
             BackgroundWorker worker = pg::worker_of("pgmig_failure_worker", "pgmig failure recorder");
             worker.bgw_main_arg = UInt32GetDatum(handle);
             memcpy(worker.bgw_extra, &target, sizeof(target));
-            const bool ok = RegisterDynamicBackgroundWorker(&worker, nullptr);
+            // Every worker slot taken (recorders of other failures, parallel query workers) is usually a
+            // matter of milliseconds: wait for one, a bounded time, rather than lose the record.
+            bool ok = RegisterDynamicBackgroundWorker(&worker, nullptr);
+            for (int wait = 0; !ok && wait < kSlotWaits; ++wait) {
+                (void)WaitLatch(MyLatch, WL_LATCH_SET | WL_TIMEOUT | WL_EXIT_ON_PM_DEATH, kSlotWaitMs,
+                                PG_WAIT_EXTENSION);
+                ResetLatch(MyLatch);
+                ok = RegisterDynamicBackgroundWorker(&worker, nullptr);
+            }
             if (!ok) dsm_unpin_segment(handle);
             dsm_detach(seg);
             return ok;
@@ -100,7 +115,8 @@ void record_failure_after_rollback(const LedgerStore& store, const Migration& m,
             pg::call([] {
                 ereport(WARNING,
                         (errmsg("pgmig could not start a worker to record the failed attempt in pgmig.history"),
-                         errhint("raise max_worker_processes; the failure itself is reported as an error")));
+                         errhint("no worker slot came free within 5 seconds: raise max_worker_processes; the failure "
+                                 "itself is reported as an error")));
             });
         }
     } catch (const Error& e) {
