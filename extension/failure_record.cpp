@@ -98,7 +98,7 @@ void record_failure_after_rollback(const LedgerStore& store, const Migration& m,
             BackgroundWorker worker = pg::worker_of("pgmig_failure_worker", "pgmig failure recorder");
             worker.bgw_main_arg = UInt32GetDatum(handle);
             memcpy(worker.bgw_extra, &target, sizeof(target));
-            // Every worker slot taken (recorders of other failures, parallel query workers) is usually a
+            // Every worker slot taken (other recorders, audit sealers, parallel query workers) is usually a
             // matter of milliseconds: wait for one, a bounded time, rather than lose the record.
             bool ok = RegisterDynamicBackgroundWorker(&worker, nullptr);
             for (int wait = 0; !ok && wait < kSlotWaits; ++wait) {
@@ -115,8 +115,9 @@ void record_failure_after_rollback(const LedgerStore& store, const Migration& m,
             pg::call([] {
                 ereport(WARNING,
                         (errmsg("pgmig could not start a worker to record the failed attempt in pgmig.history"),
-                         errhint("no worker slot came free within 5 seconds: raise max_worker_processes; the failure "
-                                 "itself is reported as an error")));
+                         errhint("no worker slot came free within %d ms: raise max_worker_processes; the failure "
+                                 "itself is reported as an error",
+                                 kSlotWaits * kSlotWaitMs)));
             });
         }
     } catch (const Error& e) {
