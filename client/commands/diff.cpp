@@ -638,6 +638,7 @@ json expected_snapshot(const Connection& conn) {
     json snapshot = json::parse(res.get(0, 0), nullptr, false);
     if (!snapshot.is_object())
         throw Error(ErrorKind::internal, "pgmig.snapshots holds a snapshot that is not an object");
+    for (auto& [key, description] : snapshot.items()) drop_default_members(description);  // as fetch_snapshot's
     return snapshot;
 }
 

@@ -42,7 +42,7 @@ std::string text(const json& d, const char* key) {
 
 std::vector<std::pair<std::string, std::pair<const json*, const json*>>> pairs(const Objects& from, const Objects& to,
                                                                                const std::string& prefix) {
-    std::map<std::string, std::pair<const json*, const json*>> both;
+    std::map<std::string_view, std::pair<const json*, const json*>> both;
     for (auto it = from.lower_bound(prefix); it != from.end() && it->first.compare(0, prefix.size(), prefix) == 0; ++it)
         both[it->first].first = it->second;
     for (auto it = to.lower_bound(prefix); it != to.end() && it->first.compare(0, prefix.size(), prefix) == 0; ++it)

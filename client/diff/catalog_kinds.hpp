@@ -46,7 +46,7 @@ struct KindsOutput {
     std::vector<std::string> unsupported;  // "<key>: why"
 };
 
-using Objects = std::map<std::string, const nlohmann::json*>;
+using Objects = std::map<std::string_view, const nlohmann::json*, std::less<>>;  // as Snapshot::objects
 
 // Every family; `from`/`to` are migrate_snapshot() documents indexed by key.
 void diff_collations(const Objects& from, const Objects& to, KindsOutput& out);

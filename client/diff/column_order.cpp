@@ -101,7 +101,8 @@ Engine::Rebuild Engine::rebuild_table(const Snapshot& snap, const std::string& i
     std::vector<std::string> policy_keys;
     std::vector<std::pair<std::string, std::string>> fks_in;  // another table, its constraint that points here
     std::vector<std::string> sequence_keys;                   // sequences owned by its columns
-    for (const auto& [key, d] : snap.objects) {
+    for (const auto& [key_view, d] : snap.objects) {
+        const std::string key(key_view);
         const auto [type, ident] = split_key(key);
         if (type == "table") {
             if (ident == identity) continue;
@@ -144,7 +145,8 @@ Engine::Rebuild Engine::rebuild_table(const Snapshot& snap, const std::string& i
         bool grew = true;
         while (grew) {
             grew = false;
-            for (const auto& [key, d] : snap.objects) {
+            for (const auto& [key_view, d] : snap.objects) {
+                const std::string key(key_view);
                 const std::string type = split_key(key).first;
                 if ((type != "view" && type != "materialized view") || reached.count(key) != 0) continue;
                 const json& deps = field(*d, "depends_on");
@@ -316,7 +318,8 @@ Engine::Rebuild Engine::rebuild_table(const Snapshot& snap, const std::string& i
                 sql.push_back("COMMENT ON COLUMN " + v + "." + qi(str(c, "name")) + " IS " +
                               literal(str(c, "comment")) + ";");
         append_acl_restore(sql, "TABLE", v, d);
-        for (const auto& [tk, td] : snap.objects) {
+        for (const auto& [tk_view, td] : snap.objects) {
+            const std::string tk(tk_view);
             if (tk.rfind("trigger ", 0) != 0 || split_on(split_key(tk).second).second != v) continue;
             sql.push_back(str(*td, "definition") + ";");
             auto e = trigger_enable().find(str(*td, "enabled"));

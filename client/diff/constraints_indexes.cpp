@@ -29,14 +29,16 @@ void Engine::diff_constraints() {
     // per table (to identity) and its from identity
     std::map<std::string, std::string> to_from;  // to identity -> from identity ("" when new)
     std::set<std::string> dropped_tables;
-    for (const auto& [key, d] : to_.objects) {
+    for (const auto& [key_view, d] : to_.objects) {
+        const std::string key(key_view);
         const auto key_parts = split_key(key);
         const std::string& type = key_parts.first;
         const std::string& ident = key_parts.second;
         if (type == "table") to_from[ident] = from_.get(key) != nullptr ? ident : "";
     }
     for (const auto& [f, t] : table_renames_) to_from[t] = f;
-    for (const auto& [key, d] : from_.objects) {
+    for (const auto& [key_view, d] : from_.objects) {
+        const std::string key(key_view);
         const auto key_parts = split_key(key);
         const std::string& type = key_parts.first;
         const std::string& ident = key_parts.second;

@@ -169,7 +169,7 @@ void Engine::apply_renames() {
                 const json& tcons = field(*to_tbl, "constraints");
                 if (nn.empty() || !tcons.is_object() || !tcons.contains(nn) || tbl["constraints"].contains(nn))
                     continue;
-                if (to_.get(S("index ") + tschema + "." + nn) != nullptr) continue;  // index-backed: renamed above
+                if (to_.get(std::string(S("index ") + tschema + "." + nn)) != nullptr) continue;  // index-backed: renamed above
                 step(S("constraint ") + nn + " on " + t,
                      "ALTER TABLE " + t + " RENAME CONSTRAINT " + qi(cn) + " TO " + qi(nn) + ";",
                      "ALTER TABLE " + t + " RENAME CONSTRAINT " + qi(nn) + " TO " + qi(cn) + ";");

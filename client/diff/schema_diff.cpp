@@ -72,7 +72,7 @@ void Engine::report_unsupported() {
         // written by the catalog kinds' family files (catalog_kinds.hpp)
         "collation", "statistics object", "operator", "operator class", "operator family", "event trigger",
         "publication", "foreign-data wrapper", "server", "user mapping", "default acl"};
-    std::set<std::string> keys;
+    std::set<std::string_view> keys;  // views of the documents' keys, as the snapshots' are
     for (const auto& [key, d] : from_.objects) keys.insert(key);
     for (const auto& [key, d] : to_.objects) keys.insert(key);
     for (const auto& key : keys) {
@@ -81,7 +81,7 @@ void Engine::report_unsupported() {
         const json* a = from_.get(key);
         const json* b = to_.get(key);
         if (a != nullptr && b != nullptr && *a == *b) continue;
-        result_.unsupported.push_back(S(key) + ": pgmig diff cannot write DDL for a " + type);
+        result_.unsupported.push_back(S(std::string(key)) + ": pgmig diff cannot write DDL for a " + type);
     }
 }
 

@@ -187,6 +187,7 @@ nlohmann::json read_snapshot(const Connection& conn, const std::string& what) {
                 malformed = true;
                 break;
             }
+            drop_default_members(description);
             snapshot.emplace(std::string(PQgetvalue(raw, row, 0), static_cast<size_t>(PQgetlength(raw, row, 0))),
                              std::move(description));
         }
@@ -210,6 +211,19 @@ nlohmann::json read_snapshot(const Connection& conn, const std::string& what) {
 }
 
 }  // namespace
+
+void drop_default_members(nlohmann::json& description) {
+    if (!description.is_object()) return;
+    const auto persistence = description.find("persistence");
+    if (persistence != description.end() && *persistence == "p") description.erase(persistence);
+    const auto columns = description.find("columns");
+    if (columns == description.end() || !columns->is_array()) return;
+    for (auto& column : *columns) {
+        if (!column.is_object()) continue;
+        const auto not_null = column.find("not_null");
+        if (not_null != column.end() && *not_null == false) column.erase(not_null);
+    }
+}
 
 nlohmann::json fetch_snapshot(const Connection& conn, const std::string& what) {
     if (!send_snapshot_query(conn)) {

@@ -33,7 +33,7 @@ const json& field(const json& d, const char* key) {
 }
 
 // "table public.t" -> ("table", "public.t"); type names may have spaces ("materialized view").
-std::pair<std::string, std::string> split_key(const std::string& key) {
+std::pair<std::string, std::string> split_key(std::string_view key) {
     static const char* const multi[] = {"materialized view ", "foreign table ", "composite type ", "table constraint ",
                                         "domain constraint ",
                                         // the catalog kinds (catalog_kinds.hpp)
@@ -41,11 +41,11 @@ std::pair<std::string, std::string> split_key(const std::string& key) {
                                         "user mapping ", "operator class ", "operator family ", "default acl "};
     for (const char* m : multi) {
         std::string_view p(m);
-        if (key.compare(0, p.size(), p) == 0) return {std::string(p.substr(0, p.size() - 1)), key.substr(p.size())};
+        if (key.substr(0, p.size()) == p) return {std::string(p.substr(0, p.size() - 1)), std::string(key.substr(p.size()))};
     }
     auto sp = key.find(' ');
-    if (sp == std::string::npos) return {key, {}};
-    return {key.substr(0, sp), key.substr(sp + 1)};
+    if (sp == std::string_view::npos) return {std::string(key), {}};
+    return {std::string(key.substr(0, sp)), std::string(key.substr(sp + 1))};
 }
 
 // "trigger trg on public.t" identity "trg on public.t" -> ("trg", "public.t")
@@ -103,9 +103,9 @@ std::set<std::string> keys_of_kinds(const Snapshot& a, const Snapshot& b,
     std::set<std::string> keys;
     for (const Snapshot* s : {&a, &b}) {
         for (const std::string_view prefix : prefixes) {
-            for (auto it = s->objects.lower_bound(std::string(prefix));
-                 it != s->objects.end() && std::string_view(it->first).substr(0, prefix.size()) == prefix; ++it) {
-                keys.insert(it->first);
+            for (auto it = s->objects.lower_bound(prefix);
+                 it != s->objects.end() && it->first.substr(0, prefix.size()) == prefix; ++it) {
+                keys.insert(std::string(it->first));
             }
         }
     }

@@ -18,7 +18,7 @@ std::string str(const json& d, const char* key);
 bool flag(const json& d, const char* key);
 const json& field(const json& d, const char* key);
 // "table public.t" -> ("table", "public.t"); type names may have spaces ("materialized view").
-std::pair<std::string, std::string> split_key(const std::string& key);
+std::pair<std::string, std::string> split_key(std::string_view key);
 // "trigger trg on public.t" identity "trg on public.t" -> ("trg", "public.t")
 std::pair<std::string, std::string> split_on(const std::string& identity);
 // The table an index definition is on: "CREATE [UNIQUE] INDEX name ON [ONLY] rel USING ..."
@@ -29,9 +29,10 @@ std::set<std::string> acl_set(const json& d);
 std::set<std::string> default_acl(const std::string& what);
 
 struct Snapshot {
-    std::map<std::string, const json*> objects;  // key -> description
-    // relation identity -> columns using a type (for enum recreation), built lazily
-    const json* get(const std::string& key) const {
+    // key -> description. The keys are views of the parsed document's own keys (its object is a std::map,
+    // whose nodes never move), so indexing a snapshot copies no key: the document must outlive the index.
+    std::map<std::string_view, const json*, std::less<>> objects;
+    const json* get(std::string_view key) const {
         auto it = objects.find(key);
         return it == objects.end() ? nullptr : it->second;
     }

@@ -511,7 +511,8 @@ void Engine::diff_tables() {
     std::map<std::string, std::map<std::string, std::string>> col_renames;
     std::set<std::string> added;
     std::set<std::string> dropped;
-    for (const auto& [key, d] : to_.objects) {
+    for (const auto& [key_view, d] : to_.objects) {
+        const std::string key(key_view);
         const auto key_parts = split_key(key);
         const std::string& type = key_parts.first;
         const std::string& ident = key_parts.second;
@@ -522,7 +523,8 @@ void Engine::diff_tables() {
             if (!via_rename) added.insert(ident);
         }
     }
-    for (const auto& [key, d] : from_.objects) {
+    for (const auto& [key_view, d] : from_.objects) {
+        const std::string key(key_view);
         const auto key_parts = split_key(key);
         const std::string& type = key_parts.first;
         const std::string& ident = key_parts.second;
@@ -584,7 +586,8 @@ void Engine::diff_tables() {
     }
     // tables in both (or renamed)
     std::vector<std::pair<std::string, std::string>> both;  // from identity, to identity
-    for (const auto& [key, d] : to_.objects) {
+    for (const auto& [key_view, d] : to_.objects) {
+        const std::string key(key_view);
         const auto key_parts = split_key(key);
         const std::string& type = key_parts.first;
         const std::string& ident = key_parts.second;

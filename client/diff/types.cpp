@@ -86,20 +86,20 @@ std::pair<std::vector<std::string>, std::vector<std::string>> Engine::enum_liter
 
 void Engine::diff_types() {
     const std::set<std::string> keys = keys_of_kinds(from_, to_, {"type ", "composite type "});
-    // columns of `from` by type, for recreating an enum
+    // the columns of each side's tables by type, for recreating an enum: only the columns of these types
+    // (every column of every table would be megabytes on a large schema)
+    std::set<std::string> type_idents;
+    for (const auto& k : keys) type_idents.insert(split_key(k).second);
     using Users = std::map<std::string, std::vector<std::pair<std::string, const json*>>>;
-    auto users_of = [](const Snapshot& snap) {
+    auto users_of = [&type_idents](const Snapshot& snap) {
         Users users;
-        for (const auto& [key, d] : snap.objects) {
-            const auto key_parts = split_key(key);
-            const std::string& type = key_parts.first;
-            const std::string& ident = key_parts.second;
-            if (type != "table") continue;
-            for (const auto& c : field(*d, "columns"))
+        for (auto it = snap.objects.lower_bound("table "); it != snap.objects.end() && it->first.rfind("table ", 0) == 0;
+             ++it) {
+            for (const auto& c : field(*it->second, "columns"))
                 if (!flag(c, "inherited")) {
                     std::string t = str(c, "type");
                     if (t.size() > 2 && t.compare(t.size() - 2, 2, "[]") == 0) t = t.substr(0, t.size() - 2);
-                    users[t].emplace_back(ident, &c);
+                    if (type_idents.count(t) != 0) users[t].emplace_back(split_key(it->first).second, &c);
                 }
         }
         return users;

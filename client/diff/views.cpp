@@ -16,13 +16,14 @@
 namespace pgmig::schema_diff::detail {
 
 void Engine::diff_views() {
-    auto is_view = [](const std::string& key) {
+    auto is_view = [](std::string_view key) {
         return key.rfind("view ", 0) == 0 || key.rfind("materialized view ", 0) == 0;
     };
     // seeds: views whose description changed, and objects whose change invalidates the views over them
     std::set<std::string> invalid = invalidated_;
     for (const auto& fi : changed_tables_) invalid.insert("table " + fi);
-    for (const auto& [key, d] : from_.objects) {
+    for (const auto& [key_view, d] : from_.objects) {
+        const std::string key(key_view);
         const std::string type = split_key(key).first;
         if ((type == "table" || is_view(key)) && to_.get(key) == nullptr) invalid.insert(key);
         if (is_view(key) && to_.get(key) != nullptr && *to_.get(key) != *d) {
@@ -52,7 +53,8 @@ void Engine::diff_views() {
         }
     }
     std::map<std::string, std::vector<std::string>> dependents;  // object key -> views (from) that read it
-    for (const auto& [key, d] : from_.objects) {
+    for (const auto& [key_view, d] : from_.objects) {
+        const std::string key(key_view);
         if (!is_view(key)) continue;
         const json& deps = field(*d, "depends_on");
         if (deps.is_array())
@@ -78,7 +80,7 @@ void Engine::diff_views() {
         if (to_.get(k) != nullptr) rebuilt_views_.insert(k);
     std::set<std::string> create = rebuilt_views_;
     for (const auto& [key, d] : to_.objects)
-        if (is_view(key) && from_.get(key) == nullptr) create.insert(key);
+        if (is_view(key) && from_.get(key) == nullptr) create.emplace(key);
 
     std::map<std::string, int> rank_memo;
     std::function<int(const Snapshot&, const std::string&, int)> rank = [&](const Snapshot& s, const std::string& k,
@@ -180,7 +182,8 @@ void Engine::diff_views() {
         add(std::move(s));
     }
     // comment and grant changes of views kept as they are
-    for (const auto& [key, d] : to_.objects) {
+    for (const auto& [key_view, d] : to_.objects) {
+        const std::string key(key_view);
         if (!is_view(key) || create.count(key) != 0 || from_.get(key) == nullptr) continue;
         const auto key_parts = split_key(key);
         const std::string& type = key_parts.first;
