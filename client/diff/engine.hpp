@@ -278,6 +278,17 @@ class Engine {
     // Everything that creates a table (without its indexes, FKs, triggers, policies: those are objects
     // of their own). Removal is the mirror of these steps.
     std::vector<Step> table_create_steps(const std::string& identity, const json& t, bool for_drop);
+    // A new partition or inheritance child takes its inherited columns' defaults and NOT NULL from its parent;
+    // one made with LIKE and ATTACH PARTITION (or that changed them since) may differ: the ALTERs that follow
+    // its CREATE TABLE to give it the defaults and NOT NULLs of its description in `s`.
+    std::vector<std::string> inherited_column_fixes(const Snapshot& s, const std::string& identity, const json& t);
+    // The column `name` of the parent table t takes it from (its partitioned table, or the first of its INHERITS
+    // list that has it) in `s`; null when there is none.
+    static const json* parent_column(const Snapshot& s, const json& t, const std::string& name);
+    // An existing partition's or child's inherited column whose default changes: ALTER TABLE ONLY when its
+    // parent's default stays; nothing when it follows its parent's change (that ALTER reaches it).
+    void inherited_default_change(const std::string& identity, const json& a, const json& b, const json& o,
+                                  const json& c);
 
     void table_extras(const std::string& identity, const json* from, const json* to, bool foreign);
 

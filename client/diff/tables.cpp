@@ -236,8 +236,12 @@ void Engine::diff_columns(const std::string& identity, const json& a, const json
         for (const auto& [o, nn] : renamed)
             if (nn == n) old_name = o;
         auto ap = apos.find(old_name);
-        if (ap == apos.end() || flag(*c, "inherited")) continue;
+        if (ap == apos.end()) continue;
         const json& o = *acols[ap->second];
+        if (flag(*c, "inherited")) {
+            if (flag(o, "inherited")) inherited_default_change(identity, a, b, o, *c);
+            continue;
+        }
         std::string col = identity + " ALTER COLUMN " + qi(n);
         std::string subject = subject_prefix + n;
         std::string otype = str(o, "type");
@@ -763,6 +767,69 @@ std::string Engine::create_table_sql(const std::string& identity, const json& t)
     return sql + ";";
 }
 
+const json* Engine::parent_column(const Snapshot& s, const json& t, const std::string& name) {
+    // the partitioned table, or the INHERITS list in order (the first parent that has the column)
+    const json& po = field(t, "partition_of");
+    const json& inhs = field(t, "inherits");
+    for (const json* list : {&po, &inhs}) {
+        if (!list->is_array()) continue;
+        for (const auto& p : *list) {
+            const json* d = p.is_string() ? s.get("table " + p.get<std::string>()) : nullptr;
+            if (d != nullptr)
+                for (const auto& pc : field(*d, "columns"))
+                    if (str(pc, "name") == name) return &pc;
+            if (list == &po) break;  // its second element is the bound
+        }
+    }
+    return nullptr;
+}
+
+std::vector<std::string> Engine::inherited_column_fixes(const Snapshot& s, const std::string& identity,
+                                                       const json& t) {
+    std::vector<std::string> out;
+    for (const auto& c : field(t, "columns")) {
+        if (!flag(c, "inherited")) continue;
+        const std::string name = str(c, "name");
+        const json* from_parent = parent_column(s, t, name);
+        if (from_parent == nullptr) continue;
+        const std::string col = S("ALTER TABLE ONLY ") + identity + " ALTER COLUMN " + qi(name);
+        const std::string def = str(c, "default");
+        if (def != str(*from_parent, "default"))
+            out.push_back(col + (def.empty() ? " DROP DEFAULT;" : " SET DEFAULT " + def + ";"));
+        if (flag(c, "not_null") && !flag(*from_parent, "not_null") && str(c, "identity").empty())
+            out.push_back(S("ALTER TABLE ") + identity + " ALTER COLUMN " + qi(name) + " SET NOT NULL;");
+    }
+    return out;
+}
+
+void Engine::inherited_default_change(const std::string& identity, const json& a, const json& b, const json& o,
+                                      const json& c) {
+    const std::string name = str(c, "name");
+    const std::string odef = str(o, "default");
+    const std::string ndef = str(c, "default");
+    const json* pa = parent_column(from_, a, name);
+    const json* pb = parent_column(to_, b, name);
+    const std::string pdef_a = pa != nullptr ? str(*pa, "default") : odef;
+    const std::string pdef_b = pb != nullptr ? str(*pb, "default") : ndef;
+    if (pdef_a != pdef_b) {
+        // ALTER TABLE parent ... SET/DROP DEFAULT gives the partitions and children the parent's new default
+        if (odef == pdef_a && ndef == pdef_b) return;
+        result_.unsupported.push_back(S("column ") + identity + "." + name +
+                                      ": its default differs from its parent's, whose default changes too; pgmig "
+                                      "diff cannot write that (write the ALTER TABLE ONLY by hand)");
+        return;
+    }
+    if (odef == ndef) return;
+    Step s;
+    s.bucket = b_column;
+    s.sub = 5;
+    s.subject = S("column ") + identity + "." + name;
+    const std::string col = S("ALTER TABLE ONLY ") + identity + " ALTER COLUMN " + qi(name);
+    s.up.push_back(col + (ndef.empty() ? " DROP DEFAULT;" : " SET DEFAULT " + ndef + ";"));
+    s.down.push_back(col + (odef.empty() ? " DROP DEFAULT;" : " SET DEFAULT " + odef + ";"));
+    add(std::move(s));
+}
+
 std::vector<Step> Engine::table_create_steps(const std::string& identity, const json& t, bool for_drop) {
     std::vector<Step> out;
     Step s;
@@ -770,6 +837,7 @@ std::vector<Step> Engine::table_create_steps(const std::string& identity, const 
     s.sub = depth(for_drop ? from_ : to_, identity);
     s.subject = "table " + identity;
     s.up.push_back(create_table_sql(identity, t));
+    for (auto& fix : inherited_column_fixes(for_drop ? from_ : to_, identity, t)) s.up.push_back(std::move(fix));
     s.down.push_back("DROP TABLE " + identity + ";");
     out.push_back(std::move(s));
     // NOT VALID constraints of a new table: added after, as they are

@@ -115,13 +115,13 @@ expect "an empty database is refused (exit 49)" 49 "nothing to baseline"
 bl_check "... and no file is written" "$(bl_sqlfiles "$bl_root/empty")" "0"
 
 # --- the written file cannot rebuild the schema: refused, nothing registered -------------------------------
-# Real gaps of the diff engine (if it learns them, pick another): a partition's own column default and a
-# comment on a column of a composite type are not written, so the shadow's fingerprint differs.
+# Real gaps of the diff engine (if it learns them, pick another): a view column's default and a comment on a
+# column of a composite type are not written, so the shadow's fingerprint differs.
 newdb blgap
 sql "$blgap" "
-CREATE TABLE events (id int, at date) PARTITION BY RANGE (at);
-CREATE TABLE events_2024 PARTITION OF events FOR VALUES FROM ('2024-01-01') TO ('2025-01-01');
-ALTER TABLE events_2024 ALTER COLUMN id SET DEFAULT 7;
+CREATE TABLE events (id int, at date);
+CREATE VIEW recent_events AS SELECT id, at FROM events;
+ALTER VIEW recent_events ALTER COLUMN id SET DEFAULT 7;
 CREATE TYPE pair AS (a int, b int);
 COMMENT ON COLUMN pair.a IS 'the first';
 CREATE TABLE plain (id int PRIMARY KEY);
@@ -129,7 +129,7 @@ CREATE TABLE plain (id int PRIMARY KEY);
 bl_gapdir="$bl_root/gap"
 run baseline --from-database baseline --dir "$bl_gapdir" -d "dbname=$blgap"
 expect "a file that cannot rebuild the schema is refused (exit 49)" 49 \
-    "table public.events_2024" "composite type public.pair" "not registered"
+    "view public.recent_events" "composite type public.pair" "not registered"
 bl_check "... nothing is registered" "$(ledger_count "$blgap")" "0"
 bl_check "... no migration file is left in the folder" "$(bl_sqlfiles "$bl_gapdir")" "0"
 if ls "$bl_gapdir"/*_baseline.sql.rejected >/dev/null 2>&1 && grep -q "$(basename "$(ls "$bl_gapdir"/*.rejected)")" <<<"$err"; then
