@@ -615,6 +615,7 @@ CREATE FUNCTION pgmig.snapshot_objects()
                    'lc_collate', co.collcollate,
                    'lc_ctype', co.collctype,
                    'icu_locale', co.colliculocale,
+                   'owner', co.collowner::regrole::text,
                    'comment', (SELECT d.description FROM pg_description d WHERE d.objoid = co.oid
                                 AND d.classoid = 'pg_collation'::regclass AND d.objsubid = 0)))
           FROM pg_collation co JOIN user_ns n ON n.oid = co.collnamespace
@@ -625,6 +626,7 @@ CREATE FUNCTION pgmig.snapshot_objects()
                jsonb_strip_nulls(jsonb_build_object(
                    'definition', pg_get_statisticsobjdef(st.oid),
                    'target', NULLIF(st.stxstattarget, -1),
+                   'owner', st.stxowner::regrole::text,
                    'comment', (SELECT d.description FROM pg_description d WHERE d.objoid = st.oid
                                 AND d.classoid = 'pg_statistic_ext'::regclass AND d.objsubid = 0)))
           FROM pg_statistic_ext st JOIN user_ns n ON n.oid = st.stxnamespace
@@ -642,6 +644,7 @@ CREATE FUNCTION pgmig.snapshot_objects()
                    'join', NULLIF(op.oprjoin, 0)::regproc::text,
                    'hashes', NULLIF(op.oprcanhash, false),
                    'merges', NULLIF(op.oprcanmerge, false),
+                   'owner', op.oprowner::regrole::text,
                    'comment', (SELECT d.description FROM pg_description d WHERE d.objoid = op.oid
                                 AND d.classoid = 'pg_operator'::regclass AND d.objsubid = 0)))
           FROM pg_operator op JOIN user_ns n ON n.oid = op.oprnamespace
@@ -658,6 +661,7 @@ CREATE FUNCTION pgmig.snapshot_objects()
                        SELECT 'FUNCTION ' || ap.amprocnum || ' (' || format_type(ap.amproclefttype, NULL) || ', '
                               || format_type(ap.amprocrighttype, NULL) || ') ' || ap.amproc::regprocedure::text
                          FROM pg_amproc ap WHERE ap.amprocfamily = f.oid) mm),
+                   'owner', f.opfowner::regrole::text,
                    'comment', (SELECT d.description FROM pg_description d WHERE d.objoid = f.oid
                                 AND d.classoid = 'pg_opfamily'::regclass AND d.objsubid = 0)))
           FROM pg_opfamily f JOIN user_ns n ON n.oid = f.opfnamespace
@@ -669,6 +673,7 @@ CREATE FUNCTION pgmig.snapshot_objects()
                    'default', oc.opcdefault,
                    'family', (SELECT i.identity FROM pg_identify_object('pg_opfamily'::regclass, oc.opcfamily, 0) i),
                    'storage', CASE WHEN oc.opckeytype <> 0 THEN format_type(oc.opckeytype, NULL) END,
+                   'owner', oc.opcowner::regrole::text,
                    'comment', (SELECT d.description FROM pg_description d WHERE d.objoid = oc.oid
                                 AND d.classoid = 'pg_opclass'::regclass AND d.objsubid = 0)))
           FROM pg_opclass oc JOIN user_ns n ON n.oid = oc.opcnamespace
@@ -681,6 +686,7 @@ CREATE FUNCTION pgmig.snapshot_objects()
                    'function', et.evtfoid::regprocedure::text,
                    'tags', (SELECT jsonb_agg(t ORDER BY t) FROM unnest(et.evttags) t),
                    'enabled', et.evtenabled,
+                   'owner', et.evtowner::regrole::text,
                    'comment', (SELECT d.description FROM pg_description d WHERE d.objoid = et.oid
                                 AND d.classoid = 'pg_event_trigger'::regclass AND d.objsubid = 0)))
           FROM pg_event_trigger et
@@ -695,6 +701,7 @@ CREATE FUNCTION pgmig.snapshot_objects()
                                    CASE WHEN pb.pubdelete THEN 'delete' END, CASE WHEN pb.pubtruncate THEN 'truncate' END]) a
                                 WHERE a IS NOT NULL),
                    'via_root', NULLIF(pb.pubviaroot, false),
+                   'owner', pb.pubowner::regrole::text,
                    'tables', (SELECT jsonb_agg(jsonb_strip_nulls(jsonb_build_object(
                                   'table', pr.prrelid::regclass::text,
                                   'columns', (SELECT jsonb_agg(a.attname ORDER BY a.attnum) FROM pg_attribute a
@@ -716,6 +723,7 @@ CREATE FUNCTION pgmig.snapshot_objects()
                    'validator', NULLIF(w.fdwvalidator, 0)::regproc::text,
                    'options', (SELECT jsonb_agg(o ORDER BY o) FROM unnest(w.fdwoptions) o),
                    'acl', CASE WHEN w.fdwacl IS NOT NULL THEN pgmig.acl_entries(w.fdwacl, w.fdwowner, 'F') END,
+                   'owner', w.fdwowner::regrole::text,
                    'comment', (SELECT d.description FROM pg_description d WHERE d.objoid = w.oid
                                 AND d.classoid = 'pg_foreign_data_wrapper'::regclass AND d.objsubid = 0)))
           FROM pg_foreign_data_wrapper w
@@ -731,6 +739,7 @@ CREATE FUNCTION pgmig.snapshot_objects()
                                                      THEN split_part(o, '=', 1) || ' (value not read)' ELSE o END ORDER BY o)
                                  FROM unnest(fs.srvoptions) o),
                    'acl', CASE WHEN fs.srvacl IS NOT NULL THEN pgmig.acl_entries(fs.srvacl, fs.srvowner, 'S') END,
+                   'owner', fs.srvowner::regrole::text,
                    'comment', (SELECT d.description FROM pg_description d WHERE d.objoid = fs.oid
                                 AND d.classoid = 'pg_foreign_server'::regclass AND d.objsubid = 0)))
           FROM pg_foreign_server fs

@@ -78,7 +78,7 @@ inline void diff_all(const Objects& from, const Objects& to, KindsOutput& out) {
 std::string quote_literal(const std::string& text);
 std::string quote_ident(const std::string& name);  // quoted only when needed
 const nlohmann::json& get(const nlohmann::json& d, const char* key);
-// Two descriptions that differ only in their comment.
+// Two descriptions that differ only in their comment (or owner, which the engine writes: security.cpp).
 bool only_comment_changes(const nlohmann::json& a, const nlohmann::json& b);
 std::string text(const nlohmann::json& d, const char* key);
 // Keys of both maps starting with `prefix`, sorted; each with its two sides (nullptr where absent).

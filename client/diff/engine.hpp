@@ -272,8 +272,9 @@ class Engine {
 
     // GRANT/REVOKE to go from one ACL to another, after ALTER ... OWNER TO. `what` is "TABLE", "SEQUENCE", ...;
     // columns pass what = "TABLE" and column = the column name (privileges then read "SELECT (c)").
+    // A column's privileges pass its table's description as `table` (whose owner its OWNER entries name).
     void acl_steps(const std::string& what, const std::string& name, const json* from, const json* to,
-                   const std::string& subject, const std::string& column = {});
+                   const std::string& subject, const std::string& column = {}, const json* table = nullptr);
 
     // Everything that creates a table (without its indexes, FKs, triggers, policies: those are objects
     // of their own). Removal is the mirror of these steps.
@@ -348,6 +349,10 @@ class Engine {
                              int bucket);  // triggers.cpp
     void diff_schemas_extensions();
     void diff_catalog_kinds();  // schema_diff.cpp: the kinds of catalog_kinds.hpp
+    // Owners of the catalog kinds that have one (security.cpp): after each CREATE a step of theirs runs (up: the
+    // desired owner, down: the target's), and ALTER ... OWNER TO for the others whose owner changes.
+    void catalog_kind_created_owners(Step& s, std::set<std::string>& created);
+    void catalog_kind_owner_changes(const std::set<std::string>& created);
     void report_unsupported();
     void move_new_enum_users_to_post();  // order.cpp
     void finish();

@@ -49,6 +49,7 @@ Result Engine::run() {
 void Engine::diff_catalog_kinds() {
     kinds::KindsOutput out;
     kinds::diff_all(from_.objects, to_.objects, out);
+    std::set<std::string> created;  // keys of owned kinds a step creates (their owner is set there)
     for (auto& k : out.steps) {
         Step s;
         s.bucket = k.bucket;
@@ -60,9 +61,11 @@ void Engine::diff_catalog_kinds() {
         s.destructive = k.destructive;
         s.allow_rule = std::move(k.allow_rule);
         s.reason = std::move(k.reason);
+        catalog_kind_created_owners(s, created);  // security.cpp
         add(std::move(s));
     }
     for (auto& u : out.unsupported) result_.unsupported.push_back(std::move(u));
+    catalog_kind_owner_changes(created);
 }
 
 void Engine::report_unsupported() {

@@ -171,6 +171,65 @@ void Engine::owner_steps(const std::string& what, const std::string& name, const
     add(std::move(s));
 }
 
+namespace {
+
+// The catalog kinds (catalog_kinds.hpp) that have an owner, with the keyword ALTER ... OWNER TO takes.
+const char* owned_kind_keyword(const std::string& type) {
+    static const std::map<std::string, const char*, std::less<>> keywords = {
+        {"aggregate", "AGGREGATE"},
+        {"collation", "COLLATION"},
+        {"event trigger", "EVENT TRIGGER"},
+        {"foreign-data wrapper", "FOREIGN DATA WRAPPER"},
+        {"operator", "OPERATOR"},
+        {"operator class", "OPERATOR CLASS"},
+        {"operator family", "OPERATOR FAMILY"},
+        {"publication", "PUBLICATION"},
+        {"server", "SERVER"},
+        {"statistics object", "STATISTICS"}};
+    auto it = keywords.find(type);
+    return it == keywords.end() ? nullptr : it->second;
+}
+
+bool creates(const std::vector<std::string>& sql) {
+    return std::any_of(sql.begin(), sql.end(), [](const std::string& q) { return q.rfind("CREATE ", 0) == 0; });
+}
+
+}  // namespace
+
+void Engine::catalog_kind_created_owners(Step& s, std::set<std::string>& created) {
+    const auto [type, ident] = split_key(s.subject);
+    const char* keyword = owned_kind_keyword(type);
+    if (keyword == nullptr || options_.migration_role.empty()) return;
+    // up creates the desired object: its owner as the desired schema has it (the desired schema's loader maps
+    // to the migration role); down creates the target's again: its owner in the target
+    const json* b = creates(s.up) ? to_.get(s.subject) : nullptr;
+    const json* a = creates(s.down) ? from_.get(s.subject) : nullptr;
+    if (b != nullptr) {
+        created.insert(s.subject);
+        const std::string want = desired_owner(*b);
+        if (role_missing(want)) {
+            result_.unsupported.push_back(s.subject + ": its owner " + want +
+                                          " is not a role of the target; create the role (CREATE ROLE " + want +
+                                          ") and diff again, or change the owner in the schema");
+        } else if (!want.empty() && want != options_.migration_role) {
+            s.up.push_back(S("ALTER ") + keyword + " " + ident + " OWNER TO " + want + ";");
+        }
+    }
+    const std::string have = a != nullptr ? str(*a, "owner") : std::string();
+    if (!have.empty() && have != options_.migration_role)
+        s.down.push_back(S("ALTER ") + keyword + " " + ident + " OWNER TO " + have + ";");
+}
+
+void Engine::catalog_kind_owner_changes(const std::set<std::string>& created) {
+    for (const auto& [key, a] : from_.objects) {
+        const auto [type, ident] = split_key(key);
+        const char* keyword = owned_kind_keyword(type);
+        const json* b = to_.get(key);
+        if (keyword == nullptr || b == nullptr || created.count(std::string(key)) != 0) continue;
+        owner_steps(keyword, ident, a, b, std::string(key));
+    }
+}
+
 std::set<std::string> Engine::default_acl_grantees(const std::string& what, const std::string& name) const {
     const std::string on = what == "SEQUENCE"                          ? "SEQUENCES"
                            : what == "FUNCTION" || what == "PROCEDURE" ? "FUNCTIONS"
@@ -229,7 +288,7 @@ void Engine::acl_transition(const std::set<std::string>& a, const std::set<std::
 }
 
 void Engine::acl_steps(const std::string& what, const std::string& name, const json* from, const json* to,
-                       const std::string& subject, const std::string& column) {
+                       const std::string& subject, const std::string& column, const json* table) {
     if (column.empty()) owner_steps(what, name, from, to, subject);
     bool from_has = from != nullptr && field(*from, "acl").is_array();
     bool to_has = to != nullptr && field(*to, "acl").is_array();
@@ -250,7 +309,7 @@ void Engine::acl_steps(const std::string& what, const std::string& name, const j
         report_missing_roles(b, subject);
         return;
     }
-    const std::string owner = column.empty() ? owner_name(to) : std::string("CURRENT_USER");
+    const std::string owner = owner_name(column.empty() ? to : table);
     Step s;
     s.bucket = b_acl;
     s.subject = subject;
@@ -303,7 +362,7 @@ void Engine::append_acl_restore(std::vector<std::string>& out, const std::string
     if (what == "TABLE" && field(d, "columns").is_array())
         for (const auto& c : field(d, "columns"))
             if (field(c, "acl").is_array() && !names_missing_role(acl_set(c)))
-                acl_transition({}, acl_set(c), what, name, str(c, "name"), "CURRENT_USER", out);
+                acl_transition({}, acl_set(c), what, name, str(c, "name"), owner_sql, out);
 }
 
 // Row-level security policies. Runs before diff_triggers(): the steps come out in the order of the one

@@ -149,7 +149,7 @@ void Engine::diff_columns(const std::string& identity, const json& a, const json
             s.down.push_back("COMMENT ON COLUMN " + identity + "." + qi(n) + " IS " + literal(str(*c, "comment")) +
                              ";");
         if (field(*c, "acl").is_array() && !names_missing_role(acl_set(*c)))  // its privileges come back with it
-            acl_transition({}, acl_set(*c), "TABLE", identity, n, "CURRENT_USER", s.down);
+            acl_transition({}, acl_set(*c), "TABLE", identity, n, owner_name(&a), s.down);
         s.destructive = true;
         s.uses = {str(*c, "type"), str(*c, "default")};
         s.allow_rule = "drop-column";
@@ -886,7 +886,7 @@ void Engine::table_extras(const std::string& identity, const json* from, const j
         auto f = fc.find(name);
         const json* fcol = f == fc.end() ? nullptr : f->second;
         comment_steps("COLUMN", S(identity) + "." + qi(name), fcol, c, S("column ") + identity + "." + name);
-        acl_steps("TABLE", identity, fcol, c, S("column ") + identity + "." + name, name);
+        acl_steps("TABLE", identity, fcol, c, S("column ") + identity + "." + name, name, to);
     }
     (void)what;
 }

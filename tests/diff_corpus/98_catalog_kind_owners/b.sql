@@ -1,0 +1,20 @@
+-- 98_catalog_kind_owners: schema B
+CREATE COLLATION names_c (locale = 'C');
+ALTER COLLATION names_c OWNER TO pgmig_corpus_owner;
+CREATE TABLE docs (id int PRIMARY KEY, body text, lang text);
+CREATE STATISTICS docs_stats ON body, lang FROM docs;
+ALTER STATISTICS docs_stats OWNER TO pgmig_corpus_owner;
+CREATE FOREIGN DATA WRAPPER kinds_fdw;
+GRANT USAGE ON FOREIGN DATA WRAPPER kinds_fdw TO pgmig_corpus_owner;
+CREATE SERVER kinds_server FOREIGN DATA WRAPPER kinds_fdw;
+ALTER SERVER kinds_server OWNER TO pgmig_corpus_owner;
+CREATE PUBLICATION kinds_pub FOR TABLE docs;
+ALTER PUBLICATION kinds_pub OWNER TO pgmig_corpus_owner;
+CREATE FUNCTION same_length(a text, b text) RETURNS boolean LANGUAGE sql IMMUTABLE AS $$ SELECT length(a) = length(b) $$;
+CREATE OPERATOR =~= (LEFTARG = text, RIGHTARG = text, FUNCTION = same_length);
+ALTER OPERATOR =~= (text, text) OWNER TO pgmig_corpus_owner;
+CREATE COLLATION labels_c (locale = 'C');
+ALTER COLLATION labels_c OWNER TO pgmig_corpus_reader;
+CREATE TABLE ledger (id int PRIMARY KEY, amount numeric);
+ALTER TABLE ledger OWNER TO pgmig_corpus_owner;
+GRANT SELECT (amount) ON ledger TO pgmig_corpus_owner;
