@@ -330,6 +330,10 @@ class Engine {
                       const std::map<std::string, std::string>& col_renames);
 
     void apply_renames();
+    // A sequence owned by a column that both sides keep, under another name in `to` (a serial's sequence
+    // renamed, an identity column's SEQUENCE NAME): ALTER SEQUENCE ... RENAME, which keeps its value, instead
+    // of a new sequence; applied to `from` like the confirmed renames (sequences.cpp).
+    void rename_owned_sequences();
     void diff_tables();
     void diff_constraints();
     void diff_indexes();

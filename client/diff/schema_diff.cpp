@@ -27,6 +27,7 @@ Result Engine::run() {
             moved_extension_schemas_.emplace_back(qi(str(*a, "schema")) + ".", qi(str(*b, "schema")) + ".");
     }
     apply_renames();
+    rename_owned_sequences();
     diff_schemas_extensions();
     diff_types();
     diff_tables();

@@ -63,15 +63,6 @@ std::string owner_kind(const std::string& what, const json& d) {
 // moves it, and ALTER SEQUENCE ... OWNER TO is refused.
 bool owner_follows_table(const json& d) { return !str(field(d, "sequence"), "owned_by").empty(); }
 
-// "a.b" -> "a" (names are written as identifiers: a dot inside double quotes is part of the name)
-std::string schema_of(const std::string& name) {
-    bool quoted = false;
-    for (size_t i = 0; i < name.size(); ++i) {
-        if (name[i] == '"') quoted = !quoted;
-        if (name[i] == '.' && !quoted) return name.substr(0, i);
-    }
-    return {};
-}
 
 // One ACL entry as GRANT or REVOKE statements. A privilege granted by another role than the owner (who holds
 // it WITH GRANT OPTION) is granted and revoked as that role: PostgreSQL 15 takes GRANTED BY only for the

@@ -7,6 +7,7 @@
 #include <functional>
 #include <initializer_list>
 #include <map>
+#include <tuple>
 #include <set>
 #include <string_view>
 #include <unordered_map>
@@ -76,6 +77,67 @@ std::string Engine::identity_sequence_option(const Snapshot& s, const std::strin
     std::string derived = unquote(table.substr(dot + 1)) + "_" + column + "_seq";
     if (derived.size() <= 63 && it->second == table.substr(0, dot + 1) + qi(derived)) return {};
     return " (SEQUENCE NAME " + it->second + ")";
+}
+
+void Engine::rename_owned_sequences() {
+    // owned_by -> the sequence key on each side, for the sequences only one side has
+    auto owned_only_here = [](const Snapshot& here, const Snapshot& there) {
+        std::map<std::string, std::vector<std::string>> out;
+        for (auto it = here.objects.lower_bound("sequence "); it != here.objects.end() && it->first.rfind("sequence ", 0) == 0;
+             ++it) {
+            const std::string by = str(field(*it->second, "sequence"), "owned_by");
+            if (!by.empty() && there.get(it->first) == nullptr) out[by].emplace_back(it->first);
+        }
+        return out;
+    };
+    const auto gone = owned_only_here(from_, to_);
+    const auto added = owned_only_here(to_, from_);
+    // a column both sides keep (its table too): dropping or adding the column would take or make its sequence
+    auto kept_column = [&](const std::string& owned_by) {
+        const auto dot = owned_by.rfind('.');
+        const std::string table = "table " + owned_by.substr(0, dot);
+        const std::string column = owned_by.substr(dot + 1);
+        auto has = [&](const Snapshot& s) {
+            const json* t = s.get(table);
+            if (t == nullptr) return false;
+            const json& cols = field(*t, "columns");
+            return std::any_of(cols.begin(), cols.end(), [&](const json& c) { return str(c, "name") == column; });
+        };
+        return has(from_) && has(to_);
+    };
+    std::vector<std::tuple<std::string, std::string, std::string>> renames;  // owned_by, old key, new key
+    for (const auto& [by, old_keys] : gone) {
+        auto n = added.find(by);
+        if (old_keys.size() != 1 || n == added.end() || n->second.size() != 1 || !kept_column(by)) continue;
+        const std::string old_ident = split_key(old_keys.front()).second;
+        const std::string new_ident = split_key(n->second.front()).second;
+        if (schema_of(old_ident) != schema_of(new_ident)) continue;  // moved as well: a new sequence
+        renames.emplace_back(by, old_keys.front(), n->second.front());
+    }
+    if (renames.empty()) return;
+    if (from_doc_.is_null()) from_doc_ = *from_src_;
+    for (const auto& [by, old_key, new_key] : renames) {
+        const std::string old_ident = split_key(old_key).second;
+        const std::string new_ident = split_key(new_key).second;
+        Step s;
+        s.bucket = b_rename;
+        s.subject = new_key;
+        s.up.push_back("ALTER SEQUENCE " + old_ident + " RENAME TO " + name_of(new_ident) + ";");
+        s.down.push_back("ALTER SEQUENCE " + new_ident + " RENAME TO " + name_of(old_ident) + ";");
+        add(std::move(s));
+        from_doc_[new_key] = std::move(from_doc_[old_key]);
+        from_doc_.erase(old_key);
+        // the column's default names the sequence (nextval('schema.name'::regclass)): it follows the rename
+        const std::string table_key = "table " + by.substr(0, by.rfind('.'));
+        for (auto& c : from_doc_[table_key]["columns"]) {
+            const std::string def = str(c, "default");
+            const std::string from_text = "'" + old_ident + "'::regclass";
+            const auto at = def.find(from_text);
+            if (at != std::string::npos)
+                c["default"] = def.substr(0, at) + "'" + new_ident + "'::regclass" + def.substr(at + from_text.size());
+        }
+    }
+    from_ = index_snapshot(from_doc_);
 }
 
 void Engine::diff_sequences() {

@@ -90,6 +90,31 @@ std::set<std::string> default_acl(const std::string& what) {
     return {};
 }
 
+namespace {
+
+// Where the schema part of "schema.name" ends (names are written as identifiers: a dot inside double quotes
+// is part of the name); npos for a name without a schema.
+size_t schema_dot(std::string_view identity) {
+    bool quoted = false;
+    for (size_t i = 0; i < identity.size(); ++i) {
+        if (identity[i] == '"') quoted = !quoted;
+        if (identity[i] == '.' && !quoted) return i;
+    }
+    return std::string_view::npos;
+}
+
+}  // namespace
+
+std::string schema_of(std::string_view identity) {
+    const size_t dot = schema_dot(identity);
+    return dot == std::string_view::npos ? std::string() : std::string(identity.substr(0, dot));
+}
+
+std::string name_of(std::string_view identity) {
+    const size_t dot = schema_dot(identity);
+    return std::string(dot == std::string_view::npos ? identity : identity.substr(dot + 1));
+}
+
 Snapshot index_snapshot(const json& doc) {
     Snapshot s;
     if (doc.is_object())

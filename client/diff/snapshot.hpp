@@ -24,6 +24,9 @@ std::pair<std::string, std::string> split_on(const std::string& identity);
 // The table an index definition is on: "CREATE [UNIQUE] INDEX name ON [ONLY] rel USING ..."
 std::string index_table(const std::string& def);
 std::string relation_of_identity_qualifier(const std::string& column_identity);
+// "schema.name" -> "schema" and "name", as written (quoted where needed); a dot inside quotes is the name's.
+std::string schema_of(std::string_view identity);
+std::string name_of(std::string_view identity);
 std::set<std::string> acl_set(const json& d);
 // The ACL PostgreSQL gives an object of this kind when nobody granted anything (acl_entries says null).
 std::set<std::string> default_acl(const std::string& what);

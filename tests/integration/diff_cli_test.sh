@@ -4,8 +4,6 @@
 
 fingerprint() { sql "$1" "SELECT migrate_fingerprint()"; }
 shadows() { sql postgres "SELECT count(*) FROM pg_database WHERE datname LIKE 'pgmig\_shadow\_%' OR datname LIKE 'it\_shadow\_%'"; }
-# check NAME CONDITION_OUTPUT EXPECTED: passes when the two strings are equal.
-check() { if [ "$2" = "$3" ]; then pass "$1"; else fail "$1" "got '$2', expected '$3'"; fi; }
 
 dc="$work/diffcli"
 mkdir -p "$dc/schema/sub"

@@ -35,6 +35,8 @@ export PGMIG_AUDIT_LOG="$work/migration-audit.log"
 
 pass() { passed=$((passed + 1)); echo "ok: $1"; }
 fail() { failed=$((failed + 1)); echo "FAIL: $1: $2"; }
+# check NAME GOT WANT: passes when GOT is WANT
+check() { if [ "$2" = "$3" ]; then pass "$1"; else fail "$1" "got '$2', expected '$3'"; fi; }
 
 # run ARGS...: runs pgmig; sets $rc, $out (stdout), $err (stderr).
 run() {
