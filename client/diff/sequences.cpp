@@ -188,12 +188,16 @@ void Engine::diff_sequences() {
             } else {
                 Step s;
                 s.bucket = 100 - (b_owned_by + 1);
-                // the column goes (or loses its identity) from a table that stays: its down adds the column
-                // back in the column bucket, which this down must follow
-                if (to_.get("table " + relation_of_identity_qualifier(str(field(*a, "sequence"), "owned_by"))) !=
-                    nullptr) {
+                const std::string table = relation_of_identity_qualifier(str(field(*a, "sequence"), "owned_by"));
+                if (to_.get("table " + table) != nullptr) {
+                    // the column goes (or loses its identity) from a table that stays: its down adds the column
+                    // back in the column bucket, which this down must follow
                     s.bucket = b_column;
                     s.sub = -10;
+                } else if (early_drops_.count(table) != 0) {
+                    // the table goes first of all (a new relation takes one of its names): this down follows its
+                    s.bucket = b_drop_table_early;
+                    s.sub = -2000;
                 }
                 s.subject = key;
                 if (non_default(*a))
@@ -205,7 +209,9 @@ void Engine::diff_sequences() {
             }
             continue;
         }
-        auto create = [&](const json& d, bool mirrored) {
+        // mirrored: the sequence is dropped; early: with its table, which goes before anything is created (a new
+        // relation takes one of its names, maybe the sequence's): released first, dropped right after the table
+        auto create = [&](const json& d, bool mirrored, bool early = false) {
             const json& q = field(d, "sequence");
             Step s;
             s.bucket = b_sequence;
@@ -221,13 +227,23 @@ void Engine::diff_sequences() {
                 if (mirrored) {
                     // released before any column goes (dropping the column would drop the sequence)
                     o = mirror(std::move(o));
-                    o.bucket = b_drop_function_changed;
+                    o.bucket = early ? b_drop_table_early : b_drop_function_changed;
+                    if (early) o.sub = -2000;
                     o.removes = ident;
                 }
                 add(std::move(o));
             }
-            if (mirrored) s.removes = ident;
-            add(mirrored ? mirror(std::move(s)) : std::move(s));
+            if (!mirrored) {
+                add(std::move(s));
+                return;
+            }
+            s.removes = ident;
+            Step m = mirror(std::move(s));
+            if (early) {
+                m.bucket = b_drop_table_early;
+                m.sub = 2000;
+            }
+            add(std::move(m));
         };
         if (a == nullptr) {
             create(*b, false);
@@ -238,7 +254,7 @@ void Engine::diff_sequences() {
         if (b == nullptr) {
             std::string owned = str(field(*a, "sequence"), "owned_by");
             if (!owned.empty() && kept_tables_.count(relation_of_identity_qualifier(owned)) != 0) continue;
-            create(*a, true);
+            create(*a, true, !owned.empty() && early_drops_.count(relation_of_identity_qualifier(owned)) != 0);
             continue;
         }
         const json& qa = field(*a, "sequence");

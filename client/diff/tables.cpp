@@ -917,6 +917,19 @@ std::set<std::string> Engine::name_clashing_drops(const std::set<std::string>& d
                                      "type ", "composite type "})
                 if (to_.get(kind + r) != nullptr) out.insert(table);
         }
+    // the sequences the dropped tables own go with them: a new relation of another kind may take their names (a
+    // sequence of the same name in `to` is the same sequence, kept: released before the drop, sequences.cpp)
+    for (auto it = from_.objects.lower_bound("sequence "); it != from_.objects.end() && it->first.rfind("sequence ", 0) == 0;
+         ++it) {
+        const std::string by = str(field(*it->second, "sequence"), "owned_by");
+        if (by.empty()) continue;
+        const std::string table = relation_of_identity_qualifier(by);
+        if (names.count(table) == 0) continue;
+        const std::string r = split_key(it->first).second;
+        for (const char* kind : {"table ", "foreign table ", "index ", "view ", "materialized view ", "type ",
+                                 "composite type "})
+            if (to_.get(kind + r) != nullptr) out.insert(table);
+    }
     // partitions and children go with their parent (DROP TABLE of a partitioned table drops its partitions)
     for (bool grew = true; grew;) {
         grew = false;

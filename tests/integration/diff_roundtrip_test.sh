@@ -163,7 +163,7 @@ rt_report() {  # NAME REASON|"" SUFFIX
     fi
 }
 
-for pair_dir in "$corpus"/[0-9][0-9]_*/; do
+for pair_dir in "$corpus"/[0-9][0-9]*_*/; do
     pair=$(basename "$pair_dir")
     if [ -n "${PGMIG_CORPUS:-}" ] && [[ ",$PGMIG_CORPUS," != *",$pair,"* ]]; then continue; fi
     args=() why="" why2=""
