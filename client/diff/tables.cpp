@@ -638,7 +638,7 @@ void Engine::diff_tables() {
                    field(a, "inherits") != field(b, "inherits"))
             result_.unsupported.push_back("table " + ti +
                                           ": its partitioning or inheritance changes; pgmig diff cannot write that");
-        if (str(a, "persistence") != str(b, "persistence")) {
+        if ((str(a, "persistence") == "u") != (str(b, "persistence") == "u")) {  // absent: p (logged)
             Step s;
             s.bucket = b_column;
             s.subject = "table " + ti;

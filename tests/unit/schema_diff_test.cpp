@@ -1,6 +1,7 @@
 // Unit tests of client/schema_diff: hand-written snapshots in, statements, order, safe forms, withheld
 // steps, renames and down out. (The round trip against a real server is tests/integration/diff_roundtrip_test.sh.)
 #include "client/diff/schema_diff.hpp"
+#include "client/diff/shadow.hpp"
 
 #include <gtest/gtest.h>
 
@@ -41,6 +42,26 @@ sd::Options allow() {
 }
 
 }  // namespace
+
+// The members every reader takes as their default when absent go as a snapshot is read; the others stay.
+TEST(SnapshotReading, MembersHoldingTheirDefaultAreDropped) {
+    json t = table({col("id", "bigint", true), col("note", "text")});
+    pgmig::client::drop_default_members(t);
+    EXPECT_FALSE(t.contains("persistence"));
+    EXPECT_EQ(t["columns"][0]["not_null"], true);
+    EXPECT_FALSE(t["columns"][1].contains("not_null"));
+    json unlogged = {{"kind", "r"}, {"persistence", "u"}, {"columns", "not an array"}};
+    pgmig::client::drop_default_members(unlogged);
+    EXPECT_EQ(unlogged["persistence"], "u");
+    EXPECT_EQ(unlogged["columns"], "not an array");
+    // the engine sees no difference between a description with and without them
+    const json a = {{"table public.t", table({col("id", "bigint", true), col("note", "text")})}};
+    json b = a;
+    pgmig::client::drop_default_members(b["table public.t"]);
+    const sd::Result r = sd::diff(a, b, allow());
+    EXPECT_TRUE(r.empty());
+    EXPECT_TRUE(r.unsupported.empty());
+}
 
 TEST(SchemaDiff, IdenticalSnapshotsGiveNothing) {
     json s = {{"table public.t", table({col("id", "integer", true)})}};
