@@ -326,6 +326,55 @@ class Engine {
         return str(t, "kind") == "p" || field(t, "partition_of").is_array();
     }
 
+    // --- columns of a table both sides have (tables.cpp): the parts of diff_columns() ---------------
+    // The columns of the table on both sides, by position and by name, and the confirmed renames among them.
+    struct TableColumns {
+        TableColumns(const std::string& table, const json& from_table, const json& to_table);
+        std::string identity;
+        const json& a;                               // the table in `from`
+        const json& b;                               // the table in `to`
+        std::vector<const json*> acols;              // a's columns, in order
+        std::vector<const json*> bcols;              // b's columns, in order
+        std::map<std::string, size_t> apos;          // column name -> position in acols
+        std::map<std::string, size_t> bpos;          // column name -> position in bcols
+        std::string subject_prefix;                  // "column <table>."
+        std::map<std::string, std::string> renamed;  // confirmed column renames: old name -> new name
+        std::set<std::string> renamed_to;            // their new names
+    };
+    // A column both sides have, as the methods that write its changes read it.
+    struct KeptColumn {
+        const std::string& table;  // its table's identity
+        const json& from;
+        const json& to;
+        std::string name;     // its name in `to`
+        std::string alter;    // "<table> ALTER COLUMN <name>"
+        std::string subject;  // "column <table>.<name>"
+    };
+    // RENAME COLUMN for the table's confirmed column renames, which it records in cols.renamed and renamed_to.
+    void column_rename_steps(TableColumns& cols, const std::map<std::string, std::string>& col_renames);
+    // Dropped columns where one of the same type is added at the same position: reported; their names.
+    std::set<std::string> probable_column_renames(const TableColumns& cols);
+    // DROP COLUMN for each column `to` lacks (down adds it back); a probable rename's drop is always withheld.
+    void dropped_column_steps(const TableColumns& cols, const std::set<std::string>& probable_drop);
+    // The one post UPDATE that gives the table's rows every --backfill value of backfill_sets_ (then cleared).
+    void backfill_update_step(const std::string& identity, const std::string& subject_prefix);
+    // Generated columns that read a retyped column: dropped before the type change, added after; their names.
+    std::set<std::string> regenerated_column_steps(const TableColumns& cols);
+    // The changes of `to`'s column c that `from` has too (under its old name when renamed).
+    void changed_column_steps(const TableColumns& cols, const json& c, bool special);
+    // A column whose generation expression changes (or that starts or stops being generated): dropped and added.
+    void generated_expression_step(const KeptColumn& k);
+    // An identity column's identity dropped, or changed between ALWAYS and BY DEFAULT.
+    void identity_change_step(const KeptColumn& k);
+    // ALTER COLUMN ... TYPE, its default dropped before and set after; destructive unless it widens the type.
+    void column_type_step(const KeptColumn& k);
+    // A default that changes while the type stays (an old default that calls a function is dropped early).
+    void column_default_steps(const KeptColumn& k);
+    // ADD GENERATED ... AS IDENTITY for a column that becomes an identity column.
+    void identity_added_step(const KeptColumn& k);
+    // SET or DROP NOT NULL; SET in its safe form unless special (partitioned, partition, or rebuilt).
+    void not_null_step(const KeptColumn& k, bool special);
+
     void diff_columns(const std::string& identity, const json& a, const json& b,
                       const std::map<std::string, std::string>& col_renames);
 
