@@ -389,6 +389,32 @@ class Engine {
     // types.cpp: the indexes and CHECKs to drop and create again around an enum's recreation
     std::pair<std::vector<std::string>, std::vector<std::string>> enum_literal_rebuilds(
         const Snapshot& snap, const std::string& type, const std::set<std::string>& tables);
+    // --- the parts of diff_types() (types.cpp) ------------------------------------------------------
+    // A side's table columns of the diffed types (or arrays of them): type -> (table, column).
+    using TypeUsers = std::map<std::string, std::vector<std::pair<std::string, const json*>>>;
+    static TypeUsers type_users(const Snapshot& snap, const std::set<std::string>& type_idents);
+    // One type's key: its creation, drop or change by kind, then its comment and privileges.
+    void diff_type(const std::string& key, TypeUsers& from_users, TypeUsers& to_users);
+    // A type only one side has: CREATE TYPE or DOMAIN with its comment and privileges, or the mirror (a drop).
+    void type_created_or_dropped(const std::string& key, const std::string& kind, const std::string& what,
+                                 const json* a, const json* b);
+    // An enum whose values change: values only added, or the type recreated.
+    void enum_change_steps(const std::string& key, const json& a, const json& b, TypeUsers& from_users,
+                           TypeUsers& to_users);
+    // ALTER TYPE ... ADD VALUE for values only added; down recreates the type without them.
+    void enum_values_added_step(const std::string& key, const std::vector<std::string>& la,
+                                const std::vector<std::string>& lb, TypeUsers& from_users);
+    // Values removed or reordered: the type recreated after the columns change (destructive).
+    void enum_recreated_step(const std::string& key, const std::vector<std::string>& la,
+                             const std::vector<std::string>& lb, TypeUsers& to_users);
+    // The statements that recreate enum `ident` with `labels` and convert its columns (`users` in `snap`).
+    std::vector<std::string> recreate_enum_sql(const std::string& ident, const std::vector<std::string>& labels,
+                                               const std::vector<std::string>& old_labels, TypeUsers& users,
+                                               const Snapshot& snap);
+    // ALTER DOMAIN for a domain's default, NOT NULL and constraints (its base type stays).
+    void domain_change_step(const std::string& key, const json& a, const json& b);
+    // ALTER TYPE ... ADD, DROP or ALTER ATTRIBUTE for a composite type's attributes.
+    void composite_change_step(const std::string& key, const json& a, const json& b);
     void diff_policies();      // security.cpp
     void diff_default_acls();  // security.cpp
     void diff_triggers();
