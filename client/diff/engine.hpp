@@ -326,6 +326,37 @@ class Engine {
         return str(t, "kind") == "p" || field(t, "partition_of").is_array();
     }
 
+    // --- confirmed renames (renames.cpp): the parts of apply_renames() -----------------------------
+    // A --rename of a column: its table (as named in `to`), its old and its new name.
+    struct ColumnRename {
+        std::string table;  // as named in `to`
+        std::string from;
+        std::string to;
+    };
+    // The --rename table renames both sides agree with: `from` has only the old name, `to` only the new one.
+    std::vector<std::pair<std::string, std::string>> confirmed_table_renames() const;
+    // The --rename column renames, their tables named as in `to` (after the confirmed table renames).
+    std::vector<ColumnRename> confirmed_column_renames(
+        const std::vector<std::pair<std::string, std::string>>& tables) const;
+    // One b_rename step; `order` (counted up) keeps the renames in the order they are found.
+    void rename_step(int& order, const std::string& subject, const std::string& up, const std::string& down);
+    // Moves from_doc_'s object at key `a` to key `b`.
+    void rename_from_key(const std::string& a, const std::string& b);
+    // Table f renamed to t (RENAME TO, SET SCHEMA), applied to from_doc_ with the names derived from the table's.
+    void rename_table(const std::string& f, const std::string& t, int& order);
+    // The renamed table in another object of from_doc_ (trigger, policy, index, sequence, FK to it, view over it).
+    void rename_table_in_object(const std::string& key, const std::string& f, const std::string& t, int& order);
+    // An index of the renamed table: its definition, and its derived name (and its constraint's) when `to` has it.
+    void rename_table_index(const std::string& key, json& d, const std::string& f, const std::string& t, int& order);
+    // A sequence the renamed table owns: its OWNED BY; its derived name (and the defaults') when `to` has it.
+    void rename_table_sequence(const std::string& key, json& d, const std::string& f, const std::string& t, int& order);
+    // The renamed table's other constraints (CHECK, FOREIGN KEY) whose derived names `to` has: RENAME CONSTRAINT.
+    void rename_table_constraints(const std::string& f, const std::string& t, int& order);
+    // A confirmed column rename: RENAME COLUMN, applied to its table in from_doc_ and to the objects that name it.
+    void rename_column(const ColumnRename& c, int& order);
+    // The renamed column in the indexes, owned sequences, triggers and policies of its table in from_doc_.
+    void rename_column_in_objects(const ColumnRename& c);
+
     // --- columns of a table both sides have (tables.cpp): the parts of diff_columns() ---------------
     // The columns of the table on both sides, by position and by name, and the confirmed renames among them.
     struct TableColumns {
