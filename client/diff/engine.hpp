@@ -326,6 +326,86 @@ class Engine {
         return str(t, "kind") == "p" || field(t, "partition_of").is_array();
     }
 
+    // --- confirmed renames (renames.cpp): the parts of apply_renames() -----------------------------
+    // A --rename of a column: its table (as named in `to`), its old and its new name.
+    struct ColumnRename {
+        std::string table;  // as named in `to`
+        std::string from;
+        std::string to;
+    };
+    // The --rename table renames both sides agree with: `from` has only the old name, `to` only the new one.
+    std::vector<std::pair<std::string, std::string>> confirmed_table_renames() const;
+    // The --rename column renames, their tables named as in `to` (after the confirmed table renames).
+    std::vector<ColumnRename> confirmed_column_renames(
+        const std::vector<std::pair<std::string, std::string>>& tables) const;
+    // One b_rename step; `order` (counted up) keeps the renames in the order they are found.
+    void rename_step(int& order, const std::string& subject, const std::string& up, const std::string& down);
+    // Moves from_doc_'s object at key `a` to key `b`.
+    void rename_from_key(const std::string& a, const std::string& b);
+    // Table f renamed to t (RENAME TO, SET SCHEMA), applied to from_doc_ with the names derived from the table's.
+    void rename_table(const std::string& f, const std::string& t, int& order);
+    // The renamed table in another object of from_doc_ (trigger, policy, index, sequence, FK to it, view over it).
+    void rename_table_in_object(const std::string& key, const std::string& f, const std::string& t, int& order);
+    // An index of the renamed table: its definition, and its derived name (and its constraint's) when `to` has it.
+    void rename_table_index(const std::string& key, json& d, const std::string& f, const std::string& t, int& order);
+    // A sequence the renamed table owns: its OWNED BY; its derived name (and the defaults') when `to` has it.
+    void rename_table_sequence(const std::string& key, json& d, const std::string& f, const std::string& t, int& order);
+    // The renamed table's other constraints (CHECK, FOREIGN KEY) whose derived names `to` has: RENAME CONSTRAINT.
+    void rename_table_constraints(const std::string& f, const std::string& t, int& order);
+    // A confirmed column rename: RENAME COLUMN, applied to its table in from_doc_ and to the objects that name it.
+    void rename_column(const ColumnRename& c, int& order);
+    // The renamed column in the indexes, owned sequences, triggers and policies of its table in from_doc_.
+    void rename_column_in_objects(const ColumnRename& c);
+
+    // --- columns of a table both sides have (tables.cpp): the parts of diff_columns() ---------------
+    // The columns of the table on both sides, by position and by name, and the confirmed renames among them.
+    struct TableColumns {
+        TableColumns(const std::string& table, const json& from_table, const json& to_table);
+        std::string identity;
+        const json& a;                               // the table in `from`
+        const json& b;                               // the table in `to`
+        std::vector<const json*> acols;              // a's columns, in order
+        std::vector<const json*> bcols;              // b's columns, in order
+        std::map<std::string, size_t> apos;          // column name -> position in acols
+        std::map<std::string, size_t> bpos;          // column name -> position in bcols
+        std::string subject_prefix;                  // "column <table>."
+        std::map<std::string, std::string> renamed;  // confirmed column renames: old name -> new name
+        std::set<std::string> renamed_to;            // their new names
+    };
+    // A column both sides have, as the methods that write its changes read it.
+    struct KeptColumn {
+        const std::string& table;  // its table's identity
+        const json& from;
+        const json& to;
+        std::string name;     // its name in `to`
+        std::string alter;    // "<table> ALTER COLUMN <name>"
+        std::string subject;  // "column <table>.<name>"
+    };
+    // RENAME COLUMN for the table's confirmed column renames, which it records in cols.renamed and renamed_to.
+    void column_rename_steps(TableColumns& cols, const std::map<std::string, std::string>& col_renames);
+    // Dropped columns where one of the same type is added at the same position: reported; their names.
+    std::set<std::string> probable_column_renames(const TableColumns& cols);
+    // DROP COLUMN for each column `to` lacks (down adds it back); a probable rename's drop is always withheld.
+    void dropped_column_steps(const TableColumns& cols, const std::set<std::string>& probable_drop);
+    // The one post UPDATE that gives the table's rows every --backfill value of backfill_sets_ (then cleared).
+    void backfill_update_step(const std::string& identity, const std::string& subject_prefix);
+    // Generated columns that read a retyped column: dropped before the type change, added after; their names.
+    std::set<std::string> regenerated_column_steps(const TableColumns& cols);
+    // The changes of `to`'s column c that `from` has too (under its old name when renamed).
+    void changed_column_steps(const TableColumns& cols, const json& c, bool special);
+    // A column whose generation expression changes (or that starts or stops being generated): dropped and added.
+    void generated_expression_step(const KeptColumn& k);
+    // An identity column's identity dropped, or changed between ALWAYS and BY DEFAULT.
+    void identity_change_step(const KeptColumn& k);
+    // ALTER COLUMN ... TYPE, its default dropped before and set after; destructive unless it widens the type.
+    void column_type_step(const KeptColumn& k);
+    // A default that changes while the type stays (an old default that calls a function is dropped early).
+    void column_default_steps(const KeptColumn& k);
+    // ADD GENERATED ... AS IDENTITY for a column that becomes an identity column.
+    void identity_added_step(const KeptColumn& k);
+    // SET or DROP NOT NULL; SET in its safe form unless special (partitioned, partition, or rebuilt).
+    void not_null_step(const KeptColumn& k, bool special);
+
     void diff_columns(const std::string& identity, const json& a, const json& b,
                       const std::map<std::string, std::string>& col_renames);
 
@@ -344,6 +424,32 @@ class Engine {
     // types.cpp: the indexes and CHECKs to drop and create again around an enum's recreation
     std::pair<std::vector<std::string>, std::vector<std::string>> enum_literal_rebuilds(
         const Snapshot& snap, const std::string& type, const std::set<std::string>& tables);
+    // --- the parts of diff_types() (types.cpp) ------------------------------------------------------
+    // A side's table columns of the diffed types (or arrays of them): type -> (table, column).
+    using TypeUsers = std::map<std::string, std::vector<std::pair<std::string, const json*>>>;
+    static TypeUsers type_users(const Snapshot& snap, const std::set<std::string>& type_idents);
+    // One type's key: its creation, drop or change by kind, then its comment and privileges.
+    void diff_type(const std::string& key, TypeUsers& from_users, TypeUsers& to_users);
+    // A type only one side has: CREATE TYPE or DOMAIN with its comment and privileges, or the mirror (a drop).
+    void type_created_or_dropped(const std::string& key, const std::string& kind, const std::string& what,
+                                 const json* a, const json* b);
+    // An enum whose values change: values only added, or the type recreated.
+    void enum_change_steps(const std::string& key, const json& a, const json& b, TypeUsers& from_users,
+                           TypeUsers& to_users);
+    // ALTER TYPE ... ADD VALUE for values only added; down recreates the type without them.
+    void enum_values_added_step(const std::string& key, const std::vector<std::string>& la,
+                                const std::vector<std::string>& lb, TypeUsers& from_users);
+    // Values removed or reordered: the type recreated after the columns change (destructive).
+    void enum_recreated_step(const std::string& key, const std::vector<std::string>& la,
+                             const std::vector<std::string>& lb, TypeUsers& to_users);
+    // The statements that recreate enum `ident` with `labels` and convert its columns (`users` in `snap`).
+    std::vector<std::string> recreate_enum_sql(const std::string& ident, const std::vector<std::string>& labels,
+                                               const std::vector<std::string>& old_labels, TypeUsers& users,
+                                               const Snapshot& snap);
+    // ALTER DOMAIN for a domain's default, NOT NULL and constraints (its base type stays).
+    void domain_change_step(const std::string& key, const json& a, const json& b);
+    // ALTER TYPE ... ADD, DROP or ALTER ATTRIBUTE for a composite type's attributes.
+    void composite_change_step(const std::string& key, const json& a, const json& b);
     void diff_policies();      // security.cpp
     void diff_default_acls();  // security.cpp
     void diff_triggers();

@@ -66,72 +66,100 @@ bool is_widening(const std::string& from, const std::string& to) {
     return false;
 }
 
-void Engine::diff_columns(const std::string& identity, const json& a, const json& b,
-                          const std::map<std::string, std::string>& col_renames) {
+Engine::TableColumns::TableColumns(const std::string& table, const json& from_table, const json& to_table)
+    : identity(table), a(from_table), b(to_table), subject_prefix("column " + table + ".") {
     const json& ac = field(a, "columns");
     const json& bc = field(b, "columns");
-    std::vector<const json*> acols;
-    std::vector<const json*> bcols;
     if (ac.is_array())
         for (const auto& c : ac) acols.push_back(&c);
     if (bc.is_array())
         for (const auto& c : bc) bcols.push_back(&c);
-    std::map<std::string, size_t> apos;
-    std::map<std::string, size_t> bpos;
     for (size_t i = 0; i < acols.size(); ++i) apos[str(*acols[i], "name")] = i;
     for (size_t i = 0; i < bcols.size(); ++i) bpos[str(*bcols[i], "name")] = i;
+}
+
+void Engine::diff_columns(const std::string& identity, const json& a, const json& b,
+                          const std::map<std::string, std::string>& col_renames) {
+    TableColumns cols(identity, a, b);
     bool special = table_is_partitioned_or_partition(b);
-    std::string subject_prefix = "column " + identity + ".";
 
     // confirmed column renames
-    std::map<std::string, std::string> renamed;  // old -> new
+    column_rename_steps(cols, col_renames);
+    // probable renames: dropped and added at the same position with the same type
+    std::set<std::string> probable_drop = probable_column_renames(cols);
+
+    // a column order the ALTERs cannot reach: reported; with --reorder-columns the table is rebuilt at the end,
+    // and its other steps take no safe forms (column_order.cpp)
+    if (column_order(identity, a, b, cols.renamed, probable_drop)) special = true;
+
+    // dropped columns, last first: down adds them back in their order
+    dropped_column_steps(cols, probable_drop);
+    // added columns
+    for (const json* c : cols.bcols) {
+        std::string n = str(*c, "name");
+        if (cols.apos.count(n) != 0 || cols.renamed_to.count(n) != 0 || flag(*c, "inherited")) continue;
+        add_column_steps(identity, *c, special, cols.subject_prefix + n);
+    }
+    if (!backfill_sets_.empty()) backfill_update_step(identity, cols.subject_prefix);
+    // generated columns that read a column whose type changes: PostgreSQL refuses the type change
+    // while they exist, so they are dropped before and added (recomputed) after
+    std::set<std::string> regenerated = regenerated_column_steps(cols);
+    // changed columns
+    for (const json* c : cols.bcols)
+        if (regenerated.count(str(*c, "name")) == 0) changed_column_steps(cols, *c, special);
+}
+
+void Engine::column_rename_steps(TableColumns& cols, const std::map<std::string, std::string>& col_renames) {
+    const std::string& identity = cols.identity;
     for (const auto& [old_name, new_name] : col_renames)
-        if (apos.count(old_name) != 0 && bpos.count(new_name) != 0 && bpos.count(old_name) == 0 &&
-            apos.count(new_name) == 0) {
-            renamed[old_name] = new_name;
+        if (cols.apos.count(old_name) != 0 && cols.bpos.count(new_name) != 0 && cols.bpos.count(old_name) == 0 &&
+            cols.apos.count(new_name) == 0) {
+            cols.renamed[old_name] = new_name;
             Step s;
             s.bucket = b_column;
-            s.subject = subject_prefix + new_name;
+            s.subject = cols.subject_prefix + new_name;
             s.up.push_back("ALTER TABLE " + identity + " RENAME COLUMN " + qi(old_name) + " TO " + qi(new_name) + ";");
             s.down.push_back("ALTER TABLE " + identity + " RENAME COLUMN " + qi(new_name) + " TO " + qi(old_name) +
                              ";");
             add(std::move(s));
         }
-    std::set<std::string> renamed_to;
-    for (const auto& [o, n] : renamed) renamed_to.insert(n);
+    for (const auto& [o, n] : cols.renamed) cols.renamed_to.insert(n);
+}
 
-    // probable renames: dropped and added at the same position with the same type
+std::set<std::string> Engine::probable_column_renames(const TableColumns& cols) {
+    const std::string& identity = cols.identity;
+    const auto& acols = cols.acols;
+    const auto& bcols = cols.bcols;
     std::set<std::string> probable_drop;
-    if (!options_.no_renames)
-        for (size_t i = 0; i < acols.size(); ++i) {
-            std::string n = str(*acols[i], "name");
-            if (bpos.count(n) != 0 || renamed.count(n) != 0 || flag(*acols[i], "inherited")) continue;
-            if (i < bcols.size()) {
-                std::string m = str(*bcols[i], "name");
-                if (apos.count(m) == 0 && renamed_to.count(m) == 0 &&
-                    str(*bcols[i], "type") == str(*acols[i], "type")) {
-                    probable_drop.insert(n);
-                    result_.probable_renames.push_back({"column", S(identity) + "." + n, S(identity) + "." + m,
-                                                        S("in ") + identity + ", column " + n + " is dropped and " + m +
-                                                            " added with the same type (" + str(*acols[i], "type") +
-                                                            ") at the same position"});
-                }
+    if (options_.no_renames) return probable_drop;
+    for (size_t i = 0; i < acols.size(); ++i) {
+        std::string n = str(*acols[i], "name");
+        if (cols.bpos.count(n) != 0 || cols.renamed.count(n) != 0 || flag(*acols[i], "inherited")) continue;
+        if (i < bcols.size()) {
+            std::string m = str(*bcols[i], "name");
+            if (cols.apos.count(m) == 0 && cols.renamed_to.count(m) == 0 &&
+                str(*bcols[i], "type") == str(*acols[i], "type")) {
+                probable_drop.insert(n);
+                result_.probable_renames.push_back({"column", S(identity) + "." + n, S(identity) + "." + m,
+                                                    S("in ") + identity + ", column " + n + " is dropped and " + m +
+                                                        " added with the same type (" + str(*acols[i], "type") +
+                                                        ") at the same position"});
             }
         }
+    }
+    return probable_drop;
+}
 
-    // a column order the ALTERs cannot reach: reported; with --reorder-columns the table is rebuilt at the end,
-    // and its other steps take no safe forms (column_order.cpp)
-    if (column_order(identity, a, b, renamed, probable_drop)) special = true;
-
-    // dropped columns, last first: down adds them back in their order
-    for (auto rit = acols.rbegin(); rit != acols.rend(); ++rit) {
+void Engine::dropped_column_steps(const TableColumns& cols, const std::set<std::string>& probable_drop) {
+    const std::string& identity = cols.identity;
+    for (auto rit = cols.acols.rbegin(); rit != cols.acols.rend(); ++rit) {
         const json* c = *rit;
         std::string n = str(*c, "name");
-        if (bpos.count(n) != 0 || renamed.count(n) != 0 || flag(*c, "inherited")) continue;
+        if (cols.bpos.count(n) != 0 || cols.renamed.count(n) != 0 || flag(*c, "inherited")) continue;
         Step s;
         s.bucket = b_column;
         s.sub = 1;
-        s.subject = subject_prefix + n;
+        s.subject = cols.subject_prefix + n;
         s.up.push_back("ALTER TABLE " + identity + " DROP COLUMN " + qi(n) + ";");
         const Backfill* refill = backfill_for(identity, n);
         if (refill != nullptr && flag(*c, "not_null") && str(*c, "default").empty() && str(*c, "identity").empty() &&
@@ -149,7 +177,7 @@ void Engine::diff_columns(const std::string& identity, const json& a, const json
             s.down.push_back("COMMENT ON COLUMN " + identity + "." + qi(n) + " IS " + literal(str(*c, "comment")) +
                              ";");
         if (field(*c, "acl").is_array() && !names_missing_role(acl_set(*c)))  // its privileges come back with it
-            acl_transition({}, acl_set(*c), "TABLE", identity, n, owner_name(&a), s.down);
+            acl_transition({}, acl_set(*c), "TABLE", identity, n, owner_name(&cols.a), s.down);
         s.destructive = true;
         s.uses = {str(*c, "type"), str(*c, "default")};
         s.allow_rule = "drop-column";
@@ -159,216 +187,243 @@ void Engine::diff_columns(const std::string& identity, const json& a, const json
                             : "drops the column and its data";
         add(std::move(s));
     }
-    // added columns
-    for (const json* c : bcols) {
-        std::string n = str(*c, "name");
-        if (apos.count(n) != 0 || renamed_to.count(n) != 0 || flag(*c, "inherited")) continue;
-        add_column_steps(identity, *c, special, subject_prefix + n);
+}
+
+void Engine::backfill_update_step(const std::string& identity, const std::string& subject_prefix) {
+    // post, before the checks are validated: the rows the table had get every --backfill value at once
+    Step u;
+    u.bucket = b_column;
+    u.sub = 2;
+    u.phase = Phase::post;
+    u.subject = subject_prefix + backfill_sets_.front().first;
+    std::string sets;
+    std::string nulls;
+    std::string shown;
+    for (const auto& [column, expression] : backfill_sets_) {
+        sets += (sets.empty() ? "" : ", ") + column + " = COALESCE(" + column + ", " + expression + ")";
+        nulls += (nulls.empty() ? "" : " OR ") + column + " IS NULL";
+        shown += (shown.empty() ? "" : ", ") + column + " = " + expression;
     }
-    if (!backfill_sets_.empty()) {
-        // post, before the checks are validated: the rows the table had get every --backfill value at once
-        Step u;
-        u.bucket = b_column;
-        u.sub = 2;
-        u.phase = Phase::post;
-        u.subject = subject_prefix + backfill_sets_.front().first;
-        std::string sets;
-        std::string nulls;
-        std::string shown;
-        for (const auto& [column, expression] : backfill_sets_) {
-            sets += (sets.empty() ? "" : ", ") + column + " = COALESCE(" + column + ", " + expression + ")";
-            nulls += (nulls.empty() ? "" : " OR ") + column + " IS NULL";
-            shown += (shown.empty() ? "" : ", ") + column + " = " + expression;
-        }
-        if (shown.size() > 100) shown = shown.substr(0, 97) + "...";
-        u.up.push_back(S("-- pgmig diff: the rows ") + comment_text(identity) + " has get --backfill " +
-                       comment_text(shown) + "\nUPDATE " + identity + " SET " + sets + " WHERE " + nulls + ";");
-        add(std::move(u));
-        backfill_sets_.clear();
-    }
-    // generated columns that read a column whose type changes: PostgreSQL refuses the type change
-    // while they exist, so they are dropped before and added (recomputed) after
+    if (shown.size() > 100) shown = shown.substr(0, 97) + "...";
+    u.up.push_back(S("-- pgmig diff: the rows ") + comment_text(identity) + " has get --backfill " +
+                   comment_text(shown) + "\nUPDATE " + identity + " SET " + sets + " WHERE " + nulls + ";");
+    add(std::move(u));
+    backfill_sets_.clear();
+}
+
+std::set<std::string> Engine::regenerated_column_steps(const TableColumns& cols) {
+    const std::string& identity = cols.identity;
     std::set<std::string> regenerated;
-    {
-        std::vector<std::string> retyped;
-        for (const json* c : bcols) {
-            auto ap = apos.find(str(*c, "name"));
-            if (ap != apos.end() && str(*acols[ap->second], "type") != str(*c, "type"))
-                retyped.push_back(str(*c, "name"));
-        }
-        for (const json* c : bcols) {
-            auto ap = apos.find(str(*c, "name"));
-            if (ap == apos.end() || retyped.empty()) continue;
-            const json& o = *acols[ap->second];
-            std::string expr = str(o, "generated");
-            if (expr.empty() || str(*c, "generated").empty()) continue;
-            bool reads = std::any_of(retyped.begin(), retyped.end(),
-                                     [&](const std::string& r) { return replace_word(expr, qi(r), "\x01") != expr; });
-            if (!reads) continue;
-            std::string n = str(*c, "name");
-            regenerated.insert(n);
-            Step d;
-            d.bucket = b_column;
-            d.sub = -5;
-            d.subject = subject_prefix + n;
-            d.up.push_back(S("-- pgmig diff: a generated column over a retyped column is recomputed\n-- pgmig:allow "
-                             "drop-column\nALTER TABLE ") +
-                           identity + " DROP COLUMN " + qi(n) + ";");
-            d.down.push_back(S("ALTER TABLE ") + identity + " ADD COLUMN " + column_def(o) + ";");
-            add(std::move(d));
-            Step a2;
-            a2.bucket = b_column;
-            a2.sub = 10;
-            a2.subject = subject_prefix + n;
-            a2.up.push_back(
-                S("-- pgmig diff: a generated column is recomputed\n-- pgmig:allow add-column-volatile-default\n"
-                  "ALTER TABLE ") +
-                identity + " ADD COLUMN " + column_def(*c) + ";");
-            a2.down.push_back(S("ALTER TABLE ") + identity + " DROP COLUMN " + qi(n) + ";");
-            add(std::move(a2));  // (it moves to the end of the table: column_order() reports that)
-        }
+    std::vector<std::string> retyped;
+    for (const json* c : cols.bcols) {
+        auto ap = cols.apos.find(str(*c, "name"));
+        if (ap != cols.apos.end() && str(*cols.acols[ap->second], "type") != str(*c, "type"))
+            retyped.push_back(str(*c, "name"));
     }
-    // changed columns
-    for (const json* c : bcols) {
+    for (const json* c : cols.bcols) {
+        auto ap = cols.apos.find(str(*c, "name"));
+        if (ap == cols.apos.end() || retyped.empty()) continue;
+        const json& o = *cols.acols[ap->second];
+        std::string expr = str(o, "generated");
+        if (expr.empty() || str(*c, "generated").empty()) continue;
+        bool reads = std::any_of(retyped.begin(), retyped.end(),
+                                 [&](const std::string& r) { return replace_word(expr, qi(r), "\x01") != expr; });
+        if (!reads) continue;
         std::string n = str(*c, "name");
-        if (regenerated.count(n) != 0) continue;
-        std::string old_name = n;
-        for (const auto& [o, nn] : renamed)
-            if (nn == n) old_name = o;
-        auto ap = apos.find(old_name);
-        if (ap == apos.end()) continue;
-        const json& o = *acols[ap->second];
-        if (flag(*c, "inherited")) {
-            if (flag(o, "inherited")) inherited_default_change(identity, a, b, o, *c);
-            continue;
-        }
-        std::string col = identity + " ALTER COLUMN " + qi(n);
-        std::string subject = subject_prefix + n;
-        std::string otype = str(o, "type");
-        std::string ntype = str(*c, "type");
-        if (str(o, "collation") != str(*c, "collation") && otype == ntype) ntype += "";
-        bool generated_changed = str(o, "generated") != str(*c, "generated");
-        if (generated_changed) {
+        regenerated.insert(n);
+        Step d;
+        d.bucket = b_column;
+        d.sub = -5;
+        d.subject = cols.subject_prefix + n;
+        d.up.push_back(S("-- pgmig diff: a generated column over a retyped column is recomputed\n-- pgmig:allow "
+                         "drop-column\nALTER TABLE ") +
+                       identity + " DROP COLUMN " + qi(n) + ";");
+        d.down.push_back(S("ALTER TABLE ") + identity + " ADD COLUMN " + column_def(o) + ";");
+        add(std::move(d));
+        Step a2;
+        a2.bucket = b_column;
+        a2.sub = 10;
+        a2.subject = cols.subject_prefix + n;
+        a2.up.push_back(
+            S("-- pgmig diff: a generated column is recomputed\n-- pgmig:allow add-column-volatile-default\n"
+              "ALTER TABLE ") +
+            identity + " ADD COLUMN " + column_def(*c) + ";");
+        a2.down.push_back(S("ALTER TABLE ") + identity + " DROP COLUMN " + qi(n) + ";");
+        add(std::move(a2));  // (it moves to the end of the table: column_order() reports that)
+    }
+    return regenerated;
+}
+
+void Engine::changed_column_steps(const TableColumns& cols, const json& c, bool special) {
+    std::string n = str(c, "name");
+    std::string old_name = n;
+    for (const auto& [o, nn] : cols.renamed)
+        if (nn == n) old_name = o;
+    auto ap = cols.apos.find(old_name);
+    if (ap == cols.apos.end()) return;
+    const json& o = *cols.acols[ap->second];
+    if (flag(c, "inherited")) {
+        if (flag(o, "inherited")) inherited_default_change(cols.identity, cols.a, cols.b, o, c);
+        return;
+    }
+    const KeptColumn k{cols.identity, o, c, n, cols.identity + " ALTER COLUMN " + qi(n), cols.subject_prefix + n};
+    std::string otype = str(o, "type");
+    std::string ntype = str(c, "type");
+    if (str(o, "collation") != str(c, "collation") && otype == ntype) ntype += "";
+    bool generated_changed = str(o, "generated") != str(c, "generated");
+    if (generated_changed) {
+        generated_expression_step(k);
+        return;
+    }
+    bool type_changed = relocated_type(otype) != ntype || str(o, "collation") != str(c, "collation");
+    identity_change_step(k);
+    if (type_changed)
+        column_type_step(k);
+    else
+        column_default_steps(k);
+    identity_added_step(k);
+    not_null_step(k, special);
+}
+
+void Engine::generated_expression_step(const KeptColumn& k) {
+    const std::string& identity = k.table;
+    Step s;
+    s.bucket = b_column;
+    s.subject = k.subject;
+    s.up.push_back("-- pgmig diff: a generated column is recomputed\n-- pgmig:allow drop-column\nALTER TABLE " +
+                   identity + " DROP COLUMN " + qi(k.name) + ";");
+    s.up.push_back(
+        "-- pgmig diff: no safe form for this step here\n-- pgmig:allow add-column-volatile-default\nALTER "
+        "TABLE " +
+        identity + " ADD COLUMN " + column_def(k.to) + ";");
+    s.down.push_back("ALTER TABLE " + identity + " DROP COLUMN " + qi(k.name) + ";");
+    s.down.push_back("ALTER TABLE " + identity + " ADD COLUMN " + column_def(k.from) + ";");
+    add(std::move(s));  // (it moves to the end of the table: column_order() reports that)
+}
+
+void Engine::identity_change_step(const KeptColumn& k) {
+    std::string oident = str(k.from, "identity");
+    std::string nident = str(k.to, "identity");
+    if (oident == nident || oident.empty()) return;
+    const std::string& col = k.alter;
+    Step s;
+    s.bucket = b_column;
+    s.sub = -1;
+    s.subject = k.subject;
+    if (nident.empty()) {
+        s.up.push_back("ALTER TABLE " + col + " DROP IDENTITY;");
+        s.down.push_back("ALTER TABLE " + col + " ADD GENERATED " +
+                         std::string(oident == "a" ? "ALWAYS" : "BY DEFAULT") + " AS IDENTITY" +
+                         identity_sequence_option(from_, k.table, k.name) + ";");
+    } else {
+        s.up.push_back("ALTER TABLE " + col + " SET GENERATED " + std::string(nident == "a" ? "ALWAYS" : "BY DEFAULT") +
+                       ";");
+        s.down.push_back("ALTER TABLE " + col + " SET GENERATED " +
+                         std::string(oident == "a" ? "ALWAYS" : "BY DEFAULT") + ";");
+    }
+    add(std::move(s));
+}
+
+void Engine::column_type_step(const KeptColumn& k) {
+    const json& o = k.from;
+    const json& c = k.to;
+    const std::string& n = k.name;
+    const std::string& col = k.alter;
+    std::string otype = str(o, "type");
+    std::string ntype = str(c, "type");
+    std::string odef = str(o, "default");
+    std::string ndef = str(c, "default");
+    Step s;
+    s.bucket = b_column;
+    s.subject = k.subject;
+    if (!odef.empty()) {
+        s.up.push_back("ALTER TABLE " + col + " DROP DEFAULT;");
+    }
+    std::string coll_n = str(c, "collation").empty() ? "" : " COLLATE " + qi(str(c, "collation"));
+    std::string coll_o = str(o, "collation").empty() ? "" : " COLLATE " + qi(str(o, "collation"));
+    bool widening = is_widening(otype, ntype) && coll_n == coll_o;
+    std::string using_n = " USING " + qi(n) + "::" + ntype;
+    std::string using_o = " USING " + qi(n) + "::" + otype;
+    // enums and other types without a cast from the old one go through text
+    if (otype.find('.') != std::string::npos || ntype.find('.') != std::string::npos) {
+        using_n = " USING " + qi(n) + "::text::" + ntype;
+        using_o = " USING " + qi(n) + "::text::" + otype;
+    }
+    s.up.push_back(S("-- pgmig diff: no safe form for this step here\n-- pgmig:allow alter-column-type\nALTER TABLE ") +
+                   col + " TYPE " + ntype + coll_n + using_n + ";");
+    if (!ndef.empty()) s.up.push_back(S("ALTER TABLE ") + col + " SET DEFAULT " + ndef + ";");
+    if (!ndef.empty()) s.down.push_back("ALTER TABLE " + col + " DROP DEFAULT;");
+    s.down.push_back(S("ALTER TABLE ") + col + " TYPE " + otype + coll_o + using_o + ";");
+    if (!odef.empty()) s.down.push_back(S("ALTER TABLE ") + col + " SET DEFAULT " + odef + ";");
+    if (!widening) {
+        s.destructive = true;
+        s.allow_rule = "alter-column-type";
+        s.reason = S("changes the type from ") + otype + " to " + ntype + ", which may lose data or fail";
+    }
+    add(std::move(s));
+}
+
+void Engine::column_default_steps(const KeptColumn& k) {
+    const std::string& col = k.alter;
+    std::string odef = str(k.from, "default");
+    std::string ndef = str(k.to, "default");
+    if (odef != ndef && odef.find('(') != std::string::npos) {
+        // the old default may call a function this diff drops or overloads: it goes first
+        Step e;
+        e.bucket = b_drop_index;
+        e.subject = k.subject;
+        e.up.push_back(S("ALTER TABLE ") + col + " DROP DEFAULT;");
+        e.down.push_back(S("ALTER TABLE ") + col + " SET DEFAULT " + odef + ";");
+        add(std::move(e));
+        if (!ndef.empty()) {
             Step s;
             s.bucket = b_column;
-            s.subject = subject;
-            s.up.push_back("-- pgmig diff: a generated column is recomputed\n-- pgmig:allow drop-column\nALTER TABLE " +
-                           identity + " DROP COLUMN " + qi(n) + ";");
-            s.up.push_back(
-                "-- pgmig diff: no safe form for this step here\n-- pgmig:allow add-column-volatile-default\nALTER "
-                "TABLE " +
-                identity + " ADD COLUMN " + column_def(*c) + ";");
-            s.down.push_back("ALTER TABLE " + identity + " DROP COLUMN " + qi(n) + ";");
-            s.down.push_back("ALTER TABLE " + identity + " ADD COLUMN " + column_def(o) + ";");
-            add(std::move(s));  // (it moves to the end of the table: column_order() reports that)
-            continue;
-        }
-        std::string odef = str(o, "default");
-        std::string ndef = str(*c, "default");
-        bool type_changed = relocated_type(otype) != ntype || str(o, "collation") != str(*c, "collation");
-        std::string oident = str(o, "identity");
-        std::string nident = str(*c, "identity");
-        if (oident != nident && !oident.empty()) {
-            Step s;
-            s.bucket = b_column;
-            s.sub = -1;
-            s.subject = subject;
-            if (nident.empty()) {
-                s.up.push_back("ALTER TABLE " + col + " DROP IDENTITY;");
-                s.down.push_back("ALTER TABLE " + col + " ADD GENERATED " +
-                                 std::string(oident == "a" ? "ALWAYS" : "BY DEFAULT") + " AS IDENTITY" +
-                                 identity_sequence_option(from_, identity, n) + ";");
-            } else {
-                s.up.push_back("ALTER TABLE " + col + " SET GENERATED " +
-                               std::string(nident == "a" ? "ALWAYS" : "BY DEFAULT") + ";");
-                s.down.push_back("ALTER TABLE " + col + " SET GENERATED " +
-                                 std::string(oident == "a" ? "ALWAYS" : "BY DEFAULT") + ";");
-            }
-            add(std::move(s));
-        }
-        if (type_changed) {
-            Step s;
-            s.bucket = b_column;
-            s.subject = subject;
-            if (!odef.empty()) {
-                s.up.push_back("ALTER TABLE " + col + " DROP DEFAULT;");
-            }
-            std::string coll_n = str(*c, "collation").empty() ? "" : " COLLATE " + qi(str(*c, "collation"));
-            std::string coll_o = str(o, "collation").empty() ? "" : " COLLATE " + qi(str(o, "collation"));
-            bool widening = is_widening(otype, ntype) && coll_n == coll_o;
-            std::string using_n = " USING " + qi(n) + "::" + ntype;
-            std::string using_o = " USING " + qi(n) + "::" + otype;
-            // enums and other types without a cast from the old one go through text
-            if (otype.find('.') != std::string::npos || ntype.find('.') != std::string::npos) {
-                using_n = " USING " + qi(n) + "::text::" + ntype;
-                using_o = " USING " + qi(n) + "::text::" + otype;
-            }
-            s.up.push_back(
-                S("-- pgmig diff: no safe form for this step here\n-- pgmig:allow alter-column-type\nALTER TABLE ") +
-                col + " TYPE " + ntype + coll_n + using_n + ";");
-            if (!ndef.empty()) s.up.push_back(S("ALTER TABLE ") + col + " SET DEFAULT " + ndef + ";");
-            if (!ndef.empty()) s.down.push_back("ALTER TABLE " + col + " DROP DEFAULT;");
-            s.down.push_back(S("ALTER TABLE ") + col + " TYPE " + otype + coll_o + using_o + ";");
-            if (!odef.empty()) s.down.push_back(S("ALTER TABLE ") + col + " SET DEFAULT " + odef + ";");
-            if (!widening) {
-                s.destructive = true;
-                s.allow_rule = "alter-column-type";
-                s.reason = S("changes the type from ") + otype + " to " + ntype + ", which may lose data or fail";
-            }
-            add(std::move(s));
-        } else if (odef != ndef && odef.find('(') != std::string::npos) {
-            // the old default may call a function this diff drops or overloads: it goes first
-            Step e;
-            e.bucket = b_drop_index;
-            e.subject = subject;
-            e.up.push_back(S("ALTER TABLE ") + col + " DROP DEFAULT;");
-            e.down.push_back(S("ALTER TABLE ") + col + " SET DEFAULT " + odef + ";");
-            add(std::move(e));
-            if (!ndef.empty()) {
-                Step s;
-                s.bucket = b_column;
-                s.subject = subject;
-                s.up.push_back(S("ALTER TABLE ") + col + " SET DEFAULT " + ndef + ";");
-                s.down.push_back(S("ALTER TABLE ") + col + " DROP DEFAULT;");
-                if (uses_new_enum_value(ndef)) s.phase = Phase::post;
-                add(std::move(s));
-            }
-        } else if (odef != ndef) {
-            Step s;
-            s.bucket = b_column;
-            s.subject = subject;
-            s.up.push_back("ALTER TABLE " + col + (ndef.empty() ? " DROP DEFAULT;" : " SET DEFAULT " + ndef + ";"));
-            s.down.push_back("ALTER TABLE " + col + (odef.empty() ? " DROP DEFAULT;" : " SET DEFAULT " + odef + ";"));
+            s.subject = k.subject;
+            s.up.push_back(S("ALTER TABLE ") + col + " SET DEFAULT " + ndef + ";");
+            s.down.push_back(S("ALTER TABLE ") + col + " DROP DEFAULT;");
             if (uses_new_enum_value(ndef)) s.phase = Phase::post;
             add(std::move(s));
         }
-        if (oident != nident && oident.empty()) {
-            Step s;
-            s.bucket = b_column;
-            s.sub = 3;
-            s.subject = subject;
-            s.up.push_back("ALTER TABLE " + col + " ADD GENERATED " +
-                           std::string(nident == "a" ? "ALWAYS" : "BY DEFAULT") + " AS IDENTITY" +
-                           identity_sequence_option(to_, identity, n) + ";");
-            s.down.push_back("ALTER TABLE " + col + " DROP IDENTITY;");
-            add(std::move(s));
-        }
-        bool onn = flag(o, "not_null");
-        bool nnn = flag(*c, "not_null");
-        if (onn != nnn && !(nnn && !nident.empty() && oident.empty())) {
-            if (nnn && options_.safe_forms && !special) {
-                safe_set_not_null(identity, n);
-            } else {
-                Step s;
-                s.bucket = b_column;
-                s.sub = 4;
-                s.subject = subject;
-                s.up.push_back("ALTER TABLE " + col + (nnn ? " SET NOT NULL;" : " DROP NOT NULL;"));
-                s.down.push_back("ALTER TABLE " + col + (onn ? " SET NOT NULL;" : " DROP NOT NULL;"));
-                add(std::move(s));
-            }
-        }
+    } else if (odef != ndef) {
+        Step s;
+        s.bucket = b_column;
+        s.subject = k.subject;
+        s.up.push_back("ALTER TABLE " + col + (ndef.empty() ? " DROP DEFAULT;" : " SET DEFAULT " + ndef + ";"));
+        s.down.push_back("ALTER TABLE " + col + (odef.empty() ? " DROP DEFAULT;" : " SET DEFAULT " + odef + ";"));
+        if (uses_new_enum_value(ndef)) s.phase = Phase::post;
+        add(std::move(s));
     }
+}
+
+void Engine::identity_added_step(const KeptColumn& k) {
+    std::string oident = str(k.from, "identity");
+    std::string nident = str(k.to, "identity");
+    if (oident == nident || !oident.empty()) return;
+    Step s;
+    s.bucket = b_column;
+    s.sub = 3;
+    s.subject = k.subject;
+    s.up.push_back("ALTER TABLE " + k.alter + " ADD GENERATED " + std::string(nident == "a" ? "ALWAYS" : "BY DEFAULT") +
+                   " AS IDENTITY" + identity_sequence_option(to_, k.table, k.name) + ";");
+    s.down.push_back("ALTER TABLE " + k.alter + " DROP IDENTITY;");
+    add(std::move(s));
+}
+
+void Engine::not_null_step(const KeptColumn& k, bool special) {
+    bool onn = flag(k.from, "not_null");
+    bool nnn = flag(k.to, "not_null");
+    if (onn == nnn || (nnn && !str(k.to, "identity").empty() && str(k.from, "identity").empty())) return;
+    if (nnn && options_.safe_forms && !special) {
+        safe_set_not_null(k.table, k.name);
+        return;
+    }
+    Step s;
+    s.bucket = b_column;
+    s.sub = 4;
+    s.subject = k.subject;
+    s.up.push_back("ALTER TABLE " + k.alter + (nnn ? " SET NOT NULL;" : " DROP NOT NULL;"));
+    s.down.push_back("ALTER TABLE " + k.alter + (onn ? " SET NOT NULL;" : " DROP NOT NULL;"));
+    add(std::move(s));
 }
 
 const Backfill* Engine::backfill_for(const std::string& identity, const std::string& column) const {

@@ -29,6 +29,30 @@ std::string enum_sql(const std::string& ident, const std::vector<std::string>& l
     return sql + ");";
 }
 
+// CREATE TYPE (enum, range, composite) or CREATE DOMAIN for a type of `kind` ("e", "r", "c", "d") described by d.
+std::vector<std::string> create_type_sql(const std::string& kind, const std::string& ident, const json& d) {
+    if (kind == "e") return {enum_sql(ident, labels_of(d))};
+    if (kind == "r") return {S("CREATE TYPE ") + ident + " AS RANGE (SUBTYPE = " + str(d, "subtype") + ");"};
+    if (kind == "c") {
+        std::string sql = S("CREATE TYPE ") + ident + " AS (";
+        bool first = true;
+        for (const auto& c : field(d, "columns")) {
+            sql += (first ? "" : ", ") + qi(str(c, "name")) + " " + str(c, "type");
+            if (!str(c, "collation").empty()) sql += " COLLATE " + qi(str(c, "collation"));
+            first = false;
+        }
+        return {sql + ");"};
+    }
+    std::string sql = S("CREATE DOMAIN ") + ident + " AS " + str(d, "base");
+    if (!str(d, "default").empty()) sql += " DEFAULT " + str(d, "default");
+    if (flag(d, "not_null")) sql += " NOT NULL";
+    const json& cons = field(d, "constraints");
+    if (cons.is_object())
+        for (auto it = cons.begin(); it != cons.end(); ++it)
+            sql += " CONSTRAINT " + qi(it.key()) + " " + it->get<std::string>();
+    return {sql + ";"};
+}
+
 }  // namespace
 
 // Indexes and CHECK constraints of `tables` whose text names the enum `type` (a partial index WHERE
@@ -90,240 +114,251 @@ void Engine::diff_types() {
     // (every column of every table would be megabytes on a large schema)
     std::set<std::string> type_idents;
     for (const auto& k : keys) type_idents.insert(split_key(k).second);
-    using Users = std::map<std::string, std::vector<std::pair<std::string, const json*>>>;
-    auto users_of = [&type_idents](const Snapshot& snap) {
-        Users users;
-        for (auto it = snap.objects.lower_bound("table "); it != snap.objects.end() && it->first.rfind("table ", 0) == 0;
-             ++it) {
-            for (const auto& c : field(*it->second, "columns"))
-                if (!flag(c, "inherited")) {
-                    std::string t = str(c, "type");
-                    if (t.size() > 2 && t.compare(t.size() - 2, 2, "[]") == 0) t = t.substr(0, t.size() - 2);
-                    if (type_idents.count(t) != 0) users[t].emplace_back(split_key(it->first).second, &c);
-                }
-        }
-        return users;
-    };
-    Users from_users = users_of(from_);
-    Users to_users = users_of(to_);
-    auto recreate = [&](const std::string& ident, const std::vector<std::string>& labels,
-                        const std::vector<std::string>& old_labels, Users& users, const Snapshot& snap) {
-        std::vector<std::string> out;
-        std::set<std::string> tables;
-        for (const auto& u : users[ident]) tables.insert(u.first);
-        auto [rebuild_before, rebuild_after] = enum_literal_rebuilds(snap, ident, tables);
-        out = std::move(rebuild_before);
-        auto dot = ident.rfind('.');
-        std::string old_name = ident.substr(dot + 1);
-        if (old_name.front() == '"') old_name = old_name.substr(1, old_name.size() - 2);
-        std::string tmp = qi(old_name + "__pgmig_old");
-        std::string schema = ident.substr(0, dot);
-        out.push_back("ALTER TYPE " + ident + " RENAME TO " + tmp + ";");
-        out.push_back(enum_sql(ident, labels));
-        for (const auto& [table, c] : users[ident]) {
-            std::string col = "ALTER TABLE " + table + " ALTER COLUMN " + qi(str(*c, "name"));
-            bool array = str(*c, "type").back() == ']';
-            if (!str(*c, "default").empty()) out.push_back(col + " DROP DEFAULT;");
-            out.push_back(S("-- pgmig diff: the enum is recreated\n-- pgmig:allow alter-column-type\n") + col +
-                          " TYPE " + ident + (array ? "[]" : "") + " USING " + qi(str(*c, "name")) +
-                          (array ? "::text[]::" : "::text::") + ident + (array ? "[]" : "") + ";");
-            // a default naming a value the type loses is not restored (the column's own diff sets the new one)
-            std::string def = str(*c, "default");
-            bool gone = std::any_of(old_labels.begin(), old_labels.end(), [&](const std::string& l) {
-                return std::find(labels.begin(), labels.end(), l) == labels.end() &&
-                       def.find(literal(l) + "::" + ident) != std::string::npos;
-            });
-            if (!def.empty() && !gone) out.push_back(S(col) + " SET DEFAULT " + def + ";");
-        }
-        out.insert(out.end(), rebuild_after.begin(), rebuild_after.end());
-        out.push_back("DROP TYPE " + schema + "." + tmp + ";");
-        return out;
-    };
-    for (const auto& key : keys) {
-        const json* a = from_.get(key);
-        const json* b = to_.get(key);
-        if (a != nullptr && b != nullptr && *a == *b) continue;
-        const auto key_parts = split_key(key);
-        const std::string& type = key_parts.first;
-        const std::string& ident = key_parts.second;
-        bool composite = type == "composite type";
-        std::string kind = composite ? "c" : str(b != nullptr ? *b : *a, "kind");
-        std::string what = kind == "d" ? "DOMAIN" : "TYPE";
-        auto create_sql = [&](const json& d) -> std::vector<std::string> {
-            if (kind == "e") return {enum_sql(ident, labels_of(d))};
-            if (kind == "r") return {S("CREATE TYPE ") + ident + " AS RANGE (SUBTYPE = " + str(d, "subtype") + ");"};
-            if (kind == "c") {
-                std::string sql = S("CREATE TYPE ") + ident + " AS (";
-                bool first = true;
-                for (const auto& c : field(d, "columns")) {
-                    sql += (first ? "" : ", ") + qi(str(c, "name")) + " " + str(c, "type");
-                    if (!str(c, "collation").empty()) sql += " COLLATE " + qi(str(c, "collation"));
-                    first = false;
-                }
-                return {sql + ");"};
+    TypeUsers from_users = type_users(from_, type_idents);
+    TypeUsers to_users = type_users(to_, type_idents);
+    for (const auto& key : keys) diff_type(key, from_users, to_users);
+}
+
+Engine::TypeUsers Engine::type_users(const Snapshot& snap, const std::set<std::string>& type_idents) {
+    TypeUsers users;
+    for (auto it = snap.objects.lower_bound("table "); it != snap.objects.end() && it->first.rfind("table ", 0) == 0;
+         ++it) {
+        for (const auto& c : field(*it->second, "columns"))
+            if (!flag(c, "inherited")) {
+                std::string t = str(c, "type");
+                if (t.size() > 2 && t.compare(t.size() - 2, 2, "[]") == 0) t = t.substr(0, t.size() - 2);
+                if (type_idents.count(t) != 0) users[t].emplace_back(split_key(it->first).second, &c);
             }
-            std::string sql = S("CREATE DOMAIN ") + ident + " AS " + str(d, "base");
-            if (!str(d, "default").empty()) sql += " DEFAULT " + str(d, "default");
-            if (flag(d, "not_null")) sql += " NOT NULL";
-            const json& cons = field(d, "constraints");
-            if (cons.is_object())
-                for (auto it = cons.begin(); it != cons.end(); ++it)
-                    sql += " CONSTRAINT " + qi(it.key()) + " " + it->get<std::string>();
-            return {sql + ";"};
-        };
-        int sub = kind == "e" ? 0 : kind == "r" ? 1 : kind == "d" ? 2 : 3;
-        if (kind != "e" && kind != "r" && kind != "c" && kind != "d") {
-            result_.unsupported.push_back(S(key) + ": pgmig diff does not write types of kind " + kind);
-            continue;
-        }
-        if (a == nullptr || b == nullptr) {
-            const json& d = a == nullptr ? *b : *a;
-            Step s;
-            s.bucket = b_type;
-            s.sub = sub;
-            s.subject = key;
-            s.up = create_sql(d);
-            s.down.push_back(S("DROP ") + what + " " + ident + ";");
-            if (a == nullptr) {
-                add(std::move(s));
-                comment_steps(what, ident, nullptr, b, key);
-                acl_steps(what, ident, nullptr, b, key);
-            } else {
-                if (!str(d, "comment").empty())
-                    s.up.push_back(S("COMMENT ON ") + what + " " + ident + " IS " + literal(str(d, "comment")) + ";");
-                append_acl_restore(s.up, what, ident, d);
-                s.removes = ident;
-                add(mirror(std::move(s)));
-            }
-            continue;
-        }
-        std::string ka = composite ? "c" : str(*a, "kind");
-        if (ka != kind) {
-            result_.unsupported.push_back(key + ": its kind changes; pgmig diff cannot write that");
-            continue;
-        }
-        if (kind == "e") {
-            auto la = labels_of(*a);
-            auto lb = labels_of(*b);
-            // is la a subsequence of lb (values only added)?
-            size_t i = 0;
-            for (const auto& l : lb)
-                if (i < la.size() && la[i] == l) ++i;
-            bool only_added = i == la.size();
-            if (la != lb) {
-                recreated_types_.push_back(ident);
-                // the type is recreated (now or in down): views over its columns must not stand in the way
-                for (const auto& u : from_users[ident]) changed_tables_.insert(u.first);
-                for (const auto& u : to_users[ident]) changed_tables_.insert(u.first);
-            }
-            if (only_added && la != lb) {
-                Step s;
-                s.bucket = b_type_alter;
-                s.subject = key;
-                std::set<std::string> old(la.begin(), la.end());
-                for (size_t j = 0; j < lb.size(); ++j) {
-                    if (old.count(lb[j]) != 0) continue;
-                    new_enum_literals_.push_back(literal(lb[j]) + "::" + ident);
-                    if (j > 0)
-                        s.up.push_back("ALTER TYPE " + ident + " ADD VALUE " + literal(lb[j]) + " AFTER " +
-                                       literal(lb[j - 1]) + ";");
-                    else
-                        s.up.push_back("ALTER TYPE " + ident + " ADD VALUE " + literal(lb[j]) +
-                                       (lb.size() > 1 ? " BEFORE " + literal(lb[1]) : std::string()) + ";");
-                }
-                s.down = recreate(ident, la, lb, from_users, from_);
-                add(std::move(s));
-            } else if (la != lb) {
-                Step s;
-                // after the columns changed: it converts the columns as they are then (to's)
-                s.bucket = b_column + 1;
-                s.subject = key;
-                s.up = recreate(ident, lb, la, to_users, to_);
-                s.down = recreate(ident, la, lb, to_users, to_);
-                s.destructive = true;
-                s.allow_rule = "";
-                std::string removed;
-                std::set<std::string> nb(lb.begin(), lb.end());
-                for (const auto& l : la)
-                    if (nb.count(l) == 0) removed += (removed.empty() ? "" : ", ") + l;
-                s.reason = removed.empty() ? "reorders the enum's values: the type is recreated"
-                                           : "removes enum value(s) " + removed +
-                                                 ": the type is recreated and rows holding them fail";
-                add(std::move(s));
-            }
-        } else if (kind == "d") {
-            if (str(*a, "base") != str(*b, "base")) {
-                result_.unsupported.push_back(key + ": the domain's base type changes; pgmig diff cannot write that");
-                continue;
-            }
-            Step s;
-            s.bucket = b_type_alter;
-            s.subject = key;
-            std::string dn = "ALTER DOMAIN " + ident;
-            if (str(*a, "default") != str(*b, "default")) {
-                s.up.push_back(
-                    dn + (str(*b, "default").empty() ? " DROP DEFAULT;" : " SET DEFAULT " + str(*b, "default") + ";"));
-                s.down.push_back(
-                    dn + (str(*a, "default").empty() ? " DROP DEFAULT;" : " SET DEFAULT " + str(*a, "default") + ";"));
-            }
-            if (flag(*a, "not_null") != flag(*b, "not_null")) {
-                s.up.push_back(dn + (flag(*b, "not_null") ? " SET NOT NULL;" : " DROP NOT NULL;"));
-                s.down.push_back(dn + (flag(*a, "not_null") ? " SET NOT NULL;" : " DROP NOT NULL;"));
-            }
-            std::map<std::string, std::string> ca;
-            std::map<std::string, std::string> cb;
-            if (field(*a, "constraints").is_object())
-                for (auto it = field(*a, "constraints").begin(); it != field(*a, "constraints").end(); ++it)
-                    ca[it.key()] = it->get<std::string>();
-            if (field(*b, "constraints").is_object())
-                for (auto it = field(*b, "constraints").begin(); it != field(*b, "constraints").end(); ++it)
-                    cb[it.key()] = it->get<std::string>();
-            for (const auto& [n, d] : ca)
-                if (cb.count(n) == 0 || cb[n] != d) {
-                    s.up.push_back(dn + " DROP CONSTRAINT " + qi(n) + ";");
-                    s.down.push_back(S(dn) + " ADD CONSTRAINT " + qi(n) + " " + d + ";");
-                }
-            for (const auto& [n, d] : cb)
-                if (ca.count(n) == 0 || ca[n] != d) {
-                    s.up.push_back(S(dn) + " ADD CONSTRAINT " + qi(n) + " " + d + ";");
-                    s.down.insert(s.down.begin(), dn + " DROP CONSTRAINT " + qi(n) + ";");
-                }
-            if (!s.up.empty()) add(std::move(s));
-        } else if (kind == "c") {
-            std::map<std::string, std::string> ca;
-            std::map<std::string, std::string> cb;
-            for (const auto& c : field(*a, "columns")) ca[str(c, "name")] = str(c, "type");
-            for (const auto& c : field(*b, "columns")) cb[str(c, "name")] = str(c, "type");
-            Step s;
-            s.bucket = b_type_alter;
-            s.subject = key;
-            for (const auto& c : field(*a, "columns")) {
-                std::string n = str(c, "name");
-                if (cb.count(n) == 0) {
-                    s.up.push_back("ALTER TYPE " + ident + " DROP ATTRIBUTE " + qi(n) + ";");
-                    s.down.insert(s.down.begin(),
-                                  "ALTER TYPE " + ident + " ADD ATTRIBUTE " + qi(n) + " " + ca[n] + ";");
-                } else if (cb[n] != ca[n]) {
-                    s.up.push_back("ALTER TYPE " + ident + " ALTER ATTRIBUTE " + qi(n) + " TYPE " + cb[n] + ";");
-                    s.down.insert(s.down.begin(),
-                                  "ALTER TYPE " + ident + " ALTER ATTRIBUTE " + qi(n) + " TYPE " + ca[n] + ";");
-                }
-            }
-            for (const auto& c : field(*b, "columns")) {
-                std::string n = str(c, "name");
-                if (ca.count(n) == 0) {
-                    s.up.push_back("ALTER TYPE " + ident + " ADD ATTRIBUTE " + qi(n) + " " + cb[n] + ";");
-                    s.down.insert(s.down.begin(), "ALTER TYPE " + ident + " DROP ATTRIBUTE " + qi(n) + ";");
-                }
-            }
-            if (!s.up.empty()) add(std::move(s));
-        } else if (str(*a, "subtype") != str(*b, "subtype")) {
-            result_.unsupported.push_back(key + ": the range's subtype changes; pgmig diff cannot write that");
-            continue;
-        }
-        comment_steps(what, ident, a, b, key);
-        acl_steps(what, ident, a, b, key);
     }
+    return users;
+}
+
+void Engine::diff_type(const std::string& key, TypeUsers& from_users, TypeUsers& to_users) {
+    const json* a = from_.get(key);
+    const json* b = to_.get(key);
+    if (a != nullptr && b != nullptr && *a == *b) return;
+    const auto key_parts = split_key(key);
+    const std::string& type = key_parts.first;
+    const std::string& ident = key_parts.second;
+    bool composite = type == "composite type";
+    std::string kind = composite ? "c" : str(b != nullptr ? *b : *a, "kind");
+    std::string what = kind == "d" ? "DOMAIN" : "TYPE";
+    if (kind != "e" && kind != "r" && kind != "c" && kind != "d") {
+        result_.unsupported.push_back(S(key) + ": pgmig diff does not write types of kind " + kind);
+        return;
+    }
+    if (a == nullptr || b == nullptr) {
+        type_created_or_dropped(key, kind, what, a, b);
+        return;
+    }
+    std::string ka = composite ? "c" : str(*a, "kind");
+    if (ka != kind) {
+        result_.unsupported.push_back(key + ": its kind changes; pgmig diff cannot write that");
+        return;
+    }
+    if (kind == "e") {
+        enum_change_steps(key, *a, *b, from_users, to_users);
+    } else if (kind == "d") {
+        if (str(*a, "base") != str(*b, "base")) {
+            result_.unsupported.push_back(key + ": the domain's base type changes; pgmig diff cannot write that");
+            return;
+        }
+        domain_change_step(key, *a, *b);
+    } else if (kind == "c") {
+        composite_change_step(key, *a, *b);
+    } else if (str(*a, "subtype") != str(*b, "subtype")) {
+        result_.unsupported.push_back(key + ": the range's subtype changes; pgmig diff cannot write that");
+        return;
+    }
+    comment_steps(what, ident, a, b, key);
+    acl_steps(what, ident, a, b, key);
+}
+
+void Engine::type_created_or_dropped(const std::string& key, const std::string& kind, const std::string& what,
+                                     const json* a, const json* b) {
+    const std::string ident = split_key(key).second;
+    int sub = kind == "e" ? 0 : kind == "r" ? 1 : kind == "d" ? 2 : 3;
+    const json& d = a == nullptr ? *b : *a;
+    Step s;
+    s.bucket = b_type;
+    s.sub = sub;
+    s.subject = key;
+    s.up = create_type_sql(kind, ident, d);
+    s.down.push_back(S("DROP ") + what + " " + ident + ";");
+    if (a == nullptr) {
+        add(std::move(s));
+        comment_steps(what, ident, nullptr, b, key);
+        acl_steps(what, ident, nullptr, b, key);
+    } else {
+        if (!str(d, "comment").empty())
+            s.up.push_back(S("COMMENT ON ") + what + " " + ident + " IS " + literal(str(d, "comment")) + ";");
+        append_acl_restore(s.up, what, ident, d);
+        s.removes = ident;
+        add(mirror(std::move(s)));
+    }
+}
+
+void Engine::enum_change_steps(const std::string& key, const json& a, const json& b, TypeUsers& from_users,
+                               TypeUsers& to_users) {
+    const std::string ident = split_key(key).second;
+    auto la = labels_of(a);
+    auto lb = labels_of(b);
+    if (la == lb) return;
+    // is la a subsequence of lb (values only added)?
+    size_t i = 0;
+    for (const auto& l : lb)
+        if (i < la.size() && la[i] == l) ++i;
+    bool only_added = i == la.size();
+    recreated_types_.push_back(ident);
+    // the type is recreated (now or in down): views over its columns must not stand in the way
+    for (const auto& u : from_users[ident]) changed_tables_.insert(u.first);
+    for (const auto& u : to_users[ident]) changed_tables_.insert(u.first);
+    if (only_added)
+        enum_values_added_step(key, la, lb, from_users);
+    else
+        enum_recreated_step(key, la, lb, to_users);
+}
+
+void Engine::enum_values_added_step(const std::string& key, const std::vector<std::string>& la,
+                                    const std::vector<std::string>& lb, TypeUsers& from_users) {
+    const std::string ident = split_key(key).second;
+    Step s;
+    s.bucket = b_type_alter;
+    s.subject = key;
+    std::set<std::string> old(la.begin(), la.end());
+    for (size_t j = 0; j < lb.size(); ++j) {
+        if (old.count(lb[j]) != 0) continue;
+        new_enum_literals_.push_back(literal(lb[j]) + "::" + ident);
+        if (j > 0)
+            s.up.push_back("ALTER TYPE " + ident + " ADD VALUE " + literal(lb[j]) + " AFTER " + literal(lb[j - 1]) +
+                           ";");
+        else
+            s.up.push_back("ALTER TYPE " + ident + " ADD VALUE " + literal(lb[j]) +
+                           (lb.size() > 1 ? " BEFORE " + literal(lb[1]) : std::string()) + ";");
+    }
+    s.down = recreate_enum_sql(ident, la, lb, from_users, from_);
+    add(std::move(s));
+}
+
+void Engine::enum_recreated_step(const std::string& key, const std::vector<std::string>& la,
+                                 const std::vector<std::string>& lb, TypeUsers& to_users) {
+    const std::string ident = split_key(key).second;
+    Step s;
+    // after the columns changed: it converts the columns as they are then (to's)
+    s.bucket = b_column + 1;
+    s.subject = key;
+    s.up = recreate_enum_sql(ident, lb, la, to_users, to_);
+    s.down = recreate_enum_sql(ident, la, lb, to_users, to_);
+    s.destructive = true;
+    s.allow_rule = "";
+    std::string removed;
+    std::set<std::string> nb(lb.begin(), lb.end());
+    for (const auto& l : la)
+        if (nb.count(l) == 0) removed += (removed.empty() ? "" : ", ") + l;
+    s.reason = removed.empty()
+                   ? "reorders the enum's values: the type is recreated"
+                   : "removes enum value(s) " + removed + ": the type is recreated and rows holding them fail";
+    add(std::move(s));
+}
+
+std::vector<std::string> Engine::recreate_enum_sql(const std::string& ident, const std::vector<std::string>& labels,
+                                                   const std::vector<std::string>& old_labels, TypeUsers& users,
+                                                   const Snapshot& snap) {
+    std::vector<std::string> out;
+    std::set<std::string> tables;
+    for (const auto& u : users[ident]) tables.insert(u.first);
+    auto [rebuild_before, rebuild_after] = enum_literal_rebuilds(snap, ident, tables);
+    out = std::move(rebuild_before);
+    auto dot = ident.rfind('.');
+    std::string old_name = ident.substr(dot + 1);
+    if (old_name.front() == '"') old_name = old_name.substr(1, old_name.size() - 2);
+    std::string tmp = qi(old_name + "__pgmig_old");
+    std::string schema = ident.substr(0, dot);
+    out.push_back("ALTER TYPE " + ident + " RENAME TO " + tmp + ";");
+    out.push_back(enum_sql(ident, labels));
+    for (const auto& [table, c] : users[ident]) {
+        std::string col = "ALTER TABLE " + table + " ALTER COLUMN " + qi(str(*c, "name"));
+        bool array = str(*c, "type").back() == ']';
+        if (!str(*c, "default").empty()) out.push_back(col + " DROP DEFAULT;");
+        out.push_back(S("-- pgmig diff: the enum is recreated\n-- pgmig:allow alter-column-type\n") + col + " TYPE " +
+                      ident + (array ? "[]" : "") + " USING " + qi(str(*c, "name")) +
+                      (array ? "::text[]::" : "::text::") + ident + (array ? "[]" : "") + ";");
+        // a default naming a value the type loses is not restored (the column's own diff sets the new one)
+        std::string def = str(*c, "default");
+        bool gone = std::any_of(old_labels.begin(), old_labels.end(), [&](const std::string& l) {
+            return std::find(labels.begin(), labels.end(), l) == labels.end() &&
+                   def.find(literal(l) + "::" + ident) != std::string::npos;
+        });
+        if (!def.empty() && !gone) out.push_back(S(col) + " SET DEFAULT " + def + ";");
+    }
+    out.insert(out.end(), rebuild_after.begin(), rebuild_after.end());
+    out.push_back("DROP TYPE " + schema + "." + tmp + ";");
+    return out;
+}
+
+void Engine::domain_change_step(const std::string& key, const json& a, const json& b) {
+    const std::string ident = split_key(key).second;
+    Step s;
+    s.bucket = b_type_alter;
+    s.subject = key;
+    std::string dn = "ALTER DOMAIN " + ident;
+    if (str(a, "default") != str(b, "default")) {
+        s.up.push_back(dn + (str(b, "default").empty() ? " DROP DEFAULT;" : " SET DEFAULT " + str(b, "default") + ";"));
+        s.down.push_back(dn +
+                         (str(a, "default").empty() ? " DROP DEFAULT;" : " SET DEFAULT " + str(a, "default") + ";"));
+    }
+    if (flag(a, "not_null") != flag(b, "not_null")) {
+        s.up.push_back(dn + (flag(b, "not_null") ? " SET NOT NULL;" : " DROP NOT NULL;"));
+        s.down.push_back(dn + (flag(a, "not_null") ? " SET NOT NULL;" : " DROP NOT NULL;"));
+    }
+    std::map<std::string, std::string> ca;
+    std::map<std::string, std::string> cb;
+    if (field(a, "constraints").is_object())
+        for (auto it = field(a, "constraints").begin(); it != field(a, "constraints").end(); ++it)
+            ca[it.key()] = it->get<std::string>();
+    if (field(b, "constraints").is_object())
+        for (auto it = field(b, "constraints").begin(); it != field(b, "constraints").end(); ++it)
+            cb[it.key()] = it->get<std::string>();
+    for (const auto& [n, d] : ca)
+        if (cb.count(n) == 0 || cb[n] != d) {
+            s.up.push_back(dn + " DROP CONSTRAINT " + qi(n) + ";");
+            s.down.push_back(S(dn) + " ADD CONSTRAINT " + qi(n) + " " + d + ";");
+        }
+    for (const auto& [n, d] : cb)
+        if (ca.count(n) == 0 || ca[n] != d) {
+            s.up.push_back(S(dn) + " ADD CONSTRAINT " + qi(n) + " " + d + ";");
+            s.down.insert(s.down.begin(), dn + " DROP CONSTRAINT " + qi(n) + ";");
+        }
+    if (!s.up.empty()) add(std::move(s));
+}
+
+void Engine::composite_change_step(const std::string& key, const json& a, const json& b) {
+    const std::string ident = split_key(key).second;
+    std::map<std::string, std::string> ca;
+    std::map<std::string, std::string> cb;
+    for (const auto& c : field(a, "columns")) ca[str(c, "name")] = str(c, "type");
+    for (const auto& c : field(b, "columns")) cb[str(c, "name")] = str(c, "type");
+    Step s;
+    s.bucket = b_type_alter;
+    s.subject = key;
+    for (const auto& c : field(a, "columns")) {
+        std::string n = str(c, "name");
+        if (cb.count(n) == 0) {
+            s.up.push_back("ALTER TYPE " + ident + " DROP ATTRIBUTE " + qi(n) + ";");
+            s.down.insert(s.down.begin(), "ALTER TYPE " + ident + " ADD ATTRIBUTE " + qi(n) + " " + ca[n] + ";");
+        } else if (cb[n] != ca[n]) {
+            s.up.push_back("ALTER TYPE " + ident + " ALTER ATTRIBUTE " + qi(n) + " TYPE " + cb[n] + ";");
+            s.down.insert(s.down.begin(), "ALTER TYPE " + ident + " ALTER ATTRIBUTE " + qi(n) + " TYPE " + ca[n] + ";");
+        }
+    }
+    for (const auto& c : field(b, "columns")) {
+        std::string n = str(c, "name");
+        if (ca.count(n) == 0) {
+            s.up.push_back("ALTER TYPE " + ident + " ADD ATTRIBUTE " + qi(n) + " " + cb[n] + ";");
+            s.down.insert(s.down.begin(), "ALTER TYPE " + ident + " DROP ATTRIBUTE " + qi(n) + ";");
+        }
+    }
+    if (!s.up.empty()) add(std::move(s));
 }
 
 }  // namespace pgmig::schema_diff::detail
