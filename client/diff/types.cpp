@@ -265,17 +265,46 @@ std::vector<std::string> Engine::recreate_enum_sql(const std::string& ident, con
                                                    const std::vector<std::string>& old_labels, TypeUsers& users,
                                                    const Snapshot& snap) {
     std::vector<std::string> out;
+    // domains over the enum: a domain's base type cannot change, so each is recreated over the new enum too
+    std::vector<std::pair<std::string, const json*>> domains;  // identity, description in `snap`
+    for (auto it = snap.objects.lower_bound("type "); it != snap.objects.end() && it->first.rfind("type ", 0) == 0;
+         ++it)
+        if (str(*it->second, "kind") == "d" && str(*it->second, "base") == ident)
+            domains.emplace_back(split_key(it->first).second, it->second);
     std::set<std::string> tables;
     for (const auto& u : users[ident]) tables.insert(u.first);
+    for (const auto& [domain, d] : domains)
+        for (const auto& u : users[domain]) tables.insert(u.first);
     auto [rebuild_before, rebuild_after] = enum_literal_rebuilds(snap, ident, tables);
     out = std::move(rebuild_before);
-    auto dot = ident.rfind('.');
-    std::string old_name = ident.substr(dot + 1);
-    if (old_name.front() == '"') old_name = old_name.substr(1, old_name.size() - 2);
-    std::string tmp = qi(old_name + "__pgmig_old");
-    std::string schema = ident.substr(0, dot);
+    auto old_of = [](const std::string& name) {  // "schema.name" -> the name it is renamed to meanwhile
+        std::string base = name_of(name);
+        if (base.front() == '"') base = base.substr(1, base.size() - 2);
+        return qi(base + "__pgmig_old");
+    };
+    const std::string tmp = old_of(ident);
+    const std::string schema = schema_of(ident);
     out.push_back("ALTER TYPE " + ident + " RENAME TO " + tmp + ";");
+    for (const auto& [domain, d] : domains) out.push_back("ALTER DOMAIN " + domain + " RENAME TO " + old_of(domain) + ";");
     out.push_back(enum_sql(ident, labels));
+    for (const auto& [domain, d] : domains) {
+        for (auto& q : create_type_sql("d", domain, *d)) out.push_back(std::move(q));
+        if (!str(*d, "comment").empty())
+            out.push_back("COMMENT ON DOMAIN " + domain + " IS " + literal(str(*d, "comment")) + ";");
+        append_acl_restore(out, "DOMAIN", domain, *d);
+    }
+    // the columns of the domains: through text to the new enum, then to the new domain
+    for (const auto& [domain, d] : domains)
+        for (const auto& [table, c] : users[domain]) {
+            const std::string col = "ALTER TABLE " + table + " ALTER COLUMN " + qi(str(*c, "name"));
+            const bool array = str(*c, "type").back() == ']';
+            const std::string def = str(*c, "default");
+            if (!def.empty()) out.push_back(col + " DROP DEFAULT;");
+            out.push_back(S("-- pgmig diff: the enum under the domain is recreated\n-- pgmig:allow alter-column-type\n") +
+                          col + " TYPE " + domain + (array ? "[]" : "") + " USING " + qi(str(*c, "name")) +
+                          (array ? "::text[]::" + domain + "[]" : "::text::" + ident + "::" + domain) + ";");
+            if (!def.empty()) out.push_back(S(col) + " SET DEFAULT " + def + ";");
+        }
     for (const auto& [table, c] : users[ident]) {
         std::string col = "ALTER TABLE " + table + " ALTER COLUMN " + qi(str(*c, "name"));
         bool array = str(*c, "type").back() == ']';
@@ -292,6 +321,7 @@ std::vector<std::string> Engine::recreate_enum_sql(const std::string& ident, con
         if (!def.empty() && !gone) out.push_back(S(col) + " SET DEFAULT " + def + ";");
     }
     out.insert(out.end(), rebuild_after.begin(), rebuild_after.end());
+    for (const auto& [domain, d] : domains) out.push_back("DROP DOMAIN " + schema_of(domain) + "." + old_of(domain) + ";");
     out.push_back("DROP TYPE " + schema + "." + tmp + ";");
     return out;
 }
