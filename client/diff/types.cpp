@@ -126,7 +126,7 @@ Engine::TypeUsers Engine::type_users(const Snapshot& snap, const std::set<std::s
         for (const auto& c : field(*it->second, "columns"))
             if (!flag(c, "inherited")) {
                 std::string t = str(c, "type");
-                if (t.size() > 2 && t.compare(t.size() - 2, 2, "[]") == 0) t = t.substr(0, t.size() - 2);
+                if (t.size() > 2 && t.compare(t.size() - 2, 2, "[]") == 0) t.resize(t.size() - 2);
                 if (type_idents.count(t) != 0) users[t].emplace_back(split_key(it->first).second, &c);
             }
     }
