@@ -17,16 +17,6 @@ namespace pgmig::schema_diff::detail {
 
 namespace {
 
-std::string last_part(const std::string& identity) {
-    auto d = identity.rfind('.');
-    return d == std::string::npos ? identity : identity.substr(d + 1);
-}
-
-std::string schema_part(const std::string& identity) {
-    auto d = identity.rfind('.');
-    return d == std::string::npos ? std::string() : identity.substr(0, d);
-}
-
 // A relation's name as --rename gives it, in schema public when it names none.
 std::string qualify(const std::string& n) { return n.find('.') == std::string::npos ? "public." + n : n; }
 
@@ -73,7 +63,7 @@ std::vector<Engine::ColumnRename> Engine::confirmed_column_renames(
         std::string rel = qualify(r.from.substr(0, d));
         for (const auto& [f, t] : tables)
             if (f == rel) rel = t;
-        columns.push_back({rel, r.from.substr(d + 1), last_part(r.to)});
+        columns.push_back({rel, r.from.substr(d + 1), r.to.substr(r.to.rfind('.') + 1)});  // (npos + 1: all of it)
     }
     return columns;
 }
@@ -95,10 +85,10 @@ void Engine::rename_from_key(const std::string& a, const std::string& b) {
 }
 
 void Engine::rename_table(const std::string& f, const std::string& t, int& order) {
-    std::string fbase = last_part(f);
-    std::string tbase = last_part(t);
-    std::string fschema = schema_part(f);
-    std::string tschema = schema_part(t);
+    std::string fbase = name_of(f);
+    std::string tbase = name_of(t);
+    std::string fschema = schema_of(f);
+    std::string tschema = schema_of(t);
     std::string up = S("ALTER TABLE ") + f + " RENAME TO " + tbase + ";";
     std::string down = S("ALTER TABLE ") + fschema + "." + tbase + " RENAME TO " + fbase + ";";
     if (fschema != tschema) {
@@ -147,11 +137,11 @@ void Engine::rename_table_in_object(const std::string& key, const std::string& f
 void Engine::rename_table_index(const std::string& key, json& d, const std::string& f, const std::string& t,
                                 int& order) {
     const std::string ident = split_key(key).second;
-    std::string tschema = schema_part(t);
+    std::string tschema = schema_of(t);
     std::string def = str(d, "definition");
     def = replace_word(def, f, t);
-    std::string iname = last_part(ident);
-    std::string nname = derived_name(last_part(f), last_part(t), iname);
+    std::string iname = name_of(ident);
+    std::string nname = derived_name(name_of(f), name_of(t), iname);
     std::string nkey = S("index ") + tschema + "." + nname;
     if (!nname.empty() && to_.get(nkey) != nullptr && !from_doc_.contains(nkey)) {
         rename_step(order, nkey, S("ALTER INDEX ") + tschema + "." + iname + " RENAME TO " + nname + ";",
@@ -175,13 +165,13 @@ void Engine::rename_table_index(const std::string& key, json& d, const std::stri
 void Engine::rename_table_sequence(const std::string& key, json& d, const std::string& f, const std::string& t,
                                    int& order) {
     const std::string ident = split_key(key).second;
-    std::string tschema = schema_part(t);
+    std::string tschema = schema_of(t);
     json& q = d["sequence"];
     std::string owned = str(q, "owned_by");
     if (owned.rfind(f + ".", 0) != 0) return;
     q["owned_by"] = t + owned.substr(f.size());
-    std::string sname = last_part(ident);
-    std::string nname = derived_name(last_part(f), last_part(t), sname);
+    std::string sname = name_of(ident);
+    std::string nname = derived_name(name_of(f), name_of(t), sname);
     std::string nkey = S("sequence ") + tschema + "." + nname;
     if (!nname.empty() && to_.get(nkey) != nullptr && !from_doc_.contains(nkey)) {
         rename_step(order, nkey, S("ALTER SEQUENCE ") + ident + " RENAME TO " + nname + ";",
@@ -195,14 +185,14 @@ void Engine::rename_table_sequence(const std::string& key, json& d, const std::s
 }
 
 void Engine::rename_table_constraints(const std::string& f, const std::string& t, int& order) {
-    std::string tschema = schema_part(t);
+    std::string tschema = schema_of(t);
     json& tbl = from_doc_["table " + t];
     const json* to_tbl = to_.get("table " + t);
     if (!tbl.contains("constraints") || to_tbl == nullptr) return;
     std::vector<std::string> names;
     for (auto it = tbl["constraints"].begin(); it != tbl["constraints"].end(); ++it) names.push_back(it.key());
     for (const auto& cn : names) {
-        std::string nn = derived_name(last_part(f), last_part(t), cn);
+        std::string nn = derived_name(name_of(f), name_of(t), cn);
         const json& tcons = field(*to_tbl, "constraints");
         if (nn.empty() || !tcons.is_object() || !tcons.contains(nn) || tbl["constraints"].contains(nn)) continue;
         if (to_.get(std::string(S("index ") + tschema + "." + nn)) != nullptr) continue;  // index-backed: renamed above
