@@ -4,6 +4,7 @@
 #include "client/diff/sql_names.hpp"
 
 #include <cctype>
+#include <initializer_list>
 #include <set>
 
 namespace pgmig::schema_diff::kinds {
@@ -21,15 +22,24 @@ std::string quote_literal(const std::string& text) {
 
 std::string quote_ident(const std::string& name) { return client::quote_identifier(name); }
 
-bool only_comment_changes(const json& a, const json& b) {
+namespace {
+
+bool equal_except(const json& a, const json& b, std::initializer_list<const char*> members) {
     json x = a;
     json y = b;
-    for (const char* handled : {"comment", "owner"}) {  // the owner: by the engine, for every kind
-        x.erase(handled);
-        y.erase(handled);
+    for (const char* m : members) {
+        x.erase(m);
+        y.erase(m);
     }
     return x == y;
 }
+
+}  // namespace
+
+// the owner: written by the engine, for every kind
+bool only_comment_changes(const json& a, const json& b) { return equal_except(a, b, {"comment", "owner"}); }
+
+bool equal_but_owner(const json& a, const json& b) { return equal_except(a, b, {"owner"}); }
 
 const json& get(const json& d, const char* key) {
     static const json null_value;

@@ -80,6 +80,8 @@ std::string quote_ident(const std::string& name);  // quoted only when needed
 const nlohmann::json& get(const nlohmann::json& d, const char* key);
 // Two descriptions that differ only in their comment (or owner, which the engine writes: security.cpp).
 bool only_comment_changes(const nlohmann::json& a, const nlohmann::json& b);
+// Two descriptions that differ at most in their owner (the engine writes owners: security.cpp).
+bool equal_but_owner(const nlohmann::json& a, const nlohmann::json& b);
 std::string text(const nlohmann::json& d, const char* key);
 // Keys of both maps starting with `prefix`, sorted; each with its two sides (nullptr where absent).
 std::vector<std::pair<std::string, std::pair<const nlohmann::json*, const nlohmann::json*>>> pairs(

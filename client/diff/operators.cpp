@@ -40,7 +40,7 @@ void diff_operators(const Objects& from, const Objects& to, KindsOutput& out) {
     for (const auto& [key, ab] : pairs(from, to, "operator ")) {
         const auto [a, b] = ab;
         if (key.rfind("operator class ", 0) == 0 || key.rfind("operator family ", 0) == 0) {
-            if (a != nullptr && b != nullptr && *a == *b) continue;
+            if (a != nullptr && b != nullptr && equal_but_owner(*a, *b)) continue;
             out.unsupported.push_back(key +
                                       (a == nullptr   ? ": added"
                                        : b == nullptr ? ": removed"

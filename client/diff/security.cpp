@@ -212,12 +212,17 @@ void Engine::catalog_kind_created_owners(Step& s, std::set<std::string>& created
 }
 
 void Engine::catalog_kind_owner_changes(const std::set<std::string>& created) {
-    for (const auto& [key, a] : from_.objects) {
+    // the ranges of the owned kinds only ("operator " holds the operator classes and families too)
+    const std::set<std::string> keys =
+        keys_of_kinds(from_, from_,
+                      {"aggregate ", "collation ", "event trigger ", "foreign-data wrapper ", "operator ",
+                       "publication ", "server ", "statistics object "});
+    for (const auto& key : keys) {
         const auto [type, ident] = split_key(key);
         const char* keyword = owned_kind_keyword(type);
         const json* b = to_.get(key);
-        if (keyword == nullptr || b == nullptr || created.count(std::string(key)) != 0) continue;
-        owner_steps(keyword, ident, a, b, std::string(key));
+        if (keyword == nullptr || b == nullptr || created.count(key) != 0) continue;
+        owner_steps(keyword, ident, from_.get(key), b, key);
     }
 }
 

@@ -83,3 +83,22 @@ if [ "$rc" -eq 0 ] && grep -q "ALTER VIEW public.my_docs SET (security_barrier=t
 else
     fail "a view's options change is ALTER VIEW .. SET, the view and the one over it stay" "rc=$rc $(head -c 600 <<<"$out$err")"
 fi
+
+# An operator family (unsupported as a whole) whose owner alone changes: ALTER ... OWNER TO, not named unsupported.
+mkdir -p "$dk/opfam" && chmod 755 "$dk/opfam"
+sql postgres "DO \$\$ BEGIN IF NOT EXISTS (SELECT 1 FROM pg_roles WHERE rolname = 'it_kinds_owner') THEN
+    CREATE ROLE it_kinds_owner NOLOGIN; END IF; END \$\$" >/dev/null
+newdb dkfam || return 0
+sql "$dkfam" "CREATE OPERATOR FAMILY kinds_ops USING hash" >/dev/null
+cat >"$dk/opfam/schema.sql" <<'SQL'
+CREATE OPERATOR FAMILY kinds_ops USING hash;
+ALTER OPERATOR FAMILY kinds_ops USING hash OWNER TO it_kinds_owner;
+SQL
+chmod 644 "$dk/opfam/schema.sql"
+run diff --schema "$dk/opfam" -d "dbname=$dkfam"
+if [ "$rc" -eq 0 ] && grep -q "ALTER OPERATOR FAMILY public.kinds_ops USING hash OWNER TO it_kinds_owner;" <<<"$out" &&
+    ! grep -q "unsupported" <<<"$err"; then
+    pass "an operator family's new owner is ALTER ... OWNER TO, not an unsupported change"
+else
+    fail "an operator family's new owner is ALTER ... OWNER TO, not an unsupported change" "rc=$rc $(head -c 600 <<<"$out$err")"
+fi

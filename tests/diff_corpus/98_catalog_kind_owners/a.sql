@@ -12,3 +12,5 @@ ALTER STATISTICS docs_legacy_stats OWNER TO pgmig_corpus_writer;
 CREATE TABLE old_ledger (id int PRIMARY KEY, amount numeric, booked date);
 ALTER TABLE old_ledger OWNER TO pgmig_corpus_owner;
 GRANT SELECT (amount) ON old_ledger TO pgmig_corpus_owner;
+CREATE OPERATOR FAMILY kinds_ops USING hash;
+ALTER OPERATOR FAMILY kinds_ops USING hash OWNER TO pgmig_corpus_writer;

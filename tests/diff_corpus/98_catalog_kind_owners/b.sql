@@ -18,3 +18,5 @@ ALTER COLLATION labels_c OWNER TO pgmig_corpus_reader;
 CREATE TABLE ledger (id int PRIMARY KEY, amount numeric);
 ALTER TABLE ledger OWNER TO pgmig_corpus_owner;
 GRANT SELECT (amount) ON ledger TO pgmig_corpus_owner;
+CREATE OPERATOR FAMILY kinds_ops USING hash;
+ALTER OPERATOR FAMILY kinds_ops USING hash OWNER TO pgmig_corpus_owner;
