@@ -8,7 +8,12 @@ EXTVERSION = $(shell sed -n "s/^default_version = '\(.*\)'/\1/p" extension/pgmig
 CXX_SRCS = $(wildcard extension/*.cpp extension/pg/*.cpp extension/common/*.cpp)
 OBJS = $(CXX_SRCS:.cpp=.o)
 
-DATA = $(wildcard extension/pgmig--*.sql)
+# The install script of this release and of each earlier one (ALTER EXTENSION UPDATE starts from the
+# installed release; pg_dump output names none); the update scripts are built from extension/update/
+# (their functions are copied from the install script, see extension/update/statements.awk).
+UPDATES_built = $(patsubst extension/update/%.sql,extension/pgmig--%.sql,$(wildcard extension/update/*--*.sql))
+DATA = $(filter-out $(UPDATES_built),$(wildcard extension/pgmig--*.sql))
+DATA_built = $(UPDATES_built)
 # PGXS looks for the control file in the top folder; point it at extension/.
 EXTRA_CLEAN = pgmig.control $(OBJS:.o=.d)
 
@@ -22,7 +27,7 @@ PG_CONFIG ?= pg_config
 # includes <libintl.h> after postgres.h then fails to compile; declared first, the macros win.
 # -MMD -MP: PGXS tracks no header dependencies, so without them an edited header leaves stale
 # objects built against its old layout.
-PG_CXXFLAGS = -MMD -MP -std=c++20 -Wall -Wextra -Wno-unused-parameter -Wno-missing-field-initializers \
+PG_CXXFLAGS = -DPGMIG_EXTVERSION='"$(EXTVERSION)"' -MMD -MP -std=c++20 -Wall -Wextra -Wno-unused-parameter -Wno-missing-field-initializers \
               -Wno-register -Iextension -fno-omit-frame-pointer -include libintl.h
 # Warnings never fail a user's build; the project's CI (scripts/test-all) builds with
 # `make PGMIG_WERROR=1`, which makes them errors.
@@ -43,7 +48,13 @@ include $(PGXS)
 
 -include $(OBJS:.o=.d)
 
+# The release is compiled into the library (PGMIG_EXTVERSION): rebuild when the control file changes.
+extension/sql_version.o: extension/pgmig.control
+
 pgmig.control: extension/pgmig.control
 	cp $< $@
+
+extension/pgmig--%.sql: extension/update/%.sql extension/update/statements.awk extension/pgmig--$(EXTVERSION).sql
+	awk -v install=extension/pgmig--$(EXTVERSION).sql -f extension/update/statements.awk $< > $@.tmp && mv $@.tmp $@
 
 all: pgmig.control

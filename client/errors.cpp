@@ -80,6 +80,8 @@ std::string_view kind_name(ErrorKind kind) {
             return "impact_unknown";
         case ErrorKind::orm_schema_failed:
             return "orm_schema_failed";
+        case ErrorKind::sql_version_mismatch:
+            return "sql_version_mismatch";
     }
     return "internal";
 }
@@ -103,6 +105,7 @@ ErrorKind kind_for_sqlstate(std::string_view sqlstate) {
     if (sqlstate == "PM062") return ErrorKind::adopt_refused;
     if (sqlstate == "PM063") return ErrorKind::adopt_ledger_differs;
     if (sqlstate == "PM064" || sqlstate == "PM065") return ErrorKind::audit_reseal_refused;
+    if (sqlstate == "PM066") return ErrorKind::sql_version_mismatch;
     // PM004 (isolation level) and PM012 (session lock) cannot happen with the client's own calls: a bug.
     if (sqlstate == "PM004" || sqlstate == "PM012") return ErrorKind::internal;
     return ErrorKind::migration_failed;

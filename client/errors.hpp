@@ -79,6 +79,8 @@ enum class ErrorKind {
     impact_unknown,  // pgmig impact: the version or file names no pending migration of the folder
     // ==== the desired state from an ORM ====
     orm_schema_failed,  // drizzle:/prisma: schema: Node.js, the tool or the schema file is missing, or the tool failed
+    // ==== upgrades ====
+    sql_version_mismatch,  // PM066: the extension's library and this database's SQL objects are different releases
 };
 
 struct ErrorKindInfo {
@@ -90,7 +92,7 @@ struct ErrorKindInfo {
 inline constexpr int kExitOk = 0;
 
 // Keep in step with docs/ (exit codes are a contract with scripts and CI).
-inline constexpr std::array<ErrorKindInfo, 56> kErrorKinds{{
+inline constexpr std::array<ErrorKindInfo, 57> kErrorKinds{{
     {ErrorKind::internal, 1, "internal error"},
     {ErrorKind::usage, 2, "usage error (bad command line)"},
     {ErrorKind::input, 3, "bad migration files or input"},
@@ -166,6 +168,9 @@ inline constexpr std::array<ErrorKindInfo, 56> kErrorKinds{{
     {ErrorKind::orm_schema_failed, 55,
      "the ORM schema (drizzle:/prisma:) could not be turned into SQL: Node.js, the tool or the file is missing, or "
      "the tool failed"},
+    {ErrorKind::sql_version_mismatch, 62,
+     "the extension's library and its SQL objects are different releases: ALTER EXTENSION pgmig UPDATE, or "
+     "reconnect (PM066)"},
 }};
 
 int exit_code(ErrorKind kind);

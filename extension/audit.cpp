@@ -558,7 +558,7 @@ void record_utility(int command_tag, const std::string& statement, const char* o
 using namespace pgmig;
 
 // pgmig.audit_event(): the event trigger function for every event pgmig listens to.
-PGMIG_FUNCTION(pgmig_audit_event) {
+PGMIG_FUNCTION_ANY_SQL(pgmig_audit_event) {
     if (!CALLED_AS_EVENT_TRIGGER(fcinfo)) {
         throw Error(sqlstate::invalid_argument, "pgmig.audit_event() is an event trigger function",
                     "it is called by PostgreSQL for DDL, not from SQL");

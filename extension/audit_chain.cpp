@@ -374,7 +374,7 @@ using namespace pgmig;
 // pgmig.audit_guard(): BEFORE UPDATE OR DELETE OR TRUNCATE on pgmig.ddl_audit, enabled ALWAYS (it
 // fires in session_replication_role = replica too). Rows are immutable for everyone, the table's
 // owner and its grantees included; only sealing may fill in the chain.
-PGMIG_FUNCTION(pgmig_audit_guard) {
+PGMIG_FUNCTION_ANY_SQL(pgmig_audit_guard) {
     if (!CALLED_AS_TRIGGER(fcinfo)) throw Error(sqlstate::invalid_argument, "pgmig.audit_guard() is a trigger");
     auto* trig = reinterpret_cast<TriggerData*>(fcinfo->context);
     if (audit::g_sealing && TRIGGER_FIRED_BY_UPDATE(trig->tg_event)) return PointerGetDatum(trig->tg_newtuple);

@@ -29,6 +29,7 @@ extern "C" {
 }
 
 #include "audit_in_flight.hpp"
+#include "pg/compat.hpp"
 
 namespace pgmig::audit {
 namespace {
@@ -51,11 +52,11 @@ void on_subtransaction(SubXactEvent event, SubTransactionId, SubTransactionId, v
 // Takes `mode` on pgmig.ddl_audit and waits for the rows in progress, once per transaction.
 void lock_and_wait(Oid audit, LOCKMODE mode) {
     LockRelationOid(audit, mode);
-    if (g_waited_in == MyProc->lxid) return;
+    if (g_waited_in == pg::my_local_xid()) return;
     Relation rel = table_open(audit, NoLock);
     wait_for_in_flight_rows(rel);
     table_close(rel, NoLock);
-    g_waited_in = MyProc->lxid;
+    g_waited_in = pg::my_local_xid();
 }
 
 }  // namespace

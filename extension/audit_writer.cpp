@@ -36,6 +36,7 @@ extern "C" {
 
 #include "audit_writer.hpp"
 #include "quiet_sequence.hpp"
+#include "sql_version.hpp"
 
 namespace pgmig::audit {
 namespace {
@@ -123,6 +124,7 @@ void set_datum(Writer* w, Column column, Datum value, bool isnull) {
 
 // Opens pgmig.ddl_audit and fills in what every row of this event shares.
 void open_writer(Writer* w, const RowValues& row) {
+    sql_version::require_audit_layout();
     const Oid schema = get_namespace_oid("pgmig", false);
     const Oid table = get_relname_relid("ddl_audit", schema);
     if (!OidIsValid(table)) {

@@ -38,7 +38,7 @@ inline constexpr int lint_out_of_band = make_sqlstate("PM018");        // out-of
 inline constexpr int test_applied = make_sqlstate("PM019");            // migrate_test of an applied migration
 inline constexpr int test_no_down_script = make_sqlstate("PM020");     // migrate_test without a down script
 inline constexpr int test_non_transactional = make_sqlstate("PM021");  // migrate_test cannot run it in a transaction
-// Approvals (raised by migrate_approve, PL/pgSQL in pgmig--0.1.0.sql; listed here so the codes stay taken)
+// Approvals (raised by migrate_approve, PL/pgSQL in the install script; listed here so the codes stay taken)
 inline constexpr int approval_unknown_version = make_sqlstate("PM024");  // no migration with this version
 inline constexpr int approval_already_applied = make_sqlstate("PM025");  // only pending migrations are approved
 inline constexpr int approval_not_reviewed = make_sqlstate("PM026");     // no longer raised: see docs/errors.md
@@ -66,6 +66,9 @@ inline constexpr int adopt_ledger_differs = make_sqlstate("PM063");
 inline constexpr int audit_reseal_not_superuser = make_sqlstate("PM064");
 // audit reseal: the chain has no unacknowledged break (nothing to reseal), or no reason was given
 inline constexpr int audit_reseal_refused = make_sqlstate("PM065");
+// The library and this database's SQL objects of pgmig are different releases (sql_version.hpp): an
+// ALTER EXTENSION pgmig UPDATE is due, or the session loaded the library before an update.
+inline constexpr int sql_version_mismatch = make_sqlstate("PM066");
 // Standard codes used as they are.
 inline constexpr int insufficient_privilege = make_sqlstate("42501");
 inline constexpr int internal_error = make_sqlstate("XX000");

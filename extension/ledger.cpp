@@ -464,8 +464,35 @@ PGMIG_FUNCTION(migrate_baseline) {
     return static_cast<Datum>(0);
 }
 
+// migrate_record_major_upgrade() -> after pg_upgrade (or a restore into a newer major version), records
+// the live schema as the one the ledger expects: the catalogs of another major version describe the
+// same objects differently, so migrate_drift() does not compare across them. Only then: on the same
+// major version this would silently accept drift.
+PGMIG_FUNCTION(migrate_record_major_upgrade) {
+    refuse_snapshot_isolation("migrate_record_major_upgrade");
+    constexpr int live = PG_VERSION_NUM / 10000;
+    int expected = live;
+    {
+        pg::Spi spi;
+        LedgerStore store(spi, current_caller());
+        store.lock("migrate_record_major_upgrade");
+        expected = store.expected_snapshot_major().value_or(live);
+        if (expected != live) store.save_snapshot(fmt::format("major version upgrade from {}", expected));
+    }
+    if (expected == live) {
+        throw Error(sqlstate::invalid_argument,
+                    fmt::format("migrate_record_major_upgrade(): the expected schema was recorded on this major "
+                                "version (PostgreSQL {}) already",
+                                live),
+                    "nothing was recorded: on one major version, a difference from the expected schema is drift",
+                    "see migrate_drift(); record a change with a migration (pgmig drift --fix or --adopt)");
+    }
+    return text_datum(fmt::format("recorded the schema on PostgreSQL {} (the previous snapshot was taken on {})",
+                                  live, expected));
+}
+
 // pgmig.script_checksum(text) -> the text checksum, for SQL that needs to recompute it.
-PGMIG_FUNCTION(pgmig_script_checksum) {
+PGMIG_FUNCTION_ANY_SQL(pgmig_script_checksum) {
     const std::string text = *text_arg(fcinfo, 0);  // declared STRICT
     return text_datum(common::script_checksum(text));
 }
@@ -533,7 +560,7 @@ PGMIG_FUNCTION(migrate_record_deploy) {
 }
 
 // pgmig.same_statements(a, b) -> whether two scripts differ only cosmetically.
-PGMIG_FUNCTION(pgmig_same_statements) {
+PGMIG_FUNCTION_ANY_SQL(pgmig_same_statements) {
     const std::string a = *text_arg(fcinfo, 0);  // declared STRICT
     const std::string b = *text_arg(fcinfo, 1);
     return BoolGetDatum(same_statements(a, b));

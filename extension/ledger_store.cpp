@@ -291,10 +291,18 @@ void LedgerStore::save_snapshot(const std::string& reason) {
         g_plans[9],
         "WITH s AS (SELECT coalesce(pg_catalog.jsonb_object_agg(object_key, description), '{}'::pg_catalog.jsonb) "
         "AS snapshot FROM pgmig.snapshot_objects()) "
-        "INSERT INTO pgmig.snapshots (id, reason, fingerprint, snapshot) OVERRIDING SYSTEM VALUE "
+        "INSERT INTO pgmig.snapshots (id, reason, fingerprint, snapshot, server_major) OVERRIDING SYSTEM VALUE "
         "SELECT $2, $1, pg_catalog.encode(pg_catalog.sha256(pg_catalog.convert_to(snapshot::pg_catalog.text, "
-        "'UTF8')), 'hex'), snapshot FROM s",
-        {{TEXTOID, reason}, {INT8OID, next_id("snapshots")}}, SPI_OK_INSERT);
+        "'UTF8')), 'hex'), snapshot, $3 FROM s",
+        {{TEXTOID, reason}, {INT8OID, next_id("snapshots")}, {INT4OID, std::to_string(PG_VERSION_NUM / 10000)}},
+        SPI_OK_INSERT);
+}
+
+std::optional<int> LedgerStore::expected_snapshot_major() {
+    const pg::Rows rows = spi_.query(
+        "SELECT coalesce(server_major, 15) FROM pgmig.snapshots ORDER BY id DESC LIMIT 1", {}, SPI_OK_SELECT);
+    if (rows.rows.empty() || !rows.rows[0][0]) return std::nullopt;
+    return std::stoi(*rows.rows[0][0]);
 }
 
 int64 LedgerStore::record(const HistoryEntry& e) {

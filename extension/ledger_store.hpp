@@ -106,6 +106,9 @@ class LedgerStore {
     int64 record(const HistoryEntry& e);
     // Stores the live schema's snapshot as the one the ledger now expects (migrate_drift's baseline).
     void save_snapshot(const std::string& reason);
+    // The PostgreSQL major version the latest snapshot was taken on (15 for pgmig 0.1.0's, which
+    // ran on 15 only); none when there is no snapshot.
+    std::optional<int> expected_snapshot_major();
 
     const Caller& caller() const { return caller_; }
     pg::Spi& spi() { return spi_; }

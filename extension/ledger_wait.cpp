@@ -34,6 +34,7 @@ extern "C" {
 #include "errors.hpp"
 #include "ledger_store.hpp"
 #include "pg/boundary.hpp"
+#include "pg/compat.hpp"
 
 namespace pgmig {
 
@@ -135,7 +136,7 @@ std::string pid_list(const std::vector<int>& pids) {
     const int holder = path.front();
     std::string detail;
     if (path.size() == 1) {
-        const std::string vxid = fmt::format("{}/{}", MyProc->backendId, MyProc->lxid);
+        const std::string vxid = fmt::format("{}/{}", pg::my_vxid_backend(), pg::my_local_xid());
         const pg::Rows how = spi.query(
             "SELECT EXISTS (SELECT FROM pg_catalog.pg_locks w WHERE w.pid OPERATOR(pg_catalog.=) $1 AND NOT w.granted"
             "                  AND w.locktype OPERATOR(pg_catalog.=) 'virtualxid'"

@@ -81,7 +81,7 @@ void with_nontx_migration(const char* function, const std::string& version, Fn&&
 using namespace pgmig;
 
 // pgmig.split_statements(script) -> (n, line, statement, needs_no_transaction)
-PGMIG_FUNCTION(pgmig_split_statements) {
+PGMIG_FUNCTION_ANY_SQL(pgmig_split_statements) {
     const std::string script = pg::required_text_arg(fcinfo, 0, "script");
     const std::vector<Statement> statements = split_script(script);
     std::vector<pg::TextRow> rows;

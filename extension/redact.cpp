@@ -518,12 +518,12 @@ Error safe_error(const Error& e, const std::string& statement) {
 }  // namespace pgmig
 
 // pgmig.redact(statement) -> the statement with its secrets replaced.
-PGMIG_FUNCTION(pgmig_redact) {
+PGMIG_FUNCTION_ANY_SQL(pgmig_redact) {
     return pgmig::pg::text_datum(pgmig::redact_statement(*pgmig::pg::text_arg(fcinfo, 0)));  // declared STRICT
 }
 
 // pgmig.redact_message(statement, message) -> message with the statement's secret values masked.
-PGMIG_FUNCTION(pgmig_redact_message) {
+PGMIG_FUNCTION_ANY_SQL(pgmig_redact_message) {
     const std::optional<std::string> statement = pgmig::pg::text_arg(fcinfo, 0);
     const std::optional<std::string> message = pgmig::pg::text_arg(fcinfo, 1);
     if (!message) PG_RETURN_NULL();

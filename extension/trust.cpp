@@ -282,7 +282,7 @@ void check_before_running(LedgerStore& store, const Migration& m, bool up, const
 using namespace pgmig;
 
 // pgmig.migration_key(version, name) -> the ledger's key of a migration (bytea): what approvals are keyed by.
-PGMIG_FUNCTION(pgmig_migration_key) {
+PGMIG_FUNCTION_ANY_SQL(pgmig_migration_key) {
     const std::optional<std::string> version = pg::text_arg(fcinfo, 0);
     const std::optional<std::string> name = pg::text_arg(fcinfo, 1);
     std::string bytes;

@@ -9,6 +9,7 @@ extern "C" {
 #include <new>
 
 #include "redact.hpp"
+#include "sql_version.hpp"
 
 namespace pgmig::pg {
 
@@ -267,12 +268,17 @@ MemoryContext result_context() noexcept {
     return g_result_context != nullptr ? g_result_context : CurrentMemoryContext;
 }
 
-Datum invoke(Datum (*body)(FunctionCallInfo), FunctionCallInfo fcinfo) {
+Datum invoke(Datum (*body)(FunctionCallInfo), FunctionCallInfo fcinfo, SqlObjects needs) {
     PendingError pending{};
     Datum result = 0;
     MemoryContext const saved = g_result_context;
     g_result_context = CurrentMemoryContext;
-    const bool ok = catch_all([&] { result = body(fcinfo); }, pending);
+    const bool ok = catch_all(
+        [&] {
+            if (needs == SqlObjects::current) call([] { sql_version::require_current(); });
+            result = body(fcinfo);
+        },
+        pending);
     g_result_context = saved;
     if (ok) return result;
     // Every C++ object of the body and every exception object is gone here.

@@ -71,8 +71,14 @@ auto call(Fn&& fn) -> std::invoke_result_t<Fn&> {
 // so results are built here (values.hpp), never in whatever context happens to be current.
 MemoryContext result_context() noexcept;
 
+// Which of pgmig's SQL objects a SQL-callable function relies on (sql_version.hpp).
+enum class SqlObjects {
+    current,  // this library's release: PM066 (ALTER EXTENSION pgmig UPDATE is due) otherwise
+    any,      // none whose layout changes between releases (pure functions, the audit path)
+};
+
 // Calls `body` and turns any C++ exception into ereport(ERROR) once the C++ frames are gone.
-Datum invoke(Datum (*body)(FunctionCallInfo), FunctionCallInfo fcinfo);
+Datum invoke(Datum (*body)(FunctionCallInfo), FunctionCallInfo fcinfo, SqlObjects needs = SqlObjects::current);
 
 // The same for hooks: calls fn(arg); a C++ exception becomes ereport(ERROR). Plain pointers only,
 // so that nothing with a destructor lives in the caller's frame when the error is raised.
@@ -81,11 +87,15 @@ void invoke_void(void (*fn)(void*), void* arg);
 }  // namespace pgmig::pg
 
 // Declares a SQL-callable function `name`: a one-line extern "C" wrapper around the C++ body
-// that follows the macro, e.g. PGMIG_FUNCTION(migrate_status) { ... return ...; }
-#define PGMIG_FUNCTION(name)                                                        \
-    static Datum name##_body(PG_FUNCTION_ARGS);                                     \
-    extern "C" {                                                                    \
-    PG_FUNCTION_INFO_V1(name);                                                      \
-    Datum name(PG_FUNCTION_ARGS) { return pgmig::pg::invoke(name##_body, fcinfo); } \
-    }                                                                               \
+// that follows the macro, e.g. PGMIG_FUNCTION(migrate_status) { ... return ...; }. It runs only
+// when this database's SQL objects of pgmig are the library's release (SqlObjects::current).
+#define PGMIG_FUNCTION(name) PGMIG_FUNCTION_WITH(name, current)
+// The same for a function that works with the SQL objects of any release (SqlObjects::any).
+#define PGMIG_FUNCTION_ANY_SQL(name) PGMIG_FUNCTION_WITH(name, any)
+#define PGMIG_FUNCTION_WITH(name, needs)                                                                     \
+    static Datum name##_body(PG_FUNCTION_ARGS);                                                              \
+    extern "C" {                                                                                             \
+    PG_FUNCTION_INFO_V1(name);                                                                               \
+    Datum name(PG_FUNCTION_ARGS) { return pgmig::pg::invoke(name##_body, fcinfo, pgmig::pg::SqlObjects::needs); } \
+    }                                                                                                        \
     static Datum name##_body(PG_FUNCTION_ARGS)

@@ -1,0 +1,20 @@
+-- pgmig 0.1.0 -> 0.2.0 (ALTER EXTENSION pgmig UPDATE). Built into extension/pgmig--0.1.0--0.2.0.sql:
+-- each "@copy"/"@replace" line becomes that statement of pgmig--0.2.0.sql (extension/update/statements.awk).
+-- Rules for every update: keep every row; add columns that are NULL or have a default (the audit
+-- writer and an older library loaded by a running session write rows without them); never change a
+-- function's arguments or result in place.
+\echo Use "ALTER EXTENSION pgmig UPDATE" to load this file. \quit
+
+-- Snapshots state the PostgreSQL major version they were taken on (NULL: pgmig 0.1.0's, taken on 15).
+ALTER TABLE pgmig.snapshots ADD COLUMN server_major integer;
+COMMENT ON COLUMN pgmig.snapshots.server_major IS
+    'the PostgreSQL major version the snapshot was taken on; NULL: taken by pgmig 0.1.0, on PostgreSQL 15';
+
+-- migrate_drift() does not compare schemas recorded on another major version, and says so.
+-- @replace: CREATE FUNCTION migrate_drift(ignore_column_order boolean)
+
+-- @copy: CREATE FUNCTION migrate_record_major_upgrade() RETURNS text
+COMMENT ON FUNCTION migrate_record_major_upgrade() IS
+    'after pg_upgrade to another major version: records the live schema as the expected one (refused on the same major version)';
+REVOKE ALL ON FUNCTION migrate_record_major_upgrade() FROM PUBLIC;
+GRANT EXECUTE ON FUNCTION migrate_record_major_upgrade() TO pgmig_admin;
