@@ -107,7 +107,7 @@ void protect_in_flight_rows(Node* stmt) {
     }
     // Anyone else is refused by ALTER TABLE's own check, before it locks anything: a caller who may
     // not alter the table must not get to hold it locked either.
-    if (!pg_class_ownercheck(audit, GetUserId())) return;
+    if (!pg::owns_relation(audit, GetUserId())) return;
     // Lock modes from ShareLock up conflict with RowExclusiveLock, the writers' lock; weaker ALTER
     // TABLE subcommands (SET STATISTICS, VALIDATE CONSTRAINT...) ran beside writers all along.
     const LOCKMODE mode = AlterTableGetLockLevel(alter->cmds);
@@ -153,7 +153,7 @@ bool may_be_indexing(Oid table) {
     LOCKTAG tag;
     SET_LOCKTAG_RELATION(tag, MyDatabaseId, table);
     for (LOCKMODE mode = ShareUpdateExclusiveLock; mode <= AccessExclusiveLock; ++mode) {
-        if (LockHeldByMe(&tag, mode)) return true;
+        if (pgmig::pg::lock_held_by_me(&tag, mode)) return true;
     }
     return false;
 }

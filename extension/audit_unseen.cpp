@@ -1,5 +1,5 @@
 // DDL that pgmig's event triggers do not see, audited by the utility hook before it runs: statements
-// PostgreSQL fires no event trigger for (shared objects, event triggers, CLUSTER, REINDEX, VACUUM FULL,
+// PostgreSQL fires no event trigger for (shared objects, event triggers, CLUSTER, REINDEX before 17, VACUUM FULL,
 // ALTER SYSTEM, EXPLAIN ANALYZE CREATE TABLE AS), and any DDL while pgmig's own triggers will not fire
 // (disabled, or filtered out by session_replication_role, or single-user mode), decided the way
 // PostgreSQL decides it (EventTriggerCommonSetup in commands/event_trigger.c: the event trigger cache,
@@ -30,6 +30,7 @@ extern "C" {
 #include "pg/boundary.hpp"
 #include "redact.hpp"
 #include "script.hpp"
+#include "pg/compat.hpp"
 
 namespace pgmig::audit {
 namespace {
@@ -84,7 +85,7 @@ const char* unsupported_type(ObjectType type) {
     }
 }
 
-// The object type recorded for DDL that fires no event trigger in PostgreSQL 15; null for statements
+// The object type recorded for DDL that fires no event trigger (on this server's version); null for statements
 // that fire them (or are not DDL). May raise (an option that is not a boolean).
 const char* never_fires_type(Node* stmt) {
     if (const char* shared = shared_object_type(stmt)) return shared;
@@ -113,6 +114,7 @@ const char* never_fires_type(Node* stmt) {
         case T_ClusterStmt:
             return "table";
         case T_ReindexStmt:
+            if (pg::kReindexFiresEventTriggers) return nullptr;
             switch (castNode(ReindexStmt, stmt)->kind) {
                 case REINDEX_OBJECT_INDEX:
                     return "index";

@@ -37,6 +37,7 @@ extern "C" {
 #include "audit_writer.hpp"
 #include "quiet_sequence.hpp"
 #include "sql_version.hpp"
+#include "pg/compat.hpp"
 
 namespace pgmig::audit {
 namespace {
@@ -98,7 +99,7 @@ Oid id_sequence(Oid table, AttrNumber id_attno) {
     static Oid cached_table = InvalidOid;
     static Oid cached_sequence = InvalidOid;
     if (table != cached_table) {
-        cached_sequence = getIdentitySequence(table, id_attno, false);
+        cached_sequence = pg::identity_sequence(table, id_attno);
         cached_table = table;
     }
     return cached_sequence;

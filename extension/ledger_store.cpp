@@ -21,6 +21,7 @@ extern "C" {
 #include "ledger_wait.hpp"
 #include "pg/boundary.hpp"
 #include "quiet_sequence.hpp"
+#include "pg/compat.hpp"
 
 namespace pgmig {
 
@@ -107,7 +108,7 @@ std::string next_id(const char* table) {
     const int64 id = pg::call([table] {
         const Oid relid = get_relname_relid(table, get_namespace_oid("pgmig", false));
         if (!OidIsValid(relid)) elog(ERROR, "table pgmig.%s does not exist", table);
-        return quiet_nextval(getIdentitySequence(relid, get_attnum(relid, "id"), false));
+        return quiet_nextval(pg::identity_sequence(relid, get_attnum(relid, "id")));
     });
     return std::to_string(id);
 }

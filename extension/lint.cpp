@@ -47,6 +47,7 @@ extern "C" {
 #include "redact.hpp"
 #include "script.hpp"
 #include "settings.hpp"
+#include "pg/compat.hpp"
 
 namespace pgmig::lint {
 
@@ -173,7 +174,7 @@ bool volatile_walker(Node* node, void* context) {
         }
     }
     if (IsA(node, SubLink)) return true;
-    return raw_expression_tree_walker(node, reinterpret_cast<bool (*)()>(reinterpret_cast<void (*)()>(volatile_walker)),
+    return raw_expression_tree_walker(node, PGMIG_TREE_WALKER(volatile_walker),
                                       context);
 }
 

@@ -34,6 +34,7 @@ extern "C" {
 #include "ledger_store.hpp"
 #include "pg/boundary.hpp"
 #include "script.hpp"
+#include "pg/compat.hpp"
 
 namespace pgmig::nontx_guard {
 
@@ -144,7 +145,7 @@ bool ledger_lock_held() noexcept {
     LOCKTAG tag;
     const auto key = static_cast<uint64>(kLedgerLockKey);
     SET_LOCKTAG_ADVISORY(tag, MyDatabaseId, static_cast<uint32>(key >> 32), static_cast<uint32>(key), 1);
-    return LockHeldByMe(&tag, ExclusiveLock);
+    return pg::lock_held_by_me(&tag, ExclusiveLock);
 }
 
 // A top-level statement starts while armed: the run does not outlive the ledger lock.
@@ -258,13 +259,13 @@ void guard_executor_start(QueryDesc* query, int eflags) {
     if (detail::g_armed) match_query(query, eflags);
 }
 
-void guard_executor_run(QueryDesc* query, ScanDirection direction, uint64 count, bool execute_once) {
+void guard_executor_run(PGMIG_EXECUTOR_RUN_PARAMS) {
     const bool matched = query == g_matched_query && query != nullptr;
     if (matched) attribute(g_running.level);  // DDL its triggers run belongs to the migration
     if (g_previous_run != nullptr) {
-        g_previous_run(query, direction, count, execute_once);
+        g_previous_run(PGMIG_EXECUTOR_RUN_ARGS);
     } else {
-        standard_ExecutorRun(query, direction, count, execute_once);
+        standard_ExecutorRun(PGMIG_EXECUTOR_RUN_ARGS);
     }
     if (matched) {
         end_attribution();

@@ -434,10 +434,12 @@ CREATE FUNCTION pgmig.snapshot_objects()
                                  JOIN pg_type t ON t.oid = a.atttypid
                                  LEFT JOIN pg_attrdef ad ON ad.adrelid = a.attrelid AND ad.adnum = a.attnum
                                 WHERE a.attrelid = r.oid AND a.attnum > 0 AND NOT a.attisdropped) END,
-                   -- (subqueries guarded by relkind: most relations are indexes, which have none of these)
+                   -- (subqueries guarded by relkind: most relations are indexes, which have none of these;
+                   -- NOT NULL is a column's "not_null", also where 18 (tables) and 17 (domains) catalog it as a
+                   -- constraint of type 'n')
                    'constraints', CASE WHEN r.relkind IN ('r', 'p', 'f') THEN
                        (SELECT jsonb_object_agg(co.conname, pg_get_constraintdef(co.oid, true))
-                          FROM pg_constraint co WHERE co.conrelid = r.oid) END,
+                          FROM pg_constraint co WHERE co.conrelid = r.oid AND co.contype <> 'n') END,
                    'constraint_comments', CASE WHEN r.relkind IN ('r', 'p', 'f') THEN
                        (SELECT jsonb_object_agg(co.conname, d.description)
                           FROM pg_constraint co JOIN pg_description d ON d.objoid = co.oid
@@ -453,7 +455,8 @@ CREATE FUNCTION pgmig.snapshot_objects()
                    -- the constraints the parent created (a partition's or child's copy)
                    'inherited_constraints', CASE WHEN r.relkind IN ('r', 'p', 'f') THEN
                        (SELECT jsonb_agg(co.conname ORDER BY co.conname)
-                          FROM pg_constraint co WHERE co.conrelid = r.oid AND (NOT co.conislocal OR co.conparentid <> 0)) END,
+                          FROM pg_constraint co WHERE co.conrelid = r.oid AND co.contype <> 'n'
+                           AND (NOT co.conislocal OR co.conparentid <> 0)) END,
                    -- an index that a PRIMARY KEY, UNIQUE or EXCLUDE constraint created (and drops)
                    'constraint', ci.conname,
                    -- the relations and functions a view reads: dependency order, and which views a change touches
@@ -558,7 +561,7 @@ CREATE FUNCTION pgmig.snapshot_objects()
                    'default', t.typdefault,
                    'constraints', CASE WHEN t.typtype = 'd' THEN
                        (SELECT jsonb_object_agg(co.conname, pg_get_constraintdef(co.oid, true))
-                          FROM pg_constraint co WHERE co.contypid = t.oid) END,
+                          FROM pg_constraint co WHERE co.contypid = t.oid AND co.contype <> 'n') END,
                    'constraint_comments', CASE WHEN t.typtype = 'd' THEN
                        (SELECT jsonb_object_agg(co.conname, d.description)
                           FROM pg_constraint co JOIN pg_description d ON d.objoid = co.oid
@@ -614,7 +617,8 @@ CREATE FUNCTION pgmig.snapshot_objects()
                    'deterministic', co.collisdeterministic,
                    'lc_collate', co.collcollate,
                    'lc_ctype', co.collctype,
-                   'icu_locale', co.colliculocale,
+                   -- (17 renamed colliculocale to colllocale: read from the row, for every version)
+                   'icu_locale', coalesce(to_jsonb(co) ->> 'colliculocale', to_jsonb(co) ->> 'colllocale'),
                    'owner', co.collowner::regrole::text,
                    'comment', (SELECT d.description FROM pg_description d WHERE d.objoid = co.oid
                                 AND d.classoid = 'pg_collation'::regclass AND d.objsubid = 0)))
@@ -625,7 +629,8 @@ CREATE FUNCTION pgmig.snapshot_objects()
         SELECT 'pg_statistic_ext'::regclass, st.oid,
                jsonb_strip_nulls(jsonb_build_object(
                    'definition', pg_get_statisticsobjdef(st.oid),
-                   'target', NULLIF(st.stxstattarget, -1),
+                   -- (-1 up to 16, NULL from 17: the default target)
+                   'target', NULLIF((to_jsonb(st) ->> 'stxstattarget')::int, -1),
                    'owner', st.stxowner::regrole::text,
                    'comment', (SELECT d.description FROM pg_description d WHERE d.objoid = st.oid
                                 AND d.classoid = 'pg_statistic_ext'::regclass AND d.objsubid = 0)))

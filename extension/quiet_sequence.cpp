@@ -19,6 +19,7 @@ extern "C" {
 }
 
 #include "quiet_sequence.hpp"
+#include "pg/compat.hpp"
 
 namespace pgmig {
 namespace {
@@ -119,7 +120,7 @@ int64 quiet_nextval(Oid seq) {
         data->is_called = true;
         data->log_cnt = 0;
         xl_seq_rec xlrec;
-        xlrec.node = rel->rd_node;
+        pg::set_seq_record_relation(&xlrec, rel);
         XLogRegisterData(reinterpret_cast<char*>(&xlrec), sizeof(xl_seq_rec));
         XLogRegisterData(reinterpret_cast<char*>(tuple.t_data), tuple.t_len);
         const XLogRecPtr recptr = XLogInsert(RM_SEQ_ID, XLOG_SEQ_LOG);

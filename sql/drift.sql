@@ -82,7 +82,8 @@ SELECT * FROM pg_temp.flipped('ALTER DEFAULT PRIVILEGES FOR ROLE regress_pgmig_b
 SELECT * FROM pg_temp.flipped('GRANT SELECT ON customers TO regress_pgmig_builder WITH GRANT OPTION');
 SELECT * FROM pg_temp.flipped('DO $d$ BEGIN SET ROLE regress_pgmig_builder; GRANT SELECT ON customers TO pgmig_reader; RESET ROLE; END $d$');
 SELECT * FROM pg_temp.flipped('GRANT UPDATE (email) ON customers TO pgmig_reader');
-SELECT object_type, identity, description -> 'acl' AS acl FROM pgmig.snapshot_objects()
+-- (MAINTAIN, a table privilege from PostgreSQL 17 on, is left out: the same output on every version)
+SELECT object_type, identity, (description -> 'acl') - 'OWNER:MAINTAIN' AS acl FROM pgmig.snapshot_objects()
  WHERE object_type IN ('default acl', 'table') AND identity NOT LIKE '%invoice%' ORDER BY object_key;
 SELECT string_agg(c ->> 'name' || ': ' || (c -> 'acl')::text, ', ') AS column_acls
   FROM pgmig.snapshot_objects(), jsonb_array_elements(description -> 'columns') c

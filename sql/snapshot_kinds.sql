@@ -10,7 +10,8 @@ CREATE DATABASE regress_pgmig_kinds;
 SET client_min_messages = warning;
 CREATE EXTENSION pgmig;
 CREATE SCHEMA ext;
-CREATE EXTENSION citext SCHEMA ext;
+-- (a version every supported PostgreSQL ships: the snapshot shows it)
+CREATE EXTENSION citext SCHEMA ext VERSION '1.6';
 COMMENT ON EXTENSION citext IS 'case-insensitive text';
 CREATE FUNCTION add2(a int, b int) RETURNS int LANGUAGE sql IMMUTABLE AS $$ SELECT a + b $$;
 CREATE AGGREGATE sum2(int) (SFUNC = add2, STYPE = int, INITCOND = '0', PARALLEL = SAFE);
@@ -28,7 +29,10 @@ ALTER STATISTICS t_ab SET STATISTICS 500;
 CREATE FUNCTION on_ddl() RETURNS event_trigger LANGUAGE plpgsql AS $$ BEGIN END $$;
 CREATE EVENT TRIGGER regress_on_ddl ON ddl_command_end WHEN TAG IN ('CREATE TABLE', 'ALTER TABLE') EXECUTE FUNCTION on_ddl();
 ALTER EVENT TRIGGER regress_on_ddl DISABLE;
+-- (the server's WARNING about wal_level is worded differently across major versions)
+SET client_min_messages = error;
 CREATE PUBLICATION regress_pub FOR TABLE t (id, a) WHERE (a > 1) WITH (publish = 'insert, update');
+RESET client_min_messages;
 CREATE FOREIGN DATA WRAPPER regress_fdw OPTIONS (debug 'true');
 CREATE SERVER regress_srv FOREIGN DATA WRAPPER regress_fdw OPTIONS (host 'db.example', password 'server-sekrit');
 CREATE ROLE regress_kinds_mapper;

@@ -189,7 +189,7 @@ PendingError pending_from(const Error& e, const Shown& shown) noexcept {
         if (p.datatype != nullptr) err_generic_string(PG_DIAG_DATATYPE_NAME, p.datatype);
         if (p.constraint != nullptr) err_generic_string(PG_DIAG_CONSTRAINT_NAME, p.constraint);
         errfinish(p.file != nullptr ? p.file : __FILE__, p.file != nullptr ? p.line : __LINE__,
-                  p.function != nullptr ? p.function : PG_FUNCNAME_MACRO);
+                  p.function != nullptr ? p.function : __func__);
     }
     pg_unreachable();
 }

@@ -6,7 +6,16 @@
 
 extern "C" {
 #include "postgres.h"
+#include "access/table.h"
+#include "access/xlog.h"
+#include "catalog/dependency.h"
+#include "catalog/pg_class.h"
+#include "commands/sequence.h"
+#include "executor/executor.h"
+#include "storage/lock.h"
 #include "storage/proc.h"
+#include "utils/acl.h"
+#include "utils/rel.h"
 }
 
 #if PG_VERSION_NUM < 150000 || PG_VERSION_NUM >= 190000
@@ -35,4 +44,66 @@ inline int my_vxid_backend() {
 #endif
 }
 
+// REINDEX fires event triggers (ddl_command_start/end) from 17 on; before, only the utility hook
+// sees it.
+inline constexpr bool kReindexFiresEventTriggers = PG_VERSION_NUM >= 170000;
+
+// Whether `role` owns the relation: 16 replaced pg_class_ownercheck by object_ownercheck.
+inline bool owns_relation(Oid relid, Oid role) {
+#if PG_VERSION_NUM >= 160000
+    return object_ownercheck(RelationRelationId, relid, role);
+#else
+    return pg_class_ownercheck(relid, role);
+#endif
+}
+
+// Whether this backend holds exactly `mode` on the lock (17 added "or stronger").
+inline bool lock_held_by_me(const LOCKTAG* tag, LOCKMODE mode) {
+#if PG_VERSION_NUM >= 170000
+    return LockHeldByMe(tag, mode, false);
+#else
+    return LockHeldByMe(tag, mode);
+#endif
+}
+
+// The sequence of an identity column: 17 takes the relation instead of its OID. The relation is
+// opened with AccessShareLock, held to the end of the transaction as PostgreSQL's callers do.
+inline Oid identity_sequence(Oid relid, AttrNumber attnum) {
+#if PG_VERSION_NUM >= 170000
+    Relation rel = table_open(relid, AccessShareLock);
+    const Oid seq = getIdentitySequence(rel, attnum, false);
+    table_close(rel, NoLock);
+    return seq;
+#else
+    return getIdentitySequence(relid, attnum, false);
+#endif
+}
+
+// The sequence WAL record names the relation's storage: 16 renamed RelFileNode to RelFileLocator.
+inline void set_seq_record_relation(xl_seq_rec* rec, Relation rel) {
+#if PG_VERSION_NUM >= 160000
+    rec->locator = rel->rd_locator;
+#else
+    rec->node = rel->rd_node;
+#endif
+}
+
 }  // namespace pgmig::pg
+
+// ExecutorRun_hook's parameters: 18 dropped execute_once. A hook is declared
+// `void hook(PGMIG_EXECUTOR_RUN_PARAMS)` and passes PGMIG_EXECUTOR_RUN_ARGS on.
+#if PG_VERSION_NUM >= 180000
+#define PGMIG_EXECUTOR_RUN_PARAMS QueryDesc *query, ScanDirection direction, uint64 count
+#define PGMIG_EXECUTOR_RUN_ARGS query, direction, count
+#else
+#define PGMIG_EXECUTOR_RUN_PARAMS QueryDesc *query, ScanDirection direction, uint64 count, bool execute_once
+#define PGMIG_EXECUTOR_RUN_ARGS query, direction, count, execute_once
+#endif
+
+// A walker passed to raw_expression_tree_walker: 15 declares the parameter as bool (*)(), from 16 a
+// macro casts the walker itself.
+#if PG_VERSION_NUM >= 160000
+#define PGMIG_TREE_WALKER(fn) (fn)
+#else
+#define PGMIG_TREE_WALKER(fn) reinterpret_cast<bool (*)()>(reinterpret_cast<void (*)()>(fn))
+#endif

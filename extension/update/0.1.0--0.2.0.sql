@@ -18,3 +18,7 @@ COMMENT ON FUNCTION migrate_record_major_upgrade() IS
     'after pg_upgrade to another major version: records the live schema as the expected one (refused on the same major version)';
 REVOKE ALL ON FUNCTION migrate_record_major_upgrade() FROM PUBLIC;
 GRANT EXECUTE ON FUNCTION migrate_record_major_upgrade() TO pgmig_admin;
+
+-- The snapshot reads the catalogs of PostgreSQL 17 and 18 too (renamed columns read from the row;
+-- NOT NULL constraints, which 18 catalogs as constraints, stay a column's "not_null").
+-- @replace: CREATE FUNCTION pgmig.snapshot_objects()
