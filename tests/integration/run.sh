@@ -10,9 +10,12 @@ here=$(cd "$(dirname "$0")" && pwd)
 
 if [ $# -gt 0 ]; then files=("$@"); else files=("$here"/*_test.sh); fi
 for f in "${files[@]}"; do
-    echo "# ${f##*/}"
+    it_file=${f##*/}  # (a test may use $f itself)
+    it_start=$SECONDS
+    echo "# $it_file"
     # shellcheck disable=SC1090
     . "$f"
+    echo "# $it_file: $((SECONDS - it_start)) s"
 done
 
 echo "integration: $passed passed, $failed failed"
