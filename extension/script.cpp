@@ -91,9 +91,9 @@ bool option_is_true(List* options, const char* name, bool absent) {
     }
 }
 
-// The statements PostgreSQL 15 refuses inside a transaction block: every caller of
+// The statements PostgreSQL 15, 17 and 18 refuse inside a transaction block: every caller of
 // PreventInTransactionBlock in src/backend (utility.c, indexcmds.c, tablecmds.c via utility.c,
-// dbcommands.c, cluster.c, vacuum.c, discard.c, subscriptioncmds.c). COMMIT/ROLLBACK PREPARED are
+// dbcommands.c, cluster.c, vacuum.c, discard.c, subscriptioncmds.c; 17 added SET (failover)). COMMIT/ROLLBACK PREPARED are
 // transaction control, refused on their own. Those that depend on the catalog (REINDEX or CLUSTER of a
 // partitioned relation, DROP SUBSCRIPTION of one without a slot) are classified by name below and by
 // needs_no_transaction_now().
@@ -164,6 +164,9 @@ const char* needs_no_transaction(Node* stmt) {
                     return option_is_true(alter->options, "refresh", true)
                                ? "ALTER SUBSCRIPTION ... PUBLICATION (with refresh)"
                                : nullptr;
+                case ALTER_SUBSCRIPTION_OPTIONS:  // 17 added the option (the slot's state cannot roll back)
+                    return find_option(alter->options, "failover") != nullptr ? "ALTER SUBSCRIPTION ... SET (failover)"
+                                                                             : nullptr;
                 default:
                     return nullptr;
             }

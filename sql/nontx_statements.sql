@@ -1,4 +1,4 @@
--- Every statement PostgreSQL 15 refuses inside a transaction block (the callers of
+-- Every statement PostgreSQL 15, 17 and 18 refuse inside a transaction block (the callers of
 -- PreventInTransactionBlock) is refused by migrate_apply() with PM010 before anything of the
 -- migration runs: the probe sequence, advanced by the migration's first statement, never moves.
 CREATE EXTENSION pgmig;
@@ -59,6 +59,7 @@ SELECT s.statement, r.*
     'ALTER SUBSCRIPTION pgmig_sub REFRESH PUBLICATION',
     'ALTER SUBSCRIPTION pgmig_sub SET PUBLICATION p',
     'ALTER SUBSCRIPTION pgmig_sub ADD PUBLICATION q WITH (refresh = true)',
+    'ALTER SUBSCRIPTION pgmig_sub SET (failover = true)',
     'DROP SUBSCRIPTION IF EXISTS pgmig_sub'
   ]) WITH ORDINALITY AS s(statement, n),
   LATERAL pg_temp.try_apply(s.statement) AS r
