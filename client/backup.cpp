@@ -842,6 +842,17 @@ void restore_into(const fs::path& backup, const nlohmann::json& manifest, const 
                         "in " + dbname);
         result.fingerprint = fp.get(0, 0);
     }
+    // The major version the backup was taken on (its manifest's server_version, "15.20 (Debian ...)").
+    const std::string taken_on = manifest.value("server_version", std::string());
+    Result live = restored.exec("SELECT current_setting('server_version')");
+    const std::string restored_on = live.ok() ? live.get(0, 0) : std::string();
+    const auto major = [](const std::string& v) { return v.substr(0, v.find_first_not_of("0123456789")); };
+    if (!taken_on.empty() && !restored_on.empty() && major(taken_on) != major(restored_on)) {
+        result.not_compared = fmt::format("the backup was taken on PostgreSQL {} and restored into {}: fingerprints of "
+                                          "different major versions are not compared",
+                                          major(taken_on), major(restored_on));
+        return;
+    }
     if (result.fingerprint != result.manifest_fingerprint) {
         throw Error(ErrorKind::restore_mismatch,
                     fmt::format("the restored database's fingerprint {} differs from the backup's {}",

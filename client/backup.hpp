@@ -83,11 +83,15 @@ struct RestoreResult {
     std::string database;
     std::optional<std::string> fingerprint;           // migrate_fingerprint() of the new database
     std::optional<std::string> manifest_fingerprint;  // the manifest's
+    // Set when the fingerprints were not compared: the backup was taken on another PostgreSQL major
+    // version (its catalogs describe the same schema differently); says which two.
+    std::optional<std::string> not_compared;
     double seconds = 0;
 };
 
 // Creates database `dbname` (refused when it exists) on the server of `conninfo` and restores the backup
 // into it (decrypt | pg_restore), then compares the fingerprints: Error(restore_mismatch) when they differ.
+// A backup taken on another PostgreSQL major version is restored, its fingerprint not compared (not_compared).
 RestoreResult restore_backup(const std::filesystem::path& backup, const std::string& conninfo,
                              const std::string& dbname, const backup_crypto::KeyMaterial& key);
 

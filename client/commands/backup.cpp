@@ -141,13 +141,22 @@ int run_restore(const GlobalOptions& global, const RestoreOptions& options) {
     const Target t = resolve_target(global, options.env, true);
     const auto key = resolve_key(KeyOptions{options.key_file}, t.settings);
     const RestoreResult r = restore_backup(options.file, t.conninfo, options.to, key);
-    std::printf("restored %s into database %s in %.1f s; fingerprint %s equals the backup's\n", options.file.c_str(),
-                r.database.c_str(), r.seconds, r.fingerprint.value_or("(no pgmig extension)").c_str());
+    if (r.not_compared) {
+        std::printf("restored %s into database %s in %.1f s; fingerprint %s not compared: %s\n", options.file.c_str(),
+                    r.database.c_str(), r.seconds, r.fingerprint.value_or("(no pgmig extension)").c_str(),
+                    r.not_compared->c_str());
+    } else {
+        std::printf("restored %s into database %s in %.1f s; fingerprint %s equals the backup's\n",
+                    options.file.c_str(), r.database.c_str(), r.seconds,
+                    r.fingerprint.value_or("(no pgmig extension)").c_str());
+    }
     nlohmann::json& result = json_result();  // for --json
     result["file"] = options.file;
     result["database"] = r.database;
     result["seconds"] = r.seconds;
     result["fingerprint"] = r.fingerprint ? nlohmann::json(*r.fingerprint) : nlohmann::json(nullptr);
+    result["fingerprint_compared"] = !r.not_compared.has_value();
+    if (r.not_compared) result["fingerprint_not_compared"] = *r.not_compared;
     return kExitOk;
 }
 
