@@ -12,6 +12,7 @@ namespace {
 int usage() {
     std::cerr << "usage: pgmig_schema_diff FROM.json TO.json [--allow-destructive] [--no-rename] [--no-safe-forms]\n"
                  "                         [--rename table:OLD=NEW | --rename column:OLD=NEW]... [--out DIR]\n"
+                 "                         [--server-version-num N]\n"
                  "  prints main up/down, post up/down, withheld steps, probable renames and unsupported objects;\n"
                  "  with --out DIR also writes DIR/main_up.sql, main_down.sql, post_up.sql, post_down.sql\n";
     return 2;
@@ -60,6 +61,8 @@ int run(int argc, char** argv) {
             auto eq = r.find('=');
             if (colon == std::string::npos || eq == std::string::npos || eq < colon) return usage();
             options.renames.push_back({r.substr(0, colon), r.substr(colon + 1, eq - colon - 1), r.substr(eq + 1)});
+        } else if (a == "--server-version-num" && i + 1 < argc) {
+            options.server_version_num = std::stoi(argv[++i]);
         } else if (a == "--out" && i + 1 < argc) {
             out_dir = argv[++i];
         } else if (!a.empty() && a[0] == '-') {

@@ -115,8 +115,12 @@ bool older_than_library(const char* version) {
             (errcode(sqlstate::sql_version_mismatch),
              errmsg("%s: pgmig's SQL objects in database \"%s\" are version %s, but this session loaded library %s",
                     what, get_database_name(MyDatabaseId), i.version, PGMIG_EXTVERSION),
-             errdetail("The session loaded pgmig's library before pgmig was updated to %s.", i.version),
-             errhint("Reconnect: a new session loads the current library.")));
+             errdetail("The session loaded pgmig's library before pgmig was updated to %s, or the library installed "
+                       "on the server is older than %s.",
+                       i.version, i.version),
+             errhint("Reconnect: a new session loads the installed library; if this error stays, install pgmig %s "
+                     "(its package or make install) first.",
+                     i.version)));
 }
 
 }  // namespace

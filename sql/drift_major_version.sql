@@ -42,3 +42,4 @@ UPDATE pgmig.snapshots SET server_major = NULL WHERE id = (SELECT max(id) FROM p
 SELECT (count(*) = 0) = (current_setting('server_version_num')::int / 10000 = 15) AS null_means_15
   FROM migrate_drift() WHERE change = 'major version';
 DROP EXTENSION pgmig;
+DROP TABLE first_table, out_of_band;

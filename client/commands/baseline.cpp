@@ -432,6 +432,7 @@ int baseline_from_database(const GlobalOptions& global, const BaselineOptions& o
         sd::Options diff_options;
         diff_options.allow_destructive = true;
         diff_options.no_renames = true;
+        diff_options.server_version_num = PQserverVersion(conn.raw());
         diff_options.safe_forms = false;  // one transactional migration: everything is new
         // default privileges are not carried (see "Not carried"); owners are not written without a migration role
         json carried = live;

@@ -51,6 +51,7 @@ struct Roles {
     std::string desired_role;
     std::set<std::string> target_roles;
     bool known = false;
+    int server_version_num = 0;  // the target's (which privileges an owner holds by default)
 };
 
 struct Snapshots {
@@ -69,6 +70,7 @@ std::string current_role_of(const Connection& conn) {
 Roles target_roles(const Connection& target, std::string desired_role) {
     Roles roles;
     roles.migration_role = current_role_of(target);
+    roles.server_version_num = PQserverVersion(target.raw());
     roles.desired_role = desired_role.empty() ? roles.migration_role : std::move(desired_role);
     Result r = target.exec("SELECT oid::pg_catalog.regrole::pg_catalog.text FROM pg_catalog.pg_roles");
     if (r.ok()) {
@@ -161,6 +163,7 @@ sd::Result compute(const json& from, const json& to, bool allow_destructive, con
     options.migration_role = roles.migration_role;
     options.desired_role = roles.desired_role;
     options.roles_known = roles.known;
+    options.server_version_num = roles.server_version_num;
     options.target_roles = roles.target_roles;
     options.allow_destructive = allow_destructive;
     options.reorder_columns = reorder_columns;

@@ -62,6 +62,9 @@ struct Options {
     // owner or privileges are left as they are). roles_known false: not checked.
     bool roles_known = false;
     std::set<std::string> target_roles;
+    // The target server's version (PQserverVersion): the privileges an owner holds when nobody granted
+    // anything differ by version (MAINTAIN on tables from 17). 0: unknown, taken as 15.
+    int server_version_num = 0;
 };
 
 // main: the transactional migration; post: the separate `-- pgmig:no-transaction` migration that

@@ -289,7 +289,7 @@ void Engine::acl_steps(const std::string& what, const std::string& name, const j
     bool from_has = from != nullptr && field(*from, "acl").is_array();
     bool to_has = to != nullptr && field(*to, "acl").is_array();
     if (!from_has && !to_has && from != nullptr) return;
-    std::set<std::string> hard = column.empty() ? default_acl(what) : std::set<std::string>{};
+    std::set<std::string> hard = column.empty() ? default_acl(what, options_.server_version_num) : std::set<std::string>{};
     std::set<std::string> a = from_has ? acl_set(*from) : hard;
     std::set<std::string> b = to_has ? acl_set(*to) : hard;
     std::set<std::string> defaults;
@@ -337,7 +337,7 @@ void Engine::append_acl_restore(std::vector<std::string>& out, const std::string
         owner != options_.migration_role && !role_missing(owner))
         out.push_back("ALTER " + owner_kind(what, d) + " " + name + " OWNER TO " + owner + ";");
     const std::string owner_sql = owner_name(&d);
-    const std::set<std::string> def = default_acl(what);
+    const std::set<std::string> def = default_acl(what, options_.server_version_num);
     const std::set<std::string> defaults = default_acl_grantees(what, name);
     if (field(d, "acl").is_array() || !defaults.empty()) {
         std::set<std::string> want = field(d, "acl").is_array() ? acl_set(d) : def;
@@ -416,7 +416,7 @@ void Engine::diff_default_acls() {
             result_.unsupported.push_back(key + ": pgmig diff does not know default privileges on " + on);
             continue;
         }
-        const std::set<std::string> base = schema.empty() ? default_acl(w->second) : std::set<std::string>{};
+        const std::set<std::string> base = schema.empty() ? default_acl(w->second, options_.server_version_num) : std::set<std::string>{};
         const std::set<std::string> from_acl = a != nullptr ? acl_set(*a) : base;
         const std::set<std::string> to_acl = b != nullptr ? acl_set(*b) : base;
         if (from_acl == to_acl) continue;

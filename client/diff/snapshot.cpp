@@ -79,10 +79,13 @@ std::set<std::string> acl_set(const json& d) {
 }
 
 // The ACL PostgreSQL gives an object of this kind when nobody granted anything (acl_entries says null).
-std::set<std::string> default_acl(const std::string& what) {
-    if (what == "TABLE")
-        return {"OWNER:DELETE",  "OWNER:INSERT",   "OWNER:REFERENCES", "OWNER:SELECT",
-                "OWNER:TRIGGER", "OWNER:TRUNCATE", "OWNER:UPDATE"};
+std::set<std::string> default_acl(const std::string& what, int server_version_num) {
+    if (what == "TABLE") {
+        std::set<std::string> table{"OWNER:DELETE",  "OWNER:INSERT",   "OWNER:REFERENCES", "OWNER:SELECT",
+                                    "OWNER:TRIGGER", "OWNER:TRUNCATE", "OWNER:UPDATE"};
+        if (server_version_num >= 170000) table.insert("OWNER:MAINTAIN");  // the MAINTAIN privilege, new in 17
+        return table;
+    }
     if (what == "SEQUENCE") return {"OWNER:SELECT", "OWNER:UPDATE", "OWNER:USAGE"};
     if (what == "FUNCTION" || what == "PROCEDURE") return {"OWNER:EXECUTE", "PUBLIC:EXECUTE"};
     if (what == "SCHEMA") return {"OWNER:CREATE", "OWNER:USAGE"};

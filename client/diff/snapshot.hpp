@@ -28,8 +28,9 @@ std::string relation_of_identity_qualifier(const std::string& column_identity);
 std::string schema_of(std::string_view identity);
 std::string name_of(std::string_view identity);
 std::set<std::string> acl_set(const json& d);
-// The ACL PostgreSQL gives an object of this kind when nobody granted anything (acl_entries says null).
-std::set<std::string> default_acl(const std::string& what);
+// The ACL PostgreSQL (server_version_num, 0 = 15) gives an object of this kind when nobody granted anything
+// (acl_entries says null).
+std::set<std::string> default_acl(const std::string& what, int server_version_num);
 
 struct Snapshot {
     // key -> description. The keys are views of the parsed document's own keys (its object is a std::map,

@@ -176,7 +176,8 @@ if mv "$rb_libdir/pgmig.so" "$rb_libdir/pgmig.so.runbook-moved"; then
         fail "runbook library: the symptom" "$rb_sym"
     fi
     rb_run library/diagnose
-    expect "runbook library: diagnose shows the version and the missing file" 0 "0.1.0" "pgmig.so is missing from"
+    rb_version=$(sed -n "s/^default_version = '\(.*\)'/\1/p" "$root/extension/pgmig.control")
+    expect "runbook library: diagnose shows the version and the missing file" 0 "$rb_version" "pgmig.so is missing from"
     rb_run library/disable strict
     if expect "runbook library: the event triggers switched off" 0 &&
         ! sql shop "CREATE TABLE during_outage (id int)" >/dev/null; then

@@ -137,8 +137,22 @@ if [ -n "$up_release" ]; then
     check "upgrade path: DDL in the window runs and is audited by the new library" "$ddl_window" "1"
 
     # --- ALTER EXTENSION pgmig UPDATE ----------------------------------------------------------------
-    update=$(sql "$db_rel" "ALTER EXTENSION pgmig UPDATE; SELECT extversion FROM pg_extension WHERE extname = 'pgmig'")
+    # With the out-of-band policy at block: an admin's out-of-band DDL is let through with one WARNING, and
+    # the statements of the update script are part of ALTER EXTENSION: they raise nothing and write no row.
+    audit_before=$(sql "$db_rel" "SELECT max(id) FROM pgmig.ddl_audit")
+    update_out=$(psql -X -q -v ON_ERROR_STOP=1 -d "$db_rel" -c "SET pgmig.out_of_band = block" \
+        -c "ALTER EXTENSION pgmig UPDATE" 2>&1)
+    update=$(sql "$db_rel" "SELECT extversion FROM pg_extension WHERE extname = 'pgmig'")
     check "upgrade path: ALTER EXTENSION pgmig UPDATE brings 0.1.0 to $up_current" "$update" "$up_current"
+    if ! grep -q ERROR <<<"$update_out" && [ "$(grep -c WARNING <<<"$update_out")" = 1 ] &&
+        grep -q "WARNING:  ALTER EXTENSION outside a migration" <<<"$update_out"; then
+        pass "upgrade path: the update runs with the policy at block; its script's statements raise nothing"
+    else
+        fail "upgrade path: ALTER EXTENSION UPDATE under block" "$update_out"
+    fi
+    check "upgrade path: the update is one audit row (ALTER EXTENSION pgmig); its script's statements are part of it" \
+        "$(sql "$db_rel" "SELECT string_agg(command_tag || ':' || coalesce(object_identity, ''), ',' ORDER BY id)
+                          FROM pgmig.ddl_audit WHERE id > $audit_before")" "ALTER EXTENSION:pgmig"
     rows_after=$(sql "$db_rel" "$(up_rows_sql "$up_h" "$up_s" "$up_a")")
     check "upgrade path: every row of the ledger, history, approvals, snapshots and audit is as 0.1.0 left it" \
         "$rows_after" "$rows_before"

@@ -405,6 +405,28 @@ TEST(SchemaDiff, FunctionsGrantsCommentsAndPolicies) {
     EXPECT_GE(find(r.main.down, "COMMENT ON TABLE public.t IS NULL;"), 0);
 }
 
+// From PostgreSQL 17 an owner holds MAINTAIN on its tables by default: a table going from no ACL (the
+// default) to one granting a role something must not grant or revoke the owner's MAINTAIN on 17, and on 15
+// (which has no such privilege) the default has none.
+TEST(SchemaDiff, OwnerDefaultTablePrivilegesFollowTheServerVersion) {
+    const json from = {{"table public.t", table({col("id", "integer")})}};
+    json to = from;
+    to["table public.t"]["acl"] = {"OWNER:DELETE",  "OWNER:INSERT",   "OWNER:MAINTAIN", "OWNER:REFERENCES",
+                                   "OWNER:SELECT",  "OWNER:TRIGGER",  "OWNER:TRUNCATE", "OWNER:UPDATE",
+                                   "reader:SELECT"};
+    sd::Options on17;
+    on17.server_version_num = 170004;
+    for (const auto& [a, b] : {std::pair{from, to}, std::pair{to, from}}) {
+        sd::Result r = sd::diff(a, b, on17);
+        EXPECT_EQ(find(r.main.up, "MAINTAIN"), -1) << sd::render(r.main.up);
+        EXPECT_EQ(find(r.main.down, "MAINTAIN"), -1) << sd::render(r.main.down);
+        EXPECT_GE(find(r.main.up, "reader"), 0);
+    }
+    // the same ACL read as a 15 server's: MAINTAIN is not the owner's default there
+    sd::Result r15 = sd::diff(from, to, {});
+    EXPECT_GE(find(r15.main.up, "GRANT MAINTAIN ON TABLE public.t TO"), 0) << sd::render(r15.main.up);
+}
+
 TEST(SchemaDiff, RenderSeparatesStatementsByABlankLine) {
     std::vector<sd::Statement> s = {{"SELECT 1;", "x", sd::Phase::main, false},
                                     {"SELECT 2;", "y", sd::Phase::main, false}};
