@@ -5,10 +5,12 @@
 # Sourced by run.sh (see lib.sh for the helpers).
 
 id_programs=(curl wget jq openssl ps pgrep pkill script runuser python3 npm node sqitch xxd nc socat git perl
-    gzip xz zstd lz4 bc timeout sha256sum psql pg_dump pg_restore createdb valgrind clang++ dpkg-source)
+    gzip xz zstd lz4 bc timeout sha256sum psql pg_dump pg_restore createdb valgrind clang++ dpkg-source
+    dpkg-buildpackage dpkg-checkbuilddeps dpkg-deb pg_buildext debootstrap chroot flock mkfifo)
 id_files=("$root"/tests/integration/*.sh "$root"/scripts/install-deps "$root"/scripts/install-adoption-tools
     "$root"/scripts/with-cluster "$root"/scripts/test-all "$root"/scripts/test-sanitize "$root"/scripts/fuzz
-    "$root"/scripts/build-pg "$root"/scripts/test-pg-regress "$root"/scripts/test-valgrind)
+    "$root"/scripts/build-pg "$root"/scripts/test-pg-regress "$root"/scripts/test-valgrind "$root"/scripts/package
+    "$root"/scripts/test-packages)
 # Programs used as a command: first word of a line or after a shell operator, `$(`, then/do/if/!/time;
 # comment lines are skipped.
 id_used=()
