@@ -1,0 +1,75 @@
+# Without the extension (managed PostgreSQL): a PostgreSQL 15 server that has no pgmig files at all, as RDS
+# or Cloud SQL, made by copying this machine's PostgreSQL without pgmig. A command that cannot work there
+# fails saying what is missing and what to do, not with a raw server error or another command's remedy.
+# Sourced by run.sh (see lib.sh for the helpers).
+
+ne_dir="$work/without-extension"
+ne_proj="$ne_dir/project"
+c2="$work/cluster2"  # stopped by lib.sh's cleanup too; another test may have left one (with the extension)
+"$bin" local stop --dir "$c2" >/dev/null 2>&1
+rm -rf "$c2"
+mkdir -p "$ne_proj/migrations"
+
+# The server's PostgreSQL, copied under $ne_dir at the same paths (PostgreSQL finds its share and lib folders
+# relative to its programs), without pgmig.so and pgmig's control and SQL files.
+ne_src_bin=${PGMIG_PG_BINDIR:-/usr/lib/postgresql/15/bin}
+ne_pg="$ne_dir/pg"
+ne_ok=1
+for ne_d in "$ne_src_bin" "$("$ne_src_bin/pg_config" --pkglibdir)" "$("$ne_src_bin/pg_config" --sharedir)"; do
+    mkdir -p "$ne_pg$ne_d" && cp -a "$ne_d/." "$ne_pg$ne_d/" || ne_ok=0
+done
+rm -f "$ne_pg$("$ne_src_bin/pg_config" --pkglibdir)/pgmig.so" "$ne_pg$("$ne_src_bin/pg_config" --sharedir)"/extension/pgmig[.-]*
+if [ "$ne_ok" = 1 ] && [ "$("$ne_pg$ne_src_bin/pg_config" --sharedir)" = "$ne_pg$("$ne_src_bin/pg_config" --sharedir)" ] &&
+    ! ls "$ne_pg$("$ne_src_bin/pg_config" --sharedir)"/extension/pgmig* >/dev/null 2>&1; then
+    pass "without extension: a copy of PostgreSQL without pgmig's files"
+else
+    fail "without extension: a copy of PostgreSQL without pgmig's files" "cannot copy $ne_src_bin and relocate it"
+fi
+
+# pgmig local start on it: the server runs, but the extension cannot be created (said, exit 7).
+PGMIG_PG_BINDIR="$ne_pg$ne_src_bin" run local start --dir "$c2"
+expect "without extension: local start says the server does not have pgmig" 7 \
+    'extension "pgmig" is not available'
+run local url --dir "$c2"
+ne_url=$out
+ne_app="${ne_url/\/\/\/pgmig\?/\/\/\/ne_app?}"
+psql -X -q -d "$ne_url" -c "CREATE DATABASE ne_app" >/dev/null 2>&1
+psql -X -q -d "$ne_app" -c "CREATE TABLE accounts (id bigint PRIMARY KEY, email text NOT NULL)" \
+    -c "INSERT INTO accounts SELECT g, 'a' || g || '@example.com' FROM generate_series(1, 10) g" >/dev/null 2>&1
+check "without extension: the server has no pgmig to create" \
+    "$(psql -X -A -t -d "$ne_app" -c "SELECT count(*) FROM pg_available_extensions WHERE name = 'pgmig'" 2>&1)" 0
+
+mig "$ne_proj/migrations" 1_notes.sql "CREATE TABLE notes (id bigint PRIMARY KEY, body text);" "DROP TABLE notes;"
+head -c 32 /dev/urandom >"$ne_proj/backup.key"
+cat >"$ne_proj/pgmig.toml" <<EOF
+[backup]
+dir = "backups"
+key_file = "backup.key"
+
+[environments.managed]
+dbname = "$ne_app"
+EOF
+ne_old_pwd=$PWD
+cd "$ne_proj" || fail "without extension: setup" "cannot enter $ne_proj"
+
+# pgmig test --from-empty needs the extension in its scratch database: exit 16 saying so, not the raw
+# CREATE EXTENSION error as a failed migration (exit 5); and the scratch database is dropped.
+run test --from-empty -d "$ne_app"
+expect "without extension: test --from-empty exits 16 naming the scratch's extension" 16 \
+    "cannot create the pgmig extension in the scratch database" 'pgmig test --from-empty -d "$(pgmig local url)"'
+check "without extension: test left no scratch database" \
+    "$(psql -X -A -t -d "$ne_app" -c "SELECT count(*) FROM pg_database WHERE datname LIKE 'pgmig_test_%'" 2>&1)" 0
+
+cd "$ne_old_pwd" || true
+"$bin" local stop --dir "$c2" >/dev/null 2>&1
+rm -rf "$c2" "$ne_pg"
+
+# A server that has the extension's files, and a role that may not create it: test --from-empty says so
+# (exit 16), not "GRANT pgmig_reader" (exit 59).
+newdb ne_db noext
+ne_role="pgmig_it_noext_$$"
+sql "$ne_db" "CREATE ROLE $ne_role LOGIN CREATEDB" >/dev/null
+run test --from-empty --dir "$ne_proj/migrations" -d "dbname=$ne_db user=$ne_role"
+expect "without extension: test --from-empty by a non-superuser exits 16" 16 \
+    "cannot create the pgmig extension in the scratch database: permission denied to create extension"
+sql "$ne_db" "DROP ROLE $ne_role" >/dev/null
