@@ -60,6 +60,17 @@ expect "without extension: test --from-empty exits 16 naming the scratch's exten
 check "without extension: test left no scratch database" \
     "$(psql -X -A -t -d "$ne_app" -c "SELECT count(*) FROM pg_database WHERE datname LIKE 'pgmig_test_%'" 2>&1)" 0
 
+# pgmig deploy: its pre-flight says what every command says (exit 8), not the drift and audit remedies of
+# the checks the missing extension kept from running (exit 26).
+run deploy --env managed
+expect "without extension: deploy exits 8 at its pre-flight" 8 \
+    "stopped at step 1/6 (pre-flight health): the pgmig extension is not installed in this database"
+if grep -q -e "drift --adopt" -e "audit reseal" <<<"$err"; then
+    fail "without extension: deploy names no remedy of an unrun check" "$err"
+else
+    pass "without extension: deploy names no remedy of an unrun check"
+fi
+
 cd "$ne_old_pwd" || true
 "$bin" local stop --dir "$c2" >/dev/null 2>&1
 rm -rf "$c2" "$ne_pg"
