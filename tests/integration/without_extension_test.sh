@@ -1,6 +1,8 @@
 # Without the extension (managed PostgreSQL): a PostgreSQL 15 server that has no pgmig files at all, as RDS
-# or Cloud SQL, made by copying this machine's PostgreSQL without pgmig. A command that cannot work there
-# fails saying what is missing and what to do, not with a raw server error or another command's remedy.
+# or Cloud SQL, made by copying this machine's PostgreSQL without pgmig. What works there (validate --offline,
+# backup, backup verify, restore, health's server checks) works, and everything else fails saying what is
+# missing and what to do: exit 8 and a pointer to docs/install.md, not a raw server error or another
+# command's remedy. The table in docs/install.md ("Without the extension") is measured the same way.
 # Sourced by run.sh (see lib.sh for the helpers).
 
 ne_dir="$work/without-extension"
@@ -52,6 +54,20 @@ EOF
 ne_old_pwd=$PWD
 cd "$ne_proj" || fail "without extension: setup" "cannot enter $ne_proj"
 
+# A ledger command: exit 8, says the server lacks the extension (CREATE EXTENSION alone cannot help) and
+# where the commands that work without it are listed.
+run status -d "$ne_app"
+expect "without extension: status exits 8 saying the server does not have pgmig" 8 \
+    "the pgmig extension is not installed in this database, and this server does not have it" \
+    "make install" 'see "Without the extension" in docs/install.md'
+run apply --json -d "$ne_app"
+if [ "$rc" -eq 8 ] && jq -e '.error.kind == "extension" and (.error.hint | contains("Without the extension"))' \
+    <<<"$out" >/dev/null 2>&1; then
+    pass "without extension: apply --json exits 8 with the kind and the pointer"
+else
+    fail "without extension: apply --json exits 8 with the kind and the pointer" "rc=$rc $(head -c 400 <<<"$out")"
+fi
+
 # pgmig test --from-empty needs the extension in its scratch database: exit 16 saying so, not the raw
 # CREATE EXTENSION error as a failed migration (exit 5); and the scratch database is dropped.
 run test --from-empty -d "$ne_app"
@@ -71,6 +87,28 @@ else
     pass "without extension: deploy names no remedy of an unrun check"
 fi
 
+# What works without the extension.
+run validate --offline
+expect "without extension: validate --offline" 0 "1 files in migrations checked against files only"
+run backup --env managed
+expect "without extension: backup" 0 "backup written:" "ledger version -, fingerprint -"
+ne_backup=$(ls "$ne_proj"/backups/managed/*.pgmig-backup 2>/dev/null | head -n 1)
+run backup verify --env managed "$ne_backup"
+expect "without extension: backup verify" 0 "ok $ne_backup"
+run restore --env managed --to ne_restored "$ne_backup"
+expect "without extension: restore" 0 "into database ne_restored" "fingerprint (no pgmig extension)"
+check "without extension: the restored rows" \
+    "$(psql -X -A -t -d "${ne_url/\/\/\/pgmig\?/\/\/\/ne_restored?}" -c "SELECT count(*) FROM accounts" 2>&1)" 10
+run health --json -d "$ne_app"
+if [ "$rc" -eq 26 ] && jq -e '
+    ([.checks[] | select(.status == "fail") | .name] | sort) ==
+        (["audit_chain", "checksums", "drift", "extension", "pending_migrations"] | sort)
+    and (.checks[] | select(.name == "connection") | .status) == "ok"
+    and .ready == false' <<<"$out" >/dev/null 2>&1; then
+    pass "without extension: health runs the server checks, fails the ledger ones (26)"
+else
+    fail "without extension: health runs the server checks, fails the ledger ones (26)" "rc=$rc $(head -c 600 <<<"$out")"
+fi
 cd "$ne_old_pwd" || true
 "$bin" local stop --dir "$c2" >/dev/null 2>&1
 rm -rf "$c2" "$ne_pg"
@@ -83,4 +121,12 @@ sql "$ne_db" "CREATE ROLE $ne_role LOGIN CREATEDB" >/dev/null
 run test --from-empty --dir "$ne_proj/migrations" -d "dbname=$ne_db user=$ne_role"
 expect "without extension: test --from-empty by a non-superuser exits 16" 16 \
     "cannot create the pgmig extension in the scratch database: permission denied to create extension"
+run status -d "dbname=$ne_db"
+expect "without extension: status where the server has pgmig says CREATE EXTENSION" 8 \
+    "the pgmig extension is not installed in this database" "run CREATE EXTENSION pgmig; in it as a superuser"
+if grep -q "this server does not have it" <<<"$err"; then
+    fail "without extension: status where the server has pgmig does not say it lacks it" "$err"
+else
+    pass "without extension: status where the server has pgmig does not say it lacks it"
+fi
 sql "$ne_db" "DROP ROLE $ne_role" >/dev/null
