@@ -449,10 +449,21 @@ std::optional<std::string> installed_extension_version(const Connection& conn) {
 void require_extension(const Connection& conn) {
     const auto version = installed_extension_version(conn);
     if (!version) {
+        // A server without the extension's files is what managed services (RDS, Cloud SQL, ...) are: CREATE
+        // EXTENSION cannot help there, and the user needs to know which commands still work.
+        Result available = conn.exec("SELECT 1 FROM pg_catalog.pg_available_extensions WHERE name = 'pgmig'");
+        if (available.ok() && available.rows() == 0) {
+            throw Error(ErrorKind::extension,
+                        "the pgmig extension is not installed in this database, and this server does not have it "
+                        "(pg_available_extensions has no pgmig)",
+                        fmt::format("in {}", conn.target()),
+                        "install pgmig on the database server (`make install` there, as root), then run CREATE "
+                        "EXTENSION pgmig; in the database as a superuser; a managed service that accepts no custom "
+                        "extensions cannot have it: see \"Without the extension\" in docs/install.md for the "
+                        "commands that work without it");
+        }
         throw Error(ErrorKind::extension, "the pgmig extension is not installed in this database",
-                    fmt::format("in {}", conn.target()),
-                    "run CREATE EXTENSION pgmig; in it as a superuser (and `make install` first if PostgreSQL "
-                    "does not have the extension's files)");
+                    fmt::format("in {}", conn.target()), "run CREATE EXTENSION pgmig; in it as a superuser");
     }
     if (*version != PGMIG_VERSION) {
         throw Error(ErrorKind::extension,

@@ -210,6 +210,16 @@ int Deploy::run() {
     //    intact, no drift, no blocking locks or long transactions.
     {
         const HealthReport report = health();
+        // Without the extension (or with another release of it) the checks that need it fail unrun: say what
+        // every command says then (exit 8, what to install), not the remedies of the checks it kept from running.
+        if (const HealthCheck* ext = report.find("extension");
+            report.reachable && ext != nullptr && ext->status == HealthStatus::fail) {
+            try {
+                require_extension(Connection::open(conninfo_));
+            } catch (const Error& e) {
+                fail(1, "pre-flight health", e);
+            }
+        }
         const std::string failed = failed_checks(report, true, env_);
         if (!failed.empty()) {
             fail(1, "pre-flight health",

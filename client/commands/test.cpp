@@ -303,7 +303,22 @@ int run_test(const GlobalOptions& global, const TestOptions& options) {
             }
             return res;
         };
-        if (!installed_extension_version(conn)) exec("CREATE EXTENSION pgmig", {}, "installing the extension");
+        if (!installed_extension_version(conn)) {
+            // The scratch database compares schemas with the extension's functions: a server that cannot create
+            // it (no files, as on managed services; no superuser) cannot host the test, whatever the migrations.
+            Result ext = conn.exec("CREATE EXTENSION pgmig");
+            if (!ext.ok()) {
+                check_interrupted();
+                const ServerError e = ext.error();
+                throw Error(ErrorKind::scratch_database,
+                            fmt::format("cannot create the pgmig extension in the scratch database: {}", e.message),
+                            fmt::format("in {}", conn.target()),
+                            "pgmig test needs a server where CREATE EXTENSION pgmig works (the extension's files "
+                            "installed, and a superuser): run it against a test server such as pgmig local's (pgmig "
+                            "test --from-empty -d \"$(pgmig local url)\"); the target was not changed",
+                            e.hint);
+            }
+        }
         require_extension(conn);
         {
             Transaction tx(conn);
