@@ -98,7 +98,15 @@ BEGIN
         IF NOT EXISTS (SELECT FROM pgmig.ddl_audit WHERE chain_seq IS NULL) THEN RETURN; END IF;
         PERFORM pg_sleep(0.05);
     END LOOP;
-    RAISE EXCEPTION 'audit rows still unsealed after 60 s';
+    -- (what the failure needs to be understood: is a sealer there, what does it wait for)
+    RAISE EXCEPTION 'audit rows still unsealed after 60 s; sealers: %; other sessions: %',
+        (SELECT coalesce(string_agg(pid || ' ' || coalesce(wait_event_type || ':' || wait_event, 'running')
+                                    || ' ' || coalesce(state, ''), ', '), 'none')
+           FROM pg_stat_activity WHERE backend_type = 'pgmig audit sealer'),
+        (SELECT coalesce(string_agg(backend_type || ' ' || coalesce(state, ''), ', '), 'none')
+           FROM pg_stat_activity WHERE pid <> pg_backend_pid() AND backend_type NOT IN
+                ('checkpointer', 'background writer', 'walwriter', 'autovacuum launcher',
+                 'logical replication launcher', 'startup', 'archiver', 'io worker'));
 END $$;
 SET pgmig.audit_sealer = off;
 SELECT count(*) AS unsealed FROM pgmig.ddl_audit WHERE chain_seq IS NULL;
