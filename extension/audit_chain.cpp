@@ -100,8 +100,9 @@ long long seal_rows(pg::Spi& spi, std::string& previous, long long& seq) {
 }
 
 // Who holds the seal lock of `table`, for a message: "pid 123 (role alice, application psql,
-// transaction open since ...)"; empty when only pgmig's own background sealer does (it is sealing).
-std::string seal_lock_holders(pg::Spi& spi, Oid table) {
+// transaction open since ...)"; empty when only pgmig's own background sealer does (it is sealing);
+// nullopt when nobody does any more (the holder let go between the try and the look).
+std::optional<std::string> seal_lock_holders(pg::Spi& spi, Oid table) {
     const pg::Rows rows = spi.query(
         "SELECT l.pid, a.usename, a.application_name, a.backend_type, "
         "       pg_catalog.to_char(pg_catalog.timezone('UTC', coalesce(a.xact_start, a.backend_start)), "
@@ -131,9 +132,9 @@ std::string seal_lock_holders(pg::Spi& spi, Oid table) {
         if (row[4]) out += fmt::format(", transaction open since {} UTC", *row[4]);
         out += ")";
     }
-    if (only_sealer) return {};
-    // The holder may have gone between the try and the look: still worth a line.
-    return out.empty() ? std::string("a session that has ended since") : out;
+    if (only_sealer) return std::string();
+    if (out.empty()) return std::nullopt;
+    return out;
 }
 
 // A role that may hold up sealing only as long as its own transaction: superusers, the ledger's owner
@@ -234,10 +235,21 @@ SealResult seal_and_verify() {
     const Oid table = audit_table();
     bool locked = false;
     if (may_seal) {
-        locked = pg::call([table] {
-            return ConditionalLockDatabaseObject(RelationRelationId, table, kSealLockSubId, ExclusiveLock);
-        });
-        if (!locked) result.blocked_by = seal_lock_holders(spi, table);
+        auto try_lock = [table] {
+            return pg::call([table] {
+                return ConditionalLockDatabaseObject(RelationRelationId, table, kSealLockSubId, ExclusiveLock);
+            });
+        };
+        // A holder that let go between the try and the look (the background sealer ending its pass) is
+        // not in the way: one more try. Only a holder still there is named in the WARNING ("" when it is
+        // the background sealer: it is sealing them).
+        std::optional<std::string> holders;
+        for (int attempt = 0; attempt < 2 && !locked; ++attempt) {
+            locked = try_lock();
+            if (!locked) holders = seal_lock_holders(spi, table);
+            if (holders.has_value()) break;
+        }
+        if (!locked) result.blocked_by = holders.value_or("another session, which let go of it as this call looked");
     }
 
     std::string previous;
