@@ -98,7 +98,21 @@ fi
 end_holders "$dbl"
 
 # --- ... and success when the lock goes away while the migration waits between attempts -------
-hold_busy "$dbl" 0.6 "lock retry, then success"
+# The holder lets go only once the migration's first attempt has waited for the lock longer than its
+# lock_timeout (a fixed hold raced with a slow start of migrate_apply on a busy machine).
+psql_bg "$dbl" "BEGIN; LOCK TABLE busy IN ACCESS SHARE MODE;
+    DO \$\$ BEGIN
+        FOR i IN 1..3000 LOOP
+            EXIT WHEN EXISTS (SELECT FROM pg_locks l JOIN pg_class c ON c.oid = l.relation
+                              WHERE c.relname = 'busy' AND NOT l.granted);
+            PERFORM pg_sleep(0.01);
+        END LOOP;
+    END \$\$;
+    SELECT pg_sleep(0.3); COMMIT;" "$work/holder_$RANDOM"
+holder=$bg_pid
+wait_for "$dbl" "SELECT EXISTS (SELECT 1 FROM pg_locks l JOIN pg_class c ON c.oid = l.relation
+               WHERE c.relname = 'busy' AND l.granted AND l.pid <> pg_backend_pid())" ||
+    fail "lock retry, then success" "the holder never took its lock"
 sql "$dbl" "SELECT migrate_register('1', 'alter_busy', 'ALTER TABLE busy ADD COLUMN note text;', NULL,
                                     '{\"lock_timeout\": \"100ms\", \"retries\": 5}')" >/dev/null
 PGOPTIONS="-c pgmig.retry_backoff=200ms" psql -X -q -d "$dbl" -c "SELECT version, action FROM migrate_apply()" \
