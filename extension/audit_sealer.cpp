@@ -53,6 +53,7 @@ struct Slot {
     bool active;  // a sealer is registered or running for `database`
     bool again;   // a transaction committed rows since its pass began: one more pass
     uint32 generation;
+    Oid table;              // the pgmig.ddl_audit the last commit wrote to (a re-created extension's is new)
     TimestampTz heartbeat;  // when it was registered, or began its last pass
     Latch* latch;           // the running sealer's, set while it waits for more (PGPROC latches are shared)
 };
@@ -65,7 +66,7 @@ struct Shared {
 // What bgw_extra carries to the worker.
 struct Target {
     Oid database;
-    Oid table;  // pgmig.ddl_audit when the rows were written: a re-created extension is not ours
+    Oid table;  // pgmig.ddl_audit of the commit that asked for this pass (taken from the slot each pass)
     uint32 generation;
     int slot;
 };
@@ -121,7 +122,10 @@ void start_sealer(Oid table) {
         if (!s.active && free_slot < 0) free_slot = i;
     }
     if (index >= 0 && !TimestampDifferenceExceeds(g_shared->slot[index].heartbeat, now, kStaleMs)) {
-        g_shared->slot[index].again = true;  // the running sealer makes one more pass
+        // The running sealer makes one more pass, into this table: the extension may have been dropped
+        // and created again since it started, and its own table is then gone.
+        g_shared->slot[index].table = table;
+        g_shared->slot[index].again = true;
         wake = g_shared->slot[index].latch;
     } else {
         if (index < 0) index = free_slot;
@@ -131,6 +135,7 @@ void start_sealer(Oid table) {
             s.active = true;
             s.again = false;
             s.generation += 1;
+            s.table = table;
             s.heartbeat = now;
             s.latch = nullptr;
             generation = s.generation;
@@ -139,13 +144,26 @@ void start_sealer(Oid table) {
     }
     SpinLockRelease(&g_shared->mutex);
     if (wake != nullptr) SetLatch(wake);  // never raises; a latch of a sealer that just left is harmless
-    if (!start) return;                   // every slot busy, or a sealer runs: it makes one more pass
+    if (!start) {
+        // ereport(LOG) does not raise; its message is formatted in the memory kept for errors.
+        if (index < 0) {
+            ereport(LOG, (errmsg("pgmig audit sealer: not started, %d databases already have one", kSlots),
+                          errdetail("the rows just committed stay unsealed until the next sealer of this database "
+                                    "or migrate_audit_verify() (pgmig audit verify) seals them")));
+        }
+        return;  // otherwise a sealer runs: it makes one more pass
+    }
 
     BackgroundWorker worker = pg::worker_of("pgmig_audit_sealer", "pgmig audit sealer");
     const Target target{MyDatabaseId, table, generation, index};
     memcpy(worker.bgw_extra, &target, sizeof(target));
-    // No free worker slot: the rows stay unsealed until the next sealer or migrate_audit_verify().
-    if (!RegisterDynamicBackgroundWorker(&worker, nullptr)) release_slot(index, generation);
+    if (!RegisterDynamicBackgroundWorker(&worker, nullptr)) {
+        release_slot(index, generation);
+        ereport(LOG, (errmsg("pgmig audit sealer: not started, no background worker slot is free"),
+                      errdetail("the rows just committed stay unsealed until the next sealer of this database or "
+                                "migrate_audit_verify() (pgmig audit verify) seals them"),
+                      errhint("raise max_worker_processes")));
+    }
 }
 
 void on_transaction_end(XactEvent event, void* /*arg*/) {
@@ -213,17 +231,20 @@ bool begin_pass() {
         s.again = false;
         s.heartbeat = now;
         s.latch = MyLatch;
+        g_target.table = s.table;
     }
     SpinLockRelease(&g_shared->mutex);
     return ours;
 }
 
-// After a pass: true when a transaction committed rows meanwhile or does within kLingerMs (one more
-// pass); otherwise the slot is freed, so that the next commit starts a new sealer. The latch is reset
-// before the flag is read, so a commit that sets both in between is never missed.
-bool another_pass() {
+// After a pass: true when a transaction committed rows meanwhile or does within `linger_ms` (one more
+// pass); otherwise the slot is freed, so that the next commit starts a new sealer. The flag is read and
+// the slot freed under one lock, so a commit either finds the slot free (and starts a sealer) or asks
+// this one for a pass; the latch is reset before the flag is read, so a commit that sets both in
+// between is never missed.
+bool another_pass(long linger_ms) {
     using pgmig::audit::g_shared;
-    const TimestampTz until = TimestampTzPlusMilliseconds(GetCurrentTimestamp(), pgmig::audit::kLingerMs);
+    const TimestampTz until = TimestampTzPlusMilliseconds(GetCurrentTimestamp(), linger_ms);
     for (;;) {
         ResetLatch(MyLatch);
         const TimestampTz now = GetCurrentTimestamp();
@@ -284,7 +305,11 @@ extern "C" void pgmig_audit_sealer(Datum /*arg*/) {
                                  "committed meanwhile are sealed by the next sealer or migrate_audit_verify()",
                                  pgmig::audit::kSealWaitMs)));
         }
-        if (g_pass != pgmig::audit::SealPass::sealed && g_pass != pgmig::audit::SealPass::nothing_new) break;
-        if (!another_pass()) break;
+        // A pass that could not seal (the seal lock held too long, the extension dropped) does not linger,
+        // but a commit that asked for a pass meanwhile still gets it: its rows may be in a table created
+        // since, or committed after the lock holder's seal.
+        const bool settled =
+            g_pass == pgmig::audit::SealPass::sealed || g_pass == pgmig::audit::SealPass::nothing_new;
+        if (!another_pass(settled ? pgmig::audit::kLingerMs : 0)) break;
     }
 }

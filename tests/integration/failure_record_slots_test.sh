@@ -52,4 +52,35 @@ for _ in $(seq 1 100); do
     sleep 0.1
 done
 if [ "$rows" = 2 ]; then pass "failure slots: both failed attempts reach pgmig.history"; else fail "failure slots: both failed attempts reach pgmig.history" "$rows rows"; fi
+
+# The audit sealer, when no worker slot is free, says so in the server log (the rows stay unsealed until
+# the next sealer or migrate_audit_verify()): a sealer of one database keeps the last slot while it waits
+# for the seal lock (held by a session in migrate_audit_verify()), and DDL in another database finds none.
+fdb2="pgmig_it_slots2_$$"
+fsql postgres "DROP DATABASE IF EXISTS $fdb2" >/dev/null
+fsql postgres "CREATE DATABASE $fdb2" >/dev/null
+fsql "$fdb2" "CREATE EXTENSION pgmig" >/dev/null
+fsql "$fdb" "SELECT 1 FROM pg_catalog.pg_stat_activity WHERE backend_type = 'pgmig audit sealer'" >/dev/null
+psql -X -q -d "host=$fhost port=$fport dbname=$fdb user=postgres" \
+    -c "BEGIN; SELECT sealed >= 0 FROM migrate_audit_verify(); SELECT pg_sleep(4); COMMIT;" >/dev/null 2>&1 &
+holder=$!
+for _ in $(seq 1 100); do
+    [ "$(fsql "$fdb" "SELECT count(*) FROM pg_catalog.pg_locks WHERE locktype = 'object' AND objsubid = 1
+                        AND objid = 'pgmig.ddl_audit'::regclass AND granted")" = 1 ] && break
+    sleep 0.05
+done
+fsql "$fdb" "CREATE TABLE sealer_keeps_the_slot (id int)" >/dev/null
+for _ in $(seq 1 100); do
+    [ "$(fsql "$fdb" "SELECT count(*) FROM pg_catalog.pg_stat_activity WHERE backend_type = 'pgmig audit sealer'")" = 1 ] && break
+    sleep 0.05
+done
+fsql "$fdb2" "CREATE TABLE sealer_finds_no_slot (id int)" >/dev/null
+wait "$holder"
+if grep -q "pgmig audit sealer: not started, no background worker slot is free" "$fc/server.log"; then
+    pass "failure slots: a sealer that cannot start says so in the server log"
+else
+    fail "failure slots: a sealer that cannot start says so in the server log" "$(grep -i sealer "$fc/server.log" | tail -n 5)"
+fi
+unsealed=$(fsql "$fdb2" "SELECT unsealed FROM migrate_audit_verify()")
+check "failure slots: migrate_audit_verify() seals what no sealer could" "$unsealed" 0
 run local stop --dir "$fc"
