@@ -15,10 +15,14 @@ fsql postgres "ALTER SYSTEM SET max_worker_processes = 2" >/dev/null
 run local stop --dir "$fc"
 run local start --dir "$fc"
 expect "failure slots: restarted with max_worker_processes = 2" 0
+# fnewdb NAME: a database of that name with the extension, on this cluster.
+fnewdb() {
+    fsql postgres "DROP DATABASE IF EXISTS $1" >/dev/null
+    fsql postgres "CREATE DATABASE $1" >/dev/null
+    fsql "$1" "CREATE EXTENSION pgmig" >/dev/null
+}
 fdb="pgmig_it_slots_$$"
-fsql postgres "DROP DATABASE IF EXISTS $fdb" >/dev/null
-fsql postgres "CREATE DATABASE $fdb" >/dev/null
-fsql "$fdb" "CREATE EXTENSION pgmig" >/dev/null
+fnewdb "$fdb"
 fsql "$fdb" "SELECT migrate_register('1', 'divides by zero', 'SELECT 1/0;') IS NOT NULL" >/dev/null
 
 # A session holds pgmig.history in SHARE mode for 3 seconds: readers pass, the recorder's INSERT waits.
@@ -57,10 +61,7 @@ if [ "$rows" = 2 ]; then pass "failure slots: both failed attempts reach pgmig.h
 # the next sealer or migrate_audit_verify()): a sealer of one database keeps the last slot while it waits
 # for the seal lock (held by a session in migrate_audit_verify()), and DDL in another database finds none.
 fdb2="pgmig_it_slots2_$$"
-fsql postgres "DROP DATABASE IF EXISTS $fdb2" >/dev/null
-fsql postgres "CREATE DATABASE $fdb2" >/dev/null
-fsql "$fdb2" "CREATE EXTENSION pgmig" >/dev/null
-fsql "$fdb" "SELECT 1 FROM pg_catalog.pg_stat_activity WHERE backend_type = 'pgmig audit sealer'" >/dev/null
+fnewdb "$fdb2"
 psql -X -q -d "host=$fhost port=$fport dbname=$fdb user=postgres" \
     -c "BEGIN; SELECT sealed >= 0 FROM migrate_audit_verify(); SELECT pg_sleep(4); COMMIT;" >/dev/null 2>&1 &
 holder=$!
