@@ -183,6 +183,9 @@ tg_ctrl_c=$(python3 - "$bin" status -W -d "$tg_pwconn" <<'PY'
 import os, pty, select, signal, sys, termios, time
 pid, fd = pty.fork()
 if pid == 0:
+    # As on a user's terminal: a test started as a background job (a shard of scripts/test-sanitize, a run
+    # in a chroot) inherits SIGINT ignored, and exec keeps it ignored.
+    signal.signal(signal.SIGINT, signal.SIG_DFL)
     os.execv(sys.argv[1], sys.argv[1:])
 out = b""
 deadline = time.time() + 30
