@@ -18,8 +18,8 @@ enum class SealPass { sealed, nothing_new, extension_gone, lock_busy };
 // One pass of the sealer in its own transaction: seals the committed rows not sealed yet, after the
 // chain's head (read from its index, the chain is not rescanned). `table` is the OID of the
 // pgmig.ddl_audit it was started for: a re-created extension's table is someone else's business.
-// Waits for the seal lock at most `lock_wait_ms` (lock_busy: the session holding it is sealing
-// itself, and the next commit starts another sealer). Throws on errors.
+// Waits for the seal lock at most `lock_wait_ms` (lock_busy: the session holding it seals when it
+// commits; a commit during the pass gets another pass). Throws on errors.
 SealPass seal_pending(unsigned table, long lock_wait_ms);
 
 }  // namespace pgmig::audit
