@@ -81,6 +81,9 @@ void record_failure_after_rollback(const LedgerStore& store, const Migration& m,
                                  {"current_user_name", store.caller().current_user},
                                  {"application_name", setting("application_name")},
                                  {"backend_pid", MyProcPid}};
+        // The worker's own session has no deploy run: the failing call's goes by value like the rest.
+        const std::optional<std::string>& run = store.caller().deploy_run;
+        if (run) record["deploy_run"] = *run;
         const Oid session_user = GetSessionUserId();
         record["session_user_name"] =
             std::string(pg::call([session_user] { return GetUserNameFromId(session_user, false); }));
@@ -173,14 +176,15 @@ extern "C" void pgmig_failure_worker(Datum arg) {
     Datum values[1] = {CStringGetTextDatum(record)};
     const int rc = SPI_execute_with_args(
         "INSERT INTO pgmig.history (version, name, action, checksum, sqlstate, message, session_user_name, "
-        "current_user_name, application_name, client_addr, backend_pid, reason) "
+        "current_user_name, application_name, client_addr, backend_pid, reason, deploy_run) "
         "SELECT r.version, r.name, r.action, r.checksum, r.sqlstate, r.message, r.session_user_name, "
         "r.current_user_name, r.application_name, r.client_addr, r.backend_pid, "
-        "'recorded after the failing transaction rolled back' "
+        "'recorded after the failing transaction rolled back', r.deploy_run "
         "FROM pg_catalog.jsonb_to_record($1::pg_catalog.jsonb) AS r(version pg_catalog.text, "
         "name pg_catalog.text, action pg_catalog.text, checksum pg_catalog.text, sqlstate pg_catalog.text, "
         "message pg_catalog.text, session_user_name pg_catalog.name, current_user_name pg_catalog.name, "
-        "application_name pg_catalog.text, client_addr pg_catalog.inet, backend_pid pg_catalog.int4)",
+        "application_name pg_catalog.text, client_addr pg_catalog.inet, backend_pid pg_catalog.int4, "
+        "deploy_run pg_catalog.text)",
         1, types, values, nullptr, false, 0);
     if (rc != SPI_OK_INSERT) {
         ereport(LOG, (errmsg("pgmig failure recorder: inserting into pgmig.history returned %s",

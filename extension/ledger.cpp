@@ -553,7 +553,7 @@ PGMIG_FUNCTION(migrate_record_deploy) {
     }
     const char* deployer = pg::call([] { return GetUserNameFromId(GetSessionUserId(), false); });
     pg::Spi spi;
-    LedgerStore store(spi, Caller{deployer});
+    LedgerStore store(spi, caller_as(deployer));
     return Int64GetDatum(
         store.record(HistoryEntry{std::nullopt, "deploy " + *environment, "deploy", pg::arg_as_text(fcinfo, 3), 1,
                                   std::nullopt, std::nullopt, std::nullopt, text_arg(fcinfo, 2), step}));

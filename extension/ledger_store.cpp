@@ -16,11 +16,13 @@ extern "C" {
 #include <fmt/format.h>
 
 #include <algorithm>
+#include <utility>
 
 #include "common/version.hpp"
 #include "ledger_wait.hpp"
 #include "pg/boundary.hpp"
 #include "quiet_sequence.hpp"
+#include "settings.hpp"
 #include "pg/compat.hpp"
 
 namespace pgmig {
@@ -66,8 +68,12 @@ std::string Migration::label() const {
 
 Caller current_caller() {
     const Oid user = GetUserId();
-    const char* name = pg::call([user] { return GetUserNameFromId(user, false); });
-    return Caller{name};
+    return caller_as(pg::call([user] { return GetUserNameFromId(user, false); }));
+}
+
+Caller caller_as(std::string user) {
+    const char* run = settings::deploy_run();
+    return Caller{std::move(user), run[0] != '\0' ? std::optional<std::string>(run) : std::nullopt};
 }
 
 namespace {
@@ -312,8 +318,8 @@ int64 LedgerStore::record(const HistoryEntry& e) {
     spi_.query_prepared(
         g_plans[10],
         "INSERT INTO pgmig.history (id, version, name, action, duration, attempt, current_user_name, checksum, "
-        "previous_checksum, sqlstate, message, reason) OVERRIDING SYSTEM VALUE "
-        "VALUES ($12, $1, $2, $3, $4::pg_catalog.interval, $5, $6, $7, $8, $9, $10, $11)",
+        "previous_checksum, sqlstate, message, reason, deploy_run) OVERRIDING SYSTEM VALUE "
+        "VALUES ($12, $1, $2, $3, $4::pg_catalog.interval, $5, $6, $7, $8, $9, $10, $11, $13)",
         {{TEXTOID, e.version},
          {TEXTOID, e.name},
          {TEXTOID, e.action},
@@ -325,7 +331,8 @@ int64 LedgerStore::record(const HistoryEntry& e) {
          {TEXTOID, e.sqlstate},
          {TEXTOID, e.message},
          {TEXTOID, e.reason},
-         {INT8OID, id}},
+         {INT8OID, id},
+         {TEXTOID, caller_.deploy_run}},
         SPI_OK_INSERT);
     return std::stoll(id);
 }

@@ -41,8 +41,12 @@ struct Migration {
 // Who is calling, captured before any switch of user: what history rows record.
 struct Caller {
     std::string current_user;
+    // pgmig.deploy_run when the call began (none when ''): the fleet deploy run every row of the call
+    // belongs to, whatever a migration's own SET does meanwhile.
+    std::optional<std::string> deploy_run;
 };
-Caller current_caller();
+Caller current_caller();             // the current user
+Caller caller_as(std::string user);  // another role (the session user, say), same deploy run
 
 // The ledger belongs to whoever created the extension (a superuser: see the control file).
 Oid ledger_owner(pg::Spi& spi);

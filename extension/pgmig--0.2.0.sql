@@ -69,9 +69,16 @@ CREATE TABLE pgmig.history (
     previous_checksum text,
     sqlstate          text,
     message           text,
-    reason            text
+    reason            text,
+    -- The fleet deploy run (pgmig.deploy_run) of the session that wrote the row: which run applied what.
+    -- NULL when none was set, and for the rows of pgmig 0.1.0. The same rule as the setting's check.
+    deploy_run        text,
+    CONSTRAINT history_deploy_run_format
+        CHECK (deploy_run IS NULL OR deploy_run OPERATOR(pg_catalog.~) '^[A-Za-z0-9_.:-]{1,64}$')
 );
 COMMENT ON TABLE pgmig.history IS 'one row per apply, rollback, repair, baseline, adoption, cosmetic edit, retry and deploy step';
+COMMENT ON COLUMN pgmig.history.deploy_run IS
+    'the fleet deploy run (pgmig.deploy_run) of the session that wrote the row; NULL: none';
 
 -- The DDL audit trail: rows are inserted unchained by the event triggers (so concurrent DDL never
 -- waits on a chain head) and sealed into a SHA-256 chain right after their transaction commits, by a

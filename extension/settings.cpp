@@ -24,6 +24,7 @@ int g_require_approval = 0;
 char* g_environment = nullptr;
 int g_audit_failure = static_cast<int>(AuditFailure::error);
 bool g_audit_sealer = true;
+char* g_deploy_run = nullptr;
 
 const struct config_enum_entry kOutOfOrderOptions[] = {
     {"error", static_cast<int>(OutOfOrder::error), false},
@@ -50,6 +51,33 @@ const struct config_enum_entry kLintBlockOptions[] = {
     {"warning", static_cast<int>(LintBlock::warning), false},
     {nullptr, 0, false},
 };
+
+// The rule of a deploy run id, also written as pgmig.history's CHECK history_deploy_run_format (keep
+// both alike): 1 to 64 of ASCII letters, digits and _ . : -, so that an id never needs quoting in
+// a log line, a file name or a psql variable, whatever the locale.
+constexpr size_t kDeployRunMax = 64;
+
+bool deploy_run_char(char c) {
+    return (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '_' || c == '.' ||
+           c == ':' || c == '-';
+}
+
+// Plain C: GUC_check_errdetail may ereport, and no C++ object is alive here.
+bool check_deploy_run(char** newval, void** extra, GucSource source) {
+    const char* value = *newval;
+    if (value == nullptr || value[0] == '\0') return true;  // "": no deploy run
+    size_t length = 0;
+    for (; value[length] != '\0'; ++length) {
+        if (length == kDeployRunMax || !deploy_run_char(value[length])) {
+            GUC_check_errdetail(
+                "A deploy run id is 1 to %d characters, each an ASCII letter, a digit or one of _ . : -",
+                static_cast<int>(kDeployRunMax));
+            GUC_check_errhint("Use an id like 20261204T163501Z-3f9a1c, or '' (RESET) for none.");
+            return false;
+        }
+    }
+    return true;
+}
 
 }  // namespace
 
@@ -119,6 +147,12 @@ void define() {
                              "A background worker (one per database at a time) does it; off leaves sealing to "
                              "migrate_audit_verify().",
                              &g_audit_sealer, true, PGC_SUSET, 0, nullptr, nullptr, nullptr);
+    // PGC_USERSET: it labels the rows a session writes and grants nothing; the deployer sets it.
+    DefineCustomStringVariable("pgmig.deploy_run",
+                               "The fleet deploy run this session applies migrations for, set by pgmig deploy --fleet.",
+                               "Recorded in pgmig.history.deploy_run of every row the session writes, so that a "
+                               "resumed run can tell what it already applied. '' (the default) records NULL.",
+                               &g_deploy_run, "", PGC_USERSET, 0, check_deploy_run, nullptr, nullptr);
     MarkGUCPrefixReserved("pgmig");
 }
 
@@ -147,5 +181,6 @@ int require_approval() { return g_require_approval; }
 const char* environment() { return g_environment != nullptr ? g_environment : ""; }
 AuditFailure audit_failure() { return static_cast<AuditFailure>(g_audit_failure); }
 bool audit_sealer() { return g_audit_sealer; }
+const char* deploy_run() { return g_deploy_run != nullptr ? g_deploy_run : ""; }
 
 }  // namespace pgmig::settings

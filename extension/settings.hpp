@@ -25,5 +25,6 @@ int require_approval();         // approvals migrate_apply() requires of each mi
 const char* environment();      // whose approvals count in this database; "" = not set
 AuditFailure audit_failure();   // what a DDL statement whose audit row cannot be written does
 bool audit_sealer();            // seal audit rows from a background worker right after their commit
+const char* deploy_run();       // the fleet deploy run this session works for; "" = none
 
 }  // namespace pgmig::settings

@@ -10,6 +10,13 @@ ALTER TABLE pgmig.snapshots ADD COLUMN server_major integer;
 COMMENT ON COLUMN pgmig.snapshots.server_major IS
     'the PostgreSQL major version the snapshot was taken on; NULL: taken by pgmig 0.1.0, on PostgreSQL 15';
 
+-- History rows say which fleet deploy run (pgmig.deploy_run) wrote them. No default: 0.1.0's rows stay
+-- NULL (written by no run), and every writer of 0.2.0 names the run itself.
+ALTER TABLE pgmig.history ADD COLUMN deploy_run text;
+ALTER TABLE pgmig.history ADD CONSTRAINT history_deploy_run_format
+    CHECK (deploy_run IS NULL OR deploy_run OPERATOR(pg_catalog.~) '^[A-Za-z0-9_.:-]{1,64}$');
+-- @copy: COMMENT ON COLUMN pgmig.history.deploy_run IS
+
 -- migrate_drift() does not compare schemas recorded on another major version, and says so.
 -- @replace: CREATE FUNCTION migrate_drift(ignore_column_order boolean)
 

@@ -46,10 +46,14 @@ SELECT string_agg(line, E'\n' ORDER BY line) FROM (
    WHERE d.refclassid = 'pg_extension'::regclass AND d.deptype = 'e'
      AND d.refobjid = (SELECT oid FROM pg_extension WHERE extname = 'pgmig')
 ) o"
-# What every row of pgmig's tables holds (ids up to those of the 0.1.0 phase), to see that none changed.
+# What every row of pgmig's tables holds (ids up to those of the 0.1.0 phase), to see that none changed:
+# the columns of 0.1.0 (the update adds snapshots.server_major and history.deploy_run, NULL in those rows).
 up_rows_sql() {
     echo "SELECT 'migrations ' || md5(string_agg(m::text, '|' ORDER BY version_key)) FROM pgmig.migrations m
-          UNION ALL SELECT 'history ' || md5(string_agg(h::text, '|' ORDER BY id)) FROM pgmig.history h WHERE id <= $1
+          UNION ALL SELECT 'history ' || md5(string_agg((h.id, h.version, h.name, h.action, h.at, h.duration, h.attempt,
+                          h.session_user_name, h.current_user_name, h.application_name, h.client_addr, h.backend_pid,
+                          h.checksum, h.previous_checksum, h.sqlstate, h.message, h.reason)::text, '|' ORDER BY id))
+                      FROM pgmig.history h WHERE id <= $1
           UNION ALL SELECT 'approvals ' || md5(string_agg(a::text, '|' ORDER BY a::text)) FROM pgmig.approvals a
           UNION ALL SELECT 'snapshots ' || md5(string_agg((s.id, s.taken_at, s.reason, s.fingerprint, s.snapshot)::text, '|' ORDER BY id))
                       FROM pgmig.snapshots s WHERE id <= $2
@@ -158,6 +162,8 @@ if [ -n "$up_release" ]; then
         "$rows_after" "$rows_before"
     check "upgrade path: 0.1.0's snapshots say no major version (taken on 15)" \
         "$(sql "$db_rel" "SELECT count(*) FILTER (WHERE server_major IS NULL) || '/' || count(*) FROM pgmig.snapshots")" "4/4"
+    check "upgrade path: 0.1.0's history rows name no fleet deploy run" \
+        "$(sql "$db_rel" "SELECT count(*) FILTER (WHERE deploy_run IS NULL) || '/' || count(*) FROM pgmig.history WHERE id <= $up_h")" "4/4"
     chain=$(sql "$db_rel" "SELECT coalesce(first_broken_id::text, 'intact') FROM migrate_audit_verify()")
     check "upgrade path: the audit chain verifies across the update" "$chain" "intact"
 
