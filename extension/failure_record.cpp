@@ -39,6 +39,10 @@ namespace {
 struct WorkerTarget {
     Oid database;
     Oid role;
+    // The record names a deploy run. When not (and from a 0.1.0 library, whose bgw_extra is zero past
+    // `role`), the row is written without the deploy_run column: a 0.1.0 ledger has none, and a session
+    // that kept 0.1.0's library until ALTER EXTENSION UPDATE still gets its failures recorded by this one.
+    bool with_deploy_run;
 };
 static_assert(sizeof(WorkerTarget) <= BGW_EXTRALEN);
 
@@ -89,7 +93,7 @@ void record_failure_after_rollback(const LedgerStore& store, const Migration& m,
             std::string(pg::call([session_user] { return GetUserNameFromId(session_user, false); }));
         if (client_addr) record["client_addr"] = *client_addr;
         const std::string text = record.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
-        const WorkerTarget target{MyDatabaseId, store.owner()};
+        const WorkerTarget target{MyDatabaseId, store.owner(), run.has_value()};
         const char* bytes = text.c_str();
         const size_t size = text.size() + 1;
         const bool started = pg::call([bytes, size, target] {
@@ -174,18 +178,21 @@ extern "C" void pgmig_failure_worker(Datum arg) {
     PushActiveSnapshot(GetTransactionSnapshot());
     Oid types[1] = {TEXTOID};
     Datum values[1] = {CStringGetTextDatum(record)};
-    const int rc = SPI_execute_with_args(
+    const char* const run_column = target.with_deploy_run ? ", deploy_run" : "";
+    const char* const run_value = target.with_deploy_run ? ", r.deploy_run" : "";
+    const char* const run_type = target.with_deploy_run ? ", deploy_run pg_catalog.text" : "";
+    const char* insert = psprintf(
         "INSERT INTO pgmig.history (version, name, action, checksum, sqlstate, message, session_user_name, "
-        "current_user_name, application_name, client_addr, backend_pid, reason, deploy_run) "
+        "current_user_name, application_name, client_addr, backend_pid, reason%s) "
         "SELECT r.version, r.name, r.action, r.checksum, r.sqlstate, r.message, r.session_user_name, "
         "r.current_user_name, r.application_name, r.client_addr, r.backend_pid, "
-        "'recorded after the failing transaction rolled back', r.deploy_run "
+        "'recorded after the failing transaction rolled back'%s "
         "FROM pg_catalog.jsonb_to_record($1::pg_catalog.jsonb) AS r(version pg_catalog.text, "
         "name pg_catalog.text, action pg_catalog.text, checksum pg_catalog.text, sqlstate pg_catalog.text, "
         "message pg_catalog.text, session_user_name pg_catalog.name, current_user_name pg_catalog.name, "
-        "application_name pg_catalog.text, client_addr pg_catalog.inet, backend_pid pg_catalog.int4, "
-        "deploy_run pg_catalog.text)",
-        1, types, values, nullptr, false, 0);
+        "application_name pg_catalog.text, client_addr pg_catalog.inet, backend_pid pg_catalog.int4%s)",
+        run_column, run_value, run_type);
+    const int rc = SPI_execute_with_args(insert, 1, types, values, nullptr, false, 0);
     if (rc != SPI_OK_INSERT) {
         ereport(LOG, (errmsg("pgmig failure recorder: inserting into pgmig.history returned %s",
                              SPI_result_code_string(rc))));

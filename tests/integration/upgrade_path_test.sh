@@ -139,6 +139,20 @@ if [ -n "$up_release" ]; then
         fail "upgrade path: the window before the update" "$window"
     fi
     check "upgrade path: DDL in the window runs and is audited by the new library" "$ddl_window" "1"
+    # The session that kept 0.1.0's library fails a migration in the window: its failure recorder is a worker,
+    # which loads the new library, and it must still write the failed row into 0.1.0's history (no deploy_run).
+    old_say "BEGIN;
+        SELECT migrate_register('4', 'broken', 'ALTER TABLE orders ADD COLUMN x no_such_type') IS NOT NULL;
+        SELECT * FROM migrate_apply();
+        ROLLBACK;" >/dev/null
+    window_failed=""
+    for _ in $(seq 1 100); do
+        window_failed=$(sql "$db_rel" "SELECT count(*) FROM pgmig.history WHERE action = 'failed' AND version = '4'")
+        [ "$window_failed" = 1 ] && break
+        sleep 0.1
+    done
+    check "upgrade path: in the window, the new library's worker records a failed attempt of a session on 0.1.0's library" \
+        "$window_failed" "1"
 
     # --- ALTER EXTENSION pgmig UPDATE ----------------------------------------------------------------
     # With the out-of-band policy at block: an admin's out-of-band DDL is let through with one WARNING, and
