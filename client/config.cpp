@@ -3,6 +3,7 @@
 
 #include "client/config_reader.hpp"
 #include "client/errors.hpp"
+#include "client/fleet/fleet_config_reader.hpp"
 #include "client/text_bytes.hpp"
 
 #include <fmt/core.h>
@@ -201,6 +202,7 @@ ProjectConfig load_config(const std::filesystem::path& file) {
     }
     ProjectConfig config;
     const toml::table* environments = nullptr;
+    const toml::table* fleets = nullptr;
     TableReader(table, "", where)
         .read({
             {"migrations",
@@ -240,6 +242,8 @@ ProjectConfig load_config(const std::filesystem::path& file) {
             // Read after [backup] and shadow_*, whatever the order in the file: environments inherit them.
             {"environments",
              [&](const toml::node& n, const std::string& k) { environments = &get_table(n, k, where); }},
+            // Read after the environments: a fleet names the environment whose policy it runs under.
+            {"fleets", [&](const toml::node& n, const std::string& k) { fleets = &get_table(n, k, where); }},
         });
     if (environments != nullptr) {
         for (const auto& [name, env] : *environments) {
@@ -253,6 +257,13 @@ ProjectConfig load_config(const std::filesystem::path& file) {
                 }
             }
             config.environments.emplace(e.name, std::move(e));
+        }
+    }
+    if (fleets != nullptr) {
+        for (const auto& [name, fleet] : *fleets) {
+            const std::string key = "fleets." + std::string(name.str());
+            config.fleets.emplace(std::string(name.str()),
+                                  fleet::read_fleet(std::string(name.str()), get_table(fleet, key, where), config, where));
         }
     }
     return config;

@@ -1,8 +1,10 @@
-// pgmig.toml, the project file: the migrations folder, the client's audit log, backups, alert targets and
-// the environments a deploy goes through. Secrets never live in it: it names the environment variables or
-// files that hold them (key_env, key_file, secret_env, password_env, url_env).
+// pgmig.toml, the project file: the migrations folder, the client's audit log, backups, alert targets, the
+// environments a deploy goes through and the fleets of databases a deploy --fleet rolls out to. Secrets never
+// live in it: it names the environment variables or files that hold them (key_env, key_file, secret_env,
+// password_env, url_env).
 #pragma once
 
+#include "client/fleet/fleet_config.hpp"
 #include "client/migration_files.hpp"
 
 #include <filesystem>
@@ -89,6 +91,7 @@ struct ProjectConfig {
     BackupSettings backup;                           // [backup] defaults for every environment
     std::map<std::string, AlertTarget> alerts;
     std::map<std::string, Environment> environments;
+    std::map<std::string, fleet::Fleet> fleets;  // [fleets.NAME] (client/fleet/fleet_config.hpp)
 };
 
 // Reads a pgmig.toml; throws Error(input) naming the file (and the key or line) when it is invalid:

@@ -82,6 +82,12 @@ std::string_view kind_name(ErrorKind kind) {
             return "orm_schema_failed";
         case ErrorKind::sql_version_mismatch:
             return "sql_version_mismatch";
+        case ErrorKind::fleet_incomplete:
+            return "fleet_incomplete";
+        case ErrorKind::fleet_paused:
+            return "fleet_paused";
+        case ErrorKind::replication_unordered:
+            return "replication_unordered";
     }
     return "internal";
 }

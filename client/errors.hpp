@@ -81,6 +81,10 @@ enum class ErrorKind {
     orm_schema_failed,  // drizzle:/prisma: schema: Node.js, the tool or the schema file is missing, or the tool failed
     // ==== upgrades ====
     sql_version_mismatch,  // PM066: the extension's library and this database's SQL objects are different releases
+    // ==== fleet runs ====
+    fleet_incomplete,  // deploy --fleet: targets failed or were not reached (a wave halted, or failures within limits)
+    fleet_paused,      // deploy --fleet: the run paused after a wave (then = "pause"); --resume goes on
+    replication_unordered,  // deploy --fleet: a replication group's pending migrations cannot be ordered safely
 };
 
 struct ErrorKindInfo {
@@ -92,7 +96,7 @@ struct ErrorKindInfo {
 inline constexpr int kExitOk = 0;
 
 // Keep in step with docs/ (exit codes are a contract with scripts and CI).
-inline constexpr std::array<ErrorKindInfo, 57> kErrorKinds{{
+inline constexpr std::array<ErrorKindInfo, 60> kErrorKinds{{
     {ErrorKind::internal, 1, "internal error"},
     {ErrorKind::usage, 2, "usage error (bad command line)"},
     {ErrorKind::input, 3, "bad migration files or input"},
@@ -171,6 +175,13 @@ inline constexpr std::array<ErrorKindInfo, 57> kErrorKinds{{
     {ErrorKind::sql_version_mismatch, 62,
      "the extension's library and its SQL objects are different releases: ALTER EXTENSION pgmig UPDATE, or "
      "reconnect (PM066)"},
+    {ErrorKind::fleet_incomplete, 63,
+     "deploy --fleet: some targets failed or were not reached (a wave halted, or the run ended with failures); "
+     "--resume RUN retries them"},
+    {ErrorKind::fleet_paused, 64, "deploy --fleet: the run paused after a wave; --resume RUN goes on"},
+    {ErrorKind::replication_unordered, 65,
+     "deploy --fleet: a publication's pending migrations cannot be ordered safely between publisher and subscribers "
+     "(nothing was deployed)"},
 }};
 
 int exit_code(ErrorKind kind);

@@ -18,6 +18,7 @@ struct JsonOutputState {
     bool printed = false;
     int stdout_fd = -1;  // the real stdout while active
     nlohmann::json result = nlohmann::json::object();
+    bool lines = false;  // events were printed: the final document is one line too (a JSON-lines stream)
 };
 
 JsonOutputState& state() {
@@ -38,7 +39,7 @@ void write_all(int fd, const std::string& text) {
 }
 
 std::string dumped(const nlohmann::json& document) {
-    return document.dump(2, ' ', false, nlohmann::json::error_handler_t::replace) + "\n";
+    return document.dump(state().lines ? -1 : 2, ' ', false, nlohmann::json::error_handler_t::replace) + "\n";
 }
 
 // What to do next: the error's hint, else its next step (also in the message); null when it has neither.
@@ -70,6 +71,19 @@ void print_json_document(const nlohmann::json& document) {
         write_all(s.stdout_fd, dumped(document));
     } else {
         std::fputs(dumped(document).c_str(), stdout);
+        std::fflush(stdout);
+    }
+}
+
+void print_json_event(const nlohmann::json& event) {
+    JsonOutputState& s = state();
+    s.lines = true;
+    const std::string line = event.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace) + "\n";
+    std::fflush(stdout);
+    if (s.active) {
+        write_all(s.stdout_fd, line);
+    } else {
+        std::fputs(line.c_str(), stdout);
         std::fflush(stdout);
     }
 }

@@ -23,6 +23,10 @@ bool json_output_active();
 // A command's own document on stdout (the real one when --json is active); the first one only.
 void print_json_document(const nlohmann::json& document);
 
+// One event of a long command (deploy --fleet: one per target and per wave) as one line on stdout, at once.
+// A command that prints events makes its final document one line too: the whole stdout is JSON lines.
+void print_json_event(const nlohmann::json& event);
+
 // What a command that has no document of its own adds to its envelope's "result" (e.g. the backup's file).
 nlohmann::json& json_result();
 

@@ -436,15 +436,69 @@ int run(int argc, char** argv, Outcome& outcome) {
         "Deploy to an environment: pre-flight health, validate (lint at the environment's threshold), approvals "
         "(when required), encrypted backup (when required), apply, post-flight health and drift; alerts at start "
         "and end. Stops at the first failed step, leaving the database as it was");
-    add_target_options(deploy_cmd, global, &deploy.env, "; and its policy (approval, backup, lint, alerts)")
-        ->required();
+    auto* deploy_env =
+        add_target_options(deploy_cmd, global, &deploy.env, "; and its policy (approval, backup, lint, alerts)");
+    FleetDeployOptions fleet_deploy;
+    auto* deploy_fleet = deploy_cmd->add_option(
+        "--fleet", fleet_deploy.fleet,
+        "Roll out to the fleet NAME of pgmig.toml ([fleets.NAME]) instead of one environment: its targets in waves, "
+        "each target all or nothing; the run's state is kept in .pgmig/fleet/RUN.json (docs/fleet.md)");
+    deploy_fleet->excludes(deploy_env);
+    deploy_cmd->add_option("--resume", fleet_deploy.resume,
+                           "With --fleet: go on with run RUN where it stopped (halted, paused, interrupted, killed); "
+                           "targets already deployed are not touched again")
+        ->needs(deploy_fleet);
     deploy_cmd->add_option("--dir", deploy.dir, dir_help);
     deploy_cmd->add_option("--to", deploy.to, "Deploy up to this version (inclusive); default: all");
     deploy_cmd->add_option("--key-file", deploy.key_file,
                            "Backup key file (else $PGMIG_BACKUP_KEY_FILE, else the environment's key in pgmig.toml)");
     deploy_cmd->add_option("--allow-ledger-only", deploy.allow_ledger_only,
                            "As pgmig apply's: deploy this pending migration although no file holds it (repeatable)");
-    deploy_cmd->callback([&] { action = [&] { return run_deploy(global, deploy); }; });
+    deploy_cmd->callback([&] {
+        if (!fleet_deploy.fleet.empty()) {
+            for (const char* option : {"--to", "--key-file", "--allow-ledger-only", "-d"}) {
+                if (deploy_cmd->count(option) > 0) {
+                    throw CLI::ValidationError(option, std::string("is not an option of deploy --fleet (docs/fleet.md)"));
+                }
+            }
+            fleet_deploy.dir = deploy.dir;
+            action = [&] { return run_fleet_deploy(fleet_deploy); };
+            return;
+        }
+        if (deploy.env.empty()) throw CLI::RequiredError("--env or --fleet");
+        action = [&] { return run_deploy(global, deploy); };
+    });
+
+    FleetStatusOptions fleet_status;
+    auto* fleet_cmd =
+        app.add_subcommand("fleet", "Fleets of pgmig.toml: where a deploy --fleet run stands, drift on every target, "
+                                    "one approval for every target");
+    fleet_cmd->require_subcommand(1);
+    auto* fleet_status_cmd = fleet_cmd->add_subcommand(
+        "status", "Show a fleet run's waves and every target's state (done, failed, unreachable, skipped...), its "
+                  "error and what it applied, from .pgmig/fleet/RUN.json");
+    fleet_status_cmd->add_option("RUN", fleet_status.run, "The run's id, as pgmig deploy --fleet printed it")->required();
+    fleet_status_cmd->add_flag("--json", fleet_status.json, "Print the run as JSON");
+    fleet_status_cmd->callback([&] { action = [&] { return run_fleet_status(fleet_status); }; });
+    FleetDriftOptions fleet_drift;
+    auto* fleet_drift_cmd = fleet_cmd->add_subcommand(
+        "drift", "Report drift (migrate_drift()) on every target of a fleet, going on past drifted and unreachable "
+                 "ones; exit 0 all clean, 31 some drifted, 63 some could not be read");
+    fleet_drift_cmd->add_option("NAME", fleet_drift.fleet, "The fleet ([fleets.NAME] of pgmig.toml)")->required();
+    fleet_drift_cmd->add_option("--parallel", fleet_drift.parallel, "Targets read at a time (default: the fleet's parallel)")
+        ->check(CLI::Range(1, 1000));
+    fleet_drift_cmd->add_flag("--json", fleet_drift.json, "Print one JSON document with every target's drift");
+    fleet_drift_cmd->callback([&] { action = [&] { return run_fleet_drift(fleet_drift); }; });
+    FleetApproveOptions fleet_approve;
+    auto* fleet_approve_cmd = fleet_cmd->add_subcommand(
+        "approve", "Approve migration files for the fleet's environment in every target at once (migrate_approve() "
+                   "of each file's checksum, as your role); the four-eyes rule holds in each target");
+    fleet_approve_cmd->add_option("NAME", fleet_approve.fleet, "The fleet ([fleets.NAME] of pgmig.toml)")->required();
+    fleet_approve_cmd->add_option("VERSION", fleet_approve.versions, "Versions to approve (R__NAME for a repeatable one)")
+        ->required();
+    fleet_approve_cmd->add_option("--dir", fleet_approve.dir, dir_help);
+    fleet_approve_cmd->add_flag("--json", fleet_approve.json, "Print one JSON document with every target's outcome");
+    fleet_approve_cmd->callback([&] { action = [&] { return run_fleet_approve(fleet_approve); }; });
 
     ApprovalsOptions approvals;
     auto* approvals_cmd = app.add_subcommand(

@@ -227,6 +227,36 @@ struct DeployOptions {
 };
 int run_deploy(const GlobalOptions& global, const DeployOptions& options);
 
+// ==== fleets (docs/fleet.md) ====
+struct FleetDeployOptions {
+    std::string fleet;   // [fleets.NAME] of pgmig.toml
+    std::string resume;  // the run to go on with; empty = a new run
+    std::string dir;
+};
+int run_fleet_deploy(const FleetDeployOptions& options);
+struct FleetStatusOptions {
+    std::string run;
+    bool json = false;
+};
+int run_fleet_status(const FleetStatusOptions& options);
+// pgmig fleet drift NAME: migrate_drift() of every target, past drifted and unreachable ones; exit 0 all clean,
+// 31 some drifted, 63 some could not be read (that one first).
+struct FleetDriftOptions {
+    std::string fleet;
+    int parallel = 0;  // 0 = the fleet's
+    bool json = false;
+};
+int run_fleet_drift(const FleetDriftOptions& options);
+// pgmig fleet approve NAME VERSION...: migrate_approve() of each file's checksum for the fleet's environment
+// in every target, as the role running it: one review approves the whole fleet run.
+struct FleetApproveOptions {
+    std::string fleet;
+    std::vector<std::string> versions;
+    std::string dir;
+    bool json = false;
+};
+int run_fleet_approve(const FleetApproveOptions& options);
+
 // ==== health ====
 struct HealthCommandOptions {
     std::string env;                          // --env NAME of pgmig.toml (-d wins for the connection)

@@ -24,7 +24,8 @@ databases=()
 work=$(mktemp -d /tmp/pgmig-it.XXXXXX)
 chmod 755 "$work"
 cleanup() {
-    "$bin" local stop --dir "$work/cluster2" >/dev/null 2>&1 || true
+    local cluster
+    for cluster in "$work"/cluster*; do [ -d "$cluster" ] && "$bin" local stop --dir "$cluster" >/dev/null 2>&1; done
     for db in "${databases[@]}"; do psql -X -q -d postgres -c "DROP DATABASE IF EXISTS $db" >/dev/null 2>&1; done
     rm -rf "$work"
 }
