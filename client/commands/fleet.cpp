@@ -218,6 +218,7 @@ bool FleetRun::run_wave(std::size_t i, const std::vector<MigrationFile>& files) 
     ExecutorSettings settings;
     settings.run_id = state_.run_id;
     settings.connect_timeout_ms = fleet_.connect_timeout_ms;
+    settings.postflight_drift = fleet_.postflight_drift;
     if (env_ != nullptr) {
         settings.require_approvals = env_->approval ? 1 : 0;
         settings.environment = env_->name;

@@ -245,9 +245,9 @@ void Job::send() {
     case Step::postflight:
         sql = fmt::format(
             "SELECT (SELECT pg_catalog.count(*) FROM {0}.migrate_status() s "
-            "         WHERE s.state OPERATOR(pg_catalog.<>) 'applied'), "
-            "       (SELECT pg_catalog.count(*) FROM {0}.migrate_drift())",
-            schema_);
+            "         WHERE s.state OPERATOR(pg_catalog.<>) 'applied'), {1}",
+            schema_, settings_.postflight_drift ? fmt::format("(SELECT pg_catalog.count(*) FROM {}.migrate_drift())", schema_)
+                                                : std::string("0"));
         break;
     case Step::drift:
         sql = fmt::format("SELECT d.object_type, d.identity, d.change, coalesce(d.detail, ''), "

@@ -54,6 +54,7 @@ struct ExecutorSettings {
     int require_approvals = 0;               // migrate_apply's require_approvals (the environment's approval)
     std::optional<std::string> environment;  // migrate_apply's environment
     long connect_timeout_ms = 15'000;
+    bool postflight_drift = true;  // the post-flight check runs migrate_drift() too
 };
 
 struct WaveCallbacks {

@@ -1,7 +1,7 @@
 // A fleet run's state file, .pgmig/fleet/RUN.json in the project folder: the plan (waves and their targets),
 // the digest of the migration files the run deploys, and every target's state. Written atomically (a new
 // file renamed over the old one) after every change, so that a client killed at any moment leaves a file
-// that `--resume RUN` can continue from; the targets' own ledgers say what was applied (pgmig.history's
+// that `--resume RUN` can continue from (not fsynced: after a machine crash it may be a few changes old); the targets' own ledgers say what was applied (pgmig.history's
 // deploy_run), so a target the file still calls "running" is simply run again: what it committed is not
 // pending any more.
 #pragma once

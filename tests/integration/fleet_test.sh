@@ -209,8 +209,14 @@ run5=$(sed -n 's/^fleet paused run \([^:]*\):.*/\1/p' <<<"$out")
 check "fleet: the eu wave (from the directory query's labels) is done, the rest untouched" \
     "$(fsql 2 fleet_t_01 "SELECT to_regclass('notes') IS NOT NULL")$(fsql 2 fleet_t_02 "SELECT to_regclass('notes') IS NOT NULL")$(fsql 2 fleet_t_03 "SELECT to_regclass('notes') IS NOT NULL")$(fsql 0 fleet_t_01 "SELECT to_regclass('notes') IS NOT NULL")" \
     "ttff"
-run deploy --fleet paused --resume "$run5"
-expect "fleet: --resume goes on after the pause" 0 "wave 2/2 rest: 3 targets, 4 at a time" "done: 5 targets deployed"
+# On a terminal, a status line under the target lines shows the wave's counts as they change.
+tty_out=$(on_terminal "no prompt" - deploy --fleet paused --resume "$run5")
+if grep -q $'\r\033\[Kwave 2/2 rest: [0-9] done, 0 failed, 0 unreachable, [0-9] running' <<<"$tty_out" &&
+    grep -q "done: 5 targets deployed" <<<"$tty_out" && grep -q "exit=0" <<<"$tty_out"; then
+    pass "fleet: --resume goes on after the pause, with a progress line on a terminal"
+else
+    fail "fleet: --resume after the pause, on a terminal" "$(tr '\r\033' '^~' <<<"$tty_out" | tail -c 600)"
+fi
 
 # --- pgmig fleet drift: every target, past drifted and unreachable ones ---------------------------------------
 fsql 0 fleet_t_03 "CREATE TABLE drifted_here (id int)" >/dev/null
