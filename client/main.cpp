@@ -456,12 +456,13 @@ int run(int argc, char** argv, Outcome& outcome) {
                            "As pgmig apply's: deploy this pending migration although no file holds it (repeatable)");
     deploy_cmd->callback([&] {
         if (!fleet_deploy.fleet.empty()) {
-            for (const char* option : {"--to", "--key-file", "--allow-ledger-only", "-d"}) {
+            for (const char* option : {"--to", "--allow-ledger-only", "-d"}) {
                 if (deploy_cmd->count(option) > 0) {
                     throw CLI::ValidationError(option, std::string("is not an option of deploy --fleet (docs/fleet.md)"));
                 }
             }
             fleet_deploy.dir = deploy.dir;
+            fleet_deploy.key_file = deploy.key_file;
             action = [&] { return run_fleet_deploy(fleet_deploy); };
             return;
         }

@@ -232,6 +232,7 @@ struct FleetDeployOptions {
     std::string fleet;   // [fleets.NAME] of pgmig.toml
     std::string resume;  // the run to go on with; empty = a new run
     std::string dir;
+    std::string key_file;  // the backup key when the environment requires backups (as deploy's --key-file)
 };
 int run_fleet_deploy(const FleetDeployOptions& options);
 struct FleetStatusOptions {

@@ -2,6 +2,7 @@
 // waves (client/fleet/), with its state in .pgmig/fleet/RUN.json and each target's own ledger recording which
 // run applied what (pgmig.history.deploy_run).
 #include "client/alerts.hpp"
+#include "client/backup.hpp"
 #include "client/audit_log.hpp"
 #include "client/commands/commands.hpp"
 #include "client/config.hpp"
@@ -22,7 +23,9 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <cctype>
 #include <cstdio>
+#include <filesystem>
 #include <iterator>
 #include <set>
 
@@ -37,7 +40,8 @@ nlohmann::json target_event(const RunState& state, const TargetRecord& t) {
             {"target", t.name},      {"state", state_name(t.state)}, {"applied", t.applied},
             {"error", t.error.empty() ? nlohmann::json(nullptr) : nlohmann::json(t.error)},
             {"error_kind", t.error_kind.empty() ? nlohmann::json(nullptr) : nlohmann::json(t.error_kind)},
-            {"seconds", t.seconds}};
+            {"seconds", t.seconds},
+            {"backup", t.backup.empty() ? nlohmann::json(nullptr) : nlohmann::json(t.backup)}};
 }
 
 nlohmann::json counts_json(const std::map<TargetState, int>& counts) {
@@ -57,15 +61,6 @@ class FleetRun {
     explicit FleetRun(const FleetDeployOptions& options)
         : options_(options), config_(load_project_config()), fleet_(find_fleet(config_, options.fleet)) {
         if (!fleet_.environment.empty()) env_ = &find_environment(config_, fleet_.environment);
-        if (env_ != nullptr && env_->backup) {
-            throw Error(ErrorKind::input,
-                        fmt::format("fleet '{}' runs under environment '{}', which requires a backup before every "
-                                    "deploy; a fleet run does not take backups",
-                                    fleet_.name, env_->name),
-                        "in ./pgmig.toml",
-                        "back the targets up yourself and name an environment without backup = true for the fleet, "
-                        "or deploy each target with pgmig deploy --env");
-        }
         if (env_ != nullptr && env_->lint != "off") {
             throw Error(ErrorKind::input,
                         fmt::format("fleet '{}' runs under environment '{}', whose lint = \"{}\"; a fleet run does "
@@ -87,6 +82,7 @@ class FleetRun {
     // Runs wave i; returns false when it halted.
     bool run_wave(std::size_t i, const std::vector<MigrationFile>& files);
     void wave_summary(const PlannedWave& wave, bool halted);
+    void backup_targets(std::vector<WaveTarget>& targets, const WaveCallbacks& callbacks);
     void progress(const PlannedWave& wave, std::size_t i);
     void end_progress_line() {
         if (!progress_shown_) return;
@@ -259,6 +255,7 @@ bool FleetRun::run_wave(std::size_t i, const std::vector<MigrationFile>& files) 
     };
     callbacks.stop_starting = [&] { return failures() > allowed; };
     callbacks.tick = [&] { progress(wave, i); };
+    if (env_ != nullptr && env_->backup) backup_targets(targets, callbacks);
     const std::vector<std::string> never_started = fleet::run_wave(targets, wave.parallel, settings, files, callbacks);
     for (const std::string& name : never_started) {
         TargetRecord& t = state_.targets.at(name);
@@ -270,6 +267,51 @@ bool FleetRun::run_wave(std::size_t i, const std::vector<MigrationFile>& files) 
     const bool halted = failures() > allowed;
     wave_summary(wave, halted);
     return !halted;
+}
+
+// The environment requires a backup before migrating: each target of the wave is backed up first, one at a
+// time (pg_dump, encrypted, verified as pgmig backup does), into <backup dir>/<environment>/<fleet>/<target>.
+// A target whose backup fails is failed (backup_failed) and not migrated; one backed up by an earlier
+// attempt of this run keeps that backup (its failed transaction changed nothing since). Stops when the
+// wave's failures pass max_failures: the targets left are not migrated either.
+void FleetRun::backup_targets(std::vector<WaveTarget>& targets, const WaveCallbacks& callbacks) {
+    const std::string out_dir =
+        (std::filesystem::path(env_->backup_settings.dir) / env_->name / fleet_.name).string();
+    std::vector<WaveTarget> backed_up;  // and those not reached: run_wave() reports them never started
+    for (WaveTarget& target : targets) {
+        if (callbacks.stop_starting()) {
+            backed_up.push_back(std::move(target));
+            continue;
+        }
+        TargetRecord& record = state_.targets.at(target.name);
+        std::error_code ec;
+        if (!record.backup.empty() && std::filesystem::exists(record.backup, ec)) {
+            backed_up.push_back(std::move(target));
+            continue;
+        }
+        std::string folder;
+        for (const char c : target.name) {
+            const bool plain = std::isalnum(static_cast<unsigned char>(c)) != 0 || c == '-' || c == '_' || c == '.';
+            folder += plain ? c : '_';
+        }
+        try {
+            const BackupInfo backup = take_backup(target.conninfo, folder, env_->backup_settings,
+                                                  KeyOptions{options_.key_file}, out_dir);
+            record.backup = backup.path.string();
+            save_state(state_);
+            end_progress_line();
+            fmt::print("  backed up    {}: {} ({:.1f} s)\n", target.name, record.backup, backup.seconds);
+            backed_up.push_back(std::move(target));
+        } catch (const Error& e) {
+            callbacks.started(target.name);
+            Outcome failed;
+            failed.state = TargetState::failed;
+            failed.kind = ErrorKind::backup_failed;
+            failed.error = "backup failed, nothing was migrated: " + e.line();
+            callbacks.finished(target.name, failed);
+        }
+    }
+    targets = std::move(backed_up);
 }
 
 void FleetRun::wave_summary(const PlannedWave& wave, bool halted) {

@@ -51,7 +51,7 @@ nlohmann::json to_json(const RunState& s) {
         targets[name] = {{"conninfo", t.conninfo}, {"labels", t.labels},     {"wave", t.wave},
                          {"state", state_name(t.state)}, {"error", t.error}, {"error_kind", t.error_kind},
                          {"applied", t.applied}, {"attempts", t.attempts},   {"seconds", t.seconds},
-                         {"finished_at", t.finished_at}};
+                         {"finished_at", t.finished_at}, {"backup", t.backup}};
     }
     nlohmann::json groups = nlohmann::json::array();
     for (const GroupPlan& g : s.replication) {
@@ -118,6 +118,7 @@ RunState from_json(const nlohmann::json& j, const std::string& where) {
         r.attempts = t.at("attempts").get<int>();
         r.seconds = t.at("seconds").get<double>();
         r.finished_at = t.at("finished_at").get<std::string>();
+        r.backup = t.value("backup", std::string());
         s.targets.emplace(name, std::move(r));
     }
     return s;

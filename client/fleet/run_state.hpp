@@ -32,6 +32,7 @@ struct TargetRecord {
     int attempts = 0;
     double seconds = 0;
     std::string finished_at;  // UTC, ISO 8601
+    std::string backup;       // the backup this run took of it before migrating (environment backup = true)
 };
 
 // A replication group of the run and the order decided for it when the run started.

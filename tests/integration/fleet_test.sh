@@ -264,6 +264,38 @@ run deploy --fleet approved --resume "$run6"
 expect "fleet: with the fleet's approval, the resumed run deploys" 0 "done: 3 targets deployed" || echo "$out" | tail -6
 for i in 0 1 2; do fsql "$i" postgres "DROP OWNED BY $fleet_bob; DROP ROLE $fleet_bob" >/dev/null 2>&1; done
 
+# --- an environment that requires backups: each target backed up before it is migrated ---------------------------
+openssl rand -hex 32 >"$fleet_dir/backup.key"
+cat >>pgmig.toml <<TOML
+
+[environments.backedup]
+backup = true
+backup_dir = "$fleet_dir/backups"
+backup_key_file = "$fleet_dir/backup.key"
+[environments.nokey]
+backup = true
+backup_dir = "$fleet_dir/backups"
+backup_key_file = "$fleet_dir/no-such.key"
+[fleets.backedup]
+environment = "backedup"
+targets = ["$(fconn 0 fleet_t_11)", "$(fconn 1 fleet_t_11)"]
+[fleets.nokey]
+environment = "nokey"
+targets = ["$(fconn 0 fleet_t_12)"]
+TOML
+run deploy --fleet nokey
+expect "fleet: a target whose backup fails is failed and not migrated" 63 "backup failed, nothing was migrated" \
+    "no-such.key"
+check "fleet: nothing was applied where the backup failed" "$(fsql 0 fleet_t_12 "SELECT to_regclass('notes') IS NULL")" t
+run deploy --fleet backedup
+expect "fleet: with backup = true every target is backed up, then migrated" 0 "backed up" "done: 2 targets deployed"
+fleet_backups=$(find "$fleet_dir/backups/backedup/backedup" -name '*.pgmig-backup' | sort)
+check "fleet: one backup per target, in a folder of its own" "$(wc -l <<<"$fleet_backups")" 2
+run backup verify --key-file "$fleet_dir/backup.key" $fleet_backups
+expect "fleet: the backups verify (manifest, key, pg_restore --list)" 0
+check "fleet: the backups were taken before migrating (no notes table in them)" \
+    "$(for b in $fleet_backups; do "$bin" restore "$b" --key-file "$fleet_dir/backup.key" --to "fleet_restored_$$" -d "$(fconn 0 postgres)" >/dev/null 2>&1; fsql 0 "fleet_restored_$$" "SELECT to_regclass('notes') IS NULL, to_regclass('audit_marks2') IS NOT NULL"; fsql 0 postgres "DROP DATABASE IF EXISTS fleet_restored_$$" >/dev/null; done | sort -u)" "t|t"
+
 popd >/dev/null || true
 
 # --- logical replication: a publisher (cluster 2) and its subscriber (cluster 3), rows flowing all along -------
