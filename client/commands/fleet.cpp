@@ -216,7 +216,10 @@ bool FleetRun::run_wave(std::size_t i, const std::vector<MigrationFile>& files) 
     settings.connect_timeout_ms = fleet_.connect_timeout_ms;
     settings.postflight_drift = fleet_.postflight_drift;
     if (env_ != nullptr) {
-        settings.require_approvals = env_->approval ? 1 : 0;
+        // A wave after one with then = "approval" requires approvals even where the environment does not.
+        const bool gated = std::any_of(state_.waves.begin(), state_.waves.begin() + static_cast<std::ptrdiff_t>(i),
+                                       [](const PlannedWave& w) { return w.then == "approval"; });
+        settings.require_approvals = env_->approval || gated ? 1 : 0;
         settings.environment = env_->name;
     }
     const auto failures = [&] {
@@ -389,15 +392,23 @@ int FleetRun::run() {
                         fmt::format("later waves did not start; fix what failed (pgmig fleet status {}), then {}",
                                     state_.run_id, resume_with));
         }
-        if (wave.then == "pause" && i + 1 < state_.waves.size() && state_.passed_pause < static_cast<int>(i)) {
+        if (wave.then != "continue" && i + 1 < state_.waves.size() && state_.passed_pause < static_cast<int>(i)) {
             if (!all_done) {
                 state_.status = "paused";
                 save_state(state_);
                 json_result()["counts"] = counts_json(state_.counts());
+                const std::string next =
+                    wave.then == "approval"
+                        ? fmt::format("check the targets of wave {}; from the next wave on every target requires the "
+                                      "approval of the migrations for {}: a reviewer runs pgmig fleet approve {} "
+                                      "VERSION..., then {}",
+                                      wave.name, env_ != nullptr ? env_->name : std::string("the environment"),
+                                      fleet_.name, resume_with)
+                        : fmt::format("check the targets of wave {}, then {}", wave.name, resume_with);
                 throw Error(ErrorKind::fleet_paused,
-                            fmt::format("fleet run {} paused after wave {} (then = \"pause\")", state_.run_id, wave.name),
-                            "in .pgmig/fleet/" + state_.run_id + ".json",
-                            fmt::format("check the targets of wave {}, then {}", wave.name, resume_with));
+                            fmt::format("fleet run {} paused after wave {} (then = \"{}\")", state_.run_id, wave.name,
+                                        wave.then),
+                            "in .pgmig/fleet/" + state_.run_id + ".json", next);
             }
             state_.passed_pause = static_cast<int>(i);  // resumed after the pause: go on
         }

@@ -106,7 +106,7 @@ WaveSpec read_wave(const toml::node& node, const std::string& key, std::size_t i
             {"labels", [&](const toml::node& n, const std::string& k) { wave.labels = get_labels(n, k, where); }},
             {"parallel", [&](const toml::node& n, const std::string& k) { wave.parallel = static_cast<int>(get_int(n, k, where, 1, 1000)); }},
             {"max_failures", [&](const toml::node& n, const std::string& k) { wave.max_failures = get_failure_limit(n, k, where); }},
-            {"then", [&](const toml::node& n, const std::string& k) { wave.then = get_choice(n, k, where, {"continue", "pause"}); }},
+            {"then", [&](const toml::node& n, const std::string& k) { wave.then = get_choice(n, k, where, {"continue", "pause", "approval"}); }},
         });
     if (wave.count && wave.percent) {
         throw Error(ErrorKind::input, fmt::format("[{}] has both count and percent", key), where,
@@ -258,6 +258,11 @@ Fleet read_fleet(const std::string& name, const toml::table& table, const Projec
             throw Error(ErrorKind::input, fmt::format("[{}] lists target '{}' twice", path, t.name), where,
                         "give each target its own name = \"...\" or remove the duplicate");
         }
+    }
+    if (fleet.environment.empty() &&
+        std::any_of(fleet.waves.begin(), fleet.waves.end(), [](const WaveSpec& w) { return w.then == "approval"; })) {
+        throw Error(ErrorKind::input, fmt::format("[{}] has a wave with then = \"approval\" but no environment", path),
+                    where, "approvals count for an environment: add environment = \"...\" to the fleet");
     }
     std::set<std::string> grouped;
     for (const ReplicationGroup& g : fleet.replication) {

@@ -51,7 +51,9 @@ struct WaveSpec {
     Labels labels;               // only targets with all these labels
     std::optional<int> parallel;
     std::optional<FailureLimit> max_failures;
-    std::string then = "continue";  // after the wave: continue | pause (the run stops; --resume goes on)
+    // After the wave: continue; pause (the run stops; --resume goes on); approval (the run stops, and every
+    // later wave requires the environment's approvals, which pgmig fleet approve records in every target).
+    std::string then = "continue";
 };
 
 // [[fleets.NAME.replication]]: a logical-replication publication between targets of the fleet. DDL is not

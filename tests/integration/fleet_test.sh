@@ -262,6 +262,31 @@ expect "fleet: approving again approves only what is not applied (1 is, everywhe
     "approved 1_accounts, 7_reviewed for prodfleet in 3 of 3 targets"
 run deploy --fleet approved --resume "$run6"
 expect "fleet: with the fleet's approval, the resumed run deploys" 0 "done: 3 targets deployed" || echo "$out" | tail -6
+# then = "approval": the canary goes without approvals, every later wave requires them.
+cat >>pgmig.toml <<TOML
+[environments.gate]
+[fleets.gated]
+environment = "gate"
+targets = [
+  "host=${fleet_hosts[0]} port=${fleet_ports[0]} dbname=fleet_t_13",
+  "host=${fleet_hosts[1]} port=${fleet_ports[1]} dbname=fleet_t_13",
+  "host=${fleet_hosts[2]} port=${fleet_ports[2]} dbname=fleet_t_13",
+]
+[[fleets.gated.waves]]
+name = "canary"
+count = 1
+then = "approval"
+TOML
+run deploy --fleet gated
+expect "fleet: then = approval stops after the canary (exit 64), saying who must approve what" 64 \
+    "paused after wave canary" "pgmig fleet approve gated VERSION"
+run7=$(sed -n 's/^fleet gated run \([^:]*\):.*/\1/p' <<<"$out")
+run deploy --fleet gated --resume "$run7"
+expect "fleet: past the gate, a target without the approval is refused by its migrate_apply()" 63 "PM032" "halted"
+PGUSER=$fleet_bob run fleet approve gated 6 7
+expect "fleet: the reviewer approves the rest of the fleet at once" 0 "in 3 of 3 targets"
+run deploy --fleet gated --resume "$run7"
+expect "fleet: with the approval the gated run finishes" 0 "done: 3 targets deployed"
 for i in 0 1 2; do fsql "$i" postgres "DROP OWNED BY $fleet_bob; DROP ROLE $fleet_bob" >/dev/null 2>&1; done
 
 # --- an environment that requires backups: each target backed up before it is migrated ---------------------------

@@ -121,7 +121,9 @@ TEST_F(FleetDir, RefusesWhatCannotWork) {
     EXPECT_NE(error_of("[fleets.a]\ntargets = [\"dbname=x\"]\n[[fleets.a.waves]]\ncount = 1\npercent = 5\n")
                   .find("both count and percent"),
               std::string::npos);
-    EXPECT_NE(error_of("[fleets.a]\ntargets = [\"dbname=x\"]\nwaves = [{ then = \"approval\" }]\n").find("then"),
+    EXPECT_NE(error_of("[fleets.a]\ntargets = [\"dbname=x\"]\nwaves = [{ then = \"approve\" }]\n").find("then"),
+              std::string::npos);
+    EXPECT_NE(error_of("[fleets.a]\ntargets = [\"dbname=x\"]\nwaves = [{ then = \"approval\" }]\n").find("no environment"),
               std::string::npos);
     EXPECT_NE(error_of("[fleets.a]\ntargets = [\"dbname=x\"]\nsomething = 1\n").find("unknown key 'fleets.a.something'"),
               std::string::npos);
