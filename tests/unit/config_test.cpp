@@ -5,6 +5,8 @@
 
 #include <gtest/gtest.h>
 
+#include "tests/unit/temp_cwd.hpp"
+
 #include <unistd.h>
 
 #include <filesystem>
@@ -15,22 +17,9 @@ using namespace pgmig::client;
 
 namespace {
 
-class ConfigDir : public ::testing::Test {
+class ConfigDir : public TempCwd {
   protected:
-    void SetUp() override {
-        std::string tmpl = (fs::temp_directory_path() / "pgmig-config-XXXXXX").string();
-        ASSERT_NE(mkdtemp(tmpl.data()), nullptr);
-        dir_ = tmpl;
-        old_ = fs::current_path();
-        fs::current_path(dir_);
-    }
-    void TearDown() override {
-        fs::current_path(old_);
-        fs::remove_all(dir_);
-    }
     void write(const std::string& content) { std::ofstream(dir_ / kConfigFile) << content; }
-
-    fs::path dir_, old_;
 };
 
 }  // namespace

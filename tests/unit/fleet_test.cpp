@@ -10,6 +10,8 @@
 #include <fmt/core.h>
 #include <gtest/gtest.h>
 
+#include "tests/unit/temp_cwd.hpp"
+
 #include <unistd.h>
 
 #include <algorithm>
@@ -22,19 +24,8 @@ using namespace pgmig::client::fleet;
 
 namespace {
 
-class FleetDir : public ::testing::Test {
+class FleetDir : public TempCwd {
   protected:
-    void SetUp() override {
-        std::string tmpl = (fs::temp_directory_path() / "pgmig-fleet-XXXXXX").string();
-        ASSERT_NE(mkdtemp(tmpl.data()), nullptr);
-        dir_ = tmpl;
-        old_ = fs::current_path();
-        fs::current_path(dir_);
-    }
-    void TearDown() override {
-        fs::current_path(old_);
-        fs::remove_all(dir_);
-    }
     ProjectConfig load(const std::string& content) {
         std::ofstream(dir_ / kConfigFile) << content;
         return load_config(dir_ / kConfigFile);
@@ -50,8 +41,6 @@ class FleetDir : public ::testing::Test {
         ADD_FAILURE() << "no error for: " << content;
         return {};
     }
-
-    fs::path dir_, old_;
 };
 
 std::vector<FleetTarget> tenants(int n, const std::string& region = "") {
