@@ -5,7 +5,7 @@
 # template with the extension, and 20 migrations (a table with a primary key, a column and an index
 # each). For each fleet size in SIZES (default "50 100 200"), the same fresh databases are migrated by
 #   - pgmig deploy --fleet (one client, libpq's asynchronous API, parallel = PARALLEL, default 8), and again
-#     with postflight_drift = false (no migrate_drift() after each target: the same work as pgmig apply's),
+#     with drift_check = false (no migrate_drift() after each target: the same work as pgmig apply's),
 #   - a shell loop of `pgmig apply -d ...` over the targets, one after the other (what teams write first),
 #   - the same loop through `xargs -P PARALLEL` (the best a shell loop does),
 # and it prints wall time, targets per second, the client's peak RSS (GNU time; for the loops, the largest
@@ -108,10 +108,10 @@ for n in $SIZES; do
     printf '%-8s %-22s %9.2f %12s %12s %9s\n' "$n" "deploy --fleet" "$WALL" "$(div "$n" "$WALL")" "$RSS" 1.00
 
     # The same work as pgmig apply's: no drift comparison after each target.
-    echo "postflight_drift = false" >>pgmig.toml
+    echo "drift_check = false" >>pgmig.toml
     fresh "$n"
     timed "$TMP/fleet-nodrift.out" "$PGMIG" deploy --fleet bench
-    check_applied "$n" "deploy --fleet (postflight_drift = false)"
+    check_applied "$n" "deploy --fleet (drift_check = false)"
     printf '%-8s %-22s %9.2f %12s %12s %9s\n' "$n" "--fleet, no drift check" "$WALL" "$(div "$n" "$WALL")" "$RSS" \
         "$(div "$WALL" "$fleet_wall")"
 

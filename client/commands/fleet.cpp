@@ -214,7 +214,7 @@ bool FleetRun::run_wave(std::size_t i, const std::vector<MigrationFile>& files) 
     ExecutorSettings settings;
     settings.run_id = state_.run_id;
     settings.connect_timeout_ms = fleet_.connect_timeout_ms;
-    settings.postflight_drift = fleet_.postflight_drift;
+    settings.drift_check = fleet_.drift_check;
     if (env_ != nullptr) {
         // A wave after one with then = "approval" requires approvals even where the environment does not.
         const bool gated = std::any_of(state_.waves.begin(), state_.waves.begin() + static_cast<std::ptrdiff_t>(i),

@@ -53,11 +53,12 @@ RegisterBatch make_batch(const std::vector<MigrationFile>& files) {
     return batch;
 }
 
-enum class Step { preflight, begin, lock, register_files, check_plan, set_run, apply, commit, postflight, drift, approve };
+enum class Step { preflight, predrift, begin, lock, register_files, check_plan, set_run, apply, commit, postflight, drift, approve };
 
 const char* step_name(Step step) {
     switch (step) {
     case Step::preflight: return "pre-flight";
+    case Step::predrift: return "the pre-flight drift check";
     case Step::begin: return "BEGIN";
     case Step::lock: return "the ledger lock";
     case Step::register_files: return "registering the files";
@@ -204,6 +205,7 @@ void Job::send() {
               "SELECT s.n FROM pg_catalog.unnest(pg_catalog.current_schemas(true)) WITH ORDINALITY AS s (n, i) "
               " ORDER BY s.i";
         break;
+    case Step::predrift: sql = fmt::format("SELECT pg_catalog.count(*) FROM {}.migrate_drift()", schema_); break;
     case Step::begin: sql = "BEGIN ISOLATION LEVEL READ COMMITTED"; break;
     case Step::lock:
         // Waited for, at most kLedgerLockWait: the session of a client killed mid-run keeps the lock until its
@@ -246,7 +248,7 @@ void Job::send() {
         sql = fmt::format(
             "SELECT (SELECT pg_catalog.count(*) FROM {0}.migrate_status() s "
             "         WHERE s.state OPERATOR(pg_catalog.<>) 'applied'), {1}",
-            schema_, settings_.postflight_drift ? fmt::format("(SELECT pg_catalog.count(*) FROM {}.migrate_drift())", schema_)
+            schema_, settings_.drift_check ? fmt::format("(SELECT pg_catalog.count(*) FROM {}.migrate_drift())", schema_)
                                                 : std::string("0"));
         break;
     case Step::drift:
@@ -381,12 +383,23 @@ void Job::handle() {
             return;
         }
         switch (settings_.task) {
-        case ExecutorSettings::Task::deploy: next(Step::begin); break;
+        case ExecutorSettings::Task::deploy: next(settings_.drift_check ? Step::predrift : Step::begin); break;
         case ExecutorSettings::Task::drift: next(Step::drift); break;
         case ExecutorSettings::Task::approve: next(Step::approve); break;
         }
         return;
     }
+    case Step::predrift:
+        if (value(0, 0) != "0") {
+            finish(TargetState::failed, ErrorKind::health_failed,
+                   fmt::format("{} objects differ from what the ledger expects (drift); nothing was applied: "
+                               "pgmig fleet drift FLEET shows them; record or revert them (pgmig drift --adopt or "
+                               "--fix, -d this target), then resume the run",
+                               value(0, 0)));
+            return;
+        }
+        next(Step::begin);
+        return;
     case Step::begin: next(Step::lock); return;
     case Step::lock: next(Step::register_files); return;
     case Step::register_files: next(Step::check_plan); return;

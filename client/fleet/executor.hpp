@@ -2,7 +2,7 @@
 // targets at once, each through the same steps, without a thread per target.
 //
 // A target's steps: connect (within the fleet's connect_timeout) → pre-flight (the pgmig extension of this
-// client's release, a search_path with pg_catalog first) → one transaction: the ledger lock (never waited
+// client's release, a search_path with pg_catalog first, no drift) → one transaction: the ledger lock (never waited
 // for: a target whose ledger another pgmig holds fails, and a resume retries it), every migration file
 // registered, the pending ones checked (non-transactional migrations and pending migrations no file holds
 // are refused), pgmig.deploy_run set to the run id, migrate_apply() with the environment's approvals →
@@ -54,7 +54,7 @@ struct ExecutorSettings {
     int require_approvals = 0;               // migrate_apply's require_approvals (the environment's approval)
     std::optional<std::string> environment;  // migrate_apply's environment
     long connect_timeout_ms = 15'000;
-    bool postflight_drift = true;  // the post-flight check runs migrate_drift() too
+    bool drift_check = true;  // pre- and post-flight run migrate_drift() too
 };
 
 struct WaveCallbacks {

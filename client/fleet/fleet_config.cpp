@@ -163,7 +163,7 @@ Fleet read_fleet(const std::string& name, const toml::table& table, const Projec
                                  "give a target at least a second to answer: connect_timeout = \"15s\" (the default)");
                  }
              }},
-            {"postflight_drift", [&](const toml::node& n, const std::string& k) { fleet.postflight_drift = get_bool(n, k, where); }},
+            {"drift_check", [&](const toml::node& n, const std::string& k) { fleet.drift_check = get_bool(n, k, where); }},
             {"targets",
              [&](const toml::node& n, const std::string& k) {
                  const auto* array = n.as_array();

@@ -72,7 +72,7 @@ struct Fleet {
     int parallel = 4;         // default of every wave
     FailureLimit max_failures;  // default of every wave: 0 = the first failure halts
     long connect_timeout_ms = 15'000;
-    bool postflight_drift = true;  // the post-flight check includes migrate_drift() (false: pending only)
+    bool drift_check = true;  // migrate_drift() before and after migrating each target (false: neither)
     std::vector<FleetTarget> targets;  // targets = [...]
     std::vector<ServerSource> servers;
     std::optional<DirectorySource> directory;

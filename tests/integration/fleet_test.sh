@@ -105,9 +105,10 @@ run deploy --fleet tenants
 expect "fleet: a second run finds nothing pending" 0 "done: 66 targets deployed" "nothing pending"
 
 # --- a target whose migration fails: reported, left as it was, retried by --resume --------------------------
-fsql 2 fleet_t_07 "CREATE TABLE block_me ()" >/dev/null
+# (a row, not a table: a table made outside the migrations would be drift, which the pre-flight refuses)
+fsql 2 fleet_t_07 "INSERT INTO accounts VALUES (7, 'block me')" >/dev/null
 mig "$fleet_dir/migrations" 3_orders.sql "CREATE TABLE orders (id bigint PRIMARY KEY, account bigint REFERENCES accounts);
-DO \$\$ BEGIN IF to_regclass('block_me') IS NOT NULL THEN RAISE EXCEPTION 'orders blocked here'; END IF; END \$\$;"
+DO \$\$ BEGIN IF EXISTS (SELECT FROM accounts WHERE name = 'block me') THEN RAISE EXCEPTION 'orders blocked here'; END IF; END \$\$;"
 run deploy --fleet tenants
 expect "fleet: a failing target is reported with its error; the run ends with exit 63" 63 "failed" \
     "orders blocked here" "ended with 1 of 66 targets not deployed" "--resume"
@@ -118,7 +119,7 @@ check "fleet: the other 65 have the new table" \
     "$(fleet_each "SELECT to_regclass('orders') IS NOT NULL" | grep -c ' t$')" 65
 run fleet status "$run2"
 expect "fleet: fleet status names the failed target and its error" 0 "failed" "fleet_t_07" "orders blocked here"
-fsql 2 fleet_t_07 "DROP TABLE block_me" >/dev/null
+fsql 2 fleet_t_07 "DELETE FROM accounts WHERE id = 7" >/dev/null
 run deploy --fleet tenants --resume "$run2"
 expect "fleet: --resume retries the failed target" 0 "done before)" "done: 66 targets deployed"
 check "fleet: --resume ran only the failed target" "$(grep -c '^  done ' <<<"$out")" 1
@@ -232,6 +233,15 @@ check "fleet: fleet drift goes on past a stopped cluster (exit 63, its server un
 run fleet drift paused
 expect "fleet: fleet drift reports a listed target of a stopped cluster as unreachable" 63 "unreachable" "three-01"
 run local start --dir "$fc3"
+cat >>pgmig.toml <<TOML
+[fleets.drifted]
+targets = ["$(fconn 0 fleet_t_03)"]
+TOML
+run deploy --fleet drifted
+expect "fleet: a drifted target fails its pre-flight check and is not migrated" 63 "objects differ from what the ledger expects" \
+    "halted in wave all"
+check "fleet: nothing was applied to the drifted target" "$(fsql 0 fleet_t_03 "SELECT to_regclass('notes') IS NULL")" t
+fsql 0 fleet_t_03 "DROP TABLE drifted_here" >/dev/null
 
 # --- one approval for the whole fleet: pgmig fleet approve, then migrate_apply() in each target checks it ------
 fleet_bob="it_fleet_bob_$$"
@@ -290,17 +300,27 @@ expect "fleet: with the approval the gated run finishes" 0 "done: 3 targets depl
 for i in 0 1 2; do fsql "$i" postgres "DROP OWNED BY $fleet_bob; DROP ROLE $fleet_bob" >/dev/null 2>&1; done
 
 # --- an environment that requires backups: each target backed up before it is migrated ---------------------------
+# (and one alert per wave, to a real webhook receiver on loopback)
 openssl rand -hex 32 >"$fleet_dir/backup.key"
+python3 "$root/tests/integration/alert_receivers.py" http --mode ok --record "$fleet_dir/hook.jsonl" \
+    --port-file "$fleet_dir/hook.port" >"$fleet_dir/hook.log" 2>&1 &
+fleet_hook_pid=$!
+for _ in $(seq 100); do [ -s "$fleet_dir/hook.port" ] && break; sleep 0.1; done
 cat >>pgmig.toml <<TOML
 
+[alerts.fleethook]
+type = "webhook"
+url = "http://127.0.0.1:$(cat "$fleet_dir/hook.port")/fleet"
 [environments.backedup]
 backup = true
 backup_dir = "$fleet_dir/backups"
 backup_key_file = "$fleet_dir/backup.key"
+alerts = ["fleethook"]
 [environments.nokey]
 backup = true
 backup_dir = "$fleet_dir/backups"
 backup_key_file = "$fleet_dir/no-such.key"
+alerts = ["fleethook"]
 [fleets.backedup]
 environment = "backedup"
 targets = ["$(fconn 0 fleet_t_11)", "$(fconn 1 fleet_t_11)"]
@@ -318,6 +338,13 @@ fleet_backups=$(find "$fleet_dir/backups/backedup/backedup" -name '*.pgmig-backu
 check "fleet: one backup per target, in a folder of its own" "$(wc -l <<<"$fleet_backups")" 2
 run backup verify --key-file "$fleet_dir/backup.key" $fleet_backups
 expect "fleet: the backups verify (manifest, key, pg_restore --list)" 0
+check "fleet: one alert per wave, naming the fleet, the wave and the failed target" \
+    "$(python3 -c 'import json, sys
+for line in open(sys.argv[1]):
+    b = json.loads(line)["body"]
+    print(b["event"], b["extra"]["fleet"], b["extra"]["wave"], b["extra"]["counts"]["failed"], "fleet_t_12" in (b.get("error") or ""))' "$fleet_dir/hook.jsonl" | tr '\n' ';')" \
+    "deploy_failed nokey all 1 True;deploy_succeeded backedup all 0 False;"
+kill "$fleet_hook_pid" 2>/dev/null
 check "fleet: the backups were taken before migrating (no notes table in them)" \
     "$(for b in $fleet_backups; do "$bin" restore "$b" --key-file "$fleet_dir/backup.key" --to "fleet_restored_$$" -d "$(fconn 0 postgres)" >/dev/null 2>&1; fsql 0 "fleet_restored_$$" "SELECT to_regclass('notes') IS NULL, to_regclass('audit_marks2') IS NOT NULL"; fsql 0 postgres "DROP DATABASE IF EXISTS fleet_restored_$$" >/dev/null; done | sort -u)" "t|t"
 

@@ -66,7 +66,7 @@ environment = "production"
 parallel = 8
 max_failures = "10%"
 connect_timeout = "5s"
-postflight_drift = false
+drift_check = false
 targets = ["host=/tmp port=5433 dbname=a", { conninfo = "dbname=b", name = "bee", labels = { region = "eu" } }]
 servers = [{ conninfo = "host=/tmp port=5434", databases = "tenant_%", labels = { shard = "2" } }]
 directory = { conninfo = "dbname=dir", query = "SELECT conninfo, name FROM tenants" }
@@ -85,7 +85,7 @@ labels = { region = "eu" }
     EXPECT_TRUE(f.max_failures.percent);
     EXPECT_EQ(f.max_failures.value, 10);
     EXPECT_EQ(f.connect_timeout_ms, 5000);
-    EXPECT_FALSE(f.postflight_drift);
+    EXPECT_FALSE(f.drift_check);
     ASSERT_EQ(f.targets.size(), 2U);
     EXPECT_EQ(f.targets[0].name, "/tmp:5433/a");
     EXPECT_EQ(f.targets[1].name, "bee");
