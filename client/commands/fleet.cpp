@@ -61,15 +61,6 @@ class FleetRun {
     explicit FleetRun(const FleetDeployOptions& options)
         : options_(options), config_(load_project_config()), fleet_(find_fleet(config_, options.fleet)) {
         if (!fleet_.environment.empty()) env_ = &find_environment(config_, fleet_.environment);
-        if (env_ != nullptr && env_->lint != "off") {
-            throw Error(ErrorKind::input,
-                        fmt::format("fleet '{}' runs under environment '{}', whose lint = \"{}\"; a fleet run does "
-                                    "not lint",
-                                    fleet_.name, env_->name, env_->lint),
-                        "in ./pgmig.toml",
-                        "lint the migrations against one target first (pgmig lint -d ...) and name an environment "
-                        "with lint = \"off\" for the fleet; migrate_apply() still applies pgmig.lint_block");
-        }
         tty_ = !json_output_active() && ::isatty(STDOUT_FILENO) != 0;
     }
 
@@ -215,12 +206,14 @@ bool FleetRun::run_wave(std::size_t i, const std::vector<MigrationFile>& files) 
     settings.run_id = state_.run_id;
     settings.connect_timeout_ms = fleet_.connect_timeout_ms;
     settings.drift_check = fleet_.drift_check;
+    settings.per_server = fleet_.per_server;
     if (env_ != nullptr) {
         // A wave after one with then = "approval" requires approvals even where the environment does not.
         const bool gated = std::any_of(state_.waves.begin(), state_.waves.begin() + static_cast<std::ptrdiff_t>(i),
                                        [](const PlannedWave& w) { return w.then == "approval"; });
         settings.require_approvals = env_->approval || gated ? 1 : 0;
         settings.environment = env_->name;
+        settings.lint = env_->lint;
     }
     const auto failures = [&] {
         const auto c = state_.counts(&wave);
@@ -492,6 +485,7 @@ int run_fleet_approve(const FleetApproveOptions& options) {
     const std::vector<WaveTarget> targets = all_targets(fleet);
     ExecutorSettings settings;
     settings.task = ExecutorSettings::Task::approve;
+    settings.per_server = fleet.per_server;
     settings.environment = fleet.environment;
     settings.connect_timeout_ms = fleet.connect_timeout_ms;
     settings.approve_versions = text_array_literal(versions);
@@ -533,6 +527,7 @@ int run_fleet_drift(const FleetDriftOptions& options) {
     const std::vector<WaveTarget> targets = all_targets(fleet, &unreadable);
     ExecutorSettings settings;
     settings.task = ExecutorSettings::Task::drift;
+    settings.per_server = fleet.per_server;
     settings.connect_timeout_ms = fleet.connect_timeout_ms;
     const std::map<std::string, Outcome> outcomes =
         run_on_all(targets, options.parallel > 0 ? options.parallel : fleet.parallel, settings);

@@ -2,6 +2,7 @@
 #include "client/fleet/executor.hpp"
 
 #include "client/db.hpp"
+#include "client/fleet/fleet_config_reader.hpp"
 #include "client/ledger_lock.hpp"
 
 #include "common/version.hpp"
@@ -234,8 +235,12 @@ void Job::send() {
             schema_);
         break;
     case Step::set_run:
-        sql = "SELECT pg_catalog.set_config('pgmig.deploy_run', $1, true)";
-        params = {settings_.run_id.c_str()};
+        sql = "SELECT pg_catalog.set_config('pgmig.deploy_run', $1, true), "
+              "       pg_catalog.set_config('pgmig.lint_block', "
+              "         CASE WHEN $2 OPERATOR(pg_catalog.=) 'off' "
+              "                OR pg_catalog.current_setting('pgmig.lint_block') OPERATOR(pg_catalog.=) 'warning' "
+              "              THEN pg_catalog.current_setting('pgmig.lint_block') ELSE $2 END, true)";
+        params = {settings_.run_id.c_str(), settings_.lint.c_str()};
         break;
     case Step::apply:
         sql = fmt::format("SELECT a.version, a.name, a.action FROM {}.migrate_apply(NULL, "
@@ -505,12 +510,21 @@ std::vector<std::string> run_wave(const std::vector<WaveTarget>& targets, int pa
     std::vector<std::size_t> queue;
     for (std::size_t i = 0; i < targets.size(); ++i) queue.push_back(i);
     std::vector<std::unique_ptr<Job>> active;
+    std::map<std::string, int> running_on;  // running targets per server (per_server)
+    const auto server_of = [&](const std::string& name) {
+        const auto t = std::find_if(targets.begin(), targets.end(), [&](const WaveTarget& w) { return w.name == name; });
+        return server_from_conninfo(t->conninfo);
+    };
     auto last_tick = Clock::now();
     while (true) {
         bool changed = false;
         for (auto it = queue.begin();
              it != queue.end() && static_cast<int>(active.size()) < parallel && !callbacks.stop_starting();) {
             const WaveTarget& target = targets[*it];
+            if (settings.per_server > 0 && running_on[server_from_conninfo(target.conninfo)] >= settings.per_server) {
+                ++it;  // its server is busy: a later target of another server may start
+                continue;
+            }
             std::string blocked_by;
             bool waiting = false;
             for (const std::string& first : target.after) {
@@ -546,6 +560,7 @@ std::vector<std::string> run_wave(const std::vector<WaveTarget>& targets, int pa
                 ended[job->name()] = job->outcome().state;
                 callbacks.finished(job->name(), job->outcome());
             } else {
+                ++running_on[server_from_conninfo(target.conninfo)];
                 active.push_back(std::move(job));
             }
         }
@@ -569,6 +584,7 @@ std::vector<std::string> run_wave(const std::vector<WaveTarget>& targets, int pa
         for (std::size_t i = 0; i < active.size(); ++i) active[i]->advance(fds[i].revents, now);
         for (auto it = active.begin(); it != active.end();) {
             if ((*it)->done()) {
+                --running_on[server_of((*it)->name())];
                 ended[(*it)->name()] = (*it)->outcome().state;
                 callbacks.finished((*it)->name(), (*it)->outcome());
                 it = active.erase(it);

@@ -55,6 +55,10 @@ struct ExecutorSettings {
     std::optional<std::string> environment;  // migrate_apply's environment
     long connect_timeout_ms = 15'000;
     bool drift_check = true;  // pre- and post-flight run migrate_drift() too
+    int per_server = 0;       // at most this many running targets per server (host:port); 0 = no limit
+    // The environment's lint threshold (off | error | warning): pgmig.lint_block for the transaction, never
+    // weaker than the database's own, so that migrate_apply() refuses findings at it with the live catalog.
+    std::string lint = "off";
 };
 
 struct WaveCallbacks {

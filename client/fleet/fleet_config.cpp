@@ -117,6 +117,11 @@ WaveSpec read_wave(const toml::node& node, const std::string& key, std::size_t i
 
 }  // namespace
 
+std::string server_from_conninfo(const std::string& conninfo) {
+    const std::string name = name_from_conninfo(conninfo);
+    return name.substr(0, name.rfind('/'));
+}
+
 std::string name_from_conninfo(const std::string& conninfo) {
     char* error = nullptr;
     PQconninfoOption* options = PQconninfoParse(conninfo.c_str(), &error);
@@ -154,6 +159,7 @@ Fleet read_fleet(const std::string& name, const toml::table& table, const Projec
         .read({
             {"environment", [&](const toml::node& n, const std::string& k) { fleet.environment = get_string(n, k, where); }},
             {"parallel", [&](const toml::node& n, const std::string& k) { fleet.parallel = static_cast<int>(get_int(n, k, where, 1, 1000)); }},
+            {"per_server", [&](const toml::node& n, const std::string& k) { fleet.per_server = static_cast<int>(get_int(n, k, where, 1, 1000)); }},
             {"max_failures", [&](const toml::node& n, const std::string& k) { fleet.max_failures = get_failure_limit(n, k, where); }},
             {"connect_timeout",
              [&](const toml::node& n, const std::string& k) {

@@ -70,6 +70,7 @@ struct Fleet {
     std::string name;
     std::string environment;  // [environments.NAME] whose policy every target runs under (approval, lint, alerts)
     int parallel = 4;         // default of every wave
+    int per_server = 0;       // at most this many targets of one server (host:port) at a time; 0 = no limit
     FailureLimit max_failures;  // default of every wave: 0 = the first failure halts
     long connect_timeout_ms = 15'000;
     bool drift_check = true;  // migrate_drift() before and after migrating each target (false: neither)

@@ -19,5 +19,7 @@ const Fleet& find_fleet(const ProjectConfig& config, const std::string& name);
 
 // host:port/dbname of a connection string (libpq's defaults where it names none), as a target's name.
 std::string name_from_conninfo(const std::string& conninfo);
+// host:port of a connection string: the server a fleet's per_server limit counts by.
+std::string server_from_conninfo(const std::string& conninfo);
 
 }  // namespace pgmig::client::fleet

@@ -350,6 +350,46 @@ check "fleet: the backups were taken before migrating (no notes table in them)" 
 
 popd >/dev/null || true
 
+# --- the environment's lint threshold, enforced in each target by migrate_apply() (pgmig.lint_block) ------------
+fsql 0 postgres "CREATE DATABASE fleet_lint TEMPLATE fleet_tpl" >/dev/null
+databases+=(fleet_lint)
+lint_dir="$work/lintproj"
+mkdir -p "$lint_dir"
+cat >"$lint_dir/pgmig.toml" <<TOML
+audit_log = ""
+[environments.strict]
+lint = "error"
+[fleets.linted]
+environment = "strict"
+targets = ["$(fconn 0 fleet_lint)"]
+TOML
+mig "$lint_dir/migrations" 1_things.sql "CREATE TABLE things (id int PRIMARY KEY);"
+pushd "$lint_dir" >/dev/null || return
+run deploy --fleet linted
+expect "fleet: a clean migration passes the environment's lint threshold" 0 "done: 1 targets deployed"
+mig "$lint_dir/migrations" 2_things_x.sql "ALTER TABLE things ADD COLUMN x int NOT NULL;"
+run deploy --fleet linted
+expect "fleet: a lint error at the environment's threshold fails the target (PM017), nothing applied" 63 \
+    "add-column-not-null-no-default" "PM017"
+check "fleet: the refused migration was not applied" "$(fsql 0 fleet_lint "SELECT count(*) FROM pgmig.migrations")" 1
+
+# per_server: two targets of one server, parallel = 2, one at a time there.
+for db in fleet_p1 fleet_p2; do fsql 0 postgres "CREATE DATABASE $db TEMPLATE fleet_tpl" >/dev/null; databases+=("$db"); done
+cat >>pgmig.toml <<TOML
+[fleets.oneper]
+parallel = 2
+per_server = 1
+targets = ["$(fconn 0 fleet_p1)", "$(fconn 0 fleet_p2)"]
+TOML
+mig "$lint_dir/migrations" 3_wait.sql "SELECT pg_sleep(0.6);"
+run deploy --fleet oneper
+expect "fleet: per_server = 1 deploys two targets of one server" 0 "done: 2 targets deployed"
+check "fleet: per_server = 1: the second target started after the first committed" \
+    "$(psql -X -A -t -q -d "$(fconn 0 fleet_p1)" -c "SELECT extract(epoch FROM at) FROM pgmig.history WHERE version = '3' AND action = 'apply'" |
+       awk -v other="$(fsql 0 fleet_p2 "SELECT extract(epoch FROM at) FROM pgmig.history WHERE version = '3' AND action = 'apply'")" \
+           '{ d = $1 - other; if (d < 0) d = -d; print (d >= 0.5) ? "yes" : "no " d }')" yes
+popd >/dev/null || true
+
 # --- logical replication: a publisher (cluster 2) and its subscriber (cluster 3), rows flowing all along -------
 fsql 1 postgres "ALTER SYSTEM SET wal_level = logical" >/dev/null
 run local stop --dir "$fc2"

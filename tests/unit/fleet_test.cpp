@@ -64,6 +64,7 @@ approval = true
 [fleets.tenants]
 environment = "production"
 parallel = 8
+per_server = 2
 max_failures = "10%"
 connect_timeout = "5s"
 drift_check = false
@@ -82,6 +83,8 @@ labels = { region = "eu" }
     const Fleet& f = find_fleet(config, "tenants");
     EXPECT_EQ(f.environment, "production");
     EXPECT_EQ(f.parallel, 8);
+    EXPECT_EQ(f.per_server, 2);
+    EXPECT_EQ(server_from_conninfo("host=/tmp port=5433 dbname=a"), "/tmp:5433");
     EXPECT_TRUE(f.max_failures.percent);
     EXPECT_EQ(f.max_failures.value, 10);
     EXPECT_EQ(f.connect_timeout_ms, 5000);
