@@ -54,12 +54,12 @@ RegisterBatch make_batch(const std::vector<MigrationFile>& files) {
     return batch;
 }
 
-enum class Step { preflight, predrift, begin, lock, register_files, check_plan, set_run, apply, commit, postflight, drift, approve };
+enum class Step { preflight, health, begin, lock, register_files, check_plan, set_run, apply, commit, postflight, drift, approve };
 
 const char* step_name(Step step) {
     switch (step) {
     case Step::preflight: return "pre-flight";
-    case Step::predrift: return "the pre-flight drift check";
+    case Step::health: return "the pre-flight ledger and drift checks";
     case Step::begin: return "BEGIN";
     case Step::lock: return "the ledger lock";
     case Step::register_files: return "registering the files";
@@ -206,7 +206,13 @@ void Job::send() {
               "SELECT s.n FROM pg_catalog.unnest(pg_catalog.current_schemas(true)) WITH ORDINALITY AS s (n, i) "
               " ORDER BY s.i";
         break;
-    case Step::predrift: sql = fmt::format("SELECT pg_catalog.count(*) FROM {}.migrate_drift()", schema_); break;
+    case Step::health:
+        // The ledger as its checksums and history say (migrate_verify(): what pgmig health's "checksums" check
+        // reads), and the schema as the ledger expects it (drift, unless drift_check = false).
+        sql = fmt::format("SELECT (SELECT pg_catalog.count(*) FROM {0}.migrate_verify()), {1}", schema_,
+                          settings_.drift_check ? fmt::format("(SELECT pg_catalog.count(*) FROM {}.migrate_drift())", schema_)
+                                                : std::string("0"));
+        break;
     case Step::begin: sql = "BEGIN ISOLATION LEVEL READ COMMITTED"; break;
     case Step::lock:
         // Waited for, at most kLedgerLockWait: the session of a client killed mid-run keeps the lock until its
@@ -388,19 +394,27 @@ void Job::handle() {
             return;
         }
         switch (settings_.task) {
-        case ExecutorSettings::Task::deploy: next(settings_.drift_check ? Step::predrift : Step::begin); break;
+        case ExecutorSettings::Task::deploy: next(Step::health); break;
         case ExecutorSettings::Task::drift: next(Step::drift); break;
         case ExecutorSettings::Task::approve: next(Step::approve); break;
         }
         return;
     }
-    case Step::predrift:
+    case Step::health:
         if (value(0, 0) != "0") {
+            finish(TargetState::failed, ErrorKind::health_failed,
+                   fmt::format("migrate_verify() finds {} problems in the ledger (an applied migration's checksum or "
+                               "history does not match); nothing was applied: pgmig validate -d ... on this target "
+                               "names them, then resume the run",
+                               value(0, 0)));
+            return;
+        }
+        if (value(0, 1) != "0") {
             finish(TargetState::failed, ErrorKind::health_failed,
                    fmt::format("{} objects differ from what the ledger expects (drift); nothing was applied: "
                                "pgmig fleet drift FLEET shows them; record or revert them (pgmig drift --adopt or "
                                "--fix, -d this target), then resume the run",
-                               value(0, 0)));
+                               value(0, 1)));
             return;
         }
         next(Step::begin);

@@ -388,6 +388,12 @@ check "fleet: per_server = 1: the second target started after the first committe
     "$(psql -X -A -t -q -d "$(fconn 0 fleet_p1)" -c "SELECT extract(epoch FROM at) FROM pgmig.history WHERE version = '3' AND action = 'apply'" |
        awk -v other="$(fsql 0 fleet_p2 "SELECT extract(epoch FROM at) FROM pgmig.history WHERE version = '3' AND action = 'apply'")" \
            '{ d = $1 - other; if (d < 0) d = -d; print (d >= 0.5) ? "yes" : "no " d }')" yes
+# A ledger edited behind pgmig's back fails the pre-flight (migrate_verify()), before anything runs.
+fsql 0 fleet_p2 "UPDATE pgmig.migrations SET up_sql = 'SELECT 1' WHERE version = '1'" >/dev/null
+mig "$lint_dir/migrations" 4_more.sql "CREATE TABLE more (id int);"
+run deploy --fleet oneper
+expect "fleet: a tampered ledger fails its target's pre-flight" 63 "migrate_verify() finds 1 problems"
+check "fleet: nothing was applied to the tampered target" "$(fsql 0 fleet_p2 "SELECT to_regclass('more') IS NULL")" t
 popd >/dev/null || true
 
 # --- logical replication: a publisher (cluster 2) and its subscriber (cluster 3), rows flowing all along -------
