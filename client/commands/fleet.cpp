@@ -204,6 +204,7 @@ bool FleetRun::run_wave(std::size_t i, const std::vector<MigrationFile>& files) 
     std::fflush(stdout);
     ExecutorSettings settings;
     settings.run_id = state_.run_id;
+    settings.fleet = fleet_.name;
     settings.connect_timeout_ms = fleet_.connect_timeout_ms;
     settings.drift_check = fleet_.drift_check;
     settings.per_server = fleet_.per_server;
@@ -527,6 +528,7 @@ int run_fleet_drift(const FleetDriftOptions& options) {
     const std::vector<WaveTarget> targets = all_targets(fleet, &unreadable);
     ExecutorSettings settings;
     settings.task = ExecutorSettings::Task::drift;
+    settings.fleet = fleet.name;
     settings.per_server = fleet.per_server;
     settings.connect_timeout_ms = fleet.connect_timeout_ms;
     const std::map<std::string, Outcome> outcomes =

@@ -87,6 +87,7 @@ class Job {
     void start();
     bool done() const { return phase_ == Phase::done; }
     const std::string& name() const { return target_.name; }
+    const std::string& conninfo() const { return target_.conninfo; }
     const Outcome& outcome() const { return outcome_; }
     pollfd want() const;
     // Called after poll(): `revents` of this job's socket (0 when it was not ready).
@@ -337,7 +338,9 @@ void Job::server_failed(const PGresult* res) {
                                     one_line(message != nullptr ? message : PQresultErrorMessage(res)),
                                     sqlstate.empty() ? "" : " (SQLSTATE " + sqlstate + ")");
     if (hint != nullptr) error += "; hint: " + one_line(hint);
-    if (sqlstate == "PM032") error += "; for every target at once: pgmig fleet approve FLEET VERSION as the reviewer";
+    if (sqlstate == "PM032") {
+        error += fmt::format("; for every target at once: pgmig fleet approve {} VERSION... as the reviewer", settings_.fleet);
+    }
     if (step_ > Step::preflight && step_ <= Step::commit) error += "; nothing was applied (rolled back)";
     if (step_ == Step::approve) error += "; nothing was approved in this database";
     finish(TargetState::failed, kind_for_sqlstate(sqlstate), error);
@@ -412,9 +415,9 @@ void Job::handle() {
         if (value(0, 1) != "0") {
             finish(TargetState::failed, ErrorKind::health_failed,
                    fmt::format("{} objects differ from what the ledger expects (drift); nothing was applied: "
-                               "pgmig fleet drift FLEET shows them; record or revert them (pgmig drift --adopt or "
+                               "pgmig fleet drift {} shows them; record or revert them (pgmig drift --adopt or "
                                "--fix, -d this target), then resume the run",
-                               value(0, 1)));
+                               value(0, 1), settings_.fleet));
             return;
         }
         next(Step::begin);
@@ -525,10 +528,6 @@ std::vector<std::string> run_wave(const std::vector<WaveTarget>& targets, int pa
     for (std::size_t i = 0; i < targets.size(); ++i) queue.push_back(i);
     std::vector<std::unique_ptr<Job>> active;
     std::map<std::string, int> running_on;  // running targets per server (per_server)
-    const auto server_of = [&](const std::string& name) {
-        const auto t = std::find_if(targets.begin(), targets.end(), [&](const WaveTarget& w) { return w.name == name; });
-        return server_from_conninfo(t->conninfo);
-    };
     auto last_tick = Clock::now();
     while (true) {
         bool changed = false;
@@ -598,7 +597,7 @@ std::vector<std::string> run_wave(const std::vector<WaveTarget>& targets, int pa
         for (std::size_t i = 0; i < active.size(); ++i) active[i]->advance(fds[i].revents, now);
         for (auto it = active.begin(); it != active.end();) {
             if ((*it)->done()) {
-                --running_on[server_of((*it)->name())];
+                --running_on[server_from_conninfo((*it)->conninfo())];
                 ended[(*it)->name()] = (*it)->outcome().state;
                 callbacks.finished((*it)->name(), (*it)->outcome());
                 it = active.erase(it);

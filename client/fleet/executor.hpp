@@ -51,6 +51,7 @@ struct ExecutorSettings {
     // up scripts' checksums and the names, in the same order.
     std::string approve_versions, approve_checksums, approve_names;
     std::string run_id;
+    std::string fleet;  // its name, for the commands a target's error names
     int require_approvals = 0;               // migrate_apply's require_approvals (the environment's approval)
     std::optional<std::string> environment;  // migrate_apply's environment
     long connect_timeout_ms = 15'000;

@@ -239,7 +239,7 @@ targets = ["$(fconn 0 fleet_t_03)"]
 TOML
 run deploy --fleet drifted
 expect "fleet: a drifted target fails its pre-flight check and is not migrated" 63 "objects differ from what the ledger expects" \
-    "halted in wave all"
+    "halted in wave all" "pgmig fleet drift drifted shows them"
 check "fleet: nothing was applied to the drifted target" "$(fsql 0 fleet_t_03 "SELECT to_regclass('notes') IS NULL")" t
 fsql 0 fleet_t_03 "DROP TABLE drifted_here" >/dev/null
 
@@ -292,7 +292,8 @@ expect "fleet: then = approval stops after the canary (exit 64), saying who must
     "paused after wave canary" "pgmig fleet approve gated VERSION"
 run7=$(sed -n 's/^fleet gated run \([^:]*\):.*/\1/p' <<<"$out")
 run deploy --fleet gated --resume "$run7"
-expect "fleet: past the gate, a target without the approval is refused by its migrate_apply()" 63 "PM032" "halted"
+expect "fleet: past the gate, a target without the approval is refused by its migrate_apply()" 63 "PM032" "halted" \
+    "pgmig fleet approve gated VERSION"
 PGUSER=$fleet_bob run fleet approve gated 6 7
 expect "fleet: the reviewer approves the rest of the fleet at once" 0 "in 3 of 3 targets"
 run deploy --fleet gated --resume "$run7"
