@@ -59,7 +59,7 @@ enum class Step { preflight, health, begin, lock, register_files, check_plan, se
 const char* step_name(Step step) {
     switch (step) {
     case Step::preflight: return "pre-flight";
-    case Step::health: return "the pre-flight ledger and drift checks";
+    case Step::health: return "the pre-flight ledger, drift and audit chain checks";
     case Step::begin: return "BEGIN";
     case Step::lock: return "the ledger lock";
     case Step::register_files: return "registering the files";
@@ -109,6 +109,9 @@ class Job {
         send();
     }
     void finish(TargetState state, ErrorKind kind, const std::string& error);
+    // libpq's notice processor: a server's WARNING or NOTICE (a lint warning of migrate_apply(), a skipped
+    // seal) reaches stderr with the target it came from, not as an anonymous line among hundreds.
+    static void on_notice(void* job, const char* message) noexcept;
     void server_failed(const PGresult* res);
     void connection_lost(const char* during);
 
@@ -137,6 +140,7 @@ void Job::start() {
         finish(TargetState::unreachable, ErrorKind::connect, "cannot start a connection: out of memory");
         return;
     }
+    PQsetNoticeProcessor(conn_, &Job::on_notice, this);
     if (PQstatus(conn_) == CONNECTION_BAD) {
         // A connection string libpq cannot use fails for good; a server that refused at once (a unix socket
         // without a server) is unreachable, as one that does not answer.
@@ -146,6 +150,13 @@ void Job::start() {
             finish(TargetState::unreachable, ErrorKind::connect,
                    fmt::format("cannot connect: {}", one_line(PQerrorMessage(conn_))));
         }
+    }
+}
+
+void Job::on_notice(void* job, const char* message) noexcept {
+    try {
+        fmt::print(stderr, "pgmig: {}: {}", static_cast<const Job*>(job)->name(), message);
+    } catch (...) {  // NOLINT(bugprone-empty-catch): a notice that cannot be written is dropped, never thrown into libpq
     }
 }
 
@@ -209,8 +220,14 @@ void Job::send() {
         break;
     case Step::health:
         // The ledger as its checksums and history say (migrate_verify(): what pgmig health's "checksums" check
-        // reads), and the schema as the ledger expects it (drift, unless drift_check = false).
-        sql = fmt::format("SELECT (SELECT pg_catalog.count(*) FROM {0}.migrate_verify()), {1}", schema_,
+        // reads), the schema as the ledger expects it (drift, unless drift_check = false), and the audit chain
+        // intact (migrate_audit_verify(), which seals new rows first: health's "audit_chain" check). The same
+        // role needs no more than for migrate_verify(): both are granted to pgmig_reader.
+        sql = fmt::format("SELECT (SELECT pg_catalog.count(*) FROM {0}.migrate_verify()), {1}, "
+                          "(SELECT v.first_broken_id::pg_catalog.text OPERATOR(pg_catalog.||) ': ' "
+                          "        OPERATOR(pg_catalog.||) v.problem "
+                          "   FROM {0}.migrate_audit_verify() v WHERE v.problem IS NOT NULL)",
+                          schema_,
                           settings_.drift_check ? fmt::format("(SELECT pg_catalog.count(*) FROM {}.migrate_drift())", schema_)
                                                 : std::string("0"));
         break;
@@ -418,6 +435,14 @@ void Job::handle() {
                                "pgmig fleet drift {} shows them; record or revert them (pgmig drift --adopt or "
                                "--fix, -d this target), then resume the run",
                                value(0, 1), settings_.fleet));
+            return;
+        }
+        if (PQgetisnull(res, 0, 2) == 0) {
+            finish(TargetState::failed, ErrorKind::health_failed,
+                   fmt::format("the audit chain is broken at audit row {}; nothing was applied: pgmig audit verify "
+                               "-d ... on this target shows it; once investigated, a superuser records the break "
+                               "with pgmig audit reseal --reason \"...\", then resume the run",
+                               value(0, 2)));
             return;
         }
         next(Step::begin);

@@ -243,6 +243,17 @@ expect "fleet: a drifted target fails its pre-flight check and is not migrated" 
 check "fleet: nothing was applied to the drifted target" "$(fsql 0 fleet_t_03 "SELECT to_regclass('notes') IS NULL")" t
 fsql 0 fleet_t_03 "DROP TABLE drifted_here" >/dev/null
 
+# A target whose audit chain was edited behind the guard fails its pre-flight check (as deploy's health does).
+fsql 0 fleet_t_03 "SELECT sealed >= 0 FROM migrate_audit_verify();
+    ALTER TABLE pgmig.ddl_audit DISABLE TRIGGER ddl_audit_immutable;
+    UPDATE pgmig.ddl_audit SET statement = statement || ' ' WHERE id = (SELECT max(id) FROM pgmig.ddl_audit WHERE chain_seq IS NOT NULL);
+    ALTER TABLE pgmig.ddl_audit ENABLE ALWAYS TRIGGER ddl_audit_immutable;" >/dev/null
+run deploy --fleet drifted
+expect "fleet: a target with a broken audit chain fails its pre-flight check and is not migrated" 63 \
+    "fleet_t_03" "the audit chain is broken at audit row" "pgmig audit reseal --reason"
+check "fleet: nothing was applied to the target with the broken chain" "$(fsql 0 fleet_t_03 "SELECT to_regclass('notes') IS NULL")" t
+fsql 0 fleet_t_03 "SELECT count(*) >= 0 FROM migrate_audit_reseal('fleet test: the edited row was put there by the test')" >/dev/null
+
 # --- one approval for the whole fleet: pgmig fleet approve, then migrate_apply() in each target checks it ------
 fleet_bob="it_fleet_bob_$$"
 for i in 0 1 2; do fsql "$i" postgres "CREATE ROLE $fleet_bob LOGIN IN ROLE pgmig_approver" >/dev/null; done
