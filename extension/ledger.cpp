@@ -521,6 +521,28 @@ PGMIG_FUNCTION(pgmig_stored_script_checksums) {
     return static_cast<Datum>(0);
 }
 
+// pgmig.tampered_scripts() -> (version_key, stored_checksum): the rows of stored_script_checksums() whose
+// stored up script does not hash to the row's checksum, the ones edited outside pgmig; none in a healthy
+// ledger. migrate_status() and migrate_verify() read this instead of every checksum: the scripts are
+// hashed here as before (so a tampered row is still found), but no row per migration is copied out of
+// SPI, returned and joined back to pgmig.migrations.
+PGMIG_FUNCTION(pgmig_tampered_scripts) {
+    std::vector<pg::TextRow> rows;
+    {
+        pg::Spi spi;
+        AsLedgerOwner owner(ledger_owner(spi));
+        // OFFSET 0: the checksum is computed once per row, not again in the WHERE clause.
+        pg::Rows stored = spi.query(
+            "SELECT s.version_key, s.stored FROM (SELECT m.version_key, m.checksum, "
+            "pgmig.script_checksum(m.up_sql) AS stored FROM pgmig.migrations m OFFSET 0) s "
+            "WHERE s.stored OPERATOR(pg_catalog.<>) s.checksum",
+            {}, SPI_OK_SELECT);
+        rows = std::move(stored.rows);
+    }
+    pg::return_rows(fcinfo, rows);
+    return static_cast<Datum>(0);
+}
+
 // pgmig.same_statements_as_registered(version, script) -> whether script has the same statements as
 // the registered up script of version (NULL when version is not registered), without showing it.
 PGMIG_FUNCTION(pgmig_same_statements_as_registered) {

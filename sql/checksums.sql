@@ -38,6 +38,18 @@ SELECT version, state FROM migrate_status();
 SELECT * FROM migrate_apply();
 \echo :LAST_ERROR_SQLSTATE
 SELECT to_regclass('next_one') AS next_one;
+-- A reader, who may not read the scripts, sees the edited row in both as well (the scripts are hashed as
+-- the ledger's owner), and only that row: its stored checksum, never its text.
+CREATE ROLE regress_checksum_reader IN ROLE pgmig_reader;
+SET ROLE regress_checksum_reader;
+SELECT version, state FROM migrate_status();
+SELECT version, problem FROM migrate_verify();
+SELECT count(*) AS tampered, bool_and(stored_checksum = pgmig.script_checksum('CREATE TABLE accounts (id int);'))
+       AS hashes_of_the_stored_text
+  FROM pgmig.tampered_scripts();
+SELECT up_sql FROM pgmig.migrations;
+RESET ROLE;
+DROP ROLE regress_checksum_reader;
 -- Registering the original text again does not silently heal the edited row (PM008 too).
 SELECT migrate_register('1', 'accounts',
     E'-- accounts of the shop\r\ncreate table accounts (id bigint primary key,  /* the login */ email text not null);\r\n',

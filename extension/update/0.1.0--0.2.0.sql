@@ -29,3 +29,13 @@ GRANT EXECUTE ON FUNCTION migrate_record_major_upgrade() TO pgmig_admin;
 -- The snapshot reads the catalogs of PostgreSQL 17 and 18 too (renamed columns read from the row;
 -- NOT NULL constraints, which 18 catalogs as constraints, stay a column's "not_null").
 -- @replace: CREATE FUNCTION pgmig.snapshot_objects()
+
+-- migrate_status() and migrate_verify() read only the rows whose stored script no longer hashes to its
+-- checksum (the scripts are still all hashed) instead of joining a checksum per migration back to the
+-- ledger: half the time at 100,000 migrations.
+-- @copy: CREATE FUNCTION pgmig.tampered_scripts()
+-- @copy: COMMENT ON FUNCTION pgmig.tampered_scripts() IS
+REVOKE ALL ON FUNCTION pgmig.tampered_scripts() FROM PUBLIC;
+GRANT EXECUTE ON FUNCTION pgmig.tampered_scripts() TO pgmig_reader;
+-- @replace: CREATE FUNCTION migrate_status()
+-- @replace: CREATE FUNCTION migrate_verify()
