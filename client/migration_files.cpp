@@ -2,6 +2,7 @@
 #include "client/migration_files.hpp"
 
 #include "client/formats/formats.hpp"
+#include "client/formats/support.hpp"
 #include "client/text_bytes.hpp"
 
 #include "common/version.hpp"
@@ -760,6 +761,7 @@ std::vector<MigrationFile> load_pgmig_dir(const std::filesystem::path& dir) {
 
 FolderFormat detect_folder_format(const std::filesystem::path& dir) {
     check_folder(dir);
+    const formats::FolderScan scan;  // every reader looks at the same listing and heads
     std::vector<FolderFormat> found;
     for (const formats::FolderReader& reader : formats::folder_readers()) {
         if (reader.detect(dir)) found.push_back(reader.format);

@@ -6,6 +6,8 @@
 #include <algorithm>
 #include <cctype>
 #include <fstream>
+#include <map>
+#include <utility>
 #include <system_error>
 
 namespace pgmig::client::formats {
@@ -157,7 +159,30 @@ std::string read_checked(const std::filesystem::path& path) {
     return content;
 }
 
-std::string read_head(const std::filesystem::path& path, std::size_t max) {
+namespace {
+
+struct Entry {
+    std::string name;
+    std::filesystem::path path;
+    bool regular = false;
+};
+
+// Every entry of `dir`, sorted by name.
+std::vector<Entry> list_folder(const std::filesystem::path& dir) {
+    namespace fs = std::filesystem;
+    std::vector<Entry> out;
+    std::error_code ec;
+    fs::directory_iterator it(dir, ec);
+    if (ec) throw MigrationFileError(dir.string(), "cannot read the folder: " + ec.message());
+    for (const auto& entry : it) {
+        std::error_code type_ec;
+        out.push_back({entry.path().filename().string(), entry.path(), entry.is_regular_file(type_ec)});
+    }
+    std::sort(out.begin(), out.end(), [](const Entry& a, const Entry& b) { return a.name < b.name; });
+    return out;
+}
+
+std::string read_head_uncached(const std::filesystem::path& path, std::size_t max) {
     std::ifstream in(path, std::ios::binary);
     if (!in) return {};
     std::string buf(max, '\0');
@@ -166,21 +191,43 @@ std::string read_head(const std::filesystem::path& path, std::size_t max) {
     return buf;
 }
 
+}  // namespace
+
+struct FolderScan::Cache {
+    std::map<std::string, std::vector<Entry>> folders;
+    std::map<std::pair<std::string, std::size_t>, std::string> heads;
+};
+
+namespace {
+thread_local FolderScan::Cache* t_scan = nullptr;
+}  // namespace
+
+FolderScan::FolderScan() : previous_(t_scan), cache_(std::make_unique<Cache>()) { t_scan = cache_.get(); }
+
+FolderScan::~FolderScan() { t_scan = previous_; }
+
+std::string read_head(const std::filesystem::path& path, std::size_t max) {
+    if (t_scan == nullptr) return read_head_uncached(path, max);
+    auto key = std::make_pair(path.string(), max);
+    const auto found = t_scan->heads.find(key);
+    if (found != t_scan->heads.end()) return found->second;
+    return t_scan->heads.emplace(std::move(key), read_head_uncached(path, max)).first->second;
+}
+
 std::vector<std::filesystem::path> files_in(const std::filesystem::path& dir, std::string_view suffix, bool hidden) {
-    namespace fs = std::filesystem;
-    std::vector<fs::path> out;
-    std::error_code ec;
-    fs::directory_iterator it(dir, ec);
-    if (ec) throw MigrationFileError(dir.string(), "cannot read the folder: " + ec.message());
-    for (const auto& entry : it) {
-        const std::string name = entry.path().filename().string();
-        if (!name.ends_with(suffix) || (!hidden && name.starts_with("."))) continue;
-        std::error_code type_ec;
-        if (!entry.is_regular_file(type_ec)) continue;
-        out.push_back(entry.path());
+    std::vector<Entry> listed;
+    const std::vector<Entry>* entries = &listed;
+    if (t_scan == nullptr) {
+        listed = list_folder(dir);
+    } else {
+        auto found = t_scan->folders.find(dir.string());
+        if (found == t_scan->folders.end()) found = t_scan->folders.emplace(dir.string(), list_folder(dir)).first;
+        entries = &found->second;
     }
-    std::sort(out.begin(), out.end(),
-              [](const fs::path& a, const fs::path& b) { return a.filename().string() < b.filename().string(); });
+    std::vector<std::filesystem::path> out;
+    for (const Entry& e : *entries) {
+        if (e.regular && e.name.ends_with(suffix) && (hidden || !e.name.starts_with("."))) out.push_back(e.path);
+    }
     return out;
 }
 

@@ -642,3 +642,43 @@ TEST(Support, SafeNameAndVersions) {
 }
 
 }  // namespace
+
+namespace {
+
+class ScanFolder : public Folder {};
+
+std::vector<std::string> names_of(const std::vector<fs::path>& paths) {
+    std::vector<std::string> out;
+    for (const auto& p : paths) out.push_back(p.filename().string());
+    return out;
+}
+
+// files_in() with a FolderScan gives what it gives without one (sorted by name, only regular files with the
+// suffix, hidden ones on request), lists the folder once and reads each head once: a file written or
+// changed during the scan is not seen until the scan ends.
+TEST_F(ScanFolder, ListsAndReadsOnceWithTheSameResults) {
+    write("2_b.sql", "-- +goose Up\nSELECT 2;\n");
+    write("10_c.sql", "SELECT 10;\n");
+    write("1_a.sql", "SELECT 1;\n");
+    write(".hidden.sql", "SELECT 0;\n");
+    write("notes.txt", "no\n");
+    fs::create_directories(dir_ / "sub.sql");
+    const std::vector<std::string> expected = {"10_c.sql", "1_a.sql", "2_b.sql"};
+    EXPECT_EQ(names_of(files_in(dir_, ".sql")), expected);
+    EXPECT_EQ(names_of(files_in(dir_, ".sql", true)).front(), ".hidden.sql");
+    {
+        const FolderScan scan;
+        EXPECT_EQ(names_of(files_in(dir_, ".sql")), expected);
+        EXPECT_EQ(read_head(dir_ / "1_a.sql"), "SELECT 1;\n");
+        write("3_d.sql", "SELECT 3;\n");
+        write("1_a.sql", "SELECT 111;\n");
+        EXPECT_EQ(names_of(files_in(dir_, ".sql")), expected) << "listed once per scan";
+        EXPECT_EQ(names_of(files_in(dir_, ".txt")), std::vector<std::string>{"notes.txt"});
+        EXPECT_EQ(read_head(dir_ / "1_a.sql"), "SELECT 1;\n") << "read once per scan";
+        EXPECT_EQ(read_head(dir_ / "1_a.sql", 4), "SELE") << "another length is another read";
+    }
+    EXPECT_EQ(names_of(files_in(dir_, ".sql")).size(), 4U);
+    EXPECT_EQ(read_head(dir_ / "1_a.sql"), "SELECT 111;\n");
+}
+
+}  // namespace
