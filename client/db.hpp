@@ -129,4 +129,7 @@ std::optional<std::string> installed_extension_version(const Connection& conn);
 // Throws Error(extension) unless the extension is installed with the client's version.
 void require_extension(const Connection& conn);
 
+// A PostgreSQL text[] literal of the values ("NULL" for nullopt), for one parameter.
+std::string text_array_literal(const std::vector<std::optional<std::string>>& values);
+
 }  // namespace pgmig::client

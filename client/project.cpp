@@ -155,6 +155,63 @@ void register_files(const Connection& conn, const std::vector<MigrationFile>& fi
     }
 }
 
+std::optional<std::string> up_to_date(const Connection& conn, const std::vector<MigrationFile>& files,
+                                      const std::optional<std::string>& environment, int required_approvals) {
+    std::vector<std::optional<std::string>> versions, names, checksums, downs, options;
+    for (const auto& m : files) {
+        versions.push_back(m.repeatable() ? std::nullopt : std::optional(m.version));
+        names.emplace_back(m.name);
+        checksums.emplace_back(common::script_checksum(m.up_sql));
+        downs.push_back(m.has_down() ? std::optional(common::sha256_hex(*m.down_sql)) : std::nullopt);
+        options.emplace_back(m.options.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace));
+    }
+    // The conditions of register_files() (unchanged), of migrate_status() (applied) and of migrate_apply()'s
+    // refusals before its plan (trust::policy, refuse_tampered), each written to fail towards the full way.
+    // One statement sees one snapshot under any isolation level (the full way begins READ COMMITTED itself).
+    Result res = conn.exec_params(
+        "WITH f AS (SELECT * FROM ROWS FROM (pg_catalog.unnest($1::pg_catalog.text[]), "
+        "           pg_catalog.unnest($2::pg_catalog.text[]), pg_catalog.unnest($3::pg_catalog.text[]), "
+        "           pg_catalog.unnest($4::pg_catalog.text[]), pg_catalog.unnest($5::pg_catalog.text[])) "
+        "           AS f (version, name, checksum, down_hash, options)), "
+        "     s AS (SELECT coalesce(pg_catalog.current_setting('pgmig.environment', true), '') AS environment, "
+        "                  coalesce(NULLIF(pg_catalog.current_setting('pgmig.require_approval', true), "
+        "                           '')::pg_catalog.int4, 0) AS required) "
+        "SELECT (SELECT e.extversion FROM pg_catalog.pg_extension e WHERE e.extname OPERATOR(pg_catalog.=) 'pgmig'), "
+        "       ($6::pg_catalog.text IS NULL OR s.environment OPERATOR(pg_catalog.=) '' "
+        "        OR s.environment OPERATOR(pg_catalog.=) $6) "
+        "   AND (GREATEST(s.required, $7::pg_catalog.int4) OPERATOR(pg_catalog.=) 0 "
+        "        OR s.environment OPERATOR(pg_catalog.<>) '' OR $6 IS NOT NULL) "
+        // counted, not NOT EXISTS: planned for all rows (a hash join), not for the first one (a nested loop)
+        "   AND (SELECT pg_catalog.count(*) FROM f LEFT JOIN pgmig.migrations m "
+        // one key (hashed): a version, or a repeatable migration's name
+        "                     ON coalesce('V' OPERATOR(pg_catalog.||) m.version, 'R' OPERATOR(pg_catalog.||) m.name) "
+        "                        OPERATOR(pg_catalog.=) "
+        "                        coalesce('V' OPERATOR(pg_catalog.||) f.version, 'R' OPERATOR(pg_catalog.||) f.name) "
+        "                   WHERE m.version_key IS NULL OR m.name OPERATOR(pg_catalog.<>) f.name "
+        "                      OR m.checksum OPERATOR(pg_catalog.<>) f.checksum "
+        "                      OR (m.down_sql IS NULL) OPERATOR(pg_catalog.<>) (f.down_hash IS NULL) "
+        "                      OR pg_catalog.encode(pg_catalog.sha256(pg_catalog.convert_to(m.down_sql, 'UTF8')), "
+        "                                           'hex') OPERATOR(pg_catalog.<>) f.down_hash "
+        "                      OR m.options OPERATOR(pg_catalog.<>) f.options::pg_catalog.jsonb "
+        "                      OR NOT (CURRENT_USER OPERATOR(pg_catalog.=) ANY (m.vouched_by) "
+        "                              AND SESSION_USER OPERATOR(pg_catalog.=) ANY (m.vouched_by))) "
+        "       OPERATOR(pg_catalog.=) 0 "
+        "   AND NOT EXISTS (SELECT FROM pgmig.migrations m "
+        "                   WHERE m.applied_at IS NULL OR m.nontx_progress IS NOT NULL "
+        "                      OR m.applied_checksum OPERATOR(pg_catalog.<>) m.checksum "
+        "                      OR pgmig.script_checksum(m.up_sql) OPERATOR(pg_catalog.<>) m.checksum), "
+        "       (SELECT m.version FROM pgmig.migrations m WHERE m.version IS NOT NULL "
+        "         ORDER BY m.version_key DESC LIMIT 1) "
+        "  FROM s",
+        {text_array_literal(versions), text_array_literal(names), text_array_literal(checksums),
+         text_array_literal(downs), text_array_literal(options), environment, std::to_string(required_approvals)});
+    if (!res.ok() || res.rows() != 1 || res.get_opt(0, 0) != std::optional<std::string>(PGMIG_VERSION) ||
+        res.get(0, 1) != "t") {
+        return std::nullopt;
+    }
+    return res.is_null(0, 2) ? std::string("no version") : "version " + res.get(0, 2);
+}
+
 std::string LedgerOnly::describe() const {
     return fmt::format("{} \"{}\" (checksum {}), registered by {} at {}",
                        version ? "migration " + *version : std::string("repeatable migration"), name,

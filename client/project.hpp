@@ -41,6 +41,15 @@ Error permission_denied_error(const ServerError& e, const std::string& where, co
 // file is skipped only when it is unchanged and this role already vouched for it.
 void register_files(const Connection& conn, const std::vector<MigrationFile>& files);
 
+// A no-op `pgmig apply` in one query. Returns where the database stands ("version 12", "no version") when
+// the ledger already holds every file exactly as register_files() would leave it (same name, up checksum,
+// down script, options, vouched for by this role), every migration in it is applied and unchanged since
+// (none pending, none interrupted, no stored script edited), the extension is this client's release, and
+// migrate_apply() would raise nothing for the session's environment and approval settings. nullopt whenever anything might differ, or the query fails (a role that may not read the
+// scripts): then the caller takes the full way, which locks, registers, and raises every error itself.
+std::optional<std::string> up_to_date(const Connection& conn, const std::vector<MigrationFile>& files,
+                                      const std::optional<std::string>& environment, int required_approvals);
+
 // A pending migration that is registered but that no file of the folder holds: someone registered it
 // (migrate_register) and nobody reviewed it as a file. pgmig apply and deploy refuse it unless
 // --allow-ledger-only names it; status and validate report it.

@@ -446,6 +446,13 @@ int run_apply(const GlobalOptions& global, const ApplyOptions& options_given) {
     }
     const std::string conninfo = connection_for(global, options.env);
     Connection conn = Connection::open(conninfo);
+    // Nothing to do is the common case of a deploy script's run: one query says so (see up_to_date()).
+    if (options.to.empty() && options.check_integrity.empty()) {
+        if (const auto at = up_to_date(conn, files, policy.environment, policy.required)) {
+            fmt::print("nothing to apply, database up to date at {}\n", *at);
+            return kExitOk;
+        }
+    }
     require_extension(conn);
     // On a terminal, a second connection shows the progress of this connection's backend.
     const auto run_with_progress = [&](Applier& applier) {

@@ -524,24 +524,6 @@ void Job::finish(TargetState state, ErrorKind kind, const std::string& error) {
 
 }  // namespace
 
-std::string text_array_literal(const std::vector<std::optional<std::string>>& values) {
-    std::string out = "{";
-    for (std::size_t i = 0; i < values.size(); ++i) {
-        if (i > 0) out += ',';
-        if (!values[i]) {
-            out += "NULL";
-            continue;
-        }
-        out += '"';
-        for (const char c : *values[i]) {
-            if (c == '"' || c == '\\') out += '\\';
-            out += c;
-        }
-        out += '"';
-    }
-    return out + "}";
-}
-
 std::vector<std::string> run_wave(const std::vector<WaveTarget>& targets, int parallel,
                                   const ExecutorSettings& settings, const std::vector<MigrationFile>& files,
                                   const WaveCallbacks& callbacks) {

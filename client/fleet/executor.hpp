@@ -74,7 +74,4 @@ std::vector<std::string> run_wave(const std::vector<WaveTarget>& targets, int pa
                                   const ExecutorSettings& settings, const std::vector<MigrationFile>& files,
                                   const WaveCallbacks& callbacks);
 
-// A PostgreSQL text[] literal of the values ("NULL" for nullopt), for one parameter.
-std::string text_array_literal(const std::vector<std::optional<std::string>>& values);
-
 }  // namespace pgmig::client::fleet
