@@ -17,6 +17,8 @@
 #include <array>
 #include <cstdio>
 #include <map>
+#include <unordered_map>
+#include <utility>
 #include <vector>
 
 namespace pgmig::client {
@@ -132,21 +134,30 @@ std::string shown_file(const MigrationFile& f) {
     return f.folder_format == FolderFormat::pgmig || f.file_name.empty() ? f.path.filename().string() : f.file_name;
 }
 
+// The order of migrate_status(): by version (version_sort_key: "1" and "001" are one version), repeatable
+// migrations last, by name.
+std::string order_key(bool repeatable, const std::string& version, const std::string& name) {
+    return repeatable ? std::string(1, '\xff') + name : common::version_sort_key(version);
+}
+
 void merge_files(std::vector<Row>& rows, const std::vector<MigrationFile>& files) {
+    // One key per row, looked up per file: a folder and a ledger of 1,000 migrations each used to cost a
+    // million version comparisons.
+    std::unordered_map<std::string, std::vector<std::size_t>> by_key;
+    for (std::size_t i = 0; i < rows.size(); ++i) {
+        by_key[order_key(rows[i].kind == "repeatable", rows[i].version, rows[i].name)].push_back(i);
+    }
     for (const auto& f : files) {
-        bool found = false;
-        for (auto& r : rows) {
-            const bool same = f.repeatable()
-                                  ? r.kind == "repeatable" && r.name == f.name
-                                  : r.kind == "versioned" && common::compare_versions(r.version, f.version) == 0;
-            if (same) {
+        const auto found = by_key.find(order_key(f.repeatable(), f.version, f.name));
+        if (found != by_key.end()) {
+            for (const std::size_t i : found->second) {
+                Row& r = rows[i];
                 r.file = shown_file(f);
                 r.empty = !has_statements(f.up_sql);
                 r.file_checksum = common::script_checksum(f.up_sql);
-                found = true;
             }
+            continue;
         }
-        if (found) continue;
         Row r;
         r.version = f.version;
         r.name = f.name;
@@ -158,11 +169,17 @@ void merge_files(std::vector<Row>& rows, const std::vector<MigrationFile>& files
         r.registered = false;
         rows.push_back(std::move(r));
     }
-    // Version order, repeatable ones last (as migrate_status() sorts).
-    auto key = [](const Row& r) {
-        return r.kind == "repeatable" ? std::string(1, '\xff') + r.name : common::version_sort_key(r.version);
-    };
-    std::stable_sort(rows.begin(), rows.end(), [&key](const Row& a, const Row& b) { return key(a) < key(b); });
+    // Version order, repeatable ones last (as migrate_status() sorts); each key computed once.
+    std::vector<std::pair<std::string, std::size_t>> order;
+    order.reserve(rows.size());
+    for (std::size_t i = 0; i < rows.size(); ++i) {
+        order.emplace_back(order_key(rows[i].kind == "repeatable", rows[i].version, rows[i].name), i);
+    }
+    std::stable_sort(order.begin(), order.end(), [](const auto& a, const auto& b) { return a.first < b.first; });
+    std::vector<Row> sorted;
+    sorted.reserve(rows.size());
+    for (const auto& [key, i] : order) sorted.push_back(std::move(rows[i]));
+    rows = std::move(sorted);
 }
 
 // Compares each registered migration's file with the ledger, as migrate_register would at the next apply:
