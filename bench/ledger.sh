@@ -5,14 +5,14 @@
 # fresh empty database with raw psql (the floor), migrate_apply(), `pgmig apply`, sqitch and
 # node-pg-migrate, in alternating order, and reports medians and ratios to the floor. Then times
 # a no-op `pgmig apply` and `pgmig status` against `psql -c 'SELECT 1'`, and migrate_status()
-# with 10,000 applied migrations (server-side).
+# with 100,000 applied migrations (server-side).
 #
 # Self-contained: starts its own throwaway cluster (build/pgmig local start) in a temporary
 # folder under /tmp and removes it at exit; installs the peers it needs (sqitch and DBD::Pg from
 # Debian, node-pg-migrate and pg from npm into bench/.peers). It is a report: it exits 0 when a
 # target is missed, non-zero only when something failed to run.
 #
-# Environment: ROUNDS (default 5), MIGRATIONS (1000), NOOP_RUNS (20), STATUS_MIGRATIONS (10000),
+# Environment: ROUNDS (default 5), MIGRATIONS (1000), NOOP_RUNS (20), STATUS_MIGRATIONS (100000),
 # STATUS_RUNS (10), PEERS=0 to skip sqitch and node-pg-migrate, PGMIG (client binary, default
 # build/pgmig), KEEP=1 to keep the cluster and the generated files.
 set -euo pipefail
@@ -20,7 +20,7 @@ set -euo pipefail
 ROUNDS=${ROUNDS:-5}
 MIGRATIONS=${MIGRATIONS:-1000}
 NOOP_RUNS=${NOOP_RUNS:-20}
-STATUS_MIGRATIONS=${STATUS_MIGRATIONS:-10000}
+STATUS_MIGRATIONS=${STATUS_MIGRATIONS:-100000}
 STATUS_RUNS=${STATUS_RUNS:-10}
 PEERS=${PEERS:-1}
 KEEP=${KEEP:-0}
@@ -141,13 +141,14 @@ fresh_db bench_noop pgmig
 "$PGMIG" apply --dir "$W/pgmig" -d "dbname=bench_noop" >"$LOG" 2>&1 || { cat "$LOG" >&2; die "pgmig apply failed"; }
 check_tables bench_noop
 quiet_server
-NOOP=(select1 noop_apply status)
+NOOP=(select1 noop_apply status status_dir)
 for ((r = 0; r < NOOP_RUNS; r++)); do
     for ((k = 0; k < ${#NOOP[@]}; k++)); do
         case ${NOOP[(r + k) % ${#NOOP[@]}]} in
         select1) timed select1 psql -X -d bench_noop -c 'SELECT 1' ;;
         noop_apply) timed noop_apply "$PGMIG" apply --dir "$W/pgmig" -d "dbname=bench_noop" ;;
         status) timed status "$PGMIG" status -d "dbname=bench_noop" ;;
+        status_dir) timed status_dir "$PGMIG" status --dir "$W/pgmig" -d "dbname=bench_noop" ;;
         esac
     done
 done
@@ -155,7 +156,7 @@ done
     || die "the no-op pgmig apply did not say 'nothing to apply'"
 dropdb bench_noop
 
-# ---------------------------------------------------------------- 5: migrate_status() with 10,000 applied
+# ---------------------------------------------------------------- 5: migrate_status() with 100,000 applied
 say "migrate_status() with $STATUS_MIGRATIONS applied migrations, $STATUS_RUNS runs (server-side)..."
 fresh_db bench_status pgmig
 q -d bench_status -o /dev/null <<SQL
@@ -238,7 +239,8 @@ fi
 row "4. psql -X -c 'SELECT 1' (base of 4.)" select1 select1 - - "(the base)"
 row "4. no-op pgmig apply, $MIGRATIONS applied" noop_apply select1 2 - "(peers: 8x to 53x)"
 row "4. pgmig status, $MIGRATIONS applied" status select1 2 - "(peers: 8x to 53x)"
-row "5. migrate_status(), $STATUS_MIGRATIONS applied (server)" status10k - - 0.050 "(EXPLAIN ANALYZE, warm session)"
+row "4. pgmig status --dir, $MIGRATIONS applied" status_dir select1 2 - "(the folder compared too)"
+row "5. migrate_status(), $STATUS_MIGRATIONS applied (server)" status10k - - 0.200 "(EXPLAIN ANALYZE, warm session)"
 row "   same, first call of a session (server)" status10k_cold - - - "(library load included; info)"
 row "   pgmig status, $STATUS_MIGRATIONS applied (client)" status10k_client select1 - - "(wall, connection included; info)"
 echo
