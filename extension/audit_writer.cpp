@@ -125,14 +125,17 @@ void set_datum(Writer* w, Column column, Datum value, bool isnull) {
 
 // Opens pgmig.ddl_audit and fills in what every row of this event shares.
 void open_writer(Writer* w, const RowValues& row) {
-    sql_version::require_audit_layout();
     const Oid schema = get_namespace_oid("pgmig", false);
     const Oid table = get_relname_relid("ddl_audit", schema);
     if (!OidIsValid(table)) {
+        sql_version::require_audit_layout();  // objects of an unknown release say so first
         ereport(ERROR, (errcode(ERRCODE_UNDEFINED_TABLE), errmsg("table pgmig.ddl_audit does not exist"),
                         errhint("reinstall the extension: DROP EXTENSION pgmig; CREATE EXTENSION pgmig")));
     }
     w->rel = table_open(table, RowExclusiveLock);
+    // After the lock, which takes in other sessions' invalidations: an ALTER of the table committed
+    // meanwhile makes this look at the release again.
+    sql_version::require_audit_layout(table);
     const TupleDesc desc = RelationGetDescr(w->rel);
     for (int c = 0; c < kColumnCount; ++c) {
         w->attno[c] = InvalidAttrNumber;

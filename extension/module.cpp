@@ -13,6 +13,7 @@ void pgmig_install_index_build_guard(void);
 
 #include "nontx_guard.hpp"
 #include "settings.hpp"
+#include "sql_version.hpp"
 
 // _PG_init runs while the library loads, before any wrapper exists: DefineCustom*Variable raises
 // only on programming errors, and nothing C++ is alive here. The utility hook audits DDL on shared
@@ -22,4 +23,5 @@ extern "C" void _PG_init(void) {
     pgmig_install_utility_hook();
     pgmig_install_index_build_guard();  // index builds on pgmig.ddl_audit wait for rows in progress
     pgmig::nontx_guard::install();      // executor hooks and transaction callbacks
+    pgmig::sql_version::install_layout_cache();  // the audit writer's release check, per table version
 }

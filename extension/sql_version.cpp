@@ -13,6 +13,7 @@ extern "C" {
 #include "miscadmin.h"
 #include "utils/builtins.h"
 #include "utils/fmgroids.h"
+#include "utils/inval.h"
 #include "utils/rel.h"
 }
 
@@ -138,5 +139,24 @@ void require_audit_layout() {
     if (!i.present || known_audit_layout(i.version) || in_own_script(i)) return;
     mismatch(i, "pgmig cannot write pgmig.ddl_audit");
 }
+
+namespace {
+// The audit table whose layout was last found writable (require_audit_layout(table)); InvalidOid: none.
+Oid g_layout_ok_table = InvalidOid;
+
+void forget_layout(Datum /*arg*/, Oid relid) {
+    if (relid == InvalidOid || relid == g_layout_ok_table) g_layout_ok_table = InvalidOid;
+}
+}  // namespace
+
+void require_audit_layout(unsigned table) {
+    if (OidIsValid(table) && table == g_layout_ok_table) return;
+    const Installed& i = installed();
+    if (!i.present || in_own_script(i)) return;  // nothing to remember: the next write looks again
+    if (!known_audit_layout(i.version)) mismatch(i, "pgmig cannot write pgmig.ddl_audit");
+    g_layout_ok_table = table;
+}
+
+void install_layout_cache() { CacheRegisterRelcacheCallback(forget_layout, static_cast<Datum>(0)); }
 
 }  // namespace pgmig::sql_version

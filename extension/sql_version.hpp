@@ -22,4 +22,14 @@ void require_current();
 // session that loaded this library before the upgrade) are refused. Same conditions as above.
 void require_audit_layout();
 
+// The same for the audit writer's every statement, for `table` (pgmig.ddl_audit's OID, opened and
+// locked by the caller): once the layout was found writable, the check is not repeated until the
+// table's relcache entry is invalidated (any ALTER of it, here or in another session, which every
+// release that changes the table does; a DROP; a cache reset). A release that leaves the table as it
+// is keeps a layout this library writes. Not remembered inside pgmig's own extension scripts.
+void require_audit_layout(unsigned table);
+
+// Registers the relcache callback of the above; from _PG_init only.
+void install_layout_cache();
+
 }  // namespace pgmig::sql_version

@@ -60,3 +60,22 @@ else
     fi
     rm -f "$update_script"
 fi
+
+# The audit writer checks the release of pgmig's objects once per version of pgmig.ddl_audit, not per
+# statement: a session that has written audit rows still refuses (PM066, fail-closed) once another session
+# has changed the table as a later release would and recorded that release, without reconnecting.
+newdb db_layout
+out=$(psql -X -q -v ON_ERROR_STOP=0 -d "$db_layout" 2>&1 <<SQL
+CREATE TABLE layout_before (id int);
+\! psql -X -q -d "$db_layout" -c "BEGIN" -c "ALTER TABLE pgmig.ddl_audit ADD COLUMN later_release_note text" -c "UPDATE pg_extension SET extversion = '99.0.0' WHERE extname = 'pgmig'" -c "COMMIT"
+CREATE TABLE layout_after (id int);
+SELECT 'after: ' || count(*) FROM pg_class WHERE relname = 'layout_after';
+SQL
+)
+if grep -qF "pgmig cannot write pgmig.ddl_audit: pgmig's SQL objects in database \"$db_layout\" are version 99.0.0" <<<"$out" &&
+    grep -qF "after: 0" <<<"$out"; then
+    pass "a session that wrote audit rows refuses DDL once another session changed pgmig.ddl_audit for a later release"
+else
+    fail "the audit writer's release check after another session changed the table" "$out"
+fi
+sql "$db_layout" "UPDATE pg_extension SET extversion = '$current' WHERE extname = 'pgmig'" >/dev/null
