@@ -420,33 +420,32 @@ void Job::handle() {
         }
         return;
     }
-    case Step::health:
+    case Step::health: {
+        // The first check that fails says what it found and what to run; nothing was applied.
+        std::optional<std::string> problem;
         if (value(0, 0) != "0") {
-            finish(TargetState::failed, ErrorKind::health_failed,
-                   fmt::format("migrate_verify() finds {} problems in the ledger (an applied migration's checksum or "
-                               "history does not match); nothing was applied: pgmig validate -d ... on this target "
-                               "names them, then resume the run",
-                               value(0, 0)));
-            return;
+            problem = fmt::format("migrate_verify() finds {} problems in the ledger (an applied migration's checksum or "
+                                  "history does not match); nothing was applied: pgmig validate -d ... on this target "
+                                  "names them",
+                                  value(0, 0));
+        } else if (value(0, 1) != "0") {
+            problem = fmt::format("{} objects differ from what the ledger expects (drift); nothing was applied: pgmig "
+                                  "fleet drift {} shows them; record or revert them (pgmig drift --adopt or --fix, -d "
+                                  "this target)",
+                                  value(0, 1), settings_.fleet);
+        } else if (PQgetisnull(res, 0, 2) == 0) {
+            problem = fmt::format("the audit chain is broken at audit row {}; nothing was applied: pgmig audit verify "
+                                  "-d ... on this target shows it; once investigated, a superuser records the break "
+                                  "with pgmig audit reseal --reason \"...\"",
+                                  value(0, 2));
         }
-        if (value(0, 1) != "0") {
-            finish(TargetState::failed, ErrorKind::health_failed,
-                   fmt::format("{} objects differ from what the ledger expects (drift); nothing was applied: "
-                               "pgmig fleet drift {} shows them; record or revert them (pgmig drift --adopt or "
-                               "--fix, -d this target), then resume the run",
-                               value(0, 1), settings_.fleet));
-            return;
-        }
-        if (PQgetisnull(res, 0, 2) == 0) {
-            finish(TargetState::failed, ErrorKind::health_failed,
-                   fmt::format("the audit chain is broken at audit row {}; nothing was applied: pgmig audit verify "
-                               "-d ... on this target shows it; once investigated, a superuser records the break "
-                               "with pgmig audit reseal --reason \"...\", then resume the run",
-                               value(0, 2)));
+        if (problem) {
+            finish(TargetState::failed, ErrorKind::health_failed, *problem + ", then resume the run");
             return;
         }
         next(Step::begin);
         return;
+    }
     case Step::begin: next(Step::lock); return;
     case Step::lock: next(Step::register_files); return;
     case Step::register_files: next(Step::check_plan); return;
