@@ -185,6 +185,28 @@ for ((r = 0; r < STATUS_RUNS; r++)); do
     timed status10k_client "$PGMIG" status -d "dbname=bench_status"
 done
 
+# ---------------------------------------------------------------- 6: one new migration on a long history
+# Registering and applying one new migration (in a transaction rolled back, so every run is the same) on
+# top of STATUS_MIGRATIONS applied against on top of 10, alternating, server-side (psql \timing of the
+# two calls, one warm session per database).
+say "one new migration on top of $STATUS_MIGRATIONS and of 10 applied, $STATUS_RUNS runs each..."
+fresh_db bench_ten pgmig
+q -d bench_ten -o /dev/null -c "SELECT count(migrate_register(g::text, 's_' || g, 'SELECT 1;')) FROM generate_series(1, 10) g" \
+    -c "SELECT count(*) FROM migrate_baseline('10')"
+one_new() { # DB KEY
+    { echo '\timing on'; for ((r = 0; r <= STATUS_RUNS; r++)); do
+        echo "BEGIN;"
+        echo "SELECT migrate_register('999999', 'one_new', 'CREATE TABLE one_new (id int)') IS NOT NULL;"
+        echo "SELECT count(*) FROM migrate_apply();"
+        echo "ROLLBACK;"
+    done; } | q -d "$1" >"$LOG" 2>&1 || { cat "$LOG" >&2; die "one new migration in $1 failed"; }
+    # the two timed calls of each run; the first run warms the session and is left out
+    awk '/^Time:/ { t[++n] = $2 } END { for (i = 4; i <= n; i += 4) printf "%.6f\n", (t[i - 2] + t[i - 1]) / 1000 }' \
+        "$LOG" | tail -n "$STATUS_RUNS" >>"$RES/$2"
+}
+one_new bench_ten one_new_10
+one_new bench_status one_new_long
+
 # ---------------------------------------------------------------- report
 pg_server=$(q -c "SHOW server_version")
 fsync=$(q -c "SELECT current_setting('fsync') || ', synchronous_commit=' || current_setting('synchronous_commit') || ', shared_buffers=' || current_setting('shared_buffers')")
@@ -243,5 +265,7 @@ row "4. pgmig status --dir, $MIGRATIONS applied" status_dir select1 2 - "(the fo
 row "5. migrate_status(), $STATUS_MIGRATIONS applied (server)" status10k - - 0.200 "(EXPLAIN ANALYZE, warm session)"
 row "   same, first call of a session (server)" status10k_cold - - - "(library load included; info)"
 row "   pgmig status, $STATUS_MIGRATIONS applied (client)" status10k_client select1 - - "(wall, connection included; info)"
+row "6. one new migration on top of 10 (server)" one_new_10 - - - "(migrate_register + migrate_apply)"
+row "6. the same on top of $STATUS_MIGRATIONS (server)" one_new_long one_new_10 2 - "(ratio to on top of 10)"
 echo
 echo "ratios: median of the measurement / median of its base (the floor for 1-3, SELECT 1 for 4)"

@@ -78,14 +78,13 @@ std::string key_of(const std::string& version) {
 // The registered versioned migration `version`, or PM005.
 
 // The migrations migrate_apply would run, in order: pending versioned ones up to `target`, then
-// (without a target) the repeatable ones whose script changed since they last ran.
+// (without a target) the repeatable ones whose script changed since they last ran. Read from the
+// ledger's pending rows only (LedgerStore::load_pending) and the newest applied key.
 // With `allow_nontransactional` (migrate_plan), non-transactional migrations stay in the plan.
-std::vector<Migration> apply_plan(const std::vector<Migration>& all, const std::optional<std::string>& target_key,
+std::vector<Migration> apply_plan(LedgerStore& store, const std::optional<std::string>& target_key,
                                   bool allow_nontransactional = false) {
-    std::string newest_applied;
-    for (const Migration& m : all) {
-        if (m.version && m.applied) newest_applied = std::max(newest_applied, m.key);
-    }
+    const std::vector<Migration> all = store.load_pending();
+    const std::string newest_applied = store.newest_applied_key();
     std::vector<Migration> plan;
     std::vector<std::string> out_of_order;
     for (const Migration& m : all) {
@@ -267,7 +266,7 @@ PGMIG_FUNCTION(migrate_apply) {
         refuse_tampered(store);
         std::optional<std::string> target_key;
         if (target) target_key = store.registered(*target).key;
-        const std::vector<Migration> plan = apply_plan(store.load_all(), target_key);
+        const std::vector<Migration> plan = apply_plan(store, target_key);
         // After the lock, on the ledger as it is now: nothing registered meanwhile escapes the checks.
         trust::require_trusted(store, plan, trust::Scripts::up, policy, "migrate_apply");
         if (!dry_run) trust::require_approvals(store, plan, policy, "migrate_apply");
@@ -299,7 +298,7 @@ PGMIG_FUNCTION(migrate_plan) {
         refuse_tampered(store);
         std::optional<std::string> target_key;
         if (target) target_key = store.registered(*target).key;
-        const std::vector<Migration> plan = apply_plan(store.load_all(), target_key, true);
+        const std::vector<Migration> plan = apply_plan(store, target_key, true);
         // A rehearsal is rolled back, but what its SQL does outside the transaction (COPY ... TO PROGRAM,
         // dblink) is not: the rehearsed (transactional) migrations need trust as a real run does.
         std::vector<Migration> rehearsed;

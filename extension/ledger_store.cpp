@@ -43,7 +43,7 @@ std::string bytea_text(const std::string& bytes) {
 // migration registered or applied); PostgreSQL's plan cache revalidates them after DDL.
 // Like all of pgmig's SQL they run with search_path pinned (pg::Spi) and also name every function,
 // type and operator by its schema, so that nothing planted on a search_path can be picked up.
-SPIPlanPtr g_plans[12] = {};
+SPIPlanPtr g_plans[14] = {};
 
 constexpr const char* kColumns =
     "version_key, version, name, up_sql, down_sql, options::pg_catalog.text, checksum, applied_at IS NOT NULL, "
@@ -168,6 +168,31 @@ std::vector<Migration> LedgerStore::load_all() {
     out.reserve(rows.rows.size());
     for (const auto& row : rows.rows) out.push_back(from_row(row));
     return out;
+}
+
+std::vector<Migration> LedgerStore::load_pending() {
+    const pg::Rows rows = spi_.query_prepared(
+        g_plans[12],
+        fmt::format("SELECT {} FROM pgmig.migrations WHERE CASE WHEN version IS NULL "
+                    "THEN (applied_checksum OPERATOR(pg_catalog.=) checksum) IS NOT TRUE ELSE applied_at IS NULL END "
+                    "ORDER BY version_key",
+                    kColumns)
+            .c_str(),
+        {}, SPI_OK_SELECT);
+    std::vector<Migration> out;
+    out.reserve(rows.rows.size());
+    for (const auto& row : rows.rows) out.push_back(from_row(row));
+    return out;
+}
+
+std::string LedgerStore::newest_applied_key() {
+    const pg::Rows rows = spi_.query_prepared(
+        g_plans[13],
+        "SELECT version_key FROM pgmig.migrations WHERE version IS NOT NULL AND applied_at IS NOT NULL "
+        "ORDER BY version_key DESC LIMIT 1",
+        {}, SPI_OK_SELECT);
+    if (rows.rows.empty() || !rows.rows[0][0]) return {};
+    return *rows.rows[0][0];
 }
 
 std::optional<Migration> LedgerStore::find(const std::string& key) {

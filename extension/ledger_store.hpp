@@ -88,6 +88,12 @@ class LedgerStore {
     // SQL function that takes it ("migrate_apply") in the errors of the wait.
     void lock(const char* function);
     std::vector<Migration> load_all();  // in version order; repeatables last
+    // What an apply chooses from, in version order: versioned migrations not applied, and repeatable
+    // ones whose script changed since they last ran. One index-ordered read of the ledger that copies
+    // out only those rows, whatever the length of the history.
+    std::vector<Migration> load_pending();
+    // The key of the newest applied versioned migration; "" when none is applied.
+    std::string newest_applied_key();
     std::optional<Migration> find(const std::string& key);
     // The registered versioned migration `version`; PM001 for a malformed version, PM005 if none.
     Migration registered(const std::string& version);
