@@ -102,9 +102,12 @@ run_tool() { # TOOL ROUND
         ;;
     migrate_apply)
         fresh_db "$db" pgmig
-        q -1 -d "$db" -o /dev/null -f "$W/register.sql" # registration: not timed
+        timed register q -1 -d "$db" -o /dev/null -f "$W/register.sql" # not part of 1., a component of 2.
         quiet_server
         timed migrate_apply psql -X -q -v ON_ERROR_STOP=1 -d "$db" -c "SELECT count(*) FROM migrate_apply()"
+        # a component: the snapshot migrate_apply() stored of the final schema, taken again (server time)
+        q -d "$db" -c "EXPLAIN (ANALYZE, TIMING OFF, COSTS OFF) SELECT pg_catalog.length(migrate_snapshot()::text)" |
+            awk '/Execution Time:/ { printf "%.6f\n", $3 / 1000 }' >>"$RES/snapshot"
         ;;
     pgmig_apply)
         fresh_db "$db" pgmig
@@ -269,3 +272,20 @@ row "6. one new migration on top of 10 (server)" one_new_10 - - - "(migrate_regi
 row "6. the same on top of $STATUS_MIGRATIONS (server)" one_new_long one_new_10 2 - "(ratio to on top of 10)"
 echo
 echo "ratios: median of the measurement / median of its base (the floor for 1-3, SELECT 1 for 4)"
+echo
+# Where the time of 1. and 2. goes, from the medians above (differences, so each is as noisy as the two
+# measurements it comes from).
+comp() { # LABEL SECONDS
+    awk -v l="$1" -v s="$2" -v f="$(median "$RES/floor")" 'BEGIN { printf "  %-72s %9.3f s %7.1f%% of the floor\n", l, s, 100 * s / f }'
+}
+m_floor=$(median "$RES/floor"); m_aud=$(median "$RES/floor_audited"); m_apply=$(median "$RES/migrate_apply")
+m_snap=$(median "$RES/snapshot"); m_reg=$(median "$RES/register"); m_client=$(median "$RES/pgmig_apply")
+echo "where the time goes (medians):"
+comp "the DDL itself (the floor)" "$m_floor"
+comp "+ auditing every DDL statement (audited floor - floor)" "$(awk -v a="$m_aud" -v b="$m_floor" 'BEGIN { print a - b }')"
+comp "+ the snapshot stored after the run (migrate_snapshot(), final schema)" "$m_snap"
+comp "+ the rest of migrate_apply() (history rows, checksums, checks)" \
+    "$(awk -v a="$m_apply" -v b="$m_aud" -v c="$m_snap" 'BEGIN { print a - b - c }')"
+comp "registration of every file (migrate_register, one psql -1 -f)" "$m_reg"
+comp "pgmig apply - migrate_apply() (files, registration, round trips)" \
+    "$(awk -v a="$m_client" -v b="$m_apply" 'BEGIN { print a - b }')"
