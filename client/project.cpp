@@ -14,6 +14,7 @@
 #include <algorithm>
 #include <ctime>
 #include <map>
+#include <utility>
 
 namespace pgmig::client {
 
@@ -121,13 +122,26 @@ std::map<std::string, Registered> registered_migrations(const Connection& conn) 
     return out;
 }
 
+// A file's definition as the ledger is compared with it: register_files() here, row by row, and
+// up_to_date() on the server, in one query. The ledger's side of both is its checksum column and
+// encode(sha256(convert_to(down_sql, 'UTF8')), 'hex').
+struct FileDefinition {
+    std::optional<std::string> version;    // nullopt for a repeatable migration
+    std::string checksum;                  // of the up script (common::script_checksum)
+    std::optional<std::string> down_hash;  // SHA-256 (hex) of the down script; nullopt without one
+};
+
+FileDefinition definition_of(const MigrationFile& m) {
+    return {m.repeatable() ? std::nullopt : std::optional(m.version), common::script_checksum(m.up_sql),
+            m.has_down() ? std::optional(common::sha256_hex(*m.down_sql)) : std::nullopt};
+}
+
 bool unchanged(const Registered& r, const MigrationFile& m) {
-    const std::optional<std::string> down_hash =
-        m.has_down() ? std::optional(common::sha256_hex(*m.down_sql)) : std::nullopt;
+    const FileDefinition d = definition_of(m);
     // The same checksum means the same normalised text: what is stored may differ only in line
     // endings or trailing blanks, which registering would not change either.
-    return r.vouched && r.name == m.name && r.checksum == common::script_checksum(m.up_sql) &&
-           r.down_hash == down_hash && r.options == m.options;
+    return r.vouched && r.name == m.name && r.checksum == d.checksum && r.down_hash == d.down_hash &&
+           r.options == m.options;
 }
 
 }  // namespace
@@ -159,14 +173,16 @@ std::optional<std::string> up_to_date(const Connection& conn, const std::vector<
                                       const std::optional<std::string>& environment, int required_approvals) {
     std::vector<std::optional<std::string>> versions, names, checksums, downs, options;
     for (const auto& m : files) {
-        versions.push_back(m.repeatable() ? std::nullopt : std::optional(m.version));
+        FileDefinition d = definition_of(m);
+        versions.push_back(std::move(d.version));
         names.emplace_back(m.name);
-        checksums.emplace_back(common::script_checksum(m.up_sql));
-        downs.push_back(m.has_down() ? std::optional(common::sha256_hex(*m.down_sql)) : std::nullopt);
+        checksums.emplace_back(std::move(d.checksum));
+        downs.push_back(std::move(d.down_hash));
         options.emplace_back(m.options.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace));
     }
-    // The conditions of register_files() (unchanged), of migrate_status() (applied) and of migrate_apply()'s
-    // refusals before its plan (trust::policy, refuse_tampered), each written to fail towards the full way.
+    // The conditions of register_files() (unchanged(), written here in SQL against the same definition),
+    // of migrate_status() (applied) and of migrate_apply()'s refusals before its plan (trust::policy,
+    // refuse_tampered), each written to fail towards the full way.
     // One statement sees one snapshot under any isolation level (the full way begins READ COMMITTED itself).
     Result res = conn.exec_params(
         "WITH f AS (SELECT * FROM ROWS FROM (pg_catalog.unnest($1::pg_catalog.text[]), "
