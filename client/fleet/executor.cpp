@@ -618,6 +618,7 @@ std::vector<std::string> run_wave(const std::vector<WaveTarget>& targets, int pa
         }
     }
     std::vector<std::string> never_started;
+    never_started.reserve(queue.size());
     for (const std::size_t i : queue) never_started.push_back(targets[i].name);
     return never_started;
 }
