@@ -42,6 +42,7 @@ extern "C" {
 #include "redact.hpp"
 #include "script.hpp"
 #include "settings.hpp"
+#include "touched_objects.hpp"
 
 namespace pgmig::audit {
 namespace {
@@ -584,6 +585,7 @@ PGMIG_FUNCTION_ANY_SQL(pgmig_audit_event) {
         audit::ddl_start_checks(trig->parsetree, static_cast<int>(trig->tag));  // may refuse the statement
         return static_cast<Datum>(0);
     }
+    touched::note_event(trig);  // while a rollback test collects the objects its migration touches
     // A failure to record refuses the statement (pgmig.audit_failure).
     audit::record_or_fail(static_cast<int>(trig->tag), [trig] { audit::record(trig); });
     return static_cast<Datum>(0);

@@ -31,6 +31,7 @@ extern "C" {
 #include "redact.hpp"
 #include "script.hpp"
 #include "pg/compat.hpp"
+#include "touched_objects.hpp"
 
 namespace pgmig::audit {
 namespace {
@@ -351,12 +352,15 @@ void audit_unseen(Node* stmt, const char* query, int location, int length) {
         const Firing f = pg::call([stmt, tag] { return pgmig_triggers(stmt, tag); });
         if (!f.installed || (f.start && f.records) || !auditing_here()) return;
         if (!f.start) ddl_start_checks(stmt, static_cast<int>(tag));
-        if (!f.records)
+        if (!f.records) {
+            touched::note_unseen(GetCommandTagName(tag));
             record_utility(static_cast<int>(tag), statement_text(stmt, query, location, length), nullptr, nullptr);
+        }
         return;
     }
     if (!auditing_here()) return;
     ddl_start_checks(stmt, static_cast<int>(tag));
+    touched::note_unseen(GetCommandTagName(tag));
     const std::string identity = never_fires_identity(stmt);
     record_utility(static_cast<int>(tag), statement_text(stmt, query, location, length), type,
                    identity.empty() ? nullptr : identity.c_str());

@@ -237,42 +237,35 @@ bool close_writer(Writer* w) {
     return keep;
 }
 
-// Rows for what a set-returning event trigger function reports, read from its tuplestore.
-// `columns` are the (1-based) positions of object_type, schema_name and object_identity in its
-// result; `keep` those of two booleans of which one must be true (0: keep every row).
-void write_srf_rows(Writer* w, Appended* out, Oid function, const int (&columns)[3], const int (&keep)[2]) {
-    FmgrInfo flinfo;
-    fmgr_info(function, &flinfo);
-    ExprContext* econtext = CreateStandaloneExprContext();
-    ReturnSetInfo rsinfo;
-    memset(&rsinfo, 0, sizeof(rsinfo));
-    rsinfo.type = T_ReturnSetInfo;
-    rsinfo.econtext = econtext;
-    rsinfo.allowedModes = SFRM_Materialize;
-    rsinfo.returnMode = SFRM_Materialize;
-    rsinfo.isDone = ExprSingleResult;
-    LOCAL_FCINFO(fcinfo, 0);
-    InitFunctionCallInfoData(*fcinfo, &flinfo, 0, InvalidOid, nullptr, reinterpret_cast<Node*>(&rsinfo));
-    (void)FunctionCallInvoke(fcinfo);
-    if (rsinfo.setResult != nullptr) {
-        TupleTableSlot* slot = MakeSingleTupleTableSlot(rsinfo.setDesc, &TTSOpsMinimalTuple);
-        while (tuplestore_gettupleslot(rsinfo.setResult, true, false, slot)) {
-            if (keep[0] != 0) {
-                bool n1 = false;
-                bool n2 = false;
-                const Datum k1 = slot_getattr(slot, keep[0], &n1);
-                const Datum k2 = slot_getattr(slot, keep[1], &n2);
-                if (!((!n1 && DatumGetBool(k1)) || (!n2 && DatumGetBool(k2)))) continue;
-            }
-            bool nulls[3];
-            Datum values[3];
-            for (int i = 0; i < 3; ++i) values[i] = slot_getattr(slot, columns[i], &nulls[i]);
-            write_row(w, out, values[0], nulls[0], values[1], nulls[1], values[2], nulls[2]);
-        }
-        ExecDropSingleTupleTableSlot(slot);
-        tuplestore_end(rsinfo.setResult);
+struct SrfRows {
+    const int (*columns)[3];
+    const int (*keep)[2];
+    Writer* w;
+    Appended* out;
+};
+
+// One row for a row of a set-returning event trigger function: `columns` are the (1-based) positions of
+// object_type, schema_name and object_identity in its result; `keep` those of two booleans of which one
+// must be true (0: keep every row).
+void write_srf_row(TupleTableSlot* slot, void* arg) {
+    const auto* rows = static_cast<SrfRows*>(arg);
+    const int(&keep)[2] = *rows->keep;
+    if (keep[0] != 0) {
+        bool n1 = false;
+        bool n2 = false;
+        const Datum k1 = slot_getattr(slot, keep[0], &n1);
+        const Datum k2 = slot_getattr(slot, keep[1], &n2);
+        if (!((!n1 && DatumGetBool(k1)) || (!n2 && DatumGetBool(k2)))) return;
     }
-    FreeExprContext(econtext, true);
+    bool nulls[3];
+    Datum values[3];
+    for (int i = 0; i < 3; ++i) values[i] = slot_getattr(slot, (*rows->columns)[i], &nulls[i]);
+    write_row(rows->w, rows->out, values[0], nulls[0], values[1], nulls[1], values[2], nulls[2]);
+}
+
+void write_srf_rows(Writer* w, Appended* out, Oid function, const int (&columns)[3], const int (&keep)[2]) {
+    SrfRows rows{&columns, &keep, w, out};
+    each_event_row(function, write_srf_row, &rows);
 }
 
 // The table a table_rewrite event is about.
@@ -298,6 +291,29 @@ constexpr int kKeepAll[2] = {0, 0};
 constexpr int kKeepOriginalOrNormal[2] = {4, 5};  // original, normal
 
 }  // namespace
+
+void each_event_row(Oid function, void (*fn)(TupleTableSlot* slot, void* arg), void* arg) {
+    FmgrInfo flinfo;
+    fmgr_info(function, &flinfo);
+    ExprContext* econtext = CreateStandaloneExprContext();
+    ReturnSetInfo rsinfo;
+    memset(&rsinfo, 0, sizeof(rsinfo));
+    rsinfo.type = T_ReturnSetInfo;
+    rsinfo.econtext = econtext;
+    rsinfo.allowedModes = SFRM_Materialize;
+    rsinfo.returnMode = SFRM_Materialize;
+    rsinfo.isDone = ExprSingleResult;
+    LOCAL_FCINFO(fcinfo, 0);
+    InitFunctionCallInfoData(*fcinfo, &flinfo, 0, InvalidOid, nullptr, reinterpret_cast<Node*>(&rsinfo));
+    (void)FunctionCallInvoke(fcinfo);
+    if (rsinfo.setResult != nullptr) {
+        TupleTableSlot* slot = MakeSingleTupleTableSlot(rsinfo.setDesc, &TTSOpsMinimalTuple);
+        while (tuplestore_gettupleslot(rsinfo.setResult, true, false, slot)) fn(slot, arg);
+        ExecDropSingleTupleTableSlot(slot);
+        tuplestore_end(rsinfo.setResult);
+    }
+    FreeExprContext(econtext, true);
+}
 
 namespace {
 
@@ -431,31 +447,46 @@ bool grant_names_objects(const Node* parsetree) {
            (grant->objtype == OBJECT_TABLE || grant->objtype == OBJECT_SEQUENCE || grant->objtype == OBJECT_SCHEMA);
 }
 
+void each_grant_object(Node* parsetree, void (*fn)(const ObjectAddress& address, void* arg), void* arg) {
+    GrantStmt* grant = castNode(GrantStmt, parsetree);
+    ListCell* cell = nullptr;
+    foreach (cell, grant->objects) {
+        if (grant->objtype == OBJECT_SCHEMA) {
+            const Oid nsp = get_namespace_oid(strVal(lfirst(cell)), true);
+            if (OidIsValid(nsp)) fn({NamespaceRelationId, nsp, 0}, arg);
+        } else {
+            // The relation the GRANT just changed (and still holds locked), found as it found it.
+            const Oid rel = RangeVarGetRelid(static_cast<RangeVar*>(lfirst(cell)), NoLock, true);
+            if (OidIsValid(rel)) fn({RelationRelationId, rel, 0}, arg);
+        }
+    }
+}
+
+namespace {
+
+struct GrantRows {
+    Writer* w;
+    Appended* out;
+};
+
+void write_grant_row(const ObjectAddress& address, void* arg) {
+    const auto* rows = static_cast<GrantRows*>(arg);
+    const char* schema =
+        address.classId == RelationRelationId ? get_namespace_name(get_rel_namespace(address.objectId)) : nullptr;
+    const char* type = getObjectTypeDescription(&address, true);
+    const char* identity = getObjectIdentity(&address, true);
+    write_row(rows->w, rows->out, type != nullptr ? CStringGetTextDatum(type) : 0, type == nullptr,
+              schema != nullptr ? CStringGetTextDatum(schema) : 0, schema == nullptr,
+              identity != nullptr ? CStringGetTextDatum(identity) : 0, identity == nullptr);
+}
+
+}  // namespace
+
 Appended append_grant_rows(const RowValues& row, Node* parsetree) {
     ActiveSnapshot snapshot;
-    GrantStmt* grant = castNode(GrantStmt, parsetree);
-    Appended appended = with_writer(row, [grant](Writer* w, Appended* out) {
-        ListCell* cell = nullptr;
-        foreach (cell, grant->objects) {
-            ObjectAddress address = {InvalidOid, InvalidOid, 0};
-            const char* schema = nullptr;
-            if (grant->objtype == OBJECT_SCHEMA) {
-                const Oid nsp = get_namespace_oid(strVal(lfirst(cell)), true);
-                if (!OidIsValid(nsp)) continue;
-                address = {NamespaceRelationId, nsp, 0};
-            } else {
-                // The relation the GRANT just changed (and still holds locked), found as it found it.
-                const Oid rel = RangeVarGetRelid(static_cast<RangeVar*>(lfirst(cell)), NoLock, true);
-                if (!OidIsValid(rel)) continue;
-                address = {RelationRelationId, rel, 0};
-                schema = get_namespace_name(get_rel_namespace(rel));
-            }
-            const char* type = getObjectTypeDescription(&address, true);
-            const char* identity = getObjectIdentity(&address, true);
-            write_row(w, out, type != nullptr ? CStringGetTextDatum(type) : 0, type == nullptr,
-                      schema != nullptr ? CStringGetTextDatum(schema) : 0, schema == nullptr,
-                      identity != nullptr ? CStringGetTextDatum(identity) : 0, identity == nullptr);
-        }
+    Appended appended = with_writer(row, [parsetree](Writer* w, Appended* out) {
+        GrantRows rows{w, out};
+        each_grant_object(parsetree, write_grant_row, &rows);
     });
     snapshot.pop();
     return appended;

@@ -6,6 +6,10 @@
 #include <cstddef>
 #include <cstdint>
 
+struct Node;            // PostgreSQL's parse-tree node
+struct ObjectAddress;   // catalog/objectaddress.h
+struct TupleTableSlot;  // executor/tuptable.h
+
 namespace pgmig::audit {
 
 // What every row of one event has in common. Pointers to NUL-terminated strings; nullptr = NULL.
@@ -42,6 +46,13 @@ Appended append_event_rows(const RowValues& row, EventObjects objects);
 // caller checks grant_names_objects() first.
 bool grant_names_objects(const Node* parsetree);
 Appended append_grant_rows(const RowValues& row, Node* parsetree);
+// The address of each object such a GRANT or REVOKE names and that exists, handed to `fn` with `arg`.
+void each_grant_object(Node* parsetree, void (*fn)(const ObjectAddress& address, void* arg), void* arg);
+
+// Each row that a set-returning event trigger function (`function`: pg_event_trigger_ddl_commands(),
+// pg_event_trigger_dropped_objects()) reports now, handed to `fn` with `arg`. Must run inside an event
+// trigger of that kind; raises PostgreSQL errors (call it under pg::call).
+void each_event_row(unsigned int function, void (*fn)(TupleTableSlot* slot, void* arg), void* arg);
 
 // Appends the one row of a command seen by the utility hook (a role, a database, an event trigger...);
 // `object_type` and `object_identity` may be null.

@@ -379,8 +379,11 @@ CREATE FUNCTION pgmig.acl_entries(acl aclitem[], owner oid, objtype "char") RETU
 -- who ("owner", a role name): the same schema owned by roles of the same names describes (and
 -- fingerprints) the same, and an ALTER ... OWNER TO is drift. ACL entries for the owner say OWNER.
 -- Default privileges (ALTER DEFAULT PRIVILEGES) are objects of their own ("default acl ...").
-CREATE FUNCTION pgmig.snapshot_objects()
-    RETURNS TABLE (object_key text, object_type text, identity text, description jsonb)
+-- `objids` NULL: every object; else only the objects whose OID is among them (of any catalog: the caller
+-- picks its pairs), described exactly as in the full snapshot. The condition is pushed down into each
+-- catalog's branch, so the descriptions (the cost) are built for those objects only.
+CREATE FUNCTION pgmig.snapshot_objects_among(objids oid[])
+    RETURNS TABLE (classid oid, objid oid, object_key text, object_type text, identity text, description jsonb)
     LANGUAGE sql STABLE
     SET search_path = pg_catalog, pg_temp
     SET "DateStyle" = 'ISO, YMD'
@@ -771,10 +774,74 @@ CREATE FUNCTION pgmig.snapshot_objects()
         SELECT 'pg_user_mapping'::regclass, um.umid, '{}'::jsonb
           FROM pg_user_mappings um
     )
-    SELECT i.type || ' ' || i.identity, i.type, i.identity, o.description
+    SELECT o.classid::oid, o.objid, i.type || ' ' || i.identity, i.type, i.identity, o.description
       FROM objects o, LATERAL pg_identify_object(o.classid, o.objid, 0) i
+     WHERE objids IS NULL OR o.objid = ANY (objids)
     $$;
+COMMENT ON FUNCTION pgmig.snapshot_objects_among(oid[]) IS
+    'the objects of the user schema whose OID is among objids (NULL: all), described as in the full snapshot';
+
+-- (Inlined by the planner: no SET clause of its own, the called function has them.)
+CREATE FUNCTION pgmig.snapshot_objects()
+    RETURNS TABLE (object_key text, object_type text, identity text, description jsonb)
+    LANGUAGE sql STABLE
+    AS $$ SELECT object_key, object_type, identity, description FROM pgmig.snapshot_objects_among(NULL) $$;
 COMMENT ON FUNCTION pgmig.snapshot_objects() IS 'the objects of the user schema, canonically described, one row each';
+
+-- The objects whose description in the snapshot may change when the objects (classids[i], objids[i]) change:
+-- they themselves and, through pg_depend, every object that depends on them, directly or not (a view on a
+-- renamed table, an index of an altered column, a foreign key referencing the table), each taken to the object
+-- the snapshot describes it in (a column default or a constraint to its table or domain, a view's rule to the
+-- view, a publication's table or schema to the publication, an operator family's member to the family, a
+-- table's row type to the table), plus the operators that name a touched operator as commutator or negator
+-- (PostgreSQL records no dependency for those). Objects that no longer exist are simply not found.
+CREATE FUNCTION pgmig.snapshot_scope(classids oid[], objids oid[])
+    RETURNS TABLE (classid oid, objid oid)
+    LANGUAGE sql STABLE
+    SET search_path = pg_catalog, pg_temp
+    AS $$
+    WITH RECURSIVE reached(classid, objid) AS (
+        SELECT * FROM unnest(classids, objids)
+        UNION
+        SELECT n.classid, n.objid
+          FROM reached r,
+               LATERAL (SELECT d.classid, d.objid FROM pg_depend d
+                         WHERE d.refclassid = r.classid AND d.refobjid = r.objid
+                        UNION ALL
+                        SELECT 'pg_class'::regclass, ad.adrelid FROM pg_attrdef ad
+                         WHERE r.classid = 'pg_attrdef'::regclass AND ad.oid = r.objid
+                        UNION ALL
+                        SELECT CASE WHEN co.conrelid <> 0 THEN 'pg_class'::regclass ELSE 'pg_type'::regclass END,
+                               CASE WHEN co.conrelid <> 0 THEN co.conrelid ELSE co.contypid END
+                          FROM pg_constraint co
+                         WHERE r.classid = 'pg_constraint'::regclass AND co.oid = r.objid
+                        UNION ALL
+                        SELECT 'pg_class'::regclass, rw.ev_class FROM pg_rewrite rw
+                         WHERE r.classid = 'pg_rewrite'::regclass AND rw.oid = r.objid
+                        UNION ALL
+                        SELECT 'pg_class'::regclass, t.typrelid FROM pg_type t
+                         WHERE r.classid = 'pg_type'::regclass AND t.oid = r.objid AND t.typrelid <> 0
+                        UNION ALL
+                        SELECT 'pg_publication'::regclass, pr.prpubid FROM pg_publication_rel pr
+                         WHERE r.classid = 'pg_publication_rel'::regclass AND pr.oid = r.objid
+                        UNION ALL
+                        SELECT 'pg_publication'::regclass, pn.pnpubid FROM pg_publication_namespace pn
+                         WHERE r.classid = 'pg_publication_namespace'::regclass AND pn.oid = r.objid
+                        UNION ALL
+                        SELECT 'pg_opfamily'::regclass, ao.amopfamily FROM pg_amop ao
+                         WHERE r.classid = 'pg_amop'::regclass AND ao.oid = r.objid
+                        UNION ALL
+                        SELECT 'pg_opfamily'::regclass, ap.amprocfamily FROM pg_amproc ap
+                         WHERE r.classid = 'pg_amproc'::regclass AND ap.oid = r.objid
+                        UNION ALL
+                        SELECT 'pg_operator'::regclass, op.oid FROM pg_operator op
+                         WHERE r.classid = 'pg_operator'::regclass AND (op.oprcom = r.objid OR op.oprnegate = r.objid)
+                       ) n
+    )
+    SELECT DISTINCT classid, objid FROM reached
+    $$;
+COMMENT ON FUNCTION pgmig.snapshot_scope(oid[], oid[]) IS
+    'the objects whose snapshot description may change with the given objects: them, their dependents, and where each is described';
 
 CREATE FUNCTION migrate_snapshot() RETURNS jsonb
     LANGUAGE sql STABLE

@@ -3,13 +3,16 @@
 extern "C" {
 #include "postgres.h"
 #include "catalog/pg_type_d.h"
+#include "executor/spi.h"
 }
 
 #include <fmt/format.h>
 
 #include <nlohmann/json.hpp>
 
+#include <map>
 #include <optional>
+#include <set>
 #include <string>
 #include <vector>
 
@@ -23,6 +26,7 @@ extern "C" {
 #include "runner.hpp"
 #include "script.hpp"
 #include "settings.hpp"
+#include "touched_objects.hpp"
 
 namespace pgmig {
 namespace {
@@ -116,6 +120,107 @@ Check compare(pg::Spi& spi, int step, const char* name, const Schema& expected_s
     return c;
 }
 
+// The checks of steps 1 to 5.
+constexpr const char* kNames[] = {"up", "down", "down_restores_schema", "up_again", "up_again_same_schema"};
+
+// The descriptions of the objects in the scope of `seeds` (pgmig.snapshot_scope(): them, their dependents,
+// and where each is described) as they are now, by object key; `described` (if given) gets their addresses.
+using Described = std::map<std::string, std::string>;
+
+Described describe_scope(pg::Spi& spi, const std::set<touched::Address>& seeds,
+                         std::set<touched::Address>* described) {
+    std::string classids;
+    std::string objids;
+    for (const touched::Address& a : seeds) {
+        classids += (classids.empty() ? "" : ",") + std::to_string(a.classid);
+        objids += (objids.empty() ? "" : ",") + std::to_string(a.objid);
+    }
+    // (An empty scope must describe nothing: snapshot_objects_among(NULL) would describe everything.)
+    const pg::Rows rows = spi.query(
+        "WITH scope AS MATERIALIZED (SELECT classid, objid FROM pgmig.snapshot_scope($1::pg_catalog.oid[], "
+        "$2::pg_catalog.oid[])) "
+        "SELECT s.object_key, s.description::pg_catalog.text, s.classid, s.objid "
+        "  FROM pgmig.snapshot_objects_among((SELECT coalesce(pg_catalog.array_agg(objid), '{}') FROM scope)) s "
+        " WHERE EXISTS (SELECT 1 FROM scope c WHERE c.classid OPERATOR(pg_catalog.=) s.classid "
+        "                  AND c.objid OPERATOR(pg_catalog.=) s.objid)",
+        {{OIDARRAYOID, "{" + classids + "}"}, {OIDARRAYOID, "{" + objids + "}"}}, SPI_OK_SELECT);
+    Described out;
+    for (const auto& row : rows.rows) {
+        out.emplace(row.at(0).value_or(""), row.at(1).value_or(""));
+        if (described != nullptr) {
+            described->insert({static_cast<unsigned int>(std::stoul(row.at(2).value_or("0"))),
+                               static_cast<unsigned int>(std::stoul(row.at(3).value_or("0")))});
+        }
+    }
+    return out;
+}
+
+std::set<touched::Address> joined(std::set<touched::Address> a, const std::set<touched::Address>& b) {
+    a.insert(b.begin(), b.end());
+    return a;
+}
+
+// The rollback test on the objects m touches (pgmig.rollback_test_scope = touched): its five checks when
+// they all pass, or none when the full comparison must decide (a script failed, DDL ran that no event
+// trigger reports, the two runs touched different objects, or the touched objects differ: the full
+// comparison then finds the same differences and words them as it always has).
+//
+// Why comparing these objects is enough: an object whose description differs between two moments was
+// created, dropped or altered (reported by ddl_command_end or sql_drop), or names or is part of one that
+// was (a dependent in pg_depend, taken to where it is described by pgmig.snapshot_scope()). Objects
+// that existed before up keep their OIDs through the first run, which is rolled back, so the addresses
+// it collected describe the schema before up; the second run's own addresses cover what it creates.
+std::optional<std::vector<Check>> passes_on_touched_objects(pg::Spi& spi, const Migration& m) {
+    std::set<touched::Address> seeds;
+    std::set<std::string> keys;
+    {  // The first run learns what up, down and up again touch; it is rolled back.
+        const touched::Collection learn;
+        pg::Subtransaction run;
+        const bool ran = !run_script(spi, m, Direction::up) && !run_script(spi, m, Direction::down) &&
+                         !run_script(spi, m, Direction::up);
+        run.rollback();
+        if (!ran || !learn.underivable().empty()) return std::nullopt;
+        seeds = learn.addresses();
+        keys = learn.keys();
+    }
+    std::set<touched::Address> at_a;
+    std::set<touched::Address> at_b;
+    const Described a = describe_scope(spi, seeds, &at_a);
+    Described b;
+    bool same = false;
+    {
+        const touched::Collection watch;
+        pg::Subtransaction run;
+        if (!run_script(spi, m, Direction::up)) {
+            b = describe_scope(spi, joined(seeds, watch.addresses()), &at_b);
+            if (!run_script(spi, m, Direction::down) &&
+                describe_scope(spi, joined(joined(seeds, watch.addresses()), at_a), nullptr) == a &&
+                !run_script(spi, m, Direction::up)) {
+                same = describe_scope(spi, joined(joined(seeds, watch.addresses()), at_b), nullptr) == b &&
+                       watch.underivable().empty() && watch.keys() == keys;
+            }
+        }
+        run.rollback();
+    }
+    if (!same) return std::nullopt;
+    // "nothing else was changed": every other change DDL makes is reported, and none was.
+    auto compared = [](size_t n, const char* moment, const char* reference, const char* touching) {
+        if (n == 0) {
+            return fmt::format("{}, no object {} exists, as {}; nothing else was changed", moment, touching,
+                               reference);
+        }
+        return fmt::format("{}, the {} object{} {} (with their dependents) {} as {}; nothing else was changed",
+                           moment, n, n == 1 ? "" : "s", touching, n == 1 ? "is" : "are", reference);
+    };
+    return std::vector<Check>{
+        {1, kNames[0], true, "up ran", std::nullopt},
+        {2, kNames[1], true, "down ran", std::nullopt},
+        {3, kNames[2], true, compared(a.size(), "after down", "before up", "up and down touch"), std::nullopt},
+        {4, kNames[3], true, "up ran again", std::nullopt},
+        {5, kNames[4], true, compared(b.size(), "after up again", "after the first up", "up touches"), std::nullopt},
+    };
+}
+
 std::vector<Check> test_migration(pg::Spi& spi, LedgerStore& store, const std::string& version,
                                   const trust::Policy& policy) {
     const Migration m = store.registered(version);  // PM001, PM005
@@ -164,7 +269,6 @@ std::vector<Check> test_migration(pg::Spi& spi, LedgerStore& store, const std::s
     auto skip_rest = [&checks](int from, const char* const* names, int count, const std::string& why) {
         for (int i = 0; i < count; ++i) checks.push_back({from + i, names[i], std::nullopt, why, std::nullopt});
     };
-    static const char* const kNames[] = {"up", "down", "down_restores_schema", "up_again", "up_again_same_schema"};
     if (!before.empty()) {
         std::string list;
         for (const Migration& x : before) list += (list.empty() ? "" : ", ") + *x.version;
@@ -180,6 +284,13 @@ std::vector<Check> test_migration(pg::Spi& spi, LedgerStore& store, const std::s
         checks.push_back(c);
         if (!*c.passed) {
             skip_rest(1, kNames, 5, "not run: an older pending migration failed");
+            everything.rollback();
+            return checks;
+        }
+    }
+    if (settings::rollback_test_scope() == settings::RollbackTestScope::touched) {
+        if (std::optional<std::vector<Check>> passed = passes_on_touched_objects(spi, m)) {
+            checks.insert(checks.end(), passed->begin(), passed->end());
             everything.rollback();
             return checks;
         }

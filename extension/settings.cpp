@@ -25,6 +25,7 @@ char* g_environment = nullptr;
 int g_audit_failure = static_cast<int>(AuditFailure::error);
 bool g_audit_sealer = true;
 char* g_deploy_run = nullptr;
+int g_rollback_test_scope = static_cast<int>(RollbackTestScope::touched);
 
 const struct config_enum_entry kOutOfOrderOptions[] = {
     {"error", static_cast<int>(OutOfOrder::error), false},
@@ -42,6 +43,12 @@ const struct config_enum_entry kOutOfBandOptions[] = {
 const struct config_enum_entry kAuditFailureOptions[] = {
     {"error", static_cast<int>(AuditFailure::error), false},
     {"warn", static_cast<int>(AuditFailure::warn), false},
+    {nullptr, 0, false},
+};
+
+const struct config_enum_entry kRollbackTestScopeOptions[] = {
+    {"touched", static_cast<int>(RollbackTestScope::touched), false},
+    {"full", static_cast<int>(RollbackTestScope::full), false},
     {nullptr, 0, false},
 };
 
@@ -153,6 +160,14 @@ void define() {
                                "Recorded in pgmig.history.deploy_run of every row the session writes, so that a "
                                "resumed run can tell what it already applied. '' (the default) records NULL.",
                                &g_deploy_run, "", PGC_USERSET, 0, check_deploy_run, nullptr, nullptr);
+    // PGC_USERSET: either value gives the same verdicts and details; full only takes longer.
+    DefineCustomEnumVariable("pgmig.rollback_test_scope",
+                             "What migrate_test() compares: the objects the migration touches, or the whole schema.",
+                             "touched compares the objects up and down touch with their dependents, and falls back "
+                             "to the whole schema when it cannot tell what changed or finds a difference; full "
+                             "always compares the whole schema.",
+                             &g_rollback_test_scope, static_cast<int>(RollbackTestScope::touched),
+                             kRollbackTestScopeOptions, PGC_USERSET, 0, nullptr, nullptr, nullptr);
     MarkGUCPrefixReserved("pgmig");
 }
 
@@ -182,5 +197,7 @@ const char* environment() { return g_environment != nullptr ? g_environment : ""
 AuditFailure audit_failure() { return static_cast<AuditFailure>(g_audit_failure); }
 bool audit_sealer() { return g_audit_sealer; }
 const char* deploy_run() { return g_deploy_run != nullptr ? g_deploy_run : ""; }
+
+RollbackTestScope rollback_test_scope() { return static_cast<RollbackTestScope>(g_rollback_test_scope); }
 
 }  // namespace pgmig::settings

@@ -87,6 +87,32 @@ SELECT migrate_register('4', 'orders_total_idx', 'CREATE INDEX orders_total_idx 
 SELECT step, check_name, passed, detail FROM migrate_test('4') WHERE step = 0 OR NOT passed;
 SELECT to_regclass('orders') AS orders;
 
+-- What a passing comparison compared (pgmig.rollback_test_scope): the objects up and down touch with their
+-- dependents (here only the index up creates), or the whole schema; the verdicts are the same.
+SELECT step, check_name, passed, regexp_replace(detail, '[0-9a-f]{12}', 'FP', 'g') AS detail
+  FROM migrate_test('3') WHERE step IN (3, 5);
+SET pgmig.rollback_test_scope = full;
+SELECT step, check_name, passed, regexp_replace(detail, '[0-9a-f]{12}', 'FP', 'g') AS detail
+  FROM migrate_test('3') WHERE step IN (3, 5);
+RESET pgmig.rollback_test_scope;
+-- DDL that does not say which objects it changed is compared on the whole schema (a GRANT on a function,
+-- ALTER DEFAULT PRIVILEGES, DDL no event trigger reports such as ALTER ROLE).
+DELETE FROM pgmig.migrations WHERE version IN ('3', '4');
+SELECT migrate_register('3', 'grant_function', 'GRANT EXECUTE ON FUNCTION pg_catalog.now() TO regress_pgmig_reporting;',
+                        'REVOKE EXECUTE ON FUNCTION pg_catalog.now() FROM regress_pgmig_reporting;') IS NOT NULL AS registered;
+SELECT step, check_name, passed, regexp_replace(detail, '[0-9a-f]{12}', 'FP', 'g') AS detail
+  FROM migrate_test('3') WHERE step IN (3, 5);
+SELECT migrate_register('3', 'default_privileges',
+                        'ALTER DEFAULT PRIVILEGES GRANT SELECT ON TABLES TO regress_pgmig_reporting;',
+                        'ALTER DEFAULT PRIVILEGES REVOKE SELECT ON TABLES FROM regress_pgmig_reporting;') IS NOT NULL AS registered;
+SELECT step, check_name, passed, regexp_replace(detail, '[0-9a-f]{12}', 'FP', 'g') AS detail
+  FROM migrate_test('3') WHERE step = 3;
+SELECT migrate_register('3', 'role', 'ALTER ROLE regress_pgmig_reporting CONNECTION LIMIT 3;',
+                        'ALTER ROLE regress_pgmig_reporting CONNECTION LIMIT -1;') IS NOT NULL AS registered;
+SELECT step, check_name, passed, regexp_replace(detail, '[0-9a-f]{12}', 'FP', 'g') AS detail
+  FROM migrate_test('3') WHERE step = 3;
+DELETE FROM pgmig.migrations WHERE version = '3';
+
 DROP EXTENSION pgmig;
 DROP TABLE customers;
 DROP ROLE regress_pgmig_reporting;

@@ -28,7 +28,13 @@ GRANT EXECUTE ON FUNCTION migrate_record_major_upgrade() TO pgmig_admin;
 
 -- The snapshot reads the catalogs of PostgreSQL 17 and 18 too (renamed columns read from the row;
 -- NOT NULL constraints, which 18 catalogs as constraints, stay a column's "not_null").
+-- It describes a set of objects as well as all of them (the rollback test compares only the objects a
+-- migration touched, with their dependents).
+-- @copy: CREATE FUNCTION pgmig.snapshot_objects_among(objids oid[])
+-- @copy: COMMENT ON FUNCTION pgmig.snapshot_objects_among(oid[]) IS
 -- @replace: CREATE FUNCTION pgmig.snapshot_objects()
+-- @copy: CREATE FUNCTION pgmig.snapshot_scope(classids oid[], objids oid[])
+-- @copy: COMMENT ON FUNCTION pgmig.snapshot_scope(oid[], oid[]) IS
 
 -- migrate_status() and migrate_verify() read only the rows whose stored script no longer hashes to its
 -- checksum (the scripts are still all hashed) instead of joining a checksum per migration back to the

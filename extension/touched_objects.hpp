@@ -1,0 +1,53 @@
+// The objects DDL touches in this backend while a Collection is alive: what migrate_test() compares
+// instead of the whole schema (pgmig.snapshot_scope() adds the objects that depend on them). Filled by
+// pgmig's event trigger function (ddl_command_end, sql_drop) and by the utility hook, which sees the
+// DDL no event trigger reports: after such DDL the collection can no longer say what changed.
+#pragma once
+
+#include <compare>
+#include <set>
+#include <string>
+#include <vector>
+
+struct EventTriggerData;  // commands/event_trigger.h
+
+namespace pgmig::touched {
+
+struct Address {
+    unsigned int classid;
+    unsigned int objid;
+    auto operator<=>(const Address&) const = default;
+};
+
+// One per backend at a time (a second one while the first is alive is a programming error).
+class Collection {
+  public:
+    Collection();
+    ~Collection();
+    Collection(const Collection&) = delete;
+    Collection& operator=(const Collection&) = delete;
+
+    // Every object reported so far, without repeats.
+    const std::set<Address>& addresses() const { return addresses_; }
+    // "<type> <identity>" of every object reported so far: the same DDL run twice reports the same keys,
+    // though the objects it creates get new OIDs.
+    const std::set<std::string>& keys() const { return keys_; }
+    // Empty while the addresses account for every change DDL made; else why they do not (the first reason).
+    const std::string& underivable() const { return underivable_; }
+
+    void add(Address address, std::string key);
+    void give_up(const std::string& why);
+
+  private:
+    std::set<Address> addresses_;
+    std::set<std::string> keys_;
+    std::string underivable_;
+};
+
+bool collecting();
+// From pgmig.audit_event() at ddl_command_end and sql_drop, while collecting.
+void note_event(EventTriggerData* trig);
+// From the utility hook, for DDL that pgmig's event triggers will not report (audit_unseen.cpp).
+void note_unseen(const char* command_tag);
+
+}  // namespace pgmig::touched

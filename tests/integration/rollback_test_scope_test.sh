@@ -1,0 +1,32 @@
+# migrate_test() compares only the objects a migration touches (pgmig.rollback_test_scope = touched) and
+# must give exactly the verdicts, failure details and differing objects of the whole-schema comparison
+# (= full): random migrations, many with down scripts made wrong on purpose, each tested both ways.
+# Sourced by run.sh (see lib.sh for the helpers). IT_SCOPE_SEED and IT_SCOPE_CASES replay or widen a run.
+
+newdb dbs
+scope_seed=${IT_SCOPE_SEED:-$((RANDOM * 32768 + RANDOM))}
+scope_cases=${IT_SCOPE_CASES:-120}
+scope_role="it_scope_role_$$"
+python3 "$here/rollback_scope_cases.py" "$scope_seed" "$scope_cases" "$scope_role" >"$work/scope_cases.sql"
+if psql -X -q -v ON_ERROR_STOP=1 -d "$dbs" -f "$work/scope_cases.sql" >"$work/scope_out" 2>&1; then
+    pass "rollback scope: $scope_cases random cases ran (seed $scope_seed)"
+else
+    fail "rollback scope: the random cases ran (seed $scope_seed)" "$(tail -5 "$work/scope_out")"
+fi
+mismatch=$(sql "$dbs" "SELECT string_agg(format('case %s (%s): step %s %s passed=%s %s %s', n, scope, step, check_name,
+                                                 passed, detail, differing), E'\n' ORDER BY n, scope, step)
+                         FROM scope_mismatch")
+check "rollback scope: touched and full agree on every case (seed $scope_seed, cases in $work/scope_cases.sql)" \
+    "$mismatch" ""
+# Both ways of deciding must have been exercised: passes decided on the touched objects, failures (which
+# the full comparison words), and passes that fell back to the full comparison (a GRANT on a function).
+decided=$(sql "$dbs" "SELECT count(*) FILTER (WHERE touched_passed AND touched_detail LIKE 'after down, %')
+                          || '/' || count(*) FILTER (WHERE touched_passed IS FALSE)
+                          || '/' || count(*) FILTER (WHERE touched_passed AND touched_detail LIKE 'fingerprint%')
+                     FROM scope_decided")
+IFS=/ read -r on_touched failed_cases on_full <<<"$decided"
+check "rollback scope: passes decided on the touched objects, failures, and passes decided on the whole schema ($decided)" \
+    "$([ "${on_touched:-0}" -gt 0 ] && [ "${failed_cases:-0}" -gt 0 ] && [ "${on_full:-0}" -gt 0 ] && echo yes)" yes
+sql "$dbs" "DROP OWNED BY $scope_role" >/dev/null
+dropdb "$dbs" >/dev/null 2>&1
+psql -X -q -d postgres -c "DROP ROLE IF EXISTS $scope_role" >/dev/null 2>&1
