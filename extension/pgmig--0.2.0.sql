@@ -382,9 +382,12 @@ CREATE FUNCTION pgmig.acl_entries(acl aclitem[], owner oid, objtype "char") RETU
 -- `objids` NULL: every object; else only the objects whose OID is among them (of any catalog: the caller
 -- picks its pairs), described exactly as in the full snapshot. The condition is pushed down into each
 -- catalog's branch, so the descriptions (the cost) are built for those objects only.
+-- PL/pgSQL for its plan cache: the query is planned once per session (a SQL function plans its body on
+-- every call, which costs more than describing a few objects), and always the same plan, the one a SQL
+-- function would make (force_generic_plan: `objids` is a parameter of it, not a constant).
 CREATE FUNCTION pgmig.snapshot_objects_among(objids oid[])
     RETURNS TABLE (classid oid, objid oid, object_key text, object_type text, identity text, description jsonb)
-    LANGUAGE sql STABLE
+    LANGUAGE plpgsql STABLE
     SET search_path = pg_catalog, pg_temp
     SET "DateStyle" = 'ISO, YMD'
     SET "IntervalStyle" = 'postgres'
@@ -393,7 +396,11 @@ CREATE FUNCTION pgmig.snapshot_objects_among(objids oid[])
     SET quote_all_identifiers = off
     -- one pass over the catalog: JIT compilation would cost more than it saves, on every call
     SET jit = off
+    SET plan_cache_mode = force_generic_plan
     AS $$
+    #variable_conflict use_column
+    BEGIN
+    RETURN QUERY
     WITH user_ns AS (
         SELECT n.oid, n.nspname FROM pg_namespace n
          WHERE n.nspname NOT IN ('pg_catalog', 'information_schema', 'pg_toast', 'pgmig')
@@ -776,7 +783,8 @@ CREATE FUNCTION pgmig.snapshot_objects_among(objids oid[])
     )
     SELECT o.classid::oid, o.objid, i.type || ' ' || i.identity, i.type, i.identity, o.description
       FROM objects o, LATERAL pg_identify_object(o.classid, o.objid, 0) i
-     WHERE objids IS NULL OR o.objid = ANY (objids)
+     WHERE objids IS NULL OR o.objid = ANY (objids);
+    END
     $$;
 COMMENT ON FUNCTION pgmig.snapshot_objects_among(oid[]) IS
     'the objects of the user schema whose OID is among objids (NULL: all), described as in the full snapshot';

@@ -124,11 +124,10 @@ Check compare(pg::Spi& spi, int step, const char* name, const Schema& expected_s
 constexpr const char* kNames[] = {"up", "down", "down_restores_schema", "up_again", "up_again_same_schema"};
 
 // The descriptions of the objects in the scope of `seeds` (pgmig.snapshot_scope(): them, their dependents,
-// and where each is described) as they are now, by object key; `described` (if given) gets their addresses.
+// and where each is described) as they are now, by object key.
 using Described = std::map<std::string, std::string>;
 
-Described describe_scope(pg::Spi& spi, const std::set<touched::Address>& seeds,
-                         std::set<touched::Address>* described) {
+Described describe_scope(pg::Spi& spi, const std::set<touched::Address>& seeds) {
     std::string classids;
     std::string objids;
     for (const touched::Address& a : seeds) {
@@ -139,19 +138,13 @@ Described describe_scope(pg::Spi& spi, const std::set<touched::Address>& seeds,
     const pg::Rows rows = spi.query(
         "WITH scope AS MATERIALIZED (SELECT classid, objid FROM pgmig.snapshot_scope($1::pg_catalog.oid[], "
         "$2::pg_catalog.oid[])) "
-        "SELECT s.object_key, s.description::pg_catalog.text, s.classid, s.objid "
+        "SELECT s.object_key, s.description::pg_catalog.text "
         "  FROM pgmig.snapshot_objects_among((SELECT coalesce(pg_catalog.array_agg(objid), '{}') FROM scope)) s "
         " WHERE EXISTS (SELECT 1 FROM scope c WHERE c.classid OPERATOR(pg_catalog.=) s.classid "
         "                  AND c.objid OPERATOR(pg_catalog.=) s.objid)",
         {{OIDARRAYOID, "{" + classids + "}"}, {OIDARRAYOID, "{" + objids + "}"}}, SPI_OK_SELECT);
     Described out;
-    for (const auto& row : rows.rows) {
-        out.emplace(row.at(0).value_or(""), row.at(1).value_or(""));
-        if (described != nullptr) {
-            described->insert({static_cast<unsigned int>(std::stoul(row.at(2).value_or("0"))),
-                               static_cast<unsigned int>(std::stoul(row.at(3).value_or("0")))});
-        }
-    }
+    for (const auto& row : rows.rows) out.emplace(row.at(0).value_or(""), row.at(1).value_or(""));
     return out;
 }
 
@@ -162,47 +155,48 @@ std::set<touched::Address> joined(std::set<touched::Address> a, const std::set<t
 
 // The rollback test on the objects m touches (pgmig.rollback_test_scope = touched): its five checks when
 // they all pass, or none when the full comparison must decide (a script failed, DDL ran that no event
-// trigger reports, the two runs touched different objects, or the touched objects differ: the full
+// trigger reports, the two runs of up touched different objects, or the touched objects differ: the full
 // comparison then finds the same differences and words them as it always has).
 //
 // Why comparing these objects is enough: an object whose description differs between two moments was
 // created, dropped or altered (reported by ddl_command_end or sql_drop), or names or is part of one that
-// was (a dependent in pg_depend, taken to where it is described by pgmig.snapshot_scope()). Objects
-// that existed before up keep their OIDs through the first run, which is rolled back, so the addresses
-// it collected describe the schema before up; the second run's own addresses cover what it creates.
+// was (a dependent in pg_depend, taken to where it is described by pgmig.snapshot_scope()). So the schema
+// before up (A) and after down (C) differ exactly where the objects that up and down touched, with their
+// dependents, differ, each set found in its own state: A is described last, after rolling everything
+// back, when what up and down touch is known (objects that existed before up keep their OIDs). Once A
+// and C are equal, up ran on the same schema twice: after the first up (B) and after up again (D) the
+// schema differs exactly where what each run of up touched differs, and each run must touch the same objects.
 std::optional<std::vector<Check>> passes_on_touched_objects(pg::Spi& spi, const Migration& m) {
-    std::set<touched::Address> seeds;
-    std::set<std::string> keys;
-    {  // The first run learns what up, down and up again touch; it is rolled back.
-        const touched::Collection learn;
-        pg::Subtransaction run;
-        const bool ran = !run_script(spi, m, Direction::up) && !run_script(spi, m, Direction::down) &&
-                         !run_script(spi, m, Direction::up);
-        run.rollback();
-        if (!ran || !learn.underivable().empty()) return std::nullopt;
-        seeds = learn.addresses();
-        keys = learn.keys();
-    }
-    std::set<touched::Address> at_a;
-    std::set<touched::Address> at_b;
-    const Described a = describe_scope(spi, seeds, &at_a);
+    std::set<touched::Address> by_up;
+    std::set<touched::Address> by_down;
+    std::set<std::string> up_keys;
     Described b;
+    Described c;
     bool same = false;
     {
-        const touched::Collection watch;
-        pg::Subtransaction run;
-        if (!run_script(spi, m, Direction::up)) {
-            b = describe_scope(spi, joined(seeds, watch.addresses()), &at_b);
-            if (!run_script(spi, m, Direction::down) &&
-                describe_scope(spi, joined(joined(seeds, watch.addresses()), at_a), nullptr) == a &&
-                !run_script(spi, m, Direction::up)) {
-                same = describe_scope(spi, joined(joined(seeds, watch.addresses()), at_b), nullptr) == b &&
-                       watch.underivable().empty() && watch.keys() == keys;
+        pg::Subtransaction run;  // rolled back: A is read after it
+        std::optional<touched::Collection> watch(std::in_place);
+        if (!run_script(spi, m, Direction::up) && watch->underivable().empty()) {
+            by_up = watch->addresses();
+            up_keys = watch->keys();
+            b = describe_scope(spi, by_up);
+            watch.emplace();
+            if (!run_script(spi, m, Direction::down) && watch->underivable().empty()) {
+                by_down = watch->addresses();
+                c = describe_scope(spi, joined(by_up, by_down));
+                watch.emplace();
+                if (!run_script(spi, m, Direction::up) && watch->underivable().empty() &&
+                    watch->keys() == up_keys) {
+                    same = describe_scope(spi, watch->addresses()) == b;
+                }
             }
         }
+        watch.reset();
         run.rollback();
     }
     if (!same) return std::nullopt;
+    const Described a = describe_scope(spi, joined(by_up, by_down));
+    if (a != c) return std::nullopt;
     // "nothing else was changed": every other change DDL makes is reported, and none was.
     auto compared = [](size_t n, const char* moment, const char* reference, const char* touching) {
         if (n == 0) {
@@ -239,7 +233,7 @@ std::vector<Check> test_migration(pg::Spi& spi, LedgerStore& store, const std::s
     // Older pending migrations are applied first, inside the same rolled-back subtransaction: the
     // migration is written against the schema they produce, so testing it without them says nothing.
     std::vector<Migration> before;
-    for (Migration& other : store.load_all()) {
+    for (Migration& other : store.load_pending()) {  // (not every applied row of a long history)
         if (other.version && !other.applied && other.key < m.key) before.push_back(std::move(other));
     }
     for (const Migration& x : before) {

@@ -19,7 +19,7 @@ struct Address {
     auto operator<=>(const Address&) const = default;
 };
 
-// One per backend at a time (a second one while the first is alive is a programming error).
+// The innermost alive one collects.
 class Collection {
   public:
     Collection();
@@ -29,16 +29,17 @@ class Collection {
 
     // Every object reported so far, without repeats.
     const std::set<Address>& addresses() const { return addresses_; }
-    // "<type> <identity>" of every object reported so far: the same DDL run twice reports the same keys,
-    // though the objects it creates get new OIDs.
+    // "<type> <identity>" of every object reported so far (but TOAST tables, named after OIDs): the same
+    // DDL run twice reports the same keys, though the objects it creates get new OIDs.
     const std::set<std::string>& keys() const { return keys_; }
     // Empty while the addresses account for every change DDL made; else why they do not (the first reason).
     const std::string& underivable() const { return underivable_; }
 
-    void add(Address address, std::string key);
+    void add(Address address, std::string key);  // key "": an address only
     void give_up(const std::string& why);
 
   private:
+    Collection* outer_;
     std::set<Address> addresses_;
     std::set<std::string> keys_;
     std::string underivable_;
