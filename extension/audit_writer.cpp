@@ -22,6 +22,7 @@ extern "C" {
 #include "utils/fmgroids.h"
 #include "utils/fmgrprotos.h"
 #include "utils/guc.h"
+#include "utils/inval.h"
 #include "utils/lsyscache.h"
 #include "utils/memutils.h"
 #include "utils/rel.h"
@@ -123,8 +124,45 @@ void set_datum(Writer* w, Column column, Datum value, bool isnull) {
     w->values[a - 1] = value;
 }
 
-// Opens pgmig.ddl_audit and fills in what every row of this event shares.
-void open_writer(Writer* w, const RowValues& row) {
+// pgmig.ddl_audit as last opened, and the numbers of its columns: found by name once per version of the
+// table, not on every statement (about 4,400 instructions). A relcache invalidation of the table (ALTER,
+// DROP, DROP EXTENSION) forgets them; it arrives at the latest when the table is locked.
+Oid g_cached_table = InvalidOid;
+AttrNumber g_cached_attno[kColumnCount];
+
+void forget_cached_table(Datum /*arg*/, Oid relid) {
+    if (relid == InvalidOid || relid == g_cached_table) g_cached_table = InvalidOid;
+}
+
+// The columns of `rel` by name, into `attno`.
+void map_columns(Relation rel, AttrNumber* attno) {
+    const TupleDesc desc = RelationGetDescr(rel);
+    for (int c = 0; c < kColumnCount; ++c) {
+        attno[c] = InvalidAttrNumber;
+        for (int i = 0; i < desc->natts; ++i) {
+            const Form_pg_attribute attr = TupleDescAttr(desc, i);
+            if (!attr->attisdropped && strcmp(NameStr(attr->attname), kColumnNames[c]) == 0) {
+                attno[c] = attr->attnum;
+                break;
+            }
+        }
+        if (attno[c] == InvalidAttrNumber) {
+            ereport(ERROR, (errcode(ERRCODE_UNDEFINED_COLUMN),
+                            errmsg("column %s of pgmig.ddl_audit does not exist", kColumnNames[c]),
+                            errhint("reinstall the extension: DROP EXTENSION pgmig; CREATE EXTENSION pgmig")));
+        }
+    }
+}
+
+// pgmig.ddl_audit, opened and locked: the cached table while no invalidation forgot it (checked again once
+// the lock took in other sessions' invalidations), else found by name.
+Relation open_audit_table() {
+    const Oid cached = g_cached_table;
+    if (OidIsValid(cached)) {
+        Relation rel = try_table_open(cached, RowExclusiveLock);
+        if (rel != nullptr && g_cached_table == cached) return rel;
+        if (rel != nullptr) table_close(rel, RowExclusiveLock);
+    }
     const Oid schema = get_namespace_oid("pgmig", false);
     const Oid table = get_relname_relid("ddl_audit", schema);
     if (!OidIsValid(table)) {
@@ -132,26 +170,22 @@ void open_writer(Writer* w, const RowValues& row) {
         ereport(ERROR, (errcode(ERRCODE_UNDEFINED_TABLE), errmsg("table pgmig.ddl_audit does not exist"),
                         errhint("reinstall the extension: DROP EXTENSION pgmig; CREATE EXTENSION pgmig")));
     }
-    w->rel = table_open(table, RowExclusiveLock);
+    return table_open(table, RowExclusiveLock);
+}
+
+// Opens pgmig.ddl_audit and fills in what every row of this event shares.
+void open_writer(Writer* w, const RowValues& row) {
+    w->rel = open_audit_table();
+    const Oid table = RelationGetRelid(w->rel);
     // After the lock, which takes in other sessions' invalidations: an ALTER of the table committed
     // meanwhile makes this look at the release again.
     sql_version::require_audit_layout(table);
-    const TupleDesc desc = RelationGetDescr(w->rel);
-    for (int c = 0; c < kColumnCount; ++c) {
-        w->attno[c] = InvalidAttrNumber;
-        for (int i = 0; i < desc->natts; ++i) {
-            const Form_pg_attribute attr = TupleDescAttr(desc, i);
-            if (!attr->attisdropped && strcmp(NameStr(attr->attname), kColumnNames[c]) == 0) {
-                w->attno[c] = attr->attnum;
-                break;
-            }
-        }
-        if (w->attno[c] == InvalidAttrNumber) {
-            ereport(ERROR, (errcode(ERRCODE_UNDEFINED_COLUMN),
-                            errmsg("column %s of pgmig.ddl_audit does not exist", kColumnNames[c]),
-                            errhint("reinstall the extension: DROP EXTENSION pgmig; CREATE EXTENSION pgmig")));
-        }
+    if (g_cached_table != table) {
+        map_columns(w->rel, g_cached_attno);
+        g_cached_table = table;
     }
+    memcpy(w->attno, g_cached_attno, sizeof(w->attno));
+    const TupleDesc desc = RelationGetDescr(w->rel);
     w->indexes = CatalogOpenIndexes(w->rel);
     // The indexes are maintained without an executor: only plain column indexes can be.
     for (int i = 0; i < w->indexes->ri_NumIndices; ++i) {
@@ -291,6 +325,8 @@ constexpr int kKeepAll[2] = {0, 0};
 constexpr int kKeepOriginalOrNormal[2] = {4, 5};  // original, normal
 
 }  // namespace
+
+void install_writer_cache() { CacheRegisterRelcacheCallback(forget_cached_table, static_cast<Datum>(0)); }
 
 void each_event_row(Oid function, void (*fn)(TupleTableSlot* slot, void* arg), void* arg) {
     FmgrInfo flinfo;

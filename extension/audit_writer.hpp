@@ -58,6 +58,9 @@ void each_event_row(unsigned int function, void (*fn)(TupleTableSlot* slot, void
 // `object_type` and `object_identity` may be null.
 Appended append_shared_row(const RowValues& row, const char* object_type, const char* object_identity);
 
+// Registers the relcache callback that keeps the writer's cached table and columns true (from _PG_init).
+void install_writer_cache();
+
 // Sends NOTIFY pgmig_drift with `payload`, unless the notification queue is over half full: a full
 // queue would fail the commit, and the audit row is what counts.
 void notify_drift(const char* payload);

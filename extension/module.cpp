@@ -11,6 +11,7 @@ void pgmig_install_utility_hook(void);
 void pgmig_install_index_build_guard(void);
 }
 
+#include "audit_writer.hpp"
 #include "nontx_guard.hpp"
 #include "settings.hpp"
 #include "sql_version.hpp"
@@ -24,4 +25,5 @@ extern "C" void _PG_init(void) {
     pgmig_install_index_build_guard();  // index builds on pgmig.ddl_audit wait for rows in progress
     pgmig::nontx_guard::install();      // executor hooks and transaction callbacks
     pgmig::sql_version::install_layout_cache();  // the audit writer's release check, per table version
+    pgmig::audit::install_writer_cache();        // and its table and columns
 }
