@@ -8,6 +8,7 @@ extern "C" {
 #include "postgres.h"
 #include "catalog/dependency.h"
 #include "catalog/namespace.h"
+#include "access/xlog.h"
 #include "catalog/pg_type_d.h"
 #include "miscadmin.h"
 #include "utils/lsyscache.h"
@@ -16,6 +17,7 @@ extern "C" {
 #include <fmt/format.h>
 
 #include <algorithm>
+#include <set>
 #include <utility>
 
 #include "common/version.hpp"
@@ -43,7 +45,7 @@ std::string bytea_text(const std::string& bytes) {
 // migration registered or applied); PostgreSQL's plan cache revalidates them after DDL.
 // Like all of pgmig's SQL they run with search_path pinned (pg::Spi) and also name every function,
 // type and operator by its schema, so that nothing planted on a search_path can be picked up.
-SPIPlanPtr g_plans[14] = {};
+SPIPlanPtr g_plans[17] = {};
 
 constexpr const char* kColumns =
     "version_key, version, name, up_sql, down_sql, options::pg_catalog.text, checksum, applied_at IS NOT NULL, "
@@ -317,16 +319,57 @@ void LedgerStore::set_nontx_progress(const Migration& m, std::optional<int> done
         {{BYTEAOID, m.key}, {INT4OID, done ? std::optional(std::to_string(*done)) : std::nullopt}}, SPI_OK_UPDATE);
 }
 
-void LedgerStore::save_snapshot(const std::string& reason) {
+namespace {
+
+// This database as object OIDs are valid in it: a restore or a copy gets new OIDs (and another OID or
+// system identifier), and pg_upgrade's are checked by the major version.
+std::string database_identity() {
+    return fmt::format("{}/{}", static_cast<unsigned long long>(GetSystemIdentifier()), MyDatabaseId);
+}
+
+std::string oid_array(const std::set<touched::Address>& addresses, unsigned int touched::Address::*member) {
+    std::string out = "{";
+    for (const touched::Address& a : addresses) out += (out.size() > 1 ? "," : "") + std::to_string(a.*member);
+    return out + "}";
+}
+
+}  // namespace
+
+void LedgerStore::save_snapshot(const std::string& reason, const touched::Collection* changes) {
     AsLedgerOwner owner(owner_);
+    const std::string database = database_identity();
+    std::optional<std::string> full_because;
+    if (changes == nullptr) {
+        full_because = reason + " records the whole schema";
+    } else if (!changes->underivable().empty()) {
+        full_because = changes->underivable();
+    } else if (settings::snapshot_scope() == settings::SnapshotScope::full) {
+        full_because = "pgmig.snapshot_scope = full";
+    } else {
+        full_because = spi_.query_prepared(g_plans[14], "SELECT pgmig.snapshot_underivable($1)",
+                                           {{TEXTOID, database}}, SPI_OK_SELECT)
+                           .rows.at(0)
+                           .at(0);
+    }
+    const pg::Rows described =
+        full_because
+            ? spi_.query_prepared(g_plans[15], "SELECT pgmig.expect_whole_schema()", {}, SPI_OK_SELECT)
+            : spi_.query_prepared(g_plans[16], "SELECT pgmig.expect_changes($1::pg_catalog.oid[], $2::pg_catalog.oid[])",
+                                  {{OIDARRAYOID, oid_array(changes->addresses(), &touched::Address::classid)},
+                                   {OIDARRAYOID, oid_array(changes->addresses(), &touched::Address::objid)}},
+                                  SPI_OK_SELECT);
     spi_.query_prepared(
         g_plans[9],
-        "WITH s AS (SELECT coalesce(pg_catalog.jsonb_object_agg(object_key, description), '{}'::pg_catalog.jsonb) "
-        "AS snapshot FROM pgmig.snapshot_objects()) "
-        "INSERT INTO pgmig.snapshots (id, reason, fingerprint, snapshot, server_major) OVERRIDING SYSTEM VALUE "
-        "SELECT $2, $1, pg_catalog.encode(pg_catalog.sha256(pg_catalog.convert_to(snapshot::pg_catalog.text, "
-        "'UTF8')), 'hex'), snapshot, $3 FROM s",
-        {{TEXTOID, reason}, {INT8OID, next_id("snapshots")}, {INT4OID, std::to_string(PG_VERSION_NUM / 10000)}},
+        "INSERT INTO pgmig.snapshots (id, reason, server_major, audit_id, database_identity, roles, derived, "
+        "full_because, described) OVERRIDING SYSTEM VALUE "
+        "SELECT $2, $1, $3, (SELECT pg_catalog.max(id) FROM pgmig.ddl_audit), $4, pgmig.role_names(), $5, $6, $7",
+        {{TEXTOID, reason},
+         {INT8OID, next_id("snapshots")},
+         {INT4OID, std::to_string(PG_VERSION_NUM / 10000)},
+         {TEXTOID, database},
+         {BOOLOID, full_because ? "false" : "true"},
+         {TEXTOID, full_because},
+         {INT4OID, described.rows.at(0).at(0)}},
         SPI_OK_INSERT);
 }
 

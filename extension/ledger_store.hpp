@@ -9,6 +9,7 @@
 
 #include "options.hpp"
 #include "pg/spi.hpp"
+#include "touched_objects.hpp"
 
 namespace pgmig {
 
@@ -114,8 +115,10 @@ class LedgerStore {
     void set_nontx_progress(const Migration& m, std::optional<int> done);
     // Appends e to pgmig.history; returns the row's id.
     int64 record(const HistoryEntry& e);
-    // Stores the live schema's snapshot as the one the ledger now expects (migrate_drift's baseline).
-    void save_snapshot(const std::string& reason);
+    // Records the live schema as the one the ledger now expects (migrate_drift's baseline): derived
+    // from the newest snapshot and the objects `changes` collected while the change ran, where it can
+    // be (pgmig.snapshot_underivable()); else, and without `changes`, the whole schema described.
+    void save_snapshot(const std::string& reason, const touched::Collection* changes = nullptr);
     // The PostgreSQL major version the latest snapshot was taken on (15 for pgmig 0.1.0's, which
     // ran on 15 only); none when there is no snapshot.
     std::optional<int> expected_snapshot_major();

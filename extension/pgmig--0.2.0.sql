@@ -851,6 +851,51 @@ CREATE FUNCTION pgmig.snapshot_scope(classids oid[], objids oid[])
 COMMENT ON FUNCTION pgmig.snapshot_scope(oid[], oid[]) IS
     'the objects whose snapshot description may change with the given objects: them, their dependents, and where each is described';
 
+-- The catalog rows each given object's description is made of, by the object: the object itself, and
+-- what pgmig.snapshot_scope() takes to it (keep the two in step), read from the object's side.
+CREATE FUNCTION pgmig.snapshot_parts(classids oid[], objids oid[])
+    RETURNS TABLE (classid oid, objid oid, part_classid oid, part_objid oid)
+    LANGUAGE sql STABLE
+    SET search_path = pg_catalog, pg_temp
+    AS $$
+    WITH o AS (SELECT * FROM unnest(classids, objids) AS o(classid, objid))
+    SELECT o.classid, o.objid, o.classid, o.objid FROM o
+    UNION ALL
+    SELECT o.classid, o.objid, 'pg_attrdef'::regclass, ad.oid
+      FROM o JOIN pg_attrdef ad ON ad.adrelid = o.objid WHERE o.classid = 'pg_class'::regclass
+    UNION ALL
+    SELECT o.classid, o.objid, 'pg_constraint'::regclass, co.oid
+      FROM o JOIN pg_constraint co ON co.conrelid = o.objid WHERE o.classid = 'pg_class'::regclass
+    UNION ALL
+    SELECT o.classid, o.objid, 'pg_constraint'::regclass, co.oid
+      FROM o JOIN pg_constraint co ON co.contypid = o.objid WHERE o.classid = 'pg_type'::regclass
+    UNION ALL
+    SELECT o.classid, o.objid, 'pg_rewrite'::regclass, rw.oid
+      FROM o JOIN pg_rewrite rw ON rw.ev_class = o.objid WHERE o.classid = 'pg_class'::regclass
+    UNION ALL
+    SELECT o.classid, o.objid, 'pg_type'::regclass, c.reltype
+      FROM o JOIN pg_class c ON c.oid = o.objid WHERE o.classid = 'pg_class'::regclass AND c.reltype <> 0
+    UNION ALL
+    SELECT o.classid, o.objid, 'pg_publication_rel'::regclass, pr.oid
+      FROM o JOIN pg_publication_rel pr ON pr.prpubid = o.objid WHERE o.classid = 'pg_publication'::regclass
+    UNION ALL
+    SELECT o.classid, o.objid, 'pg_publication_namespace'::regclass, pn.oid
+      FROM o JOIN pg_publication_namespace pn ON pn.pnpubid = o.objid WHERE o.classid = 'pg_publication'::regclass
+    UNION ALL
+    SELECT o.classid, o.objid, 'pg_amop'::regclass, ao.oid
+      FROM o JOIN pg_amop ao ON ao.amopfamily = o.objid WHERE o.classid = 'pg_opfamily'::regclass
+    UNION ALL
+    SELECT o.classid, o.objid, 'pg_amproc'::regclass, ap.oid
+      FROM o JOIN pg_amproc ap ON ap.amprocfamily = o.objid WHERE o.classid = 'pg_opfamily'::regclass
+    UNION ALL
+    SELECT o.classid, o.objid, 'pg_operator'::regclass, other.oid
+      FROM o JOIN pg_operator op ON op.oid = o.objid,
+           LATERAL (VALUES (op.oprcom), (op.oprnegate)) other(oid)
+     WHERE o.classid = 'pg_operator'::regclass AND other.oid <> 0
+    $$;
+COMMENT ON FUNCTION pgmig.snapshot_parts(oid[], oid[]) IS
+    'the catalog rows the description of each given object is made of (the inverse of pgmig.snapshot_scope()''s mapping)';
+
 CREATE FUNCTION migrate_snapshot() RETURNS jsonb
     LANGUAGE sql STABLE
     SET search_path = pg_catalog, pg_temp
@@ -909,20 +954,64 @@ CREATE FUNCTION migrate_fingerprint_objects() RETURNS TABLE (object_type text, i
     $$;
 COMMENT ON FUNCTION migrate_fingerprint_objects() IS 'the fingerprint of each object, to locate a difference';
 
--- The schema the ledger expects: the snapshot taken after each apply, rollback and baseline.
+-- The schema the ledger expects: the snapshot taken after each apply, rollback and baseline. A row holds
+-- the whole document (snapshot) when CREATE EXTENSION or pgmig 0.1.0 took it; since 0.2.0 the newest
+-- expected schema is kept object by object in pgmig.expected_objects, and the row says how it was made.
 CREATE TABLE pgmig.snapshots (
     id          bigint      GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
     taken_at    timestamptz NOT NULL DEFAULT pg_catalog.clock_timestamp(),
     reason      text        NOT NULL,
-    fingerprint text        NOT NULL,
-    snapshot    jsonb       NOT NULL,
+    fingerprint text,
+    snapshot    jsonb,
     -- The PostgreSQL major version it was taken on (its catalogs describe objects their own way);
     -- NULL for the rows of pgmig 0.1.0, which ran on PostgreSQL 15 only.
-    server_major integer
+    server_major integer,
+    -- What a later snapshot may be derived from: the newest audit row then, the database (system
+    -- identifier/OID: object OIDs mean nothing in another one) and the roles' names (shared, renamed
+    -- from any database, written into owners and privileges).
+    audit_id    bigint,
+    database_identity text,
+    roles       text,
+    -- true: derived from the one before and the objects the change touched; false: the whole schema
+    -- described, for the reason in full_because
+    derived     boolean     NOT NULL DEFAULT false,
+    full_because text,
+    described   integer
 );
 COMMENT ON TABLE pgmig.snapshots IS 'the schema as pgmig left it after each apply, rollback and baseline';
 COMMENT ON COLUMN pgmig.snapshots.server_major IS
     'the PostgreSQL major version the snapshot was taken on; NULL: taken by pgmig 0.1.0, on PostgreSQL 15';
+COMMENT ON COLUMN pgmig.snapshots.snapshot IS
+    'the whole schema as one document (CREATE EXTENSION, pgmig 0.1.0); NULL: kept in pgmig.expected_objects';
+COMMENT ON COLUMN pgmig.snapshots.derived IS
+    'true: derived from the snapshot before and the objects the change touched, with their dependents';
+COMMENT ON COLUMN pgmig.snapshots.full_because IS
+    'why the whole schema was described rather than what changed';
+COMMENT ON COLUMN pgmig.snapshots.described IS
+    'the number of objects this snapshot described from the catalogs';
+
+-- The newest expected schema, one row per object, as pgmig.snapshot_objects() describes it.
+CREATE TABLE pgmig.expected_objects (
+    object_key  text  PRIMARY KEY,
+    classid     oid   NOT NULL,
+    objid       oid   NOT NULL,
+    description jsonb NOT NULL
+);
+COMMENT ON TABLE pgmig.expected_objects IS
+    'the schema the ledger expects, object by object (read it with migrate_expected_snapshot())';
+-- Every catalog row an expected object's description is made of (the object itself, its defaults,
+-- constraints, rules, row type, publication members, operator family members, commutator and negator):
+-- after a DROP only the dropped row's address is reported, and this finds the object to describe again.
+CREATE TABLE pgmig.expected_parts (
+    classid    oid  NOT NULL,
+    objid      oid  NOT NULL,
+    object_key text NOT NULL,
+    PRIMARY KEY (classid, objid, object_key)
+);
+CREATE INDEX expected_parts_object_key ON pgmig.expected_parts (object_key);
+COMMENT ON TABLE pgmig.expected_parts IS
+    'the catalog rows each object of pgmig.expected_objects is described from';
+
 -- (Statements outside functions run with search_path = <target schema>, pg_temp: qualified, so that
 -- no better-matching overload planted in the target schema is picked, e.g. convert_to(text, text).)
 INSERT INTO pgmig.snapshots (reason, fingerprint, snapshot, server_major)
@@ -931,6 +1020,150 @@ INSERT INTO pgmig.snapshots (reason, fingerprint, snapshot, server_major)
            pg_catalog.current_setting('server_version_num')::pg_catalog.int4 OPERATOR(pg_catalog./) 10000
       FROM (SELECT coalesce(pg_catalog.jsonb_object_agg(object_key, description), '{}'::pg_catalog.jsonb) AS s
               FROM pgmig.snapshot_objects()) snapshot;
+
+-- The schema the ledger expects, object by object: the newest snapshot's document where it has one,
+-- else pgmig.expected_objects.
+CREATE FUNCTION pgmig.expected_schema() RETURNS TABLE (object_key text, description jsonb)
+    LANGUAGE sql STABLE
+    SET search_path = pg_catalog, pg_temp
+    AS $$
+    WITH newest AS (SELECT snapshot FROM pgmig.snapshots ORDER BY id DESC LIMIT 1)
+    SELECT e.key, e.value FROM newest n, jsonb_each(n.snapshot) e
+    UNION ALL
+    SELECT o.object_key, o.description FROM pgmig.expected_objects o
+     WHERE (SELECT n.snapshot IS NULL FROM newest n)
+    $$;
+COMMENT ON FUNCTION pgmig.expected_schema() IS 'the schema the ledger expects, one row per object';
+
+CREATE FUNCTION migrate_expected_snapshot() RETURNS jsonb
+    LANGUAGE sql STABLE
+    SET search_path = pg_catalog, pg_temp
+    AS $$ SELECT coalesce(jsonb_object_agg(object_key, description), '{}'::jsonb) FROM pgmig.expected_schema() $$;
+COMMENT ON FUNCTION migrate_expected_snapshot() IS
+    'the schema the ledger expects, as migrate_snapshot() would describe it: compare the two for drift';
+
+CREATE FUNCTION migrate_expected_fingerprint() RETURNS text
+    LANGUAGE sql STABLE
+    SET search_path = pg_catalog, pg_temp
+    AS $$ SELECT encode(sha256(convert_to(@extschema@.migrate_expected_snapshot()::text, 'UTF8')), 'hex') $$;
+COMMENT ON FUNCTION migrate_expected_fingerprint() IS
+    'SHA-256 of migrate_expected_snapshot(): equals migrate_fingerprint() when there is no drift';
+
+-- The roles' OIDs and names, hashed: roles are shared by every database, may be renamed from any of
+-- them without an audit row here, and their names are written into owners and privileges.
+CREATE FUNCTION pgmig.role_names() RETURNS text
+    LANGUAGE sql STABLE
+    SET search_path = pg_catalog, pg_temp
+    AS $$ SELECT md5(coalesce(string_agg(oid::text || ' ' || rolname, ',' ORDER BY oid), '')) FROM pg_roles $$;
+COMMENT ON FUNCTION pgmig.role_names() IS 'a hash of every role''s OID and name';
+
+-- Why the next snapshot cannot be derived from the newest one and the objects a change touched (NULL:
+-- it can). `database` is this database's identity (system identifier/OID) as the library computes it.
+CREATE FUNCTION pgmig.snapshot_underivable(database text) RETURNS text
+    LANGUAGE plpgsql STABLE
+    SET search_path = pg_catalog, pg_temp
+    AS $$
+DECLARE
+    newest record;
+BEGIN
+    SELECT s.snapshot IS NULL AS kept, s.database_identity, s.server_major, s.roles, s.audit_id INTO newest
+      FROM pgmig.snapshots s ORDER BY s.id DESC LIMIT 1;
+    IF NOT FOUND OR NOT newest.kept OR newest.database_identity IS NULL THEN
+        RETURN 'the newest snapshot was taken by CREATE EXTENSION or by pgmig 0.1.0';
+    ELSIF newest.database_identity <> database THEN
+        RETURN 'the expected schema was recorded in another database (restored or copied here)';
+    ELSIF newest.server_major IS DISTINCT FROM current_setting('server_version_num')::int / 10000 THEN
+        RETURN 'the expected schema was recorded on another major version';
+    ELSIF newest.roles IS DISTINCT FROM pgmig.role_names() THEN
+        RETURN 'roles were created, renamed or dropped since the newest snapshot';
+    ELSIF EXISTS (SELECT 1 FROM pgmig.ddl_audit a WHERE a.id > newest.audit_id AND a.migration_version IS NULL) THEN
+        RETURN 'DDL ran outside migrations since the newest snapshot';
+    END IF;
+    RETURN NULL;
+END
+$$;
+COMMENT ON FUNCTION pgmig.snapshot_underivable(text) IS
+    'why the next snapshot must describe the whole schema; NULL when it can be derived from the newest one';
+
+-- The whole schema becomes the expected one. Streams: the objects are described into a tuplestore
+-- (spilled to disk beyond work_mem), never into one document.
+CREATE FUNCTION pgmig.expect_whole_schema() RETURNS integer
+    LANGUAGE plpgsql VOLATILE
+    SET search_path = pg_catalog, pg_temp
+    AS $$
+DECLARE
+    described integer;
+BEGIN
+    DELETE FROM pgmig.expected_parts;
+    DELETE FROM pgmig.expected_objects;
+    WITH live AS MATERIALIZED (SELECT * FROM pgmig.snapshot_objects_among(NULL)),
+         objects AS (INSERT INTO pgmig.expected_objects (object_key, classid, objid, description)
+                     SELECT l.object_key, l.classid, l.objid, l.description FROM live l RETURNING 1),
+         parts AS (INSERT INTO pgmig.expected_parts (classid, objid, object_key)
+                   SELECT p.part_classid, p.part_objid, l.object_key
+                     FROM pgmig.snapshot_parts((SELECT array_agg(classid) FROM live),
+                                               (SELECT array_agg(objid) FROM live)) p
+                     JOIN live l ON l.classid = p.classid AND l.objid = p.objid
+                   ON CONFLICT DO NOTHING)
+    SELECT count(*) INTO described FROM objects;
+    RETURN described;
+END
+$$;
+COMMENT ON FUNCTION pgmig.expect_whole_schema() IS
+    'records the whole live schema as the expected one (pgmig.expected_objects); returns the number of objects';
+
+-- The expected schema after a change that touched the given objects: what it said of them, of the
+-- expected objects they were part of (a dropped default's table: the drop reports only the default)
+-- and of everything that depends on them now, replaced by their descriptions as they are now.
+CREATE FUNCTION pgmig.expect_changes(classids oid[], objids oid[]) RETURNS integer
+    LANGUAGE plpgsql VOLATILE
+    SET search_path = pg_catalog, pg_temp
+    AS $$
+DECLARE
+    scope_classids oid[];
+    scope_objids oid[];
+    described integer;
+BEGIN
+    WITH touched AS (SELECT * FROM unnest(classids, objids) AS t(classid, objid)),
+         seeds AS (SELECT t.classid, t.objid FROM touched t
+                   UNION
+                   SELECT e.classid, e.objid
+                     FROM touched t
+                     JOIN pgmig.expected_parts p ON p.classid = t.classid AND p.objid = t.objid
+                     JOIN pgmig.expected_objects e ON e.object_key = p.object_key)
+    SELECT coalesce(array_agg(s.classid), '{}'), coalesce(array_agg(s.objid), '{}')
+      INTO scope_classids, scope_objids
+      FROM pgmig.snapshot_scope((SELECT array_agg(classid) FROM seeds), (SELECT array_agg(objid) FROM seeds)) s;
+
+    WITH old AS (SELECT DISTINCT p.object_key
+                   FROM unnest(scope_classids, scope_objids) AS s(classid, objid)
+                   JOIN pgmig.expected_parts p ON p.classid = s.classid AND p.objid = s.objid),
+         parts AS (DELETE FROM pgmig.expected_parts p USING old WHERE p.object_key = old.object_key)
+    DELETE FROM pgmig.expected_objects e USING old WHERE e.object_key = old.object_key;
+
+    WITH scope AS (SELECT * FROM unnest(scope_classids, scope_objids) AS s(classid, objid)),
+         live AS MATERIALIZED (
+             SELECT l.* FROM pgmig.snapshot_objects_among(scope_objids) l
+              WHERE EXISTS (SELECT 1 FROM scope s WHERE s.classid = l.classid AND s.objid = l.objid)),
+         objects AS (INSERT INTO pgmig.expected_objects (object_key, classid, objid, description)
+                     SELECT l.object_key, l.classid, l.objid, l.description FROM live l
+                     ON CONFLICT (object_key) DO UPDATE
+                         SET classid = excluded.classid, objid = excluded.objid, description = excluded.description
+                     RETURNING 1),
+         parts AS (INSERT INTO pgmig.expected_parts (classid, objid, object_key)
+                   SELECT p.part_classid, p.part_objid, l.object_key
+                     FROM pgmig.snapshot_parts((SELECT array_agg(classid) FROM live),
+                                               (SELECT array_agg(objid) FROM live)) p
+                     JOIN live l ON l.classid = p.classid AND l.objid = p.objid
+                   ON CONFLICT DO NOTHING)
+    SELECT count(*) INTO described FROM objects;
+    RETURN described;
+END
+$$;
+COMMENT ON FUNCTION pgmig.expect_changes(oid[], oid[]) IS
+    'updates the expected schema (pgmig.expected_objects) where a change touched the given objects; returns the number described';
+REVOKE ALL ON FUNCTION pgmig.snapshot_underivable(text), pgmig.expect_whole_schema(),
+    pgmig.expect_changes(oid[], oid[]) FROM PUBLIC;
 
 -- (No DEFAULT on the argument: migrate_drift() with no argument is the form below, unambiguous.)
 CREATE FUNCTION migrate_drift(ignore_column_order boolean)
@@ -941,7 +1174,7 @@ CREATE FUNCTION migrate_drift(ignore_column_order boolean)
     SET jit = off
     AS $$
     WITH expected AS (
-        SELECT id, taken_at, snapshot FROM pgmig.snapshots ORDER BY id DESC LIMIT 1
+        SELECT id, taken_at FROM pgmig.snapshots ORDER BY id DESC LIMIT 1
     ), majors AS (      -- the major version of the expected snapshot and of this server
         SELECT coalesce((SELECT server_major FROM pgmig.snapshots ORDER BY id DESC LIMIT 1), 15) AS expected,
                current_setting('server_version_num')::int / 10000 AS live
@@ -951,9 +1184,10 @@ CREATE FUNCTION migrate_drift(ignore_column_order boolean)
                    AS description
           FROM pgmig.snapshot_objects()
     ), base AS (
-        SELECT e.key AS object_key,
-               CASE WHEN ignore_column_order THEN pgmig.without_column_order(e.value) ELSE e.value END AS description
-          FROM expected x, jsonb_each(x.snapshot) e
+        SELECT e.object_key,
+               CASE WHEN ignore_column_order THEN pgmig.without_column_order(e.description) ELSE e.description END
+                   AS description
+          FROM pgmig.expected_schema() e
     ), diff AS (
         SELECT coalesce(l.object_key, b.object_key) AS object_key,
                CASE WHEN b.object_key IS NULL THEN 'added' WHEN l.object_key IS NULL THEN 'removed'
@@ -1039,8 +1273,8 @@ GRANT EXECUTE ON FUNCTION migrate_register(text, text, text, text, jsonb),
     migrate_nontx_failed(text, integer, text, text, text), migrate_nontx_adopt_index(text, integer) TO pgmig_admin;
 GRANT EXECUTE ON FUNCTION migrate_status(), migrate_verify(), migrate_audit_verify(),
     pgmig.audit_row_text(pgmig.ddl_audit) TO pgmig_reader;
-REVOKE ALL ON pgmig.snapshots FROM PUBLIC;
-GRANT SELECT ON pgmig.snapshots TO pgmig_reader;
+REVOKE ALL ON pgmig.snapshots, pgmig.expected_objects, pgmig.expected_parts FROM PUBLIC;
+GRANT SELECT ON pgmig.snapshots, pgmig.expected_objects, pgmig.expected_parts TO pgmig_reader;
 
 -- Admins may relax the out-of-band policy for their session (an emergency escape that every
 -- statement it lets through records in pgmig.ddl_audit.policy).
@@ -1723,6 +1957,8 @@ SELECT pg_catalog.pg_extension_config_dump('pgmig.history', '');
 SELECT pg_catalog.pg_extension_config_dump('pgmig.history_id_seq', '');
 SELECT pg_catalog.pg_extension_config_dump('pgmig.snapshots', $$WHERE reason <> 'CREATE EXTENSION'$$);
 SELECT pg_catalog.pg_extension_config_dump('pgmig.snapshots_id_seq', '');
+SELECT pg_catalog.pg_extension_config_dump('pgmig.expected_objects', '');
+SELECT pg_catalog.pg_extension_config_dump('pgmig.expected_parts', '');
 -- pg_dump reads the state of each marked sequence (SELECT last_value, is_called FROM ...): the role that takes
 -- backups (a pgmig_admin member: pgmig deploy takes them) needs SELECT on them as it has on the tables. A
 -- sequence's last value tells nothing that reading its table does not.

@@ -26,6 +26,7 @@ int g_audit_failure = static_cast<int>(AuditFailure::error);
 bool g_audit_sealer = true;
 char* g_deploy_run = nullptr;
 int g_rollback_test_scope = static_cast<int>(RollbackTestScope::touched);
+int g_snapshot_scope = static_cast<int>(SnapshotScope::touched);
 
 const struct config_enum_entry kOutOfOrderOptions[] = {
     {"error", static_cast<int>(OutOfOrder::error), false},
@@ -49,6 +50,12 @@ const struct config_enum_entry kAuditFailureOptions[] = {
 const struct config_enum_entry kRollbackTestScopeOptions[] = {
     {"touched", static_cast<int>(RollbackTestScope::touched), false},
     {"full", static_cast<int>(RollbackTestScope::full), false},
+    {nullptr, 0, false},
+};
+
+const struct config_enum_entry kSnapshotScopeOptions[] = {
+    {"touched", static_cast<int>(SnapshotScope::touched), false},
+    {"full", static_cast<int>(SnapshotScope::full), false},
     {nullptr, 0, false},
 };
 
@@ -168,6 +175,16 @@ void define() {
                              "always compares the whole schema.",
                              &g_rollback_test_scope, static_cast<int>(RollbackTestScope::touched),
                              kRollbackTestScopeOptions, PGC_USERSET, 0, nullptr, nullptr, nullptr);
+    // PGC_USERSET: either value records the same expected schema; full only takes longer.
+    DefineCustomEnumVariable("pgmig.snapshot_scope",
+                             "What the snapshot after an apply or rollback describes: the objects it touched, or "
+                             "the whole schema.",
+                             "touched describes again the objects the migrations touched with their dependents, and "
+                             "the whole schema when it cannot tell what changed (DDL outside migrations since the "
+                             "last snapshot, renamed roles, DDL no event trigger reports); full always describes "
+                             "the whole schema.",
+                             &g_snapshot_scope, static_cast<int>(SnapshotScope::touched), kSnapshotScopeOptions,
+                             PGC_USERSET, 0, nullptr, nullptr, nullptr);
     MarkGUCPrefixReserved("pgmig");
 }
 
@@ -199,5 +216,6 @@ bool audit_sealer() { return g_audit_sealer; }
 const char* deploy_run() { return g_deploy_run != nullptr ? g_deploy_run : ""; }
 
 RollbackTestScope rollback_test_scope() { return static_cast<RollbackTestScope>(g_rollback_test_scope); }
+SnapshotScope snapshot_scope() { return static_cast<SnapshotScope>(g_snapshot_scope); }
 
 }  // namespace pgmig::settings

@@ -8,6 +8,7 @@ enum class OutOfBand { log = 0, warn = 1, block = 2 };
 enum class LintBlock { off = 0, error = 1, warning = 2 };
 enum class AuditFailure { error = 0, warn = 1 };
 enum class RollbackTestScope { touched = 0, full = 1 };
+enum class SnapshotScope { touched = 0, full = 1 };
 
 void define();  // called once from _PG_init
 
@@ -28,5 +29,6 @@ AuditFailure audit_failure();   // what a DDL statement whose audit row cannot b
 bool audit_sealer();            // seal audit rows from a background worker right after their commit
 const char* deploy_run();       // the fleet deploy run this session works for; "" = none
 RollbackTestScope rollback_test_scope();  // what migrate_test() compares (the same verdicts either way)
+SnapshotScope snapshot_scope();  // what the snapshot after a change describes (the same expected schema either way)
 
 }  // namespace pgmig::settings

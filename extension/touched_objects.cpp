@@ -100,7 +100,7 @@ std::string key_of(const Reported& r) {
 // A collection started while another is alive (migrate_test called from a script migrate_test runs) gets the
 // events from then on; the outer one no longer sees them all, so it cannot decide.
 Collection::Collection() : outer_(g_active) {
-    if (outer_ != nullptr) outer_->give_up("another rollback test ran inside this one");
+    if (outer_ != nullptr) outer_->give_up("objects were collected for a rollback test inside this change");
     g_active = this;
 }
 

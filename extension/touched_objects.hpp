@@ -1,7 +1,8 @@
 // The objects DDL touches in this backend while a Collection is alive: what migrate_test() compares
-// instead of the whole schema (pgmig.snapshot_scope() adds the objects that depend on them). Filled by
-// pgmig's event trigger function (ddl_command_end, sql_drop) and by the utility hook, which sees the
-// DDL no event trigger reports: after such DDL the collection can no longer say what changed.
+// instead of the whole schema, and what the snapshot after migrate_apply() and migrate_rollback()
+// describes again (pgmig.snapshot_scope() adds the objects that depend on them). Filled by pgmig's
+// event trigger function (ddl_command_end, sql_drop) and by the utility hook, which sees the DDL no
+// event trigger reports: after such DDL the collection can no longer say what changed.
 #pragma once
 
 #include <compare>

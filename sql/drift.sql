@@ -107,7 +107,7 @@ SELECT migrate_register('1', 'invoices', 'CREATE TABLE invoices (id bigint PRIMA
     IS NOT NULL AS registered;
 SELECT version, action FROM migrate_apply();
 SELECT count(*) AS drift FROM migrate_drift();
-SELECT reason, fingerprint = migrate_fingerprint() AS matches_live FROM pgmig.snapshots ORDER BY id DESC LIMIT 1;
+SELECT reason, migrate_expected_fingerprint() = migrate_fingerprint() AS matches_live FROM pgmig.snapshots ORDER BY id DESC LIMIT 1;
 GRANT CREATE ON SCHEMA public TO regress_pgmig_builder;
 ALTER TABLE invoices OWNER TO regress_pgmig_builder;
 SET ROLE regress_pgmig_builder;

@@ -22,6 +22,7 @@ SELECT migrate_register('3', 'audit_fn', 'CREATE FUNCTION account_count() RETURN
 SELECT md5(coalesce(string_agg(h::text, '|' ORDER BY id), '')) AS history_before FROM pgmig.history h \gset
 SELECT md5(coalesce(string_agg(pgmig.audit_row_text(a), '|' ORDER BY id), '')) AS audit_before FROM pgmig.ddl_audit a \gset
 SELECT md5(coalesce(string_agg(s::text, '|' ORDER BY id), '')) AS snapshots_before FROM pgmig.snapshots s \gset
+SELECT md5(coalesce(string_agg(e::text, '|' ORDER BY object_key), '')) AS expected_before FROM pgmig.expected_objects e \gset
 SELECT md5(string_agg(format('%s %s %s', version, state, applied_at), '|' ORDER BY version)) AS states_before
   FROM migrate_status() \gset
 SELECT migrate_fingerprint() AS fingerprint_before \gset
@@ -48,6 +49,8 @@ SELECT version, outcome FROM migrate_plan('2');
 SELECT md5(coalesce(string_agg(h::text, '|' ORDER BY id), '')) = :'history_before' AS history_same FROM pgmig.history h;
 SELECT md5(coalesce(string_agg(pgmig.audit_row_text(a), '|' ORDER BY id), '')) = :'audit_before' AS audit_same FROM pgmig.ddl_audit a;
 SELECT md5(coalesce(string_agg(s::text, '|' ORDER BY id), '')) = :'snapshots_before' AS snapshots_same FROM pgmig.snapshots s;
+SELECT md5(coalesce(string_agg(e::text, '|' ORDER BY object_key), '')) = :'expected_before' AS expected_same
+  FROM pgmig.expected_objects e;
 SELECT md5(string_agg(format('%s %s %s', version, state, applied_at), '|' ORDER BY version)) = :'states_before' AS states_same
   FROM migrate_status();
 SELECT migrate_fingerprint() = :'fingerprint_before' AS catalog_same;

@@ -627,9 +627,11 @@ int run_sync(const GlobalOptions& global, const SyncOptions& options) {
 
 namespace {
 
-// The schema the ledger expects: the newest row of pgmig.snapshots (pgmig_reader may read it).
+// The schema the ledger expects: migrate_expected_snapshot(), as of the newest row of pgmig.snapshots
+// (pgmig_reader may read both).
 json expected_snapshot(const Connection& conn) {
-    Result res = conn.exec("SELECT snapshot::text, id, taken_at, reason FROM pgmig.snapshots ORDER BY id DESC LIMIT 1");
+    Result res = conn.exec(
+        "SELECT migrate_expected_snapshot()::text, id, taken_at, reason FROM pgmig.snapshots ORDER BY id DESC LIMIT 1");
     if (!res.ok()) {
         throw_server_error(res.error(), fmt::format("reading pgmig.snapshots in {}", conn.target()),
                            "the role needs pgmig_reader (GRANT pgmig_reader TO ...); nothing was written");

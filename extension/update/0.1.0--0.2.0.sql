@@ -10,6 +10,41 @@ ALTER TABLE pgmig.snapshots ADD COLUMN server_major integer;
 COMMENT ON COLUMN pgmig.snapshots.server_major IS
     'the PostgreSQL major version the snapshot was taken on; NULL: taken by pgmig 0.1.0, on PostgreSQL 15';
 
+-- The expected schema is kept object by object, and the snapshot after a migration is derived from the
+-- one before and the objects the migration touched. 0.1.0's rows keep their documents, read as before;
+-- the first snapshot after the update describes the whole schema.
+ALTER TABLE pgmig.snapshots ALTER COLUMN fingerprint DROP NOT NULL, ALTER COLUMN snapshot DROP NOT NULL,
+    ADD COLUMN audit_id bigint, ADD COLUMN database_identity text, ADD COLUMN roles text,
+    ADD COLUMN derived boolean NOT NULL DEFAULT false, ADD COLUMN full_because text, ADD COLUMN described integer;
+-- @copy: COMMENT ON COLUMN pgmig.snapshots.snapshot IS
+-- @copy: COMMENT ON COLUMN pgmig.snapshots.derived IS
+-- @copy: COMMENT ON COLUMN pgmig.snapshots.full_because IS
+-- @copy: COMMENT ON COLUMN pgmig.snapshots.described IS
+-- @copy: CREATE TABLE pgmig.expected_objects (
+-- @copy: COMMENT ON TABLE pgmig.expected_objects IS
+-- @copy: CREATE TABLE pgmig.expected_parts (
+-- @copy: CREATE INDEX expected_parts_object_key ON pgmig.expected_parts (object_key);
+-- @copy: COMMENT ON TABLE pgmig.expected_parts IS
+REVOKE ALL ON pgmig.expected_objects, pgmig.expected_parts FROM PUBLIC;
+GRANT SELECT ON pgmig.expected_objects, pgmig.expected_parts TO pgmig_reader;
+SELECT pg_catalog.pg_extension_config_dump('pgmig.expected_objects', '');
+SELECT pg_catalog.pg_extension_config_dump('pgmig.expected_parts', '');
+-- @copy: CREATE FUNCTION pgmig.expected_schema() RETURNS TABLE (object_key text, description jsonb)
+-- @copy: COMMENT ON FUNCTION pgmig.expected_schema() IS 'the schema the ledger expects, one row per object';
+-- @copy: CREATE FUNCTION migrate_expected_snapshot() RETURNS jsonb
+-- @copy: COMMENT ON FUNCTION migrate_expected_snapshot() IS
+-- @copy: CREATE FUNCTION migrate_expected_fingerprint() RETURNS text
+-- @copy: COMMENT ON FUNCTION migrate_expected_fingerprint() IS
+-- @copy: CREATE FUNCTION pgmig.role_names() RETURNS text
+-- @copy: COMMENT ON FUNCTION pgmig.role_names() IS 'a hash of every role''s OID and name';
+-- @copy: CREATE FUNCTION pgmig.snapshot_underivable(database text) RETURNS text
+-- @copy: COMMENT ON FUNCTION pgmig.snapshot_underivable(text) IS
+-- @copy: CREATE FUNCTION pgmig.expect_whole_schema() RETURNS integer
+-- @copy: COMMENT ON FUNCTION pgmig.expect_whole_schema() IS
+-- @copy: CREATE FUNCTION pgmig.expect_changes(classids oid[], objids oid[]) RETURNS integer
+-- @copy: COMMENT ON FUNCTION pgmig.expect_changes(oid[], oid[]) IS
+-- @copy: REVOKE ALL ON FUNCTION pgmig.snapshot_underivable(text), pgmig.expect_whole_schema(),
+
 -- History rows say which fleet deploy run (pgmig.deploy_run) wrote them. No default: 0.1.0's rows stay
 -- NULL (written by no run), and every writer of 0.2.0 names the run itself.
 ALTER TABLE pgmig.history ADD COLUMN deploy_run text;
@@ -35,6 +70,8 @@ GRANT EXECUTE ON FUNCTION migrate_record_major_upgrade() TO pgmig_admin;
 -- @replace: CREATE FUNCTION pgmig.snapshot_objects()
 -- @copy: CREATE FUNCTION pgmig.snapshot_scope(classids oid[], objids oid[])
 -- @copy: COMMENT ON FUNCTION pgmig.snapshot_scope(oid[], oid[]) IS
+-- @copy: CREATE FUNCTION pgmig.snapshot_parts(classids oid[], objids oid[])
+-- @copy: COMMENT ON FUNCTION pgmig.snapshot_parts(oid[], oid[]) IS
 
 -- migrate_status() and migrate_verify() read only the rows whose stored script no longer hashes to its
 -- checksum (the scripts are still all hashed) instead of joining a checksum per migration back to the

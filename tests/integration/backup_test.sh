@@ -140,6 +140,15 @@ if [ "$(sql "$bk_new" "SELECT string_agg(version || ':' || state, ',') FROM migr
 then pass "restored database: the same ledger and history"; else fail "restored database: the same ledger and history" "$(sql "$bk_new" "SELECT string_agg(version || ':' || state, ',') FROM migrate_status()") vs $bk_ledger"; fi
 bk_run status -d "dbname=$bk_new"
 expect "status of the restored database works" 0
+# The expected schema is restored object by object (no drift), and its OIDs are the original's: the next
+# snapshot describes the whole schema instead of deriving from them, and there is still no drift.
+check "restored database: the expected schema came with it, no drift" \
+    "$(sql "$bk_new" "SELECT (SELECT count(*) FROM pgmig.expected_objects) > 0 AND NOT EXISTS (SELECT 1 FROM migrate_drift())")" "t"
+sql "$bk_new" "SELECT migrate_register('9000', 'after_restore', 'CREATE TABLE after_restore (id int)', 'DROP TABLE after_restore')" >/dev/null
+sql "$bk_new" "SELECT count(*) FROM migrate_apply()" >/dev/null
+check "restored database: the first apply describes the whole schema (OIDs differ), no drift after it" \
+    "$(sql "$bk_new" "SELECT full_because || ' ' || NOT EXISTS (SELECT 1 FROM migrate_drift()) FROM pgmig.snapshots ORDER BY id DESC LIMIT 1")" \
+    "the expected schema was recorded in another database (restored or copied here) true"
 # A backup taken on another PostgreSQL major version: restored, its fingerprint not compared (the
 # catalogs of another major version describe the same schema differently), and the output says so.
 bk_other="$work/other-major.pgmig-backup"

@@ -8,6 +8,8 @@ ledger_state() {
         (SELECT string_agg(h::text, ',' ORDER BY id) FROM pgmig.history h),
         (SELECT string_agg(a::text, ',' ORDER BY id) FROM pgmig.ddl_audit a),
         (SELECT string_agg(s::text, ',' ORDER BY id) FROM pgmig.snapshots s),
+        (SELECT string_agg(e::text, ',' ORDER BY object_key) FROM pgmig.expected_objects e),
+        (SELECT string_agg(p::text, ',' ORDER BY p) FROM pgmig.expected_parts p),
         (SELECT last_value FROM pgmig.ddl_audit_id_seq), (SELECT last_value FROM pgmig.history_id_seq),
         migrate_fingerprint(), (SELECT string_agg(a::text, ',' ORDER BY id) FROM accounts a)))"
 }

@@ -317,7 +317,7 @@ expect "sync --allow-destructive applies the drops" 0 "applied"
 check "the withheld objects are gone" "$(sql "$dsync" "SELECT to_regclass('extra_t') IS NULL AND to_regclass('audit_notes') IS NULL")" "t"
 
 # --- drift: report, --fix, --adopt -------------------------------------------------------------------
-expected=$(sql "$dsync" "SELECT fingerprint FROM pgmig.snapshots ORDER BY id DESC LIMIT 1")
+expected=$(sql "$dsync" "SELECT migrate_expected_fingerprint()")
 run drift -d "dbname=$dsync" --exit-code
 expect "no drift" 0 "no drift"
 sql "$dsync" "ALTER TABLE customers ADD COLUMN nickname text" >/dev/null
