@@ -3,11 +3,16 @@
 #
 # For a database of SMALL tables and one of TABLES tables (each `t_N (id bigint PRIMARY KEY, v text,
 # w int DEFAULT 1)`: a table and its primary key index, two snapshot objects), measures:
-#   - the full snapshot the ledger stores after every apply, rollback and baseline (the query of
-#     LedgerStore::save_snapshot: pgmig.snapshot_objects() aggregated into one jsonb, and its SHA-256);
-#   - the same objects read without the aggregation (what reading the catalogs costs by itself);
+#   - the whole schema recorded as the expected one (pgmig.expect_whole_schema(): what the first
+#     snapshot, a baseline, and any snapshot after out-of-band DDL store), in a transaction rolled back;
+#   - the whole schema as one jsonb document and its SHA-256 (what every snapshot stored before they
+#     were kept object by object);
+#   - the same objects read without storing anything (what reading the catalogs costs by itself);
 #   - pgmig.snapshot_objects_among() of one table (what migrate_test describes per step);
-#   - migrate_apply() of one new one-table migration, whose snapshot step is the full snapshot.
+#   - the snapshot step of a one-table change (pgmig.expect_changes() of one table), rolled back: first
+#     in its session (which plans its statements) and second (plans cached);
+#   - migrate_apply() of one new one-table migration (its snapshot derived from the one before), and
+#     the same with SET pgmig.snapshot_scope = full (the whole schema described).
 # Each as the median of ROUNDS runs in a fresh session, with the backend's peak anonymous memory
 # (RssAnon of /proc/PID/status, sampled every 10 ms: catalog caches, sorts, the document; not the
 # shared buffers). Prints the ratios TABLES / SMALL. The issue's targets: a one-table migration's
@@ -46,20 +51,27 @@ make_db() { # NAME N: the extension and N tables
             IF i % 1000 = 0 THEN COMMIT; END IF;
         END LOOP; END \$\$" >/dev/null
     q -d "$1" -c "VACUUM ANALYZE" >/dev/null
+    # The first apply records the whole schema (the tables were created outside migrations).
+    q -d "$1" -c "SELECT migrate_register('0', 'start', 'SELECT 1', 'SELECT 1')" -c "SELECT count(*) FROM migrate_apply()" >/dev/null
 }
 
-# measure DB NAME SQL: runs SQL in a new session (after a warm-up statement that loads pgmig), records
-# its wall time (ms, from psql's \timing) and the backend's peak RssAnon (kB) over the run.
+# measure DB NAME SQL [rollback]: runs SQL in a new session (after a warm-up statement that loads pgmig),
+# records its wall time (ms, from psql's \timing; of its last statement) and the backend's peak RssAnon
+# (kB) over the run; with
+# "rollback", inside a transaction rolled back afterwards.
 measure() {
-    local db=$1 name=$2 sql=$3 out=$TMP/measure.out pidfile=$TMP/measure.pid peak=0 a pid ms
+    local db=$1 name=$2 sql=$3 out=$TMP/measure.out pidfile=$TMP/measure.pid peak=0 a pid ms begin="" end=""
+    [[ ${4:-} == rollback ]] && { begin="BEGIN;"; end="ROLLBACK;"; }
     rm -f "$pidfile"
     psql -X -q -A -t -d "$db" >"$out" 2>&1 <<SQL &
 SELECT pg_backend_pid() \g $pidfile
 LOAD 'pgmig';
 SELECT pg_sleep(0.3);
+$begin
 \timing on
 $sql
 \timing off
+$end
 SELECT pg_sleep(0.3);
 SQL
     local client=$!
@@ -81,6 +93,9 @@ FULL="WITH s AS (SELECT coalesce(pg_catalog.jsonb_object_agg(object_key, descrip
       SELECT pg_catalog.encode(pg_catalog.sha256(pg_catalog.convert_to(snapshot::pg_catalog.text, 'UTF8')), 'hex') FROM s;"
 READ="SELECT count(*), sum(length(description::text)) FROM pgmig.snapshot_objects();"
 AMONG="SELECT count(*) FROM pgmig.snapshot_objects_among(ARRAY['t_1'::regclass::oid]);"
+WHOLE="SELECT pgmig.expect_whole_schema();"
+STEP="SELECT pgmig.expect_changes(ARRAY['pg_class'::regclass::oid], ARRAY['t_1'::regclass::oid]);"
+STEP_AGAIN="SELECT pgmig.expect_changes(ARRAY['pg_class'::regclass::oid], ARRAY['t_2'::regclass::oid]); $STEP"
 
 say "creating databases of $SMALL and $TABLES tables..."
 make_db small "$SMALL"
@@ -91,11 +106,16 @@ objects_big=$(q -d big -c "SELECT count(*) FROM pgmig.snapshot_objects()")
 say "$ROUNDS rounds..."
 for ((r = 0; r < ROUNDS; r++)); do
     for db in small big; do
+        measure "$db" whole "$WHOLE" rollback
         measure "$db" full "$FULL"
         measure "$db" read "$READ"
         measure "$db" among "$AMONG"
-        q -d "$db" -c "SELECT migrate_register('$((r + 1))', 'one_$r', 'CREATE TABLE one_$r (id int)', 'DROP TABLE one_$r')" >/dev/null
+        measure "$db" step "$STEP" rollback
+        measure "$db" step_again "$STEP_AGAIN" rollback
+        q -d "$db" -c "SELECT migrate_register('$((2 * r + 1))', 'one_$r', 'CREATE TABLE one_$r (id int)', 'DROP TABLE one_$r')" >/dev/null
         measure "$db" apply "SELECT count(*) FROM migrate_apply();"
+        q -d "$db" -c "SELECT migrate_register('$((2 * r + 2))', 'two_$r', 'CREATE TABLE two_$r (id int)', 'DROP TABLE two_$r')" >/dev/null
+        measure "$db" apply_full "SET pgmig.snapshot_scope = full; SELECT count(*) FROM migrate_apply();"
     done
 done
 
@@ -116,10 +136,16 @@ echo "rounds:          $ROUNDS; medians; memory = the backend's peak RssAnon, sa
 echo
 printf '%-44s %9s %9s %8s %9s %9s\n' "measurement" "small ms" "big ms" "ratio" "small MB" "big MB"
 printf '%-44s %9s %9s %8s %9s %9s\n' "--------------------------------------------" "---------" "---------" "--------" "---------" "---------"
-row "full snapshot (save_snapshot's query)" full
-row "the objects read, without the document" read
+row "whole schema recorded (expect_whole_schema)" whole
+row "whole schema as one document (before)" full
+row "the objects read, nothing stored" read
 row "snapshot_objects_among(one table)" among
+row "snapshot step of a one-table change" step
+row "the same, second in the session" step_again
 row "migrate_apply() of a one-table migration" apply
+row "the same, pgmig.snapshot_scope = full" apply_full
 echo
-echo "(migrate_apply stores a full snapshot: its time and memory follow the first row until the snapshot"
-echo " is derived from the objects the migration touched)"
+echo "(migrate_apply derives its snapshot from the one before and the objects the migration touched;"
+echo " with snapshot_scope = full it describes the whole schema, as the first row)"
+derived=$(q -d big -c "SELECT count(*) FILTER (WHERE derived) || ' of ' || count(*) FROM pgmig.snapshots WHERE reason = 'migrate_apply'")
+echo "snapshots derived in the big database: $derived (the first and the snapshot_scope = full ones are whole)"

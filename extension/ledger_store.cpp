@@ -6,9 +6,9 @@
 
 extern "C" {
 #include "postgres.h"
+#include "access/xlog.h"
 #include "catalog/dependency.h"
 #include "catalog/namespace.h"
-#include "access/xlog.h"
 #include "catalog/pg_type_d.h"
 #include "miscadmin.h"
 #include "utils/lsyscache.h"
@@ -17,7 +17,6 @@ extern "C" {
 #include <fmt/format.h>
 
 #include <algorithm>
-#include <set>
 #include <utility>
 
 #include "common/version.hpp"
@@ -327,12 +326,6 @@ std::string database_identity() {
     return fmt::format("{}/{}", static_cast<unsigned long long>(GetSystemIdentifier()), MyDatabaseId);
 }
 
-std::string oid_array(const std::set<touched::Address>& addresses, unsigned int touched::Address::*member) {
-    std::string out = "{";
-    for (const touched::Address& a : addresses) out += (out.size() > 1 ? "," : "") + std::to_string(a.*member);
-    return out + "}";
-}
-
 }  // namespace
 
 void LedgerStore::save_snapshot(const std::string& reason, const touched::Collection* changes) {
@@ -346,18 +339,20 @@ void LedgerStore::save_snapshot(const std::string& reason, const touched::Collec
     } else if (settings::snapshot_scope() == settings::SnapshotScope::full) {
         full_because = "pgmig.snapshot_scope = full";
     } else {
-        full_because = spi_.query_prepared(g_plans[14], "SELECT pgmig.snapshot_underivable($1)",
-                                           {{TEXTOID, database}}, SPI_OK_SELECT)
+        full_because = spi_.query_prepared(g_plans[14], "SELECT pgmig.snapshot_underivable($1)", {{TEXTOID, database}},
+                                           SPI_OK_SELECT)
                            .rows.at(0)
                            .at(0);
     }
-    const pg::Rows described =
-        full_because
-            ? spi_.query_prepared(g_plans[15], "SELECT pgmig.expect_whole_schema()", {}, SPI_OK_SELECT)
-            : spi_.query_prepared(g_plans[16], "SELECT pgmig.expect_changes($1::pg_catalog.oid[], $2::pg_catalog.oid[])",
-                                  {{OIDARRAYOID, oid_array(changes->addresses(), &touched::Address::classid)},
-                                   {OIDARRAYOID, oid_array(changes->addresses(), &touched::Address::objid)}},
-                                  SPI_OK_SELECT);
+    pg::Rows described;
+    if (full_because) {
+        described = spi_.query_prepared(g_plans[15], "SELECT pgmig.expect_whole_schema()", {}, SPI_OK_SELECT);
+    } else {
+        const touched::OidArrays arrays = touched::oid_arrays(changes->addresses());
+        described =
+            spi_.query_prepared(g_plans[16], "SELECT pgmig.expect_changes($1::pg_catalog.oid[], $2::pg_catalog.oid[])",
+                                {{OIDARRAYOID, arrays.classids}, {OIDARRAYOID, arrays.objids}}, SPI_OK_SELECT);
+    }
     spi_.query_prepared(
         g_plans[9],
         "INSERT INTO pgmig.snapshots (id, reason, server_major, audit_id, database_identity, roles, derived, "

@@ -408,17 +408,27 @@ CREATE FUNCTION pgmig.snapshot_objects_among(objids oid[])
            AND NOT EXISTS (SELECT 1 FROM pg_depend d WHERE d.classid = 'pg_namespace'::regclass
                            AND d.objid = n.oid AND d.deptype = 'e')
     ),
-    -- objects that belong to an extension are the extension's business
+    -- objects that belong to an extension are the extension's business: all such, or by index those among
+    -- the objects asked for (one of the two runs: the other's filter is false)
     ext_member AS (
-        SELECT classid, objid FROM pg_depend WHERE deptype = 'e'
+        SELECT classid, objid FROM pg_depend WHERE deptype = 'e' AND objids IS NULL
+        UNION ALL
+        SELECT classid, objid FROM pg_depend
+         WHERE classid = ANY ('{pg_namespace,pg_class,pg_proc,pg_type,pg_collation,pg_statistic_ext,pg_operator,pg_opfamily,pg_opclass,pg_event_trigger,pg_publication,pg_foreign_data_wrapper,pg_foreign_server}'::regclass[]::oid[])
+           AND objid = ANY (objids) AND deptype = 'e'
     ),
-    rels AS (
+    -- the relations (NOT MATERIALIZED: each use gets its own plan, an index scan where few are wanted)
+    rel_rows AS NOT MATERIALIZED (
         SELECT c.oid, c.relname, c.relkind, c.relnamespace, c.relowner, c.relacl, c.relpersistence,
                c.relrowsecurity, c.relforcerowsecurity, c.reloptions, c.relispartition
           FROM pg_class c JOIN user_ns n ON n.oid = c.relnamespace
          WHERE c.relkind IN ('r', 'p', 'v', 'm', 'S', 'f', 'i', 'I', 'c')
-           AND NOT EXISTS (SELECT 1 FROM ext_member e WHERE e.classid = 'pg_class'::regclass AND e.objid = c.oid)
+           -- (not ext_member: triggers and policies are asked for, not their relations)
+           AND NOT EXISTS (SELECT 1 FROM pg_depend e WHERE e.classid = 'pg_class'::regclass AND e.objid = c.oid
+                           AND e.deptype = 'e')
     ),
+    -- (all of them read once, in OID order: the per-table lookups below then walk the indexes in order)
+    rels AS MATERIALIZED (SELECT * FROM rel_rows ORDER BY oid),
     objects AS (
         -- schemas
         SELECT 'pg_namespace'::regclass AS classid, n.oid AS objid,
@@ -522,7 +532,8 @@ CREATE FUNCTION pgmig.snapshot_objects_among(objids oid[])
                                THEN CASE WHEN r.relacl IS NOT NULL THEN pgmig.acl_entries(r.relacl, r.relowner, (CASE WHEN r.relkind = 'S' THEN 's' ELSE 'r' END)::"char") END END,
                    'comment', (SELECT d.description FROM pg_description d WHERE d.objoid = r.oid
                                 AND d.classoid = 'pg_class'::regclass AND d.objsubid = 0)))
-          FROM rels r
+          -- all of them, or by index only those asked for (one of the two runs: the other's filter is false)
+          FROM (SELECT * FROM rels WHERE objids IS NULL UNION ALL SELECT * FROM rel_rows WHERE oid = ANY (objids)) r
           -- (pg_constraint has no index on conindid: one hash join instead of a scan per index)
           LEFT JOIN (SELECT co.conindid, co.conname FROM pg_constraint co
                       WHERE co.contype IN ('p', 'u', 'x') AND co.conindid <> 0) ci
@@ -573,7 +584,7 @@ CREATE FUNCTION pgmig.snapshot_objects_among(objids oid[])
                                                     'comment', (SELECT d.description FROM pg_description d
                                                                  WHERE d.objoid = tg.oid AND d.objsubid = 0
                                                                    AND d.classoid = 'pg_trigger'::regclass)))
-          FROM pg_trigger tg JOIN rels r ON r.oid = tg.tgrelid
+          FROM pg_trigger tg JOIN rel_rows r ON r.oid = tg.tgrelid
          WHERE NOT tg.tgisinternal
         UNION ALL
         -- types: enums, domains, ranges (composite types are their pg_class rows)
@@ -599,7 +610,8 @@ CREATE FUNCTION pgmig.snapshot_objects_among(objids oid[])
                    'acl', CASE WHEN t.typacl IS NOT NULL THEN pgmig.acl_entries(t.typacl, t.typowner, 'T') END,
                    'comment', (SELECT d.description FROM pg_description d WHERE d.objoid = t.oid
                                 AND d.classoid = 'pg_type'::regclass AND d.objsubid = 0)))
-          FROM pg_type t JOIN user_ns n ON n.oid = t.typnamespace
+          FROM (SELECT * FROM pg_type WHERE objids IS NULL UNION ALL SELECT * FROM pg_type WHERE oid = ANY (objids)) t
+          JOIN user_ns n ON n.oid = t.typnamespace
          WHERE t.typtype IN ('e', 'd', 'r')
            AND NOT EXISTS (SELECT 1 FROM ext_member e WHERE e.classid = 'pg_type'::regclass AND e.objid = t.oid)
         UNION ALL
@@ -613,7 +625,7 @@ CREATE FUNCTION pgmig.snapshot_objects_among(objids oid[])
                    'check', pg_get_expr(po.polwithcheck, po.polrelid),
                    'comment', (SELECT d.description FROM pg_description d WHERE d.objoid = po.oid
                                 AND d.classoid = 'pg_policy'::regclass AND d.objsubid = 0)))
-          FROM pg_policy po JOIN rels r ON r.oid = po.polrelid
+          FROM pg_policy po JOIN rel_rows r ON r.oid = po.polrelid
         UNION ALL
         -- default privileges (ALTER DEFAULT PRIVILEGES [FOR ROLE r] [IN SCHEMA s]): the whole ACL that objects of the
         -- type get when r creates them (global) or what they get in addition in s (per schema); OWNER is r
@@ -1122,6 +1134,7 @@ CREATE FUNCTION pgmig.expect_changes(classids oid[], objids oid[]) RETURNS integ
 DECLARE
     scope_classids oid[];
     scope_objids oid[];
+    old_keys text[];
     described integer;
 BEGIN
     WITH touched AS (SELECT * FROM unnest(classids, objids) AS t(classid, objid)),
@@ -1135,11 +1148,12 @@ BEGIN
       INTO scope_classids, scope_objids
       FROM pgmig.snapshot_scope((SELECT array_agg(classid) FROM seeds), (SELECT array_agg(objid) FROM seeds)) s;
 
-    WITH old AS (SELECT DISTINCT p.object_key
-                   FROM unnest(scope_classids, scope_objids) AS s(classid, objid)
-                   JOIN pgmig.expected_parts p ON p.classid = s.classid AND p.objid = s.objid),
-         parts AS (DELETE FROM pgmig.expected_parts p USING old WHERE p.object_key = old.object_key)
-    DELETE FROM pgmig.expected_objects e USING old WHERE e.object_key = old.object_key;
+    -- (as an array: the deletes below then find the rows by index)
+    SELECT coalesce(array_agg(DISTINCT p.object_key), '{}') INTO old_keys
+      FROM unnest(scope_classids, scope_objids) AS s(classid, objid)
+      JOIN pgmig.expected_parts p ON p.classid = s.classid AND p.objid = s.objid;
+    DELETE FROM pgmig.expected_parts p WHERE p.object_key = ANY (old_keys);
+    DELETE FROM pgmig.expected_objects e WHERE e.object_key = ANY (old_keys);
 
     WITH scope AS (SELECT * FROM unnest(scope_classids, scope_objids) AS s(classid, objid)),
          live AS MATERIALIZED (

@@ -128,12 +128,7 @@ constexpr const char* kNames[] = {"up", "down", "down_restores_schema", "up_agai
 using Described = std::map<std::string, std::string>;
 
 Described describe_scope(pg::Spi& spi, const std::set<touched::Address>& seeds) {
-    std::string classids;
-    std::string objids;
-    for (const touched::Address& a : seeds) {
-        classids += (classids.empty() ? "" : ",") + std::to_string(a.classid);
-        objids += (objids.empty() ? "" : ",") + std::to_string(a.objid);
-    }
+    const touched::OidArrays arrays = touched::oid_arrays(seeds);
     // (An empty scope must describe nothing: snapshot_objects_among(NULL) would describe everything.)
     const pg::Rows rows = spi.query(
         "WITH scope AS MATERIALIZED (SELECT classid, objid FROM pgmig.snapshot_scope($1::pg_catalog.oid[], "
@@ -142,7 +137,7 @@ Described describe_scope(pg::Spi& spi, const std::set<touched::Address>& seeds) 
         "  FROM pgmig.snapshot_objects_among((SELECT coalesce(pg_catalog.array_agg(objid), '{}') FROM scope)) s "
         " WHERE EXISTS (SELECT 1 FROM scope c WHERE c.classid OPERATOR(pg_catalog.=) s.classid "
         "                  AND c.objid OPERATOR(pg_catalog.=) s.objid)",
-        {{OIDARRAYOID, "{" + classids + "}"}, {OIDARRAYOID, "{" + objids + "}"}}, SPI_OK_SELECT);
+        {{OIDARRAYOID, arrays.classids}, {OIDARRAYOID, arrays.objids}}, SPI_OK_SELECT);
     Described out;
     for (const auto& row : rows.rows) out.emplace(row.at(0).value_or(""), row.at(1).value_or(""));
     return out;

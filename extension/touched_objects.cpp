@@ -115,6 +115,18 @@ void Collection::give_up(const std::string& why) {
     if (underivable_.empty()) underivable_ = why;
 }
 
+OidArrays oid_arrays(const std::set<Address>& addresses) {
+    OidArrays out{"{", "{"};
+    for (const Address& a : addresses) {
+        const char* comma = out.classids.size() > 1 ? "," : "";
+        out.classids += comma + std::to_string(a.classid);
+        out.objids += comma + std::to_string(a.objid);
+    }
+    out.classids += "}";
+    out.objids += "}";
+    return out;
+}
+
 bool collecting() { return g_active != nullptr; }
 
 void note_event(EventTriggerData* trig) {

@@ -46,6 +46,14 @@ class Collection {
     std::string underivable_;
 };
 
+// The addresses as two SQL array literals, '{classid,...}' and '{objid,...}', in the same order (the
+// arguments of pgmig.snapshot_scope() and pgmig.expect_changes()).
+struct OidArrays {
+    std::string classids;
+    std::string objids;
+};
+OidArrays oid_arrays(const std::set<Address>& addresses);
+
 bool collecting();
 // From pgmig.audit_event() at ddl_command_end and sql_drop, while collecting.
 void note_event(EventTriggerData* trig);

@@ -52,6 +52,19 @@ SET ROLE regress_kinds_reader;
 SELECT migrate_fingerprint() = :'fp' AS same_fingerprint_for_a_plain_role;
 RESET ROLE;
 DROP ROLE regress_kinds_reader;
+-- Some objects are described as all of them are: the trigger of a table that belongs to an extension
+-- is the extension's business when it alone is asked for too (the table is not among those asked for).
+CREATE TABLE ext_owned (id int);
+ALTER EXTENSION citext ADD TABLE ext_owned;
+CREATE FUNCTION ext_owned_touch() RETURNS trigger LANGUAGE plpgsql AS 'BEGIN RETURN NEW; END';
+CREATE TRIGGER ext_owned_touch BEFORE INSERT ON ext_owned FOR EACH ROW EXECUTE FUNCTION ext_owned_touch();
+SELECT object_key FROM pgmig.snapshot_objects() WHERE object_key LIKE '%ext_owned%' ORDER BY 1;
+SELECT object_key FROM pgmig.snapshot_objects_among(
+    ARRAY(SELECT oid FROM pg_trigger WHERE tgname = 'ext_owned_touch') || 'ext_owned_touch()'::regprocedure::oid)
+ ORDER BY 1;
+ALTER EXTENSION citext DROP TABLE ext_owned;
+DROP TABLE ext_owned;
+DROP FUNCTION ext_owned_touch();
 DROP EVENT TRIGGER regress_on_ddl;
 DROP USER MAPPING FOR regress_kinds_mapper SERVER regress_srv;
 DROP ROLE regress_kinds_mapper;
