@@ -125,5 +125,5 @@ if [[ $FULL == 1 ]]; then
     l100=$(tail -n 100 "$RES/per_migration_pgmig_test_full_0" | awk '{ s += $1 } END { printf "%.1f", s / NR }')
     echo "  the same with rollback_test_scope = full: first 100 ${f100} ms each, last 100 ${l100} ms each"
 fi
-echo "(migrate_test compares the objects each migration touches; the apply after it still stores a snapshot of"
-echo " the whole schema, which is what still grows with the schema)"
+echo "(migrate_test compares the objects each migration touches, and the apply after it derives its snapshot"
+echo " from the objects it touched; pgmig apply takes one snapshot for all the migrations)"
