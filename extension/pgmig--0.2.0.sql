@@ -1066,7 +1066,12 @@ COMMENT ON FUNCTION migrate_expected_fingerprint() IS
 CREATE FUNCTION pgmig.role_names() RETURNS text
     LANGUAGE sql STABLE
     SET search_path = pg_catalog, pg_temp
-    AS $$ SELECT md5(coalesce(string_agg(oid::text || ' ' || rolname, ',' ORDER BY oid), '')) FROM pg_roles $$;
+    -- (SHA-256, not md5(): a server whose OpenSSL runs in FIPS mode refuses MD5)
+    AS $$
+    SELECT encode(sha256(convert_to(coalesce(string_agg(oid::text || ' ' || rolname, ',' ORDER BY oid), ''), 'UTF8')),
+                  'hex')
+      FROM pg_roles
+    $$;
 COMMENT ON FUNCTION pgmig.role_names() IS 'a hash of every role''s OID and name';
 
 -- Why the next snapshot cannot be derived from the newest one and the objects a change touched (NULL:
