@@ -196,6 +196,11 @@ say "one new migration on top of $STATUS_MIGRATIONS and of 10 applied, $STATUS_R
 fresh_db bench_ten pgmig
 q -d bench_ten -o /dev/null -c "SELECT count(migrate_register(g::text, 's_' || g, 'SELECT 1;')) FROM generate_series(1, 10) g" \
     -c "SELECT count(*) FROM migrate_baseline('10')"
+# As a long-lived ledger is: vacuumed (by autovacuum; the setup above updated every row in one go) and
+# verified by its last apply (the tamper check then hashes only the scripts on pages changed since).
+for db in bench_ten bench_status; do
+    q -d "$db" -o /dev/null -c "VACUUM ANALYZE pgmig.migrations" -c "SELECT count(*) FROM migrate_apply()"
+done
 one_new() { # DB KEY
     { echo '\timing on'; for ((r = 0; r <= STATUS_RUNS; r++)); do
         echo "BEGIN;"

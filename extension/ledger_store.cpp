@@ -11,6 +11,7 @@ extern "C" {
 #include "catalog/namespace.h"
 #include "catalog/pg_type_d.h"
 #include "miscadmin.h"
+#include "storage/lmgr.h"
 #include "utils/lsyscache.h"
 }
 
@@ -19,6 +20,7 @@ extern "C" {
 #include <algorithm>
 #include <utility>
 
+#include "changed_pages.hpp"
 #include "common/version.hpp"
 #include "ledger_wait.hpp"
 #include "pg/boundary.hpp"
@@ -44,7 +46,7 @@ std::string bytea_text(const std::string& bytes) {
 // migration registered or applied); PostgreSQL's plan cache revalidates them after DDL.
 // Like all of pgmig's SQL they run with search_path pinned (pg::Spi) and also name every function,
 // type and operator by its schema, so that nothing planted on a search_path can be picked up.
-SPIPlanPtr g_plans[17] = {};
+SPIPlanPtr g_plans[20] = {};
 
 constexpr const char* kColumns =
     "version_key, version, name, up_sql, down_sql, options::pg_catalog.text, checksum, applied_at IS NOT NULL, "
@@ -174,7 +176,9 @@ std::vector<Migration> LedgerStore::load_all() {
 std::vector<Migration> LedgerStore::load_pending() {
     const pg::Rows rows = spi_.query_prepared(
         g_plans[12],
-        fmt::format("SELECT {} FROM pgmig.migrations WHERE CASE WHEN version IS NULL "
+        // (the first condition is the predicate of the index migrations_pending)
+        fmt::format("SELECT {} FROM pgmig.migrations WHERE (applied_at IS NULL OR version IS NULL) AND CASE WHEN "
+                    "version IS NULL "
                     "THEN (applied_checksum OPERATOR(pg_catalog.=) checksum) IS NOT TRUE ELSE applied_at IS NULL END "
                     "ORDER BY version_key",
                     kColumns)
@@ -216,20 +220,68 @@ Migration LedgerStore::registered(const std::string& version) {
     return *m;
 }
 
+namespace {
+
+// The rows of pgmig.migrations the tamper check refuses: applied, and the stored up script does not
+// hash to its checksum, or (versioned) the checksum is not the one it was applied with.
+constexpr const char* kTamperedRows =
+    "SELECT coalesce(version, name) FROM pgmig.migrations WHERE applied_at IS NOT NULL "
+    "AND (pgmig.script_checksum(up_sql) OPERATOR(pg_catalog.<>) checksum "
+    // a repeatable migration's applied checksum lags behind until it runs again;
+    // (IS DISTINCT FROM looks its = up on search_path: spelled out with checksum
+    // NOT NULL, "not equal or NULL")
+    "OR (version IS NOT NULL AND (applied_checksum OPERATOR(pg_catalog.=) checksum) IS NOT TRUE))";
+
+// Past this many line pointers of changed pages, every row is verified: a sequential scan then costs
+// about as much as fetching them one by one.
+constexpr size_t kMaxChangedTuples = 20000;
+
+}  // namespace
+
 std::vector<std::string> LedgerStore::tampered() {
+    const Oid rel = pg::call([] { return get_relname_relid("migrations", get_namespace_oid("pgmig", false)); });
+    // Held, no other transaction has a change of the ledger's rows in progress (this lock waits for
+    // nobody and is kept to the end of the transaction): what this check sees is all there is until
+    // it commits, so it may record how far it verified. Not held, it verifies as thoroughly and
+    // records nothing: an uncommitted change it could not see is on a page the next check reads.
+    const bool alone = pg::call([rel] { return ConditionalLockRelationOid(rel, ShareLock); });
+    std::optional<std::string> verified_storage;
+    XLogRecPtr verified_through = InvalidXLogRecPtr;
+    {
+        AsLedgerOwner owner(owner_);
+        const pg::Rows state = spi_.query_prepared(
+            g_plans[17], "SELECT storage, verified_through::pg_catalog.text FROM pgmig.ledger_verified", {},
+            SPI_OK_SELECT);
+        if (!state.rows.empty()) {
+            verified_storage = state.rows[0].at(0);
+            verified_through = changed_pages::parse_lsn(state.rows[0].at(1).value_or(""));
+        }
+    }
+    const changed_pages::Pages pages = changed_pages::since(rel, verified_through, kMaxChangedTuples);
+    const bool incremental =
+        pages.logged && verified_storage == pages.storage && !XLogRecPtrIsInvalid(verified_through) && !pages.too_many;
     const pg::Rows rows =
-        spi_.query_prepared(g_plans[4],
-                            "SELECT coalesce(version, name) FROM pgmig.migrations WHERE applied_at IS NOT NULL "
-                            "AND (pgmig.script_checksum(up_sql) OPERATOR(pg_catalog.<>) checksum "
-                            // a repeatable migration's applied checksum lags behind until it runs again;
-                            // (IS DISTINCT FROM looks its = up on search_path: spelled out with checksum
-                            // NOT NULL, "not equal or NULL")
-                            "OR (version IS NOT NULL "
-                            "AND (applied_checksum OPERATOR(pg_catalog.=) checksum) IS NOT TRUE)) "
-                            "ORDER BY version_key",
-                            {}, SPI_OK_SELECT);
+        incremental
+            ? spi_.query_prepared(
+                  g_plans[18],
+                  fmt::format("{} AND ctid OPERATOR(pg_catalog.=) ANY ($1::pg_catalog.tid[]) ORDER BY version_key",
+                              kTamperedRows)
+                      .c_str(),
+                  {{TIDARRAYOID, pages.tuples}}, SPI_OK_SELECT)
+            : spi_.query_prepared(g_plans[4], fmt::format("{} ORDER BY version_key", kTamperedRows).c_str(), {},
+                                  SPI_OK_SELECT);
     std::vector<std::string> out;
     for (const auto& row : rows.rows) out.push_back(*row[0]);
+    const bool recordable = pages.logged && !pg::call([] { return RecoveryInProgress(); });
+    if (out.empty() && alone && recordable && (!incremental || pages.changed > 0)) {
+        AsLedgerOwner owner(owner_);
+        spi_.query_prepared(g_plans[19],
+                            "INSERT INTO pgmig.ledger_verified AS v (storage, verified_through) VALUES ($1, $2) "
+                            "ON CONFLICT (one) DO UPDATE SET storage = EXCLUDED.storage, "
+                            "verified_through = EXCLUDED.verified_through, verified_at = EXCLUDED.verified_at",
+                            {{TEXTOID, pages.storage}, {PG_LSNOID, changed_pages::lsn_text(changed_pages::wal_end())}},
+                            SPI_OK_INSERT);
+    }
     return out;
 }
 

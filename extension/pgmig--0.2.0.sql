@@ -48,6 +48,25 @@ CREATE TABLE pgmig.migrations (
     CONSTRAINT migrations_applied_complete CHECK ((applied_at IS NULL) OPERATOR(pg_catalog.=) (applied_checksum IS NULL))
 );
 COMMENT ON TABLE pgmig.migrations IS 'one row per registered migration; applied_at is set once it is applied';
+-- What an apply chooses from (versions not applied, repeatable migrations), read without reading the
+-- applied history, however long.
+CREATE INDEX migrations_pending ON pgmig.migrations (version_key) WHERE applied_at IS NULL OR version IS NULL;
+
+-- How far the tamper check has verified pgmig.migrations: every row on a page whose LSN is not beyond
+-- verified_through was verified (its stored up script hashes to its checksum), so the next check
+-- verifies the rows of the pages changed since. Valid only for the same files (storage: the system
+-- identifier and the table's relfilenode); a restore, a rewrite or another cluster verifies every
+-- row again. Not dumped: a restored ledger is verified in full once.
+CREATE TABLE pgmig.ledger_verified (
+    one              boolean     PRIMARY KEY DEFAULT true CHECK (one),
+    storage          text        NOT NULL,
+    verified_through pg_lsn      NOT NULL,
+    verified_at      timestamptz NOT NULL DEFAULT pg_catalog.clock_timestamp()
+);
+COMMENT ON TABLE pgmig.ledger_verified IS
+    'how far the tamper check has verified pgmig.migrations (the rows of pages not changed since are not hashed again)';
+REVOKE ALL ON pgmig.ledger_verified FROM PUBLIC;
+GRANT SELECT ON pgmig.ledger_verified TO pgmig_reader;
 
 -- Append-only, and free of foreign keys so a row never waits on (or blocks) the ledger.
 CREATE TABLE pgmig.history (

@@ -45,6 +45,15 @@ SELECT pg_catalog.pg_extension_config_dump('pgmig.expected_parts', '');
 -- @copy: COMMENT ON FUNCTION pgmig.expect_changes(oid[], oid[]) IS
 -- @copy: REVOKE ALL ON FUNCTION pgmig.snapshot_underivable(text), pgmig.expect_whole_schema(),
 
+-- An apply reads the pending migrations without reading the applied history.
+-- @copy: CREATE INDEX migrations_pending ON pgmig.migrations (version_key) WHERE applied_at IS NULL OR version IS NULL;
+
+-- The tamper check verifies only the rows of the ledger's pages changed since it last verified them.
+-- @copy: CREATE TABLE pgmig.ledger_verified (
+-- @copy: COMMENT ON TABLE pgmig.ledger_verified IS
+REVOKE ALL ON pgmig.ledger_verified FROM PUBLIC;
+GRANT SELECT ON pgmig.ledger_verified TO pgmig_reader;
+
 -- History rows say which fleet deploy run (pgmig.deploy_run) wrote them. No default: 0.1.0's rows stay
 -- NULL (written by no run), and every writer of 0.2.0 names the run itself.
 ALTER TABLE pgmig.history ADD COLUMN deploy_run text;
