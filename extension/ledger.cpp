@@ -83,7 +83,7 @@ std::string key_of(const std::string& version) {
 // With `allow_nontransactional` (migrate_plan), non-transactional migrations stay in the plan.
 std::vector<Migration> apply_plan(LedgerStore& store, const std::optional<std::string>& target_key,
                                   bool allow_nontransactional = false) {
-    const std::vector<Migration> all = store.load_pending();
+    const std::vector<Migration> all = store.load_pending(target_key);
     const std::string newest_applied = store.newest_applied_key();
     std::vector<Migration> plan;
     std::vector<std::string> out_of_order;

@@ -46,7 +46,7 @@ std::string bytea_text(const std::string& bytes) {
 // migration registered or applied); PostgreSQL's plan cache revalidates them after DDL.
 // Like all of pgmig's SQL they run with search_path pinned (pg::Spi) and also name every function,
 // type and operator by its schema, so that nothing planted on a search_path can be picked up.
-SPIPlanPtr g_plans[20] = {};
+SPIPlanPtr g_plans[21] = {};
 
 constexpr const char* kColumns =
     "version_key, version, name, up_sql, down_sql, options::pg_catalog.text, checksum, applied_at IS NOT NULL, "
@@ -173,17 +173,19 @@ std::vector<Migration> LedgerStore::load_all() {
     return out;
 }
 
-std::vector<Migration> LedgerStore::load_pending() {
-    const pg::Rows rows = spi_.query_prepared(
-        g_plans[12],
-        // (the first condition is the predicate of the index migrations_pending)
+std::vector<Migration> LedgerStore::load_pending(const std::optional<std::string>& up_to_key) {
+    // (the first condition is the predicate of the index migrations_pending)
+    const std::string pending =
         fmt::format("SELECT {} FROM pgmig.migrations WHERE (applied_at IS NULL OR version IS NULL) AND CASE WHEN "
                     "version IS NULL "
-                    "THEN (applied_checksum OPERATOR(pg_catalog.=) checksum) IS NOT TRUE ELSE applied_at IS NULL END "
-                    "ORDER BY version_key",
-                    kColumns)
-            .c_str(),
-        {}, SPI_OK_SELECT);
+                    "THEN (applied_checksum OPERATOR(pg_catalog.=) checksum) IS NOT TRUE ELSE applied_at IS NULL END ",
+                    kColumns);
+    const pg::Rows rows =
+        up_to_key ? spi_.query_prepared(g_plans[20],
+                                        (pending + "AND version_key OPERATOR(pg_catalog.<=) $1 ORDER BY version_key")
+                                            .c_str(),
+                                        {{BYTEAOID, *up_to_key}}, SPI_OK_SELECT)
+                  : spi_.query_prepared(g_plans[12], (pending + "ORDER BY version_key").c_str(), {}, SPI_OK_SELECT);
     std::vector<Migration> out;
     out.reserve(rows.rows.size());
     for (const auto& row : rows.rows) out.push_back(from_row(row));

@@ -90,9 +90,10 @@ class LedgerStore {
     void lock(const char* function);
     std::vector<Migration> load_all();  // in version order; repeatables last
     // What an apply chooses from, in version order: versioned migrations not applied, and repeatable
-    // ones whose script changed since they last ran. One index-ordered read of the ledger that copies
-    // out only those rows, whatever the length of the history.
-    std::vector<Migration> load_pending();
+    // ones whose script changed since they last ran. Read through the partial index of pending rows,
+    // whatever the length of the history. With `up_to_key`, only the versioned ones up to that key
+    // (repeatable keys sort after every version).
+    std::vector<Migration> load_pending(const std::optional<std::string>& up_to_key = std::nullopt);
     // The key of the newest applied versioned migration; "" when none is applied.
     std::string newest_applied_key();
     std::optional<Migration> find(const std::string& key);

@@ -836,9 +836,16 @@ COMMENT ON FUNCTION pgmig.snapshot_objects() IS 'the objects of the user schema,
 -- (PostgreSQL records no dependency for those). Objects that no longer exist are simply not found.
 CREATE FUNCTION pgmig.snapshot_scope(classids oid[], objids oid[])
     RETURNS TABLE (classid oid, objid oid)
-    LANGUAGE sql STABLE
+    LANGUAGE plpgsql STABLE
     SET search_path = pg_catalog, pg_temp
+    -- (PL/pgSQL for the plan it keeps for the session, where a SQL function's is made again at every
+    -- call; generic, as a custom plan for each array would be: the rollback test and every derived
+    -- snapshot call this several times, 0.2 ms instead of 0.5 ms)
+    SET plan_cache_mode = force_generic_plan
     AS $$
+#variable_conflict use_column
+BEGIN
+    RETURN QUERY
     WITH RECURSIVE reached(classid, objid) AS (
         SELECT * FROM unnest(classids, objids)
         UNION
@@ -877,8 +884,9 @@ CREATE FUNCTION pgmig.snapshot_scope(classids oid[], objids oid[])
                          WHERE r.classid = 'pg_operator'::regclass AND (op.oprcom = r.objid OR op.oprnegate = r.objid)
                        ) n
     )
-    SELECT DISTINCT classid, objid FROM reached
-    $$;
+    SELECT DISTINCT classid, objid FROM reached;
+END
+$$;
 COMMENT ON FUNCTION pgmig.snapshot_scope(oid[], oid[]) IS
     'the objects whose snapshot description may change with the given objects: them, their dependents, and where each is described';
 

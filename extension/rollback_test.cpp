@@ -130,7 +130,9 @@ using Described = std::map<std::string, std::string>;
 Described describe_scope(pg::Spi& spi, const std::set<touched::Address>& seeds) {
     const touched::OidArrays arrays = touched::oid_arrays(seeds);
     // (An empty scope must describe nothing: snapshot_objects_among(NULL) would describe everything.)
-    const pg::Rows rows = spi.query(
+    static SPIPlanPtr plan = nullptr;  // four times per test: kept for the backend's life, revalidated after DDL
+    const pg::Rows rows = spi.query_prepared(
+        plan,
         "WITH scope AS MATERIALIZED (SELECT classid, objid FROM pgmig.snapshot_scope($1::pg_catalog.oid[], "
         "$2::pg_catalog.oid[])) "
         "SELECT s.object_key, s.description::pg_catalog.text "
@@ -228,7 +230,7 @@ std::vector<Check> test_migration(pg::Spi& spi, LedgerStore& store, const std::s
     // Older pending migrations are applied first, inside the same rolled-back subtransaction: the
     // migration is written against the schema they produce, so testing it without them says nothing.
     std::vector<Migration> before;
-    for (Migration& other : store.load_pending()) {  // (not every applied row of a long history)
+    for (Migration& other : store.load_pending(m.key)) {  // the older pending ones, and m
         if (other.version && !other.applied && other.key < m.key) before.push_back(std::move(other));
     }
     for (const Migration& x : before) {
