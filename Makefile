@@ -5,7 +5,8 @@ EXTENSION = pgmig
 MODULE_big = pgmig
 EXTVERSION = $(shell sed -n "s/^default_version = '\(.*\)'/\1/p" extension/pgmig.control)
 
-CXX_SRCS = $(wildcard extension/*.cpp extension/pg/*.cpp extension/common/*.cpp)
+# common/: the code compiled into both the extension and the client (no PostgreSQL header in it).
+CXX_SRCS = $(wildcard extension/*.cpp extension/pg/*.cpp common/*.cpp)
 OBJS = $(CXX_SRCS:.cpp=.o)
 
 # The install script of this release and of each earlier one (ALTER EXTENSION UPDATE starts from the
@@ -28,7 +29,7 @@ PG_CONFIG ?= pg_config
 # -MMD -MP: PGXS tracks no header dependencies, so without them an edited header leaves stale
 # objects built against its old layout.
 PG_CXXFLAGS = -DPGMIG_EXTVERSION='"$(EXTVERSION)"' -MMD -MP -std=c++20 -Wall -Wextra -Wno-unused-parameter -Wno-missing-field-initializers \
-              -Wno-register -Iextension -fno-omit-frame-pointer -include libintl.h
+              -Wno-register -Iextension -I. -fno-omit-frame-pointer -include libintl.h
 # Warnings never fail a user's build; the project's CI (scripts/test-all) builds with
 # `make PGMIG_WERROR=1`, which makes them errors.
 ifeq ($(PGMIG_WERROR),1)

@@ -3,14 +3,15 @@
 #pragma once
 
 #include "client/db.hpp"
+#include "common/ledger_lock.hpp"
 
 #include <optional>
 #include <string>
 
 namespace pgmig::client {
 
-// The extension's ledger lock key (extension/ledger_store.hpp kLedgerLockKey = 0x70676d6967) as a bigint.
-inline constexpr const char* kLedgerLockKey = "482771560807";
+// The ledger lock key (common/ledger_lock.hpp) as the text of a bigint parameter.
+inline const std::string kLedgerLockKey = std::to_string(common::kLedgerLockKey);
 
 // The session-level ledger lock on `conn`, from construction to release() or destruction. Every command
 // that writes the ledger (or rehearses against it) takes it before its transaction, so that the

@@ -4,6 +4,7 @@
 
 #include "client/errors.hpp"
 #include "client/file_lines.hpp"
+#include "common/ledger_lock.hpp"
 
 #include <fmt/core.h>
 #include <unistd.h>
@@ -16,15 +17,15 @@ namespace pgmig::client {
 
 namespace {
 
-// The ledger lock (extension/ledger_store.hpp kLedgerLockKey = 0x70676d6967) as pg_locks shows a bigint
-// advisory key: classid = high 32 bits, objid = low 32 bits, objsubid = 1.
+// The ledger lock ($2, $3: common/ledger_lock.hpp) as pg_locks shows a bigint advisory key: classid =
+// high 32 bits, objid = low 32 bits, objsubid = 1.
 // pgmig.redact() replaces secrets it can find from the parse tree and the scanner's tokens (the body of a DO
 // block or a function that mentions one whole); text where it finds none although a secret-bearing keyword
 // is there is withheld whole.
 constexpr const char* kSampleQuery = R"SQL(
 WITH ledger_lock AS (
     SELECT l.pid, l.granted FROM pg_catalog.pg_locks l
-     WHERE l.locktype = 'advisory' AND l.classid = 112::oid AND l.objid = 1735223655::oid AND l.objsubid = 1
+     WHERE l.locktype = 'advisory' AND l.classid = $2::oid AND l.objid = $3::oid AND l.objsubid = 1
        AND l.database = (SELECT oid FROM pg_catalog.pg_database WHERE datname = current_database())
 ), targets AS (
     SELECT a.* FROM pg_catalog.pg_stat_activity a
@@ -75,7 +76,7 @@ SELECT json_build_object(
     'lock_waits', coalesce((
         SELECT json_agg(json_build_object(
                    'locktype', l.locktype,
-                   'relation', CASE WHEN l.locktype = 'advisory' AND l.classid = 112::oid AND l.objid = 1735223655::oid
+                   'relation', CASE WHEN l.locktype = 'advisory' AND l.classid = $2::oid AND l.objid = $3::oid
                                     THEN 'pgmig ledger lock' ELSE l.relation::regclass::text END,
                    'mode', l.mode) ORDER BY l.locktype, l.relation)
           FROM pg_catalog.pg_locks l WHERE l.pid = s.pid AND NOT l.granted), '[]'::json),
@@ -118,7 +119,8 @@ std::string cut(const std::string& text, std::size_t max) {
 nlohmann::json sample_migrations(const Connection& observer, std::optional<int> pid) {
     std::optional<std::string> pid_text;
     if (pid) pid_text = std::to_string(*pid);
-    Result res = observer.exec_params(kSampleQuery, {pid_text});
+    Result res = observer.exec_params(kSampleQuery, {pid_text, std::to_string(common::kLedgerLockClassid),
+                                                      std::to_string(common::kLedgerLockObjid)});
     if (!res.ok()) {
         const ServerError e = res.error();
         throw Error(e.sqlstate == "42501" ? ErrorKind::input : ErrorKind::internal,

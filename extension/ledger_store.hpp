@@ -7,15 +7,16 @@
 #include <string>
 #include <vector>
 
+#include "common/ledger_lock.hpp"
 #include "options.hpp"
 #include "pg/spi.hpp"
 #include "touched_objects.hpp"
 
 namespace pgmig {
 
-// Key of the advisory lock that serialises ledger writers in one database: the bytes of "pgmig".
+// Key of the advisory lock that serialises ledger writers in one database (common/ledger_lock.hpp).
 // migrate_* take it at transaction level; the client takes it at session level.
-inline constexpr long long kLedgerLockKey = 0x70676d6967;
+using common::kLedgerLockKey;
 
 struct Migration {
     std::string key;                     // version_key (bytea) in its text form

@@ -1,5 +1,7 @@
 // Lint of migration SQL: the server's own grammar (raw_parser) for syntax and statements, the live
 // catalog for what only matters on existing data (size, columns, indexes, function volatility).
+// One file of over 1,000 lines because its rules (about 900 lines, "the rules" below) share the parse
+// tree walk, the text positions and the catalog lookups above them, and are read side by side.
 #include "lint.hpp"
 
 // Before PostgreSQL's headers, whose port.h redefines snprintf as a macro nlohmann-json trips over.

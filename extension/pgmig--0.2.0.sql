@@ -1,4 +1,5 @@
 -- pgmig 0.2.0: the migration ledger (schema pgmig) and its SQL API (in the extension's schema).
+-- Over 1,000 lines because PostgreSQL installs a release from one script.
 \echo Use "CREATE EXTENSION pgmig" to load this file. \quit
 
 -- Roles are cluster-wide and outlive the extension: create them once, keep them on DROP EXTENSION.

@@ -5,6 +5,7 @@
 #include "client/db.hpp"
 #include "client/errors.hpp"
 #include "client/json_output.hpp"
+#include "client/ledger_lock.hpp"
 #include "client/process.hpp"
 #include "client/project.hpp"
 
@@ -31,7 +32,6 @@ namespace {
 using nlohmann::json;
 namespace fs = std::filesystem;
 using Clock = std::chrono::steady_clock;
-constexpr const char* kLedgerLockKey = "482771560807";
 
 // Ctrl-C / SIGTERM: cancel the query in flight (PQcancel is safe in a signal handler), so the
 // command fails at once and its cleanup drops the scratch database.

@@ -1,5 +1,5 @@
-// quote_identifier(): PostgreSQL's own rule (ruleutils.c) over PostgreSQL's own keyword list
-// (parser/kwlist.h from the server headers, found through pg_config by CMakeLists.txt).
+// quote_identifier(): PostgreSQL's own rule (ruleutils.c) over PostgreSQL's own keyword list (the
+// PG_KEYWORD lines of the server's parser/kwlist.h, copied into pg_keywords.inc by CMakeLists.txt).
 #include "client/diff/sql_names.hpp"
 
 #include <algorithm>
@@ -16,11 +16,11 @@ struct Keyword {
     KeywordCategory category;
 };
 
-// kwlist.h is one PG_KEYWORD(name, token, category, label) line per keyword, in ASCII order.
+// One PG_KEYWORD(name, token, category, label) line per keyword, in ASCII order, as in kwlist.h.
 #define PG_KEYWORD(kwname, value, category, collabel) Keyword{kwname, category},
 // A plain array: deducing std::array's size from 450+ elements exceeds clang's fold-expression limit.
 constexpr Keyword kKeywords[] = {
-#include "parser/kwlist.h"
+#include "pg_keywords.inc"
 };
 #undef PG_KEYWORD
 

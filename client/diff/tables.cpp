@@ -1,4 +1,6 @@
 // Tables and columns: added, dropped and changed tables, column changes (types, defaults, NOT NULL).
+// One file of over 1,000 lines because a column change's steps (type, default, NOT NULL, identity,
+// generation) are ordered against each other and against the table's own steps in one place.
 #include "client/diff/engine.hpp"
 
 #include <fmt/core.h>

@@ -2,7 +2,7 @@
 #include "client/fleet/run_state.hpp"
 
 #include "client/errors.hpp"
-#include "extension/common/checksum.hpp"
+#include "common/checksum.hpp"
 
 #include <fmt/chrono.h>
 #include <fmt/core.h>

@@ -1,4 +1,4 @@
-// Unit tests of extension/common (checksum rule and version order) as the client uses them.
+// Unit tests of common/ (checksum rule and version order) as the client uses them.
 #include "common/checksum.hpp"
 #include "common/duration.hpp"
 #include "common/version.hpp"
