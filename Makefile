@@ -18,9 +18,10 @@ DATA_built = $(UPDATES_built)
 # PGXS looks for the control file in the top folder; point it at extension/.
 EXTRA_CLEAN = pgmig.control $(OBJS:.o=.d)
 
-TESTS = $(sort $(wildcard sql/*.sql))
-REGRESS = $(patsubst sql/%.sql,%,$(TESTS))
-REGRESS_OPTS = --inputdir=. --load-extension=plpgsql
+# The regression tests: test/sql/<feature>.sql against test/expected/<feature>.out (results in results/).
+TESTS = $(sort $(wildcard test/sql/*.sql))
+REGRESS = $(patsubst test/sql/%.sql,%,$(TESTS))
+REGRESS_OPTS = --inputdir=test --outputdir=. --load-extension=plpgsql
 
 PG_CONFIG ?= pg_config
 # -include libintl.h: a PostgreSQL configured without NLS (the assertion-enabled build of

@@ -1,7 +1,7 @@
 # The audit fails closed: when another session holds LOCK pgmig.ddl_audit, a DDL statement whose audit
 # row cannot be written before its statement_timeout or lock_timeout is cancelled with it; it never
 # commits unaudited. Cancels and timeouts reach the statement whatever pgmig.audit_failure says.
-# (Failures other than cancels: sql/security_audit_fail_closed.sql.) Sourced by run.sh (see lib.sh).
+# (Failures other than cancels: test/sql/security_audit_fail_closed.sql.) Sourced by run.sh (see lib.sh).
 
 newdb fc_db
 fc_user="pgmig_it_fc_$$"

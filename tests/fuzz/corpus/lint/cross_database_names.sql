@@ -1,6 +1,6 @@
 -- Inputs found by scripts/fuzz lint: names of another database (and of more than three parts) made
 -- migrate_lint raise 0A000 "cross-database references are not implemented" or 42601; they are now
--- names the lint does not know. Seeds of the lint driver; sql/security_lint_odd_names.sql checks them.
+-- names the lint does not know. Seeds of the lint driver; test/sql/security_lint_odd_names.sql checks them.
 DELETE FROM pgmig.hisgmig.historytory;
 DROP TABLE otherdb.public.t;
 DROP INDEX otherdb.public.i;
