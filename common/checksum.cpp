@@ -79,3 +79,8 @@ std::string sha256_hex(std::string_view bytes) {
 std::string script_checksum(std::string_view text) { return sha256_hex(normalize_script(text)); }
 
 }  // namespace pgmig::common
+
+// common/ is compiled into the client too, which has no PostgreSQL server headers: none may be included here.
+#ifdef PG_VERSION_NUM
+#error "a PostgreSQL server header was included into common/, which the client compiles as well"
+#endif

@@ -35,3 +35,8 @@ std::optional<int> parse_duration_ms(std::string_view text) {
 }
 
 }  // namespace pgmig::common
+
+// common/ is compiled into the client too, which has no PostgreSQL server headers: none may be included here.
+#ifdef PG_VERSION_NUM
+#error "a PostgreSQL server header was included into common/, which the client compiles as well"
+#endif

@@ -48,3 +48,8 @@ int compare_versions(std::string_view a, std::string_view b) {
 }
 
 }  // namespace pgmig::common
+
+// common/ is compiled into the client too, which has no PostgreSQL server headers: none may be included here.
+#ifdef PG_VERSION_NUM
+#error "a PostgreSQL server header was included into common/, which the client compiles as well"
+#endif
