@@ -1,7 +1,9 @@
-// pgmig's own error kinds: one SQLSTATE each (listed in docs/errors.md), raised as pgmig::Error.
+// pgmig's own error kinds: one SQLSTATE each (common/errors.def, docs/errors.md), raised as pgmig::Error.
 #pragma once
 
+#include <cstddef>
 #include <exception>
+#include <iterator>
 #include <source_location>
 #include <string>
 #include <utility>
@@ -16,64 +18,30 @@ constexpr int make_sqlstate(const char (&s)[6]) {
 }
 
 namespace sqlstate {
-// Class PM is pgmig's. Keep this list and docs/errors.md in step.
-inline constexpr int invalid_version = make_sqlstate("PM001");
-inline constexpr int checksum_mismatch = make_sqlstate("PM002");
-inline constexpr int version_conflict = make_sqlstate("PM003");
-inline constexpr int isolation_not_supported = make_sqlstate("PM004");
-inline constexpr int unknown_version = make_sqlstate("PM005");
-inline constexpr int transaction_control = make_sqlstate("PM006");
-inline constexpr int invalid_argument = make_sqlstate("PM007");
-inline constexpr int ledger_tampered = make_sqlstate("PM008");
-inline constexpr int out_of_order = make_sqlstate("PM009");
-inline constexpr int needs_no_transaction = make_sqlstate("PM010");
-inline constexpr int no_down_script = make_sqlstate("PM011");
-inline constexpr int lock_not_held = make_sqlstate("PM012");
-inline constexpr int out_of_band_blocked = make_sqlstate("PM013");
-inline constexpr int audit_immutable = make_sqlstate("PM014");
-inline constexpr int audit_index_unsupported = make_sqlstate("PM015");
-inline constexpr int lint_invalid_waiver = make_sqlstate("PM016");     // unknown rule id, bad lint options
-inline constexpr int lint_blocked = make_sqlstate("PM017");            // migrate_apply refused by pgmig.lint_block
-inline constexpr int lint_out_of_band = make_sqlstate("PM018");        // out-of-band DDL refused by its lint findings
-inline constexpr int test_applied = make_sqlstate("PM019");            // migrate_test of an applied migration
-inline constexpr int test_no_down_script = make_sqlstate("PM020");     // migrate_test without a down script
-inline constexpr int test_non_transactional = make_sqlstate("PM021");  // migrate_test cannot run it in a transaction
-// Approvals (raised by migrate_approve, PL/pgSQL in the install script; listed here so the codes stay taken)
-inline constexpr int approval_unknown_version = make_sqlstate("PM024");  // no migration with this version
-inline constexpr int approval_already_applied = make_sqlstate("PM025");  // only pending migrations are approved
-inline constexpr int approval_not_reviewed = make_sqlstate("PM026");     // no longer raised: see docs/errors.md
-// Who may run whose SQL (trust.cpp), and approvals enforced by migrate_apply (PM031: migrate_approve, PL/pgSQL).
-inline constexpr int registrant_untrusted = make_sqlstate("PM030");  // registrant lacks the caller's rights
-inline constexpr int self_approval = make_sqlstate("PM031");         // the registrant approves its own migration
-inline constexpr int approval_required = make_sqlstate("PM032");     // fewer approvals than required
-inline constexpr int environment_mismatch = make_sqlstate("PM033");  // no or another environment than pgmig.environment
-// The non-transactional API accepts only the registered statements, seen to run in this session.
-inline constexpr int nontx_not_running = make_sqlstate("PM035");        // no begin of this migration in effect
-inline constexpr int nontx_statement_not_run = make_sqlstate("PM036");  // progress/finish before the statements ran
-inline constexpr int nontx_script_changed = make_sqlstate("PM037");     // registered again since begin
-// The audit trail: a DDL statement refused because its audit row could not be written
-// (pgmig.audit_failure = error), and the WARNING of migrate_audit_verify() when sealing was skipped.
-inline constexpr int audit_write_failed = make_sqlstate("PM038");
-inline constexpr int audit_seal_blocked = make_sqlstate("PM039");
-// A ledger writer stopped waiting for the ledger lock: its holder waits for this transaction (ledger_wait.cpp).
-inline constexpr int ledger_wait_stopped = make_sqlstate("PM058");
-// pgmig adopt (migrate_adopt): the previous tool's history cannot be taken over as it stands (no or an
-// unreadable history table, a failed or dirty state, a recorded migration without a file), and a ledger
-// that already holds another history than the tool's table.
-inline constexpr int adopt_refused = make_sqlstate("PM062");
-inline constexpr int adopt_ledger_differs = make_sqlstate("PM063");
-// audit reseal: only a superuser may start a new sealed segment of the audit chain
-inline constexpr int audit_reseal_not_superuser = make_sqlstate("PM064");
-// audit reseal: the chain has no unacknowledged break (nothing to reseal), or no reason was given
-inline constexpr int audit_reseal_refused = make_sqlstate("PM065");
-// The library and this database's SQL objects of pgmig are different releases (sql_version.hpp): an
-// ALTER EXTENSION pgmig UPDATE is due, or the session loaded the library before an update.
-inline constexpr int sql_version_mismatch = make_sqlstate("PM066");
+// pgmig's own, class PM: one constant per row of common/errors.def, the table docs/errors.md is made from.
+#define PGMIG_SQLSTATE(name, code, exit_kind, meaning, next_step) inline constexpr int name = make_sqlstate(code);
+#include "../common/errors.def"
+
 // Standard codes used as they are.
 inline constexpr int insufficient_privilege = make_sqlstate("42501");
 inline constexpr int internal_error = make_sqlstate("XX000");
 inline constexpr int out_of_memory = make_sqlstate("53200");
 }  // namespace sqlstate
+
+namespace error_table {
+// A code listed twice would make two error kinds one to every caller: refused when compiling.
+inline constexpr int pgmig_sqlstates[] = {
+#define PGMIG_SQLSTATE(name, code, exit_kind, meaning, next_step) make_sqlstate(code),
+#include "../common/errors.def"
+};
+constexpr bool all_distinct(const int* codes, std::size_t n) {
+    for (std::size_t i = 0; i < n; ++i)
+        for (std::size_t j = i + 1; j < n; ++j)
+            if (codes[i] == codes[j]) return false;
+    return true;
+}
+static_assert(all_distinct(pgmig_sqlstates, std::size(pgmig_sqlstates)), "common/errors.def lists a SQLSTATE twice");
+}  // namespace error_table
 
 // Where an error was raised: a C++ site (std::source_location at the throw) or, for an error caught
 // from PostgreSQL, the C function that called ereport. The strings are static (string literals of

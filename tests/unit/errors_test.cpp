@@ -43,6 +43,36 @@ TEST(ErrorTable, ExitCodesAreTheDocumentedOnes) {
     EXPECT_EQ(exit_code(ErrorKind::adopt_refused), 52);
     EXPECT_EQ(exit_code(ErrorKind::adopt_ledger_differs), 53);
     EXPECT_EQ(exit_code(ErrorKind::bad_conninfo), 54);
+    EXPECT_EQ(exit_code(ErrorKind::audit_broken), 13);
+    EXPECT_EQ(exit_code(ErrorKind::backup_failed), 19);
+    EXPECT_EQ(exit_code(ErrorKind::backup_wrong_key), 20);
+    EXPECT_EQ(exit_code(ErrorKind::backup_corrupted), 21);
+    EXPECT_EQ(exit_code(ErrorKind::backup_truncated), 22);
+    EXPECT_EQ(exit_code(ErrorKind::backup_manifest), 23);
+    EXPECT_EQ(exit_code(ErrorKind::restore_mismatch), 24);
+    EXPECT_EQ(exit_code(ErrorKind::alert_failed), 25);
+    EXPECT_EQ(exit_code(ErrorKind::approval_missing), 28);
+    EXPECT_EQ(exit_code(ErrorKind::approval_refused), 29);
+    EXPECT_EQ(exit_code(ErrorKind::postflight_failed), 30);
+    EXPECT_EQ(exit_code(ErrorKind::orm_schema_failed), 55);
+    EXPECT_EQ(exit_code(ErrorKind::rollback_not_confirmed), 56);
+    EXPECT_EQ(exit_code(ErrorKind::audit_reseal_refused), 57);
+    EXPECT_EQ(exit_code(ErrorKind::applied_edited), 58);
+    EXPECT_EQ(exit_code(ErrorKind::permission_denied), 59);
+    EXPECT_EQ(exit_code(ErrorKind::not_null_withheld), 60);
+    EXPECT_EQ(exit_code(ErrorKind::impact_unknown), 61);
+    EXPECT_EQ(exit_code(ErrorKind::sql_version_mismatch), 62);
+    EXPECT_EQ(exit_code(ErrorKind::fleet_incomplete), 63);
+    EXPECT_EQ(exit_code(ErrorKind::fleet_paused), 64);
+    EXPECT_EQ(exit_code(ErrorKind::replication_unordered), 65);
+}
+
+// The kinds' names are what --json output and the audit log show: expanded from the table, they must stay the same.
+TEST(ErrorTable, KindNamesAreTheTableRowNames) {
+    EXPECT_EQ(kind_name(ErrorKind::internal), "internal");
+    EXPECT_EQ(kind_name(ErrorKind::approval_missing), "approval_missing");
+    EXPECT_EQ(kind_name(ErrorKind::replication_unordered), "replication_unordered");
+    for (const auto& info : kErrorKinds) EXPECT_EQ(kind_name(info.kind), info.name);
 }
 
 TEST(ErrorTable, ServerSqlstatesMapToKinds) {
@@ -64,6 +94,20 @@ TEST(ErrorTable, ServerSqlstatesMapToKinds) {
     EXPECT_EQ(kind_for_sqlstate("PM037"), ErrorKind::nontx_refused);
     EXPECT_EQ(kind_for_sqlstate("PM062"), ErrorKind::adopt_refused);
     EXPECT_EQ(kind_for_sqlstate("PM063"), ErrorKind::adopt_ledger_differs);
+    EXPECT_EQ(kind_for_sqlstate("PM004"), ErrorKind::internal);
+    EXPECT_EQ(kind_for_sqlstate("PM006"), ErrorKind::input);
+    EXPECT_EQ(kind_for_sqlstate("PM010"), ErrorKind::input);
+    EXPECT_EQ(kind_for_sqlstate("PM024"), ErrorKind::input);
+    EXPECT_EQ(kind_for_sqlstate("PM025"), ErrorKind::approval_refused);
+    EXPECT_EQ(kind_for_sqlstate("PM026"), ErrorKind::approval_refused);
+    EXPECT_EQ(kind_for_sqlstate("PM064"), ErrorKind::audit_reseal_refused);
+    EXPECT_EQ(kind_for_sqlstate("PM065"), ErrorKind::audit_reseal_refused);
+    EXPECT_EQ(kind_for_sqlstate("PM066"), ErrorKind::sql_version_mismatch);
+    // Raised by the extension, never by the client's own calls: a migration's (or the session's) failure.
+    EXPECT_EQ(kind_for_sqlstate("PM013"), ErrorKind::migration_failed);
+    EXPECT_EQ(kind_for_sqlstate("PM058"), ErrorKind::migration_failed);
+    // A code of class PM that the table does not have (spelt in two parts: error_table_test scans for codes in use).
+    EXPECT_EQ(kind_for_sqlstate(std::string("PM") + "999"), ErrorKind::migration_failed);
     EXPECT_EQ(kind_for_sqlstate("55P03"), ErrorKind::migration_failed);
     EXPECT_EQ(kind_for_sqlstate("42P01"), ErrorKind::migration_failed);
 }
