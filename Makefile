@@ -12,9 +12,13 @@ OBJS = $(CXX_SRCS:.cpp=.o)
 # The install script of this release and of each earlier one (ALTER EXTENSION UPDATE starts from the
 # installed release; pg_dump output names none); the update scripts are built from extension/update/
 # (their functions are copied from the install script, see extension/update/statements.awk).
+# This release's install script is made from its sources by feature, extension/sql/*.sql, in name order
+# (as pgvector's DATA_built); those of earlier releases are kept as they shipped.
+INSTALL_built = extension/pgmig--$(EXTVERSION).sql
+INSTALL_SOURCES = $(sort $(wildcard extension/sql/*.sql))
 UPDATES_built = $(patsubst extension/update/%.sql,extension/pgmig--%.sql,$(wildcard extension/update/*--*.sql))
-DATA = $(filter-out $(UPDATES_built),$(wildcard extension/pgmig--*.sql))
-DATA_built = $(UPDATES_built)
+DATA = $(filter-out $(UPDATES_built) $(INSTALL_built),$(wildcard extension/pgmig--*.sql))
+DATA_built = $(INSTALL_built) $(UPDATES_built)
 # PGXS looks for the control file in the top folder; point it at extension/.
 EXTRA_CLEAN = pgmig.control $(OBJS:.o=.d)
 
@@ -55,6 +59,9 @@ extension/sql_version.o: extension/pgmig.control
 
 pgmig.control: extension/pgmig.control
 	cp $< $@
+
+$(INSTALL_built): $(INSTALL_SOURCES)
+	cat $^ > $@.tmp && mv $@.tmp $@
 
 extension/pgmig--%.sql: extension/update/%.sql extension/update/statements.awk extension/pgmig--$(EXTVERSION).sql
 	awk -v install=extension/pgmig--$(EXTVERSION).sql -f extension/update/statements.awk $< > $@.tmp && mv $@.tmp $@

@@ -109,10 +109,10 @@ TEST(ErrorsDef, EveryPmCodeInUseIsListed) {
                                     "each, or fix the code):"
                                  << missing;
 
-    // The scan must have seen what it is for: the SQL scripts (0.1.0, this release, the update script's source)
-    // and the C++ that compares the server's SQLSTATEs.
+    // The scan must have seen what it is for: the SQL scripts (0.1.0, this release's sources by feature, the update
+    // script's source) and the C++ that compares the server's SQLSTATEs.
     for (const char* file :
-         {"extension/pgmig--0.1.0.sql", "extension/pgmig--0.2.0.sql", "extension/update/0.1.0--0.2.0.sql",
+         {"extension/pgmig--0.1.0.sql", "extension/sql/03_ledger_functions.sql", "extension/update/0.1.0--0.2.0.sql",
           "extension/errors.hpp", "client/errors.cpp", "client/commands/ledger.cpp"}) {
         EXPECT_TRUE(scanned.count(file)) << file << " was not scanned";
     }

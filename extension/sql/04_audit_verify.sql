@@ -1,0 +1,21 @@
+-- resealed: the breaks a superuser recorded with migrate_audit_reseal(), one object per reseal (NULL: none).
+CREATE FUNCTION migrate_audit_verify()
+    RETURNS TABLE (checked bigint, sealed bigint, first_broken_id bigint, problem text, chain_head text,
+                   head_position bigint, unsealed bigint, seal_blocked_by text, resealed jsonb)
+    AS 'MODULE_PATHNAME', 'migrate_audit_verify' LANGUAGE C VOLATILE;
+COMMENT ON FUNCTION migrate_audit_verify() IS
+    'verifies the audit hash chain and reports the first broken link; seals new rows (superusers, pgmig_admin) '
+    'unless another session holds the seal lock (seal_blocked_by); keep chain_head outside the database';
+
+-- The way back from a broken chain, after the break was investigated: records the open broken links, who
+-- resealed, when and why in an audit row of its own that starts a new sealed segment. The broken rows stay
+-- as they are; migrate_audit_verify() then reports them under resealed. Superusers only (checked in C: the
+-- extension's owner and pgmig_admin are refused as well).
+CREATE FUNCTION migrate_audit_reseal(reason text)
+    RETURNS TABLE (reseal_id bigint, broken_links bigint, first_broken_id bigint, problem text, head_position bigint)
+    AS 'MODULE_PATHNAME', 'migrate_audit_reseal' LANGUAGE C VOLATILE;
+COMMENT ON FUNCTION migrate_audit_reseal(text) IS
+    'superusers: records the audit chain''s broken links with the reason and starts a new sealed segment; deletes nothing';
+REVOKE ALL ON FUNCTION migrate_audit_reseal(text) FROM PUBLIC;
+
+
