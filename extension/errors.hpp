@@ -20,7 +20,7 @@ constexpr int make_sqlstate(const char (&s)[6]) {
 namespace sqlstate {
 // pgmig's own, class PM: one constant per row of common/errors.def, the table docs/errors.md is made from.
 #define PGMIG_SQLSTATE(name, code, exit_kind, meaning, next_step) inline constexpr int name = make_sqlstate(code);
-#include "../common/errors.def"
+#include "common/errors.def"
 
 // Standard codes used as they are.
 inline constexpr int insufficient_privilege = make_sqlstate("42501");
@@ -32,7 +32,7 @@ namespace error_table {
 // A code listed twice would make two error kinds one to every caller: refused when compiling.
 inline constexpr int pgmig_sqlstates[] = {
 #define PGMIG_SQLSTATE(name, code, exit_kind, meaning, next_step) make_sqlstate(code),
-#include "../common/errors.def"
+#include "common/errors.def"
 };
 constexpr bool all_distinct(const int* codes, std::size_t n) {
     for (std::size_t i = 0; i < n; ++i)

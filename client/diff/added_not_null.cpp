@@ -1,7 +1,7 @@
 // NOT NULL columns added to existing tables: which, their tables' rows, --backfill arguments (added_not_null.hpp).
 #include "client/diff/added_not_null.hpp"
 
-#include "client/errors.hpp"
+#include "client/core/errors.hpp"
 
 #include <fmt/core.h>
 

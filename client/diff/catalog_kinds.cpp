@@ -1,7 +1,7 @@
 // What the family files of the catalog kinds share (catalog_kinds.hpp).
 #include "client/diff/catalog_kinds.hpp"
 
-#include "client/diff/sql_names.hpp"
+#include "client/core/sql_names.hpp"
 
 #include <cctype>
 #include <initializer_list>

@@ -1,7 +1,7 @@
 // Rename arguments, next versions, generated migration files and the JSON report of a schema diff.
 #include "client/diff/diff_output.hpp"
 
-#include "client/errors.hpp"
+#include "client/core/errors.hpp"
 
 #include "common/version.hpp"
 

@@ -2,7 +2,7 @@
 // node_modules/.bin, captured as SQL for the shadow database.
 #include "client/diff/orm_schema.hpp"
 
-#include "client/errors.hpp"
+#include "client/core/errors.hpp"
 
 #include <fcntl.h>
 #include <poll.h>

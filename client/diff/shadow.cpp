@@ -2,10 +2,10 @@
 // described by migrate_snapshot() and dropped, whatever happens (errors, Ctrl-C, SIGTERM).
 #include "client/diff/shadow.hpp"
 
-#include "client/text_bytes.hpp"
+#include "client/core/text_bytes.hpp"
 
-#include "client/config.hpp"
-#include "client/errors.hpp"
+#include "client/core/config.hpp"
+#include "client/core/errors.hpp"
 
 #include <libpq-fe.h>
 #include <unistd.h>

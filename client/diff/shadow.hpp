@@ -2,7 +2,7 @@
 // schema folder's .sql files) is loaded so that migrate_snapshot() can describe it; always dropped.
 #pragma once
 
-#include "client/db.hpp"
+#include "client/core/db.hpp"
 
 #include <nlohmann/json.hpp>
 

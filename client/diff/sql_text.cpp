@@ -1,6 +1,6 @@
 // SQL writing: identifier quoting, literals, comment text, file-safe SQL and render().
 #include "client/diff/engine.hpp"
-#include "client/diff/sql_names.hpp"
+#include "client/core/sql_names.hpp"
 
 #include <fmt/core.h>
 

@@ -1,8 +1,8 @@
 // count_table_rows(): the rows of the tables that get a NOT NULL column, counted on the target (added_not_null.hpp).
 // The one part of the NOT NULL handling that talks to a server, kept apart from the engine's pure code.
-#include "client/db.hpp"
+#include "client/core/db.hpp"
 #include "client/diff/added_not_null.hpp"
-#include "client/errors.hpp"
+#include "client/core/errors.hpp"
 
 #include <fmt/core.h>
 

@@ -1,4 +1,4 @@
-// libFuzzer target for the migration-file parser (client/migration_files.cpp) and for what pgmig writes
+// libFuzzer target for the migration-file parser (client/ledger/migration_files.cpp) and for what pgmig writes
 // into generated files (client/diff/diff_output.cpp and the diff engine in client/diff/). Built and run by
 // scripts/fuzz.
 //
@@ -11,11 +11,11 @@
 // - the folder readers' statement scanner gives statements in order, inside the text and apart, and taking off
 //   a BEGIN ... COMMIT wrapper keeps the text's length and its line breaks.
 #include "client/diff/diff_output.hpp"
-#include "client/formats/folder_files.hpp"
-#include "client/formats/sql_scan.hpp"
-#include "client/migration_files.hpp"
+#include "client/ledger/formats/folder_files.hpp"
+#include "client/ledger/formats/sql_scan.hpp"
+#include "client/ledger/migration_files.hpp"
 #include "client/diff/schema_diff.hpp"
-#include "client/text_bytes.hpp"
+#include "client/core/text_bytes.hpp"
 
 #include <cstdint>
 #include <cstdio>

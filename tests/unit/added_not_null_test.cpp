@@ -1,7 +1,7 @@
 // Unit tests of client/added_not_null: which NOT NULL columns are added without a value, --backfill arguments,
 // and which backfills name nothing. (Row counting on a server: tests/integration/diff_not_null_test.sh.)
 #include "client/diff/added_not_null.hpp"
-#include "client/errors.hpp"
+#include "client/core/errors.hpp"
 
 #include <gtest/gtest.h>
 

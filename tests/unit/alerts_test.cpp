@@ -1,6 +1,6 @@
 // Unit tests of client/alerts: the HMAC signature, the payloads, the email message and the retry rules.
-#include "client/alerts.hpp"
-#include "client/errors.hpp"
+#include "client/ops/alerts.hpp"
+#include "client/core/errors.hpp"
 
 #include <gtest/gtest.h>
 

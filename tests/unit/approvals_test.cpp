@@ -1,6 +1,6 @@
 // Unit tests of client/approvals: what a refused deploy is told, and the exit codes of approvals.
-#include "client/approvals.hpp"
-#include "client/errors.hpp"
+#include "client/ops/approvals.hpp"
+#include "client/core/errors.hpp"
 
 #include <gtest/gtest.h>
 

@@ -1,5 +1,5 @@
 // Unit tests of client/audit_log: secrets masked in arguments, the record's fields, one appended line.
-#include "client/audit_log.hpp"
+#include "client/core/audit_log.hpp"
 
 #include <gtest/gtest.h>
 #include <sys/stat.h>

@@ -1,5 +1,5 @@
 // Unit tests of the backup container: round trip, and each kind of damage told apart.
-#include "client/backup_crypto.hpp"
+#include "client/ops/backup_crypto.hpp"
 
 #include <gtest/gtest.h>
 

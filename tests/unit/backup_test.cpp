@@ -1,5 +1,5 @@
 // Unit tests of client/backup: where the key comes from, manifest checks, listing and retention on a folder.
-#include "client/backup.hpp"
+#include "client/ops/backup.hpp"
 
 #include <gtest/gtest.h>
 

@@ -1,7 +1,7 @@
 // Unit tests of client/config: pgmig.toml and the default migrations folder.
-#include "client/config.hpp"
+#include "client/core/config.hpp"
 
-#include "client/errors.hpp"
+#include "client/core/errors.hpp"
 
 #include <gtest/gtest.h>
 

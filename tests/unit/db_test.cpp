@@ -1,5 +1,5 @@
 // Unit tests of client/db: connection-string problems are named by their parameter, never by a value.
-#include "client/db.hpp"
+#include "client/core/db.hpp"
 
 #include <gtest/gtest.h>
 

@@ -1,8 +1,8 @@
 // Unit tests of client/diff/diff_output: --rename arguments, next versions, generated files and the JSON report.
 #include "client/diff/diff_output.hpp"
 
-#include "client/errors.hpp"
-#include "client/migration_files.hpp"
+#include "client/core/errors.hpp"
+#include "client/ledger/migration_files.hpp"
 
 #include <gtest/gtest.h>
 

@@ -113,10 +113,10 @@ TEST(ErrorsDef, EveryPmCodeInUseIsListed) {
     // script's source) and the C++ that compares the server's SQLSTATEs.
     for (const char* file :
          {"extension/pgmig--0.1.0.sql", "extension/sql/03_ledger_functions.sql", "extension/update/0.1.0--0.2.0.sql",
-          "extension/errors.hpp", "client/errors.cpp", "client/commands/ledger.cpp"}) {
+          "extension/errors.hpp", "client/core/errors.cpp", "client/cli/commands/ledger.cpp"}) {
         EXPECT_TRUE(scanned.count(file)) << file << " was not scanned";
     }
-    EXPECT_GT(uses["PM010"], 0);  // client/commands/ledger.cpp compares it
+    EXPECT_GT(uses["PM010"], 0);  // client/cli/commands/ledger.cpp compares it
 }
 
 TEST(ErrorsDef, ScanFindsCodesAsWords) {

@@ -1,5 +1,5 @@
 // Unit tests of client/errors: the exit code table and the one-line error format.
-#include "client/errors.hpp"
+#include "client/core/errors.hpp"
 
 #include <gtest/gtest.h>
 

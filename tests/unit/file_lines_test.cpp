@@ -1,6 +1,6 @@
 // Unit tests of client/file_lines: script lines (what the extension reports) turned into file lines.
-#include "client/file_lines.hpp"
-#include "client/monitor.hpp"
+#include "client/ledger/file_lines.hpp"
+#include "client/ops/monitor.hpp"
 
 #include <gtest/gtest.h>
 

@@ -1,11 +1,11 @@
 // Unit tests of client/fleet: [fleets.NAME] in pgmig.toml, wave planning, the run state file, text[] literals.
-#include "client/config.hpp"
-#include "client/errors.hpp"
-#include "client/fleet/executor.hpp"
-#include "client/fleet/fleet_config_reader.hpp"
-#include "client/fleet/plan.hpp"
-#include "client/fleet/replication.hpp"
-#include "client/fleet/run_state.hpp"
+#include "client/core/config.hpp"
+#include "client/core/errors.hpp"
+#include "client/ops/fleet/executor.hpp"
+#include "client/ops/fleet/fleet_config_reader.hpp"
+#include "client/ops/fleet/plan.hpp"
+#include "client/ops/fleet/replication.hpp"
+#include "client/ops/fleet/run_state.hpp"
 
 #include <fmt/core.h>
 #include <gtest/gtest.h>

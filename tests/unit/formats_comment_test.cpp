@@ -1,8 +1,8 @@
-// Unit tests of the comment-directive folder readers (client/formats/: goose, dbmate, sql-migrate,
+// Unit tests of the comment-directive folder readers (client/ledger/formats/: goose, dbmate, sql-migrate,
 // node-pg-migrate, Ory popx, Liquibase formatted SQL): every rule each reader follows or refuses.
-#include "client/formats/comment_readers.hpp"
-#include "client/formats/support.hpp"
-#include "client/migration_files.hpp"
+#include "client/ledger/formats/comment_readers.hpp"
+#include "client/ledger/formats/support.hpp"
+#include "client/ledger/migration_files.hpp"
 
 #include <gtest/gtest.h>
 

@@ -1,4 +1,4 @@
-// Unit tests of the diesel reader (client/formats/diesel.cpp).
+// Unit tests of the diesel reader (client/ledger/formats/diesel.cpp).
 #include "tests/unit/formats_test_util.hpp"
 
 using namespace pgmig::client;

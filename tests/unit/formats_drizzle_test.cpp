@@ -1,4 +1,4 @@
-// Unit tests of the Drizzle Kit reader (client/formats/drizzle.cpp).
+// Unit tests of the Drizzle Kit reader (client/ledger/formats/drizzle.cpp).
 #include "tests/unit/formats_test_util.hpp"
 
 using namespace pgmig::client;

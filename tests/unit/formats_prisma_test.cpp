@@ -1,4 +1,4 @@
-// Unit tests of the Prisma reader (client/formats/prisma.cpp).
+// Unit tests of the Prisma reader (client/ledger/formats/prisma.cpp).
 #include "tests/unit/formats_test_util.hpp"
 
 using namespace pgmig::client;

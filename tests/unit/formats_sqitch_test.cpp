@@ -1,4 +1,4 @@
-// Unit tests of the Sqitch reader (client/formats/sqitch.cpp). The change ids expected here are those
+// Unit tests of the Sqitch reader (client/ledger/formats/sqitch.cpp). The change ids expected here are those
 // Sqitch 1.3.1 prints for the same plan (sqitch plan --format format:'%H %n').
 #include "tests/unit/formats_test_util.hpp"
 

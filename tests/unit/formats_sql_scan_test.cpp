@@ -1,5 +1,5 @@
-// Unit tests of the folder readers' statement scanner (client/formats/sql_scan.cpp).
-#include "client/formats/sql_scan.hpp"
+// Unit tests of the folder readers' statement scanner (client/ledger/formats/sql_scan.cpp).
+#include "client/ledger/formats/sql_scan.hpp"
 
 #include <gtest/gtest.h>
 

@@ -1,7 +1,7 @@
 // A fresh folder per test for the folder readers' unit tests (tests/unit/formats_*_test.cpp), removed afterwards.
 #pragma once
 
-#include "client/migration_files.hpp"
+#include "client/ledger/migration_files.hpp"
 
 #include <gtest/gtest.h>
 

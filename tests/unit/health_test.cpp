@@ -1,5 +1,5 @@
 // Unit tests of client/health's pure parts: threshold durations, ages for humans, manifest timestamps, JSON shape.
-#include "client/health.hpp"
+#include "client/ops/health.hpp"
 
 #include <gtest/gtest.h>
 

@@ -1,5 +1,5 @@
 // Unit tests of client/impact: the bugs file and how an object's names are found in a bug's text.
-#include "client/impact.hpp"
+#include "client/ledger/impact.hpp"
 
 #include <gtest/gtest.h>
 

@@ -1,5 +1,5 @@
 // Unit tests of client/integrity: the difference between two integrity reports.
-#include "client/integrity.hpp"
+#include "client/ledger/integrity.hpp"
 
 #include <gtest/gtest.h>
 

@@ -1,6 +1,6 @@
 // The --json envelope's error: what to do next comes from the error's hint, else its next step.
-#include "client/errors.hpp"
-#include "client/json_output.hpp"
+#include "client/core/errors.hpp"
+#include "client/cli/json_output.hpp"
 
 #include <gtest/gtest.h>
 

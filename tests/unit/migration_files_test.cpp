@@ -1,6 +1,6 @@
 // Unit tests of client/migration_files: the file grammar and the folder rules.
-#include "client/migration_files.hpp"
-#include "client/text_bytes.hpp"
+#include "client/ledger/migration_files.hpp"
+#include "client/core/text_bytes.hpp"
 
 #include <gtest/gtest.h>
 

@@ -1,7 +1,7 @@
 // Unit tests of client/diff/orm_schema: the drizzle:/prisma: prefixes, the tools' arguments and environment.
 #include "client/diff/orm_schema.hpp"
 
-#include "client/errors.hpp"
+#include "client/core/errors.hpp"
 
 #include <gtest/gtest.h>
 

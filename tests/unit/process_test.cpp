@@ -1,5 +1,5 @@
 // Unit tests of client/process: running programs with captured output, and the access walk.
-#include "client/process.hpp"
+#include "client/core/process.hpp"
 
 #include <gtest/gtest.h>
 

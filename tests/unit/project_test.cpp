@@ -1,7 +1,7 @@
 // Unit tests of client/project: finding a file by version.
-#include "client/project.hpp"
+#include "client/ledger/project.hpp"
 
-#include "client/errors.hpp"
+#include "client/core/errors.hpp"
 
 #include <gtest/gtest.h>
 

@@ -1,5 +1,5 @@
 // Unit tests of client/report_formats: GitHub workflow command escaping and the SARIF 2.1.0 shape.
-#include "client/report_formats.hpp"
+#include "client/cli/report_formats.hpp"
 
 #include <gtest/gtest.h>
 

@@ -1,6 +1,6 @@
 // Unit tests of client/schema_compare: snapshots compared object by object, and the dropping statements of a
 // down script.
-#include "client/schema_compare.hpp"
+#include "client/ledger/schema_compare.hpp"
 
 #include <gtest/gtest.h>
 

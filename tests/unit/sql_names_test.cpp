@@ -1,5 +1,5 @@
 // Unit tests of client/diff/sql_names: the index a CREATE INDEX CONCURRENTLY statement names.
-#include "client/diff/sql_names.hpp"
+#include "client/core/sql_names.hpp"
 
 #include <gtest/gtest.h>
 
