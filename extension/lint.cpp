@@ -38,7 +38,6 @@ extern "C" {
 #include <map>
 #include <set>
 
-#include "common/duration.hpp"
 #include "ledger_store.hpp"
 #include "pg/boundary.hpp"
 #include "pg/interrupts.hpp"
@@ -1111,51 +1110,6 @@ const char* severity_name(Severity s) {
     return "error";
 }
 
-Options parse_options(const std::string& json_text) {
-    const auto bad = [](const std::string& what) {
-        return Error(sqlstate::lint_invalid_waiver, "invalid migrate_lint options: " + what,
-                     "known options: allow (rule ids), transactional (true/false), lock_timeout (ms or \"5s\"), "
-                     "down_of (the up script, when linting its down script)",
-                     R"(for example '{"allow": ["drop-column"], "transactional": false}')");
-    };
-    const nlohmann::json doc = nlohmann::json::parse(json_text, nullptr, false);
-    if (doc.is_discarded() || !doc.is_object()) throw bad("options must be a JSON object");
-    Options o;
-    for (const auto& [key, v] : doc.items()) {
-        if (key == "allow") {
-            if (v.is_string()) {
-                o.allow.push_back(v.get<std::string>());
-            } else if (v.is_array()) {
-                for (const auto& item : v) {
-                    if (!item.is_string()) throw bad("\"allow\" must contain only rule ids (strings)");
-                    o.allow.push_back(item.get<std::string>());
-                }
-            } else {
-                throw bad("\"allow\" must be a rule id or an array of rule ids");
-            }
-        } else if (key == "transactional") {
-            if (!v.is_boolean()) throw bad("\"transactional\" must be true or false");
-            o.transactional = v.get<bool>();
-        } else if (key == "down_of") {
-            if (!v.is_string()) throw bad("\"down_of\" must be the text of the up script");
-            o.down_of = v.get<std::string>();
-        } else if (key == "lock_timeout") {
-            std::optional<int> ms;
-            if (v.is_number_integer() && v.get<long long>() >= 0 && v.get<long long>() <= INT_MAX) {
-                ms = static_cast<int>(v.get<long long>());
-            } else if (v.is_string()) {
-                ms = common::parse_duration_ms(v.get<std::string>());
-            }
-            if (!ms) throw bad("\"lock_timeout\" must be milliseconds or a duration such as \"5s\"");
-            o.lock_timeout_ms = ms;
-        } else {
-            throw bad(fmt::format("unknown option \"{}\"", key));
-        }
-    }
-    for (const std::string& rule : o.allow) check_waivable(rule, "in the allow option");
-    return o;
-}
-
 std::vector<Finding> lint_script(const std::string& sql, const Options& options) {
     for (const std::string& rule : options.allow) check_waivable(rule, "in the allow option");
     const char* source = sql.c_str();
@@ -1343,13 +1297,16 @@ std::string describe(const Finding& f) {
     return out;
 }
 
-Options options_for(const Migration& m) {
+Options options_for(const MigrationOptions& o) {
     Options options;
-    options.allow = m.options.allow;
-    options.transactional = m.options.transactional;
-    options.lock_timeout_ms = m.options.lock_timeout_ms;
+    options.allow = o.allow;
+    options.transactional = o.transactional;
+    options.lock_timeout_ms = o.lock_timeout_ms;
+    options.down_of = o.down_of;
     return options;
 }
+
+Options options_for(const Migration& m) { return options_for(m.options); }
 
 std::string findings_json(const std::vector<Finding>& findings) {
     nlohmann::json out = nlohmann::json::array();
@@ -1413,7 +1370,7 @@ PGMIG_FUNCTION(migrate_lint) {
         options_json =
             pg::call([fcinfo] { return DatumGetCString(DirectFunctionCall1(jsonb_out, PG_GETARG_DATUM(1))); });
     }
-    const lint::Options options = lint::parse_options(options_json);
+    const lint::Options options = lint::options_for(parse_options(options_json, OptionsOf::lint));
     const std::vector<lint::Finding> findings = lint::lint_script(sql, options);
     std::vector<pg::TextRow> rows;
     rows.reserve(findings.size());

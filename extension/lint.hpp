@@ -6,6 +6,8 @@
 #include <string>
 #include <vector>
 
+#include "options.hpp"
+
 struct Node;  // PostgreSQL's parse-tree node
 
 namespace pgmig {
@@ -42,10 +44,9 @@ struct Options {
     std::optional<std::string> down_of;
 };
 
-// Parses migrate_lint's options (jsonb text); unknown keys, bad values and unknown rule ids are
-// errors (PM016).
-Options parse_options(const std::string& json_text);
-
+// The lint options of parsed options (parse_options(..., OptionsOf::lint) for migrate_lint's jsonb);
+// lint_script refuses unknown rule ids in allow (PM016).
+Options options_for(const MigrationOptions& o);
 // The options a registered migration is linted with: its own allow, transactional and lock_timeout.
 Options options_for(const Migration& m);
 
