@@ -6,6 +6,7 @@
 #include <string>
 #include <vector>
 
+#include "common/lint_rules.hpp"
 #include "options.hpp"
 
 struct Node;  // PostgreSQL's parse-tree node
@@ -16,7 +17,7 @@ struct Migration;
 
 namespace pgmig::lint {
 
-enum class Severity { advice = 0, warning = 1, error = 2 };
+using Severity = common::LintSeverity;
 const char* severity_name(Severity s);
 
 struct Finding {
@@ -43,6 +44,9 @@ struct Options {
     // so the drop rules do not report it. Anything else the down drops is reported as in an up script.
     std::optional<std::string> down_of;
 };
+
+// The rule ids of an allow option: known and waivable, or PM016 (what a `-- pgmig:allow` comment is held to).
+void check_allow(const std::vector<std::string>& allow);
 
 // The lint options of parsed options (parse_options(..., OptionsOf::lint) for migrate_lint's jsonb);
 // lint_script refuses unknown rule ids in allow (PM016).
