@@ -77,3 +77,8 @@ std::string errors_markdown(std::string_view page_template) {
 }
 
 }  // namespace pgmig::common
+
+// common/ is compiled into the client too, which has no PostgreSQL server headers: none may be included here.
+#ifdef PG_VERSION_NUM
+#error "a PostgreSQL server header was included into common/, which the client compiles as well"
+#endif

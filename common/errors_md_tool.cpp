@@ -34,3 +34,8 @@ int main(int argc, char** argv) {
     }
     return 0;
 }
+
+// common/ is compiled into the client too, which has no PostgreSQL server headers: none may be included here.
+#ifdef PG_VERSION_NUM
+#error "a PostgreSQL server header was included into common/, which the client compiles as well"
+#endif

@@ -102,7 +102,7 @@ RowCount count_rows(pg::Spi& spi, long long relation) {
         const long long n = std::stoll(one_value(counted));
         if (n <= kExactLimit) out = RowCount{n, true};
     } catch (const Error& e) {
-        if (e.sqlstate() == make_sqlstate("57014")) throw;  // a cancel stops the dry run
+        if (pg::is_interrupt(e)) throw;  // a cancel stops the dry run
     }
     return out;
 }
@@ -203,34 +203,27 @@ std::vector<DryRunReport> dry_run(pg::Spi& spi, const std::vector<Migration>& pl
             reports.push_back(std::move(r));
             continue;
         }
-        std::vector<Statement> script;
-        try {
-            script = parse_plan({m}, direction).at(0);
-        } catch (const Error& e) {
+        ParsedScript parsed = parse_script(m, direction);
+        if (parsed.refused) {
             r.outcome = "failed";
-            r.reason = e.message();
-            r.error = e;
+            r.reason = parsed.refused->message();
+            r.error = std::move(parsed.refused);
             stopped_by = m.label() + ", which failed";
             reports.push_back(std::move(r));
             continue;
         }
+        const std::vector<Statement>& script = parsed.statements;
         r.statements = static_cast<int>(script.size());
         const std::string before =
             one_value(spi.query("SELECT pgmig.rehearsal_state()::pg_catalog.text", {}, SPI_OK_SELECT));
         const TimestampTz started = GetCurrentTimestamp();
-        size_t current = 0;
-        try {
-            MigrationLimits limits(settings::dry_run_lock_timeout_ms(),
-                                   m.options.statement_timeout_ms.value_or(settings::statement_timeout_ms()));
-            pg::Subtransaction sub;
-            for (current = 0; current < script.size(); ++current) run_statement(spi, m, direction, script[current]);
-            sub.commit();
-            limits.finish();
-        } catch (const Error& e) {  // the migration's subtransaction is rolled back: its locks are gone
-            // A cancel (or the statement timer) ends the whole call: the user asked to stop.
-            if (e.sqlstate() == make_sqlstate("57014")) throw;
+        // Its own statement timer, but no waiting for locks beyond pgmig.dry_run_lock_timeout.
+        ScriptLimits limits = limits_of(m);
+        limits.lock_timeout_ms = settings::dry_run_lock_timeout_ms();
+        if (const std::optional<ScriptFailure> failure = run_script(spi, m, direction, script, limits)) {
+            const Error& e = failure->error;  // the migration's subtransaction is rolled back: its locks are gone
             r.duration = interval_text(GetCurrentTimestamp() - started);
-            const Statement& st = script.at(std::min(current, script.size() - 1));
+            const Statement& st = script.at(std::min(failure->statement, script.size() - 1));
             if (e.sqlstate() == make_sqlstate("55P03")) {
                 const std::string holders = lock_holders(spi, st.text);
                 r.outcome = "would_wait";

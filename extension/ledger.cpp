@@ -164,8 +164,9 @@ PGMIG_FUNCTION(migrate_register) {
     m.version = version;
     m.name = name;
     m.options_json = options_json;
-    m.options =
-        parse_options(options_json, version ? fmt::format("migration {}", *version) : "migration \"" + name + "\"");
+    m.options = parse_options(options_json, OptionsOf::migration,
+                              version ? fmt::format("migration {}", *version) : "migration \"" + name + "\"");
+    lint::check_allow(m.options.allow);  // PM016 now, not first when the migration is linted
     if (m.options.repeatable == version.has_value()) {
         throw Error(sqlstate::invalid_argument,
                     version ? fmt::format("migration {} \"{}\" has a version but is marked repeatable", *version, name)

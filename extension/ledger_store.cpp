@@ -159,7 +159,7 @@ Migration LedgerStore::from_row(const std::vector<std::optional<std::string>>& r
     m.registered_by = *row[10];
     for (const auto& role : nlohmann::json::parse(row[11].value_or("[]"))) m.vouched_by.push_back(role);
     m.options_json = *row[5];
-    m.options = parse_options(m.options_json, m.label());
+    m.options = parse_options(m.options_json, OptionsOf::migration, m.label());
     return m;
 }
 

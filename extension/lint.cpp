@@ -40,7 +40,7 @@ extern "C" {
 #include <map>
 #include <set>
 
-#include "common/duration.hpp"
+#include "common/lint_rules.hpp"
 #include "ledger_store.hpp"
 #include "pg/boundary.hpp"
 #include "pg/interrupts.hpp"
@@ -54,73 +54,6 @@ extern "C" {
 namespace pgmig::lint {
 
 namespace {
-
-struct RuleInfo {
-    const char* id;
-    Severity severity;  // the default; a few rules lower or raise it case by case (documented)
-};
-
-// Every rule id, with its default severity. Ids are a contract (waivers name them): never rename.
-constexpr RuleInfo kRules[] = {
-    {"syntax-error", Severity::error},
-    {"add-column-not-null-no-default", Severity::error},
-    {"add-column-volatile-default", Severity::error},
-    {"alter-column-type", Severity::error},
-    {"set-not-null", Severity::warning},
-    {"add-constraint-not-valid-missing", Severity::error},
-    {"add-unique-without-index", Severity::error},
-    {"create-index-not-concurrently", Severity::error},
-    {"drop-index-not-concurrently", Severity::warning},
-    {"concurrently-in-transaction", Severity::error},
-    {"rename-column", Severity::warning},
-    {"rename-table", Severity::warning},
-    {"drop-column", Severity::error},
-    {"drop-table", Severity::error},
-    {"drop-schema", Severity::error},
-    {"drop-not-null", Severity::warning},
-    {"truncate", Severity::error},
-    {"delete-without-where", Severity::error},
-    {"update-without-where", Severity::error},
-    {"vacuum-full", Severity::error},
-    {"cluster", Severity::error},
-    {"lock-table", Severity::warning},
-    {"missing-lock-timeout", Severity::warning},
-    {"create-not-idempotent", Severity::advice},
-    {"drop-not-idempotent", Severity::advice},
-    {"prefer-jsonb", Severity::advice},
-    {"prefer-timestamptz", Severity::advice},
-    {"prefer-identity", Severity::advice},
-    {"prefer-bigint-pk", Severity::advice},
-};
-
-const RuleInfo* find_rule(std::string_view id) {
-    for (const RuleInfo& r : kRules) {
-        if (id == r.id) return &r;
-    }
-    return nullptr;
-}
-
-std::string known_rules() {
-    std::string out;
-    for (const RuleInfo& r : kRules) {
-        if (std::string_view(r.id) == "syntax-error") continue;
-        out += (out.empty() ? "" : ", ") + std::string(r.id);
-    }
-    return out;
-}
-
-// A rule id named in a waiver or the allow option: known and waivable, or PM016.
-void check_waivable(const std::string& id, const std::string& where) {
-    if (id == "syntax-error") {
-        throw Error(sqlstate::lint_invalid_waiver, fmt::format("syntax-error cannot be waived ({})", where),
-                    "a script that does not parse cannot run", "fix the syntax error instead");
-    }
-    if (find_rule(id) == nullptr) {
-        throw Error(sqlstate::lint_invalid_waiver, fmt::format("unknown lint rule \"{}\" ({})", id, where),
-                    "known rules: " + known_rules(),
-                    "correct the rule id (see the lint rules in docs/reference.md), or remove the waiver");
-    }
-}
 
 // ---- calls into PostgreSQL: plain C inside pg::call, nothing with a destructor ----
 
@@ -290,26 +223,18 @@ struct Waiver {
     int line;
 };
 
-// The rules named after "pgmig:allow" (comma or space separated; a further "--" starts a reason).
-std::vector<std::string> waiver_rules(std::string rest, int line) {
-    const size_t reason = rest.find("--");
-    if (reason != std::string::npos) rest.resize(reason);
-    std::vector<std::string> rules;
-    std::string current;
-    for (const char c : rest + " ") {
-        if (c == ',' || c == ' ' || c == '\t' || c == '\r') {
-            if (!current.empty()) rules.push_back(current);
-            current.clear();
-        } else {
-            current += c;
-        }
+// A waiver common/lint_rules.hpp refuses, as the extension raises it.
+Error invalid_waiver(const common::InvalidWaiver& e) {
+    return Error(sqlstate::lint_invalid_waiver, e.message(), e.detail(), e.hint());
+}
+
+// The rules of a waiver at `line`, from the text after "pgmig:allow" (common::waiver_rules), or PM016.
+std::vector<std::string> waiver_rules(std::string_view rest, int line) {
+    try {
+        return common::waiver_rules(rest, fmt::format("-- pgmig:allow at line {}", line));
+    } catch (const common::InvalidWaiver& e) {
+        throw invalid_waiver(e);
     }
-    if (rules.empty()) {
-        throw Error(sqlstate::lint_invalid_waiver, fmt::format("-- pgmig:allow at line {} names no rule", line),
-                    "a waiver names the rules it allows", "e.g. -- pgmig:allow drop-column, rename-column");
-    }
-    for (const std::string& r : rules) check_waivable(r, fmt::format("-- pgmig:allow at line {}", line));
-    return rules;
 }
 
 // Scans [pos, end) of whitespace, semicolons and comments; returns the offset of the first token
@@ -332,12 +257,9 @@ size_t scan_gap(const std::string& s, size_t pos, size_t end, Cursor& cursor, st
         } else if (c == '-' && pos + 1 < end && s[pos + 1] == '-') {
             line_has_text = true;
             const size_t nl = std::min(s.find('\n', pos), end);
-            std::string_view body(s.data() + pos + 2, nl - pos - 2);
-            const size_t first = body.find_first_not_of(" \t");
-            constexpr std::string_view kAllow = "pgmig:allow";
-            if (first != std::string_view::npos && body.substr(first, kAllow.size()) == kAllow) {
+            if (const auto rest = common::waiver_rest(std::string_view(s.data() + pos + 2, nl - pos - 2))) {
                 const int line = cursor.at(pos).first;
-                waivers.push_back({waiver_rules(std::string(body.substr(first + kAllow.size())), line), line});
+                waivers.push_back({waiver_rules(*rest, line), line});
             }
             pos = nl;
         } else if (c == '/' && pos + 1 < end && s[pos + 1] == '*') {
@@ -492,7 +414,7 @@ class Linter {
              std::optional<std::string> object = std::nullopt, std::optional<Severity> severity = std::nullopt) {
         Finding f;
         f.rule = rule;
-        f.severity = severity.value_or(find_rule(rule)->severity);
+        f.severity = severity.value_or(common::find_lint_rule(rule)->severity);
         f.line = line_;
         f.col = col_;
         f.statement = text_;
@@ -1101,6 +1023,14 @@ Finding syntax_error(const std::string& sql, const pg::PgError& e) {
 
 }  // namespace
 
+void check_allow(const std::vector<std::string>& allow) {
+    try {
+        for (const std::string& rule : allow) common::check_waivable(rule, "in the allow option");
+    } catch (const common::InvalidWaiver& e) {
+        throw invalid_waiver(e);
+    }
+}
+
 const char* severity_name(Severity s) {
     switch (s) {
         case Severity::advice:
@@ -1113,53 +1043,8 @@ const char* severity_name(Severity s) {
     return "error";
 }
 
-Options parse_options(const std::string& json_text) {
-    const auto bad = [](const std::string& what) {
-        return Error(sqlstate::lint_invalid_waiver, "invalid migrate_lint options: " + what,
-                     "known options: allow (rule ids), transactional (true/false), lock_timeout (ms or \"5s\"), "
-                     "down_of (the up script, when linting its down script)",
-                     R"(for example '{"allow": ["drop-column"], "transactional": false}')");
-    };
-    const nlohmann::json doc = nlohmann::json::parse(json_text, nullptr, false);
-    if (doc.is_discarded() || !doc.is_object()) throw bad("options must be a JSON object");
-    Options o;
-    for (const auto& [key, v] : doc.items()) {
-        if (key == "allow") {
-            if (v.is_string()) {
-                o.allow.push_back(v.get<std::string>());
-            } else if (v.is_array()) {
-                for (const auto& item : v) {
-                    if (!item.is_string()) throw bad("\"allow\" must contain only rule ids (strings)");
-                    o.allow.push_back(item.get<std::string>());
-                }
-            } else {
-                throw bad("\"allow\" must be a rule id or an array of rule ids");
-            }
-        } else if (key == "transactional") {
-            if (!v.is_boolean()) throw bad("\"transactional\" must be true or false");
-            o.transactional = v.get<bool>();
-        } else if (key == "down_of") {
-            if (!v.is_string()) throw bad("\"down_of\" must be the text of the up script");
-            o.down_of = v.get<std::string>();
-        } else if (key == "lock_timeout") {
-            std::optional<int> ms;
-            if (v.is_number_integer() && v.get<long long>() >= 0 && v.get<long long>() <= INT_MAX) {
-                ms = static_cast<int>(v.get<long long>());
-            } else if (v.is_string()) {
-                ms = common::parse_duration_ms(v.get<std::string>());
-            }
-            if (!ms) throw bad("\"lock_timeout\" must be milliseconds or a duration such as \"5s\"");
-            o.lock_timeout_ms = ms;
-        } else {
-            throw bad(fmt::format("unknown option \"{}\"", key));
-        }
-    }
-    for (const std::string& rule : o.allow) check_waivable(rule, "in the allow option");
-    return o;
-}
-
 std::vector<Finding> lint_script(const std::string& sql, const Options& options) {
-    for (const std::string& rule : options.allow) check_waivable(rule, "in the allow option");
+    check_allow(options.allow);
     const char* source = sql.c_str();
     List* parsed = nullptr;
     try {
@@ -1268,7 +1153,7 @@ WaiverCache g_waivers = {nullptr, 0, nullptr};
 
 // `-- pgmig:allow` comments anywhere in `text`: one pass, linear in its size.
 std::vector<std::string> find_waivers(std::string_view text) {
-    constexpr std::string_view kAllow = "pgmig:allow";
+    constexpr std::string_view kAllow = common::kWaiverMarker;
     std::vector<std::string> allow;
     LineCounter lines(text);
     for (size_t pos = text.find(kAllow); pos != std::string_view::npos; pos = text.find(kAllow, pos + 1)) {
@@ -1277,8 +1162,9 @@ std::vector<std::string> find_waivers(std::string_view text) {
         while (before > 0 && (text[before - 1] == ' ' || text[before - 1] == '\t')) --before;
         if (before < 2 || text.compare(before - 2, 2, "--") != 0) continue;
         const size_t nl = std::min(text.find('\n', pos), text.size());
-        const std::string rest(text.substr(pos + kAllow.size(), nl - pos - kAllow.size()));
-        for (std::string& r : waiver_rules(rest, lines.at(pos))) allow.push_back(std::move(r));
+        for (std::string& r : waiver_rules(text.substr(pos + kAllow.size(), nl - pos - kAllow.size()), lines.at(pos))) {
+            allow.push_back(std::move(r));
+        }
     }
     return allow;
 }
@@ -1345,13 +1231,16 @@ std::string describe(const Finding& f) {
     return out;
 }
 
-Options options_for(const Migration& m) {
+Options options_for(const MigrationOptions& o) {
     Options options;
-    options.allow = m.options.allow;
-    options.transactional = m.options.transactional;
-    options.lock_timeout_ms = m.options.lock_timeout_ms;
+    options.allow = o.allow;
+    options.transactional = o.transactional;
+    options.lock_timeout_ms = o.lock_timeout_ms;
+    options.down_of = o.down_of;
     return options;
 }
+
+Options options_for(const Migration& m) { return options_for(m.options); }
 
 std::string findings_json(const std::vector<Finding>& findings) {
     nlohmann::json out = nlohmann::json::array();
@@ -1415,7 +1304,7 @@ PGMIG_FUNCTION(migrate_lint) {
         options_json =
             pg::call([fcinfo] { return DatumGetCString(DirectFunctionCall1(jsonb_out, PG_GETARG_DATUM(1))); });
     }
-    const lint::Options options = lint::parse_options(options_json);
+    const lint::Options options = lint::options_for(parse_options(options_json, OptionsOf::lint));
     const std::vector<lint::Finding> findings = lint::lint_script(sql, options);
     std::vector<pg::TextRow> rows;
     rows.reserve(findings.size());

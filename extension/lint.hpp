@@ -6,6 +6,9 @@
 #include <string>
 #include <vector>
 
+#include "common/lint_rules.hpp"
+#include "options.hpp"
+
 struct Node;  // PostgreSQL's parse-tree node
 
 namespace pgmig {
@@ -14,7 +17,7 @@ struct Migration;
 
 namespace pgmig::lint {
 
-enum class Severity { advice = 0, warning = 1, error = 2 };
+using Severity = common::LintSeverity;
 const char* severity_name(Severity s);
 
 struct Finding {
@@ -42,10 +45,12 @@ struct Options {
     std::optional<std::string> down_of;
 };
 
-// Parses migrate_lint's options (jsonb text); unknown keys, bad values and unknown rule ids are
-// errors (PM016).
-Options parse_options(const std::string& json_text);
+// The rule ids of an allow option: known and waivable, or PM016 (what a `-- pgmig:allow` comment is held to).
+void check_allow(const std::vector<std::string>& allow);
 
+// The lint options of parsed options (parse_options(..., OptionsOf::lint) for migrate_lint's jsonb);
+// lint_script refuses unknown rule ids in allow (PM016).
+Options options_for(const MigrationOptions& o);
 // The options a registered migration is linted with: its own allow, transactional and lock_timeout.
 Options options_for(const Migration& m);
 

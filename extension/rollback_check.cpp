@@ -61,24 +61,16 @@ Schema schema_now(pg::Spi& spi) {
     return {rows.rows.at(0).at(0).value_or("{}"), rows.rows.at(0).at(1).value_or("")};
 }
 
-// Runs one script of m in its own subtransaction under m's timeouts; its error message, or none.
-std::optional<std::string> run_script(pg::Spi& spi, const Migration& m, Direction direction) {
-    try {
-        const std::vector<Statement> script = parse_plan({m}, direction).at(0);
-        MigrationLimits limits(m.options.lock_timeout_ms.value_or(settings::lock_timeout_ms()),
-                               m.options.statement_timeout_ms.value_or(settings::statement_timeout_ms()));
-        pg::Subtransaction sub;
-        for (const Statement& st : script) run_statement(spi, m, direction, st);
-        sub.commit();
-        limits.finish();
-        return std::nullopt;
-    } catch (const Error& e) {
-        // A cancel (or the statement timer) ends the whole call: the user asked to stop.
-        if (e.sqlstate() == make_sqlstate("57014")) throw;
-        std::string text = e.message();
-        if (!e.detail().empty()) text += " (" + e.detail() + ")";
-        return text;
+// Runs one script of m as a real run would (run_script: its own subtransaction, m's timeouts); the error
+// message of a script that is refused or fails, or none. A cancel or timeout ends migrate_test.
+std::optional<std::string> run_step(pg::Spi& spi, const Migration& m, Direction direction) {
+    auto text = [](const Error& e) { return e.message() + (e.detail().empty() ? "" : " (" + e.detail() + ")"); };
+    const ParsedScript parsed = parse_script(m, direction);
+    if (parsed.refused) return text(*parsed.refused);
+    if (const std::optional<ScriptFailure> failure = run_script(spi, m, direction, parsed.statements, limits_of(m))) {
+        return text(failure->error);
     }
+    return std::nullopt;
 }
 
 // Compares the schema `now` with `expected`; `what` names the moment ("after down", ...), `than` the reference.
@@ -173,16 +165,16 @@ std::optional<std::vector<Check>> passes_on_touched_objects(pg::Spi& spi, const 
     {
         pg::Subtransaction run;  // rolled back: A is read after it
         std::optional<touched::Collection> watch(std::in_place);
-        if (!run_script(spi, m, Direction::up) && watch->underivable().empty()) {
+        if (!run_step(spi, m, Direction::up) && watch->underivable().empty()) {
             by_up = watch->addresses();
             up_keys = watch->keys();
             b = describe_scope(spi, by_up);
             watch.emplace();
-            if (!run_script(spi, m, Direction::down) && watch->underivable().empty()) {
+            if (!run_step(spi, m, Direction::down) && watch->underivable().empty()) {
                 by_down = watch->addresses();
                 c = describe_scope(spi, joined(by_up, by_down));
                 watch.emplace();
-                if (!run_script(spi, m, Direction::up) && watch->underivable().empty() &&
+                if (!run_step(spi, m, Direction::up) && watch->underivable().empty() &&
                     watch->keys() == up_keys) {
                     same = describe_scope(spi, watch->addresses()) == b;
                 }
@@ -266,7 +258,7 @@ std::vector<Check> test_migration(pg::Spi& spi, LedgerStore& store, const std::s
         Check c{0, "prerequisites", true, fmt::format("applied the older pending migrations first: {}", list),
                 std::nullopt};
         for (const Migration& x : before) {
-            if (auto failure = run_script(spi, x, Direction::up)) {
+            if (auto failure = run_step(spi, x, Direction::up)) {
                 c.passed = false;
                 c.detail = fmt::format("older pending {} failed: {}", x.label(), *failure);
                 break;
@@ -287,7 +279,7 @@ std::vector<Check> test_migration(pg::Spi& spi, LedgerStore& store, const std::s
         }
     }
     const Schema a = schema_now(spi);
-    if (auto failure = run_script(spi, m, Direction::up)) {
+    if (auto failure = run_step(spi, m, Direction::up)) {
         checks.push_back({1, kNames[0], false, *failure, std::nullopt});
         skip_rest(2, kNames + 1, 4, "not run: up failed");
         everything.rollback();
@@ -295,7 +287,7 @@ std::vector<Check> test_migration(pg::Spi& spi, LedgerStore& store, const std::s
     }
     checks.push_back({1, kNames[0], true, "up ran", std::nullopt});
     const Schema b = schema_now(spi);
-    if (auto failure = run_script(spi, m, Direction::down)) {
+    if (auto failure = run_step(spi, m, Direction::down)) {
         checks.push_back({2, kNames[1], false, *failure, std::nullopt});
         skip_rest(3, kNames + 2, 3, "not run: down failed");
         everything.rollback();
@@ -305,7 +297,7 @@ std::vector<Check> test_migration(pg::Spi& spi, LedgerStore& store, const std::s
     const Schema c = schema_now(spi);
     checks.push_back(compare(spi, 3, kNames[2], a, c, "after down", "before up", "left behind by down",
                              "missing after down"));
-    if (auto failure = run_script(spi, m, Direction::up)) {
+    if (auto failure = run_step(spi, m, Direction::up)) {
         checks.push_back({4, kNames[3], false, *failure, std::nullopt});
         skip_rest(5, kNames + 4, 1, "not run: up again failed");
         everything.rollback();

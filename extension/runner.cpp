@@ -110,7 +110,10 @@ void MigrationLimits::restore() {
     }
 }
 
-// Runs one statement; a PostgreSQL error is rethrown naming the migration, the line and the statement.
+namespace {
+
+// Runs one statement of m's script; a PostgreSQL error is rethrown as Error naming the migration, the line
+// and the statement (the DDL it runs is audited as m's).
 void run_statement(pg::Spi& spi, const Migration& m, Direction d, const Statement& st) {
     // A relation created partitioned by an earlier statement of the plan: refused before it runs (and the
     // whole call rolled back) rather than failing with PostgreSQL's 25001.
@@ -146,8 +149,6 @@ void run_statement(pg::Spi& spi, const Migration& m, Direction d, const Statemen
         throw error;
     }
 }
-
-namespace {
 
 // True when this transaction holds no lock on a user relation outside the ledger: then a
 // migration can wait and retry without keeping anybody else waiting on us.
@@ -195,44 +196,89 @@ std::string interval_text(long long microseconds) {
     return fmt::format("{:.6f} seconds", static_cast<double>(microseconds) / 1e6);
 }
 
+namespace {
+
+// m's `direction` script cut into statements; throws what parse_plan refuses.
+std::vector<Statement> split_checked(const Migration& m, Direction direction) {
+    const std::string& script = script_of(m, direction);
+    std::vector<Statement> statements;
+    try {
+        statements = split_script(script);
+    } catch (const pg::PgError& e) {
+        if (pg::is_interrupt(e)) throw;  // a cancel or timeout while splitting is not a syntax error
+        std::string where;
+        if (e.cursorpos() > 0) {
+            const size_t byte = byte_of_char_position(script, 0, e.cursorpos());
+            const size_t line_start = byte == 0 ? std::string::npos : script.rfind('\n', byte - 1);
+            const size_t from = line_start == std::string::npos ? 0 : line_start + 1;
+            where = fmt::format(" at line {}, column {}", line_at_byte(script, byte), byte - from + 1);
+        }
+        // The message may quote the token the grammar rejected: a password written without quotes.
+        const Error shown = safe_error(e, script);
+        Error error(e.sqlstate(),
+                    fmt::format("{} has a syntax error in its {} script{}: {}", m.label(), script_name(direction),
+                                where, shown.message()),
+                    shown.detail(), "fix the script and register the migration again; nothing was run");
+        error.caused_by(shown);
+        throw error;
+    }
+    for (const Statement& st : statements) {
+        if (st.transaction_control) {
+            throw Error(sqlstate::transaction_control,
+                        fmt::format("{} contains transaction control at line {} of its {} script: {}", m.label(),
+                                    st.line, script_name(direction), quote_statement(st.text)),
+                        "pgmig runs every migration inside the caller's transaction, each in its own "
+                        "subtransaction",
+                        "remove BEGIN/COMMIT/ROLLBACK/SAVEPOINT from the migration; nothing was run");
+        }
+        if (m.options.transactional) refuse_outside_transaction_only(m, direction, st, true);
+    }
+    return statements;
+}
+
+}  // namespace
+
 std::vector<std::vector<Statement>> parse_plan(const std::vector<Migration>& plan, Direction direction) {
     std::vector<std::vector<Statement>> out;
     out.reserve(plan.size());
-    for (const Migration& m : plan) {
-        const std::string& script = script_of(m, direction);
-        try {
-            out.push_back(split_script(script));
-        } catch (const pg::PgError& e) {
-            if (pg::is_interrupt(e)) throw;  // a cancel or timeout while splitting is not a syntax error
-            std::string where;
-            if (e.cursorpos() > 0) {
-                const size_t byte = byte_of_char_position(script, 0, e.cursorpos());
-                const size_t line_start = byte == 0 ? std::string::npos : script.rfind('\n', byte - 1);
-                const size_t from = line_start == std::string::npos ? 0 : line_start + 1;
-                where = fmt::format(" at line {}, column {}", line_at_byte(script, byte), byte - from + 1);
-            }
-            // The message may quote the token the grammar rejected: a password written without quotes.
-            const Error shown = safe_error(e, script);
-            Error error(e.sqlstate(),
-                        fmt::format("{} has a syntax error in its {} script{}: {}", m.label(), script_name(direction),
-                                    where, shown.message()),
-                        shown.detail(), "fix the script and register the migration again; nothing was run");
-            error.caused_by(shown);
-            throw error;
-        }
-        for (const Statement& st : out.back()) {
-            if (st.transaction_control) {
-                throw Error(sqlstate::transaction_control,
-                            fmt::format("{} contains transaction control at line {} of its {} script: {}", m.label(),
-                                        st.line, script_name(direction), quote_statement(st.text)),
-                            "pgmig runs every migration inside the caller's transaction, each in its own "
-                            "subtransaction",
-                            "remove BEGIN/COMMIT/ROLLBACK/SAVEPOINT from the migration; nothing was run");
-            }
-            if (m.options.transactional) refuse_outside_transaction_only(m, direction, st, true);
-        }
-    }
+    for (const Migration& m : plan) out.push_back(split_checked(m, direction));
     return out;
+}
+
+ParsedScript parse_script(const Migration& m, Direction direction) {
+    try {
+        return {split_checked(m, direction), std::nullopt};
+    } catch (const Error& e) {
+        if (pg::is_interrupt(e)) throw;  // the user asked to stop: see run_script
+        return {{}, e};
+    }
+}
+
+ScriptLimits limits_of(const Migration& m) {
+    return {m.options.lock_timeout_ms.value_or(settings::lock_timeout_ms()),
+            m.options.statement_timeout_ms.value_or(settings::statement_timeout_ms())};
+}
+
+std::optional<ScriptFailure> run_script(pg::Spi& spi, const Migration& m, Direction direction,
+                                        const std::vector<Statement>& script, const ScriptLimits& limits,
+                                        const std::function<void(size_t)>& before_statement) {
+    size_t k = 0;
+    try {
+        MigrationLimits limited(limits.lock_timeout_ms, limits.statement_timeout_ms);
+        pg::Subtransaction sub;
+        for (; k < script.size(); ++k) {
+            pg::check_for_interrupts();
+            if (before_statement) before_statement(k);
+            run_statement(spi, m, direction, script[k]);
+        }
+        sub.commit();
+        limited.finish();
+        return std::nullopt;
+    } catch (const Error& e) {
+        // The subtransaction is rolled back here, its locks released and the limits restored.
+        if (pg::is_interrupt(e)) throw;  // the user asked to stop: no failure of the script, the end of the call
+        return ScriptFailure{e, k};
+    }
 }
 
 std::vector<RunResult> run_plan(LedgerStore& store, pg::Spi& spi, const std::vector<Migration>& plan,
@@ -242,49 +288,47 @@ std::vector<RunResult> run_plan(LedgerStore& store, pg::Spi& spi, const std::vec
     ProgressReport progress;  // what pgmig monitor shows
     for (size_t i = 0; i < plan.size(); ++i) {
         const Migration& m = plan[i];
-        const int lock_timeout = m.options.lock_timeout_ms.value_or(settings::lock_timeout_ms());
-        const int statement_timeout = m.options.statement_timeout_ms.value_or(settings::statement_timeout_ms());
+        const ScriptLimits limits = limits_of(m);
         const int retries = m.options.retries.value_or(settings::retries());
         const TimestampTz started = GetCurrentTimestamp();
+        const auto report = [&](size_t k) {  // what pgmig monitor shows
+            progress.report(m.label(), direction == Direction::up, i + 1, plan.size(), k + 1, scripts[i].size(),
+                            scripts[i][k].line, scripts[i][k].text);
+        };
         for (int attempt = 1;; ++attempt) {
+            std::optional<ScriptFailure> failure;
             try {
-                MigrationLimits limits(lock_timeout, statement_timeout);
-                pg::Subtransaction sub;
-                for (size_t k = 0; k < scripts[i].size(); ++k) {
-                    pg::check_for_interrupts();
-                    progress.report(m.label(), direction == Direction::up, i + 1, plan.size(), k + 1, scripts[i].size(),
-                                    scripts[i][k].line, scripts[i][k].text);
-                    run_statement(spi, m, direction, scripts[i][k]);
-                }
-                sub.commit();
-                limits.finish();
-                break;
+                failure = run_script(spi, m, direction, scripts[i], limits, report);
             } catch (const Error& e) {
-                // The attempt's subtransaction is rolled back here, and its locks released.
-                const bool retry = e.sqlstate() == make_sqlstate("55P03") && attempt <= retries;
-                if (!retry) {
-                    // The caller's transaction is about to abort: a worker keeps the record.
-                    record_failure_after_rollback(store, m, e.sqlstate(), e.message(), client_addr(spi));
-                    throw;
-                }
-                if (!holds_no_user_locks(spi)) {
-                    record_failure_after_rollback(store, m, e.sqlstate(), e.message(), client_addr(spi));
-                    Error error(e.sqlstate(), e.message(), e.detail(),
-                                fmt::format("this transaction already holds locks (earlier migrations or "
-                                            "statements), so waiting here would block others: retry the whole "
-                                            "transaction later (pgmig apply does, up to {} times)",
-                                            retries));
-                    error.with_context(e.context());
-                    error.caused_by(e);
-                    throw error;
-                }
-                const int wait = std::min(settings::retry_backoff_ms() << std::min(attempt - 1, 16), 600000);
-                notice(fmt::format("{}: lock timeout after {} ms on attempt {} of {}; retrying in {} ms", m.label(),
-                                   lock_timeout, attempt, retries + 1, wait));
-                store.record(HistoryEntry{m.version, m.name, "retry", std::nullopt, attempt, m.checksum, std::nullopt,
-                                          "55P03", e.message(), std::nullopt});
-                backoff(wait);
+                // A cancel or timeout ends the call: the caller's transaction is about to abort, and a worker
+                // keeps the record of the failed attempt, as for any failure that ends it.
+                record_failure_after_rollback(store, m, e.sqlstate(), e.message(), client_addr(spi));
+                throw;
             }
+            if (!failure) break;
+            const Error& e = failure->error;  // the attempt's subtransaction is rolled back, its locks released
+            const bool retry = e.sqlstate() == make_sqlstate("55P03") && attempt <= retries;
+            if (!retry) {
+                record_failure_after_rollback(store, m, e.sqlstate(), e.message(), client_addr(spi));
+                throw Error(e);
+            }
+            if (!holds_no_user_locks(spi)) {
+                record_failure_after_rollback(store, m, e.sqlstate(), e.message(), client_addr(spi));
+                Error error(e.sqlstate(), e.message(), e.detail(),
+                            fmt::format("this transaction already holds locks (earlier migrations or "
+                                        "statements), so waiting here would block others: retry the whole "
+                                        "transaction later (pgmig apply does, up to {} times)",
+                                        retries));
+                error.with_context(e.context());
+                error.caused_by(e);
+                throw error;
+            }
+            const int wait = std::min(settings::retry_backoff_ms() << std::min(attempt - 1, 16), 600000);
+            notice(fmt::format("{}: lock timeout after {} ms on attempt {} of {}; retrying in {} ms", m.label(),
+                               limits.lock_timeout_ms, attempt, retries + 1, wait));
+            store.record(HistoryEntry{m.version, m.name, "retry", std::nullopt, attempt, m.checksum, std::nullopt,
+                                      "55P03", e.message(), std::nullopt});
+            backoff(wait);
         }
         const std::string duration = interval_text(GetCurrentTimestamp() - started);
         if (direction == Direction::up) {

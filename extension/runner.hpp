@@ -2,6 +2,8 @@
 // under its lock and statement timeouts, retried after a lock timeout when that holds no locks.
 #pragma once
 
+#include <functional>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -10,7 +12,9 @@ extern "C" {
 #include "datatype/timestamp.h"
 }
 
+#include "errors.hpp"
 #include "ledger_store.hpp"
+#include "pg/spi.hpp"
 #include "script.hpp"
 
 namespace pgmig {
@@ -28,13 +32,52 @@ enum class Direction { up, down };
 // that cannot run in a transaction block, naming migration, line and statement.
 std::vector<std::vector<Statement>> parse_plan(const std::vector<Migration>& plan, Direction direction);
 
+// One script parsed as parse_plan parses it, for callers that report a refused script rather than raise
+// it (a rehearsal, a rollback test): its statements, or why it is refused (a syntax error, transaction
+// control, a statement that cannot run in a transaction block). A cancel or timeout is thrown, never
+// returned: see run_script.
+struct ParsedScript {
+    std::vector<Statement> statements;
+    std::optional<Error> refused;
+};
+ParsedScript parse_script(const Migration& m, Direction direction);
+
+// lock_timeout and the statement timer a script runs under (statement_timeout_ms 0: only the caller's).
+struct ScriptLimits {
+    int lock_timeout_ms = 0;
+    int statement_timeout_ms = 0;
+};
+
+// A migration's own limits: its options, else pgmig.lock_timeout and pgmig.statement_timeout.
+ScriptLimits limits_of(const Migration& m);
+
+// Why a script stopped: the error (naming the migration, the line and the statement) and the index of
+// the statement it stopped at (the script's size when it stopped after the last one).
+struct ScriptFailure {
+    Error error;
+    size_t statement = 0;
+};
+
+// The one way pgmig runs a migration's script, for migrate_apply and migrate_rollback, their rehearsals
+// and migrate_test: the statements of m's `direction` script (from parse_plan or parse_script), one by
+// one, under `limits`, in a subtransaction of their own. When they all ran it is committed and nothing is
+// returned; when one failed it is rolled back (its locks released, the limits restored) and the failure
+// is returned, for the caller to report, retry or raise. A cancel or timeout (pg::is_interrupt:
+// pg_cancel_backend(), statement_timeout, the migration's own statement timer) is no failure of the
+// script: the user asked to stop, so it is thrown and ends the whole call. `before_statement(k)` runs
+// before statement k (progress reports); what it throws counts as that statement's failure.
+std::optional<ScriptFailure> run_script(pg::Spi& spi, const Migration& m, Direction direction,
+                                        const std::vector<Statement>& script, const ScriptLimits& limits,
+                                        const std::function<void(size_t)>& before_statement = {});
+
 // Runs each migration of `plan` (already parsed by parse_plan) and records it in the ledger. Dry runs
 // do not come here: dry_run.cpp rehearses and reports.
 std::vector<RunResult> run_plan(LedgerStore& store, pg::Spi& spi, const std::vector<Migration>& plan,
                                 const std::vector<std::vector<Statement>>& scripts, Direction direction);
 
 // lock_timeout (a GUC, read at every lock wait) and the statement timer (armed per top-level
-// statement, so a SET inside a function would do nothing) for one migration; both restored after.
+// statement, so a SET inside a function would do nothing) for one migration (run_script) or one query
+// of a rehearsal; both restored after.
 class MigrationLimits {
   public:
     MigrationLimits(int lock_timeout_ms, int statement_timeout_ms);
@@ -54,10 +97,6 @@ class MigrationLimits {
     bool timer_changed_ = false;
     TimestampTz timer_finish_ = 0;
 };
-
-// Runs one statement of m's script; a PostgreSQL error is rethrown as Error naming the migration,
-// the line and the statement (the DDL it runs is audited as m's).
-void run_statement(pg::Spi& spi, const Migration& m, Direction direction, const Statement& st);
 
 // Interval text for a duration in microseconds.
 std::string interval_text(long long microseconds);

@@ -5,6 +5,7 @@
 #include "client/ledger/formats/support.hpp"
 #include "client/core/text_bytes.hpp"
 
+#include "common/lint_rules.hpp"
 #include "common/version.hpp"
 
 #include <algorithm>
@@ -272,44 +273,31 @@ void append_directive(std::vector<Directive>& out, std::string_view raw, int lin
     if (!is_section_marker(raw, section) && parse_directive(raw, key, value)) out.push_back({key, value, line_no});
 }
 
+// The rules of `-- pgmig:allow`, read and checked as the extension's lint reads a waiver (docs/reference.md,
+// Waivers): known rule ids separated by commas or blanks, a further "--" starts a free reason.
+std::vector<std::string> allow_rules(const std::string& file, const Directive& d) {
+    try {
+        return common::waiver_list(d.value, "-- pgmig:allow at line " + std::to_string(d.line));
+    } catch (const common::InvalidWaiver& e) {
+        throw MigrationFileError(file, e.message(), e.detail() + "; " + e.hint(), FileProblem::grammar, d.line);
+    }
+}
+
 // A down-only file must not carry directives: they describe the migration, so they belong with its up script.
 // Waivers (-- pgmig:allow) are the exception: the lint of the down script reads them there.
 void refuse_directives(const std::string& file, std::string_view content) {
     for_each_code_line(file, content, [&](std::string_view raw, int line_no, bool code) {
         std::string key;
         std::string value;
-        if (code && parse_directive(raw, key, value) && key != "allow") {
-            throw MigrationFileError(
-                file, "directive -- pgmig:" + key + " in a down script (line " + std::to_string(line_no) + ")",
-                "put directives in the up script");
+        if (!code || !parse_directive(raw, key, value)) return;
+        if (key == "allow") {
+            allow_rules(file, {key, value, line_no});  // the down script's lint reads it: checked the same way
+            return;
         }
+        throw MigrationFileError(
+            file, "directive -- pgmig:" + key + " in a down script (line " + std::to_string(line_no) + ")",
+            "put directives in the up script");
     });
-}
-
-// The rules of `-- pgmig:allow` as the extension's lint reads a waiver (docs/reference.md, Waivers): separated
-// by commas or blanks, and a further "--" starts a free reason.
-std::vector<std::string> allow_rules(const std::string& file, const Directive& d) {
-    std::string_view rest = d.value;
-    if (const std::size_t reason = rest.find("--"); reason != std::string_view::npos) rest = rest.substr(0, reason);
-    std::vector<std::string> items;
-    std::string item;
-    for (const char c : rest) {
-        if (c == ',' || c == ' ' || c == '\t') {
-            if (!item.empty()) items.push_back(std::move(item));
-            item.clear();
-        } else {
-            item += c;
-        }
-    }
-    if (!item.empty()) items.push_back(std::move(item));
-    const std::string_view listed = trim(rest);
-    if (items.empty() || listed.starts_with(',') || listed.ends_with(',') || listed.find(",,") != std::string_view::npos) {
-        throw MigrationFileError(file,
-                                 "-- pgmig:allow (line " + std::to_string(d.line) +
-                                     ") needs a list of rules separated by commas or spaces",
-                                 "e.g. -- pgmig:allow drop-table -- reason");
-    }
-    return items;
 }
 
 std::vector<std::string> comma_list(const std::string& file, const Directive& d) {
@@ -596,10 +584,13 @@ MigrationFile parse_migration_file(std::string_view file_name, std::string_view 
                 std::string key;
                 std::string value;
                 // A waiver is read by the lint of the script it is in: the down script may have its own.
-                if (code && parse_directive(raw, key, value) && key != "allow") {
-                    throw MigrationFileError(m.file_name,
-                                             "directive -- pgmig:" + key + at_line + " in the down section",
-                                             "put directives before -- pgmig:up or in the up section");
+                if (code && parse_directive(raw, key, value)) {
+                    if (key != "allow") {
+                        throw MigrationFileError(m.file_name,
+                                                 "directive -- pgmig:" + key + at_line + " in the down section",
+                                                 "put directives before -- pgmig:up or in the up section");
+                    }
+                    allow_rules(m.file_name, {key, value, line_no});
                 }
                 down.append(raw);
                 break;

@@ -46,6 +46,33 @@ SELECT * FROM lint('SELECT 1;', '{"strict": true}');
 SELECT * FROM lint('-- pgmig:allow
 SELECT 1;');
 \echo :LAST_ERROR_SQLSTATE
+-- One reading of a waiver everywhere (the client's, for migration files, too): an empty item in the
+-- list, or a rule run into pgmig:allow, is refused, not skipped...
+SELECT * FROM lint('-- pgmig:allow drop-column,,rename-column
+ALTER TABLE lint_t DROP COLUMN a;');
+\echo :LAST_ERROR_SQLSTATE
+SELECT * FROM lint('ALTER TABLE lint_t DROP COLUMN a; -- pgmig:allow drop-column,');
+SELECT * FROM lint('-- pgmig:allowdrop-column
+ALTER TABLE lint_t DROP COLUMN a;');
+\echo :LAST_ERROR_SQLSTATE
+-- ... and so is the same waiver in out-of-band DDL (here under pgmig.out_of_band = warn; inside the
+-- statement: psql sends no comment after a ';').
+CREATE TABLE lint_oob (id int, a int);
+SET pgmig.out_of_band = warn;
+SET lock_timeout = '2s';
+ALTER TABLE lint_oob DROP COLUMN a -- pgmig:allow drop-column,
+;
+\echo :LAST_ERROR_SQLSTATE
+ALTER TABLE lint_oob DROP COLUMN a -- pgmig:allow drop-column
+;
+RESET lock_timeout;
+RESET pgmig.out_of_band;
+DROP TABLE lint_oob;
+-- A migration's allow option is checked when it is registered, not first when it is linted (PM016).
+SELECT migrate_register('1', 'bad_waiver', 'ALTER TABLE lint_t DROP COLUMN a;', NULL, '{"allow": ["drop-colum"]}');
+\echo :LAST_ERROR_SQLSTATE
+SELECT migrate_register('1', 'bad_waiver', 'SELECT 1;', NULL, '{"allow": "syntax-error"}');
+SELECT count(*) FROM pgmig.migrations;
 
 -- Secrets never come back in the statement column.
 SELECT statement FROM migrate_lint('CREATE USER MAPPING FOR current_user SERVER s OPTIONS (password ''hunter2'');

@@ -9,7 +9,7 @@ SELECT migrate_register('1', 'x', 'SELECT 1', NULL, '{"transactinal": false}');
 SELECT migrate_register('1', 'x', 'SELECT 1', NULL, '{"lock_timeout": "soon"}');
 SELECT migrate_register('1', 'x', 'SELECT 1', NULL, '{"retries": -1}');
 SELECT migrate_register('1', 'x', 'SELECT 1', NULL, '{"lock_timeout": "2s", "statement_timeout": 500, "retries": 0,
-    "refs": ["JIRA-1"], "allow": "ban-drop-column"}') IS NOT NULL AS valid_options;
+    "refs": ["JIRA-1"], "allow": "drop-column"}') IS NOT NULL AS valid_options;
 
 -- Out of order: 3 is applied, then 2 shows up (a merged branch). Never silently skipped or run.
 SELECT migrate_register('3', 'three', 'CREATE TABLE three (id int);') IS NOT NULL AS registered;

@@ -39,7 +39,7 @@ mkdir -p "$ff"
 printf 'CREATE TABLE fw (id int);\n' >"$ff/V1__flyway.sql"
 printf 'DROP TABLE fw;\n' >"$ff/U1__flyway.sql"
 printf -- '-- pgmig:lock-timeout 2s\n-- pgmig:retries 0\nCREATE TABLE fw2 (id int);\n' >"$ff/V1_1__dotted.sql"
-printf -- '-- pgmig:refs ISSUE-3\n-- pgmig:allow drop-table,add-column\nCREATE TABLE ud (id int);\n' >"$ff/2_pair.up.sql"
+printf -- '-- pgmig:refs ISSUE-3\n-- pgmig:allow drop-table,add-column-volatile-default\nCREATE TABLE ud (id int);\n' >"$ff/2_pair.up.sql"
 printf 'DROP TABLE ud;\n' >"$ff/2_pair.down.sql"
 printf -- '-- pgmig:statement-timeout 1min\n-- pgmig:up\nCREATE TABLE sec (id int);\n-- pgmig:down\nDROP TABLE sec;\n' >"$ff/3_sections.sql"
 printf 'CREATE OR REPLACE VIEW v_fw AS SELECT count(*) AS n FROM fw;\n' >"$ff/R__views.sql"
@@ -49,7 +49,7 @@ expect "apply mixed formats" 0 "applied 1_flyway (" "applied 1.1_dotted (" "appl
 got=$(sql "$dbf" "SELECT coalesce(version, 'R') || ' ' || name || ' ' || options::text || ' ' || (down_sql IS NOT NULL) FROM pgmig.migrations ORDER BY version_key")
 want='1 flyway {} true
 1.1 dotted {"retries": 0, "lock_timeout": "2s"} false
-2 pair {"refs": ["ISSUE-3"], "allow": ["drop-table", "add-column"]} true
+2 pair {"refs": ["ISSUE-3"], "allow": ["drop-table", "add-column-volatile-default"]} true
 3 sections {"statement_timeout": "1min"} true
 R views {"repeatable": true} false'
 if [ "$got" = "$want" ]; then pass "directives and formats reach the ledger"; else fail "directives and formats reach the ledger" "got: $got"; fi
@@ -61,6 +61,16 @@ expect "duplicate across formats names both files" 3 "V1__flyway.sql" "1_other.s
 printf -- '-- pgmig:up\n-- pgmig:frobnicate\nSELECT 1;\n' >"$work/dupfmt/1_other.sql"
 run validate --offline --dir "$work/dupfmt"
 expect "unknown directive is a validate problem (offline)" 9 "unknown directive -- pgmig:frobnicate (line 2)" "1_other.sql"
+# A waiver is checked when the file is read, as the extension's lint checks one: an unknown rule is a bad file
+# (exit 3) before anything connects, and a validate problem offline.
+printf -- '-- pgmig:up\n-- pgmig:allow drop-tabel\nSELECT 1;\n' >"$work/dupfmt/1_other.sql"
+run validate --offline --dir "$work/dupfmt"
+expect "unknown waiver rule is a validate problem (offline)" 9 'unknown lint rule "drop-tabel" (-- pgmig:allow at line 2)' \
+    "1_other.sql"
+mkdir -p "$work/badwaiver"
+printf -- '-- pgmig:up\n-- pgmig:allow drop-tabel\nCREATE TABLE bw (id int);\n' >"$work/badwaiver/1_bad.sql"
+run apply --dir "$work/badwaiver" -d "dbname=nonexistent_$dbf"
+expect "unknown waiver rule: bad file, nothing connects" 3 'unknown lint rule "drop-tabel"' "1_bad.sql" "known rules:"
 
 # --- status with files ----------------------------------------------------------------------------
 sf="$work/statusfiles"

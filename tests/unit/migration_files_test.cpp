@@ -1,4 +1,4 @@
-// Unit tests of client/migration_files: the file grammar and the folder rules.
+// Unit tests of client/ledger/migration_files: the file grammar and the folder rules.
 #include "client/ledger/migration_files.hpp"
 #include "client/core/text_bytes.hpp"
 
@@ -118,18 +118,18 @@ TEST(MigrationFile, DirectivesBeforeAndInsideUpCaptured) {
                                         "\n"
                                         "-- pgmig:refs ISSUE-12\n"
                                         "-- pgmig:up\n"
-                                        "-- pgmig:allow inside-the-section,other\n"
+                                        "-- pgmig:allow rename-column,truncate\n"
                                         "CREATE INDEX CONCURRENTLY i ON t (a);\n");
     ASSERT_EQ(m.directives.size(), 4u);
     EXPECT_EQ(m.directives[0], (Directive{"no-transaction", "", 2}));
     EXPECT_EQ(m.directives[1], (Directive{"allow", "drop-table", 3}));
     EXPECT_EQ(m.directives[2], (Directive{"refs", "ISSUE-12", 7}));
-    EXPECT_EQ(m.directives[3], (Directive{"allow", "inside-the-section,other", 9}));
+    EXPECT_EQ(m.directives[3], (Directive{"allow", "rename-column,truncate", 9}));
     // Directive lines inside a section stay part of its text.
-    EXPECT_EQ(m.up_sql, "-- pgmig:allow inside-the-section,other\nCREATE INDEX CONCURRENTLY i ON t (a);\n");
+    EXPECT_EQ(m.up_sql, "-- pgmig:allow rename-column,truncate\nCREATE INDEX CONCURRENTLY i ON t (a);\n");
     EXPECT_EQ(m.up_first_line, 9);
     EXPECT_EQ(m.options, nlohmann::json::parse(
-                             R"({"transactional": false, "allow": ["drop-table", "inside-the-section", "other"],
+                             R"({"transactional": false, "allow": ["drop-table", "rename-column", "truncate"],
                                  "refs": ["ISSUE-12"]})"));
     EXPECT_FALSE(m.transactional());
 }
@@ -156,6 +156,19 @@ TEST(MigrationFile, DownSectionKeepsItsWaivers) {
     EXPECT_EQ(m.options, nlohmann::json::object());
 }
 
+// A waiver is checked as the extension's lint checks one (common/lint_rules.hpp): a rule id it
+// does not know, or syntax-error, is refused when the file is read (more cases in BadDirectivesNameFileAndLine).
+TEST(MigrationFile, WaiversNameKnownRules) {
+    try {
+        parse_migration_file("7_x.sql", "-- pgmig:up\n-- pgmig:allow truncate add-column\nSELECT 1;\n");
+        ADD_FAILURE() << "accepted";
+    } catch (const MigrationFileError& e) {
+        EXPECT_EQ(e.reason(), "unknown lint rule \"add-column\" (-- pgmig:allow at line 2)");
+        EXPECT_TRUE(contains(e.advice(), "known rules: add-column-not-null-no-default, ")) << e.advice();
+        EXPECT_EQ(e.line(), 2);
+    }
+}
+
 TEST(MigrationFile, EveryDirectiveBecomesAnOption) {
     const auto m = parse_migration_file("1_a.sql",
                                         "-- pgmig:lock-timeout 5s\n"
@@ -176,8 +189,16 @@ TEST(MigrationFile, BadDirectivesNameFileAndLine) {
         {"-- pgmig:lock-timeout\n-- pgmig:up\nSELECT 1;\n", "needs a value"},
         {"-- pgmig:no-transaction yes\n-- pgmig:up\nSELECT 1;\n", "takes no value"},
         {"-- pgmig:retries 1\n-- pgmig:up\n-- pgmig:retries 2\nSELECT 1;\n", "(line 3) repeats line 1"},
-        {"-- pgmig:allow a,,b\n-- pgmig:up\nSELECT 1;\n", "separated by commas or spaces"},
-        {"-- pgmig:allow -- only a reason\n-- pgmig:up\nSELECT 1;\n", "-- pgmig:allow (line 1) needs a list of rules"},
+        {"-- pgmig:allow truncate,,drop-table\n-- pgmig:up\nSELECT 1;\n",
+         "-- pgmig:allow at line 1 has an empty item in its list of rules"},
+        {"-- pgmig:allow -- only a reason\n-- pgmig:up\nSELECT 1;\n", "-- pgmig:allow at line 1 names no rule"},
+        {"-- pgmig:allow ,truncate\n-- pgmig:up\nSELECT 1;\n", "has an empty item in its list of rules"},
+        {"-- pgmig:allow truncate, -- why\n-- pgmig:up\nSELECT 1;\n", "has an empty item in its list of rules"},
+        {"-- pgmig:allow drop-colum\n-- pgmig:up\nSELECT 1;\n",
+         "unknown lint rule \"drop-colum\" (-- pgmig:allow at line 1)"},
+        {"-- pgmig:allow syntax-error\n-- pgmig:up\nSELECT 1;\n", "syntax-error cannot be waived"},
+        {"-- pgmig:up\nCREATE TABLE t ();\n-- pgmig:down\n-- pgmig:allow drop-tabel\nDROP TABLE t;\n",
+         "unknown lint rule \"drop-tabel\" (-- pgmig:allow at line 4)"},
         {"-- pgmig:up\nSELECT 1;\n-- pgmig:down\n-- pgmig:retries 2\nSELECT 2;\n", "in the down section"},
     };
     for (const auto& [content, expected] : cases) {
@@ -412,6 +433,17 @@ TEST_F(MigrationDir, DirectiveInSeparateDownFileIsRefused) {
     write("V7__x.sql", "SELECT 1;\n");
     write("U7__x.sql", "-- pgmig:no-transaction\nSELECT 2;\n");
     EXPECT_TRUE(contains(load_error().reason(), "in a down script (line 1)"));
+}
+
+TEST_F(MigrationDir, WaiverInSeparateDownFileIsChecked) {
+    write("V7__x.sql", "CREATE TABLE x ();\n");
+    write("U7__x.sql", "-- pgmig:allow drop-table\nDROP TABLE x;\n");
+    EXPECT_EQ(load_migration_dir(dir_).size(), 1u);
+    write("U7__x.sql", "-- pgmig:allow drop-tables\nDROP TABLE x;\n");
+    const auto e = load_error();
+    EXPECT_EQ(e.file(), (dir_ / "U7__x.sql").string());
+    EXPECT_TRUE(contains(e.reason(), "unknown lint rule \"drop-tables\" (-- pgmig:allow at line 1)")) << e.reason();
+    EXPECT_EQ(e.line(), 1);
 }
 
 TEST_F(MigrationDir, UnknownDirectiveNamesFileAndLine) {
