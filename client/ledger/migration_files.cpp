@@ -31,19 +31,6 @@ bool is_name_char(char c) {
     return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '_' || c == '-';
 }
 
-// "-- pgmig:key value" -> key, value. False for any other line.
-bool parse_directive(std::string_view line, std::string& key, std::string& value) {
-    std::string_view s = trim(line);
-    if (!s.starts_with("--")) return false;
-    s = trim(s.substr(2));
-    if (!s.starts_with("pgmig:")) return false;
-    s.remove_prefix(6);
-    std::size_t end = 0;
-    while (end < s.size() && !is_space(s[end])) ++end;
-    key = std::string(s.substr(0, end));
-    value = std::string(trim(s.substr(end)));
-    return true;
-}
 
 // Calls f(line_without_ending, line_number) for every line of text.
 template <typename F>
@@ -385,6 +372,19 @@ bool MigrationFile::has_down() const { return down_sql && has_statements(*down_s
 
 bool is_valid_name(std::string_view name) {
     return !name.empty() && std::all_of(name.begin(), name.end(), is_name_char);
+}
+
+bool parse_directive(std::string_view line, std::string& key, std::string& value) {
+    std::string_view s = trim(line);
+    if (!s.starts_with("--")) return false;
+    s = trim(s.substr(2));
+    if (!s.starts_with("pgmig:")) return false;
+    s.remove_prefix(6);
+    std::size_t end = 0;
+    while (end < s.size() && !is_space(s[end])) ++end;
+    key = std::string(s.substr(0, end));
+    value = std::string(trim(s.substr(end)));
+    return true;
 }
 
 bool is_section_marker(std::string_view line, std::string& section) {

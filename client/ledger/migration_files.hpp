@@ -180,4 +180,8 @@ bool has_statements(std::string_view text);
 // True for a `-- pgmig:up` / `-- pgmig:down` marker line; sets `section` to "up" or "down".
 bool is_section_marker(std::string_view line, std::string& section);
 
+// True for a `-- pgmig:key value` line (the one reader of pgmig's directives, in its own files and in
+// other tools' formats); sets `key` and `value` (trimmed). False for any other line.
+bool parse_directive(std::string_view line, std::string& key, std::string& value);
+
 }  // namespace pgmig::client

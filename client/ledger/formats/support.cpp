@@ -106,14 +106,11 @@ std::vector<Directive> pgmig_directives(const std::vector<Line>& lines, std::siz
     std::vector<Directive> out;
     last = std::min(last, lines.size());
     for (std::size_t i = first; i < last; ++i) {
-        std::string_view s = trim(lines[i].text);
-        if (!s.starts_with("--")) continue;
-        s = trim(s.substr(2));
-        if (!s.starts_with("pgmig:")) continue;
-        s.remove_prefix(6);
-        std::size_t end = 0;
-        while (end < s.size() && !is_space(s[end])) ++end;
-        out.push_back({std::string(s.substr(0, end)), std::string(trim(s.substr(end))), lines[i].number});
+        Directive d;
+        if (parse_directive(lines[i].text, d.key, d.value)) {
+            d.line = lines[i].number;
+            out.push_back(std::move(d));
+        }
     }
     return out;
 }
