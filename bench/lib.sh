@@ -6,9 +6,7 @@ q() { psql -X -q -A -t -v ON_ERROR_STOP=1 "$@"; }
 
 # use_cluster DIR: PGHOST/PGPORT/PGUSER of the running cluster in DIR, exported.
 use_cluster() {
-    set -a
-    eval "$("$PGMIG" local env --dir "$1")"
-    set +a
+    eval "$("$PGMIG" local env --dir "$1")"  # export lines
 }
 
 # start_cluster DIR LOG: starts a throwaway cluster in DIR (created by pgmig local start; as root it

@@ -147,7 +147,12 @@ expect "local status (running)" 0 "running: postgresql:///pgmig"
 run local start --dir "$c2"
 expect "local start again" 0 "already running"
 run local env --dir "$c2"
-expect "local env" 0 "PGHOST=" "PGPORT=" "PGUSER=postgres" "PGDATABASE=pgmig"
+expect "local env" 0 "export PGHOST=" "export PGPORT=" "export PGUSER=postgres" "export PGDATABASE=pgmig"
+# eval'd in a shell without PG* variables, they reach the programs it starts
+local_env=$("$bin" local env --dir "$c2")
+seen=$(env -u PGHOST -u PGPORT -u PGUSER -u PGDATABASE bash -c 'eval "$1"; psql -X -A -t -c "SELECT current_database()"' _ "$local_env" 2>&1)
+if [ "$seen" = pgmig ]; then pass "local env: psql started after eval reaches the cluster"
+else fail "local env: psql started after eval reaches the cluster" "$seen"; fi
 run local stop --dir "$c2"
 expect "local stop" 0 "stopped"
 run local status --dir "$c2"

@@ -18,8 +18,8 @@ fleet_hosts=("$PGHOST")
 fleet_ports=("$PGPORT")
 for c in "$fc2" "$fc3"; do
     envs=$("$bin" local env --dir "$c")
-    fleet_hosts+=("$(sed -n "s/^PGHOST=//p" <<<"$envs" | tr -d "'")")
-    fleet_ports+=("$(sed -n 's/^PGPORT=//p' <<<"$envs")")
+    fleet_hosts+=("$(eval "$envs"; echo "$PGHOST")")
+    fleet_ports+=("$(eval "$envs"; echo "$PGPORT")")
 done
 fconn() { echo "host=${fleet_hosts[$1]} port=${fleet_ports[$1]} user=postgres dbname=$2"; }
 fsql() { psql -X -A -t -q -v ON_ERROR_STOP=1 -d "$(fconn "$1" "$2")" -c "$3" 2>&1; }

@@ -467,8 +467,10 @@ int run_local_url(const LocalOptions& options) {
 
 int run_local_env(const LocalOptions& options) {
     const Running r = require_running(locate(options));
-    fmt::print("PGHOST={}\nPGPORT={}\nPGUSER={}\nPGDATABASE={}\n", shell_quote(r.socket_dir), r.port, kSuperuser,
-               kDatabase);
+    // export: eval "$(pgmig local env)" must reach the programs the shell starts (psql, pgmig), not only
+    // the shell's own variables
+    fmt::print("export PGHOST={}\nexport PGPORT={}\nexport PGUSER={}\nexport PGDATABASE={}\n",
+               shell_quote(r.socket_dir), r.port, kSuperuser, kDatabase);
     return kExitOk;
 }
 
