@@ -6,6 +6,7 @@
 #include "client/core/errors.hpp"
 #include "client/ledger/project.hpp"
 
+#include "common/pg_majors.hpp"
 #include "common/version.hpp"
 
 #include <fmt/core.h>
@@ -260,16 +261,10 @@ class Runner {
                 start);
             return;
         }
-        const int num = std::stoi(out.result->get(0, 0));
-        const std::string version = out.result->get(0, 1);
         in_recovery_ = out.result->get(0, 2) == "t";
-        const std::string role = in_recovery_ ? " (a standby)" : "";
-        if (num / 10000 == 15) {
-            add("server_version", HealthStatus::ok, fmt::format("PostgreSQL {}{}", version, role), start);
-        } else {
-            add("server_version", HealthStatus::warn,
-                fmt::format("PostgreSQL {}{}: pgmig is built and tested for PostgreSQL 15 only", version, role), start);
-        }
+        const auto [status, message] =
+            judge_server_version(std::stoi(out.result->get(0, 0)), out.result->get(0, 1), in_recovery_);
+        add("server_version", status, message, start);
     }
 
     void extension() {
@@ -751,6 +746,21 @@ nlohmann::json to_json(const HealthReport& report) {
             {"duration_ms", std::round(report.duration_ms * 100) / 100},
             {"pgmig_version", PGMIG_VERSION},
             {"checks", checks}};
+}
+
+std::pair<HealthStatus, std::string> judge_server_version(int num, const std::string& version, bool standby) {
+    const int major = num / 10000;
+    const std::string what = fmt::format("PostgreSQL {}{}", version, standby ? " (a standby)" : "");
+    if (common::is_tested_major(major)) return {HealthStatus::ok, what};
+    std::string tested;
+    for (const int m : common::kTestedMajors) tested += (tested.empty() ? "" : ", ") + std::to_string(m);
+    if (common::is_supported_major(major)) {
+        return {HealthStatus::warn, fmt::format("{}: pgmig builds for it but is tested on PostgreSQL {} only", what,
+                                                tested)};
+    }
+    return {HealthStatus::warn, fmt::format("{}: pgmig supports PostgreSQL {} to {} (tested on {}); its extension "
+                                            "does not build for this one",
+                                            what, common::kOldestMajor, common::kNewestMajor, tested)};
 }
 
 std::optional<long long> parse_health_duration(std::string_view text) {

@@ -8,6 +8,7 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <utility>
 #include <vector>
 
 namespace pgmig::client {
@@ -72,6 +73,10 @@ nlohmann::json to_json(const HealthReport& report);
 // Durations of health's thresholds: a number with ms, s, min, h or d ("500ms", "30s", "5min", "26h", "7d");
 // a bare number is milliseconds. nullopt for anything else, zero or negative.
 std::optional<long long> parse_health_duration(std::string_view text);
+
+// The server_version check's verdict on server_version_num `num` (its text `version`): ok on a major
+// version pgmig is tested on (common/pg_majors.hpp), warn on any other.
+std::pair<HealthStatus, std::string> judge_server_version(int num, const std::string& version, bool standby);
 
 // "45s", "3min 20s", "26h 5min", "2d 3h": an age for humans.
 std::string format_age(long long ms);

@@ -18,9 +18,10 @@ extern "C" {
 #include "utils/rel.h"
 }
 
-#if PG_VERSION_NUM < 150000 || PG_VERSION_NUM >= 190000
-#error "pgmig supports PostgreSQL 15, 17 and 18 (docs/install.md)"
-#endif
+#include "common/pg_majors.hpp"
+
+static_assert(pgmig::common::is_supported_major(PG_VERSION_NUM / 10000),
+              "pgmig supports PostgreSQL 15 to 18, tested on 15, 17 and 18 (common/pg_majors.hpp, docs/install.md)");
 
 namespace pgmig::pg {
 

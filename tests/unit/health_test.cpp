@@ -35,6 +35,19 @@ TEST(HealthAge, ReadableAtEachScale) {
     EXPECT_EQ(format_age(48LL * 3600 * 1000), "2d");
 }
 
+TEST(HealthServerVersion, OkOnEveryTestedMajorWarnOnOthers) {
+    for (const int num : {150020, 170011, 180006}) EXPECT_EQ(judge_server_version(num, "x", false).first, HealthStatus::ok);
+    EXPECT_EQ(judge_server_version(170011, "17.11", true).second, "PostgreSQL 17.11 (a standby)");
+    const auto sixteen = judge_server_version(160010, "16.10", false);
+    EXPECT_EQ(sixteen.first, HealthStatus::warn);
+    EXPECT_EQ(sixteen.second, "PostgreSQL 16.10: pgmig builds for it but is tested on PostgreSQL 15, 17, 18 only");
+    for (const int num : {140015, 190000}) {
+        const auto other = judge_server_version(num, "v", false);
+        EXPECT_EQ(other.first, HealthStatus::warn);
+        EXPECT_NE(other.second.find("supports PostgreSQL 15 to 18"), std::string::npos) << other.second;
+    }
+}
+
 TEST(HealthTimestamp, ParsesTheManifestFormat) {
     const auto t = parse_utc_timestamp("2026-11-24T16:00:00Z");
     ASSERT_TRUE(t);
