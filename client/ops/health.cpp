@@ -2,6 +2,7 @@
 #include "client/ops/health.hpp"
 
 #include "client/core/config.hpp"
+#include "client/core/counted.hpp"
 #include "client/core/db.hpp"
 #include "client/core/errors.hpp"
 #include "client/ledger/project.hpp"
@@ -343,7 +344,7 @@ class Runner {
         if (pending.empty()) {
             add("pending_migrations", HealthStatus::ok,
                 fmt::format("none ({} registered{})", res.rows(),
-                            options_.dir.empty() ? "" : fmt::format(", {} files in {}", files.size(), options_.dir)),
+                            options_.dir.empty() ? "" : fmt::format(", {} in {}", counted(static_cast<long long>(files.size()), "file"), options_.dir)),
                 start);
             return;
         }

@@ -30,7 +30,7 @@ run apply --dir "$br_dir" -d "dbname=$brdb"
 # --steps 2 reaches the baseline: refused as a whole, nothing rolled back.
 run rollback --steps 2 -d "dbname=$brdb" </dev/null
 expect "rollback reaching a baseline migration is refused without --force (exit 50)" 50 "1_base" "baseline" \
-    "DROP TABLE base_b" "DROP TABLE base_a" "--force"
+    "DROP TABLE base_b" "DROP TABLE base_a" "--force" "(pgmig baseline, drift --adopt or an adopted Flyway baseline)"
 br_check "... nothing was rolled back" "$(br_applied "$brdb")" "2"
 br_check "... the tables are still there" "$(sql "$brdb" "SELECT count(*) FROM base_a")" "1"
 

@@ -107,7 +107,7 @@ expect "validate clean" 0 "0 problems, 0 warnings"
 before=$(sql "$dbv" "SELECT count(*) FROM pgmig.history")
 mig "$vd" 1_a.sql "create   table va (id int) ;  -- reformatted" "DROP TABLE va;"
 run validate --dir "$vd" -d "dbname=$dbv"
-expect "validate: whitespace-only edit is cosmetic (exit 0)" 0 "cosmetic_edit" "1_a.sql" "0 problems, 1 warnings"
+expect "validate: whitespace-only edit is cosmetic (exit 0)" 0 "cosmetic_edit" "1_a.sql" "0 problems, 1 warning"
 mig "$vd" 1_a.sql "CREATE TABLE va (id bigint);" "DROP TABLE va;"
 run validate --dir "$vd" -d "dbname=$dbv"
 expect "validate: real edit is a problem (exit 9)" 9 "[changed]" "1_a.sql" "pgmig repair 1"

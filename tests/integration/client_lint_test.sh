@@ -36,7 +36,7 @@ run lint --dir "$lintdir" -d "dbname=$db"
 expect "lint finds an error (exit 14)" 14 \
     "1_accounts.sql:4:1: error [add-column-not-null-no-default]" "(table public.accounts: 2000 rows, $bytes bytes)" \
     "1_accounts.sql:6:1: error [drop-column] (waived)" \
-    "pgmig: error: lint found 1 findings at or above error"
+    "pgmig: error: lint found 1 finding at or above error"
 if grep -q ":3:1:" <<<"$out"; then fail "a table created earlier in the script is not flagged" "$out"; else pass "a table created earlier in the script is not flagged"; fi
 if grep -q "2_index.sql" <<<"$out"; then fail "CONCURRENTLY in a no-transaction migration is fine" "$out"; else pass "CONCURRENTLY in a no-transaction migration is fine"; fi
 
@@ -52,7 +52,7 @@ expect "--threshold advice fails on advice" 14 "advice [prefer-jsonb]"
 
 # One file given on the command line (a no-transaction migration), and plain SQL.
 run lint "$lintdir/2_index.sql" -d "dbname=$db"
-expect "lint one file" 0 "1 scripts of 1 file linted" "0 errors"
+expect "lint one file" 0 "1 script of 1 file linted" "0 errors"
 echo "TRUNCATE accounts; DELETE FROM accounts WHERE id < 0;" >"$work/lint/adhoc.sql"
 chmod a+r "$work/lint/adhoc.sql"
 run lint "$work/lint/adhoc.sql" -d "dbname=$db"

@@ -68,7 +68,7 @@ fi
 vf_run validate --format=github -d "dbname=$vf_db"
 expect "validate --format=github" 17 "::error title=pgmig integrity/fk-orphans::" \
     "::warning file=migrations/2_notes.sql,title=pgmig missing_down::no down script" \
-    "validation found 1 integrity problems"
+    "validation found 1 integrity problem in"
 if grep -v '^::' <<<"$out" | grep -qv '^pgmig validate: '; then fail "github: only workflow commands and the summary" "$out"; else pass "github: only workflow commands and the summary"; fi
 
 vf_run validate --format=sarif -d "dbname=$vf_db"
@@ -110,7 +110,7 @@ PY
 if [ "$rc" -eq 14 ]; then pass "lint errors exit 14 before integrity's 17"; else fail "lint errors exit 14" "rc=$rc"; fi
 vf_run validate -d "dbname=$vf_db"
 expect "text: lint line with file:line:col" 14 "error: migrations/2_notes.sql:4:1: " \
-    "[lint add-column-not-null-no-default]" "1 lint errors in pending migrations, 1 integrity problems"
+    "[lint add-column-not-null-no-default]" "1 lint error in pending migrations, 1 integrity problem in"
 # A waiver in the file is honoured by validate too.
 mig "$vf_proj/migrations" 2_notes.sql "CREATE TABLE notes (body text);
 ALTER TABLE orders ADD COLUMN note text NOT NULL; -- pgmig:allow add-column-not-null-no-default"
@@ -155,7 +155,7 @@ expect "unknown format is a usage error" 2 "xml"
 # --- pgmig check-integrity --------------------------------------------------------------------------
 run check-integrity -d "dbname=$vf_db"
 expect "check-integrity with an orphan exits 17" 17 "error: fk-orphans orders_customer_id_fkey on public.orders" \
-    "sample key (customer_id)=(42)" "integrity check found 1 problems"
+    "sample key (customer_id)=(42)" "integrity check found 1 problem,"
 run check-integrity --json -d "dbname=$vf_db"
 if [ "$rc" -eq 17 ] && python3 -c '
 import json, sys

@@ -404,7 +404,7 @@ check "fleet: per_server = 1: the second target started after the first committe
 fsql 0 fleet_p2 "UPDATE pgmig.migrations SET up_sql = 'SELECT 1' WHERE version = '1'" >/dev/null
 mig "$lint_dir/migrations" 4_more.sql "CREATE TABLE more (id int);"
 run deploy --fleet oneper
-expect "fleet: a tampered ledger fails its target's pre-flight" 63 "migrate_verify() finds 1 problems"
+expect "fleet: a tampered ledger fails its target's pre-flight" 63 "migrate_verify() finds 1 problem in"
 check "fleet: nothing was applied to the tampered target" "$(fsql 0 fleet_p2 "SELECT to_regclass('more') IS NULL")" t
 popd >/dev/null || true
 

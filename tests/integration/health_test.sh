@@ -49,7 +49,7 @@ hrun health -d "dbname=$db" --warn-ok
 expect "health --warn-ok: warnings exit 0" 0 "overall: warn (0 failed, 1 warned)"
 hrun apply -d "dbname=$db"
 hrun health -d "dbname=$db"
-expect "health: applied, healthy again" 0 "none (1 registered, 1 files in migrations)"
+expect "health: applied, healthy again" 0 "none (1 registered, 1 file in migrations)"
 
 # Out-of-band DDL is drift: fail (26), with who did it.
 sql "$db" "CREATE TABLE health_oob (i int)" >/dev/null

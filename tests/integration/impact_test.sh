@@ -112,7 +112,7 @@ expect "impact of a file that is no migration: exit 61" 61 "migrations/3_nothing
 
 # validate and deploy print the summary; the approval request of a deploy names the related bugs.
 run validate --lint-threshold off -d "dbname=$dbimpact"
-expect "validate prints the impact summary" 0 "impact of the 1 pending migrations" "  2_orders_created:" \
+expect "validate prints the impact summary" 0 "impact of the 1 pending migration " "  2_orders_created:" \
     "touches:    +index public.orders_created_idx, ~table public.orders" "view public.order_totals" \
     "bugs:       BUG-7: invoices round half down; BUG-12: orders total is wrong"
 run validate --json --lint-threshold off -d "dbname=$dbimpact"
@@ -144,7 +144,7 @@ fi
 printf 'migrations = "migrations"\nbugs = "bugs.md"\n[environments.prod]\ndbname = "dbname=%s"\napproval = true\n' \
     "$dbimpact" >pgmig.toml
 run deploy --env prod
-expect "deploy: the summary, and the approval request names the related bugs" 28 "impact of the 1 pending migrations" \
+expect "deploy: the summary, and the approval request names the related bugs" 28 "impact of the 1 pending migration " \
     "related bugs: BUG-7 (invoices round half down; 2_orders_created), BUG-12 (orders total is wrong; 2_orders_created)"
 printf 'migrations = "migrations"\nbugs = "bugs.md"\n' >pgmig.toml
 

@@ -19,7 +19,7 @@ expect "lint right after applying the example project: nothing pending, nothing 
 # --all lints the applied up scripts too, against today's catalog: 4_index_orders_by_customer builds an index
 # on orders, which exists now (the one finding); the down scripts drop what their own up scripts created.
 run lint --all --dir "$demo" -d "dbname=$db"
-expect "lint --all: only the applied up script's finding" 14 "10 scripts" "1 errors" \
+expect "lint --all: only the applied up script's finding" 14 "10 scripts" "1 error," \
     "4_index_orders_by_customer.sql:3:1: error [create-index-not-concurrently]"
 if [ "$rc" -ne 14 ] || grep -qE "(error|warning) \[drop-" <<<"$out"; then fail "lint --all: no finding in down scripts" "$out"; else pass "lint --all: no finding in down scripts"; fi
 
@@ -36,11 +36,11 @@ run generate coupons --schema "$schema" --dir "$demo" -d "dbname=$db"
 expect "pgmig generate writes the migration" 0
 chmod -R a+rX "$demo"
 run lint --dir "$demo" -d "dbname=$db"
-expect "the generated migration's up script is linted (pending)" 0 "1 scripts" "0 errors"
+expect "the generated migration's up script is linted (pending)" 0 "1 script of" "0 errors"
 run apply --dir "$demo" -d "dbname=$db"
 expect "the generated migration applies" 0 "applied"
 run lint --all --dir "$demo" -d "dbname=$db"
-expect "lint --all on the generated migration: its down drops its own table and column" 14 "12 scripts" "1 errors" \
+expect "lint --all on the generated migration: its down drops its own table and column" 14 "12 scripts" "1 error," \
     "create-index-not-concurrently"
 if [ "$rc" -ne 14 ] || grep -qE "(error|warning) \[drop-" <<<"$out"; then fail "lint --all: the generated down script has no finding" "$out"; else pass "lint --all: the generated down script has no finding"; fi
 
@@ -59,7 +59,7 @@ SQL
 chmod a+r "$demo/99_customer_note.sql"
 run lint --dir "$demo" -d "dbname=$db"
 expect "a pending up script is linted, with the file's line" 14 "99_customer_note.sql:4:1: error [drop-column]" \
-    "1 scripts" "6 applied migrations not linted"
+    "1 script of" "6 applied migrations not linted"
 if grep -q "99_customer_note.sql:[678]:" <<<"$out"; then fail "no down script by default" "$out"; else pass "no down script by default"; fi
 run lint --all --dir "$demo" -d "dbname=$db"
 expect "--all: a down that drops what its up did not create is reported" 14 \

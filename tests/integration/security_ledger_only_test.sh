@@ -51,7 +51,7 @@ assert rows["1"]["ledger_only"] is False, rows["1"]
 
 lo_run validate -d "dbname=$lo_db"
 expect "validate reports it as an error (exit 9) and lints its script" 9 "ledger_only" \
-    "migration 100 \"innocuous_name\"" "registered by $lo_adm" "lint: 1 pending migrations checked"
+    "migration 100 \"innocuous_name\"" "registered by $lo_adm" "lint: 1 pending migration checked"
 lo_run validate -d "dbname=$lo_db" --allow-ledger-only 100
 expect "validate --allow-ledger-only: a warning" 0 "warning: version 100" "ledger_only"
 

@@ -89,7 +89,7 @@ fi
 
 # What works without the extension.
 run validate --offline
-expect "without extension: validate --offline" 0 "1 files in migrations checked against files only"
+expect "without extension: validate --offline" 0 "1 file in migrations checked against files only"
 run backup --env managed
 expect "without extension: backup" 0 "backup written:" "ledger version -, fingerprint -"
 ne_backup=$(ls "$ne_proj"/backups/managed/*.pgmig-backup 2>/dev/null | head -n 1)

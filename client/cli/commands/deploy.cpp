@@ -3,6 +3,7 @@
 // required, apply, post-flight health and drift, and alerts at the start and the end. A failed step stops
 // the deploy; the database is left as before (migrate_apply is all or nothing), and when a
 // non-transactional migration stopped halfway the restore command of the backup just taken is printed.
+#include "client/core/counted.hpp"
 #include "client/ops/alerts.hpp"
 #include "client/ops/approvals.hpp"
 #include "client/ledger/impact.hpp"
@@ -337,7 +338,7 @@ int Deploy::run() {
     }
 
     // 5. Apply: transactional migrations all or nothing, non-transactional ones resumably by the client.
-    step_line(5, "apply", fmt::format("{} migrations", pending_.size()));
+    step_line(5, "apply", counted(static_cast<long long>(pending_.size()), "migration"));
     try {
         ApplyOptions a;
         a.dir = dir_;
@@ -378,7 +379,8 @@ int Deploy::run() {
     const double total = seconds_since(started_);
     record("succeeded", fmt::format("deployed {} to {}", fmt::join(pending_, ", "), env_.name), total);
     alert("deploy_succeeded");
-    fmt::print("deployed {} migrations to {} in {:.1f} s\n", pending_.size(), env_.name, total);
+    fmt::print("deployed {} to {} in {:.1f} s\n", counted(static_cast<long long>(pending_.size()), "migration"),
+               env_.name, total);
     return kExitOk;
 }
 

@@ -1,5 +1,6 @@
 // pgmig check-integrity: migrate_check_integrity()'s report, in a read-only transaction.
 #include "client/cli/commands/commands.hpp"
+#include "client/core/counted.hpp"
 #include "client/core/db.hpp"
 #include "client/core/errors.hpp"
 #include "client/cli/json_output.hpp"
@@ -33,14 +34,14 @@ int run_check_integrity(const GlobalOptions& global, const CheckIntegrityOptions
         print_json_document(out);
     } else {
         for (const auto& f : findings) fmt::print("{}: {}\n", f.severity, integrity_line(f));
-        fmt::print("integrity of {}: {} problems, {} warnings\n", target, errors, warnings);
+        fmt::print("integrity of {}: {}, {}\n", target, counted(errors, "problem"), counted(warnings, "warning"));
     }
     if (errors > 0) {
         std::fflush(stdout);
         std::fprintf(stderr,
-                     "pgmig: error: integrity check found %ld problems, in %s; fix them as each line says "
+                     "pgmig: error: integrity check found %s, in %s; fix them as each line says "
                      "(nothing was changed)\n",
-                     static_cast<long>(errors), target.c_str());
+                     counted(errors, "problem").c_str(), target.c_str());
         return exit_code(ErrorKind::integrity);
     }
     return kExitOk;

@@ -2,6 +2,7 @@
 // findings as file:line:col, exit 14 when an unwaived finding is at or above the threshold.
 #include "client/cli/commands/commands.hpp"
 #include "client/core/config.hpp"
+#include "client/core/counted.hpp"
 #include "client/core/db.hpp"
 #include "client/core/errors.hpp"
 #include "client/cli/json_output.hpp"
@@ -301,15 +302,15 @@ int run_lint(const GlobalOptions& global, const LintOptions& options) {
             fmt::print("{}:{}:{}: {} [{}]{} {}{}\n", f.file, f.line, f.col, f.severity, f.rule,
                        f.waived ? " (waived)" : "", f.message, size_text(f));
         }
-        fmt::print("{} scripts of {} linted against {} ({}): {} errors, {} warnings, {} advice, {} waived\n",
-                   scripts.size(), source, conn.target(), note, errors, warnings, advice, waived);
+        fmt::print("{} of {} linted against {} ({}): {}, {}, {} advice, {} waived\n", counted(static_cast<long long>(scripts.size()), "script"),
+                   source, conn.target(), note, counted(errors, "error"), counted(warnings, "warning"), advice, waived);
     }
     if (blocking > 0) {
         std::fflush(stdout);
         std::fprintf(stderr,
-                     "pgmig: error: lint found %ld findings at or above %s, in %s; fix them the way each message says, "
+                     "pgmig: error: lint found %s at or above %s, in %s; fix them the way each message says, "
                      "or waive a reviewed one with -- pgmig:allow RULE before its statement\n",
-                     blocking, options.threshold.c_str(), source.c_str());
+                     counted(blocking, "finding").c_str(), options.threshold.c_str(), source.c_str());
         return exit_code(ErrorKind::lint_failed);
     }
     return kExitOk;

@@ -1,5 +1,6 @@
 // pgmig validate: the migration files against the ledger, changing nothing (a read-only transaction).
 #include "client/cli/commands/commands.hpp"
+#include "client/core/counted.hpp"
 #include "client/core/config.hpp"
 #include "client/core/db.hpp"
 #include "client/core/errors.hpp"
@@ -365,6 +366,7 @@ int run_validate(const GlobalOptions& global, const ValidateOptions& options) {
                                : options.lint_threshold == "warning" ? lint_errors + v.count({"lint"}, "warning")
                                                                      : lint_errors;
     const long integrity_errors = v.count({"integrity"}, "error");
+    const auto n_files = static_cast<long long>(files.size());
     // Precedence (docs/errors.md): the files and ledger first (nothing else is trustworthy without them),
     // then the lint of the pending migrations (the change under review), then the data.
     int code = kExitOk;
@@ -414,9 +416,9 @@ int run_validate(const GlobalOptions& global, const ValidateOptions& options) {
         print_json_document(out);
     } else if (format == "github") {
         fmt::print("{}", format_github(report_items(findings)));
-        fmt::print("pgmig validate: {} files in {}: {} problems, {} warnings; lint: {} ({} problems); integrity: {} "
-                   "({} problems)\n",
-                   files.size(), dir, errors, warnings, lint.status, lint_errors, integrity.status, integrity_errors);
+        fmt::print("pgmig validate: {} in {}: {}, {}; lint: {} ({}); integrity: {} ({})\n", counted(n_files, "file"), dir,
+                   counted(errors, "problem"), counted(warnings, "warning"), lint.status, counted(lint_errors, "problem"),
+                   integrity.status, counted(integrity_errors, "problem"));
     } else {
         for (const auto& f : findings) {
             std::string where = !f.file.empty() ? f.file : (f.version.empty() ? dir : "version " + f.version);
@@ -427,19 +429,20 @@ int run_validate(const GlobalOptions& global, const ValidateOptions& options) {
             fmt::print("{}: {}: {} [{}]\n", f.severity, where, f.message, tag);
         }
         if (lint.status == "checked") {
-            fmt::print("lint: {} pending migrations checked: {} problems, {} warnings\n", lint.checked, lint_errors,
-                       v.count({"lint"}, "warning"));
+            fmt::print("lint: {} checked: {}, {}\n", counted(lint.checked, "pending migration"),
+                       counted(lint_errors, "problem"), counted(v.count({"lint"}, "warning"), "warning"));
         } else {
             fmt::print("lint: {}\n", lint.status);
         }
         if (integrity.status == "checked") {
-            fmt::print("integrity: {} problems, {} warnings\n", integrity_errors, v.count({"integrity"}, "warning"));
+            fmt::print("integrity: {}, {}\n", counted(integrity_errors, "problem"),
+                       counted(v.count({"integrity"}, "warning"), "warning"));
         } else {
             fmt::print("integrity: {}\n", integrity.status);
         }
         if (impact.status == "checked" && !impact.migrations.empty()) {
-            fmt::print("impact of the {} pending migrations (pgmig impact VERSION for details):\n",
-                       impact.migrations.size());
+            fmt::print("impact of the {} (pgmig impact VERSION for details):\n",
+                       counted(static_cast<long long>(impact.migrations.size()), "pending migration"));
             for (const auto& m : impact.migrations) {
                 fmt::print("  {}:\n{}",
                            m["version"].is_null()
@@ -450,14 +453,14 @@ int run_validate(const GlobalOptions& global, const ValidateOptions& options) {
         } else if (impact.status != "checked") {
             fmt::print("impact: {}\n", impact.status);
         }
-        fmt::print("{} files in {} checked against {}: {} problems, {} warnings\n", files.size(), dir, target, errors,
-                   warnings);
+        fmt::print("{} in {} checked against {}: {}, {}\n", counted(n_files, "file"), dir, target,
+                   counted(errors, "problem"), counted(warnings, "warning"));
     }
     if (code != kExitOk) {
         std::vector<std::string> parts;
-        if (errors > 0) parts.push_back(fmt::format("{} problems in the files or the ledger", errors));
-        if (lint_errors > 0) parts.push_back(fmt::format("{} lint errors in pending migrations", lint_errors));
-        if (integrity_errors > 0) parts.push_back(fmt::format("{} integrity problems in the data", integrity_errors));
+        if (errors > 0) parts.push_back(counted(errors, "problem") + " in the files or the ledger");
+        if (lint_errors > 0) parts.push_back(counted(lint_errors, "lint error") + " in pending migrations");
+        if (integrity_errors > 0) parts.push_back(counted(integrity_errors, "integrity problem") + " in the data");
         std::string what;
         for (const auto& p : parts) what += (what.empty() ? "" : ", ") + p;
         std::fflush(stdout);

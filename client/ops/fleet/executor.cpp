@@ -1,6 +1,7 @@
 // One wave of a fleet run through libpq's asynchronous API (executor.hpp).
 #include "client/ops/fleet/executor.hpp"
 
+#include "client/core/counted.hpp"
 #include "client/core/db.hpp"
 #include "client/ops/fleet/fleet_config_reader.hpp"
 #include "client/ledger/ledger_lock.hpp"
@@ -424,10 +425,10 @@ void Job::handle() {
         // The first check that fails says what it found and what to run; nothing was applied.
         std::optional<std::string> problem;
         if (value(0, 0) != "0") {
-            problem = fmt::format("migrate_verify() finds {} problems in the ledger (an applied migration's checksum or "
+            problem = fmt::format("migrate_verify() finds {} in the ledger (an applied migration's checksum or "
                                   "history does not match); nothing was applied: pgmig validate -d ... on this target "
                                   "names them",
-                                  value(0, 0));
+                                  counted(std::stoll(value(0, 0)), "problem"));
         } else if (value(0, 1) != "0") {
             problem = fmt::format("{} objects differ from what the ledger expects (drift); nothing was applied: pgmig "
                                   "fleet drift {} shows them; record or revert them (pgmig drift --adopt or --fix, -d "
@@ -488,10 +489,10 @@ void Job::handle() {
         const std::string drift = value(0, 1);
         if (pending != "0" || drift != "0") {
             finish(TargetState::failed, ErrorKind::postflight_failed,
-                   fmt::format("applied ({}), but the post-flight check found {} migrations not applied and {} drifted "
-                               "objects: look at pgmig status and pgmig drift on this target",
+                   fmt::format("applied ({}), but the post-flight check found {} not applied and {}: look at pgmig "
+                               "status and pgmig drift on this target",
                                outcome_.applied.empty() ? "nothing new" : fmt::format("{}", fmt::join(outcome_.applied, ", ")),
-                               pending, drift));
+                               counted(std::stoll(pending), "migration"), counted(std::stoll(drift), "drifted object")));
             return;
         }
         finish(TargetState::done, ErrorKind::internal, "");
