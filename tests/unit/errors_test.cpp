@@ -1,4 +1,5 @@
 // Unit tests of client/errors: the exit code table and the one-line error format.
+#include "client/core/counted.hpp"
 #include "client/core/errors.hpp"
 
 #include <gtest/gtest.h>
@@ -155,4 +156,11 @@ TEST(ErrorTable, RehearsalCodes) {
     EXPECT_EQ(kind_for_sqlstate("PM019"), ErrorKind::rehearsal_failed);
     EXPECT_EQ(kind_for_sqlstate("PM020"), ErrorKind::rehearsal_failed);
     EXPECT_EQ(kind_for_sqlstate("PM021"), ErrorKind::rehearsal_failed);
+}
+
+TEST(Counted, SingularForExactlyOne) {
+    EXPECT_EQ(counted(1, "script"), "1 script");
+    EXPECT_EQ(counted(0, "script"), "0 scripts");
+    EXPECT_EQ(counted(2, "pending migration"), "2 pending migrations");
+    EXPECT_EQ(counted(3, "advice", "advice"), "3 advice");
 }
