@@ -52,6 +52,16 @@ SET ROLE regress_kinds_reader;
 SELECT migrate_fingerprint() = :'fp' AS same_fingerprint_for_a_plain_role;
 RESET ROLE;
 DROP ROLE regress_kinds_reader;
+-- Every object asked for alone, by its OID, is described exactly as in the full snapshot: the full one reads
+-- each catalog whole, a scoped one looks its OIDs up by index, and both must build the same rows.
+SELECT f.object_type, count(*) AS objects,
+       count(*) FILTER (WHERE a.description IS DISTINCT FROM f.description) AS differing,
+       string_agg(f.object_key, ', ') FILTER (WHERE a.description IS DISTINCT FROM f.description) AS which
+  FROM pgmig.snapshot_objects_among(NULL) f
+  LEFT JOIN LATERAL (SELECT x.description FROM pgmig.snapshot_objects_among(ARRAY[f.objid]) x
+                      WHERE x.object_key = f.object_key) a ON true
+ GROUP BY f.object_type ORDER BY f.object_type;
+
 -- Some objects are described as all of them are: the trigger of a table that belongs to an extension
 -- is the extension's business when it alone is asked for too (the table is not among those asked for).
 CREATE TABLE ext_owned (id int);
