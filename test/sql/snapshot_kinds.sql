@@ -54,6 +54,8 @@ RESET ROLE;
 DROP ROLE regress_kinds_reader;
 -- Every object asked for alone, by its OID, is described exactly as in the full snapshot: the full one reads
 -- each catalog whole, a scoped one looks its OIDs up by index, and both must build the same rows.
+CREATE TABLE kinds_keys (id int PRIMARY KEY, code text UNIQUE, during int4range,
+                         EXCLUDE USING gist (during WITH &&));
 SELECT f.object_type, count(*) AS objects,
        count(*) FILTER (WHERE a.description IS DISTINCT FROM f.description) AS differing,
        string_agg(f.object_key, ', ') FILTER (WHERE a.description IS DISTINCT FROM f.description) AS which
@@ -61,6 +63,7 @@ SELECT f.object_type, count(*) AS objects,
   LEFT JOIN LATERAL (SELECT x.description FROM pgmig.snapshot_objects_among(ARRAY[f.objid]) x
                       WHERE x.object_key = f.object_key) a ON true
  GROUP BY f.object_type ORDER BY f.object_type;
+DROP TABLE kinds_keys;
 
 -- Some objects are described as all of them are: the trigger of a table that belongs to an extension
 -- is the extension's business when it alone is asked for too (the table is not among those asked for).

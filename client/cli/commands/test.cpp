@@ -293,6 +293,12 @@ int run_test(const GlobalOptions& global, const TestOptions& options) {
         if (!options.from_empty) copy_schema(target, name);
         Connection conn = Connection::open(conninfo_for(target, name, true));
         const Cancellable cancel_scratch(conn);
+        // The scratch database is dropped at the end: its commits (one per tested migration) need not wait
+        // for their WAL to reach the disk.
+        if (Result sc = conn.exec("SET synchronous_commit = off"); !sc.ok()) {
+            throw_server_error(sc.error(), fmt::format("setting synchronous_commit, in scratch database {}", conn.target()),
+                               "the target was not changed");
+        }
         auto exec = [&conn](const std::string& sql, const std::vector<std::optional<std::string>>& params,
                             const std::string& where) {
             Result res = conn.exec_params(sql, params);
