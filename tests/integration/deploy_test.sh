@@ -89,12 +89,12 @@ dp_run -d "dbname=$dp_db user=$dp_role password=$dp_password" approve 1 2 --env 
 expect "another role approves" 0 "approved 2"
 : >"$dp_dir/hook.jsonl"
 dp_run deploy --env production
-expect "deploy to production with another role's approval" 0 "[3/6] approvals: ok" "[4/6] backup:" \
+expect "deploy to production with another role's approval" 0 "[3/6] approvals: ok" "[4/6] backup:" "verified (" \
     "[5/6] apply" "[6/6] post-flight health: ok, no drift" "deployed 2 migrations to production"
 dp_backup=$(ls "$dp_proj"/backups/production/*.pgmig-backup 2>/dev/null | head -1)
 if [ -n "$dp_backup" ] && [ -f "$dp_backup.manifest.json" ]; then pass "the deploy took a backup with its manifest"; else fail "backup taken" "$(ls -R "$dp_proj/backups" 2>&1)"; fi
 dp_hist=$(sql "$dp_db" "SELECT reason || ': ' || message FROM pgmig.history WHERE action = 'deploy' ORDER BY id")
-if grep -q "^backup: backup $(basename "$dp_backup") taken at 20" <<<"$dp_hist" && grep -q "^succeeded: deployed 1, 2 to production" <<<"$dp_hist"; then
+if grep -q "^backup: backup $(basename "$dp_backup") taken at 20.*, verified$" <<<"$dp_hist" && grep -q "^succeeded: deployed 1, 2 to production" <<<"$dp_hist"; then
     pass "the history records the backup (name and time) and the deploy"
 else
     fail "history of the deploy" "$dp_hist"
@@ -138,6 +138,21 @@ else
     fail "failed backup alerts" "$(dp_events)"
 fi
 mv "$dp_dir/backup.key.away" "$dp_proj/backup.key"
+# A backup taken but not readable back (here pg_restore rejects every archive) stops the deploy too.
+dp_badbin="$dp_dir/bad-bin"
+mkdir -p "$dp_badbin"
+ln -sf "${PGMIG_PG_BINDIR:-/usr/lib/postgresql/15/bin}/pg_dump" "$dp_badbin/pg_dump"
+printf '#!/bin/sh\necho "pg_restore: error: input file does not appear to be a valid archive" >&2\nexit 1\n' >"$dp_badbin/pg_restore"
+chmod +x "$dp_badbin/pg_restore"
+: >"$dp_dir/hook.jsonl"
+PGMIG_PG_BINDIR=$dp_badbin dp_run deploy --env production
+expect "a backup that does not verify stops the deploy (exit 19)" 19 "stopped at step 4/6 (backup)" \
+    "does not verify" "pg_restore --list rejects the archive" "nothing was applied"
+if [ "$(dp_events)" = "deploy_started,backup_failed,deploy_failed" ] && [ "$(dp_fp)" = "$fp1" ]; then
+    pass "unverified backup: alerted (backup_failed, deploy_failed), schema unchanged"
+else
+    fail "unverified backup alerts" "$(dp_events)"
+fi
 : >"$dp_dir/hook.jsonl"
 dp_run deploy --env production
 expect "a failing migration stops the deploy (exit 5)" 5 "stopped at step 5/6 (apply)" "no_such_table" "the schema is as it was before the deploy"

@@ -328,11 +328,30 @@ int Deploy::run() {
                                 "backing up " + env_.name,
                                 "fix the cause (the backup folder, the key); nothing was applied"));
         }
+        // Read back before anything is applied (as pgmig backup verify: size and SHA-256 of the manifest, the
+        // key decrypts it, pg_restore --list accepts it): a backup that cannot be restored is no backup.
+        VerifyResult verified;
+        try {
+            verified = verify_backup(backup_->path,
+                                     resolve_key(KeyOptions{options_.key_file}, env_.backup_settings));
+        } catch (const Error& e) {
+            verified.error = e;
+        }
+        if (verified.error) {
+            backup_failed(Error(ErrorKind::backup_failed,
+                                fmt::format("the backup just taken, {}, does not verify: {}", backup_->path.string(),
+                                            verified.error->what_failed()),
+                                "backing up " + env_.name,
+                                "nothing was applied; run pgmig backup verify on it to see why, fix the cause (the "
+                                "disk, the PostgreSQL client programs) and deploy again"));
+        }
         const std::string message =
-            fmt::format("backup {} taken at {} ({} bytes)", backup_->path.filename().string(),
+            fmt::format("backup {} taken at {} ({} bytes), verified", backup_->path.filename().string(),
                         backup_->manifest.value("created_at", std::string("?")), backup_->manifest.value("size", 0ULL));
-        record("backup", message, backup_->seconds);
-        step_line(4, "backup", fmt::format("{} in {:.1f} s", backup_->path.string(), backup_->seconds));
+        record("backup", message, backup_->seconds + verified.seconds);
+        step_line(4, "backup", fmt::format("{} in {:.1f} s, verified ({} archive entries) in {:.1f} s",
+                                           backup_->path.string(), backup_->seconds, verified.toc_entries,
+                                           verified.seconds));
     } else {
         step_line(4, "backup", "not required for " + env_.name);
     }
