@@ -15,6 +15,13 @@ GRANT EXECUTE ON FUNCTION migrate_register(text, text, text, text, jsonb),
     migrate_nontx_failed(text, integer, text, text, text), migrate_nontx_adopt_index(text, integer) TO pgmig_admin;
 GRANT EXECUTE ON FUNCTION migrate_status(), migrate_verify(), migrate_audit_verify(),
     pgmig.audit_row_text(pgmig.ddl_audit) TO pgmig_reader;
+-- The schema's descriptions, fingerprints and drift read pgmig's schema: readers' too.
+REVOKE ALL ON FUNCTION migrate_snapshot(), migrate_fingerprint(), migrate_fingerprint(boolean),
+    migrate_fingerprint_objects(), migrate_expected_snapshot(), migrate_expected_fingerprint(), migrate_drift(),
+    migrate_drift(boolean) FROM PUBLIC;
+GRANT EXECUTE ON FUNCTION migrate_snapshot(), migrate_fingerprint(), migrate_fingerprint(boolean),
+    migrate_fingerprint_objects(), migrate_expected_snapshot(), migrate_expected_fingerprint(), migrate_drift(),
+    migrate_drift(boolean) TO pgmig_reader;
 REVOKE ALL ON pgmig.snapshots, pgmig.expected_objects, pgmig.expected_parts FROM PUBLIC;
 GRANT SELECT ON pgmig.snapshots, pgmig.expected_objects, pgmig.expected_parts TO pgmig_reader;
 

@@ -59,6 +59,19 @@ DELETE FROM pgmig.history;
 DELETE FROM pgmig.ddl_audit;
 RESET ROLE;
 
+-- A role given nothing may call none of the extension's functions outside schema pgmig, and cannot reach
+-- that schema (its functions there are called by the others, as the caller or as the ledger's owner).
+SELECT p.oid::regprocedure AS callable_by_anyone
+  FROM pg_proc p JOIN pg_depend d ON d.classid = 'pg_proc'::regclass AND d.objid = p.oid AND d.deptype = 'e'
+  JOIN pg_extension x ON x.oid = d.refobjid AND x.extname = 'pgmig'
+ WHERE p.pronamespace <> 'pgmig'::regnamespace AND has_function_privilege('regress_pgmig_user', p.oid, 'EXECUTE')
+ ORDER BY 1;
+SELECT has_schema_privilege('regress_pgmig_user', 'pgmig', 'USAGE') AS user_reaches_pgmig_schema;
+SET ROLE regress_pgmig_reader;
+SELECT count(*) >= 0 AS reader_sees_drift FROM migrate_drift();
+SELECT length(migrate_fingerprint()) AS reader_fingerprint_length;
+RESET ROLE;
+
 SELECT count(*) AS registered FROM pgmig.migrations;
 REVOKE CREATE ON SCHEMA public FROM regress_pgmig_user, regress_pgmig_admin;
 DO $$ BEGIN EXECUTE format('REVOKE CREATE ON DATABASE %I FROM regress_pgmig_admin', current_database()); END $$;
