@@ -94,9 +94,5 @@ GRANT EXECUTE ON FUNCTION pgmig.tampered_scripts() TO pgmig_reader;
 
 -- The schema's descriptions, fingerprints and drift are readers' functions, as everything else that reads
 -- pgmig's schema (0.1.0 left EXECUTE to PUBLIC, whose calls then failed on the schema's USAGE only).
-REVOKE ALL ON FUNCTION migrate_snapshot(), migrate_fingerprint(), migrate_fingerprint(boolean),
-    migrate_fingerprint_objects(), migrate_expected_snapshot(), migrate_expected_fingerprint(), migrate_drift(),
-    migrate_drift(boolean) FROM PUBLIC;
-GRANT EXECUTE ON FUNCTION migrate_snapshot(), migrate_fingerprint(), migrate_fingerprint(boolean),
-    migrate_fingerprint_objects(), migrate_expected_snapshot(), migrate_expected_fingerprint(), migrate_drift(),
-    migrate_drift(boolean) TO pgmig_reader;
+-- @copy: REVOKE ALL ON FUNCTION migrate_snapshot(), migrate_fingerprint(), migrate_fingerprint(boolean),
+-- @copy: GRANT EXECUTE ON FUNCTION migrate_snapshot(), migrate_fingerprint(), migrate_fingerprint(boolean),
