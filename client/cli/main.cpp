@@ -359,7 +359,10 @@ int run(int argc, char** argv, Outcome& outcome) {
         {"stop", "Stop the cluster (fast shutdown)", run_local_stop},
         {"status", "Say whether the cluster runs, and its URL", run_local_status},
         {"url", "Print the connection URL of the running cluster", run_local_url},
-        {"env", "Print export lines of PGHOST, PGPORT, PGUSER and PGDATABASE for the running cluster: eval \"$(pgmig local env)\"", run_local_env},
+        {"env",
+         "Print export lines of PGHOST, PGPORT, PGUSER and PGDATABASE for the running cluster: eval \"$(pgmig local "
+         "env)\"",
+         run_local_env},
     };
     for (const auto& lc : local_commands) {
         auto* sub = local_cmd->add_subcommand(lc.name, lc.help);

@@ -125,7 +125,8 @@ BaselineRollbackConsent BaselineRollbackConsent::obtain(const Connection& conn,
         throw Error(
             ErrorKind::baseline_rollback_refused,
             fmt::format("refused to roll back baseline migration{} {}: {} marked applied without running "
-                        "(pgmig baseline, drift --adopt or an adopted Flyway baseline), so the down script never ran here and drops what was there before "
+                        "(pgmig baseline, drift --adopt or an adopted Flyway baseline), so the down script never ran "
+                        "here and drops what was there before "
                         "pgmig (listed above)",
                         baselines.size() == 1 ? "" : "s", labels, baselines.size() == 1 ? "it was" : "they were"),
             fmt::format("in {}", conn.target()),

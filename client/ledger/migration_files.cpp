@@ -31,7 +31,6 @@ bool is_name_char(char c) {
     return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '_' || c == '-';
 }
 
-
 // Calls f(line_without_ending, line_number) for every line of text.
 template <typename F>
 void for_each_line(std::string_view text, F&& f) {

@@ -343,8 +343,9 @@ class Runner {
         }
         if (pending.empty()) {
             add("pending_migrations", HealthStatus::ok,
-                fmt::format("none ({} registered{})", res.rows(),
-                            options_.dir.empty() ? "" : fmt::format(", {} in {}", counted(static_cast<long long>(files.size()), "file"), options_.dir)),
+                fmt::format(
+                    "none ({} registered{})", res.rows(),
+                    options_.dir.empty() ? "" : fmt::format(", {} in {}", counted(files.size(), "file"), options_.dir)),
                 start);
             return;
         }
@@ -756,8 +757,8 @@ std::pair<HealthStatus, std::string> judge_server_version(int num, const std::st
     std::string tested;
     for (const int m : common::kTestedMajors) tested += (tested.empty() ? "" : ", ") + std::to_string(m);
     if (common::is_supported_major(major)) {
-        return {HealthStatus::warn, fmt::format("{}: pgmig builds for it but is tested on PostgreSQL {} only", what,
-                                                tested)};
+        return {HealthStatus::warn,
+                fmt::format("{}: pgmig builds for it but is tested on PostgreSQL {} only", what, tested)};
     }
     return {HealthStatus::warn, fmt::format("{}: pgmig supports PostgreSQL {} to {} (tested on {}); its extension "
                                             "does not build for this one",

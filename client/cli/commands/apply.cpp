@@ -384,8 +384,8 @@ int Applier::run() {
 int report_integrity_change(const std::vector<IntegrityFinding>& before, const std::vector<IntegrityFinding>& after,
                             bool strict, int rc) {
     const IntegrityDiff diff = diff_integrity(before, after);
-    fmt::print("integrity: {} before, {} after: {} new, {} resolved, {} changed\n",
-               counted(static_cast<long long>(before.size()), "problem"), after.size(), diff.added.size(), diff.resolved.size(), diff.changed.size());
+    fmt::print("integrity: {} before, {} after: {} new, {} resolved, {} changed\n", counted(before.size(), "problem"),
+               after.size(), diff.added.size(), diff.resolved.size(), diff.changed.size());
     for (const auto& f : diff.added) fmt::print("  new {}: {}\n", f.severity, integrity_line(f));
     for (const auto& f : diff.resolved) fmt::print("  resolved: {}\n", integrity_line(f));
     for (const auto& [old_f, new_f] : diff.changed) {

@@ -332,8 +332,7 @@ int Deploy::run() {
         // key decrypts it, pg_restore --list accepts it): a backup that cannot be restored is no backup.
         VerifyResult verified;
         try {
-            verified = verify_backup(backup_->path,
-                                     resolve_key(KeyOptions{options_.key_file}, env_.backup_settings));
+            verified = verify_backup(backup_->path, resolve_key(KeyOptions{options_.key_file}, env_.backup_settings));
         } catch (const Error& e) {
             verified.error = e;
         }
@@ -349,15 +348,15 @@ int Deploy::run() {
             fmt::format("backup {} taken at {} ({} bytes), verified", backup_->path.filename().string(),
                         backup_->manifest.value("created_at", std::string("?")), backup_->manifest.value("size", 0ULL));
         record("backup", message, backup_->seconds + verified.seconds);
-        step_line(4, "backup", fmt::format("{} in {:.1f} s, verified ({} archive entries) in {:.1f} s",
-                                           backup_->path.string(), backup_->seconds, verified.toc_entries,
-                                           verified.seconds));
+        step_line(4, "backup",
+                  fmt::format("{} in {:.1f} s, verified ({} archive entries) in {:.1f} s", backup_->path.string(),
+                              backup_->seconds, verified.toc_entries, verified.seconds));
     } else {
         step_line(4, "backup", "not required for " + env_.name);
     }
 
     // 5. Apply: transactional migrations all or nothing, non-transactional ones resumably by the client.
-    step_line(5, "apply", counted(static_cast<long long>(pending_.size()), "migration"));
+    step_line(5, "apply", counted(pending_.size(), "migration"));
     try {
         ApplyOptions a;
         a.dir = dir_;
@@ -398,8 +397,7 @@ int Deploy::run() {
     const double total = seconds_since(started_);
     record("succeeded", fmt::format("deployed {} to {}", fmt::join(pending_, ", "), env_.name), total);
     alert("deploy_succeeded");
-    fmt::print("deployed {} to {} in {:.1f} s\n", counted(static_cast<long long>(pending_.size()), "migration"),
-               env_.name, total);
+    fmt::print("deployed {} to {} in {:.1f} s\n", counted(pending_.size(), "migration"), env_.name, total);
     return kExitOk;
 }
 

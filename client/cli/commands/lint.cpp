@@ -302,7 +302,7 @@ int run_lint(const GlobalOptions& global, const LintOptions& options) {
             fmt::print("{}:{}:{}: {} [{}]{} {}{}\n", f.file, f.line, f.col, f.severity, f.rule,
                        f.waived ? " (waived)" : "", f.message, size_text(f));
         }
-        fmt::print("{} of {} linted against {} ({}): {}, {}, {} advice, {} waived\n", counted(static_cast<long long>(scripts.size()), "script"),
+        fmt::print("{} of {} linted against {} ({}): {}, {}, {} advice, {} waived\n", counted(scripts.size(), "script"),
                    source, conn.target(), note, counted(errors, "error"), counted(warnings, "warning"), advice, waived);
     }
     if (blocking > 0) {

@@ -296,7 +296,8 @@ int run_test(const GlobalOptions& global, const TestOptions& options) {
         // The scratch database is dropped at the end: its commits (one per tested migration) need not wait
         // for their WAL to reach the disk.
         if (Result sc = conn.exec("SET synchronous_commit = off"); !sc.ok()) {
-            throw_server_error(sc.error(), fmt::format("setting synchronous_commit, in scratch database {}", conn.target()),
+            throw_server_error(sc.error(),
+                               fmt::format("setting synchronous_commit, in scratch database {}", conn.target()),
                                "the target was not changed");
         }
         auto exec = [&conn](const std::string& sql, const std::vector<std::optional<std::string>>& params,

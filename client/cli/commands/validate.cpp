@@ -416,9 +416,9 @@ int run_validate(const GlobalOptions& global, const ValidateOptions& options) {
         print_json_document(out);
     } else if (format == "github") {
         fmt::print("{}", format_github(report_items(findings)));
-        fmt::print("pgmig validate: {} in {}: {}, {}; lint: {} ({}); integrity: {} ({})\n", counted(n_files, "file"), dir,
-                   counted(errors, "problem"), counted(warnings, "warning"), lint.status, counted(lint_errors, "problem"),
-                   integrity.status, counted(integrity_errors, "problem"));
+        fmt::print("pgmig validate: {} in {}: {}, {}; lint: {} ({}); integrity: {} ({})\n", counted(n_files, "file"),
+                   dir, counted(errors, "problem"), counted(warnings, "warning"), lint.status,
+                   counted(lint_errors, "problem"), integrity.status, counted(integrity_errors, "problem"));
     } else {
         for (const auto& f : findings) {
             std::string where = !f.file.empty() ? f.file : (f.version.empty() ? dir : "version " + f.version);
@@ -442,7 +442,7 @@ int run_validate(const GlobalOptions& global, const ValidateOptions& options) {
         }
         if (impact.status == "checked" && !impact.migrations.empty()) {
             fmt::print("impact of the {} (pgmig impact VERSION for details):\n",
-                       counted(static_cast<long long>(impact.migrations.size()), "pending migration"));
+                       counted(impact.migrations.size(), "pending migration"));
             for (const auto& m : impact.migrations) {
                 fmt::print("  {}:\n{}",
                            m["version"].is_null()

@@ -425,10 +425,11 @@ void Job::handle() {
         // The first check that fails says what it found and what to run; nothing was applied.
         std::optional<std::string> problem;
         if (value(0, 0) != "0") {
-            problem = fmt::format("migrate_verify() finds {} in the ledger (an applied migration's checksum or "
-                                  "history does not match); nothing was applied: pgmig validate -d ... on this target "
-                                  "names them",
-                                  counted(std::stoll(value(0, 0)), "problem"));
+            problem = fmt::format(
+                "migrate_verify() finds {} in the ledger (an applied migration's checksum or "
+                "history does not match); nothing was applied: pgmig validate -d ... on this target "
+                "names them",
+                counted(std::stoll(value(0, 0)), "problem"));
         } else if (value(0, 1) != "0") {
             problem = fmt::format("{} objects differ from what the ledger expects (drift); nothing was applied: pgmig "
                                   "fleet drift {} shows them; record or revert them (pgmig drift --adopt or --fix, -d "
@@ -489,10 +490,11 @@ void Job::handle() {
         const std::string drift = value(0, 1);
         if (pending != "0" || drift != "0") {
             finish(TargetState::failed, ErrorKind::postflight_failed,
-                   fmt::format("applied ({}), but the post-flight check found {} not applied and {}: look at pgmig "
-                               "status and pgmig drift on this target",
-                               outcome_.applied.empty() ? "nothing new" : fmt::format("{}", fmt::join(outcome_.applied, ", ")),
-                               counted(std::stoll(pending), "migration"), counted(std::stoll(drift), "drifted object")));
+                   fmt::format(
+                       "applied ({}), but the post-flight check found {} not applied and {}: look at pgmig "
+                       "status and pgmig drift on this target",
+                       outcome_.applied.empty() ? "nothing new" : fmt::format("{}", fmt::join(outcome_.applied, ", ")),
+                       counted(std::stoll(pending), "migration"), counted(std::stoll(drift), "drifted object")));
             return;
         }
         finish(TargetState::done, ErrorKind::internal, "");
