@@ -390,6 +390,21 @@ struct PipedRestore {
 PipedRestore decrypt_into_pg_restore(const fs::path& backup, const KeyMaterial& key, const fs::path& pg_restore,
                                      std::vector<std::string> args, const std::vector<std::string>& env, int out_fd,
                                      int err_fd, const std::string& what) {
+    // A pg_restore that stops reading (it rejected the archive) must not kill pgmig with SIGPIPE: the write
+    // fails with EPIPE instead, and its exit code and message say why. Whatever command calls this (pgmig
+    // deploy did not ignore SIGPIPE, and died with 141 and no message).
+    struct IgnoreSigpipe {
+        struct sigaction previous {};
+        IgnoreSigpipe() {
+            struct sigaction ignore {};
+            ignore.sa_handler = SIG_IGN;
+            sigemptyset(&ignore.sa_mask);
+            sigaction(SIGPIPE, &ignore, &previous);
+        }
+        ~IgnoreSigpipe() { sigaction(SIGPIPE, &previous, nullptr); }
+        IgnoreSigpipe(const IgnoreSigpipe&) = delete;
+        IgnoreSigpipe& operator=(const IgnoreSigpipe&) = delete;
+    } const ignore_sigpipe;
     int pipe_fds[2];
     if (pipe2(pipe_fds, O_CLOEXEC) != 0) throw Error(ErrorKind::backup_failed, "cannot create a pipe", what);
     Fd read_end(pipe_fds[0]);

@@ -142,8 +142,12 @@ mv "$dp_dir/backup.key.away" "$dp_proj/backup.key"
 dp_badbin="$dp_dir/bad-bin"
 mkdir -p "$dp_badbin"
 ln -sf "${PGMIG_PG_BINDIR:-/usr/lib/postgresql/15/bin}/pg_dump" "$dp_badbin/pg_dump"
-printf '#!/bin/sh\necho "pg_restore: error: input file does not appear to be a valid archive" >&2\nexit 1\n' >"$dp_badbin/pg_restore"
+# (it closes its input at once, as a pg_restore that gives up early does: pgmig's writes then meet a closed
+# pipe, which must not kill it with SIGPIPE)
+printf '#!/bin/sh\nexec 0<&-\necho "pg_restore: error: input file does not appear to be a valid archive" >&2\nsleep 0.3\nexit 1\n' >"$dp_badbin/pg_restore"
 chmod +x "$dp_badbin/pg_restore"
+# (rows enough that the archive outgrows the pipe's buffer: pgmig is still writing when pg_restore is gone)
+sql "$dp_db" "INSERT INTO accounts SELECT g, md5(g::text) || md5((g * 7)::text) FROM generate_series(1, 20000) g" >/dev/null
 : >"$dp_dir/hook.jsonl"
 PGMIG_PG_BINDIR=$dp_badbin dp_run deploy --env production
 expect "a backup that does not verify stops the deploy (exit 19)" 19 "stopped at step 4/6 (backup)" \
@@ -153,6 +157,7 @@ if [ "$(dp_events)" = "deploy_started,backup_failed,deploy_failed" ] && [ "$(dp_
 else
     fail "unverified backup alerts" "$(dp_events)"
 fi
+sql "$dp_db" "DELETE FROM accounts" >/dev/null
 : >"$dp_dir/hook.jsonl"
 dp_run deploy --env production
 expect "a failing migration stops the deploy (exit 5)" 5 "stopped at step 5/6 (apply)" "no_such_table" "the schema is as it was before the deploy"
