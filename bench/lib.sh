@@ -19,11 +19,12 @@ start_cluster() {
 
 stop_cluster() { "$PGMIG" local stop --dir "$1" >/dev/null 2>&1 || true; }
 
-# bench_cluster NAME: a throwaway folder TMP=/tmp/pgmig-NAME.XXXXXX holding W (work files), RES (results)
+# bench_cluster NAME: a throwaway folder TMP=$BENCH_DIR/pgmig-NAME.XXXXXX (BENCH_DIR: /tmp unless set; the
+# cluster lives there, so it picks the file system measured) holding W (work files), RES (results)
 # and LOG, and a cluster in CLUSTER=TMP/cluster, started now; both go at exit, also on INT/TERM (KEEP=1
 # keeps the folder). Exports PGDATABASE=postgres and PGAPPNAME=NAME.
 bench_cluster() {
-    TMP=$(mktemp -d "/tmp/pgmig-$1.XXXXXX")
+    TMP=$(mktemp -d "${BENCH_DIR:-/tmp}/pgmig-$1.XXXXXX")
     chmod 755 "$TMP"
     CLUSTER=$TMP/cluster # created by pgmig local start (as root it belongs to the postgres user)
     W=$TMP/work

@@ -121,17 +121,24 @@ using Described = std::map<std::string, std::string>;
 
 Described describe_scope(pg::Spi& spi, const std::set<touched::Address>& seeds) {
     const touched::OidArrays arrays = touched::oid_arrays(seeds);
-    // (An empty scope must describe nothing: snapshot_objects_among(NULL) would describe everything.)
-    static SPIPlanPtr plan = nullptr;  // four times per test: kept for the backend's life, revalidated after DDL
+    // Two statements, so that the second's plan sees the scope as parameters: pgmig.snapshot_described() is
+    // then inlined and starts the description of the kinds other than relations only when they are asked for.
+    // (Four times per test: both plans kept for the backend's life, revalidated after DDL.)
+    static SPIPlanPtr scope_plan = nullptr;
+    const pg::Rows scope = spi.query_prepared(
+        scope_plan,
+        "SELECT pg_catalog.array_agg(classid)::pg_catalog.text, pg_catalog.array_agg(objid)::pg_catalog.text "
+        "  FROM pgmig.snapshot_scope($1::pg_catalog.oid[], $2::pg_catalog.oid[])",
+        {{OIDARRAYOID, arrays.classids}, {OIDARRAYOID, arrays.objids}}, SPI_OK_SELECT);
+    const std::optional<std::string>& classids = scope.rows.at(0).at(0);
+    const std::optional<std::string>& objids = scope.rows.at(0).at(1);
+    if (!classids || !objids) return {};  // an empty scope
+    static SPIPlanPtr plan = nullptr;
     const pg::Rows rows = spi.query_prepared(
         plan,
-        "WITH scope AS MATERIALIZED (SELECT classid, objid FROM pgmig.snapshot_scope($1::pg_catalog.oid[], "
-        "$2::pg_catalog.oid[])) "
         "SELECT s.object_key, s.description::pg_catalog.text "
-        "  FROM pgmig.snapshot_objects_among((SELECT coalesce(pg_catalog.array_agg(objid), '{}') FROM scope)) s "
-        " WHERE EXISTS (SELECT 1 FROM scope c WHERE c.classid OPERATOR(pg_catalog.=) s.classid "
-        "                  AND c.objid OPERATOR(pg_catalog.=) s.objid)",
-        {{OIDARRAYOID, arrays.classids}, {OIDARRAYOID, arrays.objids}}, SPI_OK_SELECT);
+        "  FROM pgmig.snapshot_described($1::pg_catalog.oid[], $2::pg_catalog.oid[]) s",
+        {{OIDARRAYOID, *classids}, {OIDARRAYOID, *objids}}, SPI_OK_SELECT);
     Described out;
     for (const auto& row : rows.rows) out.emplace(row.at(0).value_or(""), row.at(1).value_or(""));
     return out;

@@ -27,6 +27,57 @@ CREATE FUNCTION pgmig.acl_entries(acl aclitem[], owner oid, objtype "char") RETU
            ELSE pgmig.acl_list(acl, owner) END
     $$;
 
+-- What every part of the description reads, as SQL functions the planner inlines into the queries that
+-- use them (no SET clause, so that it can; each names everything with its schema, whatever the
+-- search_path it is parsed in). The user's schemas: not the system's, pgmig's, temporary ones or an
+-- extension's.
+CREATE FUNCTION pgmig.user_namespaces() RETURNS TABLE (oid oid, nspname name)
+    LANGUAGE sql STABLE
+    AS $$
+    SELECT n.oid, n.nspname FROM pg_catalog.pg_namespace n
+     WHERE NOT n.nspname OPERATOR(pg_catalog.=) ANY ('{pg_catalog,information_schema,pg_toast,pgmig}'::pg_catalog.name[])
+       AND NOT n.nspname OPERATOR(pg_catalog.~~) 'pg\_temp\_%' AND NOT n.nspname OPERATOR(pg_catalog.~~) 'pg\_toast\_temp\_%'
+       AND NOT EXISTS (SELECT 1 FROM pg_catalog.pg_depend d
+                        WHERE d.classid OPERATOR(pg_catalog.=) 'pg_catalog.pg_namespace'::pg_catalog.regclass
+                          AND d.objid OPERATOR(pg_catalog.=) n.oid AND d.deptype OPERATOR(pg_catalog.=) 'e')
+    $$;
+COMMENT ON FUNCTION pgmig.user_namespaces() IS
+    'the schemas of the user schema (inlined into the snapshot queries)';
+
+-- Objects that belong to an extension are the extension's business: all such (objids NULL), or by index
+-- those among objids (one of the two runs: the other's filter is false).
+CREATE FUNCTION pgmig.extension_members(objids oid[]) RETURNS TABLE (classid oid, objid oid)
+    LANGUAGE sql STABLE
+    AS $$
+    SELECT d.classid, d.objid FROM pg_catalog.pg_depend d
+     WHERE d.deptype OPERATOR(pg_catalog.=) 'e' AND objids IS NULL
+    UNION ALL
+    SELECT d.classid, d.objid FROM pg_catalog.pg_depend d
+     WHERE d.classid OPERATOR(pg_catalog.=) ANY ('{pg_catalog.pg_namespace,pg_catalog.pg_class,pg_catalog.pg_proc,pg_catalog.pg_type,pg_catalog.pg_collation,pg_catalog.pg_statistic_ext,pg_catalog.pg_operator,pg_catalog.pg_opfamily,pg_catalog.pg_opclass,pg_catalog.pg_event_trigger,pg_catalog.pg_publication,pg_catalog.pg_foreign_data_wrapper,pg_catalog.pg_foreign_server}'::pg_catalog.regclass[]::pg_catalog.oid[])
+       AND d.objid OPERATOR(pg_catalog.=) ANY (objids) AND d.deptype OPERATOR(pg_catalog.=) 'e'
+    $$;
+COMMENT ON FUNCTION pgmig.extension_members(oid[]) IS
+    'the objects that belong to an extension, all or among objids (inlined into the snapshot queries)';
+
+-- The relations of the user schema the snapshot describes (or whose triggers and policies it describes):
+-- not an extension's.
+CREATE FUNCTION pgmig.user_relations()
+    RETURNS TABLE (oid oid, relname name, relkind "char", relnamespace oid, relowner oid, relacl aclitem[],
+                   relpersistence "char", relrowsecurity boolean, relforcerowsecurity boolean, reloptions text[],
+                   relispartition boolean)
+    LANGUAGE sql STABLE
+    AS $$
+    SELECT c.oid, c.relname, c.relkind, c.relnamespace, c.relowner, c.relacl, c.relpersistence,
+           c.relrowsecurity, c.relforcerowsecurity, c.reloptions, c.relispartition
+      FROM pg_catalog.pg_class c JOIN pgmig.user_namespaces() n ON n.oid OPERATOR(pg_catalog.=) c.relnamespace
+     WHERE c.relkind OPERATOR(pg_catalog.=) ANY ('{r,p,v,m,S,f,i,I,c}'::pg_catalog."char"[])
+       AND NOT EXISTS (SELECT 1 FROM pg_catalog.pg_depend e
+                        WHERE e.classid OPERATOR(pg_catalog.=) 'pg_catalog.pg_class'::pg_catalog.regclass
+                          AND e.objid OPERATOR(pg_catalog.=) c.oid AND e.deptype OPERATOR(pg_catalog.=) 'e')
+    $$;
+COMMENT ON FUNCTION pgmig.user_relations() IS
+    'the relations of the user schema (inlined into the snapshot queries)';
+
 -- Catalog snapshots: a canonical jsonb description of the user schema. Keys are
 -- "<type> <identity>" from pg_identify_object (the same identities the audit trail records);
 -- the GUCs that change catalog text are pinned by the SET clauses. Each object that has an owner says
@@ -44,7 +95,11 @@ CREATE FUNCTION pgmig.acl_entries(acl aclitem[], owner oid, objtype "char") RETU
 -- PL/pgSQL for its plan cache: the query is planned once per session (a SQL function plans its body on
 -- every call, which costs more than describing a few objects), and always the same plan, the one a SQL
 -- function would make (force_generic_plan: `objids` is a parameter of it, not a constant).
-CREATE FUNCTION pgmig.snapshot_objects_among(objids oid[])
+-- Two functions, one for schemas, relations and types and one for every other kind: starting a plan
+-- over every kind of object costs about 0.4 ms, twice what describing one table costs, and a change to
+-- tables touches none of the other kinds (pgmig.snapshot_described() starts the second only when asked
+-- for one of its kinds).
+CREATE FUNCTION pgmig.snapshot_relations_among(objids oid[])
     RETURNS TABLE (classid oid, objid oid, object_key text, object_type text, identity text, description jsonb)
     LANGUAGE plpgsql STABLE
     SET search_path = pg_catalog, pg_temp
@@ -60,35 +115,13 @@ CREATE FUNCTION pgmig.snapshot_objects_among(objids oid[])
     #variable_conflict use_column
     BEGIN
     RETURN QUERY
-    WITH user_ns AS (
-        SELECT n.oid, n.nspname FROM pg_namespace n
-         WHERE n.nspname NOT IN ('pg_catalog', 'information_schema', 'pg_toast', 'pgmig')
-           AND n.nspname NOT LIKE 'pg\_temp\_%' AND n.nspname NOT LIKE 'pg\_toast\_temp\_%'
-           AND NOT EXISTS (SELECT 1 FROM pg_depend d WHERE d.classid = 'pg_namespace'::regclass
-                           AND d.objid = n.oid AND d.deptype = 'e')
-    ),
-    -- objects that belong to an extension are the extension's business: all such, or by index those among
-    -- the objects asked for (one of the two runs: the other's filter is false)
-    ext_member AS (
-        SELECT classid, objid FROM pg_depend WHERE deptype = 'e' AND objids IS NULL
-        UNION ALL
-        SELECT classid, objid FROM pg_depend
-         WHERE classid = ANY ('{pg_namespace,pg_class,pg_proc,pg_type,pg_collation,pg_statistic_ext,pg_operator,pg_opfamily,pg_opclass,pg_event_trigger,pg_publication,pg_foreign_data_wrapper,pg_foreign_server}'::regclass[]::oid[])
-           AND objid = ANY (objids) AND deptype = 'e'
-    ),
+    WITH user_ns AS (SELECT * FROM pgmig.user_namespaces()),
+    ext_member AS (SELECT * FROM pgmig.extension_members(objids)),
     -- the relations (NOT MATERIALIZED: each use gets its own plan, an index scan where few are wanted)
-    rel_rows AS NOT MATERIALIZED (
-        SELECT c.oid, c.relname, c.relkind, c.relnamespace, c.relowner, c.relacl, c.relpersistence,
-               c.relrowsecurity, c.relforcerowsecurity, c.reloptions, c.relispartition
-          FROM pg_class c JOIN user_ns n ON n.oid = c.relnamespace
-         WHERE c.relkind IN ('r', 'p', 'v', 'm', 'S', 'f', 'i', 'I', 'c')
-           -- (not ext_member: triggers and policies are asked for, not their relations)
-           AND NOT EXISTS (SELECT 1 FROM pg_depend e WHERE e.classid = 'pg_class'::regclass AND e.objid = c.oid
-                           AND e.deptype = 'e')
-    ),
+    rel_rows AS NOT MATERIALIZED (SELECT * FROM pgmig.user_relations()),
     -- (all of them read once, in OID order: the per-table lookups below then walk the indexes in order)
     rels AS MATERIALIZED (SELECT * FROM rel_rows ORDER BY oid),
-    objects AS (
+    objects (classid, objid, description) AS (
         -- schemas
         SELECT 'pg_namespace'::regclass AS classid, n.oid AS objid,
                jsonb_build_object('owner', nn.nspowner::regrole::text,
@@ -203,6 +236,63 @@ CREATE FUNCTION pgmig.snapshot_objects_among(objids oid[])
                       WHERE objids IS NULL AND co.contype IN ('p', 'u', 'x') AND co.conindid <> 0) ci
                  ON ci.conindid = r.oid AND r.relkind IN ('i', 'I')
         UNION ALL
+        -- types: enums, domains, ranges (composite types are their pg_class rows)
+        SELECT 'pg_type'::regclass, t.oid,
+               jsonb_strip_nulls(jsonb_build_object(
+                   'kind', t.typtype,
+                   'owner', t.typowner::regrole::text,
+                   'labels', CASE WHEN t.typtype = 'e' THEN
+                       (SELECT jsonb_agg(e.enumlabel ORDER BY e.enumsortorder) FROM pg_enum e WHERE e.enumtypid = t.oid) END,
+                   'base', CASE WHEN t.typtype = 'd' THEN format_type(t.typbasetype, t.typtypmod) END,
+                   'not_null', CASE WHEN t.typtype = 'd' THEN t.typnotnull END,
+                   'default', t.typdefault,
+                   'constraints', CASE WHEN t.typtype = 'd' THEN
+                       (SELECT jsonb_object_agg(co.conname, pg_get_constraintdef(co.oid, true))
+                          FROM pg_constraint co WHERE co.contypid = t.oid AND co.contype <> 'n') END,
+                   'constraint_comments', CASE WHEN t.typtype = 'd' THEN
+                       (SELECT jsonb_object_agg(co.conname, d.description)
+                          FROM pg_constraint co JOIN pg_description d ON d.objoid = co.oid
+                                AND d.classoid = 'pg_constraint'::regclass AND d.objsubid = 0
+                         WHERE co.contypid = t.oid) END,
+                   'subtype', CASE WHEN t.typtype = 'r' THEN
+                       (SELECT format_type(rg.rngsubtype, NULL) FROM pg_range rg WHERE rg.rngtypid = t.oid) END,
+                   'acl', CASE WHEN t.typacl IS NOT NULL THEN pgmig.acl_entries(t.typacl, t.typowner, 'T') END,
+                   'comment', (SELECT d.description FROM pg_description d WHERE d.objoid = t.oid
+                                AND d.classoid = 'pg_type'::regclass AND d.objsubid = 0)))
+          FROM (SELECT * FROM pg_type WHERE objids IS NULL UNION ALL SELECT * FROM pg_type WHERE oid = ANY (objids)) t
+          JOIN user_ns n ON n.oid = t.typnamespace
+         WHERE t.typtype IN ('e', 'd', 'r')
+           AND NOT EXISTS (SELECT 1 FROM ext_member e WHERE e.classid = 'pg_type'::regclass AND e.objid = t.oid)
+    )
+    SELECT o.classid::oid, o.objid, i.type || ' ' || i.identity, i.type, i.identity, o.description
+      FROM objects o, LATERAL pg_identify_object(o.classid, o.objid, 0) i
+     WHERE objids IS NULL OR o.objid = ANY (objids);
+    END
+    $$;
+COMMENT ON FUNCTION pgmig.snapshot_relations_among(oid[]) IS
+    'the schemas, relations and types (enums, domains, ranges) of the user schema whose OID is among objids (NULL: all), described as in the full snapshot';
+
+CREATE FUNCTION pgmig.snapshot_others_among(objids oid[])
+    RETURNS TABLE (classid oid, objid oid, object_key text, object_type text, identity text, description jsonb)
+    LANGUAGE plpgsql STABLE
+    SET search_path = pg_catalog, pg_temp
+    SET "DateStyle" = 'ISO, YMD'
+    SET "IntervalStyle" = 'postgres'
+    SET "TimeZone" = 'UTC'
+    SET extra_float_digits = 1
+    SET quote_all_identifiers = off
+    -- one pass over the catalog: JIT compilation would cost more than it saves, on every call
+    SET jit = off
+    SET plan_cache_mode = force_generic_plan
+    AS $$
+    #variable_conflict use_column
+    BEGIN
+    RETURN QUERY
+    WITH user_ns AS (SELECT * FROM pgmig.user_namespaces()),
+    ext_member AS (SELECT * FROM pgmig.extension_members(objids)),
+    -- the relations (NOT MATERIALIZED: each use gets its own plan, an index scan where few are wanted)
+    rel_rows AS NOT MATERIALIZED (SELECT * FROM pgmig.user_relations()),
+    objects (classid, objid, description) AS (
         -- functions and procedures
         SELECT 'pg_proc'::regclass, p.oid,
                jsonb_strip_nulls(jsonb_build_object(
@@ -251,34 +341,6 @@ CREATE FUNCTION pgmig.snapshot_objects_among(objids oid[])
                                                                    AND d.classoid = 'pg_trigger'::regclass)))
           FROM pg_trigger tg JOIN rel_rows r ON r.oid = tg.tgrelid
          WHERE NOT tg.tgisinternal
-        UNION ALL
-        -- types: enums, domains, ranges (composite types are their pg_class rows)
-        SELECT 'pg_type'::regclass, t.oid,
-               jsonb_strip_nulls(jsonb_build_object(
-                   'kind', t.typtype,
-                   'owner', t.typowner::regrole::text,
-                   'labels', CASE WHEN t.typtype = 'e' THEN
-                       (SELECT jsonb_agg(e.enumlabel ORDER BY e.enumsortorder) FROM pg_enum e WHERE e.enumtypid = t.oid) END,
-                   'base', CASE WHEN t.typtype = 'd' THEN format_type(t.typbasetype, t.typtypmod) END,
-                   'not_null', CASE WHEN t.typtype = 'd' THEN t.typnotnull END,
-                   'default', t.typdefault,
-                   'constraints', CASE WHEN t.typtype = 'd' THEN
-                       (SELECT jsonb_object_agg(co.conname, pg_get_constraintdef(co.oid, true))
-                          FROM pg_constraint co WHERE co.contypid = t.oid AND co.contype <> 'n') END,
-                   'constraint_comments', CASE WHEN t.typtype = 'd' THEN
-                       (SELECT jsonb_object_agg(co.conname, d.description)
-                          FROM pg_constraint co JOIN pg_description d ON d.objoid = co.oid
-                                AND d.classoid = 'pg_constraint'::regclass AND d.objsubid = 0
-                         WHERE co.contypid = t.oid) END,
-                   'subtype', CASE WHEN t.typtype = 'r' THEN
-                       (SELECT format_type(rg.rngsubtype, NULL) FROM pg_range rg WHERE rg.rngtypid = t.oid) END,
-                   'acl', CASE WHEN t.typacl IS NOT NULL THEN pgmig.acl_entries(t.typacl, t.typowner, 'T') END,
-                   'comment', (SELECT d.description FROM pg_description d WHERE d.objoid = t.oid
-                                AND d.classoid = 'pg_type'::regclass AND d.objsubid = 0)))
-          FROM (SELECT * FROM pg_type WHERE objids IS NULL UNION ALL SELECT * FROM pg_type WHERE oid = ANY (objids)) t
-          JOIN user_ns n ON n.oid = t.typnamespace
-         WHERE t.typtype IN ('e', 'd', 'r')
-           AND NOT EXISTS (SELECT 1 FROM ext_member e WHERE e.classid = 'pg_type'::regclass AND e.objid = t.oid)
         UNION ALL
         -- row-level security policies
         SELECT 'pg_policy'::regclass, po.oid,
@@ -461,14 +523,52 @@ CREATE FUNCTION pgmig.snapshot_objects_among(objids oid[])
         -- user mappings: that they exist, nothing of their options (passwords; and only some roles may read them)
         SELECT 'pg_user_mapping'::regclass, um.umid, '{}'::jsonb
           FROM pg_user_mappings um
+
     )
     SELECT o.classid::oid, o.objid, i.type || ' ' || i.identity, i.type, i.identity, o.description
       FROM objects o, LATERAL pg_identify_object(o.classid, o.objid, 0) i
      WHERE objids IS NULL OR o.objid = ANY (objids);
     END
     $$;
+COMMENT ON FUNCTION pgmig.snapshot_others_among(oid[]) IS
+    'the objects of the user schema other than schemas, relations and types whose OID is among objids (NULL: all), described as in the full snapshot';
+
+-- (Inlined by the planner: no SET clause of its own, the called functions have them.)
+CREATE FUNCTION pgmig.snapshot_objects_among(objids oid[])
+    RETURNS TABLE (classid oid, objid oid, object_key text, object_type text, identity text, description jsonb)
+    LANGUAGE sql STABLE
+    AS $$
+    SELECT * FROM pgmig.snapshot_relations_among(objids)
+    UNION ALL
+    SELECT * FROM pgmig.snapshot_others_among(objids)
+    $$;
 COMMENT ON FUNCTION pgmig.snapshot_objects_among(oid[]) IS
     'the objects of the user schema whose OID is among objids (NULL: all), described as in the full snapshot';
+
+-- The objects (classids[i], objids[i]) that the snapshot describes, as it describes them: those of
+-- pg_class, pg_type and pg_namespace by pgmig.snapshot_relations_among(), the others by
+-- pgmig.snapshot_others_among(), which runs only when a pair names one of the catalogs it describes (keep
+-- the list in step with its parts: test/sql/snapshot_kinds.sql describes every kind through here).
+-- NULL or empty arrays: nothing. (Inlined into the caller's query, whose plan then calls the second
+-- function only behind that one-time test; no SET clause, so everything is named with its schema.)
+CREATE FUNCTION pgmig.snapshot_described(classids oid[], objids oid[])
+    RETURNS TABLE (classid oid, objid oid, object_key text, object_type text, identity text, description jsonb)
+    LANGUAGE sql STABLE
+    AS $$
+    SELECT d.* FROM pgmig.snapshot_relations_among(objids) d
+     WHERE objids IS NOT NULL
+       AND EXISTS (SELECT 1 FROM ROWS FROM (pg_catalog.unnest(classids), pg_catalog.unnest(objids)) AS s(classid, objid)
+                    WHERE s.classid OPERATOR(pg_catalog.=) d.classid AND s.objid OPERATOR(pg_catalog.=) d.objid)
+    UNION ALL
+    SELECT d.* FROM pgmig.snapshot_others_among(objids) d
+     WHERE objids IS NOT NULL
+       AND classids OPERATOR(pg_catalog.&&) '{pg_catalog.pg_proc,pg_catalog.pg_trigger,pg_catalog.pg_policy,pg_catalog.pg_default_acl,pg_catalog.pg_extension,pg_catalog.pg_collation,pg_catalog.pg_statistic_ext,pg_catalog.pg_operator,pg_catalog.pg_opfamily,pg_catalog.pg_opclass,pg_catalog.pg_event_trigger,pg_catalog.pg_publication,pg_catalog.pg_foreign_data_wrapper,pg_catalog.pg_foreign_server,pg_catalog.pg_user_mapping}'::pg_catalog.regclass[]::pg_catalog.oid[]
+       AND EXISTS (SELECT 1 FROM ROWS FROM (pg_catalog.unnest(classids), pg_catalog.unnest(objids)) AS s(classid, objid)
+                    WHERE s.classid OPERATOR(pg_catalog.=) d.classid AND s.objid OPERATOR(pg_catalog.=) d.objid)
+    $$;
+COMMENT ON FUNCTION pgmig.snapshot_described(oid[], oid[]) IS
+    'the objects (classids[i], objids[i]) that the snapshot describes, described as in the full snapshot';
+
 
 -- (Inlined by the planner: no SET clause of its own, the called function has them.)
 CREATE FUNCTION pgmig.snapshot_objects()
@@ -844,10 +944,7 @@ BEGIN
     DELETE FROM pgmig.expected_parts p WHERE p.object_key = ANY (old_keys);
     DELETE FROM pgmig.expected_objects e WHERE e.object_key = ANY (old_keys);
 
-    WITH scope AS (SELECT * FROM unnest(scope_classids, scope_objids) AS s(classid, objid)),
-         live AS MATERIALIZED (
-             SELECT l.* FROM pgmig.snapshot_objects_among(scope_objids) l
-              WHERE EXISTS (SELECT 1 FROM scope s WHERE s.classid = l.classid AND s.objid = l.objid)),
+    WITH live AS MATERIALIZED (SELECT l.* FROM pgmig.snapshot_described(scope_classids, scope_objids) l),
          objects AS (INSERT INTO pgmig.expected_objects (object_key, classid, objid, description)
                      SELECT l.object_key, l.classid, l.objid, l.description FROM live l
                      ON CONFLICT (object_key) DO UPDATE

@@ -74,8 +74,20 @@ GRANT EXECUTE ON FUNCTION migrate_record_major_upgrade() TO pgmig_admin;
 -- NOT NULL constraints, which 18 catalogs as constraints, stay a column's "not_null").
 -- It describes a set of objects as well as all of them (the rollback test compares only the objects a
 -- migration touched, with their dependents).
+-- @copy: CREATE FUNCTION pgmig.user_namespaces() RETURNS TABLE (oid oid, nspname name)
+-- @copy: COMMENT ON FUNCTION pgmig.user_namespaces() IS
+-- @copy: CREATE FUNCTION pgmig.extension_members(objids oid[]) RETURNS TABLE (classid oid, objid oid)
+-- @copy: COMMENT ON FUNCTION pgmig.extension_members(oid[]) IS
+-- @copy: CREATE FUNCTION pgmig.user_relations()
+-- @copy: COMMENT ON FUNCTION pgmig.user_relations() IS
+-- @copy: CREATE FUNCTION pgmig.snapshot_relations_among(objids oid[])
+-- @copy: COMMENT ON FUNCTION pgmig.snapshot_relations_among(oid[]) IS
+-- @copy: CREATE FUNCTION pgmig.snapshot_others_among(objids oid[])
+-- @copy: COMMENT ON FUNCTION pgmig.snapshot_others_among(oid[]) IS
 -- @copy: CREATE FUNCTION pgmig.snapshot_objects_among(objids oid[])
 -- @copy: COMMENT ON FUNCTION pgmig.snapshot_objects_among(oid[]) IS
+-- @copy: CREATE FUNCTION pgmig.snapshot_described(classids oid[], objids oid[])
+-- @copy: COMMENT ON FUNCTION pgmig.snapshot_described(oid[], oid[]) IS
 -- @replace: CREATE FUNCTION pgmig.snapshot_objects()
 -- @copy: CREATE FUNCTION pgmig.snapshot_scope(classids oid[], objids oid[])
 -- @copy: COMMENT ON FUNCTION pgmig.snapshot_scope(oid[], oid[]) IS
