@@ -3,6 +3,7 @@
 #include <nlohmann/json.hpp>
 
 #include "ledger_store.hpp"
+#include "plan_freshness.hpp"
 
 extern "C" {
 #include "postgres.h"
@@ -143,7 +144,11 @@ Oid ledger_owner(pg::Spi& spi) {
 LedgerStore::LedgerStore(pg::Spi& spi, Caller caller)
     : spi_(spi), caller_(std::move(caller)), owner_(ledger_owner(spi)) {}
 
-void LedgerStore::lock(const char* function) { wait_for_ledger_lock(spi_, function); }
+void LedgerStore::lock(const char* function) {
+    wait_for_ledger_lock(spi_, function);
+    // Whatever runs next under the lock (scripts, describes, snapshots) uses plans made for today's catalogs.
+    plan_freshness::replan_if_catalogs_grew();
+}
 
 Migration LedgerStore::from_row(const std::vector<std::optional<std::string>>& row) {
     Migration m;
