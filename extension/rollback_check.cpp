@@ -134,11 +134,11 @@ Described describe_scope(pg::Spi& spi, const std::set<touched::Address>& seeds) 
     const std::optional<std::string>& objids = scope.rows.at(0).at(1);
     if (!classids || !objids) return {};  // an empty scope
     static SPIPlanPtr plan = nullptr;
-    const pg::Rows rows = spi.query_prepared(
-        plan,
-        "SELECT s.object_key, s.description::pg_catalog.text "
-        "  FROM pgmig.snapshot_described($1::pg_catalog.oid[], $2::pg_catalog.oid[]) s",
-        {{OIDARRAYOID, *classids}, {OIDARRAYOID, *objids}}, SPI_OK_SELECT);
+    const pg::Rows rows =
+        spi.query_prepared(plan,
+                           "SELECT s.object_key, s.description::pg_catalog.text "
+                           "  FROM pgmig.snapshot_described($1::pg_catalog.oid[], $2::pg_catalog.oid[]) s",
+                           {{OIDARRAYOID, *classids}, {OIDARRAYOID, *objids}}, SPI_OK_SELECT);
     Described out;
     for (const auto& row : rows.rows) out.emplace(row.at(0).value_or(""), row.at(1).value_or(""));
     return out;

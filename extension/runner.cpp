@@ -340,7 +340,8 @@ std::vector<RunResult> run_plan(LedgerStore& store, pg::Spi& spi, const std::vec
                 batch.reset();  // rolled back: every migration of the batch, its locks released, the limits restored
                 record_failure_after_rollback(store, m, e.sqlstate(), e.message(), client_addr(spi));
                 if (pg::is_interrupt(e)) throw;  // the user asked to stop, as in run_script
-                if (e.sqlstate() == make_sqlstate("55P03") && retries > 0) throw no_retry_while_holding_locks(e, retries);
+                if (e.sqlstate() == make_sqlstate("55P03") && retries > 0)
+                    throw no_retry_while_holding_locks(e, retries);
                 throw Error(e);
             }
         } else {
@@ -368,8 +369,8 @@ std::vector<RunResult> run_plan(LedgerStore& store, pg::Spi& spi, const std::vec
                 const int wait = std::min(settings::retry_backoff_ms() << std::min(attempt - 1, 16), 600000);
                 notice(fmt::format("{}: lock timeout after {} ms on attempt {} of {}; retrying in {} ms", m.label(),
                                    limits.lock_timeout_ms, attempt, retries + 1, wait));
-                store.record(HistoryEntry{m.version, m.name, "retry", std::nullopt, attempt, m.checksum,
-                                          std::nullopt, "55P03", e.message(), std::nullopt});
+                store.record(HistoryEntry{m.version, m.name, "retry", std::nullopt, attempt, m.checksum, std::nullopt,
+                                          "55P03", e.message(), std::nullopt});
                 backoff(wait);
             }
         }
