@@ -308,8 +308,8 @@ Error no_retry_while_holding_locks(const Error& e, int retries) {
 
 }  // namespace
 
-// Each migration runs in a subtransaction of its own as long as a lock timeout could be retried: while
-// the transaction holds no lock on a user relation (in practice the first migration). After that a
+// Each migration runs in a subtransaction of its own as long as a lock timeout could be retried: the
+// first, and the next ones while the transaction holds no lock on a user relation. After that a
 // failure ends the whole call whatever happens, so the remaining migrations run in one subtransaction
 // together ("batch"): PostgreSQL's end of a subtransaction walks every relation created, lock taken and
 // relation cached in the transaction so far (AtSubCommit_smgr, the lock and relcache bookkeeping), so one
@@ -331,7 +331,8 @@ std::vector<RunResult> run_plan(LedgerStore& store, pg::Spi& spi, const std::vec
             progress.report(m.label(), direction == Direction::up, i + 1, plan.size(), k + 1, scripts[i].size(),
                             scripts[i][k].line, scripts[i][k].text);
         };
-        if (!batch && (retries == 0 || !holds_no_user_locks(spi))) batch.emplace();
+        // (The first migration always gets its own: whether a retry is possible is asked only if it times out.)
+        if (!batch && i > 0 && (retries == 0 || !holds_no_user_locks(spi))) batch.emplace();
         if (batch) {
             size_t k = 0;
             try {
