@@ -339,7 +339,10 @@ CREATE FUNCTION pgmig.snapshot_others_among(objids oid[])
                                                     'comment', (SELECT d.description FROM pg_description d
                                                                  WHERE d.objoid = tg.oid AND d.objsubid = 0
                                                                    AND d.classoid = 'pg_trigger'::regclass)))
-          FROM pg_trigger tg JOIN rel_rows r ON r.oid = tg.tgrelid
+          -- (all of them, or by index only those asked for, as for the large catalogs: every foreign key
+          -- has internal triggers, thousands in a large schema)
+          FROM (SELECT * FROM pg_trigger WHERE objids IS NULL UNION ALL SELECT * FROM pg_trigger WHERE oid = ANY (objids)) tg
+          JOIN rel_rows r ON r.oid = tg.tgrelid
          WHERE NOT tg.tgisinternal
         UNION ALL
         -- row-level security policies
@@ -352,7 +355,8 @@ CREATE FUNCTION pgmig.snapshot_others_among(objids oid[])
                    'check', pg_get_expr(po.polwithcheck, po.polrelid),
                    'comment', (SELECT d.description FROM pg_description d WHERE d.objoid = po.oid
                                 AND d.classoid = 'pg_policy'::regclass AND d.objsubid = 0)))
-          FROM pg_policy po JOIN rel_rows r ON r.oid = po.polrelid
+          FROM (SELECT * FROM pg_policy WHERE objids IS NULL UNION ALL SELECT * FROM pg_policy WHERE oid = ANY (objids)) po
+          JOIN rel_rows r ON r.oid = po.polrelid
         UNION ALL
         -- default privileges (ALTER DEFAULT PRIVILEGES [FOR ROLE r] [IN SCHEMA s]): the whole ACL that objects of the
         -- type get when r creates them (global) or what they get in addition in s (per schema); OWNER is r
