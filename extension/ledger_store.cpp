@@ -22,6 +22,7 @@ extern "C" {
 #include <utility>
 
 #include "changed_pages.hpp"
+#include "common/array_literal.hpp"
 #include "common/version.hpp"
 #include "ledger_wait.hpp"
 #include "pg/boundary.hpp"
@@ -47,7 +48,7 @@ std::string bytea_text(const std::string& bytes) {
 // migration registered or applied); PostgreSQL's plan cache revalidates them after DDL.
 // Like all of pgmig's SQL they run with search_path pinned (pg::Spi) and also name every function,
 // type and operator by its schema, so that nothing planted on a search_path can be picked up.
-SPIPlanPtr g_plans[21] = {};
+SPIPlanPtr g_plans[22] = {};
 
 constexpr const char* kColumns =
     "version_key, version, name, up_sql, down_sql, options::pg_catalog.text, checksum, applied_at IS NOT NULL, "
@@ -432,6 +433,54 @@ std::optional<int> LedgerStore::expected_snapshot_major() {
         "SELECT coalesce(server_major, 15) FROM pgmig.snapshots ORDER BY id DESC LIMIT 1", {}, SPI_OK_SELECT);
     if (rows.rows.empty() || !rows.rows[0][0]) return std::nullopt;
     return std::stoi(*rows.rows[0][0]);
+}
+
+int64 LedgerStore::next_history_id() { return std::stoll(next_id("history")); }
+
+void LedgerStore::record_runs(const std::vector<FinishedRun>& runs, bool up) {
+    if (runs.empty()) return;
+    std::vector<std::optional<std::string>> keys, versions, names, checksums, durations, ended, ids;
+    for (const FinishedRun& run : runs) {
+        keys.emplace_back(run.migration->key);
+        versions.emplace_back(run.migration->version);
+        names.emplace_back(run.migration->name);
+        checksums.emplace_back(run.migration->checksum);
+        durations.emplace_back(run.duration);
+        ended.emplace_back(std::to_string(run.ended));
+        ids.emplace_back(std::to_string(run.history_id));
+    }
+    AsLedgerOwner owner(owner_);
+    // Each run's time is its own (a TimestampTz: microseconds since 2000-01-01 UTC), whatever the
+    // session's DateStyle or TimeZone, which the migrations themselves may have changed.
+    spi_.query_prepared(
+        g_plans[21],
+        "WITH run AS (SELECT r.key, r.version, r.name, r.checksum, r.duration::pg_catalog.interval AS duration, "
+        "'2000-01-01 00:00:00+00'::pg_catalog.timestamptz OPERATOR(pg_catalog.+) (r.ended::pg_catalog.float8 "
+        "OPERATOR(pg_catalog.*) '1 microsecond'::pg_catalog.interval) AS at, r.id "
+        "FROM ROWS FROM (pg_catalog.unnest($1::pg_catalog.bytea[]), pg_catalog.unnest($2::pg_catalog.text[]), "
+        "pg_catalog.unnest($3::pg_catalog.text[]), pg_catalog.unnest($4::pg_catalog.text[]), "
+        "pg_catalog.unnest($5::pg_catalog.text[]), pg_catalog.unnest($6::pg_catalog.int8[]), "
+        "pg_catalog.unnest($7::pg_catalog.int8[])) "
+        "AS r (key, version, name, checksum, duration, ended, id)), "
+        "marked AS (UPDATE pgmig.migrations m SET applied_at = CASE WHEN $8 THEN run.at END, "
+        "applied_by = CASE WHEN $8 THEN $9 END, applied_checksum = CASE WHEN $8 THEN m.checksum END, "
+        "duration = CASE WHEN $8 THEN run.duration END, nontx_progress = NULL "
+        "FROM run WHERE m.version_key OPERATOR(pg_catalog.=) run.key) "
+        "INSERT INTO pgmig.history (id, version, name, action, at, duration, attempt, current_user_name, checksum, "
+        "deploy_run) OVERRIDING SYSTEM VALUE "
+        "SELECT run.id, run.version, run.name, CASE WHEN $8 THEN 'apply' ELSE 'rollback' END, run.at, run.duration, "
+        "1, $9, run.checksum, $10 FROM run ORDER BY run.id",
+        {{TEXTOID, common::text_array_literal(keys)},
+         {TEXTOID, common::text_array_literal(versions)},
+         {TEXTOID, common::text_array_literal(names)},
+         {TEXTOID, common::text_array_literal(checksums)},
+         {TEXTOID, common::text_array_literal(durations)},
+         {TEXTOID, common::text_array_literal(ended)},
+         {TEXTOID, common::text_array_literal(ids)},
+         {BOOLOID, std::string(up ? "t" : "f")},
+         {NAMEOID, caller_.current_user},
+         {TEXTOID, caller_.deploy_run}},
+        SPI_OK_INSERT);
 }
 
 int64 LedgerStore::record(const HistoryEntry& e) {

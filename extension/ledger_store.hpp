@@ -53,6 +53,15 @@ Caller caller_as(std::string user);  // another role (the session user, say), sa
 // The ledger belongs to whoever created the extension (a superuser: see the control file).
 Oid ledger_owner(pg::Spi& spi);
 
+// A migration whose script one call ran to its end: the call writes it to the ledger with the others it
+// ran, when its runs are over (LedgerStore::record_runs).
+struct FinishedRun {
+    const Migration* migration;
+    std::string duration;  // interval text
+    int64 ended;           // TimestampTz: its applied_at and the time of its history row
+    int64 history_id;      // taken when it ended, so that history keeps the order things happened in
+};
+
 struct HistoryEntry {
     std::optional<std::string> version;
     std::string name;
@@ -117,6 +126,11 @@ class LedgerStore {
     void set_nontx_progress(const Migration& m, std::optional<int> done);
     // Appends e to pgmig.history; returns the row's id.
     int64 record(const HistoryEntry& e);
+    // The id of a history row to be written later (record_runs), in the order of the others.
+    int64 next_history_id();
+    // Marks `runs` applied (`up`) or not applied and appends their apply or rollback rows to
+    // pgmig.history, in one statement: as mark_applied or mark_unapplied and record for each would.
+    void record_runs(const std::vector<FinishedRun>& runs, bool up);
     // Records the live schema as the one the ledger now expects (migrate_drift's baseline): derived
     // from the newest snapshot and the objects `changes` collected while the change ran, where it can
     // be (pgmig.snapshot_underivable()); else, and without `changes`, the whole schema described.

@@ -4,6 +4,7 @@
 #include <libpq-fe.h>
 
 #include "client/core/sql_names.hpp"  // quote_identifier
+#include "common/array_literal.hpp"
 
 #include <memory>
 #include <optional>
@@ -130,6 +131,6 @@ std::optional<std::string> installed_extension_version(const Connection& conn);
 void require_extension(const Connection& conn);
 
 // A PostgreSQL text[] literal of the values ("NULL" for nullopt), for one parameter.
-std::string text_array_literal(const std::vector<std::optional<std::string>>& values);
+using common::text_array_literal;
 
 }  // namespace pgmig::client

@@ -53,5 +53,35 @@ SELECT dblink_disconnect('holder') AS holder;
 SELECT to_regclass('batch_fine') AS batch_fine;
 SELECT count(*) AS applied FROM migrate_apply();
 SELECT version, state FROM migrate_status() WHERE version::int > 40;
+
+-- The ledger learns what a call ran once all of it has run, in one statement: each migration keeps the
+-- time it ended (its applied_at, which is also its history row's time) and its place in history, and
+-- names and versions arrive as written, whatever their quotes, backslashes, braces or commas, and
+-- whatever DateStyle or TimeZone a migration set on the way.
+SELECT migrate_register('50', 'quote"back\slash {brace}, comma', 'CREATE TABLE batch_50 (id int); SELECT pg_sleep(0.01);',
+                        'DROP TABLE batch_50;') IS NOT NULL AS registered;
+SELECT migrate_register('51', 'zone', $$CREATE TABLE batch_51 (id int); SET DateStyle = 'SQL, DMY';
+                        SET TimeZone = 'Asia/Tokyo'; SELECT pg_sleep(0.01);$$, 'DROP TABLE batch_51;') IS NOT NULL AS registered;
+SELECT migrate_register('52', 'NULL', 'CREATE TABLE batch_52 (id int); SELECT pg_sleep(0.01);',
+                        'DROP TABLE batch_52;') IS NOT NULL AS registered;
+SELECT migrate_register(NULL, 'repeatable view', 'CREATE OR REPLACE VIEW batch_view AS SELECT 1 AS one;',
+                        options => '{"repeatable": true}') IS NOT NULL AS registered;
+SELECT pg_catalog.clock_timestamp() AS call_began \gset
+SELECT version, name, action FROM migrate_apply();
+RESET DateStyle;
+RESET TimeZone;
+SELECT m.version, m.name, m.applied_at > :'call_began' AND m.applied_at < clock_timestamp() AS during_the_call,
+       h.at = m.applied_at AS history_at_is_applied_at, h.duration = m.duration AS same_duration,
+       m.applied_by = current_user AS applied_by_caller, m.applied_checksum = m.checksum AS applied_checksum,
+       h.checksum = m.checksum AS history_checksum
+  FROM pgmig.migrations m JOIN pgmig.history h ON h.name = m.name AND h.action = 'apply'
+ WHERE m.applied_at > :'call_began' ORDER BY h.id;
+SELECT count(DISTINCT at) AS distinct_times, array_agg(name ORDER BY id) = array_agg(name ORDER BY at) AS history_in_time_order
+  FROM pgmig.history WHERE at > :'call_began';
+SELECT version, name, action FROM migrate_rollback(2);
+SELECT m.version, m.applied_at IS NULL AND m.applied_by IS NULL AND m.applied_checksum IS NULL AND m.duration IS NULL AS unapplied,
+       h.at > :'call_began' AS rollback_recorded, h.duration IS NOT NULL AS has_duration
+  FROM pgmig.migrations m JOIN pgmig.history h ON h.version = m.version AND h.action = 'rollback'
+ ORDER BY h.id;
 \c contrib_regression
 DROP DATABASE regress_pgmig_batch;
