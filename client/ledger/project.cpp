@@ -146,24 +146,78 @@ bool unchanged(const Registered& r, const MigrationFile& m) {
 
 }  // namespace
 
+RegisterArrays register_arrays(const std::vector<const MigrationFile*>& files) {
+    std::vector<std::optional<std::string>> versions, names, ups, downs, options;
+    for (const MigrationFile* f : files) {
+        versions.push_back(f->repeatable() ? std::nullopt : std::optional<std::string>(f->version));
+        names.emplace_back(f->name);
+        ups.emplace_back(f->up_sql);
+        downs.push_back(f->has_down() ? f->down_sql : std::nullopt);
+        options.emplace_back(f->options.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace));
+    }
+    return {text_array_literal(versions), text_array_literal(names), text_array_literal(ups), text_array_literal(downs),
+            text_array_literal(options)};
+}
+
+std::string register_many_sql(const std::string& qualifier) {
+    return fmt::format(
+        "SELECT pg_catalog.count({0}migrate_register(f.v, f.n, f.u, f.d, f.o::pg_catalog.jsonb)) "
+        "  FROM ROWS FROM (pg_catalog.unnest($1::pg_catalog.text[]), pg_catalog.unnest($2::pg_catalog.text[]), "
+        "                  pg_catalog.unnest($3::pg_catalog.text[]), pg_catalog.unnest($4::pg_catalog.text[]), "
+        "                  pg_catalog.unnest($5::pg_catalog.text[])) AS f (v, n, u, d, o)",
+        qualifier);
+}
+
+namespace {
+
+// A cancel, a timeout, a lock timeout, a deadlock or a serialization failure: running the same
+// registrations again one at a time would only meet it again.
+bool not_worth_repeating(const ServerError& e) {
+    return e.sqlstate.empty() || e.sqlstate.starts_with("57") || e.sqlstate.starts_with("40") || e.sqlstate == "55P03";
+}
+
+// One statement for every file to register (a round trip and a plan each cost as much as the
+// registration itself: 1,000 files took 0.22 s one by one, 0.08 s together, on tmpfs). true when
+// they all are; false, with nothing changed, when one was refused.
+bool register_together(const Connection& conn, const std::vector<const MigrationFile*>& files) {
+    const RegisterArrays a = register_arrays(files);
+    conn.exec("SAVEPOINT pgmig_register");
+    Result res = conn.exec_params(register_many_sql(""), {a.versions, a.names, a.ups, a.downs, a.options});
+    if (res.ok()) {
+        conn.exec("RELEASE SAVEPOINT pgmig_register");
+        return true;
+    }
+    conn.exec("ROLLBACK TO SAVEPOINT pgmig_register");
+    conn.exec("RELEASE SAVEPOINT pgmig_register");
+    if (not_worth_repeating(res.error())) {
+        throw_server_error(res.error(), fmt::format("registering {} migration files", files.size()),
+                           "nothing was changed");
+    }
+    return false;
+}
+
+}  // namespace
+
 void register_files(const Connection& conn, const std::vector<MigrationFile>& files) {
     // One read of the ledger instead of a round trip per unchanged file: a no-op apply of a long
     // history then costs one query, not one per migration.
     conn.exec("SAVEPOINT pgmig_read_ledger");
     const std::map<std::string, Registered> known = registered_migrations(conn);
     conn.exec("RELEASE SAVEPOINT pgmig_read_ledger");
+    std::vector<const MigrationFile*> changed;
     for (const auto& m : files) {
-        std::optional<std::string> version;
-        if (!m.repeatable()) version = m.version;
-        const auto it = known.find(ledger_key(version, m.name));
-        if (it != known.end() && unchanged(it->second, m)) continue;
-        std::optional<std::string> down;
-        if (m.has_down()) down = m.down_sql;
+        const auto it = known.find(ledger_key(m.repeatable() ? std::nullopt : std::optional(m.version), m.name));
+        if (it == known.end() || !unchanged(it->second, m)) changed.push_back(&m);
+    }
+    if (changed.size() > 1 && register_together(conn, changed)) return;
+    // One at a time: the refusal then names its file.
+    for (const MigrationFile* m : changed) {
         Result res = conn.exec_params("SELECT migrate_register($1, $2, $3, $4, $5::jsonb)",
-                                      {version, m.name, m.up_sql, down,
-                                       m.options.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace)});
+                                      {m->repeatable() ? std::nullopt : std::optional(m->version), m->name, m->up_sql,
+                                       m->has_down() ? m->down_sql : std::nullopt,
+                                       m->options.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace)});
         if (!res.ok()) {
-            throw_server_error(res.error(), fmt::format("registering {} ({})", m.label(), m.path.string()),
+            throw_server_error(res.error(), fmt::format("registering {} ({})", m->label(), m->path.string()),
                                "nothing was changed");
         }
     }

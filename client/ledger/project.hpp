@@ -38,8 +38,20 @@ Error permission_denied_error(const ServerError& e, const std::string& where, co
 // Registers every file through migrate_register (version, name, up, down, options) in the caller's
 // transaction; throws on the first refusal, naming the file. Registering a file whose definition the
 // ledger already holds vouches for it (the database then lets it run with this role's rights), so a
-// file is skipped only when it is unchanged and this role already vouched for it.
+// file is skipped only when it is unchanged and this role already vouched for it. The files to register
+// go in one statement (register_many_sql); when it fails, they go again one at a time, so that the
+// refusal names its file.
 void register_files(const Connection& conn, const std::vector<MigrationFile>& files);
+
+// The definitions of `files`, in their order, as one text[] literal per argument of migrate_register.
+struct RegisterArrays {
+    std::string versions, names, ups, downs, options;
+};
+RegisterArrays register_arrays(const std::vector<const MigrationFile*>& files);
+
+// One statement that calls migrate_register for each element of RegisterArrays ($1 to $5), in order;
+// `qualifier` is the extension's schema with its dot ("public."), or empty for the session's search_path.
+std::string register_many_sql(const std::string& qualifier);
 
 // A no-op `pgmig apply` in one query. Returns where the database stands ("version 12", "no version") when
 // the ledger already holds every file exactly as register_files() would leave it (same name, up checksum,

@@ -185,3 +185,29 @@ run validate --dir "$rd" -d "dbname=$dbb"
 expect "validate clean after repair" 0 "0 problems"
 run repair 9 --dir "$rd" -d "dbname=$dbb"
 expect "repair of a version without file exits 3" 3 "no file for version 9"
+
+# --- registering many files: one statement, and one at a time after a refusal ---------------------
+# The changed files of a folder are registered in one statement; when the server refuses one, they are
+# registered again one at a time so that the error names the file, and nothing is left registered.
+newdb dbreg
+rf="$work/register_many"
+mkdir -p "$rf"
+for i in 1 2; do printf 'CREATE TABLE rf%s (id int);\n' "$i" >"$rf/V${i}__t$i.sql"; done
+run apply --dir "$rf" -d "dbname=$dbreg"
+expect "apply two files" 0 "2 applied"
+printf 'CREATE TABLE rf2 (id int, v text);\n' >"$rf/V2__t2.sql"
+# Quotes, backslashes, braces and commas must reach the ledger as written (the files' checksums).
+printf 'CREATE TABLE rf3 (id int);\nCOMMENT ON TABLE rf3 IS %s;\n' "E'a \"quoted\" {brace}, comma \\\\ back'" >"$rf/V3__t3.sql"
+printf 'CREATE TABLE rf4 (id int);\n' >"$rf/V4__t4.sql"
+run apply --dir "$rf" -d "dbname=$dbreg"
+expect "a refused file among several is named with its path" 6 "registering 2_t2 ($rf/V2__t2.sql)" \
+    "nothing was changed"
+got=$(sql "$dbreg" "SELECT string_agg(version, ',' ORDER BY version_key) FROM pgmig.migrations")
+if [ "$got" = "1,2" ]; then pass "nothing of the refused registration is left"; else fail "nothing left registered" "$got"; fi
+printf 'CREATE TABLE rf2 (id int);\n' >"$rf/V2__t2.sql"
+run apply --dir "$rf" -d "dbname=$dbreg"
+expect "the rest registers and applies together" 0 "applied 3_t3 (" "applied 4_t4 (" "database up to date at version 4"
+got=$(sql "$dbreg" "SELECT obj_description('rf3'::regclass)")
+if [ "$got" = 'a "quoted" {brace}, comma \ back' ]; then pass "odd characters reach the ledger as written"; else fail "odd characters" "$got"; fi
+run validate --dir "$rf" -d "dbname=$dbreg"
+expect "the stored scripts match their files" 0 "0 problems"

@@ -5,6 +5,7 @@
 #include "client/core/db.hpp"
 #include "client/ops/fleet/fleet_config_reader.hpp"
 #include "client/ledger/ledger_lock.hpp"
+#include "client/ledger/project.hpp"
 
 #include "common/version.hpp"
 
@@ -32,26 +33,18 @@ constexpr int kLedgerLockWaitSeconds = 30;
 
 // The register step's parameters, the same for every target of the run: one text[] per column.
 struct RegisterBatch {
-    std::string versions, names, ups, downs, options;
+    RegisterArrays arrays;
     std::set<std::string> file_versions;
 };
 
 RegisterBatch make_batch(const std::vector<MigrationFile>& files) {
-    std::vector<std::optional<std::string>> versions, names, ups, downs, options;
+    std::vector<const MigrationFile*> all;
     RegisterBatch batch;
     for (const MigrationFile& f : files) {
-        versions.push_back(f.repeatable() ? std::nullopt : std::optional<std::string>(f.version));
-        names.emplace_back(f.name);
-        ups.emplace_back(f.up_sql);
-        downs.push_back(f.has_down() ? f.down_sql : std::nullopt);
-        options.emplace_back(f.options.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace));
+        all.push_back(&f);
         if (!f.repeatable()) batch.file_versions.insert(f.version);
     }
-    batch.versions = text_array_literal(versions);
-    batch.names = text_array_literal(names);
-    batch.ups = text_array_literal(ups);
-    batch.downs = text_array_literal(downs);
-    batch.options = text_array_literal(options);
+    batch.arrays = register_arrays(all);
     return batch;
 }
 
@@ -241,14 +234,9 @@ void Job::send() {
                           kLedgerLockWaitSeconds, key);
         break;
     case Step::register_files:
-        sql = fmt::format(
-            "SELECT pg_catalog.count({0}.migrate_register(f.v, f.n, f.u, f.d, f.o::pg_catalog.jsonb)) "
-            "  FROM ROWS FROM (pg_catalog.unnest($1::pg_catalog.text[]), pg_catalog.unnest($2::pg_catalog.text[]), "
-            "                  pg_catalog.unnest($3::pg_catalog.text[]), pg_catalog.unnest($4::pg_catalog.text[]), "
-            "                  pg_catalog.unnest($5::pg_catalog.text[])) AS f (v, n, u, d, o)",
-            schema_);
-        params = {batch_.versions.c_str(), batch_.names.c_str(), batch_.ups.c_str(), batch_.downs.c_str(),
-                  batch_.options.c_str()};
+        sql = register_many_sql(schema_ + ".");
+        params = {batch_.arrays.versions.c_str(), batch_.arrays.names.c_str(), batch_.arrays.ups.c_str(),
+                  batch_.arrays.downs.c_str(), batch_.arrays.options.c_str()};
         break;
     case Step::check_plan:
         sql = fmt::format(
