@@ -17,6 +17,11 @@ using namespace pgmig::client;
 
 namespace {
 
+// One file per test process: ctest -j runs the tests of this file in parallel processes.
+fs::path config_file() {
+    return fs::temp_directory_path() / ("pgmig-config-test-" + std::to_string(getpid()) + ".toml");
+}
+
 class ConfigDir : public TempCwd {
   protected:
     void write(const std::string& content) { std::ofstream(dir_ / kConfigFile) << content; }
@@ -81,7 +86,7 @@ namespace {
 
 // The error line of loading a pgmig.toml, or "" when it loads.
 std::string load_error(const std::string& content) {
-    const fs::path file = fs::temp_directory_path() / "pgmig-config-test.toml";
+    const fs::path file = config_file();
     std::ofstream(file) << content;
     try {
         load_config(file);
@@ -94,7 +99,7 @@ std::string load_error(const std::string& content) {
 }
 
 ProjectConfig load_text(const std::string& content) {
-    const fs::path file = fs::temp_directory_path() / "pgmig-config-test.toml";
+    const fs::path file = config_file();
     std::ofstream(file) << content;
     ProjectConfig config = load_config(file);
     fs::remove(file);
