@@ -852,14 +852,18 @@ COMMENT ON FUNCTION migrate_expected_fingerprint() IS
 -- The roles' OIDs and names, hashed: roles are shared by every database, may be renamed from any of
 -- them without an audit row here, and their names are written into owners and privileges.
 CREATE FUNCTION pgmig.role_names() RETURNS text
-    LANGUAGE sql STABLE
+    -- PL/pgSQL, not SQL: its plan is kept for the session (a SQL function with a SET clause is planned
+    -- again on every call: 0.06 against 0.015 ms, twice per apply)
+    LANGUAGE plpgsql STABLE
     SET search_path = pg_catalog, pg_temp
     -- (SHA-256, not md5(): a server whose OpenSSL runs in FIPS mode refuses MD5)
     AS $$
-    SELECT encode(sha256(convert_to(coalesce(string_agg(oid::text || ' ' || rolname, ',' ORDER BY oid), ''), 'UTF8')),
-                  'hex')
-      FROM pg_roles
-    $$;
+BEGIN
+    RETURN (SELECT encode(sha256(convert_to(coalesce(string_agg(oid::text || ' ' || rolname, ',' ORDER BY oid), ''),
+                                            'UTF8')), 'hex')
+              FROM pg_catalog.pg_roles);
+END
+$$;
 COMMENT ON FUNCTION pgmig.role_names() IS 'a hash of every role''s OID and name';
 
 -- Why the next snapshot cannot be derived from the newest one and the objects a change touched (NULL:
