@@ -8,7 +8,7 @@
 #   - the whole schema as one jsonb document and its SHA-256 (what every snapshot stored before they
 #     were kept object by object);
 #   - the same objects read without storing anything (what reading the catalogs costs by itself);
-#   - pgmig.snapshot_objects_among() of one table (what migrate_test describes per step);
+#   - pgmig.snapshot_described() of one table and its dependents (what migrate_test describes per step);
 #   - the snapshot step of a one-table change (pgmig.expect_changes() of one table), rolled back: first
 #     in its session (which plans its statements) and second (plans cached);
 #   - migrate_apply() of one new one-table migration (its snapshot derived from the one before), and
@@ -92,7 +92,10 @@ FULL="WITH s AS (SELECT coalesce(pg_catalog.jsonb_object_agg(object_key, descrip
         FROM pgmig.snapshot_objects())
       SELECT pg_catalog.encode(pg_catalog.sha256(pg_catalog.convert_to(snapshot::pg_catalog.text, 'UTF8')), 'hex') FROM s;"
 READ="SELECT count(*), sum(length(description::text)) FROM pgmig.snapshot_objects();"
-AMONG="SELECT count(*) FROM pgmig.snapshot_objects_among(ARRAY['t_1'::regclass::oid]);"
+# As migrate_test describes: the scope of one table (it and its dependents), then its description (timed).
+AMONG="SELECT pg_catalog.array_agg(classid) AS c, pg_catalog.array_agg(objid) AS o
+        FROM pgmig.snapshot_scope(ARRAY['pg_class'::regclass::oid], ARRAY['t_1'::regclass::oid]) \\gset
+SELECT count(*) FROM pgmig.snapshot_described(:'c'::pg_catalog.oid[], :'o'::pg_catalog.oid[]);"
 WHOLE="SELECT pgmig.expect_whole_schema();"
 STEP="SELECT pgmig.expect_changes(ARRAY['pg_class'::regclass::oid], ARRAY['t_1'::regclass::oid]);"
 STEP_AGAIN="SELECT pgmig.expect_changes(ARRAY['pg_class'::regclass::oid], ARRAY['t_2'::regclass::oid]); $STEP"
@@ -139,7 +142,7 @@ printf '%-44s %9s %9s %8s %9s %9s\n' "------------------------------------------
 row "whole schema recorded (expect_whole_schema)" whole
 row "whole schema as one document (before)" full
 row "the objects read, nothing stored" read
-row "snapshot_objects_among(one table)" among
+row "snapshot_described(one table's scope)" among
 row "snapshot step of a one-table change" step
 row "the same, second in the session" step_again
 row "migrate_apply() of a one-table migration" apply
