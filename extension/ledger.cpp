@@ -452,14 +452,15 @@ PGMIG_FUNCTION(migrate_baseline) {
         LedgerStore store(spi, current_caller());
         store.lock("migrate_baseline");
         const std::string key = store.registered(version).key;
-        for (const Migration& m : store.load_all()) {
+        const std::vector<Migration> all = store.load_all();
+        const std::string zero = interval_text(0);
+        std::vector<FinishedRun> marked;  // written in one statement, as an apply writes its runs
+        for (const Migration& m : all) {
             if (!m.version || m.applied || m.key > key) continue;
-            const std::string zero = interval_text(0);
-            store.mark_applied(m, zero);
-            store.record(HistoryEntry{m.version, m.name, "baseline", zero, 1, m.checksum, std::nullopt, std::nullopt,
-                                      std::nullopt, std::nullopt});
+            marked.push_back(FinishedRun{&m, zero, GetCurrentTimestamp(), store.next_history_id()});
             results.push_back(RunResult{*m.version, m.name, "baselined", zero});
         }
+        store.record_runs(marked, LedgerStore::RunAction::baseline);
         if (!results.empty()) store.save_snapshot("migrate_baseline");
     }
     return_rows(fcinfo, results);

@@ -437,7 +437,7 @@ std::optional<int> LedgerStore::expected_snapshot_major() {
 
 int64 LedgerStore::next_history_id() { return std::stoll(next_id("history")); }
 
-void LedgerStore::record_runs(const std::vector<FinishedRun>& runs, bool up) {
+void LedgerStore::record_runs(const std::vector<FinishedRun>& runs, RunAction action) {
     if (runs.empty()) return;
     std::vector<std::optional<std::string>> keys, versions, names, checksums, durations, ended, ids;
     for (const FinishedRun& run : runs) {
@@ -468,8 +468,8 @@ void LedgerStore::record_runs(const std::vector<FinishedRun>& runs, bool up) {
         "FROM run WHERE m.version_key OPERATOR(pg_catalog.=) run.key) "
         "INSERT INTO pgmig.history (id, version, name, action, at, duration, attempt, current_user_name, checksum, "
         "deploy_run) OVERRIDING SYSTEM VALUE "
-        "SELECT run.id, run.version, run.name, CASE WHEN $8 THEN 'apply' ELSE 'rollback' END, run.at, run.duration, "
-        "1, $9, run.checksum, $10 FROM run ORDER BY run.id",
+        "SELECT run.id, run.version, run.name, $11, run.at, run.duration, 1, $9, run.checksum, $10 "
+        "FROM run ORDER BY run.id",
         {{TEXTOID, common::text_array_literal(keys)},
          {TEXTOID, common::text_array_literal(versions)},
          {TEXTOID, common::text_array_literal(names)},
@@ -477,9 +477,12 @@ void LedgerStore::record_runs(const std::vector<FinishedRun>& runs, bool up) {
          {TEXTOID, common::text_array_literal(durations)},
          {TEXTOID, common::text_array_literal(ended)},
          {TEXTOID, common::text_array_literal(ids)},
-         {BOOLOID, std::string(up ? "t" : "f")},
+         {BOOLOID, std::string(action == RunAction::rollback ? "f" : "t")},
          {NAMEOID, caller_.current_user},
-         {TEXTOID, caller_.deploy_run}},
+         {TEXTOID, caller_.deploy_run},
+         {TEXTOID, std::string(action == RunAction::apply      ? "apply"
+                               : action == RunAction::baseline ? "baseline"
+                                                               : "rollback")}},
         SPI_OK_INSERT);
 }
 

@@ -128,9 +128,12 @@ class LedgerStore {
     int64 record(const HistoryEntry& e);
     // The id of a history row to be written later (record_runs), in the order of the others.
     int64 next_history_id();
-    // Marks `runs` applied (`up`) or not applied and appends their apply or rollback rows to
-    // pgmig.history, in one statement: as mark_applied or mark_unapplied and record for each would.
-    void record_runs(const std::vector<FinishedRun>& runs, bool up);
+    // What record_runs writes: each run marked applied with an "apply" or a "baseline" history row, or
+    // marked not applied with a "rollback" row.
+    enum class RunAction { apply, baseline, rollback };
+    // Marks `runs` applied or not and appends their history rows, in one statement: as mark_applied or
+    // mark_unapplied and record for each would.
+    void record_runs(const std::vector<FinishedRun>& runs, RunAction action);
     // Records the live schema as the one the ledger now expects (migrate_drift's baseline): derived
     // from the newest snapshot and the objects `changes` collected while the change ran, where it can
     // be (pgmig.snapshot_underivable()); else, and without `changes`, the whole schema described.

@@ -388,7 +388,8 @@ std::vector<RunResult> run_plan(LedgerStore& store, pg::Spi& spi, const std::vec
                                     direction == Direction::up ? "applied" : "rolled_back", duration});
     }
     if (batch) batch->commit();
-    store.record_runs(finished, direction == Direction::up);
+    store.record_runs(finished,
+                      direction == Direction::up ? LedgerStore::RunAction::apply : LedgerStore::RunAction::rollback);
     return results;
 }
 

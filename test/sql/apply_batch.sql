@@ -83,5 +83,15 @@ SELECT m.version, m.applied_at IS NULL AND m.applied_by IS NULL AND m.applied_ch
        h.at > :'call_began' AS rollback_recorded, h.duration IS NOT NULL AS has_duration
   FROM pgmig.migrations m JOIN pgmig.history h ON h.version = m.version AND h.action = 'rollback'
  ORDER BY h.id;
+-- migrate_baseline() writes its rows the same way: every migration up to the version marked applied,
+-- its history row at the same time, in version order.
+SELECT count(*) AS registered
+  FROM generate_series(60, 64) i, migrate_register(i::text, 'baseline_' || i, 'SELECT 1;');
+SELECT version, action FROM migrate_baseline('63');
+SELECT m.version, h.action, h.at = m.applied_at AS history_at_is_applied_at, m.duration = '0'::interval AS zero_duration,
+       m.applied_checksum = m.checksum AS applied_checksum, m.applied_by = current_user AS applied_by_caller
+  FROM pgmig.migrations m JOIN pgmig.history h ON h.version = m.version AND h.action = 'baseline'
+ ORDER BY h.id;
+SELECT version, state FROM migrate_status() WHERE version::int >= 60;
 \c contrib_regression
 DROP DATABASE regress_pgmig_batch;
