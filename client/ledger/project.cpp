@@ -146,17 +146,25 @@ bool unchanged(const Registered& r, const MigrationFile& m) {
 
 }  // namespace
 
+namespace {
+
+// A file's arguments of migrate_register: version (none for a repeatable one), name, up, down, options.
+std::vector<std::optional<std::string>> register_arguments(const MigrationFile& f) {
+    return {f.repeatable() ? std::nullopt : std::optional<std::string>(f.version), f.name, f.up_sql,
+            f.has_down() ? f.down_sql : std::nullopt,
+            f.options.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace)};
+}
+
+}  // namespace
+
 RegisterArrays register_arrays(const std::vector<const MigrationFile*>& files) {
-    std::vector<std::optional<std::string>> versions, names, ups, downs, options;
+    std::vector<std::vector<std::optional<std::string>>> columns(5);
     for (const MigrationFile* f : files) {
-        versions.push_back(f->repeatable() ? std::nullopt : std::optional<std::string>(f->version));
-        names.emplace_back(f->name);
-        ups.emplace_back(f->up_sql);
-        downs.push_back(f->has_down() ? f->down_sql : std::nullopt);
-        options.emplace_back(f->options.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace));
+        std::vector<std::optional<std::string>> arguments = register_arguments(*f);
+        for (size_t i = 0; i < columns.size(); ++i) columns[i].push_back(std::move(arguments[i]));
     }
-    return {text_array_literal(versions), text_array_literal(names), text_array_literal(ups), text_array_literal(downs),
-            text_array_literal(options)};
+    return {text_array_literal(columns[0]), text_array_literal(columns[1]), text_array_literal(columns[2]),
+            text_array_literal(columns[3]), text_array_literal(columns[4])};
 }
 
 std::string register_many_sql(const std::string& qualifier) {
@@ -212,10 +220,7 @@ void register_files(const Connection& conn, const std::vector<MigrationFile>& fi
     if (changed.size() > 1 && register_together(conn, changed)) return;
     // One at a time: the refusal then names its file.
     for (const MigrationFile* m : changed) {
-        Result res = conn.exec_params("SELECT migrate_register($1, $2, $3, $4, $5::jsonb)",
-                                      {m->repeatable() ? std::nullopt : std::optional(m->version), m->name, m->up_sql,
-                                       m->has_down() ? m->down_sql : std::nullopt,
-                                       m->options.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace)});
+        Result res = conn.exec_params("SELECT migrate_register($1, $2, $3, $4, $5::jsonb)", register_arguments(*m));
         if (!res.ok()) {
             throw_server_error(res.error(), fmt::format("registering {} ({})", m->label(), m->path.string()),
                                "nothing was changed");
