@@ -32,7 +32,6 @@ extern "C" {
 #include "trust.hpp"
 
 namespace pgmig {
-namespace {
 
 void refuse_snapshot_isolation(const char* function) {
     if (IsolationUsesXactSnapshot()) {
@@ -58,6 +57,8 @@ void refuse_tampered(LedgerStore& store) {
                 "migrate_repair(version, reason => '...')");
 }
 
+namespace {
+
 // migrate_apply/rollback/baseline's result rows: (version, name, action, duration), and for
 // migrate_apply a fifth column, report (NULL on real runs).
 void return_rows(FunctionCallInfo fcinfo, const std::vector<RunResult>& results, bool with_report = false) {
@@ -77,12 +78,14 @@ std::string key_of(const std::string& version) {
 
 // The registered versioned migration `version`, or PM005.
 
+}  // namespace
+
 // The migrations migrate_apply would run, in order: pending versioned ones up to `target`, then
 // (without a target) the repeatable ones whose script changed since they last ran. Read from the
 // ledger's pending rows only (LedgerStore::load_pending) and the newest applied key.
 // With `allow_nontransactional` (migrate_plan), non-transactional migrations stay in the plan.
 std::vector<Migration> apply_plan(LedgerStore& store, const std::optional<std::string>& target_key,
-                                  bool allow_nontransactional = false) {
+                                  bool allow_nontransactional) {
     const std::vector<Migration> all = store.load_pending(target_key);
     const std::string newest_applied = store.newest_applied_key();
     std::vector<Migration> plan;
@@ -119,6 +122,8 @@ std::vector<Migration> apply_plan(LedgerStore& store, const std::optional<std::s
     }
     return plan;
 }
+
+namespace {
 
 // migrate_apply/rollback/rollback_to's result rows: (version, name, action, duration, report); a dry run's
 // action is dry_run and its report says what the script would do (and a down script drop: dry_run.cpp).

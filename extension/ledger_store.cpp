@@ -48,7 +48,7 @@ std::string bytea_text(const std::string& bytes) {
 // migration registered or applied); PostgreSQL's plan cache revalidates them after DDL.
 // Like all of pgmig's SQL they run with search_path pinned (pg::Spi) and also name every function,
 // type and operator by its schema, so that nothing planted on a search_path can be picked up.
-SPIPlanPtr g_plans[22] = {};
+SPIPlanPtr g_plans[23] = {};
 
 constexpr const char* kColumns =
     "version_key, version, name, up_sql, down_sql, options::pg_catalog.text, checksum, applied_at IS NOT NULL, "
@@ -399,10 +399,7 @@ void LedgerStore::save_snapshot(const std::string& reason, const touched::Collec
     } else if (settings::snapshot_scope() == settings::SnapshotScope::full) {
         full_because = "pgmig.snapshot_scope = full";
     } else {
-        full_because = spi_.query_prepared(g_plans[14], "SELECT pgmig.snapshot_underivable($1)", {{TEXTOID, database}},
-                                           SPI_OK_SELECT)
-                           .rows.at(0)
-                           .at(0);
+        full_because = snapshot_underivable();
     }
     pg::Rows described;
     if (full_because) {
@@ -426,6 +423,27 @@ void LedgerStore::save_snapshot(const std::string& reason, const touched::Collec
          {TEXTOID, full_because},
          {INT4OID, described.rows.at(0).at(0)}},
         SPI_OK_INSERT);
+}
+
+std::optional<std::string> LedgerStore::snapshot_underivable() {
+    AsLedgerOwner owner(owner_);
+    return spi_
+        .query_prepared(g_plans[14], "SELECT pgmig.snapshot_underivable($1)", {{TEXTOID, database_identity()}},
+                        SPI_OK_SELECT)
+        .rows.at(0)
+        .at(0);
+}
+
+std::optional<int> LedgerStore::expected_unchanged(const std::set<touched::Address>& touched) {
+    AsLedgerOwner owner(owner_);
+    const touched::OidArrays arrays = touched::oid_arrays(touched);
+    const std::optional<std::string> compared =
+        spi_.query_prepared(g_plans[22], "SELECT pgmig.expected_unchanged($1::pg_catalog.oid[], $2::pg_catalog.oid[])",
+                            {{OIDARRAYOID, arrays.classids}, {OIDARRAYOID, arrays.objids}}, SPI_OK_SELECT)
+            .rows.at(0)
+            .at(0);
+    if (!compared) return std::nullopt;
+    return std::stoi(*compared);
 }
 
 std::optional<int> LedgerStore::expected_snapshot_major() {

@@ -4,6 +4,7 @@
 #pragma once
 
 #include <optional>
+#include <set>
 #include <string>
 #include <vector>
 
@@ -138,6 +139,13 @@ class LedgerStore {
     // from the newest snapshot and the objects `changes` collected while the change ran, where it can
     // be (pgmig.snapshot_underivable()); else, and without `changes`, the whole schema described.
     void save_snapshot(const std::string& reason, const touched::Collection* changes = nullptr);
+    // Why the next snapshot cannot be derived from the newest one (pgmig.snapshot_underivable()); none when
+    // it can, which is when pgmig.expected_objects describes the live schema.
+    std::optional<std::string> snapshot_underivable();
+    // Whether the live schema is what pgmig.expected_objects says wherever a change that touched `touched`
+    // could have changed it (the objects expect_changes() would describe again): the number of live objects
+    // compared, or none when one differs.
+    std::optional<int> expected_unchanged(const std::set<touched::Address>& touched);
     // The PostgreSQL major version the latest snapshot was taken on (15 for pgmig 0.1.0's, which
     // ran on 15 only); none when there is no snapshot.
     std::optional<int> expected_snapshot_major();

@@ -1,15 +1,19 @@
 // migrate_test(version): the rollback test of one pending migration. up, down and up again inside a
 // subtransaction that is always rolled back, each compared with the schema it must reproduce.
+// migrate_apply_tested(version): the same test, and the migration applied when every check passed.
 extern "C" {
 #include "postgres.h"
 #include "catalog/pg_type_d.h"
 #include "executor/spi.h"
+#include "miscadmin.h"
+#include "utils/timestamp.h"
 }
 
 #include <fmt/format.h>
 
 #include <nlohmann/json.hpp>
 
+#include <algorithm>
 #include <map>
 #include <optional>
 #include <set>
@@ -18,7 +22,9 @@ extern "C" {
 
 #include "audit.hpp"
 #include "common/checksum.hpp"
+#include "common/scratch_database.hpp"
 #include "ledger_store.hpp"
+#include "lint.hpp"
 #include "trust.hpp"
 #include "pg/boundary.hpp"
 #include "pg/spi.hpp"
@@ -149,6 +155,25 @@ std::set<touched::Address> joined(std::set<touched::Address> a, const std::set<t
     return a;
 }
 
+// The five checks of a test on the objects a migration touches that passed: `a` objects compared after down,
+// `b` after up again. "nothing else was changed": every other change DDL makes is reported, and none was.
+std::vector<Check> passed_on_touched_objects(size_t a, size_t b) {
+    auto compared = [](size_t n, const char* moment, const char* reference, const char* touching) {
+        if (n == 0) {
+            return fmt::format("{}, no object {} exists, as {}; nothing else was changed", moment, touching, reference);
+        }
+        return fmt::format("{}, the {} object{} {} (with their dependents) {} as {}; nothing else was changed", moment,
+                           n, n == 1 ? "" : "s", touching, n == 1 ? "is" : "are", reference);
+    };
+    return std::vector<Check>{
+        {1, kNames[0], true, "up ran", std::nullopt},
+        {2, kNames[1], true, "down ran", std::nullopt},
+        {3, kNames[2], true, compared(a, "after down", "before up", "up and down touch"), std::nullopt},
+        {4, kNames[3], true, "up ran again", std::nullopt},
+        {5, kNames[4], true, compared(b, "after up again", "after the first up", "up touches"), std::nullopt},
+    };
+}
+
 // The rollback test on the objects m touches (pgmig.rollback_test_scope = touched): its five checks when
 // they all pass, or none when the full comparison must decide (a script failed, DDL ran that no event
 // trigger reports, the two runs of up touched different objects, or the touched objects differ: the full
@@ -193,37 +218,96 @@ std::optional<std::vector<Check>> passes_on_touched_objects(pg::Spi& spi, const 
     if (!same) return std::nullopt;
     const Described a = describe_scope(spi, joined(by_up, by_down));
     if (a != c) return std::nullopt;
-    // "nothing else was changed": every other change DDL makes is reported, and none was.
-    auto compared = [](size_t n, const char* moment, const char* reference, const char* touching) {
-        if (n == 0) {
-            return fmt::format("{}, no object {} exists, as {}; nothing else was changed", moment, touching,
-                               reference);
-        }
-        return fmt::format("{}, the {} object{} {} (with their dependents) {} as {}; nothing else was changed",
-                           moment, n, n == 1 ? "" : "s", touching, n == 1 ? "is" : "are", reference);
-    };
-    return std::vector<Check>{
-        {1, kNames[0], true, "up ran", std::nullopt},
-        {2, kNames[1], true, "down ran", std::nullopt},
-        {3, kNames[2], true, compared(a.size(), "after down", "before up", "up and down touch"), std::nullopt},
-        {4, kNames[3], true, "up ran again", std::nullopt},
-        {5, kNames[4], true, compared(b.size(), "after up again", "after the first up", "up touches"), std::nullopt},
-    };
+    return passed_on_touched_objects(a.size(), b.size());
 }
 
+// Whether this database is one pgmig test made for a test run (common/scratch_database.hpp): only there may
+// down's effects on data stay.
+bool in_scratch_database(pg::Spi& spi) {
+    const pg::Rows rows =
+        spi.query("SELECT pg_catalog.shobj_description($1, 'pg_database') OPERATOR(pg_catalog.=) $2",
+                  {{OIDOID, std::to_string(MyDatabaseId)}, {TEXTOID, common::kScratchDatabaseComment}}, SPI_OK_SELECT);
+    return rows.rows.at(0).at(0) == std::optional<std::string>("t");
+}
+
+// migrate_apply_tested's test on the objects m touches, its last run of up kept as the apply: the five checks
+// when they all pass, with m applied (recorded in the ledger, its three runs in the audit trail); none, and
+// nothing persists, when the test must be made as migrate_test makes it (it then decides, and words any
+// failure). Only in a scratch database of pgmig test: down's effects on data stay. As passes_on_touched_objects
+// compares, but the schema before up (A) is not read after rolling up and down back: it is the expected one
+// (pgmig.expected_objects), which is the live schema whenever the next snapshot can be derived from the newest one (no
+// DDL outside migrations since, no role renamed, the same database and major version). So A and the schema after down
+// (C) are equal exactly where the snapshot derived after up and down would leave the expected schema unchanged:
+// pgmig.expected_unchanged() compares what expect_changes() would describe again, the same objects the derived snapshot
+// relies on.
+std::optional<std::vector<Check>> kept_on_touched_objects(pg::Spi& spi, LedgerStore& store, const Migration& m) {
+    if (!in_scratch_database(spi) || store.snapshot_underivable()) return std::nullopt;
+    std::set<touched::Address> by_up;
+    std::set<touched::Address> by_down;
+    std::set<touched::Address> by_up_again;
+    std::optional<int> compared_after_down;
+    Described b;
+    TimestampTz started = 0;
+    TimestampTz ended = 0;
+    bool same = false;
+    pg::Subtransaction kept;  // committed when every check passed, else rolled back
+    {
+        std::optional<touched::Collection> watch(std::in_place);
+        if (!run_step(spi, m, Direction::up) && watch->underivable().empty()) {
+            by_up = watch->addresses();
+            const std::set<std::string> up_keys = watch->keys();
+            b = describe_scope(spi, by_up);
+            watch.emplace();
+            if (!run_step(spi, m, Direction::down) && watch->underivable().empty()) {
+                by_down = watch->addresses();
+                compared_after_down = store.expected_unchanged(joined(by_up, by_down));
+                if (compared_after_down) {
+                    watch.emplace();
+                    started = GetCurrentTimestamp();
+                    if (!run_step(spi, m, Direction::up) && watch->underivable().empty() && watch->keys() == up_keys) {
+                        ended = GetCurrentTimestamp();
+                        by_up_again = watch->addresses();
+                        same = describe_scope(spi, by_up_again) == b;
+                    }
+                }
+            }
+        }
+    }
+    if (!same) {
+        kept.rollback();
+        return std::nullopt;
+    }
+    kept.commit();
+    // The last run of up is the apply: recorded as migrate_apply records one, the snapshot derived from
+    // everything the three runs touched.
+    store.record_runs({FinishedRun{&m, interval_text(ended - started), ended, store.next_history_id()}},
+                      LedgerStore::RunAction::apply);
+    {
+        touched::Collection changes;
+        for (const touched::Address& address : joined(joined(by_up, by_down), by_up_again)) changes.add(address, {});
+        store.save_snapshot("migrate_apply_tested", &changes);
+    }
+    std::vector<Check> checks = passed_on_touched_objects(static_cast<size_t>(*compared_after_down), b.size());
+    checks.push_back({6, "applied", true, "applied: the test's last run of up was kept", std::nullopt});
+    return checks;
+}
+
+std::vector<Check> rolled_back_test(pg::Spi& spi, const Migration& m, const std::vector<Migration>& before);
+
+// migrate_test (apply false) and migrate_apply_tested (apply true, named `function` in errors).
 std::vector<Check> test_migration(pg::Spi& spi, LedgerStore& store, const std::string& version,
-                                  const trust::Policy& policy) {
+                                  const trust::Policy& policy, bool apply, const char* function) {
     const Migration m = store.registered(version);  // PM001, PM005
     if (m.applied) {
-        throw Error(sqlstate::test_applied, fmt::format("{} is already applied; migrate_test tests pending migrations",
-                                                        m.label()),
+        throw Error(sqlstate::test_applied,
+                    fmt::format("{} is already applied; {} tests pending migrations", m.label(), function),
                     "its up script would run on a schema that already contains its changes",
                     "test it before applying it, e.g. on a scratch database: pgmig test (it builds one from this "
                     "database's schema); or roll it back first");
     }
     if (!m.down_sql || common::normalize_script(*m.down_sql).find_first_not_of(" \t\n") == std::string::npos) {
         throw Error(sqlstate::test_no_down_script, fmt::format("{} has no down script to test", m.label()),
-                    "migrate_test runs up, down and up again",
+                    fmt::format("{} runs up, down and up again", function),
                     "add a -- pgmig:down section to its file (or down_sql to migrate_register) and register it again");
     }
     // Older pending migrations are applied first, inside the same rolled-back subtransaction: the
@@ -236,23 +320,48 @@ std::vector<Check> test_migration(pg::Spi& spi, LedgerStore& store, const std::s
         if (x.options.transactional) continue;
         throw Error(sqlstate::test_non_transactional,
                     fmt::format("cannot test {}: the older pending {} is non-transactional", m.label(), x.label()),
-                    "migrate_test applies older pending migrations first, inside a subtransaction that is rolled "
-                    "back, and a non-transactional migration cannot run in a transaction",
+                    fmt::format("{} applies older pending migrations first, inside a subtransaction that is "
+                                "rolled back, and a non-transactional migration cannot run in a transaction",
+                                function),
                     "apply the migrations up to it first (pgmig apply --to VERSION), or use pgmig test, which "
                     "applies them on a scratch database");
     }
     if (!m.options.transactional) {
-        throw Error(sqlstate::test_non_transactional,
-                    fmt::format("cannot test {}: it is non-transactional", m.label()),
-                    "migrate_test runs up, down and up again inside a subtransaction that is rolled back, and its "
-                    "statements cannot run in a transaction",
+        throw Error(sqlstate::test_non_transactional, fmt::format("cannot test {}: it is non-transactional", m.label()),
+                    fmt::format("{} runs up, down and up again inside a subtransaction that is rolled back, "
+                                "and its statements cannot run in a transaction",
+                                function),
                     "test its down script by hand on a scratch database (pgmig local start)");
     }
 
     // Everything below is rolled back, but not what its SQL does outside the transaction: trust as for a real run.
-    trust::require_trusted(store, before, trust::Scripts::up, policy, "migrate_test");
-    trust::require_trusted(store, {m}, trust::Scripts::up_and_down, policy, "migrate_test");
+    trust::require_trusted(store, before, trust::Scripts::up, policy, function);
+    trust::require_trusted(store, {m}, trust::Scripts::up_and_down, policy, function);
+    if (!apply) return rolled_back_test(spi, m, before);
 
+    // What migrate_apply(version) would refuse is refused before anything runs.
+    refuse_tampered(store);
+    const std::vector<Migration> plan = apply_plan(store, m.key);  // the older pending ones, and m
+    trust::require_approvals(store, plan, policy, function);
+    lint::check_plan(plan);
+    if (before.empty() && settings::rollback_test_scope() == settings::RollbackTestScope::touched) {
+        if (std::optional<std::vector<Check>> kept = kept_on_touched_objects(spi, store, m)) return *kept;
+    }
+    std::vector<Check> checks = rolled_back_test(spi, m, before);
+    const bool passed = std::all_of(checks.begin(), checks.end(), [](const Check& c) { return c.passed == true; });
+    if (passed) {  // applied as migrate_apply(version) applies
+        const auto scripts = parse_plan(plan, Direction::up);
+        const touched::Collection changes;  // what the next snapshot describes again
+        run_plan(store, spi, plan, scripts, Direction::up);
+        store.save_snapshot("migrate_apply_tested", &changes);
+        checks.push_back(
+            {6, "applied", true, "applied: up ran once more after the test, which was rolled back", std::nullopt});
+    }
+    return checks;
+}
+
+// The test itself, always rolled back: its checks.
+std::vector<Check> rolled_back_test(pg::Spi& spi, const Migration& m, const std::vector<Migration>& before) {
     std::vector<Check> checks;
     const audit::Rehearsal quiet;  // no audit rows
     pg::Subtransaction everything;  // never committed
@@ -323,16 +432,18 @@ std::vector<Check> test_migration(pg::Spi& spi, LedgerStore& store, const std::s
 
 using namespace pgmig;
 
-// migrate_test(version, trust DEFAULT false) -> SETOF (step, check_name, passed, detail, differing)
-PGMIG_FUNCTION(migrate_test) {
+namespace {
+
+Datum test_function(FunctionCallInfo fcinfo, bool apply, const char* function) {
     const std::string version = pg::required_text_arg(fcinfo, 0, "version");
-    const trust::Policy policy = trust::policy(fcinfo, 1, -1, -1, "migrate_test");
+    if (apply) refuse_snapshot_isolation(function);
+    const trust::Policy policy = trust::policy(fcinfo, 1, -1, -1, function);
     std::vector<Check> checks;
     {
         pg::Spi spi;
         LedgerStore store(spi, current_caller());
-        store.lock("migrate_test");  // the ledger read below cannot change under the test
-        checks = test_migration(spi, store, version, policy);
+        store.lock(function);  // the ledger read below cannot change under the test
+        checks = test_migration(spi, store, version, policy, apply, function);
     }
     std::vector<pg::TextRow> rows;
     rows.reserve(checks.size());
@@ -344,3 +455,11 @@ PGMIG_FUNCTION(migrate_test) {
     pg::return_rows(fcinfo, rows);
     return static_cast<Datum>(0);
 }
+
+}  // namespace
+
+// migrate_test(version, trust DEFAULT false) -> SETOF (step, check_name, passed, detail, differing)
+PGMIG_FUNCTION(migrate_test) { return test_function(fcinfo, false, "migrate_test"); }
+
+// migrate_apply_tested(version, trust DEFAULT false) -> as migrate_test, and a row (6, applied) when it applied
+PGMIG_FUNCTION(migrate_apply_tested) { return test_function(fcinfo, true, "migrate_apply_tested"); }

@@ -70,6 +70,18 @@ std::optional<ScriptFailure> run_script(pg::Spi& spi, const Migration& m, Direct
                                         const std::vector<Statement>& script, const ScriptLimits& limits,
                                         const std::function<void(size_t)>& before_statement = {});
 
+// The refusals every function that applies or rolls back makes first: in a REPEATABLE READ or SERIALIZABLE
+// transaction (its snapshot predates the ledger lock), and on a ledger whose applied migrations' stored
+// scripts no longer match their checksums (changed outside pgmig).
+void refuse_snapshot_isolation(const char* function);
+void refuse_tampered(LedgerStore& store);
+
+// The migrations migrate_apply would run, in order: pending versioned ones up to `target_key`, then
+// (without a target) the repeatable ones whose script changed since they last ran. Refuses out-of-order
+// ones under pgmig.out_of_order = error and, unless `allow_nontransactional` (migrate_plan), non-transactional ones.
+std::vector<Migration> apply_plan(LedgerStore& store, const std::optional<std::string>& target_key,
+                                  bool allow_nontransactional = false);
+
 // Runs each migration of `plan` (already parsed by parse_plan) and records it in the ledger. Dry runs
 // do not come here: dry_run.cpp rehearses and reports.
 std::vector<RunResult> run_plan(LedgerStore& store, pg::Spi& spi, const std::vector<Migration>& plan,

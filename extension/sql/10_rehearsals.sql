@@ -153,6 +153,17 @@ CREATE FUNCTION migrate_test(version text, trust boolean DEFAULT false)
 COMMENT ON FUNCTION migrate_test(text, boolean) IS
     'runs up, down and up again of a pending migration and checks that down restores the exact schema; leaves nothing behind';
 
+-- The rollback test of one pending migration that applies it when every check passed: the test's last run
+-- of up is kept as the apply where it can be (see docs/reference.md).
+CREATE FUNCTION migrate_apply_tested(version text, trust boolean DEFAULT false)
+    RETURNS TABLE (step integer, check_name text, passed boolean, detail text, differing jsonb)
+    AS 'MODULE_PATHNAME', 'migrate_apply_tested'
+    LANGUAGE C VOLATILE;
+COMMENT ON FUNCTION migrate_apply_tested(text, boolean) IS
+    'migrate_test(), then the migration applied if every check passed (step 6, applied); else nothing persists';
+
+REVOKE ALL ON FUNCTION migrate_apply_tested(text, boolean) FROM PUBLIC;
+GRANT EXECUTE ON FUNCTION migrate_apply_tested(text, boolean) TO pgmig_admin;
 REVOKE ALL ON FUNCTION migrate_plan(text, boolean), migrate_test(text, boolean), pgmig.rehearsal_state(),
     pgmig.rehearsal_effects(jsonb) FROM PUBLIC;
 GRANT EXECUTE ON FUNCTION migrate_plan(text, boolean), migrate_test(text, boolean), pgmig.rehearsal_state(),

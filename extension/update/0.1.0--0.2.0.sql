@@ -41,8 +41,12 @@ SELECT pg_catalog.pg_extension_config_dump('pgmig.expected_parts', '');
 -- @copy: COMMENT ON FUNCTION pgmig.snapshot_underivable(text) IS
 -- @copy: CREATE FUNCTION pgmig.expect_whole_schema() RETURNS integer
 -- @copy: COMMENT ON FUNCTION pgmig.expect_whole_schema() IS
+-- @copy: CREATE FUNCTION pgmig.change_scope(classids oid[], objids oid[])
+-- @copy: COMMENT ON FUNCTION pgmig.change_scope(oid[], oid[]) IS
 -- @copy: CREATE FUNCTION pgmig.expect_changes(classids oid[], objids oid[]) RETURNS integer
 -- @copy: COMMENT ON FUNCTION pgmig.expect_changes(oid[], oid[]) IS
+-- @copy: CREATE FUNCTION pgmig.expected_unchanged(classids oid[], objids oid[]) RETURNS integer
+-- @copy: COMMENT ON FUNCTION pgmig.expected_unchanged(oid[], oid[]) IS
 -- @copy: REVOKE ALL ON FUNCTION pgmig.snapshot_underivable(text), pgmig.expect_whole_schema(),
 
 -- An apply reads the pending migrations without reading the applied history.
@@ -108,3 +112,9 @@ GRANT EXECUTE ON FUNCTION pgmig.tampered_scripts() TO pgmig_reader;
 -- pgmig's schema (0.1.0 left EXECUTE to PUBLIC, whose calls then failed on the schema's USAGE only).
 -- @copy: REVOKE ALL ON FUNCTION migrate_snapshot(), migrate_fingerprint(), migrate_fingerprint(boolean),
 -- @copy: GRANT EXECUTE ON FUNCTION migrate_snapshot(), migrate_fingerprint(), migrate_fingerprint(boolean),
+
+-- migrate_apply_tested(): the rollback test whose last run of up is kept as the apply.
+-- @copy: CREATE FUNCTION migrate_apply_tested(version text, trust boolean DEFAULT false)
+-- @copy: COMMENT ON FUNCTION migrate_apply_tested(text, boolean) IS
+REVOKE ALL ON FUNCTION migrate_apply_tested(text, boolean) FROM PUBLIC;
+GRANT EXECUTE ON FUNCTION migrate_apply_tested(text, boolean) TO pgmig_admin;

@@ -64,6 +64,18 @@ if [ -n "$kept" ] && [ "$(sql "$kept" "SELECT string_agg(version, ',' ORDER BY v
 else
     fail "test --keep" "scratch '$kept' missing or not applied"
 fi
+# The scratch database is marked as one (common/scratch_database.hpp), so migrate_apply_tested kept the last run
+# of up as the apply: the down scripts ran for real and are in its audit trail; the first migration, after
+# the snapshot of CREATE EXTENSION, was applied by running up once more.
+kept_runs=$([ -n "$kept" ] && sql "$kept" "SELECT string_agg(DISTINCT a.migration_version, ',' ORDER BY a.migration_version)
+                                       FROM pgmig.ddl_audit a JOIN pgmig.migrations m ON m.version = a.migration_version
+                                      WHERE position(rtrim(a.statement, ';') IN m.down_sql) > 0")
+if [ "$kept_runs" = "2,3,4" ] &&
+    [ "$(sql "$kept" "SELECT shobj_description(oid, 'pg_database') LIKE 'pgmig test scratch database:%' FROM pg_database WHERE datname = current_database()")" = t ]; then
+    pass "test --keep: marked as a scratch database, the last run of up kept as the apply of 2, 3 and 4"
+else
+    fail "test --keep: the last run of up kept" "migrations whose down ran for real: '$kept_runs'"
+fi
 [ -n "$kept" ] && psql -X -q -d postgres -c "DROP DATABASE IF EXISTS $kept" >/dev/null
 
 # A role without CREATEDB: exit 16 with a hint; nothing left behind.

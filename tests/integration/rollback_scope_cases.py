@@ -3,9 +3,12 @@
 
 Prints one SQL script: a base schema, then for each case a migration (random DDL in up, and in down
 its inverse, often made wrong on purpose: an inverse left out, a wrong value restored, an unrelated
-object changed) tested by migrate_test() with pgmig.rollback_test_scope = touched and = full. Each case
-adds the rows where the two disagree to the table scope_mismatch, and how the touched scope decided
-to scope_decided. Usage: rollback_scope_cases.py SEED CASES ROLE (a role the script creates)
+object changed) tested by migrate_test() with pgmig.rollback_test_scope = touched and = full, and by
+migrate_apply_tested() (its application undone). Each case adds the rows where they disagree to the table
+scope_mismatch (also when migrate_apply_tested applied a migration that failed a check, did not apply one
+that passed, or left drift), and how the touched scope decided to scope_decided. No DDL runs outside
+migrations after the base schema's snapshot: migrate_apply_tested keeps the test's last run of up only
+then. Usage: rollback_scope_cases.py SEED CASES ROLE (a role the script creates)
 """
 import random
 import sys
@@ -33,6 +36,56 @@ COMMENT ON TABLE customers IS 'who buys';
 COMMENT ON COLUMN orders.total IS 'in cents';
 CREATE SCHEMA archive;
 CREATE TABLE archive.old_orders (id int, note text);
+"""
+
+# Created with the base schema (no DDL outside migrations comes after its snapshot): the results of each case
+# are kept in settings of the session, as jsonb, and read back by these.
+HELPERS = """
+CREATE SCHEMA scope_test;
+-- The checks of the rows kept in `setting` (steps 0 to 5), a passing comparison's detail left out.
+CREATE FUNCTION scope_test.checks(setting text)
+    RETURNS TABLE (step int, check_name text, passed boolean, detail text, differing text, shown text)
+    LANGUAGE sql STABLE AS $f$
+    SELECT r.step, r.check_name, r.passed, CASE WHEN r.passed AND r.step IN (3, 5) THEN NULL ELSE r.detail END,
+           r.differing::text, r.detail
+      FROM jsonb_to_recordset(current_setting(setting)::jsonb)
+           AS r(step int, check_name text, passed boolean, detail text, differing jsonb)
+     WHERE r.step <= 5 $f$;
+-- migrate_apply_tested(version), its application undone: its rows in scope.apply, step 6's detail in
+-- scope.applied ('' when it applied nothing), and drift and fingerprints after it in scope.after.
+CREATE FUNCTION scope_test.apply_tested(version text) RETURNS void LANGUAGE plpgsql AS $f$
+DECLARE rows jsonb; drift bigint; same boolean; ns text;
+BEGIN
+    BEGIN
+        SELECT coalesce(jsonb_agg(to_jsonb(t)), '[]') INTO rows FROM migrate_apply_tested(version) t;
+        -- (a migration may have renamed public, the extension's schema: its functions that call others through
+        -- it, such as migrate_drift() and the fingerprints, then fail; these do not)
+        ns := (SELECT e.extnamespace::regnamespace::text FROM pg_extension e WHERE e.extname = 'pgmig');
+        EXECUTE format('SELECT count(*) FROM %s.migrate_drift(false)', ns) INTO drift;
+        same := (SELECT jsonb_object_agg(object_key, description) FROM pgmig.snapshot_objects())
+                = (SELECT jsonb_object_agg(object_key, description) FROM pgmig.expected_schema());
+        RAISE EXCEPTION 'undo the application';
+    EXCEPTION WHEN raise_exception THEN
+        NULL;
+    END;
+    PERFORM set_config('scope.apply', rows::text, false),
+            set_config('scope.applied', coalesce((SELECT r->>'detail' FROM jsonb_array_elements(rows) r
+                                                   WHERE (r->>'step')::int = 6), ''), false),
+            set_config('scope.after', jsonb_build_object('drift', drift, 'same', same)::text, false);
+END $f$;
+-- What is wrong with how migrate_apply_tested applied: applied although a check failed, not applied though
+-- every check passed, drift left.
+CREATE FUNCTION scope_test.application_problems() RETURNS SETOF text LANGUAGE sql STABLE AS $f$
+    WITH failed AS (SELECT EXISTS (SELECT FROM scope_test.checks('scope.full') WHERE passed IS NOT TRUE) AS any),
+         after AS (SELECT (current_setting('scope.after')::jsonb->>'drift')::bigint AS drift,
+                          (current_setting('scope.after')::jsonb->>'same')::boolean AS same)
+    SELECT 'applied although a check failed' FROM failed WHERE failed.any AND current_setting('scope.applied') <> ''
+    UNION ALL
+    SELECT 'not applied although every check passed' FROM failed
+     WHERE NOT failed.any AND current_setting('scope.applied') = ''
+    UNION ALL
+    SELECT format('applied, then %s drift, fingerprints equal: %s', after.drift, after.same) FROM after
+     WHERE current_setting('scope.applied') <> '' AND (after.drift <> 0 OR NOT after.same) $f$;
 """
 
 TABLES = ["customers", "orders", "items", "archive.old_orders"]
@@ -151,7 +204,15 @@ def main():
     out = [BASE.format(role=role)]
     out.append("CREATE TABLE scope_mismatch (n int, scope text, step int, check_name text, passed boolean, "
                "detail text, differing text);")
-    out.append("CREATE TABLE scope_decided (n int, touched_passed boolean, touched_detail text);")
+    out.append("CREATE TABLE scope_decided (n int, touched_passed boolean, touched_detail text, applied text);")
+    out.append(HELPERS)
+    # The mark of pgmig test's scratch databases (common/scratch_database.hpp): migrate_apply_tested keeps the
+    # test's last run of up only there.
+    out.append("DO $d$ BEGIN EXECUTE format('COMMENT ON DATABASE %I IS %L', current_database(), "
+               "'pgmig test scratch database: made for one test run and dropped after it; its data does not matter'); END $d$;")
+    # The base schema's snapshot: the expected schema is the live one from here on.
+    out.append("SELECT migrate_register('0001', 'base', 'SELECT 1;') IS NOT NULL;")
+    out.append("SELECT count(*) FROM migrate_apply();")
     for n in range(1, cases + 1):
         case = Case(rng, n, role)
         if n == 1:
@@ -169,21 +230,25 @@ def main():
                    down.replace("\n", "\n--   "))
         out.append(f"SELECT migrate_register('{version}', 'case_{n}', $up${up}$up$, $down${down}$down$) IS NOT NULL;")
         for scope in ("touched", "full"):
-            # A passing comparison is worded by how it compared; everything else must be the same.
             out.append(f"SET pgmig.rollback_test_scope = {scope};")
-            out.append(f"CREATE TEMP TABLE r_{scope} AS SELECT step, check_name, passed, "
-                       f"CASE WHEN passed AND step IN (3, 5) THEN NULL ELSE detail END AS detail, "
-                       f"differing::text AS differing, detail AS shown FROM migrate_test('{version}');")
-        out.append(f"""INSERT INTO scope_mismatch
-    SELECT {n}, 'only touched', step, check_name, passed, detail, differing FROM
-      (SELECT step, check_name, passed, detail, differing FROM r_touched
-       EXCEPT SELECT step, check_name, passed, detail, differing FROM r_full) x
+            out.append(f"SELECT set_config('scope.{scope}', coalesce((SELECT jsonb_agg(to_jsonb(t)) "
+                       f"FROM migrate_test('{version}') t), '[]')::text, false) IS NOT NULL;")
+        out.append("SET pgmig.rollback_test_scope = touched;")
+        out.append(f"SELECT scope_test.apply_tested('{version}');")
+        # A passing comparison is worded by how it compared; everything else must be the same.
+        for other in ("touched", "apply"):
+            out.append(f"""INSERT INTO scope_mismatch
+    SELECT {n}, 'only {other}', step, check_name, passed, detail, differing FROM
+      (SELECT step, check_name, passed, detail, differing FROM scope_test.checks('scope.{other}')
+       EXCEPT SELECT step, check_name, passed, detail, differing FROM scope_test.checks('scope.full')) x
     UNION ALL
-    SELECT {n}, 'only full', step, check_name, passed, detail, differing FROM
-      (SELECT step, check_name, passed, detail, differing FROM r_full
-       EXCEPT SELECT step, check_name, passed, detail, differing FROM r_touched) y;""")
-        out.append(f"INSERT INTO scope_decided SELECT {n}, passed, shown FROM r_touched WHERE step = 3;")
-        out.append("DROP TABLE r_touched, r_full;")
+    SELECT {n}, 'only full vs {other}', step, check_name, passed, detail, differing FROM
+      (SELECT step, check_name, passed, detail, differing FROM scope_test.checks('scope.full')
+       EXCEPT SELECT step, check_name, passed, detail, differing FROM scope_test.checks('scope.{other}')) y;""")
+        out.append(f"""INSERT INTO scope_mismatch
+    SELECT {n}, 'apply', 6, 'applied', NULL, problem, NULL FROM scope_test.application_problems() problem;""")
+        out.append(f"INSERT INTO scope_decided SELECT {n}, passed, shown, current_setting('scope.applied') "
+                   f"FROM scope_test.checks('scope.touched') WHERE step = 3;")
         out.append(f"DELETE FROM pgmig.migrations WHERE version = '{version}';")
     print("\n".join(out))
 

@@ -1,6 +1,7 @@
 # migrate_test() compares only the objects a migration touches (pgmig.rollback_test_scope = touched) and
 # must give exactly the verdicts, failure details and differing objects of the whole-schema comparison
-# (= full): random migrations, many with down scripts made wrong on purpose, each tested both ways.
+# (= full): random migrations, many with down scripts made wrong on purpose, each tested both ways, and by
+# migrate_apply_tested(), which must also apply exactly the migrations that passed, without drift.
 # Sourced by run.sh (see lib.sh for the helpers). IT_SCOPE_SEED and IT_SCOPE_CASES replay or widen a run.
 
 newdb dbs
@@ -16,17 +17,22 @@ fi
 mismatch=$(sql "$dbs" "SELECT string_agg(format('case %s (%s): step %s %s passed=%s %s %s', n, scope, step, check_name,
                                                  passed, detail, differing), E'\n' ORDER BY n, scope, step)
                          FROM scope_mismatch")
-check "rollback scope: touched and full agree on every case (seed $scope_seed, cases in $work/scope_cases.sql)" \
+check "rollback scope: touched, full and migrate_apply_tested agree on every case, which migrate_apply_tested applies exactly when every check passed, leaving no drift (seed $scope_seed, cases in $work/scope_cases.sql)" \
     "$mismatch" ""
 # Both ways of deciding must have been exercised: passes decided on the touched objects, failures (which
 # the full comparison words), and passes that fell back to the full comparison (a GRANT on a function).
+# migrate_apply_tested must have kept the test's last run of up as the apply, and applied by running up once
+# more (the passes decided on the whole schema).
 decided=$(sql "$dbs" "SELECT count(*) FILTER (WHERE touched_passed AND touched_detail LIKE 'after down, %')
                           || '/' || count(*) FILTER (WHERE touched_passed IS FALSE)
                           || '/' || count(*) FILTER (WHERE touched_passed AND touched_detail LIKE 'fingerprint%')
+                          || '/' || count(*) FILTER (WHERE applied LIKE '%last run of up was kept%')
+                          || '/' || count(*) FILTER (WHERE applied LIKE '%up ran once more%')
                      FROM scope_decided")
-IFS=/ read -r on_touched failed_cases on_full <<<"$decided"
-check "rollback scope: passes decided on the touched objects, failures, and passes decided on the whole schema ($decided)" \
-    "$([ "${on_touched:-0}" -gt 0 ] && [ "${failed_cases:-0}" -gt 0 ] && [ "${on_full:-0}" -gt 0 ] && echo yes)" yes
+IFS=/ read -r on_touched failed_cases on_full kept ran_again <<<"$decided"
+check "rollback scope: passes decided on the touched objects, failures, passes decided on the whole schema, applications that kept the last up and that ran up again ($decided)" \
+    "$([ "${on_touched:-0}" -gt 0 ] && [ "${failed_cases:-0}" -gt 0 ] && [ "${on_full:-0}" -gt 0 ] \
+        && [ "${kept:-0}" -gt 0 ] && [ "${ran_again:-0}" -gt 0 ] && echo yes)" yes
 sql "$dbs" "DROP OWNED BY $scope_role" >/dev/null
 dropdb "$dbs" >/dev/null 2>&1
 psql -X -q -d postgres -c "DROP ROLE IF EXISTS $scope_role" >/dev/null 2>&1

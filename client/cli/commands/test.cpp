@@ -8,6 +8,7 @@
 #include "client/ledger/ledger_lock.hpp"
 #include "client/core/process.hpp"
 #include "client/ledger/project.hpp"
+#include "common/scratch_database.hpp"
 
 #include <signal.h>
 #include <unistd.h>
@@ -300,6 +301,16 @@ int run_test(const GlobalOptions& global, const TestOptions& options) {
                                fmt::format("setting synchronous_commit, in scratch database {}", conn.target()),
                                "the target was not changed");
         }
+        // The mark that lets migrate_apply_tested keep the test's last run of up as the apply (down's effects on
+        // data then stay, which only a database made for the test can accept). From the scratch database's own
+        // connection, before the extension's first snapshot there: the maintenance database's audit trail, if
+        // pgmig audits it, does not record it.
+        if (Result mark =
+                conn.exec("COMMENT ON DATABASE " + quote_ident(name) + " IS '" + common::kScratchDatabaseComment + "'");
+            !mark.ok()) {
+            throw_server_error(mark.error(), fmt::format("marking scratch database {}", conn.target()),
+                               "the target was not changed");
+        }
         auto exec = [&conn](const std::string& sql, const std::vector<std::optional<std::string>>& params,
                             const std::string& where) {
             Result res = conn.exec_params(sql, params);
@@ -340,6 +351,45 @@ int run_test(const GlobalOptions& global, const TestOptions& options) {
             "  FROM migrate_status() WITH ORDINALITY AS s JOIN pgmig.migrations m ON m.version = s.version "
             " WHERE s.kind = 'versioned' AND s.state IN ('pending', 'out_of_order') ORDER BY s.ordinality",
             {}, "reading the pending migrations");
+        // The checks of migrate_test's rows (step 6 of migrate_apply_tested's, "applied", is no check): whether
+        // the migration was applied.
+        auto read_checks = [](const Result& res, Outcome& o) {
+            bool applied = false;
+            for (int r = 0; r < res.rows(); ++r) {
+                if (res.get(r, 0) == "6" && res.get(r, 1) == "applied") {
+                    applied = res.get(r, 2) == "t";
+                    continue;
+                }
+                json check = {{"step", std::stoi(res.get(r, 0))},
+                              {"check", res.get(r, 1)},
+                              {"passed", res.is_null(r, 2) ? json(nullptr) : json(res.get(r, 2) == "t")},
+                              {"detail", res.get(r, 3)},
+                              {"differing", res.is_null(r, 4) ? json(nullptr) : json::parse(res.get(r, 4))}};
+                if (check["passed"] == false) o.failed = true;
+                o.checks.push_back(std::move(check));
+            }
+            return applied;
+        };
+        // migrate_apply_tested (0.2.0 on): the test, and the migration applied when every check passed, mostly by
+        // keeping the test's last run of up (one run of the scripts less than migrate_test, then migrate_apply).
+        // A failed check applies nothing: the migration is then applied as before, after the same checks. An
+        // error (a refusal before the test: approvals, lint, order) leaves it to migrate_test and migrate_apply,
+        // which report it as they always have. Whether it was done.
+        const bool apply_tested = installed_extension_version(conn) != std::optional<std::string>("0.1.0");
+        auto test_and_apply = [&conn, &read_checks](Outcome& o) {
+            // (one statement, one round trip: its own transaction, committed when it applied)
+            Result res = conn.exec_params(
+                "SELECT step, check_name, passed, detail, differing::text FROM migrate_apply_tested($1)", {o.version});
+            if (!res.ok()) {
+                check_interrupted();
+                return false;  // nothing of it persists
+            }
+            if (!read_checks(res, o)) {
+                Result applied = conn.exec_params("SELECT count(*) FROM migrate_apply($1)", {o.version});
+                if (!applied.ok()) throw applied.error();
+            }
+            return true;
+        };
         std::string stopped;
         for (int i = 0; i < pending.rows(); ++i) {
             check_interrupted();
@@ -357,22 +407,14 @@ int run_test(const GlobalOptions& global, const TestOptions& options) {
                 if (!transactional) {
                     o.note = "non-transactional: not testable in a transaction; applied";
                     apply_nontransactional(conn, o.version, pending.get(i, 4));
-                } else {
+                } else if (!(has_down && apply_tested && test_and_apply(o))) {
                     Transaction tx(conn);
                     if (has_down) {
                         Result res = conn.exec_params(
                             "SELECT step, check_name, passed, detail, differing::text FROM migrate_test($1)",
                             {o.version});
                         if (!res.ok()) throw res.error();
-                        for (int r = 0; r < res.rows(); ++r) {
-                            json check = {{"step", std::stoi(res.get(r, 0))},
-                                          {"check", res.get(r, 1)},
-                                          {"passed", res.is_null(r, 2) ? json(nullptr) : json(res.get(r, 2) == "t")},
-                                          {"detail", res.get(r, 3)},
-                                          {"differing", res.is_null(r, 4) ? json(nullptr) : json::parse(res.get(r, 4))}};
-                            if (check["passed"] == false) o.failed = true;
-                            o.checks.push_back(std::move(check));
-                        }
+                        read_checks(res, o);
                     } else {
                         o.note = "no down script; applied";
                     }
