@@ -281,9 +281,7 @@ PGMIG_FUNCTION(migrate_apply) {
         } else {
             const auto scripts = parse_plan(plan, Direction::up);
             lint::check_plan(plan);  // pgmig.lint_block: refuse before anything runs
-            const touched::Collection changes;  // what the next snapshot describes again
-            results = run_plan(store, spi, plan, scripts, Direction::up);
-            if (!results.empty()) store.save_snapshot("migrate_apply", &changes);
+            results = run_plan_and_snapshot(store, spi, plan, scripts, Direction::up, "migrate_apply");
         }
     }
     return_run_rows(fcinfo, results, reports, dry_run);
@@ -378,10 +376,7 @@ std::vector<RunResult> rollback(const std::function<size_t(const std::vector<Mig
         }
     }
     const auto scripts = parse_plan(applied, Direction::down);
-    const touched::Collection changes;  // what the next snapshot describes again
-    std::vector<RunResult> results = run_plan(store, spi, applied, scripts, Direction::down);
-    if (!results.empty()) store.save_snapshot("migrate_rollback", &changes);
-    return results;
+    return run_plan_and_snapshot(store, spi, applied, scripts, Direction::down, "migrate_rollback");
 }
 
 }  // namespace

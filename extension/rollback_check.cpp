@@ -350,10 +350,7 @@ std::vector<Check> test_migration(pg::Spi& spi, LedgerStore& store, const std::s
     std::vector<Check> checks = rolled_back_test(spi, m, before);
     const bool passed = std::all_of(checks.begin(), checks.end(), [](const Check& c) { return c.passed == true; });
     if (passed) {  // applied as migrate_apply(version) applies
-        const auto scripts = parse_plan(plan, Direction::up);
-        const touched::Collection changes;  // what the next snapshot describes again
-        run_plan(store, spi, plan, scripts, Direction::up);
-        store.save_snapshot("migrate_apply_tested", &changes);
+        run_plan_and_snapshot(store, spi, plan, parse_plan(plan, Direction::up), Direction::up, "migrate_apply_tested");
         checks.push_back(
             {6, "applied", true, "applied: up ran once more after the test, which was rolled back", std::nullopt});
     }

@@ -24,6 +24,7 @@ extern "C" {
 #include "progress.hpp"
 #include "redact.hpp"
 #include "settings.hpp"
+#include "touched_objects.hpp"
 
 namespace pgmig {
 
@@ -390,6 +391,15 @@ std::vector<RunResult> run_plan(LedgerStore& store, pg::Spi& spi, const std::vec
     if (batch) batch->commit();
     store.record_runs(finished,
                       direction == Direction::up ? LedgerStore::RunAction::apply : LedgerStore::RunAction::rollback);
+    return results;
+}
+
+std::vector<RunResult> run_plan_and_snapshot(LedgerStore& store, pg::Spi& spi, const std::vector<Migration>& plan,
+                                             const std::vector<std::vector<Statement>>& scripts, Direction direction,
+                                             const std::string& reason) {
+    const touched::Collection changes;  // what the snapshot describes again
+    std::vector<RunResult> results = run_plan(store, spi, plan, scripts, direction);
+    if (!results.empty()) store.save_snapshot(reason, &changes);
     return results;
 }
 

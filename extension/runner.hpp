@@ -87,6 +87,13 @@ std::vector<Migration> apply_plan(LedgerStore& store, const std::optional<std::s
 std::vector<RunResult> run_plan(LedgerStore& store, pg::Spi& spi, const std::vector<Migration>& plan,
                                 const std::vector<std::vector<Statement>>& scripts, Direction direction);
 
+// run_plan, then the snapshot of the schema it left (LedgerStore::save_snapshot: derived from the objects the
+// migrations touched where it can be; `reason` names the function in pgmig.snapshots). What migrate_apply,
+// migrate_rollback and migrate_apply_tested do once their checks have passed.
+std::vector<RunResult> run_plan_and_snapshot(LedgerStore& store, pg::Spi& spi, const std::vector<Migration>& plan,
+                                             const std::vector<std::vector<Statement>>& scripts, Direction direction,
+                                             const std::string& reason);
+
 // lock_timeout (a GUC, read at every lock wait) and the statement timer (armed per top-level
 // statement, so a SET inside a function would do nothing) for one migration (run_script) or one query
 // of a rehearsal; both restored after.

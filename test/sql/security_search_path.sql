@@ -287,6 +287,23 @@ BEGIN
 END $$;
 SELECT version, sqlstate, reason FROM pgmig.history WHERE action = 'failed' ORDER BY id;
 
+-- ==== migrate_apply_tested keeping the last run of up, as a pgmig_admin ====
+-- (the scratch mark of pgmig test, then an apply whose snapshot follows every change outside migrations)
+DO $$ BEGIN
+    EXECUTE format('COMMENT ON DATABASE %I IS %L', current_database(),
+                   'pgmig test scratch database: made for one test run and dropped after it; its data does not matter');
+END $$;
+DELETE FROM pgmig.migrations WHERE version = '8';
+SELECT version, action FROM migrate_apply();
+SET ROLE regress_sp_admin;
+SET search_path = regress_evil, pg_catalog, public;
+SELECT migrate_register('9', 'admin kept', 'CREATE TABLE public.regress_sp_kept (id int PRIMARY KEY);',
+                        'DROP TABLE public.regress_sp_kept;') IS NOT NULL AS register;
+SELECT step, check_name, passed, detail FROM migrate_apply_tested('9') WHERE step OPERATOR(pg_catalog.=) 6;
+RESET search_path;
+RESET ROLE;
+DO $$ BEGIN EXECUTE format('COMMENT ON DATABASE %I IS NULL', current_database()); END $$;
+
 -- ==== nothing planted ever ran ====
 SELECT what, by_role, superuser, count(*) AS times FROM regress_evil.log GROUP BY 1, 2, 3 ORDER BY 1, 2, 3;
 SELECT is_called AS planted_code_ran FROM regress_evil.runs;
@@ -297,7 +314,7 @@ DO $$ BEGIN
     EXECUTE format('ALTER DATABASE %I RESET default_transaction_read_only', current_database());
 END $$;
 DROP EXTENSION pgmig;
-DROP TABLE public.regress_sp_t, public.regress_sp_admin_t;
+DROP TABLE public.regress_sp_t, public.regress_sp_admin_t, public.regress_sp_kept;
 DROP AGGREGATE public.jsonb_object_agg(text, jsonb);
 DROP FUNCTION public.convert_to(text, text);
 SET client_min_messages = warning;
