@@ -24,7 +24,9 @@ COMMENT ON FUNCTION migrate_expected_snapshot() IS
 CREATE FUNCTION migrate_expected_fingerprint() RETURNS text
     LANGUAGE sql STABLE
     SET search_path = pg_catalog, pg_temp
-    AS $$ SELECT encode(sha256(convert_to(@extschema@.migrate_expected_snapshot()::text, 'UTF8')), 'hex') $$;
+    -- A standard SQL body: the call is bound to the function when this is created, so it survives
+    -- ALTER SCHEMA ... RENAME of the extension's schema (a string body names it as it was called then).
+    RETURN encode(sha256(convert_to(@extschema@.migrate_expected_snapshot()::text, 'UTF8')), 'hex');
 COMMENT ON FUNCTION migrate_expected_fingerprint() IS
     'SHA-256 of migrate_expected_snapshot(): equals migrate_fingerprint() when there is no drift';
 

@@ -79,7 +79,9 @@ CREATE FUNCTION migrate_drift()
                    changed_by name, statement text, audit_id bigint)
     LANGUAGE sql STABLE
     SET search_path = pg_catalog, pg_temp
-    AS $$ SELECT * FROM @extschema@.migrate_drift(false) $$;
+    -- A standard SQL body, bound to migrate_drift(boolean) itself: it survives a rename of the
+    -- extension's schema. One line: the update script's builder ends a statement at a line ending in ';'.
+    BEGIN ATOMIC SELECT * FROM @extschema@.migrate_drift(false); END;
 COMMENT ON FUNCTION migrate_drift() IS
     'differences between the live schema and the one the ledger expects, with who changed it, when and how';
 

@@ -67,6 +67,8 @@ ALTER TABLE pgmig.history ADD CONSTRAINT history_deploy_run_format
 
 -- migrate_drift() does not compare schemas recorded on another major version, and says so.
 -- @replace: CREATE FUNCTION migrate_drift(ignore_column_order boolean)
+-- migrate_drift() calls it through a standard SQL body, which survives a rename of the extension's schema.
+-- @replace: CREATE FUNCTION migrate_drift()
 
 -- @copy: CREATE FUNCTION migrate_record_major_upgrade() RETURNS text
 COMMENT ON FUNCTION migrate_record_major_upgrade() IS

@@ -121,6 +121,14 @@ SELECT migrate_register('2', 'noop', 'COMMENT ON TABLE invoices IS ''invoices'';
 SELECT version, action FROM migrate_apply();
 SELECT count(*) AS drift FROM migrate_drift();
 
+-- The wrappers without arguments name the extension's schema by its OID, not by the name it had at
+-- CREATE EXTENSION: they still work after that schema is renamed.
+ALTER SCHEMA public RENAME TO app_public;
+SELECT count(*) > 0 AS drift_seen FROM app_public.migrate_drift();
+SELECT app_public.migrate_expected_fingerprint() ~ '^[0-9a-f]{64}$' AS expected_fingerprint;
+ALTER SCHEMA app_public RENAME TO public;
+SELECT count(*) AS drift FROM migrate_drift();
+
 \c contrib_regression
 DROP DATABASE regress_pgmig_a;
 DROP DATABASE regress_pgmig_b;
