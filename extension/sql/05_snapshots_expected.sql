@@ -66,7 +66,13 @@ BEGIN
         RETURN 'the expected schema was recorded on another major version';
     ELSIF newest.roles IS DISTINCT FROM pgmig.role_names() THEN
         RETURN 'roles were created, renamed or dropped since the newest snapshot';
-    ELSIF EXISTS (SELECT 1 FROM pgmig.ddl_audit a WHERE a.id > newest.audit_id AND a.migration_version IS NULL) THEN
+    -- The rows since that snapshot, in id order: the ORDER BY keeps the planner on the primary key. Left
+    -- to itself it scanned the whole trail for the first out-of-band row (an EXISTS, costed as if such rows
+    -- were spread evenly over the table), which is never there when the snapshot can be derived.
+    ELSIF EXISTS (SELECT 1
+                    FROM (SELECT a.migration_version FROM pgmig.ddl_audit a
+                           WHERE a.id OPERATOR(pg_catalog.>) newest.audit_id ORDER BY a.id) since
+                   WHERE since.migration_version IS NULL) THEN
         RETURN 'DDL ran outside migrations since the newest snapshot';
     END IF;
     RETURN NULL;
