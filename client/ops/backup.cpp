@@ -529,10 +529,9 @@ fs::path pg_program(const char* name) {
 // ---- backup ----
 
 BackupInfo take_backup(const std::string& conninfo, const std::string& env_name, const BackupSettings& settings,
-                       const KeyOptions& key_options, const std::string& out_dir) {
+                       const KeyMaterial& key, const std::string& out_dir) {
     const auto start = std::chrono::steady_clock::now();
     const std::string env = env_name.empty() ? kDefaultEnvironmentName : env_name;
-    const KeyMaterial key = resolve_key(key_options, settings);
     const fs::path pg_dump = pg_program("pg_dump");
     const fs::path folder = backup_folder(settings, env, out_dir);
     std::error_code ec;

@@ -48,10 +48,12 @@ struct BackupInfo {
 };
 
 // Takes a backup of the database `conninfo` names ("" = libpq environment) into backup_folder(settings, env_name,
-// out_dir), then applies settings.keep. The password of conninfo reaches pg_dump through its environment only.
+// out_dir), encrypted with `key` (from resolve_key: read once, so that a caller verifying the backup afterwards
+// uses the very key it was written with, even from a --key-file that can be read only once, such as a pipe),
+// then applies settings.keep. The password of conninfo reaches pg_dump through its environment only.
 // Throws Error(backup_failed) saying what failed; nothing partial is left behind.
 BackupInfo take_backup(const std::string& conninfo, const std::string& env_name, const BackupSettings& settings,
-                       const KeyOptions& key_options, const std::string& out_dir = {});
+                       const backup_crypto::KeyMaterial& key, const std::string& out_dir = {});
 
 // One backup file of a folder, with its manifest (or why there is none usable).
 struct BackupEntry {

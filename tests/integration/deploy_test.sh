@@ -190,6 +190,12 @@ else
     fail "rollback alert" "$(tail -c 600 "$dp_dir/hook.jsonl")"
 fi
 
+# --- the backup key is read once: a key handed over through a pipe encrypts and verifies the backup ----------
+# (--key-file <(...), as from a secret store: a second read of the pipe finds it empty)
+dp_run deploy --env production --key-file <(cat "$dp_proj/backup.key")
+expect "deploy --key-file from a pipe: the one key read takes and verifies the backup" 5 "[4/6] backup:" "verified (" \
+    "stopped at step 5/6 (apply)" "no_such_table"
+
 # --- unknown environment, and no secret anywhere ----------------------------------------------------------
 dp_run deploy --env staging
 expect "an unknown environment names the known ones" 3 "no environment 'staging'" "development, production"

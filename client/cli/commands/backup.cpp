@@ -49,7 +49,8 @@ std::string mib(std::uint64_t bytes) {
 int run_backup(const GlobalOptions& global, const BackupOptions& options) {
     signal(SIGPIPE, SIG_IGN);
     const Target t = resolve_target(global, options.env, true);
-    const BackupInfo info = take_backup(t.conninfo, t.env_name, t.settings, KeyOptions{options.key_file}, options.out);
+    const BackupInfo info =
+        take_backup(t.conninfo, t.env_name, t.settings, resolve_key(KeyOptions{options.key_file}, t.settings), options.out);
     const auto& m = info.manifest;
     std::printf("backup written: %s (%s, %.1f s)\n", info.path.string().c_str(),
                 mib(m["size"].get<std::uint64_t>()).c_str(), info.seconds);

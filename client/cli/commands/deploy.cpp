@@ -318,8 +318,11 @@ int Deploy::run() {
 
     // 4. Backup, when the environment requires one: nothing is applied without it.
     if (env_.backup) {
+        // The key is read once, for the backup and for reading it back (a --key-file may be a pipe).
+        std::optional<backup_crypto::KeyMaterial> key;
         try {
-            backup_ = take_backup(conninfo_, env_.name, env_.backup_settings, KeyOptions{options_.key_file});
+            key.emplace(resolve_key(KeyOptions{options_.key_file}, env_.backup_settings));
+            backup_ = take_backup(conninfo_, env_.name, env_.backup_settings, *key);
         } catch (const Error& e) {
             backup_failed(e);
         } catch (const std::exception& e) {
@@ -332,7 +335,7 @@ int Deploy::run() {
         // key decrypts it, pg_restore --list accepts it): a backup that cannot be restored is no backup.
         VerifyResult verified;
         try {
-            verified = verify_backup(backup_->path, resolve_key(KeyOptions{options_.key_file}, env_.backup_settings));
+            verified = verify_backup(backup_->path, *key);
         } catch (const Error& e) {
             verified.error = e;
         }

@@ -27,6 +27,7 @@
 #include <cstdio>
 #include <filesystem>
 #include <iterator>
+#include <optional>
 #include <set>
 
 namespace pgmig::client {
@@ -86,6 +87,9 @@ class FleetRun {
     const Fleet& fleet_;
     const Environment* env_ = nullptr;
     RunState state_;
+    // The backup key, read when the first target is backed up and kept for every other one (a --key-file
+    // may be a pipe that can be read only once).
+    std::optional<backup_crypto::KeyMaterial> backup_key_;
     bool tty_ = false;
     bool progress_shown_ = false;
 };
@@ -292,8 +296,8 @@ void FleetRun::backup_targets(std::vector<WaveTarget>& targets, const WaveCallba
             folder += plain ? c : '_';
         }
         try {
-            const BackupInfo backup = take_backup(target.conninfo, folder, env_->backup_settings,
-                                                  KeyOptions{options_.key_file}, out_dir);
+            if (!backup_key_) backup_key_.emplace(resolve_key(KeyOptions{options_.key_file}, env_->backup_settings));
+            const BackupInfo backup = take_backup(target.conninfo, folder, env_->backup_settings, *backup_key_, out_dir);
             record.backup = backup.path.string();
             save_state(state_);
             end_progress_line();
