@@ -98,12 +98,18 @@ std::string load_error(const std::string& content) {
     }
 }
 
+// (the file goes also when loading throws: a test that expects the throw must not leave it in /tmp)
 ProjectConfig load_text(const std::string& content) {
     const fs::path file = config_file();
     std::ofstream(file) << content;
-    ProjectConfig config = load_config(file);
-    fs::remove(file);
-    return config;
+    try {
+        ProjectConfig config = load_config(file);
+        fs::remove(file);
+        return config;
+    } catch (...) {
+        fs::remove(file);
+        throw;
+    }
 }
 
 }  // namespace
