@@ -224,10 +224,13 @@ void open_writer(Writer* w, const RowValues& row) {
 // Appends one row with the shared values and this object.
 void write_row(Writer* w, Appended* out, Datum type, bool type_null, Datum schema, bool schema_null, Datum identity,
                bool identity_null) {
+    // The time first, then the id: ids are taken in order (one at a time, under the sequence's buffer
+    // lock), so a row whose time is after a snapshot's has an id after the newest row that snapshot saw,
+    // and migrate_drift() reads the rows since a snapshot through the primary key (06_drift.sql).
+    set_datum(w, kAt, TimestampTzGetDatum(GetCurrentTimestamp()), false);
     // Not nextval(): that would make pgmig's sequence the session's lastval() (see quiet_sequence.hpp).
     const int64 id = quiet_nextval(w->sequence);
     set_datum(w, kId, Int64GetDatum(id), false);
-    set_datum(w, kAt, TimestampTzGetDatum(GetCurrentTimestamp()), false);
     set_datum(w, kObjectType, type, type_null);
     set_datum(w, kSchemaName, schema, schema_null);
     set_datum(w, kObjectIdentity, identity, identity_null);

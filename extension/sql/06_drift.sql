@@ -7,7 +7,7 @@ CREATE FUNCTION migrate_drift(ignore_column_order boolean)
     SET jit = off
     AS $$
     WITH expected AS (
-        SELECT id, taken_at FROM pgmig.snapshots ORDER BY id DESC LIMIT 1
+        SELECT id, taken_at, audit_id FROM pgmig.snapshots ORDER BY id DESC LIMIT 1
     ), majors AS (      -- the major version of the expected snapshot and of this server
         SELECT coalesce((SELECT server_major FROM pgmig.snapshots ORDER BY id DESC LIMIT 1), 15) AS expected,
                current_setting('server_version_num')::int / 10000 AS live
@@ -32,8 +32,14 @@ CREATE FUNCTION migrate_drift(ignore_column_order boolean)
           FROM live l FULL JOIN base b ON b.object_key = l.object_key
          WHERE l.description IS DISTINCT FROM b.description
     ), explained AS (   -- the latest out-of-band audit row of each object changed since the snapshot
+        -- Only rows after the snapshot's newest audit row can have been written after it was taken (a row's
+        -- time is read before its id is taken, and ids are taken in order), so the trail is read from there
+        -- through its primary key, never whole: the subquery's ORDER BY keeps the plan on it.
         SELECT DISTINCT ON (au.object_identity) au.object_identity, au.id, au.at, au.current_user_name, au.statement
-          FROM pgmig.ddl_audit au, expected x
+          FROM expected x,
+               LATERAL (SELECT a.object_identity, a.id, a.at, a.current_user_name, a.statement, a.migration_version
+                          FROM pgmig.ddl_audit a
+                         WHERE a.id > coalesce(x.audit_id, 0) ORDER BY a.id) au
          WHERE au.at > x.taken_at AND au.migration_version IS NULL AND au.object_identity IS NOT NULL
          ORDER BY au.object_identity, au.id DESC
     )
