@@ -1,10 +1,16 @@
 #!/usr/bin/env bash
 # Instructions, not seconds: the audit workload (CYCLES x create table / add column / create index /
 # drop table, one statement at a time) run against a server under valgrind --tool=callgrind, in a
-# database without audit, one with pgmig (NOTIFY off), one with pgmig as installed (NOTIFY on) and one
-# with a bare PL/pgSQL event trigger.
+# database without audit, one with pgmig (NOTIFY off), one with pgmig as installed (NOTIFY on), one
+# with a bare PL/pgSQL event trigger, and one with pgmig whose ddl_command_end, sql_drop and
+# table_rewrite triggers are disabled (NOTIFY off): its utility hook then records each statement itself,
+# one row without object identities (docs/reference.md), at no cost of PostgreSQL's own collection of
+# commands and dropped objects, which any such trigger turns on.
 # Callgrind counts are repeatable where wall and CPU time are not. Prints each backend's total
-# instructions (connection start included) and the ratio to no audit.
+# instructions (connection start included) and the ratio to no audit, and the audit rows each wrote.
+# Each database is connected to once before its measured session, so that every session starts with the
+# database's relation cache file written (otherwise whichever session builds it pays ~12 million
+# instructions, more than a third of pgmig's whole difference).
 #   usage: bench/audit-instructions.sh        CYCLES=100 by default (about 2 minutes)
 #   KEEP=DIR copies each backend's callgrind file to DIR/<database>.cg, for callgrind_annotate.
 set -euo pipefail
@@ -29,9 +35,13 @@ trap 'stop; rm -rf "$TMP"' EXIT
 "${as_pg[@]}" "$BIN/initdb" -D "$TMP/data" -U postgres --auth=trust --no-sync >/dev/null
 opts=(-c listen_addresses= -c "unix_socket_directories=$TMP" -p "$PORT" -c jit=off)
 "${as_pg[@]}" "$BIN/pg_ctl" -D "$TMP/data" -l "$TMP/log" -o "${opts[*]}" -w start >/dev/null
-for db in none pgmig pgmig_notify plpgsql; do psql -Xq -d postgres -c "CREATE DATABASE cg_$db"; done
+DBS=(none pgmig pgmig_notify plpgsql hook)
+for db in "${DBS[@]}"; do psql -Xq -d postgres -c "CREATE DATABASE cg_$db"; done
 psql -Xq -d cg_pgmig -c "CREATE EXTENSION pgmig" -c "ALTER DATABASE cg_pgmig SET pgmig.notify_drift = off"
 psql -Xq -d cg_pgmig_notify -c "CREATE EXTENSION pgmig"
+psql -Xq -d cg_hook -c "CREATE EXTENSION pgmig" -c "ALTER DATABASE cg_hook SET pgmig.notify_drift = off" \
+    -c "ALTER EVENT TRIGGER pgmig_ddl_end DISABLE" -c "ALTER EVENT TRIGGER pgmig_sql_drop DISABLE" \
+    -c "ALTER EVENT TRIGGER pgmig_table_rewrite DISABLE"
 # The same PL/pgSQL trigger as bench/audit.sh.
 sed -n '/^CREATE TABLE ddl_log/,/^CREATE EVENT TRIGGER log_drop/p' "$BENCH/audit.sh" | psql -Xq -d cg_plpgsql
 stop
@@ -42,22 +52,32 @@ say "starting the server under callgrind..."
     "$BIN/postgres" -D "$TMP/data" "${opts[@]}" >"$TMP/valgrind.log" 2>&1 &
 for _ in $(seq 1 180); do pg_isready -q && break; sleep 1; done
 pg_isready -q || die "the server did not start under valgrind (see $TMP/valgrind.log)"
-declare -A pid
-for db in none pgmig pgmig_notify plpgsql; do
+# audit_rows DB: the rows of its audit table, counted in a session of its own (not measured).
+audit_rows() {
+    case $1 in
+        none) psql -X -A -t -q -d "cg_$1" -c "SELECT 0" ;;
+        plpgsql) psql -X -A -t -q -d "cg_$1" -c "SELECT count(*) FROM ddl_log" ;;
+        *) psql -X -A -t -q -d "cg_$1" -c "SELECT count(*) FROM pgmig.ddl_audit" ;;
+    esac
+}
+declare -A pid rows
+for db in "${DBS[@]}"; do
+    before=$(audit_rows "$db")  # this session also writes the database's relation cache file
     say "  $((CYCLES * 4)) statements in cg_$db..."
     pid[$db]=$( (echo "SELECT pg_backend_pid();"; cat "$TMP/ddl.sql") | psql -X -A -t -q -v ON_ERROR_STOP=1 -d "cg_$db" | head -1)
+    rows[$db]=$(( $(audit_rows "$db") - before ))
 done
 stop
 sleep 2
 if [[ -n ${KEEP:-} ]]; then
     mkdir -p "$KEEP"
-    for db in none pgmig pgmig_notify plpgsql; do cp "$TMP/cg.${pid[$db]}" "$KEEP/$db.cg"; done
+    for db in "${DBS[@]}"; do cp "$TMP/cg.${pid[$db]}" "$KEEP/$db.cg"; done
 fi
 count() { awk '/^summary:/ {print $2; exit}' "$TMP/cg.$1"; }
 base=$(count "${pid[none]}")
 echo "instructions of the backend for $((CYCLES * 4)) DDL statements (callgrind):"
-for db in none pgmig pgmig_notify plpgsql; do
+for db in "${DBS[@]}"; do
     n=$(count "${pid[$db]}")
-    printf '  %-13s %14s  %.3fx  (%s per statement over no audit)\n' "$db" "$n" "$(echo "$n / $base" | bc -l)" \
-        "$(( (n - base) / (CYCLES * 4) ))"
+    printf '  %-13s %14s  %.3fx  (%s per statement over no audit; %s rows)\n' "$db" "$n" "$(echo "$n / $base" | bc -l)" \
+        "$(( (n - base) / (CYCLES * 4) ))" "${rows[$db]}"
 done
