@@ -70,32 +70,48 @@ constexpr const char* kResealEvent = "audit_reseal";
 // Plans kept for the life of the backend (the sealer runs a pass per burst of commits).
 SPIPlanPtr g_plans[3] = {nullptr, nullptr, nullptr};
 
+// The hash that seals a row: SHA-256 of the previous row's hash, a newline and the row's canonical text.
+std::string chain_hash(const std::string& previous, const std::optional<std::string>& text) {
+    std::string input;
+    input.reserve(previous.size() + 1 + (text ? text->size() : 0));
+    input.append(previous).append(1, '\n');
+    if (text) input.append(*text);
+    return common::sha256_hex(input);
+}
+
+// Rows are read through a cursor and sealed a batch at a time: a backlog of any length (the sealer
+// stopped for a while, or rows written before the chain) is sealed in memory of one batch.
+constexpr long kSealBatch = 10000;
+
 long long seal_rows(pg::Spi& spi, std::string& previous, long long& seq) {
-    const pg::Rows unsealed = spi.query_prepared(g_plans[0],
-                                                 "SELECT a.id, pgmig.audit_row_text(a), a.event FROM pgmig.ddl_audit a "
-                                                 "WHERE a.chain_seq IS NULL ORDER BY a.id",
-                                                 {}, SPI_OK_SELECT);
-    if (unsealed.rows.empty()) return 0;
-    std::string ids = "{", seqs = "{", hashes = "{";
     long long sealed = 0;
-    for (const auto& row : unsealed.rows) {
-        if (row[2].value_or("") == kResealEvent) previous.clear();  // a new segment starts here
-        previous = common::sha256_hex(previous + "\n" + row[1].value_or(""));
-        ++seq;
-        const char* sep = sealed == 0 ? "" : ",";
-        ids += sep + *row[0];
-        seqs += sep + std::to_string(seq);
-        hashes += sep + previous;
-        ++sealed;
-    }
-    SealingNow now;
-    spi.query_prepared(
-        g_plans[1],
-        "UPDATE pgmig.ddl_audit a SET chain_seq = s.seq, row_hash = s.hash "
-        "FROM ROWS FROM (pg_catalog.unnest($1::pg_catalog.int8[]), pg_catalog.unnest($2::pg_catalog.int8[]), "
-        "                pg_catalog.unnest($3::pg_catalog.text[])) AS s(id, seq, hash) "
-        "WHERE a.id OPERATOR(pg_catalog.=) s.id",
-        {{TEXTOID, ids + "}"}, {TEXTOID, seqs + "}"}, {TEXTOID, hashes + "}"}}, SPI_OK_UPDATE);
+    spi.each_batch(
+        "SELECT a.id, pgmig.audit_row_text(a), a.event FROM pgmig.ddl_audit a WHERE a.chain_seq IS NULL ORDER BY a.id",
+        {}, kSealBatch,
+        [&](const pg::Rows& unsealed) {
+            std::string ids = "{", seqs = "{", hashes = "{";
+            const char* sep = "";
+            for (const auto& row : unsealed.rows) {
+                if (row[2].value_or("") == kResealEvent) previous.clear();  // a new segment starts here
+                previous = chain_hash(previous, row[1]);
+                ++seq;
+                ids += sep + *row[0];
+                seqs += sep + std::to_string(seq);
+                hashes += sep + previous;
+                sep = ",";
+                ++sealed;
+            }
+            // The cursor's snapshot does not see these new row versions: it reads each unsealed row once.
+            SealingNow now;
+            spi.query_prepared(
+                g_plans[1],
+                "UPDATE pgmig.ddl_audit a SET chain_seq = s.seq, row_hash = s.hash "
+                "FROM ROWS FROM (pg_catalog.unnest($1::pg_catalog.int8[]), pg_catalog.unnest($2::pg_catalog.int8[]), "
+                "                pg_catalog.unnest($3::pg_catalog.text[])) AS s(id, seq, hash) "
+                "WHERE a.id OPERATOR(pg_catalog.=) s.id",
+                {{TEXTOID, ids + "}"}, {TEXTOID, seqs + "}"}, {TEXTOID, hashes + "}"}}, SPI_OK_UPDATE);
+        },
+        &g_plans[0]);
     return sealed;
 }
 
@@ -166,16 +182,8 @@ struct SealResult {
     nlohmann::json resealed = nlohmann::json::array();  // the resealed segments, oldest first
 };
 
-// Walks the whole chain by position: every broken link (a position out of sequence: rows deleted or
-// reordered; a hash that does not match: an edited row), segment by segment. A reseal row ends a
-// segment: the broken links it lists are reported in `resealed` with who resealed, when and why; any
-// other broken link stays open, and the first open one is the chain's first_broken.
-void walk_chain(pg::Spi& spi, SealResult& result, std::string& previous, long long& seq) {
-    const pg::Rows chain = spi.query(
-        "SELECT a.id, a.chain_seq, a.row_hash, pgmig.audit_row_text(a), a.event, a.statement, a.session_user_name, "
-        "       pg_catalog.to_char(pg_catalog.timezone('UTC', a.at), 'YYYY-MM-DD\"T\"HH24:MI:SS\"Z\"') "
-        "FROM pgmig.ddl_audit a WHERE a.chain_seq IS NOT NULL ORDER BY a.chain_seq",
-        {}, SPI_OK_SELECT);
+// One batch of the chain, in position order, continuing from (previous, seq).
+void walk_rows(const pg::Rows& chain, SealResult& result, std::string& previous, long long& seq) {
     for (const auto& row : chain.rows) {
         ++seq;
         const long long id = std::stoll(*row[0]);
@@ -206,7 +214,7 @@ void walk_chain(pg::Spi& spi, SealResult& result, std::string& previous, long lo
             result.resealed.push_back(std::move(segment));
             previous.clear();  // the new segment is sealed from an empty previous hash
         }
-        const std::string expected = common::sha256_hex(previous + "\n" + row[3].value_or(""));
+        const std::string expected = chain_hash(previous, row[3]);
         ++result.checked;
         if (std::stoll(*row[1]) != seq) {
             result.open.push_back(
@@ -218,6 +226,19 @@ void walk_chain(pg::Spi& spi, SealResult& result, std::string& previous, long lo
         previous = row[2].value_or("");
         seq = std::stoll(*row[1]);
     }
+}
+
+// Walks the whole chain by position: every broken link (a position out of sequence: rows deleted or
+// reordered; a hash that does not match: an edited row), segment by segment. A reseal row ends a
+// segment: the broken links it lists are reported in `resealed` with who resealed, when and why; any
+// other broken link stays open, and the first open one is the chain's first_broken.
+void walk_chain(pg::Spi& spi, SealResult& result, std::string& previous, long long& seq) {
+    // Through a cursor, a batch at a time: the chain of a long trail never has to fit in memory.
+    spi.each_batch(
+        "SELECT a.id, a.chain_seq, a.row_hash, pgmig.audit_row_text(a), a.event, a.statement, a.session_user_name, "
+        "       pg_catalog.to_char(pg_catalog.timezone('UTC', a.at), 'YYYY-MM-DD\"T\"HH24:MI:SS\"Z\"') "
+        "FROM pgmig.ddl_audit a WHERE a.chain_seq IS NOT NULL ORDER BY a.chain_seq",
+        {}, kSealBatch, [&](const pg::Rows& chain) { walk_rows(chain, result, previous, seq); });
     if (!result.open.empty()) {
         result.first_broken = result.open.front().id;
         result.problem = result.open.front().problem;

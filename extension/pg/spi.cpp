@@ -144,17 +144,54 @@ Rows Spi::collect(int rc, int expected, const char* sql) {
         std::vector<std::optional<std::string>> row;
         row.reserve(static_cast<size_t>(desc->natts));
         for (int c = 1; c <= desc->natts; ++c) {
-            const char* v = call([tuple, desc, c] { return SPI_getvalue(tuple, desc, c); });
+            char* v = call([tuple, desc, c] { return SPI_getvalue(tuple, desc, c); });
             if (v == nullptr) {
                 row.emplace_back(std::nullopt);
             } else {
                 row.emplace_back(std::string(v));
+                pfree(v);  // in the SPI procedure's context, which lives until SPI_finish
             }
         }
         out.rows.push_back(std::move(row));
     }
     call([] { SPI_freetuptable(SPI_tuptable); });
     return out;
+}
+
+void Spi::each_batch(const char* sql, const std::vector<Param>& params, long batch,
+                     const std::function<void(const Rows&)>& fn, SPIPlanPtr* plan) {
+    PinnedSearchPath pinned;
+    const SpiArgs a = spi_args(params);
+    if (plan != nullptr && *plan == nullptr) {
+        *plan = call([&] {
+            SPIPlanPtr prepared = SPI_prepare_cursor(sql, a.nargs, a.types, 0);
+            if (prepared != nullptr) SPI_keepplan(prepared);
+            return prepared;
+        });
+        if (*plan == nullptr) {
+            throw Error(
+                sqlstate::internal_error,
+                fmt::format("pgmig could not prepare an internal query: {}", SPI_result_code_string(SPI_result)), sql);
+        }
+    }
+    // Not read-only: the cursor takes a fresh snapshot when it opens, as query() does.
+    Portal portal = call([&] {
+        return plan != nullptr ? SPI_cursor_open(nullptr, *plan, a.values, a.nulls, false)
+                               : SPI_cursor_open_with_args(nullptr, sql, a.nargs, a.types, a.values, a.nulls, false, 0);
+    });
+    if (portal == nullptr) {
+        throw Error(sqlstate::internal_error,
+                    fmt::format("pgmig could not open a cursor: {}", SPI_result_code_string(SPI_result)), sql);
+    }
+    for (;;) {
+        call([portal, batch] { SPI_cursor_fetch(portal, true, batch); });
+        const Rows rows = collect(SPI_OK_FETCH, SPI_OK_FETCH, sql);
+        if (rows.rows.empty()) break;
+        fn(rows);
+    }
+    // On an error the portal is left to the (sub)transaction's abort, which drops it.
+    call([portal] { SPI_cursor_close(portal); });
+    pinned.finish();
 }
 
 uint64 Spi::execute(const std::string& sql) {

@@ -7,6 +7,7 @@ extern "C" {
 #include "executor/spi.h"
 }
 
+#include <functional>
 #include <optional>
 #include <string>
 #include <vector>
@@ -66,6 +67,13 @@ class Spi {
     // for statements on hot paths such as the event triggers. Prepared and run under PinnedSearchPath
     // (the plan cache revalidates a plan whose search_path differs, so it always sees the pinned one).
     Rows query_prepared(SPIPlanPtr& plan, const char* sql, const std::vector<Param>& params, int expected);
+    // Runs an internal query through a cursor and hands its rows to `fn` `batch` at a time, so that a
+    // query over a table of any length holds one batch in memory (Rows copies each value). One snapshot,
+    // taken when the cursor opens, for all batches: the result is the one query() would return. Parsed
+    // and run under PinnedSearchPath. With `plan`, the query is prepared at the first call and kept there
+    // (as query_prepared does).
+    void each_batch(const char* sql, const std::vector<Param>& params, long batch,
+                    const std::function<void(const Rows&)>& fn, SPIPlanPtr* plan = nullptr);
     // Runs a migration's statement text as it stands, with the caller's search_path (a migration
     // names things the way its author does); returns the number of rows it processed.
     uint64 execute(const std::string& sql);

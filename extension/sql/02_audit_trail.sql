@@ -26,13 +26,16 @@ COMMENT ON TABLE pgmig.ddl_audit IS 'one row per object affected by DDL, whoever
 -- The chain's head and the unsealed rows, found without a scan: sealing never rescans the chain.
 CREATE INDEX ddl_audit_chain_seq ON pgmig.ddl_audit (chain_seq);
 
+-- Every name in the body is schema-qualified (EXTRACT is pg_catalog.extract by the grammar), so it needs
+-- no SET search_path, and without one PostgreSQL inlines it into the query that calls it: sealing and
+-- verifying call it for every row of the trail, and a call through the SQL-function executor cost five
+-- times the expression (about 4 microseconds a row).
 CREATE FUNCTION pgmig.audit_row_text(a pgmig.ddl_audit) RETURNS text
     LANGUAGE sql STABLE
-    SET search_path = pg_catalog, pg_temp
     AS $$
-    SELECT format('%s|%s|%s|%s|%L|%L|%L|%L|%L|%L|%L|%L|%L|%s|%L|%L|%L',
+    SELECT pg_catalog.format('%s|%s|%s|%s|%L|%L|%L|%L|%L|%L|%L|%L|%L|%s|%L|%L|%L',
                   a.id, extract(epoch FROM a.at), a.txid, a.backend_pid, a.session_user_name,
-                  a.current_user_name, a.application_name, host(a.client_addr), a.event, a.command_tag,
+                  a.current_user_name, a.application_name, pg_catalog.host(a.client_addr), a.event, a.command_tag,
                   a.object_type, a.schema_name, a.object_identity, a.table_rewrite, a.statement,
                   a.migration_version, a.policy)
     $$;

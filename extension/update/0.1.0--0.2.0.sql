@@ -65,6 +65,8 @@ ALTER TABLE pgmig.history ADD CONSTRAINT history_deploy_run_format
     CHECK (deploy_run IS NULL OR deploy_run OPERATOR(pg_catalog.~) '^[A-Za-z0-9_.:-]{1,64}$');
 -- @copy: COMMENT ON COLUMN pgmig.history.deploy_run IS
 
+-- The canonical text of an audit row, inlined into the sealing and verifying queries (no SET clause).
+-- @replace: CREATE FUNCTION pgmig.audit_row_text(a pgmig.ddl_audit) RETURNS text
 -- migrate_drift() does not compare schemas recorded on another major version, and says so.
 -- @replace: CREATE FUNCTION migrate_drift(ignore_column_order boolean)
 -- migrate_drift() calls it through a standard SQL body, which survives a rename of the extension's schema.
