@@ -3,6 +3,7 @@
 extern "C" {
 #include "postgres.h"
 #include "access/xact.h"
+#include "access/xlog.h"
 #include "catalog/namespace.h"
 #include "catalog/pg_class.h"
 #include "catalog/pg_type_d.h"
@@ -25,6 +26,7 @@ extern "C" {
 #include <vector>
 
 #include "audit_chain.hpp"
+#include "changed_pages.hpp"
 #include "common/checksum.hpp"
 #include "ledger_store.hpp"
 #include "pg/boundary.hpp"
@@ -245,8 +247,150 @@ void walk_chain(pg::Spi& spi, SealResult& result, std::string& previous, long lo
     }
 }
 
-// Walks the whole chain and reports its first broken link; then seals the rows committed since the
-// last seal (in id order among them) when it may and the seal lock is free, without waiting for it.
+// Incremental verification. A verification that found the chain intact records how far the WAL had come
+// when it began (pgmig.audit_verified). Every change of a row is WAL-logged and sets the LSN of its page
+// beyond that point (changed_pages.hpp), so the next verification hashes only the sealed rows of pages
+// changed since, each against the row before it and the row after it against it, and checks that the
+// positions run 1..head without a gap or a duplicate (count = max). Anything it cannot settle (a link that
+// does not match, a reseal row, too many changed pages, another storage after VACUUM FULL or a restore)
+// is left to the walk of the whole chain, whose report is the one a break gets.
+//
+// What may be recorded: only what this call has seen. The WAL point is read before anything else, and
+// the record is written only if, just after it, no other transaction held a lock on pgmig.ddl_audit that
+// a change of its rows takes (RowExclusiveLock: taken by UPDATE, DELETE and INSERT, and held until they
+// end; pgmig's own audit writes give it back early, but they insert unsealed rows, which are read when
+// they are sealed): a change logged before the point was then committed before the snapshots this call
+// reads with, so it was verified. Under REPEATABLE READ or SERIALIZABLE the snapshot may be older than
+// the point: nothing is recorded then, nor in a read-only transaction or on a standby.
+constexpr uint16 kVerifiedLockSubId = 2;  // serialises writers of pgmig.audit_verified, never waited for
+
+// Past this many line pointers of changed pages, the chain is walked whole (as the ledger's tamper check
+// does: fetching them one by one would cost about as much).
+constexpr size_t kMaxChangedTuples = 20000;
+
+struct VerifiedPoint {
+    XLogRecPtr wal = InvalidXLogRecPtr;  // the WAL point read before anything else
+    bool recordable = false;             // no change of the table was in progress just after it
+};
+
+VerifiedPoint verified_point(Oid table) {
+    VerifiedPoint point;
+    point.wal = changed_pages::wal_end();
+    point.recordable = pg::call([table] {
+        if (XactReadOnly || RecoveryInProgress() || IsolationUsesXactSnapshot()) return false;
+        if (!ConditionalLockRelationOid(table, ShareLock)) return false;
+        UnlockRelationOid(table, ShareLock);  // not kept: it would hold up every audited statement
+        return true;
+    });
+    return point;
+}
+
+struct ChainRow {
+    long long position;
+    std::string hash;
+    std::string text;
+    bool reseal;
+};
+
+std::string int_array(const std::vector<long long>& values) {
+    std::string out = "{";
+    for (size_t i = 0; i < values.size(); ++i) out += (i ? "," : "") + std::to_string(values[i]);
+    return out + "}";
+}
+
+// The chain verified from the pages changed since the last intact verification: true when it is intact,
+// with `result.checked`, `previous` and `seq` (the head) set as a walk sets them; false: walk it whole.
+bool verify_changed(pg::Spi& spi, Oid table, SealResult& result, std::string& previous, long long& seq) {
+    const pg::Rows state =
+        spi.query("SELECT storage, verified_through::pg_catalog.text FROM pgmig.audit_verified", {}, SPI_OK_SELECT);
+    if (state.rows.empty()) return false;
+    const XLogRecPtr since = changed_pages::parse_lsn(state.rows[0].at(1).value_or(""));
+    if (XLogRecPtrIsInvalid(since)) return false;
+    const changed_pages::Pages pages = changed_pages::since(table, since, kMaxChangedTuples);
+    if (!pages.logged || pages.too_many || state.rows[0].at(0) != pages.storage) return false;
+
+    const pg::Rows extent = spi.query(
+        "SELECT pg_catalog.count(*), pg_catalog.max(a.chain_seq) FROM pgmig.ddl_audit a WHERE a.chain_seq IS NOT NULL",
+        {}, SPI_OK_SELECT);
+    const long long count = std::stoll(extent.rows.at(0).at(0).value_or("0"));
+    const long long head = std::stoll(extent.rows.at(0).at(1).value_or("0"));
+    if (count != head) return false;  // a position missing or doubled
+    if (head == 0) {
+        previous.clear();
+        seq = 0;
+        return true;
+    }
+    // The changed sealed rows' positions, then those rows with the ones before and after them, and the head.
+    const pg::Rows changed = spi.query(
+        "SELECT a.chain_seq FROM pgmig.ddl_audit a "
+        "WHERE a.ctid OPERATOR(pg_catalog.=) ANY ($1::pg_catalog.tid[]) AND a.chain_seq IS NOT NULL",
+        {{TIDARRAYOID, pages.tuples}}, SPI_OK_SELECT);
+    std::vector<long long> positions{head};
+    std::vector<long long> changed_positions;
+    for (const auto& row : changed.rows) {
+        const long long p = std::stoll(row.at(0).value_or("0"));
+        changed_positions.push_back(p);
+        for (const long long q : {p - 1, p, p + 1}) {
+            if (q >= 1 && q <= head) positions.push_back(q);
+        }
+    }
+    std::sort(positions.begin(), positions.end());
+    positions.erase(std::unique(positions.begin(), positions.end()), positions.end());
+    const pg::Rows near = spi.query(
+        "SELECT a.chain_seq, a.row_hash, pgmig.audit_row_text(a), a.event FROM pgmig.ddl_audit a "
+        "WHERE a.chain_seq OPERATOR(pg_catalog.=) ANY ($1::pg_catalog.int8[]) ORDER BY a.chain_seq",
+        {{INT8ARRAYOID, int_array(positions)}}, SPI_OK_SELECT);
+    if (near.rows.size() != positions.size()) return false;  // a position missing or doubled among them
+    std::vector<ChainRow> rows;
+    rows.reserve(near.rows.size());
+    for (const auto& row : near.rows) {
+        rows.push_back({std::stoll(row.at(0).value_or("0")), row.at(1).value_or(""), row.at(2).value_or(""),
+                        row.at(3).value_or("") == kResealEvent});
+        if (rows.back().reseal) return false;  // segments are the walk's to report
+    }
+    const auto at = [&rows](long long p) -> const ChainRow* {
+        const auto it = std::lower_bound(rows.begin(), rows.end(), p,
+                                         [](const ChainRow& r, long long q) { return r.position < q; });
+        return it != rows.end() && it->position == p ? &*it : nullptr;
+    };
+    for (const long long p : changed_positions) {
+        for (const long long q : {p, p + 1}) {  // the changed row against the one before, the next against it
+            const ChainRow* row = at(q);
+            if (row == nullptr) continue;  // past the head
+            const ChainRow* before = q > 1 ? at(q - 1) : nullptr;
+            if (q > 1 && before == nullptr) return false;
+            if (chain_hash(before != nullptr ? before->hash : std::string(), row->text) != row->hash) return false;
+        }
+    }
+    result.checked = count;
+    previous = at(head)->hash;
+    seq = head;
+    return true;
+}
+
+// Records that the chain was found intact as of `point`, unless it may not be (see verified_point) or
+// another session is recording.
+void record_verified(pg::Spi& spi, Oid table, const VerifiedPoint& point, long long head) {
+    if (!point.recordable) return;
+    if (!pg::call([table] {
+            return ConditionalLockDatabaseObject(RelationRelationId, table, kVerifiedLockSubId, ExclusiveLock);
+        })) {
+        return;
+    }
+    const changed_pages::Storage storage = changed_pages::storage_of(table);
+    if (!storage.logged) return;
+    SealingNow now;  // the guard lets pgmig's own record through, nothing else
+    spi.query(
+        "INSERT INTO pgmig.audit_verified AS v (storage, verified_through, head_position) VALUES ($1, $2, $3) "
+        "ON CONFLICT (one) DO UPDATE SET storage = EXCLUDED.storage, verified_through = EXCLUDED.verified_through, "
+        "head_position = EXCLUDED.head_position, verified_at = EXCLUDED.verified_at",
+        {{TEXTOID, storage.storage}, {PG_LSNOID, changed_pages::lsn_text(point.wal)}, {INT8OID, std::to_string(head)}},
+        SPI_OK_INSERT);
+}
+
+// Verifies the chain (from the pages changed since it was last found intact, else whole) and reports its
+// first broken link; then seals the rows committed since the last seal (in id order among them) when it
+// may and the seal lock is free, without waiting for it.
 SealResult seal_and_verify() {
     SealResult result;
     pg::Spi spi;
@@ -273,12 +417,20 @@ SealResult seal_and_verify() {
         if (!locked) result.blocked_by = holders.value_or("another session, which let go of it as this call looked");
     }
 
+    // Before anything of the table is read (see verified_point).
+    const VerifiedPoint point = verified_point(table);
     std::string previous;
     long long seq = 0;
-    walk_chain(spi, result, previous, seq);
+    if (!verify_changed(spi, table, result, previous, seq)) {
+        previous.clear();
+        seq = 0;
+        result.checked = 0;
+        walk_chain(spi, result, previous, seq);
+    }
     if (locked) result.sealed = seal_rows(spi, previous, seq);
     result.head = previous;
     result.head_position = seq;
+    if (result.open.empty() && result.resealed.empty()) record_verified(spi, table, point, seq);
     const pg::Rows left =
         spi.query("SELECT pg_catalog.count(*) FROM pgmig.ddl_audit a WHERE a.chain_seq IS NULL", {}, SPI_OK_SELECT);
     result.unsealed = std::stoll(left.rows.at(0).at(0).value_or("0"));
@@ -404,14 +556,17 @@ SealPass seal_pending(unsigned expected, long lock_wait_ms) {
 
 using namespace pgmig;
 
-// pgmig.audit_guard(): BEFORE UPDATE OR DELETE OR TRUNCATE on pgmig.ddl_audit, enabled ALWAYS (it
-// fires in session_replication_role = replica too). Rows are immutable for everyone, the table's
-// owner and its grantees included; only sealing may fill in the chain.
+// pgmig.audit_guard(): BEFORE UPDATE OR DELETE OR TRUNCATE on pgmig.ddl_audit, and BEFORE INSERT OR
+// UPDATE on pgmig.audit_verified, enabled ALWAYS (it fires in session_replication_role = replica too).
+// Audit rows are immutable for everyone, the table's owner and its grantees included; only sealing may
+// fill in the chain, and only a verification record how far it found it intact.
 PGMIG_FUNCTION_ANY_SQL(pgmig_audit_guard) {
     if (!CALLED_AS_TRIGGER(fcinfo)) throw Error(sqlstate::invalid_argument, "pgmig.audit_guard() is a trigger");
     auto* trig = reinterpret_cast<TriggerData*>(fcinfo->context);
     if (audit::g_sealing && TRIGGER_FIRED_BY_UPDATE(trig->tg_event)) return PointerGetDatum(trig->tg_newtuple);
-    throw Error(sqlstate::audit_immutable, "pgmig.ddl_audit rows cannot be changed or deleted",
+    if (audit::g_sealing && TRIGGER_FIRED_BY_INSERT(trig->tg_event)) return PointerGetDatum(trig->tg_trigtuple);
+    const std::string table = RelationGetRelationName(trig->tg_relation);  // a field of the relcache entry
+    throw Error(sqlstate::audit_immutable, fmt::format("pgmig.{} rows cannot be changed or deleted", table),
                 "the audit trail is append-only and sealed into a hash chain",
                 "nothing to do: pgmig writes it; read it with SELECT");
 }

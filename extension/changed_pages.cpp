@@ -92,6 +92,21 @@ Pages since(Oid rel, XLogRecPtr since, size_t max_tuples) {
     return p;
 }
 
+Storage storage_of(Oid rel) {
+    struct Found {
+        uint64 system_identifier;
+        Oid relfilenode;
+        bool logged;
+    };
+    const Found f = pg::call([rel] {
+        Relation r = relation_open(rel, AccessShareLock);  // kept to the end of the transaction
+        const Found found{GetSystemIdentifier(), r->rd_rel->relfilenode, RelationNeedsWAL(r)};
+        relation_close(r, NoLock);
+        return found;
+    });
+    return {fmt::format("{}/{}", f.system_identifier, f.relfilenode), f.logged};
+}
+
 XLogRecPtr wal_end() {
     return pg::call([] { return GetXLogInsertRecPtr(); });
 }

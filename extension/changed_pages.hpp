@@ -31,6 +31,14 @@ struct Pages {
 // pointers of at most `max_tuples` (past that, too_many).
 Pages since(Oid rel, XLogRecPtr since, size_t max_tuples);
 
+// The storage of `rel` and whether its changes are WAL-logged (Pages::storage and Pages::logged), without
+// reading its pages.
+struct Storage {
+    std::string storage;
+    bool logged = false;
+};
+Storage storage_of(Oid rel);
+
 // The end of the WAL written so far: a page changed after this call has a greater LSN.
 XLogRecPtr wal_end();
 

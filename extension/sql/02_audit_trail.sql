@@ -26,6 +26,20 @@ COMMENT ON TABLE pgmig.ddl_audit IS 'one row per object affected by DDL, whoever
 -- The chain's head and the unsealed rows, found without a scan: sealing never rescans the chain.
 CREATE INDEX ddl_audit_chain_seq ON pgmig.ddl_audit (chain_seq);
 
+-- How far migrate_audit_verify() has verified the sealed chain: the rows of pages not changed since
+-- (their LSN is not beyond verified_through, in the same storage) are not hashed again.
+CREATE TABLE pgmig.audit_verified (
+    one              boolean     PRIMARY KEY DEFAULT true CHECK (one),
+    storage          text        NOT NULL,
+    verified_through pg_lsn      NOT NULL,
+    head_position    bigint      NOT NULL,
+    verified_at      timestamptz NOT NULL DEFAULT pg_catalog.clock_timestamp()
+);
+COMMENT ON TABLE pgmig.audit_verified IS
+    'how far migrate_audit_verify() has verified the audit chain (rows of pages not changed since are not hashed again)';
+REVOKE ALL ON pgmig.audit_verified FROM PUBLIC;
+GRANT SELECT ON pgmig.audit_verified TO pgmig_reader;
+
 -- Every name in the body is schema-qualified (EXTRACT is pg_catalog.extract by the grammar), so it needs
 -- no SET search_path, and without one PostgreSQL inlines it into the query that calls it: sealing and
 -- verifying call it for every row of the trail, and a call through the SQL-function executor cost five
@@ -55,6 +69,11 @@ CREATE TRIGGER ddl_audit_no_truncate BEFORE TRUNCATE ON pgmig.ddl_audit
 -- In session_replication_role = replica too: replica mode must not open the trail to edits.
 ALTER TABLE pgmig.ddl_audit ENABLE ALWAYS TRIGGER ddl_audit_immutable;
 ALTER TABLE pgmig.ddl_audit ENABLE ALWAYS TRIGGER ddl_audit_no_truncate;
+-- Only pgmig writes how far it verified; deleting the record is harmless (the next call walks the chain
+-- whole), and is how an administrator asks for that.
+CREATE TRIGGER audit_verified_written_by_pgmig BEFORE INSERT OR UPDATE ON pgmig.audit_verified
+    FOR EACH ROW EXECUTE FUNCTION pgmig.audit_guard();
+ALTER TABLE pgmig.audit_verified ENABLE ALWAYS TRIGGER audit_verified_written_by_pgmig;
 
 REVOKE ALL ON pgmig.migrations, pgmig.history, pgmig.ddl_audit FROM PUBLIC;
 GRANT SELECT ON pgmig.migrations, pgmig.history, pgmig.ddl_audit TO pgmig_reader;

@@ -65,6 +65,13 @@ ALTER TABLE pgmig.history ADD CONSTRAINT history_deploy_run_format
     CHECK (deploy_run IS NULL OR deploy_run OPERATOR(pg_catalog.~) '^[A-Za-z0-9_.:-]{1,64}$');
 -- @copy: COMMENT ON COLUMN pgmig.history.deploy_run IS
 
+-- migrate_audit_verify() hashes again only the rows of pages changed since it last found the chain intact.
+-- @copy: CREATE TABLE pgmig.audit_verified (
+-- @copy: COMMENT ON TABLE pgmig.audit_verified IS
+REVOKE ALL ON pgmig.audit_verified FROM PUBLIC;
+GRANT SELECT ON pgmig.audit_verified TO pgmig_reader;
+-- @copy: CREATE TRIGGER audit_verified_written_by_pgmig BEFORE INSERT OR UPDATE ON pgmig.audit_verified
+ALTER TABLE pgmig.audit_verified ENABLE ALWAYS TRIGGER audit_verified_written_by_pgmig;
 -- The canonical text of an audit row, inlined into the sealing and verifying queries (no SET clause).
 -- @replace: CREATE FUNCTION pgmig.audit_row_text(a pgmig.ddl_audit) RETURNS text
 -- migrate_drift() does not compare schemas recorded on another major version, and says so.
