@@ -19,12 +19,7 @@ die() { say "audit_chain.sh: $*"; exit 1; }
 # shellcheck source=bench/lib.sh
 . "$BENCH/lib.sh"
 
-for v in TRAIL RUNS; do
-    [[ ${!v} =~ ^[1-9][0-9]*$ ]] || die "$v must be a positive integer, not '${!v}'"
-done
-[[ -x $PGMIG ]] || die "$PGMIG not found: build it first (cmake -S . -B build && cmake --build build -j2)"
-command -v psql >/dev/null || die "psql not found"
-bench_cluster audit-chain
+bench_start audit-chain TRAIL RUNS
 
 fresh_db bench_chain pgmig
 say "writing $TRAIL audit rows..."

@@ -16,12 +16,7 @@ die() { say "drift_trail.sh: $*"; exit 1; }
 # shellcheck source=bench/lib.sh
 . "$BENCH/lib.sh"
 
-for v in TRAIL RUNS; do
-    [[ ${!v} =~ ^[1-9][0-9]*$ ]] || die "$v must be a positive integer, not '${!v}'"
-done
-[[ -x $PGMIG ]] || die "$PGMIG not found: build it first (cmake -S . -B build && cmake --build build -j2)"
-command -v psql >/dev/null || die "psql not found"
-bench_cluster drift-trail
+bench_start drift-trail TRAIL RUNS
 
 # setup NAME ROWS: a ledger with one migration on top of ROWS older audit rows (years of DDL, written
 # directly: the same rows the trail would hold, much faster than running the DDL), then drift made

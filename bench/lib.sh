@@ -19,6 +19,19 @@ start_cluster() {
 
 stop_cluster() { "$PGMIG" local stop --dir "$1" >/dev/null 2>&1 || true; }
 
+# bench_start NAME VAR...: for the scripts that need only the client, psql and the installed extension:
+# checks that each VAR holds a positive integer and that $PGMIG and psql are there, then bench_cluster NAME.
+bench_start() {
+    local name=$1 v
+    shift
+    for v in "$@"; do
+        [[ ${!v} =~ ^[1-9][0-9]*$ ]] || die "$v must be a positive integer, not '${!v}'"
+    done
+    [[ -x $PGMIG ]] || die "$PGMIG not found: build it first (cmake -S . -B build && cmake --build build -j2)"
+    command -v psql >/dev/null || die "psql not found"
+    bench_cluster "$name"
+}
+
 # bench_cluster NAME: a throwaway folder TMP=$BENCH_DIR/pgmig-NAME.XXXXXX (BENCH_DIR: /tmp unless set; the
 # cluster lives there, so it picks the file system measured) holding W (work files), RES (results)
 # and LOG, and a cluster in CLUSTER=TMP/cluster, started now; both go at exit, also on INT/TERM (KEEP=1
