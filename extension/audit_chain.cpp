@@ -388,10 +388,10 @@ void record_verified(pg::Spi& spi, Oid table, const VerifiedPoint& point, long l
         SPI_OK_INSERT);
 }
 
-// Verifies the chain (from the pages changed since it was last found intact, else whole) and reports its
-// first broken link; then seals the rows committed since the last seal (in id order among them) when it
-// may and the seal lock is free, without waiting for it.
-SealResult seal_and_verify() {
+// Verifies the chain (from the pages changed since it was last found intact, else, or when `whole`, the
+// whole chain) and reports its first broken link; then seals the rows committed since the last seal (in
+// id order among them) when it may and the seal lock is free, without waiting for it.
+SealResult seal_and_verify(bool whole) {
     SealResult result;
     pg::Spi spi;
     const Oid owner = ledger_owner(spi);
@@ -421,7 +421,7 @@ SealResult seal_and_verify() {
     const VerifiedPoint point = verified_point(table);
     std::string previous;
     long long seq = 0;
-    if (!verify_changed(spi, table, result, previous, seq)) {
+    if (whole || !verify_changed(spi, table, result, previous, seq)) {
         previous.clear();
         seq = 0;
         result.checked = 0;
@@ -571,10 +571,11 @@ PGMIG_FUNCTION_ANY_SQL(pgmig_audit_guard) {
                 "nothing to do: pgmig writes it; read it with SELECT");
 }
 
-// migrate_audit_verify() -> (checked, sealed, first_broken_id, problem, chain_head, head_position,
-//                            unsealed, seal_blocked_by, resealed)
+// migrate_audit_verify([whole]) -> (checked, sealed, first_broken_id, problem, chain_head, head_position,
+//                                   unsealed, seal_blocked_by, resealed)
 PGMIG_FUNCTION(migrate_audit_verify) {
-    const audit::SealResult r = audit::seal_and_verify();
+    const bool whole = PG_NARGS() > 0 && !PG_ARGISNULL(0) && PG_GETARG_BOOL(0);
+    const audit::SealResult r = audit::seal_and_verify(whole);
     const auto opt = [](bool present, std::string value) { return present ? std::optional(value) : std::nullopt; };
     pg::return_rows(
         fcinfo,

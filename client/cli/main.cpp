@@ -306,6 +306,9 @@ int run(int argc, char** argv, Outcome& outcome) {
         "verify", "Check the audit hash chain and anchor its head outside the database (a rewritten chain is caught)");
     audit_verify_cmd->add_option("--anchor", audit_verify.anchor, "Anchor file (JSON lines, appended to)")
         ->capture_default_str();
+    audit_verify_cmd->add_flag("--whole", audit_verify.whole,
+                               "Hash every sealed row again, not only those of pages changed since the chain was last "
+                               "found intact (after a restore of the data files, or on a schedule)");
     add_target_options(audit_verify_cmd, global);
     audit_verify_cmd->callback([&] { action = [&] { return run_audit_verify(global, audit_verify); }; });
 

@@ -6,6 +6,15 @@ CREATE FUNCTION migrate_audit_verify()
 COMMENT ON FUNCTION migrate_audit_verify() IS
     'verifies the audit hash chain and reports the first broken link; seals new rows (superusers, pgmig_admin) '
     'unless another session holds the seal lock (seal_blocked_by); keep chain_head outside the database';
+-- With whole, every sealed row is hashed again, whatever pgmig.audit_verified says (no DEFAULT: the form
+-- without an argument stays unambiguous).
+CREATE FUNCTION migrate_audit_verify(whole boolean)
+    RETURNS TABLE (checked bigint, sealed bigint, first_broken_id bigint, problem text, chain_head text,
+                   head_position bigint, unsealed bigint, seal_blocked_by text, resealed jsonb)
+    AS 'MODULE_PATHNAME', 'migrate_audit_verify' LANGUAGE C VOLATILE;
+COMMENT ON FUNCTION migrate_audit_verify(boolean) IS
+    'migrate_audit_verify(); with whole, every sealed row is hashed again, not only those of pages changed since '
+    'the chain was last found intact';
 
 -- The way back from a broken chain, after the break was investigated: records the open broken links, who
 -- resealed, when and why in an audit row of its own that starts a new sealed segment. The broken rows stay

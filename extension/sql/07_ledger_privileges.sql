@@ -5,7 +5,8 @@ REVOKE ALL ON FUNCTION migrate_register(text, text, text, text, jsonb),
     migrate_baseline(text), migrate_status(), migrate_verify(), pgmig.split_statements(text),
     migrate_nontx_begin(text, text, boolean, integer, text), migrate_nontx_progress(text, integer), migrate_nontx_finish(text, interval, text),
     migrate_nontx_adopt_index(text, integer),
-    migrate_nontx_failed(text, integer, text, text, text), migrate_audit_verify(), pgmig.audit_row_text(pgmig.ddl_audit)
+    migrate_nontx_failed(text, integer, text, text, text), migrate_audit_verify(), migrate_audit_verify(boolean),
+    pgmig.audit_row_text(pgmig.ddl_audit)
     FROM PUBLIC;
 GRANT EXECUTE ON FUNCTION migrate_register(text, text, text, text, jsonb),
     migrate_apply(text, boolean, boolean, integer, text), migrate_rollback(integer, boolean, boolean),
@@ -13,7 +14,7 @@ GRANT EXECUTE ON FUNCTION migrate_register(text, text, text, text, jsonb),
     migrate_baseline(text), pgmig.split_statements(text), migrate_nontx_begin(text, text, boolean, integer, text),
     migrate_nontx_progress(text, integer), migrate_nontx_finish(text, interval, text),
     migrate_nontx_failed(text, integer, text, text, text), migrate_nontx_adopt_index(text, integer) TO pgmig_admin;
-GRANT EXECUTE ON FUNCTION migrate_status(), migrate_verify(), migrate_audit_verify(),
+GRANT EXECUTE ON FUNCTION migrate_status(), migrate_verify(), migrate_audit_verify(), migrate_audit_verify(boolean),
     pgmig.audit_row_text(pgmig.ddl_audit) TO pgmig_reader;
 -- The schema's descriptions, fingerprints and drift read pgmig's schema: readers' too.
 REVOKE ALL ON FUNCTION migrate_snapshot(), migrate_fingerprint(), migrate_fingerprint(boolean),

@@ -72,6 +72,10 @@ REVOKE ALL ON pgmig.audit_verified FROM PUBLIC;
 GRANT SELECT ON pgmig.audit_verified TO pgmig_reader;
 -- @copy: CREATE TRIGGER audit_verified_written_by_pgmig BEFORE INSERT OR UPDATE ON pgmig.audit_verified
 ALTER TABLE pgmig.audit_verified ENABLE ALWAYS TRIGGER audit_verified_written_by_pgmig;
+-- @copy: CREATE FUNCTION migrate_audit_verify(whole boolean)
+-- @copy: COMMENT ON FUNCTION migrate_audit_verify(boolean) IS
+REVOKE ALL ON FUNCTION migrate_audit_verify(boolean) FROM PUBLIC;
+GRANT EXECUTE ON FUNCTION migrate_audit_verify(boolean) TO pgmig_reader;
 -- The canonical text of an audit row, inlined into the sealing and verifying queries (no SET clause).
 -- @replace: CREATE FUNCTION pgmig.audit_row_text(a pgmig.ddl_audit) RETURNS text
 -- migrate_drift() does not compare schemas recorded on another major version, and says so.

@@ -84,8 +84,14 @@ SELECT first_broken_id IS NULL AS intact FROM migrate_audit_verify();
 SELECT verified_through = :'before_rr' AS not_recorded FROM pgmig.audit_verified;
 COMMIT;
 
--- Deleting the record (how an administrator asks for it), and after VACUUM FULL (a new file), the chain is
--- walked whole again, and found intact.
+-- Asked for (whole => true), deleting the record, and after VACUUM FULL (a new file), the chain is walked
+-- whole again, and found intact.
+\c regress_pgmig_incremental
+BEGIN;
+SELECT first_broken_id IS NULL AS intact FROM migrate_audit_verify(whole => true);
+SELECT idx_tup_fetch + seq_tup_read >= 3000 AS whole_chain_read
+  FROM pg_stat_xact_user_tables WHERE relid = 'pgmig.ddl_audit'::regclass;
+COMMIT;
 DELETE FROM pgmig.audit_verified;
 \c regress_pgmig_incremental
 BEGIN;

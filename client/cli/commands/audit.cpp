@@ -99,9 +99,12 @@ int run_audit_verify(const GlobalOptions& global, const AuditVerifyOptions& opti
     if (!who.ok()) throw_server_error(who.error(), fmt::format("identifying {}", conn.target()), "nothing was checked");
     const std::string database = who.get(0, 0);
 
+    // Without --whole, the form every release of the extension has.
     Result res = conn.exec_params(
-        "SELECT checked, sealed, first_broken_id, problem, chain_head, head_position, resealed::text "
-        "FROM migrate_audit_verify()",
+        options.whole ? "SELECT checked, sealed, first_broken_id, problem, chain_head, head_position, resealed::text "
+                        "FROM migrate_audit_verify(true)"
+                      : "SELECT checked, sealed, first_broken_id, problem, chain_head, head_position, resealed::text "
+                        "FROM migrate_audit_verify()",
         {});
     if (!res.ok())
         throw_server_error(res.error(), fmt::format("verifying the audit chain of {}", conn.target()),

@@ -98,6 +98,7 @@ struct RepairOptions {
 
 struct AuditVerifyOptions {
     std::string anchor = "logs/audit-chain.jsonl";  // where chain heads are anchored, outside the database
+    bool whole = false;  // --whole: hash every sealed row again, not only those of pages changed since the last check
 };
 
 struct AuditResealOptions {
