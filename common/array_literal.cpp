@@ -20,4 +20,13 @@ std::string text_array_literal(const std::vector<std::optional<std::string>>& va
     return out + "}";
 }
 
+std::string integer_array_literal(const std::vector<long long>& values) {
+    std::string out = "{";
+    for (std::size_t i = 0; i < values.size(); ++i) {
+        if (i > 0) out += ',';
+        out += std::to_string(values[i]);
+    }
+    return out + "}";
+}
+
 }  // namespace pgmig::common

@@ -12,4 +12,7 @@ namespace pgmig::common {
 // whatever its quotes, backslashes, braces, commas or blanks.
 std::string text_array_literal(const std::vector<std::optional<std::string>>& values);
 
+// A PostgreSQL array literal of integers ({1,2,3}), for int8[] and the like.
+std::string integer_array_literal(const std::vector<long long>& values);
+
 }  // namespace pgmig::common

@@ -27,6 +27,7 @@ extern "C" {
 
 #include "audit_chain.hpp"
 #include "changed_pages.hpp"
+#include "common/array_literal.hpp"
 #include "common/checksum.hpp"
 #include "ledger_store.hpp"
 #include "pg/boundary.hpp"
@@ -91,16 +92,15 @@ long long seal_rows(pg::Spi& spi, std::string& previous, long long& seq) {
         "SELECT a.id, pgmig.audit_row_text(a), a.event FROM pgmig.ddl_audit a WHERE a.chain_seq IS NULL ORDER BY a.id",
         {}, kSealBatch,
         [&](const pg::Rows& unsealed) {
-            std::string ids = "{", seqs = "{", hashes = "{";
-            const char* sep = "";
+            std::vector<long long> ids;
+            std::vector<long long> seqs;
+            std::vector<std::optional<std::string>> hashes;
             for (const auto& row : unsealed.rows) {
                 if (row[2].value_or("") == kResealEvent) previous.clear();  // a new segment starts here
                 previous = chain_hash(previous, row[1]);
-                ++seq;
-                ids += sep + *row[0];
-                seqs += sep + std::to_string(seq);
-                hashes += sep + previous;
-                sep = ",";
+                ids.push_back(std::stoll(*row[0]));
+                seqs.push_back(++seq);
+                hashes.emplace_back(previous);
                 ++sealed;
             }
             // The cursor's snapshot does not see these new row versions: it reads each unsealed row once.
@@ -111,7 +111,10 @@ long long seal_rows(pg::Spi& spi, std::string& previous, long long& seq) {
                 "FROM ROWS FROM (pg_catalog.unnest($1::pg_catalog.int8[]), pg_catalog.unnest($2::pg_catalog.int8[]), "
                 "                pg_catalog.unnest($3::pg_catalog.text[])) AS s(id, seq, hash) "
                 "WHERE a.id OPERATOR(pg_catalog.=) s.id",
-                {{TEXTOID, ids + "}"}, {TEXTOID, seqs + "}"}, {TEXTOID, hashes + "}"}}, SPI_OK_UPDATE);
+                {{TEXTOID, common::integer_array_literal(ids)},
+                 {TEXTOID, common::integer_array_literal(seqs)},
+                 {TEXTOID, common::text_array_literal(hashes)}},
+                SPI_OK_UPDATE);
         },
         &g_plans[0]);
     return sealed;
@@ -292,12 +295,6 @@ struct ChainRow {
     bool reseal;
 };
 
-std::string int_array(const std::vector<long long>& values) {
-    std::string out = "{";
-    for (size_t i = 0; i < values.size(); ++i) out += (i ? "," : "") + std::to_string(values[i]);
-    return out + "}";
-}
-
 // The chain verified from the pages changed since the last intact verification: true when it is intact,
 // with `result.checked`, `previous` and `seq` (the head) set as a walk sets them; false: walk it whole.
 bool verify_changed(pg::Spi& spi, Oid table, SealResult& result, std::string& previous, long long& seq) {
@@ -339,7 +336,7 @@ bool verify_changed(pg::Spi& spi, Oid table, SealResult& result, std::string& pr
     const pg::Rows near = spi.query(
         "SELECT a.chain_seq, a.row_hash, pgmig.audit_row_text(a), a.event FROM pgmig.ddl_audit a "
         "WHERE a.chain_seq OPERATOR(pg_catalog.=) ANY ($1::pg_catalog.int8[]) ORDER BY a.chain_seq",
-        {{INT8ARRAYOID, int_array(positions)}}, SPI_OK_SELECT);
+        {{INT8ARRAYOID, common::integer_array_literal(positions)}}, SPI_OK_SELECT);
     if (near.rows.size() != positions.size()) return false;  // a position missing or doubled among them
     std::vector<ChainRow> rows;
     rows.reserve(near.rows.size());

@@ -84,27 +84,26 @@ SELECT first_broken_id IS NULL AS intact FROM migrate_audit_verify();
 SELECT verified_through = :'before_rr' AS not_recorded FROM pgmig.audit_verified;
 COMMIT;
 
+-- Whether a call read the whole chain: the rows of the trail it fetched, in this (fresh) session.
+\set whole_chain_read 'SELECT idx_tup_fetch + seq_tup_read >= 3000 AS whole_chain_read FROM pg_stat_xact_user_tables WHERE relid = ''pgmig.ddl_audit''::regclass;'
 -- Asked for (whole => true), deleting the record, and after VACUUM FULL (a new file), the chain is walked
 -- whole again, and found intact.
 \c regress_pgmig_incremental
 BEGIN;
 SELECT first_broken_id IS NULL AS intact FROM migrate_audit_verify(whole => true);
-SELECT idx_tup_fetch + seq_tup_read >= 3000 AS whole_chain_read
-  FROM pg_stat_xact_user_tables WHERE relid = 'pgmig.ddl_audit'::regclass;
+:whole_chain_read
 COMMIT;
 DELETE FROM pgmig.audit_verified;
 \c regress_pgmig_incremental
 BEGIN;
 SELECT first_broken_id IS NULL AS intact FROM migrate_audit_verify();
-SELECT idx_tup_fetch + seq_tup_read >= 3000 AS whole_chain_read
-  FROM pg_stat_xact_user_tables WHERE relid = 'pgmig.ddl_audit'::regclass;
+:whole_chain_read
 COMMIT;
 VACUUM FULL pgmig.ddl_audit;
 \c regress_pgmig_incremental
 BEGIN;
 SELECT first_broken_id IS NULL AS intact FROM migrate_audit_verify();
-SELECT idx_tup_fetch + seq_tup_read >= 3000 AS whole_chain_read
-  FROM pg_stat_xact_user_tables WHERE relid = 'pgmig.ddl_audit'::regclass;
+:whole_chain_read
 COMMIT;
 
 \c contrib_regression

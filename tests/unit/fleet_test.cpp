@@ -224,6 +224,11 @@ TEST(FleetExecutor, TextArrayLiteralQuotes) {
               "{\"a\",NULL,\"b\\\"c\\\\d\",\"\"}");
 }
 
+TEST(FleetExecutor, IntegerArrayLiteral) {
+    EXPECT_EQ(pgmig::common::integer_array_literal({}), "{}");
+    EXPECT_EQ(pgmig::common::integer_array_literal({1, -2, 9223372036854775807LL}), "{1,-2,9223372036854775807}");
+}
+
 
 TEST(FleetReplication, ClassifiesWhatReachesWhomFirst) {
     const auto adds = classify({"-- a comment\nCREATE TABLE t (id int)", "alter table t add column x int"}, {});
