@@ -18,9 +18,11 @@ extern "C" {
 #include "utils/acl.h"
 #include "utils/builtins.h"
 #include "utils/guc.h"
+#include "utils/inval.h"
 #include "utils/json.h"
 #include "utils/lsyscache.h"
 #include "utils/portal.h"
+#include "utils/syscache.h"
 }
 
 #include <fmt/format.h>
@@ -526,10 +528,35 @@ void record_or_fail(int command_tag, Fn&& record) {
 
 }  // namespace
 
+namespace {
+
+// Whether pgmig is installed in this database, as last looked up. PostgreSQL 15 has no catalog cache for
+// pg_extension: the lookup by name is an index scan, about 15,000 instructions, and the utility hook asks
+// before every statement it records. CREATE EXTENSION pgmig and DROP EXTENSION pgmig create and drop
+// pgmig's event triggers in the same transaction, and every change of pg_event_trigger reaches every
+// session as a catalog cache invalidation, processed where the lookup's own catalog snapshot would have
+// been renewed (the session's own changes at once, a rolled-back CREATE EXTENSION at its abort, other
+// sessions' once committed); a reset of all caches forgets the answer too.
+enum class Installed : char { unknown, no, yes };
+Installed g_installed = Installed::unknown;
+
+void forget_installed(Datum /*arg*/, int /*cacheid*/, uint32 /*hashvalue*/) { g_installed = Installed::unknown; }
+
+}  // namespace
+
+void install_extension_cache() {
+    CacheRegisterSyscacheCallback(EVENTTRIGGEROID, forget_installed, static_cast<Datum>(0));
+}
+
 // pgmig is installed in this database, and this is not an extension script (pgmig's own creates
 // its roles).
 bool auditing_here() {
-    return !creating_extension && pg::call([] { return OidIsValid(get_extension_oid("pgmig", true)); });
+    if (creating_extension) return false;
+    if (g_installed == Installed::unknown) {
+        const bool found = pg::call([] { return OidIsValid(get_extension_oid("pgmig", true)); });
+        g_installed = found ? Installed::yes : Installed::no;
+    }
+    return g_installed == Installed::yes;
 }
 
 bool drops_pgmig(Node* stmt) { return is_pgmig_extension_drop(stmt); }

@@ -77,6 +77,8 @@ void audit_unseen(Node* stmt, const char* query, int location, int length);
 
 // The parts of the event triggers that audit_unseen reuses.
 bool auditing_here();                                // pgmig is installed here and no extension script runs
+// Registers the invalidation that keeps auditing_here()'s cached answer true (from _PG_init).
+void install_extension_cache();
 bool drops_pgmig(Node* stmt);                        // DROP EXTENSION pgmig: not audited, it removes the trail
 void ddl_start_checks(Node* stmt, int command_tag);  // what ddl_command_start checks: policy, audit indexes
 // One row with event 'utility' for a statement the event triggers do not record: `statement` is its

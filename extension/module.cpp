@@ -11,6 +11,7 @@ void pgmig_install_utility_hook(void);
 void pgmig_install_index_build_guard(void);
 }
 
+#include "audit.hpp"
 #include "audit_writer.hpp"
 #include "nontx_guard.hpp"
 #include "settings.hpp"
@@ -26,4 +27,5 @@ extern "C" void _PG_init(void) {
     pgmig::nontx_guard::install();      // executor hooks and transaction callbacks
     pgmig::sql_version::install_layout_cache();  // the audit writer's release check, per table version
     pgmig::audit::install_writer_cache();        // and its table and columns
+    pgmig::audit::install_extension_cache();     // whether pgmig is installed here
 }
