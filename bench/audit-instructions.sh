@@ -6,13 +6,15 @@
 # table_rewrite triggers are disabled (NOTIFY off): its utility hook then records each statement itself,
 # one row without object identities (docs/reference.md), at no cost of PostgreSQL's own collection of
 # commands and dropped objects, which any such trigger turns on.
-# Callgrind counts are repeatable where wall and CPU time are not. Prints each backend's total
-# instructions (connection start included) and the ratio to no audit, and the audit rows each wrote.
+# Callgrind counts are repeatable where wall and CPU time are not. Prints each backend's own instructions
+# (connection start included) and the ratio to no audit, and the audit rows each wrote.
 # Each database is connected to once before its measured session, so that every session starts with the
 # database's relation cache file written (otherwise whichever session builds it pays ~12 million
 # instructions, more than a third of pgmig's whole difference).
-#   usage: bench/audit-instructions.sh        CYCLES=100 by default (about 2 minutes)
-#   KEEP=DIR copies each backend's callgrind file to DIR/<database>.cg, for callgrind_annotate.
+# It measures twice: with the library loaded by each session (as installed), and preloaded by the server
+# (shared_preload_libraries, PRELOAD=0 skips it), each against the database without audit on the same server.
+#   usage: bench/audit-instructions.sh        CYCLES=100 by default (about 90 seconds)
+#   KEEP=DIR copies each backend's callgrind file to DIR/<run>/<database>.cg, for callgrind_annotate.
 set -euo pipefail
 CYCLES=${CYCLES:-100}
 BENCH=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
@@ -47,11 +49,39 @@ sed -n '/^CREATE TABLE ddl_log/,/^CREATE EVENT TRIGGER log_drop/p' "$BENCH/audit
 stop
 write_ddl_workload "$TMP/ddl.sql" "$CYCLES"
 
-say "starting the server under callgrind..."
-"${as_pg[@]}" valgrind --tool=callgrind --trace-children=yes --callgrind-out-file="$TMP/cg.%p" \
-    "$BIN/postgres" -D "$TMP/data" "${opts[@]}" >"$TMP/valgrind.log" 2>&1 &
-for _ in $(seq 1 180); do pg_isready -q && break; sleep 1; done
-pg_isready -q || die "the server did not start under valgrind (see $TMP/valgrind.log)"
+# measure LABEL [SERVER OPTION...]: the server started under callgrind with those options, one session per
+# database, the server stopped; prints each backend's instructions and its ratio to the database without audit
+# on the same server.
+measure() {
+    local label=$1 db n base
+    shift
+    say "starting the server under callgrind ($label)..."
+    rm -f "$TMP"/cg.*
+    "${as_pg[@]}" valgrind --tool=callgrind --trace-children=yes --callgrind-out-file="$TMP/cg.%p" \
+        "$BIN/postgres" -D "$TMP/data" "${opts[@]}" "$@" >"$TMP/valgrind.log" 2>&1 &
+    for _ in $(seq 1 180); do pg_isready -q && break; sleep 1; done
+    pg_isready -q || die "the server did not start under valgrind (see $TMP/valgrind.log)"
+    declare -A pid rows
+    for db in "${DBS[@]}"; do
+        before=$(audit_rows "$db")  # this session also writes the database's relation cache file
+        say "  $((CYCLES * 4)) statements in cg_$db..."
+        pid[$db]=$( (echo "SELECT pg_backend_pid();"; cat "$TMP/ddl.sql") | psql -X -A -t -q -v ON_ERROR_STOP=1 -d "cg_$db" | head -1)
+        rows[$db]=$(( $(audit_rows "$db") - before ))
+    done
+    stop
+    sleep 2
+    if [[ -n ${KEEP:-} ]]; then
+        mkdir -p "$KEEP/$label"
+        for db in "${DBS[@]}"; do cp "$TMP/cg.${pid[$db]}" "$KEEP/$label/$db.cg"; done
+    fi
+    base=$(count "${pid[none]}")
+    echo "$label: instructions of the backend for $((CYCLES * 4)) DDL statements (callgrind):"
+    for db in "${DBS[@]}"; do
+        n=$(count "${pid[$db]}")
+        printf '  %-13s %14s  %.3fx  (%s per statement over no audit; %s rows)\n' "$db" "$n" "$(echo "$n / $base" | bc -l)" \
+            "$(( (n - base) / (CYCLES * 4) ))" "${rows[$db]}"
+    done
+}
 # audit_rows DB: the rows of its audit table, counted in a session of its own (not measured).
 audit_rows() {
     case $1 in
@@ -60,24 +90,17 @@ audit_rows() {
         *) psql -X -A -t -q -d "cg_$1" -c "SELECT count(*) FROM pgmig.ddl_audit" ;;
     esac
 }
-declare -A pid rows
-for db in "${DBS[@]}"; do
-    before=$(audit_rows "$db")  # this session also writes the database's relation cache file
-    say "  $((CYCLES * 4)) statements in cg_$db..."
-    pid[$db]=$( (echo "SELECT pg_backend_pid();"; cat "$TMP/ddl.sql") | psql -X -A -t -q -v ON_ERROR_STOP=1 -d "cg_$db" | head -1)
-    rows[$db]=$(( $(audit_rows "$db") - before ))
-done
-stop
-sleep 2
-if [[ -n ${KEEP:-} ]]; then
-    mkdir -p "$KEEP"
-    for db in "${DBS[@]}"; do cp "$TMP/cg.${pid[$db]}" "$KEEP/$db.cg"; done
-fi
-count() { awk '/^summary:/ {print $2; exit}' "$TMP/cg.$1"; }
-base=$(count "${pid[none]}")
-echo "instructions of the backend for $((CYCLES * 4)) DDL statements (callgrind):"
-for db in "${DBS[@]}"; do
-    n=$(count "${pid[$db]}")
-    printf '  %-13s %14s  %.3fx  (%s per statement over no audit; %s rows)\n' "$db" "$n" "$(echo "$n / $base" | bc -l)" \
-        "$(( (n - base) / (CYCLES * 4) ))" "${rows[$db]}"
-done
+# count PID: the instructions of that backend itself: PostgresMain and what it called. The callgrind file of a
+# forked backend also holds what the postmaster ran before the fork (about 39 million instructions, more with
+# preloading), the same in every session of a server; counted in, it would flatter every ratio.
+count() {
+    callgrind_annotate --inclusive=yes --threshold=100 "$TMP/cg.$1" 2>/dev/null |
+        awk '/:PostgresMain / && n == "" {gsub(",", "", $1); n = $1} END {print n}'
+}
+"${as_pg[@]}" "$BIN/postgres" --version
+# As installed: the library loads in each session, at its first DDL (by pgmig's ddl_command_start trigger).
+measure loaded-per-session
+# Preloaded (shared_preload_libraries = pgmig, as docs/reference.md recommends for the hook to cover every
+# session, and as pgaudit requires): the library is loaded once by the postmaster; the database without
+# audit then runs pgmig's utility hook too, which finds pgmig not installed there.
+[[ ${PRELOAD:-1} == 0 ]] || measure preloaded -c shared_preload_libraries=pgmig
