@@ -5,6 +5,7 @@ extern "C" {
 #include "postgres.h"
 #include "catalog/namespace.h"
 #include "catalog/pg_class.h"
+#include "catalog/pg_proc.h"
 #include "catalog/pg_type_d.h"
 #include "commands/event_trigger.h"
 #include "commands/extension.h"
@@ -537,15 +538,36 @@ namespace {
 // session as a catalog cache invalidation, processed where the lookup's own catalog snapshot would have
 // been renewed (the session's own changes at once, a rolled-back CREATE EXTENSION at its abort, other
 // sessions' once committed); a reset of all caches forgets the answer too.
+// The same holds for pgmig.audit_event(), the event trigger function the triggers call.
 enum class Installed : char { unknown, no, yes };
 Installed g_installed = Installed::unknown;
+Oid g_event_function = InvalidOid;
+bool g_event_function_known = false;
 
-void forget_installed(Datum /*arg*/, int /*cacheid*/, uint32 /*hashvalue*/) { g_installed = Installed::unknown; }
+void forget_installed(Datum /*arg*/, int /*cacheid*/, uint32 /*hashvalue*/) {
+    g_installed = Installed::unknown;
+    g_event_function_known = false;
+}
 
 }  // namespace
 
 void install_extension_cache() {
     CacheRegisterSyscacheCallback(EVENTTRIGGEROID, forget_installed, static_cast<Datum>(0));
+}
+
+Oid audit_event_function() {
+    if (!g_event_function_known) {
+        const Oid function = pg::call([] {
+            const Oid schema = get_namespace_oid("pgmig", true);
+            if (!OidIsValid(schema)) return InvalidOid;
+            oidvector* no_args = buildoidvector(nullptr, 0);
+            return GetSysCacheOid3(PROCNAMEARGSNSP, Anum_pg_proc_oid, CStringGetDatum("audit_event"),
+                                   PointerGetDatum(no_args), ObjectIdGetDatum(schema));
+        });
+        g_event_function = function;
+        g_event_function_known = true;
+    }
+    return g_event_function;
 }
 
 // pgmig is installed in this database, and this is not an extension script (pgmig's own creates
@@ -587,6 +609,44 @@ void record_utility(int command_tag, const std::string& statement, const char* o
             announce_drift(appended, tag, origin.caller.current_user);
         }
     });
+}
+
+std::optional<std::string> captured_statement(Node* stmt, int command_tag, const char* query, int location,
+                                              int length) {
+    // The text the event triggers would record for this very statement: the hook's span of it.
+    const UtilitySpan saved = enter_utility({stmt, query, location, length});
+    EventTriggerData trig{};
+    trig.type = T_EventTriggerData;
+    trig.event = "ddl_command_end";
+    trig.parsetree = stmt;
+    trig.tag = static_cast<CommandTag>(command_tag);
+    std::optional<std::string> text;
+    try {
+        text = isolate_statement(&trig);
+    } catch (...) {
+        leave_utility(saved);
+        throw;
+    }
+    leave_utility(saved);
+    return text;
+}
+
+void under_audit_failure(int command_tag, void (*fn)(void*), void* arg) {
+    record_or_fail(command_tag, [fn, arg] { fn(arg); });
+}
+
+void write_captured(int command_tag, const char* statement, const CapturedRow* rows, int count) {
+    // A rehearsal is always rolled back: its rows would vanish, but their ids would leave gaps.
+    if (g_rehearsal && g_version != nullptr) return;
+    const Origin origin = statement_origin();
+    const char* tag = GetCommandTagName(static_cast<CommandTag>(command_tag));
+    const RowValues row = {"ddl_command_end",    tag, statement, origin.migration, origin.caller.current_user.c_str(),
+                           origin.policy.c_str()};
+    const Appended appended = pg::call([&row, rows, count] { return append_captured_rows(row, rows, count); });
+    note_rows_written(appended.table);
+    if (origin.migration == nullptr && settings::notify_drift()) {
+        announce_drift(appended, tag, origin.caller.current_user);
+    }
 }
 
 }  // namespace pgmig::audit

@@ -1,6 +1,7 @@
 // The DDL audit trail: what the event triggers record, and which migration a statement belongs to.
 #pragma once
 
+#include <optional>
 #include <string>
 
 struct Node;  // PostgreSQL's parse-tree node
@@ -77,6 +78,9 @@ void audit_unseen(Node* stmt, const char* query, int location, int length);
 
 // The parts of the event triggers that audit_unseen reuses.
 bool auditing_here();                                // pgmig is installed here and no extension script runs
+// pgmig.audit_event(), the function pgmig's event triggers call; InvalidOid where pgmig is not installed.
+// Kept as auditing_here()'s answer is.
+unsigned int audit_event_function();
 // Registers the invalidation that keeps auditing_here()'s cached answer true (from _PG_init).
 void install_extension_cache();
 bool drops_pgmig(Node* stmt);                        // DROP EXTENSION pgmig: not audited, it removes the trail
@@ -85,5 +89,15 @@ void ddl_start_checks(Node* stmt, int command_tag);  // what ddl_command_start c
 // (redacted) text, `object_type`/`object_identity` may be null. Under pgmig.audit_failure (fails closed).
 void record_utility(int command_tag, const std::string& statement, const char* object_type,
                     const char* object_identity);
+
+// The text the event triggers record for `stmt` (redacted; none when it cannot be isolated): the
+// migration's statement, else the span the hook has of it in its query string.
+std::optional<std::string> captured_statement(Node* stmt, int command_tag, const char* query, int location, int length);
+// Runs fn(arg) under pgmig.audit_failure, as the event triggers record: a failure refuses the statement
+// (PM038), or with warn becomes a WARNING. For the capture by the hooks (audit_capture.cpp).
+void under_audit_failure(int command_tag, void (*fn)(void*), void* arg);
+// Writes the rows of a statement captured by the hooks, attributed as the event triggers' rows are.
+struct CapturedRow;
+void write_captured(int command_tag, const char* statement, const CapturedRow* rows, int count);
 
 }  // namespace pgmig::audit

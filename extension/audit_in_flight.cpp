@@ -28,6 +28,7 @@ extern "C" {
 #include "utils/syscache.h"
 }
 
+#include "audit_capture.hpp"
 #include "audit_in_flight.hpp"
 #include "pg/compat.hpp"
 
@@ -170,7 +171,15 @@ bool may_be_indexing(Oid table) {
 // (audit_writer.cpp), which the build then waits for. No C++ object lives in this frame.
 void pgmig_object_access(ObjectAccessType access, Oid class_id, Oid object_id, int sub_id, void* arg) {
     if (g_previous_hook != nullptr) g_previous_hook(access, class_id, object_id, sub_id, arg);
+    pgmig::audit::capture::object_access(access, class_id, object_id, sub_id, arg);  // the audit without triggers
     if (access != OAT_POST_CREATE || class_id != RelationRelationId || sub_id != 0) return;
+    // Tables, sequences, views...: the relation cache entry index_create() and heap_create() just built says.
+    Relation created = RelationIdGetRelation(object_id);
+    if (created != nullptr) {
+        const char kind = created->rd_rel->relkind;
+        RelationClose(created);
+        if (kind != RELKIND_INDEX) return;
+    }
     const Oid audit = pgmig::audit::audit_table();
     if (!OidIsValid(audit)) return;
     const Oid toast = toast_of(audit);

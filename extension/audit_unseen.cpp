@@ -27,6 +27,7 @@ extern "C" {
 #include <string>
 
 #include "audit.hpp"
+#include "audit_capture.hpp"
 #include "pg/boundary.hpp"
 #include "redact.hpp"
 #include "script.hpp"
@@ -251,6 +252,21 @@ bool secret_setting(const std::string& name) {
     return false;
 }
 
+// Statements that commit transactions of their own (CREATE INDEX CONCURRENTLY and the like): what they
+// did stays, whatever happens after them in the statement.
+bool commits_on_its_own(const Node* stmt) {
+    switch (nodeTag(stmt)) {
+        case T_IndexStmt:
+            return castNode(IndexStmt, const_cast<Node*>(stmt))->concurrent;
+        case T_DropStmt:
+            return castNode(DropStmt, const_cast<Node*>(stmt))->concurrent;
+        case T_ReindexStmt:
+            return has_option(castNode(ReindexStmt, const_cast<Node*>(stmt))->params, "concurrently");
+        default:
+            return false;
+    }
+}
+
 // The statement's text from the query string, secrets redacted.
 std::string statement_text(Node* stmt, const char* query, int location, int length) {
     const std::string text = statement_slice(query != nullptr ? query : "", location, length);
@@ -291,11 +307,7 @@ struct Firing {
 
 Firing pgmig_triggers(Node* stmt, CommandTag tag) {
     Firing f{false, false, false};
-    const Oid schema = get_namespace_oid("pgmig", true);
-    if (!OidIsValid(schema)) return f;
-    oidvector* no_args = buildoidvector(nullptr, 0);
-    const Oid function = GetSysCacheOid3(PROCNAMEARGSNSP, Anum_pg_proc_oid, CStringGetDatum("audit_event"),
-                                         PointerGetDatum(no_args), ObjectIdGetDatum(schema));
+    const Oid function = audit_event_function();
     if (!OidIsValid(function)) return f;
     f.installed = true;
     if (!IsUnderPostmaster) return f;  // single-user mode: PostgreSQL fires no event trigger
@@ -354,7 +366,14 @@ void audit_unseen(Node* stmt, const char* query, int location, int length) {
         if (!f.start) ddl_start_checks(stmt, static_cast<int>(tag));
         if (!f.records) {
             touched::note_unseen(GetCommandTagName(tag));
-            record_utility(static_cast<int>(tag), statement_text(stmt, query, location, length), nullptr, nullptr);
+            if (commits_on_its_own(stmt)) {
+                // Its work would be committed before its rows could be written: recorded before it runs.
+                record_utility(static_cast<int>(tag), statement_text(stmt, query, location, length), nullptr, nullptr);
+            } else {
+                const std::optional<std::string> text =
+                    captured_statement(stmt, static_cast<int>(tag), query, location, length);
+                capture::begin(stmt, static_cast<int>(tag), text ? text->c_str() : nullptr);
+            }
         }
         return;
     }

@@ -118,6 +118,8 @@ void set_text(Writer* w, Column column, const char* value) {
     w->values[a - 1] = value == nullptr ? static_cast<Datum>(0) : CStringGetTextDatum(value);
 }
 
+Datum text_or_null(const char* value) { return value != nullptr ? CStringGetTextDatum(value) : static_cast<Datum>(0); }
+
 void set_datum(Writer* w, Column column, Datum value, bool isnull) {
     const AttrNumber a = w->attno[column];
     w->nulls[a - 1] = isnull;
@@ -537,6 +539,21 @@ Appended append_shared_row(const RowValues& row, const char* object_type, const 
                   true, object_identity != nullptr ? CStringGetTextDatum(object_identity) : 0,
                   object_identity == nullptr);
     });
+}
+
+Appended append_captured_rows(const RowValues& row, const CapturedRow* rows, int count) {
+    ActiveSnapshot snapshot;
+    Appended appended = with_writer(row, [rows, count](Writer* w, Appended* out) {
+        for (int i = 0; i < count; ++i) {
+            const CapturedRow& r = rows[i];
+            set_text(w, kEvent, r.event);
+            set_datum(w, kTableRewrite, BoolGetDatum(r.table_rewrite), false);
+            write_row(w, out, text_or_null(r.object_type), r.object_type == nullptr, text_or_null(r.schema_name),
+                      r.schema_name == nullptr, text_or_null(r.object_identity), r.object_identity == nullptr);
+        }
+    });
+    snapshot.pop();
+    return appended;
 }
 
 void notify_drift(const char* payload) {

@@ -58,6 +58,18 @@ void each_event_row(unsigned int function, void (*fn)(TupleTableSlot* slot, void
 // `object_type` and `object_identity` may be null.
 Appended append_shared_row(const RowValues& row, const char* object_type, const char* object_identity);
 
+// One row of a statement captured by the hooks (audit_capture.cpp): the event it stands for
+// ("ddl_command_end", "sql_drop", "table_rewrite") and its object, whose fields may be null.
+struct CapturedRow {
+    const char* event;
+    const char* object_type;
+    const char* schema_name;
+    const char* object_identity;
+    bool table_rewrite;
+};
+// Appends them, with what `row` says every row of the statement shares (its `event` is not used).
+Appended append_captured_rows(const RowValues& row, const CapturedRow* rows, int count);
+
 // Registers the relcache callback that keeps the writer's cached table and columns true (from _PG_init).
 void install_writer_cache();
 

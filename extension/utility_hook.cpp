@@ -12,6 +12,7 @@ void pgmig_install_utility_hook(void);
 }
 
 #include "audit.hpp"
+#include "audit_capture.hpp"
 #include "nontx_guard.hpp"
 #include "pg/boundary.hpp"
 
@@ -46,6 +47,7 @@ void pgmig_process_utility(PlannedStmt* pstmt, const char* query, bool read_only
         UtilityCall call{stmt, query, pstmt->stmt_location, pstmt->stmt_len};
         pgmig::pg::invoke_void(before, &call);
     }
+    int level = pgmig::audit::capture::enter(stmt, static_cast<int>(context));
     const pgmig::audit::UtilitySpan saved =
         pgmig::audit::enter_utility({stmt, query, pstmt->stmt_location, pstmt->stmt_len});
     volatile bool completed = false;
@@ -65,9 +67,12 @@ void pgmig_process_utility(PlannedStmt* pstmt, const char* query, bool read_only
             pgmig::nontx_guard::utility_end(nontx);
         } else {
             pgmig::nontx_guard::utility_failed(nontx);
+            pgmig::audit::capture::abandon(level);
         }
     }
     PG_END_TRY();
+    // The objects of the statement, named; its audit rows, if the hook captures it (audit_capture.hpp).
+    pgmig::pg::invoke_void(pgmig::audit::capture::finish, &level);
 }
 
 }  // namespace

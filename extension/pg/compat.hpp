@@ -9,7 +9,9 @@ extern "C" {
 #include "access/table.h"
 #include "access/xlog.h"
 #include "catalog/dependency.h"
+#include "catalog/objectaddress.h"
 #include "catalog/pg_class.h"
+#include "commands/event_trigger.h"
 #include "commands/sequence.h"
 #include "executor/executor.h"
 #include "storage/lock.h"
@@ -48,6 +50,16 @@ inline int my_vxid_backend() {
 // REINDEX fires event triggers (ddl_command_start/end) from 17 on; before, only the utility hook
 // sees it.
 inline constexpr bool kReindexFiresEventTriggers = PG_VERSION_NUM >= 170000;
+
+// Whether PostgreSQL reports a dropped object of this kind to sql_drop event triggers (no shared objects,
+// no event triggers): 17 replaced the object class by the address.
+inline bool event_trigger_supports_object(const ObjectAddress& address) {
+#if PG_VERSION_NUM >= 170000
+    return EventTriggerSupportsObject(&address);
+#else
+    return EventTriggerSupportsObjectClass(getObjectClass(&address));
+#endif
+}
 
 // Whether `role` owns the relation: 16 replaced pg_class_ownercheck by object_ownercheck.
 inline bool owns_relation(Oid relid, Oid role) {
