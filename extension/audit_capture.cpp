@@ -589,6 +589,15 @@ void add_dependency(Dropped* dropped, int* capacity, MemoryContext memory, Objec
 bool part_of_table(Dropped* dropped, MemoryContext memory) {
     int capacity = 0;
     if (dropped->address.classId == RelationRelationId && dropped->address.objectSubId == 0) {
+        // A table, view, materialized view or foreign table is part of nothing else, unless it is a partition
+        // (or an extension's, which only DROP EXTENSION drops): what it depends on can only make it reached
+        // through a normal dependency, and it is reported either way.
+        const char kind = get_rel_relkind(dropped->address.objectId);
+        if ((kind == RELKIND_RELATION || kind == RELKIND_PARTITIONED_TABLE || kind == RELKIND_VIEW ||
+             kind == RELKIND_MATVIEW || kind == RELKIND_FOREIGN_TABLE) &&
+            !get_rel_relispartition(dropped->address.objectId)) {
+            return true;
+        }
         HeapTuple tuple = SearchSysCache1(INDEXRELID, ObjectIdGetDatum(dropped->address.objectId));
         if (!HeapTupleIsValid(tuple)) return false;
         const auto* index = reinterpret_cast<Form_pg_index>(GETSTRUCT(tuple));
@@ -637,7 +646,9 @@ void note_dropped(Frame* frame, const ObjectAddress& address) {
     dropped->type = getObjectTypeDescription(&address, true);
     dropped->identity = getObjectIdentity(&address, true);
     dropped->schema = const_cast<char*>(dropped_schema_of(address));
-    if (!part_of_table(dropped, frame->memory)) {
+    const bool extension_drop = IsA(frame->stmt, DropStmt) &&
+                                castNode(DropStmt, const_cast<Node*>(frame->stmt))->removeType == OBJECT_EXTENSION;
+    if (extension_drop || !part_of_table(dropped, frame->memory)) {
         dropped->dependency_count = 0;  // what it had found is read again, whole
         read_dependencies(dropped, frame->memory);
     }
