@@ -3,8 +3,8 @@
 # drop table, one statement at a time) run against a server under valgrind --tool=callgrind, in a
 # database without audit, one with pgmig (NOTIFY off), one with pgmig as installed (NOTIFY on), one
 # with a bare PL/pgSQL event trigger, and one with pgmig whose ddl_command_end, sql_drop and
-# table_rewrite triggers are disabled (NOTIFY off): its utility hook then records each statement itself,
-# one row without object identities (docs/reference.md), at no cost of PostgreSQL's own collection of
+# table_rewrite triggers are disabled (NOTIFY off): its hooks then record each statement themselves, the
+# rows the triggers would have written (docs/reference.md), at no cost of PostgreSQL's own collection of
 # commands and dropped objects, which any such trigger turns on.
 # Callgrind counts are repeatable where wall and CPU time are not. Prints each backend's own instructions
 # (connection start included) and the ratio to no audit, and the audit rows each wrote.
@@ -41,9 +41,11 @@ DBS=(none pgmig pgmig_notify plpgsql hook)
 for db in "${DBS[@]}"; do psql -Xq -d postgres -c "CREATE DATABASE cg_$db"; done
 psql -Xq -d cg_pgmig -c "CREATE EXTENSION pgmig" -c "ALTER DATABASE cg_pgmig SET pgmig.notify_drift = off"
 psql -Xq -d cg_pgmig_notify -c "CREATE EXTENSION pgmig"
+# The hooks record only in sessions that have loaded pgmig before their DDL (else pgmig refuses it): preloaded
+# per session here, so that the server without shared_preload_libraries measures it too.
 psql -Xq -d cg_hook -c "CREATE EXTENSION pgmig" -c "ALTER DATABASE cg_hook SET pgmig.notify_drift = off" \
     -c "ALTER EVENT TRIGGER pgmig_ddl_end DISABLE" -c "ALTER EVENT TRIGGER pgmig_sql_drop DISABLE" \
-    -c "ALTER EVENT TRIGGER pgmig_table_rewrite DISABLE"
+    -c "ALTER EVENT TRIGGER pgmig_table_rewrite DISABLE" -c "ALTER DATABASE cg_hook SET session_preload_libraries = 'pgmig'"
 # The same PL/pgSQL trigger as bench/audit.sh.
 sed -n '/^CREATE TABLE ddl_log/,/^CREATE EVENT TRIGGER log_drop/p' "$BENCH/audit.sh" | psql -Xq -d cg_plpgsql
 stop

@@ -33,6 +33,7 @@ extern "C" {
 #include <vector>
 
 #include "audit.hpp"
+#include "audit_capture.hpp"
 #include "audit_chain.hpp"
 #include "audit_in_flight.hpp"
 #include "audit_writer.hpp"
@@ -583,6 +584,24 @@ bool auditing_here() {
 
 bool drops_pgmig(Node* stmt) { return is_pgmig_extension_drop(stmt); }
 
+// At ddl_command_start, in a session whose utility hook did not see the statement begin (pgmig was loaded
+// by this very trigger): refuses it when pgmig's triggers will not record it either, since then only the
+// hooks would have (audit_capture.hpp).
+void require_recorder(Node* stmt, int command_tag) {
+    if (capture::hook_active() || triggers_record(stmt, command_tag)) return;
+    const char* tag = GetCommandTagName(static_cast<CommandTag>(command_tag));
+    throw Error(sqlstate::audit_hook_not_loaded,
+                fmt::format("{} refused: pgmig records DDL in this database with its hooks, and this session loaded "
+                            "pgmig only as the statement began",
+                            tag),
+                "pgmig's ddl_command_end (or sql_drop) trigger does not fire here, so its utility hook records DDL; the "
+                "hook was not in place when this statement began, and nothing would record it",
+                "preload pgmig for every session (shared_preload_libraries = 'pgmig', or ALTER DATABASE ... SET "
+                "session_preload_libraries = 'pgmig'), or enable pgmig's triggers again (ALTER EVENT TRIGGER "
+                "pgmig_ddl_end ENABLE ALWAYS, and pgmig_sql_drop, pgmig_table_rewrite); the statement runs in a "
+                "session that has loaded pgmig");
+}
+
 void ddl_start_checks(Node* stmt, int command_tag) {
     check_audit_index(stmt);
     check_out_of_band(stmt, static_cast<CommandTag>(command_tag));
@@ -669,6 +688,7 @@ PGMIG_FUNCTION_ANY_SQL(pgmig_audit_event) {
     // first are part of CREATE/ALTER EXTENSION, which is audited itself; the second removes the trail.
     if (creating_extension || audit::is_pgmig_extension_drop(trig->parsetree)) return static_cast<Datum>(0);
     if (strcmp(trig->event, "ddl_command_start") == 0) {
+        audit::require_recorder(trig->parsetree, static_cast<int>(trig->tag));
         audit::ddl_start_checks(trig->parsetree, static_cast<int>(trig->tag));  // may refuse the statement
         return static_cast<Datum>(0);
     }

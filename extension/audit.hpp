@@ -76,6 +76,9 @@ bool unseen_candidate(const Node* stmt, int context);
 // Refuses the statement (throws Error) when the policy says so or when its row cannot be recorded.
 void audit_unseen(Node* stmt, const char* query, int location, int length);
 
+// Whether pgmig's trigger that records `stmt` (ddl_command_end, sql_drop for DROP) fires for it now.
+bool triggers_record(Node* stmt, int command_tag);
+
 // The parts of the event triggers that audit_unseen reuses.
 bool auditing_here();                                // pgmig is installed here and no extension script runs
 // pgmig.audit_event(), the function pgmig's event triggers call; InvalidOid where pgmig is not installed.
@@ -85,6 +88,7 @@ unsigned int audit_event_function();
 void install_extension_cache();
 bool drops_pgmig(Node* stmt);                        // DROP EXTENSION pgmig: not audited, it removes the trail
 void ddl_start_checks(Node* stmt, int command_tag);  // what ddl_command_start checks: policy, audit indexes
+void require_recorder(Node* stmt, int command_tag);  // refuses DDL neither the triggers nor the hooks record
 // One row with event 'utility' for a statement the event triggers do not record: `statement` is its
 // (redacted) text, `object_type`/`object_identity` may be null. Under pgmig.audit_failure (fails closed).
 void record_utility(int command_tag, const std::string& statement, const char* object_type,

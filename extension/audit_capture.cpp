@@ -808,6 +808,8 @@ int enter(Node* stmt, int context) {
 
 void abandon(int level) { pop_to(level); }
 
+bool hook_active() { return g_level_count > 0; }
+
 void finish(void* arg) {
     const int level = *static_cast<int*>(arg);
     try {

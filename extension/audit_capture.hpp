@@ -29,6 +29,10 @@ int enter(Node* stmt, int context);
 void finish(void* level);
 void abandon(int level);
 
+// Whether pgmig's utility hook is running the statement being executed (false when the library was loaded
+// only while it ran: by pgmig's ddl_command_start trigger).
+bool hook_active();
+
 // From pgmig's object access hook: an object created, altered or dropped by the statement being captured.
 void object_access(int access, unsigned int class_id, unsigned int object_id, int sub_id, void* arg);
 

@@ -319,6 +319,10 @@ Firing pgmig_triggers(Node* stmt, CommandTag tag) {
 
 }  // namespace
 
+bool triggers_record(Node* stmt, int command_tag) {
+    return pg::call([stmt, command_tag] { return pgmig_triggers(stmt, static_cast<CommandTag>(command_tag)).records; });
+}
+
 bool unseen_candidate(const Node* stmt, int context) {
     // A subcommand belongs to a statement the hook saw (CREATE SCHEMA's elements); extension scripts
     // are part of CREATE/ALTER EXTENSION.

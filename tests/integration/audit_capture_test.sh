@@ -91,3 +91,18 @@ SQL
 check "capture: only what happened is recorded" \
     "$(sql "$cap_hooks" "SELECT string_agg(event || ' ' || object_identity, ', ' ORDER BY id) FROM pgmig.ddl_audit WHERE id >= $cap_first")" \
     "ddl_command_end public.cap_kept, ddl_command_end public.cap_kept_pkey"
+
+# Fails closed where the hooks are not in place: without preloading, pgmig's ddl_command_start trigger loads
+# the library as the first DDL of a session begins, too late for the hooks to see it. With the end triggers
+# disabled nothing would record that statement: it is refused (PM067). Once loaded, the hooks record.
+newdb cap_unloaded
+sql "$cap_unloaded" "ALTER EVENT TRIGGER pgmig_ddl_end DISABLE; ALTER EVENT TRIGGER pgmig_sql_drop DISABLE;
+                     ALTER EVENT TRIGGER pgmig_table_rewrite DISABLE" >/dev/null
+cap_out=$(psql -X -A -t -q -v VERBOSITY=verbose -d "$cap_unloaded" -c "CREATE TABLE cap_first (id int)" \
+    -c "CREATE TABLE cap_second (id int)" 2>&1)
+check "capture: the first DDL of a session that had not loaded pgmig is refused" \
+    "$(echo "$cap_out" | grep -c 'PM067: CREATE TABLE refused')" 1
+check "capture: and the next one, with the hooks in place, is recorded" \
+    "$(sql "$cap_unloaded" "SELECT to_regclass('cap_first') IS NULL,
+                                   (SELECT string_agg(object_identity, ',') FROM pgmig.ddl_audit
+                                     WHERE object_identity LIKE 'public.cap_%')")" "t|public.cap_second"
