@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # The audit benchmark of the DDL-audit issue: 2,000 DDL statements (create table, add column, create
 # index, drop table cycles) run one by one in one session, in a database without any audit, with
-# pgmig auditing (NOTIFY on and off), with pgaudit (pgaudit.log = 'ddl') and with a plain PL/pgSQL
+# pgmig auditing (NOTIFY on and off, and recording with its hooks instead of its end triggers), with pgaudit (pgaudit.log = 'ddl') and with a plain PL/pgSQL
 # event trigger inserting the same columns. Reports the backend's CPU time (from /proc, stable where
 # wall time is not: every autocommitted DDL waits on fsync) and wall time, as medians of
 # alternating rounds and ratios to no audit. Then fingerprint and drift on 10,000 tables (5
@@ -50,9 +50,13 @@ stop_cluster "$CLUSTER"
 start_cluster "$CLUSTER" "$TMP/log"
 
 say "preparing the databases..."
-for db in none pgmig pgmig_quiet pgaudit plpgsql; do q -c "CREATE DATABASE bench_$db" >/dev/null; done
+for db in none pgmig pgmig_quiet pgmig_hooks pgaudit plpgsql; do q -c "CREATE DATABASE bench_$db" >/dev/null; done
 q -d bench_pgmig -c "CREATE EXTENSION pgmig" >/dev/null
 q -d bench_pgmig_quiet -c "CREATE EXTENSION pgmig" -c "ALTER DATABASE bench_pgmig_quiet SET pgmig.notify_drift = off" >/dev/null
+# Recorded by pgmig's hooks instead of its end triggers (docs/reference.md), pgmig loaded by each session.
+q -d bench_pgmig_hooks -c "CREATE EXTENSION pgmig" -c "ALTER EVENT TRIGGER pgmig_ddl_end DISABLE" \
+    -c "ALTER EVENT TRIGGER pgmig_sql_drop DISABLE" -c "ALTER EVENT TRIGGER pgmig_table_rewrite DISABLE" \
+    -c "ALTER DATABASE bench_pgmig_hooks SET session_preload_libraries = 'pgmig'" >/dev/null
 q -d bench_pgaudit -c "CREATE EXTENSION pgaudit" -c "ALTER DATABASE bench_pgaudit SET pgaudit.log = 'ddl'" >/dev/null
 q -d bench_plpgsql >/dev/null <<'SQL'
 CREATE TABLE ddl_log (id bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY, at timestamptz DEFAULT clock_timestamp(),
@@ -100,7 +104,7 @@ run() {
     awk -v c="$cpu" -v t="$ticks" -v s="$start" -v e="$end" 'BEGIN { printf "%.3f %.3f\n", c / t, e - s - 1 }'
 }
 
-CONFIGS=(none pgmig pgmig_quiet pgaudit plpgsql)
+CONFIGS=(none pgmig pgmig_quiet pgmig_hooks pgaudit plpgsql)
 say "running $((CYCLES * 4)) DDL statements, $ROUNDS rounds of ${#CONFIGS[@]} configurations in alternating order..."
 for ((r = 0; r < ROUNDS; r++)); do
     order=("${CONFIGS[@]:r % ${#CONFIGS[@]}}" "${CONFIGS[@]:0:r % ${#CONFIGS[@]}}")
@@ -120,6 +124,7 @@ base_cpu=$(median "$TMP/cpu_none"); base_wall=$(median "$TMP/wall_none")
 label() {
     case $1 in
     none) echo "no audit" ;; pgmig) echo "pgmig (NOTIFY on)" ;; pgmig_quiet) echo "pgmig (pgmig.notify_drift = off)" ;;
+    pgmig_hooks) echo "pgmig recording with its hooks" ;;
     pgaudit) echo "pgaudit (pgaudit.log = ddl)" ;; plpgsql) echo "PL/pgSQL event trigger" ;;
     esac
 }

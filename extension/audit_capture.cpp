@@ -77,6 +77,7 @@ extern "C" {
 #include "audit_writer.hpp"
 #include "pg/boundary.hpp"
 #include "pg/compat.hpp"
+#include "touched_objects.hpp"
 
 namespace pgmig::audit::capture {
 namespace {
@@ -112,7 +113,8 @@ struct Dropped {
     char* identity;
     Dependency* dependencies;
     int dependency_count;
-    Oid owned_index;  // a key constraint's index, which goes as part of it
+    Oid owned_index;     // a key constraint's index, which goes as part of it
+    bool internal_part;  // always_internal_part(): never reported, kept for a rollback test's collection
 };
 
 struct Frame {
@@ -139,6 +141,7 @@ struct Level {
     int created_position;  // the capture's row count when it was created: PostgreSQL collects a created
                            // object before the subcommands that follow (CREATE TABLE's indexes)
     ObjectAddress altered;
+    Oid altered_catalog;  // the catalog of the object a RENAME returns, when it reports others as altered first
     Oid subject;  // ALTER TABLE: the relation, once an event shows it is locked (InvalidOid: not yet)
     Description subject_description;
     // ALTER TABLE: PostgreSQL ends the command it collects each time a subcommand runs as a statement of its
@@ -253,6 +256,22 @@ Oid principal_catalog(const Node* stmt) {
                 default:
                     return InvalidOid;
             }
+        default:
+            return InvalidOid;
+    }
+}
+
+// RENAME CONSTRAINT renames the constraint's index first, RENAME of a composite type its relation: the
+// catalog of the object the statement returns, for such renames.
+Oid renamed_catalog(const Node* stmt) {
+    if (!IsA(stmt, RenameStmt)) return InvalidOid;
+    switch (castNode(RenameStmt, const_cast<Node*>(stmt))->renameType) {
+        case OBJECT_TABCONSTRAINT:
+        case OBJECT_DOMCONSTRAINT:
+            return ConstraintRelationId;
+        case OBJECT_TYPE:
+        case OBJECT_DOMAIN:
+            return TypeRelationId;
         default:
             return InvalidOid;
     }
@@ -638,14 +657,20 @@ bool part_of_table(Dropped* dropped, MemoryContext memory) {
 void note_dropped(Frame* frame, const ObjectAddress& address) {
     if (!collects_dropped(address)) return;
     ++frame->dropped_seen;
-    if (always_internal_part(address)) return;
+    // Described only for a rollback test's collection, which counts every dropped object.
+    const bool internal = always_internal_part(address);
+    if (internal && !touched::collecting()) return;
     MemoryContext previous = MemoryContextSwitchTo(frame->memory);
     reserve(&frame->dropped, &frame->dropped_capacity, frame->dropped_count + 1, frame->memory);
     Dropped* dropped = &frame->dropped[frame->dropped_count++];
-    *dropped = {address, nullptr, nullptr, nullptr, nullptr, 0, InvalidOid};
+    *dropped = {address, nullptr, nullptr, nullptr, nullptr, 0, InvalidOid, internal};
     dropped->type = getObjectTypeDescription(&address, true);
     dropped->identity = getObjectIdentity(&address, true);
     dropped->schema = const_cast<char*>(dropped_schema_of(address));
+    if (internal) {
+        MemoryContextSwitchTo(previous);
+        return;
+    }
     const bool extension_drop = IsA(frame->stmt, DropStmt) &&
                                 castNode(DropStmt, const_cast<Node*>(frame->stmt))->removeType == OBJECT_EXTENSION;
     if (extension_drop || !part_of_table(dropped, frame->memory)) {
@@ -670,6 +695,7 @@ bool dropped_in(const Frame& frame, const ObjectAddress& object) {
 // Whether PostgreSQL keeps the dropped object for sql_drop: named by the statement, or reached through
 // a normal dependency.
 bool reported(const Frame& frame, const Dropped& dropped) {
+    if (dropped.internal_part) return false;
     if (dropped.address.classId == RelationRelationId) {
         for (int d = 0; d < frame.dropped_count; ++d) {
             if (frame.dropped[d].owned_index == dropped.address.objectId) return false;
@@ -756,13 +782,53 @@ void write(Frame* frame) {
     if (described.count > 0) write_captured(frame->command_tag, frame->statement, described.rows, described.count);
 }
 
+// What a rollback test collects of the captured statement (touched_objects.hpp): every object its commands
+// named, every object it dropped. Into `objects` (room for all); returns how many.
+int touched_objects(Frame* frame, touched::Object* objects) {
+    int count = 0;
+    for (int i = 0; i < frame->named_count; ++i) {
+        const Named& n = frame->named[i];
+        if (strcmp(n.event, "ddl_command_end") != 0) continue;
+        if (!OidIsValid(n.address.classId)) {
+            objects[count++] = {InvalidOid, InvalidOid, n.grant_type, nullptr, nullptr};
+            continue;
+        }
+        if (dropped_in(*frame, n.address)) continue;
+        Description d = n.description;
+        if (d.identity == nullptr) {
+            d = {getObjectTypeDescription(&n.address, true), schema_of(n.address), getObjectIdentity(&n.address, true)};
+            if (d.identity == nullptr) continue;
+        }
+        objects[count++] = {n.address.classId, n.address.objectId, d.type, d.schema, d.identity};
+    }
+    for (int i = 0; i < frame->dropped_count; ++i) {
+        const Dropped& dropped = frame->dropped[i];
+        objects[count++] = {dropped.address.classId, dropped.address.objectId, dropped.type, dropped.schema,
+                            dropped.identity};
+    }
+    return count;
+}
+
 // The (sub)command of `level` completed: what it did is named, and written when it began the capture.
 void complete(void* arg) {
     const int level = *static_cast<int*>(arg);
     const Level current = g_levels[level];
     Frame* frame = &g_frames[current.frame];
     pg::call([&current, frame] { name_objects(current, frame); });
-    if (frame->level == level) write(frame);
+    if (frame->level != level) return;
+    if (touched::collecting()) {
+        struct Collected {
+            touched::Object* objects;
+            int count;
+        };
+        const Collected collected = pg::call([frame] {
+            auto* objects = static_cast<touched::Object*>(MemoryContextAlloc(
+                frame->memory, sizeof(touched::Object) * (frame->named_count + frame->dropped_count + 1)));
+            return Collected{objects, touched_objects(frame, objects)};
+        });
+        touched::note_objects(frame->command_tag, frame->stmt, collected.objects, collected.count);
+    }
+    write(frame);
 }
 
 }  // namespace
@@ -780,9 +846,9 @@ void begin(const Node* stmt, int command_tag, const char* statement) {
 int enter(Node* stmt, int context) {
     const int parent = g_level_count - 1;
     reserve(&g_levels, &g_level_capacity, g_level_count + 1, TopMemoryContext);
-    Level level{
-        stmt,  -1,    InvalidOid, {InvalidOid, InvalidOid, 0}, {}, 0, {InvalidOid, InvalidOid, 0}, InvalidOid, {},
-        false, false, InvalidOid, {InvalidOid, InvalidOid, 0}, {}, 0};
+    Level level{};
+    level.stmt = stmt;
+    level.frame = -1;
     const bool captured = g_pending_stmt != nullptr && g_pending_stmt == stmt;
     g_pending_stmt = nullptr;  // begin() is for the statement entered next: never for a later one
     if (captured) {
@@ -801,7 +867,10 @@ int enter(Node* stmt, int context) {
             outer->ended_before = true;
         }
     }
-    if (level.frame >= 0) level.principal = principal_catalog(stmt);
+    if (level.frame >= 0) {
+        level.principal = principal_catalog(stmt);
+        level.altered_catalog = renamed_catalog(stmt);
+    }
     g_levels[g_level_count] = level;
     return g_level_count++;
 }
@@ -881,7 +950,10 @@ void object_access(int access, unsigned int class_id, unsigned int object_id, in
                 }
             }
             level->last_altered = address;
-            if (!internal && !OidIsValid(level->altered.classId)) level->altered = address;
+            if (!internal && (!OidIsValid(level->altered.classId) ||
+                              (class_id == level->altered_catalog && level->altered.classId != class_id))) {
+                level->altered = address;
+            }
             break;
         }
         case OAT_DROP: {

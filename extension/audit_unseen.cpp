@@ -369,9 +369,9 @@ void audit_unseen(Node* stmt, const char* query, int location, int length) {
         if (!f.installed || (f.start && f.records) || !auditing_here()) return;
         if (!f.start) ddl_start_checks(stmt, static_cast<int>(tag));
         if (!f.records) {
-            touched::note_unseen(GetCommandTagName(tag));
             if (commits_on_its_own(stmt)) {
                 // Its work would be committed before its rows could be written: recorded before it runs.
+                touched::note_unseen(GetCommandTagName(tag));
                 record_utility(static_cast<int>(tag), statement_text(stmt, query, location, length), nullptr, nullptr);
             } else {
                 const std::optional<std::string> text =

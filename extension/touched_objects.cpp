@@ -27,13 +27,7 @@ namespace {
 Collection* g_active = nullptr;
 
 // One object an event reports, in the memory context of the event trigger call.
-struct Reported {
-    Oid classid;  // InvalidOid: the command names no object (GRANT, ALTER DEFAULT PRIVILEGES)
-    Oid objid;
-    const char* type;      // may be null
-    const char* schema;    // may be null
-    const char* identity;  // may be null
-};
+using Reported = Object;
 
 struct ReportedList {
     Reported* items;
@@ -145,11 +139,17 @@ void note_event(EventTriggerData* trig) {
         }
         return out;
     });
-    const char* tag = GetCommandTagName(trig->tag);
-    for (int i = 0; i < list.count; ++i) {
-        const Reported& r = list.items[i];
+    note_objects(static_cast<int>(trig->tag), parsetree, list.items, list.count);
+    if (list.items != nullptr) pfree(list.items);
+}
+
+void note_objects(int command_tag, const Node* stmt, const Object* objects, int count) {
+    if (g_active == nullptr) return;
+    const char* tag = GetCommandTagName(static_cast<CommandTag>(command_tag));
+    for (int i = 0; i < count; ++i) {
+        const Reported& r = objects[i];
         if (r.classid == InvalidOid) {
-            if (!audit::grant_names_objects(parsetree)) {
+            if (!audit::grant_names_objects(stmt)) {
                 g_active->give_up(fmt::format("{} names no object that pgmig can resolve", tag));
             }
             continue;
@@ -161,7 +161,6 @@ void note_event(EventTriggerData* trig) {
         const bool toast = r.schema != nullptr && strcmp(r.schema, "pg_toast") == 0;
         g_active->add({r.classid, r.objid}, toast ? std::string() : key_of(r));
     }
-    if (list.items != nullptr) pfree(list.items);
 }
 
 void note_unseen(const char* command_tag) {

@@ -11,6 +11,7 @@
 #include <vector>
 
 struct EventTriggerData;  // commands/event_trigger.h
+struct Node;              // nodes/nodes.h
 
 namespace pgmig::touched {
 
@@ -59,5 +60,18 @@ bool collecting();
 void note_event(EventTriggerData* trig);
 // From the utility hook, for DDL that pgmig's event triggers will not report (audit_unseen.cpp).
 void note_unseen(const char* command_tag);
+
+// One object a command reported, as pg_event_trigger_ddl_commands() and pg_event_trigger_dropped_objects()
+// give it; classid 0: the command names no object (GRANT on functions, ALTER DEFAULT PRIVILEGES).
+struct Object {
+    unsigned int classid;
+    unsigned int objid;
+    const char* type;      // may be null
+    const char* schema;    // may be null
+    const char* identity;  // may be null
+};
+// The objects of a statement captured by pgmig's hooks (audit_capture.cpp): what note_event() reads from
+// the triggers' functions, every dropped object included.
+void note_objects(int command_tag, const Node* stmt, const Object* objects, int count);
 
 }  // namespace pgmig::touched

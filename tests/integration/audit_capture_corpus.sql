@@ -344,6 +344,8 @@ ALTER TABLE public.s ALTER COLUMN id TYPE bigint;
 CREATE VIEW public.sv AS SELECT id, name FROM public.s;
 CREATE OR REPLACE VIEW public.sv AS SELECT id, name, r FROM public.s;
 CREATE OR REPLACE VIEW public.sv AS SELECT id, name, r FROM public.s;
+ALTER TABLE public.s RENAME CONSTRAINT s_name_key TO s_name_unique;
+ALTER TABLE public.s RENAME CONSTRAINT s_name_unique TO s_name_key;
 ALTER TABLE public.s DROP CONSTRAINT s_name_key;
 ALTER TABLE public.s ADD COLUMN a int, ADD COLUMN b serial, ADD COLUMN c int GENERATED ALWAYS AS IDENTITY;
 ALTER TABLE public.s ADD COLUMN d int DEFAULT 1, ALTER COLUMN a SET NOT NULL, ADD UNIQUE (a);
