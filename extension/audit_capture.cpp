@@ -858,6 +858,8 @@ int enter(Node* stmt, int context) {
         g_frames[g_frame_count] = {
             g_level_count, g_pending_tag, stmt, statement, memory, nullptr, 0, 0, nullptr, 0, 0, 0};
         level.frame = g_frame_count++;
+        if (g_pending_statement != nullptr) pfree(g_pending_statement);
+        g_pending_statement = nullptr;
     } else if (context == PROCESS_UTILITY_SUBCOMMAND && parent >= 0) {
         level.frame = g_levels[parent].frame;  // PostgreSQL collects a subcommand with its statement
         Level* outer = &g_levels[parent];
