@@ -47,7 +47,7 @@ void pgmig_process_utility(PlannedStmt* pstmt, const char* query, bool read_only
         UtilityCall call{stmt, query, pstmt->stmt_location, pstmt->stmt_len};
         pgmig::pg::invoke_void(before, &call);
     }
-    int level = pgmig::audit::capture::enter(stmt, static_cast<int>(context));
+    const int level = pgmig::audit::capture::enter(stmt, static_cast<int>(context));
     const pgmig::audit::UtilitySpan saved =
         pgmig::audit::enter_utility({stmt, query, pstmt->stmt_location, pstmt->stmt_len});
     volatile bool completed = false;
@@ -58,6 +58,11 @@ void pgmig_process_utility(PlannedStmt* pstmt, const char* query, bool read_only
         } else {
             standard_ProcessUtility(pstmt, query, read_only_tree, context, params, query_env, dest, qc);
         }
+        // The statement's objects named, and its audit rows written if the hooks capture it: still inside
+        // the statement, where the migration it belongs to holds (a non-transactional one ends next), and
+        // where a failure to write fails it.
+        int at = level;
+        pgmig::pg::invoke_void(pgmig::audit::capture::finish, &at);
         completed = true;
     }
     PG_FINALLY();
@@ -71,8 +76,6 @@ void pgmig_process_utility(PlannedStmt* pstmt, const char* query, bool read_only
         }
     }
     PG_END_TRY();
-    // The objects of the statement, named; its audit rows, if the hook captures it (audit_capture.hpp).
-    pgmig::pg::invoke_void(pgmig::audit::capture::finish, &level);
 }
 
 }  // namespace

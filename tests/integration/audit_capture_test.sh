@@ -106,3 +106,25 @@ check "capture: and the next one, with the hooks in place, is recorded" \
     "$(sql "$cap_unloaded" "SELECT to_regclass('cap_first') IS NULL,
                                    (SELECT string_agg(object_identity, ',') FROM pgmig.ddl_audit
                                      WHERE object_identity LIKE 'public.cap_%')")" "t|public.cap_second"
+
+# A non-transactional migration's statements run at top level, and belong to it only while each runs: the
+# hooks write their rows before the statement ends, attributed to the migration as the triggers' rows are.
+newdb cap_nontx_db
+sql "$cap_nontx_db" "ALTER EVENT TRIGGER pgmig_ddl_end DISABLE; ALTER EVENT TRIGGER pgmig_sql_drop DISABLE;
+                     ALTER EVENT TRIGGER pgmig_table_rewrite DISABLE;
+                     ALTER DATABASE $cap_nontx_db SET session_preload_libraries = 'pgmig'" >/dev/null
+cap_dir="$work/cap_nontx"
+mkdir -p "$cap_dir"
+{ echo "-- pgmig:no-transaction"
+  echo "-- pgmig:up"
+  echo "CREATE TABLE cap_nontx (id int);"
+  echo ""
+  echo "CREATE INDEX CONCURRENTLY cap_nontx_id ON cap_nontx (id);"
+  echo "-- pgmig:down"
+  echo "DROP TABLE cap_nontx;"; } >"$cap_dir/1_nontx.sql"
+run apply --dir "$cap_dir" -d "dbname=$cap_nontx_db"
+expect "capture: a non-transactional migration applies" 0 "applied 1_nontx ("
+check "capture: its statements' rows are attributed to it" \
+    "$(sql "$cap_nontx_db" "SELECT string_agg(event || ' ' || coalesce(object_identity, command_tag) || ' ' || coalesce(migration_version, 'out of band'), ', ' ORDER BY id)
+                          FROM pgmig.ddl_audit WHERE statement LIKE '%cap_nontx%'")" \
+    "ddl_command_end public.cap_nontx 1, utility CREATE INDEX 1"
