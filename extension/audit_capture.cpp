@@ -70,8 +70,6 @@ extern "C" {
 #include "utils/syscache.h"
 }
 
-#include <string>
-
 #include "audit.hpp"
 #include "audit_capture.hpp"
 #include "audit_writer.hpp"
@@ -143,6 +141,7 @@ struct Level {
     ObjectAddress altered;
     Oid altered_catalog;  // the catalog of the object a RENAME returns, when it reports others as altered first
     Oid subject;  // ALTER TABLE: the relation, once an event shows it is locked (InvalidOid: not yet)
+    Oid subject_lookup;  // ALTER TABLE: what its name resolves to, looked up at its first event
     Description subject_description;
     // ALTER TABLE: PostgreSQL ends the command it collects each time a subcommand runs as a statement of its
     // own (CREATE SEQUENCE for a serial column...), if it collected something, and begins another
@@ -904,10 +903,13 @@ void object_access(int access, unsigned int class_id, unsigned int object_id, in
         access != OAT_DROP) {
         // The first event of ALTER TABLE on a relation comes with it locked: the relation it alters,
         // described while its cache entry is current.
-        const Oid relid = RangeVarGetRelid(castNode(AlterTableStmt, level->stmt)->relation, NoLock, true);
-        if (relid == object_id) {
-            level->subject = relid;
-            level->subject_description = describe_relation(relid, g_frames[level->frame].memory);
+        // Looked up once: an ALTER TABLE reports other relations too (its indexes, a rewrite's new heap).
+        if (!OidIsValid(level->subject_lookup)) {
+            level->subject_lookup = RangeVarGetRelid(castNode(AlterTableStmt, level->stmt)->relation, NoLock, true);
+        }
+        if (level->subject_lookup == object_id) {
+            level->subject = object_id;
+            level->subject_description = describe_relation(object_id, g_frames[level->frame].memory);
         }
     }
     switch (static_cast<ObjectAccessType>(access)) {
