@@ -43,9 +43,10 @@ psql -Xq -d cg_pgmig -c "CREATE EXTENSION pgmig" -c "ALTER DATABASE cg_pgmig SET
 psql -Xq -d cg_pgmig_notify -c "CREATE EXTENSION pgmig"
 # The hooks record only in sessions that have loaded pgmig before their DDL (else pgmig refuses it): preloaded
 # per session here, so that the server without shared_preload_libraries measures it too.
+# (CREATE EXTENSION chooses the hooks by itself only where the server preloads pgmig; these databases are made
+# before it does.)
 psql -Xq -d cg_hook -c "CREATE EXTENSION pgmig" -c "ALTER DATABASE cg_hook SET pgmig.notify_drift = off" \
-    -c "ALTER EVENT TRIGGER pgmig_ddl_end DISABLE" -c "ALTER EVENT TRIGGER pgmig_sql_drop DISABLE" \
-    -c "ALTER EVENT TRIGGER pgmig_table_rewrite DISABLE" -c "ALTER DATABASE cg_hook SET session_preload_libraries = 'pgmig'"
+    -c "ALTER DATABASE cg_hook SET session_preload_libraries = 'pgmig'" -c "SELECT FROM migrate_audit_recorder('hooks')"
 # The same PL/pgSQL trigger as bench/audit.sh.
 sed -n '/^CREATE TABLE ddl_log/,/^CREATE EVENT TRIGGER log_drop/p' "$BENCH/audit.sh" | psql -Xq -d cg_plpgsql
 stop

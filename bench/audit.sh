@@ -54,9 +54,9 @@ for db in none pgmig pgmig_quiet pgmig_hooks pgaudit plpgsql; do q -c "CREATE DA
 q -d bench_pgmig -c "CREATE EXTENSION pgmig" >/dev/null
 q -d bench_pgmig_quiet -c "CREATE EXTENSION pgmig" -c "ALTER DATABASE bench_pgmig_quiet SET pgmig.notify_drift = off" >/dev/null
 # Recorded by pgmig's hooks instead of its end triggers (docs/reference.md), pgmig loaded by each session.
-q -d bench_pgmig_hooks -c "CREATE EXTENSION pgmig" -c "ALTER EVENT TRIGGER pgmig_ddl_end DISABLE" \
-    -c "ALTER EVENT TRIGGER pgmig_sql_drop DISABLE" -c "ALTER EVENT TRIGGER pgmig_table_rewrite DISABLE" \
-    -c "ALTER DATABASE bench_pgmig_hooks SET session_preload_libraries = 'pgmig'" >/dev/null
+q -d bench_pgmig_hooks -c "CREATE EXTENSION pgmig" \
+    -c "ALTER DATABASE bench_pgmig_hooks SET session_preload_libraries = 'pgmig'" \
+    -c "SELECT FROM migrate_audit_recorder('hooks')" >/dev/null
 q -d bench_pgaudit -c "CREATE EXTENSION pgaudit" -c "ALTER DATABASE bench_pgaudit SET pgaudit.log = 'ddl'" >/dev/null
 q -d bench_plpgsql >/dev/null <<'SQL'
 CREATE TABLE ddl_log (id bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY, at timestamptz DEFAULT clock_timestamp(),

@@ -590,16 +590,16 @@ bool drops_pgmig(Node* stmt) { return is_pgmig_extension_drop(stmt); }
 void require_recorder(Node* stmt, int command_tag) {
     if (capture::hook_active() || triggers_record(stmt, command_tag)) return;
     const char* tag = GetCommandTagName(static_cast<CommandTag>(command_tag));
-    throw Error(sqlstate::audit_hook_not_loaded,
-                fmt::format("{} refused: pgmig records DDL in this database with its hooks, and this session loaded "
-                            "pgmig only as the statement began",
-                            tag),
-                "pgmig's ddl_command_end (or sql_drop) trigger does not fire here, so its utility hook records DDL; the "
-                "hook was not in place when this statement began, and nothing would record it",
-                "preload pgmig for every session (shared_preload_libraries = 'pgmig', or ALTER DATABASE ... SET "
-                "session_preload_libraries = 'pgmig'), or enable pgmig's triggers again (ALTER EVENT TRIGGER "
-                "pgmig_ddl_end ENABLE ALWAYS, and pgmig_sql_drop, pgmig_table_rewrite); the statement runs in a "
-                "session that has loaded pgmig");
+    throw Error(
+        sqlstate::audit_hook_not_loaded,
+        fmt::format("{} refused: pgmig records DDL in this database with its hooks, and this session loaded "
+                    "pgmig only as the statement began",
+                    tag),
+        "pgmig's ddl_command_end (or sql_drop) trigger does not fire here, so its utility hook records DDL; the "
+        "hook was not in place when this statement began, and nothing would record it",
+        "preload pgmig for every session (shared_preload_libraries = 'pgmig', or ALTER DATABASE ... SET "
+        "session_preload_libraries = 'pgmig'), or let pgmig's triggers record again (a superuser: SELECT "
+        "migrate_audit_recorder('triggers')); the statement runs in a session that has loaded pgmig");
 }
 
 void ddl_start_checks(Node* stmt, int command_tag) {

@@ -86,6 +86,9 @@ bool auditing_here();                                // pgmig is installed here 
 unsigned int audit_event_function();
 // Registers the invalidation that keeps auditing_here()'s cached answer true (from _PG_init).
 void install_extension_cache();
+// Remembers whether the postmaster loaded this library (shared_preload_libraries), from _PG_init: what
+// migrate_audit_recorder() counts as preloaded (audit_recorder.cpp).
+void note_server_preload();
 bool drops_pgmig(Node* stmt);                        // DROP EXTENSION pgmig: not audited, it removes the trail
 void ddl_start_checks(Node* stmt, int command_tag);  // what ddl_command_start checks: policy, audit indexes
 void require_recorder(Node* stmt, int command_tag);  // refuses DDL neither the triggers nor the hooks record

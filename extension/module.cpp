@@ -28,4 +28,5 @@ extern "C" void _PG_init(void) {
     pgmig::sql_version::install_layout_cache();  // the audit writer's release check, per table version
     pgmig::audit::install_writer_cache();        // and its table and columns
     pgmig::audit::install_extension_cache();     // whether pgmig is installed here
+    pgmig::audit::note_server_preload();         // for migrate_audit_recorder()
 }

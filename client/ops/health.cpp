@@ -184,6 +184,7 @@ class Runner {
         drift();
         if (!options_.readiness_only) {
             audit_chain();
+            audit_recorder();
             blocking_locks();
             long_transactions();
             replication();
@@ -461,6 +462,27 @@ class Runner {
         add("audit_chain", HealthStatus::ok,
             fmt::format("{} rows checked, {} newly sealed{}{}", res.get(0, 0), res.get(0, 1), waiting, resealed),
             start);
+    }
+
+    // What records DDL (migrate_audit_recorder()): pgmig's event triggers, or its hooks where pgmig is preloaded
+    // for every session. The hooks without the preload refuse each session's first DDL (PM067); a mix of enabled
+    // and disabled triggers records only part of what the triggers would.
+    void audit_recorder() {
+        if (skipped("audit_recorder", true)) return;
+        const auto start = Clock::now();
+        Outcome out =
+            session_->exec(fmt::format("SELECT recorder, preloaded, detail FROM {}", fn("migrate_audit_recorder()")));
+        if (!out.ok() || out.result->rows() < 1) {
+            add("audit_recorder", permission_denied(out) ? HealthStatus::warn : HealthStatus::fail,
+                call_failed("migrate_audit_recorder()", out, options_.timeout_ms), start);
+            return;
+        }
+        const Result& res = *out.result;
+        const std::string recorder = res.get(0, 0);
+        HealthStatus status = HealthStatus::warn;  // mixed, or the hooks without the preload
+        if (recorder == "triggers" || (recorder == "hooks" && !res.is_null(0, 1))) status = HealthStatus::ok;
+        if (recorder == "none") status = HealthStatus::fail;
+        add("audit_recorder", status, fmt::format("{}: {}", recorder, res.get(0, 2)), start);
     }
 
     void blocking_locks() {

@@ -33,7 +33,7 @@ struct HealthOptions {
 
 struct HealthCheck {
     std::string name;  // connection, server_version, extension, pending_migrations, checksums, drift,
-                       // audit_chain, blocking_locks, long_transactions, replication, last_backup
+                       // audit_chain, audit_recorder, blocking_locks, long_transactions, replication, last_backup
     HealthStatus status = HealthStatus::ok;
     std::string detail;  // one line for a human; never a password, never a query's text
     double duration_ms = 0;

@@ -27,4 +27,24 @@ COMMENT ON FUNCTION migrate_audit_reseal(text) IS
     'superusers: records the audit chain''s broken links with the reason and starts a new sealed segment; deletes nothing';
 REVOKE ALL ON FUNCTION migrate_audit_reseal(text) FROM PUBLIC;
 
+-- What records DDL in this database: pgmig's event triggers, or its hooks with those triggers off (cheaper;
+-- only where pgmig is preloaded for every session). CREATE EXTENSION chooses the hooks where the server
+-- preloads pgmig (shared_preload_libraries), the triggers elsewhere.
+CREATE FUNCTION migrate_audit_recorder()
+    RETURNS TABLE (recorder text, preloaded text, detail text)
+    AS 'MODULE_PATHNAME', 'migrate_audit_recorder' LANGUAGE C VOLATILE;
+COMMENT ON FUNCTION migrate_audit_recorder() IS
+    'what records DDL here: triggers (pgmig''s event triggers), hooks (its hooks, the end triggers off) or mixed; '
+    'how pgmig is preloaded for every session (NULL: it is not)';
+REVOKE ALL ON FUNCTION migrate_audit_recorder() FROM PUBLIC;
+GRANT EXECUTE ON FUNCTION migrate_audit_recorder() TO pgmig_reader;
+-- Superusers only (checked in C): 'hooks' is refused unless pgmig is preloaded for every session.
+CREATE FUNCTION migrate_audit_recorder(recorder text)
+    RETURNS TABLE (recorder text, preloaded text, detail text)
+    AS 'MODULE_PATHNAME', 'migrate_audit_recorder_set' LANGUAGE C VOLATILE;
+COMMENT ON FUNCTION migrate_audit_recorder(text) IS
+    'superusers: records DDL with pgmig''s ''hooks'' (its ddl_command_end, sql_drop and table_rewrite triggers '
+    'disabled; pgmig must be preloaded) or its ''triggers''; returns what migrate_audit_recorder() returns';
+REVOKE ALL ON FUNCTION migrate_audit_recorder(text) FROM PUBLIC;
+
 

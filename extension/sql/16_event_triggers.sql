@@ -12,3 +12,13 @@ ALTER EVENT TRIGGER pgmig_ddl_start ENABLE ALWAYS;
 ALTER EVENT TRIGGER pgmig_ddl_end ENABLE ALWAYS;
 ALTER EVENT TRIGGER pgmig_sql_drop ENABLE ALWAYS;
 ALTER EVENT TRIGGER pgmig_table_rewrite ENABLE ALWAYS;
+-- Where the server preloads pgmig, its hooks record DDL (the same rows, at about half the cost per statement:
+-- docs/reference.md); the end triggers are then off. Elsewhere the triggers record.
+DO $recorder$
+BEGIN
+    IF (SELECT r.preloaded FROM @extschema@.migrate_audit_recorder() r) OPERATOR(pg_catalog.=) 'shared_preload_libraries'
+    THEN
+        PERFORM @extschema@.migrate_audit_recorder('hooks');
+    END IF;
+END
+$recorder$;

@@ -133,3 +133,13 @@ GRANT EXECUTE ON FUNCTION pgmig.tampered_scripts() TO pgmig_reader;
 -- @copy: COMMENT ON FUNCTION migrate_apply_tested(text, boolean) IS
 REVOKE ALL ON FUNCTION migrate_apply_tested(text, boolean) FROM PUBLIC;
 GRANT EXECUTE ON FUNCTION migrate_apply_tested(text, boolean) TO pgmig_admin;
+
+-- migrate_audit_recorder(): what records DDL (pgmig's triggers or its hooks) and the superuser's switch. An
+-- update keeps the triggers as they are (CREATE EXTENSION chooses the hooks where pgmig is preloaded).
+-- @copy: CREATE FUNCTION migrate_audit_recorder()
+-- @copy: COMMENT ON FUNCTION migrate_audit_recorder() IS
+REVOKE ALL ON FUNCTION migrate_audit_recorder() FROM PUBLIC;
+GRANT EXECUTE ON FUNCTION migrate_audit_recorder() TO pgmig_reader;
+-- @copy: CREATE FUNCTION migrate_audit_recorder(recorder text)
+-- @copy: COMMENT ON FUNCTION migrate_audit_recorder(text) IS
+REVOKE ALL ON FUNCTION migrate_audit_recorder(text) FROM PUBLIC;

@@ -5,7 +5,7 @@
 # Sourced by run.sh (see lib.sh for the helpers).
 
 health_secret="HealthPw-$$-s3cr3t"
-health_checks='["connection", "server_version", "extension", "pending_migrations", "checksums", "drift", "audit_chain", "blocking_locks", "long_transactions", "replication", "last_backup"]'
+health_checks='["connection", "server_version", "extension", "pending_migrations", "checksums", "drift", "audit_chain", "audit_recorder", "blocking_locks", "long_transactions", "replication", "last_backup"]'
 # status_of NAME: the status of one check in the last run's table ("" when missing).
 status_of() { awk -v n="$1" '$1 == n {print $2}' <<<"$out"; }
 # Every output of health goes through here too, to look for the password at the end.
@@ -21,7 +21,7 @@ health_oldpwd=$PWD
 cd "$hproj" || exit 1
 hrun health -d "dbname=$db password=$health_secret"
 expect "health: a fresh database is healthy" 0 "overall: ok (0 failed, 0 warned)" "; ready" "dbname=$db" "no standbys"
-for c in connection server_version extension pending_migrations checksums drift audit_chain blocking_locks \
+for c in connection server_version extension pending_migrations checksums drift audit_chain audit_recorder blocking_locks \
     long_transactions replication last_backup; do
     [ "$(status_of "$c")" = ok ] || { fail "health: check $c is ok" "$(grep "^$c " <<<"$out")"; continue; }
 done

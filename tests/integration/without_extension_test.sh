@@ -102,7 +102,7 @@ check "without extension: the restored rows" \
 run health --json -d "$ne_app"
 if [ "$rc" -eq 26 ] && jq -e '
     ([.checks[] | select(.status == "fail") | .name] | sort) ==
-        (["audit_chain", "checksums", "drift", "extension", "pending_migrations"] | sort)
+        (["audit_chain", "audit_recorder", "checksums", "drift", "extension", "pending_migrations"] | sort)
     and (.checks[] | select(.name == "connection") | .status) == "ok"
     and .ready == false' <<<"$out" >/dev/null 2>&1; then
     pass "without extension: health runs the server checks, fails the ledger ones (26)"
