@@ -84,15 +84,12 @@ psql -X -q -d postgres -c "DROP OWNED BY $rec_role" -c "DROP ROLE $rec_role" >/d
 
 # A server that preloads pgmig (shared_preload_libraries): CREATE EXTENSION chooses the hooks; an update from
 # 0.1.0 keeps the triggers it had.
-rec_bindir=${PGMIG_PG_BINDIR:-/usr/lib/postgresql/15/bin}
-rec_as_pg=()
-[ "$(id -u)" = 0 ] && rec_as_pg=(runuser -u postgres --)
+rec_bindir=$pg_bindir_under_test
 rec_cl="$work/preloaded"
-mkdir -p "$rec_cl/sock"
-[ "$(id -u)" = 0 ] && chown -R postgres "$rec_cl"
-rec_port=$(python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
-if "${rec_as_pg[@]}" "$rec_bindir/initdb" -D "$rec_cl/data" -U "$PGUSER" --auth=trust --no-sync >"$rec_cl/initdb.log" 2>&1 &&
-    "${rec_as_pg[@]}" "$rec_bindir/pg_ctl" -D "$rec_cl/data" -l "$rec_cl/log" -w -t 120 \
+server_folder "$rec_cl"
+rec_port=$(free_port)
+if "${as_pg[@]}" "$rec_bindir/initdb" -D "$rec_cl/data" -U "$PGUSER" --auth=trust --no-sync >"$rec_cl/initdb.log" 2>&1 &&
+    "${as_pg[@]}" "$rec_bindir/pg_ctl" -D "$rec_cl/data" -l "$rec_cl/log" -w -t 120 \
         -o "-p $rec_port -k $rec_cl/sock -c listen_addresses='' -c shared_preload_libraries=pgmig" start \
         >>"$rec_cl/initdb.log" 2>&1; then
     rec_conn="host=$rec_cl/sock port=$rec_port"
@@ -121,8 +118,8 @@ if "${rec_as_pg[@]}" "$rec_bindir/initdb" -D "$rec_cl/data" -U "$PGUSER" --auth=
         "ddl_command_end public.rec_t false, ddl_command_end public.rec_t_pkey false, ddl_command_end public.rec_t false, table_rewrite public.rec_t true"
     check "recorder: health is ok with the hooks on a preloading server" "$(rec_health "$rec_conn dbname=rec_fresh")" \
         "ok: hooks: pgmig's hooks record DDL; every session preloads pgmig (shared_preload_libraries)"
-    "${rec_as_pg[@]}" "$rec_bindir/pg_ctl" -D "$rec_cl/data" -m fast -w stop >>"$rec_cl/initdb.log" 2>&1
+    "${as_pg[@]}" "$rec_bindir/pg_ctl" -D "$rec_cl/data" -m fast -w stop >>"$rec_cl/initdb.log" 2>&1
 else
     fail "recorder: start a server that preloads pgmig" "$(tail -5 "$rec_cl/initdb.log" "$rec_cl/log" 2>/dev/null)"
-    [ -f "$rec_cl/data/postmaster.pid" ] && "${rec_as_pg[@]}" "$rec_bindir/pg_ctl" -D "$rec_cl/data" -m immediate -w stop >/dev/null 2>&1
+    [ -f "$rec_cl/data/postmaster.pid" ] && "${as_pg[@]}" "$rec_bindir/pg_ctl" -D "$rec_cl/data" -m immediate -w stop >/dev/null 2>&1
 fi

@@ -137,13 +137,10 @@ sql "$db" "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname 
 sql "$db" "DROP TABLE health_locked" >/dev/null
 
 # --- a real standby: the primary lists it, the standby reports its own replay -----------------------------
-hbindir=${PGMIG_PG_BINDIR:-/usr/lib/postgresql/15/bin}
-as_pg=()
-[ "$(id -u)" = 0 ] && as_pg=(runuser -u postgres --)
+hbindir=$pg_bindir_under_test
 sb="$work/standby"
-mkdir -p "$sb/sock"
-[ "$(id -u)" = 0 ] && chown -R postgres "$sb"
-sport=$(python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
+server_folder "$sb"
+sport=$(free_port)
 if "${as_pg[@]}" "$hbindir/pg_basebackup" -h "$PGHOST" -p "$PGPORT" -U "$PGUSER" -D "$sb/data" -R -X stream -c fast \
         >"$work/standby.log" 2>&1 &&
     "${as_pg[@]}" "$hbindir/pg_ctl" -D "$sb/data" -l "$sb/log" -w -t 300 \

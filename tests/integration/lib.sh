@@ -91,6 +91,15 @@ newdb() {
     fi
 }
 
+# Servers a test starts beside the suite's cluster (a standby, one with other settings): the PostgreSQL
+# programs of the cluster under test, run as the postgres OS user when we are root.
+pg_bindir_under_test=${PGMIG_PG_BINDIR:-/usr/lib/postgresql/15/bin}
+as_pg=()
+[ "$(id -u)" = 0 ] && as_pg=(runuser -u postgres --)
+# server_folder DIR: DIR and DIR/sock, owned by the server's OS user.
+server_folder() { mkdir -p "$1/sock"; [ "$(id -u)" = 0 ] && chown -R postgres "$1"; }
+free_port() { python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'; }
+
 # mig DIR FILE UP [DOWN]: writes a migration file.
 mig() {
     mkdir -p "$1"
