@@ -4,7 +4,7 @@
 # pgmig auditing (NOTIFY on and off, and recording with its hooks instead of its end triggers), with pgaudit (pgaudit.log = 'ddl') and with a plain PL/pgSQL
 # event trigger inserting the same columns. Reports the backend's CPU time (from /proc, stable where
 # wall time is not: every autocommitted DDL waits on fsync) and wall time, as medians of
-# alternating rounds and ratios to no audit. Then fingerprint and drift on 10,000 tables (5
+# alternating rounds and ratios to no audit, and the median of each round's own wall-time ratio. Then fingerprint and drift on 10,000 tables (5
 # columns, a primary key, an index and a foreign key each), with the backend's peak memory.
 #   usage: bench/audit.sh            ROUNDS=5 CYCLES=500 TABLES=10000 BIG=1 by default
 set -euo pipefail
@@ -119,8 +119,12 @@ done
 median() { sort -g "$1" | awk '{ v[NR] = $1 } END { print (NR % 2) ? v[(NR + 1) / 2] : (v[NR / 2] + v[NR / 2 + 1]) / 2 }'; }
 echo
 echo "pgmig $("$PGMIG" --version | awk '{print $2}'), $(q -c 'SHOW server_version'), $(nproc) cores; $((CYCLES * 4)) DDL statements, $ROUNDS rounds"
-printf '%-36s %12s %8s %12s %8s\n' "configuration" "backend CPU s" "ratio" "wall s" "ratio"
+printf '%-36s %12s %8s %12s %8s %14s\n' "configuration" "backend CPU s" "ratio" "wall s" "ratio" "paired wall"
 base_cpu=$(median "$TMP/cpu_none"); base_wall=$(median "$TMP/wall_none")
+# paired C: the median over the rounds of C's wall time over no audit's in the same round. A round runs every
+# configuration within seconds of the others, so what drifts between rounds (the disk, the catalogs' dead rows,
+# the machine's other work) cancels out of each pair.
+paired() { paste "$TMP/wall_$1" "$TMP/wall_none" | awk '{ printf "%.6f\n", $1 / $2 }' >"$TMP/pair_$1"; median "$TMP/pair_$1"; }
 label() {
     case $1 in
     none) echo "no audit" ;; pgmig) echo "pgmig (NOTIFY on)" ;; pgmig_quiet) echo "pgmig (pgmig.notify_drift = off)" ;;
@@ -130,8 +134,8 @@ label() {
 }
 for c in "${CONFIGS[@]}"; do
     cpu=$(median "$TMP/cpu_$c"); wall=$(median "$TMP/wall_$c")
-    printf '%-36s %12.3f %7.2fx %12.3f %7.2fx\n' "$(label "$c")" "$cpu" "$(echo "$cpu / $base_cpu" | bc -l)" \
-        "$wall" "$(echo "$wall / $base_wall" | bc -l)"
+    printf '%-36s %12.3f %7.2fx %12.3f %7.2fx %13.2fx\n' "$(label "$c")" "$cpu" "$(echo "$cpu / $base_cpu" | bc -l)" \
+        "$wall" "$(echo "$wall / $base_wall" | bc -l)" "$(paired "$c")"
 done
 
 [[ $BIG == 1 ]] || exit 0
