@@ -66,6 +66,22 @@ check "recorder: health warns when the hooks record without the preload" "$(rec_
 rec_out=$(psql -X -A -t -q -v VERBOSITY=verbose -d "$rec_db" -c "CREATE TABLE rec_first (id int)" 2>&1)
 check "recorder: a session's first DDL is refused" "$(grep -c 'PM067' <<<"$rec_out")" 1
 
+# A deploy's pre-flight goes ahead, and says so.
+newdb rec_dep
+sql "$rec_dep" "ALTER DATABASE $rec_dep SET session_preload_libraries = 'pgmig'" >/dev/null
+sql "$rec_dep" "SELECT FROM migrate_audit_recorder('hooks')" >/dev/null
+sql "$rec_dep" "ALTER DATABASE $rec_dep RESET session_preload_libraries" >/dev/null
+rec_proj="$work/recorder-project"
+mig "$rec_proj/migrations" 1_items.sql "CREATE TABLE items (id bigint PRIMARY KEY);" "DROP TABLE items;"
+printf '[environments.staging]\ndbname = "dbname=%s"\n' "$rec_dep" >"$rec_proj/pgmig.toml"
+(cd "$rec_proj" && "$bin" deploy --env staging) >"$work/out" 2>"$work/err"
+rc=$? out=$(cat "$work/out") err=$(cat "$work/err")
+expect "recorder: a deploy's pre-flight warns that the hooks record without the preload, and goes ahead" 0 \
+    "warning: audit_recorder: hooks: " "each session's first DDL statement is refused (PM067)"
+check "recorder: and its migration is recorded by the hooks" \
+    "$(sql "$rec_dep" "SELECT string_agg(object_identity, ',' ORDER BY id) FROM pgmig.ddl_audit
+                       WHERE migration_version = '1'")" "public.items,public.items_pkey"
+
 # A mix of firing and silent triggers is reported; 'triggers' turns every one on again.
 sql "$rec_db" "ALTER EVENT TRIGGER pgmig_table_rewrite ENABLE ALWAYS; ALTER EVENT TRIGGER pgmig_ddl_start DISABLE" >/dev/null
 check "recorder: mixed" "$(rec_state "$rec_db")" "mixed|-"
