@@ -100,6 +100,7 @@ bool fires(char enabled) { return enabled == 'O' || enabled == 'A'; }
 struct State {
     std::string recorder;  // triggers, hooks, mixed, none (pgmig's event triggers are gone)
     std::optional<std::string> preloaded;
+    bool start_fires = false;  // pgmig_ddl_start: the out-of-band policy, and PM067
     std::string detail;
 };
 
@@ -109,11 +110,10 @@ State state(pg::Spi& spi) {
     s.preloaded = preloaded_by(spi);
     int end_firing = 0;
     int end_total = 0;
-    bool start_fires = false;
     std::vector<std::string> off;
     for (const Trigger& t : triggers) {
         if (t.event == "ddl_command_start") {
-            start_fires = start_fires || fires(t.enabled);
+            s.start_fires = s.start_fires || fires(t.enabled);
             continue;
         }
         ++end_total;
@@ -141,20 +141,21 @@ State state(pg::Spi& spi) {
         std::string names;
         for (const std::string& n : off) names += (names.empty() ? "" : ", ") + n;
         s.detail = fmt::format(
-            "some of pgmig's triggers do not fire ({}): the hooks record only the statements "
-            "those would record; SELECT migrate_audit_recorder('triggers') or ('hooks')",
+            "some of pgmig's triggers do not fire ({}), the others do: the audit may lack rows (with only "
+            "pgmig_table_rewrite off: the rewrites); choose one: SELECT migrate_audit_recorder('triggers') or "
+            "migrate_audit_recorder('hooks')",
             names);
     }
-    if (!start_fires) {
+    if (!s.start_fires) {
         s.detail +=
             "; pgmig_ddl_start does not fire: the out-of-band policy is applied by the hooks only, in "
-            "sessions that loaded pgmig; migrate_audit_recorder() enables it again";
+            "sessions that loaded pgmig; migrate_audit_recorder(...) enables it again";
     }
     return s;
 }
 
 void return_state(FunctionCallInfo fcinfo, const State& s) {
-    pg::return_rows(fcinfo, {{s.recorder, s.preloaded, s.detail}});
+    pg::return_rows(fcinfo, {{s.recorder, s.preloaded, std::string(s.start_fires ? "t" : "f"), s.detail}});
 }
 
 }  // namespace
@@ -165,8 +166,9 @@ void note_server_preload() { g_server_preloaded = process_shared_preload_librari
 
 using namespace pgmig;
 
-// migrate_audit_recorder() -> (recorder, preloaded, detail): what records DDL in this database (triggers,
-// hooks, mixed), how pgmig is preloaded for every session (NULL: it is not), in a sentence.
+// migrate_audit_recorder() -> (recorder, preloaded, start_trigger, detail): what records DDL in this database
+// (triggers, hooks, mixed), how pgmig is preloaded for every session (NULL: it is not), whether pgmig_ddl_start
+// fires, in a sentence.
 PGMIG_FUNCTION_ANY_SQL(migrate_audit_recorder) {
     pg::Spi spi;
     audit::return_state(fcinfo, audit::state(spi));

@@ -470,8 +470,8 @@ class Runner {
     void audit_recorder() {
         if (skipped("audit_recorder", true)) return;
         const auto start = Clock::now();
-        Outcome out =
-            session_->exec(fmt::format("SELECT recorder, preloaded, detail FROM {}", fn("migrate_audit_recorder()")));
+        Outcome out = session_->exec(
+            fmt::format("SELECT recorder, preloaded, start_trigger, detail FROM {}", fn("migrate_audit_recorder()")));
         if (!out.ok() || out.result->rows() < 1) {
             add("audit_recorder", permission_denied(out) ? HealthStatus::warn : HealthStatus::fail,
                 call_failed("migrate_audit_recorder()", out, options_.timeout_ms), start);
@@ -479,10 +479,13 @@ class Runner {
         }
         const Result& res = *out.result;
         const std::string recorder = res.get(0, 0);
-        HealthStatus status = HealthStatus::warn;  // mixed, or the hooks without the preload
-        if (recorder == "triggers" || (recorder == "hooks" && !res.is_null(0, 1))) status = HealthStatus::ok;
+        // Without pgmig_ddl_start, a session that has not loaded pgmig runs DDL without the out-of-band policy.
+        HealthStatus status = HealthStatus::warn;  // mixed, the hooks without the preload, no start trigger
+        if ((recorder == "triggers" || (recorder == "hooks" && !res.is_null(0, 1))) && res.get(0, 2) == "t") {
+            status = HealthStatus::ok;
+        }
         if (recorder == "none") status = HealthStatus::fail;
-        add("audit_recorder", status, fmt::format("{}: {}", recorder, res.get(0, 2)), start);
+        add("audit_recorder", status, fmt::format("{}: {}", recorder, res.get(0, 3)), start);
     }
 
     void blocking_locks() {

@@ -31,16 +31,16 @@ REVOKE ALL ON FUNCTION migrate_audit_reseal(text) FROM PUBLIC;
 -- only where pgmig is preloaded for every session). CREATE EXTENSION chooses the hooks where the server
 -- preloads pgmig (shared_preload_libraries), the triggers elsewhere.
 CREATE FUNCTION migrate_audit_recorder()
-    RETURNS TABLE (recorder text, preloaded text, detail text)
+    RETURNS TABLE (recorder text, preloaded text, start_trigger boolean, detail text)
     AS 'MODULE_PATHNAME', 'migrate_audit_recorder' LANGUAGE C VOLATILE;
 COMMENT ON FUNCTION migrate_audit_recorder() IS
     'what records DDL here: triggers (pgmig''s event triggers), hooks (its hooks, the end triggers off) or mixed; '
-    'how pgmig is preloaded for every session (NULL: it is not)';
+    'how pgmig is preloaded for every session (NULL: it is not); whether pgmig_ddl_start fires';
 REVOKE ALL ON FUNCTION migrate_audit_recorder() FROM PUBLIC;
 GRANT EXECUTE ON FUNCTION migrate_audit_recorder() TO pgmig_reader;
 -- Superusers only (checked in C): 'hooks' is refused unless pgmig is preloaded for every session.
 CREATE FUNCTION migrate_audit_recorder(recorder text)
-    RETURNS TABLE (recorder text, preloaded text, detail text)
+    RETURNS TABLE (recorder text, preloaded text, start_trigger boolean, detail text)
     AS 'MODULE_PATHNAME', 'migrate_audit_recorder_set' LANGUAGE C VOLATILE;
 COMMENT ON FUNCTION migrate_audit_recorder(text) IS
     'superusers: records DDL with pgmig''s ''hooks'' (its ddl_command_end, sql_drop and table_rewrite triggers '

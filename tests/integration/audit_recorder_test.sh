@@ -94,6 +94,12 @@ check "recorder: all four fire always" "$(rec_enabled "$rec_db")" \
     "pgmig_ddl_end=A,pgmig_ddl_start=A,pgmig_sql_drop=A,pgmig_table_rewrite=A"
 check "recorder: health is ok with the triggers" "$(rec_health "dbname=$rec_db")" \
     "ok: triggers: pgmig's ddl_command_end, sql_drop and table_rewrite triggers record DDL"
+# Without the start trigger, a session that has not loaded pgmig runs DDL without the out-of-band policy.
+sql "$rec_db" "ALTER EVENT TRIGGER pgmig_ddl_start DISABLE" >/dev/null
+check "recorder: health warns when pgmig_ddl_start does not fire" "$(rec_health "dbname=$rec_db")" \
+    "warn: triggers: pgmig's ddl_command_end, sql_drop and table_rewrite triggers record DDL; pgmig_ddl_start does not fire: the out-of-band policy is applied by the hooks only, in sessions that loaded pgmig; migrate_audit_recorder(...) enables it again"
+check "recorder: which migrate_audit_recorder() says" \
+    "$(sql "$rec_db" "SELECT start_trigger FROM migrate_audit_recorder()")|$(sql "$rec_db" "SELECT start_trigger FROM migrate_audit_recorder('triggers')")" "f|t"
 sql "$rec_db" "REVOKE EXECUTE ON FUNCTION migrate_audit_recorder(text) FROM $rec_role" >/dev/null
 sql "$rec_db" "REVOKE pgmig_reader FROM $rec_role" >/dev/null
 psql -X -q -d postgres -c "DROP OWNED BY $rec_role" -c "DROP ROLE $rec_role" >/dev/null 2>&1
